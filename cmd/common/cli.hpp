@@ -1,0 +1,58 @@
+#pragma once
+
+// The one catch site shared by every hlm executable: runs the parsed
+// command and maps failures to the documented exit codes.
+
+#include <hlm/util/error.hpp>
+#include <hlm/util/exit_status.hpp>
+#include <hlm_version.hpp>
+
+#include <CLI/CLI.hpp>
+#include <connectors/builtin.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <exception>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hlm::cli {
+
+// "hlmctl 0.1.0 (connectors: dummy)": what --version prints.
+inline std::string
+version_text(std::string_view program)
+{
+  std::vector<std::string_view> names;
+  for (const auto& info : connector::builtin_connectors()) {
+    names.push_back(info.name);
+  }
+  return fmt::format("{} {}\nconnectors: {}", program, HLM_VERSION, fmt::join(names, " "));
+}
+
+// Parses argv into `app` (whose callbacks run the command and may set
+// `status`), then maps exceptions: usage errors 2, input errors
+// `input_error_status`, everything else 1.
+inline int
+run(CLI::App& app, std::string_view program, int argc, char** argv, int& status, int input_error_status)
+{
+  try {
+    app.parse(argc, argv);
+    return status;
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? k_exit_success : k_exit_usage;
+  } catch (const InputError& e) {
+    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    return input_error_status;
+  } catch (const Error& e) {
+    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    return k_exit_failure;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: internal error: {}\n", program, e.what());
+    return k_exit_failure;
+  }
+}
+
+} // namespace hlm::cli

@@ -1,0 +1,42 @@
+// hlm-handler: runs on a storage node. Reads a request (the seed's JSON
+// document, or one object path per line) on stdin, drives the configured
+// connector over the local replica files, writes per-object results on
+// stdout. See man/hlm-handler.1.adoc.
+
+#include <common/cli.hpp>
+#include <hlm/handler/command.hpp>
+
+#include <iostream>
+
+int
+main(int argc, char** argv)
+{
+  using namespace hlm;
+  CLI::App app{"Apply a migrate, recall or status request to this storage node's replicas",
+               "hlm-handler"};
+  app.set_version_flag("--version", cli::version_text("hlm-handler"));
+
+  handler::HandlerCommand command;
+  std::string operation;
+  app.add_option("operation", operation, "status, migrate or recall; required when stdin holds object paths")
+    ->check(CLI::IsMember({"status", "migrate", "recall"}));
+  app.add_option("--object-server-conf", command.object_server_conf, "object server config with [hlm]")
+    ->capture_default_str();
+  app.add_option("--swift-dir", command.swift_dir, "rings and swift.conf (default: the request's swift_dir, else the object server's)");
+  app.add_option("--policy", command.policy, "storage policy name or index for object lines (default: the default policy)");
+  app.add_option("--batch-size", command.batch_size, "objects per connector call")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+
+  int status = k_exit_success;
+  app.callback([&] {
+    command.operation = connector::parse_operation(operation);
+    std::ios::sync_with_stdio(false);
+    const auto summary =
+      handler::run_handler(command, connector::create_connector, std::cin, std::cout);
+    if (summary.failed > 0) {
+      status = summary.ok > 0 ? k_exit_partial : k_exit_failure;
+    }
+  });
+  return cli::run(app, "hlm-handler", argc, argv, status, k_exit_failure);
+}

@@ -1,0 +1,23 @@
+// hlmctl: the operator's and user's terminal tool. Each subcommand lives in
+// its own file; this file only assembles them and maps errors to exit codes.
+
+#include "commands.hpp"
+
+#include <common/cli.hpp>
+
+int
+main(int argc, char** argv)
+{
+  using namespace hlm;
+  CLI::App app{"Control tape tiering (migrate, recall, status) of OpenStack Swift objects",
+               "hlmctl"};
+  app.set_version_flag("--version", cli::version_text("hlmctl"));
+  app.require_subcommand(1);
+
+  ctl::Context ctx;
+  ctl::add_nodes_command(app, ctx);
+  ctl::add_complete_command(app, app);
+
+  // A bad name on the command line is a usage error.
+  return cli::run(app, "hlmctl", argc, argv, ctx.status, k_exit_usage);
+}

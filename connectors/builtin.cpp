@@ -1,0 +1,56 @@
+#include <connectors/builtin.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <string>
+#include <vector>
+
+#ifdef HLM_HAVE_CONNECTOR_DUMMY
+#  include <connectors/dummy/dummy.hpp>
+#endif
+
+namespace hlm::connector {
+
+namespace {
+
+// A vector, not an array: with every connector option off the table is
+// empty, and a zero-length array is ill-formed.
+const std::vector<ConnectorInfo> k_builtin = {
+#ifdef HLM_HAVE_CONNECTOR_DUMMY
+  {"dummy", "state only, kept in sqlite (the seed's reference backend)", &dummy::create},
+#endif
+};
+
+} // namespace
+
+std::span<const ConnectorInfo>
+builtin_connectors()
+{
+  return k_builtin;
+}
+
+std::unique_ptr<Connector>
+create_connector(std::string_view name, Settings settings)
+{
+  std::vector<std::string> names;
+  for (const auto& info : builtin_connectors()) {
+    if (info.name == name) {
+      auto connector = info.create(settings);
+      settings.check_all_used();
+      return connector;
+    }
+    names.emplace_back(info.name);
+  }
+  std::string message = fmt::format("unknown connector \"{}\"", printable(name));
+  if (const auto hint = closest_match(name, names)) {
+    message += fmt::format(", did you mean \"{}\"?", *hint);
+  } else {
+    message += fmt::format(" (built in: {})", fmt::join(names, ", "));
+  }
+  throw ConfigError(message);
+}
+
+} // namespace hlm::connector

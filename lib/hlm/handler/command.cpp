@@ -1,0 +1,76 @@
+#include <hlm/handler/command.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/util/error.hpp>
+
+#include <fmt/format.h>
+
+#include <istream>
+
+namespace hlm::handler {
+
+namespace {
+
+Request
+read_request(const HandlerCommand& command, std::istream& in)
+{
+  in >> std::ws;
+  if (in.peek() == '{') {
+    Request request = read_request_document(in);
+    if (command.operation && *command.operation != request.operation) {
+      throw InputError(fmt::format(
+        "the command line says {} but the request document says {}",
+        connector::to_string(*command.operation),
+        connector::to_string(request.operation)));
+    }
+    return request;
+  }
+  if (!command.operation) {
+    throw InputError(
+      "standard input is not a JSON request document; give an operation "
+      "(status, migrate or recall) to read one object path per line");
+  }
+  return read_object_lines(in, *command.operation);
+}
+
+} // namespace
+
+Summary
+run_handler(const HandlerCommand& command,
+            const ConnectorMaker& make_connector,
+            std::istream& in,
+            std::ostream& out)
+{
+  const ObjectServerConf conf = load_object_server_conf(command.object_server_conf);
+  const Request request = read_request(command, in);
+
+  HandlerOptions options;
+  options.batch_size = command.batch_size;
+  options.swift_dir = command.swift_dir    ? *command.swift_dir
+                      : request.swift_dir ? std::filesystem::path(*request.swift_dir)
+                                          : conf.swift_dir;
+  const auto swift_conf = ring::load_swift_conf(options.swift_dir);
+  options.storage_policy_index = swift_conf.default_policy().index;
+  if (command.policy) {
+    options.storage_policy_index = swift_conf.find_policy(*command.policy).index;
+  }
+  if (request.storage_policy_index) {
+    if (command.policy && *request.storage_policy_index != options.storage_policy_index) {
+      throw InputError(fmt::format(
+        "--policy {} names policy {} but the request document says {}",
+        *command.policy,
+        options.storage_policy_index,
+        *request.storage_policy_index));
+    }
+    options.storage_policy_index = *request.storage_policy_index;
+  }
+  if (!swift_conf.policy_by_index(options.storage_policy_index)) {
+    throw InputError(fmt::format("unknown storage policy index {} (not in {})",
+                                 options.storage_policy_index,
+                                 swift_conf.path.string()));
+  }
+
+  auto backend = make_connector(conf.connector, conf.connector_settings);
+  return run_request(request, conf, options, *backend, out);
+}
+
+} // namespace hlm::handler

@@ -1,0 +1,279 @@
+#include <hlm/diskfile/diskfile.hpp>
+#include <hlm/handler/handler.hpp>
+#include <hlm/ring/ring.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <ostream>
+
+namespace hlm::handler {
+
+namespace {
+
+using connector::Item;
+using connector::ObjectState;
+using connector::Outcome;
+
+// The devices of this node: directories under `devices`, and mount points
+// when mount_check is on (as Swift's check_mount does).
+class LocalDevices
+{
+public:
+  explicit LocalDevices(const ObjectServerConf& conf)
+    : m_conf(conf)
+  {
+  }
+
+  bool
+  has(const std::string& name)
+  {
+    if (const auto it = m_cache.find(name); it != m_cache.end()) {
+      return it->second;
+    }
+    const bool local = probe(name);
+    m_cache.emplace(name, local);
+    return local;
+  }
+
+private:
+  bool
+  probe(const std::string& name) const
+  {
+    check_device_name(name);
+    const auto path = m_conf.devices / name;
+    struct stat dir_stat {};
+    if (stat(path.c_str(), &dir_stat) != 0 || !S_ISDIR(dir_stat.st_mode)) {
+      return false;
+    }
+    if (!m_conf.mount_check) {
+      return true;
+    }
+    struct stat parent_stat {};
+    if (stat(m_conf.devices.c_str(), &parent_stat) != 0) {
+      return false;
+    }
+    return dir_stat.st_dev != parent_stat.st_dev || dir_stat.st_ino == parent_stat.st_ino;
+  }
+
+  const ObjectServerConf& m_conf;
+  std::unordered_map<std::string, bool> m_cache;
+};
+
+// One output line, before and after the connector ran.
+struct Result
+{
+  const std::string* object = nullptr;
+  const std::string* device = nullptr; // null: no local replica
+  std::string file;
+  Outcome outcome;
+  bool to_backend = false;
+};
+
+nlohmann::json
+to_json(const Result& result)
+{
+  nlohmann::json line = {
+    {"object", *result.object},
+    {"device", result.device ? nlohmann::json(*result.device) : nlohmann::json()},
+    {"file", result.file.empty() ? nlohmann::json() : nlohmann::json(result.file)},
+    {"status", connector::to_string(result.outcome.state)},
+    {"error", result.outcome.error ? nlohmann::json(*result.outcome.error) : nlohmann::json()},
+  };
+  return line;
+}
+
+class Runner
+{
+public:
+  Runner(const Request& request,
+         const ObjectServerConf& conf,
+         const HandlerOptions& options,
+         connector::Connector& connector,
+         std::ostream& out)
+    : m_request(request),
+      m_conf(conf),
+      m_options(options),
+      m_connector(connector),
+      m_out(out),
+      m_local(conf)
+  {
+    const auto swift_conf = ring::load_swift_conf(options.swift_dir);
+    m_secret = {swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
+    if (!swift_conf.policy_by_index(options.storage_policy_index)) {
+      throw ConfigError(fmt::format("unknown storage policy index {} in {}",
+                                    options.storage_policy_index,
+                                    swift_conf.path.string()));
+    }
+    m_ring = ring::Ring::load(ring::object_ring_path(options.swift_dir,
+                                                     options.storage_policy_index));
+  }
+
+  Summary
+  run()
+  {
+    m_out << fmt::format(R"({{"request":"{}","storage_policy_index":{},"objects":[)",
+                         connector::to_string(m_request.operation),
+                         m_options.storage_policy_index);
+    const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
+    for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
+      const std::size_t end = std::min(begin + batch, m_request.objects.size());
+      run_batch(begin, end);
+    }
+    m_out << fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}}}})",
+                         m_summary.objects,
+                         m_summary.ok,
+                         m_summary.failed)
+          << '\n';
+    m_out.flush();
+    return m_summary;
+  }
+
+private:
+  void
+  run_batch(std::size_t begin, std::size_t end)
+  {
+    std::vector<Result> results;
+    for (std::size_t i = begin; i < end; ++i) {
+      locate(m_request.objects[i], results);
+    }
+
+    std::vector<Item> items;
+    for (const auto& result : results) {
+      if (result.to_backend) {
+        items.push_back({*result.object, result.file});
+      }
+    }
+    if (!items.empty()) {
+      apply_backend(results, items);
+    }
+
+    for (const auto& result : results) {
+      write(result);
+    }
+  }
+
+  void
+  apply_backend(std::vector<Result>& results, const std::vector<Item>& items)
+  {
+    std::vector<Outcome> outcomes;
+    try {
+      outcomes = m_connector.run(m_request.operation, items);
+    } catch (const Error& e) {
+      outcomes.assign(items.size(),
+                      Outcome{ObjectState::unknown, fmt::format("backend failed: {}", e.what())});
+    }
+    auto outcome = outcomes.begin();
+    for (auto& result : results) {
+      if (result.to_backend) {
+        result.outcome = std::move(*outcome++);
+      }
+    }
+  }
+
+  // Appends the result lines for one requested object: one per local
+  // replica, or one error line.
+  void
+  locate(const Request::Object& object, std::vector<Result>& results)
+  {
+    const ObjectName name = split_object_path(object.path);
+    const auto digest = ring::hash_path(m_secret, name.account, name.container, name.object);
+    const auto partition = m_ring.partition(digest);
+    const std::string hash = to_hex(digest);
+
+    if (object.device != Request::k_any_device) {
+      const std::string& device = m_request.devices[object.device];
+      if (!m_local.has(device)) {
+        results.push_back(failure(object, &device, "device is not on this node"));
+        return;
+      }
+      results.push_back(locate_on(object, device, partition, hash));
+      return;
+    }
+
+    // No device given: look on every local device the ring names for it.
+    bool any = false;
+    for (const auto* node : m_ring.primary_nodes(partition)) {
+      if (!m_local.has(node->device)) {
+        continue;
+      }
+      any = true;
+      results.push_back(locate_on(object, node->device, partition, hash));
+    }
+    if (!any) {
+      results.push_back(failure(object, nullptr, "no primary device of this object is on this node"));
+    }
+  }
+
+  Result
+  locate_on(const Request::Object& object,
+            const std::string& device,
+            std::uint32_t partition,
+            const std::string& hash)
+  {
+    const auto dir = diskfile::object_dir(
+      m_conf.devices, device, m_options.storage_policy_index, partition, hash);
+    const auto replica = diskfile::locate_replica(dir);
+    switch (replica.state) {
+    case diskfile::ReplicaState::present: {
+      Result result{&object.path, &device, replica.data_file.string(), {}, true};
+      return result;
+    }
+    case diskfile::ReplicaState::deleted:
+      return failure(object, &device, "object is deleted on this device");
+    case diskfile::ReplicaState::absent:
+      break;
+    }
+    return failure(object, &device, "object is not on this device");
+  }
+
+  static Result
+  failure(const Request::Object& object, const std::string* device, std::string error)
+  {
+    return Result{&object.path, device, {}, Outcome{ObjectState::unknown, std::move(error)}, false};
+  }
+
+  void
+  write(const Result& result)
+  {
+    if (m_summary.objects > 0) {
+      m_out << ',';
+    }
+    m_out << '\n' << to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    ++m_summary.objects;
+    if (result.outcome.ok()) {
+      ++m_summary.ok;
+    } else {
+      ++m_summary.failed;
+    }
+  }
+
+  const Request& m_request;
+  const ObjectServerConf& m_conf;
+  const HandlerOptions& m_options;
+  connector::Connector& m_connector;
+  std::ostream& m_out;
+  LocalDevices m_local;
+  ring::HashSecret m_secret;
+  ring::Ring m_ring;
+  Summary m_summary;
+};
+
+} // namespace
+
+Summary
+run_request(const Request& request,
+            const ObjectServerConf& conf,
+            const HandlerOptions& options,
+            connector::Connector& connector,
+            std::ostream& out)
+{
+  return Runner(request, conf, options, connector, out).run();
+}
+
+} // namespace hlm::handler

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+#include <hlm/handler/object_server_conf.hpp>
+#include <hlm/handler/request.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <iosfwd>
+
+namespace hlm::handler {
+
+struct Summary
+{
+  std::size_t objects = 0; // result lines written
+  std::size_t ok = 0;
+  std::size_t failed = 0;
+};
+
+struct HandlerOptions
+{
+  std::filesystem::path swift_dir;
+  int storage_policy_index = 0;
+  // Objects handed to the connector per call; bounds memory for huge lists.
+  std::size_t batch_size = 10'000;
+};
+
+// Runs `request` on this node: maps every object to its replica's .data
+// file on the local devices of `conf`, hands the located replicas to
+// `connector` batch by batch, and streams one JSON document to `out`:
+//
+//   {"request": "status", "storage_policy_index": 0, "objects": [
+//     {"object": "/a/c/o", "device": "sdb1", "file": "/srv/…/….data",
+//      "status": "resident", "error": null}, …],
+//    "summary": {"objects": N, "ok": N, "failed": 0}}
+//
+// (the seed's status shape, extended). An object with no replica here, on a
+// device that is not local, or deleted is reported in its own line with an
+// `error`; so is every object of a batch the connector failed as a whole.
+// Throws hlm::ConfigError before writing anything when swift.conf, the
+// policy or the ring is unusable.
+Summary run_request(const Request& request,
+                    const ObjectServerConf& conf,
+                    const HandlerOptions& options,
+                    connector::Connector& connector,
+                    std::ostream& out);
+
+} // namespace hlm::handler

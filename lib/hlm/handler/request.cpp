@@ -1,0 +1,399 @@
+#include <hlm/handler/request.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <istream>
+#include <unordered_map>
+
+namespace hlm::handler {
+
+ObjectName
+split_object_path(std::string_view path)
+{
+  if (path.find('\0') != std::string_view::npos) {
+    throw InputError(fmt::format("object path \"{}\" contains a NUL byte", printable(path)));
+  }
+  if (!is_valid_utf8(path)) {
+    throw InputError(fmt::format("object path \"{}\" is not valid UTF-8", printable(path)));
+  }
+  if (path.empty() || path.front() != '/') {
+    throw InputError(
+      fmt::format("object path \"{}\" does not start with '/'", printable(path)));
+  }
+  const std::string_view rest = path.substr(1);
+  const auto first = rest.find('/');
+  const auto second =
+    first == std::string_view::npos ? first : rest.find('/', first + 1);
+  if (second == std::string_view::npos) {
+    throw InputError(fmt::format(
+      "object path \"{}\" is not /account/container/object", printable(path)));
+  }
+  ObjectName name{rest.substr(0, first),
+                  rest.substr(first + 1, second - first - 1),
+                  rest.substr(second + 1)};
+  if (name.account.empty() || name.container.empty() || name.object.empty()) {
+    throw InputError(fmt::format(
+      "object path \"{}\" has an empty account, container or object", printable(path)));
+  }
+  return name;
+}
+
+void
+check_device_name(std::string_view name)
+{
+  const bool control = std::any_of(name.begin(), name.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+  if (name.empty() || name == "." || name == ".." || control
+      || name.find('/') != std::string_view::npos || name.size() > 255
+      || !is_valid_utf8(name)) {
+    throw InputError(fmt::format("invalid device name \"{}\"", printable(name)));
+  }
+}
+
+namespace {
+
+// Interns device names: a request names few devices for many objects.
+class DeviceTable
+{
+public:
+  explicit DeviceTable(std::vector<std::string>& names)
+    : m_names(names)
+  {
+  }
+
+  std::uint32_t
+  index_of(const std::string& name)
+  {
+    if (const auto it = m_index.find(name); it != m_index.end()) {
+      return it->second;
+    }
+    check_device_name(name);
+    const auto index = static_cast<std::uint32_t>(m_names.size());
+    m_names.push_back(name);
+    m_index.emplace(name, index);
+    return index;
+  }
+
+private:
+  std::vector<std::string>& m_names;
+  std::unordered_map<std::string, std::uint32_t> m_index;
+};
+
+// A SAX consumer for the request document. Nesting is tracked explicitly
+// so that unknown keys, with any value, can be skipped without building
+// anything.
+class RequestSax : public nlohmann::json_sax<nlohmann::json>
+{
+public:
+  explicit RequestSax(Request& request)
+    : m_request(request),
+      m_devices(request.devices)
+  {
+  }
+
+  bool null() override { return scalar(Kind::null, {}); }
+  bool boolean(bool) override { return scalar(Kind::other, {}); }
+  bool number_integer(number_integer_t value) override { return integer(value); }
+  bool number_unsigned(number_unsigned_t value) override
+  {
+    return value > 0x7fffffff ? integer(-1) : integer(static_cast<long long>(value));
+  }
+  bool number_float(number_float_t, const string_t&) override { return scalar(Kind::other, {}); }
+  bool binary(binary_t&) override { return scalar(Kind::other, {}); }
+  bool string(string_t& value) override { return scalar(Kind::string, value); }
+
+  bool
+  start_object(std::size_t) override
+  {
+    if (m_skip_depth > 0) {
+      ++m_skip_depth;
+      return true;
+    }
+    switch (m_where) {
+    case Where::before:
+      m_where = Where::top;
+      return true;
+    case Where::objects:
+      m_where = Where::entry;
+      m_entry_object.reset();
+      m_entry_device.reset();
+      return true;
+    case Where::top:
+      if (m_key == "objects") {
+        fail("\"objects\" must be a list");
+      }
+      return skip_value(true);
+    case Where::entry:
+      return skip_value(true);
+    case Where::after:
+      break;
+    }
+    return true;
+  }
+
+  bool
+  end_object() override
+  {
+    if (m_skip_depth > 0) {
+      --m_skip_depth;
+      return true;
+    }
+    if (m_where == Where::entry) {
+      finish_entry();
+      m_where = Where::objects;
+    } else if (m_where == Where::top) {
+      m_where = Where::after;
+    }
+    return true;
+  }
+
+  bool
+  start_array(std::size_t) override
+  {
+    if (m_skip_depth > 0) {
+      ++m_skip_depth;
+      return true;
+    }
+    if (m_where == Where::top && m_key == "objects") {
+      if (m_seen_objects) {
+        fail("\"objects\" appears twice");
+      }
+      m_seen_objects = true;
+      m_where = Where::objects;
+      return true;
+    }
+    if (m_where == Where::before) {
+      fail("the document is not a JSON object");
+    }
+    if (m_where == Where::objects) {
+      fail(fmt::format("objects[{}] is not an object", m_request.objects.size()));
+    }
+    return skip_value(true);
+  }
+
+  bool
+  end_array() override
+  {
+    if (m_skip_depth > 0) {
+      --m_skip_depth;
+      return true;
+    }
+    m_where = Where::top;
+    return true;
+  }
+
+  bool
+  key(string_t& value) override
+  {
+    if (m_skip_depth == 0) {
+      m_key = value;
+    }
+    return true;
+  }
+
+  bool
+  parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override
+  {
+    // nlohmann's message repeats the position; keep only its reason.
+    std::string reason = e.what();
+    if (const auto colon = reason.rfind(": "); colon != std::string::npos) {
+      reason = reason.substr(colon + 2);
+    }
+    fail(fmt::format("malformed JSON at byte {}: {}", position, reason));
+  }
+
+  void
+  finish()
+  {
+    if (!m_request_seen) {
+      fail("missing \"request\"");
+    }
+    if (!m_seen_objects) {
+      fail("missing \"objects\"");
+    }
+  }
+
+private:
+  enum class Where { before, top, objects, entry, after };
+  enum class Kind { null, string, other };
+
+  [[noreturn]] static void
+  fail(const std::string& what)
+  {
+    throw InputError(fmt::format("bad request document: {}", what));
+  }
+
+  bool
+  skip_value(bool container)
+  {
+    if (container) {
+      m_skip_depth = 1;
+    }
+    return true;
+  }
+
+  bool
+  integer(long long value)
+  {
+    if (m_skip_depth > 0) {
+      return true;
+    }
+    if (m_where == Where::top && m_key == "storage_policy_index") {
+      if (value < 0) {
+        fail("\"storage_policy_index\" must be a non-negative integer");
+      }
+      m_request.storage_policy_index = static_cast<int>(value);
+      return true;
+    }
+    return scalar(Kind::other, {});
+  }
+
+  bool
+  scalar(Kind kind, const std::string& value)
+  {
+    if (m_skip_depth > 0) {
+      return true;
+    }
+    switch (m_where) {
+    case Where::before:
+      fail("the document is not a JSON object");
+    case Where::objects:
+      fail(fmt::format("objects[{}] is not an object", m_request.objects.size()));
+    case Where::top:
+      top_value(kind, value);
+      return true;
+    case Where::entry:
+      entry_value(kind, value);
+      return true;
+    case Where::after:
+      break;
+    }
+    return true;
+  }
+
+  void
+  top_value(Kind kind, const std::string& value)
+  {
+    if (m_key == "request") {
+      const auto operation =
+        kind == Kind::string ? connector::parse_operation(value) : std::nullopt;
+      if (!operation) {
+        fail(fmt::format("\"request\" must be \"status\", \"migrate\" or "
+                         "\"recall\", not {}",
+                         kind == Kind::string ? '"' + printable(value) + '"'
+                                              : std::string("a non-string")));
+      }
+      m_request.operation = *operation;
+      m_request_seen = true;
+    } else if (m_key == "swift_dir") {
+      if (kind == Kind::string) {
+        m_request.swift_dir = value;
+      } else if (kind != Kind::null) {
+        fail("\"swift_dir\" must be a string");
+      }
+    } else if (m_key == "storage_policy_index") {
+      if (kind != Kind::null) {
+        fail("\"storage_policy_index\" must be a non-negative integer");
+      }
+    } else if (m_key == "objects") {
+      fail("\"objects\" must be a list");
+    }
+  }
+
+  void
+  entry_value(Kind kind, const std::string& value)
+  {
+    const auto index = m_request.objects.size();
+    if (m_key == "object") {
+      if (kind != Kind::string) {
+        fail(fmt::format("objects[{}].object must be a string", index));
+      }
+      m_entry_object = value;
+    } else if (m_key == "device") {
+      if (kind == Kind::string) {
+        m_entry_device = value;
+      } else if (kind != Kind::null) {
+        fail(fmt::format("objects[{}].device must be a string", index));
+      }
+    }
+  }
+
+  void
+  finish_entry()
+  {
+    const auto index = m_request.objects.size();
+    if (!m_entry_object) {
+      fail(fmt::format("objects[{}] has no \"object\"", index));
+    }
+    try {
+      split_object_path(*m_entry_object);
+      Request::Object object{std::move(*m_entry_object), Request::k_any_device};
+      if (m_entry_device) {
+        object.device = m_devices.index_of(*m_entry_device);
+      }
+      m_request.objects.push_back(std::move(object));
+    } catch (const InputError& e) {
+      fail(fmt::format("objects[{}]: {}", index, e.what()));
+    }
+  }
+
+  Request& m_request;
+  DeviceTable m_devices;
+  Where m_where = Where::before;
+  std::size_t m_skip_depth = 0;
+  std::string m_key;
+  bool m_request_seen = false;
+  bool m_seen_objects = false;
+  std::optional<std::string> m_entry_object;
+  std::optional<std::string> m_entry_device;
+};
+
+} // namespace
+
+Request
+read_request_document(std::istream& in)
+{
+  Request request;
+  RequestSax sax(request);
+  nlohmann::json::sax_parse(in, &sax);
+  sax.finish();
+  return request;
+}
+
+Request
+read_object_lines(std::istream& in, connector::Operation operation)
+{
+  Request request;
+  request.operation = operation;
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    if (trim(line).empty()) {
+      continue;
+    }
+    if (line.front() != '/') {
+      line.insert(line.begin(), '/');
+    }
+    try {
+      split_object_path(line);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("line {}: {}", number, e.what()));
+    }
+    request.objects.push_back({std::move(line), Request::k_any_device});
+    line = {};
+  }
+  if (in.bad()) {
+    throw Error("cannot read the object list from standard input");
+  }
+  return request;
+}
+
+} // namespace hlm::handler

@@ -1,0 +1,82 @@
+#include <hlm/ring/placement.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace hlm::ring {
+
+SwiftName
+parse_swift_name(std::string_view text)
+{
+  const std::string shown = printable(text);
+  if (text.find('\0') != std::string_view::npos || !is_valid_utf8(text)) {
+    throw InputError(fmt::format("\"{}\" is not a valid Swift name", shown));
+  }
+  if (!text.empty() && text.front() == '/') {
+    text.remove_prefix(1);
+  }
+  SwiftName name;
+  const auto first = text.find('/');
+  name.account = std::string(text.substr(0, first));
+  if (first != std::string_view::npos) {
+    const auto rest = text.substr(first + 1);
+    const auto second = rest.find('/');
+    name.container = std::string(rest.substr(0, second));
+    if (second != std::string_view::npos) {
+      name.object = std::string(rest.substr(second + 1));
+      if (name.object.empty()) {
+        throw InputError(fmt::format("\"{}\" has an empty object name", shown));
+      }
+    }
+    if (name.container.empty()) {
+      throw InputError(fmt::format("\"{}\" has an empty container name", shown));
+    }
+  }
+  if (name.account.empty()) {
+    throw InputError(fmt::format("\"{}\" has an empty account name", shown));
+  }
+  return name;
+}
+
+Placement
+locate(const std::filesystem::path& swift_dir,
+       const SwiftName& name,
+       const std::optional<std::string>& policy)
+{
+  const SwiftConf conf = load_swift_conf(swift_dir);
+  Placement placement;
+  placement.name = name;
+  if (name.object.empty()) {
+    if (policy) {
+      throw InputError("--policy applies to objects only: accounts and "
+                       "containers are placed by their own rings");
+    }
+    placement.ring_file = name.container.empty() ? account_ring_path(swift_dir)
+                                                 : container_ring_path(swift_dir);
+  } else {
+    placement.policy = policy ? conf.find_policy(*policy) : conf.default_policy();
+    placement.ring_file = object_ring_path(swift_dir, placement.policy->index);
+  }
+
+  const Ring ring = Ring::load(placement.ring_file);
+  const auto digest = hash_path(
+    {conf.hash_path_prefix, conf.hash_path_suffix}, name.account, name.container, name.object);
+  placement.partition = ring.partition(digest);
+  placement.hash = to_hex(digest);
+  for (const Device* device : ring.primary_nodes(placement.partition)) {
+    placement.nodes.push_back(*device);
+  }
+  if (placement.policy) {
+    const int index = placement.policy->index;
+    placement.object_dir = fmt::format("{}/{}/{}/{}",
+                                       index == 0 ? "objects" : fmt::format("objects-{}", index),
+                                       placement.partition,
+                                       placement.hash.substr(placement.hash.size() - 3),
+                                       placement.hash);
+  }
+  return placement;
+}
+
+} // namespace hlm::ring

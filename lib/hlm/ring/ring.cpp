@@ -1,0 +1,248 @@
+#include <hlm/ring/ring.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/gzip.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <bit>
+
+namespace hlm::ring {
+
+namespace {
+
+// Rings beyond part power 24 do not exist in practice (Swift recommends at
+// most ~2^23 partitions); refusing them bounds memory for a corrupt header.
+constexpr unsigned k_max_part_power = 24;
+constexpr std::size_t k_max_ring_bytes = std::size_t{1} << 30;
+
+[[noreturn]] void
+fail(const std::string& source, std::string_view what)
+{
+  throw ConfigError(fmt::format("cannot read ring \"{}\": {}", source, what));
+}
+
+std::uint32_t
+read_be32(std::string_view data)
+{
+  return (std::uint32_t{static_cast<std::uint8_t>(data[0])} << 24)
+         | (std::uint32_t{static_cast<std::uint8_t>(data[1])} << 16)
+         | (std::uint32_t{static_cast<std::uint8_t>(data[2])} << 8)
+         | std::uint32_t{static_cast<std::uint8_t>(data[3])};
+}
+
+Device
+parse_device(const nlohmann::json& dev, std::size_t position, const std::string& source)
+{
+  try {
+    Device d;
+    d.id = dev.at("id").get<int>();
+    if (d.id < 0 || static_cast<std::size_t>(d.id) != position) {
+      fail(source, fmt::format("device at position {} has id {}", position, d.id));
+    }
+    d.region = dev.value("region", 1);
+    d.zone = dev.at("zone").get<int>();
+    d.ip = dev.at("ip").get<std::string>();
+    d.port = dev.at("port").get<int>();
+    d.replication_ip = dev.value("replication_ip", d.ip);
+    d.replication_port = dev.value("replication_port", d.port);
+    d.device = dev.at("device").get<std::string>();
+    d.weight = dev.value("weight", 0.0);
+    if (const auto meta = dev.find("meta");
+        meta != dev.end() && meta->is_string()) {
+      d.meta = meta->get<std::string>();
+    }
+    return d;
+  } catch (const nlohmann::json::exception& e) {
+    fail(source, fmt::format("device {}: {}", position, e.what()));
+  }
+}
+
+} // namespace
+
+Ring
+Ring::load(const std::filesystem::path& file)
+{
+  std::string data;
+  try {
+    data = read_gzip_file(file, k_max_ring_bytes);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const Error& e) {
+    throw ConfigError(e.what());
+  }
+  return parse(data, file.string());
+}
+
+Ring
+Ring::parse(std::string_view data, const std::string& source)
+{
+  if (data.size() < 4 || data.substr(0, 4) != "R1NG") {
+    // Rings older than Swift 1.x were pickles; Swift 2.30 still reads them,
+    // we do not execute pickles.
+    fail(source, "bad magic (not a Swift ring in R1NG format)");
+  }
+  if (data.size() < 10) {
+    fail(source, "truncated header");
+  }
+  const unsigned version = (unsigned{static_cast<std::uint8_t>(data[4])} << 8)
+                           | unsigned{static_cast<std::uint8_t>(data[5])};
+  if (version != 1) {
+    fail(source, fmt::format("unsupported ring format version {}", version));
+  }
+  const std::uint32_t json_length = read_be32(data.substr(6, 4));
+  data.remove_prefix(10);
+  if (json_length > data.size()) {
+    fail(source, "truncated metadata");
+  }
+
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(data.substr(0, json_length));
+  } catch (const nlohmann::json::exception& e) {
+    fail(source, fmt::format("bad metadata JSON: {}", e.what()));
+  }
+  data.remove_prefix(json_length);
+
+  Ring ring;
+  std::size_t replica_count = 0;
+  std::string byteorder;
+  try {
+    ring.m_part_shift = meta.at("part_shift").get<unsigned>();
+    replica_count = meta.at("replica_count").get<std::size_t>();
+    byteorder = meta.value("byteorder", std::string("little"));
+    const auto& devs = meta.at("devs");
+    if (!devs.is_array()) {
+      fail(source, "\"devs\" is not a list");
+    }
+    for (std::size_t i = 0; i < devs.size(); ++i) {
+      if (devs[i].is_null()) {
+        ring.m_devices.emplace_back(std::nullopt);
+      } else {
+        ring.m_devices.emplace_back(parse_device(devs[i], i, source));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(source, fmt::format("bad metadata: {}", e.what()));
+  }
+  if (ring.m_part_shift > 32 || 32 - ring.m_part_shift > k_max_part_power) {
+    fail(source, fmt::format("unsupported part_shift {}", ring.m_part_shift));
+  }
+  if (byteorder != "little" && byteorder != "big") {
+    fail(source, fmt::format("unknown byteorder \"{}\"", byteorder));
+  }
+  if (replica_count == 0 || replica_count > 64) {
+    fail(source, fmt::format("unsupported replica_count {}", replica_count));
+  }
+
+  if (data.size() % 2 != 0) {
+    fail(source, "truncated partition table (odd number of bytes)");
+  }
+  const bool swap = (byteorder == "little") != (std::endian::native == std::endian::little);
+  const std::uint32_t partitions = ring.partition_count();
+  for (std::size_t row = 0; row < replica_count; ++row) {
+    // The last row may be shorter: Swift writes fractional replica counts
+    // as a partial final row.
+    const std::size_t available = std::min<std::size_t>(data.size() / 2, partitions);
+    if (available < partitions && row + 1 < replica_count) {
+      fail(source, fmt::format("truncated partition table (replica row {})", row));
+    }
+    if (available == 0) {
+      fail(source, fmt::format("replica row {} is empty", row));
+    }
+    std::vector<std::uint16_t> part2dev(available);
+    for (std::size_t p = 0; p < available; ++p) {
+      const auto lo = static_cast<std::uint8_t>(data[2 * p]);
+      const auto hi = static_cast<std::uint8_t>(data[2 * p + 1]);
+      const auto value = static_cast<std::uint16_t>(swap ? (lo << 8) | hi : (hi << 8) | lo);
+      if (value >= ring.m_devices.size() || !ring.m_devices[value]) {
+        fail(source,
+             fmt::format("partition {} of replica row {} refers to missing device {}",
+                         p, row, value));
+      }
+      part2dev[p] = value;
+    }
+    data.remove_prefix(2 * available);
+    ring.m_replica2part2dev.push_back(std::move(part2dev));
+  }
+  if (!data.empty()) {
+    fail(source, fmt::format("{} unexpected bytes after the partition table", data.size()));
+  }
+  return ring;
+}
+
+unsigned
+Ring::part_power() const
+{
+  return 32 - m_part_shift;
+}
+
+unsigned
+Ring::part_shift() const
+{
+  return m_part_shift;
+}
+
+std::uint32_t
+Ring::partition_count() const
+{
+  return std::uint32_t{1} << part_power();
+}
+
+std::size_t
+Ring::replica_rows() const
+{
+  return m_replica2part2dev.size();
+}
+
+const std::vector<std::optional<Device>>&
+Ring::devices() const
+{
+  return m_devices;
+}
+
+std::uint32_t
+Ring::partition(const Md5Digest& digest) const
+{
+  return partition_of(digest, m_part_shift);
+}
+
+std::vector<const Device*>
+Ring::primary_nodes(std::uint32_t part) const
+{
+  std::vector<const Device*> nodes;
+  nodes.reserve(m_replica2part2dev.size());
+  for (const auto& row : m_replica2part2dev) {
+    if (part >= row.size()) {
+      continue;
+    }
+    const Device* device = &*m_devices[row[part]];
+    if (std::find(nodes.begin(), nodes.end(), device) == nodes.end()) {
+      nodes.push_back(device);
+    }
+  }
+  return nodes;
+}
+
+std::filesystem::path
+account_ring_path(const std::filesystem::path& swift_dir)
+{
+  return swift_dir / "account.ring.gz";
+}
+
+std::filesystem::path
+container_ring_path(const std::filesystem::path& swift_dir)
+{
+  return swift_dir / "container.ring.gz";
+}
+
+std::filesystem::path
+object_ring_path(const std::filesystem::path& swift_dir, int policy_index)
+{
+  return swift_dir
+         / (policy_index == 0 ? std::string("object.ring.gz")
+                              : fmt::format("object-{}.ring.gz", policy_index));
+}
+
+} // namespace hlm::ring

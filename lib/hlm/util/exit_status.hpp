@@ -1,0 +1,15 @@
+#pragma once
+
+namespace hlm {
+
+// Exit codes shared by every hlm executable; documented under EXIT STATUS in
+// each man page.
+enum ExitStatus : int {
+  k_exit_success = 0,
+  k_exit_failure = 1,
+  k_exit_usage = 2,
+  k_exit_partial = 3,
+  k_exit_interrupted = 130,
+};
+
+} // namespace hlm

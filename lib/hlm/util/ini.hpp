@@ -1,0 +1,44 @@
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hlm {
+
+// An INI file as Swift's own parsers read it (inih underneath): sections in
+// file order, keys lower-cased, a later duplicate key replaces an earlier
+// one. No [DEFAULT] inheritance is applied: callers that want Swift's
+// fallback ask for it explicitly with get_with_default().
+class IniFile
+{
+public:
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+
+  // Throws hlm::ConfigError naming the file (and line) when it cannot be
+  // read or parsed.
+  static IniFile load(const std::filesystem::path& path);
+  static IniFile parse(std::string_view text, std::string source);
+
+  const std::string& source() const;
+  bool has_section(std::string_view section) const;
+  std::vector<std::string> section_names() const;
+  // Null when the section does not exist.
+  const Entries* section(std::string_view section) const;
+  std::optional<std::string> get(std::string_view section,
+                                 std::string_view key) const;
+  // `section`'s value, else [DEFAULT]'s, as paste.deploy resolves it.
+  std::optional<std::string> get_with_default(std::string_view section,
+                                              std::string_view key) const;
+
+private:
+  std::string m_source;
+  std::vector<std::pair<std::string, Entries>> m_sections;
+
+  friend int ini_handler(void*, const char*, const char*, const char*);
+};
+
+} // namespace hlm

@@ -1,0 +1,82 @@
+"""Shared helpers for the integration scripts: the running test cluster
+(test/saio/saio.py) and the built tools, both named by the environment that
+test/integration/CMakeLists.txt sets."""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+SKIP = 125
+
+
+def fail(message):
+    print("FAIL: " + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        fail("%s is not set; run this through ctest" % name)
+    return value
+
+
+def cluster():
+    with open(os.path.join(env("HLM_SAIO_DIR"), "cluster.json")) as f:
+        return json.load(f)
+
+
+def run(argv, stdin=b"", check_status=None):
+    """Runs argv with `stdin`; returns (status, stdout, stderr)."""
+    proc = subprocess.run(argv, input=stdin, capture_output=True, timeout=300)
+    if check_status is not None and proc.returncode != check_status:
+        fail("%s exited %d, expected %d\nstdout: %s\nstderr: %s" % (
+            argv, proc.returncode, check_status,
+            proc.stdout.decode(errors="replace")[:2000],
+            proc.stderr.decode(errors="replace")[:2000]))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+class Swift:
+    """Just enough of a Swift client (tempauth v1) to set up test data
+    through the real proxy."""
+
+    def __init__(self, user="test:tester"):
+        info = cluster()
+        entry = next(u for u in info["users"] if u["user"] == user)
+        req = urllib.request.Request(info["auth_url"], headers={
+            "X-Auth-User": entry["user"], "X-Auth-Key": entry["key"]})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            self.token = resp.headers["X-Auth-Token"]
+            self.url = resp.headers["X-Storage-Url"]
+        self.account = entry["account"]
+
+    def request(self, method, path, body=None, headers=None):
+        quoted = urllib.parse.quote(path, safe="/")
+        req = urllib.request.Request(self.url + "/" + quoted, data=body,
+                                     method=method)
+        req.add_header("X-Auth-Token", self.token)
+        for key, value in (headers or {}).items():
+            req.add_header(key, value)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
+    def put_container(self, name, policy=None):
+        headers = {"X-Storage-Policy": policy} if policy else {}
+        status, _ = self.request("PUT", name, b"", headers)
+        check(status in (201, 202), "PUT container %s: %d" % (name, status))
+
+    def put_object(self, container, name, body):
+        status, _ = self.request("PUT", container + "/" + name, body)
+        check(status == 201, "PUT %s/%s: %d" % (container, name, status))

@@ -1,0 +1,61 @@
+#include "../support/temp_dir.hpp"
+
+#include <connectors/builtin.hpp>
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace hlm;
+using namespace hlm::connector;
+
+namespace {
+
+std::unique_ptr<Connector>
+make_dummy(const std::filesystem::path& db)
+{
+  return create_connector("dummy", Settings("[hlm:dummy]", {{"db_path", db.string()}}));
+}
+
+std::vector<ObjectState>
+states(const std::vector<Outcome>& outcomes)
+{
+  std::vector<ObjectState> out;
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.ok());
+    out.push_back(outcome.state);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("dummy connector follows the seed's state machine", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "sub" / "dummy.sqlite";
+  const std::vector<Item> a = {{"/a/c/o1", "/srv/1/f1.data"}};
+  const std::vector<Item> ab = {{"/a/c/o1", "/srv/1/f1.data"}, {"/a/c/o2", "/srv/1/f2.data"}};
+  using S = ObjectState;
+
+  auto dummy = make_dummy(db);
+  CHECK(states(dummy->status(ab)) == std::vector{S::resident, S::resident});
+  CHECK(states(dummy->recall(a)) == std::vector{S::resident}); // nothing to recall
+  CHECK(states(dummy->migrate(a)) == std::vector{S::migrated});
+  CHECK(states(dummy->status(ab)) == std::vector{S::migrated, S::resident});
+  CHECK(states(dummy->recall(ab)) == std::vector{S::premigrated, S::resident});
+  CHECK(states(dummy->migrate(a)) == std::vector{S::migrated});
+
+  // State persists across connector instances (a new handler process).
+  auto again = make_dummy(db);
+  CHECK(states(again->status(ab)) == std::vector{S::migrated, S::resident});
+}
+
+TEST_CASE("dummy connector: an unusable database fails the batch as a whole", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto file = dir.write("not-a-dir", "x");
+  CHECK_THROWS_AS(make_dummy(file / "db.sqlite"), Error);
+
+  const auto garbage = dir.write("garbage.sqlite", std::string(4096, 'g'));
+  CHECK_THROWS_AS(make_dummy(garbage), Error);
+}

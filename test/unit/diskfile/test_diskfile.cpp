@@ -1,0 +1,373 @@
+#include <hlm/diskfile/diskfile.hpp>
+
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+
+namespace fs = std::filesystem;
+using hlm::diskfile::locate_replica;
+using hlm::diskfile::LocatedReplica;
+using hlm::diskfile::object_dir;
+using hlm::diskfile::ReplicaState;
+
+namespace {
+
+class TempDir
+{
+public:
+  TempDir()
+  {
+    std::string pattern =
+      (fs::current_path() / "hlm-test-diskfile-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+      throw std::runtime_error("mkdtemp failed: "
+                               + std::string(std::strerror(errno)));
+    }
+    m_path = pattern;
+  }
+  ~TempDir()
+  {
+    std::error_code ignored;
+    fs::permissions(m_path, fs::perms::owner_all, ignored);
+    fs::remove_all(m_path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path&
+  path() const
+  {
+    return m_path;
+  }
+
+private:
+  fs::path m_path;
+};
+
+// A hash directory holding empty files with the given names.
+LocatedReplica
+locate(const TempDir& dir, std::initializer_list<const char*> names)
+{
+  for (const char* name : names) {
+    std::ofstream(dir.path() / name).flush();
+  }
+  return locate_replica(dir.path());
+}
+
+} // namespace
+
+TEST_CASE("object_dir: Swift's layout")
+{
+  const std::string hash = "e57f1f5d9f265938e95435bebef7b292";
+  CHECK(object_dir("/srv/node", "sdb1", 0, 917, hash)
+        == "/srv/node/sdb1/objects/917/292/e57f1f5d9f265938e95435bebef7b292");
+  CHECK(object_dir("/srv/node/", "sdb1", 2, 0, hash)
+        == "/srv/node/sdb1/objects-2/0/292/e57f1f5d9f265938e95435bebef7b292");
+  CHECK(object_dir("devs", "d", 1, 4294967295u, hash)
+        == "devs/d/objects-1/4294967295/292/e57f1f5d9f265938e95435bebef7b292");
+}
+
+TEST_CASE("object_dir: rejects input that could leave the devices root")
+{
+  const std::string hash = "e57f1f5d9f265938e95435bebef7b292";
+  CHECK_THROWS_AS(object_dir("/srv/node", "sdb1", -1, 1, hash),
+                  hlm::InputError);
+  for (const std::string& device : std::initializer_list<std::string>{
+         "", ".", "..", "a/b", "/etc", std::string("a\0b", 3)}) {
+    INFO("device \"" << device << "\"");
+    CHECK_THROWS_AS(object_dir("/srv/node", device, 0, 1, hash),
+                    hlm::InputError);
+  }
+  for (const std::string bad :
+       {"", "292", "E57F1F5D9F265938E95435BEBEF7B292",
+        "e57f1f5d9f265938e95435bebef7b29", "e57f1f5d9f265938e95435bebef7b2921",
+        "../../../../etc/passwd/../../../x", "e57f1f5d9f265938e95435bebef7b29g"}) {
+    INFO("hash \"" << bad << "\"");
+    CHECK_THROWS_WITH(object_dir("/srv/node", "sdb1", 0, 1, bad),
+                      Catch::Contains("invalid object hash"));
+  }
+}
+
+TEST_CASE("locate_replica: no state")
+{
+  TempDir dir;
+  SECTION("directory missing")
+  {
+    const auto result = locate_replica(dir.path() / "nope");
+    CHECK(result.state == ReplicaState::absent);
+    CHECK(result.data_file.empty());
+    CHECK(result.timestamp.empty());
+  }
+  SECTION("path is a file")
+  {
+    std::ofstream(dir.path() / "file").flush();
+    CHECK(locate_replica(dir.path() / "file").state == ReplicaState::absent);
+  }
+  SECTION("empty directory")
+  {
+    CHECK(locate(dir, {}).state == ReplicaState::absent);
+  }
+  SECTION("only a .meta")
+  {
+    CHECK(locate(dir, {"1795332047.00000.meta"}).state == ReplicaState::absent);
+  }
+}
+
+TEST_CASE("locate_replica: replicated objects")
+{
+  TempDir dir;
+  const auto in_dir = [&](const char* name) { return dir.path() / name; };
+  SECTION("only a .data")
+  {
+    const auto result = locate(dir, {"1795332046.73390.data"});
+    CHECK(result.state == ReplicaState::present);
+    CHECK(result.data_file == in_dir("1795332046.73390.data"));
+    CHECK(result.timestamp == "1795332046.73390");
+    CHECK(result.fragment_index == std::nullopt);
+    CHECK(result.meta_file.empty());
+  }
+  SECTION("a newer tombstone")
+  {
+    const auto result =
+      locate(dir, {"1795332046.73390.data", "1795332048.00000.ts"});
+    CHECK(result.state == ReplicaState::deleted);
+    CHECK(result.timestamp == "1795332048.00000");
+    CHECK(result.data_file.empty());
+  }
+  SECTION("a tombstone at the same time wins")
+  {
+    CHECK(locate(dir, {"1795332046.73390.data", "1795332046.73390.ts"}).state
+          == ReplicaState::deleted);
+  }
+  SECTION("a .data newer than the tombstone")
+  {
+    const auto result = locate(
+      dir, {"1795332040.00000.ts", "1795332046.73390.data", "1795332047.00000.meta"});
+    CHECK(result.state == ReplicaState::present);
+    CHECK(result.data_file == in_dir("1795332046.73390.data"));
+    CHECK(result.meta_file == in_dir("1795332047.00000.meta"));
+  }
+  SECTION("several .data: the newest")
+  {
+    const auto result = locate(dir,
+                               {"1795332046.73390.data",
+                                "1795332050.00000.data",
+                                "1795332049.99999.data"});
+    CHECK(result.data_file == in_dir("1795332050.00000.data"));
+  }
+  SECTION(".meta files: the newest one newer than the data")
+  {
+    const auto result = locate(dir,
+                               {"1795332045.00000.meta",
+                                "1795332046.73390.meta",
+                                "1795332046.73390.data",
+                                "1795332047.00000.meta",
+                                "1795332048.00000+0.meta",
+                                "1795332048.00000.meta"});
+    CHECK(result.state == ReplicaState::present);
+    CHECK(result.data_file == in_dir("1795332046.73390.data"));
+    // Same time: the one with a content-type time wins.
+    CHECK(result.meta_file == in_dir("1795332048.00000+0.meta"));
+  }
+  SECTION(".meta no newer than the data is ignored")
+  {
+    const auto result =
+      locate(dir, {"1795332045.00000.meta", "1795332046.73390.meta",
+                   "1795332046.73390.data"});
+    CHECK(result.meta_file.empty());
+  }
+  SECTION(".meta names with content-type deltas")
+  {
+    const auto result = locate(dir,
+                               {"1795332046.73390.data",
+                                "1795332050.00000-186a0.meta",
+                                "1795332050.00000+0-5.meta"});
+    // Same time; content-type times 1795332049 and 1795332050.
+    CHECK(result.meta_file == in_dir("1795332050.00000+0-5.meta"));
+  }
+}
+
+TEST_CASE("locate_replica: timestamps compare as Swift's Timestamp")
+{
+  TempDir dir;
+  SECTION("numerically, not as strings")
+  {
+    CHECK(locate(dir, {"999999999.99999.data", "1000000000.00000.ts"}).state
+          == ReplicaState::deleted);
+  }
+  SECTION("rounded to 10 us: equal forms are equal")
+  {
+    const auto result = locate(dir, {"1.5.data", "1.50000.ts"});
+    CHECK(result.state == ReplicaState::deleted);
+    CHECK(result.timestamp == "0000000001.50000");
+  }
+  SECTION("offsets order rewrites of the same instant")
+  {
+    const auto deleted = locate(dir,
+                                {"1795332046.73390.data",
+                                 "1795332046.73390_0000000000000001.ts"});
+    CHECK(deleted.state == ReplicaState::deleted);
+    CHECK(deleted.timestamp == "1795332046.73390_0000000000000001");
+
+    const auto present = locate(dir, {"1795332046.73390_000000000000000a.data"});
+    CHECK(present.state == ReplicaState::present);
+    CHECK(present.timestamp == "1795332046.73390_000000000000000a");
+    CHECK(present.data_file
+          == dir.path() / "1795332046.73390_000000000000000a.data");
+  }
+  SECTION("an offset never outranks a later time")
+  {
+    CHECK(locate(dir, {"1795332046.73390_ffffffffffffffff.data",
+                       "1795332046.73391.ts"})
+            .state
+          == ReplicaState::deleted);
+  }
+  SECTION("a zero offset is the plain timestamp")
+  {
+    CHECK(locate(dir, {"1795332046.73390.data",
+                       "1795332046.73390_0000000000000000.ts"})
+            .state
+          == ReplicaState::deleted);
+  }
+}
+
+TEST_CASE("locate_replica: erasure-coded fragments")
+{
+  TempDir dir;
+  const auto in_dir = [&](const char* name) { return dir.path() / name; };
+  SECTION("durable fragments: the highest index")
+  {
+    const auto result =
+      locate(dir, {"1795332046.73390#0#d.data", "1795332046.73390#2#d.data"});
+    CHECK(result.state == ReplicaState::present);
+    CHECK(result.data_file == in_dir("1795332046.73390#2#d.data"));
+    CHECK(result.fragment_index == 2);
+    CHECK(result.timestamp == "1795332046.73390");
+  }
+  SECTION("a newer non-durable fragment is ignored")
+  {
+    const auto result =
+      locate(dir, {"1795332046.73390#1#d.data", "1795332050.00000#1.data"});
+    CHECK(result.data_file == in_dir("1795332046.73390#1#d.data"));
+  }
+  SECTION("only non-durable fragments: absent")
+  {
+    CHECK(locate(dir, {"1795332050.00000#1.data", "1795332050.00000#4.data"})
+            .state
+          == ReplicaState::absent);
+  }
+  SECTION("non-durable fragments newer than a tombstone: deleted")
+  {
+    const auto result =
+      locate(dir, {"1795332040.00000.ts", "1795332050.00000#1.data"});
+    CHECK(result.state == ReplicaState::deleted);
+    CHECK(result.timestamp == "1795332040.00000");
+  }
+  SECTION("legacy .durable marks its timestamp's fragments durable")
+  {
+    const auto result = locate(dir,
+                               {"1795332046.73390#3.data",
+                                "1795332046.73390.durable",
+                                "1795332050.00000#1.data"});
+    CHECK(result.data_file == in_dir("1795332046.73390#3.data"));
+    CHECK(result.fragment_index == 3);
+  }
+  SECTION("a .durable newer than any fragment hides older #d fragments")
+  {
+    // Swift's _process_ondisk_files keeps the newer .durable as the durable
+    // timestamp and finds no fragment set for it.
+    CHECK(locate(dir, {"1795332046.73390#0#d.data", "1795332050.00000.durable"})
+            .state
+          == ReplicaState::absent);
+  }
+  SECTION("a .meta at the durable timestamp applies")
+  {
+    const auto result =
+      locate(dir, {"1795332046.73390#0#d.data", "1795332046.73390.meta"});
+    CHECK(result.meta_file == in_dir("1795332046.73390.meta"));
+  }
+  SECTION("plain .data names are not fragments and are ignored")
+  {
+    const auto result =
+      locate(dir, {"1795332046.73390#5#d.data", "1795332050.00000.data"});
+    CHECK(result.fragment_index == 5);
+  }
+}
+
+TEST_CASE("locate_replica: unrelated and malformed names are ignored")
+{
+  TempDir dir;
+  const std::initializer_list<const char*> garbage = {
+    "hashes.pkl",
+    ".1795332046.73390.data.Xy095a", // rsync temp file
+    "tmpabc123",
+    "abc.data",
+    "1795332050.00000.data.tmp",
+    ".data",
+    "1e9.data",
+    "1.5.5.data",
+    "-1.0.data",
+    "1.5_xyz.data",
+    "1.5_.data",
+    "1.5_00000000000000001.data", // 17 hex digits
+    "12345678901.00000.data",     // >= 10^10 s
+    "1795332050.00000#x.data",
+    "1795332050.00000#-1.data",
+    "1795332050.00000#1#x.data",
+    "1795332050.00000#1#d#d.data",
+    "#1.data",
+    "1795332050.00000+zz.meta",
+    "1795332050.00000+1+2+3.meta",
+    "1795332050.00000.unknown",
+    "1795332050",
+  };
+  SECTION("alone")
+  {
+    CHECK(locate(dir, garbage).state == ReplicaState::absent);
+  }
+  SECTION("next to a real .data")
+  {
+    const auto result = locate(dir, garbage);
+    std::ofstream(dir.path() / "1795332046.73390.data").flush();
+    fs::create_directory(dir.path() / "1795332049.00000.ts"); // still a name
+    const auto with_data = locate_replica(dir.path());
+    CHECK(result.state == ReplicaState::absent);
+    CHECK(with_data.state == ReplicaState::deleted);
+    CHECK(with_data.timestamp == "1795332049.00000");
+  }
+}
+
+TEST_CASE("locate_replica: symlinks are reported by name, never followed")
+{
+  TempDir dir;
+  fs::create_symlink("/etc/passwd", dir.path() / "1795332046.73390.data");
+  fs::create_symlink("/nonexistent", dir.path() / "1795332047.00000.meta");
+  const auto result = locate_replica(dir.path());
+  CHECK(result.state == ReplicaState::present);
+  CHECK(result.data_file == dir.path() / "1795332046.73390.data");
+  CHECK(result.meta_file == dir.path() / "1795332047.00000.meta");
+}
+
+TEST_CASE("locate_replica: an unreadable directory is an error")
+{
+  if (::geteuid() == 0) {
+    WARN("running as root: permissions cannot make a directory unreadable");
+    return;
+  }
+  TempDir dir;
+  const auto hash_dir = dir.path() / "hash";
+  fs::create_directory(hash_dir);
+  fs::permissions(hash_dir, fs::perms::none);
+  CHECK_THROWS_WITH(locate_replica(hash_dir),
+                    Catch::Contains("cannot list \"" + hash_dir.string()));
+  fs::permissions(hash_dir, fs::perms::owner_all);
+}

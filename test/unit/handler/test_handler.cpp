@@ -1,0 +1,263 @@
+#include "../support/ring_writer.hpp"
+#include "../support/temp_dir.hpp"
+
+#include <hlm/handler/command.hpp>
+#include <hlm/handler/handler.hpp>
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+using namespace hlm;
+using namespace hlm::handler;
+using connector::Item;
+using connector::ObjectState;
+using connector::Outcome;
+
+namespace {
+
+// Intentionally simplistic: remembers what it was given, answers `migrated`
+// for everything, and fails whole calls whose first object is `fail_on`.
+class RecordingConnector final : public connector::Connector
+{
+public:
+  std::vector<Outcome> migrate(std::span<const Item> items) override { return answer(items); }
+  std::vector<Outcome> recall(std::span<const Item> items) override { return answer(items); }
+  std::vector<Outcome> status(std::span<const Item> items) override { return answer(items); }
+
+  std::vector<Item> seen;
+  std::string fail_on;
+  int calls = 0;
+
+private:
+  std::vector<Outcome>
+  answer(std::span<const Item> items)
+  {
+    ++calls;
+    if (!items.empty() && items.front().object == fail_on) {
+      throw Error("tape library offline");
+    }
+    seen.insert(seen.end(), items.begin(), items.end());
+    return std::vector<Outcome>(items.size(), Outcome{ObjectState::migrated, std::nullopt});
+  }
+};
+
+// A storage node: swift.conf and rings (saio secret, part power 10, device
+// of replica r of partition p = (p + r) % 4), devices sdb1 and sdb2 local,
+// sdb3 and sdb4 elsewhere.
+struct Node
+{
+  test::TempDir root;
+  std::filesystem::path swift_dir = root.path() / "etc";
+  std::filesystem::path devices = root.path() / "node";
+  ObjectServerConf conf;
+
+  Node()
+  {
+    root.write("etc/swift.conf",
+               "[swift-hash]\nswift_hash_path_prefix = saio-prefix\n"
+               "swift_hash_path_suffix = saio-suffix\n"
+               "[storage-policy:0]\nname = gold\ndefault = yes\n"
+               "[storage-policy:1]\nname = silver\n");
+    test::write_gzip(swift_dir / "object.ring.gz", test::serialize(test::simple_ring(10, 3)));
+    test::write_gzip(swift_dir / "object-1.ring.gz", test::serialize(test::simple_ring(10, 2)));
+    std::filesystem::create_directories(devices / "sdb1");
+    std::filesystem::create_directories(devices / "sdb2");
+    conf.devices = devices;
+    conf.mount_check = false;
+    conf.swift_dir = swift_dir;
+  }
+
+  // /AUTH_test/c1/obj1: partition 917 → sdb2, sdb3, sdb4 (vector from
+  // shared/notes/swift-facts.md).
+  std::filesystem::path
+  obj1_dir(const std::string& device) const
+  {
+    return devices / device / "objects/917/292/e57f1f5d9f265938e95435bebef7b292";
+  }
+
+  std::filesystem::path
+  put(const std::filesystem::path& dir, const std::string& name) const
+  {
+    std::filesystem::create_directories(dir);
+    const auto file = dir / name;
+    root.write(std::filesystem::relative(file, root.path()).string(), "data");
+    return file;
+  }
+
+  nlohmann::json
+  run(const Request& request, connector::Connector& backend, Summary* summary = nullptr,
+      std::size_t batch = 10'000) const
+  {
+    HandlerOptions options;
+    options.swift_dir = swift_dir;
+    options.storage_policy_index = request.storage_policy_index.value_or(0);
+    options.batch_size = batch;
+    std::ostringstream out;
+    const auto s = run_request(request, conf, options, backend, out);
+    if (summary) {
+      *summary = s;
+    }
+    return nlohmann::json::parse(out.str());
+  }
+};
+
+Request
+parse_document(const std::string& text)
+{
+  std::istringstream in(text);
+  return read_request_document(in);
+}
+
+} // namespace
+
+TEST_CASE("handler maps objects to their replica files", "[handler]")
+{
+  Node node;
+  const auto data = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  RecordingConnector backend;
+  Summary summary;
+  const auto out = node.run(parse_document(R"({"request": "status", "objects": [
+      {"object": "/AUTH_test/c1/obj1", "device": "sdb2"},
+      {"object": "/AUTH_test/c1/obj1", "device": "sdb3"},
+      {"object": "/AUTH_test/c1/obj1", "device": "sdb1"}]})"),
+                            backend, &summary);
+
+  CHECK(out["request"] == "status");
+  REQUIRE(out["objects"].size() == 3);
+  CHECK(out["objects"][0]["object"] == "/AUTH_test/c1/obj1");
+  CHECK(out["objects"][0]["device"] == "sdb2");
+  CHECK(out["objects"][0]["file"] == data.string());
+  CHECK(out["objects"][0]["status"] == "migrated");
+  CHECK(out["objects"][0]["error"].is_null());
+  CHECK(out["objects"][1]["error"] == "device is not on this node");
+  CHECK(out["objects"][1]["status"] == "unknown");
+  CHECK(out["objects"][2]["error"] == "object is not on this device");
+  CHECK(out["objects"][2]["file"].is_null());
+  CHECK(out["summary"] == nlohmann::json{{"objects", 3}, {"ok", 1}, {"failed", 2}});
+  CHECK(summary.failed == 2);
+  REQUIRE(backend.seen.size() == 1);
+  CHECK(backend.seen[0].file == data.string());
+}
+
+TEST_CASE("handler: without a device, every local primary is looked at", "[handler]")
+{
+  Node node;
+  const auto data = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  RecordingConnector backend;
+  std::istringstream in("/AUTH_test/c1/obj1\n/AUTH_test/c1silver/sobj2\n");
+  const auto out = node.run(read_object_lines(in, connector::Operation::migrate), backend);
+  REQUIRE(out["objects"].size() == 2);
+  CHECK(out["objects"][0]["device"] == "sdb2");
+  CHECK(out["objects"][0]["file"] == data.string());
+  // partition 54 → sdb3, sdb4, sdb1: sdb1 is local but holds nothing.
+  CHECK(out["objects"][1]["device"] == "sdb1");
+  CHECK(out["objects"][1]["error"] == "object is not on this device");
+}
+
+TEST_CASE("handler: a newer tombstone means deleted", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  node.put(node.obj1_dir("sdb2"), "1700000001.00000.ts");
+  RecordingConnector backend;
+  const auto out = node.run(parse_document(
+    R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+                            backend);
+  CHECK(out["objects"][0]["error"] == "object is deleted on this device");
+  CHECK(backend.calls == 0);
+}
+
+TEST_CASE("handler: a backend that fails one batch fails only that batch", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const std::string names[] = {"/AUTH_test/c1/obj1", "/AUTH_test/c1/obj1", "/AUTH_test/c1/obj1"};
+  Request request;
+  request.operation = connector::Operation::migrate;
+  request.devices = {"sdb2"};
+  for (const auto& name : names) {
+    request.objects.push_back({name, 0});
+  }
+  RecordingConnector backend;
+  backend.fail_on = "/AUTH_test/c1/obj1";
+  Summary summary;
+  const auto out = node.run(request, backend, &summary, 1);
+  CHECK(backend.calls == 3);
+  CHECK(summary.failed == 3);
+  CHECK(out["objects"][0]["error"] == "backend failed: tape library offline");
+}
+
+TEST_CASE("handler: policy 1 uses objects-1 and its ring", "[handler]")
+{
+  Node node;
+  // /AUTH_test/c1/obj1 in a 2-replica ring: partition 917 → sdb2, sdb3.
+  const auto data = node.put(node.devices / "sdb2/objects-1/917/292/e57f1f5d9f265938e95435bebef7b292",
+                             "1700000000.00000.data");
+  RecordingConnector backend;
+  const auto out = node.run(parse_document(
+    R"({"request": "status", "storage_policy_index": 1, "objects": [{"object": "/AUTH_test/c1/obj1"}]})"),
+                            backend);
+  CHECK(out["storage_policy_index"] == 1);
+  CHECK(out["objects"][0]["file"] == data.string());
+}
+
+TEST_CASE("run_handler checks everything before the backend exists", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto conf_file = node.root.write(
+    "object-server.conf",
+    "[DEFAULT]\ndevices = " + node.devices.string() + "\nmount_check = false\nswift_dir = "
+      + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+
+  int made = 0;
+  RecordingConnector backend;
+  const ConnectorMaker maker = [&](std::string_view name, connector::Settings) {
+    CHECK(name == "recording");
+    ++made;
+    return std::unique_ptr<connector::Connector>(new RecordingConnector(backend));
+  };
+  HandlerCommand command;
+  command.object_server_conf = conf_file;
+
+  const auto run = [&](const std::string& input) {
+    std::istringstream in(input);
+    std::ostringstream out;
+    return run_handler(command, maker, in, out);
+  };
+
+  SECTION("a good document runs")
+  {
+    const auto summary = run(R"({"request": "status", "objects": [{"object": "/AUTH_test/c1/obj1"}]})");
+    CHECK(summary.ok == 1);
+    CHECK(made == 1);
+  }
+  SECTION("lines need an operation")
+  {
+    CHECK_THROWS_WITH(run("/AUTH_test/c1/obj1\n"), Catch::Contains("give an operation"));
+    command.operation = connector::Operation::recall;
+    CHECK(run("/AUTH_test/c1/obj1\n").ok == 1);
+  }
+  SECTION("operation and policy must agree with the document")
+  {
+    command.operation = connector::Operation::migrate;
+    CHECK_THROWS_WITH(run(R"({"request": "status", "objects": []})"), Catch::Contains("says"));
+    command.operation.reset();
+    command.policy = "silver";
+    CHECK_THROWS_WITH(run(R"({"request": "status", "storage_policy_index": 0, "objects": []})"),
+                      Catch::Contains("--policy silver"));
+  }
+  SECTION("truncated, hostile or unknown input never reaches the backend")
+  {
+    CHECK_THROWS_AS(run(R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1"},)"),
+                    InputError);
+    CHECK_THROWS_AS(run(R"({"request": "migrate", "objects": [{"object": "/a/c/o", "device": "../../etc"}]})"),
+                    InputError);
+    CHECK_THROWS_WITH(run(R"({"request": "migrate", "storage_policy_index": 5, "objects": []})"),
+                      Catch::Contains("unknown storage policy index 5"));
+    CHECK(made == 0);
+  }
+}

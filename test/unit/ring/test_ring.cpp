@@ -1,0 +1,155 @@
+#include "../support/ring_writer.hpp"
+#include "../support/temp_dir.hpp"
+
+#include <hlm/ring/ring.hpp>
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace hlm;
+using namespace hlm::ring;
+
+namespace {
+
+std::vector<std::string>
+device_names(const std::vector<const Device*>& nodes)
+{
+  std::vector<std::string> names;
+  for (const auto* node : nodes) {
+    names.push_back(node->device);
+  }
+  return names;
+}
+
+} // namespace
+
+TEST_CASE("Ring loads a serialize_v1 ring", "[ring]")
+{
+  test::TempDir dir;
+  const auto file = dir.path() / "object.ring.gz";
+  test::write_gzip(file, test::serialize(test::simple_ring(4, 3)));
+
+  const Ring ring = Ring::load(file);
+  CHECK(ring.part_power() == 4);
+  CHECK(ring.part_shift() == 28);
+  CHECK(ring.partition_count() == 16);
+  CHECK(ring.replica_rows() == 3);
+  REQUIRE(ring.devices().size() == 4);
+  const Device& d = *ring.devices()[2];
+  CHECK(d.id == 2);
+  CHECK(d.zone == 3);
+  CHECK(d.port == 6030);
+  CHECK(d.replication_ip == "127.0.0.2");
+  CHECK(d.replication_port == 7030);
+  CHECK(device_names(ring.primary_nodes(0)) == std::vector<std::string>{"sdb1", "sdb2", "sdb3"});
+  CHECK(device_names(ring.primary_nodes(3)) == std::vector<std::string>{"sdb4", "sdb1", "sdb2"});
+}
+
+TEST_CASE("Ring: big-endian tables, removed devices, duplicate and partial rows", "[ring]")
+{
+  auto spec = test::simple_ring(3, 3);
+  spec.byteorder = "big";
+  spec.devs[1] = nullptr; // removed device: no row may point at it
+  for (auto& row : spec.replica2part2dev) {
+    for (auto& id : row) {
+      if (id == 1) {
+        id = 0; // device 0 now holds two replicas of some partitions
+      }
+    }
+  }
+  spec.replica2part2dev[2].resize(4); // fractional replica count: short last row
+  const Ring ring = Ring::parse(test::serialize(spec), "mem");
+  CHECK_FALSE(ring.devices()[1]);
+  // partition 0: rows say 0, 1→0, 2 → device 0 listed once.
+  CHECK(device_names(ring.primary_nodes(0)) == std::vector<std::string>{"sdb1", "sdb3"});
+  // partition 5 is beyond the short row: two replicas only.
+  CHECK(ring.primary_nodes(5).size() == 2);
+}
+
+TEST_CASE("Ring: broken files get errors that name the file", "[ring]")
+{
+  test::TempDir dir;
+  const auto good = test::serialize(test::simple_ring(4, 3));
+
+  SECTION("missing")
+  {
+    CHECK_THROWS_WITH(Ring::load(dir.path() / "none.ring.gz"),
+                      Catch::Contains("none.ring.gz"));
+  }
+  SECTION("not gzip")
+  {
+    const auto file = dir.write("plain.ring.gz", good);
+    CHECK_THROWS_AS(Ring::load(file), ConfigError);
+    CHECK_THROWS_WITH(Ring::load(file), Catch::Contains("not gzip"));
+  }
+  SECTION("bad magic")
+  {
+    auto spec = test::simple_ring(4, 3);
+    spec.magic = "RING";
+    const auto file = dir.path() / "magic.ring.gz";
+    test::write_gzip(file, test::serialize(spec));
+    CHECK_THROWS_WITH(Ring::load(file),
+                      Catch::Contains("magic.ring.gz") && Catch::Contains("bad magic"));
+  }
+  SECTION("wrong version")
+  {
+    auto spec = test::simple_ring(4, 3);
+    spec.version = 2;
+    CHECK_THROWS_WITH(Ring::parse(test::serialize(spec), "v2"),
+                      Catch::Contains("unsupported ring format version 2"));
+  }
+  SECTION("every truncation is an error, never a crash")
+  {
+    // A cut inside the last replica row at an even offset reads as a
+    // fractional replica count (Swift writes those as a short last row), so
+    // only cuts before it, or at odd offsets, are detectable here; gzip's
+    // own length and CRC trailer catches a truncated file.
+    const std::size_t last_row = good.size() - 2 * 16;
+    for (std::size_t n = 0; n < good.size(); ++n) {
+      if (n <= last_row || (n - last_row) % 2 != 0) {
+        CHECK_THROWS_AS(Ring::parse(good.substr(0, n), "cut"), ConfigError);
+      } else {
+        CHECK(Ring::parse(good.substr(0, n), "cut").primary_nodes(0).size() == 3);
+      }
+    }
+  }
+  SECTION("trailing garbage")
+  {
+    CHECK_THROWS_WITH(Ring::parse(good + "xx", "long"), Catch::Contains("unexpected bytes"));
+  }
+  SECTION("bad JSON")
+  {
+    std::string broken = good;
+    broken[10] = '!';
+    CHECK_THROWS_WITH(Ring::parse(broken, "json"), Catch::Contains("bad metadata JSON"));
+  }
+  SECTION("a partition pointing at a missing device")
+  {
+    auto spec = test::simple_ring(4, 3);
+    spec.replica2part2dev[1][7] = 9;
+    CHECK_THROWS_WITH(Ring::parse(test::serialize(spec), "dev"),
+                      Catch::Contains("partition 7 of replica row 1 refers to missing device 9"));
+  }
+  SECTION("an absurd part power")
+  {
+    auto spec = test::simple_ring(4, 3);
+    spec.part_power = 31;
+    spec.replica2part2dev.clear();
+    CHECK_THROWS_WITH(Ring::parse(test::serialize(spec), "huge"),
+                      Catch::Contains("unsupported part_shift"));
+  }
+  SECTION("a device without required fields")
+  {
+    auto spec = test::simple_ring(4, 3);
+    spec.devs[0].erase("ip");
+    CHECK_THROWS_WITH(Ring::parse(test::serialize(spec), "noip"), Catch::Contains("device 0"));
+  }
+}
+
+TEST_CASE("ring file names", "[ring]")
+{
+  CHECK(object_ring_path("/etc/swift", 0) == "/etc/swift/object.ring.gz");
+  CHECK(object_ring_path("/etc/swift", 12) == "/etc/swift/object-12.ring.gz");
+  CHECK(container_ring_path("/x") == "/x/container.ring.gz");
+  CHECK(account_ring_path("/x") == "/x/account.ring.gz");
+}

@@ -1,0 +1,71 @@
+#include <hlm/util/md5.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace hlm;
+
+TEST_CASE("is_valid_utf8", "[util]")
+{
+  CHECK(is_valid_utf8(""));
+  CHECK(is_valid_utf8("plain ascii"));
+  CHECK(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xbc"));
+  CHECK_FALSE(is_valid_utf8("\xc3"));             // truncated
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));         // overlong '/'
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));     // surrogate
+  CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
+  CHECK_FALSE(is_valid_utf8("\xff"));
+}
+
+TEST_CASE("parse_int accepts whole integers only", "[util]")
+{
+  CHECK(parse_int("42") == 42);
+  CHECK(parse_int("-7") == -7);
+  CHECK_FALSE(parse_int(""));
+  CHECK_FALSE(parse_int("4x"));
+  CHECK_FALSE(parse_int(" 4"));
+  CHECK_FALSE(parse_int("99999999999999999999999"));
+}
+
+TEST_CASE("config_true_value follows Swift", "[util]")
+{
+  for (const char* yes : {"true", "TRUE", "1", "yes", "on", "t", "y", " True "}) {
+    CHECK(config_true_value(yes));
+  }
+  for (const char* no : {"false", "0", "no", "off", "", "maybe"}) {
+    CHECK_FALSE(config_true_value(no));
+  }
+}
+
+TEST_CASE("closest_match suggests only likely typos", "[util]")
+{
+  const std::vector<std::string> names = {"dummy", "tapesim", "ltfsdm"};
+  CHECK(closest_match("dumy", names) == "dummy");
+  CHECK(closest_match("tapesimm", names) == "tapesim");
+  CHECK_FALSE(closest_match("completely-different", names));
+  CHECK_FALSE(closest_match("x", std::vector<std::string>{}));
+}
+
+TEST_CASE("printable escapes what could forge terminal output", "[util]")
+{
+  CHECK(printable("a\nb") == "a\\nb");
+  CHECK(printable("\x1b[31m") == "\\x1b[31m");
+  CHECK(printable("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(printable("\xff") == "\\xff");
+  CHECK(printable("back\\slash") == "back\\\\slash");
+}
+
+TEST_CASE("md5 matches known digests", "[util]")
+{
+  CHECK(to_hex(md5("")) == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(to_hex(md5("The quick brown fox jumps over the lazy dog"))
+        == "9e107d9d372bb6826bd81d3542a419d6");
+  Md5 incremental;
+  incremental.update("The quick brown fox ").update("jumps over the lazy dog");
+  CHECK(to_hex(incremental.finish()) == "9e107d9d372bb6826bd81d3542a419d6");
+  CHECK(to_hex(incremental.finish()) == "d41d8cd98f00b204e9800998ecf8427e");
+}
