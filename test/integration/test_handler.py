@@ -5,6 +5,7 @@ file of that object on that device (checked with Swift's own
 read_metadata). Then the error paths: hostile and malformed input, objects
 that are not there, deleted objects."""
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -48,6 +49,9 @@ def check_file(info, node, entry, placement, policy):
     with open(path, "rb") as f:
         name = read_metadata(f)["name"]
     check(name == entry["object"], "%s holds %r, not %r" % (path, name, entry["object"]))
+    body = ("data of %s" % entry["object"].split("/", 3)[3]).encode()
+    check(entry.get("etag") == hashlib.md5(body).hexdigest() and entry.get("size") == len(body),
+          "etag/size of %r do not describe its body" % entry)
 
 
 def main():

@@ -16,6 +16,8 @@ namespace {
 
 constexpr std::size_t k_hash_length = 32;
 constexpr std::size_t k_suffix_length = 3;
+// Swift's Timestamp bound, 10^10 s, in its 10 us units.
+constexpr std::int64_t k_max_raw = 1'000'000'000'000'000;
 
 bool
 is_digit(char c)
@@ -155,7 +157,6 @@ parse_meta_base(std::string_view base, OnDiskFile& file)
                                                 ? std::string_view::npos
                                                 : next - pos - 1);
     const auto delta = parse_number(digits, 16);
-    constexpr std::int64_t k_max_raw = 1'000'000'000'000'000; // 10^10 s
     if (part == 2 || !all_of(digits, is_hex_digit) || !delta
         || *delta >= static_cast<std::uint64_t>(k_max_raw)) {
       return false;

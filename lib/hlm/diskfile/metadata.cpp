@@ -1,9 +1,11 @@
 #include <hlm/diskfile/metadata.hpp>
 
 #include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
+#include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <sys/xattr.h>
 
 #include <cerrno>
@@ -82,37 +84,6 @@ read_xattr(const std::filesystem::path& file, const std::string& name)
   throw Error(fmt::format("cannot read xattr \"{}\" of {}: it keeps changing",
                           name,
                           quoted_path(file)));
-}
-
-std::string
-md5_hex(std::string_view data)
-{
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr)
-      != 1) {
-    throw Error("cannot compute MD5: OpenSSL EVP_Digest failed");
-  }
-  std::string hex;
-  hex.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += fmt::format("{:02x}", digest[i]);
-  }
-  return hex;
-}
-
-// Values from a damaged xattr may hold control bytes; keep them out of
-// messages.
-std::string
-printable(std::string_view s)
-{
-  constexpr std::size_t k_max_shown = 64;
-  std::string out;
-  for (std::size_t i = 0; i < s.size() && i < k_max_shown; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  }
-  return out;
 }
 
 std::optional<std::uint64_t>
@@ -217,7 +188,7 @@ read_object_metadata(const std::filesystem::path& file)
   // checksums existed have none).
   const auto stored = read_xattr(file, k_checksum_key);
   if (stored && !stored->empty()) {
-    const std::string computed = md5_hex(pickle);
+    const std::string computed = to_hex(md5(pickle));
     if (*stored != computed) {
       throw InputError(fmt::format(
         "Swift metadata checksum mismatch on {}: stored \"{}\", computed \"{}\"",

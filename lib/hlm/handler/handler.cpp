@@ -1,9 +1,11 @@
 #include <hlm/diskfile/diskfile.hpp>
+#include <hlm/diskfile/metadata.hpp>
 #include <hlm/handler/handler.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
+#include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -73,6 +75,8 @@ struct Result
   std::string file;
   Outcome outcome;
   bool to_backend = false;
+  std::optional<std::string> etag;
+  std::optional<std::uint64_t> size;
 };
 
 nlohmann::json
@@ -85,6 +89,12 @@ to_json(const Result& result)
     {"status", connector::to_string(result.outcome.state)},
     {"error", result.outcome.error ? nlohmann::json(*result.outcome.error) : nlohmann::json()},
   };
+  if (result.etag) {
+    line["etag"] = *result.etag;
+  }
+  if (result.size) {
+    line["size"] = *result.size;
+  }
   return line;
 }
 
@@ -220,10 +230,8 @@ private:
       m_conf.devices, device, m_options.storage_policy_index, partition, hash);
     const auto replica = diskfile::locate_replica(dir);
     switch (replica.state) {
-    case diskfile::ReplicaState::present: {
-      Result result{&object.path, &device, replica.data_file.string(), {}, true};
-      return result;
-    }
+    case diskfile::ReplicaState::present:
+      return check_metadata(object, device, replica.data_file);
     case diskfile::ReplicaState::deleted:
       return failure(object, &device, "object is deleted on this device");
     case diskfile::ReplicaState::absent:
@@ -232,10 +240,44 @@ private:
     return failure(object, &device, "object is not on this device");
   }
 
+  // The file's own metadata must name the object: a mismatch means a
+  // corrupt file or a devices directory that belongs to another cluster,
+  // and the backend must not be pointed at it.
+  static Result
+  check_metadata(const Request::Object& object,
+                 const std::string& device,
+                 const std::filesystem::path& file)
+  {
+    try {
+      const auto metadata = diskfile::read_object_metadata(file);
+      if (metadata.name() != object.path) {
+        return failure(object,
+                       &device,
+                       fmt::format("replica file {} belongs to \"{}\"",
+                                   file.string(),
+                                   printable(metadata.name())));
+      }
+      Result result;
+      result.object = &object.path;
+      result.device = &device;
+      result.file = file.string();
+      result.to_backend = true;
+      result.etag = metadata.etag();
+      result.size = metadata.content_length();
+      return result;
+    } catch (const Error& e) {
+      return failure(object, &device, fmt::format("unreadable replica metadata: {}", e.what()));
+    }
+  }
+
   static Result
   failure(const Request::Object& object, const std::string* device, std::string error)
   {
-    return Result{&object.path, device, {}, Outcome{ObjectState::unknown, std::move(error)}, false};
+    Result result;
+    result.object = &object.path;
+    result.device = device;
+    result.outcome = Outcome{ObjectState::unknown, std::move(error)};
+    return result;
   }
 
   void

@@ -1,4 +1,5 @@
 #include "../support/ring_writer.hpp"
+#include "../support/swift_metadata.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <hlm/handler/command.hpp>
@@ -78,12 +79,18 @@ struct Node
     return devices / device / "objects/917/292/e57f1f5d9f265938e95435bebef7b292";
   }
 
+  // A file in an object's hash dir; .data files get Swift metadata naming
+  // `object`.
   std::filesystem::path
-  put(const std::filesystem::path& dir, const std::string& name) const
+  put(const std::filesystem::path& dir, const std::string& name,
+      const std::string& object = "/AUTH_test/c1/obj1") const
   {
     std::filesystem::create_directories(dir);
     const auto file = dir / name;
     root.write(std::filesystem::relative(file, root.path()).string(), "data");
+    if (file.extension() == ".data") {
+      test::write_object_metadata(file, object);
+    }
     return file;
   }
 
@@ -132,6 +139,8 @@ TEST_CASE("handler maps objects to their replica files", "[handler]")
   CHECK(out["objects"][0]["file"] == data.string());
   CHECK(out["objects"][0]["status"] == "migrated");
   CHECK(out["objects"][0]["error"].is_null());
+  CHECK(out["objects"][0]["etag"] == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(out["objects"][0]["size"] == 4);
   CHECK(out["objects"][1]["error"] == "device is not on this node");
   CHECK(out["objects"][1]["status"] == "unknown");
   CHECK(out["objects"][2]["error"] == "object is not on this device");
@@ -155,6 +164,23 @@ TEST_CASE("handler: without a device, every local primary is looked at", "[handl
   // partition 54 → sdb3, sdb4, sdb1: sdb1 is local but holds nothing.
   CHECK(out["objects"][1]["device"] == "sdb1");
   CHECK(out["objects"][1]["error"] == "object is not on this device");
+}
+
+TEST_CASE("handler: a replica file whose metadata names another object is not used", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data", "/AUTH_other/c/x");
+  const auto bare = node.obj1_dir("sdb2") / "1700000001.00000.data";
+  RecordingConnector backend;
+  const auto request = parse_document(
+    R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})");
+  auto out = node.run(request, backend);
+  CHECK_THAT(out["objects"][0]["error"].get<std::string>(), Catch::Contains("belongs to \"/AUTH_other/c/x\""));
+  node.root.write(std::filesystem::relative(bare, node.root.path()).string(), "no xattrs");
+  out = node.run(request, backend);
+  CHECK_THAT(out["objects"][0]["error"].get<std::string>(),
+             Catch::StartsWith("unreadable replica metadata: ") && Catch::Contains("no Swift metadata"));
+  CHECK(backend.calls == 0);
 }
 
 TEST_CASE("handler: a newer tombstone means deleted", "[handler]")
