@@ -2,6 +2,8 @@
 
 #include <hlm/util/error.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -21,37 +23,7 @@ using hlm::diskfile::ReplicaState;
 
 namespace {
 
-class TempDir
-{
-public:
-  TempDir()
-  {
-    std::string pattern =
-      (fs::current_path() / "hlm-test-diskfile-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      throw std::runtime_error("mkdtemp failed: "
-                               + std::string(std::strerror(errno)));
-    }
-    m_path = pattern;
-  }
-  ~TempDir()
-  {
-    std::error_code ignored;
-    fs::permissions(m_path, fs::perms::owner_all, ignored);
-    fs::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path&
-  path() const
-  {
-    return m_path;
-  }
-
-private:
-  fs::path m_path;
-};
+using hlm::test::TempDir;
 
 // A hash directory holding empty files with the given names.
 LocatedReplica

@@ -2,6 +2,8 @@
 
 #include <hlm/util/error.hpp>
 
+#include "../support/temp_dir.hpp"
+
 #include <catch2/catch.hpp>
 #include <sys/xattr.h>
 
@@ -56,38 +58,7 @@ md5_of_vector(const std::string& name)
   throw std::runtime_error("no MD5 for test vector " + name);
 }
 
-// Under the working directory (the build tree), not /tmp: the test needs a
-// filesystem with user.* xattrs, which a tmpfs /tmp may lack.
-class TempDir
-{
-public:
-  TempDir()
-  {
-    std::string pattern =
-      (fs::current_path() / "hlm-test-metadata-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      throw std::runtime_error("mkdtemp failed: "
-                               + std::string(std::strerror(errno)));
-    }
-    m_path = pattern;
-  }
-  ~TempDir()
-  {
-    std::error_code ignored;
-    fs::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path&
-  path() const
-  {
-    return m_path;
-  }
-
-private:
-  fs::path m_path;
-};
+using hlm::test::TempDir;
 
 fs::path
 make_file(const TempDir& dir, const std::string& name)

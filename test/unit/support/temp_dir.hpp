@@ -2,6 +2,11 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,22 +15,24 @@
 namespace hlm::test {
 
 // A fresh directory under the test's working directory (the build tree, on
-// a file system with user xattrs), removed on destruction.
+// a file system with user xattrs, which a tmpfs /tmp may lack), removed on
+// destruction.
 class TempDir
 {
 public:
   TempDir()
   {
-    static int counter = 0;
-    m_path = std::filesystem::current_path()
-             / ("hlm-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(m_path);
-    std::filesystem::create_directories(m_path);
+    std::string pattern = (std::filesystem::current_path() / "hlm-test-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+      throw std::runtime_error("mkdtemp failed: " + std::string(std::strerror(errno)));
+    }
+    m_path = pattern;
   }
   ~TempDir()
   {
-    std::error_code ec;
-    std::filesystem::remove_all(m_path, ec);
+    std::error_code ignored;
+    std::filesystem::permissions(m_path, std::filesystem::perms::owner_all, ignored);
+    std::filesystem::remove_all(m_path, ignored);
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
