@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hlm::swift {
+
+enum class Method { get, head, put, post, del };
+
+std::string_view to_string(Method method);
+
+// Header names keep their case as sent or received; lookups ignore case.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::optional<std::string> find_header(const Headers& headers, std::string_view name);
+
+struct HttpRequest
+{
+  Method method = Method::get;
+  std::string url; // already percent-encoded (see encode_path)
+  Headers headers;
+  std::string body;
+  // Whole-request limit; connecting has its own, shorter limit in
+  // HttpOptions.
+  std::chrono::milliseconds timeout{60'000};
+};
+
+struct HttpResponse
+{
+  int status = 0;
+  Headers headers;
+  std::string body;
+
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+struct HttpOptions
+{
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::string user_agent = "hlm";
+};
+
+// One HTTP connection pool (libcurl easy handle with keep-alive). Not
+// thread-safe: one client per thread. An interface so that the Swift client
+// and the queue can be unit-tested against fakes.
+class HttpClient
+{
+public:
+  virtual ~HttpClient() = default;
+
+  // Sends `request` and returns whatever HTTP status came back (4xx and
+  // 5xx included). Throws hlm::TransportError when no HTTP response
+  // arrived (refused, reset, timed out, DNS), with transient() true where a
+  // retry may help.
+  virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+std::unique_ptr<HttpClient> make_curl_client(const HttpOptions& options = {});
+
+// Percent-encodes a path for a URL: every byte except unreserved characters
+// (A-Z a-z 0-9 - . _ ~) and '/' is written as %XX, so any UTF-8 name,
+// including '%', '?', '#', spaces and newlines, reaches Swift unchanged.
+std::string encode_path(std::string_view path);
+// Percent-encodes a query value ('/' encoded too).
+std::string encode_query_value(std::string_view value);
+
+} // namespace hlm::swift
