@@ -20,7 +20,8 @@ main(int argc, char** argv)
   std::string operation;
   app.add_option("operation", operation, "status, migrate or recall; required when stdin holds object paths")
     ->check(CLI::IsMember({"status", "migrate", "recall"}));
-  app.add_option("--object-server-conf", command.object_server_conf, "object server config with [hlm]")
+  app.add_option("--object-server-conf", command.object_server_confs,
+                 "object server config with [hlm], or a directory of them; repeat for every object server of this host")
     ->capture_default_str();
   app.add_option("--swift-dir", command.swift_dir, "rings and swift.conf (default: the request's swift_dir, else the object server's)");
   app.add_option("--policy", command.policy, "storage policy name or index for object lines (default: the default policy)");

@@ -38,6 +38,15 @@ public:
          " file TEXT PRIMARY KEY,"
          " object TEXT NOT NULL,"
          " state TEXT NOT NULL CHECK (state IN ('resident','premigrated','migrated')))");
+    // Every migrate and recall applied, in order: the record operators and
+    // tests read to see what the backend was asked to do, and how often.
+    exec("CREATE TABLE IF NOT EXISTS operations ("
+         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+         " file TEXT NOT NULL,"
+         " object TEXT NOT NULL,"
+         " operation TEXT NOT NULL,"
+         " state TEXT NOT NULL,"
+         " at REAL NOT NULL DEFAULT (julianday('now')))");
   }
 
   ~Database()
@@ -157,13 +166,13 @@ public:
   std::vector<Outcome>
   migrate(std::span<const Item> items) override
   {
-    return transition(items, [](ObjectState) { return ObjectState::migrated; });
+    return transition(Operation::migrate, items, [](ObjectState) { return ObjectState::migrated; });
   }
 
   std::vector<Outcome>
   recall(std::span<const Item> items) override
   {
-    return transition(items, [](ObjectState state) {
+    return transition(Operation::recall, items, [](ObjectState state) {
       return state == ObjectState::migrated ? ObjectState::premigrated : state;
     });
   }
@@ -196,7 +205,7 @@ private:
   // a batch is either applied or reported as not done.
   template<typename Next>
   std::vector<Outcome>
-  transition(std::span<const Item> items, Next next)
+  transition(Operation operation, std::span<const Item> items, Next next)
   {
     std::vector<Outcome> outcomes;
     outcomes.reserve(items.size());
@@ -206,6 +215,9 @@ private:
       Statement upsert(m_db,
                        "INSERT INTO objects (file, object, state) VALUES (?1, ?2, ?3)"
                        " ON CONFLICT (file) DO UPDATE SET object = ?2, state = ?3");
+      Statement record(m_db,
+                       "INSERT INTO operations (file, object, operation, state)"
+                       " VALUES (?1, ?2, ?3, ?4)");
       for (const auto& item : items) {
         const ObjectState state = next(lookup(select, item.file));
         upsert.reset();
@@ -213,6 +225,12 @@ private:
         upsert.bind(2, item.object);
         upsert.bind(3, to_string(state));
         upsert.step();
+        record.reset();
+        record.bind(1, item.file);
+        record.bind(2, item.object);
+        record.bind(3, to_string(operation));
+        record.bind(4, to_string(state));
+        record.step();
         outcomes.push_back({state, std::nullopt});
       }
       m_db.exec("COMMIT");

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <istream>
 
 namespace hlm::handler {
@@ -32,6 +33,38 @@ read_request(const HandlerCommand& command, std::istream& in)
   return read_object_lines(in, *command.operation);
 }
 
+// The config files named, directories expanded to their *.conf files in
+// name order.
+std::vector<ObjectServerConf>
+load_confs(const std::vector<std::filesystem::path>& paths)
+{
+  std::vector<ObjectServerConf> confs;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) {
+      confs.push_back(load_object_server_conf(path));
+      continue;
+    }
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(path)) {
+      if (entry.path().extension() == ".conf") {
+        files.push_back(entry.path());
+      }
+    }
+    if (files.empty()) {
+      throw ConfigError(fmt::format("no *.conf file in {}", path.string()));
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      confs.push_back(load_object_server_conf(file));
+    }
+  }
+  if (confs.empty()) {
+    throw ConfigError("no object server configuration given");
+  }
+  return confs;
+}
+
 } // namespace
 
 Summary
@@ -40,14 +73,14 @@ run_handler(const HandlerCommand& command,
             std::istream& in,
             std::ostream& out)
 {
-  const ObjectServerConf conf = load_object_server_conf(command.object_server_conf);
+  const std::vector<ObjectServerConf> confs = load_confs(command.object_server_confs);
   const Request request = read_request(command, in);
 
   HandlerOptions options;
   options.batch_size = command.batch_size;
   options.swift_dir = command.swift_dir    ? *command.swift_dir
                       : request.swift_dir ? std::filesystem::path(*request.swift_dir)
-                                          : conf.swift_dir;
+                                          : confs.front().swift_dir;
   const auto swift_conf = ring::load_swift_conf(options.swift_dir);
   options.storage_policy_index = swift_conf.default_policy().index;
   if (command.policy) {
@@ -69,8 +102,13 @@ run_handler(const HandlerCommand& command,
                                  swift_conf.path.string()));
   }
 
-  auto backend = make_connector(conf.connector, conf.connector_settings);
-  return run_request(request, conf, options, *backend, out);
+  std::vector<std::unique_ptr<connector::Connector>> backends;
+  std::vector<LocalServer> servers;
+  for (const auto& conf : confs) {
+    backends.push_back(make_connector(conf.connector, conf.connector_settings));
+    servers.push_back({&conf, backends.back().get()});
+  }
+  return run_request(request, servers, options, out);
 }
 
 } // namespace hlm::handler

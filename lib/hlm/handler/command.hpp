@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hlm::handler {
 
@@ -18,17 +19,19 @@ struct HandlerCommand
   // Given: stdin may hold object lines; absent: stdin must be the seed's
   // JSON request document.
   std::optional<connector::Operation> operation;
-  std::filesystem::path object_server_conf = "/etc/swift/object-server.conf";
+  // Object server configs of this host; a directory stands for its *.conf
+  // files (Swift's /etc/swift/object-server/ layout).
+  std::vector<std::filesystem::path> object_server_confs = {"/etc/swift/object-server.conf"};
   std::optional<std::filesystem::path> swift_dir;
   std::optional<std::string> policy; // name or index
   std::size_t batch_size = 10'000;
 };
 
 // Reads the whole request from `in` (JSON when it starts with '{', object
-// lines otherwise), checks it, then runs it against the connector the
-// object server's config names, writing the result document to `out`.
+// lines otherwise), checks it, then runs it against the connectors the
+// object servers' configs name, writing the result document to `out`.
 // Where settings meet: --swift-dir beats the request's "swift_dir", which
-// beats the object server's swift_dir; --policy and the request's
+// beats the first object server's swift_dir; --policy and the request's
 // "storage_policy_index" must agree when both are given.
 // Throws hlm::InputError for bad input and hlm::ConfigError for bad
 // configuration, in both cases before the backend is touched.

@@ -22,49 +22,55 @@ using connector::Item;
 using connector::ObjectState;
 using connector::Outcome;
 
-// The devices of this node: directories under `devices`, and mount points
-// when mount_check is on (as Swift's check_mount does).
+// The devices of this host: directories under a server's `devices`, and
+// mount points when its mount_check is on (as Swift's check_mount does).
 class LocalDevices
 {
 public:
-  explicit LocalDevices(const ObjectServerConf& conf)
-    : m_conf(conf)
+  explicit LocalDevices(const std::vector<LocalServer>& servers)
+    : m_servers(servers)
   {
   }
 
-  bool
-  has(const std::string& name)
+  // The index of the server that holds `name`, or nullopt.
+  std::optional<std::size_t>
+  find(const std::string& name)
   {
     if (const auto it = m_cache.find(name); it != m_cache.end()) {
       return it->second;
     }
-    const bool local = probe(name);
-    m_cache.emplace(name, local);
-    return local;
+    check_device_name(name);
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < m_servers.size() && !found; ++i) {
+      if (holds(*m_servers[i].conf, name)) {
+        found = i;
+      }
+    }
+    m_cache.emplace(name, found);
+    return found;
   }
 
 private:
-  bool
-  probe(const std::string& name) const
+  static bool
+  holds(const ObjectServerConf& conf, const std::string& name)
   {
-    check_device_name(name);
-    const auto path = m_conf.devices / name;
+    const auto path = conf.devices / name;
     struct stat dir_stat {};
     if (stat(path.c_str(), &dir_stat) != 0 || !S_ISDIR(dir_stat.st_mode)) {
       return false;
     }
-    if (!m_conf.mount_check) {
+    if (!conf.mount_check) {
       return true;
     }
     struct stat parent_stat {};
-    if (stat(m_conf.devices.c_str(), &parent_stat) != 0) {
+    if (stat(conf.devices.c_str(), &parent_stat) != 0) {
       return false;
     }
     return dir_stat.st_dev != parent_stat.st_dev || dir_stat.st_ino == parent_stat.st_ino;
   }
 
-  const ObjectServerConf& m_conf;
-  std::unordered_map<std::string, bool> m_cache;
+  const std::vector<LocalServer>& m_servers;
+  std::unordered_map<std::string, std::optional<std::size_t>> m_cache;
 };
 
 // One output line, before and after the connector ran.
@@ -75,6 +81,7 @@ struct Result
   std::string file;
   Outcome outcome;
   bool to_backend = false;
+  std::size_t server = 0; // whose connector gets it, when to_backend
   std::optional<std::string> etag;
   std::optional<std::uint64_t> size;
 };
@@ -102,16 +109,14 @@ class Runner
 {
 public:
   Runner(const Request& request,
-         const ObjectServerConf& conf,
+         const std::vector<LocalServer>& servers,
          const HandlerOptions& options,
-         connector::Connector& connector,
          std::ostream& out)
     : m_request(request),
-      m_conf(conf),
+      m_servers(servers),
       m_options(options),
-      m_connector(connector),
       m_out(out),
-      m_local(conf)
+      m_local(servers)
   {
     const auto swift_conf = ring::load_swift_conf(options.swift_dir);
     m_secret = {swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
@@ -153,14 +158,8 @@ private:
       locate(m_request.objects[i], results);
     }
 
-    std::vector<Item> items;
-    for (const auto& result : results) {
-      if (result.to_backend) {
-        items.push_back({*result.object, result.file});
-      }
-    }
-    if (!items.empty()) {
-      apply_backend(results, items);
+    for (std::size_t server = 0; server < m_servers.size(); ++server) {
+      apply_backend(server, results);
     }
 
     for (const auto& result : results) {
@@ -169,18 +168,27 @@ private:
   }
 
   void
-  apply_backend(std::vector<Result>& results, const std::vector<Item>& items)
+  apply_backend(std::size_t server, std::vector<Result>& results)
   {
+    std::vector<Item> items;
+    for (const auto& result : results) {
+      if (result.to_backend && result.server == server) {
+        items.push_back({*result.object, result.file});
+      }
+    }
+    if (items.empty()) {
+      return;
+    }
     std::vector<Outcome> outcomes;
     try {
-      outcomes = m_connector.run(m_request.operation, items);
+      outcomes = m_servers[server].connector->run(m_request.operation, items);
     } catch (const Error& e) {
       outcomes.assign(items.size(),
                       Outcome{ObjectState::unknown, fmt::format("backend failed: {}", e.what())});
     }
     auto outcome = outcomes.begin();
     for (auto& result : results) {
-      if (result.to_backend) {
+      if (result.to_backend && result.server == server) {
         result.outcome = std::move(*outcome++);
       }
     }
@@ -198,22 +206,24 @@ private:
 
     if (object.device != Request::k_any_device) {
       const std::string& device = m_request.devices[object.device];
-      if (!m_local.has(device)) {
+      const auto server = m_local.find(device);
+      if (!server) {
         results.push_back(failure(object, &device, "device is not on this node"));
         return;
       }
-      results.push_back(locate_on(object, device, partition, hash));
+      results.push_back(locate_on(object, device, *server, partition, hash));
       return;
     }
 
     // No device given: look on every local device the ring names for it.
     bool any = false;
     for (const auto* node : m_ring.primary_nodes(partition)) {
-      if (!m_local.has(node->device)) {
+      const auto server = m_local.find(node->device);
+      if (!server) {
         continue;
       }
       any = true;
-      results.push_back(locate_on(object, node->device, partition, hash));
+      results.push_back(locate_on(object, node->device, *server, partition, hash));
     }
     if (!any) {
       results.push_back(failure(object, nullptr, "no primary device of this object is on this node"));
@@ -223,15 +233,19 @@ private:
   Result
   locate_on(const Request::Object& object,
             const std::string& device,
+            std::size_t server,
             std::uint32_t partition,
             const std::string& hash)
   {
     const auto dir = diskfile::object_dir(
-      m_conf.devices, device, m_options.storage_policy_index, partition, hash);
+      m_servers[server].conf->devices, device, m_options.storage_policy_index, partition, hash);
     const auto replica = diskfile::locate_replica(dir);
     switch (replica.state) {
-    case diskfile::ReplicaState::present:
-      return check_metadata(object, device, replica.data_file);
+    case diskfile::ReplicaState::present: {
+      Result result = check_metadata(object, device, replica.data_file);
+      result.server = server;
+      return result;
+    }
     case diskfile::ReplicaState::deleted:
       return failure(object, &device, "object is deleted on this device");
     case diskfile::ReplicaState::absent:
@@ -296,9 +310,8 @@ private:
   }
 
   const Request& m_request;
-  const ObjectServerConf& m_conf;
+  const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;
-  connector::Connector& m_connector;
   std::ostream& m_out;
   LocalDevices m_local;
   ring::HashSecret m_secret;
@@ -310,12 +323,11 @@ private:
 
 Summary
 run_request(const Request& request,
-            const ObjectServerConf& conf,
+            const std::vector<LocalServer>& servers,
             const HandlerOptions& options,
-            connector::Connector& connector,
             std::ostream& out)
 {
-  return Runner(request, conf, options, connector, out).run();
+  return Runner(request, servers, options, out).run();
 }
 
 } // namespace hlm::handler

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <iosfwd>
+#include <vector>
 
 namespace hlm::handler {
 
@@ -25,9 +26,19 @@ struct HandlerOptions
   std::size_t batch_size = 10'000;
 };
 
-// Runs `request` on this node: maps every object to its replica's .data
-// file on the local devices of `conf`, hands the located replicas to
-// `connector` batch by batch, and streams one JSON document to `out`:
+// One object server of this host and the connector its [hlm] section
+// configures. A host may run several (one per device in the test cluster);
+// each device belongs to the first server whose `devices` root holds it.
+struct LocalServer
+{
+  const ObjectServerConf* conf = nullptr;
+  connector::Connector* connector = nullptr;
+};
+
+// Runs `request` on this host: maps every object to its replica's .data
+// file on the local devices of `servers`, hands the located replicas to
+// each server's connector batch by batch, and streams one JSON document to
+// `out`:
 //
 //   {"request": "status", "storage_policy_index": 0, "objects": [
 //     {"object": "/a/c/o", "device": "sdb1", "file": "/srv/…/….data",
@@ -40,9 +51,8 @@ struct HandlerOptions
 // Throws hlm::ConfigError before writing anything when swift.conf, the
 // policy or the ring is unusable.
 Summary run_request(const Request& request,
-                    const ObjectServerConf& conf,
+                    const std::vector<LocalServer>& servers,
                     const HandlerOptions& options,
-                    connector::Connector& connector,
                     std::ostream& out);
 
 } // namespace hlm::handler

@@ -4,6 +4,7 @@
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 using namespace hlm;
 using namespace hlm::connector;
@@ -48,6 +49,23 @@ TEST_CASE("dummy connector follows the seed's state machine", "[connector][dummy
   // State persists across connector instances (a new handler process).
   auto again = make_dummy(db);
   CHECK(states(again->status(ab)) == std::vector{S::migrated, S::resident});
+
+  // The operations record: 1 + 1 + 2 + 1 applied items, status not logged.
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(handle,
+                             "SELECT operation || ':' || state FROM operations ORDER BY id",
+                             -1, &stmt, nullptr) == SQLITE_OK);
+  std::vector<std::string> log;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    log.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  CHECK(log == std::vector<std::string>{"recall:resident", "migrate:migrated",
+                                        "recall:premigrated", "recall:resident",
+                                        "migrate:migrated"});
 }
 
 TEST_CASE("dummy connector: an unusable database fails the batch as a whole", "[connector][dummy]")

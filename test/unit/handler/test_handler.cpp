@@ -103,7 +103,7 @@ struct Node
     options.storage_policy_index = request.storage_policy_index.value_or(0);
     options.batch_size = batch;
     std::ostringstream out;
-    const auto s = run_request(request, conf, options, backend, out);
+    const auto s = run_request(request, {{&conf, &backend}}, options, out);
     if (summary) {
       *summary = s;
     }
@@ -247,7 +247,7 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
     return std::unique_ptr<connector::Connector>(new RecordingConnector(backend));
   };
   HandlerCommand command;
-  command.object_server_conf = conf_file;
+  command.object_server_confs = {conf_file};
 
   const auto run = [&](const std::string& input) {
     std::istringstream in(input);
@@ -286,4 +286,62 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
                       Catch::Contains("unknown storage policy index 5"));
     CHECK(made == 0);
   }
+}
+
+TEST_CASE("handler: one call serves every object server of the host", "[handler]")
+{
+  // Two servers, each with its own devices root and connector: sdb2 under
+  // the first, sdb4 under the second (partition 917 → sdb2, sdb3, sdb4).
+  Node node;
+  const auto second_root = node.root.path() / "node2";
+  std::filesystem::create_directories(second_root / "sdb4");
+  const auto on_sdb2 = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto on_sdb4 = node.put(second_root / "sdb4/objects/917/292/e57f1f5d9f265938e95435bebef7b292",
+                                "1700000000.00000.data");
+  ObjectServerConf second = node.conf;
+  second.devices = second_root;
+  RecordingConnector first_backend;
+  RecordingConnector second_backend;
+
+  std::istringstream in("/AUTH_test/c1/obj1\n");
+  const auto request = read_object_lines(in, connector::Operation::migrate);
+  HandlerOptions options;
+  options.swift_dir = node.swift_dir;
+  std::ostringstream out;
+  const auto summary = run_request(
+    request, {{&node.conf, &first_backend}, {&second, &second_backend}}, options, out);
+  CHECK(summary.ok == 2);
+  REQUIRE(first_backend.seen.size() == 1);
+  REQUIRE(second_backend.seen.size() == 1);
+  CHECK(first_backend.seen[0].file == on_sdb2.string());
+  CHECK(second_backend.seen[0].file == on_sdb4.string());
+}
+
+TEST_CASE("run_handler: a directory of object server configs", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  for (const char* name : {"1.conf", "2.conf"}) {
+    node.root.write(std::string("confs/") + name,
+                    "[DEFAULT]\ndevices = " + node.devices.string() + "\nmount_check = false\n"
+                      "swift_dir = " + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+  }
+  node.root.write("confs/README", "not a config");
+  int made = 0;
+  const ConnectorMaker maker = [&](std::string_view, connector::Settings) {
+    ++made;
+    return std::unique_ptr<connector::Connector>(new RecordingConnector());
+  };
+  HandlerCommand command;
+  command.object_server_confs = {node.root.path() / "confs"};
+  command.operation = connector::Operation::status;
+  std::istringstream in("/AUTH_test/c1/obj1\n");
+  std::ostringstream out;
+  CHECK(run_handler(command, maker, in, out).ok == 1);
+  CHECK(made == 2);
+
+  command.object_server_confs = {node.root.path() / "empty"};
+  std::filesystem::create_directories(node.root.path() / "empty");
+  std::istringstream again("/AUTH_test/c1/obj1\n");
+  CHECK_THROWS_WITH(run_handler(command, maker, again, out), Catch::Contains("no *.conf file"));
 }
