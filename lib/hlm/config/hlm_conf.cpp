@@ -1,0 +1,248 @@
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/ini.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace hlm::config {
+
+namespace {
+
+std::vector<std::string>
+split_list(std::string_view text)
+{
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = trim(text.substr(0, comma));
+    if (!item.empty()) {
+      out.emplace_back(item);
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+class SectionReader
+{
+public:
+  SectionReader(const IniFile& ini, std::string section, std::vector<std::string> known)
+    : m_ini(ini),
+      m_section(std::move(section)),
+      m_known(std::move(known))
+  {
+    if (const auto* entries = ini.section(m_section)) {
+      for (const auto& [key, value] : *entries) {
+        if (std::find(m_known.begin(), m_known.end(), key) == m_known.end()) {
+          std::string message = fmt::format(
+            "{}: unknown key \"{}\" in [{}]", ini.source(), printable(key), m_section);
+          if (const auto hint = closest_match(key, m_known)) {
+            message += fmt::format(", did you mean \"{}\"?", *hint);
+          }
+          throw ConfigError(message);
+        }
+      }
+    }
+  }
+
+  std::optional<std::string>
+  get(std::string_view key) const
+  {
+    auto value = m_ini.get(m_section, key);
+    if (value) {
+      *value = std::string(trim(*value));
+    }
+    return value;
+  }
+
+  long long
+  number(std::string_view key, long long fallback, long long min, long long max) const
+  {
+    const auto value = get(key);
+    if (!value) {
+      return fallback;
+    }
+    const auto parsed = parse_int(*value);
+    if (!parsed || *parsed < min || *parsed > max) {
+      throw ConfigError(fmt::format("{}: [{}] {} = \"{}\": expected a number from {} to {}",
+                                    m_ini.source(), m_section, key, printable(*value), min, max));
+    }
+    return *parsed;
+  }
+
+  [[noreturn]] void
+  bad(std::string_view key, const std::string& value, std::string_view expected) const
+  {
+    throw ConfigError(fmt::format("{}: [{}] {} = \"{}\": expected {}",
+                                  m_ini.source(), m_section, key, printable(value), expected));
+  }
+
+private:
+  const IniFile& m_ini;
+  std::string m_section;
+  std::vector<std::string> m_known;
+};
+
+const std::vector<std::string> k_node_keys = {
+  "transport", "address", "port", "user", "identity_file", "known_hosts",
+  "connect_timeout", "io_timeout", "handler", "object_server_conf"};
+
+void
+read_node_access(const SectionReader& reader, NodeAccess& access)
+{
+  if (const auto transport = reader.get("transport")) {
+    if (*transport == "ssh") {
+      access.transport = TransportKind::ssh;
+    } else if (*transport == "local") {
+      access.transport = TransportKind::local;
+    } else {
+      reader.bad("transport", *transport, "\"ssh\" or \"local\"");
+    }
+  }
+  if (auto address = reader.get("address")) {
+    access.address = *address;
+  }
+  access.port = static_cast<int>(reader.number("port", access.port, 1, 65535));
+  if (auto user = reader.get("user")) {
+    access.user = *user;
+  }
+  if (auto identity = reader.get("identity_file")) {
+    access.identity_file = *identity;
+  }
+  if (auto known = reader.get("known_hosts")) {
+    access.known_hosts = *known;
+  }
+  access.connect_timeout = std::chrono::seconds(
+    reader.number("connect_timeout", access.connect_timeout.count() / 1000, 1, 3600));
+  access.io_timeout = std::chrono::seconds(
+    reader.number("io_timeout", access.io_timeout.count() / 1000, 1, 86400));
+  if (auto handler = reader.get("handler")) {
+    access.handler = *handler;
+  }
+  if (auto confs = reader.get("object_server_conf")) {
+    access.object_server_confs = split_list(*confs);
+  }
+}
+
+} // namespace
+
+std::vector<std::string>
+NodeAccess::handler_argv() const
+{
+  std::vector<std::string> argv = {handler};
+  for (const auto& conf : object_server_confs) {
+    argv.push_back("--object-server-conf");
+    argv.push_back(conf);
+  }
+  return argv;
+}
+
+NodeAccess
+HlmConf::access_for(const std::string& ring_ip) const
+{
+  if (const auto it = nodes.find(ring_ip); it != nodes.end()) {
+    return it->second;
+  }
+  NodeAccess access = node_defaults;
+  if (std::find(local_addresses.begin(), local_addresses.end(), ring_ip)
+      != local_addresses.end()) {
+    access.transport = TransportKind::local;
+  }
+  return access;
+}
+
+HlmConf
+parse_hlm_conf(const std::string& text, const std::string& source)
+{
+  const IniFile ini = IniFile::parse(text, source);
+  HlmConf conf;
+  conf.source = source;
+
+  static const std::array<std::string, 3> k_sections = {"hlm", "dispatch", "nodes"};
+  for (const auto& section : ini.section_names()) {
+    if (section.starts_with("node:") || section == "DEFAULT"
+        || std::find(k_sections.begin(), k_sections.end(), section) != k_sections.end()) {
+      continue;
+    }
+    std::string message = fmt::format("{}: unknown section [{}]", source, printable(section));
+    if (const auto hint = closest_match(section, k_sections)) {
+      message += fmt::format(", did you mean [{}]?", *hint);
+    }
+    throw ConfigError(message);
+  }
+
+  const SectionReader hlm(ini, "hlm", {"swift_dir"});
+  if (auto dir = hlm.get("swift_dir")) {
+    conf.swift_dir = *dir;
+  }
+
+  const SectionReader dispatch(ini, "dispatch",
+                               {"batch_size", "max_parallel_nodes", "interval", "lock_file"});
+  conf.batch_size = static_cast<std::size_t>(
+    dispatch.number("batch_size", static_cast<long long>(conf.batch_size), 1, 10'000'000));
+  conf.max_parallel_nodes = static_cast<std::size_t>(dispatch.number(
+    "max_parallel_nodes", static_cast<long long>(conf.max_parallel_nodes), 1, 1024));
+  conf.interval = std::chrono::seconds(dispatch.number("interval", conf.interval.count(), 1, 86400));
+  if (auto lock = dispatch.get("lock_file")) {
+    conf.lock_file = *lock;
+  }
+
+  std::vector<std::string> node_keys = k_node_keys;
+  node_keys.push_back("local_addresses");
+  const SectionReader nodes(ini, "nodes", node_keys);
+  if (auto local = nodes.get("local_addresses")) {
+    conf.local_addresses = split_list(*local);
+  }
+  read_node_access(nodes, conf.node_defaults);
+
+  for (const auto& section : ini.section_names()) {
+    if (!section.starts_with("node:")) {
+      continue;
+    }
+    const std::string ip = section.substr(5);
+    if (ip.empty()) {
+      throw ConfigError(fmt::format("{}: [node:] needs the node's ring IP", source));
+    }
+    NodeAccess access = conf.access_for(ip);
+    read_node_access(SectionReader(ini, section, k_node_keys), access);
+    conf.nodes[ip] = access;
+  }
+  return conf;
+}
+
+HlmConf
+load_hlm_conf(const std::optional<std::filesystem::path>& explicit_path, const char* env_value)
+{
+  std::filesystem::path path = k_default_conf_path;
+  bool required = true;
+  if (explicit_path) {
+    path = *explicit_path;
+  } else if (env_value && *env_value) {
+    path = env_value;
+  } else {
+    required = false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!required && errno == ENOENT) {
+      return HlmConf{};
+    }
+    throw ConfigError(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_hlm_conf(text.str(), path.string());
+}
+
+} // namespace hlm::config
