@@ -16,6 +16,8 @@ packages=(
   # the real Swift the integration tests run against
   swift swift-proxy swift-account swift-container swift-object memcached
   python3 attr
+  # the real sshd the ssh transport tests run against
+  openssh-server openssh-client
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -22,6 +22,7 @@ main(int argc, char** argv)
     ->check(CLI::IsMember({"status", "migrate", "recall"}));
   app.add_option("--object-server-conf", command.object_server_confs,
                  "object server config with [hlm], or a directory of them; repeat for every object server of this host")
+    ->allow_extra_args(false)
     ->capture_default_str();
   app.add_option("--swift-dir", command.swift_dir, "rings and swift.conf (default: the request's swift_dir, else the object server's)");
   app.add_option("--policy", command.policy, "storage policy name or index for object lines (default: the default policy)");

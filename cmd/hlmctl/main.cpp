@@ -15,9 +15,14 @@ main(int argc, char** argv)
   app.require_subcommand(1);
 
   ctl::Context ctx;
+  ctl::add_submit_command(app, ctx, connector::Operation::migrate);
+  ctl::add_submit_command(app, ctx, connector::Operation::recall);
+  ctl::add_status_command(app, ctx);
+  ctl::add_requests_command(app, ctx);
   ctl::add_nodes_command(app, ctx);
   ctl::add_complete_command(app, app);
 
-  // A bad name on the command line is a usage error.
+  // A bad name on the command line is a usage error; Swift's refusals
+  // (404, 403) are failures.
   return cli::run(app, "hlmctl", argc, argv, ctx.status, k_exit_usage);
 }

@@ -80,3 +80,49 @@ class Swift:
     def put_object(self, container, name, body):
         status, _ = self.request("PUT", container + "/" + name, body)
         check(status == 201, "PUT %s/%s: %d" % (container, name, status))
+
+
+def write_hlm_conf(path, extra=""):
+    """An hlm.conf for the test cluster: every ring IP (127.0.0.1) is this
+    host, reached with the local transport, the built hlm-handler serving
+    all four object servers in one call."""
+    info = cluster()
+    text = """[hlm]
+swift_dir = {swift_dir}
+[dispatch]
+batch_size = 1000
+max_parallel_nodes = 4
+lock_file = {dir}/run/hlm-dispatch.lock
+[nodes]
+local_addresses = 127.0.0.1
+handler = {handler}
+object_server_conf = {dir}/etc/object-server
+""".format(swift_dir=info["swift_dir"], dir=info["dir"], handler=env("HLM_HANDLER"))
+    with open(path, "w") as f:
+        f.write(text + extra)
+    return path
+
+
+def tool_env(config):
+    """The environment for hlmctl / hlm-dispatch: the tester's credentials
+    (python-swiftclient's variables) and the config file."""
+    info = cluster()
+    tester = next(u for u in info["users"] if u["user"] == "test:tester")
+    e = dict(os.environ)
+    e.update({"ST_AUTH": info["auth_url"], "ST_USER": tester["user"],
+              "ST_KEY": tester["key"], "HLM_CONF": config})
+    for name in ("OS_AUTH_URL", "OS_AUTH_TOKEN", "OS_STORAGE_URL"):
+        e.pop(name, None)
+    return e
+
+
+def run_tool(argv, config, stdin=b"", status=None, env_overrides=None):
+    e = tool_env(config)
+    e.update(env_overrides or {})
+    proc = subprocess.run(argv, input=stdin, capture_output=True, timeout=600, env=e)
+    if status is not None and proc.returncode != status:
+        fail("%s exited %d, expected %d\nstdout: %s\nstderr: %s" % (
+            argv, proc.returncode, status,
+            proc.stdout.decode(errors="replace")[:3000],
+            proc.stderr.decode(errors="replace")[:3000]))
+    return proc.returncode, proc.stdout.decode(), proc.stderr.decode()

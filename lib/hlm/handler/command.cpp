@@ -105,8 +105,16 @@ run_handler(const HandlerCommand& command,
   std::vector<std::unique_ptr<connector::Connector>> backends;
   std::vector<LocalServer> servers;
   for (const auto& conf : confs) {
-    backends.push_back(make_connector(conf.connector, conf.connector_settings));
-    servers.push_back({&conf, backends.back().get()});
+    // A configuration mistake stops everything; a backend that cannot be
+    // opened fails only the replicas on its own server's devices.
+    try {
+      backends.push_back(make_connector(conf.connector, conf.connector_settings));
+      servers.push_back({&conf, backends.back().get(), {}});
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const Error& e) {
+      servers.push_back({&conf, nullptr, e.what()});
+    }
   }
   return run_request(request, servers, options, out);
 }

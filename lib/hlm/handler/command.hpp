@@ -34,7 +34,9 @@ struct HandlerCommand
 // beats the first object server's swift_dir; --policy and the request's
 // "storage_policy_index" must agree when both are given.
 // Throws hlm::InputError for bad input and hlm::ConfigError for bad
-// configuration, in both cases before the backend is touched.
+// configuration, in both cases before the backend is touched. A backend
+// that fails to open (hlm::Error from `make_connector`) fails only the
+// replicas on its server's devices.
 // `make_connector` builds the named connector from its settings (the
 // registry lives above the library, in connectors/).
 using ConnectorMaker = std::function<std::unique_ptr<connector::Connector>(

@@ -181,6 +181,9 @@ private:
     }
     std::vector<Outcome> outcomes;
     try {
+      if (!m_servers[server].connector) {
+        throw Error(m_servers[server].unavailable);
+      }
       outcomes = m_servers[server].connector->run(m_request.operation, items);
     } catch (const Error& e) {
       outcomes.assign(items.size(),

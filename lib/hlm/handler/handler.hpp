@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <iosfwd>
+#include <string>
 #include <vector>
 
 namespace hlm::handler {
@@ -32,7 +33,11 @@ struct HandlerOptions
 struct LocalServer
 {
   const ObjectServerConf* conf = nullptr;
+  // Null when the backend could not be opened; `unavailable` says why, and
+  // every replica on this server's devices fails with that reason while
+  // the other servers of the host carry on.
   connector::Connector* connector = nullptr;
+  std::string unavailable;
 };
 
 // Runs `request` on this host: maps every object to its replica's .data

@@ -64,6 +64,18 @@ public:
 
 std::unique_ptr<HttpClient> make_curl_client(const HttpOptions& options = {});
 
+// Runs curl_global_init once per process; later calls do nothing. Call it
+// from main before any thread starts (make_curl_client calls it too, as a
+// fallback for single-threaded tools and tests). Throws hlm::Error when
+// libcurl cannot initialise.
+void global_init();
+
+// "Not Found" for 404 and so on; "" for a status without a known phrase.
+std::string_view reason_phrase(int status);
+
+// "HTTP 404 Not Found" (or "HTTP 599" without a known phrase), for messages.
+std::string status_text(int status);
+
 // Percent-encodes a path for a URL: every byte except unreserved characters
 // (A-Z a-z 0-9 - . _ ~) and '/' is written as %XX, so any UTF-8 name,
 // including '%', '?', '#', spaces and newlines, reaches Swift unchanged.

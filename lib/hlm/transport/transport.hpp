@@ -17,6 +17,10 @@ struct RunResult
   std::optional<int> exit_status; // set when it exited
   std::optional<std::string> signal; // set when a signal killed it ("KILL")
   std::string error_output;        // its stderr (capped, for messages)
+  // True when the program exited or closed its stdin before taking all of
+  // the input (EPIPE locally, a closed channel over ssh). Not an error by
+  // itself: the exit status says whether the program failed.
+  bool input_truncated = false;
 
   bool
   succeeded() const
@@ -49,6 +53,10 @@ public:
                         const std::function<void(std::string_view)>& on_output) = 0;
 };
 
+// Runs the program as a child process of this one, found through PATH
+// (posix_spawnp, no shell). Keeps the last 64 KiB of its stderr. Throws
+// hlm::TransportError (not transient) when the program cannot be started.
+// Has no I/O timeout.
 std::unique_ptr<Transport> make_local_transport();
 
 struct SshOptions
@@ -63,9 +71,21 @@ struct SshOptions
   std::chrono::milliseconds io_timeout{60'000};
 };
 
+// Connects on the first run() and reuses the session for later runs (one
+// channel per run; a session found dead before the command starts is
+// replaced once). `connect_timeout` bounds the TCP connect plus the SSH
+// handshake and each later protocol exchange; `io_timeout` fails a run with
+// no progress. Not thread-safe: use one transport per thread. Calls
+// global_init() itself, but main should call it first, before any thread.
 std::unique_ptr<Transport> make_ssh_transport(const SshOptions& options);
 
+// Initialises libssh (ssh_init). Call once from main before any thread
+// starts; later calls do nothing.
+void global_init();
+
 // Quotes `argv` for the remote shell that ssh's exec request runs.
+// Each argument is POSIX single-quoted ('it'\''s'), joined by spaces.
+// Throws hlm::InputError for an empty argv or a NUL byte in an argument.
 std::string shell_quote(const std::vector<std::string>& argv);
 
 } // namespace hlm::transport

@@ -103,7 +103,7 @@ struct Node
     options.storage_policy_index = request.storage_policy_index.value_or(0);
     options.batch_size = batch;
     std::ostringstream out;
-    const auto s = run_request(request, {{&conf, &backend}}, options, out);
+    const auto s = run_request(request, {{&conf, &backend, {}}}, options, out);
     if (summary) {
       *summary = s;
     }
@@ -309,12 +309,21 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   options.swift_dir = node.swift_dir;
   std::ostringstream out;
   const auto summary = run_request(
-    request, {{&node.conf, &first_backend}, {&second, &second_backend}}, options, out);
+    request, {{&node.conf, &first_backend, {}}, {&second, &second_backend, {}}}, options, out);
   CHECK(summary.ok == 2);
   REQUIRE(first_backend.seen.size() == 1);
   REQUIRE(second_backend.seen.size() == 1);
   CHECK(first_backend.seen[0].file == on_sdb2.string());
   CHECK(second_backend.seen[0].file == on_sdb4.string());
+
+  // The second server's backend cannot be opened: its replica fails with
+  // the reason, the first server's replica still goes through.
+  std::ostringstream again;
+  const auto partial = run_request(
+    request, {{&node.conf, &first_backend, {}}, {&second, nullptr, "cannot open db"}}, options, again);
+  CHECK(partial.ok == 1);
+  CHECK(partial.failed == 1);
+  CHECK_THAT(again.str(), Catch::Contains("backend failed: cannot open db"));
 }
 
 TEST_CASE("run_handler: a directory of object server configs", "[handler]")

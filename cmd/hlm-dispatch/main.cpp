@@ -1,0 +1,106 @@
+// hlm-dispatch: drains the request queue once (cron) or in a loop. Every
+// decision lives in lib/hlm/dispatch; this file parses, loops and maps
+// errors to exit codes. See man/hlm-dispatch.1.adoc.
+
+#include <common/cli.hpp>
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/swift/http.hpp>
+#include <hlm/transport/transport.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void
+on_signal(int signal)
+{
+  g_stop = signal;
+}
+
+} // namespace
+
+int
+main(int argc, char** argv)
+{
+  using namespace hlm;
+  CLI::App app{"Process pending migrate and recall requests", "hlm-dispatch"};
+  app.set_version_flag("--version", cli::version_text("hlm-dispatch"));
+
+  std::optional<std::filesystem::path> config_path;
+  bool loop = false;
+  bool once = false;
+  std::optional<int> interval;
+  bool json = false;
+  bool quiet = false;
+  dispatch::DispatchOptions options;
+  app.add_option("--config", config_path, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
+  auto* once_flag = app.add_flag("--once", once, "drain the queue once and exit (the default)");
+  app.add_flag("--loop", loop, "keep draining, waiting --interval seconds between runs")->excludes(once_flag);
+  app.add_option("--interval", interval, "seconds between runs with --loop (default: [dispatch] interval)")
+    ->check(CLI::Range(1, 86400));
+  app.add_option("--processes", options.processes, "dispatchers sharing the queue")
+    ->check(CLI::Range(1, 10000))->capture_default_str();
+  app.add_option("--process", options.process, "this dispatcher's number, 0 to --processes - 1")
+    ->capture_default_str();
+  app.add_flag("--json", json, "print each run's report as JSON");
+  app.add_flag("-q,--quiet", quiet, "no progress messages on stderr");
+
+  int status = k_exit_success;
+  app.callback([&] {
+    if (options.process < 0 || options.process >= options.processes) {
+      throw InputError(fmt::format("--process {} is not in 0..{}", options.process, options.processes - 1));
+    }
+    swift::global_init();
+    transport::global_init();
+    const auto conf = config::load_hlm_conf(config_path, std::getenv("HLM_CONF"));
+    const dispatch::Fanout fanout(conf, dispatch::default_transport_factory());
+    const auto http = swift::make_curl_client();
+    const dispatch::Progress progress = [&](std::string_view message) {
+      if (!quiet) {
+        fmt::print(stderr, "hlm-dispatch: {}\n", message);
+      }
+    };
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    do {
+      const auto lock = dispatch::DispatchLock::try_acquire(conf.lock_file);
+      if (!lock) {
+        progress(fmt::format("another hlm-dispatch holds {}; leaving the queue to it",
+                             conf.lock_file.string()));
+      } else {
+        const auto report = dispatch::dispatch_once(conf, *http, fanout, options, progress);
+        if (json) {
+          std::cout << nlohmann::json{{"entries", report.entries}, {"completed", report.completed},
+                                      {"failed", report.failed}, {"undecodable", report.undecodable},
+                                      {"objects", report.objects}}.dump()
+                    << std::endl;
+        } else {
+          fmt::print("{} entries: {} completed, {} failed, {} undecodable; {} objects\n",
+                     report.entries, report.completed, report.failed, report.undecodable,
+                     report.objects);
+          std::fflush(stdout);
+        }
+        status = report.failed + report.undecodable > 0 ? k_exit_partial : k_exit_success;
+      }
+      const auto wait = std::chrono::seconds(interval.value_or(static_cast<int>(conf.interval.count())));
+      for (auto waited = std::chrono::milliseconds(0); loop && !g_stop && waited < wait;
+           waited += std::chrono::milliseconds(200)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    } while (loop && !g_stop);
+    if (g_stop == SIGINT) {
+      status = k_exit_interrupted;
+    }
+  });
+  return cli::run(app, "hlm-dispatch", argc, argv, status, k_exit_usage);
+}

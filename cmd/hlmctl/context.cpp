@@ -1,0 +1,79 @@
+#include "context.hpp"
+
+#include <hlm/swift/http.hpp>
+
+#include <cstdlib>
+
+namespace hlm::ctl {
+
+const config::HlmConf&
+Context::conf()
+{
+  if (!m_conf) {
+    m_conf = config::load_hlm_conf(common.config, std::getenv("HLM_CONF"));
+  }
+  return *m_conf;
+}
+
+const ring::SwiftConf&
+Context::swift_conf()
+{
+  if (!m_swift_conf) {
+    m_swift_conf = ring::load_swift_conf(conf().swift_dir);
+  }
+  return *m_swift_conf;
+}
+
+swift::Client&
+Context::client()
+{
+  if (!m_client) {
+    swift::global_init();
+    m_client = std::make_unique<swift::Client>(
+      swift::make_curl_client(), swift::overlay(swift::auth_options_from_env(), common.auth));
+  }
+  return *m_client;
+}
+
+queue::RequestQueue&
+Context::requests()
+{
+  if (!m_requests) {
+    swift::global_init();
+    m_queue_http = swift::make_curl_client();
+    m_requests = std::make_unique<queue::RequestQueue>(*m_queue_http, conf().swift_dir);
+  }
+  return *m_requests;
+}
+
+const dispatch::Fanout&
+Context::fanout()
+{
+  if (!m_fanout) {
+    m_fanout = std::make_unique<dispatch::Fanout>(conf(), dispatch::default_transport_factory());
+  }
+  return *m_fanout;
+}
+
+void
+add_common_options(CLI::App& cmd, CommonOptions& options)
+{
+  cmd.add_option("--config", options.config, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
+  cmd.add_flag("--json", options.json, "print JSON");
+  auto& auth = options.auth;
+  const std::string group = "Authentication (default: python-swiftclient's environment variables)";
+  cmd.add_option("-A,--auth", auth.auth_url, "v1 auth URL ($ST_AUTH)")->group(group);
+  cmd.add_option("-U,--user", auth.user, "v1 user, account:user ($ST_USER)")->group(group);
+  cmd.add_option("-K,--key", auth.key, "v1 key ($ST_KEY)")->group(group);
+  cmd.add_option("--auth-version", auth.auth_version, "1 or 3 ($ST_AUTH_VERSION, $OS_AUTH_VERSION)")->group(group);
+  cmd.add_option("--os-auth-url", auth.os_auth_url, "Keystone URL ($OS_AUTH_URL)")->group(group);
+  cmd.add_option("--os-username", auth.os_username, "($OS_USERNAME)")->group(group);
+  cmd.add_option("--os-password", auth.os_password, "($OS_PASSWORD)")->group(group);
+  cmd.add_option("--os-project-name", auth.os_project_name, "($OS_PROJECT_NAME)")->group(group);
+  cmd.add_option("--os-user-domain-name", auth.os_user_domain_name, "($OS_USER_DOMAIN_NAME)")->group(group);
+  cmd.add_option("--os-project-domain-name", auth.os_project_domain_name, "($OS_PROJECT_DOMAIN_NAME)")->group(group);
+  cmd.add_option("--os-auth-token", auth.token, "existing token ($OS_AUTH_TOKEN)")->group(group);
+  cmd.add_option("--os-storage-url", auth.storage_url, "storage URL for the token ($OS_STORAGE_URL)")->group(group);
+}
+
+} // namespace hlm::ctl

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/dispatch/fanout.hpp>
+#include <hlm/queue/queue.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/swift/client.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+namespace hlm::ctl {
+
+// Options every Swift-facing subcommand takes (python-swiftclient's names).
+struct CommonOptions
+{
+  std::optional<std::filesystem::path> config;
+  swift::AuthOptions auth; // flags; the environment fills the rest
+  bool json = false;
+};
+
+// State shared by hlmctl's subcommands, built on first use so that a
+// subcommand pays only for what it needs. A subcommand's callback sets
+// `status` to its exit code.
+class Context
+{
+public:
+  int status = 0;
+  CommonOptions common;
+
+  const config::HlmConf& conf();
+  const ring::SwiftConf& swift_conf();
+  swift::Client& client();
+  queue::RequestQueue& requests();
+  const dispatch::Fanout& fanout();
+
+private:
+  std::optional<config::HlmConf> m_conf;
+  std::optional<ring::SwiftConf> m_swift_conf;
+  std::unique_ptr<swift::Client> m_client;
+  std::unique_ptr<swift::HttpClient> m_queue_http;
+  std::unique_ptr<queue::RequestQueue> m_requests;
+  std::unique_ptr<dispatch::Fanout> m_fanout;
+};
+
+// --config, --json and the authentication flags.
+void add_common_options(CLI::App& cmd, CommonOptions& options);
+
+} // namespace hlm::ctl

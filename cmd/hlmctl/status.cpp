@@ -1,0 +1,83 @@
+// hlmctl status TARGET: ask the nodes now (synchronous).
+
+#include "commands.hpp"
+
+#include <hlm/ctl/status.hpp>
+#include <hlm/ctl/submit.hpp>
+#include <hlm/util/exit_status.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace hlm::ctl {
+
+namespace {
+
+constexpr connector::ObjectState k_states[] = {connector::ObjectState::resident,
+                                               connector::ObjectState::premigrated,
+                                               connector::ObjectState::migrated,
+                                               connector::ObjectState::unknown};
+
+} // namespace
+
+void
+add_status_command(CLI::App& parent, Context& ctx)
+{
+  auto target_text = std::make_shared<std::string>();
+  auto* cmd = parent.add_subcommand("status", "Show where each object's replicas are (asks the storage nodes)");
+  cmd->add_option("target", *target_text, "ACCOUNT/CONTAINER[/OBJECT]")->required();
+  add_common_options(*cmd, ctx.common);
+  cmd->callback([target_text, &ctx] {
+    const auto target = parse_target(*target_text);
+    const bool json = ctx.common.json;
+    // Streamed: a container's objects are printed round by round, never
+    // held all at once. The JSON keeps the seed's {"/a/c/o": "state"} map.
+    bool first = true;
+    if (json) {
+      std::cout << "{\"objects\": {";
+    }
+    nlohmann::json errors = nlohmann::json::array();
+    const auto summary = status(ctx.client(), ctx.conf(), ctx.swift_conf(), ctx.fanout(), target,
+                                [&](const ObjectStatus& object) {
+                                  const auto state = connector::to_string(object.state);
+                                  if (json) {
+                                    std::cout << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump()
+                                              << ": \"" << state << '"';
+                                  } else {
+                                    fmt::print("{}  {}\n", object.object, state);
+                                  }
+                                  for (const auto& error : object.errors) {
+                                    if (errors.size() < 20) {
+                                      errors.push_back({{"object", object.object}, {"error", error}});
+                                    }
+                                    if (!json) {
+                                      fmt::print(stderr, "hlmctl: {}: {}\n", object.object, error);
+                                    }
+                                  }
+                                  first = false;
+                                });
+    nlohmann::json counts = nlohmann::json::object();
+    std::string line;
+    for (const auto state : k_states) {
+      const auto n = summary.per_state[static_cast<std::size_t>(state)];
+      counts[std::string(connector::to_string(state))] = n;
+      if (n > 0) {
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, connector::to_string(state));
+      }
+    }
+    if (json) {
+      std::cout << (first ? "}" : "\n}") << ",\n\"summary\": "
+                << nlohmann::json{{"objects", summary.objects}, {"states", counts},
+                                  {"replica_errors", summary.with_errors}}.dump()
+                << ",\n\"errors\": " << errors.dump() << "}\n";
+    } else {
+      fmt::print("{} objects{}{}\n", summary.objects, line.empty() ? "" : ": ", line);
+    }
+    ctx.status = summary.with_errors == 0 ? k_exit_success
+                 : summary.with_errors < summary.objects ? k_exit_partial : k_exit_failure;
+  });
+}
+
+} // namespace hlm::ctl

@@ -1,0 +1,69 @@
+#include <hlm/ctl/submit.hpp>
+#include <hlm/ring/placement.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace hlm::ctl {
+
+queue::Target
+parse_target(std::string_view text)
+{
+  const auto name = ring::parse_swift_name(text);
+  if (name.container.empty()) {
+    throw InputError(fmt::format("\"{}\" names an account; give account/container or "
+                                 "account/container/object",
+                                 printable(text)));
+  }
+  return {name.account, name.container, name.object};
+}
+
+std::string
+to_string(const queue::Target& target)
+{
+  return target.object.empty()
+           ? fmt::format("{}/{}", target.account, target.container)
+           : fmt::format("{}/{}/{}", target.account, target.container, target.object);
+}
+
+Submitter::Submitter(swift::Client& client,
+                     queue::RequestQueue& requests,
+                     const ring::SwiftConf& swift_conf)
+  : m_client(client), m_requests(requests), m_swift_conf(swift_conf)
+{
+}
+
+Submitted
+Submitter::submit(connector::Operation operation, const queue::Target& target)
+{
+  if (operation == connector::Operation::status) {
+    throw InputError("only migrate and recall requests are queued");
+  }
+  const auto key = std::make_pair(target.account, target.container);
+  auto policy = m_policies.find(key);
+  if (policy == m_policies.end()) {
+    const auto container = m_client.head_container(target.account, target.container);
+    if (!container) {
+      throw SwiftError(fmt::format("container {}/{} does not exist", target.account,
+                                   printable(target.container)),
+                       404);
+    }
+    const auto& found = container->storage_policy.empty()
+                          ? m_swift_conf.default_policy()
+                          : m_swift_conf.find_policy(container->storage_policy);
+    policy = m_policies.emplace(key, found.index).first;
+  }
+  if (!target.object.empty() && !m_client.head_object(target.account, target.container, target.object)) {
+    throw SwiftError(fmt::format("object {} does not exist", printable(to_string(target))), 404);
+  }
+  Submitted submitted;
+  submitted.entry.submitted = queue::format_submitted(std::chrono::system_clock::now());
+  submitted.entry.operation = operation;
+  submitted.entry.target = target;
+  submitted.entry.policy_index = policy->second;
+  submitted.id = m_requests.submit(submitted.entry);
+  return submitted;
+}
+
+} // namespace hlm::ctl

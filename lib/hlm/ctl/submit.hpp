@@ -1,0 +1,48 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+#include <hlm/queue/entry.hpp>
+#include <hlm/queue/queue.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/swift/client.hpp>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <string_view>
+
+namespace hlm::ctl {
+
+// "account/container" or "account/container/object" (a leading '/' is
+// allowed; the object keeps any further '/'). Throws hlm::InputError for
+// anything else, an account alone included.
+queue::Target parse_target(std::string_view text);
+std::string to_string(const queue::Target& target);
+
+struct Submitted
+{
+  queue::Entry entry;
+  std::string id; // the queue entry's name
+};
+
+// Queues requests on behalf of the caller that `client` authenticates.
+class Submitter
+{
+public:
+  Submitter(swift::Client& client, queue::RequestQueue& requests, const ring::SwiftConf& swift_conf);
+
+  // Checks through the proxy that the caller can see the container (and
+  // object) and that they exist, learns the container's storage policy,
+  // and writes one pending entry. Throws hlm::SwiftError (404 or 403, with
+  // a message saying what is missing or forbidden) before anything is
+  // queued. A container's policy is asked once per Submitter.
+  Submitted submit(connector::Operation operation, const queue::Target& target);
+
+private:
+  swift::Client& m_client;
+  queue::RequestQueue& m_requests;
+  const ring::SwiftConf& m_swift_conf;
+  std::map<std::pair<std::string, std::string>, int> m_policies; // (account, container) → index
+};
+
+} // namespace hlm::ctl

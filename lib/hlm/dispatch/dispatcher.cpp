@@ -1,0 +1,277 @@
+#include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/queue/queue.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/util/error.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+namespace hlm::dispatch {
+
+namespace {
+
+constexpr std::size_t k_reasons_kept = 3;
+
+constexpr std::size_t k_objects_named = 5;
+
+// What went wrong for one entry: failures grouped by their message, so a
+// node that failed a thousand objects for one reason says it once.
+struct EntryState
+{
+  std::size_t replicas = 0;
+  std::size_t failed_replicas = 0;
+  std::vector<std::pair<std::string, std::vector<std::string>>> reasons; // message → objects
+
+  void
+  add_failure(const std::string& message, const std::string& object = {})
+  {
+    ++failed_replicas;
+    auto it = std::find_if(reasons.begin(), reasons.end(),
+                           [&](const auto& r) { return r.first == message; });
+    if (it == reasons.end()) {
+      if (reasons.size() >= k_reasons_kept) {
+        return;
+      }
+      reasons.push_back({message, {}});
+      it = std::prev(reasons.end());
+    }
+    if (!object.empty() && it->second.size() < k_objects_named
+        && std::find(it->second.begin(), it->second.end(), object) == it->second.end()) {
+      it->second.push_back(object);
+    }
+  }
+
+  std::string
+  summary() const
+  {
+    std::string text;
+    if (replicas > 0) {
+      text = fmt::format("{} of {} replicas failed", failed_replicas, replicas);
+    }
+    for (const auto& [message, objects] : reasons) {
+      text += (text.empty() ? "" : "; ") + message;
+      if (!objects.empty()) {
+        text += fmt::format(" (objects: {}{})", fmt::join(objects, ", "),
+                            objects.size() == k_objects_named ? ", ..." : "");
+      }
+    }
+    return text;
+  }
+};
+
+// Objects of one operation and policy collected for the next round.
+class Round
+{
+public:
+  Round(const config::HlmConf& conf,
+        const Fanout& fanout,
+        connector::Operation operation,
+        int policy_index,
+        const ring::Ring& object_ring,
+        const ring::HashSecret& secret,
+        std::vector<EntryState>& states,
+        DispatchReport& report,
+        const Progress& progress)
+    : m_conf(conf), m_fanout(fanout), m_operation(operation), m_policy(policy_index),
+      m_ring(object_ring), m_secret(secret), m_states(states), m_report(report),
+      m_progress(progress)
+  {
+  }
+
+  void
+  add(std::size_t entry, std::string path)
+  {
+    m_paths.push_back(std::move(path));
+    m_owners.push_back(entry);
+    if (m_paths.size() >= m_conf.batch_size) {
+      flush();
+    }
+  }
+
+  void
+  flush()
+  {
+    if (m_paths.empty()) {
+      return;
+    }
+    m_fanout.run(m_operation, m_policy, m_ring, m_secret, m_paths,
+                 [&](const ReplicaOutcome& outcome) {
+                   EntryState& state = m_states[m_owners[outcome.object]];
+                   ++state.replicas;
+                   if (outcome.error) {
+                     state.add_failure(*outcome.error, m_paths[outcome.object]);
+                   }
+                 });
+    m_report.objects += m_paths.size();
+    if (m_progress) {
+      m_progress(fmt::format("{} (policy {}): {} objects sent to nodes",
+                             connector::to_string(m_operation), m_policy, m_report.objects));
+    }
+    m_paths.clear();
+    m_owners.clear();
+  }
+
+private:
+  const config::HlmConf& m_conf;
+  const Fanout& m_fanout;
+  connector::Operation m_operation;
+  int m_policy;
+  const ring::Ring& m_ring;
+  const ring::HashSecret& m_secret;
+  std::vector<EntryState>& m_states;
+  DispatchReport& m_report;
+  const Progress& m_progress;
+  std::vector<std::string> m_paths;
+  std::vector<std::size_t> m_owners;
+};
+
+} // namespace
+
+DispatchReport
+dispatch_once(const config::HlmConf& conf,
+              swift::HttpClient& http,
+              const Fanout& fanout,
+              const DispatchOptions& options,
+              const Progress& progress)
+{
+  const auto swift_conf = ring::load_swift_conf(conf.swift_dir);
+  const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
+  const auto container_ring = ring::Ring::load(ring::container_ring_path(conf.swift_dir));
+  queue::RequestQueue requests(http, conf.swift_dir);
+  DispatchReport report;
+
+  // A snapshot of the entries this process owns; entries queued meanwhile
+  // wait for the next run.
+  std::vector<queue::ListedEntry> pending;
+  requests.for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
+    if (queue::owned_by(listed.row.name, options.processes, options.process)) {
+      pending.push_back(listed);
+    }
+    return true;
+  });
+  report.entries = pending.size();
+
+  std::vector<EntryState> states(pending.size());
+  // (operation, policy) → entries, in the order their groups first appear.
+  std::vector<std::pair<std::pair<connector::Operation, int>, std::vector<std::size_t>>> groups;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (!pending[i].entry) {
+      requests.park_undecodable(pending[i].row, pending[i].decode_error);
+      ++report.undecodable;
+      if (progress) {
+        progress(fmt::format("parked undecodable entry: {}", pending[i].decode_error));
+      }
+      continue;
+    }
+    const auto key = std::make_pair(pending[i].entry->operation, pending[i].entry->policy_index);
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    if (group == groups.end()) {
+      groups.push_back({key, {}});
+      group = std::prev(groups.end());
+    }
+    group->second.push_back(i);
+  }
+
+  for (const auto& [key, members] : groups) {
+    const auto [operation, policy] = key;
+    std::optional<ring::Ring> object_ring;
+    std::string ring_error;
+    try {
+      if (!swift_conf.policy_by_index(policy)) {
+        throw ConfigError(fmt::format("storage policy {} is not in {}", policy,
+                                      swift_conf.path.string()));
+      }
+      object_ring = ring::Ring::load(ring::object_ring_path(conf.swift_dir, policy));
+    } catch (const ConfigError& e) {
+      ring_error = e.what();
+    }
+
+    if (object_ring) {
+      Round round(conf, fanout, operation, policy, *object_ring, secret, states, report, progress);
+      for (const std::size_t i : members) {
+        const auto& target = pending[i].entry->target;
+        const std::string base = fmt::format("/{}/{}/", target.account, target.container);
+        if (!target.object.empty()) {
+          round.add(i, base + target.object);
+          continue;
+        }
+        try {
+          queue::DirectContainerClient lister(http, container_ring, secret, target.account);
+          lister.list_rows(target.container, {}, [&](const queue::Row& row) {
+            round.add(i, base + row.name);
+            return true;
+          });
+        } catch (const Error& e) {
+          states[i].add_failure(fmt::format("cannot list {}: {}", base, e.what()));
+        }
+      }
+      round.flush();
+    }
+
+    for (const std::size_t i : members) {
+      EntryState& state = states[i];
+      const auto& listed = pending[i];
+      if (!ring_error.empty()) {
+        state.add_failure(ring_error);
+      }
+      if (state.failed_replicas == 0) {
+        requests.complete(listed.row);
+        requests.clear_failed_before(listed.entry->target, operation, listed.entry->submitted);
+        ++report.completed;
+      } else {
+        requests.fail(listed.row, state.summary());
+        ++report.failed;
+      }
+    }
+  }
+  return report;
+}
+
+std::optional<DispatchLock>
+DispatchLock::try_acquire(const std::filesystem::path& path)
+{
+  std::error_code ec;
+  if (path.has_parent_path()) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw Error(fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      return std::nullopt;
+    }
+    throw Error(fmt::format("cannot lock {}: {}", path.string(), std::strerror(error)));
+  }
+  return DispatchLock(fd);
+}
+
+DispatchLock::DispatchLock(int fd)
+  : m_fd(fd)
+{
+}
+
+DispatchLock::DispatchLock(DispatchLock&& other) noexcept
+  : m_fd(other.m_fd)
+{
+  other.m_fd = -1;
+}
+
+DispatchLock::~DispatchLock()
+{
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+} // namespace hlm::dispatch

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/dispatch/fanout.hpp>
+#include <hlm/swift/http.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+namespace hlm::dispatch {
+
+struct DispatchOptions
+{
+  // Several dispatchers split the queue by a stable hash of the entry name
+  // (as Swift's object expirer does): this one takes entries whose hash mod
+  // `processes` is `process`.
+  int processes = 1;
+  int process = 0;
+};
+
+struct DispatchReport
+{
+  std::size_t entries = 0;     // pending entries this process owned
+  std::size_t completed = 0;   // removed from pending: every replica succeeded
+  std::size_t failed = 0;      // moved to the failed queue with a reason
+  std::size_t undecodable = 0; // parked in the failed queue
+  std::size_t objects = 0;     // objects sent to nodes
+};
+
+using Progress = std::function<void(std::string_view)>;
+
+// Drains the pending queue once: takes the pending entries (in name order,
+// which is submission order), expands container entries into their objects
+// (streamed from the container servers), and sends all objects of the same
+// operation and policy to their nodes together, `conf.batch_size` objects
+// per round, through `fanout`. An entry whose every replica succeeded is
+// removed (with older failed entries for the same target and operation);
+// any failure moves it to the failed queue with the reason (which node,
+// which objects, what the backend said). An entry that does not decode is
+// parked in the failed queue; nothing stops the run but an unusable
+// configuration or an unreachable queue.
+DispatchReport dispatch_once(const config::HlmConf& conf,
+                             swift::HttpClient& http,
+                             const Fanout& fanout,
+                             const DispatchOptions& options,
+                             const Progress& progress);
+
+// An exclusive, non-blocking lock on a file (flock), held while the object
+// lives: a dispatcher started while another still runs (cron firing again)
+// sees it taken and leaves the queue alone.
+class DispatchLock
+{
+public:
+  // nullopt when another process holds the lock. Throws hlm::Error when the
+  // file cannot be created or opened.
+  static std::optional<DispatchLock> try_acquire(const std::filesystem::path& path);
+
+  DispatchLock(DispatchLock&& other) noexcept;
+  DispatchLock& operator=(DispatchLock&&) = delete;
+  DispatchLock(const DispatchLock&) = delete;
+  DispatchLock& operator=(const DispatchLock&) = delete;
+  ~DispatchLock();
+
+private:
+  explicit DispatchLock(int fd);
+  int m_fd;
+};
+
+} // namespace hlm::dispatch

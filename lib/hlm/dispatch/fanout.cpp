@@ -1,0 +1,188 @@
+#include <hlm/dispatch/fanout.hpp>
+#include <hlm/handler/request.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace hlm::dispatch {
+
+namespace {
+
+struct HostBatch
+{
+  std::string host;
+  std::vector<std::size_t> objects; // indices into the caller's list
+  std::vector<std::string> devices; // parallel to `objects`
+  std::vector<ReplicaOutcome> outcomes;
+};
+
+std::string
+last_line(std::string_view text)
+{
+  text = trim(text);
+  const auto newline = text.rfind('\n');
+  return printable(newline == std::string_view::npos ? text : text.substr(newline + 1));
+}
+
+// Runs one host's batch; never throws: every failure becomes the replicas'
+// error.
+void
+run_host(HostBatch& batch,
+         const config::NodeAccess& access,
+         const TransportFactory& make_transport,
+         connector::Operation operation,
+         int policy_index,
+         const std::vector<std::string>& objects)
+{
+  nlohmann::json document = {{"request", connector::to_string(operation)},
+                             {"storage_policy_index", policy_index},
+                             {"objects", nlohmann::json::array()}};
+  for (std::size_t i = 0; i < batch.objects.size(); ++i) {
+    document["objects"].push_back(
+      {{"object", objects[batch.objects[i]]}, {"device", batch.devices[i]}});
+  }
+
+  const auto fail_all = [&](const std::string& why) {
+    batch.outcomes.clear();
+    for (std::size_t i = 0; i < batch.objects.size(); ++i) {
+      batch.outcomes.push_back({batch.objects[i], batch.host, batch.devices[i],
+                                connector::ObjectState::unknown, why});
+    }
+  };
+
+  std::string where = batch.host;
+  try {
+    const auto transport = make_transport(access);
+    where = fmt::format("{} ({})", batch.host, transport->describe());
+    std::string output;
+    const auto result = transport->run(access.handler_argv(), document.dump(),
+                                       [&](std::string_view chunk) { output.append(chunk); });
+    // The handler exits 0, 1 (every object failed) or 3 (some did) after
+    // writing its document; anything else, or no document, is a failure of
+    // the node as a whole.
+    nlohmann::json answer;
+    try {
+      answer = nlohmann::json::parse(output);
+    } catch (const nlohmann::json::exception&) {
+      const std::string status =
+        result.exit_status ? fmt::format("exit status {}", *result.exit_status)
+                           : fmt::format("signal {}", result.signal.value_or("?"));
+      fail_all(fmt::format("node {}: hlm-handler failed ({}): {}", where, status,
+                           last_line(result.error_output)));
+      return;
+    }
+    const auto& lines = answer.at("objects");
+    if (lines.size() != batch.objects.size()) {
+      fail_all(fmt::format("node {}: hlm-handler answered {} results for {} objects", where,
+                           lines.size(), batch.objects.size()));
+      return;
+    }
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const auto& line = lines[i];
+      ReplicaOutcome outcome{batch.objects[i], batch.host, batch.devices[i],
+                             connector::ObjectState::unknown, std::nullopt};
+      if (line.value("object", std::string()) != objects[batch.objects[i]]) {
+        outcome.error = fmt::format("node {}: result {} is for another object", where, i);
+      } else {
+        outcome.state = connector::parse_object_state(line.value("status", std::string()))
+                          .value_or(connector::ObjectState::unknown);
+        if (const auto error = line.find("error"); error != line.end() && error->is_string()) {
+          outcome.error = fmt::format("node {} device {}: {}", where, batch.devices[i],
+                                      error->get<std::string>());
+        }
+      }
+      batch.outcomes.push_back(std::move(outcome));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail_all(fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
+  } catch (const std::exception& e) {
+    fail_all(fmt::format("node {}: {}", where, e.what()));
+  }
+}
+
+} // namespace
+
+TransportFactory
+default_transport_factory()
+{
+  return [](const config::NodeAccess& access) -> std::unique_ptr<transport::Transport> {
+    if (access.transport == config::TransportKind::local) {
+      return transport::make_local_transport();
+    }
+    transport::SshOptions options;
+    options.host = access.address;
+    options.port = access.port;
+    options.user = access.user;
+    options.identity_file = access.identity_file;
+    options.known_hosts_file = access.known_hosts;
+    options.connect_timeout = access.connect_timeout;
+    options.io_timeout = access.io_timeout;
+    return transport::make_ssh_transport(options);
+  };
+}
+
+Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport)
+  : m_conf(conf),
+    m_make_transport(std::move(make_transport))
+{
+}
+
+void
+Fanout::run(connector::Operation operation,
+            int policy_index,
+            const ring::Ring& object_ring,
+            const ring::HashSecret& secret,
+            const std::vector<std::string>& objects,
+            const std::function<void(const ReplicaOutcome&)>& on_outcome) const
+{
+  std::map<std::string, HostBatch> by_host;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const auto name = handler::split_object_path(objects[i]);
+    const auto partition =
+      object_ring.partition(ring::hash_path(secret, name.account, name.container, name.object));
+    for (const auto* device : object_ring.primary_nodes(partition)) {
+      auto& batch = by_host[device->ip];
+      batch.host = device->ip;
+      batch.objects.push_back(i);
+      batch.devices.push_back(device->device);
+    }
+  }
+
+  std::vector<HostBatch*> queue;
+  for (auto& [host, batch] : by_host) {
+    queue.push_back(&batch);
+  }
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t i = next++; i < queue.size(); i = next++) {
+      HostBatch& batch = *queue[i];
+      config::NodeAccess access = m_conf.access_for(batch.host);
+      if (access.address.empty()) {
+        access.address = batch.host;
+      }
+      run_host(batch, access, m_make_transport, operation, policy_index, objects);
+    }
+  };
+  const std::size_t workers = std::min(queue.size(), m_conf.max_parallel_nodes);
+  std::vector<std::jthread> threads;
+  for (std::size_t i = 1; i < workers; ++i) {
+    threads.emplace_back(worker);
+  }
+  worker();
+  threads.clear(); // joins
+
+  for (const auto* batch : queue) {
+    for (const auto& outcome : batch->outcomes) {
+      on_outcome(outcome);
+    }
+  }
+}
+
+} // namespace hlm::dispatch

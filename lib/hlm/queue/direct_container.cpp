@@ -1,0 +1,425 @@
+#include <hlm/queue/direct_container.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <optional>
+
+namespace hlm::queue {
+
+namespace {
+
+// The etag of a row is not checked by the container server; the md5 of no
+// bytes is honest for a zero-byte row.
+constexpr std::string_view k_empty_etag = "d41d8cd98f00b204e9800998ecf8427e";
+constexpr std::size_t k_body_excerpt = 200;
+constexpr std::size_t k_max_listing_limit = 10'000;
+
+// encode_path leaves '.' alone, and an HTTP client may remove "." and ".."
+// segments from a URL (RFC 3986 5.2.4; libcurl does unless told
+// otherwise), which would address a different row. Spelled %2E they stay;
+// the server decodes them back.
+std::string
+protect_dot_segments(const std::string& encoded)
+{
+  std::string out;
+  out.reserve(encoded.size());
+  std::size_t start = 0;
+  while (true) {
+    const auto end = encoded.find('/', start);
+    const auto segment = std::string_view(encoded).substr(
+      start, end == std::string::npos ? std::string::npos : end - start);
+    if (segment == "." || segment == "..") {
+      for (std::size_t i = 0; i < segment.size(); ++i) {
+        out += "%2E";
+      }
+    } else {
+      out += segment;
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    out += '/';
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string
+describe(const swift::HttpResponse& response)
+{
+  std::string text = swift::status_text(response.status);
+  std::string_view body = response.body;
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
+    body.remove_suffix(1);
+  }
+  if (!body.empty()) {
+    const bool cut = body.size() > k_body_excerpt;
+    text += fmt::format(" \"{}{}\"", printable(body.substr(0, k_body_excerpt)), cut ? "..." : "");
+  }
+  return text;
+}
+
+std::string
+join_failures(const std::vector<NodeReply>& replies)
+{
+  std::string text;
+  for (const auto& reply : replies) {
+    if (reply.ok()) {
+      continue;
+    }
+    if (!text.empty()) {
+      text += "; ";
+    }
+    text += fmt::format("{}: {}", reply.node, reply.error);
+  }
+  return text;
+}
+
+// One replica's listing, one page at a time.
+struct Cursor
+{
+  const ring::Device* node = nullptr;
+  std::vector<Row> page;
+  std::size_t pos = 0;
+  bool last_page = false; // no more pages after `page`
+  bool failed = false;
+  std::string failure;
+
+  bool
+  has_row() const
+  {
+    return !failed && pos < page.size();
+  }
+};
+
+std::vector<Row>
+parse_listing(const std::string& body, std::string_view marker)
+{
+  const auto json = nlohmann::json::parse(body);
+  if (!json.is_array()) {
+    throw InputError("the listing is not a JSON array");
+  }
+  std::vector<Row> rows;
+  rows.reserve(json.size());
+  for (const auto& item : json) {
+    Row row;
+    row.name = item.at("name").get<std::string>();
+    row.content_type = item.at("content_type").get<std::string>();
+    row.timestamp = SwiftTimestamp::from_last_modified(item.at("last_modified").get<std::string>());
+    // The merge relies on each stream being strictly ascending.
+    const std::string_view previous = rows.empty() ? marker : std::string_view(rows.back().name);
+    if ((!rows.empty() || !marker.empty()) && !(previous < std::string_view(row.name))) {
+      throw InputError(fmt::format("rows out of order at \"{}\"", printable(row.name)));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+} // namespace
+
+std::string
+node_label(const ring::Device& node)
+{
+  return fmt::format("{}:{}/{}", node.ip, node.port, node.device);
+}
+
+DirectContainerClient::DirectContainerClient(swift::HttpClient& http,
+                                             const ring::Ring& container_ring,
+                                             const ring::HashSecret& secret,
+                                             std::string account)
+  : m_http(http),
+    m_ring(container_ring),
+    m_secret(secret),
+    m_account(std::move(account))
+{
+}
+
+std::uint32_t
+DirectContainerClient::partition(std::string_view container) const
+{
+  return m_ring.partition(ring::hash_path(m_secret, m_account, container));
+}
+
+std::vector<const ring::Device*>
+DirectContainerClient::nodes(std::string_view container) const
+{
+  return m_ring.primary_nodes(partition(container));
+}
+
+int
+DirectContainerClient::quorum(std::string_view container) const
+{
+  return static_cast<int>(nodes(container).size() / 2 + 1);
+}
+
+std::string
+DirectContainerClient::url(const ring::Device& node,
+                           std::string_view container,
+                           std::string_view name) const
+{
+  std::string path = fmt::format(
+    "/{}/{}/{}/{}", node.device, partition(container), m_account, container);
+  if (!name.empty()) {
+    // A name may itself start with '/': "<container>//<name>" is what
+    // Swift's direct_client sends too, and the server splits only the
+    // first four segments off.
+    path += '/';
+    path += name;
+  }
+  const bool ipv6 = node.ip.find(':') != std::string::npos;
+  return fmt::format("http://{}{}{}:{}{}",
+                     ipv6 ? "[" : "",
+                     node.ip,
+                     ipv6 ? "]" : "",
+                     node.port,
+                     protect_dot_segments(swift::encode_path(path)));
+}
+
+NodeReply
+DirectContainerClient::put_row_on(const ring::Device& node,
+                                  std::string_view container,
+                                  std::string_view name,
+                                  const SwiftTimestamp& timestamp,
+                                  std::string_view content_type)
+{
+  swift::HttpRequest request;
+  request.method = swift::Method::put;
+  request.url = url(node, container, name);
+  request.timeout = k_request_timeout;
+  request.headers = {
+    {"X-Timestamp", timestamp.internal()},
+    {"X-Size", "0"},
+    {"X-Etag", std::string(k_empty_etag)},
+    {"X-Content-Type", std::string(content_type)},
+    {"X-Backend-Storage-Policy-Index", "0"},
+    {"Content-Length", "0"},
+  };
+  NodeReply reply{node_label(node), 0, {}};
+  try {
+    const auto response = m_http.send(request);
+    reply.status = response.status;
+    if (!reply.ok()) {
+      reply.error = describe(response);
+    }
+  } catch (const TransportError& e) {
+    reply.error = e.what();
+  }
+  return reply;
+}
+
+NodeReply
+DirectContainerClient::delete_row_on(const ring::Device& node,
+                                     std::string_view container,
+                                     std::string_view name,
+                                     const SwiftTimestamp& timestamp)
+{
+  swift::HttpRequest request;
+  request.method = swift::Method::del;
+  request.url = url(node, container, name);
+  request.timeout = k_request_timeout;
+  request.headers = {
+    {"X-Timestamp", timestamp.internal()},
+    {"X-Backend-Storage-Policy-Index", "0"},
+  };
+  NodeReply reply{node_label(node), 0, {}};
+  try {
+    const auto response = m_http.send(request);
+    reply.status = response.status;
+    if (!reply.ok()) {
+      reply.error = describe(response);
+    }
+  } catch (const TransportError& e) {
+    reply.error = e.what();
+  }
+  return reply;
+}
+
+int
+DirectContainerClient::put_row(std::string_view container,
+                               std::string_view name,
+                               const SwiftTimestamp& timestamp,
+                               std::string_view content_type)
+{
+  int accepted = 0;
+  for (const auto* node : nodes(container)) {
+    accepted += put_row_on(*node, container, name, timestamp, content_type).ok() ? 1 : 0;
+  }
+  return accepted;
+}
+
+int
+DirectContainerClient::write_quorum(std::string_view what,
+                                    std::string_view container,
+                                    std::string_view name,
+                                    const std::vector<NodeReply>& replies) const
+{
+  int accepted = 0;
+  for (const auto& reply : replies) {
+    accepted += reply.ok() ? 1 : 0;
+  }
+  const int needed = static_cast<int>(replies.size() / 2 + 1);
+  if (accepted < needed) {
+    throw TransportError(
+      fmt::format("cannot {} row \"{}\" in \"{}/{}\": {} of {} container servers accepted, "
+                  "{} needed: {}",
+                  what,
+                  printable(name),
+                  printable(m_account),
+                  printable(container),
+                  accepted,
+                  replies.size(),
+                  needed,
+                  join_failures(replies)),
+      true);
+  }
+  return accepted;
+}
+
+int
+DirectContainerClient::put_row_quorum(std::string_view container,
+                                      std::string_view name,
+                                      const SwiftTimestamp& timestamp,
+                                      std::string_view content_type)
+{
+  std::vector<NodeReply> replies;
+  for (const auto* node : nodes(container)) {
+    replies.push_back(put_row_on(*node, container, name, timestamp, content_type));
+  }
+  return write_quorum("write", container, name, replies);
+}
+
+int
+DirectContainerClient::delete_row(std::string_view container,
+                                  std::string_view name,
+                                  const SwiftTimestamp& timestamp)
+{
+  std::vector<NodeReply> replies;
+  for (const auto* node : nodes(container)) {
+    replies.push_back(delete_row_on(*node, container, name, timestamp));
+  }
+  return write_quorum("delete", container, name, replies);
+}
+
+void
+DirectContainerClient::list_rows(std::string_view container,
+                                 const ListOptions& options,
+                                 const std::function<bool(const Row&)>& on_row)
+{
+  // Swift answers 412 to a limit above its maximum.
+  const std::size_t limit = std::clamp<std::size_t>(options.limit, 1, k_max_listing_limit);
+  std::vector<Cursor> cursors;
+  for (const auto* node : nodes(container)) {
+    cursors.push_back(Cursor{node, {}, 0, false, false, {}});
+  }
+
+  // Loads the page after `marker`; a failure takes the replica out.
+  const auto fetch = [&](Cursor& cursor, const std::string& marker) {
+    cursor.page.clear();
+    cursor.pos = 0;
+    swift::HttpRequest request;
+    request.method = swift::Method::get;
+    request.timeout = k_request_timeout;
+    request.url = url(*cursor.node, container, {})
+                  + fmt::format("?format=json&limit={}", limit);
+    if (!marker.empty()) {
+      request.url += "&marker=" + swift::encode_query_value(marker);
+    }
+    if (!options.prefix.empty()) {
+      request.url += "&prefix=" + swift::encode_query_value(options.prefix);
+    }
+    request.headers = {{"Accept", "application/json"}};
+    try {
+      const auto response = m_http.send(request);
+      if (response.status == 404 || response.status == 204) {
+        cursor.last_page = true; // no container DB yet, or nothing in it
+        return;
+      }
+      if (response.status != 200) {
+        cursor.failed = true;
+        cursor.failure = describe(response);
+        return;
+      }
+      cursor.page = parse_listing(response.body, marker);
+      cursor.last_page = cursor.page.size() < limit;
+    } catch (const TransportError& e) {
+      cursor.failed = true;
+      cursor.failure = e.what();
+    } catch (const nlohmann::json::exception& e) {
+      cursor.failed = true;
+      cursor.failure = fmt::format("bad listing: {}", e.what());
+    } catch (const InputError& e) {
+      cursor.failed = true;
+      cursor.failure = fmt::format("bad listing: {}", e.what());
+    }
+    if (cursor.failed) {
+      cursor.page.clear();
+    }
+  };
+
+  const auto check_alive = [&] {
+    for (const auto& cursor : cursors) {
+      if (!cursor.failed) {
+        return;
+      }
+    }
+    std::vector<NodeReply> failures;
+    for (const auto& cursor : cursors) {
+      failures.push_back(NodeReply{node_label(*cursor.node), 0, cursor.failure});
+    }
+    throw TransportError(fmt::format("cannot list \"{}/{}\": no container server answered: {}",
+                                     printable(m_account),
+                                     printable(container),
+                                     join_failures(failures)),
+                         true);
+  };
+
+  for (auto& cursor : cursors) {
+    fetch(cursor, {});
+  }
+  while (true) {
+    // Replicas whose page is used up read their next one now, so that no
+    // more than one page per replica is held.
+    for (auto& cursor : cursors) {
+      if (!cursor.failed && cursor.pos == cursor.page.size() && !cursor.last_page) {
+        const std::string marker = std::move(cursor.page.back().name);
+        fetch(cursor, marker);
+      }
+    }
+    check_alive();
+
+    const std::string* smallest = nullptr;
+    for (const auto& cursor : cursors) {
+      if (cursor.has_row() && (!smallest || cursor.page[cursor.pos].name < *smallest)) {
+        smallest = &cursor.page[cursor.pos].name;
+      }
+    }
+    if (!smallest) {
+      return;
+    }
+    // The newest version of this name across the replicas that list it.
+    std::optional<Row> merged;
+    for (const auto& cursor : cursors) {
+      if (cursor.has_row() && cursor.page[cursor.pos].name == *smallest) {
+        const Row& row = cursor.page[cursor.pos];
+        if (!merged || merged->timestamp < row.timestamp) {
+          merged = row;
+        }
+      }
+    }
+    for (auto& cursor : cursors) {
+      if (cursor.has_row() && cursor.page[cursor.pos].name == merged->name) {
+        ++cursor.pos;
+      }
+    }
+    if (!on_row(*merged)) {
+      return;
+    }
+  }
+}
+
+} // namespace hlm::queue

@@ -1,0 +1,140 @@
+#pragma once
+
+#include <hlm/queue/entry.hpp>
+#include <hlm/queue/swift_timestamp.hpp>
+#include <hlm/ring/hash_path.hpp>
+#include <hlm/ring/ring.hpp>
+#include <hlm/swift/http.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hlm::queue {
+
+// One row of a container listing.
+struct Row
+{
+  std::string name;
+  std::string content_type; // as the listing shows it (parameters normalized)
+  SwiftTimestamp timestamp;  // from last_modified: the time, never an offset
+};
+
+struct ListOptions
+{
+  std::string prefix;
+  std::size_t limit = 10'000; // rows per page and replica, 1 to 10,000 (Swift's maximum)
+};
+
+// What one container server said to one request.
+struct NodeReply
+{
+  std::string node; // "ip:port/device"
+  int status = 0;    // 0: no HTTP response
+  std::string error; // why, for a failure (status line or transport error)
+
+  bool
+  ok() const
+  {
+    return status >= 200 && status < 300;
+  }
+};
+
+// Listing rows of one account's containers, read and written directly on
+// the container servers that the container ring names, as Swift's own
+// daemons (object expirer, container reconciler) keep their queues in
+// hidden accounts: http://<ip>:<port>/<device>/<partition>/<account>/<container>/<name>.
+// A row is only a name, a timestamp and a content type; no object exists
+// behind it. Requests go to the primaries one after the other, each limited
+// to k_request_timeout (connecting is limited by the HttpClient's options).
+// Messages name nodes as ip:port/device; there are no credentials here.
+class DirectContainerClient
+{
+public:
+  static constexpr std::chrono::milliseconds k_request_timeout{15'000};
+
+  // Keeps references to all three; they must outlive the client.
+  DirectContainerClient(swift::HttpClient& http,
+                        const ring::Ring& container_ring,
+                        const ring::HashSecret& secret,
+                        std::string account = std::string(k_queue_account));
+
+  const std::string&
+  account() const
+  {
+    return m_account;
+  }
+
+  std::uint32_t partition(std::string_view container) const;
+  // The primary container servers of `container`, in ring order.
+  std::vector<const ring::Device*> nodes(std::string_view container) const;
+  // A majority of the primaries: replicas / 2 + 1.
+  int quorum(std::string_view container) const;
+
+  // One row write or delete on one server; never throws for what the
+  // server or the network did, the reply says it.
+  NodeReply put_row_on(const ring::Device& node,
+                       std::string_view container,
+                       std::string_view name,
+                       const SwiftTimestamp& timestamp,
+                       std::string_view content_type);
+  NodeReply delete_row_on(const ring::Device& node,
+                          std::string_view container,
+                          std::string_view name,
+                          const SwiftTimestamp& timestamp);
+
+  // Writes the row (zero size, policy index 0) to every primary; returns
+  // how many accepted it (2xx).
+  int put_row(std::string_view container,
+              std::string_view name,
+              const SwiftTimestamp& timestamp,
+              std::string_view content_type);
+  // put_row that counts only with a quorum: returns the number of
+  // acceptances (at least quorum()), or throws hlm::TransportError (transient)
+  // naming each failing node and its status or error.
+  int put_row_quorum(std::string_view container,
+                     std::string_view name,
+                     const SwiftTimestamp& timestamp,
+                     std::string_view content_type);
+  // Deletes the row as of `timestamp` on every primary: a row newer than
+  // `timestamp` survives. Servers answer 204 whether or not the row exists.
+  // Returns the number of acceptances, or throws hlm::TransportError below
+  // quorum, like put_row_quorum.
+  int delete_row(std::string_view container,
+                 std::string_view name,
+                 const SwiftTimestamp& timestamp);
+
+  // Streams the rows of `container` merged over all primaries: each name
+  // once, in byte order, with the newest timestamp seen and its content
+  // type. Pages through every replica (at most one page per replica held in
+  // memory). A replica without the container (404) contributes nothing; a
+  // replica that fails (no response, 5xx, 507, bad JSON) is left out from
+  // then on. Throws hlm::TransportError when every replica failed. Stops
+  // early when `on_row` returns false.
+  void list_rows(std::string_view container,
+                 const ListOptions& options,
+                 const std::function<bool(const Row&)>& on_row);
+
+private:
+  std::string url(const ring::Device& node,
+                  std::string_view container,
+                  std::string_view name) const;
+  int write_quorum(std::string_view what,
+                   std::string_view container,
+                   std::string_view name,
+                   const std::vector<NodeReply>& replies) const;
+
+  swift::HttpClient& m_http;
+  const ring::Ring& m_ring;
+  const ring::HashSecret& m_secret;
+  std::string m_account;
+};
+
+// "ip:port/device", the way messages name a container server.
+std::string node_label(const ring::Device& node);
+
+} // namespace hlm::queue

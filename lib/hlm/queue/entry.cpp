@@ -1,0 +1,249 @@
+#include <hlm/queue/entry.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <climits>
+#include <optional>
+#include <vector>
+
+namespace hlm::queue {
+
+namespace {
+
+constexpr std::string_view k_legacy_separator = "--";
+
+bool
+is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+bool
+all_digits(std::string_view text)
+{
+  return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
+}
+
+// "YYYYmmddHHMMSS.mmm": the shape only. Names sort by it, so any 18 such
+// characters order correctly; calendar checks would only reject entries an
+// operator may still want to see and remove.
+bool
+is_submitted(std::string_view text)
+{
+  return text.size() == 18 && all_digits(text.substr(0, 14)) && text[14] == '.'
+         && all_digits(text.substr(15));
+}
+
+class Decoder
+{
+public:
+  explicit Decoder(std::string_view name)
+    : m_name(name)
+  {
+  }
+
+  [[noreturn]] void
+  fail(std::string_view what) const
+  {
+    throw InputError(fmt::format("queue entry \"{}\": {}", printable(m_name), what));
+  }
+
+  Entry
+  decode() const
+  {
+    if (!is_valid_utf8(m_name)) {
+      throw InputError(
+        fmt::format("queue entry \"{}\" is not valid UTF-8", printable(m_name)));
+    }
+    if (m_name.find('\0') != std::string_view::npos) {
+      fail("contains a NUL byte");
+    }
+    if (!m_name.empty() && m_name.front() == '/') {
+      return decode_fields(split(m_name.substr(1), "/"), "/");
+    }
+    if (m_name.find(k_legacy_separator) != std::string_view::npos) {
+      return decode_fields(split(m_name, k_legacy_separator), k_legacy_separator);
+    }
+    fail("neither \"/<submitted>/<op>/<account>/<container>/<policy>[/<object>]\""
+         " nor the legacy \"<submitted>--<op>--...\" form");
+  }
+
+private:
+  struct Fields
+  {
+    std::vector<std::string_view> head; // submitted, op, account, container, policy
+    std::optional<std::string_view> object;
+  };
+
+  // The first five fields, separated by `separator`, and the rest after one
+  // more separator as the object.
+  Fields
+  split(std::string_view text, std::string_view separator) const
+  {
+    Fields fields;
+    for (int i = 0; i < 4; ++i) {
+      const auto end = text.find(separator);
+      if (end == std::string_view::npos) {
+        fail(fmt::format("has {} fields separated by \"{}\", expected at least 5",
+                         i + 1,
+                         separator));
+      }
+      fields.head.push_back(text.substr(0, end));
+      text.remove_prefix(end + separator.size());
+    }
+    const auto end = text.find(separator);
+    fields.head.push_back(text.substr(0, end));
+    if (end != std::string_view::npos) {
+      fields.object = text.substr(end + separator.size());
+    }
+    return fields;
+  }
+
+  Entry
+  decode_fields(const Fields& fields, std::string_view separator) const
+  {
+    Entry entry;
+    const auto submitted = fields.head[0];
+    if (!is_submitted(submitted)) {
+      fail(fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm",
+                       printable(submitted)));
+    }
+    entry.submitted = submitted;
+
+    const auto op_text = fields.head[1];
+    const auto operation = connector::parse_operation(op_text);
+    if (!operation || *operation == connector::Operation::status) {
+      fail(fmt::format("unknown operation \"{}\" (expected migrate or recall)",
+                       printable(op_text)));
+    }
+    entry.operation = *operation;
+
+    if (fields.head[2].empty()) {
+      fail("empty account");
+    }
+    if (fields.head[3].empty()) {
+      fail("empty container");
+    }
+    if (fields.head[2].find('/') != std::string_view::npos) {
+      fail(fmt::format("account \"{}\" contains '/'", printable(fields.head[2])));
+    }
+    if (fields.head[3].find('/') != std::string_view::npos) {
+      fail(fmt::format("container \"{}\" contains '/'", printable(fields.head[3])));
+    }
+    entry.target.account = fields.head[2];
+    entry.target.container = fields.head[3];
+
+    const auto policy_text = fields.head[4];
+    const auto policy = all_digits(policy_text) ? parse_int(policy_text) : std::nullopt;
+    if (!policy) {
+      fail(fmt::format("policy index \"{}\" is not a number", printable(policy_text)));
+    }
+    if (*policy > INT_MAX) {
+      fail(fmt::format("policy index \"{}\" is out of range", printable(policy_text)));
+    }
+    entry.policy_index = static_cast<int>(*policy);
+
+    if (fields.object) {
+      if (fields.object->empty()) {
+        fail(fmt::format("empty object name after \"{}\"", separator));
+      }
+      entry.target.object = *fields.object;
+    }
+    return entry;
+  }
+
+  std::string_view m_name;
+};
+
+[[noreturn]] void
+encode_fail(std::string_view what)
+{
+  throw InputError(fmt::format("cannot encode queue entry: {}", what));
+}
+
+void
+check_part(std::string_view kind, std::string_view value, bool slash_allowed)
+{
+  if (value.empty()) {
+    encode_fail(fmt::format("empty {}", kind));
+  }
+  if (!is_valid_utf8(value)) {
+    encode_fail(fmt::format("{} \"{}\" is not valid UTF-8", kind, printable(value)));
+  }
+  if (value.find('\0') != std::string_view::npos) {
+    encode_fail(fmt::format("{} \"{}\" contains a NUL byte", kind, printable(value)));
+  }
+  if (!slash_allowed && value.find('/') != std::string_view::npos) {
+    encode_fail(fmt::format("{} \"{}\" contains '/'", kind, printable(value)));
+  }
+}
+
+} // namespace
+
+std::string
+encode_entry(const Entry& entry)
+{
+  if (!is_submitted(entry.submitted)) {
+    encode_fail(fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm",
+                            printable(entry.submitted)));
+  }
+  if (entry.operation == connector::Operation::status) {
+    encode_fail("only migrate and recall requests are queued, not status");
+  }
+  if (entry.policy_index < 0) {
+    encode_fail(fmt::format("negative policy index {}", entry.policy_index));
+  }
+  check_part("account", entry.target.account, false);
+  check_part("container", entry.target.container, false);
+  std::string name = fmt::format("/{}/{}/{}/{}/{}",
+                                 entry.submitted,
+                                 connector::to_string(entry.operation),
+                                 entry.target.account,
+                                 entry.target.container,
+                                 entry.policy_index);
+  if (!entry.target.object.empty()) {
+    check_part("object", entry.target.object, true);
+    name += '/';
+    name += entry.target.object;
+  }
+  return name;
+}
+
+Entry
+decode_entry(std::string_view name)
+{
+  return Decoder(name).decode();
+}
+
+std::string
+format_submitted(std::chrono::system_clock::time_point time)
+{
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date{day};
+  const hh_mm_ss clock{ms - day};
+  return fmt::format("{:04d}{:02d}{:02d}{:02d}{:02d}{:02d}.{:03d}",
+                     static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()),
+                     static_cast<unsigned>(date.day()),
+                     clock.hours().count(),
+                     clock.minutes().count(),
+                     clock.seconds().count(),
+                     clock.subseconds().count());
+}
+
+bool
+concerns(const Entry& entry, const Target& query)
+{
+  if (entry.target.account != query.account || entry.target.container != query.container) {
+    return false;
+  }
+  return query.object.empty() || entry.target.object.empty()
+         || entry.target.object == query.object;
+}
+
+} // namespace hlm::queue

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace hlm::queue {
+
+// Where the queue lives, as SwiftHLM laid it out: a hidden account that only
+// the direct container-server protocol reaches, one container of pending
+// requests and one of failed requests, zero-byte rows of this content type.
+inline constexpr std::string_view k_queue_account = ".swifthlm";
+inline constexpr std::string_view k_pending_container = "pending-hlm-requests";
+inline constexpr std::string_view k_failed_container = "failed-hlm-requests";
+inline constexpr std::string_view k_entry_content_type = "application/swifthlm-task";
+
+// What a request is about: a container (object empty) or one object.
+struct Target
+{
+  std::string account;
+  std::string container;
+  std::string object; // empty: the whole container
+
+  bool operator==(const Target&) const = default;
+};
+
+// One queued migrate or recall request; its encoded form is the row name
+// and so also the request id.
+struct Entry
+{
+  std::string submitted; // "YYYYmmddHHMMSS.mmm", UTC (see format_submitted)
+  connector::Operation operation = connector::Operation::migrate; // never status
+  Target target;
+  int policy_index = 0;
+
+  bool operator==(const Entry&) const = default;
+};
+
+// "/<submitted>/<op>/<account>/<container>/<policy-index>[/<object>]"; the
+// object is appended as is, '/' and any UTF-8 included. Throws
+// hlm::InputError when a part cannot be encoded unambiguously: an empty
+// account or container, '/' in either, invalid UTF-8 or NUL anywhere, the
+// status operation, a negative policy index, or `submitted` not exactly 14
+// digits, '.', 3 digits.
+std::string encode_entry(const Entry& entry);
+
+// The inverse of encode_entry. Also reads the legacy SwiftHLM form
+// "<submitted>--<op>--<account>--<container>--<policy>[--<object>]" (split
+// at the first four "--"; the policy is digits; the object is the rest).
+// Throws hlm::InputError naming the entry (escaped with printable()) and the
+// first thing wrong with it.
+Entry decode_entry(std::string_view name);
+
+// `time` as "YYYYmmddHHMMSS.mmm" in UTC, truncated to the millisecond.
+std::string format_submitted(std::chrono::system_clock::time_point time);
+
+// The seed's rule for "which requests concern this target": a container
+// query matches every entry of that container, container and object entries
+// alike; an object query matches entries for that object and entries for its
+// container.
+bool concerns(const Entry& entry, const Target& query);
+
+} // namespace hlm::queue

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+#include <hlm/queue/direct_container.hpp>
+#include <hlm/queue/entry.hpp>
+#include <hlm/ring/hash_path.hpp>
+#include <hlm/ring/ring.hpp>
+#include <hlm/swift/http.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hlm::queue {
+
+enum class Which { pending, failed };
+
+std::string_view container_of(Which which);
+
+// A listed queue row and what it says.
+struct ListedEntry
+{
+  Row row;
+  std::optional<Entry> entry; // unset when the name does not decode
+  std::string decode_error;   // why, when `entry` is unset
+  std::optional<std::string> reason; // failed rows only ("" when none stored)
+};
+
+// Failure reasons are kept in the failed row's content type (rows have no
+// body): "application/swifthlm-task; reason=<percent-encoded UTF-8>". The
+// encoded reason is cut at k_max_reason_bytes, on a character boundary,
+// and then ends in "...".
+inline constexpr std::size_t k_max_reason_bytes = 2'000;
+std::string failed_content_type(std::string_view reason);
+// The reason in a content type as a listing shows it (Swift rewrites the
+// parameters as ";reason=..."); nullopt when there is none. Invalid UTF-8
+// or broken escapes come back escaped with printable().
+std::optional<std::string> reason_of(std::string_view content_type);
+
+// The SwiftHLM request queue: rows of the hidden account ".swifthlm" on the
+// container servers, written and listed with the direct protocol. Every
+// write needs a majority of the container replicas (hlm::TransportError
+// otherwise); listings merge all replicas.
+class RequestQueue
+{
+public:
+  // Reads <swift_dir>/swift.conf (hash prefix and suffix) and
+  // <swift_dir>/container.ring.gz; hlm::ConfigError when they are unusable.
+  // `http` must outlive the queue. Another `account` (it must start with
+  // '.', so that container servers create its databases on first write)
+  // keeps a separate queue, e.g. for tests on a shared cluster.
+  RequestQueue(swift::HttpClient& http,
+               const std::filesystem::path& swift_dir,
+               std::string account = std::string(k_queue_account));
+  RequestQueue(const RequestQueue&) = delete;
+  RequestQueue& operator=(const RequestQueue&) = delete;
+
+  // Queues `entry` as pending; returns its row name, the request id.
+  // hlm::InputError when the entry cannot be encoded.
+  std::string submit(const Entry& entry);
+
+  // Streams pending or failed entries in name order (which is submission
+  // order for entries in the current form) until `on_entry` returns false.
+  void for_each(Which which,
+                const std::function<bool(const ListedEntry&)>& on_entry,
+                const ListOptions& options = {});
+
+  // Removes a pending row that was processed. See queue.cpp for why the
+  // delete carries the row's own time plus an offset.
+  void complete(const Row& pending_row);
+  // Moves a pending row to the failed container with `reason`, then removes
+  // it from pending as complete() does.
+  void fail(const Row& pending_row, std::string_view reason);
+  // fail() for a pending row whose name does not decode.
+  void park_undecodable(const Row& pending_row, std::string_view decode_error);
+  // After a success: removes failed entries for exactly `target` and
+  // `operation` submitted before `submitted`. Returns how many.
+  std::size_t clear_failed_before(const Target& target,
+                                  connector::Operation operation,
+                                  std::string_view submitted);
+
+  DirectContainerClient&
+  direct()
+  {
+    return m_direct;
+  }
+
+private:
+  ring::HashSecret m_secret;
+  ring::Ring m_ring;
+  DirectContainerClient m_direct;
+};
+
+// Splits the queue among `processes` dispatchers as Swift's object expirer
+// splits its tasks: process `process` (0-based) owns the entries with
+// int(md5(name).hexdigest(), 16) % processes == process. `processes` 0 or 1
+// means one process owns everything. hlm::InputError for a negative count
+// or a process number outside [0, processes).
+bool owned_by(std::string_view name, int processes, int process);
+
+} // namespace hlm::queue

@@ -1,0 +1,252 @@
+#include <hlm/queue/swift_timestamp.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <limits>
+#include <optional>
+
+namespace hlm::queue {
+
+namespace {
+
+[[noreturn]] void
+bad_timestamp(std::string_view text, std::string_view what)
+{
+  throw InputError(fmt::format("invalid Swift timestamp \"{}\": {}", printable(text), what));
+}
+
+bool
+is_digit(char c)
+{
+  return c >= '0' && c <= '9';
+}
+
+// Reads exactly `count` digits at `pos`; nullopt when they are not there.
+std::optional<int>
+read_fixed(std::string_view text, std::size_t pos, std::size_t count)
+{
+  if (pos + count > text.size()) {
+    return std::nullopt;
+  }
+  int value = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (!is_digit(text[i])) {
+      return std::nullopt;
+    }
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+
+int
+hex_value(char c)
+{
+  if (is_digit(c)) {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+} // namespace
+
+SwiftTimestamp::SwiftTimestamp(std::int64_t ticks, std::uint64_t offset)
+  : m_ticks(ticks),
+    m_offset(offset)
+{
+  if (ticks < 0 || ticks >= k_max_ticks) {
+    throw InputError(fmt::format(
+      "Swift timestamp out of range: {} s", ticks / k_ticks_per_second));
+  }
+}
+
+SwiftTimestamp
+SwiftTimestamp::from_time(std::chrono::system_clock::time_point time)
+{
+  const auto us =
+    std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+  // Round half up to 10 µs (Swift rounds the float; ties practically never
+  // occur and either neighbour is a valid Swift time).
+  const std::int64_t ticks = (us >= 0 ? us + 5 : us - 4) / 10;
+  return SwiftTimestamp(ticks);
+}
+
+SwiftTimestamp
+SwiftTimestamp::now()
+{
+  static std::atomic<std::int64_t> last{0};
+  const std::int64_t clock = from_time(std::chrono::system_clock::now()).ticks();
+  std::int64_t previous = last.load();
+  std::int64_t next = 0;
+  do {
+    next = clock > previous ? clock : previous + 1;
+  } while (!last.compare_exchange_weak(previous, next));
+  return SwiftTimestamp(next);
+}
+
+SwiftTimestamp
+SwiftTimestamp::parse(std::string_view text)
+{
+  std::string_view rest = text;
+  std::int64_t seconds = 0;
+  std::size_t digits = 0;
+  while (!rest.empty() && is_digit(rest.front())) {
+    if (++digits > 10) {
+      bad_timestamp(text, "too large");
+    }
+    seconds = seconds * 10 + (rest.front() - '0');
+    rest.remove_prefix(1);
+  }
+  if (digits == 0) {
+    bad_timestamp(text, "expected seconds since the epoch");
+  }
+  std::int64_t fraction = 0;
+  if (!rest.empty() && rest.front() == '.') {
+    rest.remove_prefix(1);
+    std::int64_t scale = k_ticks_per_second;
+    bool round_up = false;
+    bool first_dropped = true;
+    while (!rest.empty() && is_digit(rest.front())) {
+      const int digit = rest.front() - '0';
+      if (scale > 1) {
+        scale /= 10;
+        fraction += digit * scale;
+      } else if (first_dropped) {
+        round_up = digit >= 5;
+        first_dropped = false;
+      }
+      rest.remove_prefix(1);
+    }
+    if (round_up) {
+      ++fraction;
+    }
+  }
+  std::uint64_t offset = 0;
+  if (!rest.empty() && rest.front() == '_') {
+    rest.remove_prefix(1);
+    if (rest.empty() || rest.size() > 16) {
+      bad_timestamp(text, "the offset must be 1 to 16 hexadecimal digits");
+    }
+    for (const char c : rest) {
+      const int value = hex_value(c);
+      if (value < 0) {
+        bad_timestamp(text, "the offset must be hexadecimal");
+      }
+      offset = offset * 16 + static_cast<std::uint64_t>(value);
+    }
+    rest = {};
+  }
+  if (!rest.empty()) {
+    bad_timestamp(text, "unexpected characters");
+  }
+  const std::int64_t ticks = seconds * k_ticks_per_second + fraction;
+  if (ticks >= k_max_ticks) {
+    bad_timestamp(text, "too large");
+  }
+  return SwiftTimestamp(ticks, offset);
+}
+
+SwiftTimestamp
+SwiftTimestamp::from_last_modified(std::string_view text)
+{
+  using namespace std::chrono;
+  // "YYYY-MM-DDTHH:MM:SS" then optionally ".ffffff" (1 to 6 digits).
+  const auto year = read_fixed(text, 0, 4);
+  const auto month = read_fixed(text, 5, 2);
+  const auto day = read_fixed(text, 8, 2);
+  const auto hour = read_fixed(text, 11, 2);
+  const auto minute = read_fixed(text, 14, 2);
+  const auto second = read_fixed(text, 17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-'
+      || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+    bad_timestamp(text, "expected YYYY-MM-DDTHH:MM:SS.ffffff");
+  }
+  const year_month_day date{std::chrono::year{*year},
+                            std::chrono::month{static_cast<unsigned>(*month)},
+                            std::chrono::day{static_cast<unsigned>(*day)}};
+  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 59) {
+    bad_timestamp(text, "no such date or time");
+  }
+  std::int64_t micros = 0;
+  if (text.size() > 19) {
+    const auto fraction = text.substr(20);
+    if (text[19] != '.' || fraction.empty() || fraction.size() > 6) {
+      bad_timestamp(text, "expected YYYY-MM-DDTHH:MM:SS.ffffff");
+    }
+    std::int64_t scale = 1'000'000;
+    for (const char c : fraction) {
+      if (!is_digit(c)) {
+        bad_timestamp(text, "expected YYYY-MM-DDTHH:MM:SS.ffffff");
+      }
+      scale /= 10;
+      micros += (c - '0') * scale;
+    }
+  }
+  const std::int64_t seconds = sys_days(date).time_since_epoch().count() * 86'400
+                               + *hour * 3'600 + *minute * 60 + *second;
+  if (seconds < 0) {
+    bad_timestamp(text, "before 1970");
+  }
+  // Swift prints its 10 µs times with 6 digits; round back to 10 µs.
+  return SwiftTimestamp(seconds * k_ticks_per_second + (micros + 5) / 10);
+}
+
+SwiftTimestamp
+SwiftTimestamp::plus_offset(std::uint64_t delta) const
+{
+  if (delta > std::numeric_limits<std::uint64_t>::max() - m_offset) {
+    throw InputError(fmt::format("Swift timestamp offset overflow at {}", internal()));
+  }
+  return SwiftTimestamp(m_ticks, m_offset + delta);
+}
+
+std::string
+SwiftTimestamp::normal() const
+{
+  return fmt::format("{:010d}.{:05d}", m_ticks / k_ticks_per_second, m_ticks % k_ticks_per_second);
+}
+
+std::string
+SwiftTimestamp::internal() const
+{
+  if (m_offset == 0) {
+    return normal();
+  }
+  return fmt::format("{}_{:016x}", normal(), m_offset);
+}
+
+std::string
+SwiftTimestamp::last_modified() const
+{
+  using namespace std::chrono;
+  const sys_time<microseconds> us{microseconds{m_ticks * 10}};
+  const auto day = floor<days>(us);
+  const year_month_day date{day};
+  const hh_mm_ss clock{us - day};
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}",
+                     static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()),
+                     static_cast<unsigned>(date.day()),
+                     clock.hours().count(),
+                     clock.minutes().count(),
+                     clock.seconds().count(),
+                     clock.subseconds().count());
+}
+
+std::chrono::system_clock::time_point
+SwiftTimestamp::time() const
+{
+  return std::chrono::system_clock::time_point{
+    std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::microseconds{m_ticks * 10})};
+}
+
+} // namespace hlm::queue

@@ -1,0 +1,159 @@
+"""The seed README's section 7 walk-through, with hlmctl and hlm-dispatch
+instead of curl, on the real test cluster with the dummy connector; then
+the failure path (a node's backend broken: failed entry with a reason,
+status unknown; fixed and resubmitted: the failed entry is cleared), access
+checks, and an undecodable queue entry."""
+
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import (Swift, check, cluster, env, run_tool,  # noqa: E402
+                     write_hlm_conf)
+
+A = "AUTH_test"
+
+
+def hlmctl(conf, *args, status=0, env_overrides=None):
+    return run_tool([env("HLMCTL")] + list(args), conf, status=status,
+                    env_overrides=env_overrides)
+
+
+def dispatch(conf, status=0):
+    code, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json"], conf, status=status)
+    print("    hlm-dispatch --once: " + out.strip())
+    return json.loads(out.strip().splitlines()[-1]), err
+
+
+def status_of(conf, target, status=0):
+    _, out, _ = hlmctl(conf, "status", "--json", target, status=status)
+    return json.loads(out)
+
+
+def requests_of(conf, target):
+    _, out, _ = hlmctl(conf, "requests", "--json", target)
+    return json.loads(out)
+
+
+def show(title, text):
+    print("$ " + title)
+    for line in text.strip().splitlines():
+        print("    " + line)
+
+
+def main():
+    info = cluster()
+    conf = write_hlm_conf(os.path.join(info["dir"], "walkthrough-hlm.conf"))
+    swift = Swift()
+    swift.put_container("cont3")
+    for name in ("obj00", "obj01", "obj02"):
+        swift.put_object("cont3", name, b"payload of " + name.encode())
+    objects = ["/%s/cont3/obj0%d" % (A, i) for i in range(3)]
+
+    st = status_of(conf, A + "/cont3")
+    show("hlmctl status AUTH_test/cont3", json.dumps(st["objects"], indent=1))
+    check(st["objects"] == {o: "resident" for o in objects}, "initial status: %r" % st)
+
+    _, out, _ = hlmctl(conf, "migrate", A + "/cont3/obj00")
+    show("hlmctl migrate AUTH_test/cont3/obj00", out)
+    req = requests_of(conf, A + "/cont3/obj00")
+    show("hlmctl requests AUTH_test/cont3/obj00", json.dumps(req, indent=1))
+    check(len(req["pending"]) == 1 and req["pending"][0]["target"] == A + "/cont3/obj00"
+          and req["pending"][0]["operation"] == "migrate" and not req["failed"],
+          "pending after migrate: %r" % req)
+
+    report, _ = dispatch(conf)
+    check(report["completed"] == 1 and report["failed"] == 0, "dispatch: %r" % report)
+    _, out, _ = hlmctl(conf, "requests", A + "/cont3/obj00")
+    show("hlmctl requests AUTH_test/cont3/obj00", out)
+    check("There are no pending or failed requests" in out, "requests after dispatch: %r" % out)
+    st = status_of(conf, A + "/cont3")
+    check(st["objects"] == {objects[0]: "migrated", objects[1]: "resident", objects[2]: "resident"},
+          "status after one migrate: %r" % st["objects"])
+    _, out, _ = hlmctl(conf, "status", A + "/cont3")
+    show("hlmctl status AUTH_test/cont3", out)
+
+    hlmctl(conf, "migrate", A + "/cont3")
+    dispatch(conf)
+    st = status_of(conf, A + "/cont3")
+    check(st["objects"] == {o: "migrated" for o in objects}, "after container migrate: %r" % st)
+    check(st["summary"]["states"]["migrated"] == 3, "summary: %r" % st["summary"])
+
+    hlmctl(conf, "recall", A + "/cont3")
+    dispatch(conf)
+    st = status_of(conf, A + "/cont3")
+    show("hlmctl status --json AUTH_test/cont3 (after recall)", json.dumps(st["objects"], indent=1))
+    check(st["objects"] == {o: "premigrated" for o in objects}, "after recall: %r" % st)
+
+    # --- failure path: node 2's backend database is unusable ---
+    node2_db = info["nodes"][1]["hlm_db_path"]
+    shutil.move(node2_db, node2_db + ".aside")
+    os.makedirs(node2_db)  # sqlite cannot open a directory
+    try:
+        _, out, _ = hlmctl(conf, "migrate", A + "/cont3")
+        report, _ = dispatch(conf, status=3)
+        check(report["failed"] == 1, "dispatch with a broken node: %r" % report)
+        req = requests_of(conf, A + "/cont3")
+        show("hlmctl requests --json AUTH_test/cont3 (backend broken on node 2)", json.dumps(req, indent=1))
+        check(len(req["failed"]) == 1 and not req["pending"], "failed entry: %r" % req)
+        reason = req["failed"][0]["reason"]
+        check("127.0.0.1" in reason and "sdb2" in reason and "dummy connector" in reason,
+              "the reason names node, device and backend error: %r" % reason)
+        st = status_of(conf, A + "/cont3", status=None)
+        show("hlmctl status AUTH_test/cont3 (backend broken on node 2)", json.dumps(st["objects"], indent=1))
+        unknown = [o for o, s in st["objects"].items() if s == "unknown"]
+        check(unknown, "objects with a replica on sdb2 are unknown: %r" % st)
+    finally:
+        os.rmdir(node2_db)
+        shutil.move(node2_db + ".aside", node2_db)
+
+    _, out, _ = hlmctl(conf, "migrate", A + "/cont3")
+    report, _ = dispatch(conf)
+    check(report["completed"] == 1, "resubmitted migrate: %r" % report)
+    req = requests_of(conf, A + "/cont3")
+    check(not req["pending"] and not req["failed"], "success clears the failed entry: %r" % req)
+    st = status_of(conf, A + "/cont3")
+    check(st["objects"] == {o: "migrated" for o in objects}, "after the fix: %r" % st)
+    show("hlmctl status AUTH_test/cont3 (fixed, resubmitted)", json.dumps(st["objects"], indent=1))
+
+    # --- who may queue what ---
+    tester2 = next(u for u in info["users"] if u["user"] == "test2:tester2")
+    _, _, err = hlmctl(conf, "migrate", A + "/cont3", status=1,
+                       env_overrides={"ST_USER": tester2["user"], "ST_KEY": tester2["key"]})
+    check("403" in err or "forbidden" in err.lower(), "another user's container: %r" % err)
+    _, _, err = hlmctl(conf, "migrate", A + "/no-such-container", status=1)
+    check("does not exist" in err, "missing container: %r" % err)
+    _, _, err = hlmctl(conf, "migrate", A + "/cont3/no-such-object", status=1)
+    check("does not exist" in err, "missing object: %r" % err)
+    _, out, err = hlmctl(conf, "migrate", A + "/cont3/obj01", A + "/no-such", status=3)
+    check("queued migrate" in out and "no-such" in err, "partial submit: %r %r" % (out, err))
+    hlmctl(conf, "migrate", "AUTH_test", status=2)
+    dispatch(conf)
+
+    # --- an undecodable entry is parked, not fatal ---
+    sys.path.insert(0, env("HLM_SAIO_TOOLS"))
+    import saio  # noqa: E402
+    saio.use_swift_conf(info["swift_dir"])
+    from swift.common.direct_client import direct_put_container_object  # noqa: E402
+    from swift.common.ring import Ring  # noqa: E402
+    from swift.common.utils import Timestamp  # noqa: E402
+    import time  # noqa: E402
+    ring = Ring(info["swift_dir"], ring_name="container")
+    part, nodes = ring.get_nodes(".swifthlm", "pending-hlm-requests")
+    bad = "/20261122000000.000/delete/AUTH_test/cont3/0/x"
+    for node in nodes:
+        direct_put_container_object(node, part, ".swifthlm", "pending-hlm-requests", bad,
+                                    headers={"X-Timestamp": Timestamp(time.time()).internal,
+                                             "X-Size": "0", "X-Etag": "x",
+                                             "X-Content-Type": "application/swifthlm-task"})
+    hlmctl(conf, "migrate", A + "/cont3/obj02")
+    report, _ = dispatch(conf, status=3)
+    check(report["undecodable"] == 1 and report["completed"] == 1,
+          "undecodable entry parked, the good one done: %r" % report)
+    print("ok: walk-through, failure path, access checks and undecodable entry")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+#include "../support/ring_writer.hpp"
+
+#include <hlm/dispatch/fanout.hpp>
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <mutex>
+
+using namespace hlm;
+using namespace hlm::dispatch;
+
+namespace {
+
+// Intentionally simplistic: answers a handler document the way hlm-handler
+// would, with every object `migrated`, except on hosts told to fail.
+struct FakeNodes
+{
+  std::mutex mutex;
+  std::map<std::string, nlohmann::json> documents; // host → request seen
+  std::map<std::string, std::vector<std::string>> argv;
+  std::string unreachable;  // this host throws TransportError
+  std::string garbage;      // this host answers non-JSON, exit 1
+  std::string one_failure;  // this host fails its first object
+
+  TransportFactory
+  factory()
+  {
+    return [this](const config::NodeAccess& access) -> std::unique_ptr<transport::Transport> {
+      return std::make_unique<Node>(*this, access.address, access);
+    };
+  }
+
+  class Node final : public transport::Transport
+  {
+  public:
+    Node(FakeNodes& nodes, std::string host, config::NodeAccess access)
+      : m_nodes(nodes), m_host(std::move(host)), m_access(std::move(access))
+    {
+    }
+    std::string describe() const override { return "fake " + m_host; }
+    transport::RunResult
+    run(const std::vector<std::string>& argv, std::string_view input,
+        const std::function<void(std::string_view)>& on_output) override
+    {
+      const auto document = nlohmann::json::parse(input);
+      {
+        std::lock_guard lock(m_nodes.mutex);
+        m_nodes.documents[m_host] = document;
+        m_nodes.argv[m_host] = argv;
+      }
+      if (m_host == m_nodes.unreachable) {
+        throw TransportError("connection refused", true);
+      }
+      if (m_host == m_nodes.garbage) {
+        on_output("not json");
+        return {1, std::nullopt, "hlm-handler: error: bad config\n"};
+      }
+      nlohmann::json answer = {{"objects", nlohmann::json::array()}};
+      bool first = true;
+      for (const auto& object : document["objects"]) {
+        nlohmann::json line = {{"object", object["object"]}, {"device", object["device"]},
+                               {"status", "migrated"}, {"error", nullptr}};
+        if (m_host == m_nodes.one_failure && first) {
+          line["status"] = "unknown";
+          line["error"] = "backend failed: tape offline";
+        }
+        first = false;
+        answer["objects"].push_back(line);
+      }
+      on_output(answer.dump());
+      return {0, std::nullopt, ""};
+    }
+
+  private:
+    FakeNodes& m_nodes;
+    std::string m_host;
+    config::NodeAccess m_access;
+  };
+};
+
+// Four devices on two hosts: sdb1, sdb2 on 10.0.0.1; sdb3, sdb4 on 10.0.0.2.
+ring::Ring
+two_host_ring()
+{
+  auto spec = test::simple_ring(6, 3);
+  for (int i = 0; i < 4; ++i) {
+    spec.devs[static_cast<std::size_t>(i)]["ip"] = i < 2 ? "10.0.0.1" : "10.0.0.2";
+  }
+  return ring::Ring::parse(test::serialize(spec), "two-host");
+}
+
+} // namespace
+
+TEST_CASE("Fanout sends one document per host with every device of that host", "[dispatch]")
+{
+  FakeNodes nodes;
+  config::HlmConf conf;
+  conf.node_defaults.handler = "/opt/hlm-handler";
+  conf.node_defaults.object_server_confs = {"/etc/swift/object-server/"};
+  const auto ring = two_host_ring();
+  const std::vector<std::string> objects = {"/a/c/o1", "/a/c/o2", "/a/c/dir/o 3"};
+  std::vector<ReplicaOutcome> outcomes;
+  Fanout(conf, nodes.factory())
+    .run(connector::Operation::migrate, 1, ring, {"p", "s"}, objects,
+         [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
+
+  CHECK(nodes.documents.size() == 2);
+  // 3 replicas per object over 2 hosts: 9 replicas in all.
+  CHECK(outcomes.size() == 9);
+  std::size_t sent = 0;
+  for (const auto& [host, document] : nodes.documents) {
+    CHECK(document["request"] == "migrate");
+    CHECK(document["storage_policy_index"] == 1);
+    sent += document["objects"].size();
+    CHECK(nodes.argv[host] == std::vector<std::string>{"/opt/hlm-handler", "--object-server-conf",
+                                                       "/etc/swift/object-server/"});
+  }
+  CHECK(sent == 9);
+  for (const auto& outcome : outcomes) {
+    CHECK_FALSE(outcome.error);
+    CHECK(outcome.state == connector::ObjectState::migrated);
+  }
+}
+
+TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", "[dispatch]")
+{
+  FakeNodes nodes;
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const std::vector<std::string> objects = {"/a/c/o1", "/a/c/o2"};
+
+  const auto run = [&] {
+    std::map<std::string, std::vector<ReplicaOutcome>> by_host;
+    Fanout(conf, nodes.factory())
+      .run(connector::Operation::recall, 0, ring, {"p", "s"}, objects,
+           [&](const ReplicaOutcome& o) { by_host[o.host].push_back(o); });
+    return by_host;
+  };
+
+  nodes.unreachable = "10.0.0.2";
+  auto by_host = run();
+  for (const auto& o : by_host["10.0.0.1"]) {
+    CHECK_FALSE(o.error);
+  }
+  REQUIRE_FALSE(by_host["10.0.0.2"].empty());
+  for (const auto& o : by_host["10.0.0.2"]) {
+    REQUIRE(o.error);
+    CHECK_THAT(*o.error, Catch::Contains("node 10.0.0.2") && Catch::Contains("connection refused"));
+  }
+
+  nodes.unreachable.clear();
+  nodes.garbage = "10.0.0.1";
+  by_host = run();
+  for (const auto& o : by_host["10.0.0.1"]) {
+    REQUIRE(o.error);
+    CHECK_THAT(*o.error, Catch::Contains("exit status 1") && Catch::Contains("bad config"));
+  }
+
+  nodes.garbage.clear();
+  nodes.one_failure = "10.0.0.2";
+  by_host = run();
+  std::size_t failed = 0;
+  for (const auto& o : by_host["10.0.0.2"]) {
+    if (o.error) {
+      ++failed;
+      CHECK_THAT(*o.error, Catch::Contains("tape offline") && Catch::Contains("device sdb"));
+    }
+  }
+  CHECK(failed == 1);
+}

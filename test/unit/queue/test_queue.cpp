@@ -1,0 +1,269 @@
+#include "fake_container_servers.hpp"
+
+#include "../support/ring_writer.hpp"
+#include "../support/temp_dir.hpp"
+
+#include <hlm/queue/queue.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace hlm;
+using namespace hlm::queue;
+using connector::Operation;
+using hlm::test::FakeContainerServers;
+
+namespace {
+
+struct Fixture
+{
+  test::TempDir dir;
+  FakeContainerServers http;
+  std::unique_ptr<RequestQueue> queue;
+
+  Fixture()
+  {
+    dir.write("swift.conf",
+              "[swift-hash]\nswift_hash_path_prefix = p\nswift_hash_path_suffix = s\n"
+              "[storage-policy:0]\nname = gold\ndefault = yes\n");
+    test::write_gzip(dir.path() / "container.ring.gz",
+                     test::serialize(test::simple_ring(4, 3)));
+    queue = std::make_unique<RequestQueue>(http, dir.path());
+  }
+
+  std::vector<ListedEntry>
+  list(Which which)
+  {
+    std::vector<ListedEntry> out;
+    queue->for_each(which, [&](const ListedEntry& listed) {
+      out.push_back(listed);
+      return true;
+    });
+    return out;
+  }
+};
+
+Entry
+make_entry(std::string object, std::string submitted = "20260101000000.000",
+           Operation op = Operation::migrate)
+{
+  return Entry{std::move(submitted), op, Target{"AUTH_test", "c\xc3\xa9", std::move(object)}, 0};
+}
+
+} // namespace
+
+TEST_CASE("queue: submit, list, complete", "[queue]")
+{
+  Fixture f;
+  const auto a = make_entry("a/b \xf0\x9f\x93\xbc");
+  const auto b = make_entry({}, "20260101000001.000", Operation::recall);
+  const std::string id_a = f.queue->submit(a);
+  const std::string id_b = f.queue->submit(b);
+  CHECK(id_a == encode_entry(a));
+  CHECK(f.http.requests.size() == 6);
+  for (const auto& request : f.http.requests) {
+    CHECK(swift::find_header(request.headers, "X-Content-Type") == "application/swifthlm-task");
+  }
+
+  auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].entry == a);
+  CHECK(pending[1].entry == b);
+  CHECK_FALSE(pending[0].reason);
+  CHECK(pending[0].decode_error.empty());
+  CHECK(f.list(Which::failed).empty());
+
+  f.queue->complete(pending[0].row);
+  const auto& del = f.http.requests.back();
+  CHECK(del.method == swift::Method::del);
+  CHECK(swift::find_header(del.headers, "X-Timestamp")
+        == pending[0].row.timestamp.plus_offset(1).internal());
+  pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].entry == b);
+}
+
+TEST_CASE("queue: a re-submission outlives the dequeue of its earlier copy", "[queue]")
+{
+  Fixture f;
+  const auto entry = make_entry("o");
+  f.queue->submit(entry);
+  const auto first = f.list(Which::pending).at(0).row;
+  f.queue->submit(entry); // same name, later time
+  f.queue->complete(first);
+  const auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(first.timestamp < pending[0].row.timestamp);
+  f.queue->complete(pending[0].row);
+  CHECK(f.list(Which::pending).empty());
+}
+
+TEST_CASE("queue: failing moves the row and keeps the reason", "[queue]")
+{
+  Fixture f;
+  const auto entry = make_entry("o");
+  f.queue->submit(entry);
+  const auto row = f.list(Which::pending).at(0).row;
+  const std::string reason = "node 127.0.0.1:6010: backend said \"no tape\"; 100% sure\n\xe2\x9c\x97";
+  f.queue->fail(row, reason);
+  CHECK(f.list(Which::pending).empty());
+  const auto failed = f.list(Which::failed);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].row.name == row.name);
+  CHECK(failed[0].entry == entry);
+  CHECK(failed[0].reason == reason);
+  CHECK(row.timestamp < failed[0].row.timestamp);
+}
+
+TEST_CASE("queue: undecodable rows are listed with the reason and can be parked", "[queue]")
+{
+  Fixture f;
+  f.queue->direct().put_row_quorum(k_pending_container,
+                                   "/20260101000000.000/delete/a/c/0",
+                                   SwiftTimestamp::now(),
+                                   k_entry_content_type);
+  f.queue->direct().put_row_quorum(k_pending_container,
+                                   "20170303034043.566--migrate--AUTH_test--cont3--0--obj00",
+                                   SwiftTimestamp::now(),
+                                   k_entry_content_type);
+  auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 2);
+  CHECK_FALSE(pending[0].entry);
+  CHECK_THAT(pending[0].decode_error, Catch::Contains("unknown operation \"delete\""));
+  REQUIRE(pending[1].entry);
+  CHECK(pending[1].entry->target.object == "obj00");
+
+  f.queue->park_undecodable(pending[0].row, pending[0].decode_error);
+  pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  const auto failed = f.list(Which::failed);
+  REQUIRE(failed.size() == 1);
+  CHECK_FALSE(failed[0].entry);
+  CHECK_THAT(*failed[0].reason, Catch::StartsWith("cannot decode: queue entry"));
+}
+
+TEST_CASE("queue: clearing older failures of the same target and operation", "[queue]")
+{
+  Fixture f;
+  const auto rows = [&](const std::vector<Entry>& entries) {
+    for (const auto& entry : entries) {
+      f.queue->submit(entry);
+    }
+    for (const auto& listed : f.list(Which::pending)) {
+      f.queue->fail(listed.row, "x");
+    }
+  };
+  rows({make_entry("o", "20260101000000.000"),
+        make_entry("o", "20260101000001.000"),
+        make_entry("o", "20260101000009.000"), // later than the success
+        make_entry("o", "20260101000002.000", Operation::recall),
+        make_entry("p", "20260101000003.000"),
+        make_entry({}, "20260101000004.000")});
+  CHECK(f.queue->clear_failed_before(Target{"AUTH_test", "c\xc3\xa9", "o"},
+                                     Operation::migrate,
+                                     "20260101000005.000")
+        == 2);
+  std::vector<std::string> left;
+  for (const auto& listed : f.list(Which::failed)) {
+    left.push_back(listed.entry->submitted);
+  }
+  CHECK(left
+        == std::vector<std::string>{"20260101000002.000",
+                                    "20260101000003.000",
+                                    "20260101000004.000",
+                                    "20260101000009.000"});
+}
+
+TEST_CASE("queue: reasons in the content type", "[queue]")
+{
+  CHECK(failed_content_type("") == "application/swifthlm-task");
+  CHECK(failed_content_type("a b;c=\"d\"/\xc3\xa9")
+        == "application/swifthlm-task; reason=a%20b%3Bc%3D%22d%22%2F%C3%A9");
+  // As a Swift listing shows it (parameters rewritten as ";k=v").
+  CHECK(reason_of("application/swifthlm-task;reason=a%20b%3Bc%3D%22d%22%2F%C3%A9")
+        == "a b;c=\"d\"/\xc3\xa9");
+  CHECK(reason_of("application/swifthlm-task; other=1; reason=x%0Ay") == "x\ny");
+  CHECK(reason_of("application/swifthlm-task;reason=100%") == "100%");
+  CHECK(reason_of("application/swifthlm-task;reason=%zz%4") == "%zz%4");
+  CHECK(reason_of("application/swifthlm-task;reason=%FF") == "\\xff");
+  CHECK_FALSE(reason_of("application/swifthlm-task"));
+  CHECK_FALSE(reason_of("application/swifthlm-task;reasons=x"));
+
+  // Long reasons are cut on a character boundary and marked.
+  std::string euros;
+  for (int i = 0; i < 300; ++i) {
+    euros += "\xe2\x82\xac"; // 9 encoded bytes each
+  }
+  const auto type = failed_content_type(euros);
+  const auto value = type.substr(type.find("reason=") + 7);
+  CHECK(value.size() <= k_max_reason_bytes);
+  CHECK(value.size() > k_max_reason_bytes - 12);
+  CHECK_THAT(value, Catch::EndsWith("%AC..."));
+  const auto back = reason_of(type);
+  REQUIRE(back);
+  CHECK(is_valid_utf8(*back));
+  CHECK_THAT(*back, Catch::EndsWith("\xe2\x82\xac..."));
+  CHECK(euros.substr(0, back->size() - 3) == back->substr(0, back->size() - 3));
+
+  const std::string fits(k_max_reason_bytes, 'x');
+  CHECK(reason_of(failed_content_type(fits)) == fits);
+  CHECK(reason_of(failed_content_type(fits + "y")) == std::string(k_max_reason_bytes - 3, 'x') + "...");
+}
+
+TEST_CASE("queue: owned_by splits like Swift's expirer", "[queue]")
+{
+  // int(hashlib.md5(name.encode()).hexdigest(), 16) % n, for n in
+  // (1, 2, 3, 7, 10, 1000, 2147483647), computed with python3.
+  const std::vector<int> divisors = {1, 2, 3, 7, 10, 1000, 2147483647};
+  const std::map<std::string, std::vector<int>> vectors = {
+    {"", {0, 0, 0, 1, 6, 366, 484934813}},
+    {"/20260101000000.000/migrate/AUTH_test/c/0/o", {0, 0, 1, 0, 8, 128, 1204283975}},
+    {"/20260101000000.000/recall/AUTH_t\xc3\xa9st/cont/1/\xc3\xbc" "ber/x",
+     {0, 0, 1, 6, 0, 410, 475320389}},
+    {"a", {0, 1, 1, 0, 7, 497, 919659157}},
+    {"20170303034043.566--migrate--AUTH_test--cont3--0--obj00", {0, 0, 1, 1, 8, 118, 1852877984}},
+  };
+  for (const auto& [name, expected] : vectors) {
+    for (std::size_t i = 0; i < divisors.size(); ++i) {
+      INFO(name << " % " << divisors[i]);
+      CHECK(owned_by(name, divisors[i], expected[i]));
+      if (divisors[i] > 1) {
+        CHECK_FALSE(owned_by(name, divisors[i], expected[i] == 0 ? divisors[i] - 1 : 0));
+      }
+    }
+  }
+  CHECK(owned_by("anything", 0, 0));
+  CHECK_THROWS_AS(owned_by("x", -1, 0), InputError);
+  CHECK_THROWS_AS(owned_by("x", 3, 3), InputError);
+  CHECK_THROWS_AS(owned_by("x", 3, -1), InputError);
+
+  // Every name has exactly one owner, and the split is roughly even.
+  std::vector<int> counts(5);
+  for (int i = 0; i < 5000; ++i) {
+    const std::string name = "/20260101000000.000/migrate/a/c/0/" + std::to_string(i);
+    int owners = 0;
+    for (int p = 0; p < 5; ++p) {
+      if (owned_by(name, 5, p)) {
+        ++owners;
+        ++counts[static_cast<std::size_t>(p)];
+      }
+    }
+    REQUIRE(owners == 1);
+  }
+  for (const int count : counts) {
+    CHECK(count > 850);
+    CHECK(count < 1150);
+  }
+}
+
+TEST_CASE("queue: missing Swift files are configuration errors", "[queue]")
+{
+  test::TempDir dir;
+  FakeContainerServers http;
+  CHECK_THROWS_AS(RequestQueue(http, dir.path()), ConfigError);
+}
