@@ -15,7 +15,7 @@ packages=(
   asciidoctor
   # the real Swift the integration tests run against
   swift swift-proxy swift-account swift-container swift-object memcached
-  python3 attr
+  python3 attr curl
   # the real sshd the ssh transport tests run against
   openssh-server openssh-client
 )

@@ -122,8 +122,9 @@ Client::url_of(const Target& target)
 HttpResponse
 Client::execute(Method method, const Target& target, const Headers& headers, std::string_view body)
 {
-  // Names are checked before anything goes on the wire.
-  url_of(target);
+  // Bad names fail before anything goes on the wire, authentication
+  // included.
+  resource_url({}, target.account, target.container, target.object);
   bool renewed = false;
   for (;;) {
     HttpRequest request;

@@ -136,6 +136,9 @@ authenticate_v3(HttpClient& http,
   while (base.ends_with('/')) {
     base.pop_back();
   }
+  if (!base.ends_with("/v3")) {
+    base += "/v3";
+  }
   HttpRequest request;
   request.method = Method::post;
   request.url = base + "/auth/tokens";

@@ -27,9 +27,9 @@ std::string find_object_store_endpoint(const nlohmann::json& token_document,
                                        std::string_view interface,
                                        const std::optional<std::string>& region);
 
-// The v3 exchange alone: POST {os_auth_url}/auth/tokens, the token from
-// X-Subject-Token, the storage URL from the catalog. Throws as
-// authenticate() does.
+// The v3 exchange alone: POST {os_auth_url}/auth/tokens ("/v3" is added
+// to a URL without it), the token from X-Subject-Token, the storage URL
+// from the catalog. Throws as authenticate() does.
 AuthResult authenticate_v3(HttpClient& http,
                            const AuthOptions& options,
                            const RetryPolicy& retry,

@@ -167,6 +167,12 @@ TEST_CASE("keystone v3 auth against a fake keystone with a catalog", "[swift]")
   options.os_region_name = "RegionTwo";
   CHECK(authenticate(*http, options, no_sleep()).storage_url
         == "http://10.1.0.5:8080/v1/AUTH_8538a3f13f9541b28c2620eb19065e45");
+
+  // With the version given, the URL may lack "/v3".
+  options.os_auth_url = server.url() + "/identity/";
+  options.auth_version = "3";
+  CHECK(authenticate(*http, options, no_sleep()).token == "gAAAAABkeystonetoken");
+  CHECK(server.requests().back().target == "/identity/v3/auth/tokens");
 }
 
 TEST_CASE("keystone v3 auth failure carries keystone's message, not the password", "[swift]")
