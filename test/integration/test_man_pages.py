@@ -1,6 +1,7 @@
 """Every hlmctl subcommand and long option (walked from the CLI tree by
-`hlmctl __complete --list-tree`) and every hlm-handler long option must
-appear in its man page; completion answers must come from the same tree."""
+`hlmctl __complete --list-tree`) and every hlm-handler and hlm-dispatch
+long option must appear in its man page; completion answers must come from
+the same tree."""
 
 import os
 import re
@@ -28,17 +29,20 @@ def main():
             missing.append(entry)
     check(not missing, "hlmctl.1.adoc lacks: %s" % ", ".join(missing))
 
-    _, out, _ = run([env("HLM_HANDLER"), "--help"], check_status=0)
-    options = set(re.findall(r"(--[a-z][a-z-]+)", out.decode()))
-    handler = page("hlm-handler")
-    missing = sorted(o for o in options if o not in handler)
-    check(not missing, "hlm-handler.1.adoc lacks: %s" % ", ".join(missing))
+    options = set()
+    for tool, variable in (("hlm-handler", "HLM_HANDLER"), ("hlm-dispatch", "HLM_DISPATCH")):
+        _, out, _ = run([env(variable), "--help"], check_status=0)
+        found = set(re.findall(r"(--[a-z][a-z-]+)", out.decode()))
+        check(found, "%s --help lists no options" % tool)
+        missing = sorted(o for o in found if o not in page(tool))
+        check(not missing, "%s.1.adoc lacks: %s" % (tool, ", ".join(missing)))
+        options |= found
 
     _, out, _ = run([env("HLMCTL"), "__complete", "no"], check_status=0)
     check(out.decode().split() == ["nodes"], "completing 'no': %r" % out)
     _, out, _ = run([env("HLMCTL"), "__complete", "nodes", "--js"], check_status=0)
     check(out.decode().split() == ["--json"], "completing 'nodes --js': %r" % out)
-    print("ok: %d hlmctl entries and %d hlm-handler options documented"
+    print("ok: %d hlmctl entries and %d hlm-handler/hlm-dispatch options documented"
           % (len(entries), len(options)))
 
 

@@ -2,6 +2,7 @@
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/md5.hpp>
+#include <hlm/util/percent.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -14,28 +15,6 @@ namespace {
 
 constexpr std::string_view k_reason_parameter = "reason=";
 constexpr std::string_view k_cut_marker = "...";
-
-bool
-is_unreserved(unsigned char c)
-{
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-         || c == '.' || c == '_' || c == '~';
-}
-
-int
-hex_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 bool
 is_continuation(unsigned char c)
@@ -58,7 +37,7 @@ encode_reason(std::string_view reason)
     if (!is_continuation(c) && out.size() <= k_max_reason_bytes - k_cut_marker.size()) {
       last_fit = out.size();
     }
-    if (is_unreserved(c)) {
+    if (is_url_unreserved(c)) {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -72,23 +51,6 @@ encode_reason(std::string_view reason)
   // Cut before a lead byte, never inside a character.
   out.resize(last_fit);
   out += k_cut_marker;
-  return out;
-}
-
-std::string
-decode_percent(std::string_view text)
-{
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0
-        && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
   return out;
 }
 
@@ -125,7 +87,7 @@ reason_of(std::string_view content_type)
     const auto next = parameter.find(';');
     parameter = trim(parameter.substr(0, next));
     if (parameter.substr(0, k_reason_parameter.size()) == k_reason_parameter) {
-      std::string reason = decode_percent(parameter.substr(k_reason_parameter.size()));
+      std::string reason = percent_decode(parameter.substr(k_reason_parameter.size()));
       if (!is_valid_utf8(reason)) {
         reason = printable(reason);
       }

@@ -1,4 +1,5 @@
 #include <hlm/queue/swift_timestamp.hpp>
+#include <hlm/util/percent.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -39,21 +40,6 @@ read_fixed(std::string_view text, std::size_t pos, std::size_t count)
     value = value * 10 + (text[i] - '0');
   }
   return value;
-}
-
-int
-hex_value(char c)
-{
-  if (is_digit(c)) {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 } // namespace
@@ -136,7 +122,7 @@ SwiftTimestamp::parse(std::string_view text)
       bad_timestamp(text, "the offset must be 1 to 16 hexadecimal digits");
     }
     for (const char c : rest) {
-      const int value = hex_value(c);
+      const int value = hex_digit_value(c);
       if (value < 0) {
         bad_timestamp(text, "the offset must be hexadecimal");
       }

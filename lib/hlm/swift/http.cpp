@@ -1,15 +1,9 @@
 #include <hlm/swift/http.hpp>
+#include <hlm/util/percent.hpp>
 
 namespace hlm::swift {
 
 namespace {
-
-bool
-is_unreserved(unsigned char c)
-{
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
-         || c == '.' || c == '_' || c == '~';
-}
 
 std::string
 percent_encode(std::string_view text, bool keep_slash)
@@ -19,7 +13,7 @@ percent_encode(std::string_view text, bool keep_slash)
   out.reserve(text.size());
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
+    if (is_url_unreserved(c) || (keep_slash && c == '/')) {
       out += ch;
     } else {
       out += '%';

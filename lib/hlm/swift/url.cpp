@@ -1,4 +1,5 @@
 #include <hlm/swift/url.hpp>
+#include <hlm/util/percent.hpp>
 
 #include <hlm/swift/http.hpp>
 #include <hlm/util/error.hpp>
@@ -9,21 +10,6 @@
 namespace hlm::swift {
 
 namespace {
-
-int
-hex_value(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 void
 check_name(std::string_view kind, std::string_view name)
@@ -64,23 +50,6 @@ redact_url(std::string_view url)
                      url.substr(0, authority_begin),
                      user_info.substr(0, colon),
                      url.substr(authority_begin + at));
-}
-
-std::string
-percent_decode(std::string_view text)
-{
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0
-        && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
 }
 
 StorageUrl

@@ -10,8 +10,6 @@ namespace hlm::swift {
 // in headers, so the rest of the URL is kept.
 std::string redact_url(std::string_view url);
 
-// Decodes %XX escapes; a '%' not followed by two hex digits is kept as is.
-std::string percent_decode(std::string_view text);
 
 // A storage URL ("http://proxy:8080/v1/AUTH_test") split at its last path
 // segment, the account.

@@ -16,13 +16,6 @@ TEST_CASE("redact_url hides the password of the user-info only", "[swift]")
   CHECK(redact_url("not a url") == "not a url");
 }
 
-TEST_CASE("percent_decode undoes encode_path and keeps stray '%'", "[swift]")
-{
-  CHECK(percent_decode("caf%C3%A9%20%2f%0a") == "caf\xc3\xa9 /\n");
-  CHECK(percent_decode("100%") == "100%");
-  CHECK(percent_decode("%zz%4") == "%zz%4");
-}
-
 TEST_CASE("split_storage_url separates the account segment", "[swift]")
 {
   auto split = split_storage_url("http://127.0.0.1:8080/v1/AUTH_test");
