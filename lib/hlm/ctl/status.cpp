@@ -9,75 +9,39 @@ namespace hlm::ctl {
 
 namespace {
 
-class StatusRound
+// Merges each object's replicas: their common state, or unknown when they
+// disagree or one could not say.
+void
+report_round(const std::vector<std::string>& paths,
+             const std::vector<dispatch::ReplicaOutcome>& outcomes,
+             StatusSummary& summary,
+             const std::function<void(const ObjectStatus&)>& on_object)
 {
-public:
-  StatusRound(const config::HlmConf& conf,
-              const dispatch::Fanout& fanout,
-              int policy,
-              const ring::Ring& ring,
-              const ring::HashSecret& secret,
-              StatusSummary& summary,
-              const std::function<void(const ObjectStatus&)>& on_object)
-    : m_conf(conf), m_fanout(fanout), m_policy(policy), m_ring(ring), m_secret(secret),
-      m_summary(summary), m_on_object(on_object)
-  {
-  }
-
-  void
-  add(std::string path)
-  {
-    m_paths.push_back(std::move(path));
-    if (m_paths.size() >= m_conf.batch_size) {
-      flush();
+  std::vector<ObjectStatus> merged(paths.size());
+  std::vector<bool> seen(paths.size(), false);
+  for (const auto& replica : outcomes) {
+    auto& status = merged[replica.object];
+    if (replica.error) {
+      status.errors.push_back(*replica.error);
+    } else if (!seen[replica.object]) {
+      status.state = replica.state;
+    } else if (status.state != replica.state) {
+      status.state = connector::ObjectState::unknown;
     }
+    seen[replica.object] = true;
   }
-
-  void
-  flush()
-  {
-    if (m_paths.empty()) {
-      return;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto& status = merged[i];
+    status.object = paths[i];
+    if (!status.errors.empty()) {
+      status.state = connector::ObjectState::unknown;
+      ++summary.with_errors;
     }
-    std::vector<ObjectStatus> merged(m_paths.size());
-    std::vector<bool> seen(m_paths.size(), false);
-    m_fanout.run(connector::Operation::status, m_policy, m_ring, m_secret, m_paths,
-                 [&](const dispatch::ReplicaOutcome& replica) {
-                   auto& status = merged[replica.object];
-                   if (replica.error) {
-                     status.errors.push_back(*replica.error);
-                     status.state = connector::ObjectState::unknown;
-                   } else if (!seen[replica.object]) {
-                     status.state = replica.state;
-                   } else if (status.state != replica.state) {
-                     status.state = connector::ObjectState::unknown;
-                   }
-                   seen[replica.object] = true;
-                 });
-    for (std::size_t i = 0; i < m_paths.size(); ++i) {
-      auto& status = merged[i];
-      status.object = std::move(m_paths[i]);
-      if (!status.errors.empty()) {
-        status.state = connector::ObjectState::unknown;
-        ++m_summary.with_errors;
-      }
-      ++m_summary.objects;
-      ++m_summary.per_state[static_cast<std::size_t>(status.state)];
-      m_on_object(status);
-    }
-    m_paths.clear();
+    ++summary.objects;
+    ++summary.per_state[static_cast<std::size_t>(status.state)];
+    on_object(status);
   }
-
-private:
-  const config::HlmConf& m_conf;
-  const dispatch::Fanout& m_fanout;
-  int m_policy;
-  const ring::Ring& m_ring;
-  const ring::HashSecret& m_secret;
-  StatusSummary& m_summary;
-  const std::function<void(const ObjectStatus&)>& m_on_object;
-  std::vector<std::string> m_paths;
-};
+}
 
 } // namespace
 
@@ -104,7 +68,12 @@ status(swift::Client& client,
   const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
 
   StatusSummary summary;
-  StatusRound round(conf, fanout, policy.index, ring, secret, summary, on_object);
+  dispatch::FanoutRounds round(fanout, conf.batch_size, connector::Operation::status, policy.index,
+                               ring, secret,
+                               [&](const std::vector<std::string>& paths,
+                                   const std::vector<dispatch::ReplicaOutcome>& outcomes) {
+                                 report_round(paths, outcomes, summary, on_object);
+                               });
   const std::string base = fmt::format("/{}/{}/", target.account, target.container);
   if (!target.object.empty()) {
     round.add(base + target.object);

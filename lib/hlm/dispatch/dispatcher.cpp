@@ -66,72 +66,6 @@ struct EntryState
   }
 };
 
-// Objects of one operation and policy collected for the next round.
-class Round
-{
-public:
-  Round(const config::HlmConf& conf,
-        const Fanout& fanout,
-        connector::Operation operation,
-        int policy_index,
-        const ring::Ring& object_ring,
-        const ring::HashSecret& secret,
-        std::vector<EntryState>& states,
-        DispatchReport& report,
-        const Progress& progress)
-    : m_conf(conf), m_fanout(fanout), m_operation(operation), m_policy(policy_index),
-      m_ring(object_ring), m_secret(secret), m_states(states), m_report(report),
-      m_progress(progress)
-  {
-  }
-
-  void
-  add(std::size_t entry, std::string path)
-  {
-    m_paths.push_back(std::move(path));
-    m_owners.push_back(entry);
-    if (m_paths.size() >= m_conf.batch_size) {
-      flush();
-    }
-  }
-
-  void
-  flush()
-  {
-    if (m_paths.empty()) {
-      return;
-    }
-    m_fanout.run(m_operation, m_policy, m_ring, m_secret, m_paths,
-                 [&](const ReplicaOutcome& outcome) {
-                   EntryState& state = m_states[m_owners[outcome.object]];
-                   ++state.replicas;
-                   if (outcome.error) {
-                     state.add_failure(*outcome.error, m_paths[outcome.object]);
-                   }
-                 });
-    m_report.objects += m_paths.size();
-    if (m_progress) {
-      m_progress(fmt::format("{} (policy {}): {} objects sent to nodes",
-                             connector::to_string(m_operation), m_policy, m_report.objects));
-    }
-    m_paths.clear();
-    m_owners.clear();
-  }
-
-private:
-  const config::HlmConf& m_conf;
-  const Fanout& m_fanout;
-  connector::Operation m_operation;
-  int m_policy;
-  const ring::Ring& m_ring;
-  const ring::HashSecret& m_secret;
-  std::vector<EntryState>& m_states;
-  DispatchReport& m_report;
-  const Progress& m_progress;
-  std::vector<std::string> m_paths;
-  std::vector<std::size_t> m_owners;
-};
-
 } // namespace
 
 DispatchReport
@@ -194,18 +128,41 @@ dispatch_once(const config::HlmConf& conf,
     }
 
     if (object_ring) {
-      Round round(conf, fanout, operation, policy, *object_ring, secret, states, report, progress);
+      // The entry each object of the current round came from.
+      std::vector<std::size_t> owners;
+      FanoutRounds round(
+        fanout, conf.batch_size, operation, policy, *object_ring, secret,
+        [&, operation = operation, policy = policy](const std::vector<std::string>& paths,
+                                                    const std::vector<ReplicaOutcome>& outcomes) {
+          for (const auto& outcome : outcomes) {
+            EntryState& state = states[owners[outcome.object]];
+            ++state.replicas;
+            if (outcome.error) {
+              state.add_failure(*outcome.error, paths[outcome.object]);
+            }
+          }
+          owners.clear();
+          report.objects += paths.size();
+          if (progress) {
+            progress(fmt::format("{} (policy {}): {} objects sent to nodes",
+                                 connector::to_string(operation), policy, report.objects));
+          }
+        });
+      const auto add = [&](std::size_t entry, std::string path) {
+        owners.push_back(entry);
+        round.add(std::move(path));
+      };
       for (const std::size_t i : members) {
         const auto& target = pending[i].entry->target;
         const std::string base = fmt::format("/{}/{}/", target.account, target.container);
         if (!target.object.empty()) {
-          round.add(i, base + target.object);
+          add(i, base + target.object);
           continue;
         }
         try {
           queue::DirectContainerClient lister(http, container_ring, secret, target.account);
           lister.list_rows(target.container, {}, [&](const queue::Row& row) {
-            round.add(i, base + row.name);
+            add(i, base + row.name);
             return true;
           });
         } catch (const Error& e) {

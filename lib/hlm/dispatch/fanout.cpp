@@ -185,4 +185,38 @@ Fanout::run(connector::Operation operation,
   }
 }
 
+FanoutRounds::FanoutRounds(const Fanout& fanout,
+                           std::size_t batch_size,
+                           connector::Operation operation,
+                           int policy_index,
+                           const ring::Ring& object_ring,
+                           const ring::HashSecret& secret,
+                           OnRound on_round)
+  : m_fanout(fanout), m_batch_size(std::max<std::size_t>(batch_size, 1)), m_operation(operation),
+    m_policy(policy_index), m_ring(object_ring), m_secret(secret), m_on_round(std::move(on_round))
+{
+}
+
+void
+FanoutRounds::add(std::string path)
+{
+  m_paths.push_back(std::move(path));
+  if (m_paths.size() >= m_batch_size) {
+    flush();
+  }
+}
+
+void
+FanoutRounds::flush()
+{
+  if (m_paths.empty()) {
+    return;
+  }
+  std::vector<ReplicaOutcome> outcomes;
+  m_fanout.run(m_operation, m_policy, m_ring, m_secret, m_paths,
+               [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
+  m_on_round(m_paths, outcomes);
+  m_paths.clear();
+}
+
 } // namespace hlm::dispatch

@@ -57,4 +57,38 @@ private:
   TransportFactory m_make_transport;
 };
 
+// Collects the objects of one operation and policy and sends them through a
+// Fanout `batch_size` at a time, so a container of any size is worked in
+// bounded rounds. `on_round` gets each round's paths and its replicas'
+// outcomes (ReplicaOutcome::object indexes the paths).
+class FanoutRounds
+{
+public:
+  using OnRound = std::function<void(const std::vector<std::string>& paths,
+                                     const std::vector<ReplicaOutcome>& outcomes)>;
+
+  FanoutRounds(const Fanout& fanout,
+               std::size_t batch_size,
+               connector::Operation operation,
+               int policy_index,
+               const ring::Ring& object_ring,
+               const ring::HashSecret& secret,
+               OnRound on_round);
+
+  // Adds an object; runs a round when `batch_size` are waiting.
+  void add(std::string path);
+  // Runs a round for whatever is waiting.
+  void flush();
+
+private:
+  const Fanout& m_fanout;
+  std::size_t m_batch_size;
+  connector::Operation m_operation;
+  int m_policy;
+  const ring::Ring& m_ring;
+  const ring::HashSecret& m_secret;
+  OnRound m_on_round;
+  std::vector<std::string> m_paths;
+};
+
 } // namespace hlm::dispatch
