@@ -63,6 +63,24 @@ describe(const swift::HttpResponse& response)
   return text;
 }
 
+// One request to one server; what the server or the network said goes into
+// the reply, never an exception.
+NodeReply
+send_to(swift::HttpClient& http, const ring::Device& node, const swift::HttpRequest& request)
+{
+  NodeReply reply{node_label(node), 0, {}};
+  try {
+    const auto response = http.send(request);
+    reply.status = response.status;
+    if (!reply.ok()) {
+      reply.error = describe(response);
+    }
+  } catch (const TransportError& e) {
+    reply.error = e.what();
+  }
+  return reply;
+}
+
 std::string
 join_failures(const std::vector<NodeReply>& replies)
 {
@@ -199,17 +217,7 @@ DirectContainerClient::put_row_on(const ring::Device& node,
     {"X-Backend-Storage-Policy-Index", "0"},
     {"Content-Length", "0"},
   };
-  NodeReply reply{node_label(node), 0, {}};
-  try {
-    const auto response = m_http.send(request);
-    reply.status = response.status;
-    if (!reply.ok()) {
-      reply.error = describe(response);
-    }
-  } catch (const TransportError& e) {
-    reply.error = e.what();
-  }
-  return reply;
+  return send_to(m_http, node, request);
 }
 
 NodeReply
@@ -226,17 +234,7 @@ DirectContainerClient::delete_row_on(const ring::Device& node,
     {"X-Timestamp", timestamp.internal()},
     {"X-Backend-Storage-Policy-Index", "0"},
   };
-  NodeReply reply{node_label(node), 0, {}};
-  try {
-    const auto response = m_http.send(request);
-    reply.status = response.status;
-    if (!reply.ok()) {
-      reply.error = describe(response);
-    }
-  } catch (const TransportError& e) {
-    reply.error = e.what();
-  }
-  return reply;
+  return send_to(m_http, node, request);
 }
 
 int

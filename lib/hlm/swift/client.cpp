@@ -270,12 +270,8 @@ Client::get_object(std::string_view account, std::string_view container, std::st
 }
 
 bool
-Client::delete_object(std::string_view account, std::string_view container, std::string_view object)
+Client::delete_resource(const Target& target)
 {
-  const Target target{account, container, object, {}};
-  if (object.empty()) {
-    throw InputError("object name is empty");
-  }
   const HttpResponse response = execute(Method::del, target);
   if (response.status == 404) {
     return false;
@@ -287,20 +283,23 @@ Client::delete_object(std::string_view account, std::string_view container, std:
 }
 
 bool
+Client::delete_object(std::string_view account, std::string_view container, std::string_view object)
+{
+  const Target target{account, container, object, {}};
+  if (object.empty()) {
+    throw InputError("object name is empty");
+  }
+  return delete_resource(target);
+}
+
+bool
 Client::delete_container(std::string_view account, std::string_view container)
 {
   const Target target{account, container, {}, {}};
   if (container.empty()) {
     throw InputError("container name is empty");
   }
-  const HttpResponse response = execute(Method::del, target);
-  if (response.status == 404) {
-    return false;
-  }
-  if (!is_success(response.status)) {
-    fail(Method::del, target, response);
-  }
-  return true;
+  return delete_resource(target);
 }
 
 void

@@ -143,6 +143,8 @@ private:
   const AuthResult& ensure_authenticated();
   std::string url_of(const Target& target);
   HttpResponse execute(Method method, const Target& target, const Headers& headers = {}, std::string_view body = {});
+  // DELETE: false on 404, SwiftError on any other failure.
+  bool delete_resource(const Target& target);
   [[noreturn]] void fail(Method method, const Target& target, const HttpResponse& response);
   struct Page
   {
