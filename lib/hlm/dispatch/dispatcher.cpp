@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 namespace hlm::dispatch {
 
@@ -75,11 +76,16 @@ dispatch_once(const config::HlmConf& conf,
               const DispatchOptions& options,
               const Progress& progress)
 {
-  const auto swift_conf = ring::load_swift_conf(conf.swift_dir);
-  const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
-  const auto container_ring = ring::Ring::load(ring::container_ring_path(conf.swift_dir));
   queue::RequestQueue requests(http, conf.swift_dir);
+  const auto swift_conf = ring::load_swift_conf(conf.swift_dir);
+  const ring::HashSecret& secret = requests.secret();
+  const ring::Ring& container_ring = requests.container_ring();
   DispatchReport report;
+  // (account, container, object, operation) → the latest submission that
+  // completed in this run; older failed entries for it are cleared at the
+  // end with one listing of the failed queue.
+  std::map<std::tuple<std::string, std::string, std::string, connector::Operation>, std::string>
+    completed;
 
   // A snapshot of the entries this process owns; entries queued meanwhile
   // wait for the next run.
@@ -180,13 +186,22 @@ dispatch_once(const config::HlmConf& conf,
       }
       if (state.failed_replicas == 0) {
         requests.complete(listed.row);
-        requests.clear_failed_before(listed.entry->target, operation, listed.entry->submitted);
+        const auto& target = listed.entry->target;
+        auto& latest = completed[{target.account, target.container, target.object, operation}];
+        latest = std::max(latest, listed.entry->submitted);
         ++report.completed;
       } else {
         requests.fail(listed.row, state.summary());
         ++report.failed;
       }
     }
+  }
+  if (!completed.empty()) {
+    requests.clear_failed([&](const queue::Entry& failed) {
+      const auto& t = failed.target;
+      const auto it = completed.find({t.account, t.container, t.object, failed.operation});
+      return it != completed.end() && failed.submitted < it->second;
+    });
   }
   return report;
 }

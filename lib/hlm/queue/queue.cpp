@@ -174,10 +174,17 @@ RequestQueue::clear_failed_before(const Target& target,
                                   connector::Operation operation,
                                   std::string_view submitted)
 {
+  return clear_failed([&](const Entry& failed) {
+    return failed.target == target && failed.operation == operation && failed.submitted < submitted;
+  });
+}
+
+std::size_t
+RequestQueue::clear_failed(const std::function<bool(const Entry&)>& superseded)
+{
   std::size_t cleared = 0;
   for_each(Which::failed, [&](const ListedEntry& listed) {
-    if (listed.entry && listed.entry->target == target && listed.entry->operation == operation
-        && listed.entry->submitted < submitted) {
+    if (listed.entry && superseded(*listed.entry)) {
       m_direct.delete_row(
         k_failed_container, listed.row.name, listed.row.timestamp.plus_offset(1));
       ++cleared;

@@ -81,6 +81,24 @@ public:
   std::size_t clear_failed_before(const Target& target,
                                   connector::Operation operation,
                                   std::string_view submitted);
+  // clear_failed_before for many successes at once, with one listing of
+  // the failed container: removes each failed entry for which
+  // `superseded` says a later request for its target and operation
+  // succeeded. Returns how many.
+  std::size_t clear_failed(const std::function<bool(const Entry&)>& superseded);
+
+  // What the queue was built from: swift.conf's hash secret and the
+  // container ring (other accounts' containers are listed with them too).
+  const ring::HashSecret&
+  secret() const
+  {
+    return m_secret;
+  }
+  const ring::Ring&
+  container_ring() const
+  {
+    return m_ring;
+  }
 
   DirectContainerClient&
   direct()
