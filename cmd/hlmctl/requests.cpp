@@ -4,7 +4,6 @@
 
 #include <hlm/ctl/requests.hpp>
 #include <hlm/ctl/submit.hpp>
-#include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -23,9 +22,7 @@ add_requests_command(CLI::App& parent, Context& ctx)
   cmd->callback([target_text, &ctx] {
     const auto target = parse_target(*target_text);
     // The caller must be able to see the target, as for submitting.
-    if (!ctx.client().head_container(target.account, target.container)) {
-      throw SwiftError(fmt::format("container {}/{} does not exist", target.account, target.container), 404);
-    }
+    container_policy(ctx.client(), ctx.swift_conf(), target);
     nlohmann::json out = {{"pending", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
     const auto count = requests_for(ctx.requests(), target, [&](const RequestLine& line) {
       const bool failed = line.which == queue::Which::failed;

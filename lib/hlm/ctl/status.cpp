@@ -1,7 +1,5 @@
 #include <hlm/ctl/status.hpp>
 #include <hlm/ctl/submit.hpp>
-#include <hlm/util/error.hpp>
-#include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 
@@ -53,17 +51,8 @@ status(swift::Client& client,
        const queue::Target& target,
        const std::function<void(const ObjectStatus&)>& on_object)
 {
-  const auto container = client.head_container(target.account, target.container);
-  if (!container) {
-    throw SwiftError(fmt::format("container {}/{} does not exist", target.account,
-                                 printable(target.container)),
-                     404);
-  }
-  if (!target.object.empty() && !client.head_object(target.account, target.container, target.object)) {
-    throw SwiftError(fmt::format("object {} does not exist", printable(to_string(target))), 404);
-  }
-  const auto& policy = container->storage_policy.empty() ? swift_conf.default_policy()
-                                                         : swift_conf.find_policy(container->storage_policy);
+  const auto& policy = container_policy(client, swift_conf, target);
+  require_object(client, target);
   const auto ring = ring::Ring::load(ring::object_ring_path(conf.swift_dir, policy.index));
   const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
 

@@ -27,6 +27,27 @@ to_string(const queue::Target& target)
            : fmt::format("{}/{}/{}", target.account, target.container, target.object);
 }
 
+const ring::StoragePolicy&
+container_policy(swift::Client& client, const ring::SwiftConf& swift_conf, const queue::Target& target)
+{
+  const auto container = client.head_container(target.account, target.container);
+  if (!container) {
+    throw SwiftError(fmt::format("container {}/{} does not exist", target.account,
+                                 printable(target.container)),
+                     404);
+  }
+  return container->storage_policy.empty() ? swift_conf.default_policy()
+                                           : swift_conf.find_policy(container->storage_policy);
+}
+
+void
+require_object(swift::Client& client, const queue::Target& target)
+{
+  if (!target.object.empty() && !client.head_object(target.account, target.container, target.object)) {
+    throw SwiftError(fmt::format("object {} does not exist", printable(to_string(target))), 404);
+  }
+}
+
 Submitter::Submitter(swift::Client& client,
                      queue::RequestQueue& requests,
                      const ring::SwiftConf& swift_conf)
@@ -43,20 +64,9 @@ Submitter::submit(connector::Operation operation, const queue::Target& target)
   const auto key = std::make_pair(target.account, target.container);
   auto policy = m_policies.find(key);
   if (policy == m_policies.end()) {
-    const auto container = m_client.head_container(target.account, target.container);
-    if (!container) {
-      throw SwiftError(fmt::format("container {}/{} does not exist", target.account,
-                                   printable(target.container)),
-                       404);
-    }
-    const auto& found = container->storage_policy.empty()
-                          ? m_swift_conf.default_policy()
-                          : m_swift_conf.find_policy(container->storage_policy);
-    policy = m_policies.emplace(key, found.index).first;
+    policy = m_policies.emplace(key, container_policy(m_client, m_swift_conf, target).index).first;
   }
-  if (!target.object.empty() && !m_client.head_object(target.account, target.container, target.object)) {
-    throw SwiftError(fmt::format("object {} does not exist", printable(to_string(target))), 404);
-  }
+  require_object(m_client, target);
   Submitted submitted;
   submitted.entry.submitted = queue::format_submitted(std::chrono::system_clock::now());
   submitted.entry.operation = operation;

@@ -19,6 +19,17 @@ namespace hlm::ctl {
 queue::Target parse_target(std::string_view text);
 std::string to_string(const queue::Target& target);
 
+// The storage policy of the target's container, as the caller sees it
+// through the proxy. Throws hlm::SwiftError 404 when the container does
+// not exist (403 and the like come from the client).
+const ring::StoragePolicy& container_policy(swift::Client& client,
+                                            const ring::SwiftConf& swift_conf,
+                                            const queue::Target& target);
+
+// For an object target: throws hlm::SwiftError 404 unless the object
+// exists for the caller. Does nothing for a container target.
+void require_object(swift::Client& client, const queue::Target& target);
+
 struct Submitted
 {
   queue::Entry entry;
