@@ -332,6 +332,24 @@ Client::list_pages(Target target, const ListOptions& options, const std::functio
   }
 }
 
+template<typename Entry>
+Client::Page
+Client::deliver(const std::vector<Entry>& entries, const std::function<bool(const Entry&)>& on_entry)
+{
+  Page page;
+  page.entries = entries.size();
+  for (const auto& entry : entries) {
+    if (!on_entry(entry)) {
+      page.stop = true;
+      break;
+    }
+  }
+  if (!entries.empty()) {
+    page.last_name = entries.back().name;
+  }
+  return page;
+}
+
 void
 Client::list_objects(std::string_view account,
                      std::string_view container,
@@ -342,19 +360,7 @@ Client::list_objects(std::string_view account,
     throw InputError("container name is empty");
   }
   list_pages(Target{account, container, {}, {}}, options, [&](const std::string& body) {
-    const auto entries = parse_object_listing(body);
-    Page page;
-    page.entries = entries.size();
-    for (const auto& entry : entries) {
-      if (!on_entry(entry)) {
-        page.stop = true;
-        break;
-      }
-    }
-    if (!entries.empty()) {
-      page.last_name = entries.back().name;
-    }
-    return page;
+    return deliver(parse_object_listing(body), on_entry);
   });
 }
 
@@ -364,19 +370,7 @@ Client::list_containers(std::string_view account,
                         const std::function<bool(const ContainerEntry&)>& on_entry)
 {
   list_pages(Target{account, {}, {}, {}}, options, [&](const std::string& body) {
-    const auto entries = parse_container_listing(body);
-    Page page;
-    page.entries = entries.size();
-    for (const auto& entry : entries) {
-      if (!on_entry(entry)) {
-        page.stop = true;
-        break;
-      }
-    }
-    if (!entries.empty()) {
-      page.last_name = entries.back().name;
-    }
-    return page;
+    return deliver(parse_container_listing(body), on_entry);
   });
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hlm::swift {
 
@@ -153,6 +154,9 @@ private:
     bool stop = false; // the caller's callback asked to stop
   };
   void list_pages(Target target, const ListOptions& options, const std::function<Page(const std::string& body)>& on_page);
+  // Hands one parsed page to `on_entry`, entry by entry, until it says stop.
+  template<typename Entry>
+  static Page deliver(const std::vector<Entry>& entries, const std::function<bool(const Entry&)>& on_entry);
 
   std::unique_ptr<HttpClient> m_owned_http;
   HttpClient* m_http;
