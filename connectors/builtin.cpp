@@ -11,6 +11,9 @@
 #ifdef HLM_HAVE_CONNECTOR_DUMMY
 #  include <connectors/dummy/dummy.hpp>
 #endif
+#ifdef HLM_HAVE_CONNECTOR_TAPESIM
+#  include <connectors/tapesim/tapesim.hpp>
+#endif
 
 namespace hlm::connector {
 
@@ -21,6 +24,9 @@ namespace {
 const std::vector<ConnectorInfo> k_builtin = {
 #ifdef HLM_HAVE_CONNECTOR_DUMMY
   {"dummy", "state only, kept in sqlite (the seed's reference backend)", &dummy::create},
+#endif
+#ifdef HLM_HAVE_CONNECTOR_TAPESIM
+  {"tapesim", "a simulated tape library: cartridges, drives, timing model", &tapesim::create},
 #endif
 };
 

@@ -36,12 +36,14 @@ pickle_str_dict(const std::map<std::string, std::string>& values)
 
 inline void
 write_object_metadata(const std::filesystem::path& file, const std::string& name,
-                      const std::string& timestamp = "1700000000.00000")
+                      const std::string& timestamp = "1700000000.00000",
+                      const std::string& etag = "d41d8cd98f00b204e9800998ecf8427e",
+                      const std::string& content_length = "4")
 {
   const std::string pickle = pickle_str_dict({{"name", name},
                                               {"X-Timestamp", timestamp},
-                                              {"ETag", "d41d8cd98f00b204e9800998ecf8427e"},
-                                              {"Content-Length", "4"},
+                                              {"ETag", etag},
+                                              {"Content-Length", content_length},
                                               {"Content-Type", "application/octet-stream"}});
   if (setxattr(file.c_str(), "user.swift.metadata", pickle.data(), pickle.size(), 0) != 0) {
     throw std::runtime_error("setxattr failed on " + file.string());

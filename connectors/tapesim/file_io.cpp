@@ -1,0 +1,131 @@
+#include <connectors/tapesim/file_io.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace hlm::connector::tapesim {
+
+namespace {
+
+constexpr std::size_t k_chunk = 1 << 20;
+
+[[noreturn]] void
+fail(std::string_view what, const std::filesystem::path& path, int error = errno)
+{
+  throw Error(fmt::format("cannot {} \"{}\": {}", what, path.string(), std::strerror(error)));
+}
+
+} // namespace
+
+File::File(std::filesystem::path path, int flags)
+  : m_path(std::move(path)),
+    m_fd(::open(m_path.c_str(), flags | O_CLOEXEC, 0644))
+{
+  if (m_fd < 0) {
+    fail("open", m_path);
+  }
+}
+
+File::~File()
+{
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+File::File(File&& other) noexcept
+  : m_path(std::move(other.m_path)),
+    m_fd(other.m_fd)
+{
+  other.m_fd = -1;
+}
+
+std::uint64_t
+File::size() const
+{
+  struct stat st;
+  if (::fstat(m_fd, &st) != 0) {
+    fail("stat", m_path);
+  }
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+void
+File::sync() const
+{
+  if (::fdatasync(m_fd) != 0) {
+    fail("sync", m_path);
+  }
+}
+
+void
+File::truncate(std::uint64_t size) const
+{
+  if (::ftruncate(m_fd, static_cast<off_t>(size)) != 0) {
+    fail("truncate", m_path);
+  }
+}
+
+void
+File::punch_hole() const
+{
+  const auto length = size();
+  if (length > 0
+      && ::fallocate(m_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                     static_cast<off_t>(length))
+           != 0) {
+    fail("free the blocks of", m_path);
+  }
+}
+
+std::string
+File::copy(std::uint64_t offset, std::uint64_t length, const File* to,
+           std::uint64_t to_offset) const
+{
+  Md5 md5;
+  std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(length, k_chunk)));
+  std::uint64_t done = 0;
+  while (done < length) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, k_chunk));
+    const ssize_t n = ::pread(m_fd, buffer.data(), want, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail("read", m_path);
+    }
+    if (n == 0) {
+      throw Error(fmt::format("\"{}\" ends at byte {}, before the {} bytes expected at {}",
+                              m_path.string(), offset + done, length, offset));
+    }
+    const auto got = static_cast<std::size_t>(n);
+    md5.update({buffer.data(), got});
+    if (to) {
+      std::size_t written = 0;
+      while (written < got) {
+        const ssize_t w = ::pwrite(to->m_fd, buffer.data() + written, got - written,
+                                   static_cast<off_t>(to_offset + done + written));
+        if (w < 0) {
+          if (errno == EINTR) {
+            continue;
+          }
+          fail("write", to->m_path);
+        }
+        written += static_cast<std::size_t>(w);
+      }
+    }
+    done += got;
+  }
+  return to_hex(md5.finish());
+}
+
+} // namespace hlm::connector::tapesim

@@ -1,0 +1,356 @@
+#include <connectors/tapesim/library.hpp>
+#include <hlm/util/error.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace hlm::connector::tapesim {
+
+namespace {
+
+constexpr std::string_view k_owner = "tapesim connector";
+
+void
+create_schema(sqlite::Database& db)
+{
+  db.exec("CREATE TABLE IF NOT EXISTS cartridges ("
+          " barcode TEXT PRIMARY KEY,"
+          " pool TEXT NOT NULL,"
+          " capacity INTEGER NOT NULL)");
+  db.exec("CREATE TABLE IF NOT EXISTS objects ("
+          " file TEXT PRIMARY KEY,"
+          " object TEXT NOT NULL,"
+          " cartridge TEXT NOT NULL REFERENCES cartridges (barcode),"
+          " position INTEGER NOT NULL,"
+          " length INTEGER NOT NULL,"
+          " md5 TEXT NOT NULL,"
+          " state TEXT NOT NULL CHECK (state IN ('premigrated', 'migrated')),"
+          " released INTEGER NOT NULL DEFAULT 0)");
+  db.exec("CREATE TABLE IF NOT EXISTS drives ("
+          " id INTEGER PRIMARY KEY,"
+          " cartridge TEXT,"
+          " position INTEGER NOT NULL DEFAULT 0,"
+          " last_used REAL NOT NULL DEFAULT 0)");
+  db.exec("CREATE TABLE IF NOT EXISTS clock ("
+          " id INTEGER PRIMARY KEY CHECK (id = 0),"
+          " seconds REAL NOT NULL)");
+  db.exec("INSERT OR IGNORE INTO clock (id, seconds) VALUES (0, 0)");
+  // What each call cost in simulated drive-seconds: the record benchmarks
+  // and operators read.
+  db.exec("CREATE TABLE IF NOT EXISTS calls ("
+          " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+          " operation TEXT NOT NULL,"
+          " items INTEGER NOT NULL,"
+          " failed INTEGER NOT NULL,"
+          " mounts INTEGER NOT NULL,"
+          " bytes INTEGER NOT NULL,"
+          " robot_seconds REAL NOT NULL,"
+          " load_seconds REAL NOT NULL,"
+          " locate_seconds REAL NOT NULL,"
+          " transfer_seconds REAL NOT NULL,"
+          " rewind_seconds REAL NOT NULL,"
+          " unload_seconds REAL NOT NULL,"
+          " drive_seconds REAL NOT NULL,"
+          " elapsed_seconds REAL NOT NULL,"
+          " at REAL NOT NULL DEFAULT (julianday('now')))");
+}
+
+std::filesystem::path
+index_path(const LibraryOptions& options)
+{
+  std::error_code ec;
+  std::filesystem::create_directories(options.root / "cartridges", ec);
+  if (ec) {
+    throw Error(fmt::format("{}: cannot create library \"{}\": {}", k_owner,
+                            options.root.string(), ec.message()));
+  }
+  return options.root / "index.sqlite";
+}
+
+std::int64_t
+as_int(std::uint64_t value)
+{
+  return static_cast<std::int64_t>(value);
+}
+
+} // namespace
+
+Library::Library(LibraryOptions options)
+  : m_options(std::move(options)),
+    m_index(std::string(k_owner), index_path(m_options))
+{
+  m_options.timing.tape_length = m_options.cartridge_capacity;
+  const auto lock = m_options.root / "lock";
+  m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (m_lock_fd < 0) {
+    throw Error(fmt::format("{}: cannot open \"{}\": {}", k_owner, lock.string(),
+                            std::strerror(errno)));
+  }
+  sqlite::Transaction transaction(m_index);
+  create_schema(m_index);
+  transaction.commit();
+}
+
+Library::~Library()
+{
+  if (m_lock_fd >= 0) {
+    ::close(m_lock_fd);
+  }
+}
+
+Library::Hold::Hold(int fd)
+  : m_fd(fd)
+{
+}
+
+Library::Hold::Hold(Hold&& other) noexcept
+  : m_fd(other.m_fd)
+{
+  other.m_fd = -1;
+}
+
+Library::Hold::~Hold()
+{
+  if (m_fd >= 0) {
+    ::flock(m_fd, LOCK_UN);
+  }
+}
+
+Library::Hold
+Library::hold()
+{
+  while (::flock(m_lock_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      throw Error(fmt::format("{}: cannot lock \"{}\": {}", k_owner,
+                              (m_options.root / "lock").string(), std::strerror(errno)));
+    }
+  }
+  return Hold(m_lock_fd);
+}
+
+std::optional<TapeCopy>
+Library::find(const std::string& file)
+{
+  sqlite::Statement select(m_index,
+                           "SELECT object, cartridge, position, length, md5, state, released"
+                           " FROM objects WHERE file = ?1");
+  select.bind(1, file);
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  TapeCopy copy;
+  copy.object = select.column_text(0);
+  copy.cartridge = select.column_text(1);
+  copy.position = static_cast<std::uint64_t>(select.column_int(2));
+  copy.length = static_cast<std::uint64_t>(select.column_int(3));
+  copy.md5 = select.column_text(4);
+  copy.state = parse_object_state(select.column_text(5)).value_or(ObjectState::unknown);
+  copy.released = select.column_int(6) != 0;
+  return copy;
+}
+
+void
+Library::put(const std::string& file, const TapeCopy& copy)
+{
+  sqlite::Statement insert(m_index,
+                           "INSERT OR REPLACE INTO objects"
+                           " (file, object, cartridge, position, length, md5, state, released)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  insert.bind(1, file);
+  insert.bind(2, copy.object);
+  insert.bind(3, copy.cartridge);
+  insert.bind(4, as_int(copy.position));
+  insert.bind(5, as_int(copy.length));
+  insert.bind(6, copy.md5);
+  insert.bind(7, to_string(copy.state));
+  insert.bind(8, std::int64_t{copy.released ? 1 : 0});
+  insert.run();
+}
+
+void
+Library::set_state(const std::string& file, ObjectState state, bool released)
+{
+  sqlite::Statement update(m_index, "UPDATE objects SET state = ?2, released = ?3 WHERE file = ?1");
+  update.bind(1, file);
+  update.bind(2, to_string(state));
+  update.bind(3, std::int64_t{released ? 1 : 0});
+  update.run();
+}
+
+void
+Library::forget(const std::string& file)
+{
+  sqlite::Statement remove(m_index, "DELETE FROM objects WHERE file = ?1");
+  remove.bind(1, file);
+  remove.run();
+}
+
+std::filesystem::path
+Library::cartridge_path(const std::string& barcode) const
+{
+  return m_options.root / "cartridges" / barcode;
+}
+
+std::string
+Library::cartridge_for(std::uint64_t length)
+{
+  if (length > m_options.cartridge_capacity) {
+    throw Error(fmt::format("object of {} bytes is larger than a cartridge ({} bytes)", length,
+                            m_options.cartridge_capacity));
+  }
+  // The newest cartridge of the pool with room: earlier ones are full, or
+  // nearly, and appending stays on one cartridge as long as it can.
+  sqlite::Statement select(m_index,
+                           "SELECT barcode, capacity FROM cartridges WHERE pool = ?1"
+                           " ORDER BY barcode DESC");
+  select.bind(1, m_options.pool);
+  while (select.step()) {
+    const std::string barcode(select.column_text(0));
+    const auto capacity = static_cast<std::uint64_t>(select.column_int(1));
+    std::error_code ec;
+    const auto used = std::filesystem::file_size(cartridge_path(barcode), ec);
+    if (!ec && used + length <= capacity) {
+      return barcode;
+    }
+    if (ec && length <= capacity) {
+      return barcode; // nothing written yet
+    }
+    break; // older cartridges are fuller still
+  }
+
+  sqlite::Statement count(m_index, "SELECT count(*) FROM cartridges");
+  count.step();
+  const auto cartridges = static_cast<std::size_t>(count.column_int(0));
+  if (cartridges >= m_options.slots) {
+    throw Error(fmt::format("pool \"{}\" is full: all {} slots of library \"{}\" hold "
+                            "cartridges, none with {} bytes free",
+                            m_options.pool, m_options.slots, m_options.root.string(), length));
+  }
+  const std::string barcode = fmt::format("HLM{:03}L9", cartridges + 1);
+  sqlite::Statement insert(m_index,
+                           "INSERT INTO cartridges (barcode, pool, capacity) VALUES (?1, ?2, ?3)");
+  insert.bind(1, barcode);
+  insert.bind(2, m_options.pool);
+  insert.bind(3, as_int(m_options.cartridge_capacity));
+  insert.run();
+  return barcode;
+}
+
+std::vector<DriveState>
+Library::load_drives()
+{
+  std::vector<DriveState> drives(m_options.drives);
+  sqlite::Statement select(m_index, "SELECT id, cartridge, position, last_used FROM drives");
+  while (select.step()) {
+    const auto id = select.column_int(0);
+    if (id < 0 || static_cast<std::size_t>(id) >= drives.size()) {
+      continue; // the config now has fewer drives; that cartridge went back to its slot
+    }
+    auto& drive = drives[static_cast<std::size_t>(id)];
+    if (!select.column_is_null(1)) {
+      drive.cartridge = std::string(select.column_text(1));
+    }
+    drive.position = static_cast<std::uint64_t>(select.column_int(2));
+    drive.last_used = select.column_double(3);
+  }
+  return drives;
+}
+
+double
+Library::clock()
+{
+  sqlite::Statement select(m_index, "SELECT seconds FROM clock WHERE id = 0");
+  return select.step() ? select.column_double(0) : 0.0;
+}
+
+void
+Library::save_drives(const std::vector<DriveState>& drives, double clock)
+{
+  m_index.exec("DELETE FROM drives");
+  sqlite::Statement insert(m_index,
+                           "INSERT INTO drives (id, cartridge, position, last_used)"
+                           " VALUES (?1, ?2, ?3, ?4)");
+  for (std::size_t i = 0; i < drives.size(); ++i) {
+    insert.bind(1, static_cast<std::int64_t>(i));
+    if (drives[i].cartridge) {
+      insert.bind(2, *drives[i].cartridge);
+    } else {
+      insert.bind_null(2);
+    }
+    insert.bind(3, as_int(drives[i].position));
+    insert.bind(4, drives[i].last_used);
+    insert.run();
+  }
+  sqlite::Statement update(m_index, "UPDATE clock SET seconds = ?1 WHERE id = 0");
+  update.bind(1, clock);
+  update.run();
+}
+
+void
+Library::record_call(std::string_view operation, std::size_t items, std::size_t failed,
+                     const Cost& cost, double elapsed)
+{
+  sqlite::Statement insert(
+    m_index,
+    "INSERT INTO calls (operation, items, failed, mounts, bytes, robot_seconds, load_seconds,"
+    " locate_seconds, transfer_seconds, rewind_seconds, unload_seconds, drive_seconds,"
+    " elapsed_seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  insert.bind(1, operation);
+  insert.bind(2, static_cast<std::int64_t>(items));
+  insert.bind(3, static_cast<std::int64_t>(failed));
+  insert.bind(4, as_int(cost.mounts));
+  insert.bind(5, as_int(cost.bytes));
+  insert.bind(6, cost.robot);
+  insert.bind(7, cost.load);
+  insert.bind(8, cost.locate);
+  insert.bind(9, cost.transfer);
+  insert.bind(10, cost.rewind);
+  insert.bind(11, cost.unload);
+  insert.bind(12, cost.drive_seconds());
+  insert.bind(13, elapsed);
+  insert.run();
+}
+
+Cost
+Library::unload_all()
+{
+  const double now = clock();
+  Drives drives(m_options.timing, load_drives(), now);
+  for (std::size_t i = 0; i < drives.size(); ++i) {
+    drives.dismount(i);
+  }
+  sqlite::Transaction transaction(m_index);
+  save_drives(drives.states(), now + drives.makespan());
+  record_call("unload", 0, 0, drives.total(), drives.makespan());
+  transaction.commit();
+  return drives.total();
+}
+
+Cost
+Library::total_cost()
+{
+  sqlite::Statement select(m_index,
+                           "SELECT total(mounts), total(bytes), total(robot_seconds),"
+                           " total(load_seconds), total(locate_seconds), total(transfer_seconds),"
+                           " total(rewind_seconds), total(unload_seconds) FROM calls");
+  Cost cost;
+  if (select.step()) {
+    cost.mounts = static_cast<std::uint64_t>(select.column_double(0));
+    cost.bytes = static_cast<std::uint64_t>(select.column_double(1));
+    cost.robot = select.column_double(2);
+    cost.load = select.column_double(3);
+    cost.locate = select.column_double(4);
+    cost.transfer = select.column_double(5);
+    cost.rewind = select.column_double(6);
+    cost.unload = select.column_double(7);
+  }
+  return cost;
+}
+
+} // namespace hlm::connector::tapesim

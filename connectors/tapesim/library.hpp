@@ -1,0 +1,116 @@
+#pragma once
+
+#include <connectors/common/sqlite.hpp>
+#include <connectors/tapesim/timing.hpp>
+#include <hlm/connector/connector.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hlm::connector::tapesim {
+
+struct LibraryOptions
+{
+  std::filesystem::path root;
+  std::string pool = "pool1";            // the pool migrate writes to
+  std::uint64_t cartridge_capacity = std::uint64_t{1} << 30;
+  std::size_t slots = 64;                // cartridges the library can hold
+  std::size_t drives = 2;
+  Timing timing;                         // tape_length is cartridge_capacity
+};
+
+// An object's copy on tape, as the index records it.
+struct TapeCopy
+{
+  std::string object;
+  std::string cartridge;
+  std::uint64_t position = 0;
+  std::uint64_t length = 0;
+  std::string md5;  // lower-case hex of the bytes written
+  ObjectState state = ObjectState::premigrated; // premigrated or migrated
+  bool released = false; // the disk copy's blocks were freed
+};
+
+// A simulated tape library in a directory:
+//
+//   <root>/index.sqlite        cartridges, object copies, drives, clock, calls
+//   <root>/cartridges/<barcode> one append-only file per cartridge
+//   <root>/lock                held (flock) by the one call using the library
+//
+// A cartridge's end of data is its file's size, not what the index says,
+// so bytes appended by a write that crashed before its index commit are
+// skipped over, never overwritten, like an unindexed file on a real tape.
+class Library
+{
+public:
+  // Creates the directory and index when missing. Throws hlm::Error when
+  // they cannot be created or opened.
+  explicit Library(LibraryOptions options);
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+
+  const LibraryOptions&
+  options() const
+  {
+    return m_options;
+  }
+  sqlite::Database&
+  index()
+  {
+    return m_index;
+  }
+
+  // Waits until no other process uses the library, then holds it until
+  // the returned guard is destroyed.
+  class Hold
+  {
+  public:
+    explicit Hold(int fd);
+    Hold(Hold&& other) noexcept;
+    Hold& operator=(Hold&&) = delete;
+    ~Hold();
+
+  private:
+    int m_fd;
+  };
+  Hold hold();
+
+  std::optional<TapeCopy> find(const std::string& file);
+  // Inserts or replaces the copy of `file`.
+  void put(const std::string& file, const TapeCopy& copy);
+  void set_state(const std::string& file, ObjectState state, bool released);
+  // Drops the index entry (the bytes stay on the cartridge).
+  void forget(const std::string& file);
+
+  // The cartridge of the pool that `length` more bytes fit on, adding a new
+  // cartridge when none has room. Throws hlm::Error when the object is
+  // larger than a cartridge or every slot is full.
+  std::string cartridge_for(std::uint64_t length);
+  std::filesystem::path cartridge_path(const std::string& barcode) const;
+
+  // Drive state and the library clock, carried from call to call.
+  std::vector<DriveState> load_drives();
+  double clock();
+  void save_drives(const std::vector<DriveState>& drives, double clock);
+
+  // Appends a row to table `calls`: what one connector call ("migrate",
+  // "recall", "unload") cost; `elapsed` is its makespan.
+  void record_call(std::string_view operation, std::size_t items, std::size_t failed,
+                   const Cost& cost, double elapsed);
+  // Rewinds and unloads every drive (what a library does when idle), and
+  // records that as call "unload". Call while holding the library.
+  Cost unload_all();
+  // Every call recorded so far, summed.
+  Cost total_cost();
+
+private:
+  LibraryOptions m_options;
+  sqlite::Database m_index;
+  int m_lock_fd = -1;
+};
+
+} // namespace hlm::connector::tapesim

@@ -1,0 +1,527 @@
+#include <connectors/tapesim/file_io.hpp>
+#include <connectors/tapesim/library.hpp>
+#include <connectors/tapesim/schedule.hpp>
+#include <connectors/tapesim/tapesim.hpp>
+#include <hlm/diskfile/metadata.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <chrono>
+#include <map>
+#include <thread>
+
+namespace hlm::connector::tapesim {
+
+namespace {
+
+enum class Release { keep, punch };
+
+struct Config
+{
+  LibraryOptions library;
+  Release release = Release::keep;
+  ObjectState recall_state = ObjectState::premigrated;
+  double time_scale = 0; // real seconds slept per simulated second
+};
+
+// Index updates are committed in groups this large: a crash loses at most
+// one group's bookkeeping (the bytes are on the cartridge, unindexed, and
+// the disk copies untouched), and a large batch does not pay a sync each.
+constexpr std::size_t k_commit_group = 256;
+
+[[noreturn]] void
+bad_value(const Settings& settings, std::string_view key, std::string_view value,
+          std::string_view expected)
+{
+  throw ConfigError(fmt::format("{}: {} = \"{}\": expected {}", settings.origin(), key,
+                                printable(value), expected));
+}
+
+double
+take_seconds(Settings& settings, std::string_view key, double fallback, bool positive = false)
+{
+  const auto text = settings.take(key);
+  if (!text) {
+    return fallback;
+  }
+  double value = 0;
+  const auto t = trim(*text);
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec != std::errc() || end != t.data() + t.size() || value < 0 || (positive && value == 0)) {
+    bad_value(settings, key, *text, positive ? "a positive number" : "a number >= 0");
+  }
+  return value;
+}
+
+// "1073741824", "64M", "1G", "18T" (binary multiples).
+std::uint64_t
+take_size(Settings& settings, std::string_view key, std::uint64_t fallback)
+{
+  const auto text = settings.take(key);
+  if (!text) {
+    return fallback;
+  }
+  auto t = trim(*text);
+  std::uint64_t multiplier = 1;
+  if (!t.empty()) {
+    const auto suffix = std::string_view("KMGT").find(static_cast<char>(std::toupper(t.back())));
+    if (suffix != std::string_view::npos) {
+      multiplier = std::uint64_t{1} << (10 * (suffix + 1));
+      t.remove_suffix(1);
+    }
+  }
+  const auto number = parse_int(t);
+  if (!number || *number <= 0
+      || static_cast<std::uint64_t>(*number) > UINT64_MAX / multiplier) {
+    bad_value(settings, key, *text, "a size in bytes such as 1073741824, 64M or 1G");
+  }
+  return static_cast<std::uint64_t>(*number) * multiplier;
+}
+
+std::size_t
+take_count(Settings& settings, std::string_view key, std::size_t fallback)
+{
+  const auto text = settings.take(key);
+  if (!text) {
+    return fallback;
+  }
+  const auto number = parse_int(trim(*text));
+  if (!number || *number < 1 || *number > 100'000) {
+    bad_value(settings, key, *text, "a whole number from 1 to 100000");
+  }
+  return static_cast<std::size_t>(*number);
+}
+
+Config
+parse_config(Settings& settings)
+{
+  Config config;
+  auto& lib = config.library;
+  lib.root = settings.take_or("library", "/var/lib/hlm/tapesim");
+  lib.pool = settings.take_or("pool", "pool1");
+  if (lib.pool.empty() || !is_valid_utf8(lib.pool)) {
+    bad_value(settings, "pool", lib.pool, "a pool name");
+  }
+  lib.cartridge_capacity = take_size(settings, "cartridge_capacity", lib.cartridge_capacity);
+  lib.slots = take_count(settings, "slots", lib.slots);
+  lib.drives = take_count(settings, "drives", lib.drives);
+  auto& t = lib.timing;
+  t.robot_exchange_seconds = take_seconds(settings, "robot_exchange_seconds", t.robot_exchange_seconds);
+  t.load_seconds = take_seconds(settings, "load_seconds", t.load_seconds);
+  t.locate_average_seconds = take_seconds(settings, "locate_average_seconds", t.locate_average_seconds);
+  t.rewind_average_seconds = take_seconds(settings, "rewind_average_seconds", t.rewind_average_seconds);
+  t.unload_seconds = take_seconds(settings, "unload_seconds", t.unload_seconds);
+  t.bytes_per_second = 1e6 * take_seconds(settings, "drive_rate_mb", t.bytes_per_second / 1e6, true);
+  config.time_scale = take_seconds(settings, "time_scale", 0);
+
+  const auto release = settings.take_or("release", "keep");
+  if (release == "keep") {
+    config.release = Release::keep;
+  } else if (release == "punch") {
+    config.release = Release::punch;
+  } else {
+    bad_value(settings, "release", release, "keep or punch");
+  }
+  const auto recall_state = settings.take_or("recall_state", "premigrated");
+  if (recall_state == "premigrated") {
+    config.recall_state = ObjectState::premigrated;
+  } else if (recall_state == "resident") {
+    config.recall_state = ObjectState::resident;
+  } else {
+    bad_value(settings, "recall_state", recall_state, "premigrated or resident");
+  }
+  return config;
+}
+
+Outcome
+failure(ObjectState state, std::string message)
+{
+  return {state, fmt::format("tapesim: {}", message)};
+}
+
+// One connector call holding the library: the drives as the last call
+// left them, the index changes not yet committed, and the cost so far.
+class Call
+{
+public:
+  Call(Library& library, double time_scale)
+    : m_library(library),
+      m_hold(library.hold()),
+      m_start(library.clock()),
+      m_drives(library.options().timing, library.load_drives(), m_start),
+      m_time_scale(time_scale)
+  {
+  }
+
+  Drives&
+  drives()
+  {
+    return m_drives;
+  }
+
+  // Sleeps for `cost` scaled by time_scale, when asked to.
+  void
+  pace(const Cost& cost) const
+  {
+    if (m_time_scale > 0) {
+      std::this_thread::sleep_for(
+        std::chrono::duration<double>(cost.drive_seconds() * m_time_scale));
+    }
+  }
+
+  // Runs `update` on the index together with the updates queued before it,
+  // committing when the group is full.
+  template<typename Update>
+  void
+  queue(Update update)
+  {
+    m_updates.emplace_back(std::move(update));
+    if (m_updates.size() >= k_commit_group) {
+      commit();
+    }
+  }
+
+  // Runs before every commit: what must be durable before the index may
+  // say so.
+  void
+  before_commit(std::function<void()> hook)
+  {
+    m_before_commit = std::move(hook);
+  }
+
+  void
+  commit()
+  {
+    if (m_updates.empty()) {
+      return;
+    }
+    if (m_before_commit) {
+      m_before_commit();
+    }
+    sqlite::Transaction transaction(m_library.index());
+    for (const auto& update : m_updates) {
+      update();
+    }
+    m_library.save_drives(m_drives.states(), m_start + m_drives.makespan());
+    transaction.commit();
+    m_updates.clear();
+  }
+
+  // Commits what is left and records the call's cost.
+  void
+  finish(std::string_view operation, std::size_t items, std::size_t failed)
+  {
+    if (m_before_commit) {
+      m_before_commit();
+    }
+    sqlite::Transaction transaction(m_library.index());
+    for (const auto& update : m_updates) {
+      update();
+    }
+    m_updates.clear();
+    m_library.save_drives(m_drives.states(), m_start + m_drives.makespan());
+    m_library.record_call(operation, items, failed, m_drives.total(), m_drives.makespan());
+    transaction.commit();
+  }
+
+private:
+  Library& m_library;
+  Library::Hold m_hold;
+  double m_start;
+  Drives m_drives;
+  double m_time_scale;
+  std::vector<std::function<void()>> m_updates;
+  std::function<void()> m_before_commit;
+};
+
+std::size_t
+count_failed(const std::vector<Outcome>& outcomes)
+{
+  return static_cast<std::size_t>(
+    std::count_if(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return !o.ok(); }));
+}
+
+class TapesimConnector final : public Connector
+{
+public:
+  explicit TapesimConnector(Config config)
+    : m_config(std::move(config)),
+      m_library(m_config.library)
+  {
+  }
+
+  std::vector<Outcome> migrate(std::span<const Item> items) override;
+  std::vector<Outcome> recall(std::span<const Item> items) override;
+
+  std::vector<Outcome>
+  status(std::span<const Item> items) override
+  {
+    std::vector<Outcome> outcomes;
+    outcomes.reserve(items.size());
+    for (const auto& item : items) {
+      const auto copy = m_library.find(item.file);
+      outcomes.push_back({copy ? copy->state : ObjectState::resident, std::nullopt});
+    }
+    return outcomes;
+  }
+
+private:
+  // Frees the disk copy of a replica whose index entry already says so.
+  Outcome
+  release(const Item& item)
+  {
+    try {
+      File(item.file, O_WRONLY).punch_hole();
+    } catch (const Error& e) {
+      return failure(ObjectState::migrated, fmt::format("on tape, but the disk copy stays: {}",
+                                                        e.what()));
+    }
+    return {ObjectState::migrated, std::nullopt};
+  }
+
+  // Appends the replica's bytes to a cartridge of the pool (opened into
+  // `cartridges` on first use) and returns its copy, not yet indexed.
+  TapeCopy write_to_tape(Call& call, const Item& item, std::map<std::string, File>& cartridges);
+  // Checks a copy and writes it back to a released disk copy (left open in
+  // `unsynced`, to be synced before the index changes).
+  Outcome read_from_tape(const Item& item, const TapeCopy& copy, File& cartridge,
+                         std::vector<File>& unsynced);
+
+  Config m_config;
+  Library m_library;
+};
+
+std::vector<Outcome>
+TapesimConnector::migrate(std::span<const Item> items)
+{
+  std::vector<Outcome> outcomes(items.size());
+  Call call(m_library, m_config.time_scale);
+  const bool punch = m_config.release == Release::punch;
+  std::vector<std::size_t> to_release;
+
+  std::map<std::string, File> cartridges;
+  // Copies written since the cartridges were last synced: indexed only
+  // after the sync, so the index never points at bytes a crash could lose.
+  std::vector<std::pair<std::size_t, TapeCopy>> written;
+  const auto index_written = [&] {
+    for (const auto& [barcode, cartridge] : cartridges) {
+      cartridge.sync();
+    }
+    for (auto& [i, copy] : written) {
+      call.queue([this, file = items[i].file, copy = std::move(copy)] { m_library.put(file, copy); });
+      outcomes[i] = {ObjectState::migrated, std::nullopt};
+      if (punch) {
+        to_release.push_back(i);
+      }
+    }
+    written.clear();
+  };
+
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    try {
+      if (const auto copy = m_library.find(item.file)) {
+        // Already on tape (a repeated migrate, or one after a recall):
+        // only the state changes.
+        call.queue([this, file = item.file, punch] {
+          m_library.set_state(file, ObjectState::migrated, punch);
+        });
+        outcomes[i] = {ObjectState::migrated, std::nullopt};
+        if (punch && !copy->released) {
+          to_release.push_back(i);
+        }
+        continue;
+      }
+      written.emplace_back(i, write_to_tape(call, item, cartridges));
+      if (written.size() >= k_commit_group) {
+        index_written();
+      }
+    } catch (const Error& e) {
+      outcomes[i] = failure(ObjectState::resident, e.what());
+    }
+  }
+  index_written();
+  // The index says released before any block is freed: a crash in between
+  // leaves a replica that is on disk and on tape, and a recall rewrites it
+  // with the same, verified bytes.
+  call.commit();
+  for (const std::size_t i : to_release) {
+    outcomes[i] = release(items[i]);
+  }
+  call.finish("migrate", items.size(), count_failed(outcomes));
+  return outcomes;
+}
+
+TapeCopy
+TapesimConnector::write_to_tape(Call& call, const Item& item,
+                                std::map<std::string, File>& cartridges)
+{
+  const auto metadata = diskfile::read_object_metadata(item.file);
+  const auto etag = metadata.etag();
+  if (!etag) {
+    throw Error(fmt::format("\"{}\" has no ETag in its Swift metadata", item.file));
+  }
+  File source(item.file, O_RDONLY);
+  const auto length = source.size();
+  const auto barcode = m_library.cartridge_for(length);
+  auto it = cartridges.find(barcode);
+  if (it == cartridges.end()) {
+    it = cartridges.emplace(barcode, File(m_library.cartridge_path(barcode), O_RDWR | O_CREAT))
+           .first;
+  }
+  const File& cartridge = it->second;
+  const auto position = cartridge.size();
+
+  Drives& drives = call.drives();
+  const auto drive = drives.holding(barcode).value_or(drives.pick_drive_for_mount());
+  call.pace(drives.mount(drive, barcode));
+  call.pace(drives.access(drive, position, length));
+
+  std::string md5;
+  try {
+    md5 = source.copy(0, length, &cartridge, position);
+  } catch (const Error&) {
+    cartridge.truncate(position);
+    throw;
+  }
+  if (md5 != to_lower(*etag)) {
+    cartridge.truncate(position);
+    throw Error(fmt::format("the disk copy of {} does not match its ETag (MD5 {}, ETag {}); "
+                            "not migrated",
+                            item.object, md5, printable(*etag)));
+  }
+  TapeCopy copy;
+  copy.object = item.object;
+  copy.cartridge = barcode;
+  copy.position = position;
+  copy.length = length;
+  copy.md5 = md5;
+  copy.state = ObjectState::migrated;
+  copy.released = m_config.release == Release::punch;
+  return copy;
+}
+
+std::vector<Outcome>
+TapesimConnector::recall(std::span<const Item> items)
+{
+  std::vector<Outcome> outcomes(items.size());
+  Call call(m_library, m_config.time_scale);
+  const bool to_resident = m_config.recall_state == ObjectState::resident;
+  const auto settle = [&](std::size_t i) {
+    call.queue([this, file = items[i].file, to_resident] {
+      if (to_resident) {
+        m_library.forget(file);
+      } else {
+        m_library.set_state(file, ObjectState::premigrated, false);
+      }
+    });
+    outcomes[i] = {m_config.recall_state, std::nullopt};
+  };
+
+  std::vector<File> unsynced;
+  call.before_commit([&] {
+    for (const auto& file : unsynced) {
+      file.sync();
+    }
+    unsynced.clear();
+  });
+
+  std::vector<Extent> extents;
+  std::vector<std::pair<std::size_t, TapeCopy>> reads; // item index, copy; parallel to extents
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    try {
+      auto copy = m_library.find(items[i].file);
+      if (!copy) {
+        outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
+      } else if (copy->state == ObjectState::premigrated && !copy->released) {
+        settle(i); // already on disk
+      } else {
+        extents.push_back({copy->cartridge, copy->position, copy->length});
+        reads.emplace_back(i, std::move(*copy));
+      }
+    } catch (const Error& e) {
+      outcomes[i] = failure(ObjectState::unknown, e.what());
+    }
+  }
+
+  Drives& drives = call.drives();
+  for (const auto& run : plan_reads(extents, drives)) {
+    const auto drive = drives.holding(run.cartridge).value_or(run.drive);
+    std::optional<File> cartridge;
+    std::string cartridge_error;
+    try {
+      cartridge.emplace(m_library.cartridge_path(run.cartridge), O_RDONLY);
+    } catch (const Error& e) {
+      cartridge_error = e.what();
+    }
+    call.pace(drives.mount(drive, run.cartridge));
+    for (const std::size_t k : run.extents) {
+      const auto& [i, copy] = reads[k];
+      call.pace(drives.access(drive, copy.position, copy.length));
+      if (!cartridge) {
+        outcomes[i] = failure(copy.state, fmt::format("cartridge {}: {}", run.cartridge, cartridge_error));
+        continue;
+      }
+      try {
+        outcomes[i] = read_from_tape(items[i], copy, *cartridge, unsynced);
+        if (outcomes[i].ok()) {
+          settle(i);
+        }
+      } catch (const Error& e) {
+        outcomes[i] = failure(copy.state, e.what());
+      }
+    }
+  }
+  call.finish("recall", items.size(), count_failed(outcomes));
+  return outcomes;
+}
+
+Outcome
+TapesimConnector::read_from_tape(const Item& item, const TapeCopy& copy, File& cartridge,
+                                 std::vector<File>& unsynced)
+{
+  const auto md5 = cartridge.copy(copy.position, copy.length);
+  if (md5 != copy.md5) {
+    return failure(copy.state,
+                   fmt::format("checksum mismatch on cartridge {} at byte {} ({} bytes of {}): "
+                               "tape holds MD5 {}, migrate recorded {}; the object stays {}",
+                               copy.cartridge, copy.position, copy.length, item.object, md5,
+                               copy.md5, to_string(copy.state)));
+  }
+  const auto etag = diskfile::read_object_metadata(item.file).etag();
+  if (!etag || to_lower(*etag) != md5) {
+    return failure(copy.state,
+                   fmt::format("the tape copy of {} (MD5 {}) does not match the replica's ETag "
+                               "({}); the object stays {}",
+                               item.object, md5, etag ? printable(*etag) : "none",
+                               to_string(copy.state)));
+  }
+  if (copy.released) {
+    File disk(item.file, O_WRONLY);
+    const auto written = cartridge.copy(copy.position, copy.length, &disk, 0);
+    unsynced.push_back(std::move(disk));
+    if (written != copy.md5) {
+      return failure(copy.state, fmt::format("cartridge {} returned different bytes on a "
+                                             "second read of {}; the object stays {}",
+                                             copy.cartridge, item.object,
+                                             to_string(copy.state)));
+    }
+  }
+  return {m_config.recall_state, std::nullopt};
+}
+
+} // namespace
+
+std::unique_ptr<Connector>
+create(Settings& settings)
+{
+  return std::make_unique<TapesimConnector>(parse_config(settings));
+}
+
+} // namespace hlm::connector::tapesim

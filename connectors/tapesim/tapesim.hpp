@@ -1,0 +1,36 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+
+#include <memory>
+
+namespace hlm::connector::tapesim {
+
+// The `tapesim` connector: a simulated tape library that really moves
+// bytes (library.hpp), with a timing model in simulated seconds
+// (timing.hpp) and tape-ordered scheduling (schedule.hpp).
+//
+// migrate: copies each replica's .data bytes to the end of a cartridge of
+//   the pool, checks them against the ETag in the replica's Swift metadata,
+//   syncs the cartridge, then records cartridge, position, length and MD5
+//   in the index: the replica is `migrated`. With `release = punch` the
+//   disk copy's blocks are then freed (size and xattrs kept). A replica
+//   already on tape only changes state: no bytes move. Until the index
+//   commit the disk copy is untouched, so a migrate killed at any point
+//   leaves every replica readable.
+// recall: reads each copy back, in tape order (grouped by cartridge, each
+//   mounted once, read in position order, spread over the drives), checks
+//   the bytes against the MD5 recorded at migrate time and the replica's
+//   ETag, writes them back to a released disk copy, and makes the replica
+//   `premigrated` (or `resident`, forgetting the tape copy, with
+//   `recall_state = resident`). A mismatch fails that replica and changes
+//   nothing.
+// status: reads the index only (no mount).
+//
+// Settings ([hlm:tapesim]): library, pool, cartridge_capacity, slots,
+// drives, release (keep|punch), recall_state (premigrated|resident),
+// time_scale, robot_exchange_seconds, load_seconds, locate_average_seconds,
+// rewind_average_seconds, unload_seconds, drive_rate_mb (MB/s).
+std::unique_ptr<Connector> create(Settings& settings);
+
+} // namespace hlm::connector::tapesim

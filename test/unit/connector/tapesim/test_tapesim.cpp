@@ -1,0 +1,362 @@
+#include "../../support/swift_metadata.hpp"
+#include "../../support/temp_dir.hpp"
+
+#include <connectors/builtin.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+using namespace hlm;
+using namespace hlm::connector;
+namespace fs = std::filesystem;
+using S = ObjectState;
+
+namespace {
+
+std::string
+read_file(const fs::path& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void
+write_file(const fs::path& path, const std::string& data)
+{
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+// Replicas that look like Swift's: bytes in a .data file, metadata in its
+// xattr with the right ETag.
+struct Replicas
+{
+  std::vector<Item> items;
+  std::vector<std::string> bodies;
+
+  Replicas(const fs::path& dir, const std::vector<std::size_t>& sizes, unsigned seed = 1)
+  {
+    std::mt19937 random(seed);
+    fs::create_directories(dir);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      std::string body(sizes[i], '\0');
+      for (auto& c : body) {
+        c = static_cast<char>(random());
+      }
+      const auto file = dir / fmt::format("{:04}.data", i);
+      write_file(file, body);
+      const auto name = fmt::format("/AUTH_test/c/o{}", i);
+      test::write_object_metadata(file, name, "1700000000.00000", to_hex(md5(body)),
+                                  std::to_string(body.size()));
+      items.push_back({name, file.string()});
+      bodies.push_back(std::move(body));
+    }
+  }
+};
+
+std::unique_ptr<Connector>
+make_tapesim(const fs::path& library, std::vector<std::pair<std::string, std::string>> extra = {})
+{
+  auto values = extra;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+         {"library", library.string()}, {"cartridge_capacity", "64K"}, {"drives", "2"}}) {
+    if (std::none_of(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == key; })) {
+      values.emplace_back(key, value);
+    }
+  }
+  return create_connector("tapesim", Settings("[hlm:tapesim]", values));
+}
+
+std::vector<S>
+states(const std::vector<Outcome>& outcomes)
+{
+  std::vector<S> out;
+  for (const auto& outcome : outcomes) {
+    INFO(outcome.error.value_or(""));
+    CHECK(outcome.ok());
+    out.push_back(outcome.state);
+  }
+  return out;
+}
+
+std::vector<S>
+all(std::size_t n, S state)
+{
+  return std::vector<S>(n, state);
+}
+
+// Runs one SQL query returning one number.
+double
+query(const fs::path& library, const std::string& sql)
+{
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const double value = sqlite3_column_double(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+// Every index entry points at bytes on its cartridge that have the MD5 it
+// recorded; returns how many entries there are.
+std::size_t
+check_index_consistent(const fs::path& library)
+{
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT cartridge, position, length, md5 FROM objects", -1, &stmt,
+                         nullptr)
+      != SQLITE_OK) {
+    // Killed before the library had its tables.
+    CHECK_THAT(sqlite3_errmsg(db), Catch::Contains("no such table"));
+    sqlite3_close(db);
+    return 0;
+  }
+  std::size_t rows = 0;
+  std::map<std::string, std::string> cartridges;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    const std::string cartridge = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    const auto position = static_cast<std::size_t>(sqlite3_column_int64(stmt, 1));
+    const auto length = static_cast<std::size_t>(sqlite3_column_int64(stmt, 2));
+    const std::string recorded = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    auto it = cartridges.find(cartridge);
+    if (it == cartridges.end()) {
+      it = cartridges.emplace(cartridge, read_file(library / "cartridges" / cartridge)).first;
+    }
+    const std::string& bytes = it->second;
+    REQUIRE(bytes.size() >= position + length);
+    CHECK(to_hex(md5(std::string_view(bytes).substr(position, length))) == recorded);
+    ++rows;
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+} // namespace
+
+TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {0, 1, 1000, 20'000, 30'000, 40'000, 65'536, 5});
+  const auto& items = replicas.items;
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+
+  CHECK(states(tapesim->status(items)) == all(items.size(), S::resident));
+  CHECK(states(tapesim->migrate(items)) == all(items.size(), S::migrated));
+  CHECK(states(tapesim->status(items)) == all(items.size(), S::migrated));
+  CHECK(check_index_consistent(library) == items.size());
+  // 64 KiB cartridges: the bytes are spread over several, all on tape.
+  std::uintmax_t on_tape = 0;
+  std::size_t cartridges = 0;
+  for (const auto& entry : fs::directory_iterator(library / "cartridges")) {
+    on_tape += fs::file_size(entry.path());
+    ++cartridges;
+  }
+  CHECK(on_tape == 0 + 1 + 1000 + 20'000 + 30'000 + 40'000 + 65'536 + 5);
+  CHECK(cartridges >= 3);
+  // release = keep: the disk copies are untouched.
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    CHECK(read_file(items[i].file) == replicas.bodies[i]);
+  }
+
+  CHECK(states(tapesim->recall(items)) == all(items.size(), S::premigrated));
+  CHECK(states(tapesim->status(items)) == all(items.size(), S::premigrated));
+  const double mounts_after_recall = query(library, "SELECT total(mounts) FROM calls");
+
+  // Migrating premigrated replicas moves no bytes and mounts nothing.
+  CHECK(states(tapesim->migrate(items)) == all(items.size(), S::migrated));
+  CHECK(query(library, "SELECT bytes FROM calls ORDER BY id DESC LIMIT 1") == 0);
+  CHECK(query(library, "SELECT total(mounts) FROM calls") == mounts_after_recall);
+
+  // The state is in the library, not the connector object.
+  auto again = make_tapesim(library);
+  CHECK(states(again->status(items)) == all(items.size(), S::migrated));
+}
+
+TEST_CASE("tapesim release = punch frees the disk copy and recall restores it", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {5000, 12'345, 0});
+  const auto& items = replicas.items;
+  auto tapesim = make_tapesim(dir.path() / "library", {{"release", "punch"}});
+
+  CHECK(states(tapesim->migrate(items)) == all(items.size(), S::migrated));
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto body = read_file(items[i].file);
+    CHECK(body.size() == replicas.bodies[i].size()); // size kept
+    CHECK(body == std::string(body.size(), '\0'));   // data gone
+  }
+  CHECK(states(tapesim->recall(items)) == all(items.size(), S::premigrated));
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    CHECK(read_file(items[i].file) == replicas.bodies[i]);
+  }
+}
+
+TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tapesim]")
+{
+  test::TempDir dir;
+  // Two 40 KB objects: one per 64 KiB cartridge.
+  Replicas replicas(dir.path() / "disk", {40'000, 40'000});
+  const auto& items = replicas.items;
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  REQUIRE(states(tapesim->migrate(items)) == all(2, S::migrated));
+
+  // Flip one byte of the first cartridge.
+  const auto cartridge = library / "cartridges" / "HLM001L9";
+  std::string bytes = read_file(cartridge);
+  REQUIRE(bytes.size() == 40'000);
+  bytes[1234] = static_cast<char>(bytes[1234] ^ 0x40);
+  write_file(cartridge, bytes);
+
+  const auto outcomes = tapesim->recall(items);
+  REQUIRE(outcomes.size() == 2);
+  CHECK_FALSE(outcomes[0].ok());
+  CHECK(outcomes[0].state == S::migrated);
+  CHECK_THAT(*outcomes[0].error, Catch::Contains("checksum mismatch on cartridge HLM001L9")
+                                   && Catch::Contains("/AUTH_test/c/o0"));
+  CHECK(outcomes[1].ok());
+  CHECK(read_file(items[0].file) == std::string(40'000, '\0')); // nothing written back
+  CHECK(read_file(items[1].file) == replicas.bodies[1]);
+  CHECK(states(tapesim->status(items)) == std::vector{S::migrated, S::premigrated});
+}
+
+TEST_CASE("tapesim refuses a disk copy that does not match its ETag", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {3000, 3000});
+  const auto& items = replicas.items;
+  write_file(items[1].file, std::string(3000, 'x')); // bit rot, same size
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+
+  const auto outcomes = tapesim->migrate(items);
+  CHECK(outcomes[0].ok());
+  CHECK_FALSE(outcomes[1].ok());
+  CHECK(outcomes[1].state == S::resident);
+  CHECK_THAT(*outcomes[1].error, Catch::Contains("does not match its ETag"));
+  // The rejected bytes were taken off the cartridge again.
+  CHECK(fs::file_size(library / "cartridges" / "HLM001L9") == 3000);
+  CHECK(check_index_consistent(library) == 1);
+}
+
+TEST_CASE("tapesim recall_state = resident forgets the tape copy", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {100, 200});
+  auto tapesim = make_tapesim(dir.path() / "library", {{"recall_state", "resident"}});
+  REQUIRE(states(tapesim->migrate(replicas.items)) == all(2, S::migrated));
+  CHECK(states(tapesim->recall(replicas.items)) == all(2, S::resident));
+  CHECK(states(tapesim->status(replicas.items)) == all(2, S::resident));
+}
+
+TEST_CASE("tapesim reports a full pool per object", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {40'000, 40'000, 100'000});
+  auto tapesim = make_tapesim(dir.path() / "library", {{"slots", "1"}});
+  const auto outcomes = tapesim->migrate(replicas.items);
+  CHECK(outcomes[0].ok());
+  CHECK_FALSE(outcomes[1].ok());
+  CHECK_THAT(*outcomes[1].error, Catch::Contains("pool \"pool1\" is full"));
+  CHECK_FALSE(outcomes[2].ok());
+  CHECK_THAT(*outcomes[2].error, Catch::Contains("larger than a cartridge"));
+  CHECK(states(tapesim->status(replicas.items)) == std::vector{S::migrated, S::resident, S::resident});
+}
+
+TEST_CASE("tapesim settings are checked", "[tapesim]")
+{
+  test::TempDir dir;
+  const auto library = (dir.path() / "library").string();
+  const auto make = [&](std::string key, std::string value) {
+    return create_connector("tapesim",
+                            Settings("[hlm:tapesim]", {{"library", library}, {key, value}}));
+  };
+  CHECK_THROWS_WITH(make("release", "maybe"), Catch::Contains("release = \"maybe\": expected keep or punch"));
+  CHECK_THROWS_WITH(make("drives", "0"), Catch::Contains("drives"));
+  CHECK_THROWS_WITH(make("cartridge_capacity", "12Q"), Catch::Contains("cartridge_capacity"));
+  CHECK_THROWS_WITH(make("drive_rate_mb", "0"), Catch::Contains("a positive number"));
+  CHECK_THROWS_WITH(make("load_second", "17"), Catch::Contains("load_seconds"));
+  CHECK_THROWS_AS(make("recall_state", "migrated"), ConfigError);
+  CHECK_NOTHROW(make("cartridge_capacity", "18T"));
+}
+
+TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash]")
+{
+  test::TempDir dir;
+  std::vector<std::size_t> sizes(600, 20'000);
+  Replicas originals(dir.path() / "originals", sizes);
+
+  // How long an uninterrupted migrate takes, to spread the kills over it.
+  const auto timed_library = dir.path() / "timed";
+  Replicas timed(dir.path() / "timed-disk", sizes);
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(states(make_tapesim(timed_library, {{"release", "punch"}, {"cartridge_capacity", "4M"}})
+                   ->migrate(timed.items))
+          == all(sizes.size(), S::migrated));
+  const auto duration = std::chrono::steady_clock::now() - started;
+
+  constexpr int k_trials = 8;
+  for (int trial = 0; trial < k_trials; ++trial) {
+    const auto disk = dir.path() / fmt::format("disk-{}", trial);
+    const auto library = dir.path() / fmt::format("library-{}", trial);
+    Replicas replicas(disk, sizes); // same seed: the same bodies as `originals`
+    const auto kill_after = duration * (trial + 0.5) / k_trials;
+
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      try {
+        make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}})
+          ->migrate(replicas.items);
+      } catch (...) {
+        _exit(2);
+      }
+      _exit(0);
+    }
+    std::this_thread::sleep_for(kill_after);
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+
+    // Every replica is intact on disk, or indexed with a good tape copy.
+    const std::size_t indexed = check_index_consistent(library);
+    INFO("trial " << trial << ": killed after "
+                  << std::chrono::duration<double>(kill_after).count() << " s; " << indexed
+                  << " indexed");
+    auto tapesim = make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}});
+    const auto before = tapesim->status(replicas.items);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (before[i].state == S::resident) {
+        CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+      }
+    }
+    // A rerun finishes the job; a recall brings every byte back.
+    CHECK(states(tapesim->migrate(replicas.items)) == all(sizes.size(), S::migrated));
+    CHECK(states(tapesim->recall(replicas.items)) == all(sizes.size(), S::premigrated));
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+    }
+  }
+}
