@@ -51,6 +51,12 @@ main(int argc, char** argv)
     ->check(CLI::Range(1, 10000))->capture_default_str();
   app.add_option("--process", options.process, "this dispatcher's number, 0 to --processes - 1")
     ->capture_default_str();
+  std::string schedule = "batched";
+  app.add_option("--schedule", schedule,
+                 "batched: all pending requests of an operation as one list per node, so the "
+                 "backend can order them; fifo: one request at a time in arrival order (the seed's)")
+    ->check(CLI::IsMember({"batched", "fifo"}))
+    ->capture_default_str();
   app.add_flag("--json", json, "print each run's report as JSON");
   app.add_flag("-q,--quiet", quiet, "no progress messages on stderr");
 
@@ -59,6 +65,7 @@ main(int argc, char** argv)
     if (options.process < 0 || options.process >= options.processes) {
       throw InputError(fmt::format("--process {} is not in 0..{}", options.process, options.processes - 1));
     }
+    options.schedule = schedule == "fifo" ? dispatch::Schedule::fifo : dispatch::Schedule::batched;
     swift::global_init();
     transport::global_init();
     const auto conf = config::load_hlm_conf(config_path, std::getenv("HLM_CONF"));

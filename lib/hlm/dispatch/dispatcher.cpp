@@ -111,7 +111,10 @@ dispatch_once(const config::HlmConf& conf,
       continue;
     }
     const auto key = std::make_pair(pending[i].entry->operation, pending[i].entry->policy_index);
-    auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key; });
+    auto group = options.schedule == Schedule::fifo
+                   ? groups.end()
+                   : std::find_if(groups.begin(), groups.end(),
+                                  [&](const auto& g) { return g.first == key; });
     if (group == groups.end()) {
       groups.push_back({key, {}});
       group = std::prev(groups.end());
@@ -119,19 +122,26 @@ dispatch_once(const config::HlmConf& conf,
     group->second.push_back(i);
   }
 
+  // Each policy's object ring, or why it cannot be used; loaded once even
+  // when FIFO makes a group per entry.
+  std::map<int, std::pair<std::optional<ring::Ring>, std::string>> rings;
   for (const auto& [key, members] : groups) {
     const auto [operation, policy] = key;
-    std::optional<ring::Ring> object_ring;
-    std::string ring_error;
-    try {
-      if (!swift_conf.policy_by_index(policy)) {
-        throw ConfigError(fmt::format("storage policy {} is not in {}", policy,
-                                      swift_conf.path.string()));
+    auto known = rings.find(policy);
+    if (known == rings.end()) {
+      known = rings.emplace(policy, std::pair<std::optional<ring::Ring>, std::string>()).first;
+      try {
+        if (!swift_conf.policy_by_index(policy)) {
+          throw ConfigError(fmt::format("storage policy {} is not in {}", policy,
+                                        swift_conf.path.string()));
+        }
+        known->second.first = ring::Ring::load(ring::object_ring_path(conf.swift_dir, policy));
+      } catch (const ConfigError& e) {
+        known->second.second = e.what();
       }
-      object_ring = ring::Ring::load(ring::object_ring_path(conf.swift_dir, policy));
-    } catch (const ConfigError& e) {
-      ring_error = e.what();
     }
+    const std::optional<ring::Ring>& object_ring = known->second.first;
+    const std::string& ring_error = known->second.second;
 
     if (object_ring) {
       // The entry each object of the current round came from.

@@ -12,8 +12,20 @@
 
 namespace hlm::dispatch {
 
+// How pending entries reach the nodes.
+enum class Schedule {
+  // All entries of one operation and policy together, `batch_size` objects
+  // per round: a backend sees many requests as one list and can order it
+  // (by cartridge and position on tape).
+  batched,
+  // One entry at a time, in arrival order: the seed's behaviour, kept so
+  // the difference can be measured.
+  fifo,
+};
+
 struct DispatchOptions
 {
+  Schedule schedule = Schedule::batched;
   // Several dispatchers split the queue by a stable hash of the entry name
   // (as Swift's object expirer does): this one takes entries whose hash mod
   // `processes` is `process`.
@@ -36,7 +48,8 @@ using Progress = std::function<void(std::string_view)>;
 // which is submission order), expands container entries into their objects
 // (streamed from the container servers), and sends all objects of the same
 // operation and policy to their nodes together, `conf.batch_size` objects
-// per round, through `fanout`. An entry whose every replica succeeded is
+// per round, through `fanout` (with Schedule::fifo, each entry in its own
+// rounds, in arrival order). An entry whose every replica succeeded is
 // removed (with older failed entries for the same target and operation);
 // any failure moves it to the failed queue with the reason (which node,
 // which objects, what the backend said). An entry that does not decode is
