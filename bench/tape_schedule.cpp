@@ -27,6 +27,7 @@
 #include <chrono>
 #include <fstream>
 #include <random>
+#include <set>
 
 using namespace hlm;
 using namespace hlm::connector;
@@ -205,7 +206,43 @@ main(int argc, char** argv)
   app.add_option("--batch-size", batch_size, "objects per connector call when batched "
                                               "(hlm.conf [dispatch] batch_size)");
   app.add_option("--dir", dir, "scratch directory (removed afterwards)");
+  // For bench/tape_schedule_dispatch.sh, which drives a library through
+  // hlm-dispatch on a real Swift and needs the unload and the bound.
+  auto* library_cmd = app.add_subcommand("library", "unload the drives of an existing library, "
+                                                    "or print the lower bound for its copies");
+  fs::path library_dir;
+  std::uint64_t capacity = 0;
+  bool unload = false;
+  library_cmd->add_option("--library", library_dir, "library directory")->required();
+  library_cmd->add_option("--capacity", capacity, "its cartridge_capacity in bytes")->required();
+  library_cmd->add_option("--drives", drives, "its drives");
+  library_cmd->add_flag("--unload", unload, "rewind and unload every drive");
   CLI11_PARSE(app, argc, argv);
+
+  if (*library_cmd) {
+    tapesim::LibraryOptions options;
+    options.root = library_dir;
+    options.cartridge_capacity = capacity;
+    options.drives = drives;
+    tapesim::Library library(options);
+    if (unload) {
+      auto hold = library.hold();
+      library.unload_all();
+      return 0;
+    }
+    std::vector<tapesim::Extent> extents;
+    for (const auto& copy : library.copies()) {
+      extents.push_back({copy.cartridge, copy.position, copy.length});
+    }
+    std::set<std::string> used;
+    for (const auto& extent : extents) {
+      used.insert(extent.cartridge);
+    }
+    fmt::print("{{\"copies\": {}, \"cartridges\": {}, \"lower_bound_seconds\": {:.3f}}}\n",
+               extents.size(), used.size(),
+               tapesim::lower_bound_seconds(extents, library.options().timing));
+    return 0;
+  }
 
   fmt::print("tapesim: recall N objects queued as N single-object requests in random order.\n"
              "The library holds {}xN objects of {} KiB on {} cartridges, {} drives, LTO-9 timing.\n"

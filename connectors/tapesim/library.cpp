@@ -134,16 +134,14 @@ Library::hold()
   return Hold(m_lock_fd);
 }
 
-std::optional<TapeCopy>
-Library::find(const std::string& file)
+namespace {
+
+constexpr const char* k_copy_columns =
+  "object, cartridge, position, length, md5, state, released FROM objects";
+
+TapeCopy
+copy_from(sqlite::Statement& select)
 {
-  sqlite::Statement select(m_index,
-                           "SELECT object, cartridge, position, length, md5, state, released"
-                           " FROM objects WHERE file = ?1");
-  select.bind(1, file);
-  if (!select.step()) {
-    return std::nullopt;
-  }
   TapeCopy copy;
   copy.object = select.column_text(0);
   copy.cartridge = select.column_text(1);
@@ -153,6 +151,31 @@ Library::find(const std::string& file)
   copy.state = parse_object_state(select.column_text(5)).value_or(ObjectState::unknown);
   copy.released = select.column_int(6) != 0;
   return copy;
+}
+
+} // namespace
+
+std::optional<TapeCopy>
+Library::find(const std::string& file)
+{
+  sqlite::Statement select(m_index,
+                           fmt::format("SELECT {} WHERE file = ?1", k_copy_columns).c_str());
+  select.bind(1, file);
+  if (!select.step()) {
+    return std::nullopt;
+  }
+  return copy_from(select);
+}
+
+std::vector<TapeCopy>
+Library::copies()
+{
+  sqlite::Statement select(m_index, fmt::format("SELECT {}", k_copy_columns).c_str());
+  std::vector<TapeCopy> copies;
+  while (select.step()) {
+    copies.push_back(copy_from(select));
+  }
+  return copies;
 }
 
 void

@@ -80,6 +80,8 @@ public:
   Hold hold();
 
   std::optional<TapeCopy> find(const std::string& file);
+  // Every copy the index holds.
+  std::vector<TapeCopy> copies();
   // Inserts or replaces the copy of `file`.
   void put(const std::string& file, const TapeCopy& copy);
   void set_state(const std::string& file, ObjectState state, bool released);

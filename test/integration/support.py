@@ -2,6 +2,8 @@
 (test/saio/saio.py) and the built tools, both named by the environment that
 test/integration/CMakeLists.txt sets."""
 
+import configparser
+import glob
 import json
 import os
 import subprocess
@@ -82,10 +84,33 @@ class Swift:
         check(status == 201, "PUT %s/%s: %d" % (container, name, status))
 
 
-def write_hlm_conf(path, extra=""):
+def tapesim_confs(info, work, settings, shared_library=False):
+    """Copies of the cluster's object-server confs (in WORK/object-server)
+    whose [hlm] section selects tapesim with `settings`: one library per
+    object server, or one for all of them. Returns (conf dir, libraries)."""
+    conf_dir = os.path.join(work, "object-server")
+    os.makedirs(conf_dir)
+    libraries = []
+    for path in sorted(glob.glob(os.path.join(info["dir"], "etc", "object-server", "*.conf"))):
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(path)
+        parser.remove_section("hlm:dummy")
+        parser["hlm"]["connector"] = "tapesim"
+        name = "library" if shared_library else "library-" + os.path.basename(path)[:-5]
+        library = os.path.join(work, name)
+        parser["hlm:tapesim"] = dict(settings, library=library)
+        with open(os.path.join(conf_dir, os.path.basename(path)), "w") as f:
+            parser.write(f)
+        if library not in libraries:
+            libraries.append(library)
+    return conf_dir, libraries
+
+
+def write_hlm_conf(path, extra="", object_server_conf=None):
     """An hlm.conf for the test cluster: every ring IP (127.0.0.1) is this
     host, reached with the local transport, the built hlm-handler serving
-    all four object servers in one call."""
+    all four object servers in one call (their confs: the cluster's own, or
+    `object_server_conf`)."""
     info = cluster()
     text = """[hlm]
 swift_dir = {swift_dir}
@@ -98,6 +123,9 @@ local_addresses = 127.0.0.1
 handler = {handler}
 object_server_conf = {dir}/etc/object-server
 """.format(swift_dir=info["swift_dir"], dir=info["dir"], handler=env("HLM_HANDLER"))
+    if object_server_conf:
+        text = text.replace(os.path.join(info["dir"], "etc", "object-server"),
+                            object_server_conf)
     with open(path, "w") as f:
         f.write(text + extra)
     return path

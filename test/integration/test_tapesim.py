@@ -6,8 +6,6 @@ leaves the object migrated; and a queue of single-object recall requests
 reaches each node's connector as one list with --schedule batched, one by
 one with --schedule fifo."""
 
-import configparser
-import glob
 import hashlib
 import json
 import os
@@ -17,29 +15,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, env, run_tool,  # noqa: E402
-                     write_hlm_conf)
+                     tapesim_confs, write_hlm_conf)
 
 A = "AUTH_test"
-
-
-def tapesim_confs(info, work):
-    """Copies of the cluster's object-server confs whose [hlm] section
-    selects tapesim, one library per object server."""
-    conf_dir = os.path.join(work, "object-server")
-    os.makedirs(conf_dir)
-    libraries = []
-    for path in sorted(glob.glob(os.path.join(info["dir"], "etc", "object-server", "*.conf"))):
-        parser = configparser.ConfigParser(interpolation=None)
-        parser.read(path)
-        parser.remove_section("hlm:dummy")
-        parser["hlm"]["connector"] = "tapesim"
-        library = os.path.join(work, "library-" + os.path.basename(path)[:-5])
-        parser["hlm:tapesim"] = {"library": library, "cartridge_capacity": "4M",
-                                 "drives": "2", "release": "punch"}
-        with open(os.path.join(conf_dir, os.path.basename(path)), "w") as f:
-            parser.write(f)
-        libraries.append(library)
-    return conf_dir, libraries
 
 
 def query(library, sql, args=()):
@@ -84,12 +62,9 @@ def main():
     work = os.path.join(info["dir"], "tapesim-test")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    conf_dir, libraries = tapesim_confs(info, work)
-    conf = write_hlm_conf(os.path.join(work, "hlm.conf"))
-    with open(conf) as f:
-        text = f.read().replace(os.path.join(info["dir"], "etc", "object-server"), conf_dir)
-    with open(conf, "w") as f:
-        f.write(text)
+    conf_dir, libraries = tapesim_confs(info, work, {"cartridge_capacity": "4M", "drives": "2",
+                                                     "release": "punch"})
+    conf = write_hlm_conf(os.path.join(work, "hlm.conf"), object_server_conf=conf_dir)
 
     swift = Swift()
     container = "tapesim-sizes"
