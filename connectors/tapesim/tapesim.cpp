@@ -198,36 +198,18 @@ public:
   void
   commit()
   {
-    if (m_updates.empty()) {
-      return;
+    if (!m_updates.empty()) {
+      write({});
     }
-    if (m_before_commit) {
-      m_before_commit();
-    }
-    sqlite::Transaction transaction(m_library.index());
-    for (const auto& update : m_updates) {
-      update();
-    }
-    m_library.save_drives(m_drives.states(), m_start + m_drives.makespan());
-    transaction.commit();
-    m_updates.clear();
   }
 
   // Commits what is left and records the call's cost.
   void
   finish(std::string_view operation, std::size_t items, std::size_t failed)
   {
-    if (m_before_commit) {
-      m_before_commit();
-    }
-    sqlite::Transaction transaction(m_library.index());
-    for (const auto& update : m_updates) {
-      update();
-    }
-    m_updates.clear();
-    m_library.save_drives(m_drives.states(), m_start + m_drives.makespan());
-    m_library.record_call(operation, items, failed, m_drives.total(), m_drives.makespan());
-    transaction.commit();
+    write([&] {
+      m_library.record_call(operation, items, failed, m_drives.total(), m_drives.makespan());
+    });
   }
 
 private:
@@ -238,6 +220,25 @@ private:
   double m_time_scale;
   std::vector<std::function<void()>> m_updates;
   std::function<void()> m_before_commit;
+
+  // One transaction: the queued updates, the drives and clock, and `also`.
+  void
+  write(const std::function<void()>& also)
+  {
+    if (m_before_commit) {
+      m_before_commit();
+    }
+    sqlite::Transaction transaction(m_library.index());
+    for (const auto& update : m_updates) {
+      update();
+    }
+    m_updates.clear();
+    m_library.save_drives(m_drives.states(), m_start + m_drives.makespan());
+    if (also) {
+      also();
+    }
+    transaction.commit();
+  }
 };
 
 std::size_t

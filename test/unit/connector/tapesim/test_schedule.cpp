@@ -1,26 +1,15 @@
 #include <connectors/tapesim/schedule.hpp>
 
+#include "small_timing.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <random>
 
 using namespace hlm::connector::tapesim;
+using hlm::test::small_timing;
 
 namespace {
-
-Timing
-small_timing()
-{
-  Timing t;
-  t.robot_exchange_seconds = 5;
-  t.load_seconds = 7;
-  t.locate_average_seconds = 10;
-  t.rewind_average_seconds = 20;
-  t.unload_seconds = 11;
-  t.bytes_per_second = 100;
-  t.tape_length = 1000;
-  return t;
-}
 
 // Carries out `plan` the way the connector does and returns the cost,
 // with every drive unloaded at the end.

@@ -285,6 +285,21 @@ TEST_CASE("tapesim reports a full pool per object", "[tapesim]")
   CHECK(states(tapesim->status(replicas.items)) == std::vector{S::migrated, S::resident, S::resident});
 }
 
+TEST_CASE("tapesim time_scale sleeps for the simulated time", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {100});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"time_scale", "0.002"}});
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+  // One mount: robot exchange 15 s + load 17 s, and a tiny transfer.
+  const double simulated = query(library, "SELECT drive_seconds FROM calls");
+  CHECK(simulated == Approx(32).epsilon(0.001));
+  CHECK(elapsed.count() >= 0.002 * 32 * 0.99);
+}
+
 TEST_CASE("tapesim settings are checked", "[tapesim]")
 {
   test::TempDir dir;

@@ -1,27 +1,11 @@
 #include <connectors/tapesim/timing.hpp>
 
+#include "small_timing.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace hlm::connector::tapesim;
-
-namespace {
-
-// Round numbers so every figure below can be checked by hand.
-Timing
-small_timing()
-{
-  Timing t;
-  t.robot_exchange_seconds = 5;
-  t.load_seconds = 7;
-  t.locate_average_seconds = 10; // full length: 30 s
-  t.rewind_average_seconds = 20; // full length: 40 s
-  t.unload_seconds = 11;
-  t.bytes_per_second = 100;
-  t.tape_length = 1000;
-  return t;
-}
-
-} // namespace
+using hlm::test::small_timing;
 
 TEST_CASE("tapesim timing scales locate and rewind with distance", "[tapesim]")
 {
