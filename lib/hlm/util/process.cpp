@@ -1,13 +1,10 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/process.hpp>
+#include <hlm/util/spawn.hpp>
 #include <hlm/util/strings.hpp>
 #include <hlm/util/tail_buffer.hpp>
 
-#include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +15,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
-
-extern char** environ;
 
 namespace hlm {
 
@@ -33,303 +27,13 @@ constexpr int k_final_reads = 16;
 
 using Clock = std::chrono::steady_clock;
 
+using spawn::Child;
+using spawn::Fd;
+
 std::string
 errno_text(int error)
 {
   return std::strerror(error);
-}
-
-class Fd
-{
-public:
-  Fd() = default;
-  explicit Fd(int fd)
-    : m_fd(fd)
-  {
-  }
-  Fd(Fd&& other) noexcept
-    : m_fd(std::exchange(other.m_fd, -1))
-  {
-  }
-  Fd&
-  operator=(Fd&& other) noexcept
-  {
-    if (this != &other) {
-      reset();
-      m_fd = std::exchange(other.m_fd, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd()
-  {
-    reset();
-  }
-
-  int
-  get() const
-  {
-    return m_fd;
-  }
-
-  bool
-  valid() const
-  {
-    return m_fd >= 0;
-  }
-
-  void
-  reset()
-  {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-      m_fd = -1;
-    }
-  }
-
-private:
-  int m_fd = -1;
-};
-
-struct Pipe
-{
-  Fd read;
-  Fd write;
-};
-
-// Close-on-exec, so that a child spawned concurrently by another thread
-// does not inherit (and hold open) our ends.
-Pipe
-make_pipe()
-{
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw TransportError("cannot create a pipe: " + errno_text(errno), true);
-  }
-  return Pipe{Fd(fds[0]), Fd(fds[1])};
-}
-
-void
-set_nonblocking(int fd)
-{
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    throw TransportError("cannot make a pipe non-blocking: " + errno_text(errno), true);
-  }
-}
-
-// Blocks SIGPIPE in the calling thread while alive, so that writing to a
-// child that stopped reading fails with EPIPE instead of killing the whole
-// process, without changing the process-wide disposition behind the
-// application's back. A SIGPIPE that our writes raised is discarded before
-// the old mask comes back.
-class SigpipeBlock
-{
-public:
-  SigpipeBlock()
-  {
-    sigemptyset(&m_sigpipe);
-    sigaddset(&m_sigpipe, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &m_sigpipe, &m_old_mask);
-    sigset_t pending;
-    sigpending(&pending);
-    m_was_pending = sigismember(&pending, SIGPIPE) == 1;
-  }
-  ~SigpipeBlock()
-  {
-    if (!m_was_pending) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE) == 1) {
-        const timespec no_wait{};
-        sigtimedwait(&m_sigpipe, nullptr, &no_wait);
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-
-  const sigset_t&
-  old_mask() const
-  {
-    return m_old_mask;
-  }
-
-private:
-  sigset_t m_sigpipe;
-  sigset_t m_old_mask;
-  bool m_was_pending = false;
-};
-
-// The spawned program. Kills and reaps it unless wait() reaped it, so that
-// an exception (e.g. from the output callback) leaves no zombie or orphan
-// behind. It is reaped only at the end, so its pid (and with it the process
-// group id) cannot be reused while we may still signal the group.
-class Child
-{
-public:
-  Child(pid_t pid, bool own_group)
-    : m_pid(pid),
-      m_own_group(own_group)
-  {
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child()
-  {
-    if (m_pid > 0) {
-      signal(SIGKILL);
-      int status = 0;
-      while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-  }
-
-  // Signals the program, or its whole process group.
-  void
-  signal(int number) const
-  {
-    if (m_own_group) {
-      ::kill(-m_pid, number);
-    }
-    ::kill(m_pid, number);
-  }
-
-  int
-  wait()
-  {
-    int status = 0;
-    while (::waitpid(m_pid, &status, 0) < 0) {
-      if (errno != EINTR) {
-        throw TransportError("cannot wait for child process: " + errno_text(errno), false);
-      }
-    }
-    m_pid = -1;
-    return status;
-  }
-
-private:
-  pid_t m_pid;
-  bool m_own_group;
-};
-
-class SpawnActions
-{
-public:
-  SpawnActions()
-  {
-    posix_spawn_file_actions_init(&m_actions);
-  }
-  ~SpawnActions()
-  {
-    posix_spawn_file_actions_destroy(&m_actions);
-  }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-
-  void
-  dup2(int fd, int target)
-  {
-    if (const int rc = posix_spawn_file_actions_adddup2(&m_actions, fd, target); rc != 0) {
-      throw TransportError("cannot set up child process: " + errno_text(rc), false);
-    }
-  }
-
-  const posix_spawn_file_actions_t*
-  get() const
-  {
-    return &m_actions;
-  }
-
-private:
-  posix_spawn_file_actions_t m_actions;
-};
-
-class SpawnAttributes
-{
-public:
-  SpawnAttributes(const sigset_t& mask, bool own_group)
-  {
-    posix_spawnattr_init(&m_attr);
-    // The child gets the caller's mask (not ours with SIGPIPE blocked) and
-    // the default SIGPIPE action even if this process ignores SIGPIPE, so
-    // that it dies quietly when its reader goes away, as from a shell.
-    sigset_t sigpipe;
-    sigemptyset(&sigpipe);
-    sigaddset(&sigpipe, SIGPIPE);
-    posix_spawnattr_setsigmask(&m_attr, &mask);
-    posix_spawnattr_setsigdefault(&m_attr, &sigpipe);
-    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    if (own_group) {
-      posix_spawnattr_setpgroup(&m_attr, 0);
-      flags |= POSIX_SPAWN_SETPGROUP;
-    }
-    posix_spawnattr_setflags(&m_attr, flags);
-  }
-  ~SpawnAttributes()
-  {
-    posix_spawnattr_destroy(&m_attr);
-  }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-
-  const posix_spawnattr_t*
-  get() const
-  {
-    return &m_attr;
-  }
-
-private:
-  posix_spawnattr_t m_attr;
-};
-
-// "KILL" for SIGKILL, like ssh's exit-signal.
-std::string
-signal_name(int number)
-{
-  if (const char* name = sigabbrev_np(number)) {
-    return name;
-  }
-  return std::to_string(number);
-}
-
-// This process's environment with `overrides` set on top.
-std::vector<std::string>
-child_environment(const std::vector<std::pair<std::string, std::string>>& overrides)
-{
-  std::vector<std::string> result;
-  for (char** entry = environ; entry && *entry; ++entry) {
-    const std::string_view text(*entry);
-    const auto name = text.substr(0, text.find('='));
-    const bool replaced = std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) {
-      return o.first == name;
-    });
-    if (!replaced) {
-      result.emplace_back(text);
-    }
-  }
-  for (const auto& [name, value] : overrides) {
-    if (name.empty() || name.find('=') != std::string::npos) {
-      throw TransportError(
-        fmt::format("bad environment variable name \"{}\"", printable(name)), false);
-    }
-    result.push_back(name + "=" + value);
-  }
-  return result;
-}
-
-std::vector<char*>
-c_strings(const std::vector<std::string>& strings)
-{
-  std::vector<char*> result;
-  result.reserve(strings.size() + 1);
-  for (const auto& text : strings) {
-    result.push_back(const_cast<char*>(text.c_str()));
-  }
-  result.push_back(nullptr);
-  return result;
 }
 
 // Becomes readable when the child exits, without reaping it. Invalid where
@@ -397,33 +101,13 @@ private:
 ProcessResult
 Runner::run()
 {
-  if (m_argv.empty()) {
-    throw TransportError("cannot run an empty command", false);
-  }
-  auto c_argv = c_strings(m_argv);
-  const auto environment = child_environment(m_options.environment);
-  auto c_environment = c_strings(environment);
-
-  const SigpipeBlock sigpipe_block;
-  Pipe in = make_pipe();
-  Pipe out = make_pipe();
-  Pipe err = make_pipe();
-
-  SpawnActions actions;
-  actions.dup2(in.read.get(), STDIN_FILENO);
-  actions.dup2(out.write.get(), STDOUT_FILENO);
-  actions.dup2(err.write.get(), STDERR_FILENO);
-  const SpawnAttributes attributes(sigpipe_block.old_mask(), m_options.own_process_group);
-
-  pid_t pid = -1;
-  // glibc reports exec failures (ENOENT, EACCES) here, not as exit 127.
-  if (const int rc = posix_spawnp(&pid, c_argv[0], actions.get(), attributes.get(),
-                                  c_argv.data(), c_environment.data());
-      rc != 0) {
-    throw TransportError(
-      fmt::format("cannot run \"{}\": {}", printable(m_argv[0]), errno_text(rc)), false);
-  }
-  Child child(pid, m_options.own_process_group);
+  const spawn::SigpipeBlock sigpipe_block;
+  spawn::Pipe in = spawn::make_pipe();
+  spawn::Pipe out = spawn::make_pipe();
+  spawn::Pipe err = spawn::make_pipe();
+  const int fds[3] = {in.read.get(), out.write.get(), err.write.get()};
+  Child child = spawn::spawn_child(m_argv, m_options.environment, fds,
+                                   sigpipe_block.old_mask(), m_options.own_process_group);
   if (m_options.timeout) {
     m_deadline = Clock::now() + *m_options.timeout;
   }
@@ -434,16 +118,16 @@ Runner::run()
   m_to_child = std::move(in.write);
   m_from_stdout = std::move(out.read);
   m_from_stderr = std::move(err.read);
-  set_nonblocking(m_to_child.get());
-  set_nonblocking(m_from_stdout.get());
-  set_nonblocking(m_from_stderr.get());
+  spawn::set_nonblocking(m_to_child.get());
+  spawn::set_nonblocking(m_from_stdout.get());
+  spawn::set_nonblocking(m_from_stderr.get());
   if (m_input.empty()) {
     m_to_child.reset();
   }
   // Without its own group the program's leftovers cannot be killed, so
   // its exit does not matter: we wait for the pipes to close, as a shell.
   if (m_options.own_process_group) {
-    m_pidfd = open_pidfd(pid);
+    m_pidfd = open_pidfd(child.pid());
   }
 
   loop(child);
@@ -452,7 +136,7 @@ Runner::run()
   if (WIFEXITED(status)) {
     m_result.exit_status = WEXITSTATUS(status);
   } else if (WIFSIGNALED(status)) {
-    m_result.signal = signal_name(WTERMSIG(status));
+    m_result.signal = spawn::signal_name(WTERMSIG(status));
   }
   m_result.error_output = m_error_output.take();
   return std::move(m_result);
