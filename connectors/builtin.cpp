@@ -11,6 +11,9 @@
 #ifdef HLM_HAVE_CONNECTOR_DUMMY
 #  include <connectors/dummy/dummy.hpp>
 #endif
+#ifdef HLM_HAVE_CONNECTOR_EXEC
+#  include <connectors/exec/exec.hpp>
+#endif
 
 namespace hlm::connector {
 
@@ -21,6 +24,9 @@ namespace {
 const std::vector<ConnectorInfo> k_builtin = {
 #ifdef HLM_HAVE_CONNECTOR_DUMMY
   {"dummy", "state only, kept in sqlite (the seed's reference backend)", &dummy::create},
+#endif
+#ifdef HLM_HAVE_CONNECTOR_EXEC
+  {"exec", "any program speaking JSON on stdin/stdout, see hlm-connector(7)", &exec::create},
 #endif
 };
 
