@@ -306,12 +306,20 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
       continue;
     }
     std::error_code ec;
-    const auto canonical = fs::canonical(file, ec);
+    const auto canonical = fs::canonical(file, ec).string();
     if (ec) {
       outcomes[i].error = failure(fmt::format("cannot resolve \"{}\": {}", printable(file), ec.message()));
       continue;
     }
-    by_name[canonical.string()].push_back(i);
+    // ltfsdm prints the canonical name, which a newline would split into
+    // lines that could pass for other files' states.
+    if (canonical.find('\n') != std::string::npos) {
+      outcomes[i].error = failure(fmt::format(
+        "the file's real path \"{}\" contains a newline, which ltfsdm's output cannot carry",
+        printable(canonical)));
+      continue;
+    }
+    by_name[canonical].push_back(i);
     if (seen.insert(file).second) {
       listed.push_back(file);
     }

@@ -219,6 +219,15 @@ TEST_CASE("ltfsdm connector: a path with a newline fails alone", "[connector][lt
   CHECK(outcomes[2].error
         == "ltfsdm connector: cannot resolve \"" + items[2].file + "\": No such file or directory");
   CHECK(standin.last_list("migrate") == items[1].file + "\n");
+
+  // A symbolic link hides the newline from the list, not from ltfsdm's output.
+  const auto real = standin.file("dir\nm 1 8 T  /forged/x.data");
+  const auto link = standin.dir().path() / "link.data";
+  fs::create_symlink(real.file, link);
+  const auto linked = standin.connector()->status(std::vector<Item>{{"/a/c/l", link.string()}});
+  CHECK(linked[0].state == S::unknown);
+  CHECK_THAT(*linked[0].error, Contains("real path") && Contains("\\nm 1 8 T  /forged/x.data")
+                                 && Contains("contains a newline, which ltfsdm's output cannot carry"));
 }
 
 TEST_CASE("ltfsdm connector: hostile file names reach ltfsdm byte for byte", "[connector][ltfsdm]")
