@@ -1,21 +1,16 @@
 #include <connectors/common/external_program.hpp>
+#include <connectors/ltfsdm/file_list.hpp>
 #include <connectors/ltfsdm/info_files.hpp>
 #include <connectors/ltfsdm/ltfsdm.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/process.hpp>
 #include <hlm/util/strings.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -56,102 +51,6 @@ failure(std::string_view cause)
 {
   return fmt::format("ltfsdm connector: {}", cause);
 }
-
-std::string
-errno_text(int error)
-{
-  return std::strerror(error);
-}
-
-// Creates `dir` (0700) if needed, and refuses one that another user could
-// use to swap our file list for theirs, which ltfsdm, usually run as root,
-// would then act on: it must be a real directory owned by us or root, and
-// writable by nobody else unless sticky (like /tmp).
-void
-ensure_private_dir(const fs::path& dir)
-{
-  std::error_code ec;
-  fs::create_directories(dir.parent_path(), ec);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    throw Error(failure(fmt::format(
-      "cannot create connector_tmp_dir \"{}\": {}", printable(dir.string()), errno_text(errno))));
-  }
-  struct stat info{};
-  if (::lstat(dir.c_str(), &info) != 0) {
-    throw Error(failure(fmt::format(
-      "cannot use connector_tmp_dir \"{}\": {}", printable(dir.string()), errno_text(errno))));
-  }
-  const char* problem = nullptr;
-  if (!S_ISDIR(info.st_mode)) {
-    problem = "it is not a directory (or is a symbolic link)";
-  } else if (info.st_uid != ::geteuid() && info.st_uid != 0) {
-    problem = "another user owns it";
-  } else if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (info.st_mode & S_ISVTX) == 0) {
-    problem = "others may write to it";
-  }
-  if (problem) {
-    throw Error(failure(fmt::format(
-      "refusing connector_tmp_dir \"{}\": {}", printable(dir.string()), problem)));
-  }
-}
-
-// A file list for ltfsdm's -f: one path per line, created with mkstemp
-// (0600) and removed on destruction.
-class FileList
-{
-public:
-  FileList(const fs::path& dir, const std::vector<std::string>& paths)
-  {
-    ensure_private_dir(dir);
-    m_path = (dir / "list.XXXXXX").string();
-    const int fd = ::mkostemp(m_path.data(), O_CLOEXEC);
-    if (fd < 0) {
-      throw Error(failure(fmt::format(
-        "cannot create a file list in \"{}\": {}", printable(dir.string()), errno_text(errno))));
-    }
-    std::string content;
-    for (const auto& path : paths) {
-      content += path;
-      content += '\n';
-    }
-    std::size_t written = 0;
-    int error = 0;
-    while (written < content.size()) {
-      const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n < 0) {
-        error = errno;
-        break;
-      }
-      written += static_cast<std::size_t>(n);
-    }
-    if (::close(fd) != 0 && error == 0) {
-      error = errno;
-    }
-    if (error != 0) {
-      ::unlink(m_path.c_str());
-      throw Error(failure(fmt::format(
-        "cannot write file list \"{}\": {}", printable(m_path), errno_text(error))));
-    }
-  }
-  ~FileList()
-  {
-    ::unlink(m_path.c_str());
-  }
-  FileList(const FileList&) = delete;
-  FileList& operator=(const FileList&) = delete;
-
-  const std::string&
-  path() const
-  {
-    return m_path;
-  }
-
-private:
-  std::string m_path;
-};
 
 // One ltfsdm run: what it printed and how it ended, or why it could not
 // start.
