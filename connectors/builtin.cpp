@@ -14,6 +14,12 @@
 #ifdef HLM_HAVE_CONNECTOR_TAPESIM
 #  include <connectors/tapesim/tapesim.hpp>
 #endif
+#ifdef HLM_HAVE_CONNECTOR_EXEC
+#  include <connectors/exec/exec.hpp>
+#endif
+#ifdef HLM_HAVE_CONNECTOR_LTFSDM
+#  include <connectors/ltfsdm/ltfsdm.hpp>
+#endif
 
 namespace hlm::connector {
 
@@ -27,6 +33,12 @@ const std::vector<ConnectorInfo> k_builtin = {
 #endif
 #ifdef HLM_HAVE_CONNECTOR_TAPESIM
   {"tapesim", "a simulated tape library: cartridges, drives, timing model", &tapesim::create},
+#endif
+#ifdef HLM_HAVE_CONNECTOR_EXEC
+  {"exec", "any program speaking JSON on stdin/stdout, see hlm-connector(7)", &exec::create},
+#endif
+#ifdef HLM_HAVE_CONNECTOR_LTFSDM
+  {"ltfsdm", "LTFS Data Management, through its ltfsdm command", &ltfsdm::create},
 #endif
 };
 

@@ -1,9 +1,9 @@
 #include "ssh_session.hpp"
-#include "tail_buffer.hpp"
 
 #include <hlm/transport/transport.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
+#include <hlm/util/tail_buffer.hpp>
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>

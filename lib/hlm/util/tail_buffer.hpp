@@ -5,10 +5,10 @@
 #include <string_view>
 #include <utility>
 
-namespace hlm::transport {
+namespace hlm {
 
 // Keeps the last `capacity` bytes of a stream (a program's stderr, for
-// messages), whatever its length. Private to the transports.
+// messages), whatever its length.
 class TailBuffer
 {
 public:
@@ -42,4 +42,4 @@ private:
   std::string m_text;
 };
 
-} // namespace hlm::transport
+} // namespace hlm

@@ -1,0 +1,90 @@
+#include <connectors/common/external_program.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace hlm::connector::external {
+
+namespace {
+
+constexpr std::size_t k_max_line = 300;
+
+} // namespace
+
+long long
+take_positive(Settings& settings, std::string_view key, long long fallback, long long max)
+{
+  const auto text = settings.take(key);
+  if (!text) {
+    return fallback;
+  }
+  const auto value = parse_int(*text);
+  if (!value || *value <= 0 || *value > max) {
+    throw ConfigError(fmt::format("{} = \"{}\" in {}: expected a whole number from 1 to {}",
+                                  key,
+                                  printable(*text),
+                                  settings.origin(),
+                                  max));
+  }
+  return *value;
+}
+
+std::vector<std::string>
+split_words(std::string_view text)
+{
+  std::vector<std::string> words;
+  std::size_t pos = 0;
+  while (true) {
+    const auto start = text.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos) {
+      return words;
+    }
+    const auto end = text.find_first_of(" \t", start);
+    words.emplace_back(text.substr(start, end - start));
+    if (end == std::string_view::npos) {
+      return words;
+    }
+    pos = end;
+  }
+}
+
+std::string
+describe_end(const ProcessResult& result, std::chrono::seconds timeout)
+{
+  if (result.timed_out) {
+    return fmt::format("timed out after {} s", timeout.count());
+  }
+  if (result.stopped) {
+    return "stopped for writing too much output";
+  }
+  if (result.signal) {
+    return fmt::format("killed by signal {}", *result.signal);
+  }
+  if (result.exit_status) {
+    return fmt::format("exited with status {}", *result.exit_status);
+  }
+  return "ended in an unknown way";
+}
+
+std::string
+last_line(std::string_view text)
+{
+  while (!text.empty()) {
+    const auto newline = text.find_last_of("\r\n");
+    const auto line = trim(newline == std::string_view::npos ? text : text.substr(newline + 1));
+    if (!line.empty()) {
+      if (line.size() > k_max_line) {
+        return printable(line.substr(0, k_max_line)) + "...";
+      }
+      return printable(line);
+    }
+    if (newline == std::string_view::npos) {
+      break;
+    }
+    text = text.substr(0, newline);
+  }
+  return {};
+}
+
+} // namespace hlm::connector::external

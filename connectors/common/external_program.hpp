@@ -1,0 +1,33 @@
+#pragma once
+
+#include <hlm/connector/settings.hpp>
+#include <hlm/util/process.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// What the connectors that run an external program (exec, ltfsdm) share:
+// reading their settings and describing how a run ended.
+namespace hlm::connector::external {
+
+// The whole number from 1 to `max` under `key`, or `fallback` when the key
+// is absent. Throws hlm::ConfigError naming the key, the value and the
+// section for anything else (signs, units, fractions, zero, too large).
+long long take_positive(Settings& settings, std::string_view key, long long fallback, long long max);
+
+// `text` split at spaces and tabs; no quoting or escapes of any kind.
+std::vector<std::string> split_words(std::string_view text);
+
+// Why a run that did not exit normally ended, for a message: "timed out
+// after 5 s", "killed by signal SEGV", "stopped after more than N bytes of
+// output"; for a normal exit "exited with status N".
+std::string describe_end(const ProcessResult& result, std::chrono::seconds timeout);
+
+// The last non-empty line of `text` (lines end at \n or \r), trimmed, made
+// printable and cut to 300 bytes: a program's stderr reason. Empty when
+// there is none.
+std::string last_line(std::string_view text);
+
+} // namespace hlm::connector::external

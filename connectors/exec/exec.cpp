@@ -1,0 +1,217 @@
+#include <connectors/common/external_program.hpp>
+#include <connectors/exec/exec.hpp>
+#include <connectors/exec/protocol.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/process.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <set>
+
+namespace hlm::connector::exec {
+
+namespace {
+
+constexpr long long k_default_timeout_s = 3600;
+constexpr long long k_default_max_output = 64LL * 1024 * 1024;
+constexpr long long k_max_timeout_s = 366LL * 24 * 3600;
+constexpr long long k_max_max_output = 1LL << 40;
+
+// Exit statuses of the protocol.
+constexpr int k_exit_all_done = 0;
+constexpr int k_exit_some_failed = 1;
+constexpr int k_exit_nothing_done = 2;
+
+struct ExecConfig
+{
+  std::vector<std::string> command;
+  std::chrono::seconds timeout{k_default_timeout_s};
+  std::size_t max_output = k_default_max_output;
+};
+
+class ExecConnector final : public Connector
+{
+public:
+  explicit ExecConnector(ExecConfig config)
+    : m_config(std::move(config))
+  {
+  }
+
+  std::vector<Outcome>
+  migrate(std::span<const Item> items) override
+  {
+    return call(Operation::migrate, items);
+  }
+
+  std::vector<Outcome>
+  recall(std::span<const Item> items) override
+  {
+    return call(Operation::recall, items);
+  }
+
+  std::vector<Outcome>
+  status(std::span<const Item> items) override
+  {
+    return call(Operation::status, items);
+  }
+
+private:
+  std::vector<Outcome> call(Operation operation, std::span<const Item> items);
+  std::vector<Outcome> judge(const CapturedProcess& run,
+                             std::span<const Item> items,
+                             const std::set<std::string, std::less<>>& files) const;
+
+  // "exec connector: /usr/lib/x/backend: <cause>"
+  std::string
+  failure(std::string_view cause) const
+  {
+    return fmt::format("exec connector: {}: {}", printable(m_config.command.front()), cause);
+  }
+
+  // Appends the last line of the program's stderr, where it has one.
+  static std::string
+  with_stderr(std::string message, std::string_view error_output)
+  {
+    if (const auto line = external::last_line(error_output); !line.empty()) {
+      message += fmt::format(" (stderr: {})", line);
+    }
+    return message;
+  }
+
+  ExecConfig m_config;
+};
+
+std::vector<Outcome>
+ExecConnector::call(Operation operation, std::span<const Item> items)
+{
+  std::vector<Outcome> outcomes(items.size());
+  // JSON carries only UTF-8: other names fail alone. Each file goes once.
+  std::vector<Item> sent;
+  std::set<std::string, std::less<>> files;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!is_valid_utf8(items[i].file) || !is_valid_utf8(items[i].object)) {
+      outcomes[i].error = failure("the object name or file path is not valid UTF-8, which JSON cannot carry");
+    } else if (files.insert(items[i].file).second) {
+      sent.push_back(items[i]);
+    }
+  }
+  if (sent.empty()) {
+    return outcomes;
+  }
+
+  ProcessOptions options;
+  options.timeout = m_config.timeout;
+  options.environment = {{"HLM_CONNECTOR_VERSION", std::to_string(k_protocol_version)}};
+  CapturedProcess run;
+  std::optional<std::string> cannot_run;
+  try {
+    run = run_process_captured(
+      m_config.command, encode_request(operation, sent) + "\n", m_config.max_output, options);
+  } catch (const TransportError& e) {
+    cannot_run = fmt::format("exec connector: {}", e.what());
+  }
+
+  std::vector<Outcome> judged;
+  if (cannot_run) {
+    judged.assign(items.size(), Outcome{ObjectState::unknown, cannot_run});
+  } else {
+    judged = judge(run, items, files);
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!outcomes[i].error) {
+      outcomes[i] = std::move(judged[i]);
+    }
+  }
+  return outcomes;
+}
+
+// One outcome per item from the run: the program's answers, or its
+// failure for every item.
+std::vector<Outcome>
+ExecConnector::judge(const CapturedProcess& run,
+                     std::span<const Item> items,
+                     const std::set<std::string, std::less<>>& files) const
+{
+  const auto& result = run.result;
+  const auto all = [&](const std::string& error) {
+    return std::vector<Outcome>(items.size(), Outcome{ObjectState::unknown, error});
+  };
+  if (run.output_overflow) {
+    return all(with_stderr(
+      failure(fmt::format("wrote more than {} bytes on stdout (max_output)", m_config.max_output)),
+      result.error_output));
+  }
+  if (result.timed_out || !result.exit_status) {
+    return all(with_stderr(failure(external::describe_end(result, m_config.timeout)),
+                           result.error_output));
+  }
+  const int status = *result.exit_status;
+  if (status != k_exit_all_done && status != k_exit_some_failed
+      && status != k_exit_nothing_done) {
+    return all(with_stderr(failure(external::describe_end(result, m_config.timeout)),
+                           result.error_output));
+  }
+
+  Answers answers;
+  if (status == k_exit_nothing_done) {
+    // The response is optional here; its states are used when it is valid.
+    try {
+      answers = decode_response(run.output, files);
+    } catch (const InputError&) {
+    }
+    auto reason = external::last_line(result.error_output);
+    const auto cause = failure(fmt::format(
+      "could do nothing (exit status 2): {}", reason.empty() ? "no reason given on stderr" : reason));
+    std::vector<Outcome> outcomes;
+    for (const auto& item : items) {
+      const auto answer = answers.find(item.file);
+      outcomes.push_back({answer == answers.end() ? ObjectState::unknown : answer->second.state, cause});
+    }
+    return outcomes;
+  }
+
+  try {
+    answers = decode_response(run.output, files);
+  } catch (const InputError& e) {
+    return all(with_stderr(failure(fmt::format("{} (exit status {})", e.what(), status)),
+                           result.error_output));
+  }
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(items.size());
+  for (const auto& item : items) {
+    const auto answer = answers.find(item.file);
+    if (answer == answers.end()) {
+      outcomes.push_back({ObjectState::unknown, failure("the response has no entry for this file")});
+    } else if (answer->second.error) {
+      outcomes.push_back({answer->second.state, failure(*answer->second.error)});
+    } else {
+      outcomes.push_back({answer->second.state, std::nullopt});
+    }
+  }
+  return outcomes;
+}
+
+} // namespace
+
+std::unique_ptr<Connector>
+create(Settings& settings)
+{
+  ExecConfig config;
+  const auto command = settings.take("command");
+  if (!command) {
+    throw ConfigError(fmt::format("missing \"command\" in {}: the program to run", settings.origin()));
+  }
+  config.command = external::split_words(*command);
+  if (config.command.empty()) {
+    throw ConfigError(fmt::format("empty \"command\" in {}", settings.origin()));
+  }
+  config.timeout = std::chrono::seconds(
+    external::take_positive(settings, "timeout", k_default_timeout_s, k_max_timeout_s));
+  config.max_output = static_cast<std::size_t>(
+    external::take_positive(settings, "max_output", k_default_max_output, k_max_max_output));
+  return std::make_unique<ExecConnector>(std::move(config));
+}
+
+} // namespace hlm::connector::exec

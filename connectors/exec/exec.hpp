@@ -1,0 +1,21 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+
+#include <memory>
+
+namespace hlm::connector::exec {
+
+// The `exec` connector: SwiftHLM's generic backend interface as a program.
+// Each call (one batch) runs the configured program once, no shell, with a
+// JSON request on its stdin, and reads a JSON response from its stdout;
+// protocol version 1, specified in hlm-connector(7). Settings: `command`
+// (required: program and arguments, split at spaces and tabs, no quoting),
+// `timeout` (seconds per call, default 3600) and `max_output` (bytes of
+// response, default 64 MiB). Throws hlm::ConfigError for bad settings.
+// Whatever goes wrong with a run (the program missing, crashing, hanging,
+// answering badly) fails the affected objects with a message naming the
+// program and the cause; the connector itself never throws for it.
+std::unique_ptr<Connector> create(Settings& settings);
+
+} // namespace hlm::connector::exec

@@ -1,0 +1,365 @@
+#include <connectors/common/external_program.hpp>
+#include <connectors/ltfsdm/file_list.hpp>
+#include <connectors/ltfsdm/info_files.hpp>
+#include <connectors/ltfsdm/ltfsdm.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/process.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace hlm::connector::ltfsdm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view k_default_ltfsdm_path = "/usr/local/bin/ltfsdm";
+constexpr std::string_view k_default_tmp_dir = "/tmp/hlm-ltfsdm";
+constexpr long long k_default_timeout_s = 3600;
+constexpr long long k_max_timeout_s = 366LL * 24 * 3600;
+// ltfsdm migrate -P: "a file can be migrated up to three different tape
+// storage pools in parallel".
+constexpr std::size_t k_max_pools = 3;
+// ltfsdm prints progress every 10 s and one line per file for info files.
+constexpr std::size_t k_max_output = 256 * 1024 * 1024;
+// Error and warning messages of ltfsdm quoted in an object's error.
+constexpr std::size_t k_quoted_messages = 3;
+
+enum class MigrateMode { migrate, premigrate };
+enum class RecallMode { premigrated, resident };
+
+struct LtfsdmConfig
+{
+  std::string ltfsdm_path;
+  std::string pools; // "pool1,pool2"
+  fs::path tmp_dir;
+  MigrateMode migrate_mode = MigrateMode::migrate;
+  RecallMode recall_mode = RecallMode::premigrated;
+  std::chrono::seconds timeout{k_default_timeout_s};
+};
+
+std::string
+failure(std::string_view cause)
+{
+  return fmt::format("ltfsdm connector: {}", cause);
+}
+
+// One ltfsdm run: what it printed and how it ended, or why it could not
+// start.
+struct Run
+{
+  std::string command; // "ltfsdm migrate", for messages
+  CapturedProcess captured;
+  std::optional<std::string> cannot_run;
+
+  bool
+  failed() const
+  {
+    return cannot_run || !captured.result.succeeded() || captured.output_overflow;
+  }
+};
+
+// ltfsdm's own words about a failure: its error and warning messages
+// ("LTFSDMC0026E(0172): Unable to connect ...", all on stdout), else the
+// last line of stderr, else the last line of stdout.
+std::string
+diagnostics(const CapturedProcess& captured)
+{
+  std::vector<std::string> messages;
+  std::size_t start = 0;
+  const std::string_view output = captured.output;
+  while (start < output.size() && messages.size() < k_quoted_messages) {
+    auto end = output.find_first_of("\r\n", start);
+    if (end == std::string_view::npos) {
+      end = output.size();
+    }
+    const auto line = trim(output.substr(start, end - start));
+    start = end + 1;
+    // "LTFSDMC0026E(0172): ..." or "LTFSDMS0064E(0223): ...".
+    if (line.size() > 13 && line.starts_with("LTFSDM") && (line[11] == 'E' || line[11] == 'W')
+        && line[12] == '(') {
+      messages.push_back(external::last_line(line));
+    }
+  }
+  if (!messages.empty()) {
+    return fmt::format("{}", fmt::join(messages, " / "));
+  }
+  if (auto line = external::last_line(captured.result.error_output); !line.empty()) {
+    return line;
+  }
+  return external::last_line(captured.output);
+}
+
+// " (exited with status 2: LTFSDMC...)" or, for a run that exited 0 but
+// said something, " (LTFSDMC...)"; empty for a clean run.
+std::string
+explain(const Run& run, std::chrono::seconds timeout)
+{
+  if (run.cannot_run) {
+    return fmt::format(" ({})", *run.cannot_run);
+  }
+  const auto said = diagnostics(run.captured);
+  std::string how;
+  if (run.captured.output_overflow) {
+    how = fmt::format("{} wrote more than {} bytes", run.command, k_max_output);
+  } else if (!run.captured.result.succeeded()) {
+    how = fmt::format("{} {}", run.command, external::describe_end(run.captured.result, timeout));
+  }
+  if (how.empty() && said.empty()) {
+    return {};
+  }
+  if (how.empty()) {
+    return fmt::format(" ({} said: {})", run.command, said);
+  }
+  return said.empty() ? fmt::format(" ({})", how) : fmt::format(" ({}: {})", how, said);
+}
+
+class LtfsdmConnector final : public Connector
+{
+public:
+  explicit LtfsdmConnector(LtfsdmConfig config)
+    : m_config(std::move(config))
+  {
+  }
+
+  std::vector<Outcome>
+  migrate(std::span<const Item> items) override
+  {
+    return apply(Operation::migrate, items);
+  }
+
+  std::vector<Outcome>
+  recall(std::span<const Item> items) override
+  {
+    return apply(Operation::recall, items);
+  }
+
+  std::vector<Outcome>
+  status(std::span<const Item> items) override
+  {
+    return apply(Operation::status, items);
+  }
+
+private:
+  std::vector<Outcome> apply(Operation operation, std::span<const Item> items);
+  Run run(std::string command, std::vector<std::string> arguments) const;
+  bool reached(Operation operation, ObjectState state) const;
+
+  LtfsdmConfig m_config;
+};
+
+Run
+LtfsdmConnector::run(std::string command, std::vector<std::string> arguments) const
+{
+  Run result;
+  result.command = std::move(command);
+  arguments.insert(arguments.begin(), m_config.ltfsdm_path);
+  ProcessOptions options;
+  options.timeout = m_config.timeout;
+  try {
+    result.captured = run_process_captured(arguments, {}, k_max_output, options);
+  } catch (const TransportError& e) {
+    result.cannot_run = e.what();
+  }
+  return result;
+}
+
+bool
+LtfsdmConnector::reached(Operation operation, ObjectState state) const
+{
+  switch (operation) {
+  case Operation::migrate:
+    return state == ObjectState::migrated
+           || (m_config.migrate_mode == MigrateMode::premigrate
+               && state == ObjectState::premigrated);
+  case Operation::recall:
+    return state == ObjectState::resident
+           || (m_config.recall_mode == RecallMode::premigrated
+               && state == ObjectState::premigrated);
+  case Operation::status:
+    break;
+  }
+  return true;
+}
+
+std::vector<Outcome>
+LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
+{
+  std::vector<Outcome> outcomes(items.size());
+  // Items by the canonical name ltfsdm prints; each path listed once.
+  std::map<std::string, std::vector<std::size_t>, std::less<>> by_name;
+  std::vector<std::string> listed;
+  std::set<std::string, std::less<>> seen;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& file = items[i].file;
+    if (file.find('\n') != std::string::npos) {
+      outcomes[i].error = failure("the file path contains a newline, which an ltfsdm file list cannot hold");
+      continue;
+    }
+    std::error_code ec;
+    const auto canonical = fs::canonical(file, ec).string();
+    if (ec) {
+      outcomes[i].error = failure(fmt::format("cannot resolve \"{}\": {}", printable(file), ec.message()));
+      continue;
+    }
+    // ltfsdm prints the canonical name, which a newline would split into
+    // lines that could pass for other files' states.
+    if (canonical.find('\n') != std::string::npos) {
+      outcomes[i].error = failure(fmt::format(
+        "the file's real path \"{}\" contains a newline, which ltfsdm's output cannot carry",
+        printable(canonical)));
+      continue;
+    }
+    by_name[canonical].push_back(i);
+    if (seen.insert(file).second) {
+      listed.push_back(file);
+    }
+  }
+  if (by_name.empty()) {
+    return outcomes;
+  }
+
+  const FileList list(m_config.tmp_dir, listed);
+  std::optional<Run> change;
+  if (operation == Operation::migrate) {
+    std::vector<std::string> arguments = {"migrate"};
+    if (m_config.migrate_mode == MigrateMode::premigrate) {
+      arguments.emplace_back("-p");
+    }
+    arguments.insert(arguments.end(), {"-f", list.path(), "-P", m_config.pools});
+    change = run("ltfsdm migrate", std::move(arguments));
+  } else if (operation == Operation::recall) {
+    std::vector<std::string> arguments = {"recall"};
+    if (m_config.recall_mode == RecallMode::resident) {
+      arguments.emplace_back("-r");
+    }
+    arguments.insert(arguments.end(), {"-f", list.path()});
+    change = run("ltfsdm recall", std::move(arguments));
+  }
+
+  const auto set_all = [&](const std::vector<std::size_t>& indexes, const Outcome& outcome) {
+    for (const auto i : indexes) {
+      outcomes[i] = outcome;
+    }
+  };
+  if (change && change->cannot_run) {
+    for (const auto& [name, indexes] : by_name) {
+      set_all(indexes, {ObjectState::unknown, failure(*change->cannot_run)});
+    }
+    return outcomes;
+  }
+
+  const Run query = run("ltfsdm info files", {"info", "files", "-f", list.path()});
+  if (query.cannot_run) {
+    for (const auto& [name, indexes] : by_name) {
+      set_all(indexes, {ObjectState::unknown, failure(*query.cannot_run)});
+    }
+    return outcomes;
+  }
+  const auto states = parse_info_files(query.captured.output);
+  const std::string change_cause = change ? explain(*change, m_config.timeout) : std::string();
+  for (const auto& [name, indexes] : by_name) {
+    const auto found = states.find(name);
+    if (found == states.end()) {
+      set_all(indexes,
+              {ObjectState::unknown,
+               failure("ltfsdm info files does not list the file"
+                       + explain(query, m_config.timeout) + change_cause)});
+      continue;
+    }
+    const auto state = state_from_letter(found->second);
+    if (!state) {
+      set_all(indexes,
+              {ObjectState::unknown,
+               failure(fmt::format("ltfsdm info files gives the file no migration state (\"{}\")",
+                                   printable(std::string_view(&found->second, 1))))
+                 + change_cause});
+    } else if (!change || reached(operation, *state)) {
+      set_all(indexes, {*state, std::nullopt});
+    } else {
+      set_all(indexes,
+              {*state,
+               failure(fmt::format("{} left the file {}", change->command, to_string(*state)))
+                 + change_cause});
+    }
+  }
+  return outcomes;
+}
+
+// "pool1,pool2" from the seed's space-separated or ltfsdm's comma-separated
+// form; 1 to 3 pools.
+std::string
+take_pools(Settings& settings)
+{
+  const auto value = settings.take("tape_storage_pool");
+  if (!value) {
+    throw ConfigError(fmt::format(
+      "missing \"tape_storage_pool\" in {}: the tape storage pool(s) to migrate to",
+      settings.origin()));
+  }
+  std::string spaced = *value;
+  std::replace(spaced.begin(), spaced.end(), ',', ' ');
+  const auto pools = external::split_words(spaced);
+  if (pools.empty() || pools.size() > k_max_pools) {
+    throw ConfigError(fmt::format(
+      "tape_storage_pool = \"{}\" in {}: expected 1 to {} pool names, comma-separated",
+      printable(*value), settings.origin(), k_max_pools));
+  }
+  return fmt::format("{}", fmt::join(pools, ","));
+}
+
+template<typename Mode>
+Mode
+take_mode(Settings& settings,
+          std::string_view key,
+          std::initializer_list<std::pair<std::string_view, Mode>> choices)
+{
+  const auto value = settings.take(key);
+  if (!value) {
+    return choices.begin()->second;
+  }
+  std::vector<std::string> names;
+  for (const auto& [name, mode] : choices) {
+    if (trim(*value) == name) {
+      return mode;
+    }
+    names.emplace_back(name);
+  }
+  throw ConfigError(fmt::format("{} = \"{}\" in {}: expected {}",
+                                key, printable(*value), settings.origin(), fmt::join(names, " or ")));
+}
+
+} // namespace
+
+std::unique_ptr<Connector>
+create(Settings& settings)
+{
+  LtfsdmConfig config;
+  config.ltfsdm_path = settings.take_or("ltfsdm_path", k_default_ltfsdm_path);
+  if (trim(config.ltfsdm_path).empty()) {
+    throw ConfigError(fmt::format("empty \"ltfsdm_path\" in {}", settings.origin()));
+  }
+  config.pools = take_pools(settings);
+  config.tmp_dir = settings.take_or("connector_tmp_dir", k_default_tmp_dir);
+  if (config.tmp_dir.empty() || !config.tmp_dir.is_absolute()) {
+    throw ConfigError(fmt::format("connector_tmp_dir = \"{}\" in {}: expected an absolute path",
+                                  printable(config.tmp_dir.string()), settings.origin()));
+  }
+  config.migrate_mode = take_mode<MigrateMode>(
+    settings, "migrate_mode", {{"migrate", MigrateMode::migrate}, {"premigrate", MigrateMode::premigrate}});
+  config.recall_mode = take_mode<RecallMode>(
+    settings, "recall_mode", {{"premigrated", RecallMode::premigrated}, {"resident", RecallMode::resident}});
+  config.timeout = std::chrono::seconds(
+    external::take_positive(settings, "timeout", k_default_timeout_s, k_max_timeout_s));
+  return std::make_unique<LtfsdmConnector>(std::move(config));
+}
+
+} // namespace hlm::connector::ltfsdm

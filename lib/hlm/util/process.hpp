@@ -1,0 +1,91 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hlm {
+
+struct ProcessOptions
+{
+  // Ends a program that runs longer: SIGTERM, then SIGKILL after
+  // `kill_grace`. Unset: no limit.
+  std::optional<std::chrono::milliseconds> timeout;
+  std::chrono::milliseconds kill_grace{2'000};
+  // Starts the program as the leader of a new process group, so that ending
+  // it (timeout, stop) also ends whatever it started and left in the group.
+  // It also bounds the wait for a program that exited while something it
+  // started still holds its stdout or stderr open: after `kill_grace` the
+  // group is killed. Off, the program stays in the caller's group (and
+  // gets the terminal's Ctrl-C), and only the program itself is signalled.
+  bool own_process_group = true;
+  // Set in the program's environment on top of this process's environment,
+  // replacing variables of the same name.
+  std::vector<std::pair<std::string, std::string>> environment;
+  // How much of the end of stderr is kept.
+  std::size_t error_output_cap = 64 * 1024;
+};
+
+// How a program ended.
+struct ProcessResult
+{
+  std::optional<int> exit_status;    // set when it exited
+  std::optional<std::string> signal; // set when a signal ended it ("KILL")
+  std::string error_output;          // the last `error_output_cap` bytes of stderr
+  // The program exited or closed its stdin before taking all of the input.
+  // Not an error by itself: the exit status says whether it failed.
+  bool input_truncated = false;
+  bool timed_out = false; // the timeout ended it
+  bool stopped = false;   // the output callback asked to stop; it was killed
+  // It exited, but processes it started kept its stdout or stderr open for
+  // `kill_grace`; they were killed and their later output is lost.
+  bool output_held_open = false;
+
+  bool
+  succeeded() const
+  {
+    return exit_status && *exit_status == 0 && !timed_out && !stopped;
+  }
+};
+
+// Receives each chunk of the program's stdout as it arrives; returns false
+// to stop reading, which kills the program.
+using OutputSink = std::function<bool(std::string_view chunk)>;
+
+// Runs `argv` as a child process (posix_spawnp: found through PATH when
+// argv[0] has no slash; no shell), writing `input` to its stdin while
+// reading its stdout and stderr, so that a large input or output never
+// deadlocks, and returns when it has ended. A SIGPIPE from writing to a
+// program that stopped reading is absorbed (input_truncated), without
+// changing the process-wide disposition. Throws hlm::TransportError (not
+// transient) when the program cannot be started (the message names it and
+// the cause: "cannot run \"x\": No such file or directory") or the pipes
+// fail; an exception from `on_output` propagates after the program is
+// killed and reaped. Thread-safe: concurrent calls do not leak pipes into
+// each other's children.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          std::string_view input,
+                          const OutputSink& on_output,
+                          const ProcessOptions& options = {});
+
+struct CapturedProcess
+{
+  ProcessResult result;
+  std::string output;
+  // The program wrote more than `max_output` bytes on stdout: it was killed
+  // (result.stopped) and `output` holds the first `max_output` bytes.
+  bool output_overflow = false;
+};
+
+// run_process, collecting stdout up to `max_output` bytes.
+CapturedProcess run_process_captured(const std::vector<std::string>& argv,
+                                     std::string_view input,
+                                     std::size_t max_output,
+                                     const ProcessOptions& options = {});
+
+} // namespace hlm

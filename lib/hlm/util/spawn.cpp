@@ -1,0 +1,263 @@
+#include <hlm/util/error.hpp>
+#include <hlm/util/spawn.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+extern char** environ;
+
+namespace hlm::spawn {
+
+namespace {
+
+std::string
+errno_text(int error)
+{
+  return std::strerror(error);
+}
+
+class SpawnActions
+{
+public:
+  SpawnActions()
+  {
+    posix_spawn_file_actions_init(&m_actions);
+  }
+  ~SpawnActions()
+  {
+    posix_spawn_file_actions_destroy(&m_actions);
+  }
+  SpawnActions(const SpawnActions&) = delete;
+  SpawnActions& operator=(const SpawnActions&) = delete;
+
+  void
+  dup2(int fd, int target)
+  {
+    if (const int rc = posix_spawn_file_actions_adddup2(&m_actions, fd, target); rc != 0) {
+      throw TransportError("cannot set up child process: " + errno_text(rc), false);
+    }
+  }
+
+  const posix_spawn_file_actions_t*
+  get() const
+  {
+    return &m_actions;
+  }
+
+private:
+  posix_spawn_file_actions_t m_actions;
+};
+
+class SpawnAttributes
+{
+public:
+  SpawnAttributes(const sigset_t& mask, bool own_group)
+  {
+    posix_spawnattr_init(&m_attr);
+    // The child gets the caller's mask (not ours with SIGPIPE blocked) and
+    // the default SIGPIPE action even if this process ignores SIGPIPE, so
+    // that it dies quietly when its reader goes away, as from a shell.
+    sigset_t sigpipe;
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    posix_spawnattr_setsigmask(&m_attr, &mask);
+    posix_spawnattr_setsigdefault(&m_attr, &sigpipe);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (own_group) {
+      posix_spawnattr_setpgroup(&m_attr, 0);
+      flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&m_attr, flags);
+  }
+  ~SpawnAttributes()
+  {
+    posix_spawnattr_destroy(&m_attr);
+  }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+
+  const posix_spawnattr_t*
+  get() const
+  {
+    return &m_attr;
+  }
+
+private:
+  posix_spawnattr_t m_attr;
+};
+
+// This process's environment with `overrides` set on top.
+std::vector<std::string>
+child_environment(const std::vector<std::pair<std::string, std::string>>& overrides)
+{
+  std::vector<std::string> result;
+  for (char** entry = environ; entry && *entry; ++entry) {
+    const std::string_view text(*entry);
+    const auto name = text.substr(0, text.find('='));
+    const bool replaced = std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) {
+      return o.first == name;
+    });
+    if (!replaced) {
+      result.emplace_back(text);
+    }
+  }
+  for (const auto& [name, value] : overrides) {
+    if (name.empty() || name.find('=') != std::string::npos) {
+      throw TransportError(
+        fmt::format("bad environment variable name \"{}\"", printable(name)), false);
+    }
+    result.push_back(name + "=" + value);
+  }
+  return result;
+}
+
+std::vector<char*>
+c_strings(const std::vector<std::string>& strings)
+{
+  std::vector<char*> result;
+  result.reserve(strings.size() + 1);
+  for (const auto& text : strings) {
+    result.push_back(const_cast<char*>(text.c_str()));
+  }
+  result.push_back(nullptr);
+  return result;
+}
+
+} // namespace
+
+Pipe
+make_pipe()
+{
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw TransportError("cannot create a pipe: " + errno_text(errno), true);
+  }
+  return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
+void
+set_nonblocking(int fd)
+{
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw TransportError("cannot make a pipe non-blocking: " + errno_text(errno), true);
+  }
+}
+
+SigpipeBlock::SigpipeBlock()
+{
+  sigemptyset(&m_sigpipe);
+  sigaddset(&m_sigpipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &m_sigpipe, &m_old_mask);
+  sigset_t pending;
+  sigpending(&pending);
+  m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+}
+
+SigpipeBlock::~SigpipeBlock()
+{
+  if (!m_was_pending) {
+    sigset_t pending;
+    sigpending(&pending);
+    if (sigismember(&pending, SIGPIPE) == 1) {
+      const timespec no_wait{};
+      sigtimedwait(&m_sigpipe, nullptr, &no_wait);
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &m_old_mask, nullptr);
+}
+
+Child::Child(pid_t pid, bool own_group)
+  : m_pid(pid),
+    m_own_group(own_group)
+{
+}
+
+Child::Child(Child&& other) noexcept
+  : m_pid(std::exchange(other.m_pid, -1)),
+    m_own_group(other.m_own_group)
+{
+}
+
+Child::~Child()
+{
+  if (m_pid > 0) {
+    signal(SIGKILL);
+    int status = 0;
+    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void
+Child::signal(int number) const
+{
+  if (m_own_group) {
+    ::kill(-m_pid, number);
+  }
+  ::kill(m_pid, number);
+}
+
+int
+Child::wait()
+{
+  int status = 0;
+  while (::waitpid(m_pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      throw TransportError("cannot wait for child process: " + errno_text(errno), false);
+    }
+  }
+  m_pid = -1;
+  return status;
+}
+
+Child
+spawn_child(const std::vector<std::string>& argv,
+            const std::vector<std::pair<std::string, std::string>>& environment,
+            const int (&fds)[3],
+            const sigset_t& mask,
+            bool own_group)
+{
+  if (argv.empty()) {
+    throw TransportError("cannot run an empty command", false);
+  }
+  auto c_argv = c_strings(argv);
+  const auto child_env = child_environment(environment);
+  auto c_env = c_strings(child_env);
+  SpawnActions actions;
+  actions.dup2(fds[0], STDIN_FILENO);
+  actions.dup2(fds[1], STDOUT_FILENO);
+  actions.dup2(fds[2], STDERR_FILENO);
+  const SpawnAttributes attributes(mask, own_group);
+  pid_t pid = -1;
+  // glibc reports exec failures (ENOENT, EACCES) here, not as exit 127.
+  if (const int rc = posix_spawnp(&pid, c_argv[0], actions.get(), attributes.get(),
+                                  c_argv.data(), c_env.data());
+      rc != 0) {
+    throw TransportError(
+      fmt::format("cannot run \"{}\": {}", printable(argv[0]), errno_text(rc)), false);
+  }
+  return Child(pid, own_group);
+}
+
+std::string
+signal_name(int number)
+{
+  if (const char* name = sigabbrev_np(number)) {
+    return name;
+  }
+  return std::to_string(number);
+}
+
+} // namespace hlm::spawn

@@ -1,0 +1,320 @@
+#include "../support/temp_dir.hpp"
+
+#include <connectors/builtin.hpp>
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+using namespace hlm;
+using namespace hlm::connector;
+using Catch::Contains;
+using S = ObjectState;
+
+namespace {
+
+std::unique_ptr<Connector>
+make_exec(const std::string& command, const std::string& timeout = "30")
+{
+  return create_connector(
+    "exec", Settings("[hlm:exec]", {{"command", command}, {"timeout", timeout}}));
+}
+
+// An executable shell script `name` in `dir`.
+std::string
+script(const test::TempDir& dir, const std::string& name, const std::string& body)
+{
+  const auto path = dir.write(name, "#!/bin/sh\n" + body);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path.string();
+}
+
+// A script that reads the request and prints `response`.
+std::string
+answering(const test::TempDir& dir, const std::string& response, int exit_status = 0)
+{
+  return script(dir, "answer",
+                "cat >/dev/null\ncat <<'EOF'\n" + response + "\nEOF\nexit "
+                  + std::to_string(exit_status) + "\n");
+}
+
+nlohmann::json
+entry(const std::string& file, const std::string& status, const nlohmann::json& error = nullptr)
+{
+  return {{"file", file}, {"status", status}, {"error", error}};
+}
+
+std::string
+response(const std::vector<nlohmann::json>& objects, int version = 1)
+{
+  return nlohmann::json{{"version", version}, {"objects", objects}}.dump();
+}
+
+std::vector<ObjectState>
+states(const std::vector<Outcome>& outcomes)
+{
+  std::vector<ObjectState> out;
+  for (const auto& outcome : outcomes) {
+    out.push_back(outcome.state);
+  }
+  return out;
+}
+
+std::string
+read_text(const std::filesystem::path& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Two items whose data files exist.
+struct Files
+{
+  explicit Files(const test::TempDir& dir)
+    : items{{"/a/c/o1", dir.write("srv/1.data", "one").string()},
+            {"/a/c/o2", dir.write("srv/2.data", "two").string()}}
+  {
+  }
+  std::vector<Item> items;
+};
+
+} // namespace
+
+TEST_CASE("exec connector: the example program round trip", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto& ab = files.items;
+  const std::vector<Item> a = {ab[0]};
+  const auto command = std::string(HLM_EXEC_EXAMPLE) + " --state-dir " + (dir.path() / "state").string();
+  auto exec = make_exec(command);
+
+  auto outcomes = exec->status(ab);
+  CHECK(states(outcomes) == std::vector{S::resident, S::resident});
+  CHECK(outcomes[0].ok());
+  CHECK(outcomes[1].ok());
+  CHECK(states(exec->migrate(a)) == std::vector{S::migrated});
+  CHECK(states(exec->status(ab)) == std::vector{S::migrated, S::resident});
+  outcomes = exec->recall(ab);
+  CHECK(states(outcomes) == std::vector{S::premigrated, S::resident});
+  CHECK(outcomes[0].ok());
+
+  // The state is the program's, kept across connector instances.
+  CHECK(states(make_exec(command)->status(ab)) == std::vector{S::premigrated, S::resident});
+  const auto saved = nlohmann::json::parse(read_text(dir.path() / "state" / "state.json"));
+  CHECK(saved == nlohmann::json{{ab[0].file, "premigrated"}, {ab[1].file, "resident"}});
+
+  // A file that does not exist fails alone (the program exits 1).
+  const std::vector<Item> with_missing = {ab[1], {"/a/c/gone", (dir.path() / "gone.data").string()}};
+  outcomes = exec->migrate(with_missing);
+  CHECK(outcomes[0].ok());
+  CHECK(outcomes[0].state == S::migrated);
+  CHECK(outcomes[1].state == S::unknown);
+  CHECK(outcomes[1].error == "exec connector: " + std::string(HLM_EXEC_EXAMPLE) + ": no such file");
+
+  CHECK(exec->status({}).empty());
+}
+
+TEST_CASE("exec connector: the request, its environment and the argv", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto request = dir.path() / "request.json";
+  const auto program = script(
+    dir, "record", "cat > \"$1\"; echo \"$HLM_CONNECTOR_VERSION|$2|$#\" > \"$1.env\"\n"
+                   "printf '{\"version\": 1, \"objects\": []}'\n");
+  auto exec = make_exec(program + " \t" + request.string() + "  'two words'");
+  // The same file twice goes once.
+  const std::vector<Item> items = {files.items[0], files.items[1], files.items[0]};
+  const auto outcomes = exec->recall(items);
+
+  const auto sent = read_text(request);
+  CHECK(sent.back() == '\n');
+  CHECK(nlohmann::json::parse(sent)
+        == nlohmann::json::parse(
+          R"({"protocol": "hlm-connector", "version": 1, "operation": "recall", "objects": [)"
+          R"({"object": "/a/c/o1", "file": ")" + items[0].file + R"("},)"
+          R"({"object": "/a/c/o2", "file": ")" + items[1].file + R"("}]})"));
+  // Split at whitespace, quotes kept as they are: no shell.
+  CHECK(read_text(request.string() + ".env") == "1|'two|3\n");
+  // The empty response answers for nobody.
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error == "exec connector: " + program + ": the response has no entry for this file");
+  }
+}
+
+TEST_CASE("exec connector: a program that hangs is killed at the timeout", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto program = script(dir, "hang", "echo 'waiting for the library' >&2\nsleep 30\n");
+  const auto start = std::chrono::steady_clock::now();
+  const auto outcomes = make_exec(program, "1")->migrate(files.items);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE(outcomes.size() == 2);
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error
+          == "exec connector: " + program
+               + ": timed out after 1 s (stderr: waiting for the library)");
+  }
+}
+
+TEST_CASE("exec connector: a program that crashes or exits oddly fails every object", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto crash = script(dir, "crash", "echo 'about to crash' >&2\nkill -SEGV $$\n");
+  for (const auto& outcome : make_exec(crash)->status(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error == "exec connector: " + crash + ": killed by signal SEGV (stderr: about to crash)");
+  }
+  const auto odd = script(dir, "odd", "exit 3\n");
+  for (const auto& outcome : make_exec(odd)->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + odd + ": exited with status 3");
+  }
+}
+
+TEST_CASE("exec connector: output that is not a response fails every object", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto& items = files.items;
+  const auto check_all = [&](const std::string& program, const std::string& cause) {
+    const auto outcomes = make_exec(program)->migrate(items);
+    REQUIRE(outcomes.size() == items.size());
+    for (const auto& outcome : outcomes) {
+      CHECK(outcome.state == S::unknown);
+      CHECK_THAT(*outcome.error, Contains("exec connector: " + program + ": " + cause));
+    }
+  };
+  check_all(answering(dir, "this is not JSON"),
+            "response is not JSON (error at byte 2): \"this is not JSON\" (exit status 0)");
+  check_all(script(dir, "silent", "cat >/dev/null\n"), "no response on stdout (exit status 0)");
+  check_all(answering(dir, response({entry(items[0].file, "migrated"), entry(items[1].file, "migrated")}, 2)),
+            "response has protocol version 2, expected 1");
+  check_all(answering(dir, R"({"objects": []})"), "response has no \"version\"");
+  check_all(answering(dir, R"({"version": 1, "objects": {}})"), "response has no \"objects\" list");
+  check_all(answering(dir, response({entry(items[0].file, "migrated"), entry("/etc/passwd", "migrated")})),
+            "response answers for \"/etc/passwd\", which was not requested");
+  check_all(answering(dir, response({nlohmann::json{{"status", "migrated"}}})),
+            "response has an entry without a \"file\": \"{\"status\":\"migrated\"}\"");
+  check_all(answering(dir, "[1, 2]", 1), "response is not a JSON object: \"[1, 2]\" (exit status 1)");
+}
+
+TEST_CASE("exec connector: a response missing, repeating or garbling one object fails that one", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto& items = files.items;
+
+  const auto missing = answering(dir, response({entry(items[1].file, "migrated")}));
+  auto outcomes = make_exec(missing)->migrate(items);
+  CHECK(outcomes[0].state == S::unknown);
+  CHECK(outcomes[0].error == "exec connector: " + missing + ": the response has no entry for this file");
+  CHECK(outcomes[1].ok());
+  CHECK(outcomes[1].state == S::migrated);
+
+  const auto twice = answering(
+    dir, response({entry(items[0].file, "migrated"), entry(items[1].file, "migrated"), entry(items[0].file, "migrated")}));
+  outcomes = make_exec(twice)->migrate(items);
+  CHECK(outcomes[0].error == "exec connector: " + twice + ": the response answers for this file more than once");
+  CHECK(outcomes[1].ok());
+
+  const auto invalid = answering(dir, response({entry(items[0].file, "on tape"), entry(items[1].file, "resident")}));
+  outcomes = make_exec(invalid)->status(items);
+  CHECK(outcomes[0].state == S::unknown);
+  CHECK(outcomes[0].error == "exec connector: " + invalid + ": the response gives the invalid status \"on tape\"");
+  CHECK(outcomes[1].ok());
+  CHECK(outcomes[1].state == S::resident);
+
+  // Exit status 1: the program's own error for one object.
+  const auto partial = answering(
+    dir, response({entry(items[0].file, "resident", "no tape\nin pool"), entry(items[1].file, "migrated")}), 1);
+  outcomes = make_exec(partial)->migrate(items);
+  CHECK(outcomes[0].state == S::resident);
+  CHECK(outcomes[0].error == "exec connector: " + partial + ": no tape\\nin pool");
+  CHECK(outcomes[1].ok());
+}
+
+TEST_CASE("exec connector: exit status 2 fails every object with stderr's reason", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto offline = script(dir, "offline",
+                              "cat >/dev/null\necho 'checking' >&2\necho 'tape library offline' >&2\n"
+                              "echo '' >&2\nexit 2\n");
+  for (const auto& outcome : make_exec(offline)->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error == "exec connector: " + offline + ": could do nothing (exit status 2): tape library offline");
+  }
+  // A valid response still gives the states.
+  const auto with_states = script(
+    dir, "states",
+    "cat >/dev/null\ncat <<'EOF'\n"
+      + response({entry(files.items[0].file, "migrated"), entry(files.items[1].file, "resident")})
+      + "\nEOF\nexit 2\n");
+  const auto outcomes = make_exec(with_states)->recall(files.items);
+  CHECK(states(outcomes) == std::vector{S::migrated, S::resident});
+  CHECK(outcomes[0].error == "exec connector: " + with_states + ": could do nothing (exit status 2): no reason given on stderr");
+}
+
+TEST_CASE("exec connector: a program that cannot be started fails every object", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto missing = (dir.path() / "no-such-program").string();
+  for (const auto& outcome : make_exec(missing + " --flag")->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error == "exec connector: cannot run \"" + missing + "\": No such file or directory");
+  }
+  const auto not_executable = dir.write("plain", "#!/bin/sh\n").string();
+  for (const auto& outcome : make_exec(not_executable)->status(files.items)) {
+    CHECK(outcome.error == "exec connector: cannot run \"" + not_executable + "\": Permission denied");
+  }
+}
+
+TEST_CASE("exec connector: too much output, and names JSON cannot carry", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto chatty = script(dir, "chatty", "cat >/dev/null\nexec yes\n");
+  auto exec = create_connector(
+    "exec", Settings("[hlm:exec]", {{"command", chatty}, {"max_output", "4096"}}));
+  for (const auto& outcome : exec->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + chatty + ": wrote more than 4096 bytes on stdout (max_output)");
+  }
+
+  const auto program = std::string(HLM_EXEC_EXAMPLE) + " --state-dir " + (dir.path() / "state").string();
+  const std::vector<Item> items = {{"/a/c/\xff", files.items[0].file}, files.items[1]};
+  const auto outcomes = make_exec(program)->status(items);
+  CHECK(outcomes[0].error
+        == "exec connector: " + std::string(HLM_EXEC_EXAMPLE)
+             + ": the object name or file path is not valid UTF-8, which JSON cannot carry");
+  CHECK(outcomes[1].ok());
+  CHECK(outcomes[1].state == S::resident);
+}
+
+TEST_CASE("exec connector: settings", "[connector][exec]")
+{
+  CHECK_THROWS_WITH(create_connector("exec", Settings("[hlm:exec] in x.conf", {})),
+                    "missing \"command\" in [hlm:exec] in x.conf: the program to run");
+  CHECK_THROWS_WITH(create_connector("exec", Settings("[hlm:exec]", {{"command", " \t "}})),
+                    "empty \"command\" in [hlm:exec]");
+  for (const auto* bad : {"0", "-1", "1h", "1.5", "", "99999999999"}) {
+    CHECK_THROWS_AS(make_exec("/bin/true", bad), ConfigError);
+  }
+  CHECK_THROWS_WITH(make_exec("/bin/true", "1h"),
+                    "timeout = \"1h\" in [hlm:exec]: expected a whole number from 1 to 31622400");
+  CHECK_THROWS_WITH(
+    create_connector("exec", Settings("[hlm:exec]", {{"command", "/bin/true"}, {"max_outpt", "1"}})),
+    Contains("unknown key \"max_outpt\"") && Contains("did you mean \"max_output\""));
+  CHECK(make_exec("/bin/true", "5"));
+}

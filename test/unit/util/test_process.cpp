@@ -1,0 +1,247 @@
+#include "../support/temp_dir.hpp"
+
+#include <hlm/util/error.hpp>
+#include <hlm/util/process.hpp>
+
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace hlm;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Run
+{
+  ProcessResult result;
+  std::string output;
+  Clock::duration elapsed;
+};
+
+Run
+run(const std::vector<std::string>& argv,
+    const ProcessOptions& options = {},
+    std::string_view input = {})
+{
+  Run r;
+  const auto start = Clock::now();
+  r.result = run_process(argv, input, [&](std::string_view chunk) {
+    r.output += chunk;
+    return true;
+  }, options);
+  r.elapsed = Clock::now() - start;
+  return r;
+}
+
+ProcessOptions
+with_timeout(std::chrono::milliseconds timeout, std::chrono::milliseconds grace = 300ms)
+{
+  ProcessOptions options;
+  options.timeout = timeout;
+  options.kill_grace = grace;
+  return options;
+}
+
+// True once `pid` is gone or a zombie (a reaper may be slow to collect it).
+bool
+ended(pid_t pid)
+{
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) {
+      return true;
+    }
+    const auto paren = line.rfind(')');
+    if (paren != std::string::npos && line.substr(paren + 2, 1) == "Z") {
+      return true;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+pid_t
+read_pid(const std::filesystem::path& file)
+{
+  std::ifstream in(file);
+  long pid = 0;
+  in >> pid;
+  return static_cast<pid_t>(pid);
+}
+
+std::string
+pattern(std::size_t size)
+{
+  std::string data(size, '\0');
+  std::uint32_t x = 54321;
+  for (auto& c : data) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>(x >> 24);
+  }
+  return data;
+}
+
+} // namespace
+
+TEST_CASE("run_process reports exit status, stdout and the stderr tail", "[process]")
+{
+  const auto r = run({"/bin/sh", "-c", "cat; echo oops >&2; exit 4"}, {}, "in\n");
+  CHECK(r.output == "in\n");
+  CHECK(r.result.exit_status == 4);
+  CHECK_FALSE(r.result.signal);
+  CHECK_FALSE(r.result.succeeded());
+  CHECK_FALSE(r.result.timed_out);
+  CHECK(r.result.error_output == "oops\n");
+
+  ProcessOptions small;
+  small.error_output_cap = 8;
+  const auto tail = run({"/bin/sh", "-c", "echo 0123456789abcdef >&2"}, small);
+  CHECK(tail.result.error_output == "9abcdef\n");
+  CHECK(tail.result.succeeded());
+}
+
+TEST_CASE("run_process reports the signal that ended the program", "[process]")
+{
+  CHECK(run({"/bin/sh", "-c", "kill -SEGV $$"}).result.signal == "SEGV");
+  const auto killed = run({"/bin/sh", "-c", "kill -KILL $$"});
+  CHECK(killed.result.signal == "KILL");
+  CHECK_FALSE(killed.result.exit_status);
+  CHECK_FALSE(killed.result.succeeded());
+}
+
+TEST_CASE("run_process fails clearly when the program cannot be started", "[process]")
+{
+  test::TempDir dir;
+  const auto not_executable = dir.write("script", "#!/bin/sh\n");
+  CHECK_THROWS_WITH(run({"/nonexistent/prog"}),
+                    "cannot run \"/nonexistent/prog\": No such file or directory");
+  CHECK_THROWS_WITH(run({not_executable.string()}),
+                    "cannot run \"" + not_executable.string() + "\": Permission denied");
+  CHECK_THROWS_AS(run({}), TransportError);
+}
+
+TEST_CASE("run_process passes extra environment variables", "[process]")
+{
+  ProcessOptions options;
+  options.environment = {{"HLM_TEST_A", "one two"}, {"HOME", "/replaced"}};
+  const auto r = run({"/bin/sh", "-c", "echo \"$HLM_TEST_A|$HOME\"; env | grep -c '^HOME='"}, options);
+  CHECK(r.output == "one two|/replaced\n1\n");
+  CHECK(std::getenv("HLM_TEST_A") == nullptr);
+
+  options.environment = {{"A=B", "x"}};
+  CHECK_THROWS_AS(run({"true"}, options), TransportError);
+}
+
+TEST_CASE("run_process starts the program in its own process group", "[process]")
+{
+  // Field 5 of /proc/PID/stat is the process group.
+  const auto own = run({"/bin/sh", "-c", "echo $$; cut -d' ' -f5 /proc/$$/stat"});
+  const auto newline = own.output.find('\n');
+  REQUIRE(newline != std::string::npos);
+  CHECK(own.output.substr(0, newline + 1) == own.output.substr(newline + 1));
+
+  ProcessOptions shared;
+  shared.own_process_group = false;
+  const auto same = run({"/bin/sh", "-c", "cut -d' ' -f5 /proc/$$/stat"}, shared);
+  CHECK(same.output == std::to_string(::getpgrp()) + "\n");
+}
+
+TEST_CASE("run_process ends a program that runs past its timeout", "[process]")
+{
+  const auto r = run({"sleep", "30"}, with_timeout(500ms));
+  CHECK(r.result.timed_out);
+  CHECK(r.result.signal == "TERM");
+  CHECK_FALSE(r.result.succeeded());
+  CHECK(r.elapsed >= 500ms);
+  CHECK(r.elapsed < 5s);
+}
+
+TEST_CASE("run_process kills a program that ignores SIGTERM after the grace", "[process]")
+{
+  // The ignored TERM is inherited by sleep too.
+  const auto r = run({"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30"},
+                     with_timeout(300ms, 300ms));
+  CHECK(r.result.timed_out);
+  CHECK(r.result.signal == "KILL");
+  CHECK(r.output == "ready\n");
+  CHECK(r.elapsed >= 600ms);
+  CHECK(r.elapsed < 5s);
+}
+
+TEST_CASE("run_process's timeout also kills what the program started", "[process]")
+{
+  test::TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  // The grandchild holds stdout open; the program waits for it.
+  const auto r = run({"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; wait", pid_file.string()},
+                     with_timeout(500ms));
+  CHECK(r.result.timed_out);
+  CHECK(r.elapsed < 5s);
+  const pid_t grandchild = read_pid(pid_file);
+  REQUIRE(grandchild > 0);
+  CHECK(ended(grandchild));
+}
+
+TEST_CASE("run_process does not wait for leftovers that hold stdout open", "[process]")
+{
+  test::TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  // The program exits at once; its background child keeps stdout open.
+  ProcessOptions options;
+  options.kill_grace = 300ms;
+  const auto r = run({"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; echo done", pid_file.string()},
+                     options);
+  CHECK(r.result.exit_status == 0);
+  CHECK(r.result.output_held_open);
+  CHECK_FALSE(r.result.timed_out);
+  CHECK(r.output == "done\n");
+  CHECK(r.elapsed < 5s);
+  const pid_t grandchild = read_pid(pid_file);
+  REQUIRE(grandchild > 0);
+  CHECK(ended(grandchild));
+}
+
+TEST_CASE("run_process streams large stdin and stdout under a timeout", "[process]")
+{
+  const std::string input = pattern(16 * 1024 * 1024);
+  const auto r = run({"cat"}, with_timeout(60s), input);
+  CHECK(r.result.succeeded());
+  CHECK_FALSE(r.result.timed_out);
+  CHECK(r.output.size() == input.size());
+  CHECK(r.output == input);
+
+  // stdout and stderr both far beyond a pipe buffer, input not read.
+  const auto both = run({"/bin/sh", "-c", "head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2"},
+                        with_timeout(60s), input);
+  CHECK(both.result.exit_status == 0);
+  CHECK(both.output.size() == 3'000'000);
+  CHECK(both.result.error_output.size() == 64 * 1024);
+  CHECK(both.result.input_truncated);
+}
+
+TEST_CASE("run_process_captured stops a program that writes too much", "[process]")
+{
+  const auto start = Clock::now();
+  const auto endless = run_process_captured({"yes"}, {}, 1000, with_timeout(60s));
+  CHECK(endless.output_overflow);
+  CHECK(endless.result.stopped);
+  CHECK_FALSE(endless.result.succeeded());
+  CHECK(endless.output.size() == 1000);
+  CHECK(endless.output.substr(0, 4) == "y\ny\n");
+  CHECK(Clock::now() - start < 5s);
+
+  const auto fits = run_process_captured({"printf", "12345"}, {}, 5);
+  CHECK_FALSE(fits.output_overflow);
+  CHECK(fits.result.succeeded());
+  CHECK(fits.output == "12345");
+}
