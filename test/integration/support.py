@@ -84,26 +84,36 @@ class Swift:
         check(status == 201, "PUT %s/%s: %d" % (container, name, status))
 
 
-def tapesim_confs(info, work, settings, shared_library=False):
+def connector_confs(info, work, connector, settings_for):
     """Copies of the cluster's object-server confs (in WORK/object-server)
-    whose [hlm] section selects tapesim with `settings`: one library per
-    object server, or one for all of them. Returns (conf dir, libraries)."""
+    whose [hlm] section selects `connector`, with the settings
+    `settings_for(server)` returns for each server ("1".."4"). Returns the
+    conf directory."""
     conf_dir = os.path.join(work, "object-server")
     os.makedirs(conf_dir)
-    libraries = []
     for path in sorted(glob.glob(os.path.join(info["dir"], "etc", "object-server", "*.conf"))):
         parser = configparser.ConfigParser(interpolation=None)
         parser.read(path)
         parser.remove_section("hlm:dummy")
-        parser["hlm"]["connector"] = "tapesim"
-        name = "library" if shared_library else "library-" + os.path.basename(path)[:-5]
-        library = os.path.join(work, name)
-        parser["hlm:tapesim"] = dict(settings, library=library)
+        parser["hlm"]["connector"] = connector
+        parser["hlm:" + connector] = settings_for(os.path.basename(path)[:-5])
         with open(os.path.join(conf_dir, os.path.basename(path)), "w") as f:
             parser.write(f)
+    return conf_dir
+
+
+def tapesim_confs(info, work, settings, shared_library=False):
+    """connector_confs for tapesim with `settings`: one library per object
+    server, or one for all of them. Returns (conf dir, libraries)."""
+    libraries = []
+
+    def settings_for(server):
+        library = os.path.join(work, "library" if shared_library else "library-" + server)
         if library not in libraries:
             libraries.append(library)
-    return conf_dir, libraries
+        return dict(settings, library=library)
+
+    return connector_confs(info, work, "tapesim", settings_for), libraries
 
 
 def write_hlm_conf(path, extra="", object_server_conf=None):
