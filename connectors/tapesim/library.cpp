@@ -92,6 +92,7 @@ Library::Library(LibraryOptions options)
     throw Error(fmt::format("{}: cannot open \"{}\": {}", k_owner, lock.string(),
                             std::strerror(errno)));
   }
+  m_index.exec("PRAGMA foreign_keys = ON");
   sqlite::Transaction transaction(m_index);
   create_schema(m_index);
   transaction.commit();
@@ -220,6 +221,21 @@ Library::cartridge_path(const std::string& barcode) const
   return m_options.root / "cartridges" / barcode;
 }
 
+File
+Library::open_for_append(const std::string& barcode)
+{
+  const auto path = cartridge_path(barcode);
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  File cartridge(path, O_RDWR | O_CREAT);
+  if (!existed) {
+    // The new name must survive a crash before any index entry points at
+    // the file.
+    File(path.parent_path(), O_RDONLY | O_DIRECTORY).sync();
+  }
+  return cartridge;
+}
+
 std::string
 Library::cartridge_for(std::uint64_t length)
 {
@@ -227,24 +243,31 @@ Library::cartridge_for(std::uint64_t length)
     throw Error(fmt::format("object of {} bytes is larger than a cartridge ({} bytes)", length,
                             m_options.cartridge_capacity));
   }
-  // The newest cartridge of the pool with room: earlier ones are full, or
-  // nearly, and appending stays on one cartridge as long as it can.
+  // The newest cartridge of the pool: earlier ones are full, or nearly,
+  // and appending stays on one cartridge as long as it can.
   sqlite::Statement select(m_index,
                            "SELECT barcode, capacity FROM cartridges WHERE pool = ?1"
-                           " ORDER BY barcode DESC");
+                           " ORDER BY rowid DESC LIMIT 1");
   select.bind(1, m_options.pool);
-  while (select.step()) {
+  if (select.step()) {
     const std::string barcode(select.column_text(0));
     const auto capacity = static_cast<std::uint64_t>(select.column_int(1));
     std::error_code ec;
-    const auto used = std::filesystem::file_size(cartridge_path(barcode), ec);
-    if (!ec && used + length <= capacity) {
+    const auto path = cartridge_path(barcode);
+    auto used = std::filesystem::file_size(path, ec);
+    if (ec) {
+      sqlite::Statement copies(m_index, "SELECT count(*) FROM objects WHERE cartridge = ?1");
+      copies.bind(1, barcode);
+      copies.step();
+      if (copies.column_int(0) > 0) {
+        throw Error(fmt::format("cartridge {} holds {} indexed copies, but \"{}\": {}", barcode,
+                                copies.column_int(0), path.string(), ec.message()));
+      }
+      used = 0; // created, nothing written yet
+    }
+    if (used + length <= capacity) {
       return barcode;
     }
-    if (ec && length <= capacity) {
-      return barcode; // nothing written yet
-    }
-    break; // older cartridges are fuller still
   }
 
   sqlite::Statement count(m_index, "SELECT count(*) FROM cartridges");
@@ -255,7 +278,8 @@ Library::cartridge_for(std::uint64_t length)
                             "cartridges, none with {} bytes free",
                             m_options.pool, m_options.slots, m_options.root.string(), length));
   }
-  const std::string barcode = fmt::format("HLM{:03}L9", cartridges + 1);
+  // Six-character volume serials with the LTO-9 suffix, as on real labels.
+  const std::string barcode = fmt::format("{:06}L9", cartridges + 1);
   sqlite::Statement insert(m_index,
                            "INSERT INTO cartridges (barcode, pool, capacity) VALUES (?1, ?2, ?3)");
   insert.bind(1, barcode);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <connectors/common/sqlite.hpp>
+#include <connectors/tapesim/file_io.hpp>
 #include <connectors/tapesim/timing.hpp>
 #include <hlm/connector/connector.hpp>
 
@@ -90,9 +91,12 @@ public:
 
   // The cartridge of the pool that `length` more bytes fit on, adding a new
   // cartridge when none has room. Throws hlm::Error when the object is
-  // larger than a cartridge or every slot is full.
+  // larger than a cartridge, every slot is full, or the cartridge's file
+  // is missing although the index has copies on it.
   std::string cartridge_for(std::uint64_t length);
   std::filesystem::path cartridge_path(const std::string& barcode) const;
+  // Opens a cartridge for appending, creating its file (durably) when new.
+  File open_for_append(const std::string& barcode);
 
   // Drive state and the library clock, carried from call to call.
   std::vector<DriveState> load_drives();

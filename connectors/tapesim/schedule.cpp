@@ -74,9 +74,8 @@ plan_reads(std::span<const Extent> extents, const Drives& drives)
                            + pass_seconds(extents, members, 0, timing);
     pending.push_back({cartridge, std::move(members), seconds});
   }
-  // Longest work first, each to the drive that is free first: the classic
-  // LPT rule, within 4/3 of the best makespan. Drive-seconds do not depend
-  // on the placement; the makespan does.
+  // Longest work first, each to the drive that is free first (the LPT
+  // rule). Drive-seconds do not depend on the placement; the makespan does.
   std::stable_sort(pending.begin(), pending.end(),
                    [](const Pending& a, const Pending& b) { return a.seconds > b.seconds; });
   for (auto& work : pending) {
@@ -89,8 +88,12 @@ plan_reads(std::span<const Extent> extents, const Drives& drives)
         d = i;
       }
     }
+    if (holds_other[d]) {
+      // What the drive holds comes out first.
+      ends[d] += timing.rewind(drives.state(d).position) + timing.unload_seconds;
+    }
     holds_other[d] = true;
-    ends[d] += work.seconds + timing.unload_seconds;
+    ends[d] += work.seconds;
     queues[d].push_back({d, std::move(work.cartridge), std::move(work.members)});
   }
 

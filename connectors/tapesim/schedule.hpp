@@ -27,33 +27,14 @@ struct CartridgeRun
 };
 
 // Orders reads the way a tape library wants them: grouped by cartridge
-// (each cartridge mounted once), each cartridge read in position order (one
+// (each cartridge mounted once per call), each cartridge read in position
+// order (one
 // forward pass), cartridges spread over the drives. A cartridge already in a
 // drive is read there first; the others, longest work first, go to the
 // drive whose queue ends earliest (among equals: an empty drive, then the
 // one used least recently). Runs are returned in the order the drives start
 // them; `drives` is not changed.
 std::vector<CartridgeRun> plan_reads(std::span<const Extent> extents, const Drives& drives);
-
-// Carries out `plan` on `drives`: mounts (the drive the plan names, or the
-// one holding the cartridge), then reads each extent, calling
-// `on_extent(index)` after its simulated read. Returns the cost.
-template<typename OnExtent>
-Cost
-execute(std::span<const CartridgeRun> plan, std::span<const Extent> extents, Drives& drives,
-        OnExtent on_extent)
-{
-  Cost cost;
-  for (const auto& run : plan) {
-    const std::size_t drive = drives.holding(run.cartridge).value_or(run.drive);
-    cost += drives.mount(drive, run.cartridge);
-    for (const std::size_t i : run.extents) {
-      cost += drives.access(drive, extents[i].position, extents[i].length);
-      on_extent(i);
-    }
-  }
-  return cost;
-}
 
 // The physical lower bound, in drive-seconds, for reading `extents` from
 // empty drives and leaving them empty: every needed cartridge mounted once

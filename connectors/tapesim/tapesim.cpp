@@ -8,9 +8,12 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <chrono>
 #include <map>
@@ -53,7 +56,8 @@ take_seconds(Settings& settings, std::string_view key, double fallback, bool pos
   double value = 0;
   const auto t = trim(*text);
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (ec != std::errc() || end != t.data() + t.size() || value < 0 || (positive && value == 0)) {
+  if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(value) || value < 0
+      || (positive && value == 0)) {
     bad_value(settings, key, *text, positive ? "a positive number" : "a number >= 0");
   }
   return value;
@@ -70,7 +74,7 @@ take_size(Settings& settings, std::string_view key, std::uint64_t fallback)
   auto t = trim(*text);
   std::uint64_t multiplier = 1;
   if (!t.empty()) {
-    const auto suffix = std::string_view("KMGT").find(static_cast<char>(std::toupper(t.back())));
+    const auto suffix = std::string_view("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(t.back()))));
     if (suffix != std::string_view::npos) {
       multiplier = std::uint64_t{1} << (10 * (suffix + 1));
       t.remove_suffix(1);
@@ -145,6 +149,18 @@ failure(ObjectState state, std::string message)
   return {state, fmt::format("tapesim: {}", message)};
 }
 
+// Test hook: with HLM_TAPESIM_FAULT=<point> in the environment, the
+// process dies (_exit 86, as a SIGKILL would leave it) when it reaches that
+// point, so tests can stop a migrate or recall between any two steps.
+void
+fault_point(std::string_view point)
+{
+  const char* fault = std::getenv("HLM_TAPESIM_FAULT");
+  if (fault && point == fault) {
+    ::_exit(86);
+  }
+}
+
 // One connector call holding the library: the drives as the last call
 // left them, the index changes not yet committed, and the cost so far.
 class Call
@@ -155,7 +171,8 @@ public:
       m_hold(library.hold()),
       m_start(library.clock()),
       m_drives(library.options().timing, library.load_drives(), m_start),
-      m_time_scale(time_scale)
+      m_time_scale(time_scale),
+      m_real_start(std::chrono::steady_clock::now())
   {
   }
 
@@ -165,26 +182,31 @@ public:
     return m_drives;
   }
 
-  // Sleeps for `cost` scaled by time_scale, when asked to.
+  // With time_scale set, sleeps until the real time since the call began
+  // is time_scale × the simulated time the call has taken so far (the
+  // drives work in parallel, so that is their makespan).
   void
-  pace(const Cost& cost) const
+  pace() const
   {
     if (m_time_scale > 0) {
-      std::this_thread::sleep_for(
-        std::chrono::duration<double>(cost.drive_seconds() * m_time_scale));
+      std::this_thread::sleep_until(
+        m_real_start
+        + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(m_drives.makespan() * m_time_scale)));
     }
   }
 
-  // Runs `update` on the index together with the updates queued before it,
-  // committing when the group is full.
-  template<typename Update>
+  // Queues an index update for the next commit.
   void
-  queue(Update update)
+  queue(std::function<void()> update)
   {
-    m_updates.emplace_back(std::move(update));
-    if (m_updates.size() >= k_commit_group) {
-      commit();
-    }
+    m_updates.push_back(std::move(update));
+  }
+
+  bool
+  group_full() const
+  {
+    return m_updates.size() >= k_commit_group;
   }
 
   // Runs before every commit: what must be durable before the index may
@@ -195,12 +217,13 @@ public:
     m_before_commit = std::move(hook);
   }
 
+  // Commits the queued updates in one transaction. Throws hlm::Error when
+  // the index cannot be written: nothing queued is then applied, and the
+  // caller must not act as if it were.
   void
   commit()
   {
-    if (!m_updates.empty()) {
-      write({});
-    }
+    write({});
   }
 
   // Commits what is left and records the call's cost.
@@ -218,6 +241,7 @@ private:
   double m_start;
   Drives m_drives;
   double m_time_scale;
+  std::chrono::steady_clock::time_point m_real_start;
   std::vector<std::function<void()>> m_updates;
   std::function<void()> m_before_commit;
 
@@ -225,6 +249,9 @@ private:
   void
   write(const std::function<void()>& also)
   {
+    if (m_updates.empty() && !also) {
+      return;
+    }
     if (m_before_commit) {
       m_before_commit();
     }
@@ -232,12 +259,12 @@ private:
     for (const auto& update : m_updates) {
       update();
     }
-    m_updates.clear();
     m_library.save_drives(m_drives.states(), m_start + m_drives.makespan());
     if (also) {
       also();
     }
     transaction.commit();
+    m_updates.clear();
   }
 };
 
@@ -273,19 +300,6 @@ public:
   }
 
 private:
-  // Frees the disk copy of a replica whose index entry already says so.
-  Outcome
-  release(const Item& item)
-  {
-    try {
-      File(item.file, O_WRONLY).punch_hole();
-    } catch (const Error& e) {
-      return failure(ObjectState::migrated, fmt::format("on tape, but the disk copy stays: {}",
-                                                        e.what()));
-    }
-    return {ObjectState::migrated, std::nullopt};
-  }
-
   // Appends the replica's bytes to a cartridge of the pool (opened into
   // `cartridges` on first use) and returns its copy, not yet indexed.
   TapeCopy write_to_tape(Call& call, const Item& item, std::map<std::string, File>& cartridges);
@@ -304,6 +318,8 @@ TapesimConnector::migrate(std::span<const Item> items)
   std::vector<Outcome> outcomes(items.size());
   Call call(m_library, m_config.time_scale);
   const bool punch = m_config.release == Release::punch;
+  // Items whose index entry says released but whose disk copy still holds
+  // data: punched once every index change is committed.
   std::vector<std::size_t> to_release;
 
   std::map<std::string, File> cartridges;
@@ -311,11 +327,19 @@ TapesimConnector::migrate(std::span<const Item> items)
   // after the sync, so the index never points at bytes a crash could lose.
   std::vector<std::pair<std::size_t, TapeCopy>> written;
   const auto index_written = [&] {
+    if (written.empty()) {
+      return;
+    }
     for (const auto& [barcode, cartridge] : cartridges) {
       cartridge.sync();
     }
-    for (auto& [i, copy] : written) {
-      call.queue([this, file = items[i].file, copy = std::move(copy)] { m_library.put(file, copy); });
+    fault_point("migrate-synced");
+    for (const auto& [i, copy] : written) {
+      call.queue([this, file = items[i].file, copy = copy] { m_library.put(file, copy); });
+    }
+    call.commit(); // throws: the whole call fails, nothing punched
+    fault_point("migrate-committed");
+    for (const auto& [i, copy] : written) {
       outcomes[i] = {ObjectState::migrated, std::nullopt};
       if (punch) {
         to_release.push_back(i);
@@ -326,25 +350,34 @@ TapesimConnector::migrate(std::span<const Item> items)
 
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& item = items[i];
+    std::optional<TapeCopy> copy;
     try {
-      if (const auto copy = m_library.find(item.file)) {
-        // Already on tape (a repeated migrate, or one after a recall):
-        // only the state changes.
-        call.queue([this, file = item.file, punch] {
-          m_library.set_state(file, ObjectState::migrated, punch);
-        });
-        outcomes[i] = {ObjectState::migrated, std::nullopt};
-        if (punch && !copy->released) {
-          to_release.push_back(i);
-        }
-        continue;
+      copy = m_library.find(item.file);
+    } catch (const Error& e) {
+      outcomes[i] = failure(ObjectState::unknown, e.what());
+      continue;
+    }
+    if (copy) {
+      // Already on tape (a repeated migrate, or one after a recall): only
+      // the state changes. A disk copy freed before stays marked freed.
+      const bool released = copy->released || punch;
+      call.queue([this, file = item.file, released] {
+        m_library.set_state(file, ObjectState::migrated, released);
+      });
+      outcomes[i] = {ObjectState::migrated, std::nullopt};
+      if (punch && !copy->released) {
+        to_release.push_back(i);
       }
+      continue;
+    }
+    try {
       written.emplace_back(i, write_to_tape(call, item, cartridges));
-      if (written.size() >= k_commit_group) {
-        index_written();
-      }
+      fault_point("migrate-appended");
     } catch (const Error& e) {
       outcomes[i] = failure(ObjectState::resident, e.what());
+    }
+    if (written.size() >= k_commit_group) {
+      index_written();
     }
   }
   index_written();
@@ -353,7 +386,17 @@ TapesimConnector::migrate(std::span<const Item> items)
   // with the same, verified bytes.
   call.commit();
   for (const std::size_t i : to_release) {
-    outcomes[i] = release(items[i]);
+    try {
+      File(items[i].file, O_WRONLY).punch_hole();
+      fault_point("migrate-punched");
+    } catch (const Error& e) {
+      // Still on disk: say so in the index, so a retry punches again.
+      call.queue([this, file = items[i].file] {
+        m_library.set_state(file, ObjectState::migrated, false);
+      });
+      outcomes[i] = failure(ObjectState::migrated,
+                            fmt::format("on tape, but the disk copy stays: {}", e.what()));
+    }
   }
   call.finish("migrate", items.size(), count_failed(outcomes));
   return outcomes;
@@ -373,16 +416,16 @@ TapesimConnector::write_to_tape(Call& call, const Item& item,
   const auto barcode = m_library.cartridge_for(length);
   auto it = cartridges.find(barcode);
   if (it == cartridges.end()) {
-    it = cartridges.emplace(barcode, File(m_library.cartridge_path(barcode), O_RDWR | O_CREAT))
-           .first;
+    it = cartridges.emplace(barcode, m_library.open_for_append(barcode)).first;
   }
   const File& cartridge = it->second;
   const auto position = cartridge.size();
 
   Drives& drives = call.drives();
   const auto drive = drives.holding(barcode).value_or(drives.pick_drive_for_mount());
-  call.pace(drives.mount(drive, barcode));
-  call.pace(drives.access(drive, position, length));
+  drives.mount(drive, barcode);
+  drives.access(drive, position, length);
+  call.pace();
 
   std::string md5;
   try {
@@ -414,6 +457,25 @@ TapesimConnector::recall(std::span<const Item> items)
   std::vector<Outcome> outcomes(items.size());
   Call call(m_library, m_config.time_scale);
   const bool to_resident = m_config.recall_state == ObjectState::resident;
+
+  // Replicas written back or found on disk, whose index change waits for
+  // the next commit; their outcomes are set only once it is committed.
+  std::vector<std::size_t> settled;
+  std::vector<File> unsynced; // written back, not yet synced
+  call.before_commit([&] {
+    for (const auto& file : unsynced) {
+      file.sync();
+    }
+    unsynced.clear();
+    fault_point("recall-synced");
+  });
+  const auto commit = [&] {
+    call.commit(); // throws: the whole call fails
+    for (const std::size_t i : settled) {
+      outcomes[i] = {m_config.recall_state, std::nullopt};
+    }
+    settled.clear();
+  };
   const auto settle = [&](std::size_t i) {
     call.queue([this, file = items[i].file, to_resident] {
       if (to_resident) {
@@ -422,32 +484,29 @@ TapesimConnector::recall(std::span<const Item> items)
         m_library.set_state(file, ObjectState::premigrated, false);
       }
     });
-    outcomes[i] = {m_config.recall_state, std::nullopt};
-  };
-
-  std::vector<File> unsynced;
-  call.before_commit([&] {
-    for (const auto& file : unsynced) {
-      file.sync();
+    settled.push_back(i);
+    if (call.group_full()) {
+      commit();
     }
-    unsynced.clear();
-  });
+  };
 
   std::vector<Extent> extents;
   std::vector<std::pair<std::size_t, TapeCopy>> reads; // item index, copy; parallel to extents
   for (std::size_t i = 0; i < items.size(); ++i) {
+    std::optional<TapeCopy> copy;
     try {
-      auto copy = m_library.find(items[i].file);
-      if (!copy) {
-        outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
-      } else if (copy->state == ObjectState::premigrated && !copy->released) {
-        settle(i); // already on disk
-      } else {
-        extents.push_back({copy->cartridge, copy->position, copy->length});
-        reads.emplace_back(i, std::move(*copy));
-      }
+      copy = m_library.find(items[i].file);
     } catch (const Error& e) {
       outcomes[i] = failure(ObjectState::unknown, e.what());
+      continue;
+    }
+    if (!copy) {
+      outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
+    } else if (copy->state == ObjectState::premigrated && !copy->released) {
+      settle(i); // already on disk
+    } else {
+      extents.push_back({copy->cartridge, copy->position, copy->length});
+      reads.emplace_back(i, std::move(*copy));
     }
   }
 
@@ -461,24 +520,28 @@ TapesimConnector::recall(std::span<const Item> items)
     } catch (const Error& e) {
       cartridge_error = e.what();
     }
-    call.pace(drives.mount(drive, run.cartridge));
+    drives.mount(drive, run.cartridge);
+    call.pace();
     for (const std::size_t k : run.extents) {
       const auto& [i, copy] = reads[k];
-      call.pace(drives.access(drive, copy.position, copy.length));
+      drives.access(drive, copy.position, copy.length);
+      call.pace();
       if (!cartridge) {
         outcomes[i] = failure(copy.state, fmt::format("cartridge {}: {}", run.cartridge, cartridge_error));
         continue;
       }
       try {
         outcomes[i] = read_from_tape(items[i], copy, *cartridge, unsynced);
-        if (outcomes[i].ok()) {
-          settle(i);
-        }
       } catch (const Error& e) {
         outcomes[i] = failure(copy.state, e.what());
       }
+      if (outcomes[i].ok()) {
+        fault_point("recall-written");
+        settle(i);
+      }
     }
   }
+  commit();
   call.finish("recall", items.size(), count_failed(outcomes));
   return outcomes;
 }
@@ -508,6 +571,9 @@ TapesimConnector::read_from_tape(const Item& item, const TapeCopy& copy, File& c
     const auto written = cartridge.copy(copy.position, copy.length, &disk, 0);
     unsynced.push_back(std::move(disk));
     if (written != copy.md5) {
+      // The disk copy now holds bytes that are not the object's; it held
+      // none before (released), and the index still says released, so a
+      // later recall writes it again.
       return failure(copy.state, fmt::format("cartridge {} returned different bytes on a "
                                              "second read of {}; the object stays {}",
                                              copy.cartridge, item.object,

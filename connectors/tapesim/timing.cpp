@@ -74,6 +74,7 @@ Drives::mount(std::size_t drive, const std::string& cartridge)
   if (m_drives[drive].state.cartridge == cartridge) {
     return {};
   }
+  assert(!holding(cartridge)); // a cartridge is in one drive at a time
   Cost cost = dismount(drive);
   Cost load;
   load.mounts = 1;

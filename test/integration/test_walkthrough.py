@@ -152,7 +152,21 @@ def main():
     report, _ = dispatch(conf, status=3)
     check(report["undecodable"] == 1 and report["completed"] == 1,
           "undecodable entry parked, the good one done: %r" % report)
-    print("ok: walk-through, failure path, access checks and undecodable entry")
+
+    # --- batched dispatch keeps the order of conflicting requests ---
+    # recall, migrate, recall of one object queued before one run: grouping
+    # the two recalls would end in "migrated"; arrival order ends in
+    # "premigrated".
+    hlmctl(conf, "migrate", A + "/cont3/obj01")
+    dispatch(conf)
+    for op in ("recall", "migrate", "recall"):
+        hlmctl(conf, op, A + "/cont3/obj01")
+    report, _ = dispatch(conf)
+    check(report["completed"] == 3, "three conflicting requests: %r" % report)
+    st = status_of(conf, A + "/cont3/obj01")
+    check(st["objects"] == {objects[1]: "premigrated"},
+          "the last request wins: %r" % st["objects"])
+    print("ok: walk-through, failure path, access checks, undecodable entry, request order")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace hlm::dispatch {
@@ -67,6 +68,103 @@ struct EntryState
   }
 };
 
+// Which entries go to the nodes together, in which order. FIFO: each entry
+// alone, in arrival order. Batched: the entries of one operation and policy
+// together; but an entry whose target overlaps an earlier one's with the
+// other operation (recall X queued after migrate X, or migrate of a
+// container after recall of one of its objects) starts a new round of
+// groups, so that the later request still wins, as in arrival order.
+class Grouping
+{
+public:
+  using Key = std::pair<connector::Operation, int>;
+  using Groups = std::vector<std::pair<Key, std::vector<std::size_t>>>;
+
+  explicit Grouping(Schedule schedule)
+    : m_schedule(schedule)
+  {
+  }
+
+  void
+  add(std::size_t index, const queue::Entry& entry)
+  {
+    const Key key{entry.operation, entry.policy_index};
+    if (m_schedule == Schedule::fifo) {
+      m_groups.push_back({key, {index}});
+      return;
+    }
+    if (conflicts(entry)) {
+      m_round_start = m_groups.size();
+      m_seen.clear();
+    }
+    remember(entry);
+    auto group = std::find_if(m_groups.begin() + static_cast<std::ptrdiff_t>(m_round_start),
+                              m_groups.end(), [&](const auto& g) { return g.first == key; });
+    if (group == m_groups.end()) {
+      m_groups.push_back({key, {}});
+      group = std::prev(m_groups.end());
+    }
+    group->second.push_back(index);
+  }
+
+  const Groups&
+  groups() const
+  {
+    return m_groups;
+  }
+
+private:
+  // What the current round holds for one container: the operations of
+  // container-wide entries, of all entries, and per object.
+  struct Seen
+  {
+    std::set<connector::Operation> whole;
+    std::set<connector::Operation> any;
+    std::map<std::string, std::set<connector::Operation>> objects;
+  };
+
+  static bool
+  other_than(const std::set<connector::Operation>& operations, connector::Operation operation)
+  {
+    return operations.size() > 1 || (operations.size() == 1 && *operations.begin() != operation);
+  }
+
+  bool
+  conflicts(const queue::Entry& entry) const
+  {
+    const auto it = m_seen.find({entry.target.account, entry.target.container});
+    if (it == m_seen.end()) {
+      return false;
+    }
+    const Seen& seen = it->second;
+    if (entry.target.object.empty()) {
+      return other_than(seen.any, entry.operation);
+    }
+    if (other_than(seen.whole, entry.operation)) {
+      return true;
+    }
+    const auto object = seen.objects.find(entry.target.object);
+    return object != seen.objects.end() && other_than(object->second, entry.operation);
+  }
+
+  void
+  remember(const queue::Entry& entry)
+  {
+    Seen& seen = m_seen[{entry.target.account, entry.target.container}];
+    seen.any.insert(entry.operation);
+    if (entry.target.object.empty()) {
+      seen.whole.insert(entry.operation);
+    } else {
+      seen.objects[entry.target.object].insert(entry.operation);
+    }
+  }
+
+  Schedule m_schedule;
+  Groups m_groups;
+  std::size_t m_round_start = 0;
+  std::map<std::pair<std::string, std::string>, Seen> m_seen;
+};
+
 } // namespace
 
 DispatchReport
@@ -99,8 +197,7 @@ dispatch_once(const config::HlmConf& conf,
   report.entries = pending.size();
 
   std::vector<EntryState> states(pending.size());
-  // (operation, policy) → entries, in the order their groups first appear.
-  std::vector<std::pair<std::pair<connector::Operation, int>, std::vector<std::size_t>>> groups;
+  Grouping grouping(options.schedule);
   for (std::size_t i = 0; i < pending.size(); ++i) {
     if (!pending[i].entry) {
       requests.park_undecodable(pending[i].row, pending[i].decode_error);
@@ -110,17 +207,9 @@ dispatch_once(const config::HlmConf& conf,
       }
       continue;
     }
-    const auto key = std::make_pair(pending[i].entry->operation, pending[i].entry->policy_index);
-    auto group = options.schedule == Schedule::fifo
-                   ? groups.end()
-                   : std::find_if(groups.begin(), groups.end(),
-                                  [&](const auto& g) { return g.first == key; });
-    if (group == groups.end()) {
-      groups.push_back({key, {}});
-      group = std::prev(groups.end());
-    }
-    group->second.push_back(i);
+    grouping.add(i, *pending[i].entry);
   }
+  const auto& groups = grouping.groups();
 
   // Each policy's object ring, or why it cannot be used; loaded once even
   // when FIFO makes a group per entry.

@@ -120,7 +120,8 @@ TEST_CASE("plan_reads spreads cartridges over the drives", "[tapesim]")
       CHECK(extents[r.extents[k - 1]].position <= extents[r.extents[k]].position);
     }
   }
-  CHECK(on_drive_0 == 4);
+  CHECK(on_drive_0 >= 3); // about half each
+  CHECK(on_drive_0 <= 5);
   const double seconds = run(plan, extents, drives);
   CHECK(seconds == Approx(lower_bound_seconds(extents, small_timing())));
   // Two drives share the work: the makespan is about half of it.

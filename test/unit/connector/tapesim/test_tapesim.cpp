@@ -224,7 +224,7 @@ TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tape
   REQUIRE(states(tapesim->migrate(items)) == all(2, S::migrated));
 
   // Flip one byte of the first cartridge.
-  const auto cartridge = library / "cartridges" / "HLM001L9";
+  const auto cartridge = library / "cartridges" / "000001L9";
   std::string bytes = read_file(cartridge);
   REQUIRE(bytes.size() == 40'000);
   bytes[1234] = static_cast<char>(bytes[1234] ^ 0x40);
@@ -234,7 +234,7 @@ TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tape
   REQUIRE(outcomes.size() == 2);
   CHECK_FALSE(outcomes[0].ok());
   CHECK(outcomes[0].state == S::migrated);
-  CHECK_THAT(*outcomes[0].error, Catch::Contains("checksum mismatch on cartridge HLM001L9")
+  CHECK_THAT(*outcomes[0].error, Catch::Contains("checksum mismatch on cartridge 000001L9")
                                    && Catch::Contains("/AUTH_test/c/o0"));
   CHECK(outcomes[1].ok());
   CHECK(read_file(items[0].file) == std::string(40'000, '\0')); // nothing written back
@@ -257,7 +257,7 @@ TEST_CASE("tapesim refuses a disk copy that does not match its ETag", "[tapesim]
   CHECK(outcomes[1].state == S::resident);
   CHECK_THAT(*outcomes[1].error, Catch::Contains("does not match its ETag"));
   // The rejected bytes were taken off the cartridge again.
-  CHECK(fs::file_size(library / "cartridges" / "HLM001L9") == 3000);
+  CHECK(fs::file_size(library / "cartridges" / "000001L9") == 3000);
   CHECK(check_index_consistent(library) == 1);
 }
 
@@ -354,6 +354,8 @@ TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash
     kill(child, SIGKILL);
     int status = 0;
     waitpid(child, &status, 0);
+    // Killed, or finished cleanly before the kill; never failed.
+    CHECK((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
 
     // Every replica is intact on disk, or indexed with a good tape copy.
     const std::size_t indexed = check_index_consistent(library);
@@ -373,5 +375,103 @@ TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
     }
+  }
+}
+
+namespace {
+
+// Runs `work` in a child process with HLM_TAPESIM_FAULT=`point` and
+// returns its exit status: 86 when it died at that point.
+template<typename Work>
+int
+run_until_fault(const char* point, Work work)
+{
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    setenv("HLM_TAPESIM_FAULT", point, 1);
+    try {
+      work();
+    } catch (...) {
+      _exit(2);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+} // namespace
+
+TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tapesim][crash]")
+{
+  const std::vector<std::pair<std::string, std::string>> punch = {{"release", "punch"},
+                                                                   {"cartridge_capacity", "1M"}};
+  const std::vector<std::size_t> sizes(300, 10'000); // more than one commit group
+  test::TempDir dir;
+  Replicas originals(dir.path() / "originals", sizes);
+
+  for (const char* point :
+       {"migrate-appended", "migrate-synced", "migrate-committed", "migrate-punched"}) {
+    INFO("migrate dies at " << point);
+    const auto disk = dir.path() / point / "disk";
+    const auto library = dir.path() / point / "library";
+    Replicas replicas(disk, sizes);
+    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->migrate(replicas.items); })
+          == 86);
+    check_index_consistent(library);
+    auto tapesim = make_tapesim(library, punch);
+    const auto before = tapesim->status(replicas.items);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (before[i].state == S::resident) {
+        CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+      }
+    }
+    CHECK(states(tapesim->migrate(replicas.items)) == all(sizes.size(), S::migrated));
+    CHECK(states(tapesim->recall(replicas.items)) == all(sizes.size(), S::premigrated));
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+    }
+  }
+
+  for (const char* point : {"recall-written", "recall-synced"}) {
+    INFO("recall dies at " << point);
+    const auto disk = dir.path() / point / "disk";
+    const auto library = dir.path() / point / "library";
+    Replicas replicas(disk, sizes);
+    REQUIRE(states(make_tapesim(library, punch)->migrate(replicas.items))
+            == all(sizes.size(), S::migrated));
+    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->recall(replicas.items); })
+          == 86);
+    check_index_consistent(library);
+    auto tapesim = make_tapesim(library, punch);
+    // Whatever the index says is on disk, is.
+    const auto before = tapesim->status(replicas.items);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      if (before[i].state == S::premigrated) {
+        CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+      }
+    }
+    CHECK(states(tapesim->recall(replicas.items)) == all(sizes.size(), S::premigrated));
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+    }
+  }
+}
+
+TEST_CASE("tapesim keeps a freed disk copy marked freed when release changes", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {5000, 7000});
+  const auto library = dir.path() / "library";
+  REQUIRE(states(make_tapesim(library, {{"release", "punch"}})->migrate(replicas.items))
+          == all(2, S::migrated));
+  // The operator switches to release = keep and migrates again.
+  auto keep = make_tapesim(library, {{"release", "keep"}});
+  CHECK(states(keep->migrate(replicas.items)) == all(2, S::migrated));
+  CHECK(states(keep->recall(replicas.items)) == all(2, S::premigrated));
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(read_file(replicas.items[i].file) == replicas.bodies[i]);
   }
 }
