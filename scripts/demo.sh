@@ -1,24 +1,50 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: builds hlm (installing what is
-# missing), starts a local Swift on 127.0.0.1 (test/saio/saio.py), uploads a
-# container, then migrates, recalls and queries it with hlmctl and
-# hlm-dispatch, the way SwiftHLM's README walks through it. The backend is
-# the `dummy` connector (state only); the simulated tape library arrives
-# with the tape-backend work.
+# missing), starts a local Swift on 127.0.0.1 (test/saio/saio.py) whose
+# object servers use the simulated tape library (tapesim) as backend,
+# uploads a sample container, then walks through migrate → requests →
+# dispatch → status → recall → status → download-and-compare with hlmctl and
+# hlm-dispatch, printing each command and its output, and ends with a
+# one-line verdict. The cluster stays up for you to try things; the second
+# command stops it.
 #
-#   scripts/demo.sh [--keep]     (--keep leaves the cluster running)
+#   scripts/demo.sh          set up and run (again: starts afresh)
+#   scripts/demo.sh stop     stop what the demo started
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
-keep=${1:-}
-"$top/scripts/build.sh" "$build" >/dev/null
 python=/usr/bin/python3
 demo=${HLM_DEMO_DIR:-/tmp/hlm-demo}
+
+if [[ ${1:-} == stop ]]; then
+  $python "$top/test/saio/saio.py" stop --dir "$demo"
+  exit 0
+fi
+
+"$top/scripts/build.sh" "$build" >/dev/null
 $python "$top/test/saio/saio.py" stop --dir "$demo" >/dev/null 2>&1 || true
-$python "$top/test/saio/saio.py" start --dir "$demo" --base-port "${HLM_DEMO_PORT:-16800}"
-[[ $keep == --keep ]] || trap '$python "$top/test/saio/saio.py" stop --dir "$demo" >/dev/null' EXIT
+rm -rf "$demo"
+$python "$top/test/saio/saio.py" start --dir "$demo" --base-port "${HLM_DEMO_PORT:-16800}" >/dev/null
 # shellcheck disable=SC1091
 source "$demo/env.sh"   # ST_AUTH, ST_USER, ST_KEY: python-swiftclient's variables
+
+# The object servers' [hlm] sections: tapesim, one library for this host,
+# 2 drives, 4 MiB cartridges; release = punch frees the disk copies' blocks
+# once they are on tape (safe here: no object auditor runs, and the demo
+# reads objects only after recalling them).
+$python - "$demo" <<'PY'
+import configparser, glob, os, sys
+demo = sys.argv[1]
+for path in glob.glob(os.path.join(demo, "etc", "object-server", "*.conf")):
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read(path)
+    conf.remove_section("hlm:dummy")
+    conf["hlm"]["connector"] = "tapesim"
+    conf["hlm:tapesim"] = {"library": os.path.join(demo, "tapesim"), "drives": "2",
+                           "cartridge_capacity": "4M", "release": "punch"}
+    with open(path, "w") as f:
+        conf.write(f)
+PY
 
 cat > "$demo/hlm.conf" <<CONF
 [hlm]
@@ -34,27 +60,74 @@ object_server_conf = $demo/etc/object-server
 CONF
 export HLM_CONF=$demo/hlm.conf PATH=$build/cmd:$PATH
 
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+step() { printf '\n$ %s\n' "$*"; "$@" 2>&1 | sed 's/^/  /'; }
+note() { printf '\n# %s\n' "$*"; }
+# Bytes the object servers hold on disk (allocated blocks, not file sizes).
+disk_bytes() { du -s --block-size=1 "$demo"/srv/*/node/*/objects* 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+library() {
+  $python - "$demo/tapesim/index.sqlite" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+copies, states = db.execute("SELECT count(*), group_concat(DISTINCT state) FROM objects").fetchone()
+carts = [r[0] for r in db.execute("SELECT DISTINCT cartridge FROM objects ORDER BY 1")]
+mounts, seconds = db.execute("SELECT total(mounts), total(drive_seconds) FROM calls").fetchone()
+print("tapesim library: %d replica copies (%s) on cartridges %s; %d mounts, %.0f simulated "
+      "drive-seconds so far" % (copies, states or "-", ", ".join(carts) or "-", mounts, seconds))
+PY
+}
 
 token=$(curl -fsS -D - -o /dev/null -H "X-Auth-User: $ST_USER" -H "X-Auth-Key: $ST_KEY" "$ST_AUTH" \
           | tr -d '\r' | awk -F': ' 'tolower($1)=="x-auth-token"{print $2}')
 url=$(curl -fsS -D - -o /dev/null -H "X-Auth-User: $ST_USER" -H "X-Auth-Key: $ST_KEY" "$ST_AUTH" \
           | tr -d '\r' | awk -F': ' 'tolower($1)=="x-storage-url"{print $2}')
-curl -fsS -X PUT -H "X-Auth-Token: $token" "$url/cont3" -o /dev/null
-for o in obj00 obj01 obj02; do
-  echo "payload of $o" | curl -fsS -X PUT -H "X-Auth-Token: $token" --data-binary @- "$url/cont3/$o" -o /dev/null
+mkdir -p "$demo/sample" "$demo/download"
+curl -fsS -X PUT -H "X-Auth-Token: $token" "$url/sample" -o /dev/null
+names=()
+for size in 1000 20000 300000 1000000 2500000; do
+  name=obj-$size
+  head -c "$size" /dev/urandom > "$demo/sample/$name"
+  curl -fsS -X PUT -H "X-Auth-Token: $token" -T "$demo/sample/$name" "$url/sample/$name" -o /dev/null
+  names+=("$name")
 done
-echo "uploaded AUTH_test/cont3/obj00..obj02"
+note "uploaded AUTH_test/sample: ${#names[@]} objects of 1 kB to 2.5 MB, 3 replicas each;" \
+     "the object servers hold $(disk_bytes) bytes on disk"
 
-step hlmctl status AUTH_test/cont3
-step hlmctl migrate AUTH_test/cont3/obj00
-step hlmctl requests AUTH_test/cont3/obj00
+step hlmctl status AUTH_test/sample
+step hlmctl migrate AUTH_test/sample
+step hlmctl requests AUTH_test/sample
 step hlm-dispatch --once
-step hlmctl requests AUTH_test/cont3/obj00
-step hlmctl status AUTH_test/cont3
-step hlmctl migrate AUTH_test/cont3
+step hlmctl requests AUTH_test/sample
+step hlmctl status AUTH_test/sample
+note "$(library)"
+note "the object servers now hold $(disk_bytes) bytes on disk: the replicas' blocks are freed"
+
+step hlmctl recall AUTH_test/sample
 step hlm-dispatch --once
-step hlmctl status --json AUTH_test/cont3
-step hlmctl recall AUTH_test/cont3
-step hlm-dispatch --once
-step hlmctl status AUTH_test/cont3
+step hlmctl status AUTH_test/sample
+note "$(library)"
+note "the object servers hold $(disk_bytes) bytes on disk again"
+
+note "downloading every object through the Swift proxy and comparing with what was uploaded"
+same=0
+for name in "${names[@]}"; do
+  curl -fsS -H "X-Auth-Token: $token" "$url/sample/$name" -o "$demo/download/$name"
+  if cmp -s "$demo/sample/$name" "$demo/download/$name"; then
+    same=$((same + 1))
+    echo "  $name: identical ($(stat -c %s "$demo/download/$name") bytes)"
+  else
+    echo "  $name: DIFFERENT"
+  fi
+done
+
+echo
+if [[ $same -eq ${#names[@]} ]]; then
+  echo "demo: OK: ${#names[@]} objects went to the simulated tape library and came back byte-identical."
+else
+  echo "demo: FAILED: $((${#names[@]} - same)) of ${#names[@]} objects differ after the round trip."
+fi
+cat <<EOF2
+
+The cluster keeps running: source $demo/env.sh; export HLM_CONF=$demo/hlm.conf PATH=$build/cmd:\$PATH
+Stop it with: bash scripts/demo.sh stop
+EOF2
+[[ $same -eq ${#names[@]} ]]
