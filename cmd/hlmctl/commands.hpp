@@ -3,6 +3,7 @@
 #include "context.hpp"
 
 #include <hlm/connector/connector.hpp>
+#include <hlm/ctl/wait.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -13,6 +14,19 @@ void add_nodes_command(CLI::App& parent, Context& ctx);
 void add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operation);
 void add_status_command(CLI::App& parent, Context& ctx);
 void add_requests_command(CLI::App& parent, Context& ctx);
+void add_wait_command(CLI::App& parent, Context& ctx);
+
+// What wait and migrate/recall --wait take.
+struct WaitCommandOptions
+{
+  std::optional<double> timeout_seconds;
+  double interval_seconds = 2;
+};
+void add_wait_options(CLI::App& cmd, WaitCommandOptions& options);
+// Waits for `ids` and prints the result; returns the exit status: 0 all
+// done, 3 some failed, 1 timed out, 130 interrupted.
+int wait_and_report(Context& ctx, const std::vector<std::string>& ids,
+                    const WaitCommandOptions& options);
 // Hidden `__complete`, used by the shell completion scripts and the man
 // page test; walks `root`'s subcommands and options.
 void add_complete_command(CLI::App& parent, CLI::App& root);

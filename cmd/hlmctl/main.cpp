@@ -19,6 +19,7 @@ main(int argc, char** argv)
   ctl::add_submit_command(app, ctx, connector::Operation::recall);
   ctl::add_status_command(app, ctx);
   ctl::add_requests_command(app, ctx);
+  ctl::add_wait_command(app, ctx);
   ctl::add_nodes_command(app, ctx);
   ctl::add_complete_command(app, app);
 

@@ -20,6 +20,8 @@ struct SubmitOptions
 {
   std::vector<std::string> targets;
   std::vector<std::string> files; // "-" is stdin
+  bool wait = false;
+  WaitCommandOptions waiting;
 };
 
 std::vector<std::string>
@@ -66,6 +68,9 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
   cmd->add_option("targets", opts->targets, "ACCOUNT/CONTAINER[/OBJECT] ...");
   cmd->add_option("-f,--file", opts->files, "read targets from FILE, one per line ('-': stdin)")
     ->allow_extra_args(false);
+  cmd->add_flag("--wait", opts->wait,
+                "then wait until the requests are no longer pending (see hlmctl wait)");
+  add_wait_options(*cmd, opts->waiting);
   add_common_options(*cmd, ctx.common);
   cmd->callback([opts, &ctx, operation] {
     // Parse every target before queueing any: a typo must not leave half
@@ -75,6 +80,7 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
       targets.push_back(parse_target(text));
     }
     nlohmann::json results = nlohmann::json::array();
+    std::vector<std::string> ids;
     std::size_t failed = 0;
     Submitter submitter(ctx.client(), ctx.requests(), ctx.swift_conf());
     for (const auto& target : targets) {
@@ -82,6 +88,7 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
         const auto submitted = submitter.submit(operation, target);
         results.push_back({{"target", to_string(target)}, {"operation", connector::to_string(operation)},
                            {"policy_index", submitted.entry.policy_index}, {"id", submitted.id}});
+        ids.push_back(submitted.id);
         if (!ctx.common.json) {
           fmt::print("queued {} {}: {}\n", connector::to_string(operation), to_string(target), submitted.id);
         }
@@ -97,6 +104,11 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
       std::cout << nlohmann::json{{"requests", results}}.dump(2) << '\n';
     }
     ctx.status = failed == 0 ? k_exit_success : failed < targets.size() ? k_exit_partial : k_exit_failure;
+    if (opts->wait && !ids.empty()) {
+      const int waited = wait_and_report(ctx, ids, opts->waiting);
+      // The worse of the two: a target refused, or a request that failed.
+      ctx.status = ctx.status == k_exit_success ? waited : std::max(ctx.status, waited);
+    }
   });
 }
 

@@ -1,0 +1,161 @@
+// hlmctl wait REQUEST-ID|TARGET…, and the waiting behind migrate/recall
+// --wait: block until requests leave the pending queue.
+
+#include "commands.hpp"
+
+#include <hlm/ctl/submit.hpp>
+#include <hlm/queue/entry.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/exit_status.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <iostream>
+
+namespace hlm::ctl {
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void
+on_interrupt(int)
+{
+  g_interrupted = 1;
+}
+
+std::string
+clock_text(std::chrono::milliseconds duration)
+{
+  const auto seconds = duration.count() / 1000;
+  return fmt::format("{:02}:{:02}", seconds / 60, seconds % 60);
+}
+
+// A one-line progress display on a terminal: counts and, once some
+// requests are done, an estimate of the time left from the rate so far.
+void
+show_progress(const WaitProgress& p)
+{
+  const auto finished = p.total - p.pending;
+  std::string eta;
+  if (finished > 0 && p.pending > 0) {
+    const auto left = p.elapsed * static_cast<long>(p.pending) / static_cast<long>(finished);
+    eta = fmt::format(", about {} left", clock_text(left));
+  }
+  fmt::print(stderr, "\rhlmctl: waiting: {} of {} requests pending, {} failed, {}{}\033[K",
+             p.pending, p.total, p.failed, clock_text(p.elapsed), eta);
+}
+
+} // namespace
+
+void
+add_wait_options(CLI::App& cmd, WaitCommandOptions& options)
+{
+  cmd.add_option("--timeout", options.timeout_seconds,
+                 "give up after this many seconds (exit status 1); default: wait for ever")
+    ->check(CLI::PositiveNumber);
+  cmd.add_option("--interval", options.interval_seconds,
+                 "seconds between looks at the queue")
+    ->check(CLI::PositiveNumber)
+    ->capture_default_str();
+}
+
+int
+wait_and_report(Context& ctx, const std::vector<std::string>& ids,
+                const WaitCommandOptions& options)
+{
+  WaitOptions wait;
+  if (options.timeout_seconds) {
+    wait.timeout = std::chrono::milliseconds(static_cast<long>(*options.timeout_seconds * 1000));
+  }
+  wait.interval = std::chrono::milliseconds(static_cast<long>(options.interval_seconds * 1000));
+  const bool tty = !ctx.common.json && ::isatty(STDERR_FILENO) == 1;
+  g_interrupted = 0;
+  const auto previous = std::signal(SIGINT, on_interrupt);
+  const auto result = wait_for(
+    ctx.requests(), ids, wait,
+    [&](const WaitProgress& p) {
+      if (tty) {
+        show_progress(p);
+      }
+    },
+    [] { return g_interrupted != 0; });
+  std::signal(SIGINT, previous);
+  if (tty) {
+    fmt::print(stderr, "\n");
+  }
+
+  if (ctx.common.json) {
+    nlohmann::json failed = nlohmann::json::array();
+    for (const auto& [id, reason] : result.failed) {
+      failed.push_back({{"id", id}, {"reason", reason}});
+    }
+    std::cout << nlohmann::json{{"requests", ids.size()}, {"done", result.done},
+                                {"failed", failed}, {"pending", result.pending},
+                                {"timed_out", result.timed_out}}
+                   .dump(2)
+              << '\n';
+  } else {
+    fmt::print("{} requests: {} done, {} failed, {} still pending\n", ids.size(), result.done,
+               result.failed.size(), result.pending.size());
+    for (const auto& [id, reason] : result.failed) {
+      fmt::print("failed {}\n  reason: {}\n", id, reason.empty() ? "(none recorded)" : reason);
+    }
+  }
+  if (result.interrupted) {
+    return k_exit_interrupted;
+  }
+  if (result.timed_out) {
+    fmt::print(stderr, "hlmctl: error: timed out after {} s with {} requests pending\n",
+               *options.timeout_seconds, result.pending.size());
+    return k_exit_failure;
+  }
+  return result.failed.empty() ? k_exit_success : k_exit_partial;
+}
+
+void
+add_wait_command(CLI::App& parent, Context& ctx)
+{
+  struct Options
+  {
+    std::vector<std::string> what;
+    WaitCommandOptions wait;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = parent.add_subcommand(
+    "wait", "Wait until requests (ids from migrate/recall, or every pending request for a "
+            "target) are no longer pending");
+  cmd->add_option("what", opts->what, "REQUEST-ID (/…/migrate/…) or ACCOUNT/CONTAINER[/OBJECT]")
+    ->required();
+  add_wait_options(*cmd, opts->wait);
+  add_common_options(*cmd, ctx.common);
+  cmd->callback([opts, &ctx] {
+    std::vector<std::string> ids;
+    for (const auto& text : opts->what) {
+      if (!text.empty() && text.front() == '/') {
+        queue::decode_entry(text); // InputError for what is not a request id
+        ids.push_back(text);
+        continue;
+      }
+      const auto target = parse_target(text);
+      // The caller must be able to see the target, as for submitting.
+      container_policy(ctx.client(), ctx.swift_conf(), target);
+      const auto pending = pending_for(ctx.requests(), target);
+      ids.insert(ids.end(), pending.begin(), pending.end());
+    }
+    // An id named twice (or by its id and its target) is one request.
+    std::vector<std::string> unique;
+    for (auto& id : ids) {
+      if (std::find(unique.begin(), unique.end(), id) == unique.end()) {
+        unique.push_back(std::move(id));
+      }
+    }
+    ctx.status = wait_and_report(ctx, unique, opts->wait);
+  });
+}
+
+} // namespace hlm::ctl

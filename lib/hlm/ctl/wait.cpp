@@ -1,0 +1,101 @@
+#include <hlm/ctl/wait.hpp>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+namespace hlm::ctl {
+
+namespace {
+
+// The ids of `wanted` that are in the queue `which`, with their reasons.
+std::vector<std::pair<std::string, std::string>>
+present(queue::RequestQueue& requests, queue::Which which, const std::set<std::string>& wanted)
+{
+  std::vector<std::pair<std::string, std::string>> found;
+  if (wanted.empty()) {
+    return found;
+  }
+  requests.for_each(which, [&](const queue::ListedEntry& listed) {
+    if (wanted.count(listed.row.name) != 0) {
+      found.emplace_back(listed.row.name, listed.reason.value_or(""));
+    }
+    // Names sort by submission time: past the newest id, none can follow.
+    return listed.row.name <= *wanted.rbegin();
+  });
+  return found;
+}
+
+} // namespace
+
+WaitResult
+wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
+         const WaitOptions& options, const std::function<void(const WaitProgress&)>& progress,
+         const std::function<bool()>& interrupted)
+{
+  const auto start = std::chrono::steady_clock::now();
+  const std::set<std::string> all(ids.begin(), ids.end());
+  std::set<std::string> pending = all;
+  WaitResult result;
+  for (;;) {
+    std::set<std::string> still;
+    for (const auto& [id, reason] : present(requests, queue::Which::pending, pending)) {
+      still.insert(id);
+    }
+    pending = std::move(still);
+    // Every id not pending any more: failed, or done.
+    std::set<std::string> left;
+    for (const auto& id : all) {
+      if (pending.count(id) == 0) {
+        left.insert(id);
+      }
+    }
+    result.failed = present(requests, queue::Which::failed, left);
+    result.done = left.size() - result.failed.size();
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+    if (progress) {
+      progress({all.size(), pending.size(), result.failed.size(), elapsed});
+    }
+    if (pending.empty()) {
+      return result;
+    }
+    auto nap = options.interval;
+    if (options.timeout) {
+      if (elapsed >= *options.timeout) {
+        result.timed_out = true;
+        break;
+      }
+      nap = std::min(nap, *options.timeout - elapsed); // one last look at the timeout
+    }
+    // Sleep in short steps, so an interrupt is seen at once.
+    const auto until = std::chrono::steady_clock::now() + nap;
+    while (std::chrono::steady_clock::now() < until) {
+      if (interrupted && interrupted()) {
+        result.interrupted = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (result.interrupted) {
+      break;
+    }
+  }
+  result.pending.assign(pending.begin(), pending.end());
+  return result;
+}
+
+std::vector<std::string>
+pending_for(queue::RequestQueue& requests, const queue::Target& target)
+{
+  std::vector<std::string> ids;
+  requests.for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
+    if (listed.entry && queue::concerns(*listed.entry, target)) {
+      ids.push_back(listed.row.name);
+    }
+    return true;
+  });
+  return ids;
+}
+
+} // namespace hlm::ctl

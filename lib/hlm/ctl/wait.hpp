@@ -1,0 +1,51 @@
+#pragma once
+
+#include <hlm/queue/queue.hpp>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hlm::ctl {
+
+struct WaitOptions
+{
+  std::optional<std::chrono::milliseconds> timeout; // none: wait for ever
+  std::chrono::milliseconds interval{2'000};        // between queue listings
+};
+
+// Where the requests waited for stand after one look at the queue.
+struct WaitProgress
+{
+  std::size_t total = 0;
+  std::size_t pending = 0;
+  std::size_t failed = 0;
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct WaitResult
+{
+  std::size_t done = 0; // left the pending queue and not failed
+  std::vector<std::pair<std::string, std::string>> failed; // id, reason
+  std::vector<std::string> pending; // still pending at the timeout
+  bool timed_out = false;
+  bool interrupted = false;
+};
+
+// Polls the queue until none of `ids` (request ids as submit returns them)
+// is pending, the timeout passes, or `interrupted` returns true. A request
+// that left the pending queue either completed or failed; failed ones are
+// found in the failed queue with their reason. `progress` is called after
+// every look. Throws what the queue throws when it cannot be listed.
+WaitResult wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
+                    const WaitOptions& options,
+                    const std::function<void(const WaitProgress&)>& progress,
+                    const std::function<bool()>& interrupted);
+
+// The ids of the pending requests that concern `target` now (an object's
+// container requests included, as hlmctl requests shows them).
+std::vector<std::string> pending_for(queue::RequestQueue& requests, const queue::Target& target);
+
+} // namespace hlm::ctl
