@@ -81,7 +81,14 @@ def main():
     waiter = subprocess.Popen([env("HLMCTL"), "migrate", "--wait", "--interval", "0.5",
                                A + "/waitc/o2"], env=tool_env(conf), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
-    time.sleep(1)
+    # Dispatch only once the request is queued (hlmctl may be slow to
+    # start on a loaded machine).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, out, _ = hlmctl("requests", "--json", A + "/waitc/o2", status=0)
+        if json.loads(out)["pending"]:
+            break
+        time.sleep(0.2)
     run_tool([env("HLM_DISPATCH"), "--once", "-q"], broken_conf, status=3)
     out, err = waiter.communicate(timeout=60)
     out = out.decode()
