@@ -1,6 +1,6 @@
 // hlm-dispatch: drains the request queue once (cron) or in a loop. Every
 // decision lives in lib/hlm/dispatch; this file parses, loops and maps
-// errors to exit codes. See man/hlm-dispatch.1.adoc.
+// errors to exit codes. See man/hlm-dispatch.8.adoc.
 
 #include <common/cli.hpp>
 #include <hlm/config/hlm_conf.hpp>
