@@ -13,6 +13,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libssh-dev catch2
   libcurl4-openssl-dev zlib1g-dev libssl-dev libsqlite3-dev libinih-dev
   asciidoctor
+  dpkg-dev  # dpkg-shlibdeps: the Depends of cpack -G DEB (test package_deb)
   # the real Swift the integration tests run against
   swift swift-proxy swift-account swift-container swift-object memcached
   python3 attr curl

@@ -5,6 +5,7 @@
 
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
+#include <hlm/util/journal.hpp>
 #include <hlm_version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -33,10 +34,15 @@ version_text(std::string_view program)
 
 // Parses argv into `app` (whose callbacks run the command and may set
 // `status`), then maps exceptions: usage errors 2, input errors
-// `input_error_status`, everything else 1.
+// `input_error_status`, everything else 1. Errors go to stderr, at
+// priority "err" when stderr is the journal (journal.hpp).
 inline int
 run(CLI::App& app, std::string_view program, int argc, char** argv, int& status, int input_error_status)
 {
+  const journal::LogStream log(stderr);
+  const auto error = [&](std::string_view kind, const char* what) {
+    log.print(journal::Priority::err, fmt::format("{}: {}: {}", program, kind, what));
+  };
   try {
     app.parse(argc, argv);
     return status;
@@ -44,13 +50,13 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
     const int code = app.exit(e);
     return code == 0 ? k_exit_success : k_exit_usage;
   } catch (const InputError& e) {
-    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    error("error", e.what());
     return input_error_status;
   } catch (const Error& e) {
-    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    error("error", e.what());
     return k_exit_failure;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: internal error: {}\n", program, e.what());
+    error("internal error", e.what());
     return k_exit_failure;
   }
 }

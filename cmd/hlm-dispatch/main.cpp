@@ -1,6 +1,6 @@
 // hlm-dispatch: drains the request queue once (cron) or in a loop. Every
 // decision lives in lib/hlm/dispatch; this file parses, loops and maps
-// errors to exit codes. See man/hlm-dispatch.1.adoc.
+// errors to exit codes. See man/hlm-dispatch.8.adoc.
 
 #include <common/cli.hpp>
 #include <hlm/config/hlm_conf.hpp>
@@ -71,9 +71,12 @@ main(int argc, char** argv)
     const auto conf = config::load_hlm_conf(config_path, std::getenv("HLM_CONF"));
     const dispatch::Fanout fanout(conf, dispatch::default_transport_factory());
     const auto http = swift::make_curl_client();
+    // One line per event; "<N>" priorities when the stream is the journal.
+    const journal::LogStream log(stderr);
+    const journal::LogStream out(stdout);
     const dispatch::Progress progress = [&](std::string_view message) {
       if (!quiet) {
-        fmt::print(stderr, "hlm-dispatch: {}\n", message);
+        log.print(journal::Priority::info, fmt::format("hlm-dispatch: {}", message));
       }
     };
     std::signal(SIGINT, on_signal);
@@ -82,22 +85,22 @@ main(int argc, char** argv)
     do {
       const auto lock = dispatch::DispatchLock::try_acquire(conf.lock_file);
       if (!lock) {
-        progress(fmt::format("another hlm-dispatch holds {}; leaving the queue to it",
-                             conf.lock_file.string()));
+        if (!quiet) {
+          log.print(journal::Priority::notice,
+                    fmt::format("hlm-dispatch: another hlm-dispatch holds {}; leaving the queue to it",
+                                conf.lock_file.string()));
+        }
       } else {
         const auto report = dispatch::dispatch_once(conf, *http, fanout, options, progress);
-        if (json) {
-          std::cout << nlohmann::json{{"entries", report.entries}, {"completed", report.completed},
-                                      {"failed", report.failed}, {"undecodable", report.undecodable},
-                                      {"objects", report.objects}}.dump()
-                    << std::endl;
-        } else {
-          fmt::print("{} entries: {} completed, {} failed, {} undecodable; {} objects\n",
-                     report.entries, report.completed, report.failed, report.undecodable,
-                     report.objects);
-          std::fflush(stdout);
-        }
-        status = report.failed + report.undecodable > 0 ? k_exit_partial : k_exit_success;
+        const bool partial = report.failed + report.undecodable > 0;
+        out.print(partial ? journal::Priority::warning : journal::Priority::info,
+                  json ? nlohmann::json{{"entries", report.entries}, {"completed", report.completed},
+                                        {"failed", report.failed}, {"undecodable", report.undecodable},
+                                        {"objects", report.objects}}.dump()
+                       : fmt::format("{} entries: {} completed, {} failed, {} undecodable; {} objects",
+                                     report.entries, report.completed, report.failed,
+                                     report.undecodable, report.objects));
+        status = partial ? k_exit_partial : k_exit_success;
       }
       const auto wait = std::chrono::seconds(interval.value_or(static_cast<int>(conf.interval.count())));
       for (auto waited = std::chrono::milliseconds(0); loop && !g_stop && waited < wait;

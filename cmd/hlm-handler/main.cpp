@@ -1,7 +1,7 @@
 // hlm-handler: runs on a storage node. Reads a request (the seed's JSON
 // document, or one object path per line) on stdin, drives the configured
 // connector over the local replica files, writes per-object results on
-// stdout. See man/hlm-handler.1.adoc.
+// stdout. See man/hlm-handler.8.adoc.
 
 #include <common/cli.hpp>
 #include <hlm/handler/command.hpp>
