@@ -60,9 +60,13 @@ using OutputSink = std::function<bool(std::string_view chunk)>;
 // Runs `argv` as a child process (posix_spawnp: found through PATH when
 // argv[0] has no slash; no shell), writing `input` to its stdin while
 // reading its stdout and stderr, so that a large input or output never
-// deadlocks, and returns when it has ended. A SIGPIPE from writing to a
-// program that stopped reading is absorbed (input_truncated), without
-// changing the process-wide disposition. Throws hlm::TransportError (not
+// deadlocks, and returns when it has ended. The program gets the default
+// action of SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD and SIGPIPE whatever
+// this process ignores. A SIGPIPE from writing to a program that stopped
+// reading is absorbed (input_truncated), without changing the process-wide
+// disposition; with SIGCHLD ignored in this process (SIG_IGN or
+// SA_NOCLDWAIT) nothing is started, since the program's exit could not be
+// waited for. Throws hlm::TransportError (not
 // transient) when the program cannot be started (the message names it and
 // the cause: "cannot run \"x\": No such file or directory") or the pipes
 // fail; an exception from `on_output` propagates after the program is

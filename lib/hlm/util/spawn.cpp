@@ -27,6 +27,20 @@ errno_text(int error)
   return std::strerror(error);
 }
 
+// With SIGCHLD ignored (SIG_IGN, or SA_NOCLDWAIT) the kernel reaps
+// children at once: their exit status is lost, waitpid fails with ECHILD,
+// and their pids may be reused while we would still signal them.
+bool
+sigchld_ignored()
+{
+  struct sigaction action{};
+  if (::sigaction(SIGCHLD, nullptr, &action) != 0) {
+    return false;
+  }
+  const bool ignored = (action.sa_flags & SA_SIGINFO) == 0 && action.sa_handler == SIG_IGN;
+  return ignored || (action.sa_flags & SA_NOCLDWAIT) != 0;
+}
+
 class SpawnActions
 {
 public:
@@ -66,13 +80,19 @@ public:
   {
     posix_spawnattr_init(&m_attr);
     // The child gets the caller's mask (not ours with SIGPIPE blocked) and
-    // the default SIGPIPE action even if this process ignores SIGPIPE, so
-    // that it dies quietly when its reader goes away, as from a shell.
-    sigset_t sigpipe;
-    sigemptyset(&sigpipe);
-    sigaddset(&sigpipe, SIGPIPE);
+    // the default actions of the signals that end or manage programs, even
+    // where this process ignores them (as inherited from its own parent):
+    // SIGPIPE, so that it dies quietly when its reader goes away, as from
+    // a shell; SIGTERM, so that the timeout ends it without waiting for
+    // SIGKILL; SIGINT, SIGHUP and SIGQUIT, so that an operator can; SIGCHLD,
+    // so that it can wait for its own children.
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (const int number : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE}) {
+      sigaddset(&defaults, number);
+    }
     posix_spawnattr_setsigmask(&m_attr, &mask);
-    posix_spawnattr_setsigdefault(&m_attr, &sigpipe);
+    posix_spawnattr_setsigdefault(&m_attr, &defaults);
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (own_group) {
       posix_spawnattr_setpgroup(&m_attr, 0);
@@ -231,6 +251,13 @@ spawn_child(const std::vector<std::string>& argv,
 {
   if (argv.empty()) {
     throw TransportError("cannot run an empty command", false);
+  }
+  if (sigchld_ignored()) {
+    throw TransportError(
+      fmt::format("cannot run \"{}\": SIGCHLD is ignored in this process, so its exit could "
+                  "not be waited for",
+                  printable(argv[0])),
+      false);
   }
   auto c_argv = c_strings(argv);
   const auto child_env = child_environment(environment);

@@ -138,9 +138,11 @@ private:
 // Starts `argv` (posix_spawnp: PATH is searched when argv[0] has no slash)
 // with stdin, stdout and stderr duplicated from `fds`, this process's
 // environment with `environment` set on top, the signal mask `mask`, the
-// default SIGPIPE action and, with `own_group`, as the leader of a new
-// process group. Throws hlm::TransportError naming the program and the
-// cause when it cannot be started.
+// default action for SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD and SIGPIPE
+// (whatever this process ignores) and, with `own_group`, as the leader of
+// a new process group. Throws hlm::TransportError naming the program and
+// the cause when it cannot be started, and before starting it when
+// SIGCHLD is ignored in this process (its exit could not be waited for).
 Child spawn_child(const std::vector<std::string>& argv,
                   const std::vector<std::pair<std::string, std::string>>& environment,
                   const int (&fds)[3],

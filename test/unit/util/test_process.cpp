@@ -2,6 +2,7 @@
 
 #include <hlm/util/error.hpp>
 #include <hlm/util/process.hpp>
+#include <hlm/util/spawn.hpp>
 
 #include <signal.h>
 
@@ -245,3 +246,67 @@ TEST_CASE("run_process_captured stops a program that writes too much", "[process
   CHECK(fits.result.succeeded());
   CHECK(fits.output == "12345");
 }
+
+namespace {
+
+// Sets the dispositions of `signals` for the test's duration.
+class Dispositions
+{
+public:
+  Dispositions(std::vector<int> signals, void (*handler)(int))
+    : m_signals(std::move(signals))
+  {
+    for (const int number : m_signals) {
+      struct sigaction action{};
+      action.sa_handler = handler;
+      struct sigaction old{};
+      ::sigaction(number, &action, &old);
+      m_old.push_back(old);
+    }
+  }
+  ~Dispositions()
+  {
+    for (std::size_t i = 0; i < m_signals.size(); ++i) {
+      ::sigaction(m_signals[i], &m_old[i], nullptr);
+    }
+  }
+  Dispositions(const Dispositions&) = delete;
+  Dispositions& operator=(const Dispositions&) = delete;
+
+private:
+  std::vector<int> m_signals;
+  std::vector<struct sigaction> m_old;
+};
+
+} // namespace
+
+TEST_CASE("run_process gives the program default signal actions", "[process]")
+{
+  const std::vector<int> signals = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE};
+  const Dispositions ignored(signals, SIG_IGN);
+
+  // The mask of ignored signals, in hex, from /proc.
+  const auto r = run({"/bin/sh", "-c", "exec grep '^SigIgn:' /proc/self/status"});
+  REQUIRE(r.output.starts_with("SigIgn:"));
+  const auto mask = std::stoull(r.output.substr(7), nullptr, 16);
+  for (const int number : signals) {
+    INFO("signal " << number);
+    CHECK((mask & (1ULL << (number - 1))) == 0);
+  }
+
+  // So the timeout's SIGTERM ends it at once.
+  const auto timed = run({"sleep", "60"}, with_timeout(300ms, 20s));
+  CHECK(timed.result.timed_out);
+  CHECK(timed.result.signal == "TERM");
+  CHECK(timed.elapsed < 15s);
+}
+
+TEST_CASE("run_process refuses to start a program it could not wait for", "[process]")
+{
+  // With SIGCHLD ignored the kernel reaps children itself: the exit status
+  // would be lost and the pid free for reuse while still signalled.
+  const Dispositions ignored({SIGCHLD}, SIG_IGN);
+  CHECK_THROWS_WITH(run({"true"}),
+                    "cannot run \"true\": SIGCHLD is ignored in this process, so its exit could not be waited for");
+}
+
