@@ -247,6 +247,24 @@ TEST_CASE("run_process_captured stops a program that writes too much", "[process
   CHECK(fits.output == "12345");
 }
 
+TEST_CASE("run_process's timeout holds after the program closes its output", "[process]")
+{
+  // Found in review: the loop ended when the pipes closed, and the wait
+  // for the program then had no limit.
+  const auto r = run({"/bin/sh", "-c", "echo '{}'; exec >/dev/null 2>&1 </dev/null; sleep 60"},
+                     with_timeout(500ms));
+  CHECK(r.result.timed_out);
+  CHECK(r.result.signal == "TERM");
+  CHECK(r.output == "{}\n");
+  CHECK(r.elapsed >= 500ms);
+  CHECK(r.elapsed < 30s);
+
+  // Without a timeout the program is waited for, however long it runs on.
+  const auto late = run({"/bin/sh", "-c", "exec >/dev/null 2>&1; sleep 0.3; exit 3"});
+  CHECK(late.result.exit_status == 3);
+  CHECK_FALSE(late.result.timed_out);
+}
+
 namespace {
 
 // Sets the dispositions of `signals` for the test's duration.
@@ -308,5 +326,78 @@ TEST_CASE("run_process refuses to start a program it could not wait for", "[proc
   const Dispositions ignored({SIGCHLD}, SIG_IGN);
   CHECK_THROWS_WITH(run({"true"}),
                     "cannot run \"true\": SIGCHLD is ignored in this process, so its exit could not be waited for");
+}
+
+namespace {
+
+// Children get no pidfd while alive, as on a kernel without pidfd_open.
+class NoExitFd
+{
+public:
+  NoExitFd()
+  {
+    spawn::disable_exit_fd_for_testing(true);
+  }
+  ~NoExitFd()
+  {
+    spawn::disable_exit_fd_for_testing(false);
+  }
+  NoExitFd(const NoExitFd&) = delete;
+  NoExitFd& operator=(const NoExitFd&) = delete;
+};
+
+} // namespace
+
+TEST_CASE("run_process notices the exit without a pidfd", "[process]")
+{
+  const NoExitFd no_exit_fd;
+  const auto plain = run({"/bin/sh", "-c", "cat; exit 5"}, {}, "in\n");
+  CHECK(plain.result.exit_status == 5);
+  CHECK(plain.output == "in\n");
+
+  const auto closed = run({"/bin/sh", "-c", "exec >/dev/null 2>&1 </dev/null; sleep 60"},
+                          with_timeout(500ms));
+  CHECK(closed.result.timed_out);
+  CHECK(closed.result.signal == "TERM");
+  CHECK(closed.elapsed < 30s);
+
+  // The exit, not the pipes, starts the grace for leftovers.
+  ProcessOptions options;
+  options.kill_grace = 300ms;
+  const auto held = run({"/bin/sh", "-c", "sleep 60 & echo done"}, options);
+  CHECK(held.result.exit_status == 0);
+  CHECK(held.result.output_held_open);
+  CHECK(held.output == "done\n");
+  CHECK(held.elapsed < 30s);
+}
+
+TEST_CASE("run_process outside its own group waits for leftovers until the timeout", "[process]")
+{
+  // As a shell would, without a timeout; with one, the exited program's
+  // leftovers are not killed (they are not in a group of ours) but no
+  // longer read.
+  ProcessOptions options = with_timeout(500ms);
+  options.own_process_group = false;
+  test::TempDir dir;
+  const auto pid_file = dir.path() / "leftover.pid";
+  const auto r = run({"/bin/sh", "-c", "sleep 60 & echo $! > \"$0\"; echo done", pid_file.string()},
+                     options);
+  CHECK(r.result.exit_status == 0);
+  CHECK(r.result.output_held_open);
+  CHECK_FALSE(r.result.timed_out);
+  CHECK(r.output == "done\n");
+  CHECK(r.elapsed < 30s);
+  const pid_t leftover = read_pid(pid_file);
+  REQUIRE(leftover > 0);
+  ::kill(leftover, SIGKILL);
+}
+
+TEST_CASE("run_process kills the program when the output sink throws", "[process]")
+{
+  const auto start = Clock::now();
+  CHECK_THROWS_WITH(run_process({"/bin/sh", "-c", "echo x; sleep 60"}, {},
+                                [](std::string_view) -> bool { throw InputError("bad output"); }),
+                    "bad output");
+  CHECK(Clock::now() - start < 30s);
 }
 
