@@ -281,7 +281,8 @@ Runner::on_deadline(Child& child)
   return false;
 }
 
-// The output sink asked to stop: kills the program.
+// The output sink asked to stop: kills the program, keeping what stderr
+// already holds (it may say why the output went wrong).
 void
 Runner::stop(Child& child)
 {
@@ -289,6 +290,9 @@ Runner::stop(Child& child)
   child.signal(SIGKILL);
   m_to_child.reset();
   m_from_stdout.reset();
+  if (m_from_stderr.valid()) {
+    drain(m_from_stderr, true, k_final_reads);
+  }
   m_from_stderr.reset();
   m_phase = Phase::killed;
   m_deadline = Clock::now() + m_options.kill_grace;

@@ -95,7 +95,8 @@ struct CapturedProcess
   ProcessResult result;
   std::string output;
   // The program wrote more than `max_output` bytes on stdout: it was killed
-  // (result.stopped) and `output` holds the first `max_output` bytes.
+  // (result.stopped), `output` holds the first `max_output` bytes and
+  // result.error_output what stderr held by then.
   bool output_overflow = false;
 };
 

@@ -265,6 +265,27 @@ TEST_CASE("run_process's timeout holds after the program closes its output", "[p
   CHECK_FALSE(late.result.timed_out);
 }
 
+TEST_CASE("run_process keeps what stderr holds when the output sink stops it", "[process]")
+{
+  test::TempDir dir;
+  const auto marker = dir.path() / "stderr-written";
+  // The sink returns only once the reason is on stderr, so that both pipes
+  // hold data when the program is killed.
+  const auto result = run_process(
+    {"/bin/sh", "-c", "printf x; echo 'the reason' >&2; : > \"$0\"; sleep 60", marker.string()},
+    {},
+    [&](std::string_view) {
+      for (int i = 0; i < 1000 && !std::filesystem::exists(marker); ++i) {
+        std::this_thread::sleep_for(10ms);
+      }
+      return false;
+    },
+    with_timeout(60s));
+  CHECK(result.stopped);
+  CHECK(result.signal == "KILL");
+  CHECK(result.error_output == "the reason\n");
+}
+
 namespace {
 
 // Sets the dispositions of `signals` for the test's duration.
@@ -400,4 +421,3 @@ TEST_CASE("run_process kills the program when the output sink throws", "[process
                     "bad output");
   CHECK(Clock::now() - start < 30s);
 }
-
