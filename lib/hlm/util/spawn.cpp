@@ -189,7 +189,7 @@ make_pipe()
 {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw TransportError("cannot create a pipe: " + errno_text(errno), true);
+    throw TransportError("cannot create a pipe: " + errno_text(errno), false);
   }
   return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
@@ -199,7 +199,7 @@ set_nonblocking(int fd)
 {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    throw TransportError("cannot make a pipe non-blocking: " + errno_text(errno), true);
+    throw TransportError("cannot make a pipe non-blocking: " + errno_text(errno), false);
   }
 }
 

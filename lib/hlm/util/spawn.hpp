@@ -74,10 +74,11 @@ struct Pipe
 };
 
 // Close-on-exec, so that a child spawned concurrently by another thread
-// does not inherit (and hold open) our ends. Throws hlm::TransportError.
+// does not inherit (and hold open) our ends. Throws hlm::TransportError
+// (not transient).
 Pipe make_pipe();
 
-// Throws hlm::TransportError.
+// Throws hlm::TransportError (not transient).
 void set_nonblocking(int fd);
 
 // Blocks SIGPIPE in the calling thread while alive, so that writing to a
