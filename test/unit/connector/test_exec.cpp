@@ -154,16 +154,17 @@ TEST_CASE("exec connector: a program that hangs is killed at the timeout", "[con
 {
   test::TempDir dir;
   const Files files(dir);
-  const auto program = script(dir, "hang", "echo 'waiting for the library' >&2\nsleep 30\n");
+  const auto program = script(dir, "hang", "echo 'waiting for the library' >&2\nsleep 60\n");
   const auto start = std::chrono::steady_clock::now();
-  const auto outcomes = make_exec(program, "1")->migrate(files.items);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  // 3 s: ample time for the stderr line, even on a loaded machine.
+  const auto outcomes = make_exec(program, "3")->migrate(files.items);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   REQUIRE(outcomes.size() == 2);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.state == S::unknown);
     CHECK(outcome.error
           == "exec connector: " + program
-               + ": timed out after 1 s (stderr: waiting for the library)");
+               + ": timed out after 3 s (stderr: waiting for the library)");
   }
 }
 

@@ -52,11 +52,12 @@ with_timeout(std::chrono::milliseconds timeout, std::chrono::milliseconds grace 
   return options;
 }
 
-// True once `pid` is gone or a zombie (a reaper may be slow to collect it).
+// True once `pid` is gone or a zombie (a reaper may be slow to collect it),
+// within 10 s.
 bool
 ended(pid_t pid)
 {
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < 500; ++i) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
     if (!std::getline(stat, line)) {
@@ -159,24 +160,25 @@ TEST_CASE("run_process starts the program in its own process group", "[process]"
 
 TEST_CASE("run_process ends a program that runs past its timeout", "[process]")
 {
-  const auto r = run({"sleep", "30"}, with_timeout(500ms));
+  const auto r = run({"sleep", "60"}, with_timeout(500ms));
   CHECK(r.result.timed_out);
   CHECK(r.result.signal == "TERM");
   CHECK_FALSE(r.result.succeeded());
   CHECK(r.elapsed >= 500ms);
-  CHECK(r.elapsed < 5s);
+  CHECK(r.elapsed < 30s);
 }
 
 TEST_CASE("run_process kills a program that ignores SIGTERM after the grace", "[process]")
 {
-  // The ignored TERM is inherited by sleep too.
-  const auto r = run({"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 30"},
-                     with_timeout(300ms, 300ms));
+  // The ignored TERM is inherited by sleep too. The timeout leaves the
+  // shell ample time to set the trap, even on a loaded machine.
+  const auto r = run({"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 60"},
+                     with_timeout(3s, 300ms));
   CHECK(r.result.timed_out);
   CHECK(r.result.signal == "KILL");
   CHECK(r.output == "ready\n");
-  CHECK(r.elapsed >= 600ms);
-  CHECK(r.elapsed < 5s);
+  CHECK(r.elapsed >= 3300ms);
+  CHECK(r.elapsed < 30s);
 }
 
 TEST_CASE("run_process's timeout also kills what the program started", "[process]")
@@ -184,10 +186,11 @@ TEST_CASE("run_process's timeout also kills what the program started", "[process
   test::TempDir dir;
   const auto pid_file = dir.path() / "grandchild.pid";
   // The grandchild holds stdout open; the program waits for it.
-  const auto r = run({"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; wait", pid_file.string()},
-                     with_timeout(500ms));
+  // The timeout leaves the shell ample time to write the pid file.
+  const auto r = run({"/bin/sh", "-c", "sleep 60 & echo $! > \"$0\"; wait", pid_file.string()},
+                     with_timeout(3s));
   CHECK(r.result.timed_out);
-  CHECK(r.elapsed < 5s);
+  CHECK(r.elapsed < 30s);
   const pid_t grandchild = read_pid(pid_file);
   REQUIRE(grandchild > 0);
   CHECK(ended(grandchild));
@@ -200,13 +203,13 @@ TEST_CASE("run_process does not wait for leftovers that hold stdout open", "[pro
   // The program exits at once; its background child keeps stdout open.
   ProcessOptions options;
   options.kill_grace = 300ms;
-  const auto r = run({"/bin/sh", "-c", "sleep 30 & echo $! > \"$0\"; echo done", pid_file.string()},
+  const auto r = run({"/bin/sh", "-c", "sleep 60 & echo $! > \"$0\"; echo done", pid_file.string()},
                      options);
   CHECK(r.result.exit_status == 0);
   CHECK(r.result.output_held_open);
   CHECK_FALSE(r.result.timed_out);
   CHECK(r.output == "done\n");
-  CHECK(r.elapsed < 5s);
+  CHECK(r.elapsed < 30s);
   const pid_t grandchild = read_pid(pid_file);
   REQUIRE(grandchild > 0);
   CHECK(ended(grandchild));
@@ -239,7 +242,7 @@ TEST_CASE("run_process_captured stops a program that writes too much", "[process
   CHECK_FALSE(endless.result.succeeded());
   CHECK(endless.output.size() == 1000);
   CHECK(endless.output.substr(0, 4) == "y\ny\n");
-  CHECK(Clock::now() - start < 5s);
+  CHECK(Clock::now() - start < 30s);
 
   const auto fits = run_process_captured({"printf", "12345"}, {}, 5);
   CHECK_FALSE(fits.output_overflow);
@@ -252,11 +255,11 @@ TEST_CASE("run_process's timeout holds after the program closes its output", "[p
   // Found in review: the loop ended when the pipes closed, and the wait
   // for the program then had no limit.
   const auto r = run({"/bin/sh", "-c", "echo '{}'; exec >/dev/null 2>&1 </dev/null; sleep 60"},
-                     with_timeout(500ms));
+                     with_timeout(2s));
   CHECK(r.result.timed_out);
   CHECK(r.result.signal == "TERM");
   CHECK(r.output == "{}\n");
-  CHECK(r.elapsed >= 500ms);
+  CHECK(r.elapsed >= 2s);
   CHECK(r.elapsed < 30s);
 
   // Without a timeout the program is waited for, however long it runs on.
@@ -337,7 +340,7 @@ TEST_CASE("run_process gives the program default signal actions", "[process]")
   const auto timed = run({"sleep", "60"}, with_timeout(300ms, 20s));
   CHECK(timed.result.timed_out);
   CHECK(timed.result.signal == "TERM");
-  CHECK(timed.elapsed < 15s);
+  CHECK(timed.elapsed < 30s);
 }
 
 TEST_CASE("run_process refuses to start a program it could not wait for", "[process]")
@@ -397,7 +400,7 @@ TEST_CASE("run_process outside its own group waits for leftovers until the timeo
   // As a shell would, without a timeout; with one, the exited program's
   // leftovers are not killed (they are not in a group of ours) but no
   // longer read.
-  ProcessOptions options = with_timeout(500ms);
+  ProcessOptions options = with_timeout(3s);
   options.own_process_group = false;
   test::TempDir dir;
   const auto pid_file = dir.path() / "leftover.pid";
