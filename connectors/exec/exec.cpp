@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <exception>
 #include <set>
 
 namespace hlm::connector::exec {
@@ -159,7 +160,8 @@ ExecConnector::judge(const CapturedProcess& run,
     // The response is optional here; its states are used when it is valid.
     try {
       answers = decode_response(run.output, files);
-    } catch (const InputError&) {
+    } catch (const std::exception&) {
+      // No usable response: the states stay unknown.
     }
     auto reason = external::last_line(result.error_output);
     const auto cause = failure(fmt::format(
@@ -177,6 +179,11 @@ ExecConnector::judge(const CapturedProcess& run,
   } catch (const InputError& e) {
     return all(with_stderr(failure(fmt::format("{} (exit status {})", e.what(), status)),
                            result.error_output));
+  } catch (const std::exception& e) {
+    // Whatever else decoding throws (memory) fails this batch only.
+    return all(with_stderr(
+      failure(fmt::format("cannot decode the response: {} (exit status {})", e.what(), status)),
+      result.error_output));
   }
   std::vector<Outcome> outcomes;
   outcomes.reserve(items.size());

@@ -24,6 +24,25 @@ quote_start(std::string_view text)
   return fmt::format("\"{}...\"", printable(start.substr(0, k_quote_bytes)));
 }
 
+// nlohmann's messages quote the offending token, which may be huge.
+constexpr std::size_t k_max_parser_message = 200;
+
+// "number overflow parsing '1e999'" from nlohmann's
+// "[json.exception.out_of_range.406] number overflow parsing '1e999'".
+std::string
+parser_message(std::string_view what)
+{
+  if (what.starts_with("[json.exception.")) {
+    if (const auto end = what.find("] "); end != std::string_view::npos) {
+      what.remove_prefix(end + 2);
+    }
+  }
+  if (what.size() > k_max_parser_message) {
+    return printable(what.substr(0, k_max_parser_message)) + "...";
+  }
+  return printable(what);
+}
+
 Answer
 decode_entry(const nlohmann::json& entry)
 {
@@ -85,6 +104,9 @@ decode_response(std::string_view text, const std::set<std::string, std::less<>>&
     response = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(fmt::format("response is not JSON (error at byte {}): {}", e.byte, quote_start(text)));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406: a number beyond a double (1e999).
+    throw InputError(fmt::format("response is not usable JSON: {}", parser_message(e.what())));
   }
   if (!response.is_object()) {
     throw InputError(fmt::format("response is not a JSON object: {}", quote_start(text)));

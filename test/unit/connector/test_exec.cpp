@@ -1,6 +1,7 @@
 #include "../support/temp_dir.hpp"
 
 #include <connectors/builtin.hpp>
+#include <connectors/exec/protocol.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -318,4 +319,35 @@ TEST_CASE("exec connector: settings", "[connector][exec]")
     create_connector("exec", Settings("[hlm:exec]", {{"command", "/bin/true"}, {"max_outpt", "1"}})),
     Contains("unknown key \"max_outpt\"") && Contains("did you mean \"max_output\""));
   CHECK(make_exec("/bin/true", "5"));
+}
+
+TEST_CASE("exec connector: a number JSON cannot hold fails the batch, not the handler", "[connector][exec]")
+{
+  // Found in review: nlohmann's out_of_range.406 escaped the connector.
+  test::TempDir dir;
+  const Files files(dir);
+  const auto overflow = answering(dir, R"({"version": 1, "objects": [], "size": 1e999})");
+  for (const auto& outcome : make_exec(overflow)->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error
+          == "exec connector: " + overflow
+               + ": response is not usable JSON: number overflow parsing '1e999' (exit status 0)");
+  }
+  // Exit status 2: the response is optional, so its failure does not matter.
+  const auto nothing = answering(dir, R"({"version": 1, "objects": [1e999]})", 2);
+  for (const auto& outcome : make_exec(nothing)->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error
+          == "exec connector: " + nothing + ": could do nothing (exit status 2): no reason given on stderr");
+  }
+  // A number as long as the response is not quoted whole.
+  const std::set<std::string, std::less<>> none;
+  const auto long_number = "[1" + std::string(100'000, '0') + "e999]";
+  try {
+    exec::decode_response(long_number, none);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string_view(e.what()).starts_with("response is not usable JSON: number overflow"));
+    CHECK(std::string_view(e.what()).size() < 300);
+  }
 }
