@@ -351,3 +351,42 @@ TEST_CASE("exec connector: a number JSON cannot hold fails the batch, not the ha
     CHECK(std::string_view(e.what()).size() < 300);
   }
 }
+
+TEST_CASE("exec connector: a response nested too deeply is refused, not dumped", "[connector][exec]")
+{
+  // Found in review: quoting a 2M-deep entry with dump() overflowed the stack.
+  const std::set<std::string, std::less<>> files = {"/f"};
+  const auto deep = [](std::size_t depth) {
+    return R"({"version": 1, "objects": [)" + std::string(depth, '[') + std::string(depth, ']') + "]}";
+  };
+  CHECK_THROWS_WITH(exec::decode_response(deep(2'000'000), files),
+                    "response is nested more than 64 levels deep");
+  CHECK_THROWS_WITH(exec::decode_response(deep(63), files),
+                    "response is nested more than 64 levels deep");
+  // 64 levels in all are fine (this entry is just not an object).
+  CHECK_THROWS_WITH(exec::decode_response(deep(62), files),
+                    Contains("response has an entry that is not an object: \"[[[[["));
+
+  // Large values are quoted briefly.
+  std::string numbers = "[0";
+  for (int i = 1; i < 100'000; ++i) {
+    numbers += "," + std::to_string(i);
+  }
+  numbers += "]";
+  try {
+    exec::decode_response(R"({"version": )" + numbers + R"(, "objects": []})", files);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what())
+          == "response has protocol version [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,...,"
+             " expected 1");
+  }
+  try {
+    exec::decode_response(R"({"version": 1, "objects": [{"status": "migrated", "error": ")"
+                            + std::string(1'000'000, 'x') + R"("}]})", files);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string_view(e.what()).starts_with("response has an entry without a \"file\": \"{\"error\":\"xxx"));
+    CHECK(std::string_view(e.what()).size() < 300);
+  }
+}
