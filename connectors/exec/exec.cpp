@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <set>
 
 namespace hlm::connector::exec {
@@ -16,9 +17,13 @@ namespace hlm::connector::exec {
 namespace {
 
 constexpr long long k_default_timeout_s = 3600;
-constexpr long long k_default_max_output = 64LL * 1024 * 1024;
 constexpr long long k_max_timeout_s = 366LL * 24 * 3600;
-constexpr long long k_max_max_output = 1LL << 40;
+// Parsing a response takes up to about 30 times its size in memory (6 for
+// an ordinary one), so the default follows the batch: room for a response
+// of about 200 bytes per object, with long names and errors, and then some.
+constexpr std::size_t k_default_max_output_base = 1024 * 1024;
+constexpr std::size_t k_default_max_output_per_object = 4 * 1024;
+constexpr long long k_max_max_output = 1LL << 30;
 
 // Exit statuses of the protocol.
 constexpr int k_exit_all_done = 0;
@@ -29,7 +34,9 @@ struct ExecConfig
 {
   std::vector<std::string> command;
   std::chrono::seconds timeout{k_default_timeout_s};
-  std::size_t max_output = k_default_max_output;
+  // Unset: k_default_max_output_base + k_default_max_output_per_object per
+  // object sent.
+  std::optional<std::size_t> max_output;
 };
 
 class ExecConnector final : public Connector
@@ -62,7 +69,8 @@ private:
   std::vector<Outcome> call(Operation operation, std::span<const Item> items);
   std::vector<Outcome> judge(const CapturedProcess& run,
                              std::span<const Item> items,
-                             const std::set<std::string, std::less<>>& files) const;
+                             const std::set<std::string, std::less<>>& files,
+                             std::size_t max_output) const;
 
   // "exec connector: /usr/lib/x/backend: <cause>"
   std::string
@@ -105,11 +113,13 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
   ProcessOptions options;
   options.timeout = m_config.timeout;
   options.environment = {{"HLM_CONNECTOR_VERSION", std::to_string(k_protocol_version)}};
+  const std::size_t max_output = m_config.max_output.value_or(
+    k_default_max_output_base + k_default_max_output_per_object * sent.size());
   CapturedProcess run;
   std::optional<std::string> cannot_run;
   try {
     run = run_process_captured(
-      m_config.command, encode_request(operation, sent) + "\n", m_config.max_output, options);
+      m_config.command, encode_request(operation, sent) + "\n", max_output, options);
   } catch (const TransportError& e) {
     cannot_run = fmt::format("exec connector: {}", e.what());
   }
@@ -118,7 +128,7 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
   if (cannot_run) {
     judged.assign(items.size(), Outcome{ObjectState::unknown, cannot_run});
   } else {
-    judged = judge(run, items, files);
+    judged = judge(run, items, files, max_output);
   }
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!outcomes[i].error) {
@@ -133,7 +143,8 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
 std::vector<Outcome>
 ExecConnector::judge(const CapturedProcess& run,
                      std::span<const Item> items,
-                     const std::set<std::string, std::less<>>& files) const
+                     const std::set<std::string, std::less<>>& files,
+                     std::size_t max_output) const
 {
   const auto& result = run.result;
   const auto all = [&](const std::string& error) {
@@ -141,7 +152,7 @@ ExecConnector::judge(const CapturedProcess& run,
   };
   if (run.output_overflow) {
     return all(with_stderr(
-      failure(fmt::format("wrote more than {} bytes on stdout (max_output)", m_config.max_output)),
+      failure(fmt::format("wrote more than {} bytes on stdout (max_output)", max_output)),
       result.error_output));
   }
   if (result.timed_out || !result.exit_status) {
@@ -216,8 +227,10 @@ create(Settings& settings)
   }
   config.timeout = std::chrono::seconds(
     external::take_positive(settings, "timeout", k_default_timeout_s, k_max_timeout_s));
-  config.max_output = static_cast<std::size_t>(
-    external::take_positive(settings, "max_output", k_default_max_output, k_max_max_output));
+  if (const auto max_output = external::take_positive(settings, "max_output", 0, k_max_max_output);
+      max_output > 0) {
+    config.max_output = static_cast<std::size_t>(max_output);
+  }
   return std::make_unique<ExecConnector>(std::move(config));
 }
 

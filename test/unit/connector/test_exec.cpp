@@ -390,3 +390,31 @@ TEST_CASE("exec connector: a response nested too deeply is refused, not dumped",
     CHECK(std::string_view(e.what()).size() < 300);
   }
 }
+
+TEST_CASE("exec connector: max_output scales with the batch by default and is capped", "[connector][exec]")
+{
+  // Found in review: the default was 64 MiB and the setting allowed 1 TiB,
+  // while parsing takes many times the response's size in memory.
+  test::TempDir dir;
+  const Files files(dir);
+  // Default: 1 MiB + 4 KiB per object sent; two objects here.
+  const auto big = script(dir, "big", "cat >/dev/null\nhead -c 1100000 /dev/zero | tr '\\0' ' '\n");
+  for (const auto& outcome : make_exec(big)->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + big + ": wrote more than 1056768 bytes on stdout (max_output)");
+  }
+  // Within the default: a response of that size is read.
+  const auto fits = script(dir, "fits", "cat >/dev/null\nhead -c 1000000 /dev/zero | tr '\\0' ' '\n");
+  for (const auto& outcome : make_exec(fits)->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + fits + ": no response on stdout (exit status 0)");
+  }
+  // The setting replaces the default.
+  const auto set = [&](const std::string& value) {
+    return create_connector("exec", Settings("[hlm:exec]", {{"command", big}, {"max_output", value}}));
+  };
+  for (const auto& outcome : set("2000000")->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + big + ": no response on stdout (exit status 0)");
+  }
+  CHECK(set("1073741824"));
+  CHECK_THROWS_WITH(set("1073741825"),
+                    "max_output = \"1073741825\" in [hlm:exec]: expected a whole number from 1 to 1073741824");
+}
