@@ -418,3 +418,31 @@ TEST_CASE("exec connector: max_output scales with the batch by default and is ca
   CHECK_THROWS_WITH(set("1073741825"),
                     "max_output = \"1073741825\" in [hlm:exec]: expected a whole number from 1 to 1073741824");
 }
+
+TEST_CASE("exec connector: the timeout holds after the program closes its output", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto detached = script(dir, "detached",
+                               "cat >/dev/null\necho '{}'\nexec >/dev/null 2>&1 </dev/null\nsleep 60\n");
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& outcome : make_exec(detached, "1")->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error == "exec connector: " + detached + ": timed out after 1 s");
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+}
+
+TEST_CASE("exec connector: too much output carries the reason from stderr", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto chatty = script(dir, "chatty", "cat >/dev/null\necho 'debug mode on' >&2\nexec yes\n");
+  auto exec = create_connector(
+    "exec", Settings("[hlm:exec]", {{"command", chatty}, {"max_output", "4096"}}));
+  for (const auto& outcome : exec->status(files.items)) {
+    CHECK(outcome.error
+          == "exec connector: " + chatty
+               + ": wrote more than 4096 bytes on stdout (max_output) (stderr: debug mode on)");
+  }
+}
