@@ -67,9 +67,29 @@ struct Run
   }
 };
 
+// The last line of `output` that is not part of an `info files` listing
+// (another file's state says nothing about this one), made printable.
+std::string
+last_message_line(std::string_view output)
+{
+  while (!output.empty()) {
+    const auto newline = output.find_last_of("\r\n");
+    const auto line = newline == std::string_view::npos ? output : output.substr(newline + 1);
+    if (!trim(line).empty() && !is_listing_line(line)) {
+      return external::last_line(line);
+    }
+    if (newline == std::string_view::npos) {
+      break;
+    }
+    output = output.substr(0, newline);
+  }
+  return {};
+}
+
 // ltfsdm's own words about a failure: its error and warning messages
 // ("LTFSDMC0026E(0172): Unable to connect ...", all on stdout), else the
-// last line of stderr, else the last line of stdout.
+// last line of stderr, else, for a run that failed, the last line of
+// stdout that is not part of a listing.
 std::string
 diagnostics(const CapturedProcess& captured)
 {
@@ -95,7 +115,10 @@ diagnostics(const CapturedProcess& captured)
   if (auto line = external::last_line(captured.result.error_output); !line.empty()) {
     return line;
   }
-  return external::last_line(captured.output);
+  if (captured.result.succeeded() && !captured.output_overflow) {
+    return {};
+  }
+  return last_message_line(captured.output);
 }
 
 // " (exited with status 2: LTFSDMC...)" or, for a run that exited 0 but

@@ -376,3 +376,41 @@ TEST_CASE("ltfsdm connector: settings", "[connector][ltfsdm]")
   CHECK_THROWS_WITH(make({{"tape_storage_pool", "p"}, {"ltfsdm_pth", "/x"}}),
                     Contains("unknown key \"ltfsdm_pth\"") && Contains("did you mean \"ltfsdm_path\""));
 }
+
+namespace {
+
+// An ltfsdm wrapper in the test's directory: removes `doomed`, runs the
+// stand-in, then exits with `status` (the stand-in's own when empty).
+std::string
+wrapper(const Standin& standin, const fs::path& doomed, const std::string& status = {})
+{
+  const auto path = standin.dir().write(
+    "bin/ltfsdm-wrapper",
+    "#!/bin/sh\nrm -f '" + doomed.string() + "'\n'" + k_standin + "' \"$@\"\n"
+      + (status.empty() ? std::string() : "exit " + status + "\n"));
+  fs::permissions(path, fs::perms::owner_all);
+  return path.string();
+}
+
+} // namespace
+
+TEST_CASE("ltfsdm connector: a file info files leaves out is not blamed on another's line", "[connector][ltfsdm]")
+{
+  // Found in review: the last stdout line, another file's state line, was
+  // quoted as ltfsdm's words about the missing file.
+  Standin standin;
+  const std::vector<Item> ab = {standin.file("a.data"), standin.file("b.data")};
+  // b is gone by the time ltfsdm looks: it is left out, and ltfsdm exits 0.
+  auto outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file)}})->status(ab);
+  CHECK(outcomes[0].ok());
+  CHECK(outcomes[0].state == S::resident);
+  CHECK(outcomes[1].state == S::unknown);
+  CHECK(outcomes[1].error.value_or("") == "ltfsdm connector: ltfsdm info files does not list the file");
+
+  // A failed run is explained by its status, not by a file's line.
+  standin.file("b.data");
+  outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file, "1")}})->status(ab);
+  CHECK(outcomes[1].error.value_or("")
+        == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files exited "
+           "with status 1)");
+}
