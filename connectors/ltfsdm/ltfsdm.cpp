@@ -13,7 +13,6 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <set>
 
 namespace hlm::connector::ltfsdm {
 
@@ -217,10 +216,10 @@ std::vector<Outcome>
 LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
 {
   std::vector<Outcome> outcomes(items.size());
-  // Items by the canonical name ltfsdm prints; each path listed once.
+  // Items by the canonical name ltfsdm prints; each file listed once, by
+  // the first path naming it (a link and its target are one file).
   std::map<std::string, std::vector<std::size_t>, std::less<>> by_name;
   std::vector<std::string> listed;
-  std::set<std::string, std::less<>> seen;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& file = items[i].file;
     if (file.find('\n') != std::string::npos) {
@@ -241,10 +240,11 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
         printable(canonical)));
       continue;
     }
-    by_name[canonical].push_back(i);
-    if (seen.insert(file).second) {
+    auto& indexes = by_name[canonical];
+    if (indexes.empty()) {
       listed.push_back(file);
     }
+    indexes.push_back(i);
   }
   if (by_name.empty()) {
     return outcomes;

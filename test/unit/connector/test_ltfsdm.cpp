@@ -414,3 +414,15 @@ TEST_CASE("ltfsdm connector: a file info files leaves out is not blamed on anoth
         == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files exited "
            "with status 1)");
 }
+
+TEST_CASE("ltfsdm connector: a file named twice, by a link too, is listed once", "[connector][ltfsdm]")
+{
+  Standin standin;
+  const auto a = standin.file("a.data");
+  const auto link = standin.dir().path() / "link.data";
+  fs::create_symlink(a.file, link);
+  const std::vector<Item> items = {a, {"/a/c/link", link.string()}, a};
+  CHECK(states(standin.connector()->migrate(items)) == std::vector{S::migrated, S::migrated, S::migrated});
+  CHECK(standin.last_list("migrate") == a.file + "\n");
+  CHECK(standin.last_list("info-files") == a.file + "\n");
+}
