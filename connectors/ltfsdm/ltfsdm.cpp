@@ -58,12 +58,6 @@ struct Run
   std::string command; // "ltfsdm migrate", for messages
   CapturedProcess captured;
   std::optional<std::string> cannot_run;
-
-  bool
-  failed() const
-  {
-    return cannot_run || !captured.result.succeeded() || captured.output_overflow;
-  }
 };
 
 // The last line of `output` that is not part of an `info files` listing
