@@ -152,7 +152,9 @@ ExecConnector::judge(const CapturedProcess& run,
   };
   if (run.output_overflow) {
     return all(with_stderr(
-      failure(fmt::format("wrote more than {} bytes on stdout (max_output)", max_output)),
+      failure(fmt::format("wrote more than {} bytes on stdout (max_output){}",
+                          max_output,
+                          result.abandoned ? " and did not exit after SIGKILL" : "")),
       result.error_output));
   }
   if (result.timed_out || !result.exit_status) {

@@ -125,7 +125,8 @@ explain(const Run& run, std::chrono::seconds timeout)
   const auto said = diagnostics(run.captured);
   std::string how;
   if (run.captured.output_overflow) {
-    how = fmt::format("{} wrote more than {} bytes", run.command, k_max_output);
+    how = fmt::format("{} wrote more than {} bytes{}", run.command, k_max_output,
+                      run.captured.result.abandoned ? " and did not exit after SIGKILL" : "");
   } else if (!run.captured.result.succeeded()) {
     how = fmt::format("{} {}", run.command, external::describe_end(run.captured.result, timeout));
   }
