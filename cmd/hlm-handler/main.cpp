@@ -6,12 +6,16 @@
 #include <common/cli.hpp>
 #include <hlm/handler/command.hpp>
 
+#include <csignal>
 #include <iostream>
 
 int
 main(int argc, char** argv)
 {
   using namespace hlm;
+  // An ignored SIGCHLD, inherited from a parent, would let the kernel reap
+  // the connectors' programs before they can be waited for.
+  std::signal(SIGCHLD, SIG_DFL);
   CLI::App app{"Apply a migrate, recall or status request to this storage node's replicas",
                "hlm-handler"};
   app.set_version_flag("--version", cli::version_text("hlm-handler"));

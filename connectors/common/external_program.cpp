@@ -52,19 +52,22 @@ split_words(std::string_view text)
 std::string
 describe_end(const ProcessResult& result, std::chrono::seconds timeout)
 {
+  std::string text;
   if (result.timed_out) {
-    return fmt::format("timed out after {} s", timeout.count());
+    text = fmt::format("timed out after {} s", timeout.count());
+  } else if (result.stopped) {
+    text = "stopped for writing too much output";
+  } else if (result.signal) {
+    text = fmt::format("killed by signal {}", *result.signal);
+  } else if (result.exit_status) {
+    text = fmt::format("exited with status {}", *result.exit_status);
+  } else if (!result.abandoned) {
+    text = "ended in an unknown way";
   }
-  if (result.stopped) {
-    return "stopped for writing too much output";
+  if (result.abandoned) {
+    text += text.empty() ? "did not exit after SIGKILL" : " and did not exit after SIGKILL";
   }
-  if (result.signal) {
-    return fmt::format("killed by signal {}", *result.signal);
-  }
-  if (result.exit_status) {
-    return fmt::format("exited with status {}", *result.exit_status);
-  }
-  return "ended in an unknown way";
+  return text;
 }
 
 std::string

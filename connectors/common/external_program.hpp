@@ -21,8 +21,9 @@ long long take_positive(Settings& settings, std::string_view key, long long fall
 std::vector<std::string> split_words(std::string_view text);
 
 // Why a run that did not exit normally ended, for a message: "timed out
-// after 5 s", "killed by signal SEGV", "stopped after more than N bytes of
-// output"; for a normal exit "exited with status N".
+// after 5 s", "killed by signal SEGV", "stopped for writing too much
+// output", with " and did not exit after SIGKILL" for a program that was
+// abandoned; for a normal exit "exited with status N".
 std::string describe_end(const ProcessResult& result, std::chrono::seconds timeout);
 
 // The last non-empty line of `text` (lines end at \n or \r), trimmed, made

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <exception>
+#include <optional>
 #include <set>
 
 namespace hlm::connector::exec {
@@ -15,9 +17,13 @@ namespace hlm::connector::exec {
 namespace {
 
 constexpr long long k_default_timeout_s = 3600;
-constexpr long long k_default_max_output = 64LL * 1024 * 1024;
 constexpr long long k_max_timeout_s = 366LL * 24 * 3600;
-constexpr long long k_max_max_output = 1LL << 40;
+// Parsing a response takes up to about 30 times its size in memory (6 for
+// an ordinary one), so the default follows the batch: room for a response
+// of about 200 bytes per object, with long names and errors, and then some.
+constexpr std::size_t k_default_max_output_base = 1024 * 1024;
+constexpr std::size_t k_default_max_output_per_object = 4 * 1024;
+constexpr long long k_max_max_output = 1LL << 30;
 
 // Exit statuses of the protocol.
 constexpr int k_exit_all_done = 0;
@@ -28,7 +34,9 @@ struct ExecConfig
 {
   std::vector<std::string> command;
   std::chrono::seconds timeout{k_default_timeout_s};
-  std::size_t max_output = k_default_max_output;
+  // Unset: k_default_max_output_base + k_default_max_output_per_object per
+  // object sent.
+  std::optional<std::size_t> max_output;
 };
 
 class ExecConnector final : public Connector
@@ -61,7 +69,8 @@ private:
   std::vector<Outcome> call(Operation operation, std::span<const Item> items);
   std::vector<Outcome> judge(const CapturedProcess& run,
                              std::span<const Item> items,
-                             const std::set<std::string, std::less<>>& files) const;
+                             const std::set<std::string, std::less<>>& files,
+                             std::size_t max_output) const;
 
   // "exec connector: /usr/lib/x/backend: <cause>"
   std::string
@@ -104,11 +113,13 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
   ProcessOptions options;
   options.timeout = m_config.timeout;
   options.environment = {{"HLM_CONNECTOR_VERSION", std::to_string(k_protocol_version)}};
+  const std::size_t max_output = m_config.max_output.value_or(
+    k_default_max_output_base + k_default_max_output_per_object * sent.size());
   CapturedProcess run;
   std::optional<std::string> cannot_run;
   try {
     run = run_process_captured(
-      m_config.command, encode_request(operation, sent) + "\n", m_config.max_output, options);
+      m_config.command, encode_request(operation, sent) + "\n", max_output, options);
   } catch (const TransportError& e) {
     cannot_run = fmt::format("exec connector: {}", e.what());
   }
@@ -117,7 +128,7 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
   if (cannot_run) {
     judged.assign(items.size(), Outcome{ObjectState::unknown, cannot_run});
   } else {
-    judged = judge(run, items, files);
+    judged = judge(run, items, files, max_output);
   }
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!outcomes[i].error) {
@@ -132,7 +143,8 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
 std::vector<Outcome>
 ExecConnector::judge(const CapturedProcess& run,
                      std::span<const Item> items,
-                     const std::set<std::string, std::less<>>& files) const
+                     const std::set<std::string, std::less<>>& files,
+                     std::size_t max_output) const
 {
   const auto& result = run.result;
   const auto all = [&](const std::string& error) {
@@ -140,7 +152,9 @@ ExecConnector::judge(const CapturedProcess& run,
   };
   if (run.output_overflow) {
     return all(with_stderr(
-      failure(fmt::format("wrote more than {} bytes on stdout (max_output)", m_config.max_output)),
+      failure(fmt::format("wrote more than {} bytes on stdout (max_output){}",
+                          max_output,
+                          result.abandoned ? " and did not exit after SIGKILL" : "")),
       result.error_output));
   }
   if (result.timed_out || !result.exit_status) {
@@ -159,7 +173,8 @@ ExecConnector::judge(const CapturedProcess& run,
     // The response is optional here; its states are used when it is valid.
     try {
       answers = decode_response(run.output, files);
-    } catch (const InputError&) {
+    } catch (const std::exception&) {
+      // No usable response: the states stay unknown.
     }
     auto reason = external::last_line(result.error_output);
     const auto cause = failure(fmt::format(
@@ -177,6 +192,11 @@ ExecConnector::judge(const CapturedProcess& run,
   } catch (const InputError& e) {
     return all(with_stderr(failure(fmt::format("{} (exit status {})", e.what(), status)),
                            result.error_output));
+  } catch (const std::exception& e) {
+    // Whatever else decoding throws (memory) fails this batch only.
+    return all(with_stderr(
+      failure(fmt::format("cannot decode the response: {} (exit status {})", e.what(), status)),
+      result.error_output));
   }
   std::vector<Outcome> outcomes;
   outcomes.reserve(items.size());
@@ -209,8 +229,10 @@ create(Settings& settings)
   }
   config.timeout = std::chrono::seconds(
     external::take_positive(settings, "timeout", k_default_timeout_s, k_max_timeout_s));
-  config.max_output = static_cast<std::size_t>(
-    external::take_positive(settings, "max_output", k_default_max_output, k_max_max_output));
+  if (const auto max_output = external::take_positive(settings, "max_output", 0, k_max_max_output);
+      max_output > 0) {
+    config.max_output = static_cast<std::size_t>(max_output);
+  }
   return std::make_unique<ExecConnector>(std::move(config));
 }
 

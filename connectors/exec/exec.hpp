@@ -12,7 +12,8 @@ namespace hlm::connector::exec {
 // protocol version 1, specified in hlm-connector(7). Settings: `command`
 // (required: program and arguments, split at spaces and tabs, no quoting),
 // `timeout` (seconds per call, default 3600) and `max_output` (bytes of
-// response, default 64 MiB). Throws hlm::ConfigError for bad settings.
+// response, at most 1 GiB; default 1 MiB + 4 KiB per object of the batch).
+// Throws hlm::ConfigError for bad settings.
 // Whatever goes wrong with a run (the program missing, crashing, hanging,
 // answering badly) fails the affected objects with a message naming the
 // program and the cause; the connector itself never throws for it.

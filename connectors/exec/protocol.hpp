@@ -35,9 +35,11 @@ using Answers = std::map<std::string, Answer, std::less<>>;
 // with one entry (a status that is no state, an error that is neither null
 // nor a string, a file answered twice) becomes that file's Answer error;
 // files without an entry are absent. Throws hlm::InputError with the reason
-// when the text is not a version-1 response at all: not JSON, not an
-// object, another version, no "objects" list, or an entry that is not an
-// object, lacks a string "file" or names a file that was not requested.
+// when the text is not a version-1 response at all: not JSON (or holding a
+// number beyond a double, such as 1e999), nested more than 64 levels deep,
+// not an object, another version, no "objects" list, or an entry that is
+// not an object, lacks a string "file" or names a file that was not
+// requested. Messages quote at most 60 bytes of the response or a value.
 Answers decode_response(std::string_view text, const std::set<std::string, std::less<>>& files);
 
 } // namespace hlm::connector::exec

@@ -1,5 +1,7 @@
 #include <connectors/ltfsdm/info_files.hpp>
 
+#include <utility>
+
 namespace hlm::connector::ltfsdm {
 
 namespace {
@@ -28,6 +30,10 @@ namespace {
 // the tape ids. Files that do not exist are left out without a message.
 // Everything goes to stdout (messages too: src/common/Message.cc writeOut).
 
+// LTFSDMC0047I, without its newline.
+constexpr std::string_view k_header =
+  "state             size               blocks              tape id  file name";
+
 std::string_view
 skip_spaces(std::string_view text)
 {
@@ -51,6 +57,26 @@ all_digits(std::string_view text)
   return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
+// The name and state letter of a per-file line; nothing for other lines.
+std::optional<std::pair<std::string_view, char>>
+parse_file_line(std::string_view line)
+{
+  if (line.size() < 2 || line[1] != ' ') {
+    return std::nullopt;
+  }
+  const char letter = line[0];
+  std::string_view rest = skip_spaces(line.substr(2));
+  const auto size = take_field(rest);
+  rest = skip_spaces(rest);
+  const auto blocks = take_field(rest);
+  rest = skip_spaces(rest);
+  const auto tapes = take_field(rest);
+  if (!all_digits(size) || !all_digits(blocks) || tapes.empty() || !rest.starts_with("  /")) {
+    return std::nullopt;
+  }
+  return std::pair{rest.substr(2), letter};
+}
+
 } // namespace
 
 FileStates
@@ -63,24 +89,19 @@ parse_info_files(std::string_view output)
     if (end == std::string_view::npos) {
       break; // an unfinished line, or none
     }
-    std::string_view line = output.substr(start, end - start);
+    const auto line = output.substr(start, end - start);
     start = end + 1;
-    if (line.size() < 2 || line[1] != ' ') {
-      continue;
+    if (const auto parsed = parse_file_line(line)) {
+      states[std::string(parsed->first)] = parsed->second;
     }
-    const char letter = line[0];
-    std::string_view rest = skip_spaces(line.substr(2));
-    const auto size = take_field(rest);
-    rest = skip_spaces(rest);
-    const auto blocks = take_field(rest);
-    rest = skip_spaces(rest);
-    const auto tapes = take_field(rest);
-    if (!all_digits(size) || !all_digits(blocks) || tapes.empty() || !rest.starts_with("  /")) {
-      continue;
-    }
-    states[std::string(rest.substr(2))] = letter;
   }
   return states;
+}
+
+bool
+is_listing_line(std::string_view line)
+{
+  return line.starts_with(k_header) || parse_file_line(line).has_value();
 }
 
 std::optional<ObjectState>

@@ -21,6 +21,10 @@ using FileStates = std::map<std::string, char, std::less<>>;
 // timeout are skipped; a name printed twice keeps its last state.
 FileStates parse_info_files(std::string_view output);
 
+// Whether `line` (without its newline) is part of the listing rather than
+// a message: the header or a per-file line, as parse_info_files takes them.
+bool is_listing_line(std::string_view line);
+
 // 'r' resident, 'p' premigrated, 'm' migrated; nothing for other letters.
 std::optional<ObjectState> state_from_letter(char letter);
 

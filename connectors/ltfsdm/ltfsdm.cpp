@@ -13,7 +13,6 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <set>
 
 namespace hlm::connector::ltfsdm {
 
@@ -59,17 +58,31 @@ struct Run
   std::string command; // "ltfsdm migrate", for messages
   CapturedProcess captured;
   std::optional<std::string> cannot_run;
-
-  bool
-  failed() const
-  {
-    return cannot_run || !captured.result.succeeded() || captured.output_overflow;
-  }
 };
+
+// The last line of `output` that is not part of an `info files` listing
+// (another file's state says nothing about this one), made printable.
+std::string
+last_message_line(std::string_view output)
+{
+  while (!output.empty()) {
+    const auto newline = output.find_last_of("\r\n");
+    const auto line = newline == std::string_view::npos ? output : output.substr(newline + 1);
+    if (!trim(line).empty() && !is_listing_line(line)) {
+      return external::last_line(line);
+    }
+    if (newline == std::string_view::npos) {
+      break;
+    }
+    output = output.substr(0, newline);
+  }
+  return {};
+}
 
 // ltfsdm's own words about a failure: its error and warning messages
 // ("LTFSDMC0026E(0172): Unable to connect ...", all on stdout), else the
-// last line of stderr, else the last line of stdout.
+// last line of stderr, else, for a run that failed, the last line of
+// stdout that is not part of a listing.
 std::string
 diagnostics(const CapturedProcess& captured)
 {
@@ -95,7 +108,10 @@ diagnostics(const CapturedProcess& captured)
   if (auto line = external::last_line(captured.result.error_output); !line.empty()) {
     return line;
   }
-  return external::last_line(captured.output);
+  if (captured.result.succeeded() && !captured.output_overflow) {
+    return {};
+  }
+  return last_message_line(captured.output);
 }
 
 // " (exited with status 2: LTFSDMC...)" or, for a run that exited 0 but
@@ -109,7 +125,8 @@ explain(const Run& run, std::chrono::seconds timeout)
   const auto said = diagnostics(run.captured);
   std::string how;
   if (run.captured.output_overflow) {
-    how = fmt::format("{} wrote more than {} bytes", run.command, k_max_output);
+    how = fmt::format("{} wrote more than {} bytes{}", run.command, k_max_output,
+                      run.captured.result.abandoned ? " and did not exit after SIGKILL" : "");
   } else if (!run.captured.result.succeeded()) {
     how = fmt::format("{} {}", run.command, external::describe_end(run.captured.result, timeout));
   }
@@ -194,10 +211,10 @@ std::vector<Outcome>
 LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
 {
   std::vector<Outcome> outcomes(items.size());
-  // Items by the canonical name ltfsdm prints; each path listed once.
+  // Items by the canonical name ltfsdm prints; each file listed once, by
+  // the first path naming it (a link and its target are one file).
   std::map<std::string, std::vector<std::size_t>, std::less<>> by_name;
   std::vector<std::string> listed;
-  std::set<std::string, std::less<>> seen;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& file = items[i].file;
     if (file.find('\n') != std::string::npos) {
@@ -218,10 +235,11 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
         printable(canonical)));
       continue;
     }
-    by_name[canonical].push_back(i);
-    if (seen.insert(file).second) {
+    auto& indexes = by_name[canonical];
+    if (indexes.empty()) {
       listed.push_back(file);
     }
+    indexes.push_back(i);
   }
   if (by_name.empty()) {
     return outcomes;

@@ -19,7 +19,9 @@ namespace hlm::connector::ltfsdm {
 // listed, so that item fails alone. After migrate or recall the connector
 // asks `info files` for every file's state and judges each file by it, not
 // by ltfsdm's exit status alone (ltfsdm exits 0 when it cannot reach its
-// server). Files are matched by canonical path, as ltfsdm prints them.
+// server). Files are matched by canonical path, as ltfsdm prints them, and
+// listed once each: items naming one file (twice, or through a symbolic
+// link) share its outcome.
 //
 // Settings (section [hlm:ltfsdm]): `ltfsdm_path` (/usr/local/bin/ltfsdm),
 // `tape_storage_pool` (required; up to three pools, comma-separated),

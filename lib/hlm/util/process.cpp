@@ -5,7 +5,6 @@
 #include <hlm/util/tail_buffer.hpp>
 
 #include <poll.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +23,10 @@ constexpr std::size_t k_read_chunk = 64 * 1024;
 // Reads per stream after the final SIGKILL: enough for what the pipes hold,
 // bounded against a writer that escaped the process group.
 constexpr int k_final_reads = 16;
+// Polling for the exit where there is no pidfd: from the first tick after
+// the output closes (the exit is then usually imminent) up to the longest.
+constexpr std::chrono::milliseconds k_first_tick{1};
+constexpr std::chrono::milliseconds k_max_tick{100};
 
 using Clock = std::chrono::steady_clock;
 
@@ -36,22 +39,10 @@ errno_text(int error)
   return std::strerror(error);
 }
 
-// Becomes readable when the child exits, without reaping it. Invalid where
-// the kernel lacks pidfd_open (before Linux 5.3): the exit is then noticed
-// only when the output pipes close.
-Fd
-open_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-  return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-#else
-  (void)pid;
-  return Fd();
-#endif
-}
-
 // One run: the poll loop over stdin, stdout, stderr and the child's exit,
-// with the deadline that ends it.
+// with the deadline that ends it. The loop ends when the pipes are closed
+// and the child has exited, or when the child does not exit even after
+// SIGKILL.
 class Runner
 {
 public:
@@ -75,12 +66,23 @@ private:
     running,     // until the timeout
     terminating, // SIGTERM sent, SIGKILL at the deadline
     exited,      // the child exited; its pipes may stay open until the deadline
+    killed,      // SIGKILL sent and pipes closed; the child is given up at the deadline
   };
 
+  void start(Child& child);
   void loop(Child& child);
+  void noticed_exit();
+  bool on_deadline(Child& child);
+  void stop(Child& child);
   void write_input();
   bool drain(Fd& fd, bool is_stderr, int max_reads);
   void finish(Child& child);
+
+  bool
+  pipes_closed() const
+  {
+    return !m_to_child.valid() && !m_from_stdout.valid() && !m_from_stderr.valid();
+  }
 
   const std::vector<std::string>& m_argv;
   std::string_view m_input;
@@ -93,7 +95,8 @@ private:
   Fd m_to_child;
   Fd m_from_stdout;
   Fd m_from_stderr;
-  Fd m_pidfd;
+  bool m_exited = false;
+  bool m_watch_exit_fd = false;
   Phase m_phase = Phase::running;
   Clock::time_point m_deadline = Clock::time_point::max();
 };
@@ -114,54 +117,90 @@ Runner::run()
   in.read.reset();
   out.write.reset();
   err.write.reset();
-
   m_to_child = std::move(in.write);
   m_from_stdout = std::move(out.read);
   m_from_stderr = std::move(err.read);
-  spawn::set_nonblocking(m_to_child.get());
-  spawn::set_nonblocking(m_from_stdout.get());
-  spawn::set_nonblocking(m_from_stderr.get());
-  if (m_input.empty()) {
+
+  try {
+    start(child);
+    loop(child);
+  } catch (...) {
+    // Bounded, unlike a plain waitpid: the program may be unkillable.
+    child.signal(SIGKILL);
     m_to_child.reset();
-  }
-  // Without its own group the program's leftovers cannot be killed, so
-  // its exit does not matter: we wait for the pipes to close, as a shell.
-  if (m_options.own_process_group) {
-    m_pidfd = open_pidfd(child.pid());
+    m_from_stdout.reset();
+    m_from_stderr.reset();
+    try {
+      if (child.wait_exit(m_options.kill_grace)) {
+        child.reap();
+      } else {
+        child.release();
+      }
+    } catch (const TransportError&) {
+      child.release(); // the first exception says more
+    }
+    throw;
   }
 
-  loop(child);
-
-  const int status = child.wait();
-  if (WIFEXITED(status)) {
-    m_result.exit_status = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    m_result.signal = spawn::signal_name(WTERMSIG(status));
+  if (m_exited) {
+    const int status = child.reap();
+    if (WIFEXITED(status)) {
+      m_result.exit_status = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      m_result.signal = spawn::signal_name(WTERMSIG(status));
+    }
+  } else {
+    m_result.abandoned = true;
+    child.release();
   }
   m_result.error_output = m_error_output.take();
   return std::move(m_result);
 }
 
 void
+Runner::start(Child& child)
+{
+  spawn::set_nonblocking(m_to_child.get());
+  spawn::set_nonblocking(m_from_stdout.get());
+  spawn::set_nonblocking(m_from_stderr.get());
+  if (m_input.empty()) {
+    m_to_child.reset();
+  }
+  m_watch_exit_fd = child.exit_fd() >= 0;
+}
+
+void
 Runner::loop(Child& child)
 {
-  while (m_to_child.valid() || m_from_stdout.valid() || m_from_stderr.valid()) {
+  auto tick = k_first_tick;
+  bool output_open = true;
+  while (!(pipes_closed() && m_exited)) {
+    // Without a pidfd the exit is polled for, on a tick.
+    if (!m_exited && !m_watch_exit_fd && child.exited()) {
+      noticed_exit();
+      continue;
+    }
     int wait_ms = -1;
     if (m_deadline != Clock::time_point::max()) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - Clock::now());
       wait_ms = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
     }
+    if (!m_exited && !m_watch_exit_fd) {
+      const auto tick_ms = static_cast<int>(tick.count());
+      wait_ms = wait_ms < 0 ? tick_ms : std::min(wait_ms, tick_ms);
+      tick = std::min(2 * tick, k_max_tick);
+    }
     std::array<pollfd, 4> fds{};
     nfds_t count = 0;
-    const auto add = [&](const Fd& fd, short events) {
-      if (fd.valid()) {
-        fds[count++] = pollfd{fd.get(), events, 0};
+    const auto add = [&](int fd, short events) {
+      if (fd >= 0) {
+        fds[count++] = pollfd{fd, events, 0};
       }
     };
-    add(m_to_child, POLLOUT);
-    add(m_from_stdout, POLLIN);
-    add(m_from_stderr, POLLIN);
-    add(m_pidfd, POLLIN);
+    add(m_to_child.get(), POLLOUT);
+    add(m_from_stdout.get(), POLLIN);
+    add(m_from_stderr.get(), POLLIN);
+    add(!m_exited && m_watch_exit_fd ? child.exit_fd() : -1, POLLIN);
     if (::poll(fds.data(), count, wait_ms) < 0) {
       if (errno == EINTR) {
         continue;
@@ -176,39 +215,87 @@ Runner::loop(Child& child)
         write_input();
       } else if (fds[i].fd == m_from_stdout.get()) {
         if (!drain(m_from_stdout, false, -1)) {
-          m_result.stopped = true;
-          child.signal(SIGKILL);
-          m_to_child.reset();
-          m_from_stdout.reset();
-          m_from_stderr.reset();
-          return;
+          stop(child);
+          break;
         }
       } else if (fds[i].fd == m_from_stderr.get()) {
         drain(m_from_stderr, true, -1);
-      } else if (fds[i].fd == m_pidfd.get()) {
-        m_pidfd.reset();
-        if (m_phase == Phase::running) {
-          m_phase = Phase::exited;
-          m_deadline = std::min(m_deadline, Clock::now() + m_options.kill_grace);
+      } else if (fds[i].fd == child.exit_fd()) {
+        // A pidfd that claims an exit waitid does not see yet is not
+        // watched again: polling on the tick takes over.
+        m_watch_exit_fd = false;
+        if (child.exited()) {
+          noticed_exit();
         }
       }
     }
-    if (Clock::now() < m_deadline) {
-      continue;
+    if (output_open && pipes_closed()) {
+      output_open = false;
+      tick = k_first_tick;
     }
-    if (m_phase == Phase::running) {
-      m_result.timed_out = true;
-      m_phase = Phase::terminating;
-      m_deadline = Clock::now() + m_options.kill_grace;
-      m_to_child.reset();
-      child.signal(SIGTERM);
-      continue;
+    if (Clock::now() >= m_deadline && !on_deadline(child)) {
+      return;
     }
+  }
+}
+
+void
+Runner::noticed_exit()
+{
+  m_exited = true;
+  m_watch_exit_fd = false;
+  if (m_phase != Phase::running || pipes_closed()) {
+    return;
+  }
+  // Something it started holds its pipes. In its own group that can be
+  // killed, so it gets `kill_grace`; otherwise only the timeout ends it.
+  m_phase = Phase::exited;
+  if (m_options.own_process_group) {
+    m_deadline = std::min(m_deadline, Clock::now() + m_options.kill_grace);
+  }
+}
+
+// The next step at the deadline; false to give the child up.
+bool
+Runner::on_deadline(Child& child)
+{
+  switch (m_phase) {
+  case Phase::running:
+    m_result.timed_out = true;
+    m_phase = Phase::terminating;
+    m_deadline = Clock::now() + m_options.kill_grace;
+    m_to_child.reset();
+    child.signal(SIGTERM);
+    return true;
+  case Phase::terminating:
+  case Phase::exited:
     m_result.output_held_open = m_phase == Phase::exited;
     child.signal(SIGKILL);
     finish(child);
-    return;
+    m_phase = Phase::killed;
+    m_deadline = m_exited ? Clock::time_point::max() : Clock::now() + m_options.kill_grace;
+    return true;
+  case Phase::killed:
+    break;
   }
+  return false;
+}
+
+// The output sink asked to stop: kills the program, keeping what stderr
+// already holds (it may say why the output went wrong).
+void
+Runner::stop(Child& child)
+{
+  m_result.stopped = true;
+  child.signal(SIGKILL);
+  m_to_child.reset();
+  m_from_stdout.reset();
+  if (m_from_stderr.valid()) {
+    drain(m_from_stderr, true, k_final_reads);
+  }
+  m_from_stderr.reset();
+  m_phase = Phase::killed;
+  m_deadline = Clock::now() + m_options.kill_grace;
 }
 
 void

@@ -14,15 +14,19 @@ namespace hlm {
 struct ProcessOptions
 {
   // Ends a program that runs longer: SIGTERM, then SIGKILL after
-  // `kill_grace`. Unset: no limit.
+  // `kill_grace`. Unset: no limit. The timeout holds until the program has
+  // exited, also after it closed its stdout and stderr.
   std::optional<std::chrono::milliseconds> timeout;
+  // Also how long a program gets to exit after SIGKILL before it is given
+  // up (ProcessResult::abandoned).
   std::chrono::milliseconds kill_grace{2'000};
   // Starts the program as the leader of a new process group, so that ending
   // it (timeout, stop) also ends whatever it started and left in the group.
   // It also bounds the wait for a program that exited while something it
   // started still holds its stdout or stderr open: after `kill_grace` the
   // group is killed. Off, the program stays in the caller's group (and
-  // gets the terminal's Ctrl-C), and only the program itself is signalled.
+  // gets the terminal's Ctrl-C), only the program itself is signalled, and
+  // such leftovers are waited for until the timeout (output_held_open).
   bool own_process_group = true;
   // Set in the program's environment on top of this process's environment,
   // replacing variables of the same name.
@@ -43,8 +47,15 @@ struct ProcessResult
   bool timed_out = false; // the timeout ended it
   bool stopped = false;   // the output callback asked to stop; it was killed
   // It exited, but processes it started kept its stdout or stderr open for
-  // `kill_grace`; they were killed and their later output is lost.
+  // `kill_grace` (or, without its own group, until the timeout); they were
+  // killed (in its group) or left alone (outside), and their later output
+  // is lost.
   bool output_held_open = false;
+  // It did not exit within `kill_grace` after SIGKILL (stuck in the kernel,
+  // e.g. on a hung file system) and was given up, not waited for: neither
+  // exit_status nor signal is set, and it stays behind as a zombie of this
+  // process once it does exit.
+  bool abandoned = false;
 
   bool
   succeeded() const
@@ -60,14 +71,20 @@ using OutputSink = std::function<bool(std::string_view chunk)>;
 // Runs `argv` as a child process (posix_spawnp: found through PATH when
 // argv[0] has no slash; no shell), writing `input` to its stdin while
 // reading its stdout and stderr, so that a large input or output never
-// deadlocks, and returns when it has ended. A SIGPIPE from writing to a
-// program that stopped reading is absorbed (input_truncated), without
-// changing the process-wide disposition. Throws hlm::TransportError (not
-// transient) when the program cannot be started (the message names it and
-// the cause: "cannot run \"x\": No such file or directory") or the pipes
-// fail; an exception from `on_output` propagates after the program is
-// killed and reaped. Thread-safe: concurrent calls do not leak pipes into
-// each other's children.
+// deadlocks, and returns when it has ended and been reaped, or been given
+// up (abandoned). The program gets the default action of SIGTERM, SIGINT,
+// SIGHUP, SIGQUIT, SIGCHLD and SIGPIPE whatever this process ignores. A
+// SIGPIPE from writing to a program that stopped reading is absorbed
+// (input_truncated), without changing the process-wide disposition; with
+// SIGCHLD ignored in this process (SIG_IGN or SA_NOCLDWAIT) nothing is
+// started, since the program's exit could not be waited for. Its exit is
+// noticed through a pidfd, or where the kernel gives none by polling every
+// 100 ms at most. Throws hlm::TransportError (not transient) when the
+// program cannot be started (the message names it and the cause: "cannot
+// run \"x\": No such file or directory") or the pipes fail; an exception
+// from `on_output` propagates after the program is killed and reaped (or
+// abandoned). Thread-safe: concurrent calls do not leak pipes into each
+// other's children.
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::string_view input,
                           const OutputSink& on_output,
@@ -78,7 +95,8 @@ struct CapturedProcess
   ProcessResult result;
   std::string output;
   // The program wrote more than `max_output` bytes on stdout: it was killed
-  // (result.stopped) and `output` holds the first `max_output` bytes.
+  // (result.stopped), `output` holds the first `max_output` bytes and
+  // result.error_output what stderr held by then.
   bool output_overflow = false;
 };
 

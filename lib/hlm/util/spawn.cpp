@@ -3,17 +3,21 @@
 #include <hlm/util/strings.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <thread>
 
 extern char** environ;
 
@@ -21,10 +25,48 @@ namespace hlm::spawn {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// Polling for the exit where there is no pidfd.
+constexpr std::chrono::milliseconds k_first_tick{1};
+constexpr std::chrono::milliseconds k_max_tick{100};
+constexpr std::chrono::milliseconds k_destructor_wait{2'000};
+
+std::atomic<bool> g_exit_fd_disabled{false};
+
 std::string
 errno_text(int error)
 {
   return std::strerror(error);
+}
+
+// Becomes readable when the child exits, without reaping it. Invalid where
+// the kernel lacks pidfd_open (before Linux 5.3) or a seccomp filter
+// refuses it.
+Fd
+open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  if (!g_exit_fd_disabled) {
+    return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  }
+#endif
+  (void)pid;
+  return Fd();
+}
+
+// With SIGCHLD ignored (SIG_IGN, or SA_NOCLDWAIT) the kernel reaps
+// children at once: their exit status is lost, waitpid fails with ECHILD,
+// and their pids may be reused while we would still signal them.
+bool
+sigchld_ignored()
+{
+  struct sigaction action{};
+  if (::sigaction(SIGCHLD, nullptr, &action) != 0) {
+    return false;
+  }
+  const bool ignored = (action.sa_flags & SA_SIGINFO) == 0 && action.sa_handler == SIG_IGN;
+  return ignored || (action.sa_flags & SA_NOCLDWAIT) != 0;
 }
 
 class SpawnActions
@@ -66,13 +108,19 @@ public:
   {
     posix_spawnattr_init(&m_attr);
     // The child gets the caller's mask (not ours with SIGPIPE blocked) and
-    // the default SIGPIPE action even if this process ignores SIGPIPE, so
-    // that it dies quietly when its reader goes away, as from a shell.
-    sigset_t sigpipe;
-    sigemptyset(&sigpipe);
-    sigaddset(&sigpipe, SIGPIPE);
+    // the default actions of the signals that end or manage programs, even
+    // where this process ignores them (as inherited from its own parent):
+    // SIGPIPE, so that it dies quietly when its reader goes away, as from
+    // a shell; SIGTERM, so that the timeout ends it without waiting for
+    // SIGKILL; SIGINT, SIGHUP and SIGQUIT, so that an operator can; SIGCHLD,
+    // so that it can wait for its own children.
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (const int number : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE}) {
+      sigaddset(&defaults, number);
+    }
     posix_spawnattr_setsigmask(&m_attr, &mask);
-    posix_spawnattr_setsigdefault(&m_attr, &sigpipe);
+    posix_spawnattr_setsigdefault(&m_attr, &defaults);
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (own_group) {
       posix_spawnattr_setpgroup(&m_attr, 0);
@@ -141,7 +189,7 @@ make_pipe()
 {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw TransportError("cannot create a pipe: " + errno_text(errno), true);
+    throw TransportError("cannot create a pipe: " + errno_text(errno), false);
   }
   return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
@@ -151,7 +199,7 @@ set_nonblocking(int fd)
 {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    throw TransportError("cannot make a pipe non-blocking: " + errno_text(errno), true);
+    throw TransportError("cannot make a pipe non-blocking: " + errno_text(errno), false);
   }
 }
 
@@ -180,13 +228,15 @@ SigpipeBlock::~SigpipeBlock()
 
 Child::Child(pid_t pid, bool own_group)
   : m_pid(pid),
-    m_own_group(own_group)
+    m_own_group(own_group),
+    m_exit_fd(open_pidfd(pid))
 {
 }
 
 Child::Child(Child&& other) noexcept
   : m_pid(std::exchange(other.m_pid, -1)),
-    m_own_group(other.m_own_group)
+    m_own_group(other.m_own_group),
+    m_exit_fd(std::move(other.m_exit_fd))
 {
 }
 
@@ -194,10 +244,48 @@ Child::~Child()
 {
   if (m_pid > 0) {
     signal(SIGKILL);
-    int status = 0;
-    while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+    try {
+      if (wait_exit(k_destructor_wait)) {
+        reap();
+      }
+    } catch (const TransportError&) {
+      // Nothing more can be done from a destructor.
     }
   }
+}
+
+bool
+Child::exited() const
+{
+  // WNOWAIT: noticed, not reaped.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    if (errno != EINTR) {
+      throw TransportError("cannot wait for child process: " + errno_text(errno), false);
+    }
+  }
+  return info.si_pid != 0;
+}
+
+bool
+Child::wait_exit(std::chrono::milliseconds limit) const
+{
+  const auto deadline = Clock::now() + limit;
+  auto tick = k_first_tick;
+  while (!exited()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      return false;
+    }
+    if (m_exit_fd.valid()) {
+      pollfd fd{m_exit_fd.get(), POLLIN, 0};
+      ::poll(&fd, 1, static_cast<int>(std::min<std::chrono::milliseconds::rep>(left.count(), 60'000)));
+    } else {
+      std::this_thread::sleep_for(std::min(tick, left));
+      tick = std::min(2 * tick, k_max_tick);
+    }
+  }
+  return true;
 }
 
 void
@@ -210,7 +298,7 @@ Child::signal(int number) const
 }
 
 int
-Child::wait()
+Child::reap()
 {
   int status = 0;
   while (::waitpid(m_pid, &status, 0) < 0) {
@@ -219,7 +307,15 @@ Child::wait()
     }
   }
   m_pid = -1;
+  m_exit_fd.reset();
   return status;
+}
+
+void
+Child::release()
+{
+  m_pid = -1;
+  m_exit_fd.reset();
 }
 
 Child
@@ -231,6 +327,13 @@ spawn_child(const std::vector<std::string>& argv,
 {
   if (argv.empty()) {
     throw TransportError("cannot run an empty command", false);
+  }
+  if (sigchld_ignored()) {
+    throw TransportError(
+      fmt::format("cannot run \"{}\": SIGCHLD is ignored in this process, so its exit could "
+                  "not be waited for",
+                  printable(argv[0])),
+      false);
   }
   auto c_argv = c_strings(argv);
   const auto child_env = child_environment(environment);
@@ -258,6 +361,12 @@ signal_name(int number)
     return name;
   }
   return std::to_string(number);
+}
+
+void
+disable_exit_fd_for_testing(bool disabled)
+{
+  g_exit_fd_disabled = disabled;
 }
 
 } // namespace hlm::spawn

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,10 +74,11 @@ struct Pipe
 };
 
 // Close-on-exec, so that a child spawned concurrently by another thread
-// does not inherit (and hold open) our ends. Throws hlm::TransportError.
+// does not inherit (and hold open) our ends. Throws hlm::TransportError
+// (not transient).
 Pipe make_pipe();
 
-// Throws hlm::TransportError.
+// Throws hlm::TransportError (not transient).
 void set_nonblocking(int fd);
 
 // Blocks SIGPIPE in the calling thread while alive, so that writing to a
@@ -104,10 +106,12 @@ private:
   bool m_was_pending = false;
 };
 
-// The spawned program. Kills (SIGKILL) and reaps it unless wait() reaped
-// it, so that an exception leaves no zombie or orphan behind. Reaping only
-// at the end also keeps its pid, and with it the process group id, from
-// being reused while the group may still be signalled.
+// The spawned program. Its exit is noticed without reaping it (exited()),
+// and it is reaped only at the end (reap()), so that its pid, and with it
+// the process group id, cannot be reused while the group may still be
+// signalled. Unless reaped or released, the destructor kills it (SIGKILL)
+// and reaps it, waiting at most 2 seconds for it to exit, so that an
+// exception leaves no orphan behind and never blocks for good.
 class Child
 {
 public:
@@ -124,23 +128,45 @@ public:
     return m_pid;
   }
 
+  // A descriptor (pidfd) that becomes readable once the program has
+  // exited, for poll; -1 where the kernel gives none (pidfd_open fails with
+  // ENOSYS before Linux 5.3, or EPERM under a seccomp filter): then poll
+  // exited() on a timer.
+  int
+  exit_fd() const
+  {
+    return m_exit_fd.get();
+  }
+
+  // Whether the program has exited (it stays a zombie until reap()).
+  // Throws hlm::TransportError.
+  bool exited() const;
+  // Waits up to `limit` for the program to exit; returns exited().
+  bool wait_exit(std::chrono::milliseconds limit) const;
   // Signals the program and, when it leads its own group, the group.
   void signal(int number) const;
-  // Waits for it to end; returns the waitpid status. Throws
-  // hlm::TransportError.
-  int wait();
+  // Reaps the program once exited() said so; returns the waitpid status.
+  // Throws hlm::TransportError.
+  int reap();
+  // Gives the program up without reaping it (it did not exit even after
+  // SIGKILL, e.g. stuck in a hung file system): it stays a zombie of this
+  // process once it exits.
+  void release();
 
 private:
   pid_t m_pid;
   bool m_own_group;
+  Fd m_exit_fd;
 };
 
 // Starts `argv` (posix_spawnp: PATH is searched when argv[0] has no slash)
 // with stdin, stdout and stderr duplicated from `fds`, this process's
 // environment with `environment` set on top, the signal mask `mask`, the
-// default SIGPIPE action and, with `own_group`, as the leader of a new
-// process group. Throws hlm::TransportError naming the program and the
-// cause when it cannot be started.
+// default action for SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD and SIGPIPE
+// (whatever this process ignores) and, with `own_group`, as the leader of
+// a new process group. Throws hlm::TransportError naming the program and
+// the cause when it cannot be started, and before starting it when
+// SIGCHLD is ignored in this process (its exit could not be waited for).
 Child spawn_child(const std::vector<std::string>& argv,
                   const std::vector<std::pair<std::string, std::string>>& environment,
                   const int (&fds)[3],
@@ -149,5 +175,9 @@ Child spawn_child(const std::vector<std::string>& argv,
 
 // "KILL" for SIGKILL, like ssh's exit-signal.
 std::string signal_name(int number);
+
+// For tests only: with `disabled`, children get no exit_fd(), as on a
+// kernel without pidfd_open, so that the fallback is exercised.
+void disable_exit_fd_for_testing(bool disabled);
 
 } // namespace hlm::spawn

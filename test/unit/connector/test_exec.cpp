@@ -1,6 +1,7 @@
 #include "../support/temp_dir.hpp"
 
 #include <connectors/builtin.hpp>
+#include <connectors/exec/protocol.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -154,16 +155,17 @@ TEST_CASE("exec connector: a program that hangs is killed at the timeout", "[con
 {
   test::TempDir dir;
   const Files files(dir);
-  const auto program = script(dir, "hang", "echo 'waiting for the library' >&2\nsleep 30\n");
+  const auto program = script(dir, "hang", "echo 'waiting for the library' >&2\nsleep 60\n");
   const auto start = std::chrono::steady_clock::now();
-  const auto outcomes = make_exec(program, "1")->migrate(files.items);
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  // 3 s: ample time for the stderr line, even on a loaded machine.
+  const auto outcomes = make_exec(program, "3")->migrate(files.items);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   REQUIRE(outcomes.size() == 2);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.state == S::unknown);
     CHECK(outcome.error
           == "exec connector: " + program
-               + ": timed out after 1 s (stderr: waiting for the library)");
+               + ": timed out after 3 s (stderr: waiting for the library)");
   }
 }
 
@@ -317,4 +319,130 @@ TEST_CASE("exec connector: settings", "[connector][exec]")
     create_connector("exec", Settings("[hlm:exec]", {{"command", "/bin/true"}, {"max_outpt", "1"}})),
     Contains("unknown key \"max_outpt\"") && Contains("did you mean \"max_output\""));
   CHECK(make_exec("/bin/true", "5"));
+}
+
+TEST_CASE("exec connector: a number JSON cannot hold fails the batch, not the handler", "[connector][exec]")
+{
+  // Found in review: nlohmann's out_of_range.406 escaped the connector.
+  test::TempDir dir;
+  const Files files(dir);
+  const auto overflow = answering(dir, R"({"version": 1, "objects": [], "size": 1e999})");
+  for (const auto& outcome : make_exec(overflow)->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error
+          == "exec connector: " + overflow
+               + ": response is not usable JSON: number overflow parsing '1e999' (exit status 0)");
+  }
+  // Exit status 2: the response is optional, so its failure does not matter.
+  const auto nothing = answering(dir, R"({"version": 1, "objects": [1e999]})", 2);
+  for (const auto& outcome : make_exec(nothing)->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error
+          == "exec connector: " + nothing + ": could do nothing (exit status 2): no reason given on stderr");
+  }
+  // A number as long as the response is not quoted whole.
+  const std::set<std::string, std::less<>> none;
+  const auto long_number = "[1" + std::string(100'000, '0') + "e999]";
+  try {
+    exec::decode_response(long_number, none);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string_view(e.what()).starts_with("response is not usable JSON: number overflow"));
+    CHECK(std::string_view(e.what()).size() < 300);
+  }
+}
+
+TEST_CASE("exec connector: a response nested too deeply is refused, not dumped", "[connector][exec]")
+{
+  // Found in review: quoting a 2M-deep entry with dump() overflowed the stack.
+  const std::set<std::string, std::less<>> files = {"/f"};
+  const auto deep = [](std::size_t depth) {
+    return R"({"version": 1, "objects": [)" + std::string(depth, '[') + std::string(depth, ']') + "]}";
+  };
+  CHECK_THROWS_WITH(exec::decode_response(deep(2'000'000), files),
+                    "response is nested more than 64 levels deep");
+  CHECK_THROWS_WITH(exec::decode_response(deep(63), files),
+                    "response is nested more than 64 levels deep");
+  // 64 levels in all are fine (this entry is just not an object).
+  CHECK_THROWS_WITH(exec::decode_response(deep(62), files),
+                    Contains("response has an entry that is not an object: \"[[[[["));
+
+  // Large values are quoted briefly.
+  std::string numbers = "[0";
+  for (int i = 1; i < 100'000; ++i) {
+    numbers += "," + std::to_string(i);
+  }
+  numbers += "]";
+  try {
+    exec::decode_response(R"({"version": )" + numbers + R"(, "objects": []})", files);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what())
+          == "response has protocol version [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,...,"
+             " expected 1");
+  }
+  try {
+    exec::decode_response(R"({"version": 1, "objects": [{"status": "migrated", "error": ")"
+                            + std::string(1'000'000, 'x') + R"("}]})", files);
+    FAIL("no exception");
+  } catch (const InputError& e) {
+    CHECK(std::string_view(e.what()).starts_with("response has an entry without a \"file\": \"{\"error\":\"xxx"));
+    CHECK(std::string_view(e.what()).size() < 300);
+  }
+}
+
+TEST_CASE("exec connector: max_output scales with the batch by default and is capped", "[connector][exec]")
+{
+  // Found in review: the default was 64 MiB and the setting allowed 1 TiB,
+  // while parsing takes many times the response's size in memory.
+  test::TempDir dir;
+  const Files files(dir);
+  // Default: 1 MiB + 4 KiB per object sent; two objects here.
+  const auto big = script(dir, "big", "cat >/dev/null\nhead -c 1100000 /dev/zero | tr '\\0' ' '\n");
+  for (const auto& outcome : make_exec(big)->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + big + ": wrote more than 1056768 bytes on stdout (max_output)");
+  }
+  // Within the default: a response of that size is read.
+  const auto fits = script(dir, "fits", "cat >/dev/null\nhead -c 1000000 /dev/zero | tr '\\0' ' '\n");
+  for (const auto& outcome : make_exec(fits)->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + fits + ": no response on stdout (exit status 0)");
+  }
+  // The setting replaces the default.
+  const auto set = [&](const std::string& value) {
+    return create_connector("exec", Settings("[hlm:exec]", {{"command", big}, {"max_output", value}}));
+  };
+  for (const auto& outcome : set("2000000")->status(files.items)) {
+    CHECK(outcome.error == "exec connector: " + big + ": no response on stdout (exit status 0)");
+  }
+  CHECK(set("1073741824"));
+  CHECK_THROWS_WITH(set("1073741825"),
+                    "max_output = \"1073741825\" in [hlm:exec]: expected a whole number from 1 to 1073741824");
+}
+
+TEST_CASE("exec connector: the timeout holds after the program closes its output", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto detached = script(dir, "detached",
+                               "cat >/dev/null\necho '{}'\nexec >/dev/null 2>&1 </dev/null\nsleep 60\n");
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& outcome : make_exec(detached, "1")->migrate(files.items)) {
+    CHECK(outcome.state == S::unknown);
+    CHECK(outcome.error == "exec connector: " + detached + ": timed out after 1 s");
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+}
+
+TEST_CASE("exec connector: too much output carries the reason from stderr", "[connector][exec]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto chatty = script(dir, "chatty", "cat >/dev/null\necho 'debug mode on' >&2\nexec yes\n");
+  auto exec = create_connector(
+    "exec", Settings("[hlm:exec]", {{"command", chatty}, {"max_output", "4096"}}));
+  for (const auto& outcome : exec->status(files.items)) {
+    CHECK(outcome.error
+          == "exec connector: " + chatty
+               + ": wrote more than 4096 bytes on stdout (max_output) (stderr: debug mode on)");
+  }
 }

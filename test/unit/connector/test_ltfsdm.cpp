@@ -307,10 +307,10 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
   }
   SECTION("it hangs")
   {
-    ::setenv("LTFSDM_STANDIN_SLEEP", "20", 1);
+    ::setenv("LTFSDM_STANDIN_SLEEP", "60", 1);
     const auto start = std::chrono::steady_clock::now();
     const auto outcomes = standin.connector({{"timeout", "1"}})->recall(ab);
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(8));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(50));
     for (const auto& outcome : outcomes) {
       CHECK(outcome.state == S::unknown);
       CHECK(outcome.error
@@ -375,4 +375,54 @@ TEST_CASE("ltfsdm connector: settings", "[connector][ltfsdm]")
   CHECK_THROWS_AS(make({{"tape_storage_pool", "p"}, {"timeout", "0"}}), ConfigError);
   CHECK_THROWS_WITH(make({{"tape_storage_pool", "p"}, {"ltfsdm_pth", "/x"}}),
                     Contains("unknown key \"ltfsdm_pth\"") && Contains("did you mean \"ltfsdm_path\""));
+}
+
+namespace {
+
+// An ltfsdm wrapper in the test's directory: removes `doomed`, runs the
+// stand-in, then exits with `status` (the stand-in's own when empty).
+std::string
+wrapper(const Standin& standin, const fs::path& doomed, const std::string& status = {})
+{
+  const auto path = standin.dir().write(
+    "bin/ltfsdm-wrapper",
+    "#!/bin/sh\nrm -f '" + doomed.string() + "'\n'" + k_standin + "' \"$@\"\n"
+      + (status.empty() ? std::string() : "exit " + status + "\n"));
+  fs::permissions(path, fs::perms::owner_all);
+  return path.string();
+}
+
+} // namespace
+
+TEST_CASE("ltfsdm connector: a file info files leaves out is not blamed on another's line", "[connector][ltfsdm]")
+{
+  // Found in review: the last stdout line, another file's state line, was
+  // quoted as ltfsdm's words about the missing file.
+  Standin standin;
+  const std::vector<Item> ab = {standin.file("a.data"), standin.file("b.data")};
+  // b is gone by the time ltfsdm looks: it is left out, and ltfsdm exits 0.
+  auto outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file)}})->status(ab);
+  CHECK(outcomes[0].ok());
+  CHECK(outcomes[0].state == S::resident);
+  CHECK(outcomes[1].state == S::unknown);
+  CHECK(outcomes[1].error.value_or("") == "ltfsdm connector: ltfsdm info files does not list the file");
+
+  // A failed run is explained by its status, not by a file's line.
+  standin.file("b.data");
+  outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file, "1")}})->status(ab);
+  CHECK(outcomes[1].error.value_or("")
+        == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files exited "
+           "with status 1)");
+}
+
+TEST_CASE("ltfsdm connector: a file named twice, by a link too, is listed once", "[connector][ltfsdm]")
+{
+  Standin standin;
+  const auto a = standin.file("a.data");
+  const auto link = standin.dir().path() / "link.data";
+  fs::create_symlink(a.file, link);
+  const std::vector<Item> items = {a, {"/a/c/link", link.string()}, a};
+  CHECK(states(standin.connector()->migrate(items)) == std::vector{S::migrated, S::migrated, S::migrated});
+  CHECK(standin.last_list("migrate") == a.file + "\n");
+  CHECK(standin.last_list("info-files") == a.file + "\n");
 }

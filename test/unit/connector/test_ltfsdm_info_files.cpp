@@ -57,3 +57,14 @@ TEST_CASE("ltfsdm info files: state letters", "[connector][ltfsdm]")
   CHECK_FALSE(state_from_letter(' '));
   CHECK_FALSE(state_from_letter('M'));
 }
+
+TEST_CASE("ltfsdm info files: listing lines told from messages", "[connector][ltfsdm]")
+{
+  CHECK(is_listing_line("state             size               blocks              tape id  file name"));
+  CHECK(is_listing_line("m                    1                    8             D01301L5  /complete"));
+  CHECK(is_listing_line("r                   14                    8                    -  /a b"));
+  CHECK_FALSE(is_listing_line("LTFSDMC0040E(0360): Unable to find file list '/tmp/x'."));
+  CHECK_FALSE(is_listing_line("[00:00:00]            0            0            0            1            0"));
+  CHECK_FALSE(is_listing_line("m  1 8 T  relative/name"));
+  CHECK_FALSE(is_listing_line(""));
+}
