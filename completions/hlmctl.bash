@@ -4,9 +4,12 @@ _hlmctl()
 {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local IFS=$'\n'
-    COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)" -- "$cur"))
-    if [[ ${#COMPREPLY[@]} -eq 0 && $cur != -* ]]; then
+    local out
+    out=$("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null)
+    if [[ $out == *:files* ]]; then
         COMPREPLY=($(compgen -f -- "$cur"))
+    else
+        COMPREPLY=($(compgen -W "$out" -- "$cur"))
     fi
 }
 complete -F _hlmctl hlmctl

@@ -3,6 +3,7 @@
 // errors to exit codes. See man/hlm-dispatch.1.adoc.
 
 #include <common/cli.hpp>
+#include <common/complete.hpp>
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/swift/http.hpp>
@@ -59,6 +60,7 @@ main(int argc, char** argv)
     ->capture_default_str();
   app.add_flag("--json", json, "print each run's report as JSON");
   app.add_flag("-q,--quiet", quiet, "no progress messages on stderr");
+  cli::add_complete_command(app);
 
   int status = k_exit_success;
   app.callback([&] {

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <common/cli.hpp>
+#include <common/complete.hpp>
 
 int
 main(int argc, char** argv)
@@ -20,7 +21,7 @@ main(int argc, char** argv)
   ctl::add_status_command(app, ctx);
   ctl::add_requests_command(app, ctx);
   ctl::add_nodes_command(app, ctx);
-  ctl::add_complete_command(app, app);
+  cli::add_complete_command(app);
 
   // A bad name on the command line is a usage error; Swift's refusals
   // (404, 403) are failures.

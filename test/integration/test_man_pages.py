@@ -38,9 +38,9 @@ def main():
         check(not missing, "%s.1.adoc lacks: %s" % (tool, ", ".join(missing)))
         options |= found
 
-    _, out, _ = run([env("HLMCTL"), "__complete", "no"], check_status=0)
+    _, out, _ = run([env("HLMCTL"), "__complete", "hlmctl", "no"], check_status=0)
     check(out.decode().split() == ["nodes"], "completing 'no': %r" % out)
-    _, out, _ = run([env("HLMCTL"), "__complete", "nodes", "--js"], check_status=0)
+    _, out, _ = run([env("HLMCTL"), "__complete", "hlmctl", "nodes", "--js"], check_status=0)
     check(out.decode().split() == ["--json"], "completing 'nodes --js': %r" % out)
     print("ok: %d hlmctl entries and %d hlm-handler/hlm-dispatch options documented"
           % (len(entries), len(options)))
