@@ -19,6 +19,8 @@ packages=(
   python3 attr curl
   # the real sshd the ssh transport tests run against
   openssh-server openssh-client
+  # the shells the completion tests run the completion scripts in
+  bash zsh fish
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -3,6 +3,7 @@
 // errors to exit codes. See man/hlm-dispatch.8.adoc.
 
 #include <common/cli.hpp>
+#include <common/complete.hpp>
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/swift/http.hpp>
@@ -31,6 +32,9 @@ on_signal(int signal)
 int
 main(int argc, char** argv)
 {
+  // An ignored SIGCHLD, inherited from a parent, would let the kernel reap
+  // the handlers this tool runs before it can wait for them.
+  std::signal(SIGCHLD, SIG_DFL);
   using namespace hlm;
   CLI::App app{"Process pending migrate and recall requests", "hlm-dispatch"};
   app.set_version_flag("--version", cli::version_text("hlm-dispatch"));
@@ -59,6 +63,7 @@ main(int argc, char** argv)
     ->capture_default_str();
   app.add_flag("--json", json, "print each run's report as JSON");
   app.add_flag("-q,--quiet", quiet, "no progress messages on stderr");
+  cli::add_complete_command(app);
 
   int status = k_exit_success;
   app.callback([&] {

@@ -4,6 +4,7 @@
 // stdout. See man/hlm-handler.8.adoc.
 
 #include <common/cli.hpp>
+#include <common/complete.hpp>
 #include <hlm/handler/command.hpp>
 
 #include <csignal>
@@ -33,6 +34,7 @@ main(int argc, char** argv)
   app.add_option("--batch-size", command.batch_size, "objects per connector call")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  cli::add_complete_command(app);
 
   int status = k_exit_success;
   app.callback([&] {

@@ -27,8 +27,5 @@ void add_wait_options(CLI::App& cmd, WaitCommandOptions& options);
 // done, 3 some failed, 1 timed out, 130 interrupted.
 int wait_and_report(Context& ctx, const std::vector<std::string>& ids,
                     const WaitCommandOptions& options);
-// Hidden `__complete`, used by the shell completion scripts and the man
-// page test; walks `root`'s subcommands and options.
-void add_complete_command(CLI::App& parent, CLI::App& root);
 
 } // namespace hlm::ctl

@@ -4,10 +4,16 @@
 #include "commands.hpp"
 
 #include <common/cli.hpp>
+#include <common/complete.hpp>
+
+#include <csignal>
 
 int
 main(int argc, char** argv)
 {
+  // An ignored SIGCHLD, inherited from a parent, would let the kernel reap
+  // the handlers this tool runs before it can wait for them.
+  std::signal(SIGCHLD, SIG_DFL);
   using namespace hlm;
   CLI::App app{"Control tape tiering (migrate, recall, status) of OpenStack Swift objects",
                "hlmctl"};
@@ -21,7 +27,7 @@ main(int argc, char** argv)
   ctl::add_requests_command(app, ctx);
   ctl::add_wait_command(app, ctx);
   ctl::add_nodes_command(app, ctx);
-  ctl::add_complete_command(app, app);
+  cli::add_complete_command(app);
 
   // A bad name on the command line is a usage error; Swift's refusals
   // (404, 403) are failures.

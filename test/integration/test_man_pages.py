@@ -76,9 +76,9 @@ def check_cli_coverage():
         check(not missing, "%s.8.adoc: OPTIONS lacks %s" % (tool, ", ".join(missing)))
         options |= found
 
-    _, out, _ = run([env("HLMCTL"), "__complete", "no"], check_status=0)
+    _, out, _ = run([env("HLMCTL"), "__complete", "hlmctl", "no"], check_status=0)
     check(out.decode().split() == ["nodes"], "completing 'no': %r" % out)
-    _, out, _ = run([env("HLMCTL"), "__complete", "nodes", "--js"], check_status=0)
+    _, out, _ = run([env("HLMCTL"), "__complete", "hlmctl", "nodes", "--js"], check_status=0)
     check(out.decode().split() == ["--json"], "completing 'nodes --js': %r" % out)
     return len(entries), len(options)
 
