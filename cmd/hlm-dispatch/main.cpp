@@ -4,6 +4,7 @@
 
 #include <common/cli.hpp>
 #include <common/complete.hpp>
+#include <common/progress.hpp>
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/swift/http.hpp>
@@ -96,7 +97,23 @@ main(int argc, char** argv)
                                 conf.lock_file.string()));
         }
       } else {
-        const auto report = dispatch::dispatch_once(conf, *http, fanout, options, progress);
+        // On a terminal, a progress line instead of one line per round.
+        cli::TerminalProgress bar(!quiet && !json);
+        auto run_options = options;
+        if (bar.enabled()) {
+          run_options.on_counts = [&bar](const dispatch::DispatchReport& r) {
+            const auto settled = r.completed + r.failed + r.undecodable;
+            bar.update(fmt::format("hlm-dispatch: {} of {} requests done ({} failed), {} objects "
+                                   "sent, {}{}",
+                                   settled, r.entries, r.failed + r.undecodable, r.objects,
+                                   bar.elapsed_text(), bar.eta_text(settled, r.entries)),
+                       settled == r.entries); // the last count is always shown
+          };
+        }
+        const auto report = dispatch::dispatch_once(
+          conf, *http, fanout, run_options,
+          bar.enabled() ? dispatch::Progress() : progress);
+        bar.finish();
         const bool partial = report.failed + report.undecodable > 0;
         out.print(partial ? journal::Priority::warning : journal::Priority::info,
                   json ? nlohmann::json{{"entries", report.entries}, {"completed", report.completed},

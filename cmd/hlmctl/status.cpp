@@ -6,6 +6,9 @@
 #include <hlm/ctl/submit.hpp>
 #include <hlm/util/exit_status.hpp>
 
+#include <common/progress.hpp>
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -39,8 +42,14 @@ add_status_command(CLI::App& parent, Context& ctx)
       std::cout << "{\"objects\": {";
     }
     nlohmann::json errors = nlohmann::json::array();
+    // On a terminal, when the listing itself goes elsewhere (a file, a
+    // pager): a count of the objects answered so far.
+    cli::TerminalProgress bar(!json && ::isatty(STDOUT_FILENO) != 1);
+    std::size_t answered = 0;
     const auto summary = status(ctx.client(), ctx.conf(), ctx.swift_conf(), ctx.fanout(), target,
                                 [&](const ObjectStatus& object) {
+                                  bar.update(fmt::format("hlmctl: status: {} objects answered, {}",
+                                                         ++answered, bar.elapsed_text()));
                                   const auto state = connector::to_string(object.state);
                                   if (json) {
                                     std::cout << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump()
@@ -58,6 +67,7 @@ add_status_command(CLI::App& parent, Context& ctx)
                                   }
                                   first = false;
                                 });
+    bar.finish();
     nlohmann::json counts = nlohmann::json::object();
     std::string line;
     for (const auto state : k_states) {

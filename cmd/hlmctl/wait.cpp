@@ -8,9 +8,10 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
 
+#include <common/progress.hpp>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -26,28 +27,6 @@ void
 on_interrupt(int)
 {
   g_interrupted = 1;
-}
-
-std::string
-clock_text(std::chrono::milliseconds duration)
-{
-  const auto seconds = duration.count() / 1000;
-  return fmt::format("{:02}:{:02}", seconds / 60, seconds % 60);
-}
-
-// A one-line progress display on a terminal: counts and, once some
-// requests are done, an estimate of the time left from the rate so far.
-void
-show_progress(const WaitProgress& p)
-{
-  const auto finished = p.total - p.pending;
-  std::string eta;
-  if (finished > 0 && p.pending > 0) {
-    const auto left = p.elapsed * static_cast<long>(p.pending) / static_cast<long>(finished);
-    eta = fmt::format(", about {} left", clock_text(left));
-  }
-  fmt::print(stderr, "\rhlmctl: waiting: {} of {} requests pending, {} failed, {}{}\033[K",
-             p.pending, p.total, p.failed, clock_text(p.elapsed), eta);
 }
 
 } // namespace
@@ -73,21 +52,20 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
     wait.timeout = std::chrono::milliseconds(static_cast<long>(*options.timeout_seconds * 1000));
   }
   wait.interval = std::chrono::milliseconds(static_cast<long>(options.interval_seconds * 1000));
-  const bool tty = !ctx.common.json && ::isatty(STDERR_FILENO) == 1;
+  cli::TerminalProgress bar(!ctx.common.json);
   g_interrupted = 0;
   const auto previous = std::signal(SIGINT, on_interrupt);
   const auto result = wait_for(
     ctx.requests(), ids, wait,
     [&](const WaitProgress& p) {
-      if (tty) {
-        show_progress(p);
-      }
+      bar.update(fmt::format("hlmctl: waiting: {} of {} requests pending, {} failed, {}{}",
+                             p.pending, p.total, p.failed, bar.elapsed_text(),
+                             bar.eta_text(p.total - p.pending, p.total)),
+                 true);
     },
     [] { return g_interrupted != 0; });
   std::signal(SIGINT, previous);
-  if (tty) {
-    fmt::print(stderr, "\n");
-  }
+  bar.finish();
 
   if (ctx.common.json) {
     nlohmann::json failed = nlohmann::json::array();

@@ -58,13 +58,29 @@ def main():
           and "1 still pending" in out, "recall --wait without a dispatcher: %d %r %r"
           % (code, out, err))
     request_id = out.split("queued recall %s/waitc/o0: " % A)[1].split()[0]
+    check("waiting:" not in err, "a progress line on a pipe: %r" % err)
+
+    # On a terminal (script(1) gives the tools a pty): a progress line that
+    # rewrites itself, for wait and for hlm-dispatch.
+    def on_pty(argv):
+        command = " ".join("'%s'" % a for a in argv)
+        proc = subprocess.run(["script", "-qec", command, "/dev/null"], env=tool_env(conf),
+                              capture_output=True, timeout=120)
+        return proc.returncode, proc.stdout.decode(errors="replace")
+    code, text = on_pty([env("HLMCTL"), "wait", "--timeout", "1", "--interval", "0.5", request_id])
+    check(code == 1 and "\rhlmctl: waiting: 1 of 1 requests pending, 0 failed" in text,
+          "wait on a terminal: %d %r" % (code, text))
+    code, text = on_pty([env("HLMCTL"), "wait", "--json", "--timeout", "1", request_id])
+    check("waiting:" not in text, "a progress line with --json: %r" % text)
 
     # By id and by target, while a dispatcher runs once.
     waiter = subprocess.Popen([env("HLMCTL"), "wait", "--json", "--interval", "0.5", request_id,
                                A + "/waitc"], env=tool_env(conf), stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)
     time.sleep(1)
-    run_tool([env("HLM_DISPATCH"), "--once", "-q"], conf, status=0)
+    code, text = on_pty([env("HLM_DISPATCH"), "--once"])
+    check(code == 0 and "\rhlm-dispatch: 1 of 1 requests done (0 failed)" in text,
+          "hlm-dispatch on a terminal: %d %r" % (code, text))
     out, err = waiter.communicate(timeout=60)
     report = json.loads(out)
     # The id and the target name the same request: one request, done.

@@ -248,6 +248,9 @@ dispatch_once(const config::HlmConf& conf,
           }
           owners.clear();
           report.objects += paths.size();
+          if (options.on_counts) {
+            options.on_counts(report);
+          }
           if (progress) {
             progress(fmt::format("{} (policy {}): {} objects sent to nodes",
                                  connector::to_string(operation), policy, report.objects));
@@ -292,6 +295,9 @@ dispatch_once(const config::HlmConf& conf,
       } else {
         requests.fail(listed.row, state.summary());
         ++report.failed;
+      }
+      if (options.on_counts) {
+        options.on_counts(report);
       }
     }
   }

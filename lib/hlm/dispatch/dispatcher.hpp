@@ -23,9 +23,14 @@ enum class Schedule {
   fifo,
 };
 
+struct DispatchReport;
+
 struct DispatchOptions
 {
   Schedule schedule = Schedule::batched;
+  // Called with the counts so far after every round and every entry
+  // settled (for a progress display; not a log line).
+  std::function<void(const DispatchReport&)> on_counts;
   // Several dispatchers split the queue by a stable hash of the entry name
   // (as Swift's object expirer does): this one takes entries whose hash mod
   // `processes` is `process`.
