@@ -152,6 +152,32 @@ check_index_consistent(const fs::path& library)
   return rows;
 }
 
+// A recall brings every replica's bytes back.
+void
+check_recall_restores(Connector& tapesim, const Replicas& replicas, const Replicas& originals)
+{
+  const auto n = replicas.items.size();
+  CHECK(states(tapesim.recall(replicas.items)) == all(n, S::premigrated));
+  for (std::size_t i = 0; i < n; ++i) {
+    CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+  }
+}
+
+// After a migrate died: every replica the library does not hold is intact
+// on disk; a rerun finishes the job and a recall brings every byte back.
+void
+check_migrate_recovers(Connector& tapesim, const Replicas& replicas, const Replicas& originals)
+{
+  const auto before = tapesim.status(replicas.items);
+  for (std::size_t i = 0; i < replicas.items.size(); ++i) {
+    if (before[i].state == S::resident) {
+      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
+    }
+  }
+  CHECK(states(tapesim.migrate(replicas.items)) == all(replicas.items.size(), S::migrated));
+  check_recall_restores(tapesim, replicas, originals);
+}
+
 } // namespace
 
 TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
@@ -362,19 +388,9 @@ TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash
     INFO("trial " << trial << ": killed after "
                   << std::chrono::duration<double>(kill_after).count() << " s; " << indexed
                   << " indexed");
-    auto tapesim = make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}});
-    const auto before = tapesim->status(replicas.items);
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      if (before[i].state == S::resident) {
-        CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
-      }
-    }
-    // A rerun finishes the job; a recall brings every byte back.
-    CHECK(states(tapesim->migrate(replicas.items)) == all(sizes.size(), S::migrated));
-    CHECK(states(tapesim->recall(replicas.items)) == all(sizes.size(), S::premigrated));
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
-    }
+    check_migrate_recovers(
+      *make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}}), replicas,
+      originals);
   }
 }
 
@@ -421,18 +437,7 @@ TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tape
     CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->migrate(replicas.items); })
           == 86);
     check_index_consistent(library);
-    auto tapesim = make_tapesim(library, punch);
-    const auto before = tapesim->status(replicas.items);
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      if (before[i].state == S::resident) {
-        CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
-      }
-    }
-    CHECK(states(tapesim->migrate(replicas.items)) == all(sizes.size(), S::migrated));
-    CHECK(states(tapesim->recall(replicas.items)) == all(sizes.size(), S::premigrated));
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
-    }
+    check_migrate_recovers(*make_tapesim(library, punch), replicas, originals);
   }
 
   for (const char* point : {"recall-written", "recall-synced"}) {
@@ -453,10 +458,7 @@ TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tape
         CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
       }
     }
-    CHECK(states(tapesim->recall(replicas.items)) == all(sizes.size(), S::premigrated));
-    for (std::size_t i = 0; i < sizes.size(); ++i) {
-      CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
-    }
+    check_recall_restores(*tapesim, replicas, originals);
   }
 }
 
