@@ -21,6 +21,10 @@ packages=(
   openssh-server openssh-client
   # the shells the completion tests run the completion scripts in
   bash zsh fish
+  # several storage hosts on one machine (network namespaces, faults)
+  iproute2 nftables
+  # libFuzzer targets (test/fuzz)
+  clang
 )
 missing=()
 for p in "${packages[@]}"; do
