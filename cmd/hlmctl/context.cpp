@@ -24,13 +24,38 @@ Context::swift_conf()
   return *m_swift_conf;
 }
 
+swift::AuthOptions
+auth_options_from_conf(const config::AuthConf& auth)
+{
+  swift::AuthOptions options;
+  options.auth_url = auth.auth_url;
+  options.user = auth.user;
+  options.key = auth.key;
+  options.auth_version = auth.auth_version;
+  options.os_auth_url = auth.os_auth_url;
+  options.os_username = auth.os_username;
+  options.os_password = auth.os_password;
+  options.os_project_name = auth.os_project_name;
+  options.os_user_domain_name = auth.os_user_domain_name;
+  options.os_project_domain_name = auth.os_project_domain_name;
+  options.os_region_name = auth.os_region_name;
+  options.os_interface = auth.os_interface;
+  options.token = auth.os_auth_token;
+  options.storage_url = auth.os_storage_url;
+  return options;
+}
+
 swift::Client&
 Context::client()
 {
   if (!m_client) {
     swift::global_init();
+    // Field by field: flags win over the environment, which wins over
+    // hlm.conf's [auth].
+    const auto from_conf = auth_options_from_conf(conf().auth);
     m_client = std::make_unique<swift::Client>(
-      swift::make_curl_client(), swift::overlay(swift::auth_options_from_env(), common.auth));
+      swift::make_curl_client(),
+      swift::overlay(swift::overlay(from_conf, swift::auth_options_from_env()), common.auth));
   }
   return *m_client;
 }
@@ -61,7 +86,8 @@ add_common_options(CLI::App& cmd, CommonOptions& options)
   cmd.add_option("--config", options.config, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
   cmd.add_flag("--json", options.json, "print JSON");
   auto& auth = options.auth;
-  const std::string group = "Authentication (default: python-swiftclient's environment variables)";
+  const std::string group =
+    "Authentication (default: python-swiftclient's environment variables, then hlm.conf [auth])";
   cmd.add_option("-A,--auth", auth.auth_url, "v1 auth URL ($ST_AUTH)")->group(group);
   cmd.add_option("-U,--user", auth.user, "v1 user, account:user ($ST_USER)")->group(group);
   cmd.add_option("-K,--key", auth.key, "v1 key ($ST_KEY)")->group(group);

@@ -18,7 +18,7 @@ namespace hlm::ctl {
 struct CommonOptions
 {
   std::optional<std::filesystem::path> config;
-  swift::AuthOptions auth; // flags; the environment fills the rest
+  swift::AuthOptions auth; // flags; the environment, then hlm.conf [auth], fill the rest
   bool json = false;
 };
 
@@ -45,6 +45,10 @@ private:
   std::unique_ptr<queue::RequestQueue> m_requests;
   std::unique_ptr<dispatch::Fanout> m_fanout;
 };
+
+// hlm.conf's [auth] as swift::AuthOptions (os_auth_token is the token,
+// os_storage_url the storage URL).
+swift::AuthOptions auth_options_from_conf(const config::AuthConf& auth);
 
 // --config, --json and the authentication flags.
 void add_common_options(CLI::App& cmd, CommonOptions& options);

@@ -5,12 +5,15 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace hlm::config {
 
@@ -135,7 +138,54 @@ read_node_access(const SectionReader& reader, NodeAccess& access)
   }
 }
 
+const std::vector<std::string> k_auth_keys = {
+  "auth_url", "user", "key", "auth_version", "os_auth_url", "os_username", "os_password",
+  "os_project_name", "os_user_domain_name", "os_project_domain_name", "os_region_name",
+  "os_interface", "os_auth_token", "os_storage_url"};
+
+AuthConf
+read_auth(const IniFile& ini)
+{
+  const SectionReader reader(ini, "auth", k_auth_keys);
+  // Empty means unset, as for python-swiftclient's variables.
+  const auto set = [](std::optional<std::string>& field, std::optional<std::string> value) {
+    if (value && !value->empty()) {
+      field = std::move(value);
+    }
+  };
+  AuthConf auth;
+  set(auth.auth_url, reader.get("auth_url"));
+  set(auth.user, reader.get("user"));
+  set(auth.key, reader.get("key"));
+  set(auth.auth_version, reader.get("auth_version"));
+  set(auth.os_auth_url, reader.get("os_auth_url"));
+  set(auth.os_username, reader.get("os_username"));
+  set(auth.os_password, reader.get("os_password"));
+  set(auth.os_project_name, reader.get("os_project_name"));
+  set(auth.os_user_domain_name, reader.get("os_user_domain_name"));
+  set(auth.os_project_domain_name, reader.get("os_project_domain_name"));
+  set(auth.os_region_name, reader.get("os_region_name"));
+  set(auth.os_interface, reader.get("os_interface"));
+  set(auth.os_auth_token, reader.get("os_auth_token"));
+  set(auth.os_storage_url, reader.get("os_storage_url"));
+  return auth;
+}
+
 } // namespace
+
+std::vector<std::string>
+AuthConf::secrets() const
+{
+  std::vector<std::string> names;
+  for (const auto& [name, value] : {std::pair{"key", &key},
+                                    std::pair{"os_password", &os_password},
+                                    std::pair{"os_auth_token", &os_auth_token}}) {
+    if (*value) {
+      names.emplace_back(name);
+    }
+  }
+  return names;
+}
 
 std::vector<std::string>
 NodeAccess::handler_argv() const
@@ -169,7 +219,7 @@ parse_hlm_conf(const std::string& text, const std::string& source)
   HlmConf conf;
   conf.source = source;
 
-  static const std::array<std::string, 3> k_sections = {"hlm", "dispatch", "nodes"};
+  static const std::array<std::string, 4> k_sections = {"hlm", "dispatch", "nodes", "auth"};
   for (const auto& section : ini.section_names()) {
     if (section.starts_with("node:") || section == "DEFAULT"
         || std::find(k_sections.begin(), k_sections.end(), section) != k_sections.end()) {
@@ -218,7 +268,35 @@ parse_hlm_conf(const std::string& text, const std::string& source)
     read_node_access(SectionReader(ini, section, k_node_keys), access);
     conf.nodes[ip] = access;
   }
+
+  conf.auth = read_auth(ini);
   return conf;
+}
+
+void
+check_secret_file(const std::filesystem::path& path, const HlmConf& conf)
+{
+  const auto secrets = conf.auth.secrets();
+  struct stat status {};
+  if (secrets.empty() || ::stat(path.c_str(), &status) != 0) {
+    return;
+  }
+  const unsigned mode = status.st_mode & 07777U;
+  if ((mode & 006U) == 0) {
+    return;
+  }
+  std::string names;
+  for (const auto& name : secrets) {
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  const std::string file = printable(path.string());
+  throw ConfigError(fmt::format("{}: [auth] holds secrets ({}) but others may {} the file (mode "
+                                "{:04o}); chmod o-rwx \"{}\"",
+                                file,
+                                names,
+                                (mode & 004U) ? "read" : "write",
+                                mode,
+                                file));
 }
 
 HlmConf
@@ -242,7 +320,9 @@ load_hlm_conf(const std::optional<std::filesystem::path>& explicit_path, const c
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_hlm_conf(text.str(), path.string());
+  auto conf = parse_hlm_conf(text.str(), path.string());
+  check_secret_file(path, conf);
+  return conf;
 }
 
 } // namespace hlm::config

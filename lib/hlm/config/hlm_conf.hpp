@@ -31,6 +31,31 @@ struct NodeAccess
   std::vector<std::string> handler_argv() const;
 };
 
+// [auth]: Swift credentials for hlmctl (a cron job that submits requests,
+// say), named like python-swiftclient's variables in lower case. Each
+// field is unset when the file does not give it; the environment and the
+// command line win over it.
+struct AuthConf
+{
+  std::optional<std::string> auth_url;     // ST_AUTH
+  std::optional<std::string> user;         // ST_USER
+  std::optional<std::string> key;          // ST_KEY (secret)
+  std::optional<std::string> auth_version; // ST_AUTH_VERSION
+  std::optional<std::string> os_auth_url;
+  std::optional<std::string> os_username;
+  std::optional<std::string> os_password; // secret
+  std::optional<std::string> os_project_name;
+  std::optional<std::string> os_user_domain_name;
+  std::optional<std::string> os_project_domain_name;
+  std::optional<std::string> os_region_name;
+  std::optional<std::string> os_interface;
+  std::optional<std::string> os_auth_token; // secret
+  std::optional<std::string> os_storage_url;
+
+  // The secret keys the section sets (key, os_password, os_auth_token).
+  std::vector<std::string> secrets() const;
+};
+
 // hlm's own configuration: only what Swift's files do not already say
 // (swift.conf, rings and object-server.conf are read where they are).
 struct HlmConf
@@ -53,6 +78,9 @@ struct HlmConf
   // [node:<ip>] section, else [nodes]; ring IPs listed in local_addresses
   // use the local transport.
   NodeAccess access_for(const std::string& ring_ip) const;
+
+  // [auth]
+  AuthConf auth;
 };
 
 inline constexpr const char* k_default_conf_path = "/etc/hlm/hlm.conf";
@@ -60,10 +88,17 @@ inline constexpr const char* k_default_conf_path = "/etc/hlm/hlm.conf";
 // Loads the configuration: `explicit_path` (--config) if given, else
 // $HLM_CONF, else /etc/hlm/hlm.conf; the built-in defaults when that default
 // file does not exist. Throws hlm::ConfigError naming the file and key for
-// unknown sections or keys (with "did you mean"), bad values, or a file
-// given explicitly that cannot be read.
+// unknown sections or keys (with "did you mean"), bad values, a file
+// given explicitly that cannot be read, or a file whose [auth] holds a
+// secret while others may read or write it (see check_secret_file).
 HlmConf load_hlm_conf(const std::optional<std::filesystem::path>& explicit_path,
                       const char* env_value);
 HlmConf parse_hlm_conf(const std::string& text, const std::string& source);
+
+// Throws hlm::ConfigError naming the file, the secrets, its mode and the
+// chmod that fixes it when `conf` (read from `path`) holds secrets in
+// [auth] and others (not owner, not group) may read or write the file
+// (mode & 006). Group read stays allowed, for a root:swift 0640 file.
+void check_secret_file(const std::filesystem::path& path, const HlmConf& conf);
 
 } // namespace hlm::config

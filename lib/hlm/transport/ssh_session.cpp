@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -150,6 +151,28 @@ peer_name(const SshOptions& options)
   return fmt::format("{}:{}", options.host, options.port);
 }
 
+void
+check_identity_permissions(const std::filesystem::path& identity_file)
+{
+  struct stat status {};
+  // A file that cannot be stat'ed is left to the import, which names it.
+  if (::stat(identity_file.c_str(), &status) != 0) {
+    return;
+  }
+  // As OpenSSH refuses an "UNPROTECTED PRIVATE KEY FILE", but for every
+  // owner: whoever else can read the key can log in to every storage node.
+  const unsigned mode = status.st_mode & 07777U;
+  if ((mode & 077U) != 0) {
+    const std::string file = printable(identity_file.string());
+    throw TransportError(fmt::format("identity file \"{}\" is accessible by others (mode "
+                                     "{:04o}); chmod 600 \"{}\"",
+                                     file,
+                                     mode,
+                                     file),
+                         false);
+  }
+}
+
 KeyPtr
 load_identity(const SshOptions& options)
 {
@@ -158,6 +181,7 @@ load_identity(const SshOptions& options)
     throw TransportError(fmt::format("no identity file given for {}", peer_name(options)),
                          false);
   }
+  check_identity_permissions(options.identity_file);
   ssh_key key = nullptr;
   if (ssh_pki_import_privkey_file(identity.c_str(), nullptr, nullptr, nullptr, &key) != SSH_OK) {
     throw TransportError(fmt::format("cannot read identity file \"{}\" for {} (missing, "

@@ -7,6 +7,7 @@
 #include <libssh/libssh.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,8 +40,14 @@ using KeyPtr = std::unique_ptr<ssh_key_struct, KeyFree>;
 // "host:port" for messages, "[host]:port" for an IPv6 literal.
 std::string peer_name(const SshOptions& options);
 
+// Throws hlm::TransportError, not transient, when `identity_file` grants
+// any permission to its group or others (mode & 077), naming the file, its
+// mode and the chmod that fixes it. A file that does not exist passes.
+void check_identity_permissions(const std::filesystem::path& identity_file);
+
 // Reads options.identity_file (unencrypted). Throws hlm::TransportError,
-// not transient, when it is missing or not a private key.
+// not transient, when it is missing, accessible by others (see
+// check_identity_permissions) or not a private key.
 KeyPtr load_identity(const SshOptions& options);
 
 // Connects (connect_timeout bounds TCP connect plus key exchange, and later

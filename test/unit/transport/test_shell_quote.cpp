@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,6 +30,12 @@ const std::vector<std::string> k_hostile = {
   "-n",
   "--",
   "'; echo pwned; '",
+  "..",
+  "../../etc/passwd",
+  "a\\'b\\\\'c",
+  "\"$(printf x)\"'$(printf y)'",
+  "*",
+  "~",
 };
 
 // What /bin/sh makes of the quoted command: each argument NUL-terminated.
@@ -68,4 +77,25 @@ TEST_CASE("/bin/sh turns shell_quote output back into the same argv", "[transpor
     expected += '\0';
   }
   CHECK(through_shell(k_hostile) == expected);
+}
+
+TEST_CASE("a quoted command substitution never runs", "[transport]")
+{
+  const auto marker = std::filesystem::current_path() / ("hlm-pwned-" + std::to_string(::getpid()));
+  const std::string touch = "$(touch " + marker.string() + ")";
+  const std::vector<std::string> argv = {touch, "`touch " + marker.string() + "`",
+                                         "'; touch " + marker.string() + "; '",
+                                         "\"; touch " + marker.string() + "; \""};
+  std::string expected;
+  for (const auto& arg : argv) {
+    expected += arg;
+    expected += '\0';
+  }
+  CHECK(through_shell(argv) == expected);
+  CHECK_FALSE(std::filesystem::exists(marker));
+  // The control: unquoted, the same word does run.
+  auto local = make_local_transport();
+  REQUIRE(local->run({"/bin/sh", "-c", "true " + touch}, "", [](std::string_view) {}).succeeded());
+  CHECK(std::filesystem::exists(marker));
+  std::filesystem::remove(marker);
 }

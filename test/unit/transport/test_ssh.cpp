@@ -14,7 +14,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace hlm;
 using namespace hlm::transport;
@@ -176,6 +179,8 @@ TEST_CASE("ssh transport: configuration mistakes are not transient", "[transport
   SECTION("an identity file that is not a key")
   {
     dir.write("id_ed25519", "not a key\n");
+    std::filesystem::permissions(dir.path() / "id_ed25519", std::filesystem::perms::owner_read
+                                                               | std::filesystem::perms::owner_write);
     auto transport = make_ssh_transport(options_for(silent.port(), dir));
     CHECK_THROWS_MATCHES(run_nothing(*transport),
                          TransportError,
@@ -197,5 +202,41 @@ TEST_CASE("ssh transport: configuration mistakes are not transient", "[transport
   {
     auto transport = make_ssh_transport(options_for(silent.port(), dir));
     CHECK_THROWS_AS(transport->run({}, "", [](std::string_view) {}), TransportError);
+  }
+}
+
+TEST_CASE("ssh transport: an identity file others can access is refused", "[transport]")
+{
+  test::TempDir dir;
+  const auto key = make_identity(dir);
+  // Nothing listens: a key that passes fails on the connection instead.
+  const LoopbackSocket closed(false);
+  const auto outcome = [&](std::filesystem::perms mode) {
+    std::filesystem::permissions(key, mode);
+    auto transport = make_ssh_transport(options_for(closed.port(), dir));
+    try {
+      run_nothing(*transport);
+    } catch (const TransportError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  using std::filesystem::perms;
+  const auto file = key.string();
+  const std::vector<std::pair<perms, std::string>> refused = {
+    {perms::owner_read | perms::owner_write | perms::group_read | perms::others_read, "0644"},
+    {perms::owner_read | perms::owner_write | perms::group_read, "0640"},
+    {perms::owner_read | perms::others_read, "0404"},
+    {perms::owner_read | perms::owner_write | perms::group_write, "0620"},
+    {perms::owner_all | perms::others_exec, "0701"},
+  };
+  for (const auto& [mode, octal] : refused) {
+    INFO(octal);
+    CHECK(outcome(mode)
+          == "identity file \"" + file + "\" is accessible by others (mode " + octal + "); chmod 600 \""
+               + file + "\"");
+  }
+  for (const auto mode : {perms::owner_read | perms::owner_write, perms::owner_read, perms::owner_all}) {
+    CHECK_THAT(outcome(mode), Catch::Contains("cannot connect"));
   }
 }
