@@ -37,10 +37,14 @@ add_status_command(CLI::App& parent, Context& ctx)
     const bool json = ctx.common.json;
     // Streamed: a container's objects are printed round by round, never
     // held all at once. The JSON keeps the seed's {"/a/c/o": "state"} map.
+    // Its opening is written with the first object (or at the end), so a
+    // refusal (403, 404) leaves stdout empty rather than half a document.
     bool first = true;
-    if (json) {
-      std::cout << "{\"objects\": {";
-    }
+    const auto open_document = [&] {
+      if (json && first) {
+        std::cout << "{\"objects\": {";
+      }
+    };
     nlohmann::json errors = nlohmann::json::array();
     // On a terminal, when the listing itself goes elsewhere (a file, a
     // pager): a count of the objects answered so far.
@@ -51,6 +55,7 @@ add_status_command(CLI::App& parent, Context& ctx)
                                   bar.update(fmt::format("hlmctl: status: {} objects answered, {}",
                                                          ++answered, bar.elapsed_text()));
                                   const auto state = connector::to_string(object.state);
+                                  open_document();
                                   if (json) {
                                     std::cout << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump()
                                               << ": \"" << state << '"';
@@ -78,6 +83,7 @@ add_status_command(CLI::App& parent, Context& ctx)
       }
     }
     if (json) {
+      open_document();
       std::cout << (first ? "}" : "\n}") << ",\n\"summary\": "
                 << nlohmann::json{{"objects", summary.objects}, {"states", counts},
                                   {"replica_errors", summary.with_errors}}.dump()
