@@ -320,8 +320,9 @@ dispatch_once(const config::HlmConf& conf,
     const auto& listed = pending[i];
     const int attempts = listed.retry.attempts + 1;
     if (attempts < conf.max_attempts) {
+      // From now, not from the start of the run, which may be hours ago.
       requests.retry_later(
-        listed, {attempts, now + retry_delay_after(conf, attempts).count(), reason});
+        listed, {attempts, unix_now() + retry_delay_after(conf, attempts).count(), reason});
       fault_point("retry-put");
       held.add(i, *listed.entry);
       ++report.retrying;
