@@ -102,10 +102,14 @@ main(int argc, char** argv)
         auto run_options = options;
         if (bar.enabled()) {
           run_options.on_counts = [&bar](const dispatch::DispatchReport& r) {
-            const auto settled = r.completed + r.failed + r.undecodable;
-            bar.update(fmt::format("hlm-dispatch: {} of {} requests done ({} failed), {} objects "
+            const auto settled = r.settled();
+            std::string later;
+            if (r.retrying + r.deferred > 0) {
+              later = fmt::format(", {} to retry, {} deferred", r.retrying, r.deferred);
+            }
+            bar.update(fmt::format("hlm-dispatch: {} of {} requests done ({} failed{}), {} objects "
                                    "sent, {}{}",
-                                   settled, r.entries, r.failed + r.undecodable, r.objects,
+                                   settled, r.entries, r.failed + r.undecodable, later, r.objects,
                                    bar.elapsed_text(), bar.eta_text(settled, r.entries)),
                        settled == r.entries); // the last count is always shown
           };
@@ -114,14 +118,19 @@ main(int argc, char** argv)
           conf, *http, fanout, run_options,
           bar.enabled() ? dispatch::Progress() : progress);
         bar.finish();
-        const bool partial = report.failed + report.undecodable > 0;
+        // A failed attempt that will be retried is a failure of this run
+        // too: it is worth a look before the last attempt.
+        const bool partial = report.failed + report.undecodable + report.retrying > 0;
         out.print(partial ? journal::Priority::warning : journal::Priority::info,
                   json ? nlohmann::json{{"entries", report.entries}, {"completed", report.completed},
                                         {"failed", report.failed}, {"undecodable", report.undecodable},
+                                        {"retrying", report.retrying}, {"deferred", report.deferred},
                                         {"objects", report.objects}}.dump()
-                       : fmt::format("{} entries: {} completed, {} failed, {} undecodable; {} objects",
+                       : fmt::format("{} entries: {} completed, {} failed, {} undecodable, {} to "
+                                     "retry, {} deferred; {} objects",
                                      report.entries, report.completed, report.failed,
-                                     report.undecodable, report.objects));
+                                     report.undecodable, report.retrying, report.deferred,
+                                     report.objects));
         status = partial ? k_exit_partial : k_exit_success;
       }
       const auto wait = std::chrono::seconds(interval.value_or(static_cast<int>(conf.interval.count())));

@@ -8,9 +8,33 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <iostream>
 
 namespace hlm::ctl {
+
+namespace {
+
+// "2026-11-22 13:05:00 UTC (in 55 s)", or "the next run" once it is due.
+std::string
+next_attempt_text(const std::optional<std::int64_t>& retry_after)
+{
+  using namespace std::chrono;
+  const auto now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  if (!retry_after || *retry_after <= now) {
+    return "the next run";
+  }
+  const sys_seconds at{seconds{*retry_after}};
+  const auto day = floor<days>(at);
+  const year_month_day date{day};
+  const hh_mm_ss clock{at - day};
+  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d} UTC (in {} s)",
+                     static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                     static_cast<unsigned>(date.day()), clock.hours().count(),
+                     clock.minutes().count(), clock.seconds().count(), *retry_after - now);
+}
+
+} // namespace
 
 void
 add_requests_command(CLI::App& parent, Context& ctx)
@@ -34,6 +58,14 @@ add_requests_command(CLI::App& parent, Context& ctx)
                                {"submitted", line.entry.submitted}};
         if (failed) {
           item["reason"] = line.reason.value_or("");
+        } else {
+          // Failed attempts so far, when the next is due (unix seconds,
+          // null: at the next run) and why the last one failed (null: none).
+          item["attempts"] = line.retry.attempts;
+          item["retry_after"] = line.retry.retry_after ? nlohmann::json(*line.retry.retry_after)
+                                                       : nlohmann::json(nullptr);
+          item["reason"] = line.retry.reason ? nlohmann::json(*line.retry.reason)
+                                             : nlohmann::json(nullptr);
         }
         out[failed ? "failed" : "pending"].push_back(item);
         return;
@@ -43,6 +75,15 @@ add_requests_command(CLI::App& parent, Context& ctx)
                  line.entry.submitted);
       if (failed && line.reason && !line.reason->empty()) {
         fmt::print("         reason: {}\n", *line.reason);
+      }
+      if (!failed && line.retry.attempts > 0) {
+        fmt::print("         {} failed, next attempt: {}\n",
+                   line.retry.attempts == 1 ? std::string("1 attempt")
+                                            : fmt::format("{} attempts", line.retry.attempts),
+                   next_attempt_text(line.retry.retry_after));
+        if (line.retry.reason && !line.retry.reason->empty()) {
+          fmt::print("         last reason: {}\n", *line.retry.reason);
+        }
       }
     });
     if (ctx.common.json) {

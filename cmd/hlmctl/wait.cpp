@@ -58,8 +58,11 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
   const auto result = wait_for(
     ctx.requests(), ids, wait,
     [&](const WaitProgress& p) {
-      bar.update(fmt::format("hlmctl: waiting: {} of {} requests pending, {} failed, {}{}",
-                             p.pending, p.total, p.failed, bar.elapsed_text(),
+      bar.update(fmt::format("hlmctl: waiting: {} of {} requests pending{}, {} failed, {}{}",
+                             p.pending, p.total,
+                             p.retrying > 0 ? fmt::format(" ({} to be retried)", p.retrying)
+                                            : std::string(),
+                             p.failed, bar.elapsed_text(),
                              bar.eta_text(p.total - p.pending, p.total)),
                  true);
     },

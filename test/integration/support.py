@@ -116,11 +116,13 @@ def tapesim_confs(info, work, settings, shared_library=False):
     return connector_confs(info, work, "tapesim", settings_for), libraries
 
 
-def write_hlm_conf(path, extra="", object_server_conf=None):
+def write_hlm_conf(path, extra="", object_server_conf=None, dispatch=""):
     """An hlm.conf for the test cluster: every ring IP (127.0.0.1) is this
     host, reached with the local transport, the built hlm-handler serving
     all four object servers in one call (their confs: the cluster's own, or
-    `object_server_conf`)."""
+    `object_server_conf`). `dispatch`: more [dispatch] lines, e.g.
+    "max_attempts = 1\n" for a test that expects a failure to reach the
+    failed queue at once (the default retries it in later runs)."""
     info = cluster()
     text = """[hlm]
 swift_dir = {swift_dir}
@@ -128,11 +130,12 @@ swift_dir = {swift_dir}
 batch_size = 1000
 max_parallel_nodes = 4
 lock_file = {dir}/run/hlm-dispatch.lock
-[nodes]
+{dispatch}[nodes]
 local_addresses = 127.0.0.1
 handler = {handler}
 object_server_conf = {dir}/etc/object-server
-""".format(swift_dir=info["swift_dir"], dir=info["dir"], handler=env("HLM_HANDLER"))
+""".format(swift_dir=info["swift_dir"], dir=info["dir"], handler=env("HLM_HANDLER"),
+           dispatch=dispatch)
     if object_server_conf:
         text = text.replace(os.path.join(info["dir"], "etc", "object-server"),
                             object_server_conf)

@@ -40,7 +40,8 @@ def ssh_confs(info, user):
 def conf_for(info, ssh, confs, name, **overrides):
     values = {"port": ssh["port"], "known_hosts": ssh["known_hosts"], "connect_timeout": 5}
     values.update(overrides)
-    path = write_hlm_conf(os.path.join(info["dir"], name))
+    # One attempt: a wrong key or a node down reaches the failed queue at once.
+    path = write_hlm_conf(os.path.join(info["dir"], name), dispatch="max_attempts = 1\n")
     with open(path) as f:
         text = f.read()
     text = text.replace("local_addresses = 127.0.0.1", "local_addresses =")

@@ -36,7 +36,9 @@ def main():
                 "timeout": "30"}
 
     conf_dir = connector_confs(info, work, "exec", settings_for)
-    conf = write_hlm_conf(os.path.join(work, "hlm.conf"), object_server_conf=conf_dir)
+    # One attempt: the hanging backend's failure reaches the failed queue at once.
+    conf = write_hlm_conf(os.path.join(work, "hlm.conf"), object_server_conf=conf_dir,
+                          dispatch="max_attempts = 1\n")
     swift = Swift()
     swift.put_container("exec-cont")
     names = ["o%02d" % i for i in range(12)]

@@ -1,6 +1,7 @@
 """hlmctl wait and migrate/recall --wait on the real test cluster: a
 request carried out by a running dispatcher ends the wait with exit 0; no
-dispatcher means a timeout (exit 1); a request that fails ends it with
+dispatcher means a timeout (exit 1); a request whose attempt failed is
+still waited for, and one that fails its last attempt ends the wait with
 exit 3 and the reason; ids and targets both work, and --json says the
 same."""
 
@@ -105,10 +106,29 @@ def main():
         if json.loads(out)["pending"]:
             break
         time.sleep(0.2)
-    run_tool([env("HLM_DISPATCH"), "--once", "-q"], broken_conf, status=3)
+    # The default settings retry: after the first failed attempt the
+    # request is still pending, with its attempts and reason, and waited for.
+    _, out, _ = run_tool([env("HLM_DISPATCH"), "--once", "--json", "-q"], broken_conf, status=3)
+    report = json.loads(out)
+    check(report["retrying"] == 1 and report["failed"] == 0, "first attempt: %r" % report)
+    _, out, _ = hlmctl("requests", "--json", A + "/waitc/o2", status=0)
+    pending = json.loads(out)["pending"]
+    check(len(pending) == 1 and pending[0]["attempts"] == 1
+          and pending[0]["retry_after"] >= time.time() + 50
+          and "dummy connector" in pending[0]["reason"], "pending under retry: %r" % pending)
+    _, out, _ = hlmctl("requests", A + "/waitc/o2", status=0)
+    check("1 attempt failed, next attempt: " in out and "last reason: " in out,
+          "requests under retry: %r" % out)
+    time.sleep(1.5)  # three looks at the queue
+    check(waiter.poll() is None, "wait ended while the request was to be retried")
+    # The last attempt (max_attempts 2, its delay cut by retry_delay_max)
+    # moves it to the failed queue: the wait ends with the reason.
+    last_conf = write_hlm_conf(os.path.join(work, "broken-last.conf"), object_server_conf=conf_dir,
+                               dispatch="max_attempts = 2\nretry_delay_max = 0\n")
+    run_tool([env("HLM_DISPATCH"), "--once", "-q"], last_conf, status=3)
     out, err = waiter.communicate(timeout=60)
     out = out.decode()
-    check(waiter.returncode == 3 and "1 failed" in out and "reason: " in out
+    check(waiter.returncode == 3 and "1 failed" in out and "reason: after 2 attempts: " in out
           and "dummy connector" in out, "migrate --wait with a failing backend: %d %r %r"
           % (waiter.returncode, out, err))
     print("    " + out.strip().replace("\n", "\n    ")[:400])

@@ -64,7 +64,9 @@ def main():
     os.makedirs(work)
     conf_dir, libraries = tapesim_confs(info, work, {"cartridge_capacity": "4M", "drives": "2",
                                                      "release": "punch"})
-    conf = write_hlm_conf(os.path.join(work, "hlm.conf"), object_server_conf=conf_dir)
+    # One attempt: the corrupt cartridge's failure reaches the failed queue at once.
+    conf = write_hlm_conf(os.path.join(work, "hlm.conf"), object_server_conf=conf_dir,
+                          dispatch="max_attempts = 1\n")
 
     swift = Swift()
     container = "tapesim-sizes"

@@ -45,7 +45,9 @@ def show(title, text):
 
 def main():
     info = cluster()
-    conf = write_hlm_conf(os.path.join(info["dir"], "walkthrough-hlm.conf"))
+    # One attempt: the failure path below expects the failed queue at once.
+    conf = write_hlm_conf(os.path.join(info["dir"], "walkthrough-hlm.conf"),
+                          dispatch="max_attempts = 1\n")
     swift = Swift()
     swift.put_container("cont3")
     for name in ("obj00", "obj01", "obj02"):

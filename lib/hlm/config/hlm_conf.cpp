@@ -238,7 +238,8 @@ parse_hlm_conf(const std::string& text, const std::string& source)
   }
 
   const SectionReader dispatch(ini, "dispatch",
-                               {"batch_size", "max_parallel_nodes", "interval", "lock_file"});
+                               {"batch_size", "max_parallel_nodes", "interval", "lock_file",
+                                "max_attempts", "retry_delay", "retry_delay_max"});
   conf.batch_size = static_cast<std::size_t>(
     dispatch.number("batch_size", static_cast<long long>(conf.batch_size), 1, 10'000'000));
   conf.max_parallel_nodes = static_cast<std::size_t>(dispatch.number(
@@ -247,6 +248,11 @@ parse_hlm_conf(const std::string& text, const std::string& source)
   if (auto lock = dispatch.get("lock_file")) {
     conf.lock_file = *lock;
   }
+  conf.max_attempts = static_cast<int>(dispatch.number("max_attempts", conf.max_attempts, 1, 1000));
+  conf.retry_delay =
+    std::chrono::seconds(dispatch.number("retry_delay", conf.retry_delay.count(), 0, 604'800));
+  conf.retry_delay_max = std::chrono::seconds(
+    dispatch.number("retry_delay_max", conf.retry_delay_max.count(), 0, 604'800));
 
   std::vector<std::string> node_keys = k_node_keys;
   node_keys.push_back("local_addresses");

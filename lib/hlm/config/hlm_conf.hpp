@@ -68,6 +68,11 @@ struct HlmConf
   std::size_t max_parallel_nodes = 8;
   std::chrono::seconds interval{30};
   std::filesystem::path lock_file = "/run/lock/hlm-dispatch.lock";
+  // A request is tried up to max_attempts times; after the n-th failed
+  // attempt the next waits retry_delay * 2^(n-1), at most retry_delay_max.
+  int max_attempts = 5;
+  std::chrono::seconds retry_delay{60};
+  std::chrono::seconds retry_delay_max{3600};
 
   // [nodes] and [node:<ip>]
   std::vector<std::string> local_addresses = {"127.0.0.1", "::1"};

@@ -11,7 +11,7 @@ requests_for(queue::RequestQueue& requests,
   for (const auto which : {queue::Which::pending, queue::Which::failed}) {
     requests.for_each(which, [&](const queue::ListedEntry& listed) {
       if (listed.entry && queue::concerns(*listed.entry, target)) {
-        on_request({which, listed.row.name, *listed.entry, listed.reason});
+        on_request({which, listed.row.name, *listed.entry, listed.reason, listed.retry});
         ++count;
       }
       return true;

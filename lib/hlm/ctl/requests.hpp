@@ -14,6 +14,7 @@ struct RequestLine
   std::string id;
   queue::Entry entry;
   std::optional<std::string> reason; // failed entries
+  queue::RetryState retry;           // pending entries: failed attempts so far
 };
 
 // The pending, then the failed, entries that concern `target` (an object

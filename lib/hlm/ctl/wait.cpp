@@ -8,17 +8,24 @@ namespace hlm::ctl {
 
 namespace {
 
-// The ids of `wanted` that are in the queue `which`, with their reasons.
-std::vector<std::pair<std::string, std::string>>
+struct Found
+{
+  std::string id;
+  std::string reason;        // failed queue
+  queue::RetryState retry;   // pending queue
+};
+
+// The ids of `wanted` that are in the queue `which`, with what their rows say.
+std::vector<Found>
 present(queue::RequestQueue& requests, queue::Which which, const std::set<std::string>& wanted)
 {
-  std::vector<std::pair<std::string, std::string>> found;
+  std::vector<Found> found;
   if (wanted.empty()) {
     return found;
   }
   requests.for_each(which, [&](const queue::ListedEntry& listed) {
     if (wanted.count(listed.row.name) != 0) {
-      found.emplace_back(listed.row.name, listed.reason.value_or(""));
+      found.push_back({listed.row.name, listed.reason.value_or(""), listed.retry});
     }
     // Names sort by submission time: past the newest id, none can follow.
     return listed.row.name <= *wanted.rbegin();
@@ -39,8 +46,10 @@ wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
   WaitResult result;
   for (;;) {
     std::set<std::string> still;
-    for (const auto& [id, reason] : present(requests, queue::Which::pending, pending)) {
-      still.insert(id);
+    std::size_t retrying = 0;
+    for (const auto& found : present(requests, queue::Which::pending, pending)) {
+      still.insert(found.id);
+      retrying += found.retry.attempts > 0 ? 1 : 0;
     }
     pending = std::move(still);
     // Every id not pending any more: failed, or done.
@@ -50,12 +59,15 @@ wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
         left.insert(id);
       }
     }
-    result.failed = present(requests, queue::Which::failed, left);
+    result.failed.clear();
+    for (auto& found : present(requests, queue::Which::failed, left)) {
+      result.failed.emplace_back(std::move(found.id), std::move(found.reason));
+    }
     result.done = left.size() - result.failed.size();
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
     if (progress) {
-      progress({all.size(), pending.size(), result.failed.size(), elapsed});
+      progress({all.size(), pending.size(), retrying, result.failed.size(), elapsed});
     }
     if (pending.empty()) {
       return result;

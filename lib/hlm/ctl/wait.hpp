@@ -21,6 +21,7 @@ struct WaitProgress
 {
   std::size_t total = 0;
   std::size_t pending = 0;
+  std::size_t retrying = 0; // of the pending: an attempt failed, another will come
   std::size_t failed = 0;
   std::chrono::milliseconds elapsed{0};
 };
@@ -37,8 +38,11 @@ struct WaitResult
 // Polls the queue until none of `ids` (request ids as submit returns them)
 // is pending, the timeout passes, or `interrupted` returns true. A request
 // that left the pending queue either completed or failed; failed ones are
-// found in the failed queue with their reason. `progress` is called after
-// every look. Throws what the queue throws when it cannot be listed.
+// found in the failed queue with their reason. A request whose attempt
+// failed but that hlm-dispatch will try again is still pending, and waited
+// for (even when a crashed run left it in the failed queue too). `progress`
+// is called after every look. Throws what the queue throws when it cannot
+// be listed.
 WaitResult wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
                     const WaitOptions& options,
                     const std::function<void(const WaitProgress&)>& progress,

@@ -9,7 +9,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
@@ -22,6 +25,74 @@ namespace {
 constexpr std::size_t k_reasons_kept = 3;
 
 constexpr std::size_t k_objects_named = 5;
+
+// Test hook, like the tapesim connector's HLM_TAPESIM_FAULT: with
+// HLM_DISPATCH_FAULT=<point> in the environment, the process dies at once
+// (_exit 86, leaving the queue as a SIGKILL would) the first time it
+// reaches that point, so tests can stop a run between any two of its queue
+// updates:
+//   listed      the pending queue listed, nothing sent or written
+//   sent        the nodes answered a round; no queue row updated for it
+//   completed   right after the first complete() of the run
+//   failed-put  inside a last failure: the failed row written, the
+//               pending row not yet removed
+//   retry-put   right after the first retry rewrite
+// A test hook only: not in the man page, not for operators.
+void
+fault_point(std::string_view point)
+{
+  const char* fault = std::getenv("HLM_DISPATCH_FAULT");
+  if (fault && point == fault) {
+    ::_exit(86);
+  }
+}
+
+// Entries this run leaves pending (next attempt not due, failed and to be
+// retried, or held behind one of those), so that an entry queued later for
+// an overlapping target with the other operation waits too: run now, a
+// recall would be undone by the retried migrate queued before it.
+class Held
+{
+public:
+  void
+  add(std::size_t index, const queue::Entry& entry)
+  {
+    m_by_container[{entry.target.account, entry.target.container}].push_back(
+      {index, entry.operation, entry.target.object});
+  }
+
+  // Whether an entry queued before `index` and held conflicts with `entry`.
+  bool
+  blocks(std::size_t index, const queue::Entry& entry) const
+  {
+    const auto it = m_by_container.find({entry.target.account, entry.target.container});
+    if (it == m_by_container.end()) {
+      return false;
+    }
+    return std::any_of(it->second.begin(), it->second.end(), [&](const Item& held) {
+      return held.index < index && held.operation != entry.operation
+             && (held.object.empty() || entry.target.object.empty()
+                 || held.object == entry.target.object);
+    });
+  }
+
+private:
+  struct Item
+  {
+    std::size_t index;
+    connector::Operation operation;
+    std::string object; // empty: the whole container
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<Item>> m_by_container;
+};
+
+std::int64_t
+unix_now()
+{
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
 
 // What went wrong for one entry: failures grouped by their message, so a
 // node that failed a thousand objects for one reason says it once.
@@ -167,6 +238,16 @@ private:
 
 } // namespace
 
+std::chrono::seconds
+retry_delay_after(const config::HlmConf& conf, int failed_attempts)
+{
+  auto delay = std::min(conf.retry_delay, conf.retry_delay_max);
+  for (int n = 1; n < failed_attempts && delay < conf.retry_delay_max; ++n) {
+    delay = std::min(delay * 2, conf.retry_delay_max);
+  }
+  return delay;
+}
+
 DispatchReport
 dispatch_once(const config::HlmConf& conf,
               swift::HttpClient& http,
@@ -180,8 +261,8 @@ dispatch_once(const config::HlmConf& conf,
   const ring::Ring& container_ring = requests.container_ring();
   DispatchReport report;
   // (account, container, object, operation) → the latest submission that
-  // completed in this run; older failed entries for it are cleared at the
-  // end with one listing of the failed queue.
+  // completed in this run; failed entries for it submitted no later are
+  // cleared at the end with one listing of the failed queue.
   std::map<std::tuple<std::string, std::string, std::string, connector::Operation>, std::string>
     completed;
 
@@ -195,9 +276,19 @@ dispatch_once(const config::HlmConf& conf,
     return true;
   });
   report.entries = pending.size();
+  fault_point("listed");
+
+  // A next attempt due later than retry_delay_max from now was set under a
+  // larger setting, by a clock running ahead, or by hand: not waited for.
+  const std::int64_t now = unix_now();
+  const auto due = [&](const queue::RetryState& retry) {
+    return !retry.retry_after || *retry.retry_after <= now
+           || *retry.retry_after > now + conf.retry_delay_max.count();
+  };
 
   std::vector<EntryState> states(pending.size());
   Grouping grouping(options.schedule);
+  Held held;
   for (std::size_t i = 0; i < pending.size(); ++i) {
     if (!pending[i].entry) {
       requests.park_undecodable(pending[i].row, pending[i].decode_error);
@@ -207,15 +298,65 @@ dispatch_once(const config::HlmConf& conf,
       }
       continue;
     }
+    if (!due(pending[i].retry) || held.blocks(i, *pending[i].entry)) {
+      held.add(i, *pending[i].entry);
+      ++report.deferred;
+      continue;
+    }
     grouping.add(i, *pending[i].entry);
   }
+  if (report.deferred > 0 && progress) {
+    progress(fmt::format("{} entries wait for a later run (next attempt not due yet)",
+                         report.deferred));
+  }
+  if (options.on_counts) {
+    options.on_counts(report);
+  }
   const auto& groups = grouping.groups();
+
+  // A failed attempt: pending again with the reason and when to try next,
+  // or, the last one, to the failed queue.
+  const auto settle_failure = [&](std::size_t i, const std::string& reason) {
+    const auto& listed = pending[i];
+    const int attempts = listed.retry.attempts + 1;
+    if (attempts < conf.max_attempts) {
+      // From now, not from the start of the run, which may be hours ago.
+      requests.retry_later(
+        listed, {attempts, unix_now() + retry_delay_after(conf, attempts).count(), reason});
+      fault_point("retry-put");
+      held.add(i, *listed.entry);
+      ++report.retrying;
+      return;
+    }
+    // Failed row first: a crash in between leaves the entry in both
+    // queues, to be tried again, rather than in neither.
+    requests.record_failure(
+      listed.row, attempts > 1 ? fmt::format("after {} attempts: {}", attempts, reason) : reason);
+    fault_point("failed-put");
+    requests.complete(listed.row);
+    ++report.failed;
+  };
 
   // Each policy's object ring, or why it cannot be used; loaded once even
   // when FIFO makes a group per entry.
   std::map<int, std::pair<std::optional<ring::Ring>, std::string>> rings;
-  for (const auto& [key, members] : groups) {
+  for (const auto& [key, all_members] : groups) {
     const auto [operation, policy] = key;
+    // An entry behind one that failed earlier in this run and will be
+    // retried waits for it (groups run in order, conflicting entries in
+    // later groups).
+    std::vector<std::size_t> members;
+    for (const std::size_t i : all_members) {
+      if (held.blocks(i, *pending[i].entry)) {
+        held.add(i, *pending[i].entry);
+        ++report.deferred;
+      } else {
+        members.push_back(i);
+      }
+    }
+    if (members.empty()) {
+      continue;
+    }
     auto known = rings.find(policy);
     if (known == rings.end()) {
       known = rings.emplace(policy, std::pair<std::optional<ring::Ring>, std::string>()).first;
@@ -248,6 +389,7 @@ dispatch_once(const config::HlmConf& conf,
           }
           owners.clear();
           report.objects += paths.size();
+          fault_point("sent");
           if (options.on_counts) {
             options.on_counts(report);
           }
@@ -288,13 +430,13 @@ dispatch_once(const config::HlmConf& conf,
       }
       if (state.failed_replicas == 0) {
         requests.complete(listed.row);
+        fault_point("completed");
         const auto& target = listed.entry->target;
         auto& latest = completed[{target.account, target.container, target.object, operation}];
         latest = std::max(latest, listed.entry->submitted);
         ++report.completed;
       } else {
-        requests.fail(listed.row, state.summary());
-        ++report.failed;
+        settle_failure(i, state.summary());
       }
       if (options.on_counts) {
         options.on_counts(report);
@@ -302,10 +444,13 @@ dispatch_once(const config::HlmConf& conf,
     }
   }
   if (!completed.empty()) {
+    // "No later", not "before": the request that completed may itself be
+    // in the failed queue, from a run that stopped between moving it there
+    // and removing it from pending.
     requests.clear_failed([&](const queue::Entry& failed) {
       const auto& t = failed.target;
       const auto it = completed.find({t.account, t.container, t.object, failed.operation});
-      return it != completed.end() && failed.submitted < it->second;
+      return it != completed.end() && failed.submitted <= it->second;
     });
   }
   return report;

@@ -4,6 +4,7 @@
 #include <hlm/dispatch/fanout.hpp>
 #include <hlm/swift/http.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -42,9 +43,18 @@ struct DispatchReport
 {
   std::size_t entries = 0;     // pending entries this process owned
   std::size_t completed = 0;   // removed from pending: every replica succeeded
-  std::size_t failed = 0;      // moved to the failed queue with a reason
+  std::size_t failed = 0;      // moved to the failed queue with a reason (last attempt)
   std::size_t undecodable = 0; // parked in the failed queue
+  std::size_t retrying = 0;    // this attempt failed; left pending for a later one
+  std::size_t deferred = 0;    // left alone: next attempt not due yet, or behind one
   std::size_t objects = 0;     // objects sent to nodes
+
+  // Entries this run is done with, whatever became of them.
+  std::size_t
+  settled() const
+  {
+    return completed + failed + undecodable + retrying + deferred;
+  }
 };
 
 using Progress = std::function<void(std::string_view)>;
@@ -55,16 +65,28 @@ using Progress = std::function<void(std::string_view)>;
 // operation and policy to their nodes together, `conf.batch_size` objects
 // per round, through `fanout` (with Schedule::fifo, each entry in its own
 // rounds, in arrival order). An entry whose every replica succeeded is
-// removed (with older failed entries for the same target and operation);
-// any failure moves it to the failed queue with the reason (which node,
-// which objects, what the backend said). An entry that does not decode is
-// parked in the failed queue; nothing stops the run but an unusable
-// configuration or an unreachable queue.
+// removed (with failed entries for the same target and operation submitted
+// no later). Any failure (a replica, a node, the listing of its container,
+// its ring) is one failed attempt: before `conf.max_attempts` of them, the
+// entry stays pending under the same id with the attempts so far, the
+// reason and when to try again (retry_delay_after); the last one moves it to
+// the failed queue with the reason (which node, which objects, what the
+// backend said). Entries whose next attempt is not due yet are left alone
+// (deferred), and so is an entry of the other operation queued after one
+// of those for an overlapping target, so that requests still take effect
+// in arrival order. An entry that does not decode is parked in the failed
+// queue; nothing stops the run but an unusable configuration or an
+// unreachable queue.
 DispatchReport dispatch_once(const config::HlmConf& conf,
                              swift::HttpClient& http,
                              const Fanout& fanout,
                              const DispatchOptions& options,
                              const Progress& progress);
+
+// How long the attempt after `failed_attempts` (1 or more) failed ones
+// waits: conf.retry_delay, doubled for each further attempt, at most
+// conf.retry_delay_max.
+std::chrono::seconds retry_delay_after(const config::HlmConf& conf, int failed_attempts);
 
 // An exclusive, non-blocking lock on a file (flock), held while the object
 // lives: a dispatcher started while another still runs (cron firing again)

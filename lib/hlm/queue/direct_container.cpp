@@ -203,7 +203,8 @@ DirectContainerClient::put_row_on(const ring::Device& node,
                                   std::string_view container,
                                   std::string_view name,
                                   const SwiftTimestamp& timestamp,
-                                  std::string_view content_type)
+                                  std::string_view content_type,
+                                  const std::optional<SwiftTimestamp>& content_type_timestamp)
 {
   swift::HttpRequest request;
   request.method = swift::Method::put;
@@ -217,6 +218,10 @@ DirectContainerClient::put_row_on(const ring::Device& node,
     {"X-Backend-Storage-Policy-Index", "0"},
     {"Content-Length", "0"},
   };
+  if (content_type_timestamp) {
+    // The metadata time follows the content-type time when not given.
+    request.headers.push_back({"X-Content-Type-Timestamp", content_type_timestamp->internal()});
+  }
   return send_to(m_http, node, request);
 }
 
@@ -282,11 +287,13 @@ int
 DirectContainerClient::put_row_quorum(std::string_view container,
                                       std::string_view name,
                                       const SwiftTimestamp& timestamp,
-                                      std::string_view content_type)
+                                      std::string_view content_type,
+                                      const std::optional<SwiftTimestamp>& content_type_timestamp)
 {
   std::vector<NodeReply> replies;
   for (const auto* node : nodes(container)) {
-    replies.push_back(put_row_on(*node, container, name, timestamp, content_type));
+    replies.push_back(
+      put_row_on(*node, container, name, timestamp, content_type, content_type_timestamp));
   }
   return write_quorum("write", container, name, replies);
 }

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,12 +77,19 @@ public:
   int quorum(std::string_view container) const;
 
   // One row write or delete on one server; never throws for what the
-  // server or the network did, the reply says it.
+  // server or the network did, the reply says it. With
+  // `content_type_timestamp`, the write is a content-type update as Swift's
+  // object servers send one after a POST (X-Content-Type-Timestamp): the
+  // server keeps the row's data (existence included) from whichever of the
+  // stored row and `timestamp` is newer, and its content type from whichever
+  // content-type time is newer. A listing then shows the newer of the two
+  // times as last_modified.
   NodeReply put_row_on(const ring::Device& node,
                        std::string_view container,
                        std::string_view name,
                        const SwiftTimestamp& timestamp,
-                       std::string_view content_type);
+                       std::string_view content_type,
+                       const std::optional<SwiftTimestamp>& content_type_timestamp = std::nullopt);
   NodeReply delete_row_on(const ring::Device& node,
                           std::string_view container,
                           std::string_view name,
@@ -99,7 +107,8 @@ public:
   int put_row_quorum(std::string_view container,
                      std::string_view name,
                      const SwiftTimestamp& timestamp,
-                     std::string_view content_type);
+                     std::string_view content_type,
+                     const std::optional<SwiftTimestamp>& content_type_timestamp = std::nullopt);
   // Deletes the row as of `timestamp` on every primary: a row newer than
   // `timestamp` survives. Servers answer 204 whether or not the row exists.
   // Returns the number of acceptances, or throws hlm::TransportError below

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace hlm::queue {
@@ -14,6 +15,12 @@ namespace hlm::queue {
 namespace {
 
 constexpr std::string_view k_reason_parameter = "reason=";
+constexpr std::string_view k_attempts_parameter = "attempts=";
+constexpr std::string_view k_retry_after_parameter = "retry_after=";
+// Bounds past which a parameter is garbage rather than a count or a time:
+// Swift's timestamps end before 10^10 s.
+constexpr long long k_max_attempts_read = 1'000'000'000;
+constexpr long long k_max_unix_seconds = 9'999'999'999;
 constexpr std::string_view k_cut_marker = "...";
 
 bool
@@ -54,6 +61,40 @@ encode_reason(std::string_view reason)
   return out;
 }
 
+// The value of the first parameter `key` ("name=") of a content type, as
+// a listing shows it ("type;k=v;k2=v2") or as written ("type; k=v").
+std::optional<std::string_view>
+parameter_of(std::string_view content_type, std::string_view key)
+{
+  std::size_t pos = content_type.find(';');
+  while (pos != std::string_view::npos) {
+    auto parameter = content_type.substr(pos + 1);
+    const auto next = parameter.find(';');
+    parameter = trim(parameter.substr(0, next));
+    if (parameter.substr(0, key.size()) == key) {
+      return parameter.substr(key.size());
+    }
+    pos = next == std::string_view::npos ? next : pos + 1 + next;
+  }
+  return std::nullopt;
+}
+
+// A parameter that must be plain digits within `max`; nullopt otherwise.
+std::optional<long long>
+number_parameter(std::string_view content_type, std::string_view key, long long max)
+{
+  const auto value = parameter_of(content_type, key);
+  if (!value || value->empty() || value->size() > 12
+      || !std::all_of(value->begin(), value->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  const auto number = parse_int(*value);
+  if (!number || *number < 0 || *number > max) {
+    return std::nullopt;
+  }
+  return number;
+}
+
 ring::HashSecret
 load_secret(const std::filesystem::path& swift_dir)
 {
@@ -81,21 +122,70 @@ failed_content_type(std::string_view reason)
 std::optional<std::string>
 reason_of(std::string_view content_type)
 {
-  std::size_t pos = content_type.find(';');
-  while (pos != std::string_view::npos) {
-    auto parameter = content_type.substr(pos + 1);
-    const auto next = parameter.find(';');
-    parameter = trim(parameter.substr(0, next));
-    if (parameter.substr(0, k_reason_parameter.size()) == k_reason_parameter) {
-      std::string reason = percent_decode(parameter.substr(k_reason_parameter.size()));
-      if (!is_valid_utf8(reason)) {
-        reason = printable(reason);
-      }
-      return reason;
-    }
-    pos = next == std::string_view::npos ? next : pos + 1 + next;
+  const auto value = parameter_of(content_type, k_reason_parameter);
+  if (!value) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  std::string reason = percent_decode(*value);
+  if (!is_valid_utf8(reason)) {
+    reason = printable(reason);
+  }
+  return reason;
+}
+
+std::string
+pending_content_type(const RetryState& state)
+{
+  if (state.attempts <= 0) {
+    return std::string(k_entry_content_type);
+  }
+  std::string type = fmt::format("{}; {}{}", k_entry_content_type, k_attempts_parameter, state.attempts);
+  if (state.retry_after) {
+    type += fmt::format("; {}{}", k_retry_after_parameter, *state.retry_after);
+  }
+  if (state.reason && !state.reason->empty()) {
+    type += fmt::format("; {}{}", k_reason_parameter, encode_reason(*state.reason));
+  }
+  return type;
+}
+
+RetryState
+retry_state_of(std::string_view content_type)
+{
+  RetryState state;
+  state.attempts = static_cast<int>(
+    number_parameter(content_type, k_attempts_parameter, k_max_attempts_read).value_or(0));
+  state.retry_after = number_parameter(content_type, k_retry_after_parameter, k_max_unix_seconds);
+  state.reason = reason_of(content_type);
+  return state;
+}
+
+std::optional<std::chrono::system_clock::time_point>
+parse_submitted(std::string_view submitted)
+{
+  using namespace std::chrono;
+  if (submitted.size() != 18 || submitted[14] != '.') {
+    return std::nullopt;
+  }
+  const auto field = [&](std::size_t pos, std::size_t size) -> std::optional<int> {
+    const auto text = submitted.substr(pos, size);
+    if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+    return static_cast<int>(*parse_int(text));
+  };
+  const auto y = field(0, 4), mo = field(4, 2), d = field(6, 2), h = field(8, 2),
+             mi = field(10, 2), s = field(12, 2), ms = field(15, 3);
+  if (!y || !mo || !d || !h || !mi || !s || !ms || *h > 23 || *mi > 59 || *s > 59) {
+    return std::nullopt;
+  }
+  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
+                            day{static_cast<unsigned>(*d)}};
+  if (!date.ok()) {
+    return std::nullopt;
+  }
+  return time_point_cast<system_clock::duration>(
+    sys_days{date} + hours{*h} + minutes{*mi} + seconds{*s} + milliseconds{*ms});
 }
 
 RequestQueue::RequestQueue(swift::HttpClient& http,
@@ -131,6 +221,8 @@ RequestQueue::for_each(Which which,
     }
     if (which == Which::failed) {
       listed.reason = reason_of(row.content_type).value_or(std::string());
+    } else {
+      listed.retry = retry_state_of(row.content_type);
     }
     return on_entry(listed);
   });
@@ -158,9 +250,70 @@ RequestQueue::fail(const Row& pending_row, std::string_view reason)
 {
   // Failed first: a crash in between leaves the request in both
   // containers, to be processed again, rather than in neither.
+  record_failure(pending_row, reason);
+  complete(pending_row);
+}
+
+void
+RequestQueue::record_failure(const Row& pending_row, std::string_view reason)
+{
   m_direct.put_row_quorum(
     k_failed_container, pending_row.name, SwiftTimestamp::now(), failed_content_type(reason));
-  complete(pending_row);
+}
+
+// A retry rewrites the pending row in place, and a complete() of the same
+// row may race with it: two dispatchers can hold the same version (hosts
+// set up to take the same share, or a long run still working on a version
+// that the next run listed too), one finishing the request (complete() or
+// fail(): a delete as of the listed time T plus offset 1) while the other's
+// attempt failed.
+// * A plain write as of "now" would outlive that delete: a request that
+//   completed would come back to pending, to be run again or even moved to
+//   the failed queue after it succeeded.
+// * A plain write as of T would tie with the version it replaces, and Swift
+//   keeps the stored row on a tie: the attempt would not be counted, and
+//   the entry retried for ever.
+// So the rewrite is what Swift's object servers send after a POST changed
+// an object's content type: X-Timestamp is the row's data time, not
+// advanced, and X-Content-Type-Timestamp is fresh. A container server
+// merges the two apart (update_new_item_from_existing in
+// swift/container/backend.py, and replication merges rows the same way):
+// data and existence from the newer data time, the content type from the
+// newer content-type time. Hence, on every replica and in any order:
+// * a delete as of T_1 beats our data time (at most T): the row stays
+//   deleted, a rewrite never resurrects it;
+// * with no such delete, the row stays, with the new content type, since
+//   our content-type time is newer than any before;
+// * listings show the newest of a row's times, now the content-type time
+//   T', so the next complete() deletes as of T'_1: that still removes the
+//   row, and still loses to a re-submission (written later, as of "now").
+//   T' has offset 0 like every time written here, so complete()'s rule
+//   that a listed time is a whole timestamp holds.
+// Once a content type was updated, no listing shows the data time. The
+// submission time in the request id is a lower bound of it (hlmctl takes it
+// before writing the row), so the data time sent is the smaller of that and
+// the listed time: a lower data time serves as well as the exact one above
+// (only a replica that never had the row creates it with that time, and
+// replication then takes the others' newer data). The content-type time is
+// the later of "now" and T plus 10 µs, so that a clock running behind the
+// one that wrote T still moves the content type forward.
+void
+RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
+{
+  SwiftTimestamp data_time = pending.row.timestamp;
+  if (pending.entry) {
+    if (const auto submitted = parse_submitted(pending.entry->submitted)) {
+      try {
+        data_time = std::min(data_time, SwiftTimestamp::from_time(*submitted));
+      } catch (const InputError&) {
+        // Outside Swift's time range: keep the listed time.
+      }
+    }
+  }
+  const SwiftTimestamp content_type_time =
+    std::max(SwiftTimestamp::now(), SwiftTimestamp(pending.row.timestamp.ticks() + 1));
+  m_direct.put_row_quorum(k_pending_container, pending.row.name, data_time,
+                          pending_content_type(state), content_type_time);
 }
 
 void

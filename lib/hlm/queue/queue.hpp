@@ -7,7 +7,9 @@
 #include <hlm/ring/ring.hpp>
 #include <hlm/swift/http.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -20,6 +22,18 @@ enum class Which { pending, failed };
 
 std::string_view container_of(Which which);
 
+// Where a pending entry stands after failed attempts, kept in its row's
+// content type next to the type itself (see pending_content_type).
+struct RetryState
+{
+  int attempts = 0; // failed attempts so far
+  // Unix seconds before which the next attempt waits; unset: at once.
+  std::optional<std::int64_t> retry_after;
+  std::optional<std::string> reason; // why the last attempt failed
+
+  bool operator==(const RetryState&) const = default;
+};
+
 // A listed queue row and what it says.
 struct ListedEntry
 {
@@ -27,6 +41,7 @@ struct ListedEntry
   std::optional<Entry> entry; // unset when the name does not decode
   std::string decode_error;   // why, when `entry` is unset
   std::optional<std::string> reason; // failed rows only ("" when none stored)
+  RetryState retry;                  // pending rows only
 };
 
 // Failure reasons are kept in the failed row's content type (rows have no
@@ -39,6 +54,21 @@ std::string failed_content_type(std::string_view reason);
 // parameters as ";reason=..."); nullopt when there is none. Invalid UTF-8
 // or broken escapes come back escaped with printable().
 std::optional<std::string> reason_of(std::string_view content_type);
+
+// A pending row that failed an attempt and waits for another says so with
+// parameters that Swift keeps as they are (digits, and the reason encoded
+// as for failed rows):
+// "application/swifthlm-task; attempts=N; retry_after=<unix seconds>;
+// reason=<percent-encoded>". Attempts 0 is the plain type.
+std::string pending_content_type(const RetryState& state);
+// The inverse, as tolerant as reason_of: a missing or malformed parameter
+// (a row written by SwiftHLM or an older hlm has none) reads as its
+// default, attempts 0 and no retry_after (ready now); never throws.
+RetryState retry_state_of(std::string_view content_type);
+
+// When `submitted` (an entry's "YYYYmmddHHMMSS.mmm", UTC) was; nullopt when
+// it is not a valid time.
+std::optional<std::chrono::system_clock::time_point> parse_submitted(std::string_view submitted);
 
 // The SwiftHLM request queue: rows of the hidden account ".swifthlm" on the
 // container servers, written and listed with the direct protocol. Every
@@ -74,6 +104,15 @@ public:
   // Moves a pending row to the failed container with `reason`, then removes
   // it from pending as complete() does.
   void fail(const Row& pending_row, std::string_view reason);
+  // fail() in its two steps, for a caller that wants to act in between:
+  // the failed row written (with a quorum), the pending row still there.
+  void record_failure(const Row& pending_row, std::string_view reason);
+  // Leaves a pending entry that failed an attempt pending for another one,
+  // its row (same name, so the request id stays) now saying `state`. It
+  // changes only the row's content type: a complete() or fail() of the
+  // same row by anyone, before or after, still removes it, and this never
+  // brings back a row removed meanwhile. See queue.cpp for why.
+  void retry_later(const ListedEntry& pending, const RetryState& state);
   // fail() for a pending row whose name does not decode.
   void park_undecodable(const Row& pending_row, std::string_view decode_error);
   // After a success: removes failed entries for exactly `target` and

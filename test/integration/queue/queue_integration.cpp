@@ -341,6 +341,39 @@ main(int argc, char** argv)
   });
 
   // ------------------------------------------------------------------
+  // retry_later relies on Swift merging a row's data and content-type times
+  // apart (X-Content-Type-Timestamp); see lib/hlm/queue/queue.cpp.
+  scenario("a retry rewrite on the real cluster", [&] {
+    const auto id = queue.submit(entry_for("AUTH_test", "retry", "obj"));
+    const auto first = listed(queue, Which::pending).at(id);
+    queue.retry_later(first, {2, 1795332046, "tape offline; 100%"});
+    auto rows = listed(queue, Which::pending);
+    check(rows.count(id) && rows.at(id).retry == RetryState{2, 1795332046, "tape offline; 100%"},
+          "the row keeps its name and says attempts, retry_after and reason",
+          rows.count(id) ? rows.at(id).row.content_type : "not listed");
+    check(rows.count(id) && first.row.timestamp < rows.at(id).row.timestamp,
+          "listings show the content-type time");
+    queue.retry_later(rows.at(id), {3, 1795332106, "again"});
+    rows = listed(queue, Which::pending);
+    check(rows.count(id) && rows.at(id).retry.attempts == 3, "a second rewrite counts too");
+    queue.complete(rows.at(id).row);
+    check(!listed(queue, Which::pending).count(id), "the next dequeue removes it");
+
+    // Another dispatcher dequeued the version this one listed: before or
+    // after the rewrite, the request stays done.
+    const auto id2 = queue.submit(entry_for("AUTH_test", "retry", "raced"));
+    const auto listed2 = listed(queue, Which::pending).at(id2);
+    queue.complete(listed2.row);
+    queue.retry_later(listed2, {1, 1795332046, "x"});
+    check(!listed(queue, Which::pending).count(id2), "a rewrite after a dequeue resurrects nothing");
+    const auto id3 = queue.submit(entry_for("AUTH_test", "retry", "raced-late"));
+    const auto listed3 = listed(queue, Which::pending).at(id3);
+    queue.retry_later(listed3, {1, 1795332046, "x"});
+    queue.complete(listed3.row);
+    check(!listed(queue, Which::pending).count(id3), "a late dequeue still removes the rewrite");
+  });
+
+  // ------------------------------------------------------------------
   scenario("clear_failed_before on the real cluster", [&] {
     const Target target{"AUTH_test", "cleared", "o"};
     std::vector<std::string> ids;

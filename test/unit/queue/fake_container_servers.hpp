@@ -1,10 +1,13 @@
 #pragma once
 
 // An HttpClient that plays a set of Swift container servers, keyed by
-// "ip:port": rows with last-write-wins timestamps, JSON listings with
-// limit/marker/prefix, and per-server misbehaviour. Intentionally
-// simplistic: one container DB per server and path, no policies, no
-// sharding.
+// "ip:port": rows with last-write-wins timestamps (the data time and,
+// with X-Content-Type-Timestamp, the content-type time merged apart, as
+// swift/container/backend.py's update_new_item_from_existing does), JSON
+// listings with limit/marker/prefix, and per-server misbehaviour.
+// Intentionally simplistic: one container DB per server and path, no
+// policies, no sharding, no separate metadata time (it follows the
+// content-type time, as when X-Meta-Timestamp is not sent).
 
 #include <hlm/queue/swift_timestamp.hpp>
 #include <hlm/swift/http.hpp>
@@ -12,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,9 +37,33 @@ public:
 
   struct StoredRow
   {
-    queue::SwiftTimestamp timestamp;
+    queue::SwiftTimestamp timestamp; // the data time: existence goes with it
+    queue::SwiftTimestamp content_type_timestamp;
     std::string content_type;
     bool deleted = false;
+
+    // What a listing shows as last_modified: the newest of the times.
+    const queue::SwiftTimestamp&
+    newest() const
+    {
+      return std::max(timestamp, content_type_timestamp);
+    }
+
+    // Swift's merge of a new version into the stored one: each part from
+    // the newer of its times.
+    void
+    merge(const queue::SwiftTimestamp& data, const queue::SwiftTimestamp& content_type_time,
+          std::string type, bool is_delete)
+    {
+      if (timestamp < data) {
+        timestamp = data;
+        deleted = is_delete;
+      }
+      if (content_type_timestamp < content_type_time) {
+        content_type_timestamp = content_type_time;
+        content_type = std::move(type);
+      }
+    }
   };
 
   struct Server
@@ -96,9 +124,13 @@ public:
         return {500, {}, ""};
       }
       const auto timestamp = queue::SwiftTimestamp::parse(*ts);
-      auto& row = db[*p.name];
-      if (row.timestamp < timestamp) {
-        row = {timestamp, *header("X-Content-Type"), false};
+      const auto ctype_ts = header("X-Content-Type-Timestamp");
+      const auto content_type_time = ctype_ts ? queue::SwiftTimestamp::parse(*ctype_ts) : timestamp;
+      auto [it, created] = db.try_emplace(*p.name);
+      if (created) {
+        it->second = {timestamp, content_type_time, *header("X-Content-Type"), false};
+      } else {
+        it->second.merge(timestamp, content_type_time, *header("X-Content-Type"), false);
       }
       return {201, {}, ""};
     }
@@ -108,9 +140,11 @@ public:
         return {400, {}, "Missing X-Timestamp header"};
       }
       const auto timestamp = queue::SwiftTimestamp::parse(*ts);
-      auto& row = db[*p.name];
-      if (row.timestamp < timestamp) {
-        row = {timestamp, {}, true};
+      auto [it, created] = db.try_emplace(*p.name);
+      if (created) {
+        it->second = {timestamp, timestamp, "application/deleted", true};
+      } else {
+        it->second.merge(timestamp, timestamp, "application/deleted", true);
       }
       return {204, {}, ""};
     }
@@ -127,7 +161,7 @@ public:
                          {"hash", "d41d8cd98f00b204e9800998ecf8427e"},
                          {"bytes", 0},
                          {"content_type", it->second.content_type},
-                         {"last_modified", it->second.timestamp.last_modified()}});
+                         {"last_modified", it->second.newest().last_modified()}});
     }
     return {200, {{"Content-Type", "application/json; charset=utf-8"}}, listing.dump()};
   }

@@ -267,3 +267,127 @@ TEST_CASE("queue: missing Swift files are configuration errors", "[queue]")
   FakeContainerServers http;
   CHECK_THROWS_AS(RequestQueue(http, dir.path()), ConfigError);
 }
+
+TEST_CASE("queue: retry state in a pending row's content type", "[queue]")
+{
+  CHECK(pending_content_type({}) == "application/swifthlm-task");
+  CHECK(retry_state_of("application/swifthlm-task") == RetryState{});
+
+  const RetryState state{3, 1795332046, "node 127.0.0.1: \"no tape\"; 100% \xe2\x9c\x97"};
+  const auto type = pending_content_type(state);
+  CHECK(type
+        == "application/swifthlm-task; attempts=3; retry_after=1795332046; "
+           "reason=node%20127.0.0.1%3A%20%22no%20tape%22%3B%20100%25%20%E2%9C%97");
+  CHECK(retry_state_of(type) == state);
+  // As a Swift listing shows it: parameters rewritten as ";k=v".
+  std::string listed = type;
+  for (std::size_t pos; (pos = listed.find("; ")) != std::string::npos;) {
+    listed.erase(pos + 1, 1);
+  }
+  CHECK(retry_state_of(listed) == state);
+  // Parameters in another order, or some of them missing.
+  CHECK(retry_state_of("application/swifthlm-task;reason=x;retry_after=5;attempts=2")
+        == RetryState{2, 5, "x"});
+  CHECK(retry_state_of("application/swifthlm-task;attempts=1") == RetryState{1, std::nullopt, {}});
+  CHECK(pending_content_type({1, std::nullopt, ""}) == "application/swifthlm-task; attempts=1");
+
+  // Garbage reads as the default, never as an error.
+  for (const char* garbage :
+       {"application/swifthlm-task;attempts=;retry_after=", "application/swifthlm-task;attempts=-1",
+        "application/swifthlm-task;attempts=x;retry_after=soon",
+        "application/swifthlm-task;attempts=1e3;retry_after=0x10",
+        "application/swifthlm-task;attempts=99999999999999999999;retry_after=99999999999999999999",
+        "application/swifthlm-task;retry_after=10000000000", "application/swifthlm-task;;;==;",
+        "", ";", "attempts"}) {
+    INFO(garbage);
+    CHECK(retry_state_of(garbage).attempts == 0);
+    CHECK_FALSE(retry_state_of(garbage).retry_after);
+  }
+  CHECK(retry_state_of("application/swifthlm-task;attempts=+2;retry_after= 7").attempts == 0);
+  CHECK(retry_state_of("application/swifthlm-task;attempts=2;retry_after=x").retry_after
+        == std::nullopt);
+  CHECK(retry_state_of("application/swifthlm-task;attempts=2;retry_after=x").attempts == 2);
+}
+
+TEST_CASE("queue: submission times", "[queue]")
+{
+  using namespace std::chrono;
+  const auto t = parse_submitted("20261122084527.123");
+  REQUIRE(t);
+  CHECK(format_submitted(*t) == "20261122084527.123");
+  CHECK(duration_cast<milliseconds>(t->time_since_epoch()).count() == 1795337127123);
+  for (const char* bad : {"", "20261122084527", "20261122084527,123", "20261322084527.123",
+                          "20260230084527.123", "20261122244527.123", "2026112208452x.123",
+                          "20261122084527.12x"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_submitted(bad));
+  }
+}
+
+TEST_CASE("queue: a retry rewrite keeps the id and races safely with a dequeue", "[queue]")
+{
+  Fixture f;
+  const auto entry = make_entry("o", format_submitted(std::chrono::system_clock::now()));
+  const std::string id = f.queue->submit(entry);
+  const auto first = f.list(Which::pending).at(0);
+  CHECK(first.retry == RetryState{});
+
+  SECTION("the rewrite shows, and the next dequeue removes it")
+  {
+    f.queue->retry_later(first, {1, 1795332046, "tape offline"});
+    const auto& put = f.http.requests.back();
+    CHECK(put.method == swift::Method::put);
+    // The data time stays at or below the row's; only the content type moves on.
+    CHECK(SwiftTimestamp::parse(*swift::find_header(put.headers, "X-Timestamp"))
+          <= first.row.timestamp);
+    CHECK(SwiftTimestamp::parse(*swift::find_header(put.headers, "X-Content-Type-Timestamp"))
+          > first.row.timestamp);
+    auto pending = f.list(Which::pending);
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].row.name == id);
+    CHECK(pending[0].retry == RetryState{1, 1795332046, "tape offline"});
+    CHECK(first.row.timestamp < pending[0].row.timestamp);
+
+    // A second failed attempt, then success.
+    f.queue->retry_later(pending[0], {2, 1795332106, "tape offline again"});
+    pending = f.list(Which::pending);
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].retry.attempts == 2);
+    f.queue->complete(pending[0].row);
+    CHECK(f.list(Which::pending).empty());
+    // A re-submission of the same name still outlives every dequeue before it.
+    f.queue->submit(entry);
+    f.queue->complete(pending[0].row);
+    f.queue->complete(first.row);
+    REQUIRE(f.list(Which::pending).size() == 1);
+    CHECK(f.list(Which::pending)[0].retry.attempts == 0);
+  }
+
+  SECTION("a dequeue of the same version, before the rewrite, is not undone")
+  {
+    f.queue->complete(first.row); // another dispatcher finished it
+    f.queue->retry_later(first, {1, 1795332046, "x"});
+    CHECK(f.list(Which::pending).empty());
+  }
+
+  SECTION("a dequeue of the same version, after the rewrite, still removes it")
+  {
+    f.queue->retry_later(first, {1, 1795332046, "x"});
+    f.queue->complete(first.row); // listed before the rewrite, arriving late
+    CHECK(f.list(Which::pending).empty());
+    // A replica that missed the delete lists the row: the next run finishes it.
+  }
+
+  SECTION("a rewrite by a clock behind the row's still counts")
+  {
+    // The row as written by a host whose clock runs 1000 s ahead.
+    const SwiftTimestamp ahead(SwiftTimestamp::now().ticks() + 1000 * SwiftTimestamp::k_ticks_per_second);
+    f.queue->direct().put_row_quorum(k_pending_container, id, ahead, k_entry_content_type);
+    const auto listed = f.list(Which::pending).at(0);
+    CHECK(listed.row.timestamp == ahead);
+    f.queue->retry_later(listed, {1, std::nullopt, "x"});
+    CHECK(f.list(Which::pending).at(0).retry.attempts == 1);
+    f.queue->complete(f.list(Which::pending).at(0).row);
+    CHECK(f.list(Which::pending).empty());
+  }
+}

@@ -1,0 +1,364 @@
+// dispatch_once's retries against fake container servers and fake nodes:
+// attempts counted in the pending row, the backoff, deferral, the last
+// attempt moving the entry to the failed queue, and the order of
+// conflicting requests kept across retries.
+
+#include "fake_container_servers.hpp"
+
+#include "../support/ring_writer.hpp"
+#include "../support/temp_dir.hpp"
+
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/queue/queue.hpp>
+#include <hlm/util/error.hpp>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace hlm;
+using namespace hlm::queue;
+using connector::Operation;
+using hlm::test::FakeContainerServers;
+
+namespace {
+
+// Answers every handler document with each object in the state its
+// operation leads to, except the objects in `failing`, which fail.
+struct FakeNodes
+{
+  std::mutex mutex;
+  std::set<std::string> failing;
+  std::vector<std::pair<std::string, std::string>> applied; // operation, object
+
+  dispatch::TransportFactory
+  factory()
+  {
+    return [this](const config::NodeAccess&) -> std::unique_ptr<transport::Transport> {
+      return std::make_unique<Node>(*this);
+    };
+  }
+
+  class Node final : public transport::Transport
+  {
+  public:
+    explicit Node(FakeNodes& nodes) : m_nodes(nodes) {}
+    std::string describe() const override { return "fake node"; }
+    transport::RunResult
+    run(const std::vector<std::string>&, std::string_view input,
+        const std::function<void(std::string_view)>& on_output) override
+    {
+      const auto document = nlohmann::json::parse(input);
+      const std::string operation = document["request"];
+      nlohmann::json answer = {{"objects", nlohmann::json::array()}};
+      std::lock_guard lock(m_nodes.mutex);
+      for (const auto& item : document["objects"]) {
+        const std::string object = item["object"];
+        nlohmann::json line = {{"object", object}, {"device", item["device"]},
+                               {"status", operation == "migrate" ? "migrated" : "premigrated"},
+                               {"error", nullptr}};
+        if (m_nodes.failing.count(object) != 0) {
+          line["status"] = "unknown";
+          line["error"] = "backend failed: tape offline";
+        } else {
+          m_nodes.applied.emplace_back(operation, object);
+        }
+        answer["objects"].push_back(line);
+      }
+      on_output(answer.dump());
+      return {0, std::nullopt, ""};
+    }
+
+  private:
+    FakeNodes& m_nodes;
+  };
+};
+
+std::int64_t
+unix_now()
+{
+  return std::chrono::duration_cast<std::chrono::seconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+struct Fixture
+{
+  test::TempDir dir;
+  FakeContainerServers http;
+  FakeNodes nodes;
+  config::HlmConf conf;
+  std::unique_ptr<RequestQueue> queue;
+  int submitted = 0;
+
+  Fixture()
+  {
+    dir.write("swift.conf",
+              "[swift-hash]\nswift_hash_path_prefix = p\nswift_hash_path_suffix = s\n"
+              "[storage-policy:0]\nname = gold\ndefault = yes\n");
+    test::write_gzip(dir.path() / "container.ring.gz", test::serialize(test::simple_ring(4, 3)));
+    test::write_gzip(dir.path() / "object.ring.gz", test::serialize(test::simple_ring(4, 3)));
+    conf.swift_dir = dir.path();
+    queue = std::make_unique<RequestQueue>(http, dir.path());
+  }
+
+  // Queues a request; each gets a later submission time, as hlmctl's would.
+  std::string
+  submit(Operation op, std::string object, int policy = 0, std::string container = "c")
+  {
+    const std::string submitted_at = fmt::format("20261122000{:03d}.000", submitted++);
+    return queue->submit(
+      Entry{submitted_at, op, Target{"AUTH_test", std::move(container), std::move(object)}, policy});
+  }
+
+  // A pending row as a run that failed `attempts` times would leave it.
+  void
+  set_retry(const std::string& id, const RetryState& state)
+  {
+    const auto listed = find(Which::pending, id);
+    REQUIRE(listed);
+    queue->retry_later(*listed, state);
+  }
+
+  std::optional<ListedEntry>
+  find(Which which, const std::string& id)
+  {
+    std::optional<ListedEntry> found;
+    queue->for_each(which, [&](const ListedEntry& listed) {
+      if (listed.row.name == id) {
+        found = listed;
+      }
+      return true;
+    });
+    return found;
+  }
+
+  std::size_t
+  count(Which which)
+  {
+    std::size_t n = 0;
+    queue->for_each(which, [&](const ListedEntry&) {
+      ++n;
+      return true;
+    });
+    return n;
+  }
+
+  dispatch::DispatchReport
+  run(dispatch::Schedule schedule = dispatch::Schedule::batched)
+  {
+    const dispatch::Fanout fanout(conf, nodes.factory());
+    dispatch::DispatchOptions options;
+    options.schedule = schedule;
+    return dispatch::dispatch_once(conf, http, fanout, options, {});
+  }
+};
+
+} // namespace
+
+TEST_CASE("dispatch retry: the backoff doubles up to its cap", "[dispatch]")
+{
+  config::HlmConf conf;
+  std::vector<long> delays;
+  for (int n = 1; n <= 9; ++n) {
+    delays.push_back(static_cast<long>(dispatch::retry_delay_after(conf, n).count()));
+  }
+  CHECK(delays == std::vector<long>{60, 120, 240, 480, 960, 1920, 3600, 3600, 3600});
+  conf.retry_delay = std::chrono::seconds(0);
+  CHECK(dispatch::retry_delay_after(conf, 5).count() == 0);
+  conf.retry_delay = std::chrono::seconds(7200);
+  CHECK(dispatch::retry_delay_after(conf, 1).count() == 3600);
+  conf.retry_delay = std::chrono::seconds(1);
+  conf.retry_delay_max = std::chrono::seconds(604'800);
+  CHECK(dispatch::retry_delay_after(conf, 1000).count() == 604'800);
+}
+
+TEST_CASE("dispatch retry: hlm.conf keys", "[dispatch]")
+{
+  const auto conf = config::parse_hlm_conf(
+    "[dispatch]\nmax_attempts = 3\nretry_delay = 0\nretry_delay_max = 10\n", "t.conf");
+  CHECK(conf.max_attempts == 3);
+  CHECK(conf.retry_delay.count() == 0);
+  CHECK(conf.retry_delay_max.count() == 10);
+  const config::HlmConf defaults;
+  CHECK(defaults.max_attempts == 5);
+  CHECK(defaults.retry_delay.count() == 60);
+  CHECK(defaults.retry_delay_max.count() == 3600);
+  CHECK_THROWS_AS(config::parse_hlm_conf("[dispatch]\nmax_attempts = 0\n", "t.conf"), ConfigError);
+  CHECK_THROWS_AS(config::parse_hlm_conf("[dispatch]\nretry_delay = -1\n", "t.conf"), ConfigError);
+  CHECK_THROWS_WITH(config::parse_hlm_conf("[dispatch]\nmax_attempt = 2\n", "t.conf"),
+                    Catch::Contains("did you mean \"max_attempts\""));
+}
+
+TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the last", "[dispatch]")
+{
+  Fixture f;
+  f.conf.max_attempts = 3;
+  const std::string id = f.submit(Operation::migrate, "o");
+  f.nodes.failing = {"/AUTH_test/c/o"};
+
+  const auto before = unix_now();
+  auto report = f.run();
+  CHECK(report.entries == 1);
+  CHECK(report.retrying == 1);
+  CHECK(report.failed == 0);
+  CHECK(report.completed == 0);
+  auto listed = f.find(Which::pending, id);
+  REQUIRE(listed);
+  CHECK(listed->retry.attempts == 1);
+  REQUIRE(listed->retry.retry_after);
+  CHECK(*listed->retry.retry_after >= before + 60);
+  CHECK(*listed->retry.retry_after <= unix_now() + 60);
+  REQUIRE(listed->retry.reason);
+  CHECK_THAT(*listed->retry.reason, Catch::Contains("3 of 3 replicas failed")
+                                      && Catch::Contains("tape offline"));
+  CHECK(f.count(Which::failed) == 0);
+
+  // Not due yet: left alone, nothing sent.
+  report = f.run();
+  CHECK(report.deferred == 1);
+  CHECK(report.objects == 0);
+  CHECK(report.settled() == 1);
+  CHECK(f.find(Which::pending, id)->retry.attempts == 1);
+
+  // Due (as if 60 s had passed): the second attempt fails too; the delay doubles.
+  f.set_retry(id, {1, unix_now() - 1, "earlier"});
+  report = f.run();
+  CHECK(report.retrying == 1);
+  listed = f.find(Which::pending, id);
+  CHECK(listed->retry.attempts == 2);
+  CHECK(*listed->retry.retry_after >= unix_now() + 119);
+
+  // The third and last: to the failed queue, with how many attempts.
+  f.set_retry(id, {2, unix_now(), "earlier"});
+  report = f.run();
+  CHECK(report.failed == 1);
+  CHECK(report.retrying == 0);
+  CHECK_FALSE(f.find(Which::pending, id));
+  const auto failed = f.find(Which::failed, id);
+  REQUIRE(failed);
+  CHECK_THAT(*failed->reason, Catch::StartsWith("after 3 attempts: 3 of 3 replicas failed"));
+  CHECK(f.nodes.applied.empty());
+}
+
+TEST_CASE("dispatch retry: one attempt keeps the old wording", "[dispatch]")
+{
+  Fixture f;
+  f.conf.max_attempts = 1;
+  const std::string id = f.submit(Operation::migrate, "o");
+  f.nodes.failing = {"/AUTH_test/c/o"};
+  const auto report = f.run();
+  CHECK(report.failed == 1);
+  CHECK(f.count(Which::pending) == 0);
+  CHECK_THAT(*f.find(Which::failed, id)->reason, Catch::StartsWith("3 of 3 replicas failed"));
+}
+
+TEST_CASE("dispatch retry: a policy without a ring is a failed attempt too", "[dispatch]")
+{
+  Fixture f;
+  const std::string id = f.submit(Operation::migrate, "o", 4);
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  const auto listed = f.find(Which::pending, id);
+  REQUIRE(listed);
+  CHECK_THAT(*listed->retry.reason, Catch::Contains("storage policy 4 is not in"));
+}
+
+TEST_CASE("dispatch retry: success after retries removes the row and stale failures", "[dispatch]")
+{
+  Fixture f;
+  // An older failed request for the same target and operation, and this
+  // very request in the failed queue too (a run stopped between writing
+  // the failed row and removing the pending one, then given more attempts).
+  const std::string older = f.submit(Operation::migrate, "o");
+  f.queue->fail(f.find(Which::pending, older)->row, "old failure");
+  const std::string id = f.submit(Operation::migrate, "o");
+  f.queue->record_failure(f.find(Which::pending, id)->row, "stopped midway");
+  const std::string other = f.submit(Operation::recall, "p");
+  f.queue->fail(f.find(Which::pending, other)->row, "other target");
+  f.set_retry(id, {2, unix_now() - 5, "tape offline"});
+  REQUIRE(f.count(Which::failed) == 3);
+
+  const auto report = f.run();
+  CHECK(report.completed == 1);
+  CHECK(report.retrying + report.failed + report.deferred == 0);
+  CHECK(f.count(Which::pending) == 0);
+  CHECK(f.nodes.applied.size() == 3);
+  CHECK_FALSE(f.find(Which::failed, older));
+  CHECK_FALSE(f.find(Which::failed, id));
+  CHECK(f.find(Which::failed, other));
+}
+
+TEST_CASE("dispatch retry: rows with garbage or old parameters are tried now", "[dispatch]")
+{
+  Fixture f;
+  const std::string a = f.submit(Operation::migrate, "a");
+  const std::string b = f.submit(Operation::migrate, "b");
+  const std::string c = f.submit(Operation::migrate, "c");
+  const auto now = SwiftTimestamp::now();
+  f.queue->direct().put_row_quorum(k_pending_container, a, now,
+                                   "application/swifthlm-task;attempts=x;retry_after=soon");
+  // Due far beyond retry_delay_max: written under another setting.
+  f.queue->direct().put_row_quorum(
+    k_pending_container, b, now,
+    fmt::format("application/swifthlm-task;attempts=1;retry_after={}", unix_now() + 86400));
+  // Already past max_attempts (the setting was lowered): this failure is the last.
+  f.queue->direct().put_row_quorum(k_pending_container, c, now,
+                                   "application/swifthlm-task;attempts=9;retry_after=1");
+  f.nodes.failing = {"/AUTH_test/c/c"};
+  const auto report = f.run();
+  CHECK(report.completed == 2);
+  CHECK(report.failed == 1);
+  CHECK(report.deferred == 0);
+  CHECK_THAT(*f.find(Which::failed, c)->reason, Catch::StartsWith("after 10 attempts: "));
+}
+
+TEST_CASE("dispatch retry: a later request of the other operation waits behind a retry",
+          "[dispatch]")
+{
+  for (const auto schedule : {dispatch::Schedule::batched, dispatch::Schedule::fifo}) {
+    Fixture f;
+    INFO((schedule == dispatch::Schedule::fifo ? "fifo" : "batched"));
+    // Container c: migrate o, deferred from an earlier run; behind it
+    // recall o and a recall of the whole container, and behind recall o a
+    // second migrate o; recall q overlaps none of the other operation.
+    const std::string migrate_o = f.submit(Operation::migrate, "o");
+    f.set_retry(migrate_o, {1, unix_now() + 600, "tape offline"});
+    const std::string recall_o = f.submit(Operation::recall, "o");
+    const std::string recall_c = f.submit(Operation::recall, "");
+    const std::string recall_q = f.submit(Operation::recall, "q");
+    const std::string migrate_o2 = f.submit(Operation::migrate, "o");
+    // Container d: migrate p fails in this run, recall p waits behind it;
+    // recall r is free.
+    const std::string migrate_p = f.submit(Operation::migrate, "p", 0, "d");
+    const std::string recall_p = f.submit(Operation::recall, "p", 0, "d");
+    const std::string recall_r = f.submit(Operation::recall, "r", 0, "d");
+    f.nodes.failing = {"/AUTH_test/d/p"};
+
+    const auto report = f.run(schedule);
+    CHECK(report.entries == 8);
+    CHECK(report.deferred == 5);
+    CHECK(report.retrying == 1);
+    CHECK(report.completed == 2);
+    for (const auto& id : {migrate_o, recall_o, recall_c, migrate_o2, recall_p}) {
+      CHECK(f.find(Which::pending, id)->retry.attempts == (id == migrate_o ? 1 : 0));
+    }
+    CHECK(f.find(Which::pending, migrate_p)->retry.attempts == 1);
+    CHECK_FALSE(f.find(Which::pending, recall_q));
+    CHECK_FALSE(f.find(Which::pending, recall_r));
+    CHECK(f.nodes.applied.size() == 6); // 3 replicas each
+    std::set<std::string> objects;
+    for (const auto& [operation, object] : f.nodes.applied) {
+      CHECK(operation == "recall");
+      objects.insert(object);
+    }
+    CHECK(objects == std::set<std::string>{"/AUTH_test/c/q", "/AUTH_test/d/r"});
+  }
+}
