@@ -118,7 +118,12 @@ add_wait_command(CLI::App& parent, Context& ctx)
     std::vector<std::string> ids;
     for (const auto& text : opts->what) {
       if (!text.empty() && text.front() == '/') {
-        queue::decode_entry(text); // InputError for what is not a request id
+        // InputError for what is not a request id. The caller must be able
+        // to see the request's container, or an id would tell them about
+        // another account's requests and their failure reasons.
+        auto container = queue::decode_entry(text).target;
+        container.object.clear();
+        container_policy(ctx.client(), ctx.swift_conf(), container);
         ids.push_back(text);
         continue;
       }

@@ -103,11 +103,12 @@ def ssh_object_server_confs(info, work, user):
 
 
 def ssh_hlm_conf(path, ssh, confs, handler=None, **overrides):
-    """An hlm.conf reaching every ring IP over ssh at the harness's sshd."""
+    """An hlm.conf reaching every ring IP over ssh at the harness's sshd; a
+    refused host fails its entry in the first run (max_attempts = 1)."""
     values = {"port": ssh["port"], "known_hosts": ssh["known_hosts"],
               "identity_file": ssh["identity_file"], "user": ssh["user"]}
     values.update(overrides)
-    write_hlm_conf(path)
+    write_hlm_conf(path, dispatch="max_attempts = 1\n")
     with open(path) as f:
         text = f.read()
     text = text.replace("local_addresses = 127.0.0.1", "local_addresses =")

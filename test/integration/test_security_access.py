@@ -54,6 +54,7 @@ def cross_account(info, conf, marker):
         ["requests", A + "/" + CONTAINER],
         ["requests", "--json", A + "/" + CONTAINER + "/o1"],
         ["wait", "--timeout", "1", A + "/" + CONTAINER],
+        ["wait", "--timeout", "1", "/20260101000000.000/migrate/%s/%s/0/o1" % (A, CONTAINER)],
     ]
     for argv in commands:
         code, out, err = run_tool([env("HLMCTL")] + argv, conf, env_overrides=other)
