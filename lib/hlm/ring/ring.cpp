@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
+#include <limits>
+#include <utility>
 
 namespace hlm::ring {
 
@@ -32,21 +35,48 @@ read_be32(std::string_view data)
          | std::uint32_t{static_cast<std::uint8_t>(data[3])};
 }
 
+// Swift writes these fields as Python ints. nlohmann's get<int>() would
+// also take a float and cast it, undefined behaviour for 1e30, and wrap an
+// integer too large for T; both are refused.
+template <typename T>
+T
+integer(const nlohmann::json& value, std::string_view what, const std::string& source)
+{
+  if (value.is_number_unsigned() && std::in_range<T>(value.get<std::uint64_t>())) {
+    return static_cast<T>(value.get<std::uint64_t>());
+  }
+  if (value.is_number_integer() && !value.is_number_unsigned()
+      && std::in_range<T>(value.get<std::int64_t>())) {
+    return static_cast<T>(value.get<std::int64_t>());
+  }
+  fail(source,
+       fmt::format("{} is not an integer from {} to {}",
+                   what,
+                   std::numeric_limits<T>::min(),
+                   std::numeric_limits<T>::max()));
+}
+
 Device
 parse_device(const nlohmann::json& dev, std::size_t position, const std::string& source)
 {
   try {
+    const auto field = [&](std::string_view key) {
+      return integer<int>(dev.at(key), fmt::format("device {} \"{}\"", position, key), source);
+    };
+    const auto optional_field = [&](std::string_view key, int fallback) {
+      return dev.contains(key) ? field(key) : fallback;
+    };
     Device d;
-    d.id = dev.at("id").get<int>();
+    d.id = field("id");
     if (d.id < 0 || static_cast<std::size_t>(d.id) != position) {
       fail(source, fmt::format("device at position {} has id {}", position, d.id));
     }
-    d.region = dev.value("region", 1);
-    d.zone = dev.at("zone").get<int>();
+    d.region = optional_field("region", 1);
+    d.zone = field("zone");
     d.ip = dev.at("ip").get<std::string>();
-    d.port = dev.at("port").get<int>();
+    d.port = field("port");
     d.replication_ip = dev.value("replication_ip", d.ip);
-    d.replication_port = dev.value("replication_port", d.port);
+    d.replication_port = optional_field("replication_port", d.port);
     d.device = dev.at("device").get<std::string>();
     d.weight = dev.value("weight", 0.0);
     if (const auto meta = dev.find("meta");
@@ -109,8 +139,8 @@ Ring::parse(std::string_view data, const std::string& source)
   std::size_t replica_count = 0;
   std::string byteorder;
   try {
-    ring.m_part_shift = meta.at("part_shift").get<unsigned>();
-    replica_count = meta.at("replica_count").get<std::size_t>();
+    ring.m_part_shift = integer<unsigned>(meta.at("part_shift"), "\"part_shift\"", source);
+    replica_count = integer<std::size_t>(meta.at("replica_count"), "\"replica_count\"", source);
     byteorder = meta.value("byteorder", std::string("little"));
     const auto& devs = meta.at("devs");
     if (!devs.is_array()) {

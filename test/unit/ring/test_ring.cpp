@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <string>
+
 using namespace hlm;
 using namespace hlm::ring;
 
@@ -144,6 +147,49 @@ TEST_CASE("Ring: broken files get errors that name the file", "[ring]")
     spec.devs[0].erase("ip");
     CHECK_THROWS_WITH(Ring::parse(test::serialize(spec), "noip"), Catch::Contains("device 0"));
   }
+}
+
+// Found by fuzz_ring: nlohmann's get<int>() casts a float, which is
+// undefined behaviour when it is out of range (UBSan: "1e+301 is outside
+// the range of representable values of type 'int'"); unsanitized, the ring
+// loaded with a garbage region. The fuzzer's input, a whole ring, is kept in
+// test/fuzz/corpus/ring/crash-region-1e301; here it is reduced by hand to a
+// header, one line of metadata and a one-entry partition table.
+TEST_CASE("Ring: integer fields must be integers in range", "[ring]")
+{
+  using namespace std::string_literals;
+  const auto ring_bytes = [](const std::string& meta) {
+    const auto n = static_cast<std::uint32_t>(meta.size());
+    return "R1NG\x00\x01"s + static_cast<char>(n >> 24) + static_cast<char>((n >> 16) & 0xff)
+           + static_cast<char>((n >> 8) & 0xff) + static_cast<char>(n & 0xff) + meta + "\x00\x00"s;
+  };
+  const std::string device = R"("zone":1,"ip":"a","port":1,"device":"d")";
+  const auto one_device = [&](const std::string& fields) {
+    return ring_bytes(R"({"devs":[{)" + fields + R"(}],"part_shift":32,"replica_count":1})");
+  };
+
+  REQUIRE(Ring::parse(one_device(R"("id":0,)" + device), "ok").devices().size() == 1);
+
+  // The reduced crash input, byte for byte.
+  CHECK_THROWS_WITH(
+    Ring::parse("R1NG\x00\x01\x00\x00\x00l"
+                R"({"devs":[{"id":0,"region":1e301,"zone":1,"ip":"a","port":1,"device":"d"}],)"
+                R"("part_shift":32,"replica_count":1})"
+                "\x00\x00"s,
+                "fuzz"),
+    Catch::Contains("device 0 \"region\" is not an integer from -2147483648 to 2147483647"));
+  CHECK_THROWS_WITH(Ring::parse(ring_bytes(R"({"devs":[],"part_shift":1e30,"replica_count":1})"), "shift"),
+                    Catch::Contains("\"part_shift\" is not an integer"));
+  CHECK_THROWS_WITH(Ring::parse(ring_bytes(R"({"devs":[],"part_shift":32,"replica_count":-1e300})"), "count"),
+                    Catch::Contains("\"replica_count\" is not an integer"));
+  // Floats are refused even when they are whole; so are integers that
+  // would wrap (2^32 would have read as id 0).
+  CHECK_THROWS_AS(Ring::parse(one_device(R"("id":0.0,)" + device), "float"), ConfigError);
+  CHECK_THROWS_WITH(Ring::parse(one_device(R"("id":4294967296,)" + device), "wrap"),
+                    Catch::Contains("device 0 \"id\" is not an integer"));
+  CHECK_THROWS_WITH(Ring::parse(one_device(R"("id":0,"replication_port":-1e99,)" + device), "rport"),
+                    Catch::Contains("device 0 \"replication_port\""));
+  CHECK_THROWS_AS(Ring::parse(one_device(R"("id":0,"region":"1",)" + device), "string"), ConfigError);
 }
 
 TEST_CASE("ring file names", "[ring]")
