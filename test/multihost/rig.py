@@ -237,6 +237,11 @@ def delete_links(names):
 
 def down(names, quiet=False):
     t0 = time.monotonic()
+    try:
+        with open(names.info) as f:
+            names.state = json.load(f)['state_dir']
+    except (OSError, ValueError, KeyError):
+        pass
     namespaces = existing_namespaces(names)
     for ns in namespaces:
         kill_namespace(ns)
@@ -399,7 +404,9 @@ def up(names, count, base_port):
         raise RigError('--hosts must be 1..%d' % MAX_HOSTS)
     if '%' in names.state:
         raise RigError('state dir %s must not contain "%%"' % names.state)
+    state = names.state
     down(names, quiet=True)
+    names.state = state
     try:
         make_network(names, count)
         entry = sshd.ensure_user(None)
@@ -460,10 +467,13 @@ def load(directory):
     names = Names(directory)
     try:
         with open(names.info) as f:
-            return names, json.load(f)
+            info = json.load(f)
     except FileNotFoundError:
         raise RigError('no rig is up in %s (rig.py up --dir %s)'
                        % (names.dir, names.dir))
+    # Where `up` put it, whatever $HLM_SSHD_BASE says now.
+    names.state = info['state_dir']
+    return names, info
 
 
 def find_host(info, name):
