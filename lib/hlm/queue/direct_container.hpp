@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,14 @@ class DirectContainerClient
 {
 public:
   static constexpr std::chrono::milliseconds k_request_timeout{15'000};
+  // A server that gave no answer to a row write or delete (timeout,
+  // refused, reset, unreachable) is not asked again for this long; its
+  // replies say so. A frozen or cut-off server would otherwise cost every
+  // later row its full timeout (a frozen one accepts TCP but never answers),
+  // and settling one batch takes a few rows per request. Swift's proxy
+  // error-limits nodes the same way; its replicators bring the row there
+  // later.
+  static constexpr std::chrono::seconds k_no_answer_suppression{60};
 
   // Keeps references to all three; they must outlive the client.
   DirectContainerClient(swift::HttpClient& http,
@@ -123,6 +132,8 @@ private:
   std::string url(const ring::Device& node,
                   std::string_view container,
                   std::string_view name) const;
+  // send_to with the no-answer suppression above.
+  NodeReply send_row(const ring::Device& node, const swift::HttpRequest& request);
   int write_quorum(std::string_view what,
                    std::string_view container,
                    std::string_view name,
@@ -132,6 +143,9 @@ private:
   const ring::Ring& m_ring;
   const ring::HashSecret& m_secret;
   std::string m_account;
+  // node_label -> (when it last gave no answer, what happened)
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>>
+    m_no_answer;
 };
 
 // "ip:port/device", the way messages name a container server.
