@@ -205,13 +205,13 @@ DirectContainerClient::send_row(const ring::Device& node, const swift::HttpReque
   const std::string label = node_label(node);
   if (const auto it = m_no_answer.find(label); it != m_no_answer.end()) {
     if (now - it->second.first < k_no_answer_suppression) {
-      return NodeReply{label, 0, fmt::format("not asked: no answer to an earlier request ({})",
+      return NodeReply{label, 0, fmt::format("not asked: no answer in time to an earlier request ({})",
                                              it->second.second)};
     }
     m_no_answer.erase(it);
   }
   NodeReply reply = send_to(m_http, node, request);
-  if (reply.status == 0) {
+  if (reply.status == 0 && std::chrono::steady_clock::now() - now >= k_slow_no_answer) {
     m_no_answer[label] = {now, reply.error};
   }
   return reply;

@@ -57,14 +57,16 @@ class DirectContainerClient
 {
 public:
   static constexpr std::chrono::milliseconds k_request_timeout{15'000};
-  // A server that gave no answer to a row write or delete (timeout,
-  // refused, reset, unreachable) is not asked again for this long; its
-  // replies say so. A frozen or cut-off server would otherwise cost every
-  // later row its full timeout (a frozen one accepts TCP but never answers),
-  // and settling one batch takes a few rows per request. Swift's proxy
-  // error-limits nodes the same way; its replicators bring the row there
-  // later.
+  // A server that made a row write or delete wait at least
+  // k_slow_no_answer for no answer (a timeout: frozen, blackholed, cut
+  // off) is not asked again for k_no_answer_suppression; its replies say
+  // so. Otherwise every later row would cost the full timeout again (a
+  // frozen server accepts TCP but never answers), and settling a batch
+  // writes a few rows per request. Swift's proxy error-limits nodes the
+  // same way; the container replicators bring the rows there later. A
+  // refusal that costs nothing is just retried.
   static constexpr std::chrono::seconds k_no_answer_suppression{60};
+  static constexpr std::chrono::milliseconds k_slow_no_answer{1'000};
 
   // Keeps references to all three; they must outlive the client.
   DirectContainerClient(swift::HttpClient& http,
