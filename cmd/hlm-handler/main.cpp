@@ -7,6 +7,8 @@
 #include <common/complete.hpp>
 #include <hlm/handler/command.hpp>
 
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 
@@ -34,11 +36,18 @@ main(int argc, char** argv)
   app.add_option("--batch-size", command.batch_size, "objects per connector call")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  double heartbeat_seconds = 5;
+  app.add_option("--heartbeat", heartbeat_seconds,
+                 "write a space to stdout this often (seconds) while working, so the dispatcher "
+                 "sees progress during long backend calls; 0: never")
+    ->capture_default_str()
+    ->check(CLI::Range(0.0, 3600.0));
   cli::add_complete_command(app);
 
   int status = k_exit_success;
   app.callback([&] {
     command.operation = connector::parse_operation(operation);
+    command.heartbeat = std::chrono::milliseconds(std::llround(heartbeat_seconds * 1000));
     std::ios::sync_with_stdio(false);
     const auto summary =
       handler::run_handler(command, connector::create_connector, std::cin, std::cout);

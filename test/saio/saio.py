@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Swift-All-In-One test cluster for hlm's tests.
 
-    saio.py start  --dir DIR [--base-port N]
+    saio.py start  --dir DIR [--base-port N] [--hosts-json FILE]
     saio.py stop   --dir DIR
     saio.py status --dir DIR
+    saio.py start-node --dir DIR --node N
+
 
 `start` lays out a 4-node Swift cluster on 127.0.0.1 under DIR (configs,
 rings, device dirs), starts memcached and 13 Swift servers as daemons, waits
@@ -16,13 +18,25 @@ storage policies.  Nothing under /etc is touched: Swift is imported once in
 this process, pointed at DIR/etc/swift.conf, and every server is forked from
 here (which also saves each server the ~0.5 s of eventlet monkey-patching).
 
+With --hosts-json (test/multihost/rig.py writes it), the storage nodes are
+separate hosts: FILE is {"user": U, "nodes": [{"node": N, "namespace": NS,
+"ip": IP}, ...]}.  Node N's account, container and object servers are
+forked into network namespace NS (/run/netns/NS), bind IP (same port
+formula), run as user U (who must be able to log in there over ssh and read
+the replica files, as the `swift` user does on a real node) and appear in
+the rings with IP; the proxy and memcached stay on 127.0.0.1.  The node
+count is the file's.  `start-node` starts again the servers of one node
+that are no longer running (after a test crashed that host).
+
 Run with /usr/bin/python3 (Debian's Swift modules live there); stdlib only.
 """
 
 import argparse
+import ctypes
 import http.client
 import json
 import os
+import pwd
 import shlex
 import shutil
 import signal
@@ -40,6 +54,7 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LOG_TAIL_LINES = 30
 MEMCACHED = '/usr/bin/memcached'
+CLONE_NEWNET = 0x40000000
 
 # (account, user, key, role) for tempauth.
 USERS = (
@@ -107,9 +122,19 @@ def use_swift_conf(swift_dir):
 class Layout(object):
     """Every path and port of a cluster rooted at `root`."""
 
-    def __init__(self, root, base_port=DEFAULT_BASE_PORT):
+    def __init__(self, root, base_port=DEFAULT_BASE_PORT, hosts=None):
+        """hosts: the --hosts-json document, or None for NODES on IP."""
         self.root = root
         self.base_port = base_port
+        self.hosts = hosts
+        if hosts:
+            self.nodes = tuple(h['node'] for h in hosts['nodes'])
+            self.user = hosts.get('user')
+            self._node_host = {h['node']: h for h in hosts['nodes']}
+        else:
+            self.nodes = NODES
+            self.user = None
+            self._node_host = {}
         self.etc = os.path.join(root, 'etc')
         self.srv = os.path.join(root, 'srv')
         self.log = os.path.join(root, 'log')
@@ -117,6 +142,7 @@ class Layout(object):
         self.hlm = os.path.join(root, 'hlm')
         self.cache = os.path.join(root, 'cache')
         self.pids_file = os.path.join(self.run, 'pids.json')
+        self.layout_file = os.path.join(self.run, 'layout.json')
         self.cluster_file = os.path.join(root, 'cluster.json')
         self.env_file = os.path.join(root, 'env.sh')
         self.proxy_port = base_port
@@ -124,6 +150,14 @@ class Layout(object):
 
     def port(self, kind, node):
         return self.base_port + STORAGE_KINDS[kind] + node
+
+    def node_ip(self, node):
+        return self._node_host[node]['ip'] if node in self._node_host else IP
+
+    def node_namespace(self, node):
+        """The network namespace node's servers run in, or None."""
+        return self._node_host[node]['namespace'] \
+            if node in self._node_host else None
 
     def devices(self, node):
         return os.path.join(self.srv, str(node), 'node')
@@ -141,15 +175,17 @@ class Layout(object):
         """All processes of the cluster, memcached first (the proxy needs
         it).  Each: name, kind, port, and conf/section for Swift servers."""
         procs = [{'name': 'memcached', 'kind': 'memcached',
-                  'port': self.memcached_port}]
+                  'port': self.memcached_port, 'ip': IP}]
         for kind in STORAGE_KINDS:
-            for n in NODES:
+            for n in self.nodes:
                 procs.append({'name': '%s-server-%d' % (kind, n),
                               'kind': kind, 'port': self.port(kind, n),
+                              'ip': self.node_ip(n), 'node': n,
+                              'namespace': self.node_namespace(n),
                               'conf': self.server_conf(kind, n),
                               'section': '%s-server' % kind})
         procs.append({'name': 'proxy-server', 'kind': 'proxy',
-                      'port': self.proxy_port,
+                      'port': self.proxy_port, 'ip': IP,
                       'conf': os.path.join(self.etc, 'proxy-server.conf'),
                       'section': 'proxy-server'})
         return procs
@@ -186,11 +222,12 @@ def swift_conf():
     return render_ini(sections)
 
 
-def common_defaults(layout, port):
+def common_defaults(layout, port, ip=IP, user='root'):
     # workers = 0 keeps each server a single process whose PID we record.
-    # user = root: only consulted by daemons that drop privileges.
-    return [('bind_ip', IP), ('bind_port', port), ('workers', 0),
-            ('user', 'root'), ('swift_dir', layout.etc),
+    # user: only consulted by daemons that drop privileges (the storage
+    # servers of --hosts-json nodes drop them in swift_target).
+    return [('bind_ip', ip), ('bind_port', port), ('workers', 0),
+            ('user', user), ('swift_dir', layout.etc),
             ('log_level', 'INFO'), ('recon_cache_path', layout.cache)]
 
 
@@ -198,7 +235,8 @@ def storage_conf(layout, kind, node):
     app = '%s-server' % kind
     defaults = [('devices', layout.devices(node)),
                 ('mount_check', 'false'), ('disable_fallocate', 'true')]
-    defaults += common_defaults(layout, layout.port(kind, node))
+    defaults += common_defaults(layout, layout.port(kind, node),
+                                layout.node_ip(node), layout.user or 'root')
     sections = [
         ('DEFAULT', defaults),
         ('pipeline:main', [('pipeline', 'healthcheck ' + app)]),
@@ -251,7 +289,7 @@ def write_configs(layout):
     write_file(os.path.join(layout.etc, 'proxy-server.conf'),
                proxy_conf(layout))
     for kind in STORAGE_KINDS:
-        for n in NODES:
+        for n in layout.nodes:
             write_file(layout.server_conf(kind, n),
                        storage_conf(layout, kind, n))
 
@@ -264,11 +302,12 @@ def build_rings(layout):
               for _i, _n, ring, replicas in POLICIES]
     for ring_name, replicas, kind in rings:
         builder = RingBuilder(PART_POWER, replicas, 1)
-        for n in NODES:
+        for n in layout.nodes:
             port = layout.port(kind, n)
+            ip = layout.node_ip(n)
             builder.add_dev({'id': n - 1, 'region': 1, 'zone': n,
-                             'ip': IP, 'port': port,
-                             'replication_ip': IP, 'replication_port': port,
+                             'ip': ip, 'port': port,
+                             'replication_ip': ip, 'replication_port': port,
                              'device': 'sdb%d' % n, 'weight': 1.0,
                              'meta': ''})
         builder.rebalance(seed=RING_SEED)
@@ -285,10 +324,17 @@ def make_fresh_tree(layout):
     for f in (layout.cluster_file, layout.env_file):
         if os.path.exists(f):
             os.unlink(f)
-    for n in NODES:
+    for n in layout.nodes:
         os.makedirs(os.path.join(layout.devices(n), 'sdb%d' % n))
     for d in (layout.log, layout.run, layout.hlm, layout.cache):
         os.makedirs(d)
+    if layout.user:
+        # The storage servers run as the user: their devices, the
+        # recon cache and the dummy backends' databases are its own.
+        entry = pwd.getpwnam(layout.user)
+        for d in [layout.srv, layout.hlm, layout.cache]:
+            for top, dirs, _files in os.walk(d):
+                os.chown(top, entry.pw_uid, entry.pw_gid)
 
 
 # --------------------------------------------------------------------------
@@ -401,8 +447,33 @@ def memcached_target(port):
     return run
 
 
-def swift_target(conf, section):
+def enter_namespace(namespace):
+    """Moves this (single-threaded, freshly forked) process into the network
+    namespace `ip netns add` created; Python 3.11 has no os.setns."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(os.path.join('/run/netns', namespace)) as f:
+        if libc.setns(f.fileno(), CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, 'setns into network namespace %s: %s'
+                          % (namespace, os.strerror(err)))
+
+
+def become(user):
+    """Drops root for `user`, as Swift's drop_privileges would (it is not
+    called with workers = 0)."""
+    entry = pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.environ['HOME'] = entry.pw_dir
+
+
+def swift_target(conf, section, namespace=None, user=None):
     def run():
+        if namespace:
+            enter_namespace(namespace)
+        if user and os.geteuid() == 0:
+            become(user)
         from swift.common.wsgi import run_wsgi
         kwargs = {'verbose': True}    # log to stderr (no /dev/log here)
         if section == 'object-server':
@@ -429,9 +500,9 @@ def preload_swift():
 # --------------------------------------------------------------------------
 # Probes
 
-def probe_http(port, path, headers=None, timeout=2.0):
+def probe_http(port, path, headers=None, timeout=2.0, ip=IP):
     """(status, headers) of a GET, or None if no HTTP answer."""
-    conn = http.client.HTTPConnection(IP, port, timeout=timeout)
+    conn = http.client.HTTPConnection(ip, port, timeout=timeout)
     try:
         conn.request('GET', path, headers=headers or {})
         resp = conn.getresponse()
@@ -457,7 +528,7 @@ def answers(rec):
     /healthcheck 200 for the proxy, `version` for memcached."""
     if rec['kind'] == 'memcached':
         return probe_memcached(rec['port'])
-    res = probe_http(rec['port'], '/healthcheck')
+    res = probe_http(rec['port'], '/healthcheck', ip=rec.get('ip', IP))
     if rec['kind'] == 'proxy':
         return res is not None and res[0] == 200
     return res is not None
@@ -471,13 +542,13 @@ def auth_works(layout):
     return res is not None and res[0] == 200 and 'X-Auth-Token' in res[1]
 
 
-def port_in_use(port):
+def port_in_use(port, ip=IP):
     """Bind without SO_REUSEPORT: fails even against a Swift server (which
     sets SO_REUSEPORT itself).  SO_REUSEADDR only ignores TIME_WAIT."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((IP, port))
+        s.bind((ip, port))
         return False
     except OSError:
         return True
@@ -519,9 +590,9 @@ def wait_ready(layout, records, deadline):
 def cluster_info(layout):
     proxy_url = 'http://%s:%d' % (IP, layout.proxy_port)
     nodes = []
-    for n in NODES:
+    for n in layout.nodes:
         nodes.append({
-            'index': n, 'ip': IP,
+            'index': n, 'ip': layout.node_ip(n),
             'account_port': layout.port('account', n),
             'container_port': layout.port('container', n),
             'object_port': layout.port('object', n),
@@ -532,6 +603,8 @@ def cluster_info(layout):
             'object_server_conf': layout.server_conf('object', n),
             'hlm_db_path': layout.hlm_db(n),
         })
+        if layout.node_namespace(n):
+            nodes[-1]['namespace'] = layout.node_namespace(n)
     return {
         'dir': layout.root,
         'swift_dir': layout.etc,
@@ -566,8 +639,10 @@ def cmd_start(layout):
     if any(is_alive(r) for r in read_pids(layout)):
         die('a cluster is already running in %s (saio.py stop --dir %s)'
             % (layout.root, layout.root))
+    # A namespace's addresses cannot be bound from here; the rig made
+    # those namespaces afresh.
     busy = [(p['name'], p['port']) for p in layout.servers()
-            if port_in_use(p['port'])]
+            if not p.get('namespace') and port_in_use(p['port'])]
     if busy:
         die('port(s) already in use: %s; is another cluster running? '
             'choose another --base-port' %
@@ -580,18 +655,13 @@ def cmd_start(layout):
     build_rings(layout)
     preload_swift()
 
+    if layout.hosts:
+        with open(layout.layout_file, 'w') as f:
+            json.dump({'base_port': layout.base_port, 'hosts': layout.hosts},
+                      f, indent=1)
     records = []
     try:
-        for proc in layout.servers():
-            log_path = layout.log_file(proc['name'])
-            if proc['kind'] == 'memcached':
-                target = memcached_target(proc['port'])
-            else:
-                target = swift_target(proc['conf'], proc['section'])
-            pid, starttime = spawn(proc['name'], log_path, target)
-            records.append({'name': proc['name'], 'kind': proc['kind'],
-                            'port': proc['port'], 'pid': pid,
-                            'starttime': starttime, 'log': log_path})
+        start_processes(layout, layout.servers(), records)
         write_pids(layout, records)
         failure = wait_ready(layout, records,
                              time.monotonic() + READY_TIMEOUT)
@@ -615,6 +685,68 @@ def cmd_start(layout):
     write_file(layout.env_file, env_sh(info))
     print('saio: cluster ready in %.2f s: %s (source %s)' %
           (time.monotonic() - t0, info['proxy_url'], layout.env_file))
+
+
+def start_processes(layout, procs, records):
+    """Spawns procs, appending each one's record to records as it starts
+    (so that a failure part way leaves the started ones stoppable)."""
+    for proc in procs:
+        log_path = layout.log_file(proc['name'])
+        if proc['kind'] == 'memcached':
+            target = memcached_target(proc['port'])
+        else:
+            target = swift_target(proc['conf'], proc['section'],
+                                  proc.get('namespace'), layout.user)
+        pid, starttime = spawn(proc['name'], log_path, target)
+        rec = {'name': proc['name'], 'kind': proc['kind'],
+               'port': proc['port'], 'pid': pid,
+               'starttime': starttime, 'log': log_path}
+        # Only the multi-host layout's records carry these: the default
+        # cluster's pids.json stays as it was.
+        for key in ('ip', 'node', 'namespace'):
+            if proc.get('namespace') or (key == 'ip' and layout.hosts):
+                rec[key] = proc.get(key)
+        records.append(rec)
+
+
+def cmd_start_node(root, node):
+    """Starts again those servers of `node` that no longer run (a test
+    crashed its host); the others are left alone."""
+    try:
+        with open(os.path.join(root, 'run', 'layout.json')) as f:
+            saved = json.load(f)
+    except FileNotFoundError:
+        die('%s has no multi-host cluster (start --hosts-json)' % root)
+    layout = Layout(root, saved['base_port'], saved['hosts'])
+    if node not in layout.nodes:
+        die('no node %d in %s (nodes: %s)' % (
+            node, root, ', '.join(str(n) for n in layout.nodes)))
+    records = read_pids(layout)
+    running = {r['name'] for r in records if is_alive(r)}
+    wanted = [p for p in layout.servers()
+              if p.get('node') == node and p['name'] not in running]
+    if not wanted:
+        print('saio: node %d: all servers running' % node)
+        return
+    use_swift_conf(layout.etc)
+    preload_swift()
+    started = []
+    try:
+        start_processes(layout, wanted, started)
+    finally:
+        names = {r['name'] for r in started}
+        write_pids(layout, [r for r in records if r['name'] not in names]
+                   + started)
+    for rec in started:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not answers(rec):
+            if not is_alive(rec) or time.monotonic() > deadline:
+                die('%s (pid %d) did not come up\n--- last lines of %s ---\n'
+                    '%s---' % (rec['name'], rec['pid'], rec['log'],
+                               log_tail(rec['log'])))
+            time.sleep(0.05)
+    print('saio: node %d: started %s' % (
+        node, ', '.join(r['name'] for r in started)))
 
 
 def signal_and_wait(records, sig, timeout):
@@ -669,10 +801,16 @@ def main():
     parser = argparse.ArgumentParser(
         description='Swift-All-In-One test cluster for hlm.')
     sub = parser.add_subparsers(dest='command', required=True)
-    for name in ('start', 'stop', 'status'):
+    for name in ('start', 'stop', 'status', 'start-node'):
         p = sub.add_parser(name)
         p.add_argument('--dir', required=True, help='cluster directory')
+        if name == 'start-node':
+            p.add_argument('--node', type=int, required=True,
+                           help='the node whose servers to start again')
         if name == 'start':
+            p.add_argument('--hosts-json', metavar='FILE',
+                           help='storage nodes as hosts in network '
+                                'namespaces (see the module doc)')
             p.add_argument('--base-port', type=int,
                            default=int(os.environ.get('HLM_SAIO_BASE_PORT',
                                                       DEFAULT_BASE_PORT)),
@@ -682,7 +820,14 @@ def main():
     args = parser.parse_args()
     root = os.path.abspath(args.dir)
     if args.command == 'start':
-        cmd_start(Layout(root, args.base_port))
+        hosts = None
+        if args.hosts_json:
+            with open(args.hosts_json) as f:
+                hosts = json.load(f)
+        cmd_start(Layout(root, args.base_port, hosts))
+        return 0
+    if args.command == 'start-node':
+        cmd_start_node(root, args.node)
         return 0
     # stop and status use the PIDs and ports recorded in DIR/run/pids.json.
     layout = Layout(root)

@@ -232,11 +232,12 @@ def write(path, text, mode):
     os.chmod(path, mode)
 
 
-def sshd_config(layout, port, user):
+def sshd_config(layout, port, user, host=HOST, set_env=()):
+    """set_env: more NAME=value for the sessions' environment."""
     return '\n'.join([
         '# Written by test/sshd/sshd.py; standalone, /etc/ssh is not read.',
         'Port %d' % port,
-        'ListenAddress %s' % HOST,
+        'ListenAddress %s' % host,
         'HostKey %s' % layout.path('ssh_host_ed25519_key'),
         'PidFile %s' % layout.pid_file,
         'AuthorizedKeysFile %s' % layout.path('authorized_keys'),
@@ -260,7 +261,8 @@ def sshd_config(layout, port, user):
         'AllowTcpForwarding no',
         'AllowAgentForwarding no',
         'PermitTunnel no',
-        'SetEnv HLM_TEST_SSHD=%s:%d' % (HOST, port),
+        'SetEnv ' + ' '.join(['HLM_TEST_SSHD=%s:%d' % (host, port)]
+                             + list(set_env)),
         'LogLevel VERBOSE',
         '',
     ])
@@ -276,7 +278,7 @@ def smoke_test(layout, info):
          '-o', 'GlobalKnownHostsFile=/dev/null',
          '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
          '-o', 'ConnectTimeout=5', '-p', str(info['port']),
-         '%s@%s' % (info['user'], HOST), 'echo ok'],
+         '%s@%s' % (info['user'], info.get('host', HOST)), 'echo ok'],
         capture_output=True, text=True, timeout=30)
     if proc.returncode != 0 or proc.stdout != 'ok\n' or proc.stderr:
         return ('test login failed (exit %d)\nstdout: %r\nstderr: %r' % (
@@ -324,25 +326,7 @@ def cmd_start(layout, port, user_name):
     check_readable_by(layout.path('authorized_keys'), entry)
     write(layout.config, sshd_config(layout, port, entry.pw_name), 0o644)
 
-    if os.geteuid() == 0:
-        # Even `sshd -t` wants the privilege separation directory.
-        run(['install', '-d', '-m', '0755', '/run/sshd'])
-    run([SSHD, '-t', '-f', layout.config])
-    # sshd forks into the background; the launcher exits once it has.
-    launcher = subprocess.run([SSHD, '-f', layout.config, '-E', layout.log],
-                              capture_output=True, text=True)
-    if launcher.returncode != 0:
-        die('sshd failed to start (exit %d): %s\n%s' % (
-            launcher.returncode, launcher.stderr.strip(), log_tail(layout)))
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        pid = read_pid(layout)
-        if pid is not None and is_our_sshd(pid, layout):
-            break
-        if time.monotonic() > deadline:
-            die('sshd wrote no PidFile within %.0f s\n%s' % (
-                START_TIMEOUT, log_tail(layout)))
-        time.sleep(0.01)
+    pid = launch(layout)
 
     info = {
         'host': HOST,
@@ -366,6 +350,35 @@ def cmd_start(layout, port, user_name):
     os.replace(layout.info + '.tmp', layout.info)
     print('sshd.py: sshd pid %d on %s:%d for user %s; %s' % (
         pid, HOST, port, entry.pw_name, layout.info))
+
+
+def launch(layout, wrapper=()):
+    """Checks layout's sshd_config, starts sshd (under `wrapper`, e.g.
+    ['ip', 'netns', 'exec', NS]) and returns its pid once its PidFile,
+    written after the listening socket is bound, names it."""
+    for name in ('sshd.pid', 'sshd.log'):
+        if os.path.exists(layout.path(name)):
+            os.unlink(layout.path(name))
+    if os.geteuid() == 0:
+        # Even `sshd -t` wants the privilege separation directory.
+        run(['install', '-d', '-m', '0755', '/run/sshd'])
+    run([SSHD, '-t', '-f', layout.config])
+    # sshd forks into the background; the launcher exits once it has.
+    launcher = subprocess.run(
+        list(wrapper) + [SSHD, '-f', layout.config, '-E', layout.log],
+        capture_output=True, text=True)
+    if launcher.returncode != 0:
+        die('sshd failed to start (exit %d): %s\n%s' % (
+            launcher.returncode, launcher.stderr.strip(), log_tail(layout)))
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        pid = read_pid(layout)
+        if pid is not None and is_our_sshd(pid, layout):
+            return pid
+        if time.monotonic() > deadline:
+            die('sshd wrote no PidFile within %.0f s\n%s' % (
+                START_TIMEOUT, log_tail(layout)))
+        time.sleep(0.01)
 
 
 def stop(layout):

@@ -22,7 +22,7 @@ struct NodeAccess
   std::filesystem::path identity_file = "/etc/hlm/id_ed25519";
   std::filesystem::path known_hosts = "/etc/hlm/known_hosts";
   std::chrono::milliseconds connect_timeout{10'000};
-  std::chrono::milliseconds io_timeout{600'000};
+  std::chrono::milliseconds io_timeout{60'000};
   std::string handler = "hlm-handler";
   // Passed to the handler as --object-server-conf each; empty: its default.
   std::vector<std::string> object_server_confs;

@@ -78,6 +78,7 @@ run_handler(const HandlerCommand& command,
 
   HandlerOptions options;
   options.batch_size = command.batch_size;
+  options.heartbeat = command.heartbeat;
   options.swift_dir = command.swift_dir    ? *command.swift_dir
                       : request.swift_dir ? std::filesystem::path(*request.swift_dir)
                                           : confs.front().swift_dir;

@@ -3,6 +3,7 @@
 #include <hlm/connector/connector.hpp>
 #include <hlm/handler/handler.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -25,6 +26,8 @@ struct HandlerCommand
   std::optional<std::filesystem::path> swift_dir;
   std::optional<std::string> policy; // name or index
   std::size_t batch_size = 10'000;
+  // HandlerOptions::heartbeat
+  std::chrono::milliseconds heartbeat{5'000};
 };
 
 // Reads the whole request from `in` (JSON when it starts with '{', object

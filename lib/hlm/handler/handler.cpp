@@ -12,7 +12,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <ostream>
+#include <stop_token>
+#include <thread>
 
 namespace hlm::handler {
 
@@ -105,6 +109,69 @@ to_json(const Result& result)
   return line;
 }
 
+// The document's stream, shared with a heartbeat thread that writes a
+// single space and flushes every `interval` from start() to stop(). Every
+// write of the document goes through write() under the same mutex and ends
+// between two JSON tokens, so a space never lands inside a token.
+class Output
+{
+public:
+  explicit Output(std::ostream& out)
+    : m_out(out)
+  {
+  }
+  ~Output() { stop(); }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  template<typename Write>
+  void
+  write(Write&& write)
+  {
+    const std::lock_guard lock(m_mutex);
+    write(m_out);
+  }
+
+  // A zero interval: no heartbeat.
+  void
+  start(std::chrono::milliseconds interval)
+  {
+    if (interval.count() > 0 && !m_thread.joinable()) {
+      m_thread = std::jthread([this, interval](std::stop_token stop) { beat(stop, interval); });
+    }
+  }
+
+  // Ends the heartbeat; nothing is written by it afterwards.
+  void
+  stop()
+  {
+    if (m_thread.joinable()) {
+      m_thread.request_stop();
+      m_thread.join();
+    }
+  }
+
+private:
+  void
+  beat(const std::stop_token& stop, std::chrono::milliseconds interval)
+  {
+    std::unique_lock lock(m_mutex);
+    // True when woken by stop(), false when the interval passed.
+    while (!m_wakeup.wait_for(lock, stop, interval, [&] { return stop.stop_requested(); })) {
+      // The flush also sends what the document has buffered so far. A
+      // reader gone away (EPIPE) ends this process with SIGPIPE, as it
+      // would at the next write of the document anyway.
+      m_out << ' ';
+      m_out.flush();
+    }
+  }
+
+  std::ostream& m_out;
+  std::mutex m_mutex;
+  std::condition_variable_any m_wakeup;
+  std::jthread m_thread; // last: stopped and joined before the rest goes
+};
+
 class Runner
 {
 public:
@@ -132,20 +199,26 @@ public:
   Summary
   run()
   {
-    m_out << fmt::format(R"({{"request":"{}","storage_policy_index":{},"objects":[)",
+    m_out.start(m_options.heartbeat);
+    m_out.write([&](std::ostream& out) {
+      out << fmt::format(R"({{"request":"{}","storage_policy_index":{},"objects":[)",
                          connector::to_string(m_request.operation),
                          m_options.storage_policy_index);
+    });
     const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
     for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
       const std::size_t end = std::min(begin + batch, m_request.objects.size());
       run_batch(begin, end);
     }
-    m_out << fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}}}})",
+    m_out.stop(); // the document ends with its last write
+    m_out.write([&](std::ostream& out) {
+      out << fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}}}})",
                          m_summary.objects,
                          m_summary.ok,
                          m_summary.failed)
           << '\n';
-    m_out.flush();
+      out.flush();
+    });
     return m_summary;
   }
 
@@ -162,9 +235,11 @@ private:
       apply_backend(server, results);
     }
 
-    for (const auto& result : results) {
-      write(result);
-    }
+    m_out.write([&](std::ostream& out) {
+      for (const auto& result : results) {
+        write(out, result);
+      }
+    });
   }
 
   void
@@ -298,12 +373,12 @@ private:
   }
 
   void
-  write(const Result& result)
+  write(std::ostream& out, const Result& result)
   {
     if (m_summary.objects > 0) {
-      m_out << ',';
+      out << ',';
     }
-    m_out << '\n' << to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out << '\n' << to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     ++m_summary.objects;
     if (result.outcome.ok()) {
       ++m_summary.ok;
@@ -315,7 +390,7 @@ private:
   const Request& m_request;
   const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;
-  std::ostream& m_out;
+  Output m_out;
   LocalDevices m_local;
   ring::HashSecret m_secret;
   ring::Ring m_ring;

@@ -4,6 +4,7 @@
 #include <hlm/handler/object_server_conf.hpp>
 #include <hlm/handler/request.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <iosfwd>
@@ -25,6 +26,11 @@ struct HandlerOptions
   int storage_policy_index = 0;
   // Objects handed to the connector per call; bounds memory for huge lists.
   std::size_t batch_size = 10'000;
+  // While the document is being produced, a single space is written (and
+  // `out` flushed) this often, so that a dispatcher's idle timer can be
+  // much shorter than a backend call (a tape recall may take an hour).
+  // Zero: never.
+  std::chrono::milliseconds heartbeat{0};
 };
 
 // One object server of this host and the connector its [hlm] section
@@ -50,9 +56,11 @@ struct LocalServer
 //      "status": "resident", "error": null}, …],
 //    "summary": {"objects": N, "ok": N, "failed": 0}}
 //
-// (the seed's status shape, extended). An object with no replica here, on a
-// device that is not local, or deleted is reported in its own line with an
-// `error`; so is every object of a batch the connector failed as a whole.
+// (the seed's status shape, extended), plus the heartbeat's spaces between
+// tokens, where JSON allows whitespace; none after the final newline. An
+// object with no replica here, on a device that is not local, or deleted is
+// reported in its own line with an `error`; so is every object of a batch
+// the connector failed as a whole.
 // Throws hlm::ConfigError before writing anything when swift.conf, the
 // policy or the ring is unusable.
 Summary run_request(const Request& request,

@@ -199,6 +199,25 @@ DirectContainerClient::url(const ring::Device& node,
 }
 
 NodeReply
+DirectContainerClient::send_row(const ring::Device& node, const swift::HttpRequest& request)
+{
+  const auto now = std::chrono::steady_clock::now();
+  const std::string label = node_label(node);
+  if (const auto it = m_no_answer.find(label); it != m_no_answer.end()) {
+    if (now - it->second.first < k_no_answer_suppression) {
+      return NodeReply{label, 0, fmt::format("not asked: no answer in time to an earlier request ({})",
+                                             it->second.second)};
+    }
+    m_no_answer.erase(it);
+  }
+  NodeReply reply = send_to(m_http, node, request);
+  if (reply.status == 0 && std::chrono::steady_clock::now() - now >= k_slow_no_answer) {
+    m_no_answer[label] = {now, reply.error};
+  }
+  return reply;
+}
+
+NodeReply
 DirectContainerClient::put_row_on(const ring::Device& node,
                                   std::string_view container,
                                   std::string_view name,
@@ -222,7 +241,7 @@ DirectContainerClient::put_row_on(const ring::Device& node,
     // The metadata time follows the content-type time when not given.
     request.headers.push_back({"X-Content-Type-Timestamp", content_type_timestamp->internal()});
   }
-  return send_to(m_http, node, request);
+  return send_row(node, request);
 }
 
 NodeReply
@@ -239,7 +258,7 @@ DirectContainerClient::delete_row_on(const ring::Device& node,
     {"X-Timestamp", timestamp.internal()},
     {"X-Backend-Storage-Policy-Index", "0"},
   };
-  return send_to(m_http, node, request);
+  return send_row(node, request);
 }
 
 int

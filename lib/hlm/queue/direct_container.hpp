@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,16 @@ class DirectContainerClient
 {
 public:
   static constexpr std::chrono::milliseconds k_request_timeout{15'000};
+  // A server that made a row write or delete wait at least
+  // k_slow_no_answer for no answer (a timeout: frozen, blackholed, cut
+  // off) is not asked again for k_no_answer_suppression; its replies say
+  // so. Otherwise every later row would cost the full timeout again (a
+  // frozen server accepts TCP but never answers), and settling a batch
+  // writes a few rows per request. Swift's proxy error-limits nodes the
+  // same way; the container replicators bring the rows there later. A
+  // refusal that costs nothing is just retried.
+  static constexpr std::chrono::seconds k_no_answer_suppression{60};
+  static constexpr std::chrono::milliseconds k_slow_no_answer{1'000};
 
   // Keeps references to all three; they must outlive the client.
   DirectContainerClient(swift::HttpClient& http,
@@ -132,6 +143,8 @@ private:
   std::string url(const ring::Device& node,
                   std::string_view container,
                   std::string_view name) const;
+  // send_to with the no-answer suppression above.
+  NodeReply send_row(const ring::Device& node, const swift::HttpRequest& request);
   int write_quorum(std::string_view what,
                    std::string_view container,
                    std::string_view name,
@@ -141,6 +154,9 @@ private:
   const ring::Ring& m_ring;
   const ring::HashSecret& m_secret;
   std::string m_account;
+  // node_label -> (when it last gave no answer, what happened)
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>>
+    m_no_answer;
 };
 
 // "ip:port/device", the way messages name a container server.

@@ -9,7 +9,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 using namespace hlm;
 using namespace hlm::handler;
@@ -353,4 +356,99 @@ TEST_CASE("run_handler: a directory of object server configs", "[handler]")
   std::filesystem::create_directories(node.root.path() / "empty");
   std::istringstream again("/AUTH_test/c1/obj1\n");
   CHECK_THROWS_WITH(run_handler(command, maker, again, out), Catch::Contains("no *.conf file"));
+}
+
+namespace {
+
+// Answers `migrated` after `delay`, as a tape backend answers after a
+// mount.
+class SlowConnector final : public connector::Connector
+{
+public:
+  explicit SlowConnector(std::chrono::milliseconds delay)
+    : m_delay(delay)
+  {
+  }
+  std::vector<Outcome> migrate(std::span<const Item> items) override { return answer(items); }
+  std::vector<Outcome> recall(std::span<const Item> items) override { return answer(items); }
+  std::vector<Outcome> status(std::span<const Item> items) override { return answer(items); }
+
+private:
+  std::vector<Outcome>
+  answer(std::span<const Item> items)
+  {
+    std::this_thread::sleep_for(m_delay);
+    return std::vector<Outcome>(items.size(), Outcome{ObjectState::migrated, std::nullopt});
+  }
+
+  std::chrono::milliseconds m_delay;
+};
+
+// The raw document of a migrate of obj1 three times (three connector
+// calls of `delay` with batch size 1), with a heartbeat every `heartbeat`.
+std::string
+slow_document(const Node& node, std::chrono::milliseconds heartbeat,
+              std::chrono::milliseconds delay)
+{
+  Request request;
+  request.operation = connector::Operation::migrate;
+  request.devices = {"sdb2"};
+  for (int i = 0; i < 3; ++i) {
+    request.objects.push_back({"/AUTH_test/c1/obj1", 0});
+  }
+  HandlerOptions options;
+  options.swift_dir = node.swift_dir;
+  options.batch_size = 1;
+  options.heartbeat = heartbeat;
+  SlowConnector backend(delay);
+  std::ostringstream out;
+  run_request(request, {{&node.conf, &backend, {}}}, options, out);
+  return out.str();
+}
+
+} // namespace
+
+TEST_CASE("handler: a heartbeat of spaces while the connector works, the document intact",
+          "[handler]")
+{
+  using namespace std::chrono_literals;
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const std::string plain = slow_document(node, 0ms, 1ms);
+  const std::string beating = slow_document(node, 20ms, 250ms);
+
+  // The document has no space of its own here, so every space is a beat:
+  // ~37 in 750 ms, fewer on a loaded machine.
+  REQUIRE(std::count(plain.begin(), plain.end(), ' ') == 0);
+  const auto beats = std::count(beating.begin(), beating.end(), ' ');
+  CHECK(beats >= 10);
+  // Written while the first call ran, before any result line.
+  CHECK(beating.find(R"("objects":[ )") != std::string::npos);
+  // Valid JSON, the same document, and nothing after its final newline.
+  CHECK(nlohmann::json::parse(beating) == nlohmann::json::parse(plain));
+  CHECK(beating.ends_with("}}\n"));
+  std::string without_beats = beating;
+  std::erase(without_beats, ' ');
+  CHECK(without_beats == plain);
+}
+
+TEST_CASE("handler: no heartbeat after the document ends", "[handler]")
+{
+  using namespace std::chrono_literals;
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  Request request;
+  request.operation = connector::Operation::status;
+  request.devices = {"sdb2"};
+  request.objects.push_back({"/AUTH_test/c1/obj1", 0});
+  HandlerOptions options;
+  options.swift_dir = node.swift_dir;
+  options.heartbeat = 5ms;
+  SlowConnector backend(50ms);
+  std::ostringstream out;
+  run_request(request, {{&node.conf, &backend, {}}}, options, out);
+  const std::string done = out.str();
+  std::this_thread::sleep_for(50ms);
+  CHECK(out.str() == done);
+  CHECK(done.ends_with("}}\n"));
 }
