@@ -58,10 +58,8 @@ def main():
              % (peer, ssh["wrong_known_hosts"])),
             ("unknown host", {"known_hosts": empty},
              'host %s is not in known_hosts "%s": refusing' % (peer, empty)),
-            # libssh 0.10 answers a missing file as it answers an unknown
-            # host (SSH_KNOWN_HOSTS_UNKNOWN, not _NOT_FOUND).
             ("missing known_hosts", {"known_hosts": missing},
-             'known_hosts "%s": refusing' % missing),
+             'known_hosts "%s" does not exist: refusing to connect to %s' % (missing, peer)),
             ("identity readable by others", {"identity_file": identity},
              'identity file "%s" is accessible by others (mode 0644); chmod 600 "%s"'
              % (identity, identity)),

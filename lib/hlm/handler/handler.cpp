@@ -66,6 +66,12 @@ private:
     if (!conf.mount_check) {
       return true;
     }
+    // Swift's ismount looks at the link itself (lstat): a symlinked device
+    // is never a mount point, wherever it points.
+    struct stat link_stat {};
+    if (lstat(path.c_str(), &link_stat) != 0 || S_ISLNK(link_stat.st_mode)) {
+      return false;
+    }
     struct stat parent_stat {};
     if (stat(conf.devices.c_str(), &parent_stat) != 0) {
       return false;

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 namespace hlm::transport::detail {
 
 namespace {
@@ -199,6 +201,14 @@ open_session(const SshOptions& options, ssh_key key)
   const std::string peer = peer_name(options);
   if (options.known_hosts_file.empty()) {
     throw TransportError(fmt::format("no known_hosts file given for {}", peer), false);
+  }
+  // libssh 0.10 reports a missing file as an unknown host; say what it is.
+  std::error_code ec;
+  if (!std::filesystem::exists(options.known_hosts_file, ec)) {
+    throw TransportError(fmt::format("known_hosts \"{}\" does not exist: refusing to connect to {}",
+                                     printable(options.known_hosts_file.string()),
+                                     peer),
+                         false);
   }
   SessionPtr session(ssh_new());
   if (!session) {

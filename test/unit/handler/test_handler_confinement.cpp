@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <iterator>
+#include <sys/stat.h>
+#include <cstdlib>
 #include <sstream>
 
 using namespace hlm;
@@ -228,4 +230,28 @@ TEST_CASE("a symlinked device is used as Swift uses it", "[handler]")
     CHECK(out["objects"][0]["error"] == "device is not on this node");
     CHECK(backend.seen.empty());
   }
+}
+
+// The same with the link pointing to another file system (a tmpfs): a
+// stat() that follows the link would see another device number and take
+// it for a mount point. Swift's ismount does not follow links.
+TEST_CASE("a symlinked device on another file system is no mount point", "[handler]")
+{
+  Node node;
+  char pattern[] = "/dev/shm/hlm-test-device-XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  const std::filesystem::path elsewhere = pattern;
+  struct stat there {}, here {};
+  REQUIRE(::stat(elsewhere.c_str(), &there) == 0);
+  REQUIRE(::stat(node.devices.c_str(), &here) == 0);
+  REQUIRE(there.st_dev != here.st_dev); // the case this test is about
+  std::filesystem::create_directory_symlink(elsewhere, node.devices / "sdb3");
+  const std::string object = "/AUTH_test/c/linked";
+  node.put(object, "sdb3");
+  node.conf.mount_check = true;
+  RecordingConnector backend;
+  const auto out = node.run(migrate({{object, "sdb3"}}), backend);
+  std::filesystem::remove_all(elsewhere);
+  CHECK(out["objects"][0]["error"] == "device is not on this node");
+  CHECK(backend.seen.empty());
 }
