@@ -69,7 +69,8 @@ IniFile::parse(std::string_view text, std::string source)
   // merge them so each name appears once.
   std::vector<std::pair<std::string, Entries>> merged;
   for (auto& [name, entries] : ini.m_sections) {
-    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& s) {
+    // Captured by name: clang before 16 cannot capture structured bindings.
+    auto it = std::find_if(merged.begin(), merged.end(), [&name = name](const auto& s) {
       return s.first == name;
     });
     if (it == merged.end()) {
@@ -79,7 +80,7 @@ IniFile::parse(std::string_view text, std::string source)
     for (auto& [key, value] : entries) {
       auto kv = std::find_if(it->second.begin(),
                              it->second.end(),
-                             [&](const auto& e) { return e.first == key; });
+                             [&key = key](const auto& e) { return e.first == key; });
       if (kv == it->second.end()) {
         it->second.emplace_back(key, value);
       } else {
