@@ -5,36 +5,15 @@ node that is down fails fast with a reason."""
 
 import json
 import os
-import pwd
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from security_support import ssh_object_server_confs  # noqa: E402
 from support import (Swift, check, cluster, env, run, run_tool,  # noqa: E402
                      write_hlm_conf)
-
-
-def ssh_confs(info, user):
-    """The object server configs, with the dummy databases of their own
-    (owned by the ssh user), so what ran over ssh is told apart."""
-    confs = os.path.join(info["dir"], "ssh-confs")
-    dbs = os.path.join(info["dir"], "ssh-dbs")
-    for d in (confs, dbs):
-        shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(d)
-    entry = pwd.getpwnam(user)
-    os.chown(dbs, entry.pw_uid, entry.pw_gid)
-    for node in info["nodes"]:
-        with open(node["object_server_conf"]) as f:
-            text = f.read()
-        text = re.sub(r"(?m)^db_path = .*$",
-                      "db_path = %s/dummy-%d.sqlite" % (dbs, node["index"]), text)
-        with open(os.path.join(confs, "%d.conf" % node["index"]), "w") as f:
-            f.write(text)
-    return confs, dbs
 
 
 def conf_for(info, ssh, confs, name, **overrides):
@@ -72,7 +51,7 @@ def main():
     try:
         with open(os.path.join(sshd_dir, "sshd.json")) as f:
             ssh = json.load(f)
-        confs, dbs = ssh_confs(info, ssh["user"])
+        confs, dbs = ssh_object_server_confs(info, info["dir"], ssh["user"])
         good = conf_for(info, ssh, confs, "ssh-hlm.conf")
 
         swift = Swift()

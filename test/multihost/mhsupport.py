@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+from support import check, fail  # noqa: F401 (test/integration is on the path)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import rig  # noqa: E402
@@ -25,16 +27,6 @@ SKIP = 125
 # Makes container names unique per run: failed entries of an earlier run
 # (of the same rig) stay in the failed queue, listed by target.
 RUN = "%x" % int(time.time())
-
-
-def fail(message):
-    print("FAIL: " + message, file=sys.stderr)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
 
 
 def load():
