@@ -97,6 +97,12 @@ check_host_key(ssh_session session, const SshOptions& options, const std::string
                                      file),
                          false);
   case SSH_KNOWN_HOSTS_UNKNOWN:
+    // libssh 0.10 reports a missing file as an unknown host.
+    if (std::error_code ec; !std::filesystem::exists(options.known_hosts_file, ec)) {
+      throw TransportError(
+        fmt::format("known_hosts \"{}\" does not exist: refusing to connect to {}", file, peer),
+        false);
+    }
     throw TransportError(
       fmt::format("host {} is not in known_hosts \"{}\": refusing", peer, file), false);
   case SSH_KNOWN_HOSTS_NOT_FOUND:
@@ -201,14 +207,6 @@ open_session(const SshOptions& options, ssh_key key)
   const std::string peer = peer_name(options);
   if (options.known_hosts_file.empty()) {
     throw TransportError(fmt::format("no known_hosts file given for {}", peer), false);
-  }
-  // libssh 0.10 reports a missing file as an unknown host; say what it is.
-  std::error_code ec;
-  if (!std::filesystem::exists(options.known_hosts_file, ec)) {
-    throw TransportError(fmt::format("known_hosts \"{}\" does not exist: refusing to connect to {}",
-                                     printable(options.known_hosts_file.string()),
-                                     peer),
-                         false);
   }
   SessionPtr session(ssh_new());
   if (!session) {
