@@ -6,6 +6,8 @@
 #include <hlm/handler/handler.hpp>
 #include <hlm/util/error.hpp>
 
+#include "recording_connector.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -22,31 +24,7 @@ using connector::Outcome;
 
 namespace {
 
-// Intentionally simplistic: remembers what it was given, answers `migrated`
-// for everything, and fails whole calls whose first object is `fail_on`.
-class RecordingConnector final : public connector::Connector
-{
-public:
-  std::vector<Outcome> migrate(std::span<const Item> items) override { return answer(items); }
-  std::vector<Outcome> recall(std::span<const Item> items) override { return answer(items); }
-  std::vector<Outcome> status(std::span<const Item> items) override { return answer(items); }
-
-  std::vector<Item> seen;
-  std::string fail_on;
-  int calls = 0;
-
-private:
-  std::vector<Outcome>
-  answer(std::span<const Item> items)
-  {
-    ++calls;
-    if (!items.empty() && items.front().object == fail_on) {
-      throw Error("tape library offline");
-    }
-    seen.insert(seen.end(), items.begin(), items.end());
-    return std::vector<Outcome>(items.size(), Outcome{ObjectState::migrated, std::nullopt});
-  }
-};
+using test::RecordingConnector;
 
 // A storage node: swift.conf and rings (saio secret, part power 10, device
 // of replica r of partition p = (p + r) % 4), devices sdb1 and sdb2 local,

@@ -14,12 +14,15 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 
+#include "recording_connector.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <iterator>
 #include <sys/stat.h>
+
 #include <cstdlib>
+#include <iterator>
 #include <sstream>
 
 using namespace hlm;
@@ -30,24 +33,7 @@ using connector::Outcome;
 
 namespace {
 
-// Intentionally simplistic: remembers every file it was handed.
-class RecordingConnector final : public connector::Connector
-{
-public:
-  std::vector<Outcome> migrate(std::span<const Item> items) override { return answer(items); }
-  std::vector<Outcome> recall(std::span<const Item> items) override { return answer(items); }
-  std::vector<Outcome> status(std::span<const Item> items) override { return answer(items); }
-
-  std::vector<Item> seen;
-
-private:
-  std::vector<Outcome>
-  answer(std::span<const Item> items)
-  {
-    seen.insert(seen.end(), items.begin(), items.end());
-    return std::vector<Outcome>(items.size(), Outcome{ObjectState::migrated, std::nullopt});
-  }
-};
+using test::RecordingConnector;
 
 // One storage node with devices sdb1 and sdb2 under `devices`, and a file
 // outside it that nothing may reach.

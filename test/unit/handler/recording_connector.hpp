@@ -1,0 +1,39 @@
+#pragma once
+
+#include <hlm/connector/connector.hpp>
+#include <hlm/util/error.hpp>
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace hlm::test {
+
+// Intentionally simplistic: remembers what it was given, answers `migrated`
+// for everything, and fails whole calls whose first object is `fail_on`.
+class RecordingConnector final : public connector::Connector
+{
+public:
+  std::vector<connector::Outcome> migrate(std::span<const connector::Item> items) override { return answer(items); }
+  std::vector<connector::Outcome> recall(std::span<const connector::Item> items) override { return answer(items); }
+  std::vector<connector::Outcome> status(std::span<const connector::Item> items) override { return answer(items); }
+
+  std::vector<connector::Item> seen;
+  std::string fail_on;
+  int calls = 0;
+
+private:
+  std::vector<connector::Outcome>
+  answer(std::span<const connector::Item> items)
+  {
+    ++calls;
+    if (!items.empty() && items.front().object == fail_on) {
+      throw Error("tape library offline");
+    }
+    seen.insert(seen.end(), items.begin(), items.end());
+    return std::vector<connector::Outcome>(
+      items.size(), connector::Outcome{connector::ObjectState::migrated, std::nullopt});
+  }
+};
+
+} // namespace hlm::test
