@@ -25,8 +25,8 @@ $python "$here/../test/saio/saio.py" start --dir "$work/saio" --base-port "${HLM
 HLM_SAIO_DIR=$work/saio HLM_HANDLER=$build/cmd/hlm-handler HLMCTL=$build/cmd/hlmctl \
 HLM_DISPATCH=$build/cmd/hlm-dispatch PYTHONPATH=$here/../test/integration \
   $python - "$work" "$requests" <<'PY'
-import collections, concurrent.futures, json, os, sqlite3, subprocess, sys, time
-from support import Swift, cluster, env, run_tool, tool_env, write_hlm_conf
+import concurrent.futures, json, os, subprocess, sys, time
+from support import Swift, cluster, env, migrations, run_tool, tool_env, write_hlm_conf
 
 work, n = sys.argv[1], int(sys.argv[2])
 info = cluster()
@@ -45,19 +45,6 @@ def confs(separate_locks):
                 f.write(text)
         paths.append(path)
     return paths
-
-
-def migrations(container):
-    counts = collections.Counter()
-    for node in info["nodes"]:
-        if os.path.exists(node["hlm_db_path"]):
-            db = sqlite3.connect(node["hlm_db_path"])
-            for obj, path in db.execute(
-                    "SELECT object, file FROM operations WHERE operation = 'migrate'"
-                    " AND object LIKE ?", ("/AUTH_test/%s/%%" % container,)):
-                counts[(obj, path)] += 1
-            db.close()
-    return counts
 
 
 rows = []
@@ -80,7 +67,7 @@ for case, separate, split in (("same-lock", False, False), ("split", True, True)
     wall = time.monotonic() - start
     worked = sum(1 for p, (out, _) in zip(procs, outputs)
                  if p.returncode == 0 and out.strip() and json.loads(out)["entries"] > 0)
-    counts = migrations(container)
+    counts = migrations(info, container)
     _, out, _ = run_tool([env("HLMCTL"), "requests", "--json", "AUTH_test/" + container],
                          paths[0], status=0)
     queue = json.loads(out)

@@ -2,10 +2,12 @@
 (test/saio/saio.py) and the built tools, both named by the environment that
 test/integration/CMakeLists.txt sets."""
 
+import collections
 import configparser
 import glob
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -167,3 +169,19 @@ def run_tool(argv, config, stdin=b"", status=None, env_overrides=None):
             proc.stdout.decode(errors="replace")[:3000],
             proc.stderr.decode(errors="replace")[:3000]))
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+
+
+def migrations(info, container):
+    """(object, file) → how many migrate operations the dummy backends
+    applied to objects of AUTH_test/`container`."""
+    counts = collections.Counter()
+    for node in info["nodes"]:
+        if not os.path.exists(node["hlm_db_path"]):
+            continue
+        db = sqlite3.connect(node["hlm_db_path"])
+        for obj, path in db.execute(
+                "SELECT object, file FROM operations WHERE operation = 'migrate' "
+                "AND object LIKE ?", ("/AUTH_test/%s/%%" % container,)):
+            counts[(obj, path)] += 1
+        db.close()
+    return counts

@@ -3,32 +3,15 @@ the dummy connectors' own operations record shows every replica migrated
 exactly once. Then the same with two dispatchers splitting the queue
 (--processes 2, separate lock files, as on two hosts)."""
 
-import collections
 import os
-import sqlite3
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, env, run_tool,  # noqa: E402
+from support import (Swift, check, cluster, env, migrations, run_tool,  # noqa: E402
                      tool_env, write_hlm_conf)
 
 OBJECTS = 200
-
-
-def migrations(info, container):
-    """(object, file) → how many migrate operations the backends applied."""
-    counts = collections.Counter()
-    for node in info["nodes"]:
-        if not os.path.exists(node["hlm_db_path"]):
-            continue
-        db = sqlite3.connect(node["hlm_db_path"])
-        for obj, path in db.execute(
-                "SELECT object, file FROM operations WHERE operation = 'migrate' "
-                "AND object LIKE ?", ("/AUTH_test/%s/%%" % container,)):
-            counts[(obj, path)] += 1
-        db.close()
-    return counts
 
 
 def run_pair(info, container, confs, extra_args):
