@@ -54,6 +54,13 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 LOG_TAIL_LINES = 30
 MEMCACHED = '/usr/bin/memcached'
+# hlm's glue that Swift itself loads (python/hlm_swift): the object servers'
+# guard filter and the storage policies' DiskFile module, found by
+# pkg_resources through python/hlm_swift.egg-info, as the .deb installs it.
+HLM_PYTHON_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    'python')
+sys.path.insert(0, HLM_PYTHON_DIR)
 CLONE_NEWNET = 0x40000000
 
 # (account, user, key, role) for tempauth.
@@ -218,6 +225,7 @@ def swift_conf():
         if index == 0:
             items.append(('default', 'yes'))
         items.append(('policy_type', 'replication'))
+        items.append(('diskfile_module', 'egg:hlm_swift#replication.fs'))
         sections.append(('storage-policy:%d' % index, items))
     return render_ini(sections)
 
@@ -237,12 +245,15 @@ def storage_conf(layout, kind, node):
                 ('mount_check', 'false'), ('disable_fallocate', 'true')]
     defaults += common_defaults(layout, layout.port(kind, node),
                                 layout.node_ip(node), layout.user or 'root')
+    pipeline = 'healthcheck hlm_guard ' if kind == 'object' else 'healthcheck '
     sections = [
         ('DEFAULT', defaults),
-        ('pipeline:main', [('pipeline', 'healthcheck ' + app)]),
+        ('pipeline:main', [('pipeline', pipeline + app)]),
         ('app:' + app, [('use', 'egg:swift#' + kind)]),
         ('filter:healthcheck', [('use', 'egg:swift#healthcheck')]),
     ]
+    if kind == 'object':
+        sections.append(('filter:hlm_guard', [('use', 'egg:hlm_swift#guard')]))
     # Sections for the background daemons, so a test can run one `once`.
     # ssync lets the object replicator work without rsyncd.
     if kind == 'object':
@@ -490,7 +501,7 @@ def preload_swift():
     utils.eventlet_monkey_patch()
     modules = ['swift.common.wsgi', 'swift.proxy.server',
                'swift.account.server', 'swift.container.server',
-               'swift.obj.server']
+               'swift.obj.server', 'hlm_swift.guard', 'hlm_swift.diskfile']
     modules += ['swift.common.middleware.' + filter_entry_point(name)
                 for name in PROXY_PIPELINE.split()[:-1]]
     for m in modules:
