@@ -79,11 +79,28 @@ void
 File::punch_hole() const
 {
   const auto length = size();
-  if (length > 0
-      && ::fallocate(m_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-                     static_cast<off_t>(length))
-           != 0) {
+  if (length == 0) {
+    return;
+  }
+  // A hole covers whole blocks only: a punch that ends inside a block
+  // zeroes its tail but keeps it allocated, so a file smaller than a block
+  // would still read as data (zeros) on disk. Punch up to the end of the
+  // last block (KEEP_SIZE lets the range pass the end of the file).
+  struct stat st {};
+  if (::fstat(m_fd, &st) != 0) {
+    fail("stat", m_path);
+  }
+  const auto block = static_cast<std::uint64_t>(st.st_blksize > 0 ? st.st_blksize : 4096);
+  const auto end = (length + block - 1) / block * block;
+  if (::fallocate(m_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(end))
+      != 0) {
     fail("free the blocks of", m_path);
+  }
+  // What Swift's side (hlm_swift.replica) takes for a stub: no data left.
+  if (::lseek(m_fd, 0, SEEK_DATA) >= 0 || errno != ENXIO) {
+    throw Error(fmt::format("{}: data blocks remain after freeing them; the file system "
+                            "does not make holes, so the disk copy is not released",
+                            m_path.string()));
   }
 }
 

@@ -29,7 +29,9 @@ public:
   void sync() const;              // fdatasync
   void truncate(std::uint64_t size) const;
   // Frees the blocks of the whole file, keeping its size (and, since the
-  // inode stays, its xattrs): reads then return zeros.
+  // inode stays, its xattrs): reads then return zeros, and the file has no
+  // data extent left, which is what makes it a stub to hlm_swift's guard.
+  // Throws when data remains (a file system that cannot make holes).
   void punch_hole() const;
 
   // Reads `length` bytes at `offset` (a short file is an error) and returns

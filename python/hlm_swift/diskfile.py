@@ -25,17 +25,22 @@ as hlm_swift.replica defines it):
 * ``DiskFile._quarantine()`` refuses to quarantine an offline replica
   (corrupt metadata on a stub, say): the error is logged and the replica is
   reported as not found instead, so its tape copy stays reachable.
-* ``yield_hashes()`` leaves offline replicas out, so ssync neither sends a
-  stub's (missing) bytes to another node nor deletes a stub from a handoff
-  partition after a sync it took no part in.
+* ``yield_hashes()`` (what ssync offers to a peer) leaves stubs of a
+  primary partition out, so ssync never sends a stub's (missing) bytes.
+  On a handoff partition it fails the sync instead (ReplicationException):
+  Swift deletes a handoff partition after a successful sync whatever was
+  sent, so one holding a stub is kept and logged at every pass.
+* rsync replication is not covered: rsync copies whole suffix directories
+  by itself and would copy a stub's zeros (hlm-handler(8) says to use
+  ``sync_method = ssync`` on nodes that hold migrated replicas).
 
 Erasure-coded policies are not covered: hlm migrates replicated policies.
 """
 
 import time
 
-from swift.common.exceptions import DiskFileNotExist
-from swift.common.utils import dump_recon_cache
+from swift.common.exceptions import DiskFileNotExist, ReplicationException
+from swift.common.utils import dump_recon_cache, whataremyips
 from swift.obj import diskfile as swift_diskfile
 
 from hlm_swift import replica
@@ -92,6 +97,7 @@ class DiskFileManager(swift_diskfile.DiskFileManager):
     def __init__(self, conf, logger):
         super(DiskFileManager, self).__init__(conf, logger)
         self.offline_not_read = 0
+        self.conf = conf
         self.recon_cache_path = conf.get('recon_cache_path',
                                          '/var/cache/swift')
 
@@ -99,6 +105,7 @@ class DiskFileManager(swift_diskfile.DiskFileManager):
                      **kwargs):
         dev_path = self.get_dev_path(device)
         part_path = swift_diskfile.get_part_path(dev_path, policy, partition)
+        primary = None  # decided at the first stub
         for object_hash, timestamps in super(DiskFileManager, self).yield_hashes(
                 device, partition, policy, suffixes, **kwargs):
             ts = timestamps.get('ts_data')
@@ -106,13 +113,38 @@ class DiskFileManager(swift_diskfile.DiskFileManager):
                 data_file = '%s/%s/%s/%s.data' % (
                     part_path, object_hash[-3:], object_hash, ts.internal)
                 try:
-                    if not replica.path_on_disk(data_file):
-                        self.logger.debug('hlm: not replicating tape stub %s',
-                                          data_file)
-                        continue
+                    offline = not replica.path_on_disk(data_file)
                 except OSError:
-                    pass  # a tombstone, or gone: Swift decides
+                    offline = False  # a tombstone, or gone: Swift decides
+                if offline:
+                    if primary is None:
+                        primary = self._is_primary(device, partition, policy)
+                    if not primary:
+                        # Swift deletes a handoff partition once every sync
+                        # of it succeeded, whatever was sent: fail this one.
+                        raise ReplicationException(
+                            'hlm: handoff partition %s holds tape stub %s; '
+                            'kept here (recall it, or move it to a primary '
+                            'by hand)' % (part_path, data_file))
+                    self.logger.debug('hlm: not replicating tape stub %s',
+                                      data_file)
+                    continue
             yield object_hash, timestamps
+
+    def _is_primary(self, device, partition, policy):
+        """Whether this node's `device` is a primary of `partition`, as the
+        replicator tells its own devices (ring device name, replication IP
+        among this host's, replication port = bind_port); False when the ring
+        is not loaded."""
+        ring = getattr(policy, 'object_ring', None)
+        if ring is None:
+            return False
+        ips = whataremyips(self.conf.get('bind_ip', '0.0.0.0'))
+        port = int(self.conf.get('bind_port', 6200))
+        return any(node['device'] == device and
+                   node.get('replication_ip', node['ip']) in ips and
+                   node.get('replication_port', node['port']) == port
+                   for node in ring.get_part_nodes(int(partition)))
 
     def object_audit_location_generator(self, policy, device_dirs=None,
                                         auditor_type='ALL'):

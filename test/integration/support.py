@@ -49,6 +49,10 @@ def run(argv, stdin=b"", check_status=None):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def lower_keys(headers):
+    return {k.lower(): v for k, v in headers.items()}
+
+
 class Swift:
     """Just enough of a Swift client (tempauth v1) to set up test data
     through the real proxy."""
@@ -64,6 +68,12 @@ class Swift:
         self.account = entry["account"]
 
     def request(self, method, path, body=None, headers=None):
+        status, _, data = self.request_full(method, path, body, headers)
+        return status, data
+
+    def request_full(self, method, path, body=None, headers=None):
+        """As request(), with the answer's headers, names in lower case:
+        (status, headers, body)."""
         quoted = urllib.parse.quote(path, safe="/")
         req = urllib.request.Request(self.url + "/" + quoted, data=body,
                                      method=method)
@@ -72,9 +82,9 @@ class Swift:
             req.add_header(key, value)
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
-                return resp.status, resp.read()
+                return resp.status, lower_keys(resp.headers), resp.read()
         except urllib.error.HTTPError as e:
-            return e.code, e.read()
+            return e.code, lower_keys(e.headers), e.read()
 
     def put_container(self, name, policy=None):
         headers = {"X-Storage-Policy": policy} if policy else {}
