@@ -111,7 +111,12 @@ def main():
             "/usr/lib/systemd/system/hlm-dispatch-loop.service",
             "/usr/share/bash-completion/completions/hlmctl",
             "/usr/share/doc/hlm/examples/hlm.conf",
-            "/usr/share/doc/hlm/examples/hlm-dispatch.cron"]
+            "/usr/share/doc/hlm/examples/hlm-dispatch.cron",
+            "/usr/lib/python3/dist-packages/hlm_swift/guard.py",
+            "/usr/lib/python3/dist-packages/hlm_swift/diskfile.py",
+            "/usr/lib/python3/dist-packages/hlm_swift/replica.py",
+            "/usr/lib/python3/dist-packages/hlm_swift.egg-info/entry_points.txt",
+            "/usr/lib/python3/dist-packages/hlm_swift.egg-info/PKG-INFO"]
         missing = [p for p in expected if p not in packaged]
         check(not missing, "the package lacks %s" % missing)
         check(all(p.startswith("/usr/") for p in packaged),
@@ -146,6 +151,18 @@ def main():
                                   env=dict(os.environ, MANPATH=man_dir))
             check(proc.stdout.decode().strip() == os.path.join(man_dir, "man5", "hlm.conf.5.gz"),
                   "man -w hlm.conf with MANPATH=%s: %r" % (man_dir, proc.stdout))
+        # Swift finds the packaged glue by its entry points, as the configs
+        # in hlm-handler(8) name them.
+        python_dir = os.path.join(root, "usr", "lib", "python3", "dist-packages")
+        probe = ("import sys, pkg_resources; sys.path.insert(0, %r); "
+                 "pkg_resources.working_set.add_entry(%r); "
+                 "print(pkg_resources.load_entry_point('hlm_swift', 'swift.diskfile', "
+                 "'replication.fs').__module__, pkg_resources.load_entry_point("
+                 "'hlm_swift', 'paste.filter_factory', 'guard').__module__)"
+                 % (python_dir, python_dir))
+        out = run(["/usr/bin/python3", "-c", probe]).split()
+        check(out == ["hlm_swift.diskfile", "hlm_swift.guard"],
+              "entry points of the packaged hlm_swift: %r" % out)
         unit_dir = os.path.join(root, "usr", "lib", "systemd", "system")
         units.check_units(unit_dir, "/usr/bin")
         how = units.verify(unit_dir, root, man_dir)
