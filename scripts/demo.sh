@@ -4,8 +4,10 @@
 # object servers use the simulated tape library (tapesim) as backend,
 # uploads a sample container, then walks through migrate → requests →
 # dispatch → status → recall → status → download-and-compare with hlmctl and
-# hlm-dispatch, printing each command and its output, and ends with a
-# one-line verdict. The cluster stays up for you to try things; the second
+# hlm-dispatch, printing each command and its output; on the way it reads a
+# migrated object through the proxy (412, guarded by hlm_swift in the object
+# servers) and runs Swift's object auditor over the tape stubs (nothing
+# quarantined). It ends with a one-line verdict. The cluster stays up for you to try things; the second
 # command stops it.
 #
 #   scripts/demo.sh          set up and run (again: starts afresh)
@@ -30,8 +32,9 @@ source "$demo/env.sh"   # ST_AUTH, ST_USER, ST_KEY: python-swiftclient's variabl
 
 # The object servers' [hlm] sections: tapesim, one library for this host,
 # 2 drives, 4 MiB cartridges; release = punch frees the disk copies' blocks
-# once they are on tape (safe here: no object auditor runs, and the demo
-# reads objects only after recalling them).
+# once they are on tape. saio.py puts hlm_swift's guard into each object
+# server's pipeline and names its DiskFile module in swift.conf, as
+# hlm-handler(8) tells an operator to.
 $python - "$demo" <<'PY'
 import configparser, glob, os, sys
 demo = sys.argv[1]
@@ -101,6 +104,22 @@ step hlmctl status AUTH_test/sample
 note "$(library)"
 note "the object servers now hold $(disk_bytes) bytes on disk: the replicas' blocks are freed"
 
+note "a GET of a migrated object through the proxy: refused, never zeros, no tape recall"
+step curl -sS -i -H "X-Auth-Token: $token" "$url/sample/obj-20000"
+get_status=$(curl -sS -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $token" "$url/sample/obj-20000")
+note "HEAD works (the metadata is on disk) and says the state"
+step curl -sS -I -H "X-Auth-Token: $token" "$url/sample/obj-20000"
+
+note "Swift's own object auditor, once on every node, over the tape stubs"
+for n in 1 2 3 4; do
+  printf '\n$ swift-object-auditor %s once\n' "$demo/etc/object-server/$n.conf"
+  $python "$top/test/saio/swift_daemon.py" --dir "$demo" --node "$n" auditor 2>&1 \
+    | grep -E 'hlm: object audit \(ALL\) of policy 0|Object audit \(ALL\).*completed' \
+    | sed -e 's/^/  /' -e 's/, Total files.*//'
+done
+quarantined=$( (find "$demo"/srv/*/node/*/quarantined -type f 2>/dev/null || true) | wc -l)
+note "replicas quarantined: $quarantined"
+
 step hlmctl recall AUTH_test/sample
 step hlm-dispatch --once
 step hlmctl status AUTH_test/sample
@@ -120,14 +139,18 @@ for name in "${names[@]}"; do
 done
 
 echo
-if [[ $same -eq ${#names[@]} ]]; then
-  echo "demo: OK: ${#names[@]} objects went to the simulated tape library and came back byte-identical."
+ok=false
+if [[ $same -eq ${#names[@]} && $get_status == 412 && $quarantined -eq 0 ]]; then
+  ok=true
+  echo "demo: OK: ${#names[@]} objects went to the simulated tape library and came back" \
+       "byte-identical; while migrated a GET answered 412 and the auditor quarantined nothing."
 else
-  echo "demo: FAILED: $((${#names[@]} - same)) of ${#names[@]} objects differ after the round trip."
+  echo "demo: FAILED: $((${#names[@]} - same)) of ${#names[@]} objects differ after the round trip;" \
+       "GET while migrated answered $get_status (412 expected); $quarantined replicas quarantined."
 fi
 cat <<EOF2
 
 The cluster keeps running: source $demo/env.sh; export HLM_CONF=$demo/hlm.conf PATH=$build/cmd:\$PATH
 Stop it with: bash scripts/demo.sh stop
 EOF2
-[[ $same -eq ${#names[@]} ]]
+$ok
