@@ -17,6 +17,7 @@ packages=(
   # the real Swift the integration tests run against
   swift swift-proxy swift-account swift-container swift-object memcached
   python3 attr curl
+  rsync  # Swift's rsync replication, run over tape stubs by a test
   # the real sshd the ssh transport tests run against
   openssh-server openssh-client
   # the shells the completion tests run the completion scripts in

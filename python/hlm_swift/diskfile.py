@@ -25,21 +25,25 @@ as hlm_swift.replica defines it):
 * ``DiskFile._quarantine()`` refuses to quarantine an offline replica
   (corrupt metadata on a stub, say): the error is logged and the replica is
   reported as not found instead, so its tape copy stays reachable.
-* ``yield_hashes()`` (what ssync offers to a peer) leaves stubs of a
-  primary partition out, so ssync never sends a stub's (missing) bytes.
-  On a handoff partition it fails the sync instead (ReplicationException):
-  Swift deletes a handoff partition after a successful sync whatever was
-  sent, so one holding a stub is kept and logged at every pass.
-* rsync replication is not covered: rsync copies whole suffix directories
-  by itself and would copy a stub's zeros (hlm-handler(8) says to use
-  ``sync_method = ssync`` on nodes that hold migrated replicas).
+* Replication never moves a stub (a lost replica is rebuilt from tape by
+  ``hlmctl recall``, not from another node's stub): suffix hashes leave
+  stubs out, so two nodes that differ only in stubs agree and rsync is not
+  started for them; ``yield_hashes()``, what ssync offers a peer, leaves
+  them out too. A handoff partition that holds a stub is not synced at all
+  (``partition_lock()`` raises ReplicationException, logged at every pass):
+  Swift deletes a handoff partition after its syncs succeed, whatever they
+  sent, and rsync would send zeros.
 
 Erasure-coded policies are not covered: hlm migrates replicated policies.
 """
 
+import glob
+import os
+import threading
 import time
 
-from swift.common.exceptions import DiskFileNotExist, ReplicationException
+from swift.common.exceptions import (DiskFileNotExist, PathNotDir,
+                                     ReplicationException)
 from swift.common.utils import dump_recon_cache, whataremyips
 from swift.obj import diskfile as swift_diskfile
 
@@ -78,12 +82,7 @@ class DiskFile(swift_diskfile.DiskFile):
             keep_cache=keep_cache, _quarantine_hook=_quarantine_hook)
 
     def _quarantine(self, data_file, msg):
-        try:
-            offline = (data_file.endswith('.data') and
-                       not replica.path_on_disk(data_file))
-        except OSError:
-            offline = False
-        if offline:
+        if _is_stub(data_file):
             self._logger.error(
                 'hlm: not quarantining %s, a tape stub (no data on disk): %s',
                 data_file, msg)
@@ -96,40 +95,85 @@ class DiskFileManager(swift_diskfile.DiskFileManager):
 
     def __init__(self, conf, logger):
         super(DiskFileManager, self).__init__(conf, logger)
-        self.offline_not_read = 0
         self.conf = conf
+        self.offline_not_read = 0
         self.recon_cache_path = conf.get('recon_cache_path',
                                          '/var/cache/swift')
+        self._hashing = threading.local()
+
+    # -- replication: a stub is invisible to suffix hashes and ssync -------
+
+    def _hash_suffix_dir(self, path, policy):
+        # While a suffix is hashed, a stub's object directory counts as
+        # absent, and a suffix of stubs only as no suffix: two nodes that
+        # differ only in stubs agree, so rsync is never started for them (it
+        # would copy a stub's zeros, or recall it from tape, onto a node
+        # that lost the replica).
+        state = self._hashing
+        state.active, state.kept, state.hidden = True, 0, 0
+        try:
+            hashes = super(DiskFileManager, self)._hash_suffix_dir(
+                path, policy)
+        finally:
+            state.active = False
+        if state.hidden and not state.kept:
+            raise PathNotDir()
+        return hashes
+
+    def cleanup_ondisk_files(self, hsh_path, **kwargs):
+        info = super(DiskFileManager, self).cleanup_ondisk_files(
+            hsh_path, **kwargs)
+        state = self._hashing
+        if getattr(state, 'active', False) and info.get('files'):
+            if _is_stub(info.get('data_file')):
+                state.hidden += 1
+                info = dict(info, files=[])
+            else:
+                state.kept += 1
+        return info
 
     def yield_hashes(self, device, partition, policy, suffixes=None,
                      **kwargs):
-        dev_path = self.get_dev_path(device)
-        part_path = swift_diskfile.get_part_path(dev_path, policy, partition)
-        primary = None  # decided at the first stub
+        # What ssync offers to a peer: never a stub, whose bytes are not here.
         for object_hash, timestamps in super(DiskFileManager, self).yield_hashes(
                 device, partition, policy, suffixes, **kwargs):
             ts = timestamps.get('ts_data')
             if ts is not None:
-                data_file = '%s/%s/%s/%s.data' % (
-                    part_path, object_hash[-3:], object_hash, ts.internal)
-                try:
-                    offline = not replica.path_on_disk(data_file)
-                except OSError:
-                    offline = False  # a tombstone, or gone: Swift decides
-                if offline:
-                    if primary is None:
-                        primary = self._is_primary(device, partition, policy)
-                    if not primary:
-                        # Swift deletes a handoff partition once every sync
-                        # of it succeeded, whatever was sent: fail this one.
-                        raise ReplicationException(
-                            'hlm: handoff partition %s holds tape stub %s; '
-                            'kept here (recall it, or move it to a primary '
-                            'by hand)' % (part_path, data_file))
+                data_file = os.path.join(
+                    swift_diskfile.get_part_path(
+                        self.get_dev_path(device), policy, partition),
+                    object_hash[-3:], object_hash, ts.internal + '.data')
+                if _is_stub(data_file):
                     self.logger.debug('hlm: not replicating tape stub %s',
                                       data_file)
                     continue
             yield object_hash, timestamps
+
+    def partition_lock(self, device, policy, partition, name=None,
+                       timeout=None):
+        # The replicator takes this lock before it syncs a handoff partition
+        # and then deletes the partition once every sync succeeded, whatever
+        # was sent (rsync copies a stub's zeros; ssync skips it). A handoff
+        # partition that holds a stub is therefore not synced at all.
+        if name == 'replication' and \
+                not self._is_primary(device, partition, policy):
+            stub = self._first_stub(device, partition, policy)
+            if stub:
+                raise ReplicationException(
+                    'hlm: handoff partition %s holds tape stub %s; kept here '
+                    '(recall the object, or move the stub to a primary by '
+                    'hand)' % (os.path.dirname(os.path.dirname(
+                        os.path.dirname(stub))), stub))
+        return super(DiskFileManager, self).partition_lock(
+            device, policy, partition, name=name, timeout=timeout)
+
+    def _first_stub(self, device, partition, policy):
+        part_path = swift_diskfile.get_part_path(
+            self.get_dev_path(device), policy, partition)
+        for data_file in glob.iglob(os.path.join(part_path, '*', '*', '*.data')):
+            if _is_stub(data_file):
+                return data_file
+        return None
 
     def _is_primary(self, device, partition, policy):
         """Whether this node's `device` is a primary of `partition`, as the
@@ -145,6 +189,8 @@ class DiskFileManager(swift_diskfile.DiskFileManager):
                    node.get('replication_ip', node['ip']) in ips and
                    node.get('replication_port', node['port']) == port
                    for node in ring.get_part_nodes(int(partition)))
+
+    # -- the auditor: count what a pass did not read ----------------------
 
     def object_audit_location_generator(self, policy, device_dirs=None,
                                         auditor_type='ALL'):
@@ -162,3 +208,14 @@ class DiskFileManager(swift_diskfile.DiskFileManager):
             {RECON_KEY: {auditor_type: {'policy-%d' % int(policy): {
                 'not_read': count, 'time': time.time()}}}},
             '%s/object.recon' % self.recon_cache_path, self.logger)
+
+
+def _is_stub(data_file):
+    """Whether `data_file` (a path or None) is a replica file whose data is
+    not on disk; False when it cannot be opened (Swift then decides)."""
+    if not data_file or not data_file.endswith('.data'):
+        return False
+    try:
+        return not replica.path_on_disk(data_file)
+    except OSError:
+        return False
