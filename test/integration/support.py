@@ -5,6 +5,7 @@ test/integration/CMakeLists.txt sets."""
 import collections
 import configparser
 import glob
+import http.client
 import json
 import os
 import sqlite3
@@ -85,6 +86,15 @@ class Swift:
                 return resp.status, lower_keys(resp.headers), resp.read()
         except urllib.error.HTTPError as e:
             return e.code, lower_keys(e.headers), e.read()
+
+    def open_stream(self, method, path):
+        """Starts a request whose answer the caller reads bit by bit:
+        returns (connection, http.client.HTTPResponse)."""
+        url = urllib.parse.urlsplit(self.url)
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        conn.request(method, url.path + "/" + urllib.parse.quote(path, safe="/"),
+                     headers={"X-Auth-Token": self.token})
+        return conn, conn.getresponse()
 
     def put_container(self, name, policy=None):
         headers = {"X-Storage-Policy": policy} if policy else {}

@@ -12,6 +12,7 @@ server without hlm's glue (in this process, on a copy of a stub) and expects
 it to fail: zeros under the object's ETag."""
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -207,6 +208,51 @@ def main():
     check(any("all zeros" in p for p in problems),
           "without the guard the read check should find zeros, found: %r" % problems)
     print("    without hlm_swift (mutation check): %s" % problems[0])
+
+    # A stub whose metadata is corrupt: refused with a clear error, and
+    # neither hlm's code nor Swift's quarantines it.
+    upload("guard", ["corrupt"])
+    hlmctl(conf, "migrate", A + "/guard/corrupt")
+    dispatch(conf)
+    corrupt = replica_files(info, "/%s/guard/corrupt" % A)
+    for f in corrupt:
+        os.setxattr(f, "user.swift.metadata", b"\x80\x02not a pickle")
+    before = snapshot(corrupt)
+    status, headers, data = swift.request_full("GET", "guard/corrupt")
+    check(status == 412 and headers.get("x-hlm-state") == "migrated"
+          and b"cannot be read" in data, "GET of a stub with corrupt metadata: %d %r"
+          % (status, data[:300]))
+    print("    GET corrupt stub -> 412: %s" % data.decode().strip()[:160])
+    status, _, _ = swift.request_full("HEAD", "guard/corrupt")
+    check(status == 412, "HEAD of a stub with corrupt metadata: %d" % status)
+    check(snapshot(corrupt) == before, "reads changed the corrupt stubs")
+    no_quarantined(info)
+
+    # A replica released while a GET streams it: the client gets the
+    # object's bytes or a cut-off stream, never zeros.
+    upload("guard", ["streamed"], size=24 << 20)
+    conn, resp = swift.open_stream("GET", "guard/streamed")
+    first = resp.read(1 << 20)
+    for f in replica_files(info, "/%s/guard/streamed" % A):
+        run(["fallocate", "--punch-hole", "--offset", "0", "--length",
+             str(os.path.getsize(f) + 4096), f], check_status=0)
+    rest = b""
+    try:
+        while True:
+            chunk = resp.read(1 << 16)
+            if not chunk:
+                break
+            rest += chunk
+    except (http.client.IncompleteRead, ConnectionError) as e:
+        rest += getattr(e, "partial", b"")
+    conn.close()
+    got = first + rest
+    check(got == bodies["streamed"][:len(got)], "a GET during release returned bytes that "
+          "are not the object's (%d zero bytes in %d)" % (got.count(0), len(got)))
+    print("    GET while its replicas were released: %d of %d bytes, all the object's (%s)"
+          % (len(got), len(bodies["streamed"]),
+             "complete" if len(got) == len(bodies["streamed"]) else "then cut off"))
+    no_quarantined(info)
 
     # --- release = keep: migrated replicas keep their bytes --------------
     conf_dir, _ = tapesim_confs(info, os.path.join(work, "keep"), {"release": "keep"})
