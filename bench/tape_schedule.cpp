@@ -74,10 +74,13 @@ public:
       m_items.push_back({name, file.string()});
     }
     // Objects fill the cartridges evenly, so every cartridge is a full
-    // "tape" for the locate and rewind model.
+    // "tape" for the locate and rewind model. Each copy also carries its
+    // tape record header (connectors/tapesim/tape_record.hpp): a few
+    // hundred bytes for these objects, so 1 KiB of room each.
     const auto per_cartridge = (objects + cartridges - 1) / cartridges;
+    const auto record_size = object_size + 1024;
     m_settings = {{"library", (m_dir / "library").string()},
-                  {"cartridge_capacity", std::to_string(per_cartridge * object_size)},
+                  {"cartridge_capacity", std::to_string(per_cartridge * record_size)},
                   {"slots", std::to_string(cartridges + 1)},
                   {"drives", std::to_string(drives)}};
     m_connector = create_connector("tapesim", Settings("[bench]", m_settings));
@@ -87,7 +90,7 @@ public:
     m_requests.resize(recalled);
     tapesim::LibraryOptions options;
     options.root = m_dir / "library";
-    options.cartridge_capacity = per_cartridge * object_size;
+    options.cartridge_capacity = per_cartridge * record_size;
     options.drives = drives;
     m_library = std::make_unique<tapesim::Library>(options);
   }

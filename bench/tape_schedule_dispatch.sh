@@ -26,7 +26,8 @@ from support import Swift, cluster, env, run_tool, tapesim_confs, write_hlm_conf
 
 work, n = sys.argv[1], int(sys.argv[2])
 replicas, size, cartridges = 3, 4096, 20
-capacity = -(-n * replicas // cartridges) * size
+# Each copy carries its tape record header (a few hundred bytes): 1 KiB of room.
+capacity = -(-n * replicas // cartridges) * (size + 1024)
 info = cluster()
 conf_dir, (library,) = tapesim_confs(info, work, {"cartridge_capacity": str(capacity),
                                                   "drives": "2"}, shared_library=True)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -46,6 +47,8 @@ add_status_command(CLI::App& parent, Context& ctx)
       }
     };
     nlohmann::json errors = nlohmann::json::array();
+    // Like errors, the first 20; the summary counts them all.
+    nlohmann::json stubs_missing = nlohmann::json::array();
     // On a terminal, when the listing itself goes elsewhere (a file, a
     // pager): a count of the objects answered so far.
     cli::TerminalProgress bar(!json && ::isatty(STDOUT_FILENO) != 1);
@@ -59,8 +62,16 @@ add_status_command(CLI::App& parent, Context& ctx)
                                   if (json) {
                                     std::cout << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump()
                                               << ": \"" << state << '"';
-                                  } else {
+                                  } else if (object.stub_missing_on.empty()) {
                                     fmt::print("{}  {}\n", object.object, state);
+                                  } else {
+                                    fmt::print("{}  {} (stub missing on {}: recall rebuilds it)\n",
+                                               object.object, state,
+                                               fmt::join(object.stub_missing_on, ", "));
+                                  }
+                                  if (!object.stub_missing_on.empty() && stubs_missing.size() < 20) {
+                                    stubs_missing.push_back(
+                                      {{"object", object.object}, {"devices", object.stub_missing_on}});
                                   }
                                   for (const auto& error : object.errors) {
                                     if (errors.size() < 20) {
@@ -86,8 +97,10 @@ add_status_command(CLI::App& parent, Context& ctx)
       open_document();
       std::cout << (first ? "}" : "\n}") << ",\n\"summary\": "
                 << nlohmann::json{{"objects", summary.objects}, {"states", counts},
-                                  {"replica_errors", summary.with_errors}}.dump()
-                << ",\n\"errors\": " << errors.dump() << "}\n";
+                                  {"replica_errors", summary.with_errors},
+                                  {"stubs_missing", summary.with_stub_missing}}.dump()
+                << ",\n\"errors\": " << errors.dump()
+                << ",\n\"stubs_missing\": " << stubs_missing.dump() << "}\n";
     } else {
       fmt::print("{} objects{}{}\n", summary.objects, line.empty() ? "" : ": ", line);
     }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +34,23 @@ File::File(std::filesystem::path path, int flags)
   if (m_fd < 0) {
     fail("open", m_path);
   }
+}
+
+File::File(std::filesystem::path path, int fd, std::nullptr_t)
+  : m_path(std::move(path)),
+    m_fd(fd)
+{
+}
+
+File
+File::create_temporary(const std::filesystem::path& dir)
+{
+  std::string name = (dir / ".hlm-rebuild-XXXXXX").string();
+  const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    fail("create a temporary file in", dir);
+  }
+  return File(std::filesystem::path(name), fd, nullptr);
 }
 
 File::~File()
@@ -64,6 +82,114 @@ File::sync() const
 {
   if (::fdatasync(m_fd) != 0) {
     fail("sync", m_path);
+  }
+}
+
+void
+File::sync_all() const
+{
+  if (::fsync(m_fd) != 0) {
+    fail("sync", m_path);
+  }
+}
+
+void
+File::write(std::uint64_t offset, std::string_view bytes) const
+{
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pwrite(m_fd, bytes.data() + done, bytes.size() - done,
+                               static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail("write", m_path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+std::string
+File::read(std::uint64_t offset, std::size_t length) const
+{
+  std::string bytes(length, '\0');
+  std::size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(m_fd, bytes.data() + done, length - done,
+                              static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail("read", m_path);
+    }
+    if (n == 0) {
+      throw Error(fmt::format("\"{}\" ends at byte {}, before the {} bytes expected at {}",
+                              m_path.string(), offset + done, length, offset));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return bytes;
+}
+
+std::vector<std::pair<std::string, std::string>>
+File::xattrs(std::string_view prefix) const
+{
+  // Sizes may change between the size query and the read (another writer):
+  // ERANGE then means "ask again".
+  std::vector<char> names;
+  for (;;) {
+    const ssize_t size = ::flistxattr(m_fd, nullptr, 0);
+    if (size < 0) {
+      fail("list the xattrs of", m_path);
+    }
+    names.resize(static_cast<std::size_t>(size));
+    const ssize_t got = ::flistxattr(m_fd, names.data(), names.size());
+    if (got >= 0) {
+      names.resize(static_cast<std::size_t>(got));
+      break;
+    }
+    if (errno != ERANGE) {
+      fail("list the xattrs of", m_path);
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t at = 0; at < names.size();) {
+    const std::string name(names.data() + at);
+    at += name.size() + 1;
+    if (!name.starts_with(prefix)) {
+      continue;
+    }
+    std::string value;
+    for (;;) {
+      const ssize_t size = ::fgetxattr(m_fd, name.c_str(), nullptr, 0);
+      if (size < 0) {
+        const int error = errno;
+        fail(fmt::format("read xattr \"{}\" of", name), m_path, error);
+      }
+      value.resize(static_cast<std::size_t>(size));
+      const ssize_t got = ::fgetxattr(m_fd, name.c_str(), value.data(), value.size());
+      if (got >= 0) {
+        value.resize(static_cast<std::size_t>(got));
+        break;
+      }
+      if (errno != ERANGE) {
+        const int error = errno;
+        fail(fmt::format("read xattr \"{}\" of", name), m_path, error);
+      }
+    }
+    out.emplace_back(name, std::move(value));
+  }
+  return out;
+}
+
+void
+File::set_xattr(const std::string& name, std::string_view value) const
+{
+  if (::fsetxattr(m_fd, name.c_str(), value.data(), value.size(), 0) != 0) {
+    const int error = errno;
+    fail(fmt::format("set xattr \"{}\" of", name), m_path, error);
   }
 }
 

@@ -31,7 +31,19 @@ create_schema(sqlite::Database& db)
           " length INTEGER NOT NULL,"
           " md5 TEXT NOT NULL,"
           " state TEXT NOT NULL CHECK (state IN ('premigrated', 'migrated')),"
-          " released INTEGER NOT NULL DEFAULT 0)");
+          " released INTEGER NOT NULL DEFAULT 0,"
+          " header_position INTEGER)");
+  // Indexes written before copies had headers: their copies keep NULL.
+  bool has_header_position = false;
+  {
+    sqlite::Statement columns(db, "SELECT name FROM pragma_table_info('objects')");
+    while (columns.step()) {
+      has_header_position = has_header_position || columns.column_text(0) == "header_position";
+    }
+  }
+  if (!has_header_position) {
+    db.exec("ALTER TABLE objects ADD COLUMN header_position INTEGER");
+  }
   db.exec("CREATE TABLE IF NOT EXISTS drives ("
           " id INTEGER PRIMARY KEY,"
           " cartridge TEXT,"
@@ -138,19 +150,23 @@ Library::hold()
 namespace {
 
 constexpr const char* k_copy_columns =
-  "object, cartridge, position, length, md5, state, released FROM objects";
+  "file, object, cartridge, position, length, md5, state, released, header_position FROM objects";
 
 TapeCopy
 copy_from(sqlite::Statement& select)
 {
   TapeCopy copy;
-  copy.object = select.column_text(0);
-  copy.cartridge = select.column_text(1);
-  copy.position = static_cast<std::uint64_t>(select.column_int(2));
-  copy.length = static_cast<std::uint64_t>(select.column_int(3));
-  copy.md5 = select.column_text(4);
-  copy.state = parse_object_state(select.column_text(5)).value_or(ObjectState::unknown);
-  copy.released = select.column_int(6) != 0;
+  copy.file = select.column_text(0);
+  copy.object = select.column_text(1);
+  copy.cartridge = select.column_text(2);
+  copy.position = static_cast<std::uint64_t>(select.column_int(3));
+  copy.length = static_cast<std::uint64_t>(select.column_int(4));
+  copy.md5 = select.column_text(5);
+  copy.state = parse_object_state(select.column_text(6)).value_or(ObjectState::unknown);
+  copy.released = select.column_int(7) != 0;
+  if (!select.column_is_null(8)) {
+    copy.header_position = static_cast<std::uint64_t>(select.column_int(8));
+  }
   return copy;
 }
 
@@ -166,6 +182,30 @@ Library::find(const std::string& file)
     return std::nullopt;
   }
   return copy_from(select);
+}
+
+std::optional<TapeCopy>
+Library::find_newest_in(const std::string& object_dir)
+{
+  // Every path below "<dir>/" sorts between "<dir>/" and "<dir>0" ('0'
+  // follows '/'), so the primary key's index serves the range.
+  const std::string low = object_dir + "/";
+  const std::string high = object_dir + "0";
+  sqlite::Statement select(
+    m_index,
+    fmt::format("SELECT {} WHERE file > ?1 AND file < ?2 AND file LIKE '%.data'"
+                " ORDER BY file DESC",
+                k_copy_columns)
+      .c_str());
+  select.bind(1, low);
+  select.bind(2, high);
+  while (select.step()) {
+    auto copy = copy_from(select);
+    if (copy.file.find('/', low.size()) == std::string::npos) {
+      return copy;
+    }
+  }
+  return std::nullopt;
 }
 
 std::vector<TapeCopy>
@@ -184,8 +224,8 @@ Library::put(const std::string& file, const TapeCopy& copy)
 {
   sqlite::Statement insert(m_index,
                            "INSERT OR REPLACE INTO objects"
-                           " (file, object, cartridge, position, length, md5, state, released)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                           " (file, object, cartridge, position, length, md5, state, released,"
+                           " header_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   insert.bind(1, file);
   insert.bind(2, copy.object);
   insert.bind(3, copy.cartridge);
@@ -194,6 +234,11 @@ Library::put(const std::string& file, const TapeCopy& copy)
   insert.bind(6, copy.md5);
   insert.bind(7, to_string(copy.state));
   insert.bind(8, std::int64_t{copy.released ? 1 : 0});
+  if (copy.header_position) {
+    insert.bind(9, as_int(*copy.header_position));
+  } else {
+    insert.bind_null(9);
+  }
   insert.run();
 }
 

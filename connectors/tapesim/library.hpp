@@ -26,9 +26,13 @@ struct LibraryOptions
 // An object's copy on tape, as the index records it.
 struct TapeCopy
 {
+  std::string file;   // the replica's .data file (the index key)
   std::string object;
   std::string cartridge;
-  std::uint64_t position = 0;
+  // Where the copy's header (tape_record.hpp) starts; unset for copies
+  // written before tapesim wrote headers, which cannot be rebuilt.
+  std::optional<std::uint64_t> header_position;
+  std::uint64_t position = 0; // of the data
   std::uint64_t length = 0;
   std::string md5;  // lower-case hex of the bytes written
   ObjectState state = ObjectState::premigrated; // premigrated or migrated
@@ -38,6 +42,8 @@ struct TapeCopy
 // A simulated tape library in a directory:
 //
 //   <root>/index.sqlite        cartridges, object copies, drives, clock, calls
+//                              (an index from before header_position was
+//                              recorded gains the column, NULL, on open)
 //   <root>/cartridges/<barcode> one append-only file per cartridge
 //   <root>/lock                held (flock) by the one call using the library
 //
@@ -81,6 +87,9 @@ public:
   Hold hold();
 
   std::optional<TapeCopy> find(const std::string& file);
+  // The copy of the newest .data file directly in `object_dir` (Swift's
+  // fixed-width timestamps in the names sort as text), or nullopt.
+  std::optional<TapeCopy> find_newest_in(const std::string& object_dir);
   // Every copy the index holds.
   std::vector<TapeCopy> copies();
   // Inserts or replaces the copy of `file`.

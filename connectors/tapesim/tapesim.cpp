@@ -1,5 +1,7 @@
 #include <connectors/tapesim/file_io.hpp>
 #include <connectors/tapesim/library.hpp>
+#include <connectors/tapesim/rebuild.hpp>
+#include <connectors/tapesim/tape_record.hpp>
 #include <connectors/tapesim/schedule.hpp>
 #include <connectors/tapesim/tapesim.hpp>
 #include <hlm/diskfile/metadata.hpp>
@@ -142,6 +144,10 @@ parse_config(Settings& settings)
   }
   return config;
 }
+
+// What the handler says of a replica with no file, kept for one missing
+// here and not on tape either.
+constexpr std::string_view k_not_on_device = "object is not on this device";
 
 Outcome
 failure(ObjectState state, std::string message)
@@ -293,13 +299,36 @@ public:
     std::vector<Outcome> outcomes;
     outcomes.reserve(items.size());
     for (const auto& item : items) {
+      if (item.file.empty()) {
+        const auto copy = find_lost(item);
+        outcomes.push_back(copy.error ? Outcome{ObjectState::unknown, copy.error}
+                                      : Outcome{ObjectState::migrated, std::nullopt});
+        continue;
+      }
       const auto copy = m_library.find(item.file);
       outcomes.push_back({copy ? copy->state : ObjectState::resident, std::nullopt});
     }
     return outcomes;
   }
 
+  bool
+  can_rebuild() const override
+  {
+    return true;
+  }
+
 private:
+  // The tape copy to rebuild a missing replica (`item.file` empty) from,
+  // or why there is none.
+  struct LostCopy
+  {
+    std::optional<TapeCopy> copy;
+    std::optional<std::string> error;
+  };
+  LostCopy find_lost(const Item& item);
+  // Reads a missing replica's tape record and recreates its file.
+  Outcome rebuild_from_tape(const Item& item, const TapeCopy& copy, const File& cartridge);
+
   // Appends the replica's bytes to a cartridge of the pool (opened into
   // `cartridges` on first use) and returns its copy, not yet indexed.
   TapeCopy write_to_tape(Call& call, const Item& item, std::map<std::string, File>& cartridges);
@@ -350,6 +379,10 @@ TapesimConnector::migrate(std::span<const Item> items)
 
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& item = items[i];
+    if (item.file.empty()) {
+      outcomes[i] = {ObjectState::unknown, std::string(k_not_on_device)};
+      continue;
+    }
     std::optional<TapeCopy> copy;
     try {
       copy = m_library.find(item.file);
@@ -413,36 +446,55 @@ TapesimConnector::write_to_tape(Call& call, const Item& item,
   }
   File source(item.file, O_RDONLY);
   const auto length = source.size();
-  const auto barcode = m_library.cartridge_for(length);
+  TapeRecordHeader header;
+  header.object = item.object;
+  header.data_file = std::filesystem::path(item.file).filename().string();
+  header.data_length = length;
+  // The header goes first, so it carries the MD5 the data must have; the
+  // copy below checks the data against it.
+  header.data_md5 = to_lower(*etag);
+  header.xattrs = source.xattrs("user.swift.");
+  std::string record;
+  try {
+    record = encode_header(header);
+  } catch (const InputError& e) {
+    throw Error(fmt::format("cannot describe {} on tape ({}); not migrated", item.object,
+                            e.what()));
+  }
+  const auto barcode = m_library.cartridge_for(record.size() + length);
   auto it = cartridges.find(barcode);
   if (it == cartridges.end()) {
     it = cartridges.emplace(barcode, m_library.open_for_append(barcode)).first;
   }
   const File& cartridge = it->second;
-  const auto position = cartridge.size();
+  const auto header_position = cartridge.size();
+  const auto position = header_position + record.size();
 
   Drives& drives = call.drives();
   const auto drive = drives.holding(barcode).value_or(drives.pick_drive_for_mount());
   drives.mount(drive, barcode);
-  drives.access(drive, position, length);
+  drives.access(drive, header_position, record.size() + length);
   call.pace();
 
   std::string md5;
   try {
+    cartridge.write(header_position, record);
     md5 = source.copy(0, length, &cartridge, position);
   } catch (const Error&) {
-    cartridge.truncate(position);
+    cartridge.truncate(header_position);
     throw;
   }
-  if (md5 != to_lower(*etag)) {
-    cartridge.truncate(position);
+  if (md5 != header.data_md5) {
+    cartridge.truncate(header_position);
     throw Error(fmt::format("the disk copy of {} does not match its ETag (MD5 {}, ETag {}); "
                             "not migrated",
                             item.object, md5, printable(*etag)));
   }
   TapeCopy copy;
+  copy.file = item.file;
   copy.object = item.object;
   copy.cartridge = barcode;
+  copy.header_position = header_position;
   copy.position = position;
   copy.length = length;
   copy.md5 = md5;
@@ -476,8 +528,9 @@ TapesimConnector::recall(std::span<const Item> items)
     }
     settled.clear();
   };
-  const auto settle = [&](std::size_t i) {
-    call.queue([this, file = items[i].file, to_resident] {
+  // `file`: the item's, or the one a rebuild recreated.
+  const auto settle = [&](std::size_t i, const std::string& file) {
+    call.queue([this, file, to_resident] {
       if (to_resident) {
         m_library.forget(file);
       } else {
@@ -493,6 +546,19 @@ TapesimConnector::recall(std::span<const Item> items)
   std::vector<Extent> extents;
   std::vector<std::pair<std::size_t, TapeCopy>> reads; // item index, copy; parallel to extents
   for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].file.empty()) {
+      auto lost = find_lost(items[i]);
+      if (lost.error) {
+        outcomes[i] = {ObjectState::unknown, lost.error};
+        continue;
+      }
+      // The whole record: header and data.
+      const auto start = *lost.copy->header_position;
+      extents.push_back({lost.copy->cartridge, start, lost.copy->position + lost.copy->length - start});
+      lost.copy->state = ObjectState::migrated; // its only copy now
+      reads.emplace_back(i, std::move(*lost.copy));
+      continue;
+    }
     std::optional<TapeCopy> copy;
     try {
       copy = m_library.find(items[i].file);
@@ -503,7 +569,7 @@ TapesimConnector::recall(std::span<const Item> items)
     if (!copy) {
       outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
     } else if (copy->state == ObjectState::premigrated && !copy->released) {
-      settle(i); // already on disk
+      settle(i, items[i].file); // already on disk
     } else {
       extents.push_back({copy->cartridge, copy->position, copy->length});
       reads.emplace_back(i, std::move(*copy));
@@ -531,19 +597,72 @@ TapesimConnector::recall(std::span<const Item> items)
         continue;
       }
       try {
-        outcomes[i] = read_from_tape(items[i], copy, *cartridge, unsynced);
+        outcomes[i] = items[i].file.empty()
+                        ? rebuild_from_tape(items[i], copy, *cartridge)
+                        : read_from_tape(items[i], copy, *cartridge, unsynced);
       } catch (const Error& e) {
         outcomes[i] = failure(copy.state, e.what());
       }
       if (outcomes[i].ok()) {
         fault_point("recall-written");
-        settle(i);
+        settle(i, copy.file);
       }
     }
   }
   commit();
   call.finish("recall", items.size(), count_failed(outcomes));
   return outcomes;
+}
+
+TapesimConnector::LostCopy
+TapesimConnector::find_lost(const Item& item)
+{
+  std::optional<TapeCopy> copy;
+  try {
+    copy = m_library.find_newest_in(item.object_dir);
+  } catch (const Error& e) {
+    return {std::nullopt, fmt::format("tapesim: {}", e.what())};
+  }
+  if (!copy || copy->object != item.object) {
+    // Not on tape either (or the directory's copy is another object's,
+    // which only a foreign devices tree could produce).
+    return {std::nullopt, std::string(k_not_on_device)};
+  }
+  if (!copy->header_position) {
+    return {std::nullopt,
+            fmt::format("tapesim: the replica's .data file is missing and its tape copy (cartridge "
+                        "{}) was written before tapesim recorded headers, so it cannot be "
+                        "rebuilt: object is not on this device",
+                        copy->cartridge)};
+  }
+  return {std::move(copy), std::nullopt};
+}
+
+Outcome
+TapesimConnector::rebuild_from_tape(const Item& item, const TapeCopy& copy, const File& cartridge)
+{
+  std::uint64_t header_length = 0;
+  const auto header = read_header(cartridge, *copy.header_position, header_length);
+  const auto mismatch = [&](std::string_view what) {
+    return failure(copy.state,
+                   fmt::format("the tape record of {} on cartridge {} at byte {} does not match "
+                               "the index ({}); nothing rebuilt",
+                               item.object, copy.cartridge, *copy.header_position, what));
+  };
+  if (header.object != item.object) {
+    return mismatch(fmt::format("it holds \"{}\"", printable(header.object)));
+  }
+  if (*copy.header_position + header_length != copy.position || header.data_length != copy.length) {
+    return mismatch("position or length");
+  }
+  if (header.data_md5 != copy.md5) {
+    return mismatch(fmt::format("MD5 {} in the header, {} in the index", header.data_md5, copy.md5));
+  }
+  if (header.data_file != std::filesystem::path(copy.file).filename().string()) {
+    return mismatch(fmt::format("file name \"{}\"", printable(header.data_file)));
+  }
+  rebuild_replica(cartridge, copy.position, header, item.object_dir);
+  return {m_config.recall_state, std::nullopt};
 }
 
 Outcome

@@ -11,7 +11,9 @@ namespace hlm::connector::tapesim {
 // (timing.hpp) and tape-ordered scheduling (schedule.hpp).
 //
 // migrate: copies each replica's .data bytes to the end of a cartridge of
-//   the pool, checks them against the ETag in the replica's Swift metadata,
+//   the pool, after a header that makes the copy self-describing (name,
+//   .data file name, length, MD5, raw user.swift.* xattrs; tape_record.hpp),
+//   checks them against the ETag in the replica's Swift metadata,
 //   syncs the cartridge, then records cartridge, position, length and MD5
 //   in the index: the replica is `migrated`. With `release = punch` the
 //   disk copy's blocks are then freed (size and xattrs kept). A replica
@@ -26,6 +28,12 @@ namespace hlm::connector::tapesim {
 //   `recall_state = resident`). A mismatch fails that replica and changes
 //   nothing.
 // status: reads the index only (no mount).
+// can_rebuild(): true. A replica whose .data file is missing (Item::file
+//   empty) is found by its hash directory: the copy of the newest .data
+//   file indexed there. status says `migrated` when that copy has a header,
+//   else fails; recall recreates the file from the header and data
+//   (rebuild.hpp) and makes it `premigrated` (or `resident`). A replica
+//   with no copy fails with "object is not on this device".
 //
 // Settings ([hlm:tapesim]): library, pool, cartridge_capacity, slots,
 // drives, release (keep|punch), recall_state (premigrated|resident),

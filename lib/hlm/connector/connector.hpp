@@ -28,10 +28,20 @@ std::optional<Operation> parse_operation(std::string_view text);
 
 // One replica handed to a backend: the Swift name (for logs and backends
 // that index by name) and the local file that holds its data.
+//
+// A replica whose .data file is missing from a device the ring names for
+// it (lost to a disk swap, removed by hand, quarantined) has an empty
+// `file`; `object_dir` then names the hash directory where it belongs
+// (<devices>/<device>/objects[-N]/<partition>/<suffix>/<hash>, as
+// diskfile::object_dir lays it out; it may not exist). Such items are only
+// handed to a connector whose can_rebuild() is true, and only for recall
+// (rebuild the file there from the backend's copy) and status (say whether
+// the backend could). A tombstoned (deleted) replica is never handed over.
 struct Item
 {
-  std::string object; // "/account/container/object"
-  std::string file;   // absolute path of the replica's .data file
+  std::string object;     // "/account/container/object"
+  std::string file;       // absolute path of the replica's .data file, or empty
+  std::string object_dir = {}; // set when `file` is empty: where the replica belongs
 };
 
 // The outcome for one item. `error` set means the operation failed for this
@@ -65,6 +75,19 @@ public:
   virtual std::vector<Outcome> recall(std::span<const Item> items) = 0;
   // Reports each file's state; changes nothing.
   virtual std::vector<Outcome> status(std::span<const Item> items) = 0;
+
+  // True when the backend keeps enough with each copy to recreate a lost
+  // .data file byte for byte (name, xattrs, data) and accepts items with an
+  // empty `file`: recall then recreates the file in `object_dir` (success
+  // leaves it `premigrated`, or as the backend's recall state says), and
+  // status answers `migrated` when the copy could be rebuilt, or an error
+  // when the backend has none. False (the default): such items never reach
+  // this connector; the handler answers them itself.
+  virtual bool
+  can_rebuild() const
+  {
+    return false;
+  }
 
   std::vector<Outcome> run(Operation operation, std::span<const Item> items);
 };

@@ -19,6 +19,9 @@ report_round(const std::vector<std::string>& paths,
   std::vector<bool> seen(paths.size(), false);
   for (const auto& replica : outcomes) {
     auto& status = merged[replica.object];
+    if (replica.stub_missing && !replica.error) {
+      status.stub_missing_on.push_back(replica.device);
+    }
     if (replica.error) {
       status.errors.push_back(*replica.error);
     } else if (!seen[replica.object]) {
@@ -34,6 +37,9 @@ report_round(const std::vector<std::string>& paths,
     if (!status.errors.empty()) {
       status.state = connector::ObjectState::unknown;
       ++summary.with_errors;
+    }
+    if (!status.stub_missing_on.empty()) {
+      ++summary.with_stub_missing;
     }
     ++summary.objects;
     ++summary.per_state[static_cast<std::size_t>(status.state)];

@@ -23,6 +23,9 @@ struct ObjectStatus
   std::string object; // "/account/container/object"
   connector::ObjectState state = connector::ObjectState::unknown;
   std::vector<std::string> errors; // replicas that could not say
+  // Devices whose replica file is missing although the backend holds the
+  // object: a recall rebuilds it there.
+  std::vector<std::string> stub_missing_on;
 };
 
 struct StatusSummary
@@ -30,6 +33,7 @@ struct StatusSummary
   std::size_t objects = 0;
   std::array<std::size_t, 4> per_state{}; // indexed by ObjectState
   std::size_t with_errors = 0;
+  std::size_t with_stub_missing = 0; // objects with a non-empty stub_missing_on
 };
 
 // The synchronous status query: lists the target container through the

@@ -93,6 +93,9 @@ run_host(HostBatch& batch,
       } else {
         outcome.state = connector::parse_object_state(line.value("status", std::string()))
                           .value_or(connector::ObjectState::unknown);
+        if (const auto stub = line.find("stub"); stub != line.end() && *stub == "missing") {
+          outcome.stub_missing = true;
+        }
         if (const auto error = line.find("error"); error != line.end() && error->is_string()) {
           outcome.error = fmt::format("node {} device {}: {}", where, batch.devices[i],
                                       error->get<std::string>());

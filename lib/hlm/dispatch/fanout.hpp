@@ -22,6 +22,9 @@ struct ReplicaOutcome
   std::string device;
   connector::ObjectState state = connector::ObjectState::unknown;
   std::optional<std::string> error; // set: this replica failed
+  // The replica's .data file is missing, and the backend holds the object
+  // and can rebuild it (the handler's "stub": "missing").
+  bool stub_missing = false;
 };
 
 using TransportFactory =

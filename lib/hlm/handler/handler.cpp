@@ -92,6 +92,10 @@ struct Result
   Outcome outcome;
   bool to_backend = false;
   std::size_t server = 0; // whose connector gets it, when to_backend
+  // The replica's .data file is missing: handed to a connector that can
+  // rebuild it (file empty, object_dir set).
+  std::string object_dir;
+  bool stub_missing = false; // after the call: still no file, backend has it
   std::optional<std::string> etag;
   std::optional<std::uint64_t> size;
 };
@@ -111,6 +115,9 @@ to_json(const Result& result)
   }
   if (result.size) {
     line["size"] = *result.size;
+  }
+  if (result.stub_missing) {
+    line["stub"] = "missing";
   }
   return line;
 }
@@ -254,7 +261,7 @@ private:
     std::vector<Item> items;
     for (const auto& result : results) {
       if (result.to_backend && result.server == server) {
-        items.push_back({*result.object, result.file});
+        items.push_back({*result.object, result.file, result.object_dir});
       }
     }
     if (items.empty()) {
@@ -274,8 +281,37 @@ private:
     for (auto& result : results) {
       if (result.to_backend && result.server == server) {
         result.outcome = std::move(*outcome++);
+        if (!result.object_dir.empty()) {
+          settle_missing_replica(result);
+        }
       }
     }
+  }
+
+  // A missing replica after the backend answered: a rebuilt file is
+  // reported by its path; one still missing, of an object the backend
+  // holds, as `"stub": "missing"`.
+  void
+  settle_missing_replica(Result& result) const
+  {
+    if (m_request.operation == connector::Operation::recall && result.outcome.ok()) {
+      try {
+        const auto replica = diskfile::locate_replica(result.object_dir);
+        if (replica.state == diskfile::ReplicaState::present) {
+          result.file = replica.data_file.string();
+          return;
+        }
+      } catch (const Error& e) {
+        result.outcome = Outcome{ObjectState::unknown,
+                                 fmt::format("rebuilt, but cannot be found: {}", e.what())};
+        return;
+      }
+      result.outcome = Outcome{ObjectState::unknown,
+                               "the backend reported the replica rebuilt, but no .data file is "
+                               "there: object is not on this device"};
+      return;
+    }
+    result.stub_missing = result.outcome.ok();
   }
 
   // Appends the result lines for one requested object: one per local
@@ -334,6 +370,17 @@ private:
       return failure(object, &device, "object is deleted on this device");
     case diskfile::ReplicaState::absent:
       break;
+    }
+    const auto* backend = m_servers[server].connector;
+    if (backend && backend->can_rebuild()
+        && m_request.operation != connector::Operation::migrate) {
+      Result result;
+      result.object = &object.path;
+      result.device = &device;
+      result.to_backend = true;
+      result.server = server;
+      result.object_dir = dir.string();
+      return result;
     }
     return failure(object, &device, "object is not on this device");
   }

@@ -60,7 +60,13 @@ struct LocalServer
 // tokens, where JSON allows whitespace; none after the final newline. An
 // object with no replica here, on a device that is not local, or deleted is
 // reported in its own line with an `error`; so is every object of a batch
-// the connector failed as a whole.
+// the connector failed as a whole. A replica with no .data file (and no
+// tombstone) goes, for status and recall, to a connector whose
+// can_rebuild() is true, as an Item with an empty file and its object_dir;
+// a recall that rebuilt it reports the new file, and a line of a replica
+// still without a file that the connector answered for says
+// "stub": "missing". Other connectors never see such replicas: their lines
+// say "object is not on this device".
 // Throws hlm::ConfigError before writing anything when swift.conf, the
 // policy or the ring is unusable.
 Summary run_request(const Request& request,

@@ -24,6 +24,7 @@ struct FakeNodes
   std::string unreachable;  // this host throws TransportError
   std::string garbage;      // this host answers non-JSON, exit 1
   std::string one_failure;  // this host fails its first object
+  std::string stub_missing; // every replica of this object: "stub": "missing"
 
   TransportFactory
   factory()
@@ -66,6 +67,9 @@ struct FakeNodes
         if (m_host == m_nodes.one_failure && first) {
           line["status"] = "unknown";
           line["error"] = "backend failed: tape offline";
+        }
+        if (object["object"] == m_nodes.stub_missing) {
+          line["stub"] = "missing";
         }
         first = false;
         answer["objects"].push_back(line);
@@ -170,4 +174,22 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
     }
   }
   CHECK(failed == 1);
+}
+
+TEST_CASE("Fanout carries a replica's missing stub", "[dispatch]")
+{
+  FakeNodes nodes;
+  nodes.stub_missing = "/a/c/lost";
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const std::vector<std::string> objects = {"/a/c/lost", "/a/c/here"};
+  std::vector<ReplicaOutcome> outcomes;
+  Fanout(conf, nodes.factory())
+    .run(connector::Operation::status, 0, ring, {"p", "s"}, objects,
+         [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
+  REQUIRE(outcomes.size() == 6);
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.stub_missing == (outcome.object == 0));
+    CHECK(outcome.state == connector::ObjectState::migrated);
+  }
 }

@@ -3,6 +3,8 @@
 #include <hlm/connector/connector.hpp>
 #include <hlm/util/error.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,14 +13,30 @@ namespace hlm::test {
 
 // Intentionally simplistic: remembers what it was given, answers `migrated`
 // for everything, and fails whole calls whose first object is `fail_on`.
+// With `rebuilds` set it declares it can rebuild missing replicas (and, on
+// recall, creates `rebuilt_name` in each such item's object_dir).
 class RecordingConnector final : public connector::Connector
 {
 public:
   std::vector<connector::Outcome> migrate(std::span<const connector::Item> items) override { return answer(items); }
-  std::vector<connector::Outcome> recall(std::span<const connector::Item> items) override { return answer(items); }
+  std::vector<connector::Outcome>
+  recall(std::span<const connector::Item> items) override
+  {
+    for (const auto& item : items) {
+      if (item.file.empty() && !rebuilt_name.empty()) {
+        std::filesystem::create_directories(item.object_dir);
+        std::ofstream(std::filesystem::path(item.object_dir) / rebuilt_name) << "data";
+      }
+    }
+    return answer(items);
+  }
   std::vector<connector::Outcome> status(std::span<const connector::Item> items) override { return answer(items); }
 
+  bool can_rebuild() const override { return rebuilds; }
+
   std::vector<connector::Item> seen;
+  bool rebuilds = false;
+  std::string rebuilt_name;
   std::string fail_on;
   int calls = 0;
 

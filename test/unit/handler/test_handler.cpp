@@ -9,6 +9,7 @@
 #include "recording_connector.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -429,4 +430,82 @@ TEST_CASE("handler: no heartbeat after the document ends", "[handler]")
   std::this_thread::sleep_for(50ms);
   CHECK(out.str() == done);
   CHECK(done.ends_with("}}\n"));
+}
+
+TEST_CASE("handler: a missing replica goes to a connector that can rebuild it", "[handler]")
+{
+  Node node;
+  RecordingConnector backend;
+  backend.rebuilds = true;
+  const auto dir = node.obj1_dir("sdb2");
+
+  SECTION("status: the connector has it, the stub is missing")
+  {
+    const auto out = node.run(parse_document(R"({"request": "status", "objects": [
+        {"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+                              backend);
+    REQUIRE(backend.seen.size() == 1);
+    CHECK(backend.seen[0].file.empty());
+    CHECK(backend.seen[0].object_dir == dir.string());
+    const auto& line = out["objects"][0];
+    CHECK(line["status"] == "migrated");
+    CHECK(line["error"].is_null());
+    CHECK(line["file"].is_null());
+    CHECK(line["stub"] == "missing");
+  }
+  SECTION("recall: the rebuilt file is reported")
+  {
+    backend.rebuilt_name = "1700000000.00000.data";
+    const auto out = node.run(parse_document(R"({"request": "recall", "objects": [
+        {"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+                              backend);
+    REQUIRE(backend.seen.size() == 1);
+    const auto& line = out["objects"][0];
+    CHECK(line["error"].is_null());
+    CHECK(line["file"] == (dir / "1700000000.00000.data").string());
+    CHECK_FALSE(line.contains("stub"));
+  }
+  SECTION("recall: a connector that says done but made no file fails the replica")
+  {
+    const auto out = node.run(parse_document(R"({"request": "recall", "objects": [
+        {"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+                              backend);
+    CHECK_THAT(out["objects"][0]["error"].get<std::string>(),
+               Catch::Contains("object is not on this device"));
+  }
+  SECTION("migrate: nothing to migrate, the connector never sees it")
+  {
+    const auto out = node.run(parse_document(R"({"request": "migrate", "objects": [
+        {"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+                              backend);
+    CHECK(backend.seen.empty());
+    CHECK(out["objects"][0]["error"] == "object is not on this device");
+  }
+  SECTION("a tombstone: deleted, never rebuilt")
+  {
+    node.put(dir, "1700000001.00000.ts");
+    const auto out = node.run(parse_document(R"({"request": "recall", "objects": [
+        {"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+                              backend);
+    CHECK(backend.seen.empty());
+    CHECK(out["objects"][0]["error"] == "object is deleted on this device");
+  }
+}
+
+TEST_CASE("handler: a connector that cannot rebuild never sees a missing replica", "[handler]")
+{
+  Node node;
+  RecordingConnector backend; // can_rebuild() is false
+  for (const char* operation : {"status", "recall"}) {
+    INFO(operation);
+    const auto out = node.run(parse_document(fmt::format(R"({{"request": "{}", "objects": [
+        {{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}}]}})",
+                                                         operation)),
+                              backend);
+    CHECK(out["objects"][0]["status"] == "unknown");
+    CHECK(out["objects"][0]["error"] == "object is not on this device");
+    CHECK_FALSE(out["objects"][0].contains("stub"));
+  }
+  CHECK(backend.seen.empty());
+  CHECK(backend.calls == 0);
 }

@@ -2,11 +2,13 @@
 #include "../../support/temp_dir.hpp"
 
 #include <connectors/builtin.hpp>
+#include <connectors/tapesim/file_io.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -183,7 +185,8 @@ check_migrate_recovers(Connector& tapesim, const Replicas& replicas, const Repli
 TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
 {
   test::TempDir dir;
-  Replicas replicas(dir.path() / "disk", {0, 1, 1000, 20'000, 30'000, 40'000, 65'536, 5});
+  // 65,000 bytes: with its header the largest record a 64 KiB cartridge holds.
+  Replicas replicas(dir.path() / "disk", {0, 1, 1000, 20'000, 30'000, 40'000, 65'000, 5});
   const auto& items = replicas.items;
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library);
@@ -199,7 +202,10 @@ TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
     on_tape += fs::file_size(entry.path());
     ++cartridges;
   }
-  CHECK(on_tape == 0 + 1 + 1000 + 20'000 + 30'000 + 40'000 + 65'536 + 5);
+  // Each record: its header, then the data.
+  const auto headers = query(library, "SELECT total(position - header_position) FROM objects");
+  CHECK(headers > 0);
+  CHECK(static_cast<double>(on_tape) == 0 + 1 + 1000 + 20'000 + 30'000 + 40'000 + 65'000 + 5 + headers);
   CHECK(cartridges >= 3);
   // release = keep: the disk copies are untouched.
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -249,11 +255,13 @@ TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tape
   auto tapesim = make_tapesim(library, {{"release", "punch"}});
   REQUIRE(states(tapesim->migrate(items)) == all(2, S::migrated));
 
-  // Flip one byte of the first cartridge.
+  // Flip one data byte of the first cartridge.
   const auto cartridge = library / "cartridges" / "000001L9";
   std::string bytes = read_file(cartridge);
-  REQUIRE(bytes.size() == 40'000);
-  bytes[1234] = static_cast<char>(bytes[1234] ^ 0x40);
+  const auto data = static_cast<std::size_t>(
+    query(library, "SELECT position FROM objects WHERE cartridge = '000001L9'"));
+  REQUIRE(bytes.size() == data + 40'000);
+  bytes[data + 1234] = static_cast<char>(bytes[data + 1234] ^ 0x40);
   write_file(cartridge, bytes);
 
   const auto outcomes = tapesim->recall(items);
@@ -283,7 +291,8 @@ TEST_CASE("tapesim refuses a disk copy that does not match its ETag", "[tapesim]
   CHECK(outcomes[1].state == S::resident);
   CHECK_THAT(*outcomes[1].error, Catch::Contains("does not match its ETag"));
   // The rejected bytes were taken off the cartridge again.
-  CHECK(fs::file_size(library / "cartridges" / "000001L9") == 3000);
+  CHECK(static_cast<double>(fs::file_size(library / "cartridges" / "000001L9"))
+        == query(library, "SELECT position + length FROM objects"));
   CHECK(check_index_consistent(library) == 1);
 }
 
@@ -476,4 +485,245 @@ TEST_CASE("tapesim keeps a freed disk copy marked freed when release changes", "
   for (std::size_t i = 0; i < 2; ++i) {
     CHECK(read_file(replicas.items[i].file) == replicas.bodies[i]);
   }
+}
+
+namespace {
+
+using XattrList = std::vector<std::pair<std::string, std::string>>;
+
+XattrList
+swift_xattrs(const fs::path& file)
+{
+  return tapesim::File(file, O_RDONLY).xattrs("user.swift.");
+}
+
+// Replicas laid out as on a Swift device, one hash directory each, with
+// metadata split over two xattrs plus its checksum (as Swift writes
+// metadata past 64 KiB), so every user.swift.* key is exercised.
+struct DeviceReplicas
+{
+  fs::path device;
+  std::vector<Item> items;
+  std::vector<std::string> bodies;
+  std::vector<XattrList> xattrs;
+
+  DeviceReplicas(const fs::path& root, const std::vector<std::size_t>& sizes)
+    : device(root / "node" / "sdb1")
+  {
+    std::mt19937 random(7);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      std::string body(sizes[i], '\0');
+      for (auto& c : body) {
+        c = static_cast<char>(random());
+      }
+      const auto dir = device / fmt::format("objects/{}/00{}/{:032x}", i, i, i);
+      fs::create_directories(dir);
+      const auto file = dir / fmt::format("17000000{:02}.12345.data", i);
+      write_file(file, body);
+      const auto name = fmt::format("/AUTH_test/c/o{}", i);
+      test::write_object_metadata(file, name, fmt::format("17000000{:02}.12345", i),
+                                  to_hex(md5(body)), std::to_string(body.size()));
+      std::string pickle(4096, '\0');
+      const auto n = getxattr(file.c_str(), "user.swift.metadata", pickle.data(), pickle.size());
+      REQUIRE(n > 10);
+      pickle.resize(static_cast<std::size_t>(n));
+      const std::string first = pickle.substr(0, 10);
+      const std::string rest = pickle.substr(10);
+      const std::string checksum = to_hex(md5(pickle));
+      REQUIRE(setxattr(file.c_str(), "user.swift.metadata", first.data(), first.size(), 0) == 0);
+      REQUIRE(setxattr(file.c_str(), "user.swift.metadata1", rest.data(), rest.size(), 0) == 0);
+      REQUIRE(setxattr(file.c_str(), "user.swift.metadata_checksum", checksum.data(),
+                       checksum.size(), 0)
+              == 0);
+      items.push_back({name, file.string(), ""});
+      bodies.push_back(std::move(body));
+      xattrs.push_back(swift_xattrs(file));
+    }
+  }
+
+  // The item of replica `i` once its file is gone.
+  Item
+  lost(std::size_t i) const
+  {
+    return {items[i].object, "", fs::path(items[i].file).parent_path().string()};
+  }
+};
+
+} // namespace
+
+TEST_CASE("tapesim rebuilds a lost replica from its tape record", "[tapesim][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {30'000, 1, 0});
+  REQUIRE(replicas.xattrs[0].size() == 3);
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  REQUIRE(states(tapesim->migrate(replicas.items)) == all(3, S::migrated));
+
+  // One file removed by hand; one whole hash directory gone (a new disk).
+  fs::remove(replicas.items[0].file);
+  fs::remove_all(fs::path(replicas.items[1].file).parent_path());
+  fs::remove(replicas.items[2].file);
+  const std::vector<Item> lost = {replicas.lost(0), replicas.lost(1), replicas.lost(2)};
+
+  CHECK(states(tapesim->status(lost)) == all(3, S::migrated));
+  CHECK(fs::exists(lost[0].object_dir)); // status changes nothing
+  CHECK_FALSE(fs::exists(lost[1].object_dir));
+
+  CHECK(states(tapesim->recall(lost)) == all(3, S::premigrated));
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO("replica " << i);
+    const auto& file = replicas.items[i].file;
+    REQUIRE(fs::exists(file)); // same directory, same name
+    CHECK(read_file(file) == replicas.bodies[i]);
+    CHECK(swift_xattrs(file) == replicas.xattrs[i]);
+  }
+  // The index follows: the replicas are premigrated under their own names.
+  CHECK(states(tapesim->status(replicas.items)) == all(3, S::premigrated));
+  CHECK(fs::is_empty(replicas.device / "tmp"));
+  CHECK(check_index_consistent(library) == 3);
+}
+
+TEST_CASE("tapesim rebuild with recall_state = resident forgets the tape copy", "[tapesim][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {5000});
+  auto tapesim = make_tapesim(dir.path() / "library",
+                              {{"release", "punch"}, {"recall_state", "resident"}});
+  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  fs::remove(replicas.items[0].file);
+  const std::vector<Item> lost = {replicas.lost(0)};
+  CHECK(states(tapesim->recall(lost)) == all(1, S::resident));
+  CHECK(read_file(replicas.items[0].file) == replicas.bodies[0]);
+  CHECK(states(tapesim->status(replicas.items)) == all(1, S::resident));
+}
+
+TEST_CASE("tapesim rebuild of a corrupt tape copy writes nothing", "[tapesim][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {20'000});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  fs::remove(replicas.items[0].file);
+  const std::vector<Item> lost = {replicas.lost(0)};
+
+  const auto cartridge = library / "cartridges" / "000001L9";
+  std::string bytes = read_file(cartridge);
+
+  SECTION("a data byte flipped")
+  {
+    const auto at = static_cast<std::size_t>(query(library, "SELECT position FROM objects")) + 77;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+    write_file(cartridge, bytes);
+    const auto outcomes = tapesim->recall(lost);
+    CHECK_FALSE(outcomes[0].ok());
+    CHECK(outcomes[0].state == S::migrated);
+    CHECK_THAT(*outcomes[0].error, Catch::Contains("checksum mismatch"));
+  }
+  SECTION("a header byte flipped")
+  {
+    const auto at = static_cast<std::size_t>(query(library, "SELECT header_position FROM objects")) + 20;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+    write_file(cartridge, bytes);
+    const auto outcomes = tapesim->recall(lost);
+    CHECK_FALSE(outcomes[0].ok());
+    CHECK_THAT(*outcomes[0].error, Catch::Contains("header checksum mismatch"));
+  }
+  CHECK(fs::is_empty(lost[0].object_dir));
+  CHECK((!fs::exists(replicas.device / "tmp") || fs::is_empty(replicas.device / "tmp")));
+  CHECK(states(tapesim->status(lost)) == all(1, S::migrated)); // still rebuildable, says status
+}
+
+TEST_CASE("tapesim does not rebuild over a tombstone", "[tapesim][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {3000});
+  auto tapesim = make_tapesim(dir.path() / "library", {{"release", "punch"}});
+  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  fs::remove(replicas.items[0].file);
+  const auto tombstone = fs::path(replicas.lost(0).object_dir) / "1800000000.00000.ts";
+  write_file(tombstone, "");
+  const std::vector<Item> lost = {replicas.lost(0)};
+  const auto outcomes = tapesim->recall(lost);
+  CHECK_FALSE(outcomes[0].ok());
+  CHECK_THAT(*outcomes[0].error, Catch::Contains("tombstone") && Catch::Contains("nothing rebuilt"));
+  CHECK_FALSE(fs::exists(replicas.items[0].file));
+  CHECK(fs::exists(tombstone));
+}
+
+TEST_CASE("tapesim: a lost replica that is not on tape keeps the handler's error", "[tapesim][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {100, 100});
+  auto tapesim = make_tapesim(dir.path() / "library");
+  // Only the second is migrated; the first is lost before it ever was.
+  const std::vector<Item> second = {replicas.items[1]};
+  REQUIRE(states(tapesim->migrate(second)) == all(1, S::migrated));
+  fs::remove(replicas.items[0].file);
+  const std::vector<Item> lost = {replicas.lost(0)};
+  for (const auto& outcomes : {tapesim->status(lost), tapesim->recall(lost)}) {
+    CHECK(outcomes[0].state == S::unknown);
+    CHECK(outcomes[0].error == "object is not on this device");
+  }
+}
+
+TEST_CASE("tapesim opens an index written before tape records had headers", "[tapesim][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {4000, 6000});
+  const auto library = dir.path() / "library";
+  // What tapesim wrote before this change: data alone on the cartridge,
+  // an objects table without header_position; both copies migrated and
+  // their disk copies freed.
+  fs::create_directories(library / "cartridges");
+  write_file(library / "cartridges" / "000001L9", replicas.bodies[0] + replicas.bodies[1]);
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
+    std::string sql =
+      "CREATE TABLE cartridges (barcode TEXT PRIMARY KEY, pool TEXT NOT NULL,"
+      " capacity INTEGER NOT NULL);"
+      "INSERT INTO cartridges VALUES ('000001L9', 'pool1', 65536);"
+      "CREATE TABLE objects (file TEXT PRIMARY KEY, object TEXT NOT NULL,"
+      " cartridge TEXT NOT NULL REFERENCES cartridges (barcode), position INTEGER NOT NULL,"
+      " length INTEGER NOT NULL, md5 TEXT NOT NULL,"
+      " state TEXT NOT NULL CHECK (state IN ('premigrated', 'migrated')),"
+      " released INTEGER NOT NULL DEFAULT 0);";
+    std::size_t position = 0;
+    for (std::size_t i = 0; i < 2; ++i) {
+      sql += fmt::format("INSERT INTO objects VALUES ('{}', '{}', '000001L9', {}, {}, '{}', "
+                         "'migrated', 1);",
+                         replicas.items[i].file, replicas.items[i].object, position,
+                         replicas.bodies[i].size(), to_hex(md5(replicas.bodies[i])));
+      position += replicas.bodies[i].size();
+      write_file(replicas.items[i].file, std::string(replicas.bodies[i].size(), '\0'));
+    }
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  CHECK(query(library, "SELECT count(*) FROM pragma_table_info('objects')"
+                       " WHERE name = 'header_position'")
+        == 1);
+  CHECK(states(tapesim->status(replicas.items)) == all(2, S::migrated));
+
+  // A lost replica of such a copy cannot be rebuilt, and says why.
+  fs::remove(replicas.items[1].file);
+  const std::vector<Item> lost = {replicas.lost(1)};
+  for (const auto& outcomes : {tapesim->status(lost), tapesim->recall(lost)}) {
+    CHECK_FALSE(outcomes[0].ok());
+    CHECK_THAT(*outcomes[0].error, Catch::Contains("before tapesim recorded headers")
+                                     && Catch::Contains("object is not on this device"));
+  }
+  CHECK_FALSE(fs::exists(replicas.items[1].file));
+
+  // The other recalls as it always did.
+  const std::vector<Item> first = {replicas.items[0]};
+  CHECK(states(tapesim->recall(first)) == all(1, S::premigrated));
+  CHECK(read_file(replicas.items[0].file) == replicas.bodies[0]);
+  // A copy already on tape is not written again: it keeps no header.
+  CHECK(states(tapesim->migrate(first)) == all(1, S::migrated));
+  CHECK(query(library, "SELECT count(header_position) FROM objects") == 0);
 }
