@@ -75,10 +75,14 @@ main(int argc, char** argv)
     swift::global_init();
     transport::global_init();
     const auto conf = config::load_hlm_conf(config_path, std::getenv("HLM_CONF"));
-    const dispatch::Fanout fanout(conf, dispatch::default_transport_factory());
-    const auto http = swift::make_curl_client();
     // One line per event; "<N>" priorities when the stream is the journal.
     const journal::LogStream log(stderr);
+    const dispatch::Fanout fanout(conf, dispatch::default_transport_factory(),
+                                  [&](const std::string& warning) {
+                                    log.print(journal::Priority::warning,
+                                              fmt::format("hlm-dispatch: warning: {}", warning));
+                                  });
+    const auto http = swift::make_curl_client();
     const journal::LogStream out(stdout);
     const dispatch::Progress progress = [&](std::string_view message) {
       if (!quiet) {

@@ -2,6 +2,9 @@
 
 #include <hlm/swift/http.hpp>
 
+#include <fmt/format.h>
+
+#include <cstdio>
 #include <cstdlib>
 
 namespace hlm::ctl {
@@ -75,7 +78,10 @@ const dispatch::Fanout&
 Context::fanout()
 {
   if (!m_fanout) {
-    m_fanout = std::make_unique<dispatch::Fanout>(conf(), dispatch::default_transport_factory());
+    m_fanout = std::make_unique<dispatch::Fanout>(
+      conf(), dispatch::default_transport_factory(), [](const std::string& warning) {
+        std::fputs(fmt::format("hlmctl: warning: {}\n", warning).c_str(), stderr);
+      });
   }
   return *m_fanout;
 }

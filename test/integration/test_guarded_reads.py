@@ -265,6 +265,32 @@ def main():
           "keep: status %s" % out)
     expect_reads(swift, "guard-keep", "kept", bodies["kept"], migrated=False)
     no_quarantined(info)
+
+    # Object servers without the guard: hlmctl status and hlm-dispatch say
+    # so, once per object server, before a user reads a zero.
+    conf_dir, _ = tapesim_confs(info, os.path.join(work, "unguarded"), {"release": "punch"})
+    for name in os.listdir(conf_dir):
+        path = os.path.join(conf_dir, name)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("pipeline = healthcheck hlm_guard object-server",
+                                 "pipeline = healthcheck object-server"))
+    conf = write_hlm_conf(os.path.join(work, "unguarded.conf"), object_server_conf=conf_dir,
+                          dispatch="batch_size = 2\n")
+    _, _, err = hlmctl(conf, "status", A + "/guard", status=None)
+    warnings = [line for line in err.splitlines() if "not guarded" in line]
+    check(len(warnings) == len(info["nodes"]) and all(
+        line.startswith("hlmctl: warning: node 127.0.0.1: reads of migrated objects on this "
+                        "node are not guarded") for line in warnings),
+          "hlmctl status on unguarded nodes (several rounds) warned:\n%s" % err)
+    print("    " + warnings[0][:150] + " ...")
+    hlmctl(conf, "recall", A + "/guard/migrated")
+    _, _, err = run_tool([env("HLM_DISPATCH"), "--once"], conf, status=0)
+    warnings = [line for line in err.splitlines() if "not guarded" in line]
+    check(len(warnings) == len(info["nodes"])
+          and all(line.startswith("hlm-dispatch: warning: node 127.0.0.1:") for line in warnings),
+          "hlm-dispatch on unguarded nodes warned:\n%s" % err)
     print("guarded reads on the real cluster: OK")
 
 

@@ -4,6 +4,8 @@
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -21,6 +23,7 @@ struct HostBatch
   std::vector<std::size_t> objects; // indices into the caller's list
   std::vector<std::string> devices; // parallel to `objects`
   std::vector<ReplicaOutcome> outcomes;
+  std::vector<std::string> warnings; // "node <host>: <text>"
 };
 
 std::string
@@ -78,6 +81,15 @@ run_host(HostBatch& batch,
                            last_line(result.error_output)));
       return;
     }
+    if (const auto warnings = answer.find("warnings");
+        warnings != answer.end() && warnings->is_array()) {
+      for (const auto& warning : *warnings) {
+        if (warning.is_string()) {
+          batch.warnings.push_back(fmt::format("node {}: {}", batch.host,
+                                               warning.get<std::string>()));
+        }
+      }
+    }
     const auto& lines = answer.at("objects");
     if (lines.size() != batch.objects.size()) {
       fail_all(fmt::format("node {}: hlm-handler answered {} results for {} objects", where,
@@ -131,9 +143,13 @@ default_transport_factory()
   };
 }
 
-Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport)
+Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, WarningSink warn)
   : m_conf(conf),
-    m_make_transport(std::move(make_transport))
+    m_make_transport(std::move(make_transport)),
+    m_warn(warn ? std::move(warn)
+                : WarningSink([](const std::string& text) {
+                    std::fputs(fmt::format("warning: {}\n", text).c_str(), stderr);
+                  }))
 {
 }
 
@@ -181,6 +197,13 @@ Fanout::run(connector::Operation operation,
   worker();
   threads.clear(); // joins
 
+  for (const auto* batch : queue) {
+    for (const auto& warning : batch->warnings) {
+      if (m_warned.insert(warning).second) {
+        m_warn(warning);
+      }
+    }
+  }
   for (const auto* batch : queue) {
     for (const auto& outcome : batch->outcomes) {
       on_outcome(outcome);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct ReplicaOutcome
   bool stub_missing = false;
 };
 
+// Receives a node's warning ("node <host>: <text>"), once per host and text
+// for the lifetime of a Fanout.
+using WarningSink = std::function<void(const std::string&)>;
+
 using TransportFactory =
   std::function<std::unique_ptr<transport::Transport>(const config::NodeAccess&)>;
 
@@ -43,7 +48,10 @@ TransportFactory default_transport_factory();
 class Fanout
 {
 public:
-  Fanout(const config::HlmConf& conf, TransportFactory make_transport);
+  // `warn` gets what a node's hlm-handler warns about (its Swift is not
+  // set up to keep migrated replicas safe); by default it is printed on
+  // stderr as "warning: node <host>: <text>".
+  Fanout(const config::HlmConf& conf, TransportFactory make_transport, WarningSink warn = {});
 
   // `objects` are "/account/container/object" paths of policy
   // `policy_index`, placed by `object_ring`. `on_outcome` is called from the
@@ -58,6 +66,8 @@ public:
 private:
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
+  WarningSink m_warn;
+  mutable std::set<std::string> m_warned;
 };
 
 // Collects the objects of one operation and policy and sends them through a

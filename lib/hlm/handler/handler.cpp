@@ -200,10 +200,19 @@ public:
   {
     const auto swift_conf = ring::load_swift_conf(options.swift_dir);
     m_secret = {swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
-    if (!swift_conf.policy_by_index(options.storage_policy_index)) {
+    const auto* policy = swift_conf.policy_by_index(options.storage_policy_index);
+    if (!policy) {
       throw ConfigError(fmt::format("unknown storage policy index {} in {}",
                                     options.storage_policy_index,
                                     swift_conf.path.string()));
+    }
+    for (const auto& server : servers) {
+      for (auto& warning : guard_warnings(*server.conf, policy->index, policy->diskfile_module,
+                                          swift_conf.path)) {
+        if (std::find(m_warnings.begin(), m_warnings.end(), warning) == m_warnings.end()) {
+          m_warnings.push_back(std::move(warning));
+        }
+      }
     }
     m_ring = ring::Ring::load(ring::object_ring_path(options.swift_dir,
                                                      options.storage_policy_index));
@@ -214,9 +223,16 @@ public:
   {
     m_out.start(m_options.heartbeat);
     m_out.write([&](std::ostream& out) {
-      out << fmt::format(R"({{"request":"{}","storage_policy_index":{},"objects":[)",
+      out << fmt::format(R"({{"request":"{}","storage_policy_index":{},)",
                          connector::to_string(m_request.operation),
                          m_options.storage_policy_index);
+      if (!m_warnings.empty()) {
+        out << R"("warnings":)"
+            << nlohmann::json(m_warnings).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace)
+            << ',';
+      }
+      out << R"("objects":[)";
     });
     const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
     for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
@@ -447,6 +463,9 @@ private:
   LocalDevices m_local;
   ring::HashSecret m_secret;
   ring::Ring m_ring;
+  // What keeps migrated replicas safe on this node and is not configured
+  // (guard_warnings), each once.
+  std::vector<std::string> m_warnings;
   Summary m_summary;
 };
 

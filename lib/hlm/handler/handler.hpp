@@ -56,7 +56,9 @@ struct LocalServer
 //      "status": "resident", "error": null}, …],
 //    "summary": {"objects": N, "ok": N, "failed": 0}}
 //
-// (the seed's status shape, extended), plus the heartbeat's spaces between
+// (the seed's status shape, extended; "warnings": [...] before "objects" when
+// guard_warnings() finds this node's Swift not set up to keep migrated
+// replicas safe), plus the heartbeat's spaces between
 // tokens, where JSON allows whitespace; none after the final newline. An
 // object with no replica here, on a device that is not local, or deleted is
 // reported in its own line with an `error`; so is every object of a batch

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <sstream>
 
 namespace hlm::handler {
 
@@ -31,7 +33,65 @@ connector_from_seed_module(const IniFile& ini, std::string_view module)
     printable(module)));
 }
 
+// Whether a paste filter section loads hlm_swift's guard ("egg:hlm_swift#guard",
+// the distribution also spelled hlm-swift, or the factory named directly).
+bool
+is_guard_filter(const IniFile& ini, std::string_view name)
+{
+  const std::string section = fmt::format("filter:{}", name);
+  if (const auto use = ini.get(section, "use")) {
+    std::string value(trim(*use));
+    std::replace(value.begin(), value.end(), '-', '_');
+    return value == k_guard_filter;
+  }
+  const auto factory = ini.get(section, "paste.filter_factory");
+  return factory && trim(*factory) == "hlm_swift.guard:filter_factory";
+}
+
+bool
+pipeline_has_guard(const IniFile& ini)
+{
+  const auto pipeline = ini.get("pipeline:main", "pipeline");
+  if (!pipeline) {
+    return false;
+  }
+  std::vector<std::string> names;
+  std::istringstream words{std::string(*pipeline)};
+  for (std::string word; words >> word;) {
+    names.push_back(std::move(word));
+  }
+  // The last element is the app; a filter after it would never run.
+  for (std::size_t i = 0; i + 1 < names.size(); ++i) {
+    if (is_guard_filter(ini, names[i])) {
+      return true;
+    }
+  }
+  return false;
+}
+
 } // namespace
+
+std::vector<std::string>
+guard_warnings(const ObjectServerConf& conf, int policy_index, std::string_view diskfile_module,
+               const std::filesystem::path& swift_conf)
+{
+  std::vector<std::string> warnings;
+  if (!conf.read_guard) {
+    warnings.push_back(fmt::format(
+      "reads of migrated objects on this node are not guarded: {} has no {} filter in its "
+      "pipeline, so a GET of a tape stub is served as zeros or recalls it from tape "
+      "(hlm-handler(8), GUARDED READS)",
+      conf.path.string(), k_guard_filter));
+  }
+  if (diskfile_module != k_guard_diskfile) {
+    warnings.push_back(fmt::format(
+      "Swift's daemons on this node do not leave tape stubs alone: storage policy {} in {} "
+      "does not set diskfile_module = {}, so the object auditor quarantines migrated "
+      "replicas and the replicator may copy their zeros (hlm-handler(8), GUARDED READS)",
+      policy_index, swift_conf.string(), k_guard_diskfile));
+  }
+  return warnings;
+}
 
 ObjectServerConf
 load_object_server_conf(const std::filesystem::path& path)
@@ -61,6 +121,8 @@ parse_object_server_conf(const IniFile& ini)
     }
     conf.bind_port = static_cast<int>(*number);
   }
+
+  conf.read_guard = pipeline_has_guard(ini);
 
   if (const auto* hlm = ini.section("hlm")) {
     std::optional<std::string> connector;

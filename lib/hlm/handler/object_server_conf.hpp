@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace hlm::handler {
 
@@ -22,6 +24,9 @@ struct ObjectServerConf
   std::filesystem::path swift_dir = "/etc/swift";
   std::string connector = "dummy";
   std::string log_level = "INFO";
+  // [pipeline:main] has a filter that is hlm_swift's guard
+  // (use = egg:hlm_swift#guard, or its paste.filter_factory) before the app.
+  bool read_guard = false;
   connector::Settings connector_settings;
 };
 
@@ -29,5 +34,14 @@ struct ObjectServerConf
 // [hlm] keys, or connector modules that are not built in.
 ObjectServerConf load_object_server_conf(const std::filesystem::path& path);
 ObjectServerConf parse_object_server_conf(const IniFile& ini);
+
+// The Swift settings that keep migrated replicas safe on this node, as
+// hlm-handler(8) gives them: what is missing, one sentence each (empty when
+// nothing is). `diskfile_module` is the request's storage policy's.
+inline constexpr std::string_view k_guard_filter = "egg:hlm_swift#guard";
+inline constexpr std::string_view k_guard_diskfile = "egg:hlm_swift#replication.fs";
+std::vector<std::string> guard_warnings(const ObjectServerConf& conf, int policy_index,
+                                        std::string_view diskfile_module,
+                                        const std::filesystem::path& swift_conf);
 
 } // namespace hlm::handler

@@ -76,6 +76,7 @@ parse_policy(const IniFile& ini, const std::string& section)
     }
   }
   policy.is_default = config_true_value(ini.get(section, "default").value_or(""));
+  policy.diskfile_module = std::string(trim(ini.get(section, "diskfile_module").value_or("")));
   policy.deprecated =
     config_true_value(ini.get(section, "deprecated").value_or(""));
 

@@ -20,6 +20,9 @@ struct StoragePolicy
   bool is_default = false;
   bool deprecated = false;
   PolicyType type = PolicyType::replication;
+  // The DiskFile implementation Swift's object servers and daemons use
+  // for this policy ("egg:swift#replication.fs" unless set).
+  std::string diskfile_module;
   // Erasure-coding parameters; meaningful only for erasure_coding.
   std::string ec_type;
   int ec_num_data_fragments = 0;

@@ -25,6 +25,7 @@ struct FakeNodes
   std::string garbage;      // this host answers non-JSON, exit 1
   std::string one_failure;  // this host fails its first object
   std::string stub_missing; // every replica of this object: "stub": "missing"
+  std::string unguarded;    // this host warns that its Swift is not guarded
 
   TransportFactory
   factory()
@@ -60,6 +61,9 @@ struct FakeNodes
         return {1, std::nullopt, "hlm-handler: error: bad config\n"};
       }
       nlohmann::json answer = {{"objects", nlohmann::json::array()}};
+      if (m_host == m_nodes.unguarded) {
+        answer["warnings"] = {"reads of migrated objects on this node are not guarded"};
+      }
       bool first = true;
       for (const auto& object : document["objects"]) {
         nlohmann::json line = {{"object", object["object"]}, {"device", object["device"]},
@@ -192,4 +196,26 @@ TEST_CASE("Fanout carries a replica's missing stub", "[dispatch]")
     CHECK(outcome.stub_missing == (outcome.object == 0));
     CHECK(outcome.state == connector::ObjectState::migrated);
   }
+}
+
+TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[dispatch]")
+{
+  FakeNodes nodes;
+  nodes.unguarded = "10.0.0.2";
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  std::vector<std::string> warnings;
+  const Fanout fanout(conf, nodes.factory(),
+                      [&](const std::string& warning) { warnings.push_back(warning); });
+  std::size_t outcomes = 0;
+  for (int round = 0; round < 3; ++round) {
+    fanout.run(connector::Operation::status, 0, ring, {"p", "s"}, {"/a/c/o1", "/a/c/o2"},
+               [&](const ReplicaOutcome& o) {
+                 CHECK_FALSE(o.error);
+                 ++outcomes;
+               });
+  }
+  CHECK(outcomes == 3 * 6);
+  CHECK(warnings == std::vector<std::string>{
+                      "node 10.0.0.2: reads of migrated objects on this node are not guarded"});
 }

@@ -29,7 +29,7 @@ using test::RecordingConnector;
 
 // A storage node: swift.conf and rings (saio secret, part power 10, device
 // of replica r of partition p = (p + r) % 4), devices sdb1 and sdb2 local,
-// sdb3 and sdb4 elsewhere.
+// sdb3 and sdb4 elsewhere; hlm_swift's guard and DiskFile configured.
 struct Node
 {
   test::TempDir root;
@@ -43,7 +43,9 @@ struct Node
                "[swift-hash]\nswift_hash_path_prefix = saio-prefix\n"
                "swift_hash_path_suffix = saio-suffix\n"
                "[storage-policy:0]\nname = gold\ndefault = yes\n"
-               "[storage-policy:1]\nname = silver\n");
+               "diskfile_module = egg:hlm_swift#replication.fs\n"
+               "[storage-policy:1]\nname = silver\n"
+               "diskfile_module = egg:hlm_swift#replication.fs\n");
     test::write_gzip(swift_dir / "object.ring.gz", test::serialize(test::simple_ring(10, 3)));
     test::write_gzip(swift_dir / "object-1.ring.gz", test::serialize(test::simple_ring(10, 2)));
     std::filesystem::create_directories(devices / "sdb1");
@@ -51,6 +53,7 @@ struct Node
     conf.devices = devices;
     conf.mount_check = false;
     conf.swift_dir = swift_dir;
+    conf.read_guard = true;
   }
 
   // /AUTH_test/c1/obj1: partition 917 → sdb2, sdb3, sdb4 (vector from
@@ -508,4 +511,43 @@ TEST_CASE("handler: a connector that cannot rebuild never sees a missing replica
   }
   CHECK(backend.seen.empty());
   CHECK(backend.calls == 0);
+}
+
+TEST_CASE("handler: warns when the node's Swift does not guard migrated replicas", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto status_of_obj1 = [&] {
+    Request request;
+    request.operation = connector::Operation::status;
+    request.objects.push_back({"/AUTH_test/c1/obj1", Request::k_any_device});
+    HandlerOptions options;
+    options.swift_dir = node.swift_dir;
+    RecordingConnector backend;
+    std::ostringstream out;
+    run_request(request, {{&node.conf, &backend, {}}}, options, out);
+    return nlohmann::json::parse(out.str());
+  };
+
+  CHECK_FALSE(status_of_obj1().contains("warnings"));
+
+  node.conf.read_guard = false;
+  node.conf.path = "/etc/swift/object-server.conf";
+  node.root.write("etc/swift.conf",
+                  "[swift-hash]\nswift_hash_path_prefix = saio-prefix\n"
+                  "swift_hash_path_suffix = saio-suffix\n"
+                  "[storage-policy:0]\nname = gold\ndefault = yes\n");
+  const auto out = status_of_obj1();
+  REQUIRE(out["warnings"].size() == 2);
+  CHECK(out["warnings"][0].get<std::string>().find(
+          "reads of migrated objects on this node are not guarded: "
+          "/etc/swift/object-server.conf has no egg:hlm_swift#guard filter")
+        == 0);
+  CHECK(out["warnings"][1].get<std::string>().find(
+          "storage policy 0 in " + (node.swift_dir / "swift.conf").string()
+          + " does not set diskfile_module = egg:hlm_swift#replication.fs")
+        != std::string::npos);
+  // The document is otherwise the same.
+  CHECK(out["objects"].size() == 1);
+  CHECK(out["summary"]["ok"] == 1);
 }

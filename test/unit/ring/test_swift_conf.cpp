@@ -87,3 +87,13 @@ TEST_CASE("swift.conf: invalid configurations are errors", "[ring]")
   CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\ndeprecated = yes\n"),
                     Catch::Contains("deprecated"));
 }
+
+TEST_CASE("swift.conf: a policy's diskfile_module", "[ring]")
+{
+  const auto conf = parse("[swift-hash]\nswift_hash_path_suffix = s\n"
+                          "[storage-policy:0]\nname = gold\ndefault = yes\n"
+                          "diskfile_module =  egg:hlm_swift#replication.fs \n"
+                          "[storage-policy:1]\nname = silver\n");
+  CHECK(conf.policy_by_index(0)->diskfile_module == "egg:hlm_swift#replication.fs");
+  CHECK(conf.policy_by_index(1)->diskfile_module.empty());
+}
