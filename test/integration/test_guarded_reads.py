@@ -6,8 +6,9 @@ of a resident, a premigrated, a migrated, a partly migrated (one replica
 recalled, two migrated) and an empty migrated object: every body is the
 uploaded bytes or the answer is 412 with SwiftHLM's message and
 X-HLM-State: migrated; nothing is quarantined and the stubs are unchanged.
-With release = keep, the migrated replicas still hold their bytes and are
-served. A mutation check runs the same read check against Swift's object
+With release = keep, and with the exec connector's example (state only),
+the migrated replicas still hold their bytes and are served; a stub made
+by hand, as an HSM makes it, is refused like tapesim's. A mutation check runs the same read check against Swift's object
 server without hlm's glue (in this process, on a copy of a stub) and expects
 it to fail: zeros under the object's ETag."""
 
@@ -20,8 +21,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, env, fail, run, run_tool,  # noqa: E402
-                     tapesim_confs, write_hlm_conf)
+from support import (Swift, check, cluster, connector_confs, env, fail, run,  # noqa: E402
+                     run_tool, tapesim_confs, write_hlm_conf)
 from stubs import (no_quarantined, replica_files, snapshot,  # noqa: E402
                    ring_placement)
 
@@ -264,6 +265,27 @@ def main():
     check(json.loads(out)["objects"] == {"/%s/guard-keep/kept" % A: "migrated"},
           "keep: status %s" % out)
     expect_reads(swift, "guard-keep", "kept", bodies["kept"], migrated=False)
+    no_quarantined(info)
+
+    # The exec connector's example keeps the bytes on disk (state only): its
+    # migrated replicas are served. A stub made by an HSM (here: punched by
+    # hand, as LTFS DM releases a file) is refused whoever made it.
+    example = env("HLM_EXEC_EXAMPLE")
+    conf_dir = connector_confs(info, os.path.join(work, "exec"), "exec", lambda server: {
+        "command": "%s --state-dir %s" % (example, os.path.join(work, "exec", "state-" + server)),
+        "timeout": "30"})
+    conf = write_hlm_conf(os.path.join(work, "exec.conf"), object_server_conf=conf_dir)
+    upload("guard-exec", ["example", "hsm"])
+    hlmctl(conf, "migrate", A + "/guard-exec/example")
+    dispatch(conf)
+    _, out, _ = hlmctl(conf, "status", "--json", A + "/guard-exec/example")
+    check(json.loads(out)["objects"] == {"/%s/guard-exec/example" % A: "migrated"},
+          "exec: status %s" % out)
+    expect_reads(swift, "guard-exec", "example", bodies["example"], migrated=False)
+    for f in replica_files(info, "/%s/guard-exec/hsm" % A):
+        run(["fallocate", "--punch-hole", "--offset", "0", "--length",
+             str(os.path.getsize(f) + 4096), f], check_status=0)
+    expect_reads(swift, "guard-exec", "hsm", bodies["hsm"], migrated=True)
     no_quarantined(info)
 
     # Object servers without the guard: hlmctl status and hlm-dispatch say
