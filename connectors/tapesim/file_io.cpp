@@ -235,38 +235,15 @@ File::copy(std::uint64_t offset, std::uint64_t length, const File* to,
            std::uint64_t to_offset) const
 {
   Md5 md5;
-  std::vector<char> buffer(static_cast<std::size_t>(std::min<std::uint64_t>(length, k_chunk)));
   std::uint64_t done = 0;
   while (done < length) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length - done, k_chunk));
-    const ssize_t n = ::pread(m_fd, buffer.data(), want, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      fail("read", m_path);
-    }
-    if (n == 0) {
-      throw Error(fmt::format("\"{}\" ends at byte {}, before the {} bytes expected at {}",
-                              m_path.string(), offset + done, length, offset));
-    }
-    const auto got = static_cast<std::size_t>(n);
-    md5.update({buffer.data(), got});
+    const std::string chunk = read(offset + done, want);
+    md5.update({chunk.data(), chunk.size()});
     if (to) {
-      std::size_t written = 0;
-      while (written < got) {
-        const ssize_t w = ::pwrite(to->m_fd, buffer.data() + written, got - written,
-                                   static_cast<off_t>(to_offset + done + written));
-        if (w < 0) {
-          if (errno == EINTR) {
-            continue;
-          }
-          fail("write", to->m_path);
-        }
-        written += static_cast<std::size_t>(w);
-      }
+      to->write(to_offset + done, chunk);
     }
-    done += got;
+    done += want;
   }
   return to_hex(md5.finish());
 }

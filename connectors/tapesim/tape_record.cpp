@@ -2,6 +2,7 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
+#include <hlm/util/percent.hpp>
 
 #include <fmt/format.h>
 
@@ -32,21 +33,6 @@ put_string(std::string& out, std::string_view value, std::string_view what)
   }
   put_uint(out, value.size(), 4);
   out += value;
-}
-
-int
-hex_digit(char c)
-{
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 // Reads fields front to back; every read past the end is an InputError.
@@ -130,8 +116,8 @@ encode_header(const TapeRecordHeader& header)
   put_string(body, header.data_file, "data file name");
   put_uint(body, header.data_length, 8);
   for (std::size_t i = 0; i < header.data_md5.size(); i += 2) {
-    const int high = hex_digit(header.data_md5[i]);
-    const int low = hex_digit(header.data_md5[i + 1]);
+    const int high = hex_digit_value(header.data_md5[i]);
+    const int low = hex_digit_value(header.data_md5[i + 1]);
     if (high < 0 || low < 0) {
       throw InputError(fmt::format("tape record: data MD5 \"{}\" is not 32 hex digits",
                                    header.data_md5));

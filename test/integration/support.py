@@ -191,6 +191,21 @@ def run_tool(argv, config, stdin=b"", status=None, env_overrides=None):
     return proc.returncode, proc.stdout.decode(), proc.stderr.decode()
 
 
+def hlmctl(config, *args, status=0, env_overrides=None):
+    """Runs the built hlmctl with `config`: (exit status, stdout, stderr)."""
+    return run_tool([env("HLMCTL")] + list(args), config, status=status,
+                    env_overrides=env_overrides)
+
+
+def dispatch_once(config, *extra, status=0):
+    """Runs hlm-dispatch --once --json [extra] with `config`, prints its
+    report line and returns it parsed."""
+    _, out, _ = run_tool([env("HLM_DISPATCH"), "--once", "--json"] + list(extra), config,
+                         status=status)
+    print("    hlm-dispatch --once%s: %s" % ("".join(" " + e for e in extra), out.strip()))
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def migrations(info, container):
     """(object, file) → how many migrate operations the dummy backends
     applied to objects of AUTH_test/`container`."""

@@ -14,7 +14,6 @@ reads back byte for byte."""
 
 import glob
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, env, fail, run_tool,  # noqa: E402
+from support import (Swift, check, cluster, dispatch_once, env, fail, hlmctl,  # noqa: E402
                      tapesim_confs, write_hlm_conf)
 from stubs import (hash_dirs, no_quarantined, replica_files,  # noqa: E402
                    snapshot)
@@ -34,14 +33,10 @@ OBJECTS = 334
 NOT_READ = re.compile(r"hlm: object audit \(ALL\) of policy 0: (\d+) migrated replicas not read")
 
 
-def hlmctl(conf, *args, status=0):
-    return run_tool([env("HLMCTL")] + list(args), conf, status=status)
-
-
 def dispatch(conf):
-    _, out, _ = run_tool([env("HLM_DISPATCH"), "--once", "--json"], conf, status=0)
-    report = json.loads(out.strip().splitlines()[-1])
+    report = dispatch_once(conf)
     check(report["failed"] == 0, "dispatch: %r" % report)
+    return report
 
 
 def daemon(info, node, *args):

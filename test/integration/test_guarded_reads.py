@@ -21,9 +21,9 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, connector_confs, env, fail, run,  # noqa: E402
-                     run_tool, tapesim_confs, write_hlm_conf)
-from stubs import (no_quarantined, replica_files, snapshot,  # noqa: E402
+from support import (Swift, check, cluster, connector_confs, dispatch_once, env,  # noqa: E402
+                     fail, hlmctl, run, run_tool, tapesim_confs, write_hlm_conf)
+from stubs import (no_quarantined, punch, replica_files, snapshot,  # noqa: E402
                    ring_placement)
 
 A = "AUTH_test"
@@ -33,13 +33,8 @@ RANGES = (("bytes=0-99", 0, 100), ("bytes=1000-70999", 1000, 71000),
 RECALL_MESSAGE = "needs to be RECALL-ed before it can be accessed."
 
 
-def hlmctl(conf, *args, status=0):
-    return run_tool([env("HLMCTL")] + list(args), conf, status=status)
-
-
 def dispatch(conf):
-    _, out, _ = run_tool([env("HLM_DISPATCH"), "--once", "--json"], conf, status=0)
-    report = json.loads(out.strip().splitlines()[-1])
+    report = dispatch_once(conf)
     check(report["failed"] == 0, "dispatch: %r" % report)
     return report
 
@@ -235,8 +230,7 @@ def main():
     conn, resp = swift.open_stream("GET", "guard/streamed")
     first = resp.read(1 << 20)
     for f in replica_files(info, "/%s/guard/streamed" % A):
-        run(["fallocate", "--punch-hole", "--offset", "0", "--length",
-             str(os.path.getsize(f) + 4096), f], check_status=0)
+        punch(f)
     rest = b""
     try:
         while True:
@@ -283,8 +277,7 @@ def main():
           "exec: status %s" % out)
     expect_reads(swift, "guard-exec", "example", bodies["example"], migrated=False)
     for f in replica_files(info, "/%s/guard-exec/hsm" % A):
-        run(["fallocate", "--punch-hole", "--offset", "0", "--length",
-             str(os.path.getsize(f) + 4096), f], check_status=0)
+        punch(f)
     expect_reads(swift, "guard-exec", "hsm", bodies["hsm"], migrated=True)
     no_quarantined(info)
 

@@ -14,7 +14,7 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, env, run_tool,  # noqa: E402
+from support import (Swift, check, cluster, dispatch_once, hlmctl,  # noqa: E402
                      tapesim_confs, write_hlm_conf)
 
 A = "AUTH_test"
@@ -26,17 +26,6 @@ def query(library, sql, args=()):
         return db.execute(sql, args).fetchall()
     finally:
         db.close()
-
-
-def hlmctl(conf, *args, status=0):
-    return run_tool([env("HLMCTL")] + list(args), conf, status=status)
-
-
-def dispatch(conf, *extra, status=0):
-    _, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json"] + list(extra), conf,
-                           status=status)
-    print("    hlm-dispatch --once %s: %s" % (" ".join(extra), out.strip()))
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def states(conf, target):
@@ -82,7 +71,7 @@ def main():
 
     # Migrate: every replica goes to tape and its disk copy is freed.
     hlmctl(conf, "migrate", A + "/" + container)
-    report = dispatch(conf)
+    report = dispatch_once(conf)
     check(report["completed"] == 1 and report["failed"] == 0, "migrate: %r" % report)
     st = states(conf, A + "/" + container)
     check(st == {o: "migrated" for o in objects}, "status after migrate: %r" % st)
@@ -113,7 +102,7 @@ def main():
     check(len(saved) == 3, "victim copies found: %d" % len(saved))
 
     hlmctl(conf, "recall", A + "/" + container)
-    report = dispatch(conf, status=3)
+    report = dispatch_once(conf, status=3)
     check(report["failed"] == 1, "recall with a corrupt cartridge: %r" % report)
     _, out, _ = hlmctl(conf, "requests", "--json", A + "/" + container)
     failed = json.loads(out)["failed"]
@@ -139,7 +128,7 @@ def main():
             f.seek(offset)
             f.write(byte)
     hlmctl(conf, "recall", A + "/" + container + "/medium")
-    report = dispatch(conf)
+    report = dispatch_once(conf)
     check(report["failed"] == 0, "recall after repair: %r" % report)
     code, body = swift.request("GET", container + "/medium")
     check(code == 200 and body == bodies["medium"], "GET medium after repair: %d" % code)
@@ -156,10 +145,10 @@ def main():
     seconds = {}
     for schedule in ("fifo", "batched"):
         hlmctl(conf, "migrate", A + "/" + many)
-        dispatch(conf)
+        dispatch_once(conf)
         before = last_call_ids(libraries)
         hlmctl(conf, "recall", "-f", targets)
-        report = dispatch(conf, "--schedule", schedule)
+        report = dispatch_once(conf, "--schedule", schedule)
         check(report["completed"] == 40 and report["failed"] == 0,
               "%s recall: %r" % (schedule, report))
         calls = recall_calls(libraries, before)

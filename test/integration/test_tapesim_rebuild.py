@@ -17,7 +17,7 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, env, run, run_tool,  # noqa: E402
+from support import (Swift, check, cluster, dispatch_once, hlmctl, run,  # noqa: E402
                      tapesim_confs, write_hlm_conf)
 
 A = "AUTH_test"
@@ -30,16 +30,6 @@ def query(library, sql, args=()):
         return db.execute(sql, args).fetchall()
     finally:
         db.close()
-
-
-def hlmctl(conf, *args, status=0):
-    return run_tool([env("HLMCTL")] + list(args), conf, status=status)
-
-
-def dispatch(conf, status=0):
-    _, out, _ = run_tool([env("HLM_DISPATCH"), "--once", "--json"], conf, status=status)
-    print("    hlm-dispatch --once: %s" % out.strip())
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def swift_xattrs(path):
@@ -74,7 +64,7 @@ def main():
     path_of = {name: "/%s/%s/%s" % (A, CONTAINER, name) for name in sizes}
 
     hlmctl(conf, "migrate", A + "/" + CONTAINER)
-    report = dispatch(conf)
+    report = dispatch_once(conf)
     check(report["completed"] == 1 and report["failed"] == 0, "migrate: %r" % report)
 
     # Every replica's file, from the libraries' indexes: name → [(lib, file)].
@@ -126,7 +116,7 @@ def main():
 
     # Recall: everything but the corrupt copy is rebuilt.
     hlmctl(conf, "recall", A + "/" + CONTAINER)
-    report = dispatch(conf, status=3)
+    report = dispatch_once(conf, status=3)
     check(report["failed"] == 1, "recall: %r" % report)
     _, out, _ = hlmctl(conf, "requests", "--json", A + "/" + CONTAINER)
     failed = json.loads(out)["failed"]

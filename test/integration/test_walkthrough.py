@@ -10,15 +10,10 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, env, run_tool,  # noqa: E402
+from support import (Swift, check, cluster, env, hlmctl, run_tool,  # noqa: E402
                      write_hlm_conf)
 
 A = "AUTH_test"
-
-
-def hlmctl(conf, *args, status=0, env_overrides=None):
-    return run_tool([env("HLMCTL")] + list(args), conf, status=status,
-                    env_overrides=env_overrides)
 
 
 def dispatch(conf, status=0):

@@ -2,6 +2,7 @@
 """Swift-All-In-One test cluster for hlm's tests.
 
     saio.py start  --dir DIR [--base-port N] [--hosts-json FILE]
+                   [--without-hlm-swift]
     saio.py stop   --dir DIR
     saio.py status --dir DIR
     saio.py start-node --dir DIR --node N
@@ -61,6 +62,9 @@ HLM_PYTHON_DIR = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
     'python')
 sys.path.insert(0, HLM_PYTHON_DIR)
+# start --without-hlm-swift: stock Swift, for a benchmark's or a test's
+# baseline (no guard filter, Swift's own DiskFile).
+HLM_SWIFT = True
 CLONE_NEWNET = 0x40000000
 
 # (account, user, key, role) for tempauth.
@@ -225,7 +229,8 @@ def swift_conf():
         if index == 0:
             items.append(('default', 'yes'))
         items.append(('policy_type', 'replication'))
-        items.append(('diskfile_module', 'egg:hlm_swift#replication.fs'))
+        if HLM_SWIFT:
+            items.append(('diskfile_module', 'egg:hlm_swift#replication.fs'))
         sections.append(('storage-policy:%d' % index, items))
     return render_ini(sections)
 
@@ -245,14 +250,15 @@ def storage_conf(layout, kind, node):
                 ('mount_check', 'false'), ('disable_fallocate', 'true')]
     defaults += common_defaults(layout, layout.port(kind, node),
                                 layout.node_ip(node), layout.user or 'root')
-    pipeline = 'healthcheck hlm_guard ' if kind == 'object' else 'healthcheck '
+    guarded = kind == 'object' and HLM_SWIFT
+    pipeline = 'healthcheck hlm_guard ' if guarded else 'healthcheck '
     sections = [
         ('DEFAULT', defaults),
         ('pipeline:main', [('pipeline', pipeline + app)]),
         ('app:' + app, [('use', 'egg:swift#' + kind)]),
         ('filter:healthcheck', [('use', 'egg:swift#healthcheck')]),
     ]
-    if kind == 'object':
+    if guarded:
         sections.append(('filter:hlm_guard', [('use', 'egg:hlm_swift#guard')]))
     # Sections for the background daemons, so a test can run one `once`.
     # ssync lets the object replicator work without rsyncd.
@@ -822,6 +828,9 @@ def main():
             p.add_argument('--hosts-json', metavar='FILE',
                            help='storage nodes as hosts in network '
                                 'namespaces (see the module doc)')
+            p.add_argument('--without-hlm-swift', action='store_true',
+                           help="stock Swift: no hlm_guard in the object "
+                                "servers' pipeline, Swift's own DiskFile")
             p.add_argument('--base-port', type=int,
                            default=int(os.environ.get('HLM_SAIO_BASE_PORT',
                                                       DEFAULT_BASE_PORT)),
@@ -831,6 +840,8 @@ def main():
     args = parser.parse_args()
     root = os.path.abspath(args.dir)
     if args.command == 'start':
+        global HLM_SWIFT
+        HLM_SWIFT = not args.without_hlm_swift
         hosts = None
         if args.hosts_json:
             with open(args.hosts_json) as f:

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -56,5 +57,15 @@ public:
 private:
   std::filesystem::path m_path;
 };
+
+// The whole content of the file at `path` ("" when it cannot be read).
+inline std::string
+read_file(const std::filesystem::path& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
 
 } // namespace hlm::test

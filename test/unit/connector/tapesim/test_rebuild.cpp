@@ -17,14 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string
-read_file(const fs::path& path)
-{
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::read_file;
 
 // 0 for a directory that does not exist.
 std::size_t

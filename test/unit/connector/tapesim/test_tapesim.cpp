@@ -29,14 +29,7 @@ using S = ObjectState;
 
 namespace {
 
-std::string
-read_file(const fs::path& path)
-{
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::read_file;
 
 void
 write_file(const fs::path& path, const std::string& data)
