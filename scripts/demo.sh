@@ -110,9 +110,11 @@ get_status=$(curl -sS -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $token" "
 note "HEAD works (the metadata is on disk) and says the state"
 step curl -sS -I -H "X-Auth-Token: $token" "$url/sample/obj-20000"
 
-note "Swift's own object auditor, once on every node, over the tape stubs"
+note "Swift's own object auditor, once on every node, over the tape stubs" \
+     "(swift_daemon.py runs swift-object-auditor's ObjectAuditor once with the node's" \
+     "object-server.conf, pointed at this cluster's swift.conf instead of /etc/swift's)"
 for n in 1 2 3 4; do
-  printf '\n$ swift-object-auditor %s once\n' "$demo/etc/object-server/$n.conf"
+  printf '\n$ test/saio/swift_daemon.py --dir %s --node %d auditor\n' "$demo" "$n"
   $python "$top/test/saio/swift_daemon.py" --dir "$demo" --node "$n" auditor 2>&1 \
     | grep -E 'hlm: object audit \(ALL\) of policy 0|Object audit \(ALL\).*completed' \
     | sed -e 's/^/  /' -e 's/, Total files.*//'

@@ -24,7 +24,8 @@ as hlm_swift.replica defines it):
   could not be checked, are off.
 * ``DiskFile._quarantine()`` refuses to quarantine an offline replica
   (corrupt metadata on a stub, say): the error is logged and the replica is
-  reported as not found instead, so its tape copy stays reachable.
+  reported as not found instead, so its tape copy stays reachable; the
+  auditor's count of replicas not read includes it.
 * Replication never moves a stub (a lost replica is rebuilt from tape by
   ``hlmctl recall``, not from another node's stub): suffix hashes leave
   stubs out, so two nodes that differ only in stubs agree and rsync is not
@@ -83,6 +84,7 @@ class DiskFile(swift_diskfile.DiskFile):
 
     def _quarantine(self, data_file, msg):
         if _is_stub(data_file):
+            self.manager.offline_not_read += 1
             self._logger.error(
                 'hlm: not quarantining %s, a tape stub (no data on disk): %s',
                 data_file, msg)
