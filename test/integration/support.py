@@ -206,6 +206,15 @@ def dispatch_once(config, *extra, status=0):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def tapesim_query(library, sql, args=()):
+    """Rows of `sql` on a tapesim library's index."""
+    db = sqlite3.connect(os.path.join(library, "index.sqlite"))
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
 def migrations(info, container):
     """(object, file) → how many migrate operations the dummy backends
     applied to objects of AUTH_test/`container`."""

@@ -10,22 +10,13 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, hlmctl,  # noqa: E402
-                     tapesim_confs, write_hlm_conf)
+                     tapesim_confs, tapesim_query, write_hlm_conf)
 
 A = "AUTH_test"
-
-
-def query(library, sql, args=()):
-    db = sqlite3.connect(os.path.join(library, "index.sqlite"))
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def states(conf, target):
@@ -37,13 +28,13 @@ def recall_calls(libraries, after):
     """(items, drive_seconds) of every recall call after call id `after`."""
     calls = []
     for library in libraries:
-        calls += query(library, "SELECT items, drive_seconds FROM calls"
+        calls += tapesim_query(library, "SELECT items, drive_seconds FROM calls"
                                 " WHERE operation = 'recall' AND id > ?", (after[library],))
     return calls
 
 
 def last_call_ids(libraries):
-    return {lib: query(lib, "SELECT coalesce(max(id), 0) FROM calls")[0][0] for lib in libraries}
+    return {lib: tapesim_query(lib, "SELECT coalesce(max(id), 0) FROM calls")[0][0] for lib in libraries}
 
 
 def main():
@@ -75,11 +66,11 @@ def main():
     check(report["completed"] == 1 and report["failed"] == 0, "migrate: %r" % report)
     st = states(conf, A + "/" + container)
     check(st == {o: "migrated" for o in objects}, "status after migrate: %r" % st)
-    rows = sum(query(lib, "SELECT count(*) FROM objects WHERE state = 'migrated'"
+    rows = sum(tapesim_query(lib, "SELECT count(*) FROM objects WHERE state = 'migrated'"
                           " AND released = 1")[0][0] for lib in libraries)
     check(rows == 3 * len(objects), "replicas on tape: %d, expected %d" % (rows, 3 * len(objects)))
     for lib in libraries:
-        for cartridge, position, length, md5 in query(
+        for cartridge, position, length, md5 in tapesim_query(
                 lib, "SELECT cartridge, position, length, md5 FROM objects"):
             with open(os.path.join(lib, "cartridges", cartridge), "rb") as f:
                 f.seek(position)
@@ -90,7 +81,7 @@ def main():
     victim = "/%s/%s/medium" % (A, container)
     saved = []
     for lib in libraries:
-        for cartridge, position in query(
+        for cartridge, position in tapesim_query(
                 lib, "SELECT cartridge, position FROM objects WHERE object = ?", (victim,)):
             path = os.path.join(lib, "cartridges", cartridge)
             with open(path, "r+b") as f:

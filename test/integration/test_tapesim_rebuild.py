@@ -13,23 +13,14 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, hlmctl, run,  # noqa: E402
-                     tapesim_confs, write_hlm_conf)
+                     tapesim_confs, tapesim_query, write_hlm_conf)
 
 A = "AUTH_test"
 CONTAINER = "tapesim-rebuild"
-
-
-def query(library, sql, args=()):
-    db = sqlite3.connect(os.path.join(library, "index.sqlite"))
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def swift_xattrs(path):
@@ -70,7 +61,7 @@ def main():
     # Every replica's file, from the libraries' indexes: name → [(lib, file)].
     replicas = {}
     for name, path in path_of.items():
-        replicas[name] = sorted((lib, row[0]) for lib in libraries for row in query(
+        replicas[name] = sorted((lib, row[0]) for lib in libraries for row in tapesim_query(
             lib, "SELECT file FROM objects WHERE object = ?", (path,)))
         check(len(replicas[name]) == 3, "%s: %d replicas on tape" % (name, len(replicas[name])))
     before = {file: swift_xattrs(file) for name in sizes for _, file in replicas[name]}
@@ -89,7 +80,7 @@ def main():
         lost[file] = "gone"
     # Corrupt the tape copy of corrupt's lost replica (a data byte).
     lib, file = replicas["corrupt"][0]
-    cartridge, position = query(lib, "SELECT cartridge, position FROM objects WHERE file = ?",
+    cartridge, position = tapesim_query(lib, "SELECT cartridge, position FROM objects WHERE file = ?",
                                 (file,))[0]
     with open(os.path.join(lib, "cartridges", cartridge), "r+b") as f:
         f.seek(position + 10)
