@@ -11,7 +11,7 @@ packages=(
   # toolchain and libraries
   cmake g++ make pkg-config
   libcli11-dev nlohmann-json3-dev libfmt-dev libssh-dev catch2
-  libcurl4-openssl-dev zlib1g-dev libssl-dev libsqlite3-dev libinih-dev
+  libcurl4-openssl-dev zlib1g-dev libssl-dev libsqlite3-dev
   asciidoctor
   dpkg-dev  # dpkg-shlibdeps: the Depends of cpack -G DEB (test package_deb)
   # the real Swift the integration tests run against

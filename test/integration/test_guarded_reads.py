@@ -291,8 +291,11 @@ def main():
         with open(path, "w") as f:
             f.write(text.replace("pipeline = healthcheck hlm_guard object-server",
                                  "pipeline = healthcheck object-server"))
-    conf = write_hlm_conf(os.path.join(work, "unguarded.conf"), object_server_conf=conf_dir,
-                          dispatch="batch_size = 2\n")
+    conf = write_hlm_conf(os.path.join(work, "unguarded.conf"), object_server_conf=conf_dir)
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:  # several rounds: the warning must still come once
+        f.write(text.replace("batch_size = 1000", "batch_size = 2"))
     _, _, err = hlmctl(conf, "status", A + "/guard", status=None)
     warnings = [line for line in err.splitlines() if "not guarded" in line]
     check(len(warnings) == len(info["nodes"]) and all(

@@ -4,37 +4,75 @@
 
 #include <fmt/format.h>
 #include <fmt/std.h>
-#include <ini.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace hlm {
 
-int
-ini_handler(void* user, const char* section, const char* name, const char* value)
+namespace {
+
+// Python's str.strip() for the whitespace a config line can hold.
+constexpr std::string_view k_space = " \t\r\f\v";
+
+std::string_view
+strip(std::string_view text)
 {
-  auto& ini = *static_cast<IniFile*>(user);
-  if (ini.m_sections.empty() || ini.m_sections.back().first != section) {
-    ini.m_sections.emplace_back(section, IniFile::Entries{});
+  const auto begin = text.find_first_not_of(k_space);
+  if (begin == std::string_view::npos) {
+    return {};
   }
-  if (!name) {
-    return 1; // a section header with no keys yet
-  }
-  auto& entries = ini.m_sections.back().second;
-  std::string key = to_lower(name);
-  for (auto& [existing, existing_value] : entries) {
-    if (existing == key) {
-      existing_value = value;
-      return 1;
-    }
-  }
-  entries.emplace_back(std::move(key), value);
-  return 1;
+  return text.substr(begin, text.find_last_not_of(k_space) - begin + 1);
 }
+
+// Swift's NicerInterpolation over configparser's BasicInterpolation: a value
+// without "%(" is taken as it is; otherwise "%%" is a percent sign and
+// "%(name)s" the value of `name` in the same section or [DEFAULT].
+std::string
+interpolate(const IniFile& ini, const std::string& section, const std::string& key,
+            const std::string& value, int depth = 0)
+{
+  if (value.find("%(") == std::string::npos) {
+    return value;
+  }
+  const auto bad = [&](std::string_view why) {
+    return ConfigError(fmt::format("cannot parse \"{}\": [{}] {} = {}: {}", ini.source(),
+                                   section, key, printable(value), why));
+  };
+  if (depth > 10) {
+    throw bad("interpolation nested more than 10 deep");
+  }
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') {
+      out += value[i];
+      continue;
+    }
+    if (i + 1 < value.size() && value[i + 1] == '%') {
+      out += '%';
+      ++i;
+      continue;
+    }
+    const auto close = value.find(")s", i);
+    if (i + 1 >= value.size() || value[i + 1] != '(' || close == std::string::npos) {
+      throw bad("'%' must be followed by '%' or '(name)s'");
+    }
+    const std::string name = to_lower(value.substr(i + 2, close - i - 2));
+    const auto referenced = ini.get_with_default(section, name);
+    if (!referenced) {
+      throw bad(fmt::format("no option \"{}\" to interpolate", printable(name)));
+    }
+    out += interpolate(ini, section, name, *referenced, depth + 1);
+    i = close + 1;
+  }
+  return out;
+}
+
+} // namespace
 
 IniFile
 IniFile::load(const std::filesystem::path& path)
@@ -48,47 +86,114 @@ IniFile::load(const std::filesystem::path& path)
   return parse(text.str(), path.string());
 }
 
+// Python's configparser.ConfigParser as Swift's readconf() and paste.deploy
+// create it (strict, no inline comments, "=" or ":" delimiters), read line by
+// line as its _read() does.
 IniFile
 IniFile::parse(std::string_view text, std::string source)
 {
   IniFile ini;
   ini.m_source = std::move(source);
-  const std::string copy(text); // inih wants a NUL-terminated string
-  const int result = ini_parse_string(copy.c_str(), ini_handler, &ini);
-  if (result > 0) {
-    throw ConfigError(
-      fmt::format("cannot parse \"{}\": line {}: not a section header, "
-                  "`key = value` or comment",
-                  ini.m_source,
-                  result));
-  }
-  if (result < 0) {
-    throw ConfigError(fmt::format("cannot parse \"{}\"", ini.m_source));
-  }
-  // Sections repeated later in the file were appended as new entries;
-  // merge them so each name appears once.
-  std::vector<std::pair<std::string, Entries>> merged;
-  for (auto& [name, entries] : ini.m_sections) {
-    // Captured by name: clang before 16 cannot capture structured bindings.
-    auto it = std::find_if(merged.begin(), merged.end(), [&name = name](const auto& s) {
-      return s.first == name;
-    });
-    if (it == merged.end()) {
-      merged.emplace_back(name, std::move(entries));
+  const auto error = [&](std::size_t line, std::string_view what) {
+    return ConfigError(
+      fmt::format("cannot parse \"{}\": line {}: {}", ini.m_source, line, what));
+  };
+
+  std::size_t section = 0; // index in m_sections, valid once one was named
+  bool in_section = false;
+  std::string section_name;
+  std::set<std::string> seen_sections;                      // strict: no section twice
+  std::set<std::pair<std::string, std::string>> seen_keys; // nor a key twice in one
+  std::vector<std::string>* value = nullptr; // the lines of the value being read
+  std::vector<std::vector<std::string>> lines_of; // parallel to the entries, joined at the end
+  std::vector<std::pair<std::size_t, std::size_t>> places; // section, entry
+  std::size_t indent_level = 0;
+
+  std::size_t number = 0;
+  while (!text.empty()) {
+    ++number;
+    auto newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    const auto stripped = strip(line);
+    const bool comment = !stripped.empty() && (stripped.front() == '#' || stripped.front() == ';');
+    if (stripped.empty() || comment) {
+      if (!comment && value) {
+        value->emplace_back(); // a blank line inside a value, kept if more follows
+      }
       continue;
     }
-    for (auto& [key, value] : entries) {
-      auto kv = std::find_if(it->second.begin(),
-                             it->second.end(),
-                             [&key = key](const auto& e) { return e.first == key; });
-      if (kv == it->second.end()) {
-        it->second.emplace_back(key, value);
-      } else {
-        kv->second = value;
+    const std::size_t indent = line.find_first_not_of(k_space);
+    if (value && indent > indent_level) {
+      value->emplace_back(stripped); // a continuation line
+      continue;
+    }
+    indent_level = indent;
+    value = nullptr;
+    if (stripped.front() == '[' && stripped.find(']', 1) != std::string_view::npos) {
+      // configparser's "\[(?P<header>.+)\]": up to the last ']' on the line.
+      const auto close = stripped.rfind(']');
+      if (close > 1) {
+        section_name = std::string(stripped.substr(1, close - 1));
+        if (section_name != "DEFAULT" && !seen_sections.insert(section_name).second) {
+          throw error(number, fmt::format("section [{}] appears twice", printable(section_name)));
+        }
+        const auto it = std::find_if(ini.m_sections.begin(), ini.m_sections.end(),
+                                     [&](const auto& s) { return s.first == section_name; });
+        section = static_cast<std::size_t>(it - ini.m_sections.begin());
+        if (it == ini.m_sections.end()) {
+          ini.m_sections.emplace_back(section_name, Entries{});
+        }
+        in_section = true;
+        continue;
       }
     }
+    if (!in_section) {
+      throw error(number, "a key before any [section] header");
+    }
+    // configparser's OPTCRE: the key is what precedes the first '=' or ':'.
+    const auto delimiter = stripped.find_first_of("=:");
+    const auto key_text = delimiter == std::string_view::npos
+                            ? std::string_view{}
+                            : strip(stripped.substr(0, delimiter));
+    if (key_text.empty()) {
+      throw error(number, "not a [section] header, `key = value` or comment");
+    }
+    std::string key = to_lower(key_text);
+    if (!seen_keys.emplace(section_name, key).second) {
+      throw error(number, fmt::format("\"{}\" appears twice in [{}]", printable(key),
+                                      printable(section_name)));
+    }
+    auto& entries = ini.m_sections[section].second;
+    entries.emplace_back(std::move(key), std::string{});
+    lines_of.push_back({std::string(strip(stripped.substr(delimiter + 1)))});
+    places.emplace_back(section, entries.size() - 1);
+    value = &lines_of.back();
   }
-  ini.m_sections = std::move(merged);
+
+  // Multi-line values: joined with newlines, trailing blank lines dropped
+  // (configparser's _join_multiline_values).
+  for (std::size_t i = 0; i < places.size(); ++i) {
+    auto& lines = lines_of[i];
+    while (lines.size() > 1 && lines.back().empty()) {
+      lines.pop_back();
+    }
+    std::string joined;
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+      joined += (k ? "\n" : "") + lines[k];
+    }
+    ini.m_sections[places[i].first].second[places[i].second].second = std::move(joined);
+  }
+  // Interpolation needs every raw value.
+  IniFile raw = ini;
+  for (auto& [name, entries] : ini.m_sections) {
+    for (auto& [key, text_value] : entries) {
+      text_value = interpolate(raw, name, key, text_value);
+    }
+  }
   return ini;
 }
 

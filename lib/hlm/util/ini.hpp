@@ -9,10 +9,17 @@
 
 namespace hlm {
 
-// An INI file as Swift's own parsers read it (inih underneath): sections in
-// file order, keys lower-cased, a later duplicate key replaces an earlier
-// one. No [DEFAULT] inheritance is applied: callers that want Swift's
-// fallback ask for it explicitly with get_with_default().
+// An INI file as Swift reads its own: Python's configparser.ConfigParser as
+// readconf() and paste.deploy create it. Sections in file order; keys
+// lower-cased, section names not; "key = value" or "key: value", the key
+// ending at the first delimiter; whole-line comments only ('#' or ';'
+// after any indentation), so "x = 1  # note" is the value "1  # note";
+// lines of any length; an indented line continues the value above it
+// (joined with newlines); a section or a key given twice is an error
+// (strict), except [DEFAULT] headers; values with "%(" are interpolated as
+// Swift's NicerInterpolation does ("%(name)s", "%%"). No [DEFAULT]
+// inheritance is applied: callers that want Swift's fallback ask for it
+// explicitly with get_with_default().
 class IniFile
 {
 public:
@@ -38,7 +45,6 @@ private:
   std::string m_source;
   std::vector<std::pair<std::string, Entries>> m_sections;
 
-  friend int ini_handler(void*, const char*, const char*, const char*);
 };
 
 } // namespace hlm
