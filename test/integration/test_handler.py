@@ -87,8 +87,10 @@ def main():
                           ("status", "premigrated")):
             for index, objects in per_node.items():
                 node = info["nodes"][index - 1]
+                # Status documents as SwiftHLM's dispatcher writes them: the
+                # policy index as a string, from Swift's container info.
                 document = {"request": op, "objects": objects,
-                            "storage_policy_index": policy,
+                            "storage_policy_index": str(policy) if op == "status" else policy,
                             "swift_dir": info["swift_dir"]}
                 out, _ = handler(node, document)
                 result = json.loads(out)

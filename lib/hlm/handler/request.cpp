@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <istream>
+#include <limits>
 #include <unordered_map>
 
 namespace hlm::handler {
@@ -296,7 +297,15 @@ private:
         fail("\"swift_dir\" must be a string");
       }
     } else if (m_key == "storage_policy_index") {
-      if (kind != Kind::null) {
+      // SwiftHLM's dispatcher sends the container's policy as Swift's
+      // container info has it: a string of digits ("0").
+      const auto number = kind == Kind::string && !value.empty()
+                              && value.find_first_not_of("0123456789") == std::string::npos
+                            ? parse_int(value)
+                            : std::nullopt;
+      if (number && *number <= std::numeric_limits<int>::max()) {
+        m_request.storage_policy_index = static_cast<int>(*number);
+      } else if (kind != Kind::null) {
         fail("\"storage_policy_index\" must be a non-negative integer");
       }
     } else if (m_key == "objects") {

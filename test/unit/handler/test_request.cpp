@@ -96,7 +96,11 @@ TEST_CASE("bad request documents name what is wrong", "[handler]")
   fails_with(R"({"request": "status", "objects": [{"object": "/a/c/o"}, {"object": "/a/c"}]})",
              "objects[1]: object path \"/a/c\"");
   fails_with(R"({"request": "status", "storage_policy_index": -1, "objects": []})", "non-negative");
-  fails_with(R"({"request": "status", "storage_policy_index": "0", "objects": []})", "non-negative");
+  for (const char* bad : {R"("")", R"("-1")", R"("1.5")", R"(" 1")", R"("zero")", R"("99999999999")"}) {
+    fails_with(std::string(R"({"request": "status", "storage_policy_index": )") + bad
+                 + R"(, "objects": []})",
+               "non-negative");
+  }
   fails_with(R"({"request": "status", "objects": [], "objects": []})", "twice");
   fails_with(R"({"request": "status", "objects": [{"object": "/a/c/\u0000"}]})", "NUL");
 }
@@ -110,4 +114,15 @@ TEST_CASE("object lines", "[handler]")
   CHECK(request.objects[2].path == "/a/c/o 3 ");
   CHECK_THROWS_WITH(lines("/a/c/o\n/a/c\n"), Catch::Contains("line 2"));
   CHECK_THROWS_WITH(lines("/a/c/\xff\n"), Catch::Contains("UTF-8"));
+}
+
+TEST_CASE("handler request: SwiftHLM's dispatcher sends the policy index as a string", "[handler]")
+{
+  // swifthlm/middleware.py takes it from the container info: "0", "1", ...
+  std::istringstream in(
+    R"({"request": "migrate", "objects": [{"object": "/AUTH_test/cont3/obj00", "device": "sdb2"}],)"
+    R"( "storage_policy_index": "1", "swift_dir": "/etc/swift"})");
+  const auto request = read_request_document(in);
+  CHECK(request.storage_policy_index == 1);
+  CHECK(request.objects.size() == 1);
 }
