@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 namespace hlm::queue {
@@ -68,10 +69,11 @@ describe(const swift::HttpResponse& response)
 NodeReply
 send_to(swift::HttpClient& http, const ring::Device& node, const swift::HttpRequest& request)
 {
-  NodeReply reply{node_label(node), 0, {}};
+  NodeReply reply{node_label(node), 0, {}, std::nullopt};
   try {
     const auto response = http.send(request);
     reply.status = response.status;
+    reply.policy_index = response.header("X-Backend-Storage-Policy-Index");
     if (!reply.ok()) {
       reply.error = describe(response);
     }
@@ -205,8 +207,10 @@ DirectContainerClient::send_row(const ring::Device& node, const swift::HttpReque
   const std::string label = node_label(node);
   if (const auto it = m_no_answer.find(label); it != m_no_answer.end()) {
     if (now - it->second.first < k_no_answer_suppression) {
-      return NodeReply{label, 0, fmt::format("not asked: no answer in time to an earlier request ({})",
-                                             it->second.second)};
+      return NodeReply{label, 0,
+                       fmt::format("not asked: no answer in time to an earlier request ({})",
+                                   it->second.second),
+                       std::nullopt};
     }
     m_no_answer.erase(it);
   }
@@ -234,7 +238,7 @@ DirectContainerClient::put_row_on(const ring::Device& node,
     {"X-Size", "0"},
     {"X-Etag", std::string(k_empty_etag)},
     {"X-Content-Type", std::string(content_type)},
-    {"X-Backend-Storage-Policy-Index", "0"},
+    {"X-Backend-Storage-Policy-Index", std::to_string(policy_index(container))},
     {"Content-Length", "0"},
   };
   if (content_type_timestamp) {
@@ -256,9 +260,36 @@ DirectContainerClient::delete_row_on(const ring::Device& node,
   request.timeout = k_request_timeout;
   request.headers = {
     {"X-Timestamp", timestamp.internal()},
-    {"X-Backend-Storage-Policy-Index", "0"},
+    {"X-Backend-Storage-Policy-Index", std::to_string(policy_index(container))},
   };
   return send_row(node, request);
+}
+
+int
+DirectContainerClient::policy_index(std::string_view container)
+{
+  if (const auto it = m_policy_index.find(container); it != m_policy_index.end()) {
+    return it->second;
+  }
+  for (const auto* node : nodes(container)) {
+    swift::HttpRequest request;
+    request.method = swift::Method::head;
+    request.url = url(*node, container, {});
+    request.timeout = k_request_timeout;
+    const NodeReply reply = send_row(*node, request);
+    if (!reply.ok() || !reply.policy_index) {
+      continue; // 404: not on this replica (yet); others: ask the next
+    }
+    const auto index = parse_int(trim(*reply.policy_index));
+    if (!index || *index < 0 || *index > std::numeric_limits<int>::max()) {
+      throw Error(fmt::format("{} says container \"{}/{}\" has storage policy index \"{}\"",
+                              reply.node, printable(m_account), printable(container),
+                              printable(*reply.policy_index)));
+    }
+    m_policy_index.emplace(std::string(container), static_cast<int>(*index));
+    return static_cast<int>(*index);
+  }
+  return 0;
 }
 
 int
@@ -393,7 +424,7 @@ DirectContainerClient::list_rows(std::string_view container,
     }
     std::vector<NodeReply> failures;
     for (const auto& cursor : cursors) {
-      failures.push_back(NodeReply{node_label(*cursor.node), 0, cursor.failure});
+      failures.push_back(NodeReply{node_label(*cursor.node), 0, cursor.failure, std::nullopt});
     }
     throw TransportError(fmt::format("cannot list \"{}/{}\": no container server answered: {}",
                                      printable(m_account),

@@ -38,6 +38,8 @@ struct NodeReply
   std::string node; // "ip:port/device"
   int status = 0;    // 0: no HTTP response
   std::string error; // why, for a failure (status line or transport error)
+  // The answer's X-Backend-Storage-Policy-Index, when it had one.
+  std::optional<std::string> policy_index;
 
   bool
   ok() const
@@ -106,8 +108,18 @@ public:
                           std::string_view name,
                           const SwiftTimestamp& timestamp);
 
-  // Writes the row (zero size, policy index 0) to every primary; returns
-  // how many accepted it (2xx).
+  // The storage policy index of `container`, which every row written to or
+  // deleted from it carries (a row whose index differs from its
+  // container's is hidden from listings as misplaced): what the first
+  // primary that knows the container says (a direct HEAD, as Swift's
+  // direct_client does), remembered for the client's lifetime. 0 when no
+  // primary has the container yet (the first row PUT creates it with
+  // policy 0, as Swift's own daemons create their queue containers), not
+  // remembered then, nor when no primary answered.
+  int policy_index(std::string_view container);
+
+  // Writes the row (zero size, the container's policy index) to every
+  // primary; returns how many accepted it (2xx).
   int put_row(std::string_view container,
               std::string_view name,
               const SwiftTimestamp& timestamp,
@@ -154,6 +166,7 @@ private:
   const ring::Ring& m_ring;
   const ring::HashSecret& m_secret;
   std::string m_account;
+  std::map<std::string, int, std::less<>> m_policy_index; // container -> index
   // node_label -> (when it last gave no answer, what happened)
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>>
     m_no_answer;

@@ -502,6 +502,53 @@ main(int argc, char** argv)
   }
 
   // ------------------------------------------------------------------
+  scenario("rows carry the policy of a queue container SwiftHLM created", [&] {
+    // SwiftHLM creates failed-hlm-requests through the proxy: it gets the
+    // cluster's default policy, which need not be 0. Made here directly,
+    // with policy 1, in an account of its own.
+    RequestQueue queue1(http, swift_dir, account + "-policy1");
+    auto& direct1 = queue1.direct();
+    const auto now = SwiftTimestamp::now();
+    for (const auto* node : direct1.nodes(failed)) {
+      swift::HttpRequest request;
+      request.method = swift::Method::put;
+      request.url = fmt::format("http://{}/{}/{}/{}/{}", host_of(*node), node->device,
+                                direct1.partition(failed), swift::encode_path(direct1.account()),
+                                failed);
+      request.headers = {{"X-Timestamp", now.internal()},
+                         {"X-Backend-Storage-Policy-Index", "1"},
+                         {"Content-Length", "0"}};
+      const auto response = http.send(request);
+      check(response.status == 201 || response.status == 202, "container made with policy 1",
+            std::to_string(response.status));
+    }
+    check(direct1.policy_index(failed) == 1, "the client reads the container's policy");
+    const auto entry = entry_for("AUTH_test", "policy1", "obj");
+    const std::string name = encode_entry(entry);
+    direct1.put_row_quorum(failed, name, now.plus_offset(1), k_entry_content_type);
+    check(listed(queue1, Which::failed).count(name) == 1, "a row written by hlm is listed");
+    // What hlm wrote before: a row with policy index 0 in that container is
+    // hidden from listings as misplaced.
+    const auto hidden = encode_entry(entry_for("AUTH_test", "policy1", "hidden"));
+    for (const auto* node : direct1.nodes(failed)) {
+      swift::HttpRequest request;
+      request.method = swift::Method::put;
+      request.url = fmt::format("http://{}/{}/{}/{}/{}/{}", host_of(*node), node->device,
+                                direct1.partition(failed), swift::encode_path(direct1.account()),
+                                failed, swift::encode_path(hidden));
+      request.headers = {{"X-Timestamp", now.plus_offset(1).internal()}, {"X-Size", "0"},
+                         {"X-Etag", "d41d8cd98f00b204e9800998ecf8427e"},
+                         {"X-Content-Type", std::string(k_entry_content_type)},
+                         {"X-Backend-Storage-Policy-Index", "0"}, {"Content-Length", "0"}};
+      http.send(request);
+    }
+    check(listed(queue1, Which::failed).count(hidden) == 0,
+          "a row with policy index 0 is hidden there (what this fixes)");
+    direct1.delete_row(failed, name, now.plus_offset(2));
+    check(listed(queue1, Which::failed).count(name) == 0, "the row is deleted again");
+  });
+
+  // ------------------------------------------------------------------
   scenario("cleanup", [&] {
     for (const auto which : {Which::pending, Which::failed}) {
       for (const auto& [name, entry] : listed(queue, which)) {

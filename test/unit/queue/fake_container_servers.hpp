@@ -5,8 +5,9 @@
 // with X-Content-Type-Timestamp, the content-type time merged apart, as
 // swift/container/backend.py's update_new_item_from_existing does), JSON
 // listings with limit/marker/prefix, and per-server misbehaviour.
-// Intentionally simplistic: one container DB per server and path, no
-// policies, no sharding, no separate metadata time (it follows the
+// Intentionally simplistic: one container DB per server and path (a HEAD
+// of it says its policy index, `policy`, 0 unless set; rows are stored
+// whatever index they carry, and `row_policies` records it), no sharding, no separate metadata time (it follows the
 // content-type time, as when X-Meta-Timestamp is not sent).
 
 #include <hlm/queue/swift_timestamp.hpp>
@@ -72,7 +73,11 @@ public:
     int fail_status = 503;
     // container path ("/account/container") → name → row
     std::map<std::string, std::map<std::string, StoredRow>> dbs;
+    std::map<std::string, int> policy; // container path → its policy index
   };
+
+  // X-Backend-Storage-Policy-Index of every row PUT and DELETE, in order.
+  std::vector<std::string> row_policies;
 
   struct Parsed
   {
@@ -85,13 +90,18 @@ public:
   };
 
   std::map<std::string, Server> servers;
-  std::vector<swift::HttpRequest> requests;
+  std::vector<swift::HttpRequest> requests; // row writes and listings
+  std::vector<std::string> container_heads; // URLs of HEADs of a container
 
   swift::HttpResponse
   send(const swift::HttpRequest& request) override
   {
-    requests.push_back(request);
     const Parsed p = parse(request.url);
+    if (request.method == swift::Method::head && !p.name) {
+      container_heads.push_back(request.url);
+    } else {
+      requests.push_back(request);
+    }
     Server& server = servers[p.host];
     switch (server.mode) {
     case Mode::refuse:
@@ -111,10 +121,23 @@ public:
     case Mode::normal:
       break;
     }
+    if (request.method == swift::Method::head && !p.name) {
+      if (!server.dbs.count(p.container_path)) {
+        return {404, {}, ""};
+      }
+      const auto it = server.policy.find(p.container_path);
+      return {204,
+              {{"X-Backend-Storage-Policy-Index",
+                std::to_string(it == server.policy.end() ? 0 : it->second)}},
+              ""};
+    }
     auto& db = server.dbs[p.container_path];
     const auto header = [&](std::string_view name) {
       return swift::find_header(request.headers, name);
     };
+    if (request.method == swift::Method::put || request.method == swift::Method::del) {
+      row_policies.push_back(header("X-Backend-Storage-Policy-Index").value_or("(none)"));
+    }
     if (request.method == swift::Method::put) {
       const auto ts = header("X-Timestamp");
       if (!ts) {

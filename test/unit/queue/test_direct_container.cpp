@@ -315,3 +315,40 @@ TEST_CASE("direct: a replica that lists out of order is left out", "[queue]")
   });
   CHECK(names == std::vector<std::string>{"z"});
 }
+
+TEST_CASE("direct: rows carry their container's storage policy index", "[queue]")
+{
+  Fixture f;
+  const std::string path = "/.swifthlm/" + f.container;
+  SECTION("a container SwiftHLM created through a proxy whose default policy is 1")
+  {
+    for (const auto& host : f.hosts) {
+      f.http.servers[host].dbs[path];
+      f.http.servers[host].policy[path] = 1;
+    }
+    CHECK(f.client.policy_index(f.container) == 1);
+    REQUIRE(f.client.put_row(f.container, "a", k_t1, k_entry_content_type) == 3);
+    REQUIRE(f.client.delete_row(f.container, "a", SwiftTimestamp(179533204673391)) == 3);
+    CHECK(f.http.row_policies == std::vector<std::string>(6, "1"));
+    CHECK(f.http.container_heads.size() == 1); // asked once, then remembered
+  }
+  SECTION("a container no server has yet: created by the first row, policy 0")
+  {
+    REQUIRE(f.client.put_row(f.container, "a", k_t1, k_entry_content_type) == 3);
+    CHECK(f.http.row_policies == std::vector<std::string>(3, "0"));
+    // The first server had it once the first row was written there, so the
+    // index was learned and remembered within that write.
+    const auto asked = f.http.container_heads.size();
+    REQUIRE(f.client.put_row(f.container, "b", k_t1, k_entry_content_type) == 3);
+    REQUIRE(f.client.put_row(f.container, "c", k_t1, k_entry_content_type) == 3);
+    CHECK(f.http.container_heads.size() == asked);
+    CHECK(f.http.row_policies == std::vector<std::string>(9, "0"));
+  }
+  SECTION("a policy index that is not a number is an error naming the server")
+  {
+    f.http.servers[f.hosts[0]].dbs[path];
+    f.http.servers[f.hosts[0]].policy[path] = -1;
+    CHECK_THROWS_WITH(f.client.policy_index(f.container),
+                      Catch::Contains(f.hosts[0]) && Catch::Contains("storage policy index \"-1\""));
+  }
+}
