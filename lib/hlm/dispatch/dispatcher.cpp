@@ -275,6 +275,14 @@ dispatch_once(const config::HlmConf& conf,
     }
     return true;
   });
+  // Arrival order across both name forms: a listing is in byte order, so
+  // SwiftHLM's older "<time>--..." entries come after every "/<time>/..."
+  // one, whatever their time. Undecodable rows have none and go first
+  // (they are only parked).
+  std::stable_sort(pending.begin(), pending.end(), [](const auto& a, const auto& b) {
+    return (a.entry ? std::string_view(a.entry->submitted) : std::string_view())
+           < (b.entry ? std::string_view(b.entry->submitted) : std::string_view());
+  });
   report.entries = pending.size();
   fault_point("listed");
 

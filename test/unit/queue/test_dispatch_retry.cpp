@@ -362,3 +362,26 @@ TEST_CASE("dispatch retry: a later request of the other operation waits behind a
     CHECK(objects == std::set<std::string>{"/AUTH_test/c/q", "/AUTH_test/d/r"});
   }
 }
+
+TEST_CASE("dispatch: SwiftHLM's \"--\" entries take their turn by submission time", "[dispatch]")
+{
+  for (const auto schedule : {dispatch::Schedule::batched, dispatch::Schedule::fifo}) {
+    Fixture f;
+    // An older migrate in SwiftHLM's older name form lists after every
+    // "/" entry; a newer recall of the same object must still run last.
+    const std::string legacy = "20261121235959.000--migrate--AUTH_test--c--0--o";
+    REQUIRE(f.queue->direct().put_row_quorum(k_pending_container, legacy, SwiftTimestamp::now(),
+                                             k_entry_content_type)
+            >= 2);
+    f.submit(Operation::recall, "o");
+    const auto report = f.run(schedule);
+    CHECK(report.completed == 2);
+    std::vector<std::string> order;
+    for (const auto& [operation, object] : f.nodes.applied) {
+      if (order.empty() || order.back() != operation) {
+        order.push_back(operation);
+      }
+    }
+    CHECK(order == std::vector<std::string>{"migrate", "recall"});
+  }
+}
