@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -24,28 +27,50 @@ struct SubmitOptions
   WaitCommandOptions waiting;
 };
 
-std::vector<std::string>
+// Every target, parsed: the arguments, then each -f list's lines. A list
+// may hold blank lines and comments (lines whose first non-blank character
+// is '#'); a line that is not a target fails the whole command, naming the
+// list and the line, before anything is queued.
+std::vector<queue::Target>
 read_targets(const SubmitOptions& opts)
 {
-  std::vector<std::string> targets = opts.targets;
+  std::vector<queue::Target> targets;
+  for (const auto& text : opts.targets) {
+    targets.push_back(parse_target(text));
+  }
   for (const auto& file : opts.files) {
     std::ifstream stream;
     std::istream* in = &std::cin;
+    const std::string name = file == "-" ? "standard input" : file;
     if (file != "-") {
+      if (std::filesystem::is_directory(file)) {
+        throw InputError(fmt::format("cannot read target list \"{}\": it is a directory", file));
+      }
       stream.open(file);
       if (!stream) {
-        throw InputError(fmt::format("cannot read target list \"{}\"", file));
+        throw InputError(
+          fmt::format("cannot read target list \"{}\": {}", file, std::strerror(errno)));
       }
       in = &stream;
     }
     std::string line;
-    while (std::getline(*in, line)) {
+    for (std::size_t number = 1; std::getline(*in, line); ++number) {
       if (!line.empty() && line.back() == '\r') {
         line.pop_back();
       }
-      if (!line.empty()) {
-        targets.push_back(line);
+      const auto first = line.find_first_not_of(" \t");
+      if (first == std::string::npos || line[first] == '#') {
+        continue;
       }
+      try {
+        targets.push_back(parse_target(line));
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{} line {}: {}", name, number, e.what()));
+      }
+    }
+    if (in->bad()) {
+      throw InputError(fmt::format("cannot read target list \"{}\": {}", name,
+                                   std::strerror(errno)));
     }
   }
   if (targets.empty()) {
@@ -66,7 +91,9 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
     migrate ? "Queue objects or containers for migration to tape"
             : "Queue objects or containers for recall from tape");
   cmd->add_option("targets", opts->targets, "ACCOUNT/CONTAINER[/OBJECT] ...");
-  cmd->add_option("-f,--file", opts->files, "read targets from FILE, one per line ('-': stdin)")
+  cmd->add_option("-f,--file", opts->files,
+                  "read targets from FILE, one per line; blank lines and '#' comments are "
+                  "skipped ('-': stdin)")
     ->allow_extra_args(false);
   cmd->add_flag("--wait", opts->wait,
                 "then wait until the requests are no longer pending (see hlmctl wait)");
@@ -75,10 +102,7 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
   cmd->callback([opts, &ctx, operation] {
     // Parse every target before queueing any: a typo must not leave half
     // a list queued.
-    std::vector<queue::Target> targets;
-    for (const auto& text : read_targets(*opts)) {
-      targets.push_back(parse_target(text));
-    }
+    const std::vector<queue::Target> targets = read_targets(*opts);
     nlohmann::json results = nlohmann::json::array();
     std::vector<std::string> ids;
     std::size_t failed = 0;

@@ -1,0 +1,64 @@
+"""hlmctl migrate -f LIST on the real cluster: blank lines, '#' comments and
+CRLF line ends are skipped; a line that is not a target fails the command
+with the list's name and line number and queues nothing; an unreadable
+list says why."""
+
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from support import (Swift, check, cluster, dispatch_once, hlmctl,  # noqa: E402
+                     write_hlm_conf)
+
+A = "AUTH_test"
+
+
+def pending(conf, target):
+    _, out, _ = hlmctl(conf, "requests", "--json", target)
+    return json.loads(out)["pending"]
+
+
+def main():
+    info = cluster()
+    work = os.path.join(info["dir"], "lists-test")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    conf = write_hlm_conf(os.path.join(work, "hlm.conf"))
+    swift = Swift()
+    swift.put_container("lists")
+    for name in ("a", "b"):
+        swift.put_object("lists", name, b"x")
+
+    good = os.path.join(work, "good.txt")
+    with open(good, "w", newline="") as f:
+        f.write("# objects to migrate\r\n\r\n%s/lists/a\r\n   \n  # indented comment\n"
+                "%s/lists/b\n" % (A, A))
+    _, out, _ = hlmctl(conf, "migrate", "--json", "-f", good)
+    queued = [r["target"] for r in json.loads(out)["requests"]]
+    check(queued == ["%s/lists/a" % A, "%s/lists/b" % A], "queued from the list: %r" % queued)
+
+    bad = os.path.join(work, "bad.txt")
+    with open(bad, "w") as f:
+        f.write("# fine so far\n%s/lists/a\nnot-a-target\n" % A)
+    code, _, err = hlmctl(conf, "migrate", "-f", bad, status=None)
+    check(code != 0 and "%s line 3" % bad in err and "not-a-target" in err,
+          "a bad line: exit %d, %r" % (code, err))
+    missing = os.path.join(work, "missing.txt")
+    code, _, err = hlmctl(conf, "migrate", "-f", missing, status=None)
+    check(code != 0 and missing in err and "No such file or directory" in err,
+          "a missing list: exit %d, %r" % (code, err))
+    code, _, err = hlmctl(conf, "migrate", "-f", work, status=None)
+    check(code != 0 and "it is a directory" in err, "a directory as list: exit %d, %r" % (code, err))
+    print("    " + err.strip())
+
+    # Only the good list's two requests were queued; drain them.
+    check(len(pending(conf, A + "/lists")) == 2, "pending: %r" % pending(conf, A + "/lists"))
+    report = dispatch_once(conf)
+    check(report["failed"] == 0 and not pending(conf, A + "/lists"), "drained: %r" % report)
+    print("hlmctl target lists: OK")
+
+
+if __name__ == "__main__":
+    main()
