@@ -6,6 +6,7 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
 #include <hlm/util/journal.hpp>
+#include <hlm/util/strings.hpp>
 #include <hlm_version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 #include <string>
@@ -44,6 +46,27 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
     log.print(journal::Priority::err, fmt::format("{}: {}: {}", program, kind, what));
   };
   try {
+    // A mistyped subcommand: CLI11 would only say one is required.
+    if (app.get_require_subcommand_min() > 0 && argc > 1 && argv[1][0] != '-') {
+      std::vector<std::string> names;
+      bool known = false;
+      for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+        known = known || sub->get_name() == argv[1];
+        if (!sub->get_group().empty()) { // hidden ones (__complete) are not offered
+          names.push_back(sub->get_name());
+        }
+      }
+      if (!known) {
+        std::string message = fmt::format("unknown command \"{}\"", printable(argv[1]));
+        if (const auto hint = closest_match(argv[1], names)) {
+          message += fmt::format("; did you mean \"{}\"?", *hint);
+        } else {
+          message += fmt::format(" (commands: {})", fmt::join(names, ", "));
+        }
+        log.print(journal::Priority::err, fmt::format("{}: error: {}", program, message));
+        return k_exit_usage;
+      }
+    }
     app.parse(argc, argv);
     return status;
   } catch (const CLI::ParseError& e) {

@@ -80,6 +80,13 @@ def check_cli_coverage():
     check(out.decode().split() == ["nodes"], "completing 'no': %r" % out)
     _, out, _ = run([env("HLMCTL"), "__complete", "hlmctl", "nodes", "--js"], check_status=0)
     check(out.decode().split() == ["--json"], "completing 'nodes --js': %r" % out)
+    # A mistyped subcommand is a usage error that names the right one.
+    _, _, err = run([env("HLMCTL"), "migrat", "AUTH_a/c"], check_status=2)
+    check(err.decode().strip() == 'hlmctl: error: unknown command "migrat"; did you mean "migrate"?',
+          "hlmctl migrat: %r" % err)
+    _, _, err = run([env("HLMCTL"), "xyzzy"], check_status=2)
+    check("unknown command" in err.decode() and "migrate, recall, status" in err.decode()
+          and "__complete" not in err.decode(), "hlmctl xyzzy: %r" % err)
     return len(entries), len(options)
 
 
