@@ -90,6 +90,17 @@ def expect_reads(swift, container, name, body, migrated):
         check(status == 200, "GET of %s: %d" % (name, status))
 
 
+def migrated_but_served(conf, swift, container, name, body):
+    """Migrates an object with a backend that keeps its bytes on disk:
+    hlmctl status says migrated, and every read is served."""
+    hlmctl(conf, "migrate", "%s/%s/%s" % (A, container, name))
+    dispatch(conf)
+    _, out, _ = hlmctl(conf, "status", "--json", "%s/%s/%s" % (A, container, name))
+    check(json.loads(out)["objects"] == {"/%s/%s/%s" % (A, container, name): "migrated"},
+          "%s: status %s" % (container, out))
+    expect_reads(swift, container, name, body, migrated=False)
+
+
 def recall_one_replica(info, conf_dir, obj, device, node):
     """hlm-handler recall of one replica only (the others stay migrated)."""
     doc = {"request": "recall", "objects": [{"object": obj, "device": device}],
@@ -253,12 +264,7 @@ def main():
     conf_dir, _ = tapesim_confs(info, os.path.join(work, "keep"), {"release": "keep"})
     conf = write_hlm_conf(os.path.join(work, "keep.conf"), object_server_conf=conf_dir)
     upload("guard-keep", ["kept"])
-    hlmctl(conf, "migrate", A + "/guard-keep/kept")
-    dispatch(conf)
-    _, out, _ = hlmctl(conf, "status", "--json", A + "/guard-keep/kept")
-    check(json.loads(out)["objects"] == {"/%s/guard-keep/kept" % A: "migrated"},
-          "keep: status %s" % out)
-    expect_reads(swift, "guard-keep", "kept", bodies["kept"], migrated=False)
+    migrated_but_served(conf, swift, "guard-keep", "kept", bodies["kept"])
     no_quarantined(info)
 
     # The exec connector's example keeps the bytes on disk (state only): its
@@ -270,12 +276,7 @@ def main():
         "timeout": "30"})
     conf = write_hlm_conf(os.path.join(work, "exec.conf"), object_server_conf=conf_dir)
     upload("guard-exec", ["example", "hsm"])
-    hlmctl(conf, "migrate", A + "/guard-exec/example")
-    dispatch(conf)
-    _, out, _ = hlmctl(conf, "status", "--json", A + "/guard-exec/example")
-    check(json.loads(out)["objects"] == {"/%s/guard-exec/example" % A: "migrated"},
-          "exec: status %s" % out)
-    expect_reads(swift, "guard-exec", "example", bodies["example"], migrated=False)
+    migrated_but_served(conf, swift, "guard-exec", "example", bodies["example"])
     for f in replica_files(info, "/%s/guard-exec/hsm" % A):
         punch(f)
     expect_reads(swift, "guard-exec", "hsm", bodies["hsm"], migrated=True)
