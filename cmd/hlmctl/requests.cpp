@@ -4,6 +4,7 @@
 
 #include <hlm/ctl/requests.hpp>
 #include <hlm/ctl/submit.hpp>
+#include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -40,13 +41,37 @@ void
 add_requests_command(CLI::App& parent, Context& ctx)
 {
   auto target_text = std::make_shared<std::string>();
+  auto swifthlm = std::make_shared<bool>(false);
   auto* cmd = parent.add_subcommand("requests", "List pending and failed requests for a container or object");
   cmd->add_option("target", *target_text, "ACCOUNT/CONTAINER[/OBJECT]")->required();
+  cmd->add_flag("--swifthlm", *swifthlm,
+                "print SwiftHLM's answer: a JSON list of request ids with --pending or --failed appended");
   add_common_options(*cmd, ctx.common);
-  cmd->callback([target_text, &ctx] {
+  cmd->callback([target_text, swifthlm, &ctx] {
     const auto target = parse_target(*target_text);
+    if (*swifthlm && ctx.common.json) {
+      throw InputError("--swifthlm and --json are two formats; give one");
+    }
     // The caller must be able to see the target, as for submitting.
     container_policy(ctx.client(), ctx.swift_conf(), target);
+    if (*swifthlm) {
+      // As SwiftHLM's middleware answers GET /hlm/v1/requests/...: the
+      // pending, then the failed, as Python's json.dumps writes a list.
+      nlohmann::json names = nlohmann::json::array();
+      requests_for(ctx.requests(), target, [&](const RequestLine& line) {
+        names.push_back(line.id + (line.which == queue::Which::failed ? "--failed" : "--pending"));
+      });
+      if (names.empty()) {
+        names.push_back("There are no pending or failed SwiftHLM requests.");
+      }
+      std::string text = "[";
+      for (const auto& name : names) {
+        text += (text.size() > 1 ? ", " : "") + name.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+      }
+      std::cout << text << "]" << std::flush;
+      ctx.status = 0;
+      return;
+    }
     nlohmann::json out = {{"pending", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
     const auto count = requests_for(ctx.requests(), target, [&](const RequestLine& line) {
       const bool failed = line.which == queue::Which::failed;

@@ -4,6 +4,7 @@
 
 #include <hlm/ctl/status.hpp>
 #include <hlm/ctl/submit.hpp>
+#include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
 
 #include <common/progress.hpp>
@@ -24,17 +25,58 @@ constexpr connector::ObjectState k_states[] = {connector::ObjectState::resident,
                                                connector::ObjectState::migrated,
                                                connector::ObjectState::unknown};
 
+// The exit status for a query in which `with_errors` of `objects` could
+// not be answered by every replica.
+int
+status_exit(std::size_t with_errors, std::size_t objects)
+{
+  return with_errors == 0 ? k_exit_success : with_errors < objects ? k_exit_partial : k_exit_failure;
+}
+
+// SwiftHLM's answer to GET /hlm/v1/status/...: {"/a/c/o": "state", ...}
+// on one line, written as Python's json.dumps writes it, streamed round by
+// round. An object a replica could not answer for is "unknown" there, as
+// in SwiftHLM; the reasons go to stderr.
+int
+print_swifthlm_status(Context& ctx, const queue::Target& target)
+{
+  bool first = true;
+  const auto summary = status(ctx.client(), ctx.conf(), ctx.swift_conf(), ctx.fanout(), target,
+                              [&](const ObjectStatus& object) {
+                                std::cout << (first ? "{" : ", ")
+                                          << nlohmann::json(object.object)
+                                               .dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
+                                          << ": \"" << connector::to_string(object.state) << '"';
+                                first = false;
+                                for (const auto& error : object.errors) {
+                                  fmt::print(stderr, "hlmctl: {}: {}\n", object.object, error);
+                                }
+                              });
+  std::cout << (first ? "{}" : "}") << std::flush;
+  return status_exit(summary.with_errors, summary.objects);
+}
+
 } // namespace
 
 void
 add_status_command(CLI::App& parent, Context& ctx)
 {
   auto target_text = std::make_shared<std::string>();
+  auto swifthlm = std::make_shared<bool>(false);
   auto* cmd = parent.add_subcommand("status", "Show where each object's replicas are (asks the storage nodes)");
   cmd->add_option("target", *target_text, "ACCOUNT/CONTAINER[/OBJECT]")->required();
+  cmd->add_flag("--swifthlm", *swifthlm,
+                "print SwiftHLM's answer: one JSON map of object to state, nothing else");
   add_common_options(*cmd, ctx.common);
-  cmd->callback([target_text, &ctx] {
+  cmd->callback([target_text, swifthlm, &ctx] {
     const auto target = parse_target(*target_text);
+    if (*swifthlm && ctx.common.json) {
+      throw InputError("--swifthlm and --json are two formats; give one");
+    }
+    if (*swifthlm) {
+      ctx.status = print_swifthlm_status(ctx, target);
+      return;
+    }
     const bool json = ctx.common.json;
     // Streamed: a container's objects are printed round by round, never
     // held all at once. The JSON keeps the seed's {"/a/c/o": "state"} map.
@@ -104,8 +146,7 @@ add_status_command(CLI::App& parent, Context& ctx)
     } else {
       fmt::print("{} objects{}{}\n", summary.objects, line.empty() ? "" : ": ", line);
     }
-    ctx.status = summary.with_errors == 0 ? k_exit_success
-                 : summary.with_errors < summary.objects ? k_exit_partial : k_exit_failure;
+    ctx.status = status_exit(summary.with_errors, summary.objects);
   });
 }
 

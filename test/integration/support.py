@@ -75,9 +75,7 @@ class Swift:
     def request_full(self, method, path, body=None, headers=None):
         """As request(), with the answer's headers, names in lower case:
         (status, headers, body)."""
-        quoted = urllib.parse.quote(path, safe="/")
-        req = urllib.request.Request(self.url + "/" + quoted, data=body,
-                                     method=method)
+        req = urllib.request.Request(self.url_of(path), data=body, method=method)
         req.add_header("X-Auth-Token", self.token)
         for key, value in (headers or {}).items():
             req.add_header(key, value)
@@ -87,12 +85,21 @@ class Swift:
         except urllib.error.HTTPError as e:
             return e.code, lower_keys(e.headers), e.read()
 
+    def url_of(self, path):
+        """The URL of `path`: in the account, or at the proxy's root when
+        it starts with '/' (/hlm/v1/...)."""
+        quoted = urllib.parse.quote(path, safe="/")
+        if path.startswith("/"):
+            url = urllib.parse.urlsplit(self.url)
+            return "%s://%s%s" % (url.scheme, url.netloc, quoted)
+        return self.url + "/" + quoted
+
     def open_stream(self, method, path):
         """Starts a request whose answer the caller reads bit by bit:
         returns (connection, http.client.HTTPResponse)."""
         url = urllib.parse.urlsplit(self.url)
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-        conn.request(method, url.path + "/" + urllib.parse.quote(path, safe="/"),
+        conn.request(method, urllib.parse.urlsplit(self.url_of(path)).path,
                      headers={"X-Auth-Token": self.token})
         return conn, conn.getresponse()
 

@@ -65,6 +65,10 @@ sys.path.insert(0, HLM_PYTHON_DIR)
 # start --without-hlm-swift: stock Swift, for a benchmark's or a test's
 # baseline (no guard filter, Swift's own DiskFile).
 HLM_SWIFT = True
+# start --hlmctl P --hlm-handler P: the proxy answers SwiftHLM's HTTP
+# interface (hlm_swift.interface) by running that hlmctl, with an hlm.conf
+# (DIR/etc/hlm.conf) that reaches the object servers through that handler.
+HLM_TOOLS = None
 CLONE_NEWNET = 0x40000000
 
 # (account, user, key, role) for tempauth.
@@ -91,6 +95,23 @@ PROXY_PIPELINE = (
     'catch_errors gatekeeper healthcheck proxy-logging cache listing_formats '
     'bulk tempurl ratelimit tempauth copy container-quotas account-quotas '
     'slo dlo versioned_writes symlink proxy-logging proxy-server')
+
+
+def proxy_pipeline():
+    """PROXY_PIPELINE, with hlm_swift's interface after the auth filter when
+    the cluster has hlm's tools."""
+    if not HLM_TOOLS:
+        return PROXY_PIPELINE
+    return PROXY_PIPELINE.replace(' tempauth ', ' tempauth hlm ')
+
+
+def hlm_conf(layout):
+    """The hlm.conf the proxy's hlmctl reads: every ring IP is this host,
+    reached with the local transport, one handler call for all nodes."""
+    return ('[hlm]\nswift_dir = %s\n[nodes]\nlocal_addresses = %s\n'
+            'handler = %s\nobject_server_conf = %s\n'
+            % (layout.etc, IP, HLM_TOOLS['hlm_handler'],
+               os.path.join(layout.etc, 'object-server')))
 
 
 def filter_entry_point(name):
@@ -282,7 +303,7 @@ def proxy_conf(layout):
                  for acct, user, key, role in USERS]
     sections = [
         ('DEFAULT', common_defaults(layout, layout.proxy_port)),
-        ('pipeline:main', [('pipeline', PROXY_PIPELINE)]),
+        ('pipeline:main', [('pipeline', proxy_pipeline())]),
         ('app:proxy-server', [('use', 'egg:swift#proxy'),
                               ('allow_account_management', 'true'),
                               ('account_autocreate', 'true')]),
@@ -291,8 +312,13 @@ def proxy_conf(layout):
                           ('memcache_servers',
                            '%s:%d' % (IP, layout.memcached_port))]),
     ]
-    # The remaining filters need nothing but their entry point.
     configured = {'tempauth', 'cache'}
+    if HLM_TOOLS:
+        configured.add('hlm')
+        sections.append(('filter:hlm', [
+            ('use', 'egg:hlm_swift#hlm'), ('hlmctl', HLM_TOOLS['hlmctl']),
+            ('hlm_conf', os.path.join(layout.etc, 'hlm.conf'))]))
+    # The remaining filters need nothing but their entry point.
     for name in PROXY_PIPELINE.split()[:-1]:
         if name not in configured:
             configured.add(name)
@@ -305,6 +331,8 @@ def write_configs(layout):
     write_file(os.path.join(layout.etc, 'swift.conf'), swift_conf())
     write_file(os.path.join(layout.etc, 'proxy-server.conf'),
                proxy_conf(layout))
+    if HLM_TOOLS:
+        write_file(os.path.join(layout.etc, 'hlm.conf'), hlm_conf(layout))
     for kind in STORAGE_KINDS:
         for n in layout.nodes:
             write_file(layout.server_conf(kind, n),
@@ -507,7 +535,8 @@ def preload_swift():
     utils.eventlet_monkey_patch()
     modules = ['swift.common.wsgi', 'swift.proxy.server',
                'swift.account.server', 'swift.container.server',
-               'swift.obj.server', 'hlm_swift.guard', 'hlm_swift.diskfile']
+               'swift.obj.server', 'hlm_swift.guard', 'hlm_swift.diskfile',
+               'hlm_swift.interface']
     modules += ['swift.common.middleware.' + filter_entry_point(name)
                 for name in PROXY_PIPELINE.split()[:-1]]
     for m in modules:
@@ -831,6 +860,11 @@ def main():
             p.add_argument('--without-hlm-swift', action='store_true',
                            help="stock Swift: no hlm_guard in the object "
                                 "servers' pipeline, Swift's own DiskFile")
+            p.add_argument('--hlmctl', metavar='PATH',
+                           help="with --hlm-handler: the proxy answers "
+                                "SwiftHLM's HTTP interface with this hlmctl")
+            p.add_argument('--hlm-handler', metavar='PATH',
+                           help='the hlm-handler that hlmctl runs')
             p.add_argument('--base-port', type=int,
                            default=int(os.environ.get('HLM_SAIO_BASE_PORT',
                                                       DEFAULT_BASE_PORT)),
@@ -842,6 +876,12 @@ def main():
     if args.command == 'start':
         global HLM_SWIFT
         HLM_SWIFT = not args.without_hlm_swift
+        if bool(args.hlmctl) != bool(args.hlm_handler):
+            die('--hlmctl and --hlm-handler go together')
+        if args.hlmctl and HLM_SWIFT:
+            global HLM_TOOLS
+            HLM_TOOLS = {'hlmctl': os.path.abspath(args.hlmctl),
+                         'hlm_handler': os.path.abspath(args.hlm_handler)}
         hosts = None
         if args.hosts_json:
             with open(args.hosts_json) as f:

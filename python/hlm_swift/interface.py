@@ -1,0 +1,264 @@
+"""SwiftHLM's HTTP interface on the proxy, answered by hlmctl.
+
+A filter in the proxy's pipeline, after the auth middleware (hlmctl(1),
+"THE HTTP INTERFACE", gives the lines)::
+
+    [pipeline:main]
+    pipeline = ... tempauth hlm ... proxy-server
+
+    [filter:hlm]
+    use = egg:hlm_swift#hlm
+
+It takes SwiftHLM's requests and leaves every other one to the pipeline::
+
+    POST /hlm/v1/migrate/<account>/<container>[/<object>]
+    POST /hlm/v1/recall/<account>/<container>[/<object>]
+    GET  /hlm/v1/status/<account>/<container>[/<object>]
+    GET  /hlm/v1/requests/<account>/<container>[/<object>]
+
+What it does itself, and all it does:
+
+1. Refuses what SwiftHLM's interface does not have: another version (404),
+   another verb (404), a method the verb does not take (405), a path
+   without a container (400), and a hidden account, a name starting with
+   '.' (403: the request queue lives in one; it is never reachable here).
+2. Asks the rest of the pipeline, as the caller, for a HEAD of the
+   container (and object): the proxy's own authorization answers, so a
+   caller who may not read the container gets Swift's 401 or 403 and
+   nothing is queued. A missing container or object gets SwiftHLM's 404
+   body, {"error": "..."}. A caller without a token (anonymous access
+   through a public ACL) gets 401: the work is done in the caller's name.
+3. Runs hlmctl with the caller's token and the proxy's own URL in its
+   environment (never on its command line), and answers with what hlmctl
+   prints: migrate and recall, SwiftHLM's "Accepted migrate request."
+   (200); status and requests, SwiftHLM's JSON bodies (hlmctl --swifthlm),
+   streamed as hlmctl writes them, so that a container's status is never
+   held in the proxy. With ``Accept: application/json`` the bodies are
+   hlmctl --json's documents instead (the request id among them). Every
+   answer of a migrate or recall carries ``X-HLM-Request-Id``.
+
+The queue, the status fan-out to the storage nodes, the formats: all are
+hlmctl's, so the interface and the command line cannot disagree.
+
+Settings, in the filter's section:
+
+* ``hlmctl``: the program (default: ``hlmctl`` on PATH).
+* ``hlm_conf``: the hlm.conf it reads (default: its own default,
+  /etc/hlm/hlm.conf).
+* ``proxy_url``: where hlmctl reaches this proxy (default: from the
+  proxy's bind_ip and bind_port, 0.0.0.0 as 127.0.0.1).
+"""
+
+import json
+import os
+
+from eventlet.green import subprocess
+from swift.common.swob import Request, Response, wsgi_to_str
+from swift.common.utils import get_logger, split_path
+from swift.common.wsgi import make_subrequest
+
+VERBS = {'migrate': 'POST', 'recall': 'POST',
+         'status': 'GET', 'requests': 'GET'}
+CHUNK = 65536
+
+
+def error_response(status, message, req=None, content_type=None):
+    """SwiftHLM's error body, {"error": message}."""
+    return Response(status=status, body=json.dumps({'error': message}),
+                    content_type=content_type or 'application/json',
+                    request=req)
+
+
+def default_proxy_url(conf):
+    ip = conf.get('bind_ip', '0.0.0.0')
+    if ip in ('0.0.0.0', ''):
+        ip = '127.0.0.1'
+    elif ip == '::':
+        ip = '::1'
+    if ':' in ip:
+        ip = '[%s]' % ip
+    scheme = 'https' if conf.get('cert_file') else 'http'
+    return '%s://%s:%s' % (scheme, ip, conf.get('bind_port', '8080'))
+
+
+class HlmctlOutput(object):
+    """The WSGI body of a running hlmctl: its stdout, chunk by chunk; closing
+    it (the client went away) stops hlmctl."""
+
+    def __init__(self, proc, first, logger, what):
+        self.proc = proc
+        self.first = first
+        self.logger = logger
+        self.what = what
+
+    def __iter__(self):
+        if self.first:
+            yield self.first
+        while True:
+            chunk = self.proc.stdout.read(CHUNK)
+            if not chunk:
+                break
+            yield chunk
+        self.finish()
+
+    def finish(self):
+        stderr = self.proc.stderr.read()
+        status = self.proc.wait()
+        if status != 0 or stderr:
+            self.logger.warning('hlmctl %s exited %d: %s', self.what, status,
+                                stderr.decode('utf-8', 'replace').strip())
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            f.close()
+
+
+class HlmInterface(object):
+    def __init__(self, app, conf):
+        self.app = app
+        self.logger = get_logger(conf, log_route='hlm')
+        self.hlmctl = conf.get('hlmctl', 'hlmctl')
+        self.hlm_conf = conf.get('hlm_conf')
+        self.proxy_url = conf.get('proxy_url') or default_proxy_url(conf)
+
+    def __call__(self, env, start_response):
+        path = env.get('PATH_INFO', '')
+        if not (path == '/hlm' or path.startswith('/hlm/')):
+            return self.app(env, start_response)
+        req = Request(env)
+        return self.handle(req)(env, start_response)
+
+    def handle(self, req):
+        try:
+            _, version, verb, account, container, obj = split_path(
+                req.path_info, 1, 6, True)
+        except ValueError:
+            return error_response(400, 'use /hlm/v1/<migrate|recall|status|'
+                                  'requests>/<account>/<container>[/<object>]')
+        verb = (verb or '').lower()
+        if version != 'v1' or verb not in VERBS:
+            return error_response(404, 'no such SwiftHLM request: %s' %
+                                  req.path_info)
+        if req.method != VERBS[verb]:
+            resp = error_response(405, '%s takes %s' % (verb, VERBS[verb]))
+            resp.headers['Allow'] = VERBS[verb]
+            return resp
+        if not account or not container:
+            return error_response(400, '%s needs /<account>/<container>'
+                                  '[/<object>]' % verb)
+        if account.startswith('.'):
+            return error_response(403, 'hidden accounts are not reachable '
+                                  'through /hlm')
+        refused = self.check_access(req, account, container, obj)
+        if refused is not None:
+            return refused
+        token = req.headers.get('X-Auth-Token') or \
+            req.headers.get('X-Storage-Token')
+        if not token:
+            return error_response(401, 'SwiftHLM requests need a token '
+                                  '(X-Auth-Token)')
+        return self.run_hlmctl(req, verb, token, account, container, obj)
+
+    def check_access(self, req, account, container, obj):
+        """None when the caller may read the target and it exists, else the
+        answer to give: Swift's own 401/403, or SwiftHLM's 404."""
+        targets = [('/v1/%s/%s' % (account, container),
+                    '/account/container /%s/%s does not exist.'
+                    % (account, container))]
+        if obj:
+            targets.append(('/v1/%s/%s/%s' % (account, container, obj),
+                            'Object /%s/%s/%s does not exist.'
+                            % (account, container, obj)))
+        for path, missing in targets:
+            sub = make_subrequest(req.environ, method='HEAD', path=path,
+                                  swift_source='HLM')
+            resp = sub.get_response(self.app)
+            if resp.status_int in (401, 403):
+                return resp
+            if resp.status_int == 404:
+                return error_response(404, wsgi_to_str(missing))
+            if not resp.is_success:
+                return error_response(
+                    503, 'cannot check %s: %s' % (wsgi_to_str(path),
+                                                  resp.status))
+        return None
+
+    def run_hlmctl(self, req, verb, token, account, container, obj):
+        json_wanted = 'application/json' in req.headers.get('Accept', '')
+        target = wsgi_to_str('/'.join(
+            p for p in (account, container, obj) if p))
+        argv = [self.hlmctl, verb]
+        if self.hlm_conf:
+            argv += ['--config', self.hlm_conf]
+        if verb in ('migrate', 'recall') or json_wanted:
+            argv.append('--json')
+        else:
+            argv.append('--swifthlm')
+        argv += ['--', target]
+        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+               'HOME': os.environ.get('HOME', '/'),
+               'LANG': 'C.UTF-8',
+               'OS_AUTH_TOKEN': token,
+               'OS_STORAGE_URL': '%s/v1/%s' % (self.proxy_url,
+                                               wsgi_to_str(account))}
+        what = '%s %s' % (verb, target)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=env)
+        except OSError as e:
+            self.logger.error('cannot run %s: %s', self.hlmctl, e)
+            return error_response(503, 'cannot run hlmctl: %s' % e.strerror)
+        if verb in ('migrate', 'recall'):
+            return self.submitted(proc, verb, what, json_wanted)
+        # Status and requests stream: the answer's status is decided by
+        # whether hlmctl writes anything before it exits.
+        first = proc.stdout.read(CHUNK)
+        if not first:
+            stderr = proc.stderr.read()
+            status = proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+            return self.failed(what, status, stderr)
+        return Response(status=200, app_iter=HlmctlOutput(
+            proc, first, self.logger, what), request=req,
+            content_type='application/json' if json_wanted
+            else 'text/plain')
+
+    def submitted(self, proc, verb, what, json_wanted):
+        stdout, stderr = proc.communicate()
+        try:
+            result = json.loads(stdout)['requests'][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return self.failed(what, proc.returncode, stderr)
+        if 'error' in result:
+            # Refused between our check and hlmctl's (deleted meanwhile).
+            status = result.get('http_status') or 503
+            return error_response(status if 400 <= status < 600 else 503,
+                                  result['error'])
+        if json_wanted:
+            resp = Response(status=200, body=stdout,
+                            content_type='application/json')
+        else:
+            resp = Response(status=200, body='Accepted %s request.\n' % verb,
+                            content_type='text/plain')
+        resp.headers['X-HLM-Request-Id'] = result['id']
+        return resp
+
+    def failed(self, what, status, stderr):
+        message = stderr.decode('utf-8', 'replace').strip() or \
+            'hlmctl exited %d' % status
+        self.logger.error('hlmctl %s exited %d: %s', what, status, message)
+        return error_response(503, message.splitlines()[-1])
+
+
+def filter_factory(global_conf, **local_conf):
+    conf = global_conf.copy()
+    conf.update(local_conf)
+
+    def hlm_filter(app):
+        return HlmInterface(app, conf)
+    return hlm_filter
