@@ -13,8 +13,10 @@
 #include <connectors/builtin.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <functional>
 #include <string>
@@ -37,13 +39,24 @@ version_text(std::string_view program)
 // Parses argv into `app` (whose callbacks run the command and may set
 // `status`), then maps exceptions: usage errors 2, input errors
 // `input_error_status`, everything else 1. Errors go to stderr, at
-// priority "err" when stderr is the journal (journal.hpp).
+// priority "err" when stderr is the journal (journal.hpp); when `json`
+// is set once the command line is parsed (--json), also to stdout as the
+// run's one document, {"error": ..., "http_status": N for Swift's refusals}
+// (a command prints its own document only when it succeeds).
 inline int
-run(CLI::App& app, std::string_view program, int argc, char** argv, int& status, int input_error_status)
+run(CLI::App& app, std::string_view program, int argc, char** argv, int& status, int input_error_status,
+    const bool* json = nullptr)
 {
   const journal::LogStream log(stderr);
-  const auto error = [&](std::string_view kind, const char* what) {
+  const auto error = [&](std::string_view kind, const char* what, int http_status = 0) {
     log.print(journal::Priority::err, fmt::format("{}: {}: {}", program, kind, what));
+    if (json != nullptr && *json) {
+      nlohmann::json doc = {{"error", what}};
+      if (http_status != 0) {
+        doc["http_status"] = http_status;
+      }
+      std::fputs((doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), stdout);
+    }
   };
   try {
     // A mistyped subcommand: CLI11 would only say one is required.
@@ -75,6 +88,9 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
   } catch (const InputError& e) {
     error("error", e.what());
     return input_error_status;
+  } catch (const SwiftError& e) {
+    error("error", e.what(), e.http_status());
+    return k_exit_failure;
   } catch (const Error& e) {
     error("error", e.what());
     return k_exit_failure;

@@ -6,6 +6,7 @@
 #include <hlm/ctl/wait.hpp>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 namespace hlm::ctl {
 
@@ -24,8 +25,10 @@ struct WaitCommandOptions
 };
 void add_wait_options(CLI::App& cmd, WaitCommandOptions& options);
 // Waits for `ids` and prints the result; returns the exit status: 0 all
-// done, 3 some failed, 1 timed out, 130 interrupted.
+// done, 3 some failed, 1 timed out, 130 interrupted. With --json the
+// result is stored in `*json_out` when given (so that the run still
+// prints one document), else printed.
 int wait_and_report(Context& ctx, const std::vector<std::string>& ids,
-                    const WaitCommandOptions& options);
+                    const WaitCommandOptions& options, nlohmann::json* json_out = nullptr);
 
 } // namespace hlm::ctl

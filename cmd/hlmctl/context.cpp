@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 
 namespace hlm::ctl {
@@ -48,6 +49,18 @@ auth_options_from_conf(const config::AuthConf& auth)
   return options;
 }
 
+swift::HttpOptions
+Context::http_options() const
+{
+  swift::HttpOptions options;
+  if (common.debug) {
+    options.debug = [](const std::string& line) {
+      std::fputs(fmt::format("hlmctl: debug: {}\n", line).c_str(), stderr);
+    };
+  }
+  return options;
+}
+
 swift::Client&
 Context::client()
 {
@@ -57,7 +70,7 @@ Context::client()
     // hlm.conf's [auth].
     const auto from_conf = auth_options_from_conf(conf().auth);
     m_client = std::make_unique<swift::Client>(
-      swift::make_curl_client(),
+      swift::make_curl_client(http_options()),
       swift::overlay(swift::overlay(from_conf, swift::auth_options_from_env()), common.auth));
   }
   return *m_client;
@@ -68,7 +81,7 @@ Context::requests()
 {
   if (!m_requests) {
     swift::global_init();
-    m_queue_http = swift::make_curl_client();
+    m_queue_http = swift::make_curl_client(http_options());
     m_requests = std::make_unique<queue::RequestQueue>(*m_queue_http, conf().swift_dir);
   }
   return *m_requests;
@@ -86,11 +99,57 @@ Context::fanout()
   return *m_fanout;
 }
 
+queue::Target
+Context::own_account(queue::Target target)
+{
+  if (target.account.empty()) {
+    target.account = client().account();
+  }
+  return target;
+}
+
+Service&
+Context::service()
+{
+  if (m_service) {
+    return *m_service;
+  }
+  bool cluster = common.via == "cluster";
+  std::string why;
+  if (common.via == "auto") {
+    const auto ring = conf().swift_dir / "container.ring.gz";
+    std::error_code error;
+    cluster = std::filesystem::exists(ring, error);
+    why = cluster ? fmt::format(" ({} is here)", ring.string())
+                  : fmt::format(" (no {}: not a host of the cluster)", ring.string());
+  }
+  if (cluster) {
+    const auto& source = conf().source;
+    m_service = cluster_service(
+      client(), conf(), swift_conf(), fanout(), requests(),
+      fmt::format("the cluster's own path (hlm.conf: {}; rings in {})",
+                  source.empty() ? std::string("built-in defaults") : source.string(), conf().swift_dir.string()));
+  } else {
+    m_service = interface_service(client());
+  }
+  if (common.verbose) {
+    std::fputs(fmt::format("hlmctl: using {}{}\n", m_service->describe(), why).c_str(), stderr);
+  }
+  return *m_service;
+}
+
 void
 add_common_options(CLI::App& cmd, CommonOptions& options)
 {
   cmd.add_option("--config", options.config, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
   cmd.add_flag("--json", options.json, "print JSON");
+  cmd.add_flag("-v,--verbose", options.verbose, "say which path to hlm is used");
+  cmd.add_flag("--debug", options.debug,
+               "print each HTTP request to Swift with its status and time (never a secret)");
+  cmd.add_option("--via", options.via,
+                 "reach hlm through the cluster itself or the proxy's HTTP interface "
+                 "(default auto: the cluster where its container ring is)")
+    ->check(CLI::IsMember({"auto", "cluster", "interface"}));
   auto& auth = options.auth;
   const std::string group =
     "Authentication (default: python-swiftclient's environment variables, then hlm.conf [auth])";

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/config/hlm_conf.hpp>
+#include <hlm/ctl/service.hpp>
 #include <hlm/dispatch/fanout.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/swift_conf.hpp>
@@ -20,6 +21,9 @@ struct CommonOptions
   std::optional<std::filesystem::path> config;
   swift::AuthOptions auth; // flags; the environment, then hlm.conf [auth], fill the rest
   bool json = false;
+  bool verbose = false;
+  bool debug = false; // each HTTP exchange on stderr
+  std::string via = "auto"; // auto, cluster or interface
 };
 
 // State shared by hlmctl's subcommands, built on first use so that a
@@ -36,14 +40,24 @@ public:
   swift::Client& client();
   queue::RequestQueue& requests();
   const dispatch::Fanout& fanout();
+  // The path to hlm (service.hpp): the cluster's own when hlm.conf's
+  // swift_dir holds a container ring (a host of the cluster), else the
+  // proxy's HTTP interface; --via chooses. -v says which.
+  Service& service();
+  // `target` with the caller's own account (the storage URL's) when it
+  // names none.
+  queue::Target own_account(queue::Target target);
 
 private:
+  swift::HttpOptions http_options() const;
+
   std::optional<config::HlmConf> m_conf;
   std::optional<ring::SwiftConf> m_swift_conf;
   std::unique_ptr<swift::Client> m_client;
   std::unique_ptr<swift::HttpClient> m_queue_http;
   std::unique_ptr<queue::RequestQueue> m_requests;
   std::unique_ptr<dispatch::Fanout> m_fanout;
+  std::unique_ptr<Service> m_service;
 };
 
 // hlm.conf's [auth] as swift::AuthOptions (os_auth_token is the token,

@@ -21,6 +21,8 @@ main(int argc, char** argv)
   app.require_subcommand(1);
 
   ctl::Context ctx;
+  // Before the subcommand too, as `swift -A … -U … -K … list` takes them.
+  ctl::add_common_options(app, ctx.common);
   ctl::add_submit_command(app, ctx, connector::Operation::migrate);
   ctl::add_submit_command(app, ctx, connector::Operation::recall);
   ctl::add_status_command(app, ctx);
@@ -31,5 +33,5 @@ main(int argc, char** argv)
 
   // A bad name on the command line is a usage error; Swift's refusals
   // (404, 403) are failures.
-  return cli::run(app, "hlmctl", argc, argv, ctx.status, k_exit_usage);
+  return cli::run(app, "hlmctl", argc, argv, ctx.status, k_exit_usage, &ctx.common.json);
 }

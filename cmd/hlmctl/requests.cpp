@@ -43,22 +43,24 @@ add_requests_command(CLI::App& parent, Context& ctx)
   auto target_text = std::make_shared<std::string>();
   auto swifthlm = std::make_shared<bool>(false);
   auto* cmd = parent.add_subcommand("requests", "List pending and failed requests for a container or object");
-  cmd->add_option("target", *target_text, "ACCOUNT/CONTAINER[/OBJECT]")->required();
+  cmd->add_option("target", *target_text,
+                  "[ACCOUNT/]CONTAINER[/OBJECT] (no account: the caller's own; no target: "
+                  "the caller's whole account)");
   cmd->add_flag("--swifthlm", *swifthlm,
                 "print SwiftHLM's answer: a JSON list of request ids with --pending or --failed appended");
   add_common_options(*cmd, ctx.common);
   cmd->callback([target_text, swifthlm, &ctx] {
-    const auto target = parse_target(*target_text);
+    // No target: every request of the caller's account.
+    const auto target = target_text->empty() ? ctx.own_account({})
+                                             : ctx.own_account(parse_target(*target_text));
     if (*swifthlm && ctx.common.json) {
       throw InputError("--swifthlm and --json are two formats; give one");
     }
-    // The caller must be able to see the target, as for submitting.
-    container_policy(ctx.client(), ctx.swift_conf(), target);
     if (*swifthlm) {
       // As SwiftHLM's middleware answers GET /hlm/v1/requests/...: the
       // pending, then the failed, as Python's json.dumps writes a list.
       nlohmann::json names = nlohmann::json::array();
-      requests_for(ctx.requests(), target, [&](const RequestLine& line) {
+      ctx.service().requests(target, [&](const RequestLine& line) {
         names.push_back(line.id + (line.which == queue::Which::failed ? "--failed" : "--pending"));
       });
       if (names.empty()) {
@@ -73,7 +75,7 @@ add_requests_command(CLI::App& parent, Context& ctx)
       return;
     }
     nlohmann::json out = {{"pending", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
-    const auto count = requests_for(ctx.requests(), target, [&](const RequestLine& line) {
+    const auto count = ctx.service().requests(target, [&](const RequestLine& line) {
       const bool failed = line.which == queue::Which::failed;
       if (ctx.common.json) {
         nlohmann::json item = {{"id", line.id},
@@ -114,7 +116,8 @@ add_requests_command(CLI::App& parent, Context& ctx)
     if (ctx.common.json) {
       std::cout << out.dump(2) << '\n';
     } else if (count == 0) {
-      fmt::print("There are no pending or failed requests for {}.\n", to_string(target));
+      fmt::print("There are no pending or failed requests for {}.\n",
+                 target.container.empty() ? target.account : to_string(target));
     }
     ctx.status = 0;
   });

@@ -41,7 +41,7 @@ int
 print_swifthlm_status(Context& ctx, const queue::Target& target)
 {
   bool first = true;
-  const auto summary = status(ctx.client(), ctx.conf(), ctx.swift_conf(), ctx.fanout(), target,
+  const auto summary = ctx.service().status(target,
                               [&](const ObjectStatus& object) {
                                 std::cout << (first ? "{" : ", ")
                                           << nlohmann::json(object.object)
@@ -64,12 +64,12 @@ add_status_command(CLI::App& parent, Context& ctx)
   auto target_text = std::make_shared<std::string>();
   auto swifthlm = std::make_shared<bool>(false);
   auto* cmd = parent.add_subcommand("status", "Show where each object's replicas are (asks the storage nodes)");
-  cmd->add_option("target", *target_text, "ACCOUNT/CONTAINER[/OBJECT]")->required();
+  cmd->add_option("target", *target_text, "[ACCOUNT/]CONTAINER[/OBJECT] (no account: the caller's own)")->required();
   cmd->add_flag("--swifthlm", *swifthlm,
                 "print SwiftHLM's answer: one JSON map of object to state, nothing else");
   add_common_options(*cmd, ctx.common);
   cmd->callback([target_text, swifthlm, &ctx] {
-    const auto target = parse_target(*target_text);
+    const auto target = ctx.own_account(parse_target(*target_text));
     if (*swifthlm && ctx.common.json) {
       throw InputError("--swifthlm and --json are two formats; give one");
     }
@@ -95,7 +95,7 @@ add_status_command(CLI::App& parent, Context& ctx)
     // pager): a count of the objects answered so far.
     cli::TerminalProgress bar(!json && ::isatty(STDOUT_FILENO) != 1);
     std::size_t answered = 0;
-    const auto summary = status(ctx.client(), ctx.conf(), ctx.swift_conf(), ctx.fanout(), target,
+    const auto summary = ctx.service().status(target,
                                 [&](const ObjectStatus& object) {
                                   bar.update(fmt::format("hlmctl: status: {} objects answered, {}",
                                                          ++answered, bar.elapsed_text()));

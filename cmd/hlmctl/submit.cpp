@@ -90,7 +90,7 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
     std::string(connector::to_string(operation)),
     migrate ? "Queue objects or containers for migration to tape"
             : "Queue objects or containers for recall from tape");
-  cmd->add_option("targets", opts->targets, "ACCOUNT/CONTAINER[/OBJECT] ...");
+  cmd->add_option("targets", opts->targets, "[ACCOUNT/]CONTAINER[/OBJECT] ... (no account: the caller's own)");
   cmd->add_option("-f,--file", opts->files,
                   "read targets from FILE, one per line; blank lines and '#' comments are "
                   "skipped ('-': stdin)")
@@ -102,14 +102,17 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
   cmd->callback([opts, &ctx, operation] {
     // Parse every target before queueing any: a typo must not leave half
     // a list queued.
-    const std::vector<queue::Target> targets = read_targets(*opts);
+    std::vector<queue::Target> targets = read_targets(*opts);
+    for (auto& target : targets) {
+      target = ctx.own_account(std::move(target));
+    }
     nlohmann::json results = nlohmann::json::array();
     std::vector<std::string> ids;
     std::size_t failed = 0;
-    Submitter submitter(ctx.client(), ctx.requests(), ctx.swift_conf());
+    auto& service = ctx.service();
     for (const auto& target : targets) {
       try {
-        const auto submitted = submitter.submit(operation, target);
+        const auto submitted = service.submit(operation, target);
         results.push_back({{"target", to_string(target)}, {"operation", connector::to_string(operation)},
                            {"policy_index", submitted.entry.policy_index}, {"id", submitted.id}});
         ids.push_back(submitted.id);
@@ -124,14 +127,20 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
                            {"error", e.what()}, {"http_status", e.http_status()}});
       }
     }
-    if (ctx.common.json) {
-      std::cout << nlohmann::json{{"requests", results}}.dump(2) << '\n';
-    }
+    nlohmann::json doc{{"requests", results}};
     ctx.status = failed == 0 ? k_exit_success : failed < targets.size() ? k_exit_partial : k_exit_failure;
     if (opts->wait && !ids.empty()) {
-      const int waited = wait_and_report(ctx, ids, opts->waiting);
+      // One document per run: the wait's result goes into it as "wait".
+      nlohmann::json waited_doc;
+      const int waited = wait_and_report(ctx, ids, opts->waiting, &waited_doc);
+      if (ctx.common.json) {
+        doc["wait"] = std::move(waited_doc);
+      }
       // The worse of the two: a target refused, or a request that failed.
       ctx.status = ctx.status == k_exit_success ? waited : std::max(ctx.status, waited);
+    }
+    if (ctx.common.json) {
+      std::cout << doc.dump(2) << '\n';
     }
   });
 }

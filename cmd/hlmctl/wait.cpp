@@ -45,7 +45,7 @@ add_wait_options(CLI::App& cmd, WaitCommandOptions& options)
 
 int
 wait_and_report(Context& ctx, const std::vector<std::string>& ids,
-                const WaitCommandOptions& options)
+                const WaitCommandOptions& options, nlohmann::json* json_out)
 {
   WaitOptions wait;
   if (options.timeout_seconds) {
@@ -55,8 +55,9 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
   cli::TerminalProgress bar(!ctx.common.json);
   g_interrupted = 0;
   const auto previous = std::signal(SIGINT, on_interrupt);
+  auto& service = ctx.service();
   const auto result = wait_for(
-    ctx.requests(), ids, wait,
+    [&](const std::set<std::string>& wanted) { return service.look_up(wanted); }, ids, wait,
     [&](const WaitProgress& p) {
       bar.update(fmt::format("hlmctl: waiting: {} of {} requests pending{}, {} failed, {}{}",
                              p.pending, p.total,
@@ -75,11 +76,13 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
     for (const auto& [id, reason] : result.failed) {
       failed.push_back({{"id", id}, {"reason", reason}});
     }
-    std::cout << nlohmann::json{{"requests", ids.size()}, {"done", result.done},
-                                {"failed", failed}, {"pending", result.pending},
-                                {"timed_out", result.timed_out}}
-                   .dump(2)
-              << '\n';
+    nlohmann::json doc{{"requests", ids.size()}, {"done", result.done}, {"failed", failed},
+                       {"pending", result.pending}, {"timed_out", result.timed_out}};
+    if (json_out != nullptr) {
+      *json_out = std::move(doc);
+    } else {
+      std::cout << doc.dump(2) << '\n';
+    }
   } else {
     fmt::print("{} requests: {} done, {} failed, {} still pending\n", ids.size(), result.done,
                result.failed.size(), result.pending.size());
@@ -123,14 +126,14 @@ add_wait_command(CLI::App& parent, Context& ctx)
         // another account's requests and their failure reasons.
         auto container = queue::decode_entry(text).target;
         container.object.clear();
-        container_policy(ctx.client(), ctx.swift_conf(), container);
+        require_container(ctx.client(), container);
         ids.push_back(text);
         continue;
       }
-      const auto target = parse_target(text);
+      const auto target = ctx.own_account(parse_target(text));
       // The caller must be able to see the target, as for submitting.
-      container_policy(ctx.client(), ctx.swift_conf(), target);
-      const auto pending = pending_for(ctx.requests(), target);
+      require_container(ctx.client(), target);
+      const auto pending = ctx.service().pending_for(target);
       ids.insert(ids.end(), pending.begin(), pending.end());
     }
     // An id named twice (or by its id and its target) is one request.

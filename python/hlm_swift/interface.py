@@ -15,6 +15,7 @@ It takes SwiftHLM's requests and leaves every other one to the pipeline::
     POST /hlm/v1/recall/<account>/<container>[/<object>]
     GET  /hlm/v1/status/<account>/<container>[/<object>]
     GET  /hlm/v1/requests/<account>/<container>[/<object>]
+    GET  /hlm/v1/requests/<account>           (hlm's: the whole account)
 
 What it does itself, and all it does:
 
@@ -146,7 +147,8 @@ class HlmInterface(object):
             resp = error_response(405, '%s takes %s' % (verb, VERBS[verb]))
             resp.headers['Allow'] = VERBS[verb]
             return resp
-        if not account or not container:
+        # hlm's extension: the requests of a whole account.
+        if not account or not (container or verb == 'requests'):
             return error_response(400, '%s needs /<account>/<container>'
                                   '[/<object>]' % verb)
         if account.startswith('.'):
@@ -165,9 +167,13 @@ class HlmInterface(object):
     def check_access(self, req, account, container, obj):
         """None when the caller may read the target and it exists, else the
         answer to give: Swift's own 401/403, or SwiftHLM's 404."""
-        targets = [('/v1/%s/%s' % (account, container),
-                    '/account/container /%s/%s does not exist.'
-                    % (account, container))]
+        if not container:
+            targets = [('/v1/%s' % account,
+                        'Account /%s does not exist.' % account)]
+        else:
+            targets = [('/v1/%s/%s' % (account, container),
+                        '/account/container /%s/%s does not exist.'
+                        % (account, container))]
         if obj:
             targets.append(('/v1/%s/%s/%s' % (account, container, obj),
                             'Object /%s/%s/%s does not exist.'
@@ -197,7 +203,9 @@ class HlmInterface(object):
             argv.append('--json')
         else:
             argv.append('--swifthlm')
-        argv += ['--', target]
+        if container:
+            argv += ['--', target]
+        # else: requests of the whole account, the storage URL's
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
                'HOME': os.environ.get('HOME', '/'),
                'LANG': 'C.UTF-8',

@@ -41,7 +41,7 @@ def main():
 
     bad = os.path.join(work, "bad.txt")
     with open(bad, "w") as f:
-        f.write("# fine so far\n%s/lists/a\nnot-a-target\n" % A)
+        f.write("# fine so far\n%s/lists/a\nnot-a-target//\n" % A)
     code, _, err = hlmctl(conf, "migrate", "-f", bad, status=None)
     check(code != 0 and "%s line 3" % bad in err and "not-a-target" in err,
           "a bad line: exit %d, %r" % (code, err))

@@ -187,8 +187,65 @@ def main():
     check(all(s == 200 and d == {names[i % 3]: expected[names[i % 3]]}
               for i, (s, d) in enumerate(answers)),
           "concurrent answers: %r" % answers)
+
+    user_without_cluster(info, conf, swift, names)
     print("ok: section 7 walk-through, failure and resubmit, JSON and request id, "
-          "access and refusals, streamed status, concurrency")
+          "access and refusals, streamed status, concurrency, hlmctl with credentials only")
+
+
+def user_without_cluster(info, conf, swift, names):
+    """hlmctl for a user with Swift credentials and nothing else: only ST_*
+    in the environment, HOME empty, no hlm.conf, no rings on its path. It
+    takes the proxy's HTTP interface by itself."""
+    for path in ("/etc/hlm/hlm.conf", "/etc/swift/container.ring.gz"):
+        check(not os.path.exists(path),
+              "%s exists: this test needs a host that is not part of a cluster" % path)
+    tester = next(u for u in info["users"] if u["user"] == "test:tester")
+    user_env = {"PATH": "/usr/bin:/bin", "HOME": "", "ST_AUTH": info["auth_url"],
+                "ST_USER": tester["user"], "ST_KEY": tester["key"]}
+    work = os.path.join(info["dir"], "user-home")
+    os.makedirs(work, exist_ok=True)
+
+    def user(*args, status=0):
+        proc = subprocess.run([env("HLMCTL")] + list(args), capture_output=True, env=user_env,
+                              cwd=work, timeout=120)
+        out, err = proc.stdout.decode(), proc.stderr.decode()
+        print("$ hlmctl " + " ".join(args))
+        for line in (out + err).strip().splitlines():
+            print("    " + line)
+        check(proc.returncode == status, "hlmctl %r exited %d, expected %d: %s"
+              % (args, proc.returncode, status, err))
+        return out, err
+
+    out, err = user("-v", "--debug", "migrate", "AUTH_test/cont3/obj02")
+    check("using the proxy's HTTP interface at %s/hlm/v1" % info["proxy_url"] in err,
+          "-v names the path: %r" % err)
+    check("POST %s/hlm/v1/migrate/AUTH_test/cont3/obj02 -> 200" % info["proxy_url"] in err,
+          "--debug shows the request: %r" % err)
+    check(swift.token not in out + err and tester["key"] not in out + err,
+          "no secret in the output")
+    request_id = re.search(r"(/\d{14}\.\d{3}/migrate/AUTH_test/cont3/0/obj02)", out).group(1)
+    out, _ = user("requests")
+    check("pending  migrate  AUTH_test/cont3/obj02" in out, "the whole account's requests: %r" % out)
+    dispatch_once(conf)
+    out, _ = user("wait", "--timeout", "30", request_id)
+    check("1 requests: 1 done" in out, "wait through the interface: %r" % out)
+    out, _ = user("status", "cont3")
+    check("/AUTH_test/cont3/obj02  migrated" in out, "a bare container name, own account: %r" % out)
+    # One document per run, the wait's result inside.
+    waiter = subprocess.Popen([env("HLMCTL"), "recall", "--wait", "--interval", "0.5", "--json",
+                               "AUTH_test/cont3/obj02"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=user_env, cwd=work)
+    time.sleep(1.5)
+    dispatch_once(conf)
+    out, err = waiter.communicate(timeout=60)
+    doc = json.loads(out)
+    check(waiter.returncode == 0 and doc["wait"]["done"] == 1 and len(doc["requests"]) == 1,
+          "recall --wait --json: %r %r" % (out, err))
+    out, _ = user("--json", "status", "AUTH_test2/cont3", status=1)
+    check(json.loads(out)["http_status"] == 403, "another account, as JSON: %r" % out)
+    out, _ = user("requests", "--json", "cont3/nosuch", status=1)
+    check(json.loads(out)["http_status"] == 403, "cont3/nosuch names account cont3: %r" % out)
 
 
 if __name__ == "__main__":

@@ -126,7 +126,12 @@ def main():
     check("does not exist" in err, "missing object: %r" % err)
     _, out, err = hlmctl(conf, "migrate", A + "/cont3/obj01", A + "/no-such", status=3)
     check("queued migrate" in out and "no-such" in err, "partial submit: %r %r" % (out, err))
-    hlmctl(conf, "migrate", "AUTH_test", status=2)
+    # A bare name is a container of the caller's own account, as in `swift`.
+    _, out, _ = hlmctl(conf, "migrate", "cont3")
+    check("queued migrate AUTH_test/cont3:" in out, "own account: %r" % out)
+    _, _, err = hlmctl(conf, "migrate", "AUTH_test", status=1)
+    check("/AUTH_test/AUTH_test does not exist" in err or "AUTH_test/AUTH_test" in err,
+          "a bare account name is a container name: %r" % err)
     dispatch(conf)
 
     # --- an undecodable entry is parked, not fatal ---

@@ -12,9 +12,7 @@ parse_target(std::string_view text)
 {
   const auto name = ring::parse_swift_name(text);
   if (name.container.empty()) {
-    throw InputError(fmt::format("\"{}\" names an account; give account/container or "
-                                 "account/container/object",
-                                 printable(text)));
+    return {{}, name.account, {}}; // a container of the caller's account
   }
   return {name.account, name.container, name.object};
 }
@@ -27,17 +25,34 @@ to_string(const queue::Target& target)
            : fmt::format("{}/{}/{}", target.account, target.container, target.object);
 }
 
-const ring::StoragePolicy&
-container_policy(swift::Client& client, const ring::SwiftConf& swift_conf, const queue::Target& target)
+namespace {
+
+swift::ContainerInfo
+head_container(swift::Client& client, const queue::Target& target)
 {
-  const auto container = client.head_container(target.account, target.container);
+  auto container = client.head_container(target.account, target.container);
   if (!container) {
     throw SwiftError(fmt::format("container {}/{} does not exist", target.account,
                                  printable(target.container)),
                      404);
   }
-  return container->storage_policy.empty() ? swift_conf.default_policy()
-                                           : swift_conf.find_policy(container->storage_policy);
+  return std::move(*container);
+}
+
+} // namespace
+
+void
+require_container(swift::Client& client, const queue::Target& target)
+{
+  head_container(client, target);
+}
+
+const ring::StoragePolicy&
+container_policy(swift::Client& client, const ring::SwiftConf& swift_conf, const queue::Target& target)
+{
+  const auto container = head_container(client, target);
+  return container.storage_policy.empty() ? swift_conf.default_policy()
+                                          : swift_conf.find_policy(container.storage_policy);
 }
 
 void

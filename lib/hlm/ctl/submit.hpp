@@ -14,8 +14,10 @@
 namespace hlm::ctl {
 
 // "account/container" or "account/container/object" (a leading '/' is
-// allowed; the object keeps any further '/'). Throws hlm::InputError for
-// anything else, an account alone included.
+// allowed; the object keeps any further '/'), or a bare "container" (no
+// '/'), which leaves the account empty: the caller's own, as the `swift`
+// client reads a name (Context fills it in). Throws hlm::InputError for
+// anything else.
 queue::Target parse_target(std::string_view text);
 std::string to_string(const queue::Target& target);
 
@@ -25,6 +27,10 @@ std::string to_string(const queue::Target& target);
 const ring::StoragePolicy& container_policy(swift::Client& client,
                                             const ring::SwiftConf& swift_conf,
                                             const queue::Target& target);
+
+// Throws hlm::SwiftError 404 when the target's container does not exist
+// for the caller (403 and the like come from the client).
+void require_container(swift::Client& client, const queue::Target& target);
 
 // For an object target: throws hlm::SwiftError 404 unless the object
 // exists for the caller. Does nothing for a container target.

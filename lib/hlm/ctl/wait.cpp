@@ -8,35 +8,40 @@ namespace hlm::ctl {
 
 namespace {
 
-struct Found
-{
-  std::string id;
-  std::string reason;        // failed queue
-  queue::RetryState retry;   // pending queue
-};
-
 // The ids of `wanted` that are in the queue `which`, with what their rows say.
-std::vector<Found>
-present(queue::RequestQueue& requests, queue::Which which, const std::set<std::string>& wanted)
+void
+present(queue::RequestQueue& requests, queue::Which which, const std::set<std::string>& wanted,
+        std::vector<QueuedRequest>& found)
 {
-  std::vector<Found> found;
   if (wanted.empty()) {
-    return found;
+    return;
   }
   requests.for_each(which, [&](const queue::ListedEntry& listed) {
     if (wanted.count(listed.row.name) != 0) {
-      found.push_back({listed.row.name, listed.reason.value_or(""), listed.retry});
+      found.push_back({listed.row.name, which, listed.reason.value_or(""), listed.retry});
     }
     // Names sort by submission time: past the newest id, none can follow.
     return listed.row.name <= *wanted.rbegin();
   });
-  return found;
 }
 
 } // namespace
 
+std::vector<QueuedRequest>
+look_up(queue::RequestQueue& requests, const std::set<std::string>& ids)
+{
+  std::vector<QueuedRequest> found;
+  present(requests, queue::Which::pending, ids, found);
+  std::set<std::string> left = ids;
+  for (const auto& request : found) {
+    left.erase(request.id);
+  }
+  present(requests, queue::Which::failed, left, found);
+  return found;
+}
+
 WaitResult
-wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
+wait_for(const LookUp& look, const std::vector<std::string>& ids,
          const WaitOptions& options, const std::function<void(const WaitProgress&)>& progress,
          const std::function<bool()>& interrupted)
 {
@@ -47,23 +52,23 @@ wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
   for (;;) {
     std::set<std::string> still;
     std::size_t retrying = 0;
-    for (const auto& found : present(requests, queue::Which::pending, pending)) {
-      still.insert(found.id);
-      retrying += found.retry.attempts > 0 ? 1 : 0;
+    result.failed.clear();
+    std::set<std::string> failed;
+    for (auto& found : look(all)) {
+      if (found.which == queue::Which::pending) {
+        still.insert(found.id);
+        retrying += found.retry.attempts > 0 ? 1 : 0;
+      } else if (failed.insert(found.id).second) {
+        result.failed.emplace_back(std::move(found.id), std::move(found.reason));
+      }
     }
     pending = std::move(still);
     // Every id not pending any more: failed, or done.
-    std::set<std::string> left;
+    std::size_t left = 0;
     for (const auto& id : all) {
-      if (pending.count(id) == 0) {
-        left.insert(id);
-      }
+      left += pending.count(id) == 0 ? 1 : 0;
     }
-    result.failed.clear();
-    for (auto& found : present(requests, queue::Which::failed, left)) {
-      result.failed.emplace_back(std::move(found.id), std::move(found.reason));
-    }
-    result.done = left.size() - result.failed.size();
+    result.done = left - result.failed.size();
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
     if (progress) {

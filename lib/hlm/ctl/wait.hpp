@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,23 @@ struct WaitResult
   bool interrupted = false;
 };
 
+// Where one request stands in one look at the queue.
+struct QueuedRequest
+{
+  std::string id;
+  queue::Which which = queue::Which::pending;
+  std::string reason;      // failed: why
+  queue::RetryState retry; // pending: failed attempts so far
+};
+
+// One look: those of `ids` that are pending, and those of the rest that are
+// failed (a request a crashed run left in both is pending). An id in
+// neither left the queue done.
+using LookUp = std::function<std::vector<QueuedRequest>(const std::set<std::string>& ids)>;
+
+// The look at `requests` itself.
+std::vector<QueuedRequest> look_up(queue::RequestQueue& requests, const std::set<std::string>& ids);
+
 // Polls the queue until none of `ids` (request ids as submit returns them)
 // is pending, the timeout passes, or `interrupted` returns true. A request
 // that left the pending queue either completed or failed; failed ones are
@@ -43,7 +61,7 @@ struct WaitResult
 // for (even when a crashed run left it in the failed queue too). `progress`
 // is called after every look. Throws what the queue throws when it cannot
 // be listed.
-WaitResult wait_for(queue::RequestQueue& requests, const std::vector<std::string>& ids,
+WaitResult wait_for(const LookUp& look, const std::vector<std::string>& ids,
                     const WaitOptions& options,
                     const std::function<void(const WaitProgress&)>& progress,
                     const std::function<bool()>& interrupted);

@@ -239,7 +239,13 @@ format_submitted(std::chrono::system_clock::time_point time)
 bool
 concerns(const Entry& entry, const Target& query)
 {
-  if (entry.target.account != query.account || entry.target.container != query.container) {
+  if (entry.target.account != query.account) {
+    return false;
+  }
+  if (query.container.empty()) {
+    return true; // the whole account
+  }
+  if (entry.target.container != query.container) {
     return false;
   }
   return query.object.empty() || entry.target.object.empty()

@@ -59,7 +59,7 @@ std::string format_submitted(std::chrono::system_clock::time_point time);
 // The seed's rule for "which requests concern this target": a container
 // query matches every entry of that container, container and object entries
 // alike; an object query matches entries for that object and entries for its
-// container.
+// container; a query without a container matches every entry of its account.
 bool concerns(const Entry& entry, const Target& query);
 
 } // namespace hlm::queue

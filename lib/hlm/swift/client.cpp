@@ -111,7 +111,13 @@ std::string
 Client::url_of(const Target& target)
 {
   ensure_authenticated();
-  std::string url = resource_url(m_root, target.account, target.container, target.object);
+  std::string root = m_root;
+  if (!target.hlm_verb.empty()) {
+    // The storage URL's root ends in the API version ("/v1"); hlm's
+    // interface sits beside it.
+    root = fmt::format("{}/hlm/v1/{}", root.substr(0, root.rfind('/')), target.hlm_verb);
+  }
+  std::string url = resource_url(root, target.account, target.container, target.object);
   if (!target.query.empty()) {
     url += '?';
     url += target.query;
@@ -161,10 +167,21 @@ Client::fail(Method method, const Target& target, const HttpResponse& response)
   throw SwiftError(scrub(message, m_auth ? m_auth->token : std::string()), response.status);
 }
 
+HttpResponse
+Client::hlm_request(Method method,
+                    std::string_view verb,
+                    std::string_view account,
+                    std::string_view container,
+                    std::string_view object,
+                    const Headers& headers)
+{
+  return execute(method, Target{account, container, object, {}, verb}, headers);
+}
+
 std::optional<AccountInfo>
 Client::head_account(std::string_view account)
 {
-  const Target target{account, {}, {}, {}};
+  const Target target{account, {}, {}, {}, {}};
   HttpResponse response = execute(Method::head, target);
   if (response.status == 404) {
     return std::nullopt;
@@ -183,7 +200,7 @@ Client::head_account(std::string_view account)
 std::optional<ContainerInfo>
 Client::head_container(std::string_view account, std::string_view container)
 {
-  const Target target{account, container, {}, {}};
+  const Target target{account, container, {}, {}, {}};
   HttpResponse response = execute(Method::head, target);
   if (response.status == 404) {
     return std::nullopt;
@@ -202,7 +219,7 @@ Client::head_container(std::string_view account, std::string_view container)
 std::optional<ObjectInfo>
 Client::head_object(std::string_view account, std::string_view container, std::string_view object)
 {
-  const Target target{account, container, object, {}};
+  const Target target{account, container, object, {}, {}};
   if (object.empty()) {
     throw InputError("object name is empty");
   }
@@ -224,7 +241,7 @@ Client::head_object(std::string_view account, std::string_view container, std::s
 void
 Client::put_container(std::string_view account, std::string_view container, const Headers& headers)
 {
-  const Target target{account, container, {}, {}};
+  const Target target{account, container, {}, {}, {}};
   if (container.empty()) {
     throw InputError("container name is empty");
   }
@@ -241,7 +258,7 @@ Client::put_object(std::string_view account,
                    std::string_view body,
                    const Headers& headers)
 {
-  const Target target{account, container, object, {}};
+  const Target target{account, container, object, {}, {}};
   if (object.empty()) {
     throw InputError("object name is empty");
   }
@@ -255,7 +272,7 @@ Client::put_object(std::string_view account,
 std::optional<std::string>
 Client::get_object(std::string_view account, std::string_view container, std::string_view object)
 {
-  const Target target{account, container, object, {}};
+  const Target target{account, container, object, {}, {}};
   if (object.empty()) {
     throw InputError("object name is empty");
   }
@@ -285,7 +302,7 @@ Client::delete_resource(const Target& target)
 bool
 Client::delete_object(std::string_view account, std::string_view container, std::string_view object)
 {
-  const Target target{account, container, object, {}};
+  const Target target{account, container, object, {}, {}};
   if (object.empty()) {
     throw InputError("object name is empty");
   }
@@ -295,7 +312,7 @@ Client::delete_object(std::string_view account, std::string_view container, std:
 bool
 Client::delete_container(std::string_view account, std::string_view container)
 {
-  const Target target{account, container, {}, {}};
+  const Target target{account, container, {}, {}, {}};
   if (container.empty()) {
     throw InputError("container name is empty");
   }
@@ -359,7 +376,7 @@ Client::list_objects(std::string_view account,
   if (container.empty()) {
     throw InputError("container name is empty");
   }
-  list_pages(Target{account, container, {}, {}}, options, [&](const std::string& body) {
+  list_pages(Target{account, container, {}, {}, {}}, options, [&](const std::string& body) {
     return deliver(parse_object_listing(body), on_entry);
   });
 }
@@ -369,7 +386,7 @@ Client::list_containers(std::string_view account,
                         const ListOptions& options,
                         const std::function<bool(const ContainerEntry&)>& on_entry)
 {
-  list_pages(Target{account, {}, {}, {}}, options, [&](const std::string& body) {
+  list_pages(Target{account, {}, {}, {}, {}}, options, [&](const std::string& body) {
     return deliver(parse_container_listing(body), on_entry);
   });
 }

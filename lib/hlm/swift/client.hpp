@@ -132,6 +132,18 @@ public:
                        const ListOptions& options,
                        const std::function<bool(const ContainerEntry&)>& on_entry);
 
+  // A request to hlm's HTTP interface on the proxy of the storage URL
+  // (hlmctl(1), THE HTTP INTERFACE), as this client's caller:
+  // "<storage URL up to /v1>/../hlm/v1/<verb>/<account>/<container>[/<object>]",
+  // names percent-encoded, the token sent, re-authenticated once on 401
+  // and retried as every request. Returns the answer, whatever its status.
+  HttpResponse hlm_request(Method method,
+                           std::string_view verb,
+                           std::string_view account,
+                           std::string_view container,
+                           std::string_view object,
+                           const Headers& headers = {});
+
 private:
   struct Target
   {
@@ -139,6 +151,7 @@ private:
     std::string_view container;
     std::string_view object;
     std::string query;
+    std::string_view hlm_verb; // non-empty: a request to hlm's interface
   };
 
   const AuthResult& ensure_authenticated();

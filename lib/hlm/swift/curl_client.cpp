@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -184,7 +185,18 @@ public:
   {
     Transfer transfer;
     prepare(m_easy, m_options, request, transfer);
+    const auto start = std::chrono::steady_clock::now();
     const CURLcode code = m_easy.perform();
+    if (m_options.debug) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start).count();
+      m_options.debug(code != CURLE_OK
+                        ? fmt::format("{} {} -> failed ({} ms): {}", to_string(request.method),
+                                      printable(redact_url(request.url)), ms, m_easy.error_message(code))
+                        : fmt::format("{} {} -> {} ({} bytes, {} ms)", to_string(request.method),
+                                      printable(redact_url(request.url)), m_easy.response_code(),
+                                      transfer.response.body.size(), ms));
+    }
     if (code != CURLE_OK) {
       const auto failure = detail::classify(code);
       throw TransportError(failure_message(request, detail::describe(failure), m_easy.error_message(code)),

@@ -45,6 +45,10 @@ struct HttpOptions
 {
   std::chrono::milliseconds connect_timeout{5'000};
   std::string user_agent = "hlm";
+  // When set, called after each exchange with one line: method, URL (a
+  // password in it redacted), status, body size and time. Never a header
+  // or a body, so never a token or password.
+  std::function<void(const std::string&)> debug;
 };
 
 // One HTTP connection pool (libcurl easy handle with keep-alive). Not

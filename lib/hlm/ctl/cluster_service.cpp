@@ -1,0 +1,94 @@
+// The cluster's path of hlmctl: the functions of submit, status, requests
+// and wait over the queue, the rings and the storage nodes.
+
+#include <hlm/ctl/service.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+namespace hlm::ctl {
+
+namespace {
+
+class ClusterService final : public Service
+{
+public:
+  ClusterService(swift::Client& client, const config::HlmConf& conf, const ring::SwiftConf& swift_conf,
+                 const dispatch::Fanout& fanout, queue::RequestQueue& requests, std::string description)
+    : m_client(client),
+      m_conf(conf),
+      m_swift_conf(swift_conf),
+      m_fanout(fanout),
+      m_requests(requests),
+      m_submitter(client, requests, swift_conf),
+      m_description(std::move(description))
+  {
+  }
+
+  Submitted
+  submit(connector::Operation operation, const queue::Target& target) override
+  {
+    return m_submitter.submit(operation, target);
+  }
+
+  StatusSummary
+  status(const queue::Target& target, const std::function<void(const ObjectStatus&)>& on_object) override
+  {
+    return ctl::status(m_client, m_conf, m_swift_conf, m_fanout, target, on_object);
+  }
+
+  std::size_t
+  requests(const queue::Target& target, const std::function<void(const RequestLine&)>& on_request) override
+  {
+    // The caller must be able to see the target, as for submitting (a
+    // whole account: the account).
+    if (target.container.empty()) {
+      if (!m_client.head_account(target.account)) {
+        throw SwiftError(fmt::format("account {} does not exist", printable(target.account)), 404);
+      }
+    } else {
+      container_policy(m_client, m_swift_conf, target);
+    }
+    return requests_for(m_requests, target, on_request);
+  }
+
+  std::vector<QueuedRequest>
+  look_up(const std::set<std::string>& ids) override
+  {
+    return ctl::look_up(m_requests, ids);
+  }
+
+  std::vector<std::string>
+  pending_for(const queue::Target& target) override
+  {
+    return ctl::pending_for(m_requests, target);
+  }
+
+  std::string
+  describe() override
+  {
+    return m_description;
+  }
+
+private:
+  swift::Client& m_client;
+  const config::HlmConf& m_conf;
+  const ring::SwiftConf& m_swift_conf;
+  const dispatch::Fanout& m_fanout;
+  queue::RequestQueue& m_requests;
+  Submitter m_submitter;
+  std::string m_description;
+};
+
+} // namespace
+
+std::unique_ptr<Service>
+cluster_service(swift::Client& client, const config::HlmConf& conf, const ring::SwiftConf& swift_conf,
+                const dispatch::Fanout& fanout, queue::RequestQueue& requests, std::string description)
+{
+  return std::make_unique<ClusterService>(client, conf, swift_conf, fanout, requests,
+                                          std::move(description));
+}
+
+} // namespace hlm::ctl

@@ -1,0 +1,223 @@
+// The HTTP interface's path of hlmctl: each question is one request to
+// /hlm/v1/... on the proxy (python/hlm_swift/interface.py answers it by
+// running hlmctl on the cluster's path there), with Accept:
+// application/json, so the answers are hlmctl --json's documents.
+
+#include <hlm/ctl/service.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+
+namespace hlm::ctl {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+class InterfaceService final : public Service
+{
+public:
+  explicit InterfaceService(swift::Client& client) : m_client(client) {}
+
+  Submitted
+  submit(connector::Operation operation, const queue::Target& target) override
+  {
+    const auto doc = ask(swift::Method::post, connector::to_string(operation), target);
+    try {
+      const auto& request = doc.at("requests").at(0);
+      Submitted submitted;
+      submitted.id = request.at("id").get<std::string>();
+      submitted.entry = queue::decode_entry(submitted.id);
+      return submitted;
+    } catch (const Json::exception& e) {
+      throw unexpected(connector::to_string(operation), target, e.what());
+    } catch (const InputError& e) {
+      throw unexpected(connector::to_string(operation), target, e.what());
+    }
+  }
+
+  StatusSummary
+  status(const queue::Target& target, const std::function<void(const ObjectStatus&)>& on_object) override
+  {
+    const auto doc = ask(swift::Method::get, "status", target);
+    StatusSummary summary;
+    try {
+      // The errors and missing stubs the document names (its first 20).
+      std::map<std::string, std::vector<std::string>> errors;
+      for (const auto& error : doc.at("errors")) {
+        errors[error.at("object").get<std::string>()].push_back(error.at("error").get<std::string>());
+      }
+      std::map<std::string, std::vector<std::string>> stubs;
+      for (const auto& stub : doc.at("stubs_missing")) {
+        stubs[stub.at("object").get<std::string>()] = stub.at("devices").get<std::vector<std::string>>();
+      }
+      for (const auto& [name, state_text] : doc.at("objects").items()) {
+        ObjectStatus object;
+        object.object = name;
+        object.state = connector::parse_object_state(state_text.get<std::string>())
+                         .value_or(connector::ObjectState::unknown);
+        if (const auto it = errors.find(name); it != errors.end()) {
+          object.errors = it->second;
+        }
+        if (const auto it = stubs.find(name); it != stubs.end()) {
+          object.stub_missing_on = it->second;
+        }
+        on_object(object);
+      }
+      const auto& counts = doc.at("summary");
+      summary.objects = counts.at("objects").get<std::size_t>();
+      for (const auto& [state_text, count] : counts.at("states").items()) {
+        if (const auto state = connector::parse_object_state(state_text)) {
+          summary.per_state[static_cast<std::size_t>(*state)] = count.get<std::size_t>();
+        }
+      }
+      summary.with_errors = counts.at("replica_errors").get<std::size_t>();
+      summary.with_stub_missing = counts.at("stubs_missing").get<std::size_t>();
+    } catch (const Json::exception& e) {
+      throw unexpected("status", target, e.what());
+    }
+    return summary;
+  }
+
+  std::size_t
+  requests(const queue::Target& target, const std::function<void(const RequestLine&)>& on_request) override
+  {
+    const auto doc = ask(swift::Method::get, "requests", target);
+    std::size_t count = 0;
+    try {
+      for (const auto which : {queue::Which::pending, queue::Which::failed}) {
+        for (const auto& item : doc.at(which == queue::Which::pending ? "pending" : "failed")) {
+          RequestLine line;
+          line.which = which;
+          line.id = item.at("id").get<std::string>();
+          line.entry = queue::decode_entry(line.id);
+          const auto& reason = item.at("reason");
+          const auto reason_text = reason.is_string() ? std::optional(reason.get<std::string>()) : std::nullopt;
+          if (which == queue::Which::failed) {
+            line.reason = reason_text;
+          } else {
+            line.retry.attempts = item.at("attempts").get<int>();
+            if (item.at("retry_after").is_number()) {
+              line.retry.retry_after = item.at("retry_after").get<std::int64_t>();
+            }
+            line.retry.reason = reason_text;
+          }
+          on_request(line);
+          ++count;
+        }
+      }
+    } catch (const Json::exception& e) {
+      throw unexpected("requests", target, e.what());
+    } catch (const InputError& e) {
+      throw unexpected("requests", target, e.what());
+    }
+    return count;
+  }
+
+  std::vector<QueuedRequest>
+  look_up(const std::set<std::string>& ids) override
+  {
+    // One question per target the ids name (an id is the queue entry's
+    // name, so it says its target).
+    std::map<std::string, queue::Target> targets;
+    for (const auto& id : ids) {
+      const auto target = queue::decode_entry(id).target;
+      targets.emplace(to_string(target), target);
+    }
+    std::vector<QueuedRequest> found;
+    std::set<std::string> pending;
+    for (const auto& [_, target] : targets) {
+      requests(target, [&](const RequestLine& line) {
+        if (ids.count(line.id) == 0) {
+          return;
+        }
+        if (line.which == queue::Which::pending) {
+          pending.insert(line.id);
+          found.push_back({line.id, line.which, {}, line.retry});
+        } else {
+          found.push_back({line.id, line.which, line.reason.value_or(""), {}});
+        }
+      });
+    }
+    // Pending wins over failed, as in the queue's own look.
+    std::erase_if(found, [&](const QueuedRequest& request) {
+      return request.which == queue::Which::failed && pending.count(request.id) != 0;
+    });
+    return found;
+  }
+
+  std::vector<std::string>
+  pending_for(const queue::Target& target) override
+  {
+    std::vector<std::string> ids;
+    requests(target, [&](const RequestLine& line) {
+      if (line.which == queue::Which::pending) {
+        ids.push_back(line.id);
+      }
+    });
+    return ids;
+  }
+
+  std::string
+  describe() override
+  {
+    const auto& url = m_client.storage_url();
+    const auto root = url.substr(0, url.rfind('/'));
+    return fmt::format("the proxy's HTTP interface at {}/hlm/v1", root.substr(0, root.rfind('/')));
+  }
+
+private:
+  // The answer's document; a refusal or failure as hlm::SwiftError with
+  // the status and the interface's message.
+  Json
+  ask(swift::Method method, std::string_view verb, const queue::Target& target)
+  {
+    const auto response = m_client.hlm_request(method, verb, target.account, target.container, target.object,
+                                               {{"Accept", "application/json"}});
+    if (response.status >= 200 && response.status < 300) {
+      try {
+        return Json::parse(response.body);
+      } catch (const Json::exception& e) {
+        throw unexpected(verb, target, e.what());
+      }
+    }
+    std::string message;
+    try {
+      message = Json::parse(response.body).at("error").get<std::string>();
+    } catch (const Json::exception&) {
+      // Swift's own answer (401, 403), or a proxy without hlm's interface.
+    }
+    if (message.empty()) {
+      message = response.status == 401 || response.status == 403
+                  ? fmt::format("{} {}: {} (the proxy refused the caller)", verb, to_string(target),
+                                swift::status_text(response.status))
+                  : fmt::format("{} {}: {} from the proxy, which does not seem to answer hlm's HTTP "
+                                "interface (hlmctl(1), THE HTTP INTERFACE)",
+                                verb, to_string(target), swift::status_text(response.status));
+    }
+    throw SwiftError(printable(message), response.status);
+  }
+
+  static Error
+  unexpected(std::string_view verb, const queue::Target& target, std::string_view what)
+  {
+    return Error(fmt::format("{} {}: the HTTP interface's answer is not what hlmctl expects: {}", verb,
+                             printable(to_string(target)), what));
+  }
+
+  swift::Client& m_client;
+};
+
+} // namespace
+
+std::unique_ptr<Service>
+interface_service(swift::Client& client)
+{
+  return std::make_unique<InterfaceService>(client);
+}
+
+} // namespace hlm::ctl

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <hlm/ctl/requests.hpp>
+#include <hlm/ctl/status.hpp>
+#include <hlm/ctl/submit.hpp>
+#include <hlm/ctl/wait.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hlm::ctl {
+
+// What hlmctl's subcommands ask of hlm, on one of two paths:
+//
+// - the cluster's own (cluster_service): the caller's Swift credentials
+//   for the access checks and listings through the proxy, the rings and
+//   the direct container-server protocol for the queue, the storage nodes'
+//   handlers for status. For the cluster's hosts.
+// - the proxy's HTTP interface (interface_service): the caller's Swift
+//   credentials and nothing else; the proxy's hlmctl takes the cluster's
+//   path there. For users with a token and the proxy's address.
+//
+// Both check that the caller may see the target before anything else and
+// throw what the cluster path throws (hlm::SwiftError with the HTTP status
+// for refusals and missing targets).
+class Service
+{
+public:
+  virtual ~Service() = default;
+
+  // Queues one request (Submitter::submit).
+  virtual Submitted submit(connector::Operation operation, const queue::Target& target) = 0;
+  // The synchronous status query (ctl::status).
+  virtual StatusSummary status(const queue::Target& target,
+                               const std::function<void(const ObjectStatus&)>& on_object) = 0;
+  // The pending, then the failed, requests that concern the target
+  // (ctl::requests_for). Returns how many.
+  virtual std::size_t requests(const queue::Target& target,
+                               const std::function<void(const RequestLine&)>& on_request) = 0;
+  // Where each of `ids` stands now (one look of ctl::wait_for).
+  virtual std::vector<QueuedRequest> look_up(const std::set<std::string>& ids) = 0;
+  // The ids of the requests pending now for the target (ctl::pending_for).
+  virtual std::vector<std::string> pending_for(const queue::Target& target) = 0;
+  // "the cluster (hlm.conf ..., rings in ...)" or "the HTTP interface at
+  // <url>": what -v prints.
+  virtual std::string describe() = 0;
+};
+
+// The cluster's path. Every argument must outlive the service.
+std::unique_ptr<Service> cluster_service(swift::Client& client,
+                                         const config::HlmConf& conf,
+                                         const ring::SwiftConf& swift_conf,
+                                         const dispatch::Fanout& fanout,
+                                         queue::RequestQueue& requests,
+                                         std::string description);
+
+// The proxy's HTTP interface, reached with `client`'s storage URL and
+// token. `client` must outlive the service.
+std::unique_ptr<Service> interface_service(swift::Client& client);
+
+} // namespace hlm::ctl
