@@ -9,6 +9,7 @@
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/transport/transport.hpp>
+#include <hlm/util/strings.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -49,9 +50,13 @@ main(int argc, char** argv)
   dispatch::DispatchOptions options;
   app.add_option("--config", config_path, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
   auto* once_flag = app.add_flag("--once", once, "drain the queue once and exit (the default)");
-  app.add_flag("--loop", loop, "keep draining, waiting --interval seconds between runs")->excludes(once_flag);
+  auto* loop_flag =
+    app.add_flag("--loop", loop, "keep draining, waiting --interval seconds between runs")->excludes(once_flag);
+  // Without --loop there is no second run to wait for: a usage error, not
+  // an option silently ignored.
   app.add_option("--interval", interval, "seconds between runs with --loop (default: [dispatch] interval)")
-    ->check(CLI::Range(1, 86400));
+    ->check(CLI::Range(1, 86400))
+    ->needs(loop_flag);
   app.add_option("--processes", options.processes, "dispatchers sharing the queue")
     ->check(CLI::Range(1, 10000))->capture_default_str();
   app.add_option("--process", options.process, "this dispatcher's number, 0 to --processes - 1")
@@ -111,10 +116,13 @@ main(int argc, char** argv)
             if (r.retrying + r.deferred > 0) {
               later = fmt::format(", {} to retry, {} deferred", r.retrying, r.deferred);
             }
-            bar.update(fmt::format("hlm-dispatch: {} of {} requests done ({} failed{}), {} objects "
-                                   "sent, {}{}",
-                                   settled, r.entries, r.failed + r.undecodable, later, r.objects,
-                                   bar.elapsed_text(), bar.eta_text(settled, r.entries)),
+            // "done" counts only completed requests: one deferred to a
+            // later run is handled by this one, not done.
+            bar.update(fmt::format("hlm-dispatch: {} of {} handled ({} done, {} failed{}), {} sent, {}{}",
+                                   settled, counted(r.entries, "request", "requests"), r.completed,
+                                   r.failed + r.undecodable, later,
+                                   counted(r.objects, "object", "objects"), bar.elapsed_text(),
+                                   bar.eta_text(settled, r.entries)),
                        settled == r.entries); // the last count is always shown
           };
         }
@@ -130,11 +138,11 @@ main(int argc, char** argv)
                                         {"failed", report.failed}, {"undecodable", report.undecodable},
                                         {"retrying", report.retrying}, {"deferred", report.deferred},
                                         {"objects", report.objects}}.dump()
-                       : fmt::format("{} entries: {} completed, {} failed, {} undecodable, {} to "
-                                     "retry, {} deferred; {} objects",
-                                     report.entries, report.completed, report.failed,
-                                     report.undecodable, report.retrying, report.deferred,
-                                     report.objects));
+                       : fmt::format("{}: {} completed, {} failed, {} undecodable, {} to "
+                                     "retry, {} deferred; {}",
+                                     counted(report.entries, "entry", "entries"), report.completed,
+                                     report.failed, report.undecodable, report.retrying,
+                                     report.deferred, counted(report.objects, "object", "objects")));
         status = partial ? k_exit_partial : k_exit_success;
       }
       const auto wait = std::chrono::seconds(interval.value_or(static_cast<int>(conf.interval.count())));

@@ -2,7 +2,10 @@
 
 #include "commands.hpp"
 
+#include <hlm/ctl/submit.hpp>
 #include <hlm/ring/placement.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -15,7 +18,7 @@ namespace {
 
 struct NodesOptions
 {
-  std::filesystem::path swift_dir = "/etc/swift";
+  std::optional<std::filesystem::path> swift_dir; // default: hlm.conf's
   std::optional<std::string> policy;
   bool json = false;
   std::string target;
@@ -84,15 +87,32 @@ add_nodes_command(CLI::App& parent, Context& ctx)
 {
   auto opts = std::make_shared<NodesOptions>();
   auto* cmd = parent.add_subcommand("nodes", "Show the partition, hash and primary devices of a name");
-  cmd->add_option("--swift-dir", opts->swift_dir, "directory with swift.conf and the rings")
-    ->capture_default_str();
-  cmd->add_option("--policy", opts->policy, "storage policy name or index (objects; default: the default policy)");
+  cmd->add_option("--swift-dir", opts->swift_dir,
+                  "directory with swift.conf and the rings (default: hlm.conf's swift_dir, /etc/swift)");
+  cmd->add_option("--policy", opts->policy,
+                  "storage policy name or index (objects; default: the container's, asked of the proxy)");
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->add_option("target", opts->target, "ACCOUNT[/CONTAINER[/OBJECT]]")->required();
   cmd->callback([opts, &ctx] {
-    const auto placement =
-      ring::locate(opts->swift_dir, ring::parse_swift_name(opts->target), opts->policy);
-    if (opts->json) {
+    const auto swift_dir = opts->swift_dir.value_or(ctx.conf().swift_dir);
+    const auto name = ring::parse_swift_name(opts->target);
+    auto policy = opts->policy;
+    if (!policy && !name.object.empty()) {
+      // An object lives in the ring of its container's policy: ask the
+      // proxy as the caller. Without credentials or without the
+      // container, say so and show the default policy's placement.
+      try {
+        policy = std::to_string(container_policy(ctx.client(), ring::load_swift_conf(swift_dir),
+                                                 {name.account, name.container, {}})
+                                  .index);
+      } catch (const Error& e) {
+        fmt::print(stderr, "hlmctl: warning: cannot learn the container's storage policy ({}); "
+                           "showing the default policy's placement (give --policy)\n",
+                   e.what());
+      }
+    }
+    const auto placement = ring::locate(swift_dir, name, policy);
+    if (opts->json || ctx.common.json) {
       std::cout << to_json(placement).dump(2) << '\n';
     } else {
       print_human(placement);

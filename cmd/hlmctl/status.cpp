@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <map>
 
 namespace hlm::ctl {
 
@@ -24,6 +25,42 @@ constexpr connector::ObjectState k_states[] = {connector::ObjectState::resident,
                                                connector::ObjectState::premigrated,
                                                connector::ObjectState::migrated,
                                                connector::ObjectState::unknown};
+
+// Replica errors on stderr, each text once: a node that cannot answer at
+// all fails every replica it holds with the same words, and 30,000 equal
+// lines hide the one that matters. The first object with an error is
+// named; the others with the same error are counted at the end.
+class ErrorLines
+{
+public:
+  void
+  add(const std::string& object, const std::string& error)
+  {
+    const auto it = m_repeats.find(error);
+    if (it != m_repeats.end()) {
+      ++it->second;
+      return;
+    }
+    fmt::print(stderr, "hlmctl: {}: {}\n", object, error);
+    if (m_repeats.size() < k_max_texts) {
+      m_repeats.emplace(error, 0);
+    }
+  }
+
+  ~ErrorLines()
+  {
+    for (const auto& [error, more] : m_repeats) {
+      if (more > 0) {
+        fmt::print(stderr, "hlmctl: {} (also for {} more {})\n", error, more,
+                   more == 1 ? "replica" : "replicas");
+      }
+    }
+  }
+
+private:
+  static constexpr std::size_t k_max_texts = 10'000;
+  std::map<std::string, std::size_t> m_repeats; // error text → further occurrences
+};
 
 // The exit status for a query in which `with_errors` of `objects` could
 // not be answered by every replica.
@@ -41,6 +78,7 @@ int
 print_swifthlm_status(Context& ctx, const queue::Target& target)
 {
   bool first = true;
+  ErrorLines error_lines;
   const auto summary = ctx.service().status(target,
                               [&](const ObjectStatus& object) {
                                 std::cout << (first ? "{" : ", ")
@@ -49,7 +87,7 @@ print_swifthlm_status(Context& ctx, const queue::Target& target)
                                           << ": \"" << connector::to_string(object.state) << '"';
                                 first = false;
                                 for (const auto& error : object.errors) {
-                                  fmt::print(stderr, "hlmctl: {}: {}\n", object.object, error);
+                                  error_lines.add(object.object, error);
                                 }
                               });
   std::cout << (first ? "{}" : "}") << std::flush;
@@ -95,6 +133,7 @@ add_status_command(CLI::App& parent, Context& ctx)
     // pager): a count of the objects answered so far.
     cli::TerminalProgress bar(!json && ::isatty(STDOUT_FILENO) != 1);
     std::size_t answered = 0;
+    ErrorLines error_lines;
     const auto summary = ctx.service().status(target,
                                 [&](const ObjectStatus& object) {
                                   bar.update(fmt::format("hlmctl: status: {} objects answered, {}",
@@ -120,7 +159,7 @@ add_status_command(CLI::App& parent, Context& ctx)
                                       errors.push_back({{"object", object.object}, {"error", error}});
                                     }
                                     if (!json) {
-                                      fmt::print(stderr, "hlmctl: {}: {}\n", object.object, error);
+                                      error_lines.add(object.object, error);
                                     }
                                   }
                                   first = false;

@@ -50,9 +50,11 @@ Settings, in the filter's section:
   proxy's bind_ip and bind_port, 0.0.0.0 as 127.0.0.1).
 """
 
+import collections
 import json
 import os
 
+import eventlet
 from eventlet.green import subprocess
 from swift.common.swob import Request, Response, wsgi_to_str
 from swift.common.utils import get_logger, split_path
@@ -82,12 +84,54 @@ def default_proxy_url(conf):
     return '%s://%s:%s' % (scheme, ip, conf.get('bind_port', '8080'))
 
 
+class StderrTail(object):
+    """Reads a running hlmctl's stderr to its end in a green thread, so
+    that hlmctl never blocks on a full pipe while the proxy waits for its
+    stdout, and keeps only the last lines and a count: a status of many
+    unanswerable objects writes a line per replica."""
+
+    LINES = 5
+
+    def __init__(self, pipe):
+        self.pipe = pipe
+        self.lines = collections.deque(maxlen=self.LINES)
+        self.count = 0
+        self.thread = eventlet.spawn(self.drain)
+
+    def drain(self):
+        partial = b''
+        while True:
+            chunk = self.pipe.read(CHUNK)
+            if not chunk:
+                break
+            lines = (partial + chunk).split(b'\n')
+            partial = lines.pop()
+            self.count += len(lines)
+            self.lines.extend(lines[-self.LINES:])
+        if partial:
+            self.count += 1
+            self.lines.append(partial)
+
+    def text(self):
+        """What it read, once hlmctl is done: the last lines, after a count
+        of those left out."""
+        self.thread.wait()
+        shown = '\n'.join(line.decode('utf-8', 'replace').rstrip()
+                          for line in self.lines)
+        if self.count > len(self.lines):
+            shown = '(%d lines, the last %d:)\n%s' % (
+                self.count, len(self.lines), shown)
+        return shown
+
+
+
 class HlmctlOutput(object):
     """The WSGI body of a running hlmctl: its stdout, chunk by chunk; closing
     it (the client went away) stops hlmctl."""
 
-    def __init__(self, proc, first, logger, what):
+    def __init__(self, proc, stderr, first, logger, what):
         self.proc = proc
+        self.stderr = stderr
         self.first = first
         self.logger = logger
         self.what = what
@@ -103,16 +147,17 @@ class HlmctlOutput(object):
         self.finish()
 
     def finish(self):
-        stderr = self.proc.stderr.read()
         status = self.proc.wait()
+        stderr = self.stderr.text()
         if status != 0 or stderr:
             self.logger.warning('hlmctl %s exited %d: %s', self.what, status,
-                                stderr.decode('utf-8', 'replace').strip())
+                                stderr)
 
     def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self.stderr.thread.wait()
         for f in (self.proc.stdout, self.proc.stderr):
             f.close()
 
@@ -220,28 +265,38 @@ class HlmInterface(object):
         except OSError as e:
             self.logger.error('cannot run %s: %s', self.hlmctl, e)
             return error_response(503, 'cannot run hlmctl: %s' % e.strerror)
+        stderr = StderrTail(proc.stderr)
         if verb in ('migrate', 'recall'):
-            return self.submitted(proc, verb, what, json_wanted)
+            return self.submitted(proc, stderr, verb, what, json_wanted)
         # Status and requests stream: the answer's status is decided by
         # whether hlmctl writes anything before it exits.
         first = proc.stdout.read(CHUNK)
         if not first:
-            stderr = proc.stderr.read()
             status = proc.wait()
+            text = stderr.text()
             proc.stdout.close()
             proc.stderr.close()
-            return self.failed(what, status, stderr)
+            return self.failed(what, status, text)
         return Response(status=200, app_iter=HlmctlOutput(
-            proc, first, self.logger, what), request=req,
+            proc, stderr, first, self.logger, what), request=req,
             content_type='application/json' if json_wanted
             else 'text/plain')
 
-    def submitted(self, proc, verb, what, json_wanted):
-        stdout, stderr = proc.communicate()
+    def submitted(self, proc, stderr, verb, what, json_wanted):
+        stdout = b''
+        while True:
+            chunk = proc.stdout.read(CHUNK)
+            if not chunk:
+                break
+            stdout += chunk
+        proc.wait()
+        text = stderr.text()
+        proc.stdout.close()
+        proc.stderr.close()
         try:
             result = json.loads(stdout)['requests'][0]
         except (ValueError, KeyError, IndexError, TypeError):
-            return self.failed(what, proc.returncode, stderr)
+            return self.failed(what, proc.returncode, text)
         if 'error' in result:
             # Refused between our check and hlmctl's (deleted meanwhile).
             status = result.get('http_status') or 503
@@ -257,7 +312,7 @@ class HlmInterface(object):
         return resp
 
     def failed(self, what, status, stderr):
-        message = stderr.decode('utf-8', 'replace').strip() or \
+        message = stderr.strip() or \
             'hlmctl exited %d' % status
         self.logger.error('hlmctl %s exited %d: %s', what, status, message)
         return error_response(503, message.splitlines()[-1])

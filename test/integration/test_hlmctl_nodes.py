@@ -6,7 +6,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import check, cluster, env, run  # noqa: E402
+from support import (Swift, check, cluster, env, run, run_tool,  # noqa: E402
+                     write_hlm_conf)
 
 
 def python_ring(info, ring, name):
@@ -43,6 +44,22 @@ def main():
     text = out.decode()
     check("Partition    917" in text and "e57f1f5d9f265938e95435bebef7b292" in text,
           "human output: %s" % text)
+
+    # Without --swift-dir and --policy: hlm.conf's swift_dir, and the
+    # container's own policy, asked of the proxy as the caller.
+    swift = Swift()
+    swift.put_container("nodes-silver", policy="silver")
+    conf = write_hlm_conf(os.path.join(info["dir"], "nodes-hlm.conf"))
+    _, out, err = run_tool([hlmctl, "nodes", "--json", "AUTH_test/nodes-silver/o"], conf, status=0)
+    ours = json.loads(out)
+    theirs = python_ring(info, "object-1", ["AUTH_test", "nodes-silver", "o"])
+    check(ours["policy_index"] == 1 and ours["partition"] == theirs["partition"]
+          and [[n["ip"], n["port"], n["device"]] for n in ours["nodes"]] == theirs["devices"],
+          "the container's policy, hlm.conf's swift_dir: %r vs %r (%s)" % (ours, theirs, err))
+    _, out, err = run_tool([hlmctl, "nodes", "--json", "AUTH_test/nodes-silver/o"], conf, status=0,
+                           env_overrides={"ST_KEY": "wrong"})
+    check(json.loads(out)["policy_index"] == 0 and "give --policy" in err,
+          "without the container's policy, the default one and a warning: %r" % err)
 
     # Errors: message format and exit codes.
     for argv, status, message in [

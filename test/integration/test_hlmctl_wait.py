@@ -80,7 +80,7 @@ def main():
                               stderr=subprocess.PIPE)
     time.sleep(1)
     code, text = on_pty([env("HLM_DISPATCH"), "--once"])
-    check(code == 0 and "\rhlm-dispatch: 1 of 1 requests done (0 failed)" in text,
+    check(code == 0 and "\rhlm-dispatch: 1 of 1 request handled (1 done, 0 failed)" in text,
           "hlm-dispatch on a terminal: %d %r" % (code, text))
     out, err = waiter.communicate(timeout=60)
     report = json.loads(out)

@@ -1,4 +1,5 @@
 #include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/util/strings.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
@@ -314,8 +315,9 @@ dispatch_once(const config::HlmConf& conf,
     grouping.add(i, *pending[i].entry);
   }
   if (report.deferred > 0 && progress) {
-    progress(fmt::format("{} entries wait for a later run (next attempt not due yet)",
-                         report.deferred));
+    progress(fmt::format("{} for a later run (next attempt not due yet)",
+                         report.deferred == 1 ? std::string("1 entry waits")
+                                              : fmt::format("{} entries wait", report.deferred)));
   }
   if (options.on_counts) {
     options.on_counts(report);
@@ -384,6 +386,7 @@ dispatch_once(const config::HlmConf& conf,
     if (object_ring) {
       // The entry each object of the current round came from.
       std::vector<std::size_t> owners;
+      std::size_t group_sent = 0; // this operation and policy's, not the run's
       FanoutRounds round(
         fanout, conf.batch_size, operation, policy, *object_ring, secret,
         [&, operation = operation, policy = policy](const std::vector<std::string>& paths,
@@ -397,13 +400,14 @@ dispatch_once(const config::HlmConf& conf,
           }
           owners.clear();
           report.objects += paths.size();
+          group_sent += paths.size();
           fault_point("sent");
           if (options.on_counts) {
             options.on_counts(report);
           }
           if (progress) {
-            progress(fmt::format("{} (policy {}): {} objects sent to nodes",
-                                 connector::to_string(operation), policy, report.objects));
+            progress(fmt::format("{} (policy {}): {} sent to nodes", connector::to_string(operation),
+                                 policy, counted(group_sent, "object", "objects")));
           }
         });
       const auto add = [&](std::size_t entry, std::string path) {

@@ -194,4 +194,10 @@ printable(std::string_view text)
   return out;
 }
 
+std::string
+counted(std::size_t n, std::string_view singular, std::string_view plural)
+{
+  return fmt::format("{} {}", n, n == 1 ? singular : plural);
+}
+
 } // namespace hlm

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,5 +32,8 @@ std::optional<std::string> closest_match(std::string_view name,
 // Renders `text` for a diagnostic: control characters and invalid UTF-8
 // escaped, so a hostile name cannot forge terminal output.
 std::string printable(std::string_view text);
+
+// "1 object", "3 objects": `n` with the noun in the right number.
+std::string counted(std::size_t n, std::string_view singular, std::string_view plural);
 
 } // namespace hlm

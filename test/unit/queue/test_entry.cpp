@@ -235,4 +235,10 @@ TEST_CASE("entry: which requests concern a target", "[queue]")
   CHECK_FALSE(concerns(other_object, object));
   CHECK_FALSE(concerns(other_container, object));
   CHECK_FALSE(concerns(other_account, object));
+
+  const Target account{"AUTH_a", {}, {}};
+  CHECK(concerns(container_entry, account));
+  CHECK(concerns(object_entry, account));
+  CHECK(concerns(other_container, account));
+  CHECK_FALSE(concerns(other_account, account));
 }

@@ -59,6 +59,13 @@ TEST_CASE("printable escapes what could forge terminal output", "[util]")
   CHECK(printable("back\\slash") == "back\\\\slash");
 }
 
+TEST_CASE("counted puts the noun in the right number", "[util]")
+{
+  CHECK(counted(0, "object", "objects") == "0 objects");
+  CHECK(counted(1, "object", "objects") == "1 object");
+  CHECK(counted(2, "entry", "entries") == "2 entries");
+}
+
 TEST_CASE("md5 matches known digests", "[util]")
 {
   CHECK(to_hex(md5("")) == "d41d8cd98f00b204e9800998ecf8427e");
