@@ -64,41 +64,6 @@ describe(const swift::HttpResponse& response)
   return text;
 }
 
-// One request to one server; what the server or the network said goes into
-// the reply, never an exception.
-NodeReply
-send_to(swift::HttpClient& http, const ring::Device& node, const swift::HttpRequest& request)
-{
-  NodeReply reply{node_label(node), 0, {}, std::nullopt};
-  try {
-    const auto response = http.send(request);
-    reply.status = response.status;
-    reply.policy_index = response.header("X-Backend-Storage-Policy-Index");
-    if (!reply.ok()) {
-      reply.error = describe(response);
-    }
-  } catch (const TransportError& e) {
-    reply.error = e.what();
-  }
-  return reply;
-}
-
-std::string
-join_failures(const std::vector<NodeReply>& replies)
-{
-  std::string text;
-  for (const auto& reply : replies) {
-    if (reply.ok()) {
-      continue;
-    }
-    if (!text.empty()) {
-      text += "; ";
-    }
-    text += fmt::format("{}: {}", reply.node, reply.error);
-  }
-  return text;
-}
-
 // One replica's listing, one page at a time.
 struct Cursor
 {
@@ -148,6 +113,63 @@ node_label(const ring::Device& node)
   return fmt::format("{}:{}/{}", node.ip, node.port, node.device);
 }
 
+std::string
+direct_url(const ring::Device& node,
+           std::uint32_t partition,
+           std::string_view account,
+           std::string_view container,
+           std::string_view name)
+{
+  std::string path = fmt::format("/{}/{}/{}/{}", node.device, partition, account, container);
+  if (!name.empty()) {
+    // A name may itself start with '/': "<container>//<name>" is what
+    // Swift's direct_client sends too, and the server splits only the
+    // first four segments off.
+    path += '/';
+    path += name;
+  }
+  const bool ipv6 = node.ip.find(':') != std::string::npos;
+  return fmt::format("http://{}{}{}:{}{}",
+                     ipv6 ? "[" : "",
+                     node.ip,
+                     ipv6 ? "]" : "",
+                     node.port,
+                     protect_dot_segments(swift::encode_path(path)));
+}
+
+NodeReply
+send_direct(swift::HttpClient& http, const ring::Device& node, const swift::HttpRequest& request)
+{
+  NodeReply reply{node_label(node), 0, {}, std::nullopt};
+  try {
+    const auto response = http.send(request);
+    reply.status = response.status;
+    reply.policy_index = response.header("X-Backend-Storage-Policy-Index");
+    if (!reply.ok()) {
+      reply.error = describe(response);
+    }
+  } catch (const TransportError& e) {
+    reply.error = e.what();
+  }
+  return reply;
+}
+
+std::string
+describe_failures(const std::vector<NodeReply>& replies)
+{
+  std::string text;
+  for (const auto& reply : replies) {
+    if (reply.ok()) {
+      continue;
+    }
+    if (!text.empty()) {
+      text += "; ";
+    }
+    text += fmt::format("{}: {}", reply.node, reply.error);
+  }
+  return text;
+}
+
 DirectContainerClient::DirectContainerClient(swift::HttpClient& http,
                                              const ring::Ring& container_ring,
                                              const ring::HashSecret& secret,
@@ -182,22 +204,7 @@ DirectContainerClient::url(const ring::Device& node,
                            std::string_view container,
                            std::string_view name) const
 {
-  std::string path = fmt::format(
-    "/{}/{}/{}/{}", node.device, partition(container), m_account, container);
-  if (!name.empty()) {
-    // A name may itself start with '/': "<container>//<name>" is what
-    // Swift's direct_client sends too, and the server splits only the
-    // first four segments off.
-    path += '/';
-    path += name;
-  }
-  const bool ipv6 = node.ip.find(':') != std::string::npos;
-  return fmt::format("http://{}{}{}:{}{}",
-                     ipv6 ? "[" : "",
-                     node.ip,
-                     ipv6 ? "]" : "",
-                     node.port,
-                     protect_dot_segments(swift::encode_path(path)));
+  return direct_url(node, partition(container), m_account, container, name);
 }
 
 NodeReply
@@ -214,7 +221,7 @@ DirectContainerClient::send_row(const ring::Device& node, const swift::HttpReque
     }
     m_no_answer.erase(it);
   }
-  NodeReply reply = send_to(m_http, node, request);
+  NodeReply reply = send_direct(m_http, node, request);
   if (reply.status == 0 && std::chrono::steady_clock::now() - now >= k_slow_no_answer) {
     m_no_answer[label] = {now, reply.error};
   }
@@ -327,7 +334,7 @@ DirectContainerClient::write_quorum(std::string_view what,
                   accepted,
                   replies.size(),
                   needed,
-                  join_failures(replies)),
+                  describe_failures(replies)),
       true);
   }
   return accepted;
@@ -429,7 +436,7 @@ DirectContainerClient::list_rows(std::string_view container,
     throw TransportError(fmt::format("cannot list \"{}/{}\": no container server answered: {}",
                                      printable(m_account),
                                      printable(container),
-                                     join_failures(failures)),
+                                     describe_failures(failures)),
                          true);
   };
 

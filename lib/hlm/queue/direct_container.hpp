@@ -32,7 +32,7 @@ struct ListOptions
   std::size_t limit = 10'000; // rows per page and replica, 1 to 10,000 (Swift's maximum)
 };
 
-// What one container server said to one request.
+// What one storage server (container or object) said to one request.
 struct NodeReply
 {
   std::string node; // "ip:port/device"
@@ -172,7 +172,25 @@ private:
     m_no_answer;
 };
 
-// "ip:port/device", the way messages name a container server.
+// "ip:port/device", the way messages name a storage server.
 std::string node_label(const ring::Device& node);
+
+// The direct-protocol URL of a container (`name` empty) or of one name in
+// it on one server, as Swift's direct_client builds it:
+// http://<ip>:<port>/<device>/<partition>/<account>/<container>[/<name>],
+// percent-encoded, "." and ".." segments spelled so that no client
+// removes them. `name` may itself start with '/'.
+std::string direct_url(const ring::Device& node,
+                       std::uint32_t partition,
+                       std::string_view account,
+                       std::string_view container,
+                       std::string_view name);
+// One request to one server. Never throws for what the server or the
+// network did: a status outside 2xx or no answer is in the reply.
+NodeReply send_direct(swift::HttpClient& http,
+                      const ring::Device& node,
+                      const swift::HttpRequest& request);
+// "node: error; node: error" for the replies that are not ok().
+std::string describe_failures(const std::vector<NodeReply>& replies);
 
 } // namespace hlm::queue

@@ -160,6 +160,12 @@ retry_state_of(std::string_view content_type)
   return state;
 }
 
+bool
+is_row_only(std::string_view content_type)
+{
+  return to_lower(trim(content_type.substr(0, content_type.find(';')))) == k_entry_content_type;
+}
+
 std::optional<std::chrono::system_clock::time_point>
 parse_submitted(std::string_view submitted)
 {
@@ -193,7 +199,8 @@ RequestQueue::RequestQueue(swift::HttpClient& http,
                            std::string account)
   : m_secret(load_secret(swift_dir)),
     m_ring(ring::Ring::load(ring::container_ring_path(swift_dir))),
-    m_direct(http, m_ring, m_secret, std::move(account))
+    m_direct(http, m_ring, m_secret, std::move(account)),
+    m_objects(http, swift_dir, m_secret)
 {
 }
 
@@ -332,12 +339,48 @@ RequestQueue::clear_failed_before(const Target& target,
   });
 }
 
+// SwiftHLM's dispatcher stored a failed entry as a zero-byte object
+// (InternalClient.upload_object through an auth-less proxy pipeline) in a
+// container it created through the proxy, so in the cluster's default
+// policy then; the row's policy is that container's. Removing only the row
+// would leave the object on the object servers for good, named by nothing.
+// So such an entry is removed as two deletes, the object's first: a crash
+// in between leaves the row, which still names the object for the next
+// clearing, where the other order would leave an object nothing names.
+//
+// The object DELETE carries its own time, "now", not the row delete's T_1:
+// * "now" is what Swift's proxy sends. The tombstone it leaves lives for
+//   reclaim_age (a week by default) after its own time, and replication
+//   hands it to a primary that missed the DELETE. A tombstone as of T_1, a
+//   time perhaps months old, is reclaimed at once (cleanup_ondisk_files in
+//   swift/obj/diskfile.py), and a missed primary would then replicate the
+//   object back.
+// * Nothing newer can be lost to "now": SwiftHLM gave every request its own
+//   name and stored each failed one once, and hlm never stores objects.
+// * So no X-Container-* headers (DirectObjectClient::delete_on), and the
+//   row is deleted on its own: an object server's container update would
+//   carry the DELETE's time, "now", and could remove a row written under
+//   the same name after our listing (hlm failing that request anew), which
+//   a delete as of T_1 never does (see complete()). The row delete also
+//   needs a quorum of container servers before clearing goes on, where an
+//   object server answers before its updates are done
+//   (container_update_timeout) and leaves a failed one to the object
+//   updater.
+// Rows hlm or SwiftHLM's middleware wrote have no object (is_row_only), and
+// get no object DELETE: an object server answers one with 404 but still
+// writes a tombstone and its directories (DELETE in swift/obj/server.py),
+// on every primary, for each row.
 std::size_t
 RequestQueue::clear_failed(const std::function<bool(const Entry&)>& superseded)
 {
   std::size_t cleared = 0;
   for_each(Which::failed, [&](const ListedEntry& listed) {
     if (listed.entry && superseded(*listed.entry)) {
+      if (!is_row_only(listed.row.content_type)) {
+        m_objects.delete_object(m_direct.account(), k_failed_container, listed.row.name,
+                                SwiftTimestamp::now(),
+                                m_direct.policy_index(k_failed_container));
+      }
       m_direct.delete_row(
         k_failed_container, listed.row.name, listed.row.timestamp.plus_offset(1));
       ++cleared;

@@ -2,6 +2,7 @@
 
 #include <hlm/connector/connector.hpp>
 #include <hlm/queue/direct_container.hpp>
+#include <hlm/queue/direct_object.hpp>
 #include <hlm/queue/entry.hpp>
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
@@ -66,6 +67,14 @@ std::string pending_content_type(const RetryState& state);
 // default, attempts 0 and no retry_after (ready now); never throws.
 RetryState retry_state_of(std::string_view content_type);
 
+// Whether a queue row is a listing row only, with no object behind it:
+// its content type (parameters aside, case ignored) is
+// application/swifthlm-task, as in every row hlm and SwiftHLM's middleware
+// write directly. SwiftHLM's dispatcher instead stored failed entries as
+// zero-byte objects through a proxy, which typed them by their name
+// (application/octet-stream, text/plain, ...): false for those.
+bool is_row_only(std::string_view content_type);
+
 // When `submitted` (an entry's "YYYYmmddHHMMSS.mmm", UTC) was; nullopt when
 // it is not a valid time.
 std::optional<std::chrono::system_clock::time_point> parse_submitted(std::string_view submitted);
@@ -79,6 +88,7 @@ class RequestQueue
 public:
   // Reads <swift_dir>/swift.conf (hash prefix and suffix) and
   // <swift_dir>/container.ring.gz; hlm::ConfigError when they are unusable.
+  // Object rings are read from there when first needed (clear_failed).
   // `http` must outlive the queue. Another `account` (it must start with
   // '.', so that container servers create its databases on first write)
   // keeps a separate queue, e.g. for tests on a shared cluster.
@@ -123,7 +133,12 @@ public:
   // clear_failed_before for many successes at once, with one listing of
   // the failed container: removes each failed entry for which
   // `superseded` says a later request for its target and operation
-  // succeeded. Returns how many.
+  // succeeded. Returns how many. An entry that is not is_row_only (one
+  // SwiftHLM's dispatcher stored as an object) loses its object on the
+  // object servers first (DirectObjectClient::delete_object, in the failed
+  // container's policy), then its row. Throws hlm::TransportError when a
+  // delete reaches no majority (that entry, and those listed after it,
+  // stay), hlm::ConfigError when the object ring cannot be read.
   std::size_t clear_failed(const std::function<bool(const Entry&)>& superseded);
 
   // What the queue was built from: swift.conf's hash secret and the
@@ -149,6 +164,7 @@ private:
   ring::HashSecret m_secret;
   ring::Ring m_ring;
   DirectContainerClient m_direct;
+  DirectObjectClient m_objects;
 };
 
 // Splits the queue among `processes` dispatchers as Swift's object expirer

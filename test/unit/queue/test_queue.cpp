@@ -1,9 +1,12 @@
 #include "fake_container_servers.hpp"
+#include "fake_object_servers.hpp"
 
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <hlm/queue/queue.hpp>
+#include <hlm/ring/hash_path.hpp>
+#include <hlm/ring/ring.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -17,23 +20,44 @@ using namespace hlm;
 using namespace hlm::queue;
 using connector::Operation;
 using hlm::test::FakeContainerServers;
+using hlm::test::FakeObjectServers;
 
 namespace {
 
+// Four devices with `replicas` rows whose servers listen from `first_port`
+// on, one port per device 10 apart.
+test::RingSpec
+ring_on_ports(int first_port, unsigned replicas)
+{
+  auto spec = test::simple_ring(4, replicas);
+  for (int i = 0; i < 4; ++i) {
+    spec.devs[static_cast<std::size_t>(i)] =
+      test::make_device(i, i + 1, first_port + 10 * i, "sdb" + std::to_string(i + 1));
+  }
+  return spec;
+}
+
+// Container servers on 6010..6040 (three replicas); object servers of
+// policy 0 on 6110..6140 (three), of policy 1 on 6210..6240 (two).
 struct Fixture
 {
   test::TempDir dir;
   FakeContainerServers http;
+  FakeObjectServers objects;
+  test::SplitHttp split{http, objects, 6100};
   std::unique_ptr<RequestQueue> queue;
 
   Fixture()
   {
     dir.write("swift.conf",
               "[swift-hash]\nswift_hash_path_prefix = p\nswift_hash_path_suffix = s\n"
-              "[storage-policy:0]\nname = gold\ndefault = yes\n");
+              "[storage-policy:0]\nname = gold\ndefault = yes\n"
+              "[storage-policy:1]\nname = silver\n");
     test::write_gzip(dir.path() / "container.ring.gz",
                      test::serialize(test::simple_ring(4, 3)));
-    queue = std::make_unique<RequestQueue>(http, dir.path());
+    test::write_gzip(dir.path() / "object.ring.gz", test::serialize(ring_on_ports(6110, 3)));
+    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(ring_on_ports(6210, 2)));
+    queue = std::make_unique<RequestQueue>(split, dir.path());
   }
 
   std::vector<ListedEntry>
@@ -390,4 +414,153 @@ TEST_CASE("queue: a retry rewrite keeps the id and races safely with a dequeue",
     f.queue->complete(f.list(Which::pending).at(0).row);
     CHECK(f.list(Which::pending).empty());
   }
+}
+
+TEST_CASE("queue: which rows have no object behind them", "[queue]")
+{
+  // hlm's rows and SwiftHLM's middleware's pending rows, as written and as
+  // a listing shows them.
+  CHECK(is_row_only("application/swifthlm-task"));
+  CHECK(is_row_only("application/swifthlm-task;reason=x%20y"));
+  CHECK(is_row_only("application/swifthlm-task; attempts=2; retry_after=5"));
+  CHECK(is_row_only(" Application/SwiftHLM-Task ;x=1"));
+  // SwiftHLM's dispatcher's failed objects: typed by the proxy from the name.
+  CHECK_FALSE(is_row_only("application/octet-stream"));
+  CHECK_FALSE(is_row_only("text/plain"));
+  CHECK_FALSE(is_row_only("application/swifthlm-taskx"));
+  CHECK_FALSE(is_row_only(""));
+}
+
+namespace {
+
+// A failed entry as SwiftHLM's dispatcher left it: a zero-byte object on
+// the primaries of the failed container's policy, and its listing row
+// (written by the object servers' container updates), typed by the proxy.
+struct SwiftHlmFailure
+{
+  std::string name;
+  std::string content_type;
+};
+
+void
+store_swifthlm_failure(Fixture& f, int policy, const SwiftHlmFailure& failure,
+                       const SwiftTimestamp& timestamp)
+{
+  const ring::HashSecret secret{"p", "s"};
+  const auto ring = ring::Ring::load(ring::object_ring_path(f.dir.path(), policy));
+  const auto partition =
+    ring.partition(ring::hash_path(secret, ".swifthlm", k_failed_container, failure.name));
+  for (const auto* node : ring.primary_nodes(partition)) {
+    f.objects.put(node->ip + ":" + std::to_string(node->port), node->device, partition,
+                  "/.swifthlm/failed-hlm-requests/" + failure.name, timestamp);
+  }
+  f.queue->direct().put_row_quorum(k_failed_container, failure.name, timestamp,
+                                   failure.content_type);
+}
+
+// How many primaries still hold the object of failed entry `name`.
+std::size_t
+objects_left(Fixture& f, int policy, const std::string& name)
+{
+  const ring::HashSecret secret{"p", "s"};
+  const auto ring = ring::Ring::load(ring::object_ring_path(f.dir.path(), policy));
+  const auto partition =
+    ring.partition(ring::hash_path(secret, ".swifthlm", k_failed_container, name));
+  std::size_t left = 0;
+  for (const auto* node : ring.primary_nodes(partition)) {
+    const auto* object = f.objects.find(node->ip + ":" + std::to_string(node->port), node->device,
+                                        partition, "/.swifthlm/failed-hlm-requests/" + name);
+    left += object && !object->deleted ? 1 : 0;
+  }
+  return left;
+}
+
+// The failed container as SwiftHLM's dispatcher created it through the
+// proxy, in `policy` (the cluster's default then).
+void
+make_failed_container(Fixture& f, int policy)
+{
+  for (const auto* node : f.queue->direct().nodes(k_failed_container)) {
+    auto& server = f.http.servers[node->ip + ":" + std::to_string(node->port)];
+    server.dbs["/.swifthlm/failed-hlm-requests"];
+    server.policy["/.swifthlm/failed-hlm-requests"] = policy;
+  }
+}
+
+} // namespace
+
+TEST_CASE("queue: clearing a failed entry SwiftHLM stored as an object deletes the object",
+          "[queue]")
+{
+  Fixture f;
+  make_failed_container(f, 1);
+  const SwiftTimestamp stored(150000000000000); // 2017
+  const SwiftHlmFailure current{"/20170303034043.566/migrate/AUTH_test/c\xc3\xa9/0/o",
+                                "application/octet-stream"};
+  const SwiftHlmFailure legacy{"20170303034042.001--migrate--AUTH_test--c\xc3\xa9--0--o",
+                               "application/octet-stream"};
+  const SwiftHlmFailure guessed{"/20170303034044.000/migrate/AUTH_test/c\xc3\xa9/0/o.txt",
+                                "text/plain"};
+  const SwiftHlmFailure other{"/20170303034045.000/recall/AUTH_test/c\xc3\xa9/0/o",
+                              "application/octet-stream"};
+  for (const auto& failure : {current, legacy, guessed, other}) {
+    store_swifthlm_failure(f, 1, failure, stored);
+  }
+  // One of hlm's own failed rows, superseded too: no object behind it.
+  const Entry own = make_entry("o", "20170303034046.000");
+  f.queue->submit(own);
+  f.queue->fail(f.list(Which::pending).at(0).row, "no tape");
+  f.objects.requests.clear();
+
+  const auto before = SwiftTimestamp::now();
+  const std::size_t cleared = f.queue->clear_failed([](const Entry& failed) {
+    return failed.operation == Operation::migrate;
+  });
+  CHECK(cleared == 4);
+
+  // One DELETE per primary of policy 1's ring (two replicas) for each of
+  // SwiftHLM's three objects, none for hlm's own row.
+  CHECK(f.objects.requests.size() == 6);
+  for (const auto& request : f.objects.requests) {
+    CHECK(request.method == swift::Method::del);
+    CHECK(swift::find_header(request.headers, "X-Backend-Storage-Policy-Index") == "1");
+    CHECK(SwiftTimestamp::parse(*swift::find_header(request.headers, "X-Timestamp")) > before);
+    CHECK_THAT(request.url, !Catch::Contains("20170303034046.000"));
+  }
+  CHECK(f.objects.container_updates == 0);
+  CHECK(f.objects.tombstones == 6);
+  for (const auto& failure : {current, legacy, guessed}) {
+    INFO(failure.name);
+    CHECK(objects_left(f, 1, failure.name) == 0);
+  }
+  CHECK(objects_left(f, 1, other.name) == 2);
+
+  const auto failed = f.list(Which::failed);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].row.name == other.name);
+  CHECK(failed[0].reason == "");
+}
+
+TEST_CASE("queue: a failed object that cannot be deleted keeps its row", "[queue]")
+{
+  Fixture f;
+  make_failed_container(f, 0);
+  const SwiftHlmFailure failure{"/20170303034043.566/recall/AUTH_test/c/0/o",
+                                "application/octet-stream"};
+  store_swifthlm_failure(f, 0, failure, SwiftTimestamp(150000000000000));
+  for (int port = 6110; port <= 6140; port += 10) {
+    f.objects.servers["127.0.0.1:" + std::to_string(port)].mode = FakeObjectServers::Mode::refuse;
+  }
+  const auto all = [](const Entry&) { return true; };
+  CHECK_THROWS_AS(f.queue->clear_failed(all), TransportError);
+  REQUIRE(f.list(Which::failed).size() == 1);
+  CHECK(objects_left(f, 0, failure.name) == 3);
+
+  // The servers back: the next clearing finds the row and finishes.
+  for (auto& [host, server] : f.objects.servers) {
+    server.mode = FakeObjectServers::Mode::normal;
+  }
+  CHECK(f.queue->clear_failed(all) == 1);
+  CHECK(f.list(Which::failed).empty());
+  CHECK(objects_left(f, 0, failure.name) == 0);
 }
