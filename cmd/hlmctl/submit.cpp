@@ -119,6 +119,17 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
         if (!ctx.common.json) {
           fmt::print("queued {} {}: {}\n", connector::to_string(operation), to_string(target), submitted.id);
         }
+      } catch (const queue::PartlyQueued& e) {
+        // Written to too few container servers and not withdrawn: the
+        // request is queued and will run, so it is reported as queued.
+        fmt::print(stderr, "hlmctl: warning: {}: {}\n", to_string(target), e.what());
+        results.push_back({{"target", to_string(target)}, {"operation", connector::to_string(operation)},
+                           {"policy_index", queue::decode_entry(e.id()).policy_index}, {"id", e.id()},
+                           {"warning", e.what()}});
+        ids.push_back(e.id());
+        if (!ctx.common.json) {
+          fmt::print("queued {} {}: {}\n", connector::to_string(operation), to_string(target), e.id());
+        }
       } catch (const SwiftError& e) {
         // One target the caller cannot see does not stop the others.
         ++failed;

@@ -208,9 +208,38 @@ std::string
 RequestQueue::submit(const Entry& entry)
 {
   std::string name = encode_entry(entry);
-  m_direct.put_row_quorum(
-    k_pending_container, name, SwiftTimestamp::now(), k_entry_content_type);
-  return name;
+  const auto timestamp = SwiftTimestamp::now();
+  const auto nodes = m_direct.nodes(k_pending_container);
+  std::vector<NodeReply> written;
+  for (const auto* node : nodes) {
+    written.push_back(m_direct.put_row_on(*node, k_pending_container, name, timestamp, k_entry_content_type));
+  }
+  const auto accepted = std::count_if(written.begin(), written.end(), [](const NodeReply& r) { return r.ok(); });
+  const auto quorum = static_cast<std::ptrdiff_t>(written.size() / 2 + 1);
+  if (accepted >= quorum) {
+    return name;
+  }
+  // Below a quorum the row may still be on a server that took it (or took
+  // it without answering), and a listing would find it there: the request
+  // would run although the caller was told it failed. So it is withdrawn
+  // from every primary, as of just after its own time. Where that cannot
+  // be done, the request stays queued and is reported so.
+  std::vector<NodeReply> withdrawn;
+  bool may_remain = false;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    withdrawn.push_back(m_direct.delete_row_on(*nodes[i], k_pending_container, name, timestamp.plus_offset(1)));
+    const bool row_possible = written[i].ok() || written[i].status == 0;
+    may_remain = may_remain || (row_possible && !withdrawn.back().ok());
+  }
+  const auto what = fmt::format("{} of {} container servers accepted request \"{}\", {} needed ({})", accepted,
+                                written.size(), printable(name), quorum, describe_failures(written));
+  if (may_remain) {
+    throw PartlyQueued(fmt::format("{}; it could not be withdrawn ({}), so it stays queued and will be "
+                                   "carried out",
+                                   what, describe_failures(withdrawn)),
+                       name);
+  }
+  throw TransportError(fmt::format("not queued: {}", what), true);
 }
 
 void

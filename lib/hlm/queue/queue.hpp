@@ -7,6 +7,7 @@
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/swift/http.hpp>
+#include <hlm/util/error.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -83,6 +84,24 @@ std::optional<std::chrono::system_clock::time_point> parse_submitted(std::string
 // container servers, written and listed with the direct protocol. Every
 // write needs a majority of the container replicas (hlm::TransportError
 // otherwise); listings merge all replicas.
+// A submit that reached fewer than a quorum of container servers and could
+// not be withdrawn from all of them: the request is queued (a listing
+// finds it) and will be carried out.
+class PartlyQueued : public Error
+{
+public:
+  PartlyQueued(const std::string& what, std::string id) : Error(what), m_id(std::move(id)) {}
+
+  const std::string&
+  id() const
+  {
+    return m_id;
+  }
+
+private:
+  std::string m_id;
+};
+
 class RequestQueue
 {
 public:
@@ -99,7 +118,10 @@ public:
   RequestQueue& operator=(const RequestQueue&) = delete;
 
   // Queues `entry` as pending; returns its row name, the request id.
-  // hlm::InputError when the entry cannot be encoded.
+  // hlm::InputError when the entry cannot be encoded. Below a quorum of
+  // container servers the row is withdrawn again and hlm::TransportError
+  // says "not queued"; where the withdrawal fails too, the request may
+  // still run, and PartlyQueued says so, with the id.
   std::string submit(const Entry& entry);
 
   // Streams pending or failed entries in name order (which is submission

@@ -34,6 +34,7 @@ public:
     fail,       // answers `fail_status` to everything
     no_db,      // answers 404 to listings (no container DB yet)
     fail_pages, // answers listings with marker with `fail_status`
+    fail_deletes, // answers row DELETEs with `fail_status`
   };
 
   struct StoredRow
@@ -115,6 +116,11 @@ public:
       break;
     case Mode::fail_pages:
       if (request.method == swift::Method::get && p.query.count("marker")) {
+        return {server.fail_status, {}, ""};
+      }
+      break;
+    case Mode::fail_deletes:
+      if (request.method == swift::Method::del) {
         return {server.fail_status, {}, ""};
       }
       break;

@@ -112,6 +112,61 @@ TEST_CASE("queue: submit, list, complete", "[queue]")
   CHECK(pending[0].entry == b);
 }
 
+// The container servers of the pending container, as the fake names them.
+std::vector<std::string>
+pending_servers(Fixture& f)
+{
+  std::vector<std::string> hosts;
+  for (const auto* node : f.queue->direct().nodes(k_pending_container)) {
+    hosts.push_back(node->ip + ":" + std::to_string(node->port));
+  }
+  return hosts;
+}
+
+TEST_CASE("queue: a submit below quorum is withdrawn and says not queued", "[queue]")
+{
+  Fixture f;
+  const auto hosts = pending_servers(f);
+  REQUIRE(hosts.size() == 3);
+  f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::fail;
+  f.http.servers[hosts[2]].mode = FakeContainerServers::Mode::fail;
+  try {
+    f.queue->submit(make_entry("o"));
+    FAIL("submit below quorum did not throw");
+  } catch (const PartlyQueued&) {
+    FAIL("the row was withdrawn, yet the submit says it stays queued");
+  } catch (const TransportError& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("not queued: 1 of 3 container servers"));
+  }
+  // The one server that took the row holds it deleted: nothing to list.
+  f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::normal;
+  f.http.servers[hosts[2]].mode = FakeContainerServers::Mode::normal;
+  CHECK(f.list(Which::pending).empty());
+}
+
+TEST_CASE("queue: a submit below quorum that cannot be withdrawn is reported queued", "[queue]")
+{
+  Fixture f;
+  const auto hosts = pending_servers(f);
+  f.http.servers[hosts[0]].mode = FakeContainerServers::Mode::fail_deletes;
+  f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::fail;
+  f.http.servers[hosts[2]].mode = FakeContainerServers::Mode::fail;
+  const auto entry = make_entry("o");
+  try {
+    f.queue->submit(entry);
+    FAIL("submit below quorum did not throw");
+  } catch (const PartlyQueued& e) {
+    CHECK(e.id() == encode_entry(entry));
+    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("stays queued and will be carried out"));
+  }
+  // And so it is: a listing finds it.
+  f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::normal;
+  f.http.servers[hosts[2]].mode = FakeContainerServers::Mode::normal;
+  const auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].entry == entry);
+}
+
 TEST_CASE("queue: a re-submission outlives the dequeue of its earlier copy", "[queue]")
 {
   Fixture f;
