@@ -69,6 +69,9 @@ HLM_SWIFT = True
 # interface (hlm_swift.interface) by running that hlmctl, with an hlm.conf
 # (DIR/etc/hlm.conf) that reaches the object servers through that handler.
 HLM_TOOLS = None
+# start --default-policy N: the policy marked default in swift.conf (a
+# container created without X-Storage-Policy gets it).
+DEFAULT_POLICY = 0
 CLONE_NEWNET = 0x40000000
 
 # (account, user, key, role) for tempauth.
@@ -247,7 +250,7 @@ def swift_conf():
                                 ('swift_hash_path_suffix', 'saio-suffix')])]
     for index, name, _ring, _replicas in POLICIES:
         items = [('name', name)]
-        if index == 0:
+        if index == DEFAULT_POLICY:
             items.append(('default', 'yes'))
         items.append(('policy_type', 'replication'))
         if HLM_SWIFT:
@@ -860,6 +863,9 @@ def main():
             p.add_argument('--without-hlm-swift', action='store_true',
                            help="stock Swift: no hlm_guard in the object "
                                 "servers' pipeline, Swift's own DiskFile")
+            p.add_argument('--default-policy', type=int, default=0,
+                           choices=[p[0] for p in POLICIES],
+                           help='the default storage policy (default 0)')
             p.add_argument('--hlmctl', metavar='PATH',
                            help="with --hlm-handler: the proxy answers "
                                 "SwiftHLM's HTTP interface with this hlmctl")
@@ -876,6 +882,8 @@ def main():
     if args.command == 'start':
         global HLM_SWIFT
         HLM_SWIFT = not args.without_hlm_swift
+        global DEFAULT_POLICY
+        DEFAULT_POLICY = args.default_policy
         if bool(args.hlmctl) != bool(args.hlm_handler):
             die('--hlmctl and --hlm-handler go together')
         if args.hlmctl and HLM_SWIFT:
