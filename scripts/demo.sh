@@ -26,7 +26,9 @@ fi
 "$top/scripts/build.sh" "$build" >/dev/null
 $python "$top/test/saio/saio.py" stop --dir "$demo" >/dev/null 2>&1 || true
 rm -rf "$demo"
-$python "$top/test/saio/saio.py" start --dir "$demo" --base-port "${HLM_DEMO_PORT:-16800}" >/dev/null
+# --hlmctl: the proxy also answers SwiftHLM's HTTP interface (/hlm/v1/...).
+$python "$top/test/saio/saio.py" start --dir "$demo" --base-port "${HLM_DEMO_PORT:-16800}" \
+  --hlmctl "$build/cmd/hlmctl" --hlm-handler "$build/cmd/hlm-handler" >/dev/null
 # shellcheck disable=SC1091
 source "$demo/env.sh"   # ST_AUTH, ST_USER, ST_KEY: python-swiftclient's variables
 
@@ -104,6 +106,12 @@ step hlmctl status AUTH_test/sample
 note "$(library)"
 note "the object servers now hold $(disk_bytes) bytes on disk: the replicas' blocks are freed"
 
+note "the same question as applications asked SwiftHLM: its HTTP interface on the proxy"
+proxy=${url%/v1/*}
+step curl -sS -H "X-Auth-Token: $token" "$proxy/hlm/v1/status/AUTH_test/sample"
+interface_migrated=$(curl -sS -H "X-Auth-Token: $token" "$proxy/hlm/v1/status/AUTH_test/sample" \
+                       | grep -o '"migrated"' | wc -l)
+
 note "a GET of a migrated object through the proxy: refused, never zeros, no tape recall"
 step curl -sS -i -H "X-Auth-Token: $token" "$url/sample/obj-20000"
 get_status=$(curl -sS -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $token" "$url/sample/obj-20000")
@@ -142,13 +150,16 @@ done
 
 echo
 ok=false
-if [[ $same -eq ${#names[@]} && $get_status == 412 && $quarantined -eq 0 ]]; then
+if [[ $same -eq ${#names[@]} && $get_status == 412 && $quarantined -eq 0 \
+      && $interface_migrated -eq ${#names[@]} ]]; then
   ok=true
   echo "demo: OK: ${#names[@]} objects went to the simulated tape library and came back" \
-       "byte-identical; while migrated a GET answered 412 and the auditor quarantined nothing."
+       "byte-identical; while migrated, SwiftHLM's interface said so, a GET answered 412" \
+       "and the auditor quarantined nothing."
 else
   echo "demo: FAILED: $((${#names[@]} - same)) of ${#names[@]} objects differ after the round trip;" \
-       "GET while migrated answered $get_status (412 expected); $quarantined replicas quarantined."
+       "GET while migrated answered $get_status (412 expected); $quarantined replicas quarantined;" \
+       "the HTTP interface said migrated for $interface_migrated of ${#names[@]}."
 fi
 cat <<EOF2
 
