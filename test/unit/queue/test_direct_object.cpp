@@ -19,19 +19,8 @@ using hlm::test::FakeObjectServers;
 
 namespace {
 
-// Four object servers per policy on 127.0.0.1: policy 0 on ports
-// 6110..6140 with three replicas, policy 1 on 6210..6240 with two.
-test::RingSpec
-object_ring_spec(int first_port, unsigned replicas)
-{
-  auto spec = test::simple_ring(4, replicas);
-  for (int i = 0; i < 4; ++i) {
-    spec.devs[static_cast<std::size_t>(i)] =
-      test::make_device(i, i + 1, first_port + 10 * i, "sdb" + std::to_string(i + 1));
-  }
-  return spec;
-}
-
+// Object servers of policy 0 on 6110..6140 (three replicas), of policy 1 on
+// 6210..6240 (two).
 struct Fixture
 {
   test::TempDir dir;
@@ -41,8 +30,8 @@ struct Fixture
 
   Fixture()
   {
-    test::write_gzip(dir.path() / "object.ring.gz", test::serialize(object_ring_spec(6110, 3)));
-    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(object_ring_spec(6210, 2)));
+    test::write_gzip(dir.path() / "object.ring.gz", test::serialize(test::simple_ring(4, 3, 6110)));
+    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(test::simple_ring(4, 2, 6210)));
     client = std::make_unique<DirectObjectClient>(http, dir.path(), secret);
   }
 

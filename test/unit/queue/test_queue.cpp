@@ -24,19 +24,6 @@ using hlm::test::FakeObjectServers;
 
 namespace {
 
-// Four devices with `replicas` rows whose servers listen from `first_port`
-// on, one port per device 10 apart.
-test::RingSpec
-ring_on_ports(int first_port, unsigned replicas)
-{
-  auto spec = test::simple_ring(4, replicas);
-  for (int i = 0; i < 4; ++i) {
-    spec.devs[static_cast<std::size_t>(i)] =
-      test::make_device(i, i + 1, first_port + 10 * i, "sdb" + std::to_string(i + 1));
-  }
-  return spec;
-}
-
 // Container servers on 6010..6040 (three replicas); object servers of
 // policy 0 on 6110..6140 (three), of policy 1 on 6210..6240 (two).
 struct Fixture
@@ -55,8 +42,8 @@ struct Fixture
               "[storage-policy:1]\nname = silver\n");
     test::write_gzip(dir.path() / "container.ring.gz",
                      test::serialize(test::simple_ring(4, 3)));
-    test::write_gzip(dir.path() / "object.ring.gz", test::serialize(ring_on_ports(6110, 3)));
-    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(ring_on_ports(6210, 2)));
+    test::write_gzip(dir.path() / "object.ring.gz", test::serialize(test::simple_ring(4, 3, 6110)));
+    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(test::simple_ring(4, 2, 6210)));
     queue = std::make_unique<RequestQueue>(split, dir.path());
   }
 

@@ -40,14 +40,14 @@ make_device(int id, int zone, int port, const std::string& name)
 }
 
 // Four devices, `replicas` rows, device of (replica r, partition p) =
-// (p + r) % 4.
+// (p + r) % 4; device i listens on first_port + 10 * i.
 inline RingSpec
-simple_ring(unsigned part_power, unsigned replicas)
+simple_ring(unsigned part_power, unsigned replicas, int first_port = 6010)
 {
   RingSpec spec;
   spec.part_power = part_power;
   for (int i = 0; i < 4; ++i) {
-    spec.devs.push_back(make_device(i, i + 1, 6010 + 10 * i, "sdb" + std::to_string(i + 1)));
+    spec.devs.push_back(make_device(i, i + 1, first_port + 10 * i, "sdb" + std::to_string(i + 1)));
   }
   const std::uint32_t parts = 1u << part_power;
   for (unsigned r = 0; r < replicas; ++r) {
