@@ -219,20 +219,21 @@ RequestQueue::submit(const Entry& entry)
   if (accepted >= quorum) {
     return name;
   }
-  // Below a quorum the row may still be on a server that took it (or took
-  // it without answering), and a listing would find it there: the request
-  // would run although the caller was told it failed. So it is withdrawn
-  // from every primary, as of just after its own time. Where that cannot
-  // be done, the request stays queued and is reported so.
+  // Below a quorum the row is still on the servers that took it, and a
+  // listing would find it there: the request would run although the caller
+  // was told it failed. So it is withdrawn from every primary, as of just
+  // after its own time (a server that did not answer the write may hold it
+  // too). Where a server that took it refuses the withdrawal, the request
+  // stays queued and is reported so. (A server that answered neither is
+  // taken as never written: down, or not asked at all; see send_row.)
   std::vector<NodeReply> withdrawn;
   bool may_remain = false;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     withdrawn.push_back(m_direct.delete_row_on(*nodes[i], k_pending_container, name, timestamp.plus_offset(1)));
-    const bool row_possible = written[i].ok() || written[i].status == 0;
-    may_remain = may_remain || (row_possible && !withdrawn.back().ok());
+    may_remain = may_remain || (written[i].ok() && !withdrawn.back().ok());
   }
-  const auto what = fmt::format("{} of {} container servers accepted request \"{}\", {} needed ({})", accepted,
-                                written.size(), printable(name), quorum, describe_failures(written));
+  const auto what = fmt::format("request \"{}\": {} of {} container servers accepted, {} needed: {}",
+                                printable(name), accepted, written.size(), quorum, describe_failures(written));
   if (may_remain) {
     throw PartlyQueued(fmt::format("{}; it could not be withdrawn ({}), so it stays queued and will be "
                                    "carried out",

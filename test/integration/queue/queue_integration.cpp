@@ -431,17 +431,23 @@ main(int argc, char** argv)
     const auto id = queue.submit(entry);
     check(listed(queue, Which::pending).count(id), "written with 2 of 3 and listed");
     http.down = {host_of(*nodes[0]), host_of(*nodes[2])};
+    const auto two_down = entry_for("AUTH_test", "quorum", "two-down");
     try {
-      queue.submit(entry_for("AUTH_test", "quorum", "two-down"));
+      queue.submit(two_down);
       check(false, "2 of 3 down must fail");
     } catch (const TransportError& e) {
       const std::string what = e.what();
-      check(what.find("1 of 3 container servers accepted, 2 needed") != std::string::npos
+      check(what.find("not queued") != std::string::npos
+              && what.find("1 of 3 container servers accepted, 2 needed") != std::string::npos
               && what.find(node_label(*nodes[0])) != std::string::npos
               && what.find(node_label(*nodes[2])) != std::string::npos,
-            "below quorum names the failing nodes", what);
+            "below quorum: not queued, naming the failing nodes", what);
     }
     check(listed(queue, Which::pending).count(id), "listing works with one replica left");
+    // The one server that took the row had it withdrawn: nothing of it is
+    // listed, so nothing of it runs.
+    check(!listed(queue, Which::pending).count(encode_entry(two_down)),
+          "the entry below quorum is withdrawn from the server that took it");
     http.down = {host_of(*nodes[0]), host_of(*nodes[1]), host_of(*nodes[2])};
     try {
       listed(queue, Which::pending);

@@ -123,7 +123,7 @@ TEST_CASE("queue: a submit below quorum is withdrawn and says not queued", "[que
   } catch (const PartlyQueued&) {
     FAIL("the row was withdrawn, yet the submit says it stays queued");
   } catch (const TransportError& e) {
-    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("not queued: 1 of 3 container servers"));
+    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("1 of 3 container servers accepted, 2 needed"));
   }
   // The one server that took the row holds it deleted: nothing to list.
   f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::normal;
