@@ -48,7 +48,7 @@ public:
         throw SwiftError(fmt::format("account {} does not exist", printable(target.account)), 404);
       }
     } else {
-      container_policy(m_client, m_swift_conf, target);
+      require_container(m_client, target);
     }
     return requests_for(m_requests, target, on_request);
   }

@@ -165,9 +165,7 @@ public:
   std::string
   describe() override
   {
-    const auto& url = m_client.storage_url();
-    const auto root = url.substr(0, url.rfind('/'));
-    return fmt::format("the proxy's HTTP interface at {}/hlm/v1", root.substr(0, root.rfind('/')));
+    return fmt::format("the proxy's HTTP interface at {}", m_client.hlm_interface_url());
   }
 
 private:

@@ -215,7 +215,7 @@ RequestQueue::submit(const Entry& entry)
     written.push_back(m_direct.put_row_on(*node, k_pending_container, name, timestamp, k_entry_content_type));
   }
   const auto accepted = std::count_if(written.begin(), written.end(), [](const NodeReply& r) { return r.ok(); });
-  const auto quorum = static_cast<std::ptrdiff_t>(written.size() / 2 + 1);
+  const std::ptrdiff_t quorum = m_direct.quorum(k_pending_container);
   if (accepted >= quorum) {
     return name;
   }

@@ -113,9 +113,7 @@ Client::url_of(const Target& target)
   ensure_authenticated();
   std::string root = m_root;
   if (!target.hlm_verb.empty()) {
-    // The storage URL's root ends in the API version ("/v1"); hlm's
-    // interface sits beside it.
-    root = fmt::format("{}/hlm/v1/{}", root.substr(0, root.rfind('/')), target.hlm_verb);
+    root = fmt::format("{}/{}", hlm_interface_url(), target.hlm_verb);
   }
   std::string url = resource_url(root, target.account, target.container, target.object);
   if (!target.query.empty()) {
@@ -165,6 +163,14 @@ Client::fail(Method method, const Target& target, const HttpResponse& response)
                                           printable(redact_url(url_of(target))),
                                           status_text(response.status));
   throw SwiftError(scrub(message, m_auth ? m_auth->token : std::string()), response.status);
+}
+
+std::string
+Client::hlm_interface_url()
+{
+  ensure_authenticated();
+  // The root ends in the API version ("/v1"); hlm's interface sits beside it.
+  return m_root.substr(0, m_root.rfind('/')) + "/hlm/v1";
 }
 
 HttpResponse

@@ -132,6 +132,11 @@ public:
                        const ListOptions& options,
                        const std::function<bool(const ContainerEntry&)>& on_entry);
 
+  // Where hlm's HTTP interface is on the proxy of the storage URL: the
+  // storage URL up to its API version, that replaced by "hlm/v1"
+  // ("http://proxy:8080/hlm/v1").
+  std::string hlm_interface_url();
+
   // A request to hlm's HTTP interface on the proxy of the storage URL
   // (hlmctl(1), THE HTTP INTERFACE), as this client's caller:
   // "<storage URL up to /v1>/../hlm/v1/<verb>/<account>/<container>[/<object>]",
