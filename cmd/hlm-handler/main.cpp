@@ -46,7 +46,7 @@ main(int argc, char** argv)
 
   int status = k_exit_success;
   app.callback([&] {
-    command.operation = connector::parse_operation(operation);
+    command.operation = parse_operation(operation);
     command.heartbeat = std::chrono::milliseconds(std::llround(heartbeat_seconds * 1000));
     std::ios::sync_with_stdio(false);
     const auto summary =

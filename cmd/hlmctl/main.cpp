@@ -23,8 +23,8 @@ main(int argc, char** argv)
   ctl::Context ctx;
   // Before the subcommand too, as `swift -A … -U … -K … list` takes them.
   ctl::add_common_options(app, ctx.common);
-  ctl::add_submit_command(app, ctx, connector::Operation::migrate);
-  ctl::add_submit_command(app, ctx, connector::Operation::recall);
+  ctl::add_submit_command(app, ctx, Operation::migrate);
+  ctl::add_submit_command(app, ctx, Operation::recall);
   ctl::add_status_command(app, ctx);
   ctl::add_requests_command(app, ctx);
   ctl::add_wait_command(app, ctx);

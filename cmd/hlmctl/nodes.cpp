@@ -95,7 +95,7 @@ add_nodes_command(CLI::App& parent, Context& ctx)
   cmd->add_option("target", opts->target, "ACCOUNT[/CONTAINER[/OBJECT]]")->required();
   cmd->callback([opts, &ctx] {
     const auto swift_dir = opts->swift_dir.value_or(ctx.conf().swift_dir);
-    const auto name = ring::parse_swift_name(opts->target);
+    const auto name = parse_swift_name(opts->target);
     auto policy = opts->policy;
     if (!policy && !name.object.empty()) {
       // An object lives in the ring of its container's policy: ask the

@@ -79,7 +79,7 @@ add_requests_command(CLI::App& parent, Context& ctx)
       const bool failed = line.which == queue::Which::failed;
       if (ctx.common.json) {
         nlohmann::json item = {{"id", line.id},
-                               {"operation", connector::to_string(line.entry.operation)},
+                               {"operation", to_string(line.entry.operation)},
                                {"target", to_string(line.entry.target)},
                                {"policy_index", line.entry.policy_index},
                                {"submitted", line.entry.submitted}};
@@ -98,7 +98,7 @@ add_requests_command(CLI::App& parent, Context& ctx)
         return;
       }
       fmt::print("{:<8} {:<8} {}  submitted {}\n", failed ? "failed" : "pending",
-                 connector::to_string(line.entry.operation), to_string(line.entry.target),
+                 to_string(line.entry.operation), to_string(line.entry.target),
                  line.entry.submitted);
       if (failed && line.reason && !line.reason->empty()) {
         fmt::print("         reason: {}\n", *line.reason);

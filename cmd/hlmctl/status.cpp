@@ -21,10 +21,10 @@ namespace hlm::ctl {
 
 namespace {
 
-constexpr connector::ObjectState k_states[] = {connector::ObjectState::resident,
-                                               connector::ObjectState::premigrated,
-                                               connector::ObjectState::migrated,
-                                               connector::ObjectState::unknown};
+constexpr ObjectState k_states[] = {ObjectState::resident,
+                                               ObjectState::premigrated,
+                                               ObjectState::migrated,
+                                               ObjectState::unknown};
 
 // Replica errors on stderr, each text once: a node that cannot answer at
 // all fails every replica it holds with the same words, and 30,000 equal
@@ -84,7 +84,7 @@ print_swifthlm_status(Context& ctx, const queue::Target& target)
                                 std::cout << (first ? "{" : ", ")
                                           << nlohmann::json(object.object)
                                                .dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
-                                          << ": \"" << connector::to_string(object.state) << '"';
+                                          << ": \"" << to_string(object.state) << '"';
                                 first = false;
                                 for (const auto& error : object.errors) {
                                   error_lines.add(object.object, error);
@@ -138,7 +138,7 @@ add_status_command(CLI::App& parent, Context& ctx)
                                 [&](const ObjectStatus& object) {
                                   bar.update(fmt::format("hlmctl: status: {} objects answered, {}",
                                                          ++answered, bar.elapsed_text()));
-                                  const auto state = connector::to_string(object.state);
+                                  const auto state = to_string(object.state);
                                   open_document();
                                   if (json) {
                                     std::cout << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump()
@@ -169,9 +169,9 @@ add_status_command(CLI::App& parent, Context& ctx)
     std::string line;
     for (const auto state : k_states) {
       const auto n = summary.per_state[static_cast<std::size_t>(state)];
-      counts[std::string(connector::to_string(state))] = n;
+      counts[std::string(to_string(state))] = n;
       if (n > 0) {
-        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, connector::to_string(state));
+        line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, to_string(state));
       }
     }
     if (json) {

@@ -82,12 +82,12 @@ read_targets(const SubmitOptions& opts)
 } // namespace
 
 void
-add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operation)
+add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
 {
-  const bool migrate = operation == connector::Operation::migrate;
+  const bool migrate = operation == Operation::migrate;
   auto opts = std::make_shared<SubmitOptions>();
   auto* cmd = parent.add_subcommand(
-    std::string(connector::to_string(operation)),
+    std::string(to_string(operation)),
     migrate ? "Queue objects or containers for migration to tape"
             : "Queue objects or containers for recall from tape");
   cmd->add_option("targets", opts->targets, "[ACCOUNT/]CONTAINER[/OBJECT] ... (no account: the caller's own)");
@@ -113,28 +113,28 @@ add_submit_command(CLI::App& parent, Context& ctx, connector::Operation operatio
     for (const auto& target : targets) {
       try {
         const auto submitted = service.submit(operation, target);
-        results.push_back({{"target", to_string(target)}, {"operation", connector::to_string(operation)},
+        results.push_back({{"target", to_string(target)}, {"operation", to_string(operation)},
                            {"policy_index", submitted.entry.policy_index}, {"id", submitted.id}});
         ids.push_back(submitted.id);
         if (!ctx.common.json) {
-          fmt::print("queued {} {}: {}\n", connector::to_string(operation), to_string(target), submitted.id);
+          fmt::print("queued {} {}: {}\n", to_string(operation), to_string(target), submitted.id);
         }
       } catch (const queue::PartlyQueued& e) {
         // Written to too few container servers and not withdrawn: the
         // request is queued and will run, so it is reported as queued.
         fmt::print(stderr, "hlmctl: warning: {}: {}\n", to_string(target), e.what());
-        results.push_back({{"target", to_string(target)}, {"operation", connector::to_string(operation)},
+        results.push_back({{"target", to_string(target)}, {"operation", to_string(operation)},
                            {"policy_index", queue::decode_entry(e.id()).policy_index}, {"id", e.id()},
                            {"warning", e.what()}});
         ids.push_back(e.id());
         if (!ctx.common.json) {
-          fmt::print("queued {} {}: {}\n", connector::to_string(operation), to_string(target), e.id());
+          fmt::print("queued {} {}: {}\n", to_string(operation), to_string(target), e.id());
         }
       } catch (const SwiftError& e) {
         // One target the caller cannot see does not stop the others.
         ++failed;
         fmt::print(stderr, "hlmctl: error: {}: {}\n", to_string(target), e.what());
-        results.push_back({{"target", to_string(target)}, {"operation", connector::to_string(operation)},
+        results.push_back({{"target", to_string(target)}, {"operation", to_string(operation)},
                            {"error", e.what()}, {"http_status", e.http_status()}});
       }
     }

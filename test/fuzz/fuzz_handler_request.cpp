@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
   }
   try {
     std::istringstream in(input);
-    const auto request = read_object_lines(in, hlm::connector::Operation::recall);
-    HLM_FUZZ_CHECK(request.operation == hlm::connector::Operation::recall);
+    const auto request = read_object_lines(in, hlm::Operation::recall);
+    HLM_FUZZ_CHECK(request.operation == hlm::Operation::recall);
     HLM_FUZZ_CHECK(request.devices.empty());
     check_request(request);
   } catch (const hlm::InputError&) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/connector/settings.hpp>
+#include <hlm/core/operation.hpp>
 
 #include <memory>
 #include <optional>
@@ -10,21 +11,6 @@
 #include <vector>
 
 namespace hlm::connector {
-
-// Where an object's data is, as a backend reports it.
-enum class ObjectState {
-  resident,    // on disk only
-  premigrated, // on disk and on tape
-  migrated,    // on tape only (the disk file is a stub)
-  unknown,     // the backend cannot say, or replicas disagree
-};
-
-enum class Operation { migrate, recall, status };
-
-std::string_view to_string(ObjectState state);
-std::string_view to_string(Operation operation);
-std::optional<ObjectState> parse_object_state(std::string_view text);
-std::optional<Operation> parse_operation(std::string_view text);
 
 // One replica handed to a backend: the Swift name (for logs and backends
 // that index by name) and the local file that holds its data.

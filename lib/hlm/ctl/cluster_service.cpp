@@ -27,7 +27,7 @@ public:
   }
 
   Submitted
-  submit(connector::Operation operation, const queue::Target& target) override
+  submit(Operation operation, const queue::Target& target) override
   {
     return m_submitter.submit(operation, target);
   }

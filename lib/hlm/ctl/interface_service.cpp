@@ -24,9 +24,9 @@ public:
   explicit InterfaceService(swift::Client& client) : m_client(client) {}
 
   Submitted
-  submit(connector::Operation operation, const queue::Target& target) override
+  submit(Operation operation, const queue::Target& target) override
   {
-    const auto doc = ask(swift::Method::post, connector::to_string(operation), target);
+    const auto doc = ask(swift::Method::post, to_string(operation), target);
     try {
       const auto& request = doc.at("requests").at(0);
       Submitted submitted;
@@ -34,9 +34,9 @@ public:
       submitted.entry = queue::decode_entry(submitted.id);
       return submitted;
     } catch (const Json::exception& e) {
-      throw unexpected(connector::to_string(operation), target, e.what());
+      throw unexpected(to_string(operation), target, e.what());
     } catch (const InputError& e) {
-      throw unexpected(connector::to_string(operation), target, e.what());
+      throw unexpected(to_string(operation), target, e.what());
     }
   }
 
@@ -58,8 +58,8 @@ public:
       for (const auto& [name, state_text] : doc.at("objects").items()) {
         ObjectStatus object;
         object.object = name;
-        object.state = connector::parse_object_state(state_text.get<std::string>())
-                         .value_or(connector::ObjectState::unknown);
+        object.state = parse_object_state(state_text.get<std::string>())
+                         .value_or(ObjectState::unknown);
         if (const auto it = errors.find(name); it != errors.end()) {
           object.errors = it->second;
         }
@@ -71,7 +71,7 @@ public:
       const auto& counts = doc.at("summary");
       summary.objects = counts.at("objects").get<std::size_t>();
       for (const auto& [state_text, count] : counts.at("states").items()) {
-        if (const auto state = connector::parse_object_state(state_text)) {
+        if (const auto state = parse_object_state(state_text)) {
           summary.per_state[static_cast<std::size_t>(*state)] = count.get<std::size_t>();
         }
       }

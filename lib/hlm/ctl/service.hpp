@@ -31,7 +31,7 @@ public:
   virtual ~Service() = default;
 
   // Queues one request (Submitter::submit).
-  virtual Submitted submit(connector::Operation operation, const queue::Target& target) = 0;
+  virtual Submitted submit(Operation operation, const queue::Target& target) = 0;
   // The synchronous status query (ctl::status).
   virtual StatusSummary status(const queue::Target& target,
                                const std::function<void(const ObjectStatus&)>& on_object) = 0;

@@ -27,7 +27,7 @@ report_round(const std::vector<std::string>& paths,
     } else if (!seen[replica.object]) {
       status.state = replica.state;
     } else if (status.state != replica.state) {
-      status.state = connector::ObjectState::unknown;
+      status.state = ObjectState::unknown;
     }
     seen[replica.object] = true;
   }
@@ -35,7 +35,7 @@ report_round(const std::vector<std::string>& paths,
     auto& status = merged[i];
     status.object = paths[i];
     if (!status.errors.empty()) {
-      status.state = connector::ObjectState::unknown;
+      status.state = ObjectState::unknown;
       ++summary.with_errors;
     }
     if (!status.stub_missing_on.empty()) {
@@ -63,7 +63,7 @@ status(swift::Client& client,
   const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
 
   StatusSummary summary;
-  dispatch::FanoutRounds round(fanout, conf.batch_size, connector::Operation::status, policy.index,
+  dispatch::FanoutRounds round(fanout, conf.batch_size, Operation::status, policy.index,
                                ring, secret,
                                [&](const std::vector<std::string>& paths,
                                    const std::vector<dispatch::ReplicaOutcome>& outcomes) {

@@ -21,7 +21,7 @@ namespace hlm::ctl {
 struct ObjectStatus
 {
   std::string object; // "/account/container/object"
-  connector::ObjectState state = connector::ObjectState::unknown;
+  ObjectState state = ObjectState::unknown;
   std::vector<std::string> errors; // replicas that could not say
   // Devices whose replica file is missing although the backend holds the
   // object: a recall rebuilds it there.

@@ -10,7 +10,7 @@ namespace hlm::ctl {
 queue::Target
 parse_target(std::string_view text)
 {
-  const auto name = ring::parse_swift_name(text);
+  const auto name = parse_swift_name(text);
   if (name.container.empty()) {
     return {{}, name.account, {}}; // a container of the caller's account
   }
@@ -71,9 +71,9 @@ Submitter::Submitter(swift::Client& client,
 }
 
 Submitted
-Submitter::submit(connector::Operation operation, const queue::Target& target)
+Submitter::submit(Operation operation, const queue::Target& target)
 {
-  if (operation == connector::Operation::status) {
+  if (operation == Operation::status) {
     throw InputError("only migrate and recall requests are queued");
   }
   const auto key = std::make_pair(target.account, target.container);

@@ -53,7 +53,7 @@ public:
   // and writes one pending entry. Throws hlm::SwiftError (404 or 403, with
   // a message saying what is missing or forbidden) before anything is
   // queued. A container's policy is asked once per Submitter.
-  Submitted submit(connector::Operation operation, const queue::Target& target);
+  Submitted submit(Operation operation, const queue::Target& target);
 
 private:
   swift::Client& m_client;

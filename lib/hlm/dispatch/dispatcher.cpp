@@ -81,7 +81,7 @@ private:
   struct Item
   {
     std::size_t index;
-    connector::Operation operation;
+    Operation operation;
     std::string object; // empty: the whole container
   };
   std::map<std::pair<std::string, std::string>, std::vector<Item>> m_by_container;
@@ -149,7 +149,7 @@ struct EntryState
 class Grouping
 {
 public:
-  using Key = std::pair<connector::Operation, int>;
+  using Key = std::pair<Operation, int>;
   using Groups = std::vector<std::pair<Key, std::vector<std::size_t>>>;
 
   explicit Grouping(Schedule schedule)
@@ -190,13 +190,13 @@ private:
   // container-wide entries, of all entries, and per object.
   struct Seen
   {
-    std::set<connector::Operation> whole;
-    std::set<connector::Operation> any;
-    std::map<std::string, std::set<connector::Operation>> objects;
+    std::set<Operation> whole;
+    std::set<Operation> any;
+    std::map<std::string, std::set<Operation>> objects;
   };
 
   static bool
-  other_than(const std::set<connector::Operation>& operations, connector::Operation operation)
+  other_than(const std::set<Operation>& operations, Operation operation)
   {
     return operations.size() > 1 || (operations.size() == 1 && *operations.begin() != operation);
   }
@@ -264,7 +264,7 @@ dispatch_once(const config::HlmConf& conf,
   // (account, container, object, operation) → the latest submission that
   // completed in this run; failed entries for it submitted no later are
   // cleared at the end with one listing of the failed queue.
-  std::map<std::tuple<std::string, std::string, std::string, connector::Operation>, std::string>
+  std::map<std::tuple<std::string, std::string, std::string, Operation>, std::string>
     completed;
 
   // A snapshot of the entries this process owns; entries queued meanwhile
@@ -406,7 +406,7 @@ dispatch_once(const config::HlmConf& conf,
             options.on_counts(report);
           }
           if (progress) {
-            progress(fmt::format("{} (policy {}): {} sent to nodes", connector::to_string(operation),
+            progress(fmt::format("{} (policy {}): {} sent to nodes", to_string(operation),
                                  policy, counted(group_sent, "object", "objects")));
           }
         });

@@ -40,11 +40,11 @@ void
 run_host(HostBatch& batch,
          const config::NodeAccess& access,
          const TransportFactory& make_transport,
-         connector::Operation operation,
+         Operation operation,
          int policy_index,
          const std::vector<std::string>& objects)
 {
-  nlohmann::json document = {{"request", connector::to_string(operation)},
+  nlohmann::json document = {{"request", to_string(operation)},
                              {"storage_policy_index", policy_index},
                              {"objects", nlohmann::json::array()}};
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
@@ -56,7 +56,7 @@ run_host(HostBatch& batch,
     batch.outcomes.clear();
     for (std::size_t i = 0; i < batch.objects.size(); ++i) {
       batch.outcomes.push_back({batch.objects[i], batch.host, batch.devices[i],
-                                connector::ObjectState::unknown, why});
+                                ObjectState::unknown, why});
     }
   };
 
@@ -99,12 +99,12 @@ run_host(HostBatch& batch,
     for (std::size_t i = 0; i < lines.size(); ++i) {
       const auto& line = lines[i];
       ReplicaOutcome outcome{batch.objects[i], batch.host, batch.devices[i],
-                             connector::ObjectState::unknown, std::nullopt};
+                             ObjectState::unknown, std::nullopt};
       if (line.value("object", std::string()) != objects[batch.objects[i]]) {
         outcome.error = fmt::format("node {}: result {} is for another object", where, i);
       } else {
-        outcome.state = connector::parse_object_state(line.value("status", std::string()))
-                          .value_or(connector::ObjectState::unknown);
+        outcome.state = parse_object_state(line.value("status", std::string()))
+                          .value_or(ObjectState::unknown);
         if (const auto stub = line.find("stub"); stub != line.end() && *stub == "missing") {
           outcome.stub_missing = true;
         }
@@ -154,7 +154,7 @@ Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, War
 }
 
 void
-Fanout::run(connector::Operation operation,
+Fanout::run(Operation operation,
             int policy_index,
             const ring::Ring& object_ring,
             const ring::HashSecret& secret,
@@ -163,7 +163,7 @@ Fanout::run(connector::Operation operation,
 {
   std::map<std::string, HostBatch> by_host;
   for (std::size_t i = 0; i < objects.size(); ++i) {
-    const auto name = handler::split_object_path(objects[i]);
+    const auto name = split_object_path(objects[i]);
     const auto partition =
       object_ring.partition(ring::hash_path(secret, name.account, name.container, name.object));
     for (const auto* device : object_ring.primary_nodes(partition)) {
@@ -213,7 +213,7 @@ Fanout::run(connector::Operation operation,
 
 FanoutRounds::FanoutRounds(const Fanout& fanout,
                            std::size_t batch_size,
-                           connector::Operation operation,
+                           Operation operation,
                            int policy_index,
                            const ring::Ring& object_ring,
                            const ring::HashSecret& secret,

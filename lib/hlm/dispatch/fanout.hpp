@@ -21,7 +21,7 @@ struct ReplicaOutcome
   std::size_t object = 0;   // index into the object list given to run()
   std::string host;         // the ring IP of the node
   std::string device;
-  connector::ObjectState state = connector::ObjectState::unknown;
+  ObjectState state = ObjectState::unknown;
   std::optional<std::string> error; // set: this replica failed
   // The replica's .data file is missing, and the backend holds the object
   // and can rebuild it (the handler's "stub": "missing").
@@ -56,7 +56,7 @@ public:
   // `objects` are "/account/container/object" paths of policy
   // `policy_index`, placed by `object_ring`. `on_outcome` is called from the
   // calling thread, once per replica, after every host has answered.
-  void run(connector::Operation operation,
+  void run(Operation operation,
            int policy_index,
            const ring::Ring& object_ring,
            const ring::HashSecret& secret,
@@ -82,7 +82,7 @@ public:
 
   FanoutRounds(const Fanout& fanout,
                std::size_t batch_size,
-               connector::Operation operation,
+               Operation operation,
                int policy_index,
                const ring::Ring& object_ring,
                const ring::HashSecret& secret,
@@ -96,7 +96,7 @@ public:
 private:
   const Fanout& m_fanout;
   std::size_t m_batch_size;
-  connector::Operation m_operation;
+  Operation m_operation;
   int m_policy;
   const ring::Ring& m_ring;
   const ring::HashSecret& m_secret;

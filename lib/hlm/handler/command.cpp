@@ -20,8 +20,8 @@ read_request(const HandlerCommand& command, std::istream& in)
     if (command.operation && *command.operation != request.operation) {
       throw InputError(fmt::format(
         "the command line says {} but the request document says {}",
-        connector::to_string(*command.operation),
-        connector::to_string(request.operation)));
+        to_string(*command.operation),
+        to_string(request.operation)));
     }
     return request;
   }

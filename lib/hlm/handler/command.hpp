@@ -19,7 +19,7 @@ struct HandlerCommand
 {
   // Given: stdin may hold object lines; absent: stdin must be the seed's
   // JSON request document.
-  std::optional<connector::Operation> operation;
+  std::optional<Operation> operation;
   // Object server configs of this host; a directory stands for its *.conf
   // files (Swift's /etc/swift/object-server/ layout).
   std::vector<std::filesystem::path> object_server_confs = {"/etc/swift/object-server.conf"};

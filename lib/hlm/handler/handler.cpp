@@ -23,7 +23,6 @@ namespace hlm::handler {
 namespace {
 
 using connector::Item;
-using connector::ObjectState;
 using connector::Outcome;
 
 // The devices of this host: directories under a server's `devices`, and
@@ -107,7 +106,7 @@ to_json(const Result& result)
     {"object", *result.object},
     {"device", result.device ? nlohmann::json(*result.device) : nlohmann::json()},
     {"file", result.file.empty() ? nlohmann::json() : nlohmann::json(result.file)},
-    {"status", connector::to_string(result.outcome.state)},
+    {"status", to_string(result.outcome.state)},
     {"error", result.outcome.error ? nlohmann::json(*result.outcome.error) : nlohmann::json()},
   };
   if (result.etag) {
@@ -224,7 +223,7 @@ public:
     m_out.start(m_options.heartbeat);
     m_out.write([&](std::ostream& out) {
       out << fmt::format(R"({{"request":"{}","storage_policy_index":{},)",
-                         connector::to_string(m_request.operation),
+                         to_string(m_request.operation),
                          m_options.storage_policy_index);
       if (!m_warnings.empty()) {
         out << R"("warnings":)"
@@ -310,7 +309,7 @@ private:
   void
   settle_missing_replica(Result& result) const
   {
-    if (m_request.operation == connector::Operation::recall && result.outcome.ok()) {
+    if (m_request.operation == Operation::recall && result.outcome.ok()) {
       try {
         const auto replica = diskfile::locate_replica(result.object_dir);
         if (replica.state == diskfile::ReplicaState::present) {
@@ -335,7 +334,7 @@ private:
   void
   locate(const Request::Object& object, std::vector<Result>& results)
   {
-    const ObjectName name = split_object_path(object.path);
+    const SwiftName name = split_object_path(object.path);
     const auto digest = ring::hash_path(m_secret, name.account, name.container, name.object);
     const auto partition = m_ring.partition(digest);
     const std::string hash = to_hex(digest);
@@ -389,7 +388,7 @@ private:
     }
     const auto* backend = m_servers[server].connector;
     if (backend && backend->can_rebuild()
-        && m_request.operation != connector::Operation::migrate) {
+        && m_request.operation != Operation::migrate) {
       Result result;
       result.object = &object.path;
       result.device = &device;

@@ -11,37 +11,6 @@
 
 namespace hlm::handler {
 
-ObjectName
-split_object_path(std::string_view path)
-{
-  if (path.find('\0') != std::string_view::npos) {
-    throw InputError(fmt::format("object path \"{}\" contains a NUL byte", printable(path)));
-  }
-  if (!is_valid_utf8(path)) {
-    throw InputError(fmt::format("object path \"{}\" is not valid UTF-8", printable(path)));
-  }
-  if (path.empty() || path.front() != '/') {
-    throw InputError(
-      fmt::format("object path \"{}\" does not start with '/'", printable(path)));
-  }
-  const std::string_view rest = path.substr(1);
-  const auto first = rest.find('/');
-  const auto second =
-    first == std::string_view::npos ? first : rest.find('/', first + 1);
-  if (second == std::string_view::npos) {
-    throw InputError(fmt::format(
-      "object path \"{}\" is not /account/container/object", printable(path)));
-  }
-  ObjectName name{rest.substr(0, first),
-                  rest.substr(first + 1, second - first - 1),
-                  rest.substr(second + 1)};
-  if (name.account.empty() || name.container.empty() || name.object.empty()) {
-    throw InputError(fmt::format(
-      "object path \"{}\" has an empty account, container or object", printable(path)));
-  }
-  return name;
-}
-
 void
 check_device_name(std::string_view name)
 {
@@ -281,7 +250,7 @@ private:
   {
     if (m_key == "request") {
       const auto operation =
-        kind == Kind::string ? connector::parse_operation(value) : std::nullopt;
+        kind == Kind::string ? parse_operation(value) : std::nullopt;
       if (!operation) {
         fail(fmt::format("\"request\" must be \"status\", \"migrate\" or "
                          "\"recall\", not {}",
@@ -374,7 +343,7 @@ read_request_document(std::istream& in)
 }
 
 Request
-read_object_lines(std::istream& in, connector::Operation operation)
+read_object_lines(std::istream& in, Operation operation)
 {
   Request request;
   request.operation = operation;

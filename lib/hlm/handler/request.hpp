@@ -1,6 +1,7 @@
 #pragma once
 
-#include <hlm/connector/connector.hpp>
+#include <hlm/core/operation.hpp>
+#include <hlm/core/swift_name.hpp>
 
 #include <cstdint>
 #include <iosfwd>
@@ -10,19 +11,6 @@
 #include <vector>
 
 namespace hlm::handler {
-
-// "/account/container/object" split into its parts; the object part may
-// contain '/'. Views into the string passed to split_object_path().
-struct ObjectName
-{
-  std::string_view account;
-  std::string_view container;
-  std::string_view object;
-};
-
-// Throws hlm::InputError unless `path` is "/a/c/o" with three non-empty
-// parts, valid UTF-8 and no NUL byte.
-ObjectName split_object_path(std::string_view path);
 
 // Throws hlm::InputError unless `name` can name a device directory: not
 // empty, no '/', not "." or "..", no NUL or control characters.
@@ -41,7 +29,7 @@ struct Request
     std::uint32_t device = k_any_device; // index into `devices`
   };
 
-  connector::Operation operation = connector::Operation::status;
+  Operation operation = Operation::status;
   std::optional<int> storage_policy_index;
   std::optional<std::string> swift_dir;
   std::vector<std::string> devices;
@@ -60,6 +48,6 @@ Request read_request_document(std::istream& in);
 // Reads one "/account/container/object" per line (a leading '/' may be
 // left out; empty lines are skipped; "\r\n" is accepted). Throws
 // hlm::InputError naming the line of the first bad path.
-Request read_object_lines(std::istream& in, connector::Operation operation);
+Request read_object_lines(std::istream& in, Operation operation);
 
 } // namespace hlm::handler

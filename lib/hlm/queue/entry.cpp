@@ -114,8 +114,8 @@ private:
     entry.submitted = submitted;
 
     const auto op_text = fields.head[1];
-    const auto operation = connector::parse_operation(op_text);
-    if (!operation || *operation == connector::Operation::status) {
+    const auto operation = parse_operation(op_text);
+    if (!operation || *operation == Operation::status) {
       fail(fmt::format("unknown operation \"{}\" (expected migrate or recall)",
                        printable(op_text)));
     }
@@ -190,7 +190,7 @@ encode_entry(const Entry& entry)
     encode_fail(fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm",
                             printable(entry.submitted)));
   }
-  if (entry.operation == connector::Operation::status) {
+  if (entry.operation == Operation::status) {
     encode_fail("only migrate and recall requests are queued, not status");
   }
   if (entry.policy_index < 0) {
@@ -200,7 +200,7 @@ encode_entry(const Entry& entry)
   check_part("container", entry.target.container, false);
   std::string name = fmt::format("/{}/{}/{}/{}/{}",
                                  entry.submitted,
-                                 connector::to_string(entry.operation),
+                                 to_string(entry.operation),
                                  entry.target.account,
                                  entry.target.container,
                                  entry.policy_index);

@@ -1,6 +1,7 @@
 #pragma once
 
-#include <hlm/connector/connector.hpp>
+#include <hlm/core/operation.hpp>
+#include <hlm/core/swift_name.hpp>
 
 #include <chrono>
 #include <string>
@@ -17,21 +18,14 @@ inline constexpr std::string_view k_failed_container = "failed-hlm-requests";
 inline constexpr std::string_view k_entry_content_type = "application/swifthlm-task";
 
 // What a request is about: a container (object empty) or one object.
-struct Target
-{
-  std::string account;
-  std::string container;
-  std::string object; // empty: the whole container
-
-  bool operator==(const Target&) const = default;
-};
+using Target = SwiftName;
 
 // One queued migrate or recall request; its encoded form is the row name
 // and so also the request id.
 struct Entry
 {
   std::string submitted; // "YYYYmmddHHMMSS.mmm", UTC (see format_submitted)
-  connector::Operation operation = connector::Operation::migrate; // never status
+  Operation operation = Operation::migrate; // never status
   Target target;
   int policy_index = 0;
 

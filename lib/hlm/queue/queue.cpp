@@ -361,7 +361,7 @@ RequestQueue::park_undecodable(const Row& pending_row, std::string_view decode_e
 
 std::size_t
 RequestQueue::clear_failed_before(const Target& target,
-                                  connector::Operation operation,
+                                  Operation operation,
                                   std::string_view submitted)
 {
   return clear_failed([&](const Entry& failed) {

@@ -150,7 +150,7 @@ public:
   // After a success: removes failed entries for exactly `target` and
   // `operation` submitted before `submitted`. Returns how many.
   std::size_t clear_failed_before(const Target& target,
-                                  connector::Operation operation,
+                                  Operation operation,
                                   std::string_view submitted);
   // clear_failed_before for many successes at once, with one listing of
   // the failed container: removes each failed entry for which

@@ -7,39 +7,6 @@
 
 namespace hlm::ring {
 
-SwiftName
-parse_swift_name(std::string_view text)
-{
-  const std::string shown = printable(text);
-  if (text.find('\0') != std::string_view::npos || !is_valid_utf8(text)) {
-    throw InputError(fmt::format("\"{}\" is not a valid Swift name", shown));
-  }
-  if (!text.empty() && text.front() == '/') {
-    text.remove_prefix(1);
-  }
-  SwiftName name;
-  const auto first = text.find('/');
-  name.account = std::string(text.substr(0, first));
-  if (first != std::string_view::npos) {
-    const auto rest = text.substr(first + 1);
-    const auto second = rest.find('/');
-    name.container = std::string(rest.substr(0, second));
-    if (second != std::string_view::npos) {
-      name.object = std::string(rest.substr(second + 1));
-      if (name.object.empty()) {
-        throw InputError(fmt::format("\"{}\" has an empty object name", shown));
-      }
-    }
-    if (name.container.empty()) {
-      throw InputError(fmt::format("\"{}\" has an empty container name", shown));
-    }
-  }
-  if (name.account.empty()) {
-    throw InputError(fmt::format("\"{}\" has an empty account name", shown));
-  }
-  return name;
-}
-
 Placement
 locate(const std::filesystem::path& swift_dir,
        const SwiftName& name,

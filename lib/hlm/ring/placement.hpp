@@ -1,5 +1,6 @@
 #pragma once
 
+#include <hlm/core/swift_name.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/ring/swift_conf.hpp>
 
@@ -11,19 +12,6 @@
 #include <vector>
 
 namespace hlm::ring {
-
-// A Swift name: account, account/container or account/container/object.
-struct SwiftName
-{
-  std::string account;
-  std::string container; // empty for an account
-  std::string object;    // empty for an account or container; may hold '/'
-};
-
-// Parses "ACCOUNT[/CONTAINER[/OBJECT]]" (a leading '/' is allowed; the
-// object part keeps any further '/'). Throws hlm::InputError for an empty
-// part, invalid UTF-8 or a NUL byte.
-SwiftName parse_swift_name(std::string_view text);
 
 // Where a name lives: the ring that places it, its partition, hash and
 // primary devices.

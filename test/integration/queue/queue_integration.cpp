@@ -36,7 +36,6 @@
 
 using namespace hlm;
 using namespace hlm::queue;
-using connector::Operation;
 
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+using namespace hlm;
 using namespace hlm::connector;
 using namespace hlm::connector::ltfsdm;
 

@@ -112,7 +112,7 @@ TEST_CASE("Fanout sends one document per host with every device of that host", "
   const std::vector<std::string> objects = {"/a/c/o1", "/a/c/o2", "/a/c/dir/o 3"};
   std::vector<ReplicaOutcome> outcomes;
   Fanout(conf, nodes.factory())
-    .run(connector::Operation::migrate, 1, ring, {"p", "s"}, objects,
+    .run(Operation::migrate, 1, ring, {"p", "s"}, objects,
          [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
 
   CHECK(nodes.documents.size() == 2);
@@ -129,7 +129,7 @@ TEST_CASE("Fanout sends one document per host with every device of that host", "
   CHECK(sent == 9);
   for (const auto& outcome : outcomes) {
     CHECK_FALSE(outcome.error);
-    CHECK(outcome.state == connector::ObjectState::migrated);
+    CHECK(outcome.state == ObjectState::migrated);
   }
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
   const auto run = [&] {
     std::map<std::string, std::vector<ReplicaOutcome>> by_host;
     Fanout(conf, nodes.factory())
-      .run(connector::Operation::recall, 0, ring, {"p", "s"}, objects,
+      .run(Operation::recall, 0, ring, {"p", "s"}, objects,
            [&](const ReplicaOutcome& o) { by_host[o.host].push_back(o); });
     return by_host;
   };
@@ -189,12 +189,12 @@ TEST_CASE("Fanout carries a replica's missing stub", "[dispatch]")
   const std::vector<std::string> objects = {"/a/c/lost", "/a/c/here"};
   std::vector<ReplicaOutcome> outcomes;
   Fanout(conf, nodes.factory())
-    .run(connector::Operation::status, 0, ring, {"p", "s"}, objects,
+    .run(Operation::status, 0, ring, {"p", "s"}, objects,
          [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
   REQUIRE(outcomes.size() == 6);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.stub_missing == (outcome.object == 0));
-    CHECK(outcome.state == connector::ObjectState::migrated);
+    CHECK(outcome.state == ObjectState::migrated);
   }
 }
 
@@ -209,7 +209,7 @@ TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[d
                       [&](const std::string& warning) { warnings.push_back(warning); });
   std::size_t outcomes = 0;
   for (int round = 0; round < 3; ++round) {
-    fanout.run(connector::Operation::status, 0, ring, {"p", "s"}, {"/a/c/o1", "/a/c/o2"},
+    fanout.run(Operation::status, 0, ring, {"p", "s"}, {"/a/c/o1", "/a/c/o2"},
                [&](const ReplicaOutcome& o) {
                  CHECK_FALSE(o.error);
                  ++outcomes;

@@ -50,7 +50,7 @@ private:
     }
     seen.insert(seen.end(), items.begin(), items.end());
     return std::vector<connector::Outcome>(
-      items.size(), connector::Outcome{connector::ObjectState::migrated, std::nullopt});
+      items.size(), connector::Outcome{ObjectState::migrated, std::nullopt});
   }
 };
 

@@ -20,7 +20,6 @@
 using namespace hlm;
 using namespace hlm::handler;
 using connector::Item;
-using connector::ObjectState;
 using connector::Outcome;
 
 namespace {
@@ -142,7 +141,7 @@ TEST_CASE("handler: without a device, every local primary is looked at", "[handl
   const auto data = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   RecordingConnector backend;
   std::istringstream in("/AUTH_test/c1/obj1\n/AUTH_test/c1silver/sobj2\n");
-  const auto out = node.run(read_object_lines(in, connector::Operation::migrate), backend);
+  const auto out = node.run(read_object_lines(in, Operation::migrate), backend);
   REQUIRE(out["objects"].size() == 2);
   CHECK(out["objects"][0]["device"] == "sdb2");
   CHECK(out["objects"][0]["file"] == data.string());
@@ -187,7 +186,7 @@ TEST_CASE("handler: a backend that fails one batch fails only that batch", "[han
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   const std::string names[] = {"/AUTH_test/c1/obj1", "/AUTH_test/c1/obj1", "/AUTH_test/c1/obj1"};
   Request request;
-  request.operation = connector::Operation::migrate;
+  request.operation = Operation::migrate;
   request.devices = {"sdb2"};
   for (const auto& name : names) {
     request.objects.push_back({name, 0});
@@ -249,12 +248,12 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
   SECTION("lines need an operation")
   {
     CHECK_THROWS_WITH(run("/AUTH_test/c1/obj1\n"), Catch::Contains("give an operation"));
-    command.operation = connector::Operation::recall;
+    command.operation = Operation::recall;
     CHECK(run("/AUTH_test/c1/obj1\n").ok == 1);
   }
   SECTION("operation and policy must agree with the document")
   {
-    command.operation = connector::Operation::migrate;
+    command.operation = Operation::migrate;
     CHECK_THROWS_WITH(run(R"({"request": "status", "objects": []})"), Catch::Contains("says"));
     command.operation.reset();
     command.policy = "silver";
@@ -289,7 +288,7 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   RecordingConnector second_backend;
 
   std::istringstream in("/AUTH_test/c1/obj1\n");
-  const auto request = read_object_lines(in, connector::Operation::migrate);
+  const auto request = read_object_lines(in, Operation::migrate);
   HandlerOptions options;
   options.swift_dir = node.swift_dir;
   std::ostringstream out;
@@ -328,7 +327,7 @@ TEST_CASE("run_handler: a directory of object server configs", "[handler]")
   };
   HandlerCommand command;
   command.object_server_confs = {node.root.path() / "confs"};
-  command.operation = connector::Operation::status;
+  command.operation = Operation::status;
   std::istringstream in("/AUTH_test/c1/obj1\n");
   std::ostringstream out;
   CHECK(run_handler(command, maker, in, out).ok == 1);
@@ -373,7 +372,7 @@ slow_document(const Node& node, std::chrono::milliseconds heartbeat,
               std::chrono::milliseconds delay)
 {
   Request request;
-  request.operation = connector::Operation::migrate;
+  request.operation = Operation::migrate;
   request.devices = {"sdb2"};
   for (int i = 0; i < 3; ++i) {
     request.objects.push_back({"/AUTH_test/c1/obj1", 0});
@@ -420,7 +419,7 @@ TEST_CASE("handler: no heartbeat after the document ends", "[handler]")
   Node node;
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   Request request;
-  request.operation = connector::Operation::status;
+  request.operation = Operation::status;
   request.devices = {"sdb2"};
   request.objects.push_back({"/AUTH_test/c1/obj1", 0});
   HandlerOptions options;
@@ -519,7 +518,7 @@ TEST_CASE("handler: warns when the node's Swift does not guard migrated replicas
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   const auto status_of_obj1 = [&] {
     Request request;
-    request.operation = connector::Operation::status;
+    request.operation = Operation::status;
     request.objects.push_back({"/AUTH_test/c1/obj1", Request::k_any_device});
     HandlerOptions options;
     options.swift_dir = node.swift_dir;

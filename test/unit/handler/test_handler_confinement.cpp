@@ -28,7 +28,6 @@
 using namespace hlm;
 using namespace hlm::handler;
 using connector::Item;
-using connector::ObjectState;
 using connector::Outcome;
 
 namespace {

@@ -7,7 +7,6 @@
 
 using namespace hlm;
 using namespace hlm::handler;
-using connector::Operation;
 
 namespace {
 
@@ -26,18 +25,6 @@ lines(const std::string& text)
 }
 
 } // namespace
-
-TEST_CASE("split_object_path", "[handler]")
-{
-  const auto name = split_object_path("/AUTH_test/c/dir/sub/o b%20\xc3\xa9");
-  CHECK(name.account == "AUTH_test");
-  CHECK(name.container == "c");
-  CHECK(name.object == "dir/sub/o b%20\xc3\xa9");
-  for (const char* bad : {"", "a/c/o", "/a", "/a/c", "/a/c/", "//c/o", "/a//o", "/a/c/\xff"}) {
-    CHECK_THROWS_AS(split_object_path(bad), InputError);
-  }
-  CHECK_THROWS_WITH(split_object_path(std::string_view("/a/c/o\0x", 8)), Catch::Contains("NUL"));
-}
 
 TEST_CASE("device names that could escape the devices directory are refused", "[handler]")
 {

@@ -25,7 +25,6 @@
 
 using namespace hlm;
 using namespace hlm::queue;
-using connector::Operation;
 using hlm::test::FakeContainerServers;
 
 namespace {

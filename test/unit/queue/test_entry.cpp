@@ -11,7 +11,6 @@
 
 using namespace hlm;
 using namespace hlm::queue;
-using connector::Operation;
 
 namespace {
 

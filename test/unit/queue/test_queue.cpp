@@ -18,7 +18,6 @@
 
 using namespace hlm;
 using namespace hlm::queue;
-using connector::Operation;
 using hlm::test::FakeContainerServers;
 using hlm::test::FakeObjectServers;
 
