@@ -46,9 +46,9 @@ transient_by_default(FailureKind kind)
 }
 
 Failure
-make_failure(FailureKind kind, std::string message)
+make_failure(FailureKind kind, std::string message, std::string node)
 {
-  return {kind, transient_by_default(kind), std::move(message)};
+  return {kind, transient_by_default(kind), std::move(message), std::move(node)};
 }
 
 } // namespace hlm

@@ -30,14 +30,18 @@ struct Failure
   FailureKind kind = FailureKind::backend;
   // Worth another attempt later: the same request may then succeed.
   bool transient = true;
+  // What went wrong, for people: where (node, device) and why.
   std::string message;
+  // The storage node (its ring IP) the failure is about; empty when it is
+  // about no node in particular (a listing, a ring, a queue).
+  std::string node = {};
 
   bool operator==(const Failure&) const = default;
 };
 
 // A failure of `kind` with the kind's usual transience: unreachable, node
 // and backend failures are transient, missing and rejected are permanent.
-Failure make_failure(FailureKind kind, std::string message);
+Failure make_failure(FailureKind kind, std::string message, std::string node = {});
 
 // The kind's name in documents and reports: "unreachable", "node",
 // "backend", "missing", "rejected".
