@@ -106,14 +106,14 @@ public:
   void
   migrate_all()
   {
-    require_ok(m_connector->migrate(m_items), "migrate");
+    require_ok(m_connector->run(Operation::migrate, m_items), "migrate");
   }
 
   // Back to migrated after a recall: a state change, no bytes move.
   void
   migrate_requests()
   {
-    require_ok(m_connector->migrate(m_requests), "migrate");
+    require_ok(m_connector->run(Operation::migrate, m_requests), "migrate");
   }
 
   const std::vector<Item>&
@@ -133,7 +133,7 @@ public:
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < queue.size(); i += per_call) {
       const auto n = std::min(per_call, queue.size() - i);
-      require_ok(m_connector->recall(std::span(queue).subspan(i, n)), "recall");
+      require_ok(m_connector->run(Operation::recall, std::span(queue).subspan(i, n)), "recall");
       ++figures.calls;
     }
     figures.wall_seconds =
@@ -175,7 +175,7 @@ private:
   {
     for (const auto& outcome : outcomes) {
       if (!outcome.ok()) {
-        throw std::runtime_error(fmt::format("{} failed: {}", what, *outcome.error));
+        throw std::runtime_error(fmt::format("{} failed: {}", what, outcome.failure->message));
       }
     }
   }

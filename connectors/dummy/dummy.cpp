@@ -39,22 +39,25 @@ public:
     create_tables(m_db);
   }
 
+private:
   std::vector<Outcome>
-  migrate(std::span<const Item> items) override
+  apply(Operation operation, std::span<const Item> items) override
   {
-    return transition(Operation::migrate, items, [](ObjectState) { return ObjectState::migrated; });
+    switch (operation) {
+    case Operation::migrate:
+      return transition(operation, items, [](ObjectState) { return ObjectState::migrated; });
+    case Operation::recall:
+      return transition(operation, items, [](ObjectState state) {
+        return state == ObjectState::migrated ? ObjectState::premigrated : state;
+      });
+    case Operation::status:
+      break;
+    }
+    return status(items);
   }
 
   std::vector<Outcome>
-  recall(std::span<const Item> items) override
-  {
-    return transition(Operation::recall, items, [](ObjectState state) {
-      return state == ObjectState::migrated ? ObjectState::premigrated : state;
-    });
-  }
-
-  std::vector<Outcome>
-  status(std::span<const Item> items) override
+  status(std::span<const Item> items)
   {
     std::vector<Outcome> outcomes;
     outcomes.reserve(items.size());
@@ -65,7 +68,6 @@ public:
     return outcomes;
   }
 
-private:
   ObjectState
   lookup(Statement& select, std::string_view file)
   {

@@ -47,26 +47,8 @@ public:
   {
   }
 
-  std::vector<Outcome>
-  migrate(std::span<const Item> items) override
-  {
-    return call(Operation::migrate, items);
-  }
-
-  std::vector<Outcome>
-  recall(std::span<const Item> items) override
-  {
-    return call(Operation::recall, items);
-  }
-
-  std::vector<Outcome>
-  status(std::span<const Item> items) override
-  {
-    return call(Operation::status, items);
-  }
-
 private:
-  std::vector<Outcome> call(Operation operation, std::span<const Item> items);
+  std::vector<Outcome> apply(Operation operation, std::span<const Item> items) override;
   std::vector<Outcome> judge(const CapturedProcess& run,
                              std::span<const Item> items,
                              const std::set<std::string, std::less<>>& files,
@@ -93,7 +75,7 @@ private:
 };
 
 std::vector<Outcome>
-ExecConnector::call(Operation operation, std::span<const Item> items)
+ExecConnector::apply(Operation operation, std::span<const Item> items)
 {
   std::vector<Outcome> outcomes(items.size());
   // JSON carries only UTF-8: other names fail alone. Each file goes once.
@@ -101,7 +83,9 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
   std::set<std::string, std::less<>> files;
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!is_valid_utf8(items[i].file) || !is_valid_utf8(items[i].object)) {
-      outcomes[i].error = failure("the object name or file path is not valid UTF-8, which JSON cannot carry");
+      outcomes[i] = Outcome::failed(
+        failure("the object name or file path is not valid UTF-8, which JSON cannot carry"),
+        FailureKind::rejected);
     } else if (files.insert(items[i].file).second) {
       sent.push_back(items[i]);
     }
@@ -126,12 +110,12 @@ ExecConnector::call(Operation operation, std::span<const Item> items)
 
   std::vector<Outcome> judged;
   if (cannot_run) {
-    judged.assign(items.size(), Outcome{ObjectState::unknown, cannot_run});
+    judged.assign(items.size(), Outcome::failed(*cannot_run));
   } else {
     judged = judge(run, items, files, max_output);
   }
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!outcomes[i].error) {
+    if (outcomes[i].ok()) {
       outcomes[i] = std::move(judged[i]);
     }
   }
@@ -148,7 +132,7 @@ ExecConnector::judge(const CapturedProcess& run,
 {
   const auto& result = run.result;
   const auto all = [&](const std::string& error) {
-    return std::vector<Outcome>(items.size(), Outcome{ObjectState::unknown, error});
+    return std::vector<Outcome>(items.size(), Outcome::failed(error));
   };
   if (run.output_overflow) {
     return all(with_stderr(
@@ -182,7 +166,8 @@ ExecConnector::judge(const CapturedProcess& run,
     std::vector<Outcome> outcomes;
     for (const auto& item : items) {
       const auto answer = answers.find(item.file);
-      outcomes.push_back({answer == answers.end() ? ObjectState::unknown : answer->second.state, cause});
+      outcomes.push_back({answer == answers.end() ? ObjectState::unknown : answer->second.state,
+                         make_failure(FailureKind::backend, cause)});
     }
     return outcomes;
   }
@@ -203,9 +188,10 @@ ExecConnector::judge(const CapturedProcess& run,
   for (const auto& item : items) {
     const auto answer = answers.find(item.file);
     if (answer == answers.end()) {
-      outcomes.push_back({ObjectState::unknown, failure("the response has no entry for this file")});
+      outcomes.push_back(Outcome::failed(failure("the response has no entry for this file")));
     } else if (answer->second.error) {
-      outcomes.push_back({answer->second.state, failure(*answer->second.error)});
+      outcomes.push_back(
+        {answer->second.state, make_failure(FailureKind::backend, failure(*answer->second.error))});
     } else {
       outcomes.push_back({answer->second.state, std::nullopt});
     }

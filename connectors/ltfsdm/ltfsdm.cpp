@@ -147,26 +147,8 @@ public:
   {
   }
 
-  std::vector<Outcome>
-  migrate(std::span<const Item> items) override
-  {
-    return apply(Operation::migrate, items);
-  }
-
-  std::vector<Outcome>
-  recall(std::span<const Item> items) override
-  {
-    return apply(Operation::recall, items);
-  }
-
-  std::vector<Outcome>
-  status(std::span<const Item> items) override
-  {
-    return apply(Operation::status, items);
-  }
-
 private:
-  std::vector<Outcome> apply(Operation operation, std::span<const Item> items);
+  std::vector<Outcome> apply(Operation operation, std::span<const Item> items) override;
   Run run(std::string command, std::vector<std::string> arguments) const;
   bool reached(Operation operation, ObjectState state) const;
 
@@ -218,21 +200,27 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& file = items[i].file;
     if (file.find('\n') != std::string::npos) {
-      outcomes[i].error = failure("the file path contains a newline, which an ltfsdm file list cannot hold");
+      outcomes[i] = Outcome::failed(
+        failure("the file path contains a newline, which an ltfsdm file list cannot hold"),
+        FailureKind::rejected);
       continue;
     }
     std::error_code ec;
     const auto canonical = fs::canonical(file, ec).string();
     if (ec) {
-      outcomes[i].error = failure(fmt::format("cannot resolve \"{}\": {}", printable(file), ec.message()));
+      outcomes[i] = Outcome::failed(
+        failure(fmt::format("cannot resolve \"{}\": {}", printable(file), ec.message())),
+        ec == std::errc::no_such_file_or_directory ? FailureKind::missing : FailureKind::backend);
       continue;
     }
     // ltfsdm prints the canonical name, which a newline would split into
     // lines that could pass for other files' states.
     if (canonical.find('\n') != std::string::npos) {
-      outcomes[i].error = failure(fmt::format(
-        "the file's real path \"{}\" contains a newline, which ltfsdm's output cannot carry",
-        printable(canonical)));
+      outcomes[i] = Outcome::failed(
+        failure(fmt::format(
+          "the file's real path \"{}\" contains a newline, which ltfsdm's output cannot carry",
+          printable(canonical))),
+        FailureKind::rejected);
       continue;
     }
     auto& indexes = by_name[canonical];
@@ -263,14 +251,19 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
     change = run("ltfsdm recall", std::move(arguments));
   }
 
-  const auto set_all = [&](const std::vector<std::size_t>& indexes, const Outcome& outcome) {
+  const auto set_all = [&](const std::vector<std::size_t>& indexes, ObjectState state,
+                           std::optional<std::string> error) {
+    Outcome outcome{state, std::nullopt};
+    if (error) {
+      outcome.failure = make_failure(FailureKind::backend, std::move(*error));
+    }
     for (const auto i : indexes) {
       outcomes[i] = outcome;
     }
   };
   if (change && change->cannot_run) {
     for (const auto& [name, indexes] : by_name) {
-      set_all(indexes, {ObjectState::unknown, failure(*change->cannot_run)});
+      set_all(indexes, ObjectState::unknown, failure(*change->cannot_run));
     }
     return outcomes;
   }
@@ -278,7 +271,7 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
   const Run query = run("ltfsdm info files", {"info", "files", "-f", list.path()});
   if (query.cannot_run) {
     for (const auto& [name, indexes] : by_name) {
-      set_all(indexes, {ObjectState::unknown, failure(*query.cannot_run)});
+      set_all(indexes, ObjectState::unknown, failure(*query.cannot_run));
     }
     return outcomes;
   }
@@ -287,26 +280,23 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
   for (const auto& [name, indexes] : by_name) {
     const auto found = states.find(name);
     if (found == states.end()) {
-      set_all(indexes,
-              {ObjectState::unknown,
-               failure("ltfsdm info files does not list the file"
-                       + explain(query, m_config.timeout) + change_cause)});
+      set_all(indexes, ObjectState::unknown,
+              failure("ltfsdm info files does not list the file"
+                      + explain(query, m_config.timeout) + change_cause));
       continue;
     }
     const auto state = state_from_letter(found->second);
     if (!state) {
-      set_all(indexes,
-              {ObjectState::unknown,
-               failure(fmt::format("ltfsdm info files gives the file no migration state (\"{}\")",
-                                   printable(std::string_view(&found->second, 1))))
-                 + change_cause});
+      set_all(indexes, ObjectState::unknown,
+              failure(fmt::format("ltfsdm info files gives the file no migration state (\"{}\")",
+                                  printable(std::string_view(&found->second, 1))))
+                + change_cause);
     } else if (!change || reached(operation, *state)) {
-      set_all(indexes, {*state, std::nullopt});
+      set_all(indexes, *state, std::nullopt);
     } else {
-      set_all(indexes,
-              {*state,
-               failure(fmt::format("{} left the file {}", change->command, to_string(*state)))
-                 + change_cause});
+      set_all(indexes, *state,
+              failure(fmt::format("{} left the file {}", change->command, to_string(*state)))
+                + change_cause);
     }
   }
   return outcomes;

@@ -152,7 +152,16 @@ constexpr std::string_view k_not_on_device = "object is not on this device";
 Outcome
 failure(ObjectState state, std::string message)
 {
-  return {state, fmt::format("tapesim: {}", message)};
+  return {state, make_failure(FailureKind::backend, fmt::format("tapesim: {}", message))};
+}
+
+// A replica without a file that could not be rebuilt: missing when tape has
+// no copy either, a backend failure otherwise.
+Outcome
+not_rebuilt(const std::string& message)
+{
+  return Outcome::failed(message, message == k_not_on_device ? FailureKind::missing
+                                                             : FailureKind::backend);
 }
 
 // Test hook: with HLM_TAPESIM_FAULT=<point> in the environment, the
@@ -290,18 +299,39 @@ public:
   {
   }
 
-  std::vector<Outcome> migrate(std::span<const Item> items) override;
-  std::vector<Outcome> recall(std::span<const Item> items) override;
+  bool
+  can_rebuild() const override
+  {
+    return true;
+  }
+
+private:
+  std::vector<Outcome>
+  apply(Operation operation, std::span<const Item> items) override
+  {
+    switch (operation) {
+    case Operation::migrate:
+      return migrate(items);
+    case Operation::recall:
+      return recall(items);
+    case Operation::status:
+      break;
+    }
+    return status(items);
+  }
+
+  std::vector<Outcome> migrate(std::span<const Item> items);
+  std::vector<Outcome> recall(std::span<const Item> items);
 
   std::vector<Outcome>
-  status(std::span<const Item> items) override
+  status(std::span<const Item> items)
   {
     std::vector<Outcome> outcomes;
     outcomes.reserve(items.size());
     for (const auto& item : items) {
       if (item.file.empty()) {
         const auto copy = find_lost(item);
-        outcomes.push_back(copy.error ? Outcome{ObjectState::unknown, copy.error}
+        outcomes.push_back(copy.error ? not_rebuilt(*copy.error)
                                       : Outcome{ObjectState::migrated, std::nullopt});
         continue;
       }
@@ -311,13 +341,6 @@ public:
     return outcomes;
   }
 
-  bool
-  can_rebuild() const override
-  {
-    return true;
-  }
-
-private:
   // The tape copy to rebuild a missing replica (`item.file` empty) from,
   // or why there is none.
   struct LostCopy
@@ -380,7 +403,7 @@ TapesimConnector::migrate(std::span<const Item> items)
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto& item = items[i];
     if (item.file.empty()) {
-      outcomes[i] = {ObjectState::unknown, std::string(k_not_on_device)};
+      outcomes[i] = Outcome::failed(std::string(k_not_on_device), FailureKind::missing);
       continue;
     }
     std::optional<TapeCopy> copy;
@@ -549,7 +572,7 @@ TapesimConnector::recall(std::span<const Item> items)
     if (items[i].file.empty()) {
       auto lost = find_lost(items[i]);
       if (lost.error) {
-        outcomes[i] = {ObjectState::unknown, lost.error};
+        outcomes[i] = not_rebuilt(*lost.error);
         continue;
       }
       // The whole record: header and data.

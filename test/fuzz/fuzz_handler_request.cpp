@@ -8,7 +8,7 @@
 
 #include "check.hpp"
 
-#include <hlm/handler/request.hpp>
+#include <hlm/protocol/request.hpp>
 #include <hlm/util/error.hpp>
 
 #include <cstddef>
@@ -17,6 +17,7 @@
 #include <string>
 
 using namespace hlm::handler;
+using namespace hlm::protocol;
 
 namespace {
 

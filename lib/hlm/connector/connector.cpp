@@ -5,21 +5,16 @@
 
 namespace hlm::connector {
 
+Outcome
+Outcome::failed(std::string message, FailureKind kind)
+{
+  return {ObjectState::unknown, make_failure(kind, std::move(message))};
+}
+
 std::vector<Outcome>
 Connector::run(Operation operation, std::span<const Item> items)
 {
-  std::vector<Outcome> outcomes;
-  switch (operation) {
-  case Operation::migrate:
-    outcomes = migrate(items);
-    break;
-  case Operation::recall:
-    outcomes = recall(items);
-    break;
-  case Operation::status:
-    outcomes = status(items);
-    break;
-  }
+  auto outcomes = apply(operation, items);
   if (outcomes.size() != items.size()) {
     throw Error(fmt::format("connector returned {} outcomes for {} objects",
                             outcomes.size(),

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/connector/settings.hpp>
+#include <hlm/core/failure.hpp>
 #include <hlm/core/operation.hpp>
 
 #include <memory>
@@ -30,37 +31,54 @@ struct Item
   std::string object_dir = {}; // set when `file` is empty: where the replica belongs
 };
 
-// The outcome for one item. `error` set means the operation failed for this
-// item; `state` is then what the backend still knows, often unknown.
+// The outcome for one item. `failure` set means the operation failed for
+// this item; `state` is then what the backend still knows, often unknown.
 struct Outcome
 {
   ObjectState state = ObjectState::unknown;
-  std::optional<std::string> error;
+  std::optional<Failure> failure;
 
   bool
   ok() const
   {
-    return !error;
+    return !failure;
   }
+
+  // The failure's message, if any.
+  std::optional<std::string>
+  error() const
+  {
+    return failure ? std::optional<std::string>(failure->message) : std::nullopt;
+  }
+
+  // A failed item: unknown state, a failure of `kind` (transient or not
+  // as the kind usually is).
+  static Outcome failed(std::string message, FailureKind kind = FailureKind::backend);
 };
 
-// The generic backend interface (SwiftHLM's GBI). Every method takes a batch
-// and returns exactly one Outcome per item, in the same order; a failure
-// that concerns single items is reported in their outcomes. A method throws
-// hlm::Error only when the backend as a whole is unusable, and must then have
-// changed nothing it cannot report.
+// The generic backend interface (SwiftHLM's GBI). A backend implements
+// apply(); callers call run(). Every call takes a batch and returns exactly
+// one Outcome per item, in the same order; a failure that concerns single
+// items is reported in their outcomes, with the kind that says whether
+// trying again later may help (a file path the backend cannot take is
+// `rejected`; a drive that failed is a transient `backend` failure). A call
+// throws hlm::Error only when the backend as a whole is unusable, and must
+// then have changed nothing it cannot report.
+//
+// What each operation does to an item:
+// - migrate moves the file's data to the backend; success leaves it
+//   `migrated`;
+// - recall brings the data back to disk; success leaves it `premigrated`
+//   (or `resident` where the backend never held it);
+// - status reports the state and changes nothing.
 class Connector
 {
 public:
   virtual ~Connector() = default;
 
-  // Moves each file's data to the backend; success leaves it `migrated`.
-  virtual std::vector<Outcome> migrate(std::span<const Item> items) = 0;
-  // Brings each file's data back to disk; success leaves it `premigrated`
-  // (or `resident` where the backend never held it).
-  virtual std::vector<Outcome> recall(std::span<const Item> items) = 0;
-  // Reports each file's state; changes nothing.
-  virtual std::vector<Outcome> status(std::span<const Item> items) = 0;
+  // apply(), checked: throws hlm::Error when it returns another number of
+  // outcomes than `items` has.
+  std::vector<Outcome> run(Operation operation, std::span<const Item> items);
 
   // True when the backend keeps enough with each copy to recreate a lost
   // .data file byte for byte (name, xattrs, data) and accepts items with an
@@ -75,7 +93,8 @@ public:
     return false;
   }
 
-  std::vector<Outcome> run(Operation operation, std::span<const Item> items);
+private:
+  virtual std::vector<Outcome> apply(Operation operation, std::span<const Item> items) = 0;
 };
 
 // Builds a connector from its settings section. Takes every key it knows

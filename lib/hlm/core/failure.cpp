@@ -6,7 +6,7 @@ namespace {
 
 constexpr FailureKind k_kinds[] = {FailureKind::unreachable, FailureKind::node,
                                    FailureKind::backend, FailureKind::missing,
-                                   FailureKind::rejected};
+                                   FailureKind::deleted, FailureKind::rejected};
 
 } // namespace
 
@@ -22,6 +22,8 @@ to_string(FailureKind kind)
     return "backend";
   case FailureKind::missing:
     return "missing";
+  case FailureKind::deleted:
+    return "deleted";
   case FailureKind::rejected:
     break;
   }
@@ -42,7 +44,7 @@ parse_failure_kind(std::string_view text)
 bool
 transient_by_default(FailureKind kind)
 {
-  return kind != FailureKind::missing && kind != FailureKind::rejected;
+  return kind != FailureKind::deleted && kind != FailureKind::rejected;
 }
 
 Failure

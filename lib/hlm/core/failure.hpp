@@ -16,9 +16,12 @@ enum class FailureKind {
   node,
   // The backend failed the replica (a drive, a cartridge, a full library).
   backend,
-  // The replica or object is gone: deleted, not on the device the ring
-  // names, never written. Asking again gives the same answer.
+  // The replica is not where the ring says (not yet replicated there, a
+  // replaced disk, quarantined): Swift's replicator may bring it back.
   missing,
+  // The object is deleted (a tombstone). Asking again gives the same
+  // answer.
+  deleted,
   // The request itself is wrong (a name or a document the node refuses).
   // Asking again gives the same answer.
   rejected,
@@ -39,12 +42,12 @@ struct Failure
   bool operator==(const Failure&) const = default;
 };
 
-// A failure of `kind` with the kind's usual transience: unreachable, node
-// and backend failures are transient, missing and rejected are permanent.
+// A failure of `kind` with the kind's usual transience: deleted and
+// rejected are permanent, the others transient.
 Failure make_failure(FailureKind kind, std::string message, std::string node = {});
 
 // The kind's name in documents and reports: "unreachable", "node",
-// "backend", "missing", "rejected".
+// "backend", "missing", "deleted", "rejected".
 std::string_view to_string(FailureKind kind);
 std::optional<FailureKind> parse_failure_kind(std::string_view text);
 

@@ -19,11 +19,11 @@ report_round(const std::vector<std::string>& paths,
   std::vector<bool> seen(paths.size(), false);
   for (const auto& replica : outcomes) {
     auto& status = merged[replica.object];
-    if (replica.stub_missing && !replica.error) {
+    if (replica.stub_missing && !replica.failure) {
       status.stub_missing_on.push_back(replica.device);
     }
-    if (replica.error) {
-      status.errors.push_back(*replica.error);
+    if (replica.failure) {
+      status.errors.push_back(replica.failure->message);
     } else if (!seen[replica.object]) {
       status.state = replica.state;
     } else if (status.state != replica.state) {

@@ -394,8 +394,8 @@ dispatch_once(const config::HlmConf& conf,
           for (const auto& outcome : outcomes) {
             EntryState& state = states[owners[outcome.object]];
             ++state.replicas;
-            if (outcome.error) {
-              state.add_failure(*outcome.error, paths[outcome.object]);
+            if (outcome.failure) {
+              state.add_failure(outcome.failure->message, paths[outcome.object]);
             }
           }
           owners.clear();

@@ -1,14 +1,15 @@
 #include <hlm/dispatch/fanout.hpp>
-#include <hlm/handler/request.hpp>
+#include <hlm/protocol/request.hpp>
+#include <hlm/protocol/result.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -34,8 +35,98 @@ last_line(std::string_view text)
   return printable(newline == std::string_view::npos ? text : text.substr(newline + 1));
 }
 
-// Runs one host's batch; never throws: every failure becomes the replicas'
-// error.
+// The request document for one host's batch.
+std::string
+request_for(const HostBatch& batch,
+            Operation operation,
+            int policy_index,
+            const std::vector<std::string>& objects)
+{
+  protocol::Request request;
+  request.operation = operation;
+  request.storage_policy_index = policy_index;
+  std::map<std::string_view, std::uint32_t> devices;
+  for (std::size_t i = 0; i < batch.objects.size(); ++i) {
+    const auto [it, added] = devices.emplace(batch.devices[i], request.devices.size());
+    if (added) {
+      request.devices.push_back(batch.devices[i]);
+    }
+    request.objects.push_back({objects[batch.objects[i]], it->second});
+  }
+  return protocol::encode_request(request);
+}
+
+// Every replica of the batch fails with `failure`.
+void
+fail_all(HostBatch& batch, const Failure& failure)
+{
+  batch.outcomes.clear();
+  for (std::size_t i = 0; i < batch.objects.size(); ++i) {
+    batch.outcomes.push_back(
+      {batch.objects[i], batch.host, batch.devices[i], ObjectState::unknown, failure});
+  }
+}
+
+// The handler exits 0, 1 (every object failed) or 3 (some did) after
+// writing its document; anything else, or no document, is a failure of
+// the node as a whole.
+void
+settle_answer(HostBatch& batch,
+              const std::string& where,
+              const transport::RunResult& result,
+              const std::string& output,
+              const std::vector<std::string>& objects)
+{
+  const auto node_failure = [&](std::string message) {
+    fail_all(batch, make_failure(FailureKind::node, std::move(message), batch.host));
+  };
+  protocol::ResultDocument answer;
+  try {
+    answer = protocol::decode_result(output);
+  } catch (const protocol::NotJson&) {
+    const std::string status = result.exit_status
+                                 ? fmt::format("exit status {}", *result.exit_status)
+                                 : fmt::format("signal {}", result.signal.value_or("?"));
+    node_failure(fmt::format("node {}: hlm-handler failed ({}): {}", where, status,
+                             last_line(result.error_output)));
+    return;
+  } catch (const InputError& e) {
+    node_failure(fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
+    return;
+  }
+  for (const auto& warning : answer.warnings) {
+    batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
+  }
+  if (answer.lines.size() != batch.objects.size()) {
+    node_failure(fmt::format("node {}: hlm-handler answered {} results for {} objects", where,
+                             answer.lines.size(), batch.objects.size()));
+    return;
+  }
+  for (std::size_t i = 0; i < answer.lines.size(); ++i) {
+    const auto& line = answer.lines[i];
+    ReplicaOutcome outcome{batch.objects[i], batch.host, batch.devices[i], ObjectState::unknown,
+                           std::nullopt};
+    if (line.object != objects[batch.objects[i]]) {
+      outcome.failure = make_failure(
+        FailureKind::node, fmt::format("node {}: result {} is for another object", where, i),
+        batch.host);
+    } else {
+      outcome.state = line.state;
+      outcome.stub_missing = line.stub_missing;
+      if (line.failure) {
+        outcome.failure = *line.failure;
+        outcome.failure->message =
+          fmt::format("node {} device {}: {}", where, batch.devices[i], line.failure->message);
+        outcome.failure->node = batch.host;
+      }
+    }
+    batch.outcomes.push_back(std::move(outcome));
+  }
+}
+
+// Runs one host's batch. Every failure of hlm's own making (hlm::Error:
+// the transport, the handler, its answer) becomes the replicas' failure;
+// anything else is a bug and goes to the caller.
 void
 run_host(HostBatch& batch,
          const config::NodeAccess& access,
@@ -44,81 +135,26 @@ run_host(HostBatch& batch,
          int policy_index,
          const std::vector<std::string>& objects)
 {
-  nlohmann::json document = {{"request", to_string(operation)},
-                             {"storage_policy_index", policy_index},
-                             {"objects", nlohmann::json::array()}};
-  for (std::size_t i = 0; i < batch.objects.size(); ++i) {
-    document["objects"].push_back(
-      {{"object", objects[batch.objects[i]]}, {"device", batch.devices[i]}});
-  }
-
-  const auto fail_all = [&](const std::string& why) {
-    batch.outcomes.clear();
-    for (std::size_t i = 0; i < batch.objects.size(); ++i) {
-      batch.outcomes.push_back({batch.objects[i], batch.host, batch.devices[i],
-                                ObjectState::unknown, why});
-    }
-  };
-
   std::string where = batch.host;
   try {
+    const auto document = request_for(batch, operation, policy_index, objects);
     const auto transport = make_transport(access);
     where = fmt::format("{} ({})", batch.host, transport->describe());
     std::string output;
-    const auto result = transport->run(access.handler_argv(), document.dump(),
+    const auto result = transport->run(access.handler_argv(), document,
                                        [&](std::string_view chunk) { output.append(chunk); });
-    // The handler exits 0, 1 (every object failed) or 3 (some did) after
-    // writing its document; anything else, or no document, is a failure of
-    // the node as a whole.
-    nlohmann::json answer;
-    try {
-      answer = nlohmann::json::parse(output);
-    } catch (const nlohmann::json::exception&) {
-      const std::string status =
-        result.exit_status ? fmt::format("exit status {}", *result.exit_status)
-                           : fmt::format("signal {}", result.signal.value_or("?"));
-      fail_all(fmt::format("node {}: hlm-handler failed ({}): {}", where, status,
-                           last_line(result.error_output)));
-      return;
-    }
-    if (const auto warnings = answer.find("warnings");
-        warnings != answer.end() && warnings->is_array()) {
-      for (const auto& warning : *warnings) {
-        if (warning.is_string()) {
-          batch.warnings.push_back(fmt::format("node {}: {}", batch.host,
-                                               warning.get<std::string>()));
-        }
-      }
-    }
-    const auto& lines = answer.at("objects");
-    if (lines.size() != batch.objects.size()) {
-      fail_all(fmt::format("node {}: hlm-handler answered {} results for {} objects", where,
-                           lines.size(), batch.objects.size()));
-      return;
-    }
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      const auto& line = lines[i];
-      ReplicaOutcome outcome{batch.objects[i], batch.host, batch.devices[i],
-                             ObjectState::unknown, std::nullopt};
-      if (line.value("object", std::string()) != objects[batch.objects[i]]) {
-        outcome.error = fmt::format("node {}: result {} is for another object", where, i);
-      } else {
-        outcome.state = parse_object_state(line.value("status", std::string()))
-                          .value_or(ObjectState::unknown);
-        if (const auto stub = line.find("stub"); stub != line.end() && *stub == "missing") {
-          outcome.stub_missing = true;
-        }
-        if (const auto error = line.find("error"); error != line.end() && error->is_string()) {
-          outcome.error = fmt::format("node {} device {}: {}", where, batch.devices[i],
-                                      error->get<std::string>());
-        }
-      }
-      batch.outcomes.push_back(std::move(outcome));
-    }
-  } catch (const nlohmann::json::exception& e) {
-    fail_all(fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
-  } catch (const std::exception& e) {
-    fail_all(fmt::format("node {}: {}", where, e.what()));
+    settle_answer(batch, where, result, output, objects);
+  } catch (const TransportError& e) {
+    Failure failure =
+      make_failure(FailureKind::unreachable, fmt::format("node {}: {}", where, e.what()), batch.host);
+    failure.transient = e.transient();
+    fail_all(batch, failure);
+  } catch (const InputError& e) {
+    fail_all(batch, make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()),
+                                 batch.host));
+  } catch (const Error& e) {
+    fail_all(batch,
+             make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), batch.host));
   }
 }
 
@@ -179,6 +215,8 @@ Fanout::run(Operation operation,
     queue.push_back(&batch);
   }
   std::atomic<std::size_t> next{0};
+  std::mutex bug_mutex;
+  std::exception_ptr bug;
   const auto worker = [&] {
     for (std::size_t i = next++; i < queue.size(); i = next++) {
       HostBatch& batch = *queue[i];
@@ -186,7 +224,12 @@ Fanout::run(Operation operation,
       if (access.address.empty()) {
         access.address = batch.host;
       }
-      run_host(batch, access, m_make_transport, operation, policy_index, objects);
+      try {
+        run_host(batch, access, m_make_transport, operation, policy_index, objects);
+      } catch (...) {
+        const std::lock_guard lock(bug_mutex);
+        bug = bug ? bug : std::current_exception();
+      }
     }
   };
   const std::size_t workers = std::min(queue.size(), m_conf.max_parallel_nodes);
@@ -196,6 +239,9 @@ Fanout::run(Operation operation,
   }
   worker();
   threads.clear(); // joins
+  if (bug) {
+    std::rethrow_exception(bug);
+  }
 
   for (const auto* batch : queue) {
     for (const auto& warning : batch->warnings) {

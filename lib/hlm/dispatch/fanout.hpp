@@ -1,7 +1,8 @@
 #pragma once
 
 #include <hlm/config/hlm_conf.hpp>
-#include <hlm/connector/connector.hpp>
+#include <hlm/core/failure.hpp>
+#include <hlm/core/operation.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/transport/transport.hpp>
 
@@ -22,7 +23,7 @@ struct ReplicaOutcome
   std::string host;         // the ring IP of the node
   std::string device;
   ObjectState state = ObjectState::unknown;
-  std::optional<std::string> error; // set: this replica failed
+  std::optional<Failure> failure; // set: this replica failed; its message names the node
   // The replica's .data file is missing, and the backend holds the object
   // and can rebuild it (the handler's "stub": "missing").
   bool stub_missing = false;
@@ -41,10 +42,13 @@ TransportFactory default_transport_factory();
 // Runs one operation over a list of objects on every node that holds a
 // replica: groups the replicas per storage host (not per device: one
 // hlm-handler call per host serves all its devices), sends each host its
-// list as the seed's request document, runs the hosts in parallel (at most
-// `max_parallel_nodes` at once), and reports every replica's outcome. A host
-// that cannot be reached, or whose handler fails as a whole, gives each of
-// its replicas an error naming the host and the cause.
+// list as a request document (protocol/request.hpp), runs the hosts in
+// parallel (at most `max_parallel_nodes` at once), and reports every
+// replica's outcome as the node's result document says it. A host that
+// cannot be reached, or whose handler fails as a whole, gives each of its
+// replicas a failure naming the host and the cause (kind unreachable, or
+// node); an exception that is not an hlm::Error (a bug) is rethrown from
+// run() once every host is done, and no outcome is reported.
 class Fanout
 {
 public:

@@ -11,27 +11,51 @@ namespace hlm::handler {
 
 namespace {
 
-Request
-read_request(const HandlerCommand& command, std::istream& in)
+using protocol::Request;
+
+// Reads the requests of standard input: the JSON documents one after
+// another (a session), or, after a command-line operation, object lines as
+// one request.
+class Requests
 {
-  in >> std::ws;
-  if (in.peek() == '{') {
-    Request request = read_request_document(in);
-    if (command.operation && *command.operation != request.operation) {
-      throw InputError(fmt::format(
-        "the command line says {} but the request document says {}",
-        to_string(*command.operation),
-        to_string(request.operation)));
+public:
+  Requests(const HandlerCommand& command, std::istream& in)
+    : m_command(command), m_in(in), m_reader(in)
+  {
+    m_in >> std::ws;
+    m_json = m_in.peek() == '{';
+    if (!m_json && !m_command.operation) {
+      throw InputError("standard input is not a JSON request document; give an operation "
+                       "(status, migrate or recall) to read one object path per line");
+    }
+  }
+
+  std::optional<Request>
+  next()
+  {
+    if (!m_json) {
+      if (m_done) {
+        return std::nullopt;
+      }
+      m_done = true;
+      return protocol::read_object_lines(m_in, *m_command.operation);
+    }
+    auto request = m_reader.next();
+    if (request && m_command.operation && *m_command.operation != request->operation) {
+      throw InputError(fmt::format("the command line says {} but the request document says {}",
+                                   to_string(*m_command.operation),
+                                   to_string(request->operation)));
     }
     return request;
   }
-  if (!command.operation) {
-    throw InputError(
-      "standard input is not a JSON request document; give an operation "
-      "(status, migrate or recall) to read one object path per line");
-  }
-  return read_object_lines(in, *command.operation);
-}
+
+private:
+  const HandlerCommand& m_command;
+  std::istream& m_in;
+  protocol::RequestReader m_reader;
+  bool m_json = false;
+  bool m_done = false;
+};
 
 // The config files named, directories expanded to their *.conf files in
 // name order.
@@ -65,24 +89,25 @@ load_confs(const std::vector<std::filesystem::path>& paths)
   return confs;
 }
 
-} // namespace
-
-Summary
-run_handler(const HandlerCommand& command,
-            const ConnectorMaker& make_connector,
-            std::istream& in,
-            std::ostream& out)
+// The handler's options for `request`, with the swift.conf they name.
+// Where settings meet: --swift-dir beats the request's "swift_dir", which
+// beats the first object server's swift_dir; --policy and the request's
+// "storage_policy_index" must agree when both are given.
+HandlerOptions
+options_for(const HandlerCommand& command,
+            const Request& request,
+            const ObjectServerConf& first_conf,
+            ring::SwiftConf& swift_conf)
 {
-  const std::vector<ObjectServerConf> confs = load_confs(command.object_server_confs);
-  const Request request = read_request(command, in);
-
   HandlerOptions options;
   options.batch_size = command.batch_size;
   options.heartbeat = command.heartbeat;
   options.swift_dir = command.swift_dir    ? *command.swift_dir
                       : request.swift_dir ? std::filesystem::path(*request.swift_dir)
-                                          : confs.front().swift_dir;
-  const auto swift_conf = ring::load_swift_conf(options.swift_dir);
+                                          : first_conf.swift_dir;
+  if (swift_conf.path != options.swift_dir / "swift.conf") {
+    swift_conf = ring::load_swift_conf(options.swift_dir);
+  }
   options.storage_policy_index = swift_conf.default_policy().index;
   if (command.policy) {
     options.storage_policy_index = swift_conf.find_policy(*command.policy).index;
@@ -102,12 +127,19 @@ run_handler(const HandlerCommand& command,
                                  options.storage_policy_index,
                                  swift_conf.path.string()));
   }
+  return options;
+}
 
-  std::vector<std::unique_ptr<connector::Connector>> backends;
+// Every object server of this host with its connector. A configuration
+// mistake stops everything; a backend that cannot be opened fails only the
+// replicas on its own server's devices.
+std::vector<LocalServer>
+open_servers(const std::vector<ObjectServerConf>& confs,
+             const ConnectorMaker& make_connector,
+             std::vector<std::unique_ptr<connector::Connector>>& backends)
+{
   std::vector<LocalServer> servers;
   for (const auto& conf : confs) {
-    // A configuration mistake stops everything; a backend that cannot be
-    // opened fails only the replicas on its own server's devices.
     try {
       backends.push_back(make_connector(conf.connector, conf.connector_settings));
       servers.push_back({&conf, backends.back().get(), {}});
@@ -117,7 +149,36 @@ run_handler(const HandlerCommand& command,
       servers.push_back({&conf, nullptr, e.what()});
     }
   }
-  return run_request(request, servers, options, out);
+  return servers;
+}
+
+} // namespace
+
+Summary
+run_handler(const HandlerCommand& command,
+            const ConnectorMaker& make_connector,
+            std::istream& in,
+            std::ostream& out)
+{
+  const std::vector<ObjectServerConf> confs = load_confs(command.object_server_confs);
+  Requests requests(command, in);
+  std::vector<std::unique_ptr<connector::Connector>> backends;
+  std::vector<LocalServer> servers;
+  ring::SwiftConf swift_conf;
+  Summary total;
+  // Each request is read and checked whole before anything is done for it;
+  // the backends are opened once, after the first.
+  while (auto request = requests.next()) {
+    const HandlerOptions options = options_for(command, *request, confs.front(), swift_conf);
+    if (servers.empty()) {
+      servers = open_servers(confs, make_connector, backends);
+    }
+    const Summary summary = run_request(*request, swift_conf, servers, options, out);
+    total.objects += summary.objects;
+    total.ok += summary.ok;
+    total.failed += summary.failed;
+  }
+  return total;
 }
 
 } // namespace hlm::handler

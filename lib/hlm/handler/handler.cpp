@@ -24,6 +24,8 @@ namespace {
 
 using connector::Item;
 using connector::Outcome;
+using protocol::Request;
+using protocol::ResultLine;
 
 // The devices of this host: directories under a server's `devices`, and
 // mount points when its mount_check is on (as Swift's check_mount does).
@@ -42,7 +44,7 @@ public:
     if (const auto it = m_cache.find(name); it != m_cache.end()) {
       return it->second;
     }
-    check_device_name(name);
+    protocol::check_device_name(name);
     std::optional<std::size_t> found;
     for (std::size_t i = 0; i < m_servers.size() && !found; ++i) {
       if (holds(*m_servers[i].conf, name)) {
@@ -85,41 +87,13 @@ private:
 // One output line, before and after the connector ran.
 struct Result
 {
-  const std::string* object = nullptr;
-  const std::string* device = nullptr; // null: no local replica
-  std::string file;
-  Outcome outcome;
+  ResultLine line;
   bool to_backend = false;
   std::size_t server = 0; // whose connector gets it, when to_backend
   // The replica's .data file is missing: handed to a connector that can
   // rebuild it (file empty, object_dir set).
   std::string object_dir;
-  bool stub_missing = false; // after the call: still no file, backend has it
-  std::optional<std::string> etag;
-  std::optional<std::uint64_t> size;
 };
-
-nlohmann::json
-to_json(const Result& result)
-{
-  nlohmann::json line = {
-    {"object", *result.object},
-    {"device", result.device ? nlohmann::json(*result.device) : nlohmann::json()},
-    {"file", result.file.empty() ? nlohmann::json() : nlohmann::json(result.file)},
-    {"status", to_string(result.outcome.state)},
-    {"error", result.outcome.error ? nlohmann::json(*result.outcome.error) : nlohmann::json()},
-  };
-  if (result.etag) {
-    line["etag"] = *result.etag;
-  }
-  if (result.size) {
-    line["size"] = *result.size;
-  }
-  if (result.stub_missing) {
-    line["stub"] = "missing";
-  }
-  return line;
-}
 
 // The document's stream, shared with a heartbeat thread that writes a
 // single space and flushes every `interval` from start() to stop(). Every
@@ -188,6 +162,7 @@ class Runner
 {
 public:
   Runner(const Request& request,
+         const ring::SwiftConf& swift_conf,
          const std::vector<LocalServer>& servers,
          const HandlerOptions& options,
          std::ostream& out)
@@ -197,7 +172,6 @@ public:
       m_out(out),
       m_local(servers)
   {
-    const auto swift_conf = ring::load_swift_conf(options.swift_dir);
     m_secret = {swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
     const auto* policy = swift_conf.policy_by_index(options.storage_policy_index);
     if (!policy) {
@@ -222,16 +196,8 @@ public:
   {
     m_out.start(m_options.heartbeat);
     m_out.write([&](std::ostream& out) {
-      out << fmt::format(R"({{"request":"{}","storage_policy_index":{},)",
-                         to_string(m_request.operation),
-                         m_options.storage_policy_index);
-      if (!m_warnings.empty()) {
-        out << R"("warnings":)"
-            << nlohmann::json(m_warnings).dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace)
-            << ',';
-      }
-      out << R"("objects":[)";
+      out << protocol::encode_result_start(m_request.operation, m_options.storage_policy_index,
+                                           m_warnings);
     });
     const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
     for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
@@ -240,11 +206,7 @@ public:
     }
     m_out.stop(); // the document ends with its last write
     m_out.write([&](std::ostream& out) {
-      out << fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}}}})",
-                         m_summary.objects,
-                         m_summary.ok,
-                         m_summary.failed)
-          << '\n';
+      out << protocol::encode_result_end(m_summary);
       out.flush();
     });
     return m_summary;
@@ -276,7 +238,7 @@ private:
     std::vector<Item> items;
     for (const auto& result : results) {
       if (result.to_backend && result.server == server) {
-        items.push_back({*result.object, result.file, result.object_dir});
+        items.push_back({result.line.object, result.line.file, result.object_dir});
       }
     }
     if (items.empty()) {
@@ -289,13 +251,14 @@ private:
       }
       outcomes = m_servers[server].connector->run(m_request.operation, items);
     } catch (const Error& e) {
-      outcomes.assign(items.size(),
-                      Outcome{ObjectState::unknown, fmt::format("backend failed: {}", e.what())});
+      outcomes.assign(items.size(), Outcome::failed(fmt::format("backend failed: {}", e.what())));
     }
     auto outcome = outcomes.begin();
     for (auto& result : results) {
       if (result.to_backend && result.server == server) {
-        result.outcome = std::move(*outcome++);
+        result.line.state = outcome->state;
+        result.line.failure = std::move(outcome->failure);
+        ++outcome;
         if (!result.object_dir.empty()) {
           settle_missing_replica(result);
         }
@@ -309,24 +272,24 @@ private:
   void
   settle_missing_replica(Result& result) const
   {
-    if (m_request.operation == Operation::recall && result.outcome.ok()) {
+    auto& line = result.line;
+    if (m_request.operation == Operation::recall && !line.failure) {
       try {
         const auto replica = diskfile::locate_replica(result.object_dir);
         if (replica.state == diskfile::ReplicaState::present) {
-          result.file = replica.data_file.string();
+          line.file = replica.data_file.string();
           return;
         }
       } catch (const Error& e) {
-        result.outcome = Outcome{ObjectState::unknown,
-                                 fmt::format("rebuilt, but cannot be found: {}", e.what())};
+        fail(line, FailureKind::backend, fmt::format("rebuilt, but cannot be found: {}", e.what()));
         return;
       }
-      result.outcome = Outcome{ObjectState::unknown,
-                               "the backend reported the replica rebuilt, but no .data file is "
-                               "there: object is not on this device"};
+      fail(line, FailureKind::backend,
+           "the backend reported the replica rebuilt, but no .data file is there: object is not "
+           "on this device");
       return;
     }
-    result.stub_missing = result.outcome.ok();
+    line.stub_missing = !line.failure;
   }
 
   // Appends the result lines for one requested object: one per local
@@ -343,7 +306,7 @@ private:
       const std::string& device = m_request.devices[object.device];
       const auto server = m_local.find(device);
       if (!server) {
-        results.push_back(failure(object, &device, "device is not on this node"));
+        results.push_back(failure(object, &device, FailureKind::node, "device is not on this node"));
         return;
       }
       results.push_back(locate_on(object, device, *server, partition, hash));
@@ -361,7 +324,8 @@ private:
       results.push_back(locate_on(object, node->device, *server, partition, hash));
     }
     if (!any) {
-      results.push_back(failure(object, nullptr, "no primary device of this object is on this node"));
+      results.push_back(failure(object, nullptr, FailureKind::node,
+                                "no primary device of this object is on this node"));
     }
   }
 
@@ -382,7 +346,7 @@ private:
       return result;
     }
     case diskfile::ReplicaState::deleted:
-      return failure(object, &device, "object is deleted on this device");
+      return failure(object, &device, FailureKind::deleted, "object is deleted on this device");
     case diskfile::ReplicaState::absent:
       break;
     }
@@ -390,14 +354,14 @@ private:
     if (backend && backend->can_rebuild()
         && m_request.operation != Operation::migrate) {
       Result result;
-      result.object = &object.path;
-      result.device = &device;
+      result.line.object = object.path;
+      result.line.device = device;
       result.to_backend = true;
       result.server = server;
       result.object_dir = dir.string();
       return result;
     }
-    return failure(object, &device, "object is not on this device");
+    return failure(object, &device, FailureKind::missing, "object is not on this device");
   }
 
   // The file's own metadata must name the object: a mismatch means a
@@ -413,46 +377,52 @@ private:
       if (metadata.name() != object.path) {
         return failure(object,
                        &device,
+                       FailureKind::node,
                        fmt::format("replica file {} belongs to \"{}\"",
                                    file.string(),
                                    printable(metadata.name())));
       }
       Result result;
-      result.object = &object.path;
-      result.device = &device;
-      result.file = file.string();
+      result.line.object = object.path;
+      result.line.device = device;
+      result.line.file = file.string();
+      result.line.etag = metadata.etag();
+      result.line.size = metadata.content_length();
       result.to_backend = true;
-      result.etag = metadata.etag();
-      result.size = metadata.content_length();
       return result;
     } catch (const Error& e) {
-      return failure(object, &device, fmt::format("unreadable replica metadata: {}", e.what()));
+      return failure(object, &device, FailureKind::node,
+                     fmt::format("unreadable replica metadata: {}", e.what()));
     }
   }
 
+  static void
+  fail(ResultLine& line, FailureKind kind, std::string message)
+  {
+    line.state = ObjectState::unknown;
+    line.failure = make_failure(kind, std::move(message));
+  }
+
   static Result
-  failure(const Request::Object& object, const std::string* device, std::string error)
+  failure(const Request::Object& object,
+          const std::string* device,
+          FailureKind kind,
+          std::string message)
   {
     Result result;
-    result.object = &object.path;
-    result.device = device;
-    result.outcome = Outcome{ObjectState::unknown, std::move(error)};
+    result.line.object = object.path;
+    if (device) {
+      result.line.device = *device;
+    }
+    fail(result.line, kind, std::move(message));
     return result;
   }
 
   void
   write(std::ostream& out, const Result& result)
   {
-    if (m_summary.objects > 0) {
-      out << ',';
-    }
-    out << '\n' << to_json(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    ++m_summary.objects;
-    if (result.outcome.ok()) {
-      ++m_summary.ok;
-    } else {
-      ++m_summary.failed;
-    }
+    out << protocol::encode_result_line(result.line, m_summary.objects == 0);
+    m_summary.add(result.line);
   }
 
   const Request& m_request;
@@ -472,11 +442,12 @@ private:
 
 Summary
 run_request(const Request& request,
+            const ring::SwiftConf& swift_conf,
             const std::vector<LocalServer>& servers,
             const HandlerOptions& options,
             std::ostream& out)
 {
-  return Runner(request, servers, options, out).run();
+  return Runner(request, swift_conf, servers, options, out).run();
 }
 
 } // namespace hlm::handler

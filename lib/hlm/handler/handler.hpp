@@ -2,7 +2,9 @@
 
 #include <hlm/connector/connector.hpp>
 #include <hlm/handler/object_server_conf.hpp>
-#include <hlm/handler/request.hpp>
+#include <hlm/protocol/request.hpp>
+#include <hlm/protocol/result.hpp>
+#include <hlm/ring/swift_conf.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -13,12 +15,8 @@
 
 namespace hlm::handler {
 
-struct Summary
-{
-  std::size_t objects = 0; // result lines written
-  std::size_t ok = 0;
-  std::size_t failed = 0;
-};
+// The result lines written, and how many succeeded and failed.
+using Summary = protocol::ResultSummary;
 
 struct HandlerOptions
 {
@@ -46,15 +44,16 @@ struct LocalServer
   std::string unavailable;
 };
 
-// Runs `request` on this host: maps every object to its replica's .data
+// Runs `request` on this host (its policy and hash secret from
+// `swift_conf`, the ring from options.swift_dir): maps every object to its replica's .data
 // file on the local devices of `servers`, hands the located replicas to
-// each server's connector batch by batch, and streams one JSON document to
-// `out`:
+// each server's connector batch by batch, and streams the result document
+// (protocol/result.hpp) to `out` as its lines are known:
 //
-//   {"request": "status", "storage_policy_index": 0, "objects": [
-//     {"object": "/a/c/o", "device": "sdb1", "file": "/srv/…/….data",
-//      "status": "resident", "error": null}, …],
-//    "summary": {"objects": N, "ok": N, "failed": 0}}
+//   {"request":"status","version":1,"storage_policy_index":0,"objects":[
+//   {"object":"/a/c/o","device":"sdb1","file":"/srv/…/….data",
+//    "status":"resident","error":null}, …],
+//    "summary":{"objects":N,"ok":N,"failed":0}}
 //
 // (the seed's status shape, extended; "warnings": [...] before "objects" when
 // guard_warnings() finds this node's Swift not set up to keep migrated
@@ -71,7 +70,8 @@ struct LocalServer
 // say "object is not on this device".
 // Throws hlm::ConfigError before writing anything when swift.conf, the
 // policy or the ring is unusable.
-Summary run_request(const Request& request,
+Summary run_request(const protocol::Request& request,
+                    const ring::SwiftConf& swift_conf,
                     const std::vector<LocalServer>& servers,
                     const HandlerOptions& options,
                     std::ostream& out);

@@ -17,11 +17,9 @@ public:
     : m_answers(answers)
   {
   }
-  std::vector<Outcome> migrate(std::span<const Item>) override { return answer(); }
-  std::vector<Outcome> recall(std::span<const Item>) override { return answer(); }
-  std::vector<Outcome> status(std::span<const Item>) override { return answer(); }
 
 private:
+  std::vector<Outcome> apply(Operation, std::span<const Item>) override { return answer(); }
   std::vector<Outcome> answer() const { return std::vector<Outcome>(m_answers); }
   std::size_t m_answers;
 };

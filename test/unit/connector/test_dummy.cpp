@@ -39,16 +39,16 @@ TEST_CASE("dummy connector follows the seed's state machine", "[connector][dummy
   using S = ObjectState;
 
   auto dummy = make_dummy(db);
-  CHECK(states(dummy->status(ab)) == std::vector{S::resident, S::resident});
-  CHECK(states(dummy->recall(a)) == std::vector{S::resident}); // nothing to recall
-  CHECK(states(dummy->migrate(a)) == std::vector{S::migrated});
-  CHECK(states(dummy->status(ab)) == std::vector{S::migrated, S::resident});
-  CHECK(states(dummy->recall(ab)) == std::vector{S::premigrated, S::resident});
-  CHECK(states(dummy->migrate(a)) == std::vector{S::migrated});
+  CHECK(states(dummy->run(Operation::status, ab)) == std::vector{S::resident, S::resident});
+  CHECK(states(dummy->run(Operation::recall, a)) == std::vector{S::resident}); // nothing to recall
+  CHECK(states(dummy->run(Operation::migrate, a)) == std::vector{S::migrated});
+  CHECK(states(dummy->run(Operation::status, ab)) == std::vector{S::migrated, S::resident});
+  CHECK(states(dummy->run(Operation::recall, ab)) == std::vector{S::premigrated, S::resident});
+  CHECK(states(dummy->run(Operation::migrate, a)) == std::vector{S::migrated});
 
   // State persists across connector instances (a new handler process).
   auto again = make_dummy(db);
-  CHECK(states(again->status(ab)) == std::vector{S::migrated, S::resident});
+  CHECK(states(again->run(Operation::status, ab)) == std::vector{S::migrated, S::resident});
 
   // The operations record: 1 + 1 + 2 + 1 applied items, status not logged.
   sqlite3* handle = nullptr;

@@ -96,30 +96,30 @@ TEST_CASE("exec connector: the example program round trip", "[connector][exec]")
   const auto command = std::string(HLM_EXEC_EXAMPLE) + " --state-dir " + (dir.path() / "state").string();
   auto exec = make_exec(command);
 
-  auto outcomes = exec->status(ab);
+  auto outcomes = exec->run(Operation::status, ab);
   CHECK(states(outcomes) == std::vector{S::resident, S::resident});
   CHECK(outcomes[0].ok());
   CHECK(outcomes[1].ok());
-  CHECK(states(exec->migrate(a)) == std::vector{S::migrated});
-  CHECK(states(exec->status(ab)) == std::vector{S::migrated, S::resident});
-  outcomes = exec->recall(ab);
+  CHECK(states(exec->run(Operation::migrate, a)) == std::vector{S::migrated});
+  CHECK(states(exec->run(Operation::status, ab)) == std::vector{S::migrated, S::resident});
+  outcomes = exec->run(Operation::recall, ab);
   CHECK(states(outcomes) == std::vector{S::premigrated, S::resident});
   CHECK(outcomes[0].ok());
 
   // The state is the program's, kept across connector instances.
-  CHECK(states(make_exec(command)->status(ab)) == std::vector{S::premigrated, S::resident});
+  CHECK(states(make_exec(command)->run(Operation::status, ab)) == std::vector{S::premigrated, S::resident});
   const auto saved = nlohmann::json::parse(read_text(dir.path() / "state" / "state.json"));
   CHECK(saved == nlohmann::json{{ab[0].file, "premigrated"}, {ab[1].file, "resident"}});
 
   // A file that does not exist fails alone (the program exits 1).
   const std::vector<Item> with_missing = {ab[1], {"/a/c/gone", (dir.path() / "gone.data").string()}};
-  outcomes = exec->migrate(with_missing);
+  outcomes = exec->run(Operation::migrate, with_missing);
   CHECK(outcomes[0].ok());
   CHECK(outcomes[0].state == S::migrated);
   CHECK(outcomes[1].state == S::unknown);
-  CHECK(outcomes[1].error == "exec connector: " + std::string(HLM_EXEC_EXAMPLE) + ": no such file");
+  CHECK(outcomes[1].error() == "exec connector: " + std::string(HLM_EXEC_EXAMPLE) + ": no such file");
 
-  CHECK(exec->status({}).empty());
+  CHECK(exec->run(Operation::status, {}).empty());
 }
 
 TEST_CASE("exec connector: the request, its environment and the argv", "[connector][exec]")
@@ -133,7 +133,7 @@ TEST_CASE("exec connector: the request, its environment and the argv", "[connect
   auto exec = make_exec(program + " \t" + request.string() + "  'two words'");
   // The same file twice goes once.
   const std::vector<Item> items = {files.items[0], files.items[1], files.items[0]};
-  const auto outcomes = exec->recall(items);
+  const auto outcomes = exec->run(Operation::recall, items);
 
   const auto sent = read_text(request);
   CHECK(sent.back() == '\n');
@@ -147,7 +147,7 @@ TEST_CASE("exec connector: the request, its environment and the argv", "[connect
   // The empty response answers for nobody.
   for (const auto& outcome : outcomes) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error == "exec connector: " + program + ": the response has no entry for this file");
+    CHECK(outcome.error() == "exec connector: " + program + ": the response has no entry for this file");
   }
 }
 
@@ -158,12 +158,12 @@ TEST_CASE("exec connector: a program that hangs is killed at the timeout", "[con
   const auto program = script(dir, "hang", "echo 'waiting for the library' >&2\nsleep 60\n");
   const auto start = std::chrono::steady_clock::now();
   // 3 s: ample time for the stderr line, even on a loaded machine.
-  const auto outcomes = make_exec(program, "3")->migrate(files.items);
+  const auto outcomes = make_exec(program, "3")->run(Operation::migrate, files.items);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   REQUIRE(outcomes.size() == 2);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error
+    CHECK(outcome.error()
           == "exec connector: " + program
                + ": timed out after 3 s (stderr: waiting for the library)");
   }
@@ -174,13 +174,13 @@ TEST_CASE("exec connector: a program that crashes or exits oddly fails every obj
   test::TempDir dir;
   const Files files(dir);
   const auto crash = script(dir, "crash", "echo 'about to crash' >&2\nkill -SEGV $$\n");
-  for (const auto& outcome : make_exec(crash)->status(files.items)) {
+  for (const auto& outcome : make_exec(crash)->run(Operation::status, files.items)) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error == "exec connector: " + crash + ": killed by signal SEGV (stderr: about to crash)");
+    CHECK(outcome.error() == "exec connector: " + crash + ": killed by signal SEGV (stderr: about to crash)");
   }
   const auto odd = script(dir, "odd", "exit 3\n");
-  for (const auto& outcome : make_exec(odd)->status(files.items)) {
-    CHECK(outcome.error == "exec connector: " + odd + ": exited with status 3");
+  for (const auto& outcome : make_exec(odd)->run(Operation::status, files.items)) {
+    CHECK(outcome.error() == "exec connector: " + odd + ": exited with status 3");
   }
 }
 
@@ -190,11 +190,11 @@ TEST_CASE("exec connector: output that is not a response fails every object", "[
   const Files files(dir);
   const auto& items = files.items;
   const auto check_all = [&](const std::string& program, const std::string& cause) {
-    const auto outcomes = make_exec(program)->migrate(items);
+    const auto outcomes = make_exec(program)->run(Operation::migrate, items);
     REQUIRE(outcomes.size() == items.size());
     for (const auto& outcome : outcomes) {
       CHECK(outcome.state == S::unknown);
-      CHECK_THAT(*outcome.error, Contains("exec connector: " + program + ": " + cause));
+      CHECK_THAT(*outcome.error(), Contains("exec connector: " + program + ": " + cause));
     }
   };
   check_all(answering(dir, "this is not JSON"),
@@ -218,31 +218,31 @@ TEST_CASE("exec connector: a response missing, repeating or garbling one object 
   const auto& items = files.items;
 
   const auto missing = answering(dir, response({entry(items[1].file, "migrated")}));
-  auto outcomes = make_exec(missing)->migrate(items);
+  auto outcomes = make_exec(missing)->run(Operation::migrate, items);
   CHECK(outcomes[0].state == S::unknown);
-  CHECK(outcomes[0].error == "exec connector: " + missing + ": the response has no entry for this file");
+  CHECK(outcomes[0].error() == "exec connector: " + missing + ": the response has no entry for this file");
   CHECK(outcomes[1].ok());
   CHECK(outcomes[1].state == S::migrated);
 
   const auto twice = answering(
     dir, response({entry(items[0].file, "migrated"), entry(items[1].file, "migrated"), entry(items[0].file, "migrated")}));
-  outcomes = make_exec(twice)->migrate(items);
-  CHECK(outcomes[0].error == "exec connector: " + twice + ": the response answers for this file more than once");
+  outcomes = make_exec(twice)->run(Operation::migrate, items);
+  CHECK(outcomes[0].error() == "exec connector: " + twice + ": the response answers for this file more than once");
   CHECK(outcomes[1].ok());
 
   const auto invalid = answering(dir, response({entry(items[0].file, "on tape"), entry(items[1].file, "resident")}));
-  outcomes = make_exec(invalid)->status(items);
+  outcomes = make_exec(invalid)->run(Operation::status, items);
   CHECK(outcomes[0].state == S::unknown);
-  CHECK(outcomes[0].error == "exec connector: " + invalid + ": the response gives the invalid status \"on tape\"");
+  CHECK(outcomes[0].error() == "exec connector: " + invalid + ": the response gives the invalid status \"on tape\"");
   CHECK(outcomes[1].ok());
   CHECK(outcomes[1].state == S::resident);
 
   // Exit status 1: the program's own error for one object.
   const auto partial = answering(
     dir, response({entry(items[0].file, "resident", "no tape\nin pool"), entry(items[1].file, "migrated")}), 1);
-  outcomes = make_exec(partial)->migrate(items);
+  outcomes = make_exec(partial)->run(Operation::migrate, items);
   CHECK(outcomes[0].state == S::resident);
-  CHECK(outcomes[0].error == "exec connector: " + partial + ": no tape\\nin pool");
+  CHECK(outcomes[0].error() == "exec connector: " + partial + ": no tape\\nin pool");
   CHECK(outcomes[1].ok());
 }
 
@@ -253,9 +253,9 @@ TEST_CASE("exec connector: exit status 2 fails every object with stderr's reason
   const auto offline = script(dir, "offline",
                               "cat >/dev/null\necho 'checking' >&2\necho 'tape library offline' >&2\n"
                               "echo '' >&2\nexit 2\n");
-  for (const auto& outcome : make_exec(offline)->migrate(files.items)) {
+  for (const auto& outcome : make_exec(offline)->run(Operation::migrate, files.items)) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error == "exec connector: " + offline + ": could do nothing (exit status 2): tape library offline");
+    CHECK(outcome.error() == "exec connector: " + offline + ": could do nothing (exit status 2): tape library offline");
   }
   // A valid response still gives the states.
   const auto with_states = script(
@@ -263,9 +263,9 @@ TEST_CASE("exec connector: exit status 2 fails every object with stderr's reason
     "cat >/dev/null\ncat <<'EOF'\n"
       + response({entry(files.items[0].file, "migrated"), entry(files.items[1].file, "resident")})
       + "\nEOF\nexit 2\n");
-  const auto outcomes = make_exec(with_states)->recall(files.items);
+  const auto outcomes = make_exec(with_states)->run(Operation::recall, files.items);
   CHECK(states(outcomes) == std::vector{S::migrated, S::resident});
-  CHECK(outcomes[0].error == "exec connector: " + with_states + ": could do nothing (exit status 2): no reason given on stderr");
+  CHECK(outcomes[0].error() == "exec connector: " + with_states + ": could do nothing (exit status 2): no reason given on stderr");
 }
 
 TEST_CASE("exec connector: a program that cannot be started fails every object", "[connector][exec]")
@@ -273,13 +273,13 @@ TEST_CASE("exec connector: a program that cannot be started fails every object",
   test::TempDir dir;
   const Files files(dir);
   const auto missing = (dir.path() / "no-such-program").string();
-  for (const auto& outcome : make_exec(missing + " --flag")->migrate(files.items)) {
+  for (const auto& outcome : make_exec(missing + " --flag")->run(Operation::migrate, files.items)) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error == "exec connector: cannot run \"" + missing + "\": No such file or directory");
+    CHECK(outcome.error() == "exec connector: cannot run \"" + missing + "\": No such file or directory");
   }
   const auto not_executable = dir.write("plain", "#!/bin/sh\n").string();
-  for (const auto& outcome : make_exec(not_executable)->status(files.items)) {
-    CHECK(outcome.error == "exec connector: cannot run \"" + not_executable + "\": Permission denied");
+  for (const auto& outcome : make_exec(not_executable)->run(Operation::status, files.items)) {
+    CHECK(outcome.error() == "exec connector: cannot run \"" + not_executable + "\": Permission denied");
   }
 }
 
@@ -290,14 +290,14 @@ TEST_CASE("exec connector: too much output, and names JSON cannot carry", "[conn
   const auto chatty = script(dir, "chatty", "cat >/dev/null\nexec yes\n");
   auto exec = create_connector(
     "exec", Settings("[hlm:exec]", {{"command", chatty}, {"max_output", "4096"}}));
-  for (const auto& outcome : exec->status(files.items)) {
-    CHECK(outcome.error == "exec connector: " + chatty + ": wrote more than 4096 bytes on stdout (max_output)");
+  for (const auto& outcome : exec->run(Operation::status, files.items)) {
+    CHECK(outcome.error() == "exec connector: " + chatty + ": wrote more than 4096 bytes on stdout (max_output)");
   }
 
   const auto program = std::string(HLM_EXEC_EXAMPLE) + " --state-dir " + (dir.path() / "state").string();
   const std::vector<Item> items = {{"/a/c/\xff", files.items[0].file}, files.items[1]};
-  const auto outcomes = make_exec(program)->status(items);
-  CHECK(outcomes[0].error
+  const auto outcomes = make_exec(program)->run(Operation::status, items);
+  CHECK(outcomes[0].error()
         == "exec connector: " + std::string(HLM_EXEC_EXAMPLE)
              + ": the object name or file path is not valid UTF-8, which JSON cannot carry");
   CHECK(outcomes[1].ok());
@@ -327,17 +327,17 @@ TEST_CASE("exec connector: a number JSON cannot hold fails the batch, not the ha
   test::TempDir dir;
   const Files files(dir);
   const auto overflow = answering(dir, R"({"version": 1, "objects": [], "size": 1e999})");
-  for (const auto& outcome : make_exec(overflow)->migrate(files.items)) {
+  for (const auto& outcome : make_exec(overflow)->run(Operation::migrate, files.items)) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error
+    CHECK(outcome.error()
           == "exec connector: " + overflow
                + ": response is not usable JSON: number overflow parsing '1e999' (exit status 0)");
   }
   // Exit status 2: the response is optional, so its failure does not matter.
   const auto nothing = answering(dir, R"({"version": 1, "objects": [1e999]})", 2);
-  for (const auto& outcome : make_exec(nothing)->migrate(files.items)) {
+  for (const auto& outcome : make_exec(nothing)->run(Operation::migrate, files.items)) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error
+    CHECK(outcome.error()
           == "exec connector: " + nothing + ": could do nothing (exit status 2): no reason given on stderr");
   }
   // A number as long as the response is not quoted whole.
@@ -399,20 +399,20 @@ TEST_CASE("exec connector: max_output scales with the batch by default and is ca
   const Files files(dir);
   // Default: 1 MiB + 4 KiB per object sent; two objects here.
   const auto big = script(dir, "big", "cat >/dev/null\nhead -c 1100000 /dev/zero | tr '\\0' ' '\n");
-  for (const auto& outcome : make_exec(big)->status(files.items)) {
-    CHECK(outcome.error == "exec connector: " + big + ": wrote more than 1056768 bytes on stdout (max_output)");
+  for (const auto& outcome : make_exec(big)->run(Operation::status, files.items)) {
+    CHECK(outcome.error() == "exec connector: " + big + ": wrote more than 1056768 bytes on stdout (max_output)");
   }
   // Within the default: a response of that size is read.
   const auto fits = script(dir, "fits", "cat >/dev/null\nhead -c 1000000 /dev/zero | tr '\\0' ' '\n");
-  for (const auto& outcome : make_exec(fits)->status(files.items)) {
-    CHECK(outcome.error == "exec connector: " + fits + ": no response on stdout (exit status 0)");
+  for (const auto& outcome : make_exec(fits)->run(Operation::status, files.items)) {
+    CHECK(outcome.error() == "exec connector: " + fits + ": no response on stdout (exit status 0)");
   }
   // The setting replaces the default.
   const auto set = [&](const std::string& value) {
     return create_connector("exec", Settings("[hlm:exec]", {{"command", big}, {"max_output", value}}));
   };
-  for (const auto& outcome : set("2000000")->status(files.items)) {
-    CHECK(outcome.error == "exec connector: " + big + ": no response on stdout (exit status 0)");
+  for (const auto& outcome : set("2000000")->run(Operation::status, files.items)) {
+    CHECK(outcome.error() == "exec connector: " + big + ": no response on stdout (exit status 0)");
   }
   CHECK(set("1073741824"));
   CHECK_THROWS_WITH(set("1073741825"),
@@ -426,9 +426,9 @@ TEST_CASE("exec connector: the timeout holds after the program closes its output
   const auto detached = script(dir, "detached",
                                "cat >/dev/null\necho '{}'\nexec >/dev/null 2>&1 </dev/null\nsleep 60\n");
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& outcome : make_exec(detached, "1")->migrate(files.items)) {
+  for (const auto& outcome : make_exec(detached, "1")->run(Operation::migrate, files.items)) {
     CHECK(outcome.state == S::unknown);
-    CHECK(outcome.error == "exec connector: " + detached + ": timed out after 1 s");
+    CHECK(outcome.error() == "exec connector: " + detached + ": timed out after 1 s");
   }
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
 }
@@ -440,8 +440,8 @@ TEST_CASE("exec connector: too much output carries the reason from stderr", "[co
   const auto chatty = script(dir, "chatty", "cat >/dev/null\necho 'debug mode on' >&2\nexec yes\n");
   auto exec = create_connector(
     "exec", Settings("[hlm:exec]", {{"command", chatty}, {"max_output", "4096"}}));
-  for (const auto& outcome : exec->status(files.items)) {
-    CHECK(outcome.error
+  for (const auto& outcome : exec->run(Operation::status, files.items)) {
+    CHECK(outcome.error()
           == "exec connector: " + chatty
                + ": wrote more than 4096 bytes on stdout (max_output) (stderr: debug mode on)");
   }

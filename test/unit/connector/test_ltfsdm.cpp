@@ -163,20 +163,20 @@ TEST_CASE("ltfsdm connector: round trip through migrate, info files and recall",
   const std::vector<Item> a = {ab[0]};
   auto ltfsdm = standin.connector({{"tape_storage_pool", "pool1, pool2"}});
 
-  CHECK(states(ltfsdm->status(ab)) == std::vector{S::resident, S::resident});
+  CHECK(states(ltfsdm->run(Operation::status, ab)) == std::vector{S::resident, S::resident});
   CHECK(standin.last_list("info-files") == ab[0].file + "\n" + ab[1].file + "\n");
-  CHECK(states(ltfsdm->migrate(a)) == std::vector{S::migrated});
+  CHECK(states(ltfsdm->run(Operation::migrate, a)) == std::vector{S::migrated});
   const auto list = standin.last_argv("migrate").at(2);
   CHECK(standin.last_argv("migrate") == std::vector<std::string>{"migrate", "-f", list, "-P", "pool1,pool2"});
   CHECK(fs::path(list).parent_path() == standin.tmp());
   CHECK(standin.last_list("migrate") == ab[0].file + "\n");
   CHECK(standin.last_argv("info-files") == std::vector<std::string>{"info", "files", "-f", list});
 
-  CHECK(states(ltfsdm->status(ab)) == std::vector{S::migrated, S::resident});
-  CHECK(states(ltfsdm->recall(ab)) == std::vector{S::premigrated, S::resident});
+  CHECK(states(ltfsdm->run(Operation::status, ab)) == std::vector{S::migrated, S::resident});
+  CHECK(states(ltfsdm->run(Operation::recall, ab)) == std::vector{S::premigrated, S::resident});
   CHECK(standin.last_argv("recall").at(0) == "recall");
   CHECK(standin.last_argv("recall").size() == 3);
-  CHECK(states(ltfsdm->migrate(ab)) == std::vector{S::migrated, S::migrated});
+  CHECK(states(ltfsdm->run(Operation::migrate, ab)) == std::vector{S::migrated, S::migrated});
   CHECK(standin.calls()
         == "info-files\nmigrate\ninfo-files\ninfo-files\nrecall\ninfo-files\nmigrate\ninfo-files\n");
   // The private lists are gone, and were private.
@@ -184,7 +184,7 @@ TEST_CASE("ltfsdm connector: round trip through migrate, info files and recall",
   struct stat info{};
   REQUIRE(::stat(standin.tmp().c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0700);
-  CHECK(ltfsdm->status({}).empty());
+  CHECK(ltfsdm->run(Operation::status, {}).empty());
 }
 
 TEST_CASE("ltfsdm connector: premigrate and recall-to-resident modes", "[connector][ltfsdm]")
@@ -192,16 +192,16 @@ TEST_CASE("ltfsdm connector: premigrate and recall-to-resident modes", "[connect
   Standin standin;
   const std::vector<Item> a = {standin.file("a.data")};
   auto ltfsdm = standin.connector({{"migrate_mode", "premigrate"}, {"recall_mode", "resident"}});
-  CHECK(states(ltfsdm->migrate(a)) == std::vector{S::premigrated});
+  CHECK(states(ltfsdm->run(Operation::migrate, a)) == std::vector{S::premigrated});
   CHECK(standin.last_argv("migrate").at(1) == "-p");
-  CHECK(states(standin.connector()->migrate(a)) == std::vector{S::migrated});
+  CHECK(states(standin.connector()->run(Operation::migrate, a)) == std::vector{S::migrated});
   // A migrated file is further than premigrate asks: fine.
-  CHECK(states(ltfsdm->migrate(a)) == std::vector{S::migrated});
-  CHECK(states(ltfsdm->recall(a)) == std::vector{S::resident});
+  CHECK(states(ltfsdm->run(Operation::migrate, a)) == std::vector{S::migrated});
+  CHECK(states(ltfsdm->run(Operation::recall, a)) == std::vector{S::resident});
   CHECK(standin.last_argv("recall").at(1) == "-r");
 
   // Recalling to premigrated leaves a resident file resident: fine.
-  CHECK(states(standin.connector()->recall(a)) == std::vector{S::resident});
+  CHECK(states(standin.connector()->run(Operation::recall, a)) == std::vector{S::resident});
 }
 
 TEST_CASE("ltfsdm connector: a path with a newline fails alone", "[connector][ltfsdm]")
@@ -209,14 +209,14 @@ TEST_CASE("ltfsdm connector: a path with a newline fails alone", "[connector][lt
   Standin standin;
   const std::vector<Item> items = {standin.file("two\nlines.data"), standin.file("fine.data"),
                                    {"/a/c/gone", (standin.dir().path() / "gone.data").string()}};
-  const auto outcomes = standin.connector()->migrate(items);
+  const auto outcomes = standin.connector()->run(Operation::migrate, items);
   CHECK(outcomes[0].state == S::unknown);
-  CHECK(outcomes[0].error
+  CHECK(outcomes[0].error()
         == "ltfsdm connector: the file path contains a newline, which an ltfsdm file list cannot hold");
   CHECK(outcomes[1].ok());
   CHECK(outcomes[1].state == S::migrated);
   CHECK(outcomes[2].state == S::unknown);
-  CHECK(outcomes[2].error
+  CHECK(outcomes[2].error()
         == "ltfsdm connector: cannot resolve \"" + items[2].file + "\": No such file or directory");
   CHECK(standin.last_list("migrate") == items[1].file + "\n");
 
@@ -224,9 +224,9 @@ TEST_CASE("ltfsdm connector: a path with a newline fails alone", "[connector][lt
   const auto real = standin.file("dir\nm 1 8 T  /forged/x.data");
   const auto link = standin.dir().path() / "link.data";
   fs::create_symlink(real.file, link);
-  const auto linked = standin.connector()->status(std::vector<Item>{{"/a/c/l", link.string()}});
+  const auto linked = standin.connector()->run(Operation::status, std::vector<Item>{{"/a/c/l", link.string()}});
   CHECK(linked[0].state == S::unknown);
-  CHECK_THAT(*linked[0].error, Contains("real path") && Contains("\\nm 1 8 T  /forged/x.data")
+  CHECK_THAT(*linked[0].error(), Contains("real path") && Contains("\\nm 1 8 T  /forged/x.data")
                                  && Contains("contains a newline, which ltfsdm's output cannot carry"));
 }
 
@@ -246,11 +246,11 @@ TEST_CASE("ltfsdm connector: hostile file names reach ltfsdm byte for byte", "[c
   // The list directory's name is hostile too.
   const auto tmp = standin.dir().path() / "tmp $(touch pwned) 'q'";
   auto ltfsdm = standin.connector({{"connector_tmp_dir", tmp.string()}});
-  CHECK(states(ltfsdm->migrate(items)) == std::vector<S>(names.size(), S::migrated));
+  CHECK(states(ltfsdm->run(Operation::migrate, items)) == std::vector<S>(names.size(), S::migrated));
   CHECK(standin.last_list("migrate") == expected_list);
   const auto argv = standin.last_argv("migrate");
   CHECK(argv.at(2).starts_with(tmp.string() + "/"));
-  CHECK(states(ltfsdm->status(items)) == std::vector<S>(names.size(), S::migrated));
+  CHECK(states(ltfsdm->run(Operation::status, items)) == std::vector<S>(names.size(), S::migrated));
   CHECK_FALSE(fs::exists(canary));
   CHECK_FALSE(fs::exists("pwned"));
   CHECK(fs::is_empty(tmp));
@@ -264,9 +264,9 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
   SECTION("it cannot run at all (exit 2, stderr)")
   {
     ::setenv("LTFSDM_STANDIN_FAIL", "all", 1);
-    for (const auto& outcome : standin.connector()->migrate(ab)) {
+    for (const auto& outcome : standin.connector()->run(Operation::migrate, ab)) {
       CHECK(outcome.state == S::unknown);
-      CHECK(outcome.error
+      CHECK(outcome.error()
             == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files "
                "exited with status 2: Unable to create temporary directory /var/run/ltfsdm) "
                "(ltfsdm migrate exited with status 2: Unable to create temporary directory "
@@ -276,19 +276,19 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
   SECTION("its server is down (exit 0, nothing done)")
   {
     ::setenv("LTFSDM_STANDIN_FAIL", "noserver", 1);
-    for (const auto& outcome : standin.connector()->migrate(ab)) {
+    for (const auto& outcome : standin.connector()->run(Operation::migrate, ab)) {
       CHECK(outcome.state == S::resident);
-      CHECK(outcome.error
+      CHECK(outcome.error()
             == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate said: "
                "LTFSDMC0026E(0172): Unable to connect to the LTFS Data Management server.)");
     }
-    CHECK(states(standin.connector()->status(ab)) == std::vector{S::resident, S::resident});
+    CHECK(states(standin.connector()->run(Operation::status, ab)) == std::vector{S::resident, S::resident});
   }
   SECTION("the pool does not exist")
   {
-    const auto outcomes = standin.connector({{"tape_storage_pool", "nopool"}})->migrate(ab);
+    const auto outcomes = standin.connector({{"tape_storage_pool", "nopool"}})->run(Operation::migrate, ab);
     CHECK(outcomes[0].state == S::resident);
-    CHECK(outcomes[0].error
+    CHECK(outcomes[0].error()
           == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate said: "
              "LTFSDMS0064E(0223): One of the specified pools does not exist. / LTFSDMC0023E(0274): "
              "Error while performing a migration operatrion.)");
@@ -297,11 +297,11 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
   {
     const auto failing = standin.dir().write("fail-files", ab[1].file + "\n");
     ::setenv("LTFSDM_STANDIN_FAIL_FILES", failing.c_str(), 1);
-    const auto outcomes = standin.connector()->migrate(ab);
+    const auto outcomes = standin.connector()->run(Operation::migrate, ab);
     CHECK(outcomes[0].ok());
     CHECK(outcomes[0].state == S::migrated);
     CHECK(outcomes[1].state == S::resident);
-    CHECK(outcomes[1].error
+    CHECK(outcomes[1].error()
           == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate exited with "
              "status 1: [00:00:00]            0            0            0            1            1)");
   }
@@ -309,11 +309,11 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
   {
     ::setenv("LTFSDM_STANDIN_SLEEP", "60", 1);
     const auto start = std::chrono::steady_clock::now();
-    const auto outcomes = standin.connector({{"timeout", "1"}})->recall(ab);
+    const auto outcomes = standin.connector({{"timeout", "1"}})->run(Operation::recall, ab);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(50));
     for (const auto& outcome : outcomes) {
       CHECK(outcome.state == S::unknown);
-      CHECK(outcome.error
+      CHECK(outcome.error()
             == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files timed "
                "out after 1 s) (ltfsdm recall timed out after 1 s)");
     }
@@ -330,7 +330,7 @@ TEST_CASE("ltfsdm connector: a missing ltfsdm fails every object", "[connector][
   for (const auto operation : {Operation::migrate, Operation::recall, Operation::status}) {
     for (const auto& outcome : ltfsdm->run(operation, ab)) {
       CHECK(outcome.state == S::unknown);
-      CHECK(outcome.error
+      CHECK(outcome.error()
             == "ltfsdm connector: cannot run \"" + missing + "\": No such file or directory");
     }
   }
@@ -343,16 +343,16 @@ TEST_CASE("ltfsdm connector: a list directory others could write to is refused",
   const std::vector<Item> a = {standin.file("a.data")};
   fs::create_directories(standin.tmp());
   fs::permissions(standin.tmp(), fs::perms::all);
-  CHECK_THROWS_WITH(standin.connector()->migrate(a),
+  CHECK_THROWS_WITH(standin.connector()->run(Operation::migrate, a),
                     "ltfsdm connector: refusing connector_tmp_dir \"" + standin.tmp().string()
                       + "\": others may write to it");
   // Sticky, like /tmp: fine.
   fs::permissions(standin.tmp(), fs::perms::all | fs::perms::sticky_bit);
-  CHECK(states(standin.connector()->status(a)) == std::vector{S::resident});
+  CHECK(states(standin.connector()->run(Operation::status, a)) == std::vector{S::resident});
 
   const auto link = standin.dir().path() / "link";
   fs::create_directory_symlink(standin.state(), link);
-  CHECK_THROWS_WITH(standin.connector({{"connector_tmp_dir", link.string()}})->status(a),
+  CHECK_THROWS_WITH(standin.connector({{"connector_tmp_dir", link.string()}})->run(Operation::status, a),
                     Contains("it is not a directory (or is a symbolic link)"));
 }
 
@@ -401,16 +401,16 @@ TEST_CASE("ltfsdm connector: a file info files leaves out is not blamed on anoth
   Standin standin;
   const std::vector<Item> ab = {standin.file("a.data"), standin.file("b.data")};
   // b is gone by the time ltfsdm looks: it is left out, and ltfsdm exits 0.
-  auto outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file)}})->status(ab);
+  auto outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file)}})->run(Operation::status, ab);
   CHECK(outcomes[0].ok());
   CHECK(outcomes[0].state == S::resident);
   CHECK(outcomes[1].state == S::unknown);
-  CHECK(outcomes[1].error.value_or("") == "ltfsdm connector: ltfsdm info files does not list the file");
+  CHECK(outcomes[1].error().value_or("") == "ltfsdm connector: ltfsdm info files does not list the file");
 
   // A failed run is explained by its status, not by a file's line.
   standin.file("b.data");
-  outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file, "1")}})->status(ab);
-  CHECK(outcomes[1].error.value_or("")
+  outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file, "1")}})->run(Operation::status, ab);
+  CHECK(outcomes[1].error().value_or("")
         == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files exited "
            "with status 1)");
 }
@@ -422,7 +422,7 @@ TEST_CASE("ltfsdm connector: a file named twice, by a link too, is listed once",
   const auto link = standin.dir().path() / "link.data";
   fs::create_symlink(a.file, link);
   const std::vector<Item> items = {a, {"/a/c/link", link.string()}, a};
-  CHECK(states(standin.connector()->migrate(items)) == std::vector{S::migrated, S::migrated, S::migrated});
+  CHECK(states(standin.connector()->run(Operation::migrate, items)) == std::vector{S::migrated, S::migrated, S::migrated});
   CHECK(standin.last_list("migrate") == a.file + "\n");
   CHECK(standin.last_list("info-files") == a.file + "\n");
 }

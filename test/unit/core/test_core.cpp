@@ -49,13 +49,14 @@ TEST_CASE("operations and states round-trip through their names", "[core]")
 TEST_CASE("failure kinds: names and default transience", "[core]")
 {
   for (const auto kind : {FailureKind::unreachable, FailureKind::node, FailureKind::backend,
-                          FailureKind::missing, FailureKind::rejected}) {
+                          FailureKind::missing, FailureKind::deleted, FailureKind::rejected}) {
     CHECK(parse_failure_kind(to_string(kind)) == kind);
   }
   CHECK_FALSE(parse_failure_kind("timeout"));
   CHECK(make_failure(FailureKind::unreachable, "x").transient);
   CHECK(make_failure(FailureKind::backend, "x").transient);
-  CHECK_FALSE(make_failure(FailureKind::missing, "object is deleted").transient);
+  CHECK(make_failure(FailureKind::missing, "object is not on this device").transient);
+  CHECK_FALSE(make_failure(FailureKind::deleted, "object is deleted").transient);
   CHECK_FALSE(make_failure(FailureKind::rejected, "x").transient);
   CHECK(make_failure(FailureKind::missing, "m").message == "m");
 }

@@ -1,13 +1,16 @@
 #include "../support/ring_writer.hpp"
 
 #include <hlm/dispatch/fanout.hpp>
+#include <hlm/protocol/request.hpp>
+#include <hlm/protocol/result.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include <map>
 #include <mutex>
+#include <sstream>
+#include <stdexcept>
 
 using namespace hlm;
 using namespace hlm::dispatch;
@@ -19,13 +22,15 @@ namespace {
 struct FakeNodes
 {
   std::mutex mutex;
-  std::map<std::string, nlohmann::json> documents; // host → request seen
+  std::map<std::string, protocol::Request> documents; // host → request seen
   std::map<std::string, std::vector<std::string>> argv;
   std::string unreachable;  // this host throws TransportError
   std::string garbage;      // this host answers non-JSON, exit 1
   std::string one_failure;  // this host fails its first object
   std::string stub_missing; // every replica of this object: "stub": "missing"
   std::string unguarded;    // this host warns that its Swift is not guarded
+  std::string deleted;      // every replica of this object: deleted
+  std::string buggy;        // this host throws std::logic_error (a bug)
 
   TransportFactory
   factory()
@@ -47,38 +52,46 @@ struct FakeNodes
     run(const std::vector<std::string>& argv, std::string_view input,
         const std::function<void(std::string_view)>& on_output) override
     {
-      const auto document = nlohmann::json::parse(input);
+      std::istringstream in{std::string(input)};
+      const auto request = protocol::read_request_document(in);
       {
         std::lock_guard lock(m_nodes.mutex);
-        m_nodes.documents[m_host] = document;
+        m_nodes.documents[m_host] = request;
         m_nodes.argv[m_host] = argv;
       }
       if (m_host == m_nodes.unreachable) {
         throw TransportError("connection refused", true);
       }
+      if (m_host == m_nodes.buggy) {
+        throw std::logic_error("a bug");
+      }
       if (m_host == m_nodes.garbage) {
         on_output("not json");
         return {1, std::nullopt, "hlm-handler: error: bad config\n"};
       }
-      nlohmann::json answer = {{"objects", nlohmann::json::array()}};
+      protocol::ResultDocument answer;
+      answer.operation = request.operation;
       if (m_host == m_nodes.unguarded) {
-        answer["warnings"] = {"reads of migrated objects on this node are not guarded"};
+        answer.warnings = {"reads of migrated objects on this node are not guarded"};
       }
-      bool first = true;
-      for (const auto& object : document["objects"]) {
-        nlohmann::json line = {{"object", object["object"]}, {"device", object["device"]},
-                               {"status", "migrated"}, {"error", nullptr}};
-        if (m_host == m_nodes.one_failure && first) {
-          line["status"] = "unknown";
-          line["error"] = "backend failed: tape offline";
+      for (const auto& object : request.objects) {
+        protocol::ResultLine line;
+        line.object = object.path;
+        line.device = request.devices.at(object.device);
+        line.state = ObjectState::migrated;
+        if (m_host == m_nodes.one_failure && answer.lines.empty()) {
+          line.state = ObjectState::unknown;
+          line.failure = make_failure(FailureKind::backend, "backend failed: tape offline");
         }
-        if (object["object"] == m_nodes.stub_missing) {
-          line["stub"] = "missing";
+        if (object.path == m_nodes.deleted) {
+          line.state = ObjectState::unknown;
+          line.failure = make_failure(FailureKind::deleted, "object is deleted on this device");
         }
-        first = false;
-        answer["objects"].push_back(line);
+        line.stub_missing = object.path == m_nodes.stub_missing;
+        answer.lines.push_back(line);
+        answer.summary.add(line);
       }
-      on_output(answer.dump());
+      on_output(protocol::encode_result(answer));
       return {0, std::nullopt, ""};
     }
 
@@ -120,15 +133,15 @@ TEST_CASE("Fanout sends one document per host with every device of that host", "
   CHECK(outcomes.size() == 9);
   std::size_t sent = 0;
   for (const auto& [host, document] : nodes.documents) {
-    CHECK(document["request"] == "migrate");
-    CHECK(document["storage_policy_index"] == 1);
-    sent += document["objects"].size();
+    CHECK(document.operation == Operation::migrate);
+    CHECK(document.storage_policy_index == 1);
+    sent += document.objects.size();
     CHECK(nodes.argv[host] == std::vector<std::string>{"/opt/hlm-handler", "--object-server-conf",
                                                        "/etc/swift/object-server/"});
   }
   CHECK(sent == 9);
   for (const auto& outcome : outcomes) {
-    CHECK_FALSE(outcome.error);
+    CHECK_FALSE(outcome.failure);
     CHECK(outcome.state == ObjectState::migrated);
   }
 }
@@ -151,20 +164,25 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
   nodes.unreachable = "10.0.0.2";
   auto by_host = run();
   for (const auto& o : by_host["10.0.0.1"]) {
-    CHECK_FALSE(o.error);
+    CHECK_FALSE(o.failure);
   }
   REQUIRE_FALSE(by_host["10.0.0.2"].empty());
   for (const auto& o : by_host["10.0.0.2"]) {
-    REQUIRE(o.error);
-    CHECK_THAT(*o.error, Catch::Contains("node 10.0.0.2") && Catch::Contains("connection refused"));
+    REQUIRE(o.failure);
+    CHECK_THAT(o.failure->message,
+               Catch::Contains("node 10.0.0.2") && Catch::Contains("connection refused"));
+    CHECK(o.failure->kind == FailureKind::unreachable);
+    CHECK(o.failure->transient);
+    CHECK(o.failure->node == "10.0.0.2");
   }
 
   nodes.unreachable.clear();
   nodes.garbage = "10.0.0.1";
   by_host = run();
   for (const auto& o : by_host["10.0.0.1"]) {
-    REQUIRE(o.error);
-    CHECK_THAT(*o.error, Catch::Contains("exit status 1") && Catch::Contains("bad config"));
+    REQUIRE(o.failure);
+    CHECK_THAT(o.failure->message, Catch::Contains("exit status 1") && Catch::Contains("bad config"));
+    CHECK(o.failure->kind == FailureKind::node);
   }
 
   nodes.garbage.clear();
@@ -172,9 +190,11 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
   by_host = run();
   std::size_t failed = 0;
   for (const auto& o : by_host["10.0.0.2"]) {
-    if (o.error) {
+    if (o.failure) {
       ++failed;
-      CHECK_THAT(*o.error, Catch::Contains("tape offline") && Catch::Contains("device sdb"));
+      CHECK_THAT(o.failure->message, Catch::Contains("tape offline") && Catch::Contains("device sdb"));
+      CHECK(o.failure->kind == FailureKind::backend);
+      CHECK(o.failure->transient);
     }
   }
   CHECK(failed == 1);
@@ -211,11 +231,40 @@ TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[d
   for (int round = 0; round < 3; ++round) {
     fanout.run(Operation::status, 0, ring, {"p", "s"}, {"/a/c/o1", "/a/c/o2"},
                [&](const ReplicaOutcome& o) {
-                 CHECK_FALSE(o.error);
+                 CHECK_FALSE(o.failure);
                  ++outcomes;
                });
   }
   CHECK(outcomes == 3 * 6);
   CHECK(warnings == std::vector<std::string>{
                       "node 10.0.0.2: reads of migrated objects on this node are not guarded"});
+}
+
+TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failure", "[dispatch]")
+{
+  FakeNodes nodes;
+  nodes.deleted = "/a/c/gone";
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  std::vector<ReplicaOutcome> outcomes;
+  Fanout(conf, nodes.factory())
+    .run(Operation::migrate, 0, ring, {"p", "s"}, {"/a/c/gone", "/a/c/here"},
+         [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
+  REQUIRE(outcomes.size() == 6);
+  for (const auto& outcome : outcomes) {
+    CHECK(outcome.failure.has_value() == (outcome.object == 0));
+    if (outcome.failure) {
+      CHECK(outcome.failure->kind == FailureKind::deleted);
+      CHECK_FALSE(outcome.failure->transient);
+      CHECK_THAT(outcome.failure->message, Catch::Contains("object is deleted on this device"));
+    }
+  }
+
+  nodes.buggy = "10.0.0.1";
+  outcomes.clear();
+  CHECK_THROWS_AS(Fanout(conf, nodes.factory())
+                    .run(Operation::migrate, 0, ring, {"p", "s"}, {"/a/c/here"},
+                         [&](const ReplicaOutcome& o) { outcomes.push_back(o); }),
+                  std::logic_error);
+  CHECK(outcomes.empty());
 }

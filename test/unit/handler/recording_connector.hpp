@@ -18,11 +18,13 @@ namespace hlm::test {
 class RecordingConnector final : public connector::Connector
 {
 public:
-  std::vector<connector::Outcome> migrate(std::span<const connector::Item> items) override { return answer(items); }
   std::vector<connector::Outcome>
-  recall(std::span<const connector::Item> items) override
+  apply(Operation operation, std::span<const connector::Item> items) override
   {
     for (const auto& item : items) {
+      if (operation != Operation::recall) {
+        break;
+      }
       if (item.file.empty() && !rebuilt_name.empty()) {
         std::filesystem::create_directories(item.object_dir);
         std::ofstream(std::filesystem::path(item.object_dir) / rebuilt_name) << "data";
@@ -30,7 +32,6 @@ public:
     }
     return answer(items);
   }
-  std::vector<connector::Outcome> status(std::span<const connector::Item> items) override { return answer(items); }
 
   bool can_rebuild() const override { return rebuilds; }
 

@@ -19,6 +19,7 @@
 
 using namespace hlm;
 using namespace hlm::handler;
+using namespace hlm::protocol;
 using connector::Item;
 using connector::Outcome;
 
@@ -87,7 +88,7 @@ struct Node
     options.storage_policy_index = request.storage_policy_index.value_or(0);
     options.batch_size = batch;
     std::ostringstream out;
-    const auto s = run_request(request, {{&conf, &backend, {}}}, options, out);
+    const auto s = run_request(request, ring::load_swift_conf(options.swift_dir), {{&conf, &backend, {}}}, options, out);
     if (summary) {
       *summary = s;
     }
@@ -292,8 +293,7 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   HandlerOptions options;
   options.swift_dir = node.swift_dir;
   std::ostringstream out;
-  const auto summary = run_request(
-    request, {{&node.conf, &first_backend, {}}, {&second, &second_backend, {}}}, options, out);
+  const auto summary = run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &first_backend, {}}, {&second, &second_backend, {}}}, options, out);
   CHECK(summary.ok == 2);
   REQUIRE(first_backend.seen.size() == 1);
   REQUIRE(second_backend.seen.size() == 1);
@@ -303,8 +303,7 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   // The second server's backend cannot be opened: its replica fails with
   // the reason, the first server's replica still goes through.
   std::ostringstream again;
-  const auto partial = run_request(
-    request, {{&node.conf, &first_backend, {}}, {&second, nullptr, "cannot open db"}}, options, again);
+  const auto partial = run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &first_backend, {}}, {&second, nullptr, "cannot open db"}}, options, again);
   CHECK(partial.ok == 1);
   CHECK(partial.failed == 1);
   CHECK_THAT(again.str(), Catch::Contains("backend failed: cannot open db"));
@@ -350,11 +349,9 @@ public:
     : m_delay(delay)
   {
   }
-  std::vector<Outcome> migrate(std::span<const Item> items) override { return answer(items); }
-  std::vector<Outcome> recall(std::span<const Item> items) override { return answer(items); }
-  std::vector<Outcome> status(std::span<const Item> items) override { return answer(items); }
 
 private:
+  std::vector<Outcome> apply(Operation, std::span<const Item> items) override { return answer(items); }
   std::vector<Outcome>
   answer(std::span<const Item> items)
   {
@@ -383,7 +380,7 @@ slow_document(const Node& node, std::chrono::milliseconds heartbeat,
   options.heartbeat = heartbeat;
   SlowConnector backend(delay);
   std::ostringstream out;
-  run_request(request, {{&node.conf, &backend, {}}}, options, out);
+  run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &backend, {}}}, options, out);
   return out.str();
 }
 
@@ -427,7 +424,7 @@ TEST_CASE("handler: no heartbeat after the document ends", "[handler]")
   options.heartbeat = 5ms;
   SlowConnector backend(50ms);
   std::ostringstream out;
-  run_request(request, {{&node.conf, &backend, {}}}, options, out);
+  run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &backend, {}}}, options, out);
   const std::string done = out.str();
   std::this_thread::sleep_for(50ms);
   CHECK(out.str() == done);
@@ -524,7 +521,7 @@ TEST_CASE("handler: warns when the node's Swift does not guard migrated replicas
     options.swift_dir = node.swift_dir;
     RecordingConnector backend;
     std::ostringstream out;
-    run_request(request, {{&node.conf, &backend, {}}}, options, out);
+    run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &backend, {}}}, options, out);
     return nlohmann::json::parse(out.str());
   };
 

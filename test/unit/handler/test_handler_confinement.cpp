@@ -8,7 +8,7 @@
 
 #include <hlm/diskfile/diskfile.hpp>
 #include <hlm/handler/handler.hpp>
-#include <hlm/handler/request.hpp>
+#include <hlm/protocol/request.hpp>
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/util/error.hpp>
@@ -27,6 +27,7 @@
 
 using namespace hlm;
 using namespace hlm::handler;
+using namespace hlm::protocol;
 using connector::Item;
 using connector::Outcome;
 
@@ -87,7 +88,7 @@ struct Node
     options.swift_dir = swift_dir;
     options.storage_policy_index = 0;
     std::ostringstream out;
-    run_request(request, {{&conf, &backend, {}}}, options, out);
+    run_request(request, ring::load_swift_conf(options.swift_dir), {{&conf, &backend, {}}}, options, out);
     return nlohmann::json::parse(out.str());
   }
 };

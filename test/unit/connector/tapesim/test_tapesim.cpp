@@ -82,7 +82,7 @@ states(const std::vector<Outcome>& outcomes)
 {
   std::vector<S> out;
   for (const auto& outcome : outcomes) {
-    INFO(outcome.error.value_or(""));
+    INFO(outcome.error().value_or(""));
     CHECK(outcome.ok());
     out.push_back(outcome.state);
   }
@@ -152,7 +152,7 @@ void
 check_recall_restores(Connector& tapesim, const Replicas& replicas, const Replicas& originals)
 {
   const auto n = replicas.items.size();
-  CHECK(states(tapesim.recall(replicas.items)) == all(n, S::premigrated));
+  CHECK(states(tapesim.run(Operation::recall, replicas.items)) == all(n, S::premigrated));
   for (std::size_t i = 0; i < n; ++i) {
     CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
   }
@@ -163,13 +163,13 @@ check_recall_restores(Connector& tapesim, const Replicas& replicas, const Replic
 void
 check_migrate_recovers(Connector& tapesim, const Replicas& replicas, const Replicas& originals)
 {
-  const auto before = tapesim.status(replicas.items);
+  const auto before = tapesim.run(Operation::status, replicas.items);
   for (std::size_t i = 0; i < replicas.items.size(); ++i) {
     if (before[i].state == S::resident) {
       CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
     }
   }
-  CHECK(states(tapesim.migrate(replicas.items)) == all(replicas.items.size(), S::migrated));
+  CHECK(states(tapesim.run(Operation::migrate, replicas.items)) == all(replicas.items.size(), S::migrated));
   check_recall_restores(tapesim, replicas, originals);
 }
 
@@ -184,9 +184,9 @@ TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library);
 
-  CHECK(states(tapesim->status(items)) == all(items.size(), S::resident));
-  CHECK(states(tapesim->migrate(items)) == all(items.size(), S::migrated));
-  CHECK(states(tapesim->status(items)) == all(items.size(), S::migrated));
+  CHECK(states(tapesim->run(Operation::status, items)) == all(items.size(), S::resident));
+  CHECK(states(tapesim->run(Operation::migrate, items)) == all(items.size(), S::migrated));
+  CHECK(states(tapesim->run(Operation::status, items)) == all(items.size(), S::migrated));
   CHECK(check_index_consistent(library) == items.size());
   // 64 KiB cartridges: the bytes are spread over several, all on tape.
   std::uintmax_t on_tape = 0;
@@ -205,18 +205,18 @@ TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
     CHECK(read_file(items[i].file) == replicas.bodies[i]);
   }
 
-  CHECK(states(tapesim->recall(items)) == all(items.size(), S::premigrated));
-  CHECK(states(tapesim->status(items)) == all(items.size(), S::premigrated));
+  CHECK(states(tapesim->run(Operation::recall, items)) == all(items.size(), S::premigrated));
+  CHECK(states(tapesim->run(Operation::status, items)) == all(items.size(), S::premigrated));
   const double mounts_after_recall = query(library, "SELECT total(mounts) FROM calls");
 
   // Migrating premigrated replicas moves no bytes and mounts nothing.
-  CHECK(states(tapesim->migrate(items)) == all(items.size(), S::migrated));
+  CHECK(states(tapesim->run(Operation::migrate, items)) == all(items.size(), S::migrated));
   CHECK(query(library, "SELECT bytes FROM calls ORDER BY id DESC LIMIT 1") == 0);
   CHECK(query(library, "SELECT total(mounts) FROM calls") == mounts_after_recall);
 
   // The state is in the library, not the connector object.
   auto again = make_tapesim(library);
-  CHECK(states(again->status(items)) == all(items.size(), S::migrated));
+  CHECK(states(again->run(Operation::status, items)) == all(items.size(), S::migrated));
 }
 
 TEST_CASE("tapesim release = punch frees the disk copy and recall restores it", "[tapesim]")
@@ -226,13 +226,13 @@ TEST_CASE("tapesim release = punch frees the disk copy and recall restores it", 
   const auto& items = replicas.items;
   auto tapesim = make_tapesim(dir.path() / "library", {{"release", "punch"}});
 
-  CHECK(states(tapesim->migrate(items)) == all(items.size(), S::migrated));
+  CHECK(states(tapesim->run(Operation::migrate, items)) == all(items.size(), S::migrated));
   for (std::size_t i = 0; i < items.size(); ++i) {
     const auto body = read_file(items[i].file);
     CHECK(body.size() == replicas.bodies[i].size()); // size kept
     CHECK(body == std::string(body.size(), '\0'));   // data gone
   }
-  CHECK(states(tapesim->recall(items)) == all(items.size(), S::premigrated));
+  CHECK(states(tapesim->run(Operation::recall, items)) == all(items.size(), S::premigrated));
   for (std::size_t i = 0; i < items.size(); ++i) {
     CHECK(read_file(items[i].file) == replicas.bodies[i]);
   }
@@ -246,7 +246,7 @@ TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tape
   const auto& items = replicas.items;
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library, {{"release", "punch"}});
-  REQUIRE(states(tapesim->migrate(items)) == all(2, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, items)) == all(2, S::migrated));
 
   // Flip one data byte of the first cartridge.
   const auto cartridge = library / "cartridges" / "000001L9";
@@ -257,16 +257,16 @@ TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tape
   bytes[data + 1234] = static_cast<char>(bytes[data + 1234] ^ 0x40);
   write_file(cartridge, bytes);
 
-  const auto outcomes = tapesim->recall(items);
+  const auto outcomes = tapesim->run(Operation::recall, items);
   REQUIRE(outcomes.size() == 2);
   CHECK_FALSE(outcomes[0].ok());
   CHECK(outcomes[0].state == S::migrated);
-  CHECK_THAT(*outcomes[0].error, Catch::Contains("checksum mismatch on cartridge 000001L9")
+  CHECK_THAT(*outcomes[0].error(), Catch::Contains("checksum mismatch on cartridge 000001L9")
                                    && Catch::Contains("/AUTH_test/c/o0"));
   CHECK(outcomes[1].ok());
   CHECK(read_file(items[0].file) == std::string(40'000, '\0')); // nothing written back
   CHECK(read_file(items[1].file) == replicas.bodies[1]);
-  CHECK(states(tapesim->status(items)) == std::vector{S::migrated, S::premigrated});
+  CHECK(states(tapesim->run(Operation::status, items)) == std::vector{S::migrated, S::premigrated});
 }
 
 TEST_CASE("tapesim refuses a disk copy that does not match its ETag", "[tapesim]")
@@ -278,11 +278,11 @@ TEST_CASE("tapesim refuses a disk copy that does not match its ETag", "[tapesim]
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library);
 
-  const auto outcomes = tapesim->migrate(items);
+  const auto outcomes = tapesim->run(Operation::migrate, items);
   CHECK(outcomes[0].ok());
   CHECK_FALSE(outcomes[1].ok());
   CHECK(outcomes[1].state == S::resident);
-  CHECK_THAT(*outcomes[1].error, Catch::Contains("does not match its ETag"));
+  CHECK_THAT(*outcomes[1].error(), Catch::Contains("does not match its ETag"));
   // The rejected bytes were taken off the cartridge again.
   CHECK(static_cast<double>(fs::file_size(library / "cartridges" / "000001L9"))
         == query(library, "SELECT position + length FROM objects"));
@@ -294,9 +294,9 @@ TEST_CASE("tapesim recall_state = resident forgets the tape copy", "[tapesim]")
   test::TempDir dir;
   Replicas replicas(dir.path() / "disk", {100, 200});
   auto tapesim = make_tapesim(dir.path() / "library", {{"recall_state", "resident"}});
-  REQUIRE(states(tapesim->migrate(replicas.items)) == all(2, S::migrated));
-  CHECK(states(tapesim->recall(replicas.items)) == all(2, S::resident));
-  CHECK(states(tapesim->status(replicas.items)) == all(2, S::resident));
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(2, S::migrated));
+  CHECK(states(tapesim->run(Operation::recall, replicas.items)) == all(2, S::resident));
+  CHECK(states(tapesim->run(Operation::status, replicas.items)) == all(2, S::resident));
 }
 
 TEST_CASE("tapesim reports a full pool per object", "[tapesim]")
@@ -304,13 +304,13 @@ TEST_CASE("tapesim reports a full pool per object", "[tapesim]")
   test::TempDir dir;
   Replicas replicas(dir.path() / "disk", {40'000, 40'000, 100'000});
   auto tapesim = make_tapesim(dir.path() / "library", {{"slots", "1"}});
-  const auto outcomes = tapesim->migrate(replicas.items);
+  const auto outcomes = tapesim->run(Operation::migrate, replicas.items);
   CHECK(outcomes[0].ok());
   CHECK_FALSE(outcomes[1].ok());
-  CHECK_THAT(*outcomes[1].error, Catch::Contains("pool \"pool1\" is full"));
+  CHECK_THAT(*outcomes[1].error(), Catch::Contains("pool \"pool1\" is full"));
   CHECK_FALSE(outcomes[2].ok());
-  CHECK_THAT(*outcomes[2].error, Catch::Contains("larger than a cartridge"));
-  CHECK(states(tapesim->status(replicas.items)) == std::vector{S::migrated, S::resident, S::resident});
+  CHECK_THAT(*outcomes[2].error(), Catch::Contains("larger than a cartridge"));
+  CHECK(states(tapesim->run(Operation::status, replicas.items)) == std::vector{S::migrated, S::resident, S::resident});
 }
 
 TEST_CASE("tapesim time_scale sleeps for the simulated time", "[tapesim]")
@@ -320,7 +320,7 @@ TEST_CASE("tapesim time_scale sleeps for the simulated time", "[tapesim]")
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library, {{"time_scale", "0.002"}});
   const auto started = std::chrono::steady_clock::now();
-  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(1, S::migrated));
   const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
   // One mount: robot exchange 15 s + load 17 s, and a tiny transfer.
   const double simulated = query(library, "SELECT drive_seconds FROM calls");
@@ -356,7 +356,7 @@ TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash
   Replicas timed(dir.path() / "timed-disk", sizes);
   const auto started = std::chrono::steady_clock::now();
   REQUIRE(states(make_tapesim(timed_library, {{"release", "punch"}, {"cartridge_capacity", "4M"}})
-                   ->migrate(timed.items))
+                   ->run(Operation::migrate, timed.items))
           == all(sizes.size(), S::migrated));
   const auto duration = std::chrono::steady_clock::now() - started;
 
@@ -372,7 +372,7 @@ TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash
     if (child == 0) {
       try {
         make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}})
-          ->migrate(replicas.items);
+          ->run(Operation::migrate, replicas.items);
       } catch (...) {
         _exit(2);
       }
@@ -436,7 +436,7 @@ TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tape
     const auto disk = dir.path() / point / "disk";
     const auto library = dir.path() / point / "library";
     Replicas replicas(disk, sizes);
-    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->migrate(replicas.items); })
+    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->run(Operation::migrate, replicas.items); })
           == 86);
     check_index_consistent(library);
     check_migrate_recovers(*make_tapesim(library, punch), replicas, originals);
@@ -447,14 +447,14 @@ TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tape
     const auto disk = dir.path() / point / "disk";
     const auto library = dir.path() / point / "library";
     Replicas replicas(disk, sizes);
-    REQUIRE(states(make_tapesim(library, punch)->migrate(replicas.items))
+    REQUIRE(states(make_tapesim(library, punch)->run(Operation::migrate, replicas.items))
             == all(sizes.size(), S::migrated));
-    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->recall(replicas.items); })
+    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->run(Operation::recall, replicas.items); })
           == 86);
     check_index_consistent(library);
     auto tapesim = make_tapesim(library, punch);
     // Whatever the index says is on disk, is.
-    const auto before = tapesim->status(replicas.items);
+    const auto before = tapesim->run(Operation::status, replicas.items);
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       if (before[i].state == S::premigrated) {
         CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
@@ -469,12 +469,12 @@ TEST_CASE("tapesim keeps a freed disk copy marked freed when release changes", "
   test::TempDir dir;
   Replicas replicas(dir.path() / "disk", {5000, 7000});
   const auto library = dir.path() / "library";
-  REQUIRE(states(make_tapesim(library, {{"release", "punch"}})->migrate(replicas.items))
+  REQUIRE(states(make_tapesim(library, {{"release", "punch"}})->run(Operation::migrate, replicas.items))
           == all(2, S::migrated));
   // The operator switches to release = keep and migrates again.
   auto keep = make_tapesim(library, {{"release", "keep"}});
-  CHECK(states(keep->migrate(replicas.items)) == all(2, S::migrated));
-  CHECK(states(keep->recall(replicas.items)) == all(2, S::premigrated));
+  CHECK(states(keep->run(Operation::migrate, replicas.items)) == all(2, S::migrated));
+  CHECK(states(keep->run(Operation::recall, replicas.items)) == all(2, S::premigrated));
   for (std::size_t i = 0; i < 2; ++i) {
     CHECK(read_file(replicas.items[i].file) == replicas.bodies[i]);
   }
@@ -551,7 +551,7 @@ TEST_CASE("tapesim rebuilds a lost replica from its tape record", "[tapesim][reb
   REQUIRE(replicas.xattrs[0].size() == 3);
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library, {{"release", "punch"}});
-  REQUIRE(states(tapesim->migrate(replicas.items)) == all(3, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(3, S::migrated));
 
   // One file removed by hand; one whole hash directory gone (a new disk).
   fs::remove(replicas.items[0].file);
@@ -559,11 +559,11 @@ TEST_CASE("tapesim rebuilds a lost replica from its tape record", "[tapesim][reb
   fs::remove(replicas.items[2].file);
   const std::vector<Item> lost = {replicas.lost(0), replicas.lost(1), replicas.lost(2)};
 
-  CHECK(states(tapesim->status(lost)) == all(3, S::migrated));
+  CHECK(states(tapesim->run(Operation::status, lost)) == all(3, S::migrated));
   CHECK(fs::exists(lost[0].object_dir)); // status changes nothing
   CHECK_FALSE(fs::exists(lost[1].object_dir));
 
-  CHECK(states(tapesim->recall(lost)) == all(3, S::premigrated));
+  CHECK(states(tapesim->run(Operation::recall, lost)) == all(3, S::premigrated));
   for (std::size_t i = 0; i < 3; ++i) {
     INFO("replica " << i);
     const auto& file = replicas.items[i].file;
@@ -572,7 +572,7 @@ TEST_CASE("tapesim rebuilds a lost replica from its tape record", "[tapesim][reb
     CHECK(swift_xattrs(file) == replicas.xattrs[i]);
   }
   // The index follows: the replicas are premigrated under their own names.
-  CHECK(states(tapesim->status(replicas.items)) == all(3, S::premigrated));
+  CHECK(states(tapesim->run(Operation::status, replicas.items)) == all(3, S::premigrated));
   CHECK(fs::is_empty(replicas.device / "tmp"));
   CHECK(check_index_consistent(library) == 3);
 }
@@ -583,12 +583,12 @@ TEST_CASE("tapesim rebuild with recall_state = resident forgets the tape copy", 
   DeviceReplicas replicas(dir.path(), {5000});
   auto tapesim = make_tapesim(dir.path() / "library",
                               {{"release", "punch"}, {"recall_state", "resident"}});
-  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(1, S::migrated));
   fs::remove(replicas.items[0].file);
   const std::vector<Item> lost = {replicas.lost(0)};
-  CHECK(states(tapesim->recall(lost)) == all(1, S::resident));
+  CHECK(states(tapesim->run(Operation::recall, lost)) == all(1, S::resident));
   CHECK(read_file(replicas.items[0].file) == replicas.bodies[0]);
-  CHECK(states(tapesim->status(replicas.items)) == all(1, S::resident));
+  CHECK(states(tapesim->run(Operation::status, replicas.items)) == all(1, S::resident));
 }
 
 TEST_CASE("tapesim rebuild of a corrupt tape copy writes nothing", "[tapesim][rebuild]")
@@ -597,7 +597,7 @@ TEST_CASE("tapesim rebuild of a corrupt tape copy writes nothing", "[tapesim][re
   DeviceReplicas replicas(dir.path(), {20'000});
   const auto library = dir.path() / "library";
   auto tapesim = make_tapesim(library, {{"release", "punch"}});
-  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(1, S::migrated));
   fs::remove(replicas.items[0].file);
   const std::vector<Item> lost = {replicas.lost(0)};
 
@@ -609,23 +609,23 @@ TEST_CASE("tapesim rebuild of a corrupt tape copy writes nothing", "[tapesim][re
     const auto at = static_cast<std::size_t>(query(library, "SELECT position FROM objects")) + 77;
     bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
     write_file(cartridge, bytes);
-    const auto outcomes = tapesim->recall(lost);
+    const auto outcomes = tapesim->run(Operation::recall, lost);
     CHECK_FALSE(outcomes[0].ok());
     CHECK(outcomes[0].state == S::migrated);
-    CHECK_THAT(*outcomes[0].error, Catch::Contains("checksum mismatch"));
+    CHECK_THAT(*outcomes[0].error(), Catch::Contains("checksum mismatch"));
   }
   SECTION("a header byte flipped")
   {
     const auto at = static_cast<std::size_t>(query(library, "SELECT header_position FROM objects")) + 20;
     bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
     write_file(cartridge, bytes);
-    const auto outcomes = tapesim->recall(lost);
+    const auto outcomes = tapesim->run(Operation::recall, lost);
     CHECK_FALSE(outcomes[0].ok());
-    CHECK_THAT(*outcomes[0].error, Catch::Contains("header checksum mismatch"));
+    CHECK_THAT(*outcomes[0].error(), Catch::Contains("header checksum mismatch"));
   }
   CHECK(fs::is_empty(lost[0].object_dir));
   CHECK((!fs::exists(replicas.device / "tmp") || fs::is_empty(replicas.device / "tmp")));
-  CHECK(states(tapesim->status(lost)) == all(1, S::migrated)); // still rebuildable, says status
+  CHECK(states(tapesim->run(Operation::status, lost)) == all(1, S::migrated)); // still rebuildable, says status
 }
 
 TEST_CASE("tapesim does not rebuild over a tombstone", "[tapesim][rebuild]")
@@ -633,14 +633,14 @@ TEST_CASE("tapesim does not rebuild over a tombstone", "[tapesim][rebuild]")
   test::TempDir dir;
   DeviceReplicas replicas(dir.path(), {3000});
   auto tapesim = make_tapesim(dir.path() / "library", {{"release", "punch"}});
-  REQUIRE(states(tapesim->migrate(replicas.items)) == all(1, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(1, S::migrated));
   fs::remove(replicas.items[0].file);
   const auto tombstone = fs::path(replicas.lost(0).object_dir) / "1800000000.00000.ts";
   write_file(tombstone, "");
   const std::vector<Item> lost = {replicas.lost(0)};
-  const auto outcomes = tapesim->recall(lost);
+  const auto outcomes = tapesim->run(Operation::recall, lost);
   CHECK_FALSE(outcomes[0].ok());
-  CHECK_THAT(*outcomes[0].error, Catch::Contains("tombstone") && Catch::Contains("nothing rebuilt"));
+  CHECK_THAT(*outcomes[0].error(), Catch::Contains("tombstone") && Catch::Contains("nothing rebuilt"));
   CHECK_FALSE(fs::exists(replicas.items[0].file));
   CHECK(fs::exists(tombstone));
 }
@@ -652,12 +652,12 @@ TEST_CASE("tapesim: a lost replica that is not on tape keeps the handler's error
   auto tapesim = make_tapesim(dir.path() / "library");
   // Only the second is migrated; the first is lost before it ever was.
   const std::vector<Item> second = {replicas.items[1]};
-  REQUIRE(states(tapesim->migrate(second)) == all(1, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::migrate, second)) == all(1, S::migrated));
   fs::remove(replicas.items[0].file);
   const std::vector<Item> lost = {replicas.lost(0)};
-  for (const auto& outcomes : {tapesim->status(lost), tapesim->recall(lost)}) {
+  for (const auto& outcomes : {tapesim->run(Operation::status, lost), tapesim->run(Operation::recall, lost)}) {
     CHECK(outcomes[0].state == S::unknown);
-    CHECK(outcomes[0].error == "object is not on this device");
+    CHECK(outcomes[0].error() == "object is not on this device");
   }
 }
 
@@ -700,23 +700,23 @@ TEST_CASE("tapesim opens an index written before tape records had headers", "[ta
   CHECK(query(library, "SELECT count(*) FROM pragma_table_info('objects')"
                        " WHERE name = 'header_position'")
         == 1);
-  CHECK(states(tapesim->status(replicas.items)) == all(2, S::migrated));
+  CHECK(states(tapesim->run(Operation::status, replicas.items)) == all(2, S::migrated));
 
   // A lost replica of such a copy cannot be rebuilt, and says why.
   fs::remove(replicas.items[1].file);
   const std::vector<Item> lost = {replicas.lost(1)};
-  for (const auto& outcomes : {tapesim->status(lost), tapesim->recall(lost)}) {
+  for (const auto& outcomes : {tapesim->run(Operation::status, lost), tapesim->run(Operation::recall, lost)}) {
     CHECK_FALSE(outcomes[0].ok());
-    CHECK_THAT(*outcomes[0].error, Catch::Contains("before tapesim recorded headers")
+    CHECK_THAT(*outcomes[0].error(), Catch::Contains("before tapesim recorded headers")
                                      && Catch::Contains("object is not on this device"));
   }
   CHECK_FALSE(fs::exists(replicas.items[1].file));
 
   // The other recalls as it always did.
   const std::vector<Item> first = {replicas.items[0]};
-  CHECK(states(tapesim->recall(first)) == all(1, S::premigrated));
+  CHECK(states(tapesim->run(Operation::recall, first)) == all(1, S::premigrated));
   CHECK(read_file(replicas.items[0].file) == replicas.bodies[0]);
   // A copy already on tape is not written again: it keeps no header.
-  CHECK(states(tapesim->migrate(first)) == all(1, S::migrated));
+  CHECK(states(tapesim->run(Operation::migrate, first)) == all(1, S::migrated));
   CHECK(query(library, "SELECT count(header_position) FROM objects") == 0);
 }

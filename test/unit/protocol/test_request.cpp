@@ -1,4 +1,4 @@
-#include <hlm/handler/request.hpp>
+#include <hlm/protocol/request.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -6,7 +6,7 @@
 #include <sstream>
 
 using namespace hlm;
-using namespace hlm::handler;
+using namespace hlm::protocol;
 
 namespace {
 

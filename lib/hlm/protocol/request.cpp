@@ -1,4 +1,4 @@
-#include <hlm/handler/request.hpp>
+#include <hlm/protocol/request.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -9,7 +9,7 @@
 #include <limits>
 #include <unordered_map>
 
-namespace hlm::handler {
+namespace hlm::protocol {
 
 void
 check_device_name(std::string_view name)
@@ -197,6 +197,15 @@ private:
     throw InputError(fmt::format("bad request document: {}", what));
   }
 
+  static void
+  check_version(long long value)
+  {
+    if (value != k_version) {
+      throw InputError(fmt::format(
+        "request document version {}; this hlm-handler reads version {}", value, k_version));
+    }
+  }
+
   bool
   skip_value(bool container)
   {
@@ -210,6 +219,10 @@ private:
   integer(long long value)
   {
     if (m_skip_depth > 0) {
+      return true;
+    }
+    if (m_where == Where::top && m_key == "version") {
+      check_version(value);
       return true;
     }
     if (m_where == Where::top && m_key == "storage_policy_index") {
@@ -248,7 +261,9 @@ private:
   void
   top_value(Kind kind, const std::string& value)
   {
-    if (m_key == "request") {
+    if (m_key == "version") {
+      fail("\"version\" must be a number");
+    } else if (m_key == "request") {
       const auto operation =
         kind == Kind::string ? parse_operation(value) : std::nullopt;
       if (!operation) {
@@ -330,16 +345,74 @@ private:
   std::optional<std::string> m_entry_device;
 };
 
+// Reads one document from where `in` stands, leaving `in` just after it.
+Request
+read_one(std::istream& in)
+{
+  Request request;
+  RequestSax sax(request);
+  nlohmann::json::sax_parse(in, &sax, nlohmann::json::input_format_t::json, false);
+  sax.finish();
+  return request;
+}
+
 } // namespace
+
+std::string
+encode_request(const Request& request)
+{
+  nlohmann::json document = {{"request", to_string(request.operation)}, {"version", k_version}};
+  if (request.storage_policy_index) {
+    document["storage_policy_index"] = *request.storage_policy_index;
+  }
+  if (request.swift_dir) {
+    document["swift_dir"] = *request.swift_dir;
+  }
+  auto& objects = document["objects"] = nlohmann::json::array();
+  for (const auto& object : request.objects) {
+    nlohmann::json entry = {{"object", object.path}};
+    if (object.device != Request::k_any_device) {
+      entry["device"] = request.devices.at(object.device);
+    }
+    objects.push_back(std::move(entry));
+  }
+  try {
+    return document.dump() + '\n';
+  } catch (const nlohmann::json::type_error&) {
+    for (const auto& object : request.objects) {
+      if (!is_valid_utf8(object.path)) {
+        throw InputError(
+          fmt::format("object \"{}\" is not valid UTF-8", printable(object.path)));
+      }
+    }
+    throw InputError("a device name is not valid UTF-8");
+  }
+}
 
 Request
 read_request_document(std::istream& in)
 {
-  Request request;
-  RequestSax sax(request);
-  nlohmann::json::sax_parse(in, &sax);
-  sax.finish();
+  Request request = read_one(in);
+  in >> std::ws;
+  if (in.peek() != std::char_traits<char>::eof()) {
+    throw InputError("bad request document: malformed JSON: more input after the document");
+  }
   return request;
+}
+
+RequestReader::RequestReader(std::istream& in)
+  : m_in(in)
+{
+}
+
+std::optional<Request>
+RequestReader::next()
+{
+  m_in >> std::ws;
+  if (m_in.peek() == std::char_traits<char>::eof()) {
+    return std::nullopt;
+  }
+  return read_one(m_in);
 }
 
 Request
@@ -374,4 +447,4 @@ read_object_lines(std::istream& in, Operation operation)
   return request;
 }
 
-} // namespace hlm::handler
+} // namespace hlm::protocol

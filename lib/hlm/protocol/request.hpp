@@ -1,0 +1,85 @@
+#pragma once
+
+#include <hlm/core/operation.hpp>
+#include <hlm/core/swift_name.hpp>
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The documents between hlm-dispatch (or hlmctl status) and hlm-handler,
+// as hlm-handler(8) specifies them: the request here, the result in
+// result.hpp. Version 1 is the seed's request document with an optional
+// "version" key; a document without one is version 1.
+namespace hlm::protocol {
+
+inline constexpr int k_version = 1;
+
+// Throws hlm::InputError unless `name` can name a device directory: not
+// empty, no '/', not "." or "..", no NUL or control characters.
+void check_device_name(std::string_view name);
+
+// A handler request: the objects in input order. Device names are stored
+// once and referenced by index so that a million objects cost one path
+// string each.
+struct Request
+{
+  static constexpr std::uint32_t k_any_device = UINT32_MAX;
+
+  struct Object
+  {
+    std::string path;
+    std::uint32_t device = k_any_device; // index into `devices`
+  };
+
+  Operation operation = Operation::status;
+  std::optional<int> storage_policy_index;
+  std::optional<std::string> swift_dir;
+  std::vector<std::string> devices;
+  std::vector<Object> objects;
+};
+
+// The request document, one line of JSON ending in '\n': {"request": op,
+// "version": 1, "storage_policy_index": N (when set), "swift_dir" (when
+// set), "objects": [{"object": path, "device": name or absent}, …]}.
+// Object paths and device names must be valid UTF-8 (JSON cannot carry
+// other bytes); throws hlm::InputError naming the first that is not.
+std::string encode_request(const Request& request);
+
+// Reads the seed's request document from `in`, streaming (no JSON tree is
+// built): {"request": "status"|"migrate"|"recall", "objects": [{"object":
+// "/a/c/o", "device": "sdb1"}, …], "storage_policy_index": N, "swift_dir":
+// "/etc/swift", "version": 1}. Unknown keys are ignored; a "version" other
+// than 1 is refused. The whole input is read and checked before anything
+// is returned: one document and nothing after it but whitespace. Throws
+// hlm::InputError naming what is wrong (malformed or truncated JSON, a
+// missing or mistyped field, a bad object path or device name, another
+// version).
+Request read_request_document(std::istream& in);
+
+// Reads request documents one after another from one stream, as a
+// long-lived hlm-handler session gets them: each document is read and
+// checked whole, as read_request_document does, before it is returned;
+// whitespace may separate them.
+class RequestReader
+{
+public:
+  explicit RequestReader(std::istream& in);
+
+  // The next document, or nullopt at the end of the input (after optional
+  // whitespace). Throws hlm::InputError as read_request_document does.
+  std::optional<Request> next();
+
+private:
+  std::istream& m_in;
+};
+
+// Reads one "/account/container/object" per line (a leading '/' may be
+// left out; empty lines are skipped; "\r\n" is accepted). Throws
+// hlm::InputError naming the line of the first bad path.
+Request read_object_lines(std::istream& in, Operation operation);
+
+} // namespace hlm::protocol

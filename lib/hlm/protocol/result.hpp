@@ -1,0 +1,98 @@
+#pragma once
+
+#include <hlm/core/failure.hpp>
+#include <hlm/core/operation.hpp>
+#include <hlm/util/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// The result document hlm-handler answers a request with (hlm-handler(8),
+// "Output"): the seed's status shape, extended. hlm-handler writes it with
+// the encode_* functions as its results arrive; hlm-dispatch and hlmctl
+// status read it with decode_result.
+namespace hlm::protocol {
+
+// What the handler found and did for one replica (or, with no device, for
+// an object it found no replica of).
+struct ResultLine
+{
+  std::string object;                // "/account/container/object"
+  std::optional<std::string> device; // absent: no local replica was found
+  std::string file;                  // the replica's .data file; empty when none
+  ObjectState state = ObjectState::unknown;
+  std::optional<Failure> failure; // set: this replica failed
+  std::optional<std::string> etag;
+  std::optional<std::uint64_t> size;
+  // The .data file is missing and the backend holds the object and can
+  // rebuild it ("stub": "missing").
+  bool stub_missing = false;
+
+  bool operator==(const ResultLine&) const = default;
+};
+
+struct ResultSummary
+{
+  std::size_t objects = 0; // lines
+  std::size_t ok = 0;
+  std::size_t failed = 0;
+
+  void add(const ResultLine& line);
+  bool operator==(const ResultSummary&) const = default;
+};
+
+struct ResultDocument
+{
+  Operation operation = Operation::status;
+  int storage_policy_index = 0;
+  // What keeps migrated replicas safe on the node and is not configured.
+  std::vector<std::string> warnings;
+  std::vector<ResultLine> lines;
+  ResultSummary summary;
+
+  bool operator==(const ResultDocument&) const = default;
+};
+
+// The document in three parts, so that lines can be written as they come:
+//   encode_result_start:  {"request":op,"version":1,"storage_policy_index":N,
+//                          "warnings":[…] (when any),"objects":[
+//   encode_result_line:   one line per replica, each on its own text line,
+//                          a ',' before every one but the first
+//   encode_result_end:    ],"summary":{"objects":N,"ok":N,"failed":N}}\n
+// A line's "error" is its failure's message (null on success), with
+// "error_kind" and "transient" beside it. Invalid UTF-8 in a text is
+// replaced (U+FFFD), never refused.
+std::string encode_result_start(Operation operation,
+                                int storage_policy_index,
+                                std::span<const std::string> warnings);
+std::string encode_result_line(const ResultLine& line, bool first);
+std::string encode_result_end(const ResultSummary& summary);
+
+// The whole document, as the three parts give it.
+std::string encode_result(const ResultDocument& document);
+
+// Thrown by decode_result when the text is no JSON at all (empty, or a
+// syntax error): a handler that died before answering, rather than one
+// that answered something else.
+class NotJson : public InputError
+{
+public:
+  using InputError::InputError;
+};
+
+// Reads a result document. Whitespace between tokens (the handler's
+// heartbeat) is allowed. A line's "error" without "error_kind" (an
+// hlm-handler older than the kinds) is a transient backend failure; an
+// unknown kind is a node failure. Throws hlm::InputError naming what is
+// wrong when `text` is not such a document (NotJson when it is not JSON at
+// all): nested too deep, not an object, another version, no "objects"
+// list, a line that is not an object or lacks a string "object". A line
+// whose status is no state is that replica's node failure.
+ResultDocument decode_result(std::string_view text);
+
+} // namespace hlm::protocol

@@ -1,0 +1,118 @@
+#include <hlm/util/error.hpp>
+#include <hlm/util/json_text.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace hlm {
+
+namespace {
+
+// nlohmann's messages quote the offending token, which may be huge.
+constexpr std::size_t k_max_parser_message = 200;
+
+// The first `k_json_quote_bytes` of `text`, made printable, "..." when cut.
+std::string
+cut(std::string_view text)
+{
+  if (text.size() <= k_json_quote_bytes) {
+    return printable(text);
+  }
+  return printable(text.substr(0, k_json_quote_bytes)) + "...";
+}
+
+// Appends `value` to `out` as dump() renders it, but stops once `out`
+// holds more than `limit` bytes, so that quoting a large value costs
+// little. Recursion is bounded by the
+// depth parse_json_limited allowed.
+void
+append_brief(std::string& out, const nlohmann::json& value, std::size_t limit)
+{
+  const auto append_string = [&](const std::string& text) {
+    // replace: a cut may split a UTF-8 sequence, which dump() refuses.
+    const auto room = limit + 1 - std::min(out.size(), limit);
+    out += nlohmann::json(text.substr(0, room))
+             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  if (out.size() > limit) {
+    return;
+  }
+  if (value.is_object() || value.is_array()) {
+    out += value.is_object() ? '{' : '[';
+    bool first = true;
+    for (auto item = value.begin(); item != value.end() && out.size() <= limit; ++item) {
+      if (!first) {
+        out += ',';
+      }
+      first = false;
+      if (value.is_object()) {
+        append_string(item.key());
+        out += ':';
+      }
+      append_brief(out, item.value(), limit);
+    }
+    out += value.is_object() ? '}' : ']';
+  } else if (value.is_string()) {
+    append_string(value.get_ref<const std::string&>());
+  } else {
+    out += value.dump(); // a number, boolean or null: short
+  }
+}
+
+// "number overflow parsing '1e999'" from nlohmann's
+// "[json.exception.out_of_range.406] number overflow parsing '1e999'".
+std::string
+parser_message(std::string_view what)
+{
+  if (what.starts_with("[json.exception.")) {
+    if (const auto end = what.find("] "); end != std::string_view::npos) {
+      what.remove_prefix(end + 2);
+    }
+  }
+  if (what.size() > k_max_parser_message) {
+    return printable(what.substr(0, k_max_parser_message)) + "...";
+  }
+  return printable(what);
+}
+
+} // namespace
+
+std::string
+quote_start(std::string_view text)
+{
+  return fmt::format("\"{}\"", cut(trim(text)));
+}
+
+std::string
+brief(const nlohmann::json& value)
+{
+  std::string text;
+  append_brief(text, value, k_json_quote_bytes);
+  return cut(text);
+}
+
+nlohmann::json
+parse_json_limited(std::string_view text, int max_depth, std::string_view what)
+{
+  const auto limit_depth = [max_depth, what](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    if ((event == nlohmann::json::parse_event_t::object_start
+         || event == nlohmann::json::parse_event_t::array_start)
+        && depth >= max_depth) {
+      throw InputError(fmt::format("{} is nested more than {} levels deep", what, max_depth));
+    }
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, limit_depth);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range.406: a number beyond a double (1e999).
+    throw InputError(fmt::format("{} is not usable JSON: {}", what, parser_message(e.what())));
+  }
+}
+
+
+} // namespace hlm
