@@ -16,7 +16,8 @@
 #include <sstream>
 #include <string>
 
-using namespace hlm::handler;
+using namespace hlm;
+using namespace hlm::protocol;
 using namespace hlm::protocol;
 
 namespace {
