@@ -1,7 +1,7 @@
 #pragma once
 
-#include <hlm/connector/settings.hpp>
 #include <hlm/util/process.hpp>
+#include <hlm/util/settings.hpp>
 
 #include <chrono>
 #include <string>

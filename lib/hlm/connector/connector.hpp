@@ -1,7 +1,7 @@
 #pragma once
 
-#include <hlm/connector/settings.hpp>
 #include <hlm/core/operation.hpp>
+#include <hlm/util/settings.hpp>
 
 #include <memory>
 #include <optional>

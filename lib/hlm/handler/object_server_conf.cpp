@@ -162,7 +162,7 @@ parse_object_server_conf(const IniFile& ini)
   if (const auto* entries = ini.section(section)) {
     values = *entries;
   }
-  conf.connector_settings = connector::Settings(
+  conf.connector_settings = Settings(
     fmt::format("[{}] in {}", section, ini.source()), std::move(values));
   return conf;
 }
