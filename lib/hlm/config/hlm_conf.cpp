@@ -143,7 +143,7 @@ const std::vector<std::string> k_auth_keys = {
   "os_project_name", "os_user_domain_name", "os_project_domain_name", "os_region_name",
   "os_interface", "os_auth_token", "os_storage_url"};
 
-AuthConf
+swift::AuthOptions
 read_auth(const IniFile& ini)
 {
   const SectionReader reader(ini, "auth", k_auth_keys);
@@ -153,7 +153,7 @@ read_auth(const IniFile& ini)
       field = std::move(value);
     }
   };
-  AuthConf auth;
+  swift::AuthOptions auth;
   set(auth.auth_url, reader.get("auth_url"));
   set(auth.user, reader.get("user"));
   set(auth.key, reader.get("key"));
@@ -166,20 +166,20 @@ read_auth(const IniFile& ini)
   set(auth.os_project_domain_name, reader.get("os_project_domain_name"));
   set(auth.os_region_name, reader.get("os_region_name"));
   set(auth.os_interface, reader.get("os_interface"));
-  set(auth.os_auth_token, reader.get("os_auth_token"));
-  set(auth.os_storage_url, reader.get("os_storage_url"));
+  set(auth.token, reader.get("os_auth_token"));
+  set(auth.storage_url, reader.get("os_storage_url"));
   return auth;
 }
 
 } // namespace
 
 std::vector<std::string>
-AuthConf::secrets() const
+auth_secrets(const swift::AuthOptions& auth)
 {
   std::vector<std::string> names;
-  for (const auto& [name, value] : {std::pair{"key", &key},
-                                    std::pair{"os_password", &os_password},
-                                    std::pair{"os_auth_token", &os_auth_token}}) {
+  for (const auto& [name, value] : {std::pair{"key", &auth.key},
+                                    std::pair{"os_password", &auth.os_password},
+                                    std::pair{"os_auth_token", &auth.token}}) {
     if (*value) {
       names.emplace_back(name);
     }
@@ -282,7 +282,7 @@ parse_hlm_conf(const std::string& text, const std::string& source)
 void
 check_secret_file(const std::filesystem::path& path, const HlmConf& conf)
 {
-  const auto secrets = conf.auth.secrets();
+  const auto secrets = auth_secrets(conf.auth);
   struct stat status {};
   if (secrets.empty() || ::stat(path.c_str(), &status) != 0) {
     return;
