@@ -62,13 +62,11 @@ create_connector(std::string_view name, Settings settings)
     }
     names.emplace_back(info.name);
   }
-  std::string message = fmt::format("unknown connector \"{}\"", printable(name));
-  if (const auto hint = closest_match(name, names)) {
-    message += fmt::format(", did you mean \"{}\"?", *hint);
-  } else {
-    message += fmt::format(" (built in: {})", fmt::join(names, ", "));
+  auto hint = did_you_mean(name, names);
+  if (hint.empty()) {
+    hint = fmt::format(" (built in: {})", fmt::join(names, ", "));
   }
-  throw ConfigError(message);
+  throw ConfigError(fmt::format("unknown connector \"{}\"{}", printable(name), hint));
 }
 
 } // namespace hlm::connector

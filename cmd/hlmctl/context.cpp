@@ -28,27 +28,6 @@ Context::swift_conf()
   return *m_swift_conf;
 }
 
-swift::AuthOptions
-auth_options_from_conf(const config::AuthConf& auth)
-{
-  swift::AuthOptions options;
-  options.auth_url = auth.auth_url;
-  options.user = auth.user;
-  options.key = auth.key;
-  options.auth_version = auth.auth_version;
-  options.os_auth_url = auth.os_auth_url;
-  options.os_username = auth.os_username;
-  options.os_password = auth.os_password;
-  options.os_project_name = auth.os_project_name;
-  options.os_user_domain_name = auth.os_user_domain_name;
-  options.os_project_domain_name = auth.os_project_domain_name;
-  options.os_region_name = auth.os_region_name;
-  options.os_interface = auth.os_interface;
-  options.token = auth.os_auth_token;
-  options.storage_url = auth.os_storage_url;
-  return options;
-}
-
 swift::HttpOptions
 Context::http_options() const
 {
@@ -68,10 +47,9 @@ Context::client()
     swift::global_init();
     // Field by field: flags win over the environment, which wins over
     // hlm.conf's [auth].
-    const auto from_conf = auth_options_from_conf(conf().auth);
     m_client = std::make_unique<swift::Client>(
       swift::make_curl_client(http_options()),
-      swift::overlay(swift::overlay(from_conf, swift::auth_options_from_env()), common.auth));
+      swift::overlay(swift::overlay(conf().auth, swift::auth_options_from_env()), common.auth));
   }
   return *m_client;
 }

@@ -60,10 +60,6 @@ private:
   std::unique_ptr<Service> m_service;
 };
 
-// hlm.conf's [auth] as swift::AuthOptions (os_auth_token is the token,
-// os_storage_url the storage URL).
-swift::AuthOptions auth_options_from_conf(const config::AuthConf& auth);
-
 // --config, --json and the authentication flags.
 void add_common_options(CLI::App& cmd, CommonOptions& options);
 

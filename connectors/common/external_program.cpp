@@ -1,5 +1,4 @@
 #include <connectors/common/external_program.hpp>
-#include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -11,24 +10,6 @@ namespace {
 constexpr std::size_t k_max_line = 300;
 
 } // namespace
-
-long long
-take_positive(Settings& settings, std::string_view key, long long fallback, long long max)
-{
-  const auto text = settings.take(key);
-  if (!text) {
-    return fallback;
-  }
-  const auto value = parse_int(*text);
-  if (!value || *value <= 0 || *value > max) {
-    throw ConfigError(fmt::format("{} = \"{}\" in {}: expected a whole number from 1 to {}",
-                                  key,
-                                  printable(*text),
-                                  settings.origin(),
-                                  max));
-  }
-  return *value;
-}
 
 std::vector<std::string>
 split_words(std::string_view text)

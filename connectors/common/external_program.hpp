@@ -1,6 +1,5 @@
 #pragma once
 
-#include <hlm/connector/settings.hpp>
 #include <hlm/util/process.hpp>
 
 #include <chrono>
@@ -9,13 +8,8 @@
 #include <vector>
 
 // What the connectors that run an external program (exec, ltfsdm) share:
-// reading their settings and describing how a run ended.
+// splitting their command line and describing how a run ended.
 namespace hlm::connector::external {
-
-// The whole number from 1 to `max` under `key`, or `fallback` when the key
-// is absent. Throws hlm::ConfigError naming the key, the value and the
-// section for anything else (signs, units, fractions, zero, too large).
-long long take_positive(Settings& settings, std::string_view key, long long fallback, long long max);
 
 // `text` split at spaces and tabs; no quoting or escapes of any kind.
 std::vector<std::string> split_words(std::string_view text);

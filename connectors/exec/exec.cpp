@@ -205,18 +205,13 @@ std::unique_ptr<Connector>
 create(Settings& settings)
 {
   ExecConfig config;
-  const auto command = settings.take("command");
-  if (!command) {
-    throw ConfigError(fmt::format("missing \"command\" in {}: the program to run", settings.origin()));
-  }
-  config.command = external::split_words(*command);
+  config.command = external::split_words(settings.require("command", "the program to run"));
   if (config.command.empty()) {
     throw ConfigError(fmt::format("empty \"command\" in {}", settings.origin()));
   }
-  config.timeout = std::chrono::seconds(
-    external::take_positive(settings, "timeout", k_default_timeout_s, k_max_timeout_s));
-  if (const auto max_output = external::take_positive(settings, "max_output", 0, k_max_max_output);
-      max_output > 0) {
+  config.timeout =
+    std::chrono::seconds(settings.count("timeout", k_default_timeout_s, k_max_timeout_s));
+  if (const auto max_output = settings.count("max_output", 0, k_max_max_output); max_output > 0) {
     config.max_output = static_cast<std::size_t>(max_output);
   }
   return std::make_unique<ExecConnector>(std::move(config));

@@ -307,42 +307,16 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
 std::string
 take_pools(Settings& settings)
 {
-  const auto value = settings.take("tape_storage_pool");
-  if (!value) {
-    throw ConfigError(fmt::format(
-      "missing \"tape_storage_pool\" in {}: the tape storage pool(s) to migrate to",
-      settings.origin()));
-  }
-  std::string spaced = *value;
+  const auto value =
+    settings.require("tape_storage_pool", "the tape storage pool(s) to migrate to");
+  std::string spaced = value;
   std::replace(spaced.begin(), spaced.end(), ',', ' ');
   const auto pools = external::split_words(spaced);
   if (pools.empty() || pools.size() > k_max_pools) {
-    throw ConfigError(fmt::format(
-      "tape_storage_pool = \"{}\" in {}: expected 1 to {} pool names, comma-separated",
-      printable(*value), settings.origin(), k_max_pools));
+    settings.reject("tape_storage_pool", value,
+                    fmt::format("1 to {} pool names, comma-separated", k_max_pools));
   }
   return fmt::format("{}", fmt::join(pools, ","));
-}
-
-template<typename Mode>
-Mode
-take_mode(Settings& settings,
-          std::string_view key,
-          std::initializer_list<std::pair<std::string_view, Mode>> choices)
-{
-  const auto value = settings.take(key);
-  if (!value) {
-    return choices.begin()->second;
-  }
-  std::vector<std::string> names;
-  for (const auto& [name, mode] : choices) {
-    if (trim(*value) == name) {
-      return mode;
-    }
-    names.emplace_back(name);
-  }
-  throw ConfigError(fmt::format("{} = \"{}\" in {}: expected {}",
-                                key, printable(*value), settings.origin(), fmt::join(names, " or ")));
 }
 
 } // namespace
@@ -358,15 +332,16 @@ create(Settings& settings)
   config.pools = take_pools(settings);
   config.tmp_dir = settings.take_or("connector_tmp_dir", k_default_tmp_dir);
   if (config.tmp_dir.empty() || !config.tmp_dir.is_absolute()) {
-    throw ConfigError(fmt::format("connector_tmp_dir = \"{}\" in {}: expected an absolute path",
-                                  printable(config.tmp_dir.string()), settings.origin()));
+    settings.reject("connector_tmp_dir", config.tmp_dir.string(), "an absolute path");
   }
-  config.migrate_mode = take_mode<MigrateMode>(
-    settings, "migrate_mode", {{"migrate", MigrateMode::migrate}, {"premigrate", MigrateMode::premigrate}});
-  config.recall_mode = take_mode<RecallMode>(
-    settings, "recall_mode", {{"premigrated", RecallMode::premigrated}, {"resident", RecallMode::resident}});
-  config.timeout = std::chrono::seconds(
-    external::take_positive(settings, "timeout", k_default_timeout_s, k_max_timeout_s));
+  config.migrate_mode = settings.choice(
+    "migrate_mode", MigrateMode::migrate,
+    {{"migrate", MigrateMode::migrate}, {"premigrate", MigrateMode::premigrate}});
+  config.recall_mode = settings.choice(
+    "recall_mode", RecallMode::premigrated,
+    {{"premigrated", RecallMode::premigrated}, {"resident", RecallMode::resident}});
+  config.timeout =
+    std::chrono::seconds(settings.count("timeout", k_default_timeout_s, k_max_timeout_s));
   return std::make_unique<LtfsdmConnector>(std::move(config));
 }
 

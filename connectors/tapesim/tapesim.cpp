@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -40,109 +39,58 @@ struct Config
 // the disk copies untouched), and a large batch does not pay a sync each.
 constexpr std::size_t k_commit_group = 256;
 
-[[noreturn]] void
-bad_value(const Settings& settings, std::string_view key, std::string_view value,
-          std::string_view expected)
-{
-  throw ConfigError(fmt::format("{}: {} = \"{}\": expected {}", settings.origin(), key,
-                                printable(value), expected));
-}
-
-double
-take_seconds(Settings& settings, std::string_view key, double fallback, bool positive = false)
-{
-  const auto text = settings.take(key);
-  if (!text) {
-    return fallback;
-  }
-  double value = 0;
-  const auto t = trim(*text);
-  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(value) || value < 0
-      || (positive && value == 0)) {
-    bad_value(settings, key, *text, positive ? "a positive number" : "a number >= 0");
-  }
-  return value;
-}
-
-// "1073741824", "64M", "1G", "18T" (binary multiples).
-std::uint64_t
-take_size(Settings& settings, std::string_view key, std::uint64_t fallback)
-{
-  const auto text = settings.take(key);
-  if (!text) {
-    return fallback;
-  }
-  auto t = trim(*text);
-  std::uint64_t multiplier = 1;
-  if (!t.empty()) {
-    const auto suffix = std::string_view("KMGT").find(static_cast<char>(std::toupper(static_cast<unsigned char>(t.back()))));
-    if (suffix != std::string_view::npos) {
-      multiplier = std::uint64_t{1} << (10 * (suffix + 1));
-      t.remove_suffix(1);
-    }
-  }
-  const auto number = parse_int(t);
-  if (!number || *number <= 0
-      || static_cast<std::uint64_t>(*number) > UINT64_MAX / multiplier) {
-    bad_value(settings, key, *text, "a size in bytes such as 1073741824, 64M or 1G");
-  }
-  return static_cast<std::uint64_t>(*number) * multiplier;
-}
-
-std::size_t
-take_count(Settings& settings, std::string_view key, std::size_t fallback)
-{
-  const auto text = settings.take(key);
-  if (!text) {
-    return fallback;
-  }
-  const auto number = parse_int(trim(*text));
-  if (!number || *number < 1 || *number > 100'000) {
-    bad_value(settings, key, *text, "a whole number from 1 to 100000");
-  }
-  return static_cast<std::size_t>(*number);
-}
+// The most slots or drives a library may have.
+constexpr long long k_max_count = 100'000;
 
 Config
 parse_config(Settings& settings)
 {
+  const auto count = [&](std::string_view key, std::size_t fallback) {
+    return static_cast<std::size_t>(
+      settings.count(key, static_cast<long long>(fallback), k_max_count));
+  };
+  const auto seconds = [&](std::string_view key, double fallback) {
+    return settings.real(key, fallback, Settings::Minimum::zero);
+  };
   Config config;
   auto& lib = config.library;
   lib.root = settings.take_or("library", "/var/lib/hlm/tapesim");
   lib.pool = settings.take_or("pool", "pool1");
   if (lib.pool.empty() || !is_valid_utf8(lib.pool)) {
-    bad_value(settings, "pool", lib.pool, "a pool name");
+    settings.reject("pool", lib.pool, "a pool name");
   }
-  lib.cartridge_capacity = take_size(settings, "cartridge_capacity", lib.cartridge_capacity);
-  lib.slots = take_count(settings, "slots", lib.slots);
-  lib.drives = take_count(settings, "drives", lib.drives);
+  lib.cartridge_capacity = settings.size("cartridge_capacity", lib.cartridge_capacity);
+  lib.slots = count("slots", lib.slots);
+  lib.drives = count("drives", lib.drives);
   auto& t = lib.timing;
-  t.robot_exchange_seconds = take_seconds(settings, "robot_exchange_seconds", t.robot_exchange_seconds);
-  t.load_seconds = take_seconds(settings, "load_seconds", t.load_seconds);
-  t.locate_average_seconds = take_seconds(settings, "locate_average_seconds", t.locate_average_seconds);
-  t.rewind_average_seconds = take_seconds(settings, "rewind_average_seconds", t.rewind_average_seconds);
-  t.unload_seconds = take_seconds(settings, "unload_seconds", t.unload_seconds);
-  t.bytes_per_second = 1e6 * take_seconds(settings, "drive_rate_mb", t.bytes_per_second / 1e6, true);
-  config.time_scale = take_seconds(settings, "time_scale", 0);
-
-  const auto release = settings.take_or("release", "keep");
-  if (release == "keep") {
-    config.release = Release::keep;
-  } else if (release == "punch") {
-    config.release = Release::punch;
-  } else {
-    bad_value(settings, "release", release, "keep or punch");
-  }
-  const auto recall_state = settings.take_or("recall_state", "premigrated");
-  if (recall_state == "premigrated") {
-    config.recall_state = ObjectState::premigrated;
-  } else if (recall_state == "resident") {
-    config.recall_state = ObjectState::resident;
-  } else {
-    bad_value(settings, "recall_state", recall_state, "premigrated or resident");
-  }
+  t.robot_exchange_seconds = seconds("robot_exchange_seconds", t.robot_exchange_seconds);
+  t.load_seconds = seconds("load_seconds", t.load_seconds);
+  t.locate_average_seconds = seconds("locate_average_seconds", t.locate_average_seconds);
+  t.rewind_average_seconds = seconds("rewind_average_seconds", t.rewind_average_seconds);
+  t.unload_seconds = seconds("unload_seconds", t.unload_seconds);
+  t.bytes_per_second =
+    1e6 * settings.real("drive_rate_mb", t.bytes_per_second / 1e6, Settings::Minimum::above_zero);
+  config.time_scale = seconds("time_scale", 0);
+  config.release = settings.choice("release", Release::keep,
+                                   {{"keep", Release::keep}, {"punch", Release::punch}});
+  config.recall_state = settings.choice(
+    "recall_state", ObjectState::premigrated,
+    {{"premigrated", ObjectState::premigrated}, {"resident", ObjectState::resident}});
   return config;
+}
+
+// tapesim's messages have always named the section first (`[hlm:tapesim]
+// in FILE: drives = "0": expected ...`); the reader names it after the
+// value, so its refusals are reworded here.
+Config
+parse_config_section_first(Settings& settings)
+{
+  try {
+    return parse_config(settings);
+  } catch (const SettingError& e) {
+    throw ConfigError(fmt::format("{}: {} = \"{}\": expected {}", settings.origin(), e.key(),
+                                  printable(e.value()), e.expected()));
+  }
 }
 
 // What the handler says of a replica with no file, kept for one missing
@@ -730,7 +678,7 @@ TapesimConnector::read_from_tape(const Item& item, const TapeCopy& copy, File& c
 std::unique_ptr<Connector>
 create(Settings& settings)
 {
-  return std::make_unique<TapesimConnector>(parse_config(settings));
+  return std::make_unique<TapesimConnector>(parse_config_section_first(settings));
 }
 
 } // namespace hlm::connector::tapesim

@@ -115,10 +115,14 @@ def check_config_keys():
     names = {k for _, k, _ in keys}
     check(len(names) >= 10, "hlm.conf.example: only %r" % sorted(names))
 
-    # The parser reads each key with get("key") or number("key", ...); a
-    # key it reads that the example lacks would go undocumented.
+    # The parser reads each key with a Settings getter (take_or("key", ...),
+    # number("key", ...), ...), [auth]'s from a table row {"key",
+    # &swift::AuthOptions::field}; a key it reads that the example lacks
+    # would go undocumented.
     parser = read(os.path.join(SOURCE_DIR, "lib", "hlm", "config", "hlm_conf.cpp"))
-    read_keys = set(re.findall(r"\.(?:get|number)\(\s*\"([a-z_]+)\"", parser))
+    read_keys = set(re.findall(
+        r"\.(?:take|take_or|number|duration|list|choice)\(\s*\"([a-z_]+)\"", parser))
+    read_keys |= set(re.findall(r"\{\"([a-z_]+)\",\s*&swift::AuthOptions::", parser))
     check(len(read_keys) >= 10,
           "found only %r read in hlm_conf.cpp; update this test to how it reads keys"
           % sorted(read_keys))

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <hlm/swift/auth.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -31,31 +33,6 @@ struct NodeAccess
   std::vector<std::string> handler_argv() const;
 };
 
-// [auth]: Swift credentials for hlmctl (a cron job that submits requests,
-// say), named like python-swiftclient's variables in lower case. Each
-// field is unset when the file does not give it; the environment and the
-// command line win over it.
-struct AuthConf
-{
-  std::optional<std::string> auth_url;     // ST_AUTH
-  std::optional<std::string> user;         // ST_USER
-  std::optional<std::string> key;          // ST_KEY (secret)
-  std::optional<std::string> auth_version; // ST_AUTH_VERSION
-  std::optional<std::string> os_auth_url;
-  std::optional<std::string> os_username;
-  std::optional<std::string> os_password; // secret
-  std::optional<std::string> os_project_name;
-  std::optional<std::string> os_user_domain_name;
-  std::optional<std::string> os_project_domain_name;
-  std::optional<std::string> os_region_name;
-  std::optional<std::string> os_interface;
-  std::optional<std::string> os_auth_token; // secret
-  std::optional<std::string> os_storage_url;
-
-  // The secret keys the section sets (key, os_password, os_auth_token).
-  std::vector<std::string> secrets() const;
-};
-
 // hlm's own configuration: only what Swift's files do not already say
 // (swift.conf, rings and object-server.conf are read where they are).
 struct HlmConf
@@ -84,9 +61,17 @@ struct HlmConf
   // use the local transport.
   NodeAccess access_for(const std::string& ring_ip) const;
 
-  // [auth]
-  AuthConf auth;
+  // [auth]: Swift credentials for hlmctl (a cron job that submits
+  // requests, say), named like python-swiftclient's variables in lower
+  // case (os_auth_token is `token`, os_storage_url `storage_url`). Each
+  // field is unset when the file does not give it or gives it empty; the
+  // environment and the command line win over it.
+  swift::AuthOptions auth;
 };
+
+// The [auth] keys holding secrets that `auth` sets, of key, os_password
+// and os_auth_token, in that order.
+std::vector<std::string> auth_secrets(const swift::AuthOptions& auth);
 
 inline constexpr const char* k_default_conf_path = "/etc/hlm/hlm.conf";
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <hlm/connector/settings.hpp>
 #include <hlm/core/failure.hpp>
 #include <hlm/core/operation.hpp>
+#include <hlm/util/settings.hpp>
 
 #include <memory>
 #include <optional>

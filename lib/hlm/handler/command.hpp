@@ -43,7 +43,7 @@ struct HandlerCommand
 // `make_connector` builds the named connector from its settings (the
 // registry lives above the library, in connectors/).
 using ConnectorMaker = std::function<std::unique_ptr<connector::Connector>(
-  std::string_view name, connector::Settings settings)>;
+  std::string_view name, Settings settings)>;
 
 Summary run_handler(const HandlerCommand& command,
                     const ConnectorMaker& make_connector,

@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <sstream>
 
 namespace hlm::handler {
@@ -69,6 +68,26 @@ pipeline_has_guard(const IniFile& ini)
   return false;
 }
 
+// [hlm]: the connector (or the seed's module naming one) and the log level.
+void
+read_hlm_section(const IniFile& ini, ObjectServerConf& conf)
+{
+  auto hlm = Settings::from_section(ini, "hlm");
+  const auto connector = hlm.take("connector");
+  const auto module = hlm.take("swifthlm_connector_module");
+  conf.log_level = hlm.take_last_of({"log_level", "set log_level"}).value_or(conf.log_level);
+  hlm.check_all_used();
+  if (connector && module) {
+    throw ConfigError(fmt::format(
+      "{}: [hlm] sets both connector and swifthlm_connector_module; keep one", ini.source()));
+  }
+  if (connector) {
+    conf.connector = *connector;
+  } else if (module) {
+    conf.connector = connector_from_seed_module(ini, *module);
+  }
+}
+
 } // namespace
 
 std::vector<std::string>
@@ -124,46 +143,14 @@ parse_object_server_conf(const IniFile& ini)
 
   conf.read_guard = pipeline_has_guard(ini);
 
-  if (const auto* hlm = ini.section("hlm")) {
-    std::optional<std::string> connector;
-    std::optional<std::string> module;
-    for (const auto& [key, value] : *hlm) {
-      if (key == "connector") {
-        connector = std::string(trim(value));
-      } else if (key == "swifthlm_connector_module") {
-        module = std::string(trim(value));
-      } else if (key == "log_level" || key == "set log_level") {
-        conf.log_level = std::string(trim(value));
-      } else {
-        static const std::array<std::string, 4> k_known = {
-          "connector", "swifthlm_connector_module", "log_level", "set log_level"};
-        std::string message = fmt::format(
-          "{}: unknown key \"{}\" in [hlm]", ini.source(), printable(key));
-        if (const auto hint = closest_match(key, k_known)) {
-          message += fmt::format(", did you mean \"{}\"?", *hint);
-        }
-        throw ConfigError(message);
-      }
-    }
-    if (connector && module) {
-      throw ConfigError(fmt::format(
-        "{}: [hlm] sets both connector and swifthlm_connector_module; keep one",
-        ini.source()));
-    }
-    if (connector) {
-      conf.connector = *connector;
-    } else if (module) {
-      conf.connector = connector_from_seed_module(ini, *module);
-    }
-  }
-
+  read_hlm_section(ini, conf);
   const std::string section = "hlm:" + conf.connector;
-  std::vector<std::pair<std::string, std::string>> values;
+  Settings::Values values;
   if (const auto* entries = ini.section(section)) {
     values = *entries;
   }
-  conf.connector_settings = connector::Settings(
-    fmt::format("[{}] in {}", section, ini.source()), std::move(values));
+  conf.connector_settings =
+    Settings(fmt::format("[{}] in {}", section, ini.source()), std::move(values));
   return conf;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <hlm/connector/settings.hpp>
 #include <hlm/util/ini.hpp>
+#include <hlm/util/settings.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -27,7 +27,7 @@ struct ObjectServerConf
   // [pipeline:main] has a filter that is hlm_swift's guard
   // (use = egg:hlm_swift#guard, or its paste.filter_factory) before the app.
   bool read_guard = false;
-  connector::Settings connector_settings;
+  Settings connector_settings;
 };
 
 // Throws hlm::ConfigError naming the file for unreadable files, unknown

@@ -12,24 +12,6 @@ namespace {
 
 constexpr std::string_view k_policy_prefix = "storage-policy:";
 
-std::vector<std::string>
-split_aliases(std::string_view text)
-{
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const auto part = trim(text.substr(0, comma));
-    if (!part.empty()) {
-      out.emplace_back(part);
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 int
 require_positive_int(const IniFile& ini,
                      const std::string& section,
@@ -68,7 +50,7 @@ parse_policy(const IniFile& ini, const std::string& section)
   }
   policy.aliases.push_back(policy.name);
   if (const auto aliases = ini.get(section, "aliases")) {
-    for (auto& alias : split_aliases(*aliases)) {
+    for (auto& alias : split_list(*aliases)) {
       if (std::find(policy.aliases.begin(), policy.aliases.end(), alias)
           == policy.aliases.end()) {
         policy.aliases.push_back(std::move(alias));
@@ -233,13 +215,10 @@ SwiftConf::find_policy(std::string_view name_or_index) const
       names.push_back(alias);
     }
   }
-  std::string message = fmt::format("unknown storage policy \"{}\" in {}",
-                                    printable(name_or_index),
-                                    path.string());
-  if (const auto hint = closest_match(name_or_index, names)) {
-    message += fmt::format(", did you mean \"{}\"?", *hint);
-  }
-  throw ConfigError(message);
+  throw ConfigError(fmt::format("unknown storage policy \"{}\" in {}{}",
+                                printable(name_or_index),
+                                path.string(),
+                                did_you_mean(name_or_index, names)));
 }
 
 } // namespace hlm::ring

@@ -157,6 +157,31 @@ closest_match(std::string_view name, std::span<const std::string> candidates)
 }
 
 std::string
+did_you_mean(std::string_view name, std::span<const std::string> candidates)
+{
+  const auto hint = closest_match(name, candidates);
+  return hint ? fmt::format(", did you mean \"{}\"?", *hint) : std::string();
+}
+
+std::vector<std::string>
+split_list(std::string_view text)
+{
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const auto item = trim(text.substr(0, comma));
+    if (!item.empty()) {
+      items.emplace_back(item);
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+std::string
 printable(std::string_view text)
 {
   std::string out;

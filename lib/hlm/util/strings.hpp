@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hlm {
 
@@ -28,6 +29,14 @@ bool config_true_value(std::string_view text);
 // a likely typo ("did you mean …").
 std::optional<std::string> closest_match(std::string_view name,
                                          std::span<const std::string> candidates);
+
+// `, did you mean "CANDIDATE"?` for closest_match's candidate, or "" when
+// none is close: the tail of an "unknown NAME" message.
+std::string did_you_mean(std::string_view name, std::span<const std::string> candidates);
+
+// "a, b ,,c" -> {"a", "b", "c"}: split at commas, items trimmed, empty
+// items dropped (how Swift reads its comma-separated lists).
+std::vector<std::string> split_list(std::string_view text);
 
 // Renders `text` for a diagnostic: control characters and invalid UTF-8
 // escaped, so a hostile name cannot forge terminal output.

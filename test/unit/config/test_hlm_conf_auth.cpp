@@ -54,14 +54,14 @@ TEST_CASE("hlm.conf [auth]: every key, empty means unset", "[config]")
   CHECK(auth.os_project_domain_name == "pd");
   CHECK(auth.os_region_name == "r1");
   CHECK(auth.os_interface == "internal");
-  CHECK(auth.os_auth_token == "t");
-  CHECK(auth.os_storage_url == "http://proxy:8080/v1/AUTH_demo");
-  CHECK(auth.secrets() == std::vector<std::string>{"key", "os_password", "os_auth_token"});
+  CHECK(auth.token == "t");
+  CHECK(auth.storage_url == "http://proxy:8080/v1/AUTH_demo");
+  CHECK(auth_secrets(auth) == std::vector<std::string>{"key", "os_password", "os_auth_token"});
 
   const auto sparse = parse_hlm_conf("[auth]\nuser = test:tester\nkey =\n", "hlm.conf");
   CHECK(sparse.auth.user == "test:tester");
   CHECK_FALSE(sparse.auth.key);
-  CHECK(sparse.auth.secrets().empty());
+  CHECK(auth_secrets(sparse.auth).empty());
   CHECK_FALSE(parse_hlm_conf("", "hlm.conf").auth.auth_url);
 
   CHECK_THROWS_WITH(parse_hlm_conf("[auth]\nos_pasword = x\n", "c"),

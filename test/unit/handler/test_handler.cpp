@@ -226,7 +226,7 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
 
   int made = 0;
   RecordingConnector backend;
-  const ConnectorMaker maker = [&](std::string_view name, connector::Settings) {
+  const ConnectorMaker maker = [&](std::string_view name, Settings) {
     CHECK(name == "recording");
     ++made;
     return std::unique_ptr<connector::Connector>(new RecordingConnector(backend));
@@ -320,7 +320,7 @@ TEST_CASE("run_handler: a directory of object server configs", "[handler]")
   }
   node.root.write("confs/README", "not a config");
   int made = 0;
-  const ConnectorMaker maker = [&](std::string_view, connector::Settings) {
+  const ConnectorMaker maker = [&](std::string_view, Settings) {
     ++made;
     return std::unique_ptr<connector::Connector>(new RecordingConnector());
   };

@@ -50,6 +50,22 @@ TEST_CASE("closest_match suggests only likely typos", "[util]")
   CHECK_FALSE(closest_match("x", std::vector<std::string>{}));
 }
 
+TEST_CASE("did_you_mean words closest_match's hint", "[util]")
+{
+  const std::vector<std::string> names = {"dummy", "tapesim", "ltfsdm"};
+  CHECK(did_you_mean("dumy", names) == ", did you mean \"dummy\"?");
+  CHECK(did_you_mean("completely-different", names).empty());
+}
+
+TEST_CASE("split_list splits at commas and drops empty items", "[util]")
+{
+  CHECK(split_list("a, b ,,c ,") == std::vector<std::string>{"a", "b", "c"});
+  CHECK(split_list(" one ") == std::vector<std::string>{"one"});
+  CHECK(split_list("a b, c") == std::vector<std::string>{"a b", "c"});
+  CHECK(split_list("").empty());
+  CHECK(split_list(" , ,").empty());
+}
+
 TEST_CASE("printable escapes what could forge terminal output", "[util]")
 {
   CHECK(printable("a\nb") == "a\\nb");
