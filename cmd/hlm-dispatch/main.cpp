@@ -9,6 +9,7 @@
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/transport/transport.hpp>
+#include <hlm/util/file_lock.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <nlohmann/json.hpp>
@@ -98,7 +99,7 @@ main(int argc, char** argv)
     std::signal(SIGTERM, on_signal);
 
     do {
-      const auto lock = dispatch::DispatchLock::try_acquire(conf.lock_file);
+      const auto lock = FileLock::try_acquire(conf.lock_file);
       if (!lock) {
         if (!quiet) {
           log.print(journal::Priority::notice,

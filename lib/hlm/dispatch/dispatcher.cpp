@@ -4,17 +4,13 @@
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <set>
 #include <tuple>
@@ -466,46 +462,6 @@ dispatch_once(const config::HlmConf& conf,
     });
   }
   return report;
-}
-
-std::optional<DispatchLock>
-DispatchLock::try_acquire(const std::filesystem::path& path)
-{
-  std::error_code ec;
-  if (path.has_parent_path()) {
-    std::filesystem::create_directories(path.parent_path(), ec);
-  }
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw Error(fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
-  }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    ::close(fd);
-    if (error == EWOULDBLOCK) {
-      return std::nullopt;
-    }
-    throw Error(fmt::format("cannot lock {}: {}", path.string(), std::strerror(error)));
-  }
-  return DispatchLock(fd);
-}
-
-DispatchLock::DispatchLock(int fd)
-  : m_fd(fd)
-{
-}
-
-DispatchLock::DispatchLock(DispatchLock&& other) noexcept
-  : m_fd(other.m_fd)
-{
-  other.m_fd = -1;
-}
-
-DispatchLock::~DispatchLock()
-{
-  if (m_fd >= 0) {
-    ::close(m_fd);
-  }
 }
 
 } // namespace hlm::dispatch

@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string_view>
@@ -87,26 +86,5 @@ DispatchReport dispatch_once(const config::HlmConf& conf,
 // waits: conf.retry_delay, doubled for each further attempt, at most
 // conf.retry_delay_max.
 std::chrono::seconds retry_delay_after(const config::HlmConf& conf, int failed_attempts);
-
-// An exclusive, non-blocking lock on a file (flock), held while the object
-// lives: a dispatcher started while another still runs (cron firing again)
-// sees it taken and leaves the queue alone.
-class DispatchLock
-{
-public:
-  // nullopt when another process holds the lock. Throws hlm::Error when the
-  // file cannot be created or opened.
-  static std::optional<DispatchLock> try_acquire(const std::filesystem::path& path);
-
-  DispatchLock(DispatchLock&& other) noexcept;
-  DispatchLock& operator=(DispatchLock&&) = delete;
-  DispatchLock(const DispatchLock&) = delete;
-  DispatchLock& operator=(const DispatchLock&) = delete;
-  ~DispatchLock();
-
-private:
-  explicit DispatchLock(int fd);
-  int m_fd;
-};
 
 } // namespace hlm::dispatch
