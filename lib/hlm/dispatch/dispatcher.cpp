@@ -253,7 +253,7 @@ dispatch_once(const config::HlmConf& conf,
               const Progress& progress)
 {
   queue::RequestQueue requests(http, conf.swift_dir);
-  const auto swift_conf = ring::load_swift_conf(conf.swift_dir);
+  const ring::SwiftConf& swift_conf = requests.swift_conf(); // read once, by the queue
   const ring::HashSecret& secret = requests.secret();
   const ring::Ring& container_ring = requests.container_ring();
   DispatchReport report;
