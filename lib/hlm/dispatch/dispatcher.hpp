@@ -38,9 +38,10 @@ using Progress = std::function<void(std::string_view)>;
 // arrival order). An entry whose every replica succeeded is removed (with
 // failed entries for the same target and operation submitted no later).
 // Any failure (a replica, a node, the listing of its container, its ring)
-// is one failed attempt: before `conf.max_attempts` of them, the entry
-// stays pending under the same id with the attempts so far, the reason and
-// when to try again (retry_delay_after); the last one moves it to the
+// is one failed attempt: before `conf.max_attempts` of them, and while some
+// failure is transient, the entry stays pending under the same id with the
+// attempts so far, the reason and when to try again (retry_delay_after);
+// the last one, or one whose failures are all permanent, moves it to the
 // failed queue with the reason (which node, which objects, what the backend
 // said). Entries whose next attempt is not due yet are left alone
 // (deferred), and so is an entry of the other operation queued after one

@@ -13,13 +13,16 @@ void
 EntryFailures::add(const Failure& failure, const std::string& object)
 {
   ++m_failed;
-  auto it = std::find_if(m_reasons.begin(), m_reasons.end(),
-                         [&](const Reason& r) { return r.message == failure.message; });
+  m_transient = m_transient || failure.transient;
+  // By kind and node, never by text: messages name devices and objects.
+  auto it = std::find_if(m_reasons.begin(), m_reasons.end(), [&](const Reason& r) {
+    return r.kind == failure.kind && r.node == failure.node;
+  });
   if (it == m_reasons.end()) {
     if (m_reasons.size() >= k_reasons_kept) {
       return;
     }
-    m_reasons.push_back({failure.message, {}});
+    m_reasons.push_back({failure.kind, failure.node, failure.message, {}});
     it = std::prev(m_reasons.end());
   }
   if (!object.empty() && it->objects.size() < k_objects_named
@@ -63,7 +66,7 @@ decide(const EntryFailures& failures, int attempts_before, const config::HlmConf
   }
   const int attempts = attempts_before + 1;
   std::string summary = failures.summary();
-  if (attempts < conf.max_attempts) {
+  if (attempts < conf.max_attempts && !failures.permanent()) {
     const std::int64_t retry_after = now + retry_delay_after(conf, attempts).count();
     return {Verdict::retry, summary, {attempts, retry_after, summary}};
   }

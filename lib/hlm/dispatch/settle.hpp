@@ -17,8 +17,9 @@
 namespace hlm::dispatch {
 
 // What went wrong for one entry in one attempt: its failures grouped by
-// message, so that a node that failed a thousand objects for one reason
-// says it once. A group names up to k_objects_named of its objects; up to k_reasons_kept groups
+// kind and node, so that a node that failed a thousand objects for one
+// reason says it once. A group shows the message of its first failure and
+// names up to k_objects_named of its objects; up to k_reasons_kept groups
 // are kept (the others are counted, not shown).
 class EntryFailures
 {
@@ -41,6 +42,12 @@ public:
   {
     return m_failed > 0;
   }
+  // Whether every failure is permanent: asking again gives the same answer.
+  bool
+  permanent() const
+  {
+    return m_failed > 0 && !m_transient;
+  }
   // "N of M replicas failed; <message> (objects: a, b); <message>", without
   // the counts when no replica was sent.
   std::string summary() const;
@@ -48,12 +55,15 @@ public:
 private:
   struct Reason
   {
+    FailureKind kind;
+    std::string node;
     std::string message;
     std::vector<std::string> objects;
   };
 
   std::size_t m_replicas = 0;
   std::size_t m_failed = 0; // failures, of replicas or of the entry as a whole
+  bool m_transient = false; // some failure was transient
   std::vector<Reason> m_reasons;
 };
 
@@ -78,8 +88,9 @@ struct Settlement
 
 // Decides an attempt of an entry that had failed `attempts_before` times,
 // at `now` (Unix seconds): complete without failures; retry, `retry_delay_after`
-// from now, while attempts remain; otherwise fail, with the summary,
-// preceded by "after N attempts: " when there were several.
+// from now, while attempts remain and some failure is transient; otherwise
+// fail, with the summary, preceded by "after N attempts: " when there were
+// several. An entry whose failures are all permanent fails at once.
 Settlement decide(const EntryFailures& failures,
                   int attempts_before,
                   const config::HlmConf& conf,

@@ -1,4 +1,4 @@
-// The settling of an attempt: failures grouped, the
+// The settling of an attempt: failures grouped by kind and node, the
 // decision (complete, retry, fail) without I/O, and the Settler's queue
 // updates against fake container servers.
 
@@ -28,6 +28,12 @@ backend(const std::string& message, const std::string& node)
   return make_failure(FailureKind::backend, message, node);
 }
 
+Failure
+missing(const std::string& message, const std::string& node)
+{
+  return make_failure(FailureKind::missing, message, node);
+}
+
 // Three replicas of `object`, each failed with `failure`.
 EntryFailures
 all_failed(const Failure& failure, const std::string& object = "/a/c/o")
@@ -42,7 +48,7 @@ all_failed(const Failure& failure, const std::string& object = "/a/c/o")
 
 } // namespace
 
-TEST_CASE("EntryFailures: grouped by message", "[dispatch]")
+TEST_CASE("EntryFailures: grouped by kind and node, the first message shown", "[dispatch]")
 {
   EntryFailures failures;
   for (int i = 0; i < 4; ++i) {
@@ -52,13 +58,15 @@ TEST_CASE("EntryFailures: grouped by message", "[dispatch]")
   CHECK(failures.summary() == "0 of 4 replicas failed");
 
   failures.add(backend("node A device sdb1: tape offline", "A"), "/a/c/o1");
-  failures.add(backend("node A device sdb1: tape offline", "A"), "/a/c/o2");
+  // Same node and kind, another device's text: the same group.
+  failures.add(backend("node A device sdb2: tape offline", "A"), "/a/c/o2");
   failures.add(backend("node A device sdb1: tape offline", "A"), "/a/c/o1");
-  failures.add(backend("node A device sdb2: tape offline", "A"), "/a/c/o3");
+  // Same text from another node: another group.
+  failures.add(backend("node A device sdb1: tape offline", "B"), "/a/c/o3");
   CHECK(failures.failed());
   CHECK(failures.summary()
         == "4 of 4 replicas failed; node A device sdb1: tape offline (objects: /a/c/o1, /a/c/o2); "
-           "node A device sdb2: tape offline (objects: /a/c/o3)");
+           "node A device sdb1: tape offline (objects: /a/c/o3)");
 }
 
 TEST_CASE("EntryFailures: reasons and objects named are bounded", "[dispatch]")
@@ -84,6 +92,21 @@ TEST_CASE("EntryFailures: a failure of the entry as a whole, without replicas", 
   EntryFailures failures;
   failures.add(make_failure(FailureKind::unreachable, "cannot list /a/c/: no quorum"));
   CHECK(failures.summary() == "cannot list /a/c/: no quorum");
+  CHECK_FALSE(failures.permanent());
+}
+
+TEST_CASE("EntryFailures: permanent only when every failure is", "[dispatch]")
+{
+  EntryFailures failures;
+  CHECK_FALSE(failures.permanent());
+  failures.add(missing("node A device sdb1: no such object", "A"), "/a/c/o");
+  CHECK(failures.permanent());
+  failures.add(backend("node B: tape offline", "B"), "/a/c/o");
+  CHECK_FALSE(failures.permanent());
+  // A kind's transience is a default: the source may say otherwise.
+  EntryFailures marked;
+  marked.add({FailureKind::backend, false, "node A: cartridge destroyed", "A"});
+  CHECK(marked.permanent());
 }
 
 TEST_CASE("decide: complete, retry with backoff, fail at the last attempt", "[dispatch]")
@@ -112,6 +135,25 @@ TEST_CASE("decide: complete, retry with backoff, fail at the last attempt", "[di
   settlement = decide(transient, 0, conf, now);
   CHECK(settlement.verdict == Verdict::fail);
   CHECK(settlement.reason == "3 of 3 replicas failed; node A: tape offline (objects: /a/c/o)");
+}
+
+TEST_CASE("decide: failures that are all permanent fail at once", "[dispatch]")
+{
+  const config::HlmConf conf;
+  const auto permanent = all_failed(missing("node A device sdb1: no such object", "A"));
+  auto settlement = decide(permanent, 0, conf, 0);
+  CHECK(settlement.verdict == Verdict::fail);
+  CHECK(settlement.reason
+        == "3 of 3 replicas failed; node A device sdb1: no such object (objects: /a/c/o)");
+  // After transient failures in earlier attempts: says how many there were.
+  settlement = decide(permanent, 2, conf, 0);
+  CHECK(settlement.verdict == Verdict::fail);
+  CHECK_THAT(settlement.reason, Catch::StartsWith("after 3 attempts: 3 of 3 replicas failed"));
+
+  // One transient failure among them: worth another attempt.
+  auto mixed = permanent;
+  mixed.add(backend("node B: tape offline", "B"), "/a/c/o");
+  CHECK(decide(mixed, 0, conf, 0).verdict == Verdict::retry);
 }
 
 namespace {
@@ -169,6 +211,22 @@ struct Fixture
 };
 
 } // namespace
+
+TEST_CASE("Settler: a permanent failure goes to the failed queue at once", "[dispatch]")
+{
+  Fixture f;
+  const auto listed = f.pending();
+  const auto failures =
+    all_failed(missing("node A device sdb1: no such object", "A"), "/AUTH_test/c/o");
+  CHECK(f.settler->settle(listed, failures) == Verdict::fail);
+  CHECK(f.report.failed == 1);
+  CHECK(f.report.retrying == 0);
+  CHECK_FALSE(f.find(Which::pending, listed.row.name));
+  const auto failed = f.find(Which::failed, listed.row.name);
+  REQUIRE(failed);
+  CHECK(*failed->reason
+        == "3 of 3 replicas failed; node A device sdb1: no such object (objects: /AUTH_test/c/o)");
+}
 
 TEST_CASE("Settler: a transient failure is retried from the clock's now", "[dispatch]")
 {
