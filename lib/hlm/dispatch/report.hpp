@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <string>
 
@@ -25,5 +27,20 @@ struct DispatchReport
 
   bool operator==(const DispatchReport&) const = default;
 };
+
+// Whether the run needs a look: an entry failed, could not be decoded, or
+// failed an attempt that will be retried (worth a look before the last).
+bool needs_attention(const DispatchReport& report);
+
+// The exit status of a run: k_exit_partial when it needs attention, else
+// k_exit_success.
+int exit_status_of(const DispatchReport& report);
+
+// "N entries: C completed, F failed, U undecodable, R to retry, D
+// deferred; O objects", the report line of hlm-dispatch(8).
+std::string to_text(const DispatchReport& report);
+
+// {"entries": N, "completed": C, ...}: every count under its field's name.
+nlohmann::json to_json(const DispatchReport& report);
 
 } // namespace hlm::dispatch
