@@ -60,7 +60,8 @@ Context::requests()
   if (!m_requests) {
     swift::global_init();
     m_queue_http = swift::make_curl_client(http_options());
-    m_requests = std::make_unique<queue::RequestQueue>(*m_queue_http, conf().swift_dir);
+    // swift.conf as swift_conf() read it: once per process.
+    m_requests = std::make_unique<queue::RequestQueue>(*m_queue_http, conf().swift_dir, swift_conf());
   }
   return *m_requests;
 }

@@ -96,13 +96,14 @@ add_nodes_command(CLI::App& parent, Context& ctx)
   cmd->callback([opts, &ctx] {
     const auto swift_dir = opts->swift_dir.value_or(ctx.conf().swift_dir);
     const auto name = parse_swift_name(opts->target);
+    const auto swift_conf = ring::load_swift_conf(swift_dir); // once, for the policy and the ring
     auto policy = opts->policy;
     if (!policy && !name.object.empty()) {
       // An object lives in the ring of its container's policy: ask the
       // proxy as the caller. Without credentials or without the
       // container, say so and show the default policy's placement.
       try {
-        policy = std::to_string(container_policy(ctx.client(), ring::load_swift_conf(swift_dir),
+        policy = std::to_string(container_policy(ctx.client(), swift_conf,
                                                  {name.account, name.container, {}})
                                   .index);
       } catch (const Error& e) {
@@ -111,7 +112,7 @@ add_nodes_command(CLI::App& parent, Context& ctx)
                    e.what());
       }
     }
-    const auto placement = ring::locate(swift_dir, name, policy);
+    const auto placement = ring::locate(swift_conf, swift_dir, name, policy);
     if (opts->json || ctx.common.json) {
       std::cout << to_json(placement).dump(2) << '\n';
     } else {

@@ -6,8 +6,8 @@
 #include <hlm/ctl/submit.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
+#include <hlm/util/terminal_progress.hpp>
 
-#include <common/progress.hpp>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -131,7 +131,7 @@ add_status_command(CLI::App& parent, Context& ctx)
     nlohmann::json stubs_missing = nlohmann::json::array();
     // On a terminal, when the listing itself goes elsewhere (a file, a
     // pager): a count of the objects answered so far.
-    cli::TerminalProgress bar(!json && ::isatty(STDOUT_FILENO) != 1);
+    TerminalProgress bar(!json && ::isatty(STDOUT_FILENO) != 1);
     std::size_t answered = 0;
     ErrorLines error_lines;
     const auto summary = ctx.service().status(target,

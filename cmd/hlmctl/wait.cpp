@@ -7,8 +7,7 @@
 #include <hlm/queue/entry.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
-
-#include <common/progress.hpp>
+#include <hlm/util/terminal_progress.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -52,7 +51,7 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
     wait.timeout = std::chrono::milliseconds(static_cast<long>(*options.timeout_seconds * 1000));
   }
   wait.interval = std::chrono::milliseconds(static_cast<long>(options.interval_seconds * 1000));
-  cli::TerminalProgress bar(!ctx.common.json);
+  TerminalProgress bar(!ctx.common.json);
   g_interrupted = 0;
   const auto previous = std::signal(SIGINT, on_interrupt);
   auto& service = ctx.service();

@@ -1,7 +1,7 @@
 """hlm-dispatch stopped at every point of a run loses no request.
 
 For each fault point of the dispatcher's test hook (HLM_DISPATCH_FAULT, see
-lib/hlm/dispatch/dispatcher.cpp), and for a SIGKILL while a handler call
+lib/hlm/dispatch/fault_point.hpp), and for a SIGKILL while a handler call
 runs: queue requests that succeed (dummy connector migrates: single
 objects, and a whole container) and requests that fail (their storage
 policy, 7, has no ring), run hlm-dispatch --once until it dies there

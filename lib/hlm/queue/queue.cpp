@@ -95,13 +95,6 @@ number_parameter(std::string_view content_type, std::string_view key, long long 
   return number;
 }
 
-ring::HashSecret
-load_secret(const std::filesystem::path& swift_dir)
-{
-  const auto conf = ring::load_swift_conf(swift_dir);
-  return {conf.hash_path_prefix, conf.hash_path_suffix};
-}
-
 } // namespace
 
 std::string_view
@@ -197,7 +190,16 @@ parse_submitted(std::string_view submitted)
 RequestQueue::RequestQueue(swift::HttpClient& http,
                            const std::filesystem::path& swift_dir,
                            std::string account)
-  : m_secret(load_secret(swift_dir)),
+  : RequestQueue(http, swift_dir, ring::load_swift_conf(swift_dir), std::move(account))
+{
+}
+
+RequestQueue::RequestQueue(swift::HttpClient& http,
+                           const std::filesystem::path& swift_dir,
+                           ring::SwiftConf swift_conf,
+                           std::string account)
+  : m_swift_conf(std::move(swift_conf)),
+    m_secret{m_swift_conf.hash_path_prefix, m_swift_conf.hash_path_suffix},
     m_ring(ring::Ring::load(ring::container_ring_path(swift_dir))),
     m_direct(http, m_ring, m_secret, std::move(account)),
     m_objects(http, swift_dir, m_secret)

@@ -6,6 +6,7 @@
 #include <hlm/queue/entry.hpp>
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
+#include <hlm/ring/swift_conf.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/util/error.hpp>
 
@@ -114,6 +115,12 @@ public:
   RequestQueue(swift::HttpClient& http,
                const std::filesystem::path& swift_dir,
                std::string account = std::string(k_queue_account));
+  // The same with swift.conf as the caller already read it, so that a
+  // process reads it once.
+  RequestQueue(swift::HttpClient& http,
+               const std::filesystem::path& swift_dir,
+               ring::SwiftConf swift_conf,
+               std::string account = std::string(k_queue_account));
   RequestQueue(const RequestQueue&) = delete;
   RequestQueue& operator=(const RequestQueue&) = delete;
 
@@ -163,8 +170,14 @@ public:
   // stay), hlm::ConfigError when the object ring cannot be read.
   std::size_t clear_failed(const std::function<bool(const Entry&)>& superseded);
 
-  // What the queue was built from: swift.conf's hash secret and the
-  // container ring (other accounts' containers are listed with them too).
+  // What the queue was built from: swift.conf (its storage policies), its
+  // hash secret and the container ring (other accounts' containers are
+  // listed with them too).
+  const ring::SwiftConf&
+  swift_conf() const
+  {
+    return m_swift_conf;
+  }
   const ring::HashSecret&
   secret() const
   {
@@ -183,6 +196,7 @@ public:
   }
 
 private:
+  ring::SwiftConf m_swift_conf;
   ring::HashSecret m_secret;
   ring::Ring m_ring;
   DirectContainerClient m_direct;

@@ -12,7 +12,15 @@ locate(const std::filesystem::path& swift_dir,
        const SwiftName& name,
        const std::optional<std::string>& policy)
 {
-  const SwiftConf conf = load_swift_conf(swift_dir);
+  return locate(load_swift_conf(swift_dir), swift_dir, name, policy);
+}
+
+Placement
+locate(const SwiftConf& conf,
+       const std::filesystem::path& swift_dir,
+       const SwiftName& name,
+       const std::optional<std::string>& policy)
+{
   Placement placement;
   placement.name = name;
   if (name.object.empty()) {

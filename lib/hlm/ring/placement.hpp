@@ -33,5 +33,10 @@ struct Placement
 Placement locate(const std::filesystem::path& swift_dir,
                  const SwiftName& name,
                  const std::optional<std::string>& policy);
+// The same with swift.conf as the caller already read it from `swift_dir`.
+Placement locate(const SwiftConf& swift_conf,
+                 const std::filesystem::path& swift_dir,
+                 const SwiftName& name,
+                 const std::optional<std::string>& policy);
 
 } // namespace hlm::ring

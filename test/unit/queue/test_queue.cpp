@@ -7,6 +7,7 @@
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
+#include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -331,6 +332,24 @@ TEST_CASE("queue: missing Swift files are configuration errors", "[queue]")
   test::TempDir dir;
   FakeContainerServers http;
   CHECK_THROWS_AS(RequestQueue(http, dir.path()), ConfigError);
+}
+
+TEST_CASE("queue: the swift.conf it was built from, read once", "[queue]")
+{
+  Fixture f;
+  const auto& conf = f.queue->swift_conf();
+  CHECK(conf.path == f.dir.path() / "swift.conf");
+  CHECK(conf.policies.size() == 2);
+  CHECK(f.queue->secret().prefix == "p");
+  CHECK(f.queue->secret().suffix == "s");
+
+  // Given the caller's copy, the queue does not read the file again.
+  ring::SwiftConf given = conf;
+  given.hash_path_prefix = "given";
+  std::filesystem::remove(f.dir.path() / "swift.conf");
+  const RequestQueue queue(f.split, f.dir.path(), given);
+  CHECK(queue.secret().prefix == "given");
+  CHECK(queue.swift_conf().policies.size() == 2);
 }
 
 TEST_CASE("queue: retry state in a pending row's content type", "[queue]")

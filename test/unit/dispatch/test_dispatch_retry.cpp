@@ -3,7 +3,7 @@
 // attempt moving the entry to the failed queue, and the order of
 // conflicting requests kept across retries.
 
-#include "fake_container_servers.hpp"
+#include "../queue/fake_container_servers.hpp"
 
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
@@ -11,6 +11,7 @@
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/queue/queue.hpp>
+#include <hlm/util/clock.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -80,14 +81,6 @@ struct FakeNodes
   };
 };
 
-std::int64_t
-unix_now()
-{
-  return std::chrono::duration_cast<std::chrono::seconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
 struct Fixture
 {
   test::TempDir dir;
@@ -96,6 +89,9 @@ struct Fixture
   config::HlmConf conf;
   std::unique_ptr<RequestQueue> queue;
   int submitted = 0;
+  // The dispatcher's clock (Unix seconds): it stands still unless a test
+  // moves it.
+  std::int64_t now = unix_seconds_now();
 
   Fixture()
   {
@@ -156,6 +152,7 @@ struct Fixture
     const dispatch::Fanout fanout(conf, nodes.factory());
     dispatch::DispatchOptions options;
     options.schedule = schedule;
+    options.clock = [this] { return now; };
     return dispatch::dispatch_once(conf, http, fanout, options, {});
   }
 };
@@ -203,7 +200,6 @@ TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the la
   const std::string id = f.submit(Operation::migrate, "o");
   f.nodes.failing = {"/AUTH_test/c/o"};
 
-  const auto before = unix_now();
   auto report = f.run();
   CHECK(report.entries == 1);
   CHECK(report.retrying == 1);
@@ -213,8 +209,7 @@ TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the la
   REQUIRE(listed);
   CHECK(listed->retry.attempts == 1);
   REQUIRE(listed->retry.retry_after);
-  CHECK(*listed->retry.retry_after >= before + 60);
-  CHECK(*listed->retry.retry_after <= unix_now() + 60);
+  CHECK(*listed->retry.retry_after == f.now + 60);
   REQUIRE(listed->retry.reason);
   CHECK_THAT(*listed->retry.reason, Catch::Contains("3 of 3 replicas failed")
                                       && Catch::Contains("tape offline"));
@@ -227,16 +222,16 @@ TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the la
   CHECK(report.settled() == 1);
   CHECK(f.find(Which::pending, id)->retry.attempts == 1);
 
-  // Due (as if 60 s had passed): the second attempt fails too; the delay doubles.
-  f.set_retry(id, {1, unix_now() - 1, "earlier"});
+  // Due 60 s later: the second attempt fails too; the delay doubles.
+  f.now += 60;
   report = f.run();
   CHECK(report.retrying == 1);
   listed = f.find(Which::pending, id);
   CHECK(listed->retry.attempts == 2);
-  CHECK(*listed->retry.retry_after >= unix_now() + 119);
+  CHECK(*listed->retry.retry_after == f.now + 120);
 
   // The third and last: to the failed queue, with how many attempts.
-  f.set_retry(id, {2, unix_now(), "earlier"});
+  f.now += 120;
   report = f.run();
   CHECK(report.failed == 1);
   CHECK(report.retrying == 0);
@@ -245,6 +240,26 @@ TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the la
   REQUIRE(failed);
   CHECK_THAT(*failed->reason, Catch::StartsWith("after 3 attempts: 3 of 3 replicas failed"));
   CHECK(f.nodes.applied.empty());
+}
+
+TEST_CASE("dispatch retry: the next attempt waits for its time on the clock", "[dispatch]")
+{
+  Fixture f;
+  f.submit(Operation::recall, "o");
+  f.nodes.failing = {"/AUTH_test/c/o"};
+  CHECK(f.run().retrying == 1);
+
+  f.now += 59;
+  auto report = f.run();
+  CHECK(report.deferred == 1);
+  CHECK(report.objects == 0);
+
+  f.now += 1;
+  f.nodes.failing.clear();
+  report = f.run();
+  CHECK(report.completed == 1);
+  CHECK(report.objects == 1);
+  CHECK(f.count(Which::pending) == 0);
 }
 
 TEST_CASE("dispatch retry: one attempt keeps the old wording", "[dispatch]")
@@ -282,7 +297,7 @@ TEST_CASE("dispatch retry: success after retries removes the row and stale failu
   f.queue->record_failure(f.find(Which::pending, id)->row, "stopped midway");
   const std::string other = f.submit(Operation::recall, "p");
   f.queue->fail(f.find(Which::pending, other)->row, "other target");
-  f.set_retry(id, {2, unix_now() - 5, "tape offline"});
+  f.set_retry(id, {2, f.now - 5, "tape offline"});
   REQUIRE(f.count(Which::failed) == 3);
 
   const auto report = f.run();
@@ -307,7 +322,7 @@ TEST_CASE("dispatch retry: rows with garbage or old parameters are tried now", "
   // Due far beyond retry_delay_max: written under another setting.
   f.queue->direct().put_row_quorum(
     k_pending_container, b, now,
-    fmt::format("application/swifthlm-task;attempts=1;retry_after={}", unix_now() + 86400));
+    fmt::format("application/swifthlm-task;attempts=1;retry_after={}", f.now + 86400));
   // Already past max_attempts (the setting was lowered): this failure is the last.
   f.queue->direct().put_row_quorum(k_pending_container, c, now,
                                    "application/swifthlm-task;attempts=9;retry_after=1");
@@ -329,7 +344,7 @@ TEST_CASE("dispatch retry: a later request of the other operation waits behind a
     // recall o and a recall of the whole container, and behind recall o a
     // second migrate o; recall q overlaps none of the other operation.
     const std::string migrate_o = f.submit(Operation::migrate, "o");
-    f.set_retry(migrate_o, {1, unix_now() + 600, "tape offline"});
+    f.set_retry(migrate_o, {1, f.now + 600, "tape offline"});
     const std::string recall_o = f.submit(Operation::recall, "o");
     const std::string recall_c = f.submit(Operation::recall, "");
     const std::string recall_q = f.submit(Operation::recall, "q");

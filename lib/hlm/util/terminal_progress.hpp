@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-namespace hlm::cli {
+namespace hlm {
 
 // One status line on standard error that rewrites itself, shown only when
 // standard error is a terminal (and the caller allows it: never with
@@ -92,4 +92,4 @@ private:
   std::chrono::steady_clock::time_point m_last;
 };
 
-} // namespace hlm::cli
+} // namespace hlm

@@ -1,0 +1,101 @@
+#include <hlm/dispatch/fault_point.hpp>
+#include <hlm/dispatch/send.hpp>
+#include <hlm/queue/direct_container.hpp>
+#include <hlm/util/error.hpp>
+
+#include <fmt/format.h>
+
+#include <string>
+#include <utility>
+
+namespace hlm::dispatch {
+
+PolicyRings::PolicyRings(const ring::SwiftConf& swift_conf, std::filesystem::path swift_dir)
+  : m_swift_conf(swift_conf), m_swift_dir(std::move(swift_dir))
+{
+}
+
+const PolicyRing&
+PolicyRings::get(int policy)
+{
+  const auto known = m_rings.find(policy);
+  if (known != m_rings.end()) {
+    return known->second;
+  }
+  PolicyRing& entry = m_rings[policy];
+  try {
+    if (!m_swift_conf.policy_by_index(policy)) {
+      throw ConfigError(fmt::format("storage policy {} is not in {}", policy,
+                                    m_swift_conf.path.string()));
+    }
+    entry.ring = ring::Ring::load(ring::object_ring_path(m_swift_dir, policy));
+  } catch (const ConfigError& e) {
+    // The dispatcher's own configuration, not a node's: kind `node` for
+    // "configuration or ring", transient as it always was.
+    entry.failure = make_failure(FailureKind::node, e.what());
+  }
+  return entry;
+}
+
+Sender::Sender(const Fanout& fanout,
+               swift::HttpClient& http,
+               const queue::RequestQueue& requests,
+               std::size_t batch_size)
+  : m_fanout(fanout), m_http(http), m_requests(requests), m_batch_size(batch_size)
+{
+}
+
+void
+Sender::send(Operation operation,
+             int policy,
+             const ring::Ring& object_ring,
+             const std::vector<queue::ListedEntry>& pending,
+             const std::vector<std::size_t>& members,
+             std::vector<EntryFailures>& failures,
+             const OnRound& on_round) const
+{
+  const ring::HashSecret& secret = m_requests.secret();
+  // The entry each object of the current round came from.
+  std::vector<std::size_t> owners;
+  FanoutRounds rounds(
+    m_fanout, m_batch_size, operation, policy, object_ring, secret,
+    [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& outcomes) {
+      for (const auto& outcome : outcomes) {
+        EntryFailures& entry = failures[owners[outcome.object]];
+        entry.add_replica();
+        if (outcome.failure) {
+          entry.add(*outcome.failure, paths[outcome.object]);
+        }
+      }
+      owners.clear();
+      fault_point("sent");
+      on_round(paths.size());
+    });
+  const auto add = [&](std::size_t entry, std::string path) {
+    owners.push_back(entry);
+    rounds.add(std::move(path));
+  };
+  for (const std::size_t i : members) {
+    const auto& target = pending[i].entry->target;
+    const std::string base = fmt::format("/{}/{}/", target.account, target.container);
+    if (!target.object.empty()) {
+      add(i, base + target.object);
+      continue;
+    }
+    try {
+      queue::DirectContainerClient lister(m_http, m_requests.container_ring(), secret,
+                                          target.account);
+      lister.list_rows(target.container, {}, [&](const queue::Row& row) {
+        add(i, base + row.name);
+        return true;
+      });
+    } catch (const Error& e) {
+      // The container servers are down or refuse: worth another attempt.
+      failures[i].add(make_failure(FailureKind::unreachable,
+                                   fmt::format("cannot list {}: {}", base, e.what())));
+    }
+  }
+  rounds.flush();
+}
+
+} // namespace hlm::dispatch

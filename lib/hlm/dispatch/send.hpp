@@ -1,0 +1,84 @@
+#pragma once
+
+#include <hlm/core/failure.hpp>
+#include <hlm/dispatch/fanout.hpp>
+#include <hlm/dispatch/settle.hpp>
+#include <hlm/queue/queue.hpp>
+#include <hlm/ring/ring.hpp>
+#include <hlm/ring/swift_conf.hpp>
+#include <hlm/swift/http.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace hlm::dispatch {
+
+
+// A storage policy's object ring, or why it cannot be used.
+struct PolicyRing
+{
+  std::optional<ring::Ring> ring;
+  std::optional<Failure> failure; // set when `ring` is not
+};
+
+// The object rings of the policies a run meets, each loaded once, when
+// first asked for (even when FIFO makes a group per entry).
+class PolicyRings
+{
+public:
+  // `swift_conf` must outlive this object.
+  PolicyRings(const ring::SwiftConf& swift_conf, std::filesystem::path swift_dir);
+
+  // The policy's ring; a failure (transient: the operator may fix the
+  // configuration before the next attempt) when swift.conf does not know
+  // the policy or its ring cannot be read.
+  const PolicyRing& get(int policy);
+
+private:
+  const ring::SwiftConf& m_swift_conf;
+  std::filesystem::path m_swift_dir;
+  std::map<int, PolicyRing> m_rings;
+};
+
+// Sends entries of one operation and policy to their nodes: an object
+// entry as its object, a container entry as the objects a listing of the
+// container servers streams, `batch_size` objects per round through
+// FanoutRounds, in the manner of ninja's Builder running what the Plan
+// chose.
+class Sender
+{
+public:
+  // Called after each round with the number of objects it sent.
+  using OnRound = std::function<void(std::size_t objects)>;
+
+  // `fanout`, `http` and `requests` (its container ring and hash secret
+  // list the containers) must outlive the sender.
+  Sender(const Fanout& fanout,
+         swift::HttpClient& http,
+         const queue::RequestQueue& requests,
+         std::size_t batch_size);
+
+  // Sends the entries `members` (indices into `pending`, decoded, of
+  // `operation` and `policy`), their objects placed by `object_ring`. Each
+  // replica's outcome, and a listing that fails, is recorded in
+  // `failures[i]` of its entry i.
+  void send(Operation operation,
+            int policy,
+            const ring::Ring& object_ring,
+            const std::vector<queue::ListedEntry>& pending,
+            const std::vector<std::size_t>& members,
+            std::vector<EntryFailures>& failures,
+            const OnRound& on_round) const;
+
+private:
+  const Fanout& m_fanout;
+  swift::HttpClient& m_http;
+  const queue::RequestQueue& m_requests;
+  std::size_t m_batch_size;
+};
+
+} // namespace hlm::dispatch
