@@ -5,6 +5,7 @@
 #include <hlm/ctl/requests.hpp>
 #include <hlm/ctl/submit.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/utc_time.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,14 +26,8 @@ next_attempt_text(const std::optional<std::int64_t>& retry_after)
   if (!retry_after || *retry_after <= now) {
     return "the next run";
   }
-  const sys_seconds at{seconds{*retry_after}};
-  const auto day = floor<days>(at);
-  const year_month_day date{day};
-  const hh_mm_ss clock{at - day};
-  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d} UTC (in {} s)",
-                     static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()), clock.hours().count(),
-                     clock.minutes().count(), clock.seconds().count(), *retry_after - now);
+  return format_utc(sys_seconds{seconds{*retry_after}}, "%Y-%m-%d %H:%M:%S UTC")
+         + fmt::format(" (in {} s)", *retry_after - now);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/percent.hpp>
 #include <hlm/util/strings.hpp>
+#include <hlm/util/utc_time.hpp>
 
 #include <fmt/format.h>
 
@@ -250,19 +251,8 @@ SwiftTimestamp::internal() const
 std::string
 SwiftTimestamp::last_modified() const
 {
-  using namespace std::chrono;
-  const sys_time<microseconds> us{microseconds{m_ticks * 10}};
-  const auto day = floor<days>(us);
-  const year_month_day date{day};
-  const hh_mm_ss clock{us - day};
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}",
-                     static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()),
-                     clock.hours().count(),
-                     clock.minutes().count(),
-                     clock.seconds().count(),
-                     clock.subseconds().count());
+  return format_utc(std::chrono::sys_time<std::chrono::microseconds>{std::chrono::microseconds{m_ticks * 10}},
+                    "%Y-%m-%dT%H:%M:%S.%6N");
 }
 
 std::chrono::system_clock::time_point
