@@ -26,7 +26,7 @@ ErrorLines::add(const std::string& object, const std::string& error)
     ++it->second;
     return;
   }
-  fmt::print(m_out, "hlmctl: {}: {}\n", object, error);
+  fmt::print(m_out, "hlmctl: error: {}: {}\n", object, error);
   if (m_repeats.size() < k_max_texts) {
     m_repeats.emplace(error, 0);
   }
@@ -41,7 +41,7 @@ ErrorLines::finish()
   m_finished = true;
   for (const auto& [error, more] : m_repeats) {
     if (more > 0) {
-      fmt::print(m_out, "hlmctl: {} (also for {} more {})\n", error, more,
+      fmt::print(m_out, "hlmctl: error: {} (also for {} more {})\n", error, more,
                  more == 1 ? "replica" : "replicas");
     }
   }

@@ -21,9 +21,9 @@ public:
   ErrorLines& operator=(const ErrorLines&) = delete;
   ~ErrorLines();
 
-  // Prints "hlmctl: OBJECT: ERROR" the first time ERROR is seen.
+  // Prints "hlmctl: error: OBJECT: ERROR" the first time ERROR is seen.
   void add(const std::string& object, const std::string& error);
-  // Prints "hlmctl: ERROR (also for N more replicas)" for each repeated
+  // Prints "hlmctl: error: ERROR (also for N more replicas)" for each repeated
   // text, once; later calls print nothing.
   void finish();
 

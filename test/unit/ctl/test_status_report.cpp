@@ -75,8 +75,8 @@ TEST_CASE("status report: human lines, stubs, errors once on stderr", "[ctl]")
            "/AUTH_test/c/d  unknown\n"
            "4 objects: 1 resident, 1 migrated, 2 unknown\n");
   CHECK(err.str()
-        == "hlmctl: /AUTH_test/c/c: node 1: refused\n"
-           "hlmctl: node 1: refused (also for 1 more replica)\n");
+        == "hlmctl: error: /AUTH_test/c/c: node 1: refused\n"
+           "hlmctl: error: node 1: refused (also for 1 more replica)\n");
   CHECK(answered == std::vector<std::size_t>{1, 2, 3, 4});
   CHECK(summary.objects == 4);
   CHECK(status_exit(summary) == k_exit_partial);
@@ -175,5 +175,5 @@ TEST_CASE("status report: SwiftHLM's one-line map", "[ctl]")
   CHECK(out.str()
         == "{\"/AUTH_test/c/\\u00e9\": \"migrated\", \"/AUTH_test/c/b\": \"unknown\", "
            "\"/AUTH_test/c/bad\\ufffd\": \"resident\"}");
-  CHECK(err.str() == "hlmctl: /AUTH_test/c/b: node 1: refused\n");
+  CHECK(err.str() == "hlmctl: error: /AUTH_test/c/b: node 1: refused\n");
 }
