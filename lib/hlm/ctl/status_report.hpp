@@ -31,12 +31,12 @@ StatusSummary print_swifthlm_status(Service& service, const queue::Target& targe
 // hlmctl status's report, streamed: "OBJECT  STATE" lines and the summary
 // line, or with `json` the document {"objects": {...}, "summary": {...},
 // "errors": [...], "stubs_missing": [...]} (the first 20 errors and missing
-// stubs; the summary counts them all). Replica errors go to `errors`
+// stubs; the summary counts them all). Replica errors go to `error_lines`
 // without `json`. `answered` is called with the count so far
 // before each object is printed. The document's opening is written with
 // the first object (or at the end), so a refusal (403, 404) leaves `out`
 // empty rather than half a document.
 StatusSummary print_status(Service& service, const queue::Target& target, bool json, std::ostream& out,
-                           ErrorLines& errors, const std::function<void(std::size_t answered)>& answered);
+                           ErrorLines& error_lines, const std::function<void(std::size_t answered)>& answered);
 
 } // namespace hlm::ctl
