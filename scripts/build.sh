@@ -26,6 +26,8 @@ packages=(
   iproute2 nftables
   # libFuzzer targets (test/fuzz)
   clang
+  # the style checks (test/lint: .clang-format, .clang-tidy)
+  clang-format clang-tidy
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -48,8 +48,9 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
     const bool* json = nullptr)
 {
   const journal::LogStream log(stderr);
-  const auto error = [&](std::string_view kind, const char* what, int http_status = 0) {
-    log.print(journal::Priority::err, fmt::format("{}: {}: {}", program, kind, what));
+  // Every error line reads "<program>: error: <message>".
+  const auto error = [&](const char* what, int http_status = 0, std::string_view kind = {}) {
+    log.print(journal::Priority::err, fmt::format("{}: error: {}{}", program, kind, what));
     if (json != nullptr && *json) {
       nlohmann::json doc = {{"error", what}};
       if (http_status != 0) {
@@ -58,6 +59,10 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
       std::fputs((doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), stdout);
     }
   };
+  // CLI11's usage errors too, then its hint.
+  app.failure_message([name = std::string(program)](const CLI::App* failed, const CLI::Error& e) {
+    return fmt::format("{}: error: {}", name, CLI::FailureMessage::simple(failed, e));
+  });
   try {
     // A mistyped subcommand: CLI11 would only say one is required.
     if (app.get_require_subcommand_min() > 0 && argc > 1 && argv[1][0] != '-') {
@@ -86,16 +91,16 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
     const int code = app.exit(e);
     return code == 0 ? k_exit_success : k_exit_usage;
   } catch (const InputError& e) {
-    error("error", e.what());
+    error(e.what());
     return input_error_status;
   } catch (const SwiftError& e) {
-    error("error", e.what(), e.http_status());
+    error(e.what(), e.http_status());
     return k_exit_failure;
   } catch (const Error& e) {
-    error("error", e.what());
+    error(e.what());
     return k_exit_failure;
   } catch (const std::exception& e) {
-    error("internal error", e.what());
+    error(e.what(), 0, "internal error: ");
     return k_exit_failure;
   }
 }

@@ -2,40 +2,14 @@
 
 #include "commands.hpp"
 
-#include <hlm/ctl/requests.hpp>
+#include <hlm/ctl/requests_report.hpp>
 #include <hlm/ctl/submit.hpp>
 #include <hlm/util/error.hpp>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <iostream>
 
 namespace hlm::ctl {
-
-namespace {
-
-// "2026-11-22 13:05:00 UTC (in 55 s)", or "the next run" once it is due.
-std::string
-next_attempt_text(const std::optional<std::int64_t>& retry_after)
-{
-  using namespace std::chrono;
-  const auto now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-  if (!retry_after || *retry_after <= now) {
-    return "the next run";
-  }
-  const sys_seconds at{seconds{*retry_after}};
-  const auto day = floor<days>(at);
-  const year_month_day date{day};
-  const hh_mm_ss clock{at - day};
-  return fmt::format("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d} UTC (in {} s)",
-                     static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()), clock.hours().count(),
-                     clock.minutes().count(), clock.seconds().count(), *retry_after - now);
-}
-
-} // namespace
 
 void
 add_requests_command(CLI::App& parent, Context& ctx)
@@ -57,67 +31,10 @@ add_requests_command(CLI::App& parent, Context& ctx)
       throw InputError("--swifthlm and --json are two formats; give one");
     }
     if (*swifthlm) {
-      // As SwiftHLM's middleware answers GET /hlm/v1/requests/...: the
-      // pending, then the failed, as Python's json.dumps writes a list.
-      nlohmann::json names = nlohmann::json::array();
-      ctx.service().requests(target, [&](const RequestLine& line) {
-        names.push_back(line.id + (line.which == queue::Which::failed ? "--failed" : "--pending"));
-      });
-      if (names.empty()) {
-        names.push_back("There are no pending or failed SwiftHLM requests.");
-      }
-      std::string text = "[";
-      for (const auto& name : names) {
-        text += (text.size() > 1 ? ", " : "") + name.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
-      }
-      std::cout << text << "]" << std::flush;
-      ctx.status = 0;
-      return;
-    }
-    nlohmann::json out = {{"pending", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
-    const auto count = ctx.service().requests(target, [&](const RequestLine& line) {
-      const bool failed = line.which == queue::Which::failed;
-      if (ctx.common.json) {
-        nlohmann::json item = {{"id", line.id},
-                               {"operation", to_string(line.entry.operation)},
-                               {"target", to_string(line.entry.target)},
-                               {"policy_index", line.entry.policy_index},
-                               {"submitted", line.entry.submitted}};
-        if (failed) {
-          item["reason"] = line.reason.value_or("");
-        } else {
-          // Failed attempts so far, when the next is due (unix seconds,
-          // null: at the next run) and why the last one failed (null: none).
-          item["attempts"] = line.retry.attempts;
-          item["retry_after"] = line.retry.retry_after ? nlohmann::json(*line.retry.retry_after)
-                                                       : nlohmann::json(nullptr);
-          item["reason"] = line.retry.reason ? nlohmann::json(*line.retry.reason)
-                                             : nlohmann::json(nullptr);
-        }
-        out[failed ? "failed" : "pending"].push_back(item);
-        return;
-      }
-      fmt::print("{:<8} {:<8} {}  submitted {}\n", failed ? "failed" : "pending",
-                 to_string(line.entry.operation), to_string(line.entry.target),
-                 line.entry.submitted);
-      if (failed && line.reason && !line.reason->empty()) {
-        fmt::print("         reason: {}\n", *line.reason);
-      }
-      if (!failed && line.retry.attempts > 0) {
-        fmt::print("         {} failed, next attempt: {}\n",
-                   line.retry.attempts == 1 ? std::string("1 attempt")
-                                            : fmt::format("{} attempts", line.retry.attempts),
-                   next_attempt_text(line.retry.retry_after));
-        if (line.retry.reason && !line.retry.reason->empty()) {
-          fmt::print("         last reason: {}\n", *line.retry.reason);
-        }
-      }
-    });
-    if (ctx.common.json) {
-      std::cout << out.dump(2) << '\n';
-    } else if (count == 0) {
-      fmt::print("There are no pending or failed requests for {}.\n",
-                 target.container.empty() ? target.account : to_string(target));
+      print_swifthlm_requests(ctx.service(), target, std::cout);
+    } else {
+      print_requests(ctx.service(), target, ctx.common.json, std::cout,
+                     std::chrono::system_clock::now());
     }
     ctx.status = 0;
   });

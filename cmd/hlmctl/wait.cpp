@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <hlm/ctl/submit.hpp>
+#include <hlm/ctl/wait_report.hpp>
 #include <hlm/queue/entry.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
@@ -12,7 +13,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <csignal>
 #include <iostream>
 
@@ -58,11 +58,7 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
   const auto result = wait_for(
     [&](const std::set<std::string>& wanted) { return service.look_up(wanted); }, ids, wait,
     [&](const WaitProgress& p) {
-      bar.update(fmt::format("hlmctl: waiting: {} of {} requests pending{}, {} failed, {}{}",
-                             p.pending, p.total,
-                             p.retrying > 0 ? fmt::format(" ({} to be retried)", p.retrying)
-                                            : std::string(),
-                             p.failed, bar.elapsed_text(),
+      bar.update(fmt::format("hlmctl: waiting: {}, {}{}", wait_progress_text(p), bar.elapsed_text(),
                              bar.eta_text(p.total - p.pending, p.total)),
                  true);
     },
@@ -70,34 +66,8 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
   std::signal(SIGINT, previous);
   bar.finish();
 
-  if (ctx.common.json) {
-    nlohmann::json failed = nlohmann::json::array();
-    for (const auto& [id, reason] : result.failed) {
-      failed.push_back({{"id", id}, {"reason", reason}});
-    }
-    nlohmann::json doc{{"requests", ids.size()}, {"done", result.done}, {"failed", failed},
-                       {"pending", result.pending}, {"timed_out", result.timed_out}};
-    if (json_out != nullptr) {
-      *json_out = std::move(doc);
-    } else {
-      std::cout << doc.dump(2) << '\n';
-    }
-  } else {
-    fmt::print("{} requests: {} done, {} failed, {} still pending\n", ids.size(), result.done,
-               result.failed.size(), result.pending.size());
-    for (const auto& [id, reason] : result.failed) {
-      fmt::print("failed {}\n  reason: {}\n", id, reason.empty() ? "(none recorded)" : reason);
-    }
-  }
-  if (result.interrupted) {
-    return k_exit_interrupted;
-  }
-  if (result.timed_out) {
-    fmt::print(stderr, "hlmctl: error: timed out after {} s with {} requests pending\n",
-               *options.timeout_seconds, result.pending.size());
-    return k_exit_failure;
-  }
-  return result.failed.empty() ? k_exit_success : k_exit_partial;
+  return report_wait(result, ids.size(), options.timeout_seconds, ctx.common.json, std::cout, std::cerr,
+                     json_out);
 }
 
 void
@@ -135,14 +105,7 @@ add_wait_command(CLI::App& parent, Context& ctx)
       const auto pending = ctx.service().pending_for(target);
       ids.insert(ids.end(), pending.begin(), pending.end());
     }
-    // An id named twice (or by its id and its target) is one request.
-    std::vector<std::string> unique;
-    for (auto& id : ids) {
-      if (std::find(unique.begin(), unique.end(), id) == unique.end()) {
-        unique.push_back(std::move(id));
-      }
-    }
-    ctx.status = wait_and_report(ctx, unique, opts->wait);
+    ctx.status = wait_and_report(ctx, unique_ids(std::move(ids)), opts->wait);
   });
 }
 

@@ -1,5 +1,6 @@
 #include <hlm/diskfile/diskfile.hpp>
 
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
@@ -16,8 +17,6 @@ namespace {
 
 constexpr std::size_t k_hash_length = 32;
 constexpr std::size_t k_suffix_length = 3;
-// Swift's Timestamp bound, 10^10 s, in its 10 us units.
-constexpr std::int64_t k_max_raw = 1'000'000'000'000'000;
 
 bool
 is_digit(char c)
@@ -35,83 +34,6 @@ bool
 all_of(std::string_view s, bool (*predicate)(char))
 {
   return std::all_of(s.begin(), s.end(), predicate);
-}
-
-// Swift's Timestamp: a float of seconds, kept to 10 us ("raw" units), plus
-// an offset that orders rewrites of the same instant.
-struct Timestamp
-{
-  std::int64_t raw = 0;
-  std::uint64_t offset = 0;
-  std::string internal;
-
-  auto
-  key() const
-  {
-    return std::pair(raw, offset);
-  }
-};
-
-bool
-operator<(const Timestamp& a, const Timestamp& b)
-{
-  return a.key() < b.key();
-}
-
-bool
-operator==(const Timestamp& a, const Timestamp& b)
-{
-  return a.key() == b.key();
-}
-
-// Swift parses with float() and formats with "%016.05f"; its ordering is
-// that of the formatted string. Parsing the same way (correctly rounded
-// double, then correctly rounded fixed-point output) keeps names like
-// "1.5" and "1.50000" equal, as they are to Swift.
-std::optional<Timestamp>
-parse_timestamp(std::string_view text)
-{
-  const auto underscore = text.find('_');
-  const std::string_view base = text.substr(0, underscore);
-  const auto dot = base.find('.');
-  const auto whole = base.substr(0, dot);
-  const auto fraction =
-    dot == std::string_view::npos ? std::string_view() : base.substr(dot + 1);
-  if (whole.empty() || !all_of(whole, is_digit) || !all_of(fraction, is_digit)) {
-    return std::nullopt;
-  }
-  double seconds = 0;
-  const auto parsed =
-    std::from_chars(base.data(), base.data() + base.size(), seconds);
-  if (parsed.ec != std::errc() || parsed.ptr != base.data() + base.size()
-      || !(seconds < 1e10)) {
-    return std::nullopt;
-  }
-
-  Timestamp ts;
-  if (underscore != std::string_view::npos) {
-    const auto hex = text.substr(underscore + 1);
-    if (hex.empty() || hex.size() > 16 || !all_of(hex, is_hex_digit)) {
-      return std::nullopt;
-    }
-    std::from_chars(hex.data(), hex.data() + hex.size(), ts.offset, 16);
-  }
-
-  char buffer[32];
-  const auto formatted = std::to_chars(
-    buffer, buffer + sizeof(buffer), seconds, std::chars_format::fixed, 5);
-  std::string normal(buffer, formatted.ptr);
-  if (normal.size() < 16) {
-    normal.insert(0, 16 - normal.size(), '0');
-  }
-  for (const char c : normal) {
-    if (c != '.') {
-      ts.raw = ts.raw * 10 + (c - '0');
-    }
-  }
-  ts.internal = ts.offset != 0 ? fmt::format("{}_{:016x}", normal, ts.offset)
-                               : normal;
-  return ts;
 }
 
 std::optional<std::uint64_t>
@@ -132,25 +54,25 @@ struct OnDiskFile
 {
   std::string name;
   Ext ext = Ext::data;
-  Timestamp ts;
+  SwiftTimestamp ts;
   std::optional<int> fragment_index; // .data under EC
   bool durable = false;              // <ts>#<frag>#d.data
-  std::int64_t ctype_raw = 0;        // .meta: content-type time, 0 if none
+  std::int64_t ctype_ticks = 0;      // .meta: content-type time, 0 if none
 };
 
-// "<ts>" optionally followed by one or two signed hex deltas in raw units
+// "<ts>" optionally followed by one or two signed hex deltas in 10 us ticks
 // (encode_timestamps(explicit=True)); only the first, the content-type
 // time, matters to file selection.
 bool
 parse_meta_base(std::string_view base, OnDiskFile& file)
 {
   const auto sign = base.find_first_of("+-");
-  const auto ts = parse_timestamp(base.substr(0, sign));
+  const auto ts = SwiftTimestamp::try_parse(base.substr(0, sign));
   if (!ts) {
     return false;
   }
   file.ts = *ts;
-  std::int64_t previous = ts->raw;
+  std::int64_t previous = ts->ticks();
   for (std::size_t pos = sign, part = 0; pos != std::string_view::npos; ++part) {
     const auto next = base.find_first_of("+-", pos + 1);
     const auto digits = base.substr(pos + 1, next == std::string_view::npos
@@ -158,17 +80,17 @@ parse_meta_base(std::string_view base, OnDiskFile& file)
                                                 : next - pos - 1);
     const auto delta = parse_number(digits, 16);
     if (part == 2 || !all_of(digits, is_hex_digit) || !delta
-        || *delta >= static_cast<std::uint64_t>(k_max_raw)) {
+        || *delta >= static_cast<std::uint64_t>(SwiftTimestamp::k_max_ticks)) {
       return false;
     }
     const auto signed_delta = static_cast<std::int64_t>(*delta);
     const std::int64_t value =
       base[pos] == '+' ? previous + signed_delta : previous - signed_delta;
-    if (value < 0 || value >= k_max_raw) {
+    if (value < 0 || value >= SwiftTimestamp::k_max_ticks) {
       return false;
     }
     if (part == 0) {
-      file.ctype_raw = value;
+      file.ctype_ticks = value;
     }
     previous = value;
     pos = next;
@@ -180,7 +102,7 @@ bool
 parse_data_base(std::string_view base, OnDiskFile& file)
 {
   const auto hash1 = base.find('#');
-  const auto ts = parse_timestamp(base.substr(0, hash1));
+  const auto ts = SwiftTimestamp::try_parse(base.substr(0, hash1));
   if (!ts) {
     return false;
   }
@@ -225,7 +147,7 @@ parse_file_name(std::string_view name)
     ok = parse_meta_base(base, file);
   } else if (extension == ".ts" || extension == ".durable") {
     file.ext = extension == ".ts" ? Ext::tombstone : Ext::durable;
-    const auto ts = parse_timestamp(base);
+    const auto ts = SwiftTimestamp::try_parse(base);
     if (ts) {
       file.ts = *ts;
       ok = true;
@@ -262,7 +184,7 @@ list_names(const std::filesystem::path& dir)
 // .durable exists (Swift keeps the newer one as "the" durable timestamp).
 const OnDiskFile*
 choose_fragment(std::vector<const OnDiskFile*> fragments,
-                std::optional<Timestamp> durable_ts)
+                std::optional<SwiftTimestamp> durable_ts)
 {
   std::sort(fragments.begin(), fragments.end(), [](const auto* a, const auto* b) {
     if (!(a->ts == b->ts)) {
@@ -332,7 +254,7 @@ locate_replica(const std::filesystem::path& dir)
     }
   }
 
-  std::optional<Timestamp> tombstone;
+  std::optional<SwiftTimestamp> tombstone;
   bool erasure_coded = false;
   for (const auto& file : files) {
     if (file.ext == Ext::tombstone && (!tombstone || *tombstone < file.ts)) {
@@ -347,7 +269,7 @@ locate_replica(const std::filesystem::path& dir)
   const OnDiskFile* chosen = nullptr;
   if (erasure_coded) {
     std::vector<const OnDiskFile*> fragments;
-    std::optional<Timestamp> durable_ts;
+    std::optional<SwiftTimestamp> durable_ts;
     for (const auto& file : files) {
       if (!newer_than_tombstone(file)) {
         continue;
@@ -373,7 +295,7 @@ locate_replica(const std::filesystem::path& dir)
   if (chosen) {
     result.state = ReplicaState::present;
     result.data_file = dir / chosen->name;
-    result.timestamp = chosen->ts.internal;
+    result.timestamp = chosen->ts.internal();
     result.fragment_index = chosen->fragment_index;
     const OnDiskFile* meta = nullptr;
     for (const auto& file : files) {
@@ -383,7 +305,7 @@ locate_replica(const std::filesystem::path& dir)
                                          : chosen->ts < file.ts;
       if (file.ext == Ext::meta && applies
           && (!meta || meta->ts < file.ts
-              || (meta->ts == file.ts && meta->ctype_raw < file.ctype_raw))) {
+              || (meta->ts == file.ts && meta->ctype_ticks < file.ctype_ticks))) {
         meta = &file;
       }
     }
@@ -392,7 +314,7 @@ locate_replica(const std::filesystem::path& dir)
     }
   } else if (tombstone) {
     result.state = ReplicaState::deleted;
-    result.timestamp = tombstone->internal;
+    result.timestamp = tombstone->internal();
   }
   return result;
 }

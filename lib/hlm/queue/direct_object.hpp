@@ -1,7 +1,7 @@
 #pragma once
 
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/queue/direct_container.hpp>
-#include <hlm/queue/swift_timestamp.hpp>
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/swift/http.hpp>

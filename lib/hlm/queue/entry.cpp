@@ -1,6 +1,7 @@
 #include <hlm/queue/entry.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
+#include <hlm/util/utc_time.hpp>
 
 #include <fmt/format.h>
 
@@ -221,19 +222,7 @@ decode_entry(std::string_view name)
 std::string
 format_submitted(std::chrono::system_clock::time_point time)
 {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(time);
-  const auto day = floor<days>(ms);
-  const year_month_day date{day};
-  const hh_mm_ss clock{ms - day};
-  return fmt::format("{:04d}{:02d}{:02d}{:02d}{:02d}{:02d}.{:03d}",
-                     static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()),
-                     clock.hours().count(),
-                     clock.minutes().count(),
-                     clock.seconds().count(),
-                     clock.subseconds().count());
+  return format_utc(std::chrono::floor<std::chrono::microseconds>(time), "%Y%m%d%H%M%S.%3N");
 }
 
 bool

@@ -39,8 +39,8 @@ encode_reason(std::string_view reason)
   // The longest output that ends before a lead byte and leaves room for
   // the cut marker.
   std::size_t last_fit = 0;
-  for (std::size_t i = 0; i < reason.size(); ++i) {
-    const auto c = static_cast<unsigned char>(reason[i]);
+  for (const char byte : reason) {
+    const auto c = static_cast<unsigned char>(byte);
     if (!is_continuation(c) && out.size() <= k_max_reason_bytes - k_cut_marker.size()) {
       last_fit = out.size();
     }

@@ -162,7 +162,7 @@ peer_name(const SshOptions& options)
 void
 check_identity_permissions(const std::filesystem::path& identity_file)
 {
-  struct stat status {};
+  struct stat status = {};
   // A file that cannot be stat'ed is left to the import, which names it.
   if (::stat(identity_file.c_str(), &status) != 0) {
     return;

@@ -31,10 +31,10 @@ public:
   static IniFile parse(std::string_view text, std::string source);
 
   const std::string& source() const;
-  bool has_section(std::string_view section) const;
+  bool has_section(std::string_view name) const;
   std::vector<std::string> section_names() const;
   // Null when the section does not exist.
-  const Entries* section(std::string_view section) const;
+  const Entries* section(std::string_view name) const;
   std::optional<std::string> get(std::string_view section,
                                  std::string_view key) const;
   // `section`'s value, else [DEFAULT]'s, as paste.deploy resolves it.

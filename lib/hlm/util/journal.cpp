@@ -27,7 +27,7 @@ is_journal_stream(int fd, const char* journal_stream)
       || inode.find_first_not_of("0123456789") != std::string_view::npos) {
     return false;
   }
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(fd, &st) != 0) {
     return false;
   }

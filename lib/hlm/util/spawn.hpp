@@ -1,10 +1,10 @@
 #pragma once
 
-#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <utility>
 #include <vector>

@@ -43,7 +43,9 @@ TEST_CASE("operations and states round-trip through their names", "[core]")
     CHECK(parse_object_state(to_string(state)) == state);
   }
   CHECK_FALSE(parse_operation("Migrate"));
+  CHECK_FALSE(parse_operation("delete"));
   CHECK_FALSE(parse_object_state(""));
+  CHECK_FALSE(parse_object_state("Resident"));
 }
 
 TEST_CASE("failure kinds: names and default transience", "[core]")

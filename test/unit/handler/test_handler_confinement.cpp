@@ -227,7 +227,8 @@ TEST_CASE("a symlinked device on another file system is no mount point", "[handl
   char pattern[] = "/dev/shm/hlm-test-device-XXXXXX";
   REQUIRE(::mkdtemp(pattern) != nullptr);
   const std::filesystem::path elsewhere = pattern;
-  struct stat there {}, here {};
+  struct stat there = {};
+  struct stat here = {};
   REQUIRE(::stat(elsewhere.c_str(), &there) == 0);
   REQUIRE(::stat(node.devices.c_str(), &here) == 0);
   REQUIRE(there.st_dev != here.st_dev); // the case this test is about

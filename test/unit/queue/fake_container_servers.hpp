@@ -10,7 +10,7 @@
 // whatever index they carry, and `row_policies` records it), no sharding, no separate metadata time (it follows the
 // content-type time, as when X-Meta-Timestamp is not sent).
 
-#include <hlm/queue/swift_timestamp.hpp>
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/util/error.hpp>
 
@@ -39,13 +39,13 @@ public:
 
   struct StoredRow
   {
-    queue::SwiftTimestamp timestamp; // the data time: existence goes with it
-    queue::SwiftTimestamp content_type_timestamp;
+    SwiftTimestamp timestamp; // the data time: existence goes with it
+    SwiftTimestamp content_type_timestamp;
     std::string content_type;
     bool deleted = false;
 
     // What a listing shows as last_modified: the newest of the times.
-    const queue::SwiftTimestamp&
+    const SwiftTimestamp&
     newest() const
     {
       return std::max(timestamp, content_type_timestamp);
@@ -54,7 +54,7 @@ public:
     // Swift's merge of a new version into the stored one: each part from
     // the newer of its times.
     void
-    merge(const queue::SwiftTimestamp& data, const queue::SwiftTimestamp& content_type_time,
+    merge(const SwiftTimestamp& data, const SwiftTimestamp& content_type_time,
           std::string type, bool is_delete)
     {
       if (timestamp < data) {
@@ -152,9 +152,9 @@ public:
       if (!header("X-Size") || !header("X-Etag") || !header("X-Content-Type")) {
         return {500, {}, ""};
       }
-      const auto timestamp = queue::SwiftTimestamp::parse(*ts);
+      const auto timestamp = SwiftTimestamp::parse(*ts);
       const auto ctype_ts = header("X-Content-Type-Timestamp");
-      const auto content_type_time = ctype_ts ? queue::SwiftTimestamp::parse(*ctype_ts) : timestamp;
+      const auto content_type_time = ctype_ts ? SwiftTimestamp::parse(*ctype_ts) : timestamp;
       auto [it, created] = db.try_emplace(*p.name);
       if (created) {
         it->second = {timestamp, content_type_time, *header("X-Content-Type"), false};
@@ -168,7 +168,7 @@ public:
       if (!ts) {
         return {400, {}, "Missing X-Timestamp header"};
       }
-      const auto timestamp = queue::SwiftTimestamp::parse(*ts);
+      const auto timestamp = SwiftTimestamp::parse(*ts);
       auto [it, created] = db.try_emplace(*p.name);
       if (created) {
         it->second = {timestamp, timestamp, "application/deleted", true};

@@ -15,7 +15,7 @@
 
 #include "fake_container_servers.hpp"
 
-#include <hlm/queue/swift_timestamp.hpp>
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/util/error.hpp>
 
@@ -37,7 +37,7 @@ public:
 
   struct StoredObject
   {
-    queue::SwiftTimestamp timestamp; // of the newest .data or .ts
+    SwiftTimestamp timestamp; // of the newest .data or .ts
     bool deleted = false;
   };
 
@@ -63,7 +63,7 @@ public:
   // "/account/container/object".
   void
   put(const std::string& host, std::string_view device, std::uint32_t partition,
-      std::string_view path, const queue::SwiftTimestamp& timestamp)
+      std::string_view path, const SwiftTimestamp& timestamp)
   {
     servers[host].objects[key(device, partition, path)] = {timestamp, false};
   }
@@ -104,13 +104,13 @@ public:
         || swift::find_header(request.headers, "X-Container-Host")) {
       ++container_updates;
     }
-    const auto timestamp = queue::SwiftTimestamp::parse(*ts);
+    const auto timestamp = SwiftTimestamp::parse(*ts);
     const std::string path = p.container_path + "/" + *p.name;
     auto [it, created] = server.objects.try_emplace(
       key(p.device, static_cast<std::uint32_t>(std::stoul(p.partition)), path));
     StoredObject& object = it->second;
     if (created) {
-      object = {queue::SwiftTimestamp(), true};
+      object = {SwiftTimestamp(), true};
     }
     const bool was_there = !object.deleted;
     if (!(object.timestamp < timestamp)) {

@@ -22,7 +22,7 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 std::string
 journal_stream_of(int fd)
 {
-  struct stat st {};
+  struct stat st = {};
   REQUIRE(::fstat(fd, &st) == 0);
   return std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":"
          + std::to_string(static_cast<unsigned long long>(st.st_ino));

@@ -1,15 +1,20 @@
-#include <hlm/queue/swift_timestamp.hpp>
-#include <hlm/util/percent.hpp>
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/percent.hpp>
 #include <hlm/util/strings.hpp>
+#include <hlm/util/utc_time.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <limits>
 #include <optional>
+#include <system_error>
 
-namespace hlm::queue {
+namespace hlm {
 
 namespace {
 
@@ -40,6 +45,82 @@ read_fixed(std::string_view text, std::size_t pos, std::size_t count)
     value = value * 10 + (text[i] - '0');
   }
   return value;
+}
+
+// What parse() reads: the ticks and offset, or why there are none.
+struct ReadTimestamp
+{
+  std::int64_t ticks = 0;
+  std::uint64_t offset = 0;
+  std::string_view error; // empty: read
+};
+
+bool
+all_digits(std::string_view text)
+{
+  return std::all_of(text.begin(), text.end(), is_digit);
+}
+
+// Swift reads the seconds with float() and prints them with "%016.05f";
+// its order is that of the printed form. Reading the same way (the
+// correctly rounded double, then its correctly rounded 5-decimal form)
+// gives the same 10 µs value, where rounding the decimal digits directly
+// would differ for some inputs of more than 5 decimals.
+ReadTimestamp
+read_timestamp(std::string_view text)
+{
+  ReadTimestamp read;
+  const auto underscore = text.find('_');
+  const auto base = text.substr(0, underscore);
+  const auto dot = base.find('.');
+  const auto whole = base.substr(0, dot);
+  const auto fraction = dot == std::string_view::npos ? std::string_view() : base.substr(dot + 1);
+  if (whole.empty() || !is_digit(whole.front())) {
+    read.error = "expected seconds since the epoch";
+    return read;
+  }
+  if (!all_digits(whole) || !all_digits(fraction)) {
+    read.error = "unexpected characters";
+    return read;
+  }
+  // "1." is Swift's 1 too; from_chars reads the digits without the dot.
+  const auto number = fraction.empty() ? whole : base;
+  double seconds = 0;
+  const auto parsed = std::from_chars(number.data(), number.data() + number.size(), seconds);
+  if (parsed.ec != std::errc() || parsed.ptr != number.data() + number.size() || !(seconds < 1e10)) {
+    read.error = "too large";
+    return read;
+  }
+  std::array<char, 32> printed{};
+  const auto end = std::to_chars(printed.data(), printed.data() + printed.size(), seconds,
+                                 std::chars_format::fixed, 5)
+                     .ptr;
+  for (const char* c = printed.data(); c != end; ++c) {
+    if (*c != '.') {
+      read.ticks = read.ticks * 10 + (*c - '0');
+    }
+  }
+  // Below 10^10 s, "%.5f" may still round up to it.
+  if (read.ticks >= SwiftTimestamp::k_max_ticks) {
+    read.error = "too large";
+    return read;
+  }
+  if (underscore != std::string_view::npos) {
+    const auto hex = text.substr(underscore + 1);
+    if (hex.empty() || hex.size() > 16) {
+      read.error = "the offset must be 1 to 16 hexadecimal digits";
+      return read;
+    }
+    for (const char c : hex) {
+      const int value = hex_digit_value(c);
+      if (value < 0) {
+        read.error = "the offset must be hexadecimal";
+        return read;
+      }
+      read.offset = read.offset * 16 + static_cast<std::uint64_t>(value);
+    }
+  }
+  return read;
 }
 
 } // namespace
@@ -81,63 +162,21 @@ SwiftTimestamp::now()
 SwiftTimestamp
 SwiftTimestamp::parse(std::string_view text)
 {
-  std::string_view rest = text;
-  std::int64_t seconds = 0;
-  std::size_t digits = 0;
-  while (!rest.empty() && is_digit(rest.front())) {
-    if (++digits > 10) {
-      bad_timestamp(text, "too large");
-    }
-    seconds = seconds * 10 + (rest.front() - '0');
-    rest.remove_prefix(1);
+  const auto read = read_timestamp(text);
+  if (!read.error.empty()) {
+    bad_timestamp(text, read.error);
   }
-  if (digits == 0) {
-    bad_timestamp(text, "expected seconds since the epoch");
+  return SwiftTimestamp(read.ticks, read.offset);
+}
+
+std::optional<SwiftTimestamp>
+SwiftTimestamp::try_parse(std::string_view text)
+{
+  const auto read = read_timestamp(text);
+  if (!read.error.empty()) {
+    return std::nullopt;
   }
-  std::int64_t fraction = 0;
-  if (!rest.empty() && rest.front() == '.') {
-    rest.remove_prefix(1);
-    std::int64_t scale = k_ticks_per_second;
-    bool round_up = false;
-    bool first_dropped = true;
-    while (!rest.empty() && is_digit(rest.front())) {
-      const int digit = rest.front() - '0';
-      if (scale > 1) {
-        scale /= 10;
-        fraction += digit * scale;
-      } else if (first_dropped) {
-        round_up = digit >= 5;
-        first_dropped = false;
-      }
-      rest.remove_prefix(1);
-    }
-    if (round_up) {
-      ++fraction;
-    }
-  }
-  std::uint64_t offset = 0;
-  if (!rest.empty() && rest.front() == '_') {
-    rest.remove_prefix(1);
-    if (rest.empty() || rest.size() > 16) {
-      bad_timestamp(text, "the offset must be 1 to 16 hexadecimal digits");
-    }
-    for (const char c : rest) {
-      const int value = hex_digit_value(c);
-      if (value < 0) {
-        bad_timestamp(text, "the offset must be hexadecimal");
-      }
-      offset = offset * 16 + static_cast<std::uint64_t>(value);
-    }
-    rest = {};
-  }
-  if (!rest.empty()) {
-    bad_timestamp(text, "unexpected characters");
-  }
-  const std::int64_t ticks = seconds * k_ticks_per_second + fraction;
-  if (ticks >= k_max_ticks) {
-    bad_timestamp(text, "too large");
-  }
-  return SwiftTimestamp(ticks, offset);
+  return SwiftTimestamp(read.ticks, read.offset);
 }
 
 SwiftTimestamp
@@ -212,19 +251,8 @@ SwiftTimestamp::internal() const
 std::string
 SwiftTimestamp::last_modified() const
 {
-  using namespace std::chrono;
-  const sys_time<microseconds> us{microseconds{m_ticks * 10}};
-  const auto day = floor<days>(us);
-  const year_month_day date{day};
-  const hh_mm_ss clock{us - day};
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}",
-                     static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()),
-                     static_cast<unsigned>(date.day()),
-                     clock.hours().count(),
-                     clock.minutes().count(),
-                     clock.seconds().count(),
-                     clock.subseconds().count());
+  return format_utc(std::chrono::sys_time<std::chrono::microseconds>{std::chrono::microseconds{m_ticks * 10}},
+                    "%Y-%m-%dT%H:%M:%S.%6N");
 }
 
 std::chrono::system_clock::time_point
@@ -235,4 +263,4 @@ SwiftTimestamp::time() const
       std::chrono::microseconds{m_ticks * 10})};
 }
 
-} // namespace hlm::queue
+} // namespace hlm

@@ -3,14 +3,17 @@
 #include <chrono>
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
-namespace hlm::queue {
+namespace hlm {
 
 // Swift's Timestamp (swift.common.utils): a time with 10 µs resolution plus
 // an offset that orders versions written at the "same" time. Values order
-// by time, then offset, as Swift orders them.
+// by time, then offset, as Swift orders them. The one timestamp of hlm: the
+// queue's X-Timestamps and listings, and the names of the object servers'
+// files (diskfile).
 class SwiftTimestamp
 {
 public:
@@ -29,9 +32,19 @@ public:
   // returned before in this process (thread-safe), so that two writes from
   // one process never carry the same X-Timestamp.
   static SwiftTimestamp now();
-  // Reads the normal or internal form ("1795332046.73390",
-  // "1795332046.73390_0000000000000001"). Throws hlm::InputError.
+  // Reads "<seconds>[.<fraction>][_<offset>]" ("1795332046.73390",
+  // "1795332046.73390_0000000000000001"): digits, optionally a '.' and more
+  // digits, optionally '_' and 1 to 16 hexadecimal digits. The time is
+  // what Swift's Timestamp(text) makes of it: float() of the seconds
+  // printed with "%.5f", so "1.5" and "1.50000" are one time and
+  // "1795332046.733905" is "1795332046.73391". Forms Swift's float() would
+  // also take but Swift never writes ("1e9", " 1", "-1") are refused.
+  // Throws hlm::InputError saying what is wrong, and for times of 10^10 s
+  // or more.
   static SwiftTimestamp parse(std::string_view text);
+  // parse() for names that may be anything (the files of an object
+  // directory): nullopt where parse() throws.
+  static std::optional<SwiftTimestamp> try_parse(std::string_view text);
   // Reads a container listing's "last_modified" ("2026-11-22T08:12:34.567890",
   // UTC). Listings show the time only: the offset is lost. Throws
   // hlm::InputError.
@@ -70,4 +83,4 @@ private:
   std::uint64_t m_offset = 0;
 };
 
-} // namespace hlm::queue
+} // namespace hlm

@@ -1,4 +1,4 @@
-#include <hlm/queue/swift_timestamp.hpp>
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -10,10 +10,9 @@
 #include <vector>
 
 using namespace hlm;
-using namespace hlm::queue;
 
 // Expected values from swift.common.utils.Timestamp (Swift 2.30).
-TEST_CASE("swift timestamp: formats like Swift", "[queue]")
+TEST_CASE("swift timestamp: formats like Swift", "[core]")
 {
   using namespace std::chrono;
   const system_clock::time_point t{microseconds{1795332046733900}};
@@ -37,7 +36,7 @@ TEST_CASE("swift timestamp: formats like Swift", "[queue]")
         == "2286-11-20T17:46:39.999990");
 }
 
-TEST_CASE("swift timestamp: parses internal and listing forms", "[queue]")
+TEST_CASE("swift timestamp: parses internal and listing forms", "[core]")
 {
   CHECK(SwiftTimestamp::parse("1795332046.73390").ticks() == 179533204673390);
   CHECK(SwiftTimestamp::parse("1795332046.73390_00000000000000ff").offset() == 0xff);
@@ -52,6 +51,22 @@ TEST_CASE("swift timestamp: parses internal and listing forms", "[queue]")
     INFO(bad);
     CHECK_THROWS_AS(SwiftTimestamp::parse(bad), InputError);
   }
+
+  // Swift reads float() and prints "%016.05f": leading zeros and a bare
+  // '.' are the same time, and 0.015625 (exactly half way) rounds to even.
+  CHECK(SwiftTimestamp::parse("00000000001.5").internal() == "0000000001.50000");
+  CHECK(SwiftTimestamp::parse("1.").internal() == "0000000001.00000");
+  CHECK(SwiftTimestamp::parse("0.015625").internal() == "0000000000.01562");
+  CHECK(SwiftTimestamp::parse("1.5_0000000000000000") == SwiftTimestamp::parse("1.50000"));
+  CHECK(SwiftTimestamp::parse("1.5_00000000000000FF").offset() == 0xff);
+  // Below 10^10 s, but "%.5f" prints 10^10.
+  CHECK_THROWS_AS(SwiftTimestamp::parse("9999999999.999996"), InputError);
+  CHECK(SwiftTimestamp::parse("9999999999.99999").ticks() == SwiftTimestamp::k_max_ticks - 1);
+  CHECK_THROWS_WITH(SwiftTimestamp::parse("1_xyz"),
+                    "invalid Swift timestamp \"1_xyz\": the offset must be hexadecimal");
+  CHECK(SwiftTimestamp::try_parse("1.5") == SwiftTimestamp(150000));
+  CHECK_FALSE(SwiftTimestamp::try_parse("1.5x"));
+  CHECK_FALSE(SwiftTimestamp::try_parse("12345678901.00000"));
 
   // Timestamp.from_isoformat("2026-11-22T08:12:34.567890") == "1795335154.56789"
   CHECK(SwiftTimestamp::from_last_modified("2026-11-22T08:12:34.567890").internal()
@@ -73,7 +88,7 @@ TEST_CASE("swift timestamp: parses internal and listing forms", "[queue]")
   CHECK(SwiftTimestamp::from_last_modified(now.last_modified()) == now);
 }
 
-TEST_CASE("swift timestamp: orders by time, then offset", "[queue]")
+TEST_CASE("swift timestamp: orders by time, then offset", "[core]")
 {
   const SwiftTimestamp t(179533204673390);
   CHECK(t < t.plus_offset(1));
@@ -87,7 +102,7 @@ TEST_CASE("swift timestamp: orders by time, then offset", "[queue]")
   CHECK_THROWS_AS(SwiftTimestamp(SwiftTimestamp::k_max_ticks), InputError);
 }
 
-TEST_CASE("swift timestamp: now() never repeats, across threads", "[queue]")
+TEST_CASE("swift timestamp: now() never repeats, across threads", "[core]")
 {
   std::vector<std::vector<std::string>> seen(4);
   std::vector<std::thread> threads;

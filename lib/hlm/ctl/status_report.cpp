@@ -1,0 +1,121 @@
+#include <hlm/ctl/status_report.hpp>
+#include <hlm/util/exit_status.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <ostream>
+
+namespace hlm::ctl {
+
+namespace {
+
+constexpr ObjectState k_states[] = {ObjectState::resident, ObjectState::premigrated,
+                                    ObjectState::migrated, ObjectState::unknown};
+
+} // namespace
+
+int
+status_exit(const StatusSummary& summary)
+{
+  if (summary.with_errors == 0) {
+    return k_exit_success;
+  }
+  return summary.with_errors < summary.objects ? k_exit_partial : k_exit_failure;
+}
+
+std::string
+summary_line(const StatusSummary& summary)
+{
+  std::string line;
+  for (const auto state : k_states) {
+    const auto n = summary.per_state[static_cast<std::size_t>(state)];
+    if (n > 0) {
+      line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, to_string(state));
+    }
+  }
+  return fmt::format("{} objects{}{}", summary.objects, line.empty() ? "" : ": ", line);
+}
+
+StatusSummary
+print_swifthlm_status(Service& service, const queue::Target& target, std::ostream& out, ErrorLines& errors)
+{
+  bool first = true;
+  const auto summary = service.status(target, [&](const ObjectStatus& object) {
+    out << (first ? "{" : ", ")
+        << nlohmann::json(object.object).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
+        << ": \"" << to_string(object.state) << '"';
+    first = false;
+    for (const auto& error : object.errors) {
+      errors.add(object.object, error);
+    }
+  });
+  out << (first ? "{}" : "}") << std::flush;
+  return summary;
+}
+
+StatusSummary
+print_status(Service& service, const queue::Target& target, bool json, std::ostream& out,
+             ErrorLines& error_lines, const std::function<void(std::size_t answered)>& answered)
+{
+  bool first = true;
+  const auto open_document = [&] {
+    if (json && first) {
+      out << "{\"objects\": {";
+    }
+  };
+  nlohmann::json errors = nlohmann::json::array();
+  // Like errors, the first 20; the summary counts them all.
+  nlohmann::json stubs_missing = nlohmann::json::array();
+  std::size_t count = 0;
+  const auto summary = service.status(target, [&](const ObjectStatus& object) {
+    if (answered) {
+      answered(++count);
+    }
+    const auto state = to_string(object.state);
+    open_document();
+    if (json) {
+      out << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump() << ": \"" << state
+          << '"';
+    } else if (object.stub_missing_on.empty()) {
+      fmt::print(out, "{}  {}\n", object.object, state);
+    } else {
+      fmt::print(out, "{}  {} (stub missing on {}: recall rebuilds it)\n", object.object, state,
+                 fmt::join(object.stub_missing_on, ", "));
+    }
+    if (!object.stub_missing_on.empty() && stubs_missing.size() < 20) {
+      stubs_missing.push_back({{"object", object.object}, {"devices", object.stub_missing_on}});
+    }
+    for (const auto& error : object.errors) {
+      if (errors.size() < 20) {
+        errors.push_back({{"object", object.object}, {"error", error}});
+      }
+      if (!json) {
+        error_lines.add(object.object, error);
+      }
+    }
+    first = false;
+  });
+  if (json) {
+    nlohmann::json counts = nlohmann::json::object();
+    for (const auto state : k_states) {
+      counts[std::string(to_string(state))] = summary.per_state[static_cast<std::size_t>(state)];
+    }
+    open_document();
+    out << (first ? "}" : "\n}") << ",\n\"summary\": "
+        << nlohmann::json{{"objects", summary.objects},
+                          {"states", counts},
+                          {"replica_errors", summary.with_errors},
+                          {"stubs_missing", summary.with_stub_missing}}
+             .dump()
+        << ",\n\"errors\": " << errors.dump() << ",\n\"stubs_missing\": " << stubs_missing.dump()
+        << "}\n";
+  } else {
+    out << summary_line(summary) << '\n';
+  }
+  return summary;
+}
+
+} // namespace hlm::ctl

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <hlm/ctl/error_lines.hpp>
+#include <hlm/ctl/service.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+namespace hlm::ctl {
+
+// The exit status of a status query in which `summary.with_errors` of
+// `summary.objects` could not be answered by every replica: 0 none, 3 some
+// (partial), 1 all.
+int status_exit(const StatusSummary& summary);
+
+// "5 objects: 2 resident, 3 migrated": the states that have objects, in
+// the order resident, premigrated, migrated, unknown.
+std::string summary_line(const StatusSummary& summary);
+
+// SwiftHLM's answer to GET /hlm/v1/status/...: {"/a/c/o": "state", ...}
+// on one line of `out`, as Python's json.dumps writes it, streamed round by
+// round. An object a replica could not answer for is "unknown" there, as
+// in SwiftHLM; the reasons go to `errors`. Throws what
+// Service::status throws, with nothing written to `out` when it throws
+// before the first object.
+StatusSummary print_swifthlm_status(Service& service, const queue::Target& target, std::ostream& out,
+                                    ErrorLines& errors);
+
+// hlmctl status's report, streamed: "OBJECT  STATE" lines and the summary
+// line, or with `json` the document {"objects": {...}, "summary": {...},
+// "errors": [...], "stubs_missing": [...]} (the first 20 errors and missing
+// stubs; the summary counts them all). Replica errors go to `error_lines`
+// without `json`. `answered` is called with the count so far
+// before each object is printed. The document's opening is written with
+// the first object (or at the end), so a refusal (403, 404) leaves `out`
+// empty rather than half a document.
+StatusSummary print_status(Service& service, const queue::Target& target, bool json, std::ostream& out,
+                           ErrorLines& error_lines, const std::function<void(std::size_t answered)>& answered);
+
+} // namespace hlm::ctl

@@ -1,0 +1,200 @@
+#include "queue_fixture.hpp"
+
+#include <hlm/ctl/wait.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <stdexcept>
+
+using namespace hlm;
+using namespace hlm::ctl;
+using namespace std::chrono_literals;
+
+namespace {
+
+QueuedRequest
+pending(std::string id, int attempts = 0)
+{
+  QueuedRequest request{std::move(id), queue::Which::pending, {}, {}};
+  request.retry.attempts = attempts;
+  return request;
+}
+
+QueuedRequest
+failed(std::string id, std::string reason)
+{
+  return QueuedRequest{std::move(id), queue::Which::failed, std::move(reason), {}};
+}
+
+// A LookUp that answers from a script (the last answer repeats) and
+// records what it was asked.
+struct ScriptedLooks
+{
+  std::deque<std::vector<QueuedRequest>> answers;
+  std::vector<std::set<std::string>> asked;
+
+  LookUp
+  look()
+  {
+    return [this](const std::set<std::string>& ids) {
+      asked.push_back(ids);
+      auto answer = answers.front();
+      if (answers.size() > 1) {
+        answers.pop_front();
+      }
+      return answer;
+    };
+  }
+};
+
+WaitOptions
+fast(std::optional<std::chrono::milliseconds> timeout = std::nullopt)
+{
+  WaitOptions options;
+  options.interval = 1ms;
+  options.timeout = timeout;
+  return options;
+}
+
+} // namespace
+
+TEST_CASE("wait: requests no longer listed are done", "[ctl]")
+{
+  ScriptedLooks looks;
+  looks.answers = {{}};
+  std::vector<WaitProgress> progress;
+  const auto result = wait_for(
+    looks.look(), {"/b", "/a"}, fast(), [&](const WaitProgress& p) { progress.push_back(p); }, {});
+  CHECK(result.done == 2);
+  CHECK(result.failed.empty());
+  CHECK(result.pending.empty());
+  CHECK_FALSE(result.timed_out);
+  CHECK_FALSE(result.interrupted);
+  CHECK(looks.asked == std::vector<std::set<std::string>>{{"/a", "/b"}});
+  REQUIRE(progress.size() == 1);
+  CHECK(progress[0].total == 2);
+  CHECK(progress[0].pending == 0);
+}
+
+TEST_CASE("wait: looks until none is pending; failed ones with their reason", "[ctl]")
+{
+  ScriptedLooks looks;
+  looks.answers = {{pending("/a"), pending("/b"), pending("/c")},
+                   {pending("/a", 1), failed("/b", "tape offline"), pending("/c")},
+                   {failed("/b", "tape offline"), failed("/b", "tape offline")}};
+  std::vector<WaitProgress> progress;
+  const auto result = wait_for(
+    looks.look(), {"/a", "/b", "/c"}, fast(), [&](const WaitProgress& p) { progress.push_back(p); }, {});
+  CHECK(looks.asked.size() == 3);
+  CHECK(result.done == 2);
+  // A request listed twice as failed is one failure.
+  CHECK(result.failed == std::vector<std::pair<std::string, std::string>>{{"/b", "tape offline"}});
+  CHECK(result.pending.empty());
+  REQUIRE(progress.size() == 3);
+  CHECK((progress[0].pending == 3 && progress[0].retrying == 0 && progress[0].failed == 0));
+  CHECK((progress[1].pending == 2 && progress[1].retrying == 1 && progress[1].failed == 1));
+  CHECK((progress[2].pending == 0 && progress[2].failed == 1));
+}
+
+TEST_CASE("wait: an id named twice is one request", "[ctl]")
+{
+  ScriptedLooks looks;
+  looks.answers = {{failed("/a", "")}};
+  const auto result = wait_for(looks.look(), {"/a", "/a", "/b"}, fast(), {}, {});
+  CHECK(result.done == 1);
+  CHECK(result.failed.size() == 1);
+}
+
+TEST_CASE("wait: gives up at the timeout with what is still pending", "[ctl]")
+{
+  ScriptedLooks looks;
+  looks.answers = {{pending("/b"), pending("/a"), failed("/c", "r")}};
+  const auto result = wait_for(looks.look(), {"/a", "/b", "/c", "/d"}, fast(0ms), {}, {});
+  CHECK(result.timed_out);
+  CHECK_FALSE(result.interrupted);
+  CHECK(result.pending == std::vector<std::string>{"/a", "/b"});
+  CHECK(result.done == 1);
+  CHECK(result.failed.size() == 1);
+  CHECK(looks.asked.size() == 1);
+}
+
+TEST_CASE("wait: the last look is at the timeout", "[ctl]")
+{
+  ScriptedLooks looks;
+  looks.answers = {{pending("/a")}, {}};
+  WaitOptions options;
+  options.interval = 1h; // never reached: the timeout comes first
+  options.timeout = 50ms;
+  const auto start = std::chrono::steady_clock::now();
+  const auto result = wait_for(looks.look(), {"/a"}, options, {}, {});
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+  CHECK(looks.asked.size() == 2);
+  CHECK(result.done == 1);
+  CHECK_FALSE(result.timed_out);
+}
+
+TEST_CASE("wait: an interrupt stops the wait between looks", "[ctl]")
+{
+  ScriptedLooks looks;
+  looks.answers = {{pending("/a")}};
+  WaitOptions options;
+  options.interval = 1h;
+  const auto result = wait_for(looks.look(), {"/a"}, options, {}, [] { return true; });
+  CHECK(result.interrupted);
+  CHECK_FALSE(result.timed_out);
+  CHECK(result.pending == std::vector<std::string>{"/a"});
+  CHECK(looks.asked.size() == 1);
+}
+
+TEST_CASE("wait: a failing look is thrown", "[ctl]")
+{
+  const LookUp broken = [](const std::set<std::string>&) -> std::vector<QueuedRequest> {
+    throw std::runtime_error("listing failed");
+  };
+  CHECK_THROWS_WITH(wait_for(broken, {"/a"}, fast(), {}, {}), "listing failed");
+}
+
+// look_up and pending_for, over a queue on fake container servers.
+
+TEST_CASE("wait: look_up finds pending, then failed; the rest left the queue", "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string a = "/20261122120000.000/migrate/AUTH_test/c/0/a";
+  const std::string b = "/20261122120001.000/migrate/AUTH_test/c/0/b";
+  const std::string c = "/20261122120002.000/migrate/AUTH_test/c/0/c";
+  const std::string later = "/20261122120003.000/migrate/AUTH_test/c/0/later";
+  for (const auto& id : {a, b, c, later}) {
+    q.submit(id);
+  }
+  q.fail(b, "tape offline");
+  // A crashed run left `c` in both queues: it is pending.
+  q.fail(c, "crashed");
+  q.submit(c);
+
+  const auto found = look_up(*q.queue, {a, b, c, "/20261122115959.000/migrate/AUTH_test/c/0/gone"});
+  std::vector<std::string> seen;
+  for (const auto& request : found) {
+    seen.push_back((request.which == queue::Which::pending ? "pending " : "failed ") + request.id + " "
+                   + request.reason);
+  }
+  CHECK(seen == std::vector<std::string>{"pending " + a + " ", "pending " + c + " ", "failed " + b + " tape offline"});
+  CHECK(look_up(*q.queue, {}).empty());
+}
+
+TEST_CASE("wait: pending_for lists the pending requests that concern a target", "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string object = "/20261122120000.000/migrate/AUTH_test/c/0/o";
+  const std::string container = "/20261122120001.000/recall/AUTH_test/c/0";
+  const std::string other = "/20261122120002.000/migrate/AUTH_test/d/0/o";
+  const std::string failed_one = "/20261122120003.000/migrate/AUTH_test/c/0/f";
+  for (const auto& id : {object, container, other, failed_one}) {
+    q.submit(id);
+  }
+  q.fail(failed_one, "r");
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", "o"}) == std::vector<std::string>{object, container});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", ""}) == std::vector<std::string>{object, container});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "", ""}) == std::vector<std::string>{object, container, other});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "e", ""}).empty());
+}
