@@ -38,7 +38,9 @@ main(int argc, char** argv)
   std::string line;
   while (std::getline(in, line)) {
     const auto j = nlohmann::json::parse(line);
-    const auto part = [&](std::size_t i) { return j[i].is_null() ? std::string() : j[i].get<std::string>(); };
+    const auto part = [&](std::size_t i) {
+      return j[i].is_null() ? std::string() : j[i].get<std::string>();
+    };
     names.push_back({part(0), part(1), part(2)});
   }
   const auto lookups = std::stoull(argv[4]);

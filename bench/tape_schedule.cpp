@@ -14,11 +14,12 @@
 
 #include "../test/unit/support/swift_metadata.hpp"
 
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
+
 #include <connectors/builtin.hpp>
 #include <connectors/tapesim/library.hpp>
 #include <connectors/tapesim/schedule.hpp>
-#include <hlm/util/hex.hpp>
-#include <hlm/util/md5.hpp>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -53,8 +54,12 @@ struct Row
 class Bench
 {
 public:
-  Bench(fs::path dir, std::size_t recalled, std::size_t fill, std::size_t cartridges,
-        std::size_t drives, std::size_t object_size)
+  Bench(fs::path dir,
+        std::size_t recalled,
+        std::size_t fill,
+        std::size_t cartridges,
+        std::size_t drives,
+        std::size_t object_size)
     : m_dir(std::move(dir))
   {
     const std::size_t objects = recalled * fill;
@@ -69,7 +74,10 @@ public:
       const auto file = m_dir / "disk" / fmt::format("{:06}.data", i);
       std::ofstream(file, std::ios::binary) << body;
       const auto name = fmt::format("/AUTH_test/bench/o{:06}", i);
-      test::write_object_metadata(file, name, "1700000000.00000", to_hex(md5(body)),
+      test::write_object_metadata(file,
+                                  name,
+                                  "1700000000.00000",
+                                  to_hex(md5(body)),
                                   std::to_string(body.size()));
       m_items.push_back({name, file.string()});
     }
@@ -206,13 +214,16 @@ main(int argc, char** argv)
   app.add_option("--cartridges", cartridges, "cartridges the objects are spread over");
   app.add_option("--drives", drives, "tape drives");
   app.add_option("--object-size", object_size, "bytes per object");
-  app.add_option("--batch-size", batch_size, "objects per connector call when batched "
-                                              "(hlm.conf [dispatch] batch_size)");
+  app.add_option("--batch-size",
+                 batch_size,
+                 "objects per connector call when batched "
+                 "(hlm.conf [dispatch] batch_size)");
   app.add_option("--dir", dir, "scratch directory (removed afterwards)");
   // For bench/tape_schedule_dispatch.sh, which drives a library through
   // hlm-dispatch on a real Swift and needs the unload and the bound.
-  auto* library_cmd = app.add_subcommand("library", "unload the drives of an existing library, "
-                                                    "or print the lower bound for its copies");
+  auto* library_cmd = app.add_subcommand("library",
+                                         "unload the drives of an existing library, "
+                                         "or print the lower bound for its copies");
   fs::path library_dir;
   std::uint64_t capacity = 0;
   bool unload = false;
@@ -242,7 +253,8 @@ main(int argc, char** argv)
       used.insert(extent.cartridge);
     }
     fmt::print("{{\"copies\": {}, \"cartridges\": {}, \"lower_bound_seconds\": {:.3f}}}\n",
-               extents.size(), used.size(),
+               extents.size(),
+               used.size(),
                tapesim::lower_bound_seconds(extents, library.options().timing));
     return 0;
   }
@@ -252,10 +264,21 @@ main(int argc, char** argv)
              "Drive-seconds are simulated, from empty drives to empty drives (every mounted\n"
              "cartridge rewound and unloaded). FIFO: one connector call per request, in arrival\n"
              "order. Batched: one call per {} requests, ordered by cartridge and position.\n\n",
-             fill, object_size / 1024, cartridges, drives, batch_size);
-  fmt::print("{:>7}  {:>12} {:>7}  {:>12} {:>7}  {:>12}  {:>13}  {:>12}  {:>16}\n", "objects",
-             "FIFO drive-s", "mounts", "batched", "mounts", "lower bound", "batched/bound",
-             "FIFO/batched", "wall FIFO/batch");
+             fill,
+             object_size / 1024,
+             cartridges,
+             drives,
+             batch_size);
+  fmt::print("{:>7}  {:>12} {:>7}  {:>12} {:>7}  {:>12}  {:>13}  {:>12}  {:>16}\n",
+             "objects",
+             "FIFO drive-s",
+             "mounts",
+             "batched",
+             "mounts",
+             "lower bound",
+             "batched/bound",
+             "FIFO/batched",
+             "wall FIFO/batch");
   for (const auto n : sizes) {
     Bench bench(dir, n, fill, cartridges, drives, object_size);
     bench.migrate_all();
@@ -267,9 +290,17 @@ main(int argc, char** argv)
     row.bound = bench.lower_bound();
     const double fifo = row.fifo.cost.drive_seconds();
     const double batched = row.batched.cost.drive_seconds();
-    fmt::print("{:>7}  {:>12.0f} {:>7}  {:>12.0f} {:>7}  {:>12.0f}  {:>12.3f}x  {:>11.1f}x  {:>7.2f}/{:.2f} s\n",
-               n, fifo, row.fifo.cost.mounts, batched, row.batched.cost.mounts, row.bound,
-               batched / row.bound, fifo / batched, row.fifo.wall_seconds,
+    fmt::print("{:>7}  {:>12.0f} {:>7}  {:>12.0f} {:>7}  {:>12.0f}  {:>12.3f}x  {:>11.1f}x  "
+               "{:>7.2f}/{:.2f} s\n",
+               n,
+               fifo,
+               row.fifo.cost.mounts,
+               batched,
+               row.batched.cost.mounts,
+               row.bound,
+               batched / row.bound,
+               fifo / batched,
+               row.fifo.wall_seconds,
                row.batched.wall_seconds);
   }
   return 0;

@@ -1,6 +1,7 @@
-#include <connectors/builtin.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
+
+#include <connectors/builtin.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -9,16 +10,16 @@
 #include <vector>
 
 #ifdef HLM_HAVE_CONNECTOR_DUMMY
-#  include <connectors/dummy/dummy.hpp>
+#include <connectors/dummy/dummy.hpp>
 #endif
 #ifdef HLM_HAVE_CONNECTOR_TAPESIM
-#  include <connectors/tapesim/tapesim.hpp>
+#include <connectors/tapesim/tapesim.hpp>
 #endif
 #ifdef HLM_HAVE_CONNECTOR_EXEC
-#  include <connectors/exec/exec.hpp>
+#include <connectors/exec/exec.hpp>
 #endif
 #ifdef HLM_HAVE_CONNECTOR_LTFSDM
-#  include <connectors/ltfsdm/ltfsdm.hpp>
+#include <connectors/ltfsdm/ltfsdm.hpp>
 #endif
 
 namespace hlm::connector {

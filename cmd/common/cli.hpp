@@ -9,8 +9,9 @@
 #include <hlm/util/strings.hpp>
 #include <hlm_version.hpp>
 
-#include <CLI/CLI.hpp>
 #include <connectors/builtin.hpp>
+
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -44,7 +45,12 @@ version_text(std::string_view program)
 // run's one document, {"error": ..., "http_status": N for Swift's refusals}
 // (a command prints its own document only when it succeeds).
 inline int
-run(CLI::App& app, std::string_view program, int argc, char** argv, int& status, int input_error_status,
+run(CLI::App& app,
+    std::string_view program,
+    int argc,
+    char** argv,
+    int& status,
+    int input_error_status,
     const bool* json = nullptr)
 {
   const journal::LogStream log(stderr);
@@ -56,7 +62,9 @@ run(CLI::App& app, std::string_view program, int argc, char** argv, int& status,
       if (http_status != 0) {
         doc["http_status"] = http_status;
       }
-      std::fputs((doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), stdout);
+      std::fputs(
+        (doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(),
+        stdout);
     }
   };
   // CLI11's usage errors too, then its hint.

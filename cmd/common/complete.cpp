@@ -25,7 +25,8 @@ visible_subcommands(const CLI::App& app)
   // Option groups are nameless subcommands and `__complete` sits in the
   // empty group; neither is something to type.
   return app.get_subcommands([](const CLI::App* sub) {
-    return !sub->get_name().empty() && !sub->get_group().empty() && !starts_with(sub->get_name(), "__");
+    return !sub->get_name().empty() && !sub->get_group().empty()
+           && !starts_with(sub->get_name(), "__");
   });
 }
 
@@ -100,7 +101,10 @@ numeric(const CLI::Option& option)
 }
 
 void
-add_if_prefixed(Completion& out, std::string word, std::string_view description, std::string_view partial)
+add_if_prefixed(Completion& out,
+                std::string word,
+                std::string_view description,
+                std::string_view partial)
 {
   if (starts_with(word, partial)) {
     out.candidates.push_back({std::move(word), one_line(description)});
@@ -109,11 +113,17 @@ add_if_prefixed(Completion& out, std::string word, std::string_view description,
 
 // The value of `option`; `prefix` ("--opt=") is part of the word typed.
 void
-complete_value(Completion& out, const CLI::Option& option, std::string_view prefix, std::string_view partial)
+complete_value(Completion& out,
+               const CLI::Option& option,
+               std::string_view prefix,
+               std::string_view partial)
 {
   const auto values = members(option);
   for (const auto& value : values) {
-    add_if_prefixed(out, std::string(prefix) + value, "", std::string(prefix) + std::string(partial));
+    add_if_prefixed(out,
+                    std::string(prefix) + value,
+                    "",
+                    std::string(prefix) + std::string(partial));
   }
   out.files = values.empty() && !numeric(option);
 }
@@ -155,7 +165,8 @@ read_word(Position& at, const std::string& word)
     return;
   }
   if (at.positional_only || word.size() < 2 || word.front() != '-') {
-    for (auto* sub : at.positional_only ? std::vector<const CLI::App*>{} : visible_subcommands(*at.app)) {
+    for (auto* sub :
+         at.positional_only ? std::vector<const CLI::App*>{} : visible_subcommands(*at.app)) {
       if (sub->get_name() == word) {
         at = Position{sub};
         return;
@@ -209,7 +220,8 @@ complete_word(Completion& out, const Position& at, const std::string& partial)
     return;
   }
 
-  const auto subs = at.positional_only ? std::vector<const CLI::App*>{} : visible_subcommands(*at.app);
+  const auto subs = at.positional_only ? std::vector<const CLI::App*>{}
+                                       : visible_subcommands(*at.app);
   for (auto* sub : subs) {
     add_if_prefixed(out, sub->get_name(), sub->get_description(), partial);
   }
@@ -253,7 +265,10 @@ list_tree(const CLI::App& app, const std::string& prefix, std::vector<std::strin
 class UsageWithoutHidden : public CLI::FormatterBase
 {
 public:
-  explicit UsageWithoutHidden(std::shared_ptr<CLI::FormatterBase> inner) : m_inner(std::move(inner)) {}
+  explicit UsageWithoutHidden(std::shared_ptr<CLI::FormatterBase> inner)
+    : m_inner(std::move(inner))
+  {
+  }
 
   std::string
   make_help(const CLI::App* app, std::string name, CLI::AppFormatMode mode) const override
@@ -263,7 +278,8 @@ public:
       const std::string marker = " [SUBCOMMAND]";
       const auto end_of_usage = help.find('\n', help.find("Usage:"));
       const auto at = help.rfind(marker, end_of_usage);
-      if (end_of_usage != std::string::npos && at != std::string::npos && at + marker.size() == end_of_usage) {
+      if (end_of_usage != std::string::npos && at != std::string::npos
+          && at + marker.size() == end_of_usage) {
         help.erase(at, marker.size());
       }
     }

@@ -2,12 +2,13 @@
 // the loop and the report live in lib/hlm/dispatch (loop.hpp); this file
 // parses and maps errors to exit codes. See man/hlm-dispatch.8.adoc.
 
-#include <common/cli.hpp>
-#include <common/complete.hpp>
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/loop.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/transport/transport.hpp>
+
+#include <common/cli.hpp>
+#include <common/complete.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -34,20 +35,30 @@ main(int argc, char** argv)
   auto& run = options.dispatch;
   app.add_option("--config", config_path, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
   auto* once_flag = app.add_flag("--once", once, "drain the queue once and exit (the default)");
-  auto* loop_flag = app.add_flag("--loop", options.loop, "keep draining, waiting --interval seconds between runs")
-                      ->excludes(once_flag);
+  auto* loop_flag =
+    app.add_flag("--loop", options.loop, "keep draining, waiting --interval seconds between runs")
+      ->excludes(once_flag);
   // Without --loop there is no second run to wait for: a usage error, not
   // an option silently ignored.
-  app.add_option("--interval", interval, "seconds between runs with --loop (default: [dispatch] interval)")
-    ->check(CLI::Range(1, 86400))->needs(loop_flag);
+  app
+    .add_option("--interval",
+                interval,
+                "seconds between runs with --loop (default: [dispatch] interval)")
+    ->check(CLI::Range(1, 86400))
+    ->needs(loop_flag);
   app.add_option("--processes", run.processes, "dispatchers sharing the queue")
-    ->check(CLI::Range(1, 10000))->capture_default_str();
-  app.add_option("--process", run.process, "this dispatcher's number, 0 to --processes - 1")->capture_default_str();
-  const std::map<std::string, dispatch::Schedule> schedules{{"batched", dispatch::Schedule::batched},
-                                                            {"fifo", dispatch::Schedule::fifo}};
-  app.add_option("--schedule", run.schedule,
-                 "batched: all pending requests of an operation as one list per node, so the "
-                 "backend can order them; fifo: one request at a time in arrival order (the seed's)")
+    ->check(CLI::Range(1, 10000))
+    ->capture_default_str();
+  app.add_option("--process", run.process, "this dispatcher's number, 0 to --processes - 1")
+    ->capture_default_str();
+  const std::map<std::string, dispatch::Schedule> schedules{
+    {"batched", dispatch::Schedule::batched},
+    {"fifo", dispatch::Schedule::fifo}};
+  app
+    .add_option("--schedule",
+                run.schedule,
+                "batched: all pending requests of an operation as one list per node, so the "
+                "backend can order them; fifo: one request at a time in arrival order (the seed's)")
     // transform() puts each validator first: IsMember runs before the
     // mapping, so only the names are taken, not the enum's numbers.
     ->transform(CLI::CheckedTransformer(schedules).description(""))
@@ -67,7 +78,8 @@ main(int argc, char** argv)
     }
     swift::global_init();
     transport::global_init();
-    status = dispatch::run_dispatcher(config::load_hlm_conf(config_path, std::getenv("HLM_CONF")), options);
+    status = dispatch::run_dispatcher(config::load_hlm_conf(config_path, std::getenv("HLM_CONF")),
+                                      options);
   });
   return cli::run(app, "hlm-dispatch", argc, argv, status, k_exit_usage);
 }

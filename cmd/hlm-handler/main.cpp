@@ -3,9 +3,10 @@
 // connector over the local replica files, writes per-object results on
 // stdout. See man/hlm-handler.8.adoc.
 
+#include <hlm/handler/command.hpp>
+
 #include <common/cli.hpp>
 #include <common/complete.hpp>
-#include <hlm/handler/command.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -25,21 +26,34 @@ main(int argc, char** argv)
 
   handler::HandlerCommand command;
   std::string operation;
-  app.add_option("operation", operation, "status, migrate or recall; required when stdin holds object paths")
+  app
+    .add_option("operation",
+                operation,
+                "status, migrate or recall; required when stdin holds object paths")
     ->check(CLI::IsMember({"status", "migrate", "recall"}));
-  app.add_option("--object-server-conf", command.object_server_confs,
-                 "object server config with [hlm], or a directory of them; repeat for every object server of this host")
+  app
+    .add_option("--object-server-conf",
+                command.object_server_confs,
+                "object server config with [hlm], or a directory of them; repeat for every object "
+                "server of this host")
     ->allow_extra_args(false)
     ->capture_default_str();
-  app.add_option("--swift-dir", command.swift_dir, "rings and swift.conf (default: the request's swift_dir, else the object server's)");
-  app.add_option("--policy", command.policy, "storage policy name or index for object lines (default: the default policy)");
+  app.add_option(
+    "--swift-dir",
+    command.swift_dir,
+    "rings and swift.conf (default: the request's swift_dir, else the object server's)");
+  app.add_option("--policy",
+                 command.policy,
+                 "storage policy name or index for object lines (default: the default policy)");
   app.add_option("--batch-size", command.batch_size, "objects per connector call")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
   double heartbeat_seconds = 5;
-  app.add_option("--heartbeat", heartbeat_seconds,
-                 "write a space to stdout this often (seconds) while working, so the dispatcher "
-                 "sees progress during long backend calls; 0: never")
+  app
+    .add_option("--heartbeat",
+                heartbeat_seconds,
+                "write a space to stdout this often (seconds) while working, so the dispatcher "
+                "sees progress during long backend calls; 0: never")
     ->capture_default_str()
     ->check(CLI::Range(0.0, 3600.0));
   cli::add_complete_command(app);

@@ -28,7 +28,9 @@ void add_wait_options(CLI::App& cmd, WaitCommandOptions& options);
 // done, 3 some failed, 1 timed out, 130 interrupted. With --json the
 // result is stored in `*json_out` when given (so that the run still
 // prints one document), else printed.
-int wait_and_report(Context& ctx, const std::vector<std::string>& ids,
-                    const WaitCommandOptions& options, nlohmann::json* json_out = nullptr);
+int wait_and_report(Context& ctx,
+                    const std::vector<std::string>& ids,
+                    const WaitCommandOptions& options,
+                    nlohmann::json* json_out = nullptr);
 
 } // namespace hlm::ctl

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 
 namespace hlm::ctl {
 
@@ -61,7 +61,9 @@ Context::requests()
     swift::global_init();
     m_queue_http = swift::make_curl_client(http_options());
     // swift.conf as swift_conf() read it: once per process.
-    m_requests = std::make_unique<queue::RequestQueue>(*m_queue_http, conf().swift_dir, swift_conf());
+    m_requests = std::make_unique<queue::RequestQueue>(*m_queue_http,
+                                                       conf().swift_dir,
+                                                       swift_conf());
   }
   return *m_requests;
 }
@@ -71,7 +73,9 @@ Context::fanout()
 {
   if (!m_fanout) {
     m_fanout = std::make_unique<dispatch::Fanout>(
-      conf(), dispatch::default_transport_factory(), [](const std::string& warning) {
+      conf(),
+      dispatch::default_transport_factory(),
+      [](const std::string& warning) {
         std::fputs(fmt::format("hlmctl: warning: {}\n", warning).c_str(), stderr);
       });
   }
@@ -105,9 +109,14 @@ Context::service()
   if (cluster) {
     const auto& source = conf().source;
     m_service = cluster_service(
-      client(), conf(), swift_conf(), fanout(), requests(),
+      client(),
+      conf(),
+      swift_conf(),
+      fanout(),
+      requests(),
       fmt::format("the cluster's own path (hlm.conf: {}; rings in {})",
-                  source.empty() ? std::string("built-in defaults") : source.string(), conf().swift_dir.string()));
+                  source.empty() ? std::string("built-in defaults") : source.string(),
+                  conf().swift_dir.string()));
   } else {
     m_service = interface_service(client());
   }
@@ -120,14 +129,19 @@ Context::service()
 void
 add_common_options(CLI::App& cmd, CommonOptions& options)
 {
-  cmd.add_option("--config", options.config, "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
+  cmd.add_option("--config",
+                 options.config,
+                 "hlm.conf (default: $HLM_CONF, else /etc/hlm/hlm.conf)");
   cmd.add_flag("--json", options.json, "print JSON");
   cmd.add_flag("-v,--verbose", options.verbose, "say which path to hlm is used");
-  cmd.add_flag("--debug", options.debug,
+  cmd.add_flag("--debug",
+               options.debug,
                "print each HTTP request to Swift with its status and time (never a secret)");
-  cmd.add_option("--via", options.via,
-                 "reach hlm through the cluster itself or the proxy's HTTP interface "
-                 "(default auto: the cluster where its container ring is)")
+  cmd
+    .add_option("--via",
+                options.via,
+                "reach hlm through the cluster itself or the proxy's HTTP interface "
+                "(default auto: the cluster where its container ring is)")
     ->check(CLI::IsMember({"auto", "cluster", "interface"}));
   auto& auth = options.auth;
   const std::string group =
@@ -135,15 +149,24 @@ add_common_options(CLI::App& cmd, CommonOptions& options)
   cmd.add_option("-A,--auth", auth.auth_url, "v1 auth URL ($ST_AUTH)")->group(group);
   cmd.add_option("-U,--user", auth.user, "v1 user, account:user ($ST_USER)")->group(group);
   cmd.add_option("-K,--key", auth.key, "v1 key ($ST_KEY)")->group(group);
-  cmd.add_option("--auth-version", auth.auth_version, "1 or 3 ($ST_AUTH_VERSION, $OS_AUTH_VERSION)")->group(group);
+  cmd
+    .add_option("--auth-version", auth.auth_version, "1 or 3 ($ST_AUTH_VERSION, $OS_AUTH_VERSION)")
+    ->group(group);
   cmd.add_option("--os-auth-url", auth.os_auth_url, "Keystone URL ($OS_AUTH_URL)")->group(group);
   cmd.add_option("--os-username", auth.os_username, "($OS_USERNAME)")->group(group);
   cmd.add_option("--os-password", auth.os_password, "($OS_PASSWORD)")->group(group);
   cmd.add_option("--os-project-name", auth.os_project_name, "($OS_PROJECT_NAME)")->group(group);
-  cmd.add_option("--os-user-domain-name", auth.os_user_domain_name, "($OS_USER_DOMAIN_NAME)")->group(group);
-  cmd.add_option("--os-project-domain-name", auth.os_project_domain_name, "($OS_PROJECT_DOMAIN_NAME)")->group(group);
+  cmd.add_option("--os-user-domain-name", auth.os_user_domain_name, "($OS_USER_DOMAIN_NAME)")
+    ->group(group);
+  cmd
+    .add_option("--os-project-domain-name",
+                auth.os_project_domain_name,
+                "($OS_PROJECT_DOMAIN_NAME)")
+    ->group(group);
   cmd.add_option("--os-auth-token", auth.token, "existing token ($OS_AUTH_TOKEN)")->group(group);
-  cmd.add_option("--os-storage-url", auth.storage_url, "storage URL for the token ($OS_STORAGE_URL)")->group(group);
+  cmd
+    .add_option("--os-storage-url", auth.storage_url, "storage URL for the token ($OS_STORAGE_URL)")
+    ->group(group);
 }
 
 } // namespace hlm::ctl

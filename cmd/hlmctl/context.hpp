@@ -22,7 +22,7 @@ struct CommonOptions
   swift::AuthOptions auth; // flags; the environment, then hlm.conf [auth], fill the rest
   bool json = false;
   bool verbose = false;
-  bool debug = false; // each HTTP exchange on stderr
+  bool debug = false;       // each HTTP exchange on stderr
   std::string via = "auto"; // auto, cluster or interface
 };
 

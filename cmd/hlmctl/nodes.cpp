@@ -40,13 +40,14 @@ to_json(const ring::Placement& p)
                      {"replication_port", d.replication_port},
                      {"device", d.device}});
   }
-  nlohmann::json out = {{"account", p.name.account},
-                        {"container", p.name.container.empty() ? nlohmann::json() : nlohmann::json(p.name.container)},
-                        {"object", p.name.object.empty() ? nlohmann::json() : nlohmann::json(p.name.object)},
-                        {"ring", p.ring_file.string()},
-                        {"partition", p.partition},
-                        {"hash", p.hash},
-                        {"nodes", nodes}};
+  nlohmann::json out = {
+    {"account", p.name.account},
+    {"container", p.name.container.empty() ? nlohmann::json() : nlohmann::json(p.name.container)},
+    {"object", p.name.object.empty() ? nlohmann::json() : nlohmann::json(p.name.object)},
+    {"ring", p.ring_file.string()},
+    {"partition", p.partition},
+    {"hash", p.hash},
+    {"nodes", nodes}};
   if (p.policy) {
     out["policy_index"] = p.policy->index;
     out["policy"] = p.policy->name;
@@ -72,8 +73,14 @@ print_human(const ring::Placement& p)
   fmt::print("\nPrimary nodes:\n");
   for (const auto& d : p.nodes) {
     fmt::print("  {}:{}  {}  (id {}, region {}, zone {}, replication {}:{})\n",
-               d.ip, d.port, d.device, d.id, d.region, d.zone,
-               d.replication_ip, d.replication_port);
+               d.ip,
+               d.port,
+               d.device,
+               d.id,
+               d.region,
+               d.zone,
+               d.replication_ip,
+               d.replication_port);
   }
   if (!p.object_dir.empty()) {
     fmt::print("\nOn each node: <devices>/<device>/{}/\n", p.object_dir);
@@ -86,11 +93,16 @@ void
 add_nodes_command(CLI::App& parent, Context& ctx)
 {
   auto opts = std::make_shared<NodesOptions>();
-  auto* cmd = parent.add_subcommand("nodes", "Show the partition, hash and primary devices of a name");
-  cmd->add_option("--swift-dir", opts->swift_dir,
-                  "directory with swift.conf and the rings (default: hlm.conf's swift_dir, /etc/swift)");
-  cmd->add_option("--policy", opts->policy,
-                  "storage policy name or index (objects; default: the container's, asked of the proxy)");
+  auto* cmd = parent.add_subcommand("nodes",
+                                    "Show the partition, hash and primary devices of a name");
+  cmd->add_option(
+    "--swift-dir",
+    opts->swift_dir,
+    "directory with swift.conf and the rings (default: hlm.conf's swift_dir, /etc/swift)");
+  cmd->add_option(
+    "--policy",
+    opts->policy,
+    "storage policy name or index (objects; default: the container's, asked of the proxy)");
   cmd->add_flag("--json", opts->json, "print JSON");
   cmd->add_option("target", opts->target, "ACCOUNT[/CONTAINER[/OBJECT]]")->required();
   cmd->callback([opts, &ctx] {
@@ -103,12 +115,12 @@ add_nodes_command(CLI::App& parent, Context& ctx)
       // proxy as the caller. Without credentials or without the
       // container, say so and show the default policy's placement.
       try {
-        policy = std::to_string(container_policy(ctx.client(), swift_conf,
-                                                 {name.account, name.container, {}})
-                                  .index);
+        policy = std::to_string(
+          container_policy(ctx.client(), swift_conf, {name.account, name.container, {}}).index);
       } catch (const Error& e) {
-        fmt::print(stderr, "hlmctl: warning: cannot learn the container's storage policy ({}); "
-                           "showing the default policy's placement (give --policy)\n",
+        fmt::print(stderr,
+                   "hlmctl: warning: cannot learn the container's storage policy ({}); "
+                   "showing the default policy's placement (give --policy)\n",
                    e.what());
       }
     }

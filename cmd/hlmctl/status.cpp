@@ -8,9 +8,9 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/terminal_progress.hpp>
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+
+#include <unistd.h>
 
 #include <iostream>
 
@@ -21,9 +21,16 @@ add_status_command(CLI::App& parent, Context& ctx)
 {
   auto target_text = std::make_shared<std::string>();
   auto swifthlm = std::make_shared<bool>(false);
-  auto* cmd = parent.add_subcommand("status", "Show where each object's replicas are (asks the storage nodes)");
-  cmd->add_option("target", *target_text, "[ACCOUNT/]CONTAINER[/OBJECT] (no account: the caller's own)")->required();
-  cmd->add_flag("--swifthlm", *swifthlm,
+  auto* cmd = parent.add_subcommand(
+    "status",
+    "Show where each object's replicas are (asks the storage nodes)");
+  cmd
+    ->add_option("target",
+                 *target_text,
+                 "[ACCOUNT/]CONTAINER[/OBJECT] (no account: the caller's own)")
+    ->required();
+  cmd->add_flag("--swifthlm",
+                *swifthlm,
                 "print SwiftHLM's answer: one JSON map of object to state, nothing else");
   add_common_options(*cmd, ctx.common);
   cmd->callback([target_text, swifthlm, &ctx] {
@@ -33,15 +40,22 @@ add_status_command(CLI::App& parent, Context& ctx)
     }
     ErrorLines error_lines(std::cerr);
     if (*swifthlm) {
-      ctx.status = status_exit(print_swifthlm_status(ctx.service(), target, std::cout, error_lines));
+      ctx.status = status_exit(
+        print_swifthlm_status(ctx.service(), target, std::cout, error_lines));
       return;
     }
     // On a terminal, when the listing itself goes elsewhere (a file, a
     // pager): a count of the objects answered so far.
     TerminalProgress bar(!ctx.common.json && ::isatty(STDOUT_FILENO) != 1);
-    const auto summary =
-      print_status(ctx.service(), target, ctx.common.json, std::cout, error_lines, [&](std::size_t answered) {
-        bar.update(fmt::format("hlmctl: status: {} objects answered, {}", answered, bar.elapsed_text()));
+    const auto summary = print_status(
+      ctx.service(),
+      target,
+      ctx.common.json,
+      std::cout,
+      error_lines,
+      [&](std::size_t answered) {
+        bar.update(
+          fmt::format("hlmctl: status: {} objects answered, {}", answered, bar.elapsed_text()));
       });
     bar.finish();
     error_lines.finish();

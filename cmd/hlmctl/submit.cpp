@@ -31,16 +31,20 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
 {
   const bool migrate = operation == Operation::migrate;
   auto opts = std::make_shared<SubmitOptions>();
-  auto* cmd = parent.add_subcommand(
-    std::string(to_string(operation)),
-    migrate ? "Queue objects or containers for migration to tape"
-            : "Queue objects or containers for recall from tape");
-  cmd->add_option("targets", opts->targets, "[ACCOUNT/]CONTAINER[/OBJECT] ... (no account: the caller's own)");
-  cmd->add_option("-f,--file", opts->files,
-                  "read targets from FILE, one per line; blank lines and '#' comments are "
-                  "skipped ('-': stdin)")
+  auto* cmd = parent.add_subcommand(std::string(to_string(operation)),
+                                    migrate ? "Queue objects or containers for migration to tape"
+                                            : "Queue objects or containers for recall from tape");
+  cmd->add_option("targets",
+                  opts->targets,
+                  "[ACCOUNT/]CONTAINER[/OBJECT] ... (no account: the caller's own)");
+  cmd
+    ->add_option("-f,--file",
+                 opts->files,
+                 "read targets from FILE, one per line; blank lines and '#' comments are "
+                 "skipped ('-': stdin)")
     ->allow_extra_args(false);
-  cmd->add_flag("--wait", opts->wait,
+  cmd->add_flag("--wait",
+                opts->wait,
                 "then wait until the requests are no longer pending (see hlmctl wait)");
   add_wait_options(*cmd, opts->waiting);
   add_common_options(*cmd, ctx.common);
@@ -51,7 +55,8 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
     for (auto& target : targets) {
       target = ctx.own_account(std::move(target));
     }
-    auto report = submit_targets(ctx.service(), operation, targets, ctx.common.json, std::cout, std::cerr);
+    auto report =
+      submit_targets(ctx.service(), operation, targets, ctx.common.json, std::cout, std::cerr);
     auto& doc = report.document;
     const auto& ids = report.ids;
     ctx.status = report.status;

@@ -33,18 +33,21 @@ on_interrupt(int)
 void
 add_wait_options(CLI::App& cmd, WaitCommandOptions& options)
 {
-  cmd.add_option("--timeout", options.timeout_seconds,
-                 "give up after this many seconds (exit status 1); default: wait for ever")
+  cmd
+    .add_option("--timeout",
+                options.timeout_seconds,
+                "give up after this many seconds (exit status 1); default: wait for ever")
     ->check(CLI::PositiveNumber);
-  cmd.add_option("--interval", options.interval_seconds,
-                 "seconds between looks at the queue")
+  cmd.add_option("--interval", options.interval_seconds, "seconds between looks at the queue")
     ->check(CLI::PositiveNumber)
     ->capture_default_str();
 }
 
 int
-wait_and_report(Context& ctx, const std::vector<std::string>& ids,
-                const WaitCommandOptions& options, nlohmann::json* json_out)
+wait_and_report(Context& ctx,
+                const std::vector<std::string>& ids,
+                const WaitCommandOptions& options,
+                nlohmann::json* json_out)
 {
   WaitOptions wait;
   if (options.timeout_seconds) {
@@ -56,9 +59,13 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
   const auto previous = std::signal(SIGINT, on_interrupt);
   auto& service = ctx.service();
   const auto result = wait_for(
-    [&](const std::set<std::string>& wanted) { return service.look_up(wanted); }, ids, wait,
+    [&](const std::set<std::string>& wanted) { return service.look_up(wanted); },
+    ids,
+    wait,
     [&](const WaitProgress& p) {
-      bar.update(fmt::format("hlmctl: waiting: {}, {}{}", wait_progress_text(p), bar.elapsed_text(),
+      bar.update(fmt::format("hlmctl: waiting: {}, {}{}",
+                             wait_progress_text(p),
+                             bar.elapsed_text(),
                              bar.eta_text(p.total - p.pending, p.total)),
                  true);
     },
@@ -66,7 +73,12 @@ wait_and_report(Context& ctx, const std::vector<std::string>& ids,
   std::signal(SIGINT, previous);
   bar.finish();
 
-  return report_wait(result, ids.size(), options.timeout_seconds, ctx.common.json, std::cout, std::cerr,
+  return report_wait(result,
+                     ids.size(),
+                     options.timeout_seconds,
+                     ctx.common.json,
+                     std::cout,
+                     std::cerr,
                      json_out);
 }
 
@@ -80,8 +92,9 @@ add_wait_command(CLI::App& parent, Context& ctx)
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = parent.add_subcommand(
-    "wait", "Wait until requests (ids from migrate/recall, or every pending request for a "
-            "target) are no longer pending");
+    "wait",
+    "Wait until requests (ids from migrate/recall, or every pending request for a "
+    "target) are no longer pending");
   cmd->add_option("what", opts->what, "REQUEST-ID (/…/migrate/…) or ACCOUNT/CONTAINER[/OBJECT]")
     ->required();
   add_wait_options(*cmd, opts->wait);

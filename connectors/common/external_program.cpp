@@ -1,5 +1,6 @@
-#include <connectors/common/external_program.hpp>
 #include <hlm/util/strings.hpp>
+
+#include <connectors/common/external_program.hpp>
 
 #include <fmt/format.h>
 

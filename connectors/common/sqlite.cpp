@@ -1,7 +1,9 @@
-#include <connectors/common/sqlite.hpp>
 #include <hlm/util/error.hpp>
 
+#include <connectors/common/sqlite.hpp>
+
 #include <fmt/format.h>
+
 #include <sqlite3.h>
 
 namespace hlm::connector::sqlite {
@@ -82,8 +84,8 @@ Statement::~Statement()
 void
 Statement::bind(int index, std::string_view text)
 {
-  check(sqlite3_bind_text(m_stmt, index, text.data(), static_cast<int>(text.size()),
-                          SQLITE_TRANSIENT));
+  check(
+    sqlite3_bind_text(m_stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
 }
 
 void

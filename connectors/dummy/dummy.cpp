@@ -122,8 +122,7 @@ private:
 std::unique_ptr<Connector>
 create(Settings& settings)
 {
-  return std::make_unique<DummyConnector>(
-    settings.take_or("db_path", k_default_db_path));
+  return std::make_unique<DummyConnector>(settings.take_or("db_path", k_default_db_path));
 }
 
 } // namespace hlm::connector::dummy

@@ -1,9 +1,10 @@
-#include <connectors/common/external_program.hpp>
-#include <connectors/exec/exec.hpp>
-#include <connectors/exec/protocol.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/process.hpp>
 #include <hlm/util/strings.hpp>
+
+#include <connectors/common/external_program.hpp>
+#include <connectors/exec/exec.hpp>
+#include <connectors/exec/protocol.hpp>
 
 #include <fmt/format.h>
 
@@ -102,8 +103,10 @@ ExecConnector::apply(Operation operation, std::span<const Item> items)
   CapturedProcess run;
   std::optional<std::string> cannot_run;
   try {
-    run = run_process_captured(
-      m_config.command, encode_request(operation, sent) + "\n", max_output, options);
+    run = run_process_captured(m_config.command,
+                               encode_request(operation, sent) + "\n",
+                               max_output,
+                               options);
   } catch (const TransportError& e) {
     cannot_run = fmt::format("exec connector: {}", e.what());
   }
@@ -135,21 +138,20 @@ ExecConnector::judge(const CapturedProcess& run,
     return std::vector<Outcome>(items.size(), Outcome::failed(error));
   };
   if (run.output_overflow) {
-    return all(with_stderr(
-      failure(fmt::format("wrote more than {} bytes on stdout (max_output){}",
-                          max_output,
-                          result.abandoned ? " and did not exit after SIGKILL" : "")),
-      result.error_output));
+    return all(
+      with_stderr(failure(fmt::format("wrote more than {} bytes on stdout (max_output){}",
+                                      max_output,
+                                      result.abandoned ? " and did not exit after SIGKILL" : "")),
+                  result.error_output));
   }
   if (result.timed_out || !result.exit_status) {
-    return all(with_stderr(failure(external::describe_end(result, m_config.timeout)),
-                           result.error_output));
+    return all(
+      with_stderr(failure(external::describe_end(result, m_config.timeout)), result.error_output));
   }
   const int status = *result.exit_status;
-  if (status != k_exit_all_done && status != k_exit_some_failed
-      && status != k_exit_nothing_done) {
-    return all(with_stderr(failure(external::describe_end(result, m_config.timeout)),
-                           result.error_output));
+  if (status != k_exit_all_done && status != k_exit_some_failed && status != k_exit_nothing_done) {
+    return all(
+      with_stderr(failure(external::describe_end(result, m_config.timeout)), result.error_output));
   }
 
   Answers answers;
@@ -161,13 +163,13 @@ ExecConnector::judge(const CapturedProcess& run,
       // No usable response: the states stay unknown.
     }
     auto reason = external::last_line(result.error_output);
-    const auto cause = failure(fmt::format(
-      "could do nothing (exit status 2): {}", reason.empty() ? "no reason given on stderr" : reason));
+    const auto cause = failure(fmt::format("could do nothing (exit status 2): {}",
+                                           reason.empty() ? "no reason given on stderr" : reason));
     std::vector<Outcome> outcomes;
     for (const auto& item : items) {
       const auto answer = answers.find(item.file);
       outcomes.push_back({answer == answers.end() ? ObjectState::unknown : answer->second.state,
-                         make_failure(FailureKind::backend, cause)});
+                          make_failure(FailureKind::backend, cause)});
     }
     return outcomes;
   }
@@ -209,8 +211,8 @@ create(Settings& settings)
   if (config.command.empty()) {
     throw ConfigError(fmt::format("empty \"command\" in {}", settings.origin()));
   }
-  config.timeout =
-    std::chrono::seconds(settings.count("timeout", k_default_timeout_s, k_max_timeout_s));
+  config.timeout = std::chrono::seconds(
+    settings.count("timeout", k_default_timeout_s, k_max_timeout_s));
   if (const auto max_output = settings.count("max_output", 0, k_max_max_output); max_output > 0) {
     config.max_output = static_cast<std::size_t>(max_output);
   }

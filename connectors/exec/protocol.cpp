@@ -1,7 +1,8 @@
-#include <connectors/exec/protocol.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/json_text.hpp>
 #include <hlm/util/strings.hpp>
+
+#include <connectors/exec/protocol.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -84,7 +85,8 @@ decode_response(std::string_view text, const std::set<std::string, std::less<>>&
   }
   if (!version->is_number_integer() || version->get<long long>() != k_protocol_version) {
     throw InputError(fmt::format("response has protocol version {}, expected {}",
-                                 brief(*version), k_protocol_version));
+                                 brief(*version),
+                                 k_protocol_version));
   }
   const auto objects = response.find("objects");
   if (objects == response.end() || !objects->is_array()) {
@@ -94,18 +96,18 @@ decode_response(std::string_view text, const std::set<std::string, std::less<>>&
   std::set<std::string, std::less<>> repeated;
   for (const auto& entry : *objects) {
     if (!entry.is_object()) {
-      throw InputError(fmt::format("response has an entry that is not an object: \"{}\"",
-                                   brief(entry)));
+      throw InputError(
+        fmt::format("response has an entry that is not an object: \"{}\"", brief(entry)));
     }
     const auto file = entry.find("file");
     if (file == entry.end() || !file->is_string()) {
-      throw InputError(fmt::format("response has an entry without a \"file\": \"{}\"",
-                                   brief(entry)));
+      throw InputError(
+        fmt::format("response has an entry without a \"file\": \"{}\"", brief(entry)));
     }
     const auto& name = file->get_ref<const std::string&>();
     if (!files.contains(name)) {
-      throw InputError(fmt::format("response answers for \"{}\", which was not requested",
-                                   printable(name)));
+      throw InputError(
+        fmt::format("response answers for \"{}\", which was not requested", printable(name)));
     }
     if (answers.contains(name)) {
       repeated.insert(name);
@@ -114,7 +116,8 @@ decode_response(std::string_view text, const std::set<std::string, std::less<>>&
     answers.emplace(name, decode_entry(entry));
   }
   for (const auto& name : repeated) {
-    answers[name] = Answer{ObjectState::unknown, "the response answers for this file more than once"};
+    answers[name] = Answer{ObjectState::unknown,
+                           "the response answers for this file more than once"};
   }
   return answers;
 }

@@ -1,12 +1,13 @@
-#include <connectors/ltfsdm/file_list.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
+
+#include <connectors/ltfsdm/file_list.hpp>
+
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,8 +21,8 @@ namespace fs = std::filesystem;
 Error
 failure(std::string_view what, const std::string& path, int error)
 {
-  return Error(fmt::format(
-    "ltfsdm connector: {} \"{}\": {}", what, printable(path), std::strerror(error)));
+  return Error(
+    fmt::format("ltfsdm connector: {} \"{}\": {}", what, printable(path), std::strerror(error)));
 }
 
 void
@@ -32,7 +33,8 @@ ensure_private_dir(const fs::path& dir)
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw failure("cannot create connector_tmp_dir", dir.string(), errno);
   }
-  struct stat info{};
+  struct stat info
+  {};
   if (::lstat(dir.c_str(), &info) != 0) {
     throw failure("cannot use connector_tmp_dir", dir.string(), errno);
   }
@@ -46,7 +48,8 @@ ensure_private_dir(const fs::path& dir)
   }
   if (problem) {
     throw Error(fmt::format("ltfsdm connector: refusing connector_tmp_dir \"{}\": {}",
-                            printable(dir.string()), problem));
+                            printable(dir.string()),
+                            problem));
   }
 }
 

@@ -1,10 +1,11 @@
+#include <hlm/util/error.hpp>
+#include <hlm/util/process.hpp>
+#include <hlm/util/strings.hpp>
+
 #include <connectors/common/external_program.hpp>
 #include <connectors/ltfsdm/file_list.hpp>
 #include <connectors/ltfsdm/info_files.hpp>
 #include <connectors/ltfsdm/ltfsdm.hpp>
-#include <hlm/util/error.hpp>
-#include <hlm/util/process.hpp>
-#include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -125,7 +126,9 @@ explain(const Run& run, std::chrono::seconds timeout)
   const auto said = diagnostics(run.captured);
   std::string how;
   if (run.captured.output_overflow) {
-    how = fmt::format("{} wrote more than {} bytes{}", run.command, k_max_output,
+    how = fmt::format("{} wrote more than {} bytes{}",
+                      run.command,
+                      k_max_output,
                       run.captured.result.abandoned ? " and did not exit after SIGKILL" : "");
   } else if (!run.captured.result.succeeded()) {
     how = fmt::format("{} {}", run.command, external::describe_end(run.captured.result, timeout));
@@ -251,7 +254,8 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
     change = run("ltfsdm recall", std::move(arguments));
   }
 
-  const auto set_all = [&](const std::vector<std::size_t>& indexes, ObjectState state,
+  const auto set_all = [&](const std::vector<std::size_t>& indexes,
+                           ObjectState state,
                            std::optional<std::string> error) {
     Outcome outcome{state, std::nullopt};
     if (error) {
@@ -280,21 +284,24 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
   for (const auto& [name, indexes] : by_name) {
     const auto found = states.find(name);
     if (found == states.end()) {
-      set_all(indexes, ObjectState::unknown,
-              failure("ltfsdm info files does not list the file"
-                      + explain(query, m_config.timeout) + change_cause));
+      set_all(indexes,
+              ObjectState::unknown,
+              failure("ltfsdm info files does not list the file" + explain(query, m_config.timeout)
+                      + change_cause));
       continue;
     }
     const auto state = state_from_letter(found->second);
     if (!state) {
-      set_all(indexes, ObjectState::unknown,
+      set_all(indexes,
+              ObjectState::unknown,
               failure(fmt::format("ltfsdm info files gives the file no migration state (\"{}\")",
                                   printable(std::string_view(&found->second, 1))))
                 + change_cause);
     } else if (!change || reached(operation, *state)) {
       set_all(indexes, *state, std::nullopt);
     } else {
-      set_all(indexes, *state,
+      set_all(indexes,
+              *state,
               failure(fmt::format("{} left the file {}", change->command, to_string(*state)))
                 + change_cause);
     }
@@ -307,13 +314,14 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
 std::string
 take_pools(Settings& settings)
 {
-  const auto value =
-    settings.require("tape_storage_pool", "the tape storage pool(s) to migrate to");
+  const auto value = settings.require("tape_storage_pool",
+                                      "the tape storage pool(s) to migrate to");
   std::string spaced = value;
   std::replace(spaced.begin(), spaced.end(), ',', ' ');
   const auto pools = external::split_words(spaced);
   if (pools.empty() || pools.size() > k_max_pools) {
-    settings.reject("tape_storage_pool", value,
+    settings.reject("tape_storage_pool",
+                    value,
                     fmt::format("1 to {} pool names, comma-separated", k_max_pools));
   }
   return fmt::format("{}", fmt::join(pools, ","));
@@ -335,13 +343,15 @@ create(Settings& settings)
     settings.reject("connector_tmp_dir", config.tmp_dir.string(), "an absolute path");
   }
   config.migrate_mode = settings.choice(
-    "migrate_mode", MigrateMode::migrate,
+    "migrate_mode",
+    MigrateMode::migrate,
     {{"migrate", MigrateMode::migrate}, {"premigrate", MigrateMode::premigrate}});
   config.recall_mode = settings.choice(
-    "recall_mode", RecallMode::premigrated,
+    "recall_mode",
+    RecallMode::premigrated,
     {{"premigrated", RecallMode::premigrated}, {"resident", RecallMode::resident}});
-  config.timeout =
-    std::chrono::seconds(settings.count("timeout", k_default_timeout_s, k_max_timeout_s));
+  config.timeout = std::chrono::seconds(
+    settings.count("timeout", k_default_timeout_s, k_max_timeout_s));
   return std::make_unique<LtfsdmConnector>(std::move(config));
 }
 

@@ -1,10 +1,12 @@
-#include <connectors/tapesim/file_io.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 
-#include <fcntl.h>
+#include <connectors/tapesim/file_io.hpp>
+
 #include <fmt/format.h>
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -98,8 +100,8 @@ File::write(std::uint64_t offset, std::string_view bytes) const
 {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::pwrite(m_fd, bytes.data() + done, bytes.size() - done,
-                               static_cast<off_t>(offset + done));
+    const ssize_t n =
+      ::pwrite(m_fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -116,8 +118,8 @@ File::read(std::uint64_t offset, std::size_t length) const
   std::string bytes(length, '\0');
   std::size_t done = 0;
   while (done < length) {
-    const ssize_t n = ::pread(m_fd, bytes.data() + done, length - done,
-                              static_cast<off_t>(offset + done));
+    const ssize_t n =
+      ::pread(m_fd, bytes.data() + done, length - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -126,7 +128,10 @@ File::read(std::uint64_t offset, std::size_t length) const
     }
     if (n == 0) {
       throw Error(fmt::format("\"{}\" ends at byte {}, before the {} bytes expected at {}",
-                              m_path.string(), offset + done, length, offset));
+                              m_path.string(),
+                              offset + done,
+                              length,
+                              offset));
     }
     done += static_cast<std::size_t>(n);
   }
@@ -212,7 +217,7 @@ File::punch_hole() const
   // zeroes its tail but keeps it allocated, so a file smaller than a block
   // would still read as data (zeros) on disk. Punch up to the end of the
   // last block (KEEP_SIZE lets the range pass the end of the file).
-  struct stat st {};
+  struct stat st = {};
   if (::fstat(m_fd, &st) != 0) {
     fail("stat", m_path);
   }
@@ -231,7 +236,9 @@ File::punch_hole() const
 }
 
 std::string
-File::copy(std::uint64_t offset, std::uint64_t length, const File* to,
+File::copy(std::uint64_t offset,
+           std::uint64_t length,
+           const File* to,
            std::uint64_t to_offset) const
 {
   Md5 md5;

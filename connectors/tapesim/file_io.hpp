@@ -32,8 +32,8 @@ public:
     return m_path;
   }
   std::uint64_t size() const;
-  void sync() const;              // fdatasync
-  void sync_all() const;          // fsync: data, size and xattrs
+  void sync() const;     // fdatasync
+  void sync_all() const; // fsync: data, size and xattrs
   void truncate(std::uint64_t size) const;
   // Frees the blocks of the whole file, keeping its size (and, since the
   // inode stays, its xattrs): reads then return zeros, and the file has no
@@ -44,7 +44,9 @@ public:
   // Reads `length` bytes at `offset` (a short file is an error) and returns
   // their MD5, lower-case hex; when `to` is set, also writes them there at
   // `to_offset`.
-  std::string copy(std::uint64_t offset, std::uint64_t length, const File* to = nullptr,
+  std::string copy(std::uint64_t offset,
+                   std::uint64_t length,
+                   const File* to = nullptr,
                    std::uint64_t to_offset = 0) const;
 
   // Writes all of `bytes` at `offset`.

@@ -1,8 +1,10 @@
-#include <connectors/tapesim/library.hpp>
 #include <hlm/util/error.hpp>
 
-#include <fcntl.h>
+#include <connectors/tapesim/library.hpp>
+
 #include <fmt/format.h>
+
+#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,8 +81,10 @@ index_path(const LibraryOptions& options)
   std::error_code ec;
   std::filesystem::create_directories(options.root / "cartridges", ec);
   if (ec) {
-    throw Error(fmt::format("{}: cannot create library \"{}\": {}", k_owner,
-                            options.root.string(), ec.message()));
+    throw Error(fmt::format("{}: cannot create library \"{}\": {}",
+                            k_owner,
+                            options.root.string(),
+                            ec.message()));
   }
   return options.root / "index.sqlite";
 }
@@ -101,8 +105,8 @@ Library::Library(LibraryOptions options)
   const auto lock = m_options.root / "lock";
   m_lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (m_lock_fd < 0) {
-    throw Error(fmt::format("{}: cannot open \"{}\": {}", k_owner, lock.string(),
-                            std::strerror(errno)));
+    throw Error(
+      fmt::format("{}: cannot open \"{}\": {}", k_owner, lock.string(), std::strerror(errno)));
   }
   m_index.exec("PRAGMA foreign_keys = ON");
   sqlite::Transaction transaction(m_index);
@@ -140,8 +144,10 @@ Library::hold()
 {
   while (::flock(m_lock_fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
-      throw Error(fmt::format("{}: cannot lock \"{}\": {}", k_owner,
-                              (m_options.root / "lock").string(), std::strerror(errno)));
+      throw Error(fmt::format("{}: cannot lock \"{}\": {}",
+                              k_owner,
+                              (m_options.root / "lock").string(),
+                              std::strerror(errno)));
     }
   }
   return Hold(m_lock_fd);
@@ -285,7 +291,8 @@ std::string
 Library::cartridge_for(std::uint64_t length)
 {
   if (length > m_options.cartridge_capacity) {
-    throw Error(fmt::format("object of {} bytes is larger than a cartridge ({} bytes)", length,
+    throw Error(fmt::format("object of {} bytes is larger than a cartridge ({} bytes)",
+                            length,
                             m_options.cartridge_capacity));
   }
   // The newest cartridge of the pool: earlier ones are full, or nearly,
@@ -305,8 +312,11 @@ Library::cartridge_for(std::uint64_t length)
       copies.bind(1, barcode);
       copies.step();
       if (copies.column_int(0) > 0) {
-        throw Error(fmt::format("cartridge {} holds {} indexed copies, but \"{}\": {}", barcode,
-                                copies.column_int(0), path.string(), ec.message()));
+        throw Error(fmt::format("cartridge {} holds {} indexed copies, but \"{}\": {}",
+                                barcode,
+                                copies.column_int(0),
+                                path.string(),
+                                ec.message()));
       }
       used = 0; // created, nothing written yet
     }
@@ -321,7 +331,10 @@ Library::cartridge_for(std::uint64_t length)
   if (cartridges >= m_options.slots) {
     throw Error(fmt::format("pool \"{}\" is full: all {} slots of library \"{}\" hold "
                             "cartridges, none with {} bytes free",
-                            m_options.pool, m_options.slots, m_options.root.string(), length));
+                            m_options.pool,
+                            m_options.slots,
+                            m_options.root.string(),
+                            length));
   }
   // Six-character volume serials with the LTO-9 suffix, as on real labels.
   const std::string barcode = fmt::format("{:06}L9", cartridges + 1);
@@ -385,8 +398,11 @@ Library::save_drives(const std::vector<DriveState>& drives, double clock)
 }
 
 void
-Library::record_call(std::string_view operation, std::size_t items, std::size_t failed,
-                     const Cost& cost, double elapsed)
+Library::record_call(std::string_view operation,
+                     std::size_t items,
+                     std::size_t failed,
+                     const Cost& cost,
+                     double elapsed)
 {
   sqlite::Statement insert(
     m_index,

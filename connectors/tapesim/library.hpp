@@ -1,9 +1,10 @@
 #pragma once
 
+#include <hlm/connector/connector.hpp>
+
 #include <connectors/common/sqlite.hpp>
 #include <connectors/tapesim/file_io.hpp>
 #include <connectors/tapesim/timing.hpp>
-#include <hlm/connector/connector.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -16,17 +17,17 @@ namespace hlm::connector::tapesim {
 struct LibraryOptions
 {
   std::filesystem::path root;
-  std::string pool = "pool1";            // the pool migrate writes to
+  std::string pool = "pool1"; // the pool migrate writes to
   std::uint64_t cartridge_capacity = std::uint64_t{1} << 30;
-  std::size_t slots = 64;                // cartridges the library can hold
+  std::size_t slots = 64; // cartridges the library can hold
   std::size_t drives = 2;
-  Timing timing;                         // tape_length is cartridge_capacity
+  Timing timing; // tape_length is cartridge_capacity
 };
 
 // An object's copy on tape, as the index records it.
 struct TapeCopy
 {
-  std::string file;   // the replica's .data file (the index key)
+  std::string file; // the replica's .data file (the index key)
   std::string object;
   std::string cartridge;
   // Where the copy's header (tape_record.hpp) starts; unset for copies
@@ -34,9 +35,9 @@ struct TapeCopy
   std::optional<std::uint64_t> header_position;
   std::uint64_t position = 0; // of the data
   std::uint64_t length = 0;
-  std::string md5;  // lower-case hex of the bytes written
+  std::string md5;                              // lower-case hex of the bytes written
   ObjectState state = ObjectState::premigrated; // premigrated or migrated
-  bool released = false; // the disk copy's blocks were freed
+  bool released = false;                        // the disk copy's blocks were freed
 };
 
 // A simulated tape library in a directory:
@@ -114,8 +115,11 @@ public:
 
   // Appends a row to table `calls`: what one connector call ("migrate",
   // "recall", "unload") cost; `elapsed` is its makespan.
-  void record_call(std::string_view operation, std::size_t items, std::size_t failed,
-                   const Cost& cost, double elapsed);
+  void record_call(std::string_view operation,
+                   std::size_t items,
+                   std::size_t failed,
+                   const Cost& cost,
+                   double elapsed);
   // Rewinds and unloads every drive (what a library does when idle), and
   // records that as call "unload". Call while holding the library.
   Cost unload_all();

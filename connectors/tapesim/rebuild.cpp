@@ -1,9 +1,11 @@
-#include <connectors/tapesim/rebuild.hpp>
 #include <hlm/diskfile/diskfile.hpp>
 #include <hlm/util/error.hpp>
 
-#include <fcntl.h>
+#include <connectors/tapesim/rebuild.hpp>
+
 #include <fmt/format.h>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,23 +79,25 @@ describe(const diskfile::LocatedReplica& replica)
 } // namespace
 
 fs::path
-rebuild_replica(const File& cartridge, std::uint64_t data_position,
-                const TapeRecordHeader& header, const fs::path& object_dir,
+rebuild_replica(const File& cartridge,
+                std::uint64_t data_position,
+                const TapeRecordHeader& header,
+                const fs::path& object_dir,
                 const std::function<void()>& before_link)
 {
   const auto target = object_dir / header.data_file;
   // <device>/objects[-N]/<partition>/<suffix>/<hash>
   const auto objects = object_dir.parent_path().parent_path().parent_path();
   if (!objects.filename().string().starts_with("objects")) {
-    throw Error(fmt::format("\"{}\" is not an object's hash directory on a device",
-                            object_dir.string()));
+    throw Error(
+      fmt::format("\"{}\" is not an object's hash directory on a device", object_dir.string()));
   }
   const auto tmp_dir = objects.parent_path() / "tmp";
 
   const auto before = diskfile::locate_replica(object_dir);
   if (before.state != diskfile::ReplicaState::absent) {
-    throw Error(fmt::format("\"{}\" now holds {}; nothing rebuilt", object_dir.string(),
-                            describe(before)));
+    throw Error(
+      fmt::format("\"{}\" now holds {}; nothing rebuilt", object_dir.string(), describe(before)));
   }
 
   std::error_code ec;
@@ -108,7 +112,10 @@ rebuild_replica(const File& cartridge, std::uint64_t data_position,
   if (md5 != header.data_md5) {
     throw Error(fmt::format("checksum mismatch on cartridge \"{}\" at byte {} ({} bytes): tape "
                             "holds MD5 {}, its header says {}; nothing rebuilt",
-                            cartridge.path().string(), data_position, header.data_length, md5,
+                            cartridge.path().string(),
+                            data_position,
+                            header.data_length,
+                            md5,
                             header.data_md5));
   }
   for (const auto& [name, value] : header.xattrs) {
@@ -122,7 +129,8 @@ rebuild_replica(const File& cartridge, std::uint64_t data_position,
   }
   if (::link(temporary.path().c_str(), target.c_str()) != 0) {
     const int error = errno;
-    throw Error(fmt::format("cannot link the rebuilt file to \"{}\": {}{}", target.string(),
+    throw Error(fmt::format("cannot link the rebuilt file to \"{}\": {}{}",
+                            target.string(),
                             std::strerror(error),
                             error == EEXIST ? " (it appeared meanwhile); nothing rebuilt" : ""));
   }
@@ -135,7 +143,9 @@ rebuild_replica(const File& cartridge, std::uint64_t data_position,
     sync_dir(object_dir);
     throw Error(fmt::format("\"{}\" got {} newer than the rebuilt {} while it was written (a PUT "
                             "or DELETE); the rebuilt file was discarded",
-                            object_dir.string(), describe(after), header.data_file));
+                            object_dir.string(),
+                            describe(after),
+                            header.data_file));
   }
   sync_dir(object_dir);
   remove_target.release();

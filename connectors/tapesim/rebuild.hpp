@@ -33,7 +33,8 @@ namespace hlm::connector::tapesim {
 // PUT or DELETE).
 //
 // Returns the path of the new file.
-std::filesystem::path rebuild_replica(const File& cartridge, std::uint64_t data_position,
+std::filesystem::path rebuild_replica(const File& cartridge,
+                                      std::uint64_t data_position,
                                       const TapeRecordHeader& header,
                                       const std::filesystem::path& object_dir,
                                       const std::function<void()>& before_link = {});

@@ -27,8 +27,10 @@ group_by_cartridge(std::span<const Extent> extents)
 
 // Drive-seconds of one forward pass over `members` (sorted) from `start`.
 double
-pass_seconds(std::span<const Extent> extents, const std::vector<std::size_t>& members,
-             std::uint64_t start, const Timing& timing)
+pass_seconds(std::span<const Extent> extents,
+             const std::vector<std::size_t>& members,
+             std::uint64_t start,
+             const Timing& timing)
 {
   double seconds = 0;
   std::uint64_t head = start;
@@ -76,13 +78,16 @@ plan_reads(std::span<const Extent> extents, const Drives& drives)
   }
   // Longest work first, each to the drive that is free first (the LPT
   // rule). Drive-seconds do not depend on the placement; the makespan does.
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const Pending& a, const Pending& b) { return a.seconds > b.seconds; });
+  std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+    return a.seconds > b.seconds;
+  });
   for (auto& work : pending) {
     std::size_t d = 0;
     for (std::size_t i = 1; i < ends.size(); ++i) {
       const auto key = [&](std::size_t x) {
-        return std::make_tuple(ends[x], static_cast<bool>(holds_other[x]), drives.state(x).last_used);
+        return std::make_tuple(ends[x],
+                               static_cast<bool>(holds_other[x]),
+                               drives.state(x).last_used);
       };
       if (key(i) < key(d)) {
         d = i;
@@ -121,7 +126,8 @@ lower_bound_seconds(std::span<const Extent> extents, const Timing& timing)
   double seconds = 0;
   for (auto& [cartridge, members] : group_by_cartridge(extents)) {
     // Duplicates (two replicas' items naming one extent) are read once.
-    members.erase(std::unique(members.begin(), members.end(),
+    members.erase(std::unique(members.begin(),
+                              members.end(),
                               [&](std::size_t a, std::size_t b) {
                                 return extents[a].position == extents[b].position
                                        && extents[a].length == extents[b].length;

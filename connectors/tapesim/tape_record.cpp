@@ -1,8 +1,9 @@
-#include <connectors/tapesim/tape_record.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 #include <hlm/util/percent.hpp>
+
+#include <connectors/tapesim/tape_record.hpp>
 
 #include <fmt/format.h>
 
@@ -92,7 +93,8 @@ parse_prefix(Reader& reader)
   }
   const auto version = reader.uint(2, "version");
   if (version != k_tape_record_version) {
-    throw InputError(fmt::format("tape record header version {} (this reader knows {})", version,
+    throw InputError(fmt::format("tape record header version {} (this reader knows {})",
+                                 version,
                                  k_tape_record_version));
   }
   const auto length = reader.uint(4, "length");
@@ -108,8 +110,8 @@ std::string
 encode_header(const TapeRecordHeader& header)
 {
   if (header.data_md5.size() != 2 * k_digest_length) {
-    throw InputError(fmt::format("tape record: data MD5 \"{}\" is not 32 hex digits",
-                                 header.data_md5));
+    throw InputError(
+      fmt::format("tape record: data MD5 \"{}\" is not 32 hex digits", header.data_md5));
   }
   std::string body;
   put_string(body, header.object, "object name");
@@ -119,8 +121,8 @@ encode_header(const TapeRecordHeader& header)
     const int high = hex_digit_value(header.data_md5[i]);
     const int low = hex_digit_value(header.data_md5[i + 1]);
     if (high < 0 || low < 0) {
-      throw InputError(fmt::format("tape record: data MD5 \"{}\" is not 32 hex digits",
-                                   header.data_md5));
+      throw InputError(
+        fmt::format("tape record: data MD5 \"{}\" is not 32 hex digits", header.data_md5));
     }
     body += static_cast<char>(high * 16 + low);
   }
@@ -132,8 +134,8 @@ encode_header(const TapeRecordHeader& header)
 
   const std::uint64_t length = k_prefix_length + body.size() + k_digest_length;
   if (length > k_max_header_length) {
-    throw InputError(fmt::format("tape record header of {} bytes is larger than {}", length,
-                                 k_max_header_length));
+    throw InputError(
+      fmt::format("tape record header of {} bytes is larger than {}", length, k_max_header_length));
   }
   std::string out(k_magic);
   put_uint(out, k_tape_record_version, 2);
@@ -150,8 +152,8 @@ decode_header(std::string_view bytes)
   Reader reader(bytes);
   const auto length = parse_prefix(reader);
   if (length != bytes.size()) {
-    throw InputError(fmt::format("tape record header says {} bytes, {} given", length,
-                                 bytes.size()));
+    throw InputError(
+      fmt::format("tape record header says {} bytes, {} given", length, bytes.size()));
   }
   const auto covered = bytes.substr(0, bytes.size() - k_digest_length);
   const auto stored = bytes.substr(covered.size());
@@ -165,8 +167,8 @@ decode_header(std::string_view bytes)
   header.data_file = reader.string("data file name");
   header.data_length = reader.uint(8, "data length");
   const auto digest = reader.take(k_digest_length, "data MD5");
-  header.data_md5 = to_hex(std::span(reinterpret_cast<const std::uint8_t*>(digest.data()),
-                                     digest.size()));
+  header.data_md5 = to_hex(
+    std::span(reinterpret_cast<const std::uint8_t*>(digest.data()), digest.size()));
   const auto count = reader.uint(4, "xattr count");
   for (std::uint64_t i = 0; i < count; ++i) {
     auto name = reader.string("xattr name");

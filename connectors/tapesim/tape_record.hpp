@@ -40,7 +40,7 @@ struct TapeRecordHeader
   std::string object;
   std::string data_file;
   std::uint64_t data_length = 0;
-  std::string data_md5; // 32 lower-case hex digits
+  std::string data_md5;                                    // 32 lower-case hex digits
   std::vector<std::pair<std::string, std::string>> xattrs; // name, raw value
 };
 
@@ -63,7 +63,6 @@ TapeRecordHeader decode_header(std::string_view bytes);
 // its length (the data follows at position + length). Throws
 // hlm::InputError naming the cartridge and position for a bad header,
 // hlm::Error when the cartridge cannot be read.
-TapeRecordHeader read_header(const File& cartridge, std::uint64_t position,
-                             std::uint64_t& length);
+TapeRecordHeader read_header(const File& cartridge, std::uint64_t position, std::uint64_t& length);
 
 } // namespace hlm::connector::tapesim

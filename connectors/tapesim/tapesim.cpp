@@ -1,22 +1,24 @@
-#include <connectors/tapesim/file_io.hpp>
-#include <connectors/tapesim/library.hpp>
-#include <connectors/tapesim/rebuild.hpp>
-#include <connectors/tapesim/tape_record.hpp>
-#include <connectors/tapesim/schedule.hpp>
-#include <connectors/tapesim/tapesim.hpp>
 #include <hlm/diskfile/metadata.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
-#include <fcntl.h>
+#include <connectors/tapesim/file_io.hpp>
+#include <connectors/tapesim/library.hpp>
+#include <connectors/tapesim/rebuild.hpp>
+#include <connectors/tapesim/schedule.hpp>
+#include <connectors/tapesim/tape_record.hpp>
+#include <connectors/tapesim/tapesim.hpp>
+
 #include <fmt/format.h>
+
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
-#include <chrono>
 #include <map>
 #include <thread>
 
@@ -71,10 +73,12 @@ parse_config(Settings& settings)
   t.bytes_per_second =
     1e6 * settings.real("drive_rate_mb", t.bytes_per_second / 1e6, Settings::Minimum::above_zero);
   config.time_scale = seconds("time_scale", 0);
-  config.release = settings.choice("release", Release::keep,
+  config.release = settings.choice("release",
+                                   Release::keep,
                                    {{"keep", Release::keep}, {"punch", Release::punch}});
   config.recall_state = settings.choice(
-    "recall_state", ObjectState::premigrated,
+    "recall_state",
+    ObjectState::premigrated,
     {{"premigrated", ObjectState::premigrated}, {"resident", ObjectState::resident}});
   return config;
 }
@@ -88,8 +92,11 @@ parse_config_section_first(Settings& settings)
   try {
     return parse_config(settings);
   } catch (const SettingError& e) {
-    throw ConfigError(fmt::format("{}: {} = \"{}\": expected {}", settings.origin(), e.key(),
-                                  printable(e.value()), e.expected()));
+    throw ConfigError(fmt::format("{}: {} = \"{}\": expected {}",
+                                  settings.origin(),
+                                  e.key(),
+                                  printable(e.value()),
+                                  e.expected()));
   }
 }
 
@@ -108,8 +115,8 @@ failure(ObjectState state, std::string message)
 Outcome
 not_rebuilt(const std::string& message)
 {
-  return Outcome::failed(message, message == k_not_on_device ? FailureKind::missing
-                                                             : FailureKind::backend);
+  return Outcome::failed(message,
+                         message == k_not_on_device ? FailureKind::missing : FailureKind::backend);
 }
 
 // Test hook: with HLM_TAPESIM_FAULT=<point> in the environment, the
@@ -305,7 +312,9 @@ private:
   TapeCopy write_to_tape(Call& call, const Item& item, std::map<std::string, File>& cartridges);
   // Checks a copy and writes it back to a released disk copy (left open in
   // `unsynced`, to be synced before the index changes).
-  Outcome read_from_tape(const Item& item, const TapeCopy& copy, File& cartridge,
+  Outcome read_from_tape(const Item& item,
+                         const TapeCopy& copy,
+                         File& cartridge,
                          std::vector<File>& unsynced);
 
   Config m_config;
@@ -395,9 +404,8 @@ TapesimConnector::migrate(std::span<const Item> items)
       fault_point("migrate-punched");
     } catch (const Error& e) {
       // Still on disk: say so in the index, so a retry punches again.
-      call.queue([this, file = items[i].file] {
-        m_library.set_state(file, ObjectState::migrated, false);
-      });
+      call.queue(
+        [this, file = items[i].file] { m_library.set_state(file, ObjectState::migrated, false); });
       outcomes[i] = failure(ObjectState::migrated,
                             fmt::format("on tape, but the disk copy stays: {}", e.what()));
     }
@@ -407,7 +415,8 @@ TapesimConnector::migrate(std::span<const Item> items)
 }
 
 TapeCopy
-TapesimConnector::write_to_tape(Call& call, const Item& item,
+TapesimConnector::write_to_tape(Call& call,
+                                const Item& item,
                                 std::map<std::string, File>& cartridges)
 {
   const auto metadata = diskfile::read_object_metadata(item.file);
@@ -429,8 +438,8 @@ TapesimConnector::write_to_tape(Call& call, const Item& item,
   try {
     record = encode_header(header);
   } catch (const InputError& e) {
-    throw Error(fmt::format("cannot describe {} on tape ({}); not migrated", item.object,
-                            e.what()));
+    throw Error(
+      fmt::format("cannot describe {} on tape ({}); not migrated", item.object, e.what()));
   }
   const auto barcode = m_library.cartridge_for(record.size() + length);
   auto it = cartridges.find(barcode);
@@ -459,7 +468,9 @@ TapesimConnector::write_to_tape(Call& call, const Item& item,
     cartridge.truncate(header_position);
     throw Error(fmt::format("the disk copy of {} does not match its ETag (MD5 {}, ETag {}); "
                             "not migrated",
-                            item.object, md5, printable(*etag)));
+                            item.object,
+                            md5,
+                            printable(*etag)));
   }
   TapeCopy copy;
   copy.file = item.file;
@@ -525,7 +536,8 @@ TapesimConnector::recall(std::span<const Item> items)
       }
       // The whole record: header and data.
       const auto start = *lost.copy->header_position;
-      extents.push_back({lost.copy->cartridge, start, lost.copy->position + lost.copy->length - start});
+      extents.push_back(
+        {lost.copy->cartridge, start, lost.copy->position + lost.copy->length - start});
       lost.copy->state = ObjectState::migrated; // its only copy now
       reads.emplace_back(i, std::move(*lost.copy));
       continue;
@@ -564,13 +576,13 @@ TapesimConnector::recall(std::span<const Item> items)
       drives.access(drive, copy.position, copy.length);
       call.pace();
       if (!cartridge) {
-        outcomes[i] = failure(copy.state, fmt::format("cartridge {}: {}", run.cartridge, cartridge_error));
+        outcomes[i] = failure(copy.state,
+                              fmt::format("cartridge {}: {}", run.cartridge, cartridge_error));
         continue;
       }
       try {
-        outcomes[i] = items[i].file.empty()
-                        ? rebuild_from_tape(items[i], copy, *cartridge)
-                        : read_from_tape(items[i], copy, *cartridge, unsynced);
+        outcomes[i] = items[i].file.empty() ? rebuild_from_tape(items[i], copy, *cartridge)
+                                            : read_from_tape(items[i], copy, *cartridge, unsynced);
       } catch (const Error& e) {
         outcomes[i] = failure(copy.state, e.what());
       }
@@ -618,7 +630,10 @@ TapesimConnector::rebuild_from_tape(const Item& item, const TapeCopy& copy, cons
     return failure(copy.state,
                    fmt::format("the tape record of {} on cartridge {} at byte {} does not match "
                                "the index ({}); nothing rebuilt",
-                               item.object, copy.cartridge, *copy.header_position, what));
+                               item.object,
+                               copy.cartridge,
+                               *copy.header_position,
+                               what));
   };
   if (header.object != item.object) {
     return mismatch(fmt::format("it holds \"{}\"", printable(header.object)));
@@ -627,7 +642,8 @@ TapesimConnector::rebuild_from_tape(const Item& item, const TapeCopy& copy, cons
     return mismatch("position or length");
   }
   if (header.data_md5 != copy.md5) {
-    return mismatch(fmt::format("MD5 {} in the header, {} in the index", header.data_md5, copy.md5));
+    return mismatch(
+      fmt::format("MD5 {} in the header, {} in the index", header.data_md5, copy.md5));
   }
   if (header.data_file != std::filesystem::path(copy.file).filename().string()) {
     return mismatch(fmt::format("file name \"{}\"", printable(header.data_file)));
@@ -637,7 +653,9 @@ TapesimConnector::rebuild_from_tape(const Item& item, const TapeCopy& copy, cons
 }
 
 Outcome
-TapesimConnector::read_from_tape(const Item& item, const TapeCopy& copy, File& cartridge,
+TapesimConnector::read_from_tape(const Item& item,
+                                 const TapeCopy& copy,
+                                 File& cartridge,
                                  std::vector<File>& unsynced)
 {
   const auto md5 = cartridge.copy(copy.position, copy.length);
@@ -645,15 +663,22 @@ TapesimConnector::read_from_tape(const Item& item, const TapeCopy& copy, File& c
     return failure(copy.state,
                    fmt::format("checksum mismatch on cartridge {} at byte {} ({} bytes of {}): "
                                "tape holds MD5 {}, migrate recorded {}; the object stays {}",
-                               copy.cartridge, copy.position, copy.length, item.object, md5,
-                               copy.md5, to_string(copy.state)));
+                               copy.cartridge,
+                               copy.position,
+                               copy.length,
+                               item.object,
+                               md5,
+                               copy.md5,
+                               to_string(copy.state)));
   }
   const auto etag = diskfile::read_object_metadata(item.file).etag();
   if (!etag || to_lower(*etag) != md5) {
     return failure(copy.state,
                    fmt::format("the tape copy of {} (MD5 {}) does not match the replica's ETag "
                                "({}); the object stays {}",
-                               item.object, md5, etag ? printable(*etag) : "none",
+                               item.object,
+                               md5,
+                               etag ? printable(*etag) : "none",
                                to_string(copy.state)));
   }
   if (copy.released) {
@@ -664,10 +689,12 @@ TapesimConnector::read_from_tape(const Item& item, const TapeCopy& copy, File& c
       // The disk copy now holds bytes that are not the object's; it held
       // none before (released), and the index still says released, so a
       // later recall writes it again.
-      return failure(copy.state, fmt::format("cartridge {} returned different bytes on a "
-                                             "second read of {}; the object stays {}",
-                                             copy.cartridge, item.object,
-                                             to_string(copy.state)));
+      return failure(copy.state,
+                     fmt::format("cartridge {} returned different bytes on a "
+                                 "second read of {}; the object stays {}",
+                                 copy.cartridge,
+                                 item.object,
+                                 to_string(copy.state)));
     }
   }
   return {m_config.recall_state, std::nullopt};

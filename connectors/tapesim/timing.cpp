@@ -17,8 +17,7 @@ Timing::locate(std::uint64_t from, std::uint64_t to) const
 double
 Timing::rewind(std::uint64_t from) const
 {
-  return 2 * rewind_average_seconds * static_cast<double>(from)
-         / static_cast<double>(tape_length);
+  return 2 * rewind_average_seconds * static_cast<double>(from) / static_cast<double>(tape_length);
 }
 
 double
@@ -118,7 +117,8 @@ std::size_t
 Drives::pick_drive_for_mount() const
 {
   const auto key = [&](std::size_t i) {
-    return std::make_tuple(m_drives[i].state.cartridge.has_value(), m_drives[i].busy,
+    return std::make_tuple(m_drives[i].state.cartridge.has_value(),
+                           m_drives[i].busy,
                            m_drives[i].state.last_used);
   };
   std::size_t best = 0;

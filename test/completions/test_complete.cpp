@@ -67,8 +67,10 @@ TEST_CASE("a dash completes the innermost subcommand's options")
   Tool tool;
   CHECK(words_of(complete(tool.app, {"tool", "--m"})) == Words{"--mode"});
   CHECK(words_of(complete(tool.app, {"tool", "run", "--"})) == Words{"--help", "--file"});
-  CHECK(words_of(complete(tool.app, {"tool", "run", "-"})) == Words{"--help", "-h", "--file", "-f"});
-  CHECK(words_of(complete(tool.app, {"tool", "-q", "--mode", "fast", "run", "--f"})) == Words{"--file"});
+  CHECK(words_of(complete(tool.app, {"tool", "run", "-"}))
+        == Words{"--help", "-h", "--file", "-f"});
+  CHECK(words_of(complete(tool.app, {"tool", "-q", "--mode", "fast", "run", "--f"}))
+        == Words{"--file"});
 }
 
 TEST_CASE("an option's value: its members, nothing for a number, else files")
@@ -105,7 +107,8 @@ TEST_CASE("an enumerated positional completes its members, then the options")
   Tool tool;
   CHECK(words_of(complete(tool.app, {"tool", "run", ""})) == Words{"status", "migrate"});
   CHECK(words_of(complete(tool.app, {"tool", "run", "m"})) == Words{"migrate"});
-  CHECK(words_of(complete(tool.app, {"tool", "run", "status", ""})) == Words{"--help", "-h", "--file", "-f"});
+  CHECK(words_of(complete(tool.app, {"tool", "run", "status", ""}))
+        == Words{"--help", "-h", "--file", "-f"});
   // After "--" every word is positional.
   CHECK(words_of(complete(tool.app, {"tool", "run", "--", "-"})).empty());
   CHECK(words_of(complete(tool.app, {"tool", "run", "--", "s"})) == Words{"status"});
@@ -124,8 +127,10 @@ TEST_CASE("descriptions fit on one short line")
 {
   CLI::App app{"plain", "plain"};
   std::string value;
-  app.add_option("--long", value,
-                 "a description that goes on and on,\n  over more than one line, well past what a menu shows");
+  app.add_option(
+    "--long",
+    value,
+    "a description that goes on and on,\n  over more than one line, well past what a menu shows");
   const auto completion = complete(app, {"plain", "--l"});
   REQUIRE(completion.candidates.size() == 1);
   const auto& description = completion.candidates.front().description;
@@ -137,6 +142,15 @@ TEST_CASE("descriptions fit on one short line")
 TEST_CASE("the tree lists subcommands and long options, depth first")
 {
   Tool tool;
-  CHECK(list_tree(tool.app) == Words{"--help", "--mode", "--count", "--path", "--quiet", "run", "run --help",
-                                      "run --file", "show", "show --help"});
+  CHECK(list_tree(tool.app)
+        == Words{"--help",
+                 "--mode",
+                 "--count",
+                 "--path",
+                 "--quiet",
+                 "run",
+                 "run --help",
+                 "run --file",
+                 "show",
+                 "show --help"});
 }

@@ -6,11 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define HLM_FUZZ_CHECK(condition)                                              \
-  do {                                                                         \
-    if (!(condition)) {                                                        \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-                   #condition);                                                \
-      std::abort();                                                            \
-    }                                                                          \
+#define HLM_FUZZ_CHECK(condition)                                                                  \
+  do {                                                                                             \
+    if (!(condition)) {                                                                            \
+      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #condition);       \
+      std::abort();                                                                                \
+    }                                                                                              \
   } while (false)

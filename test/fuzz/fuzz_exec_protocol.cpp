@@ -7,9 +7,10 @@
 
 #include "check.hpp"
 
-#include <connectors/exec/protocol.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
+
+#include <connectors/exec/protocol.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -76,7 +76,8 @@ check_ring(const Ring& ring)
                {".swifthlm", "pending-hlm-requests", {}},
                {"AUTH_test", "c", "a/b/\xc3\xa9t\xc3\xa9"}};
   for (const auto& name : names) {
-    const auto partition = ring.partition(hash_path(secret, name.account, name.container, name.object));
+    const auto partition = ring.partition(
+      hash_path(secret, name.account, name.container, name.object));
     HLM_FUZZ_CHECK(partition < ring.partition_count());
     check_nodes(ring, partition);
   }

@@ -39,7 +39,10 @@ main(int argc, char** argv)
     for (const auto* device : ring.primary_nodes(partition)) {
       nodes.push_back(device->id);
     }
-    std::cout << nlohmann::json{{"partition", partition}, {"hash", hlm::to_hex(digest)}, {"nodes", nodes}}.dump()
+    std::cout << nlohmann::json{{"partition", partition},
+                                {"hash", hlm::to_hex(digest)},
+                                {"nodes", nodes}}
+                   .dump()
               << '\n';
   }
   return 0;

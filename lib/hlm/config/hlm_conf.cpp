@@ -42,20 +42,24 @@ void
 read_node_access(Settings& settings, NodeAccess& access)
 {
   using std::chrono::seconds;
-  access.transport = settings.choice(
-    "transport", access.transport,
-    {{"ssh", TransportKind::ssh}, {"local", TransportKind::local}}, ChoiceNames::quoted);
+  access.transport = settings.choice("transport",
+                                     access.transport,
+                                     {{"ssh", TransportKind::ssh}, {"local", TransportKind::local}},
+                                     ChoiceNames::quoted);
   access.address = settings.take_or("address", access.address);
   access.port = static_cast<int>(settings.number("port", access.port, 1, 65535));
   access.user = settings.take_or("user", access.user);
   access.identity_file = settings.take_or("identity_file", access.identity_file.string());
   access.known_hosts = settings.take_or("known_hosts", access.known_hosts.string());
   access.connect_timeout = settings.duration(
-    "connect_timeout", std::chrono::duration_cast<seconds>(access.connect_timeout), seconds(1),
+    "connect_timeout",
+    std::chrono::duration_cast<seconds>(access.connect_timeout),
+    seconds(1),
     seconds(3600));
-  access.io_timeout = settings.duration(
-    "io_timeout", std::chrono::duration_cast<seconds>(access.io_timeout), seconds(1),
-    seconds(86400));
+  access.io_timeout = settings.duration("io_timeout",
+                                        std::chrono::duration_cast<seconds>(access.io_timeout),
+                                        seconds(1),
+                                        seconds(86400));
   access.handler = settings.take_or("handler", access.handler);
   access.object_server_confs = settings.list("object_server_conf", access.object_server_confs);
 }
@@ -66,12 +70,16 @@ read_dispatch(Settings& settings, HlmConf& conf)
   using std::chrono::seconds;
   conf.batch_size = static_cast<std::size_t>(
     settings.number("batch_size", static_cast<long long>(conf.batch_size), 1, 10'000'000));
-  conf.max_parallel_nodes = static_cast<std::size_t>(settings.number(
-    "max_parallel_nodes", static_cast<long long>(conf.max_parallel_nodes), 1, 1024));
+  conf.max_parallel_nodes = static_cast<std::size_t>(
+    settings.number("max_parallel_nodes",
+                    static_cast<long long>(conf.max_parallel_nodes),
+                    1,
+                    1024));
   conf.interval = settings.duration("interval", conf.interval, seconds(1), seconds(86400));
   conf.lock_file = settings.take_or("lock_file", conf.lock_file.string());
   conf.max_attempts = static_cast<int>(settings.number("max_attempts", conf.max_attempts, 1, 1000));
-  conf.retry_delay = settings.duration("retry_delay", conf.retry_delay, seconds(0), seconds(604'800));
+  conf.retry_delay =
+    settings.duration("retry_delay", conf.retry_delay, seconds(0), seconds(604'800));
   conf.retry_delay_max =
     settings.duration("retry_delay_max", conf.retry_delay_max, seconds(0), seconds(604'800));
 }
@@ -142,8 +150,7 @@ HlmConf::access_for(const std::string& ring_ip) const
     return it->second;
   }
   NodeAccess access = node_defaults;
-  if (std::find(local_addresses.begin(), local_addresses.end(), ring_ip)
-      != local_addresses.end()) {
+  if (std::find(local_addresses.begin(), local_addresses.end(), ring_ip) != local_addresses.end()) {
     access.transport = TransportKind::local;
   }
   return access;
@@ -195,7 +202,7 @@ void
 check_secret_file(const std::filesystem::path& path, const HlmConf& conf)
 {
   const auto secrets = auth_secrets(conf.auth);
-  struct stat status {};
+  struct stat status = {};
   if (secrets.empty() || ::stat(path.c_str(), &status) != 0) {
     return;
   }

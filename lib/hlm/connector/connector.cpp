@@ -16,9 +16,8 @@ Connector::run(Operation operation, std::span<const Item> items)
 {
   auto outcomes = apply(operation, items);
   if (outcomes.size() != items.size()) {
-    throw Error(fmt::format("connector returned {} outcomes for {} objects",
-                            outcomes.size(),
-                            items.size()));
+    throw Error(
+      fmt::format("connector returned {} outcomes for {} objects", outcomes.size(), items.size()));
   }
   return outcomes;
 }

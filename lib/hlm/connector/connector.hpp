@@ -26,8 +26,8 @@ namespace hlm::connector {
 // the backend could). A tombstoned (deleted) replica is never handed over.
 struct Item
 {
-  std::string object;     // "/account/container/object"
-  std::string file;       // absolute path of the replica's .data file, or empty
+  std::string object;          // "/account/container/object"
+  std::string file;            // absolute path of the replica's .data file, or empty
   std::string object_dir = {}; // set when `file` is empty: where the replica belongs
 };
 

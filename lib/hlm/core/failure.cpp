@@ -4,9 +4,12 @@ namespace hlm {
 
 namespace {
 
-constexpr FailureKind k_kinds[] = {FailureKind::unreachable, FailureKind::node,
-                                   FailureKind::backend, FailureKind::missing,
-                                   FailureKind::deleted, FailureKind::rejected};
+constexpr FailureKind k_kinds[] = {FailureKind::unreachable,
+                                   FailureKind::node,
+                                   FailureKind::backend,
+                                   FailureKind::missing,
+                                   FailureKind::deleted,
+                                   FailureKind::rejected};
 
 } // namespace
 

@@ -46,8 +46,10 @@ parse_operation(std::string_view text)
 std::optional<ObjectState>
 parse_object_state(std::string_view text)
 {
-  for (const auto state : {ObjectState::resident, ObjectState::premigrated,
-                           ObjectState::migrated, ObjectState::unknown}) {
+  for (const auto state : {ObjectState::resident,
+                           ObjectState::premigrated,
+                           ObjectState::migrated,
+                           ObjectState::unknown}) {
     if (text == to_string(state)) {
       return state;
     }

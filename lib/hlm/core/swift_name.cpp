@@ -62,8 +62,8 @@ split_object_path(std::string_view path)
                  std::string(rest.substr(first + 1, second - first - 1)),
                  std::string(rest.substr(second + 1))};
   if (name.account.empty() || name.container.empty() || name.object.empty()) {
-    throw InputError(fmt::format(
-      "object path \"{}\" has an empty account, container or object", printable(path)));
+    throw InputError(
+      fmt::format("object path \"{}\" has an empty account, container or object", printable(path)));
   }
   return name;
 }

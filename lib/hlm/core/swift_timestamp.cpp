@@ -87,13 +87,17 @@ read_timestamp(std::string_view text)
   const auto number = fraction.empty() ? whole : base;
   double seconds = 0;
   const auto parsed = std::from_chars(number.data(), number.data() + number.size(), seconds);
-  if (parsed.ec != std::errc() || parsed.ptr != number.data() + number.size() || !(seconds < 1e10)) {
+  if (parsed.ec != std::errc() || parsed.ptr != number.data() + number.size()
+      || !(seconds < 1e10)) {
     read.error = "too large";
     return read;
   }
   std::array<char, 32> printed{};
-  const auto end = std::to_chars(printed.data(), printed.data() + printed.size(), seconds,
-                                 std::chars_format::fixed, 5)
+  const auto end = std::to_chars(printed.data(),
+                                 printed.data() + printed.size(),
+                                 seconds,
+                                 std::chars_format::fixed,
+                                 5)
                      .ptr;
   for (const char* c = printed.data(); c != end; ++c) {
     if (*c != '.') {
@@ -130,8 +134,7 @@ SwiftTimestamp::SwiftTimestamp(std::int64_t ticks, std::uint64_t offset)
     m_offset(offset)
 {
   if (ticks < 0 || ticks >= k_max_ticks) {
-    throw InputError(fmt::format(
-      "Swift timestamp out of range: {} s", ticks / k_ticks_per_second));
+    throw InputError(fmt::format("Swift timestamp out of range: {} s", ticks / k_ticks_per_second));
   }
 }
 
@@ -190,8 +193,8 @@ SwiftTimestamp::from_last_modified(std::string_view text)
   const auto hour = read_fixed(text, 11, 2);
   const auto minute = read_fixed(text, 14, 2);
   const auto second = read_fixed(text, 17, 2);
-  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-'
-      || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+  if (!year || !month || !day || !hour || !minute || !second || text[4] != '-' || text[7] != '-'
+      || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     bad_timestamp(text, "expected YYYY-MM-DDTHH:MM:SS.ffffff");
   }
   const year_month_day date{std::chrono::year{*year},
@@ -215,8 +218,8 @@ SwiftTimestamp::from_last_modified(std::string_view text)
       micros += (c - '0') * scale;
     }
   }
-  const std::int64_t seconds = sys_days(date).time_since_epoch().count() * 86'400
-                               + *hour * 3'600 + *minute * 60 + *second;
+  const std::int64_t seconds = sys_days(date).time_since_epoch().count() * 86'400 + *hour * 3'600
+                               + *minute * 60 + *second;
   if (seconds < 0) {
     bad_timestamp(text, "before 1970");
   }
@@ -251,8 +254,9 @@ SwiftTimestamp::internal() const
 std::string
 SwiftTimestamp::last_modified() const
 {
-  return format_utc(std::chrono::sys_time<std::chrono::microseconds>{std::chrono::microseconds{m_ticks * 10}},
-                    "%Y-%m-%dT%H:%M:%S.%6N");
+  return format_utc(
+    std::chrono::sys_time<std::chrono::microseconds>{std::chrono::microseconds{m_ticks * 10}},
+    "%Y-%m-%dT%H:%M:%S.%6N");
 }
 
 std::chrono::system_clock::time_point

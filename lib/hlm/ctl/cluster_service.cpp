@@ -14,8 +14,12 @@ namespace {
 class ClusterService final : public Service
 {
 public:
-  ClusterService(swift::Client& client, const config::HlmConf& conf, const ring::SwiftConf& swift_conf,
-                 const dispatch::Fanout& fanout, queue::RequestQueue& requests, std::string description)
+  ClusterService(swift::Client& client,
+                 const config::HlmConf& conf,
+                 const ring::SwiftConf& swift_conf,
+                 const dispatch::Fanout& fanout,
+                 queue::RequestQueue& requests,
+                 std::string description)
     : m_client(client),
       m_conf(conf),
       m_swift_conf(swift_conf),
@@ -33,13 +37,15 @@ public:
   }
 
   StatusSummary
-  status(const queue::Target& target, const std::function<void(const ObjectStatus&)>& on_object) override
+  status(const queue::Target& target,
+         const std::function<void(const ObjectStatus&)>& on_object) override
   {
     return ctl::status(m_client, m_conf, m_swift_conf, m_fanout, target, on_object);
   }
 
   std::size_t
-  requests(const queue::Target& target, const std::function<void(const RequestLine&)>& on_request) override
+  requests(const queue::Target& target,
+           const std::function<void(const RequestLine&)>& on_request) override
   {
     // The caller must be able to see the target, as for submitting (a
     // whole account: the account).
@@ -84,10 +90,18 @@ private:
 } // namespace
 
 std::unique_ptr<Service>
-cluster_service(swift::Client& client, const config::HlmConf& conf, const ring::SwiftConf& swift_conf,
-                const dispatch::Fanout& fanout, queue::RequestQueue& requests, std::string description)
+cluster_service(swift::Client& client,
+                const config::HlmConf& conf,
+                const ring::SwiftConf& swift_conf,
+                const dispatch::Fanout& fanout,
+                queue::RequestQueue& requests,
+                std::string description)
 {
-  return std::make_unique<ClusterService>(client, conf, swift_conf, fanout, requests,
+  return std::make_unique<ClusterService>(client,
+                                          conf,
+                                          swift_conf,
+                                          fanout,
+                                          requests,
                                           std::move(description));
 }
 

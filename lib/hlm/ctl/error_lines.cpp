@@ -6,7 +6,10 @@
 
 namespace hlm::ctl {
 
-ErrorLines::ErrorLines(std::ostream& out) : m_out(out) {}
+ErrorLines::ErrorLines(std::ostream& out)
+  : m_out(out)
+{
+}
 
 ErrorLines::~ErrorLines()
 {
@@ -41,7 +44,10 @@ ErrorLines::finish()
   m_finished = true;
   for (const auto& [error, more] : m_repeats) {
     if (more > 0) {
-      fmt::print(m_out, "hlmctl: error: {} (also for {} more {})\n", error, more,
+      fmt::print(m_out,
+                 "hlmctl: error: {} (also for {} more {})\n",
+                 error,
+                 more,
                  more == 1 ? "replica" : "replicas");
     }
   }

@@ -21,7 +21,10 @@ using Json = nlohmann::ordered_json;
 class InterfaceService final : public Service
 {
 public:
-  explicit InterfaceService(swift::Client& client) : m_client(client) {}
+  explicit InterfaceService(swift::Client& client)
+    : m_client(client)
+  {
+  }
 
   Submitted
   submit(Operation operation, const queue::Target& target) override
@@ -41,7 +44,8 @@ public:
   }
 
   StatusSummary
-  status(const queue::Target& target, const std::function<void(const ObjectStatus&)>& on_object) override
+  status(const queue::Target& target,
+         const std::function<void(const ObjectStatus&)>& on_object) override
   {
     const auto doc = ask(swift::Method::get, "status", target);
     StatusSummary summary;
@@ -49,17 +53,19 @@ public:
       // The errors and missing stubs the document names (its first 20).
       std::map<std::string, std::vector<std::string>> errors;
       for (const auto& error : doc.at("errors")) {
-        errors[error.at("object").get<std::string>()].push_back(error.at("error").get<std::string>());
+        errors[error.at("object").get<std::string>()].push_back(
+          error.at("error").get<std::string>());
       }
       std::map<std::string, std::vector<std::string>> stubs;
       for (const auto& stub : doc.at("stubs_missing")) {
-        stubs[stub.at("object").get<std::string>()] = stub.at("devices").get<std::vector<std::string>>();
+        stubs[stub.at("object").get<std::string>()] =
+          stub.at("devices").get<std::vector<std::string>>();
       }
       for (const auto& [name, state_text] : doc.at("objects").items()) {
         ObjectStatus object;
         object.object = name;
-        object.state = parse_object_state(state_text.get<std::string>())
-                         .value_or(ObjectState::unknown);
+        object.state =
+          parse_object_state(state_text.get<std::string>()).value_or(ObjectState::unknown);
         if (const auto it = errors.find(name); it != errors.end()) {
           object.errors = it->second;
         }
@@ -84,7 +90,8 @@ public:
   }
 
   std::size_t
-  requests(const queue::Target& target, const std::function<void(const RequestLine&)>& on_request) override
+  requests(const queue::Target& target,
+           const std::function<void(const RequestLine&)>& on_request) override
   {
     const auto doc = ask(swift::Method::get, "requests", target);
     std::size_t count = 0;
@@ -96,7 +103,8 @@ public:
           line.id = item.at("id").get<std::string>();
           line.entry = queue::decode_entry(line.id);
           const auto& reason = item.at("reason");
-          const auto reason_text = reason.is_string() ? std::optional(reason.get<std::string>()) : std::nullopt;
+          const auto reason_text = reason.is_string() ? std::optional(reason.get<std::string>())
+                                                      : std::nullopt;
           if (which == queue::Which::failed) {
             line.reason = reason_text;
           } else {
@@ -174,7 +182,11 @@ private:
   Json
   ask(swift::Method method, std::string_view verb, const queue::Target& target)
   {
-    const auto response = m_client.hlm_request(method, verb, target.account, target.container, target.object,
+    const auto response = m_client.hlm_request(method,
+                                               verb,
+                                               target.account,
+                                               target.container,
+                                               target.object,
                                                {{"Accept", "application/json"}});
     if (response.status >= 200 && response.status < 300) {
       try {
@@ -191,11 +203,16 @@ private:
     }
     if (message.empty()) {
       message = response.status == 401 || response.status == 403
-                  ? fmt::format("{} {}: {} (the proxy refused the caller)", verb, to_string(target),
+                  ? fmt::format("{} {}: {} (the proxy refused the caller)",
+                                verb,
+                                to_string(target),
                                 swift::status_text(response.status))
-                  : fmt::format("{} {}: {} from the proxy, which does not seem to answer hlm's HTTP "
-                                "interface (hlmctl(1), THE HTTP INTERFACE)",
-                                verb, to_string(target), swift::status_text(response.status));
+                  : fmt::format(
+                    "{} {}: {} from the proxy, which does not seem to answer hlm's HTTP "
+                    "interface (hlmctl(1), THE HTTP INTERFACE)",
+                    verb,
+                    to_string(target),
+                    swift::status_text(response.status));
     }
     throw SwiftError(printable(message), response.status);
   }
@@ -203,8 +220,10 @@ private:
   static Error
   unexpected(std::string_view verb, const queue::Target& target, std::string_view what)
   {
-    return Error(fmt::format("{} {}: the HTTP interface's answer is not what hlmctl expects: {}", verb,
-                             printable(to_string(target)), what));
+    return Error(fmt::format("{} {}: the HTTP interface's answer is not what hlmctl expects: {}",
+                             verb,
+                             printable(to_string(target)),
+                             what));
   }
 
   swift::Client& m_client;

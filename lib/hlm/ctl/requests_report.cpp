@@ -39,7 +39,10 @@ print_swifthlm_requests(Service& service, const queue::Target& target, std::ostr
 }
 
 std::size_t
-print_requests(Service& service, const queue::Target& target, bool json, std::ostream& out,
+print_requests(Service& service,
+               const queue::Target& target,
+               bool json,
+               std::ostream& out,
                std::chrono::system_clock::time_point now)
 {
   const auto now_seconds =
@@ -61,19 +64,24 @@ print_requests(Service& service, const queue::Target& target, bool json, std::os
         item["attempts"] = line.retry.attempts;
         item["retry_after"] = line.retry.retry_after ? nlohmann::json(*line.retry.retry_after)
                                                      : nlohmann::json(nullptr);
-        item["reason"] =
-          line.retry.reason ? nlohmann::json(*line.retry.reason) : nlohmann::json(nullptr);
+        item["reason"] = line.retry.reason ? nlohmann::json(*line.retry.reason)
+                                           : nlohmann::json(nullptr);
       }
       doc[failed ? "failed" : "pending"].push_back(item);
       return;
     }
-    fmt::print(out, "{:<8} {:<8} {}  submitted {}\n", failed ? "failed" : "pending",
-               to_string(line.entry.operation), to_string(line.entry.target), line.entry.submitted);
+    fmt::print(out,
+               "{:<8} {:<8} {}  submitted {}\n",
+               failed ? "failed" : "pending",
+               to_string(line.entry.operation),
+               to_string(line.entry.target),
+               line.entry.submitted);
     if (failed && line.reason && !line.reason->empty()) {
       fmt::print(out, "         reason: {}\n", *line.reason);
     }
     if (!failed && line.retry.attempts > 0) {
-      fmt::print(out, "         {} failed, next attempt: {}\n",
+      fmt::print(out,
+                 "         {} failed, next attempt: {}\n",
                  line.retry.attempts == 1 ? std::string("1 attempt")
                                           : fmt::format("{} attempts", line.retry.attempts),
                  next_attempt_text(line.retry.retry_after, now_seconds));
@@ -85,7 +93,8 @@ print_requests(Service& service, const queue::Target& target, bool json, std::os
   if (json) {
     out << doc.dump(2) << '\n';
   } else if (count == 0) {
-    fmt::print(out, "There are no pending or failed requests for {}.\n",
+    fmt::print(out,
+               "There are no pending or failed requests for {}.\n",
                target.container.empty() ? target.account : to_string(target));
   }
   return count;

@@ -27,7 +27,10 @@ void print_swifthlm_requests(Service& service, const queue::Target& target, std:
 // the next is due (`now` decides "in N s"); a sentence when there are
 // none. With `json` the document {"pending": [...], "failed": [...]}.
 // Returns how many requests were reported.
-std::size_t print_requests(Service& service, const queue::Target& target, bool json, std::ostream& out,
+std::size_t print_requests(Service& service,
+                           const queue::Target& target,
+                           bool json,
+                           std::ostream& out,
                            std::chrono::system_clock::time_point now);
 
 } // namespace hlm::ctl

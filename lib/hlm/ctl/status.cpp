@@ -63,8 +63,12 @@ status(swift::Client& client,
   const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
 
   StatusSummary summary;
-  dispatch::FanoutRounds round(fanout, conf.batch_size, Operation::status, policy.index,
-                               ring, secret,
+  dispatch::FanoutRounds round(fanout,
+                               conf.batch_size,
+                               Operation::status,
+                               policy.index,
+                               ring,
+                               secret,
                                [&](const std::vector<std::string>& paths,
                                    const std::vector<dispatch::ReplicaOutcome>& outcomes) {
                                  report_round(paths, outcomes, summary, on_object);

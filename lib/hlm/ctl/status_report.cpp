@@ -12,8 +12,10 @@ namespace hlm::ctl {
 
 namespace {
 
-constexpr ObjectState k_states[] = {ObjectState::resident, ObjectState::premigrated,
-                                    ObjectState::migrated, ObjectState::unknown};
+constexpr ObjectState k_states[] = {ObjectState::resident,
+                                    ObjectState::premigrated,
+                                    ObjectState::migrated,
+                                    ObjectState::unknown};
 
 } // namespace
 
@@ -40,13 +42,17 @@ summary_line(const StatusSummary& summary)
 }
 
 StatusSummary
-print_swifthlm_status(Service& service, const queue::Target& target, std::ostream& out, ErrorLines& errors)
+print_swifthlm_status(Service& service,
+                      const queue::Target& target,
+                      std::ostream& out,
+                      ErrorLines& errors)
 {
   bool first = true;
   const auto summary = service.status(target, [&](const ObjectStatus& object) {
-    out << (first ? "{" : ", ")
-        << nlohmann::json(object.object).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
-        << ": \"" << to_string(object.state) << '"';
+    out
+      << (first ? "{" : ", ")
+      << nlohmann::json(object.object).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
+      << ": \"" << to_string(object.state) << '"';
     first = false;
     for (const auto& error : object.errors) {
       errors.add(object.object, error);
@@ -57,8 +63,12 @@ print_swifthlm_status(Service& service, const queue::Target& target, std::ostrea
 }
 
 StatusSummary
-print_status(Service& service, const queue::Target& target, bool json, std::ostream& out,
-             ErrorLines& error_lines, const std::function<void(std::size_t answered)>& answered)
+print_status(Service& service,
+             const queue::Target& target,
+             bool json,
+             std::ostream& out,
+             ErrorLines& error_lines,
+             const std::function<void(std::size_t answered)>& answered)
 {
   bool first = true;
   const auto open_document = [&] {
@@ -82,7 +92,10 @@ print_status(Service& service, const queue::Target& target, bool json, std::ostr
     } else if (object.stub_missing_on.empty()) {
       fmt::print(out, "{}  {}\n", object.object, state);
     } else {
-      fmt::print(out, "{}  {} (stub missing on {}: recall rebuilds it)\n", object.object, state,
+      fmt::print(out,
+                 "{}  {} (stub missing on {}: recall rebuilds it)\n",
+                 object.object,
+                 state,
                  fmt::join(object.stub_missing_on, ", "));
     }
     if (!object.stub_missing_on.empty() && stubs_missing.size() < 20) {

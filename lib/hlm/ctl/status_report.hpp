@@ -25,7 +25,9 @@ std::string summary_line(const StatusSummary& summary);
 // in SwiftHLM; the reasons go to `errors`. Throws what
 // Service::status throws, with nothing written to `out` when it throws
 // before the first object.
-StatusSummary print_swifthlm_status(Service& service, const queue::Target& target, std::ostream& out,
+StatusSummary print_swifthlm_status(Service& service,
+                                    const queue::Target& target,
+                                    std::ostream& out,
                                     ErrorLines& errors);
 
 // hlmctl status's report, streamed: "OBJECT  STATE" lines and the summary
@@ -36,7 +38,11 @@ StatusSummary print_swifthlm_status(Service& service, const queue::Target& targe
 // before each object is printed. The document's opening is written with
 // the first object (or at the end), so a refusal (403, 404) leaves `out`
 // empty rather than half a document.
-StatusSummary print_status(Service& service, const queue::Target& target, bool json, std::ostream& out,
-                           ErrorLines& error_lines, const std::function<void(std::size_t answered)>& answered);
+StatusSummary print_status(Service& service,
+                           const queue::Target& target,
+                           bool json,
+                           std::ostream& out,
+                           ErrorLines& error_lines,
+                           const std::function<void(std::size_t answered)>& answered);
 
 } // namespace hlm::ctl

@@ -32,9 +32,9 @@ head_container(swift::Client& client, const queue::Target& target)
 {
   auto container = client.head_container(target.account, target.container);
   if (!container) {
-    throw SwiftError(fmt::format("container {}/{} does not exist", target.account,
-                                 printable(target.container)),
-                     404);
+    throw SwiftError(
+      fmt::format("container {}/{} does not exist", target.account, printable(target.container)),
+      404);
   }
   return std::move(*container);
 }
@@ -48,7 +48,9 @@ require_container(swift::Client& client, const queue::Target& target)
 }
 
 const ring::StoragePolicy&
-container_policy(swift::Client& client, const ring::SwiftConf& swift_conf, const queue::Target& target)
+container_policy(swift::Client& client,
+                 const ring::SwiftConf& swift_conf,
+                 const queue::Target& target)
 {
   const auto container = head_container(client, target);
   return container.storage_policy.empty() ? swift_conf.default_policy()
@@ -58,7 +60,8 @@ container_policy(swift::Client& client, const ring::SwiftConf& swift_conf, const
 void
 require_object(swift::Client& client, const queue::Target& target)
 {
-  if (!target.object.empty() && !client.head_object(target.account, target.container, target.object)) {
+  if (!target.object.empty()
+      && !client.head_object(target.account, target.container, target.object)) {
     throw SwiftError(fmt::format("object {} does not exist", printable(to_string(target))), 404);
   }
 }
@@ -66,7 +69,9 @@ require_object(swift::Client& client, const queue::Target& target)
 Submitter::Submitter(swift::Client& client,
                      queue::RequestQueue& requests,
                      const ring::SwiftConf& swift_conf)
-  : m_client(client), m_requests(requests), m_swift_conf(swift_conf)
+  : m_client(client),
+    m_requests(requests),
+    m_swift_conf(swift_conf)
 {
 }
 

@@ -8,8 +8,8 @@
 
 #include <map>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 namespace hlm::ctl {
 
@@ -46,7 +46,9 @@ struct Submitted
 class Submitter
 {
 public:
-  Submitter(swift::Client& client, queue::RequestQueue& requests, const ring::SwiftConf& swift_conf);
+  Submitter(swift::Client& client,
+            queue::RequestQueue& requests,
+            const ring::SwiftConf& swift_conf);
 
   // Checks through the proxy that the caller can see the container (and
   // object) and that they exist, learns the container's storage policy,

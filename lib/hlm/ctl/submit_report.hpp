@@ -25,8 +25,11 @@ struct SubmitReport
 // `err` and in the document. A request written to too few container
 // servers and not withdrawn (queue::PartlyQueued) is queued and will run:
 // it is reported as queued, with a warning. Other errors are thrown.
-SubmitReport submit_targets(Service& service, Operation operation,
-                            const std::vector<queue::Target>& targets, bool json, std::ostream& out,
+SubmitReport submit_targets(Service& service,
+                            Operation operation,
+                            const std::vector<queue::Target>& targets,
+                            bool json,
+                            std::ostream& out,
                             std::ostream& err);
 
 } // namespace hlm::ctl

@@ -12,7 +12,8 @@
 namespace hlm::ctl {
 
 std::vector<queue::Target>
-read_targets(const std::vector<std::string>& arguments, const std::vector<std::string>& files,
+read_targets(const std::vector<std::string>& arguments,
+             const std::vector<std::string>& files,
              std::istream& standard_input)
 {
   std::vector<queue::Target> targets;
@@ -50,8 +51,8 @@ read_targets(const std::vector<std::string>& arguments, const std::vector<std::s
       }
     }
     if (in->bad()) {
-      throw InputError(fmt::format("cannot read target list \"{}\": {}", name,
-                                   std::strerror(errno)));
+      throw InputError(
+        fmt::format("cannot read target list \"{}\": {}", name, std::strerror(errno)));
     }
   }
   if (targets.empty()) {

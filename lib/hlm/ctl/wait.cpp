@@ -10,7 +10,9 @@ namespace {
 
 // The ids of `wanted` that are in the queue `which`, with what their rows say.
 void
-present(queue::RequestQueue& requests, queue::Which which, const std::set<std::string>& wanted,
+present(queue::RequestQueue& requests,
+        queue::Which which,
+        const std::set<std::string>& wanted,
         std::vector<QueuedRequest>& found)
 {
   if (wanted.empty()) {
@@ -41,8 +43,10 @@ look_up(queue::RequestQueue& requests, const std::set<std::string>& ids)
 }
 
 WaitResult
-wait_for(const LookUp& look, const std::vector<std::string>& ids,
-         const WaitOptions& options, const std::function<void(const WaitProgress&)>& progress,
+wait_for(const LookUp& look,
+         const std::vector<std::string>& ids,
+         const WaitOptions& options,
+         const std::function<void(const WaitProgress&)>& progress,
          const std::function<bool()>& interrupted)
 {
   const auto start = std::chrono::steady_clock::now();

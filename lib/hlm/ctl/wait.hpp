@@ -29,9 +29,9 @@ struct WaitProgress
 
 struct WaitResult
 {
-  std::size_t done = 0; // left the pending queue and not failed
+  std::size_t done = 0;                                    // left the pending queue and not failed
   std::vector<std::pair<std::string, std::string>> failed; // id, reason
-  std::vector<std::string> pending; // still pending at the timeout
+  std::vector<std::string> pending;                        // still pending at the timeout
   bool timed_out = false;
   bool interrupted = false;
 };
@@ -61,7 +61,8 @@ std::vector<QueuedRequest> look_up(queue::RequestQueue& requests, const std::set
 // for (even when a crashed run left it in the failed queue too). `progress`
 // is called after every look. Throws what the queue throws when it cannot
 // be listed.
-WaitResult wait_for(const LookUp& look, const std::vector<std::string>& ids,
+WaitResult wait_for(const LookUp& look,
+                    const std::vector<std::string>& ids,
                     const WaitOptions& options,
                     const std::function<void(const WaitProgress&)>& progress,
                     const std::function<bool()>& interrupted);

@@ -26,8 +26,12 @@ std::string wait_progress_text(const WaitProgress& progress);
 // each failed request with its reason on `out`; with `json`, the document
 // {"requests", "done", "failed": [{"id", "reason"}], "pending",
 // "timed_out"}, stored in `*json_out` when given, else printed on `out`.
-int report_wait(const WaitResult& result, std::size_t requested,
-                const std::optional<double>& timeout_seconds, bool json, std::ostream& out,
-                std::ostream& err, nlohmann::json* json_out = nullptr);
+int report_wait(const WaitResult& result,
+                std::size_t requested,
+                const std::optional<double>& timeout_seconds,
+                bool json,
+                std::ostream& out,
+                std::ostream& err,
+                nlohmann::json* json_out = nullptr);
 
 } // namespace hlm::ctl

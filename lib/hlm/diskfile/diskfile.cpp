@@ -1,6 +1,5 @@
-#include <hlm/diskfile/diskfile.hpp>
-
 #include <hlm/core/swift_timestamp.hpp>
+#include <hlm/diskfile/diskfile.hpp>
 #include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
@@ -40,8 +39,7 @@ std::optional<std::uint64_t>
 parse_number(std::string_view text, int base)
 {
   std::uint64_t value = 0;
-  const auto [ptr, ec] =
-    std::from_chars(text.data(), text.data() + text.size(), value, base);
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) {
     return std::nullopt;
   }
@@ -75,17 +73,16 @@ parse_meta_base(std::string_view base, OnDiskFile& file)
   std::int64_t previous = ts->ticks();
   for (std::size_t pos = sign, part = 0; pos != std::string_view::npos; ++part) {
     const auto next = base.find_first_of("+-", pos + 1);
-    const auto digits = base.substr(pos + 1, next == std::string_view::npos
-                                                ? std::string_view::npos
-                                                : next - pos - 1);
+    const auto digits = base.substr(pos + 1,
+                                    next == std::string_view::npos ? std::string_view::npos
+                                                                   : next - pos - 1);
     const auto delta = parse_number(digits, 16);
     if (part == 2 || !all_of(digits, is_hex_digit) || !delta
         || *delta >= static_cast<std::uint64_t>(SwiftTimestamp::k_max_ticks)) {
       return false;
     }
     const auto signed_delta = static_cast<std::int64_t>(*delta);
-    const std::int64_t value =
-      base[pos] == '+' ? previous + signed_delta : previous - signed_delta;
+    const std::int64_t value = base[pos] == '+' ? previous + signed_delta : previous - signed_delta;
     if (value < 0 || value >= SwiftTimestamp::k_max_ticks) {
       return false;
     }
@@ -165,8 +162,7 @@ list_names(const std::filesystem::path& dir)
   std::vector<std::string> names;
   std::error_code ec;
   std::filesystem::directory_iterator it(dir, ec);
-  if (ec == std::errc::no_such_file_or_directory
-      || ec == std::errc::not_a_directory) {
+  if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
     return names;
   }
   for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
@@ -183,8 +179,7 @@ list_names(const std::filesystem::path& dir)
 // durable timestamp directly; a #d fragment only counts if no newer
 // .durable exists (Swift keeps the newer one as "the" durable timestamp).
 const OnDiskFile*
-choose_fragment(std::vector<const OnDiskFile*> fragments,
-                std::optional<SwiftTimestamp> durable_ts)
+choose_fragment(std::vector<const OnDiskFile*> fragments, std::optional<SwiftTimestamp> durable_ts)
 {
   std::sort(fragments.begin(), fragments.end(), [](const auto* a, const auto* b) {
     if (!(a->ts == b->ts)) {
@@ -199,8 +194,7 @@ choose_fragment(std::vector<const OnDiskFile*> fragments,
     const auto last = std::find_if(first, fragments.end(), [&](const auto* f) {
       return !(f->ts == (*first)->ts);
     });
-    const bool any_durable =
-      std::any_of(first, last, [](const auto* f) { return f->durable; });
+    const bool any_durable = std::any_of(first, last, [](const auto* f) { return f->durable; });
     if (any_durable && (!durable_ts || *durable_ts < (*first)->ts)) {
       durable_ts = (*first)->ts;
     }
@@ -225,21 +219,17 @@ object_dir(const std::filesystem::path& devices_root,
     throw InputError(fmt::format("negative storage policy index {}", policy_index));
   }
   if (device.empty() || device == "." || device == ".."
-      || device.find_first_of(std::string_view("/\0", 2))
-           != std::string_view::npos) {
+      || device.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
     throw InputError(fmt::format("invalid device name \"{}\"", device));
   }
-  const auto is_lower_hex = [](char c) {
-    return is_digit(c) || (c >= 'a' && c <= 'f');
-  };
+  const auto is_lower_hex = [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); };
   if (hash_hex.size() != k_hash_length
       || !std::all_of(hash_hex.begin(), hash_hex.end(), is_lower_hex)) {
-    throw InputError(fmt::format(
-      "invalid object hash \"{}\": expected 32 lower-case hex digits",
-      hash_hex.substr(0, 64)));
+    throw InputError(fmt::format("invalid object hash \"{}\": expected 32 lower-case hex digits",
+                                 hash_hex.substr(0, 64)));
   }
-  const std::string data_dir =
-    policy_index == 0 ? "objects" : fmt::format("objects-{}", policy_index);
+  const std::string data_dir = policy_index == 0 ? "objects"
+                                                 : fmt::format("objects-{}", policy_index);
   return devices_root / device / data_dir / std::to_string(partition)
          / hash_hex.substr(k_hash_length - k_suffix_length) / hash_hex;
 }
@@ -276,8 +266,7 @@ locate_replica(const std::filesystem::path& dir)
       }
       if (file.ext == Ext::data && file.fragment_index) {
         fragments.push_back(&file);
-      } else if (file.ext == Ext::durable
-                 && (!durable_ts || *durable_ts < file.ts)) {
+      } else if (file.ext == Ext::durable && (!durable_ts || *durable_ts < file.ts)) {
         durable_ts = file.ts;
       }
     }
@@ -301,8 +290,7 @@ locate_replica(const std::filesystem::path& dir)
     for (const auto& file : files) {
       // Replication drops .meta files at the data's timestamp; EC only
       // those older than the durable timestamp.
-      const bool applies = erasure_coded ? !(file.ts < chosen->ts)
-                                         : chosen->ts < file.ts;
+      const bool applies = erasure_coded ? !(file.ts < chosen->ts) : chosen->ts < file.ts;
       if (file.ext == Ext::meta && applies
           && (!meta || meta->ts < file.ts
               || (meta->ts == file.ts && meta->ctype_ticks < file.ctype_ticks))) {

@@ -1,11 +1,11 @@
 #include <hlm/diskfile/metadata.hpp>
-
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
+
 #include <sys/xattr.h>
 
 #include <cerrno>
@@ -35,9 +35,7 @@ quoted_path(const std::filesystem::path& file)
 }
 
 [[noreturn]] void
-throw_xattr_error(const std::filesystem::path& file,
-                  const std::string& name,
-                  int error)
+throw_xattr_error(const std::filesystem::path& file, const std::string& name, int error)
 {
   if (error == ENOTSUP) {
     throw Error(fmt::format("cannot read Swift metadata of {}: the filesystem "
@@ -68,8 +66,7 @@ read_xattr(const std::filesystem::path& file, const std::string& name)
       return std::string();
     }
     std::string value(static_cast<std::size_t>(size), '\0');
-    const ssize_t got =
-      ::getxattr(file.c_str(), name.c_str(), value.data(), value.size());
+    const ssize_t got = ::getxattr(file.c_str(), name.c_str(), value.data(), value.size());
     if (got >= 0) {
       value.resize(static_cast<std::size_t>(got));
       return value;
@@ -81,9 +78,8 @@ read_xattr(const std::filesystem::path& file, const std::string& name)
       throw_xattr_error(file, name, errno);
     }
   }
-  throw Error(fmt::format("cannot read xattr \"{}\" of {}: it keeps changing",
-                          name,
-                          quoted_path(file)));
+  throw Error(
+    fmt::format("cannot read xattr \"{}\" of {}: it keeps changing", name, quoted_path(file)));
 }
 
 std::optional<std::uint64_t>
@@ -114,8 +110,7 @@ ObjectMetadata::ObjectMetadata(MetadataMap raw)
     m_content_length = parse_content_length(it->second);
     if (!m_content_length) {
       throw InputError(
-        fmt::format("Swift metadata has a bad Content-Length \"{}\"",
-                    printable(it->second)));
+        fmt::format("Swift metadata has a bad Content-Length \"{}\"", printable(it->second)));
     }
   }
 }
@@ -166,8 +161,7 @@ read_object_metadata(const std::filesystem::path& file)
 {
   std::string pickle;
   for (unsigned chunk = 0;; ++chunk) {
-    const std::string key =
-      chunk == 0 ? k_metadata_key : k_metadata_key + std::to_string(chunk);
+    const std::string key = chunk == 0 ? k_metadata_key : k_metadata_key + std::to_string(chunk);
     auto value = read_xattr(file, key);
     if (!value) {
       break;
@@ -190,19 +184,19 @@ read_object_metadata(const std::filesystem::path& file)
   if (stored && !stored->empty()) {
     const std::string computed = to_hex(md5(pickle));
     if (*stored != computed) {
-      throw InputError(fmt::format(
-        "Swift metadata checksum mismatch on {}: stored \"{}\", computed \"{}\"",
-        quoted_path(file),
-        printable(*stored),
-        computed));
+      throw InputError(
+        fmt::format("Swift metadata checksum mismatch on {}: stored \"{}\", computed \"{}\"",
+                    quoted_path(file),
+                    printable(*stored),
+                    computed));
     }
   }
 
   try {
     return ObjectMetadata(parse_metadata_pickle(pickle));
   } catch (const InputError& e) {
-    throw InputError(fmt::format(
-      "cannot read Swift metadata of {}: {}", quoted_path(file), e.what()));
+    throw InputError(
+      fmt::format("cannot read Swift metadata of {}: {}", quoted_path(file), e.what()));
   }
 }
 

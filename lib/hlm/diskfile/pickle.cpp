@@ -1,5 +1,4 @@
 #include <hlm/diskfile/pickle.hpp>
-
 #include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
@@ -59,75 +58,144 @@ std::string_view
 opcode_name(std::uint8_t op)
 {
   switch (op) {
-  case '(': return "MARK";
-  case '.': return "STOP";
-  case '0': return "POP";
-  case '1': return "POP_MARK";
-  case '2': return "DUP";
-  case 'F': return "FLOAT";
-  case 'I': return "INT";
-  case 'J': return "BININT";
-  case 'K': return "BININT1";
-  case 'L': return "LONG";
-  case 'M': return "BININT2";
-  case 'N': return "NONE";
-  case 'P': return "PERSID";
-  case 'Q': return "BINPERSID";
-  case 'R': return "REDUCE";
-  case 'S': return "STRING";
-  case 'T': return "BINSTRING";
-  case 'U': return "SHORT_BINSTRING";
-  case 'V': return "UNICODE";
-  case 'X': return "BINUNICODE";
-  case 'a': return "APPEND";
-  case 'b': return "BUILD";
-  case 'c': return "GLOBAL";
-  case 'd': return "DICT";
-  case '}': return "EMPTY_DICT";
-  case 'e': return "APPENDS";
-  case 'g': return "GET";
-  case 'h': return "BINGET";
-  case 'i': return "INST";
-  case 'j': return "LONG_BINGET";
-  case 'l': return "LIST";
-  case ']': return "EMPTY_LIST";
-  case 'o': return "OBJ";
-  case 'p': return "PUT";
-  case 'q': return "BINPUT";
-  case 'r': return "LONG_BINPUT";
-  case 's': return "SETITEM";
-  case 't': return "TUPLE";
-  case ')': return "EMPTY_TUPLE";
-  case 'u': return "SETITEMS";
-  case 'G': return "BINFLOAT";
-  case 'B': return "BINBYTES";
-  case 'C': return "SHORT_BINBYTES";
-  case 0x80: return "PROTO";
-  case 0x81: return "NEWOBJ";
-  case 0x82: return "EXT1";
-  case 0x83: return "EXT2";
-  case 0x84: return "EXT4";
-  case 0x85: return "TUPLE1";
-  case 0x86: return "TUPLE2";
-  case 0x87: return "TUPLE3";
-  case 0x88: return "NEWTRUE";
-  case 0x89: return "NEWFALSE";
-  case 0x8a: return "LONG1";
-  case 0x8b: return "LONG4";
-  case 0x8c: return "SHORT_BINUNICODE";
-  case 0x8d: return "BINUNICODE8";
-  case 0x8e: return "BINBYTES8";
-  case 0x8f: return "EMPTY_SET";
-  case 0x90: return "ADDITEMS";
-  case 0x91: return "FROZENSET";
-  case 0x92: return "NEWOBJ_EX";
-  case 0x93: return "STACK_GLOBAL";
-  case 0x94: return "MEMOIZE";
-  case 0x95: return "FRAME";
-  case 0x96: return "BYTEARRAY8";
-  case 0x97: return "NEXT_BUFFER";
-  case 0x98: return "READONLY_BUFFER";
-  default: return {};
+  case '(':
+    return "MARK";
+  case '.':
+    return "STOP";
+  case '0':
+    return "POP";
+  case '1':
+    return "POP_MARK";
+  case '2':
+    return "DUP";
+  case 'F':
+    return "FLOAT";
+  case 'I':
+    return "INT";
+  case 'J':
+    return "BININT";
+  case 'K':
+    return "BININT1";
+  case 'L':
+    return "LONG";
+  case 'M':
+    return "BININT2";
+  case 'N':
+    return "NONE";
+  case 'P':
+    return "PERSID";
+  case 'Q':
+    return "BINPERSID";
+  case 'R':
+    return "REDUCE";
+  case 'S':
+    return "STRING";
+  case 'T':
+    return "BINSTRING";
+  case 'U':
+    return "SHORT_BINSTRING";
+  case 'V':
+    return "UNICODE";
+  case 'X':
+    return "BINUNICODE";
+  case 'a':
+    return "APPEND";
+  case 'b':
+    return "BUILD";
+  case 'c':
+    return "GLOBAL";
+  case 'd':
+    return "DICT";
+  case '}':
+    return "EMPTY_DICT";
+  case 'e':
+    return "APPENDS";
+  case 'g':
+    return "GET";
+  case 'h':
+    return "BINGET";
+  case 'i':
+    return "INST";
+  case 'j':
+    return "LONG_BINGET";
+  case 'l':
+    return "LIST";
+  case ']':
+    return "EMPTY_LIST";
+  case 'o':
+    return "OBJ";
+  case 'p':
+    return "PUT";
+  case 'q':
+    return "BINPUT";
+  case 'r':
+    return "LONG_BINPUT";
+  case 's':
+    return "SETITEM";
+  case 't':
+    return "TUPLE";
+  case ')':
+    return "EMPTY_TUPLE";
+  case 'u':
+    return "SETITEMS";
+  case 'G':
+    return "BINFLOAT";
+  case 'B':
+    return "BINBYTES";
+  case 'C':
+    return "SHORT_BINBYTES";
+  case 0x80:
+    return "PROTO";
+  case 0x81:
+    return "NEWOBJ";
+  case 0x82:
+    return "EXT1";
+  case 0x83:
+    return "EXT2";
+  case 0x84:
+    return "EXT4";
+  case 0x85:
+    return "TUPLE1";
+  case 0x86:
+    return "TUPLE2";
+  case 0x87:
+    return "TUPLE3";
+  case 0x88:
+    return "NEWTRUE";
+  case 0x89:
+    return "NEWFALSE";
+  case 0x8a:
+    return "LONG1";
+  case 0x8b:
+    return "LONG4";
+  case 0x8c:
+    return "SHORT_BINUNICODE";
+  case 0x8d:
+    return "BINUNICODE8";
+  case 0x8e:
+    return "BINBYTES8";
+  case 0x8f:
+    return "EMPTY_SET";
+  case 0x90:
+    return "ADDITEMS";
+  case 0x91:
+    return "FROZENSET";
+  case 0x92:
+    return "NEWOBJ_EX";
+  case 0x93:
+    return "STACK_GLOBAL";
+  case 0x94:
+    return "MEMOIZE";
+  case 0x95:
+    return "FRAME";
+  case 0x96:
+    return "BYTEARRAY8";
+  case 0x97:
+    return "NEXT_BUFFER";
+  case 0x98:
+    return "READONLY_BUFFER";
+  default:
+    return {};
   }
 }
 
@@ -159,9 +227,7 @@ quoted(std::string_view s)
 std::optional<char32_t>
 next_code_point(std::string_view s, std::size_t& i)
 {
-  const auto byte = [&](std::size_t k) {
-    return static_cast<unsigned char>(s[k]);
-  };
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char b0 = byte(i);
   if (b0 < 0x80) {
     ++i;
@@ -220,12 +286,18 @@ std::string_view
 kind_name(Kind kind)
 {
   switch (kind) {
-  case Kind::unicode: return "str";
-  case Kind::bytes: return "bytes";
-  case Kind::tuple: return "tuple";
-  case Kind::dict: return "dict";
-  case Kind::codecs_encode: return "_codecs.encode";
-  case Kind::bytes_type: return "bytes type";
+  case Kind::unicode:
+    return "str";
+  case Kind::bytes:
+    return "bytes";
+  case Kind::tuple:
+    return "tuple";
+  case Kind::dict:
+    return "dict";
+  case Kind::codecs_encode:
+    return "_codecs.encode";
+  case Kind::bytes_type:
+    return "bytes type";
   }
   return "?";
 }
@@ -281,8 +353,7 @@ private:
   [[noreturn]] void
   fail(const std::string& what) const
   {
-    throw InputError(
-      fmt::format("metadata pickle: {} at offset {}", what, m_op_offset));
+    throw InputError(fmt::format("metadata pickle: {} at offset {}", what, m_op_offset));
   }
 
   std::size_t
@@ -296,8 +367,7 @@ private:
   {
     if (n > remaining()) {
       fail(fmt::format("truncated: {} needs {} more bytes, {} left",
-                       opcode_name(static_cast<std::uint8_t>(
-                         m_input[m_op_offset])),
+                       opcode_name(static_cast<std::uint8_t>(m_input[m_op_offset])),
                        n,
                        remaining()));
     }
@@ -329,9 +399,7 @@ private:
   take_length(std::uint64_t length)
   {
     if (length > remaining()) {
-      fail(fmt::format("length {} is larger than the remaining {} bytes",
-                       length,
-                       remaining()));
+      fail(fmt::format("length {} is larger than the remaining {} bytes", length, remaining()));
     }
     return take(static_cast<std::size_t>(length));
   }
@@ -388,9 +456,9 @@ private:
     }
     const std::size_t start = m_marks.back();
     m_marks.pop_back();
-    std::vector<Value> items(std::make_move_iterator(m_stack.begin()
-                                                     + static_cast<std::ptrdiff_t>(start)),
-                             std::make_move_iterator(m_stack.end()));
+    std::vector<Value> items(
+      std::make_move_iterator(m_stack.begin() + static_cast<std::ptrdiff_t>(start)),
+      std::make_move_iterator(m_stack.end()));
     m_stack.resize(start);
     return items;
   }
@@ -413,13 +481,10 @@ private:
     // destruction non-recursive for hostile inputs.
     for (const auto& item : items) {
       if (item.kind != Kind::unicode && item.kind != Kind::bytes) {
-        fail(fmt::format("type mismatch: tuple item is a {}",
-                         kind_name(item.kind)));
+        fail(fmt::format("type mismatch: tuple item is a {}", kind_name(item.kind)));
       }
     }
-    push(Value{Kind::tuple,
-               {},
-               std::make_shared<const std::vector<Value>>(std::move(items))});
+    push(Value{Kind::tuple, {}, std::make_shared<const std::vector<Value>>(std::move(items))});
   }
 
   void
@@ -445,8 +510,7 @@ private:
     const auto name = read_line();
     if (module == "_codecs" && name == "encode") {
       push(Value{Kind::codecs_encode, {}, {}});
-    } else if ((module == "__builtin__" || module == "builtins")
-               && name == "bytes") {
+    } else if ((module == "__builtin__" || module == "builtins") && name == "bytes") {
       push(Value{Kind::bytes_type, {}, {}});
     } else {
       fail(fmt::format("unsupported global {}",
@@ -460,8 +524,7 @@ private:
     const Value args = pop();
     const Value callable = pop();
     if (args.kind != Kind::tuple) {
-      fail(fmt::format("type mismatch: REDUCE arguments are a {}",
-                       kind_name(args.kind)));
+      fail(fmt::format("type mismatch: REDUCE arguments are a {}", kind_name(args.kind)));
     }
     const auto& items = *args.items;
     if (callable.kind == Kind::bytes_type) {
@@ -472,16 +535,13 @@ private:
       return;
     }
     if (callable.kind != Kind::codecs_encode) {
-      fail(fmt::format("type mismatch: REDUCE of a {}",
-                       kind_name(callable.kind)));
+      fail(fmt::format("type mismatch: REDUCE of a {}", kind_name(callable.kind)));
     }
-    if (items.size() != 2 || items[0].kind != Kind::unicode
-        || items[1].kind != Kind::unicode) {
+    if (items.size() != 2 || items[0].kind != Kind::unicode || items[1].kind != Kind::unicode) {
       fail("_codecs.encode needs exactly (str, str)");
     }
     if (*items[1].text != "latin1") {
-      fail(fmt::format("_codecs.encode with unsupported encoding {}",
-                       quoted(*items[1].text)));
+      fail(fmt::format("_codecs.encode with unsupported encoding {}", quoted(*items[1].text)));
     }
     const std::string& text = *items[0].text;
     m_reduced_bytes += text.size();
@@ -494,8 +554,8 @@ private:
       // Validated when the str was pushed.
       const char32_t cp = *next_code_point(text, i);
       if (cp > 0xff) {
-        fail(fmt::format("_codecs.encode: U+{:04X} is not latin-1",
-                         static_cast<std::uint32_t>(cp)));
+        fail(
+          fmt::format("_codecs.encode: U+{:04X} is not latin-1", static_cast<std::uint32_t>(cp)));
       }
       out += static_cast<char>(static_cast<unsigned char>(cp));
     }
@@ -506,9 +566,7 @@ private:
   as_key_or_value(const Value& value, std::string_view role) const
   {
     if (value.kind != Kind::unicode && value.kind != Kind::bytes) {
-      fail(fmt::format("type mismatch: dict {} is a {}",
-                       role,
-                       kind_name(value.kind)));
+      fail(fmt::format("type mismatch: dict {} is a {}", role, kind_name(value.kind)));
     }
     return *value.text;
   }
@@ -544,8 +602,7 @@ private:
   {
     const Value& target = top();
     if (target.kind != Kind::dict) {
-      fail(fmt::format("type mismatch: setting items on a {}",
-                       kind_name(target.kind)));
+      fail(fmt::format("type mismatch: setting items on a {}", kind_name(target.kind)));
     }
   }
 
@@ -686,18 +743,16 @@ private:
       fail("STOP with an open MARK");
     }
     if (m_stack.size() != 1) {
-      fail(fmt::format("STOP with {} values on the stack, expected 1",
-                       m_stack.size()));
+      fail(fmt::format("STOP with {} values on the stack, expected 1", m_stack.size()));
     }
     if (m_stack.back().kind != Kind::dict) {
       fail(fmt::format("type mismatch: result is a {}, expected a dict",
                        kind_name(m_stack.back().kind)));
     }
     if (m_pos != m_input.size()) {
-      throw InputError(
-        fmt::format("metadata pickle: {} trailing bytes after STOP at offset {}",
-                    m_input.size() - m_pos,
-                    m_pos));
+      throw InputError(fmt::format("metadata pickle: {} trailing bytes after STOP at offset {}",
+                                   m_input.size() - m_pos,
+                                   m_pos));
     }
   }
 };

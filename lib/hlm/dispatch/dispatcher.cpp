@@ -40,12 +40,14 @@ public:
       queue::RequestQueue& requests,
       const DispatchOptions& options,
       const Progress& progress)
-    : m_options(options), m_progress(progress),
+    : m_options(options),
+      m_progress(progress),
       m_pending(list_owned(requests, options)),
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
       m_settler(requests, conf, options.clock, m_report),
       m_sender(fanout, http, requests, conf.batch_size),
-      m_rings(requests.swift_conf(), conf.swift_dir), m_failures(m_pending.size())
+      m_rings(requests.swift_conf(), conf.swift_dir),
+      m_failures(m_pending.size())
   {
     m_report.entries = m_pending.size();
   }
@@ -85,13 +87,20 @@ private:
     const PolicyRing& ring = m_rings.get(group.policy);
     if (ring.ring) {
       std::size_t sent = 0; // this group's, not the run's
-      m_sender.send(group.operation, group.policy, *ring.ring, m_pending, members, m_failures,
+      m_sender.send(group.operation,
+                    group.policy,
+                    *ring.ring,
+                    m_pending,
+                    members,
+                    m_failures,
                     [&](std::size_t objects) {
                       m_report.objects += objects;
                       sent += objects;
                       count();
-                      say(fmt::format("{} (policy {}): {} sent to nodes", to_string(group.operation),
-                                      group.policy, counted(sent, "object", "objects")));
+                      say(fmt::format("{} (policy {}): {} sent to nodes",
+                                      to_string(group.operation),
+                                      group.policy,
+                                      counted(sent, "object", "objects")));
                     });
     }
     for (const std::size_t i : members) {

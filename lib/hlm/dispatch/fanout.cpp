@@ -6,9 +6,8 @@
 
 #include <fmt/format.h>
 
-#include <cstdio>
-
 #include <atomic>
+#include <cstdio>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -87,7 +86,9 @@ settle_answer(HostBatch& batch,
     const std::string status = result.exit_status
                                  ? fmt::format("exit status {}", *result.exit_status)
                                  : fmt::format("signal {}", result.signal.value_or("?"));
-    node_failure(fmt::format("node {}: hlm-handler failed ({}): {}", where, status,
+    node_failure(fmt::format("node {}: hlm-handler failed ({}): {}",
+                             where,
+                             status,
                              last_line(result.error_output)));
     return;
   } catch (const InputError& e) {
@@ -98,17 +99,23 @@ settle_answer(HostBatch& batch,
     batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
   }
   if (answer.lines.size() != batch.objects.size()) {
-    node_failure(fmt::format("node {}: hlm-handler answered {} results for {} objects", where,
-                             answer.lines.size(), batch.objects.size()));
+    node_failure(fmt::format("node {}: hlm-handler answered {} results for {} objects",
+                             where,
+                             answer.lines.size(),
+                             batch.objects.size()));
     return;
   }
   for (std::size_t i = 0; i < answer.lines.size(); ++i) {
     const auto& line = answer.lines[i];
-    ReplicaOutcome outcome{batch.objects[i], batch.host, batch.devices[i], ObjectState::unknown,
+    ReplicaOutcome outcome{batch.objects[i],
+                           batch.host,
+                           batch.devices[i],
+                           ObjectState::unknown,
                            std::nullopt};
     if (line.object != objects[batch.objects[i]]) {
       outcome.failure = make_failure(
-        FailureKind::node, fmt::format("node {}: result {} is for another object", where, i),
+        FailureKind::node,
+        fmt::format("node {}: result {} is for another object", where, i),
         batch.host);
     } else {
       outcome.state = line.state;
@@ -141,20 +148,24 @@ run_host(HostBatch& batch,
     const auto transport = make_transport(access);
     where = fmt::format("{} ({})", batch.host, transport->describe());
     std::string output;
-    const auto result = transport->run(access.handler_argv(), document,
+    const auto result = transport->run(access.handler_argv(),
+                                       document,
                                        [&](std::string_view chunk) { output.append(chunk); });
     settle_answer(batch, where, result, output, objects);
   } catch (const TransportError& e) {
-    Failure failure =
-      make_failure(FailureKind::unreachable, fmt::format("node {}: {}", where, e.what()), batch.host);
+    Failure failure = make_failure(FailureKind::unreachable,
+                                   fmt::format("node {}: {}", where, e.what()),
+                                   batch.host);
     failure.transient = e.transient();
     fail_all(batch, failure);
   } catch (const InputError& e) {
-    fail_all(batch, make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()),
-                                 batch.host));
+    fail_all(
+      batch,
+      make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()), batch.host));
   } catch (const Error& e) {
-    fail_all(batch,
-             make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), batch.host));
+    fail_all(
+      batch,
+      make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), batch.host));
   }
 }
 
@@ -182,10 +193,9 @@ default_transport_factory()
 Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, WarningSink warn)
   : m_conf(conf),
     m_make_transport(std::move(make_transport)),
-    m_warn(warn ? std::move(warn)
-                : WarningSink([](const std::string& text) {
-                    std::fputs(fmt::format("warning: {}\n", text).c_str(), stderr);
-                  }))
+    m_warn(warn ? std::move(warn) : WarningSink([](const std::string& text) {
+      std::fputs(fmt::format("warning: {}\n", text).c_str(), stderr);
+    }))
 {
 }
 
@@ -200,8 +210,8 @@ Fanout::run(Operation operation,
   std::map<std::string, HostBatch> by_host;
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const auto name = split_object_path(objects[i]);
-    const auto partition =
-      object_ring.partition(ring::hash_path(secret, name.account, name.container, name.object));
+    const auto partition = object_ring.partition(
+      ring::hash_path(secret, name.account, name.container, name.object));
     for (const auto* device : object_ring.primary_nodes(partition)) {
       auto& batch = by_host[device->ip];
       batch.host = device->ip;
@@ -264,8 +274,13 @@ FanoutRounds::FanoutRounds(const Fanout& fanout,
                            const ring::Ring& object_ring,
                            const ring::HashSecret& secret,
                            OnRound on_round)
-  : m_fanout(fanout), m_batch_size(std::max<std::size_t>(batch_size, 1)), m_operation(operation),
-    m_policy(policy_index), m_ring(object_ring), m_secret(secret), m_on_round(std::move(on_round))
+  : m_fanout(fanout),
+    m_batch_size(std::max<std::size_t>(batch_size, 1)),
+    m_operation(operation),
+    m_policy(policy_index),
+    m_ring(object_ring),
+    m_secret(secret),
+    m_on_round(std::move(on_round))
 {
 }
 
@@ -285,7 +300,11 @@ FanoutRounds::flush()
     return;
   }
   std::vector<ReplicaOutcome> outcomes;
-  m_fanout.run(m_operation, m_policy, m_ring, m_secret, m_paths,
+  m_fanout.run(m_operation,
+               m_policy,
+               m_ring,
+               m_secret,
+               m_paths,
                [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
   m_on_round(m_paths, outcomes);
   m_paths.clear();

@@ -19,8 +19,8 @@ namespace hlm::dispatch {
 // What one replica's node said about one object.
 struct ReplicaOutcome
 {
-  std::size_t object = 0;   // index into the object list given to run()
-  std::string host;         // the ring IP of the node
+  std::size_t object = 0; // index into the object list given to run()
+  std::string host;       // the ring IP of the node
   std::string device;
   ObjectState state = ObjectState::unknown;
   std::optional<Failure> failure; // set: this replica failed; its message names the node

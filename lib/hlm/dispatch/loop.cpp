@@ -38,9 +38,14 @@ progress_line(const DispatchReport& r, const TerminalProgress& bar)
   // "done" counts only completed requests: one deferred to a later run is
   // handled by this one, not done.
   return fmt::format("hlm-dispatch: {} of {} handled ({} done, {} failed{}), {} sent, {}{}",
-                     settled, counted(r.entries, "request", "requests"), r.completed,
-                     r.failed + r.undecodable, later, counted(r.objects, "object", "objects"),
-                     bar.elapsed_text(), bar.eta_text(settled, r.entries));
+                     settled,
+                     counted(r.entries, "request", "requests"),
+                     r.completed,
+                     r.failed + r.undecodable,
+                     later,
+                     counted(r.objects, "object", "objects"),
+                     bar.elapsed_text(),
+                     bar.eta_text(settled, r.entries));
 }
 
 // What every run of a process shares.
@@ -58,7 +63,8 @@ struct Session
   std::unique_ptr<swift::HttpClient> http = swift::make_curl_client();
 
   Session(const config::HlmConf& c, const LoopOptions& o)
-    : conf(c), options(o)
+    : conf(c),
+      options(o)
   {
   }
 
@@ -79,7 +85,8 @@ struct Session
     auto run_options = options.dispatch;
     if (bar.enabled()) {
       run_options.on_counts = [&bar](const DispatchReport& r) {
-        bar.update(progress_line(r, bar), r.settled() == r.entries); // the last count is always shown
+        bar.update(progress_line(r, bar),
+                   r.settled() == r.entries); // the last count is always shown
       };
     }
     const Progress progress = [this](std::string_view message) {

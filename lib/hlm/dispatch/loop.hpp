@@ -12,10 +12,10 @@ namespace hlm::dispatch {
 struct LoopOptions
 {
   DispatchOptions dispatch;
-  bool loop = false; // keep running, `interval` between runs
+  bool loop = false;                            // keep running, `interval` between runs
   std::optional<std::chrono::seconds> interval; // default: conf.interval
-  bool json = false;  // each run's report as JSON
-  bool quiet = false; // no progress on stderr
+  bool json = false;                            // each run's report as JSON
+  bool quiet = false;                           // no progress on stderr
 };
 
 // hlm-dispatch's work: a dispatch_once under conf.lock_file (a run that

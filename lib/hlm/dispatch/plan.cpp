@@ -31,9 +31,12 @@ public:
       m_seen.clear();
     }
     remember(entry);
-    auto group = std::find_if(
-      m_groups.begin() + static_cast<std::ptrdiff_t>(m_round_start), m_groups.end(),
-      [&](const Group& g) { return g.operation == entry.operation && g.policy == entry.policy_index; });
+    auto group = std::find_if(m_groups.begin() + static_cast<std::ptrdiff_t>(m_round_start),
+                              m_groups.end(),
+                              [&](const Group& g) {
+                                return g.operation == entry.operation
+                                       && g.policy == entry.policy_index;
+                              });
     if (group == m_groups.end()) {
       m_groups.push_back({entry.operation, entry.policy_index, {}});
       group = std::prev(m_groups.end());

@@ -22,17 +22,24 @@ std::string
 to_text(const DispatchReport& report)
 {
   return fmt::format("{}: {} completed, {} failed, {} undecodable, {} to retry, {} deferred; {}",
-                     counted(report.entries, "entry", "entries"), report.completed,
-                     report.failed, report.undecodable, report.retrying, report.deferred,
+                     counted(report.entries, "entry", "entries"),
+                     report.completed,
+                     report.failed,
+                     report.undecodable,
+                     report.retrying,
+                     report.deferred,
                      counted(report.objects, "object", "objects"));
 }
 
 nlohmann::json
 to_json(const DispatchReport& report)
 {
-  return {{"entries", report.entries},         {"completed", report.completed},
-          {"failed", report.failed},           {"undecodable", report.undecodable},
-          {"retrying", report.retrying},       {"deferred", report.deferred},
+  return {{"entries", report.entries},
+          {"completed", report.completed},
+          {"failed", report.failed},
+          {"undecodable", report.undecodable},
+          {"retrying", report.retrying},
+          {"deferred", report.deferred},
           {"objects", report.objects}};
 }
 

@@ -11,7 +11,8 @@
 namespace hlm::dispatch {
 
 PolicyRings::PolicyRings(const ring::SwiftConf& swift_conf, std::filesystem::path swift_dir)
-  : m_swift_conf(swift_conf), m_swift_dir(std::move(swift_dir))
+  : m_swift_conf(swift_conf),
+    m_swift_dir(std::move(swift_dir))
 {
 }
 
@@ -25,8 +26,8 @@ PolicyRings::get(int policy)
   PolicyRing& entry = m_rings[policy];
   try {
     if (!m_swift_conf.policy_by_index(policy)) {
-      throw ConfigError(fmt::format("storage policy {} is not in {}", policy,
-                                    m_swift_conf.path.string()));
+      throw ConfigError(
+        fmt::format("storage policy {} is not in {}", policy, m_swift_conf.path.string()));
     }
     entry.ring = ring::Ring::load(ring::object_ring_path(m_swift_dir, policy));
   } catch (const ConfigError& e) {
@@ -41,7 +42,10 @@ Sender::Sender(const Fanout& fanout,
                swift::HttpClient& http,
                const queue::RequestQueue& requests,
                std::size_t batch_size)
-  : m_fanout(fanout), m_http(http), m_requests(requests), m_batch_size(batch_size)
+  : m_fanout(fanout),
+    m_http(http),
+    m_requests(requests),
+    m_batch_size(batch_size)
 {
 }
 
@@ -58,7 +62,12 @@ Sender::send(Operation operation,
   // The entry each object of the current round came from.
   std::vector<std::size_t> owners;
   FanoutRounds rounds(
-    m_fanout, m_batch_size, operation, policy, object_ring, secret,
+    m_fanout,
+    m_batch_size,
+    operation,
+    policy,
+    object_ring,
+    secret,
     [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& outcomes) {
       for (const auto& outcome : outcomes) {
         EntryFailures& entry = failures[owners[outcome.object]];
@@ -83,7 +92,9 @@ Sender::send(Operation operation,
       continue;
     }
     try {
-      queue::DirectContainerClient lister(m_http, m_requests.container_ring(), secret,
+      queue::DirectContainerClient lister(m_http,
+                                          m_requests.container_ring(),
+                                          secret,
                                           target.account);
       lister.list_rows(target.container, {}, [&](const queue::Row& row) {
         add(i, base + row.name);
@@ -91,8 +102,8 @@ Sender::send(Operation operation,
       });
     } catch (const Error& e) {
       // The container servers are down or refuse: worth another attempt.
-      failures[i].add(make_failure(FailureKind::unreachable,
-                                   fmt::format("cannot list {}: {}", base, e.what())));
+      failures[i].add(
+        make_failure(FailureKind::unreachable, fmt::format("cannot list {}: {}", base, e.what())));
     }
   }
   rounds.flush();

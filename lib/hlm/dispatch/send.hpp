@@ -17,7 +17,6 @@
 
 namespace hlm::dispatch {
 
-
 // A storage policy's object ring, or why it cannot be used.
 struct PolicyRing
 {

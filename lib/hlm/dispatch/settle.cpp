@@ -41,7 +41,8 @@ EntryFailures::summary() const
   for (const auto& reason : m_reasons) {
     text += (text.empty() ? "" : "; ") + reason.message;
     if (!reason.objects.empty()) {
-      text += fmt::format(" (objects: {}{})", fmt::join(reason.objects, ", "),
+      text += fmt::format(" (objects: {}{})",
+                          fmt::join(reason.objects, ", "),
                           reason.objects.size() == k_objects_named ? ", ..." : "");
     }
   }
@@ -59,7 +60,10 @@ retry_delay_after(const config::HlmConf& conf, int failed_attempts)
 }
 
 Settlement
-decide(const EntryFailures& failures, int attempts_before, const config::HlmConf& conf, std::int64_t now)
+decide(const EntryFailures& failures,
+       int attempts_before,
+       const config::HlmConf& conf,
+       std::int64_t now)
 {
   if (!failures.failed()) {
     return {};
@@ -79,7 +83,10 @@ Settler::Settler(queue::RequestQueue& requests,
                  const config::HlmConf& conf,
                  UnixClock clock,
                  DispatchReport& report)
-  : m_requests(requests), m_conf(conf), m_clock(std::move(clock)), m_report(report)
+  : m_requests(requests),
+    m_conf(conf),
+    m_clock(std::move(clock)),
+    m_report(report)
 {
 }
 

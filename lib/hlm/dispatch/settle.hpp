@@ -82,8 +82,8 @@ enum class Verdict {
 struct Settlement
 {
   Verdict verdict = Verdict::complete;
-  std::string reason;       // fail: the failed row's reason
-  queue::RetryState retry;  // retry: what the pending row says now
+  std::string reason;      // fail: the failed row's reason
+  queue::RetryState retry; // retry: what the pending row says now
 };
 
 // Decides an attempt of an entry that had failed `attempts_before` times,

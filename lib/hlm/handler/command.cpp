@@ -20,7 +20,9 @@ class Requests
 {
 public:
   Requests(const HandlerCommand& command, std::istream& in)
-    : m_command(command), m_in(in), m_reader(in)
+    : m_command(command),
+      m_in(in),
+      m_reader(in)
   {
     m_in >> std::ws;
     m_json = m_in.peek() == '{';
@@ -102,7 +104,7 @@ options_for(const HandlerCommand& command,
   HandlerOptions options;
   options.batch_size = command.batch_size;
   options.heartbeat = command.heartbeat;
-  options.swift_dir = command.swift_dir    ? *command.swift_dir
+  options.swift_dir = command.swift_dir   ? *command.swift_dir
                       : request.swift_dir ? std::filesystem::path(*request.swift_dir)
                                           : first_conf.swift_dir;
   if (swift_conf.path != options.swift_dir / "swift.conf") {
@@ -114,11 +116,10 @@ options_for(const HandlerCommand& command,
   }
   if (request.storage_policy_index) {
     if (command.policy && *request.storage_policy_index != options.storage_policy_index) {
-      throw InputError(fmt::format(
-        "--policy {} names policy {} but the request document says {}",
-        *command.policy,
-        options.storage_policy_index,
-        *request.storage_policy_index));
+      throw InputError(fmt::format("--policy {} names policy {} but the request document says {}",
+                                   *command.policy,
+                                   options.storage_policy_index,
+                                   *request.storage_policy_index));
     }
     options.storage_policy_index = *request.storage_policy_index;
   }

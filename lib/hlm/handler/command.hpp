@@ -6,8 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <memory>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +42,8 @@ struct HandlerCommand
 // replicas on its server's devices.
 // `make_connector` builds the named connector from its settings (the
 // registry lives above the library, in connectors/).
-using ConnectorMaker = std::function<std::unique_ptr<connector::Connector>(
-  std::string_view name, Settings settings)>;
+using ConnectorMaker =
+  std::function<std::unique_ptr<connector::Connector>(std::string_view name, Settings settings)>;
 
 Summary run_handler(const HandlerCommand& command,
                     const ConnectorMaker& make_connector,

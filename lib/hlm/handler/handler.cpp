@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -60,7 +61,7 @@ private:
   holds(const ObjectServerConf& conf, const std::string& name)
   {
     const auto path = conf.devices / name;
-    struct stat dir_stat {};
+    struct stat dir_stat = {};
     if (stat(path.c_str(), &dir_stat) != 0 || !S_ISDIR(dir_stat.st_mode)) {
       return false;
     }
@@ -69,11 +70,11 @@ private:
     }
     // Swift's ismount looks at the link itself (lstat): a symlinked device
     // is never a mount point, wherever it points.
-    struct stat link_stat {};
+    struct stat link_stat = {};
     if (lstat(path.c_str(), &link_stat) != 0 || S_ISLNK(link_stat.st_mode)) {
       return false;
     }
-    struct stat parent_stat {};
+    struct stat parent_stat = {};
     if (stat(conf.devices.c_str(), &parent_stat) != 0) {
       return false;
     }
@@ -106,7 +107,10 @@ public:
     : m_out(out)
   {
   }
-  ~Output() { stop(); }
+  ~Output()
+  {
+    stop();
+  }
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
 
@@ -180,15 +184,15 @@ public:
                                     swift_conf.path.string()));
     }
     for (const auto& server : servers) {
-      for (auto& warning : guard_warnings(*server.conf, policy->index, policy->diskfile_module,
-                                          swift_conf.path)) {
+      for (auto& warning :
+           guard_warnings(*server.conf, policy->index, policy->diskfile_module, swift_conf.path)) {
         if (std::find(m_warnings.begin(), m_warnings.end(), warning) == m_warnings.end()) {
           m_warnings.push_back(std::move(warning));
         }
       }
     }
-    m_ring = ring::Ring::load(ring::object_ring_path(options.swift_dir,
-                                                     options.storage_policy_index));
+    m_ring = ring::Ring::load(
+      ring::object_ring_path(options.swift_dir, options.storage_policy_index));
   }
 
   Summary
@@ -196,7 +200,8 @@ public:
   {
     m_out.start(m_options.heartbeat);
     m_out.write([&](std::ostream& out) {
-      out << protocol::encode_result_start(m_request.operation, m_options.storage_policy_index,
+      out << protocol::encode_result_start(m_request.operation,
+                                           m_options.storage_policy_index,
                                            m_warnings);
     });
     const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
@@ -284,7 +289,8 @@ private:
         fail(line, FailureKind::backend, fmt::format("rebuilt, but cannot be found: {}", e.what()));
         return;
       }
-      fail(line, FailureKind::backend,
+      fail(line,
+           FailureKind::backend,
            "the backend reported the replica rebuilt, but no .data file is there: object is not "
            "on this device");
       return;
@@ -306,7 +312,8 @@ private:
       const std::string& device = m_request.devices[object.device];
       const auto server = m_local.find(device);
       if (!server) {
-        results.push_back(failure(object, &device, FailureKind::node, "device is not on this node"));
+        results.push_back(
+          failure(object, &device, FailureKind::node, "device is not on this node"));
         return;
       }
       results.push_back(locate_on(object, device, *server, partition, hash));
@@ -324,7 +331,9 @@ private:
       results.push_back(locate_on(object, node->device, *server, partition, hash));
     }
     if (!any) {
-      results.push_back(failure(object, nullptr, FailureKind::node,
+      results.push_back(failure(object,
+                                nullptr,
+                                FailureKind::node,
                                 "no primary device of this object is on this node"));
     }
   }
@@ -336,8 +345,11 @@ private:
             std::uint32_t partition,
             const std::string& hash)
   {
-    const auto dir = diskfile::object_dir(
-      m_servers[server].conf->devices, device, m_options.storage_policy_index, partition, hash);
+    const auto dir = diskfile::object_dir(m_servers[server].conf->devices,
+                                          device,
+                                          m_options.storage_policy_index,
+                                          partition,
+                                          hash);
     const auto replica = diskfile::locate_replica(dir);
     switch (replica.state) {
     case diskfile::ReplicaState::present: {
@@ -351,8 +363,7 @@ private:
       break;
     }
     const auto* backend = m_servers[server].connector;
-    if (backend && backend->can_rebuild()
-        && m_request.operation != Operation::migrate) {
+    if (backend && backend->can_rebuild() && m_request.operation != Operation::migrate) {
       Result result;
       result.line.object = object.path;
       result.line.device = device;
@@ -391,7 +402,9 @@ private:
       result.to_backend = true;
       return result;
     } catch (const Error& e) {
-      return failure(object, &device, FailureKind::node,
+      return failure(object,
+                     &device,
+                     FailureKind::node,
                      fmt::format("unreadable replica metadata: {}", e.what()));
     }
   }

@@ -24,12 +24,12 @@ connector_from_seed_module(const IniFile& ini, std::string_view module)
   if (module == "swifthlm.ltfsdm_connector") {
     return "ltfsdm";
   }
-  throw ConfigError(fmt::format(
-    "{}: [hlm] swifthlm_connector_module = {}: Python connector modules are "
-    "not supported; set `connector = NAME` to a built-in connector, or use "
-    "`connector = exec` to run your own program",
-    ini.source(),
-    printable(module)));
+  throw ConfigError(
+    fmt::format("{}: [hlm] swifthlm_connector_module = {}: Python connector modules are "
+                "not supported; set `connector = NAME` to a built-in connector, or use "
+                "`connector = exec` to run your own program",
+                ini.source(),
+                printable(module)));
 }
 
 // Whether a paste filter section loads hlm_swift's guard ("egg:hlm_swift#guard",
@@ -78,8 +78,9 @@ read_hlm_section(const IniFile& ini, ObjectServerConf& conf)
   conf.log_level = hlm.take_last_of({"log_level", "set log_level"}).value_or(conf.log_level);
   hlm.check_all_used();
   if (connector && module) {
-    throw ConfigError(fmt::format(
-      "{}: [hlm] sets both connector and swifthlm_connector_module; keep one", ini.source()));
+    throw ConfigError(
+      fmt::format("{}: [hlm] sets both connector and swifthlm_connector_module; keep one",
+                  ini.source()));
   }
   if (connector) {
     conf.connector = *connector;
@@ -91,7 +92,9 @@ read_hlm_section(const IniFile& ini, ObjectServerConf& conf)
 } // namespace
 
 std::vector<std::string>
-guard_warnings(const ObjectServerConf& conf, int policy_index, std::string_view diskfile_module,
+guard_warnings(const ObjectServerConf& conf,
+               int policy_index,
+               std::string_view diskfile_module,
                const std::filesystem::path& swift_conf)
 {
   std::vector<std::string> warnings;
@@ -100,14 +103,17 @@ guard_warnings(const ObjectServerConf& conf, int policy_index, std::string_view 
       "reads of migrated objects on this node are not guarded: {} has no {} filter in its "
       "pipeline, so a GET of a tape stub is served as zeros or recalls it from tape "
       "(hlm-handler(8), GUARDED READS)",
-      conf.path.string(), k_guard_filter));
+      conf.path.string(),
+      k_guard_filter));
   }
   if (diskfile_module != k_guard_diskfile) {
     warnings.push_back(fmt::format(
       "Swift's daemons on this node do not leave tape stubs alone: storage policy {} in {} "
       "does not set diskfile_module = {}, so the object auditor quarantines migrated "
       "replicas and the replicator may copy their zeros (hlm-handler(8), GUARDED READS)",
-      policy_index, swift_conf.string(), k_guard_diskfile));
+      policy_index,
+      swift_conf.string(),
+      k_guard_diskfile));
   }
   return warnings;
 }
@@ -135,8 +141,8 @@ parse_object_server_conf(const IniFile& ini)
   if (auto port = ini.get_with_default(k_app_section, "bind_port")) {
     const auto number = parse_int(trim(*port));
     if (!number || *number <= 0 || *number > 65535) {
-      throw ConfigError(fmt::format(
-        "{}: bind_port \"{}\" is not a port number", ini.source(), printable(*port)));
+      throw ConfigError(
+        fmt::format("{}: bind_port \"{}\" is not a port number", ini.source(), printable(*port)));
     }
     conf.bind_port = static_cast<int>(*number);
   }
@@ -149,8 +155,8 @@ parse_object_server_conf(const IniFile& ini)
   if (const auto* entries = ini.section(section)) {
     values = *entries;
   }
-  conf.connector_settings =
-    Settings(fmt::format("[{}] in {}", section, ini.source()), std::move(values));
+  conf.connector_settings = Settings(fmt::format("[{}] in {}", section, ini.source()),
+                                     std::move(values));
   return conf;
 }
 

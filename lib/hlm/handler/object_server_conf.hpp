@@ -40,7 +40,8 @@ ObjectServerConf parse_object_server_conf(const IniFile& ini);
 // nothing is). `diskfile_module` is the request's storage policy's.
 inline constexpr std::string_view k_guard_filter = "egg:hlm_swift#guard";
 inline constexpr std::string_view k_guard_diskfile = "egg:hlm_swift#replication.fs";
-std::vector<std::string> guard_warnings(const ObjectServerConf& conf, int policy_index,
+std::vector<std::string> guard_warnings(const ObjectServerConf& conf,
+                                        int policy_index,
                                         std::string_view diskfile_module,
                                         const std::filesystem::path& swift_conf);
 

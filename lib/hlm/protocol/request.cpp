@@ -18,8 +18,7 @@ check_device_name(std::string_view name)
     return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
   });
   if (name.empty() || name == "." || name == ".." || control
-      || name.find('/') != std::string_view::npos || name.size() > 255
-      || !is_valid_utf8(name)) {
+      || name.find('/') != std::string_view::npos || name.size() > 255 || !is_valid_utf8(name)) {
     throw InputError(fmt::format("invalid device name \"{}\"", printable(name)));
   }
 }
@@ -65,16 +64,41 @@ public:
   {
   }
 
-  bool null() override { return scalar(Kind::null, {}); }
-  bool boolean(bool) override { return scalar(Kind::other, {}); }
-  bool number_integer(number_integer_t value) override { return integer(value); }
-  bool number_unsigned(number_unsigned_t value) override
+  bool
+  null() override
+  {
+    return scalar(Kind::null, {});
+  }
+  bool
+  boolean(bool) override
+  {
+    return scalar(Kind::other, {});
+  }
+  bool
+  number_integer(number_integer_t value) override
+  {
+    return integer(value);
+  }
+  bool
+  number_unsigned(number_unsigned_t value) override
   {
     return value > 0x7fffffff ? integer(-1) : integer(static_cast<long long>(value));
   }
-  bool number_float(number_float_t, const string_t&) override { return scalar(Kind::other, {}); }
-  bool binary(binary_t&) override { return scalar(Kind::other, {}); }
-  bool string(string_t& value) override { return scalar(Kind::string, value); }
+  bool
+  number_float(number_float_t, const string_t&) override
+  {
+    return scalar(Kind::other, {});
+  }
+  bool
+  binary(binary_t&) override
+  {
+    return scalar(Kind::other, {});
+  }
+  bool
+  string(string_t& value) override
+  {
+    return scalar(Kind::string, value);
+  }
 
   bool
   start_object(std::size_t) override
@@ -166,7 +190,9 @@ public:
   }
 
   bool
-  parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override
+  parse_error(std::size_t position,
+              const std::string&,
+              const nlohmann::detail::exception& e) override
   {
     // nlohmann's message repeats the position; keep only its reason.
     std::string reason = e.what();
@@ -201,8 +227,9 @@ private:
   check_version(long long value)
   {
     if (value != k_version) {
-      throw InputError(fmt::format(
-        "request document version {}; this hlm-handler reads version {}", value, k_version));
+      throw InputError(fmt::format("request document version {}; this hlm-handler reads version {}",
+                                   value,
+                                   k_version));
     }
   }
 
@@ -264,8 +291,7 @@ private:
     if (m_key == "version") {
       fail("\"version\" must be a number");
     } else if (m_key == "request") {
-      const auto operation =
-        kind == Kind::string ? parse_operation(value) : std::nullopt;
+      const auto operation = kind == Kind::string ? parse_operation(value) : std::nullopt;
       if (!operation) {
         fail(fmt::format("\"request\" must be \"status\", \"migrate\" or "
                          "\"recall\", not {}",
@@ -381,8 +407,7 @@ encode_request(const Request& request)
   } catch (const nlohmann::json::type_error&) {
     for (const auto& object : request.objects) {
       if (!is_valid_utf8(object.path)) {
-        throw InputError(
-          fmt::format("object \"{}\" is not valid UTF-8", printable(object.path)));
+        throw InputError(fmt::format("object \"{}\" is not valid UTF-8", printable(object.path)));
       }
     }
     throw InputError("a device name is not valid UTF-8");

@@ -75,7 +75,8 @@ decode_line(const nlohmann::json& line, std::size_t index)
   if (state) {
     result.state = *state;
   } else if (!result.failure) {
-    result.failure = make_failure(FailureKind::node, fmt::format("{} has no valid \"status\"", where));
+    result.failure = make_failure(FailureKind::node,
+                                  fmt::format("{} has no valid \"status\"", where));
   }
   if (const auto* etag = string_at(line, "etag")) {
     result.etag = *etag;
@@ -97,7 +98,8 @@ check_version(const nlohmann::json& document)
   }
   if (!version->is_number_integer() || version->get<long long>() != k_version) {
     throw InputError(fmt::format("result document version {}; this hlm reads version {}",
-                                 brief(*version), k_version));
+                                 brief(*version),
+                                 k_version));
   }
 }
 
@@ -120,7 +122,9 @@ encode_result_start(Operation operation,
                     std::span<const std::string> warnings)
 {
   std::string text = fmt::format(R"({{"request":"{}","version":{},"storage_policy_index":{},)",
-                                 to_string(operation), k_version, storage_policy_index);
+                                 to_string(operation),
+                                 k_version,
+                                 storage_policy_index);
   if (!warnings.empty()) {
     text += R"("warnings":)" + dump(nlohmann::json(warnings)) + ',';
   }
@@ -158,14 +162,17 @@ encode_result_end(const ResultSummary& summary)
 {
   return fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}}}})"
                      "\n",
-                     summary.objects, summary.ok, summary.failed);
+                     summary.objects,
+                     summary.ok,
+                     summary.failed);
 }
 
 std::string
 encode_result(const ResultDocument& document)
 {
-  std::string text =
-    encode_result_start(document.operation, document.storage_policy_index, document.warnings);
+  std::string text = encode_result_start(document.operation,
+                                         document.storage_policy_index,
+                                         document.warnings);
   for (std::size_t i = 0; i < document.lines.size(); ++i) {
     text += encode_result_line(document.lines[i], i == 0);
   }
@@ -196,8 +203,7 @@ decode_result(std::string_view text)
       policy != json.end() && policy->is_number_integer()) {
     document.storage_policy_index = policy->get<int>();
   }
-  if (const auto warnings = json.find("warnings");
-      warnings != json.end() && warnings->is_array()) {
+  if (const auto warnings = json.find("warnings"); warnings != json.end() && warnings->is_array()) {
     for (const auto& warning : *warnings) {
       if (warning.is_string()) {
         document.warnings.push_back(warning.get<std::string>());

@@ -32,7 +32,8 @@ protect_dot_segments(const std::string& encoded)
   while (true) {
     const auto end = encoded.find('/', start);
     const auto segment = std::string_view(encoded).substr(
-      start, end == std::string::npos ? std::string::npos : end - start);
+      start,
+      end == std::string::npos ? std::string::npos : end - start);
     if (segment == "." || segment == "..") {
       for (std::size_t i = 0; i < segment.size(); ++i) {
         out += "%2E";
@@ -214,10 +215,11 @@ DirectContainerClient::send_row(const ring::Device& node, const swift::HttpReque
   const std::string label = node_label(node);
   if (const auto it = m_no_answer.find(label); it != m_no_answer.end()) {
     if (now - it->second.first < k_no_answer_suppression) {
-      return NodeReply{label, 0,
-                       fmt::format("not asked: no answer in time to an earlier request ({})",
-                                   it->second.second),
-                       std::nullopt};
+      return NodeReply{
+        label,
+        0,
+        fmt::format("not asked: no answer in time to an earlier request ({})", it->second.second),
+        std::nullopt};
     }
     m_no_answer.erase(it);
   }
@@ -290,7 +292,9 @@ DirectContainerClient::policy_index(std::string_view container)
     const auto index = parse_int(trim(*reply.policy_index));
     if (!index || *index < 0 || *index > std::numeric_limits<int>::max()) {
       throw Error(fmt::format("{} says container \"{}/{}\" has storage policy index \"{}\"",
-                              reply.node, printable(m_account), printable(container),
+                              reply.node,
+                              printable(m_account),
+                              printable(container),
                               printable(*reply.policy_index)));
     }
     m_policy_index.emplace(std::string(container), static_cast<int>(*index));
@@ -386,8 +390,7 @@ DirectContainerClient::list_rows(std::string_view container,
     swift::HttpRequest request;
     request.method = swift::Method::get;
     request.timeout = k_request_timeout;
-    request.url = url(*cursor.node, container, {})
-                  + fmt::format("?format=json&limit={}", limit);
+    request.url = url(*cursor.node, container, {}) + fmt::format("?format=json&limit={}", limit);
     if (!marker.empty()) {
       request.url += "&marker=" + swift::encode_query_value(marker);
     }

@@ -23,7 +23,7 @@ struct Row
 {
   std::string name;
   std::string content_type; // as the listing shows it (parameters normalized)
-  SwiftTimestamp timestamp;  // from last_modified: the time, never an offset
+  SwiftTimestamp timestamp; // from last_modified: the time, never an offset
 };
 
 struct ListOptions
@@ -35,7 +35,7 @@ struct ListOptions
 // What one storage server (container or object) said to one request.
 struct NodeReply
 {
-  std::string node; // "ip:port/device"
+  std::string node;  // "ip:port/device"
   int status = 0;    // 0: no HTTP response
   std::string error; // why, for a failure (status line or transport error)
   // The answer's X-Backend-Storage-Policy-Index, when it had one.
@@ -168,8 +168,7 @@ private:
   std::string m_account;
   std::map<std::string, int, std::less<>> m_policy_index; // container -> index
   // node_label -> (when it last gave no answer, what happened)
-  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>>
-    m_no_answer;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>> m_no_answer;
 };
 
 // "ip:port/device", the way messages name a storage server.

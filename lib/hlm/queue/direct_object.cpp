@@ -61,12 +61,14 @@ DirectObjectClient::delete_object(std::string_view account,
                                   int policy_index)
 {
   const ring::Ring& ring = object_ring(policy_index);
-  const std::uint32_t partition = ring.partition(ring::hash_path(m_secret, account, container, name));
+  const std::uint32_t partition = ring.partition(
+    ring::hash_path(m_secret, account, container, name));
   const auto nodes = ring.primary_nodes(partition);
   std::vector<NodeReply> replies;
   int done = 0;
   for (const auto* node : nodes) {
-    NodeReply reply = delete_on(*node, partition, account, container, name, timestamp, policy_index);
+    NodeReply reply =
+      delete_on(*node, partition, account, container, name, timestamp, policy_index);
     if (reply.status == 404) {
       // Nothing (left) to delete there: the outcome wanted. Cleared so
       // that describe_failures leaves it out.

@@ -56,8 +56,7 @@ public:
   decode() const
   {
     if (!is_valid_utf8(m_name)) {
-      throw InputError(
-        fmt::format("queue entry \"{}\" is not valid UTF-8", printable(m_name)));
+      throw InputError(fmt::format("queue entry \"{}\" is not valid UTF-8", printable(m_name)));
     }
     if (m_name.find('\0') != std::string_view::npos) {
       fail("contains a NUL byte");
@@ -88,9 +87,8 @@ private:
     for (int i = 0; i < 4; ++i) {
       const auto end = text.find(separator);
       if (end == std::string_view::npos) {
-        fail(fmt::format("has {} fields separated by \"{}\", expected at least 5",
-                         i + 1,
-                         separator));
+        fail(
+          fmt::format("has {} fields separated by \"{}\", expected at least 5", i + 1, separator));
       }
       fields.head.push_back(text.substr(0, end));
       text.remove_prefix(end + separator.size());
@@ -109,16 +107,15 @@ private:
     Entry entry;
     const auto submitted = fields.head[0];
     if (!is_submitted(submitted)) {
-      fail(fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm",
-                       printable(submitted)));
+      fail(fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm", printable(submitted)));
     }
     entry.submitted = submitted;
 
     const auto op_text = fields.head[1];
     const auto operation = parse_operation(op_text);
     if (!operation || *operation == Operation::status) {
-      fail(fmt::format("unknown operation \"{}\" (expected migrate or recall)",
-                       printable(op_text)));
+      fail(
+        fmt::format("unknown operation \"{}\" (expected migrate or recall)", printable(op_text)));
     }
     entry.operation = *operation;
 
@@ -188,8 +185,8 @@ std::string
 encode_entry(const Entry& entry)
 {
   if (!is_submitted(entry.submitted)) {
-    encode_fail(fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm",
-                            printable(entry.submitted)));
+    encode_fail(
+      fmt::format("submitted time \"{}\" is not YYYYmmddHHMMSS.mmm", printable(entry.submitted)));
   }
   if (entry.operation == Operation::status) {
     encode_fail("only migrate and recall requests are queued, not status");
@@ -237,8 +234,7 @@ concerns(const Entry& entry, const Target& query)
   if (entry.target.container != query.container) {
     return false;
   }
-  return query.object.empty() || entry.target.object.empty()
-         || entry.target.object == query.object;
+  return query.object.empty() || entry.target.object.empty() || entry.target.object == query.object;
 }
 
 } // namespace hlm::queue

@@ -24,7 +24,7 @@ using Target = SwiftName;
 // and so also the request id.
 struct Entry
 {
-  std::string submitted; // "YYYYmmddHHMMSS.mmm", UTC (see format_submitted)
+  std::string submitted;                    // "YYYYmmddHHMMSS.mmm", UTC (see format_submitted)
   Operation operation = Operation::migrate; // never status
   Target target;
   int policy_index = 0;

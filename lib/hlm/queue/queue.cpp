@@ -132,7 +132,8 @@ pending_content_type(const RetryState& state)
   if (state.attempts <= 0) {
     return std::string(k_entry_content_type);
   }
-  std::string type = fmt::format("{}; {}{}", k_entry_content_type, k_attempts_parameter, state.attempts);
+  std::string type =
+    fmt::format("{}; {}{}", k_entry_content_type, k_attempts_parameter, state.attempts);
   if (state.retry_after) {
     type += fmt::format("; {}{}", k_retry_after_parameter, *state.retry_after);
   }
@@ -173,18 +174,19 @@ parse_submitted(std::string_view submitted)
     }
     return static_cast<int>(*parse_int(text));
   };
-  const auto y = field(0, 4), mo = field(4, 2), d = field(6, 2), h = field(8, 2),
-             mi = field(10, 2), s = field(12, 2), ms = field(15, 3);
+  const auto y = field(0, 4), mo = field(4, 2), d = field(6, 2), h = field(8, 2), mi = field(10, 2),
+             s = field(12, 2), ms = field(15, 3);
   if (!y || !mo || !d || !h || !mi || !s || !ms || *h > 23 || *mi > 59 || *s > 59) {
     return std::nullopt;
   }
-  const year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)},
+  const year_month_day date{year{*y},
+                            month{static_cast<unsigned>(*mo)},
                             day{static_cast<unsigned>(*d)}};
   if (!date.ok()) {
     return std::nullopt;
   }
-  return time_point_cast<system_clock::duration>(
-    sys_days{date} + hours{*h} + minutes{*mi} + seconds{*s} + milliseconds{*ms});
+  return time_point_cast<system_clock::duration>(sys_days{date} + hours{*h} + minutes{*mi}
+                                                 + seconds{*s} + milliseconds{*ms});
 }
 
 RequestQueue::RequestQueue(swift::HttpClient& http,
@@ -214,9 +216,12 @@ RequestQueue::submit(const Entry& entry)
   const auto nodes = m_direct.nodes(k_pending_container);
   std::vector<NodeReply> written;
   for (const auto* node : nodes) {
-    written.push_back(m_direct.put_row_on(*node, k_pending_container, name, timestamp, k_entry_content_type));
+    written.push_back(
+      m_direct.put_row_on(*node, k_pending_container, name, timestamp, k_entry_content_type));
   }
-  const auto accepted = std::count_if(written.begin(), written.end(), [](const NodeReply& r) { return r.ok(); });
+  const auto accepted = std::count_if(written.begin(), written.end(), [](const NodeReply& r) {
+    return r.ok();
+  });
   const std::ptrdiff_t quorum = m_direct.quorum(k_pending_container);
   if (accepted >= quorum) {
     return name;
@@ -231,16 +236,24 @@ RequestQueue::submit(const Entry& entry)
   std::vector<NodeReply> withdrawn;
   bool may_remain = false;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    withdrawn.push_back(m_direct.delete_row_on(*nodes[i], k_pending_container, name, timestamp.plus_offset(1)));
+    withdrawn.push_back(
+      m_direct.delete_row_on(*nodes[i], k_pending_container, name, timestamp.plus_offset(1)));
     may_remain = may_remain || (written[i].ok() && !withdrawn.back().ok());
   }
-  const auto what = fmt::format("request \"{}\": {} of {} container servers accepted, {} needed: {}",
-                                printable(name), accepted, written.size(), quorum, describe_failures(written));
+  const auto what = fmt::format(
+    "request \"{}\": {} of {} container servers accepted, {} needed: {}",
+    printable(name),
+    accepted,
+    written.size(),
+    quorum,
+    describe_failures(written));
   if (may_remain) {
-    throw PartlyQueued(fmt::format("{}; it could not be withdrawn ({}), so it stays queued and will be "
-                                   "carried out",
-                                   what, describe_failures(withdrawn)),
-                       name);
+    throw PartlyQueued(
+      fmt::format("{}; it could not be withdrawn ({}), so it stays queued and will be "
+                  "carried out",
+                  what,
+                  describe_failures(withdrawn)),
+      name);
   }
   throw TransportError(fmt::format("not queued: {}", what), true);
 }
@@ -296,8 +309,10 @@ RequestQueue::fail(const Row& pending_row, std::string_view reason)
 void
 RequestQueue::record_failure(const Row& pending_row, std::string_view reason)
 {
-  m_direct.put_row_quorum(
-    k_failed_container, pending_row.name, SwiftTimestamp::now(), failed_content_type(reason));
+  m_direct.put_row_quorum(k_failed_container,
+                          pending_row.name,
+                          SwiftTimestamp::now(),
+                          failed_content_type(reason));
 }
 
 // A retry rewrites the pending row in place, and a complete() of the same
@@ -349,10 +364,14 @@ RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
       }
     }
   }
-  const SwiftTimestamp content_type_time =
-    std::max(SwiftTimestamp::now(), SwiftTimestamp(pending.row.timestamp.ticks() + 1));
-  m_direct.put_row_quorum(k_pending_container, pending.row.name, data_time,
-                          pending_content_type(state), content_type_time);
+  const SwiftTimestamp content_type_time = std::max(
+    SwiftTimestamp::now(),
+    SwiftTimestamp(pending.row.timestamp.ticks() + 1));
+  m_direct.put_row_quorum(k_pending_container,
+                          pending.row.name,
+                          data_time,
+                          pending_content_type(state),
+                          content_type_time);
 }
 
 void
@@ -409,12 +428,13 @@ RequestQueue::clear_failed(const std::function<bool(const Entry&)>& superseded)
   for_each(Which::failed, [&](const ListedEntry& listed) {
     if (listed.entry && superseded(*listed.entry)) {
       if (!is_row_only(listed.row.content_type)) {
-        m_objects.delete_object(m_direct.account(), k_failed_container, listed.row.name,
+        m_objects.delete_object(m_direct.account(),
+                                k_failed_container,
+                                listed.row.name,
                                 SwiftTimestamp::now(),
                                 m_direct.policy_index(k_failed_container));
       }
-      m_direct.delete_row(
-        k_failed_container, listed.row.name, listed.row.timestamp.plus_offset(1));
+      m_direct.delete_row(k_failed_container, listed.row.name, listed.row.timestamp.plus_offset(1));
       ++cleared;
     }
     return true;
@@ -426,7 +446,8 @@ bool
 owned_by(std::string_view name, int processes, int process)
 {
   if (processes < 0) {
-    throw InputError(fmt::format("the number of processes must not be negative, not {}", processes));
+    throw InputError(
+      fmt::format("the number of processes must not be negative, not {}", processes));
   }
   const int divisor = processes == 0 ? 1 : processes;
   if (process < 0 || process >= divisor) {

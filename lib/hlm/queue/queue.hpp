@@ -41,8 +41,8 @@ struct RetryState
 struct ListedEntry
 {
   Row row;
-  std::optional<Entry> entry; // unset when the name does not decode
-  std::string decode_error;   // why, when `entry` is unset
+  std::optional<Entry> entry;        // unset when the name does not decode
+  std::string decode_error;          // why, when `entry` is unset
   std::optional<std::string> reason; // failed rows only ("" when none stored)
   RetryState retry;                  // pending rows only
 };
@@ -91,7 +91,11 @@ std::optional<std::chrono::system_clock::time_point> parse_submitted(std::string
 class PartlyQueued : public Error
 {
 public:
-  PartlyQueued(const std::string& what, std::string id) : Error(what), m_id(std::move(id)) {}
+  PartlyQueued(const std::string& what, std::string id)
+    : Error(what),
+      m_id(std::move(id))
+  {
+  }
 
   const std::string&
   id() const

@@ -16,8 +16,8 @@ hash_path(const HashSecret& secret,
     throw InputError("hash_path: a container is required with an object");
   }
   std::string key;
-  key.reserve(secret.prefix.size() + account.size() + container.size()
-              + object.size() + secret.suffix.size() + 3);
+  key.reserve(secret.prefix.size() + account.size() + container.size() + object.size()
+              + secret.suffix.size() + 3);
   key += secret.prefix;
   key += '/';
   key += account;
@@ -36,10 +36,8 @@ hash_path(const HashSecret& secret,
 std::uint32_t
 partition_of(const Md5Digest& digest, unsigned part_shift)
 {
-  const std::uint32_t top = (std::uint32_t{digest[0]} << 24)
-                            | (std::uint32_t{digest[1]} << 16)
-                            | (std::uint32_t{digest[2]} << 8)
-                            | std::uint32_t{digest[3]};
+  const std::uint32_t top = (std::uint32_t{digest[0]} << 24) | (std::uint32_t{digest[1]} << 16)
+                            | (std::uint32_t{digest[2]} << 8) | std::uint32_t{digest[3]};
   return part_shift >= 32 ? 0 : top >> part_shift;
 }
 

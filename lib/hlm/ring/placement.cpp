@@ -36,8 +36,10 @@ locate(const SwiftConf& conf,
   }
 
   const Ring ring = Ring::load(placement.ring_file);
-  const auto digest = hash_path(
-    {conf.hash_path_prefix, conf.hash_path_suffix}, name.account, name.container, name.object);
+  const auto digest = hash_path({conf.hash_path_prefix, conf.hash_path_suffix},
+                                name.account,
+                                name.container,
+                                name.object);
   placement.partition = ring.partition(digest);
   placement.hash = to_hex(digest);
   for (const Device* device : ring.primary_nodes(placement.partition)) {

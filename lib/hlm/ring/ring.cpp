@@ -38,7 +38,7 @@ read_be32(std::string_view data)
 // Swift writes these fields as Python ints. nlohmann's get<int>() would
 // also take a float and cast it, undefined behaviour for 1e30, and wrap an
 // integer too large for T; both are refused.
-template <typename T>
+template<typename T>
 T
 integer(const nlohmann::json& value, std::string_view what, const std::string& source)
 {
@@ -79,8 +79,7 @@ parse_device(const nlohmann::json& dev, std::size_t position, const std::string&
     d.replication_port = optional_field("replication_port", d.port);
     d.device = dev.at("device").get<std::string>();
     d.weight = dev.value("weight", 0.0);
-    if (const auto meta = dev.find("meta");
-        meta != dev.end() && meta->is_string()) {
+    if (const auto meta = dev.find("meta"); meta != dev.end() && meta->is_string()) {
       d.meta = meta->get<std::string>();
     }
     return d;
@@ -187,9 +186,9 @@ Ring::parse(std::string_view data, const std::string& source)
       const auto hi = static_cast<std::uint8_t>(data[2 * p + 1]);
       const auto value = static_cast<std::uint16_t>(swap ? (lo << 8) | hi : (hi << 8) | lo);
       if (value >= ring.m_devices.size() || !ring.m_devices[value]) {
-        fail(source,
-             fmt::format("partition {} of replica row {} refers to missing device {}",
-                         p, row, value));
+        fail(
+          source,
+          fmt::format("partition {} of replica row {} refers to missing device {}", p, row, value));
       }
       part2dev[p] = value;
     }

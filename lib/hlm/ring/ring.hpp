@@ -59,7 +59,6 @@ private:
 std::filesystem::path account_ring_path(const std::filesystem::path& swift_dir);
 std::filesystem::path container_ring_path(const std::filesystem::path& swift_dir);
 // object.ring.gz for policy 0, object-N.ring.gz otherwise.
-std::filesystem::path object_ring_path(const std::filesystem::path& swift_dir,
-                                       int policy_index);
+std::filesystem::path object_ring_path(const std::filesystem::path& swift_dir, int policy_index);
 
 } // namespace hlm::ring

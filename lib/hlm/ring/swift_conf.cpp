@@ -13,17 +13,13 @@ namespace {
 constexpr std::string_view k_policy_prefix = "storage-policy:";
 
 int
-require_positive_int(const IniFile& ini,
-                     const std::string& section,
-                     std::string_view key)
+require_positive_int(const IniFile& ini, const std::string& section, std::string_view key)
 {
   const auto value = ini.get(section, key);
   const auto number = value ? parse_int(trim(*value)) : std::nullopt;
   if (!number || *number <= 0 || *number > 1'000'000) {
-    throw ConfigError(fmt::format("{}: [{}] needs a positive integer {}",
-                                  ini.source(),
-                                  section,
-                                  key));
+    throw ConfigError(
+      fmt::format("{}: [{}] needs a positive integer {}", ini.source(), section, key));
   }
   return static_cast<int>(*number);
 }
@@ -31,63 +27,53 @@ require_positive_int(const IniFile& ini,
 StoragePolicy
 parse_policy(const IniFile& ini, const std::string& section)
 {
-  const std::string_view suffix =
-    std::string_view(section).substr(k_policy_prefix.size());
+  const std::string_view suffix = std::string_view(section).substr(k_policy_prefix.size());
   const auto index = parse_int(suffix);
   if (!index || *index < 0 || *index > 0x7fffffff) {
-    throw ConfigError(fmt::format(
-      "{}: invalid storage policy index in [{}]", ini.source(), section));
+    throw ConfigError(
+      fmt::format("{}: invalid storage policy index in [{}]", ini.source(), section));
   }
 
   StoragePolicy policy;
   policy.index = static_cast<int>(*index);
   const auto name = ini.get(section, "name");
-  policy.name = name ? std::string(trim(*name))
-                     : (policy.index == 0 ? "Policy-0" : "");
+  policy.name = name ? std::string(trim(*name)) : (policy.index == 0 ? "Policy-0" : "");
   if (policy.name.empty()) {
-    throw ConfigError(
-      fmt::format("{}: [{}] has no name", ini.source(), section));
+    throw ConfigError(fmt::format("{}: [{}] has no name", ini.source(), section));
   }
   policy.aliases.push_back(policy.name);
   if (const auto aliases = ini.get(section, "aliases")) {
     for (auto& alias : split_list(*aliases)) {
-      if (std::find(policy.aliases.begin(), policy.aliases.end(), alias)
-          == policy.aliases.end()) {
+      if (std::find(policy.aliases.begin(), policy.aliases.end(), alias) == policy.aliases.end()) {
         policy.aliases.push_back(std::move(alias));
       }
     }
   }
   policy.is_default = config_true_value(ini.get(section, "default").value_or(""));
   policy.diskfile_module = std::string(trim(ini.get(section, "diskfile_module").value_or("")));
-  policy.deprecated =
-    config_true_value(ini.get(section, "deprecated").value_or(""));
+  policy.deprecated = config_true_value(ini.get(section, "deprecated").value_or(""));
 
-  const std::string type =
-    to_lower(trim(ini.get(section, "policy_type").value_or("replication")));
+  const std::string type = to_lower(trim(ini.get(section, "policy_type").value_or("replication")));
   if (type == "replication") {
     policy.type = PolicyType::replication;
   } else if (type == "erasure_coding") {
     policy.type = PolicyType::erasure_coding;
     policy.ec_type = std::string(trim(ini.get(section, "ec_type").value_or("")));
     if (policy.ec_type.empty()) {
-      throw ConfigError(
-        fmt::format("{}: [{}] needs ec_type", ini.source(), section));
+      throw ConfigError(fmt::format("{}: [{}] needs ec_type", ini.source(), section));
     }
-    policy.ec_num_data_fragments =
-      require_positive_int(ini, section, "ec_num_data_fragments");
-    policy.ec_num_parity_fragments =
-      require_positive_int(ini, section, "ec_num_parity_fragments");
+    policy.ec_num_data_fragments = require_positive_int(ini, section, "ec_num_data_fragments");
+    policy.ec_num_parity_fragments = require_positive_int(ini, section, "ec_num_parity_fragments");
     if (ini.get(section, "ec_object_segment_size")) {
       policy.ec_object_segment_size = static_cast<std::uint64_t>(
         require_positive_int(ini, section, "ec_object_segment_size"));
     }
   } else {
-    throw ConfigError(fmt::format(
-      "{}: [{}] has unknown policy_type \"{}\" (replication or "
-      "erasure_coding)",
-      ini.source(),
-      section,
-      type));
+    throw ConfigError(fmt::format("{}: [{}] has unknown policy_type \"{}\" (replication or "
+                                  "erasure_coding)",
+                                  ini.source(),
+                                  section,
+                                  type));
   }
   return policy;
 }
@@ -105,15 +91,12 @@ parse_swift_conf(const IniFile& ini)
 {
   SwiftConf conf;
   conf.path = ini.source();
-  conf.hash_path_prefix =
-    ini.get("swift-hash", "swift_hash_path_prefix").value_or("");
-  conf.hash_path_suffix =
-    ini.get("swift-hash", "swift_hash_path_suffix").value_or("");
+  conf.hash_path_prefix = ini.get("swift-hash", "swift_hash_path_prefix").value_or("");
+  conf.hash_path_suffix = ini.get("swift-hash", "swift_hash_path_suffix").value_or("");
   if (conf.hash_path_prefix.empty() && conf.hash_path_suffix.empty()) {
-    throw ConfigError(fmt::format(
-      "{}: [swift-hash]: both swift_hash_path_suffix and "
-      "swift_hash_path_prefix are missing",
-      ini.source()));
+    throw ConfigError(fmt::format("{}: [swift-hash]: both swift_hash_path_suffix and "
+                                  "swift_hash_path_prefix are missing",
+                                  ini.source()));
   }
 
   for (const auto& section : ini.section_names()) {
@@ -129,23 +112,21 @@ parse_swift_conf(const IniFile& ini)
     legacy.is_default = true;
     conf.policies.push_back(legacy);
   }
-  std::sort(conf.policies.begin(),
-            conf.policies.end(),
-            [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(conf.policies.begin(), conf.policies.end(), [](const auto& a, const auto& b) {
+    return a.index < b.index;
+  });
 
   std::vector<std::string> seen_names;
   for (std::size_t i = 0; i < conf.policies.size(); ++i) {
     if (i > 0 && conf.policies[i].index == conf.policies[i - 1].index) {
-      throw ConfigError(fmt::format("{}: duplicate storage policy index {}",
-                                    ini.source(),
-                                    conf.policies[i].index));
+      throw ConfigError(
+        fmt::format("{}: duplicate storage policy index {}", ini.source(), conf.policies[i].index));
     }
     for (const auto& alias : conf.policies[i].aliases) {
       const std::string lower = to_lower(alias);
-      if (std::find(seen_names.begin(), seen_names.end(), lower)
-          != seen_names.end()) {
-        throw ConfigError(fmt::format(
-          "{}: duplicate storage policy name \"{}\"", ini.source(), alias));
+      if (std::find(seen_names.begin(), seen_names.end(), lower) != seen_names.end()) {
+        throw ConfigError(
+          fmt::format("{}: duplicate storage policy name \"{}\"", ini.source(), alias));
       }
       seen_names.push_back(lower);
     }
@@ -155,20 +136,18 @@ parse_swift_conf(const IniFile& ini)
                                       conf.policies.end(),
                                       [](const auto& p) { return p.is_default; });
   if (defaults > 1) {
-    throw ConfigError(fmt::format(
-      "{}: more than one storage policy is marked default", ini.source()));
+    throw ConfigError(
+      fmt::format("{}: more than one storage policy is marked default", ini.source()));
   }
   if (defaults == 0) {
     if (conf.policies.size() == 1) {
       conf.policies.front().is_default = true;
     } else {
-      throw ConfigError(fmt::format(
-        "{}: no storage policy is marked default", ini.source()));
+      throw ConfigError(fmt::format("{}: no storage policy is marked default", ini.source()));
     }
   }
   if (conf.default_policy().deprecated) {
-    throw ConfigError(fmt::format(
-      "{}: the default storage policy is deprecated", ini.source()));
+    throw ConfigError(fmt::format("{}: the default storage policy is deprecated", ini.source()));
   }
   return conf;
 }

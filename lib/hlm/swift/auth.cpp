@@ -1,5 +1,4 @@
 #include <hlm/swift/auth.hpp>
-
 #include <hlm/swift/keystone.hpp>
 #include <hlm/swift/url.hpp>
 #include <hlm/util/error.hpp>
@@ -188,9 +187,8 @@ auth_mode(const AuthOptions& options)
       name_of(&AuthOptions::auth_version)));
   }
   if (given(options.token)) {
-    throw ConfigError(fmt::format("{} needs {}",
-                                  name_of(&AuthOptions::token),
-                                  name_of(&AuthOptions::storage_url)));
+    throw ConfigError(
+      fmt::format("{} needs {}", name_of(&AuthOptions::token), name_of(&AuthOptions::storage_url)));
   }
   throw ConfigError(
     "no Swift credentials: set ST_AUTH, ST_USER and ST_KEY (tempauth v1), or OS_AUTH_URL"
@@ -244,12 +242,14 @@ authenticate_v1(HttpClient& http,
                      response.status);
   }
   if (response.status < 200 || response.status > 299) {
-    throw SwiftError(fmt::format("authentication at \"{}\" failed: {}", where, status_text(response.status)),
-                     response.status);
+    throw SwiftError(
+      fmt::format("authentication at \"{}\" failed: {}", where, status_text(response.status)),
+      response.status);
   }
   AuthResult result;
   result.storage_url = response.header("X-Storage-Url").value_or("");
-  result.token = response.header("X-Auth-Token").value_or(response.header("X-Storage-Token").value_or(""));
+  result.token =
+    response.header("X-Auth-Token").value_or(response.header("X-Storage-Token").value_or(""));
   if (result.storage_url.empty() || result.token.empty()) {
     throw SwiftError(
       fmt::format("authentication at \"{}\" answered {} without X-Storage-Url and X-Auth-Token",

@@ -22,15 +22,20 @@ struct AuthOptions
   std::optional<std::string> key;      // ST_KEY, --key
 
   // Keystone v3 password authentication.
-  std::optional<std::string> os_auth_url;            // OS_AUTH_URL, --os-auth-url
-  std::optional<std::string> os_username;            // OS_USERNAME, --os-username
-  std::optional<std::string> os_password;            // OS_PASSWORD, --os-password
-  std::optional<std::string> os_project_name;        // OS_PROJECT_NAME (or OS_TENANT_NAME), --os-project-name
-  std::optional<std::string> os_user_domain_name;    // OS_USER_DOMAIN_NAME, --os-user-domain-name; default "Default"
-  std::optional<std::string> os_project_domain_name; // OS_PROJECT_DOMAIN_NAME, --os-project-domain-name; default "Default"
+  std::optional<std::string> os_auth_url; // OS_AUTH_URL, --os-auth-url
+  std::optional<std::string> os_username; // OS_USERNAME, --os-username
+  std::optional<std::string> os_password; // OS_PASSWORD, --os-password
+  std::optional<std::string>
+    os_project_name; // OS_PROJECT_NAME (or OS_TENANT_NAME), --os-project-name
+  std::optional<std::string>
+    os_user_domain_name; // OS_USER_DOMAIN_NAME, --os-user-domain-name; default "Default"
+  std::optional<std::string>
+    os_project_domain_name; // OS_PROJECT_DOMAIN_NAME, --os-project-domain-name; default "Default"
   // Which catalog endpoint of type object-store to use.
-  std::optional<std::string> os_region_name; // OS_REGION_NAME, --os-region-name; default: any region
-  std::optional<std::string> os_interface;   // OS_INTERFACE (or OS_ENDPOINT_TYPE), --os-interface; default "public"
+  std::optional<std::string>
+    os_region_name; // OS_REGION_NAME, --os-region-name; default: any region
+  std::optional<std::string>
+    os_interface; // OS_INTERFACE (or OS_ENDPOINT_TYPE), --os-interface; default "public"
 
   // A token obtained elsewhere. OS_STORAGE_URL alone replaces the storage
   // URL that authentication returns.
@@ -39,7 +44,8 @@ struct AuthOptions
 
   // "1" (or "1.0") or "3" (or "3.0"); unset means: decided by the other
   // fields (see auth_mode).
-  std::optional<std::string> auth_version; // ST_AUTH_VERSION, OS_AUTH_VERSION, OS_IDENTITY_API_VERSION, --auth-version
+  std::optional<std::string>
+    auth_version; // ST_AUTH_VERSION, OS_AUTH_VERSION, OS_IDENTITY_API_VERSION, --auth-version
 };
 
 // Reads the variables named in AuthOptions through `getenv`.

@@ -1,5 +1,4 @@
 #include <hlm/swift/client.hpp>
-
 #include <hlm/swift/url.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
@@ -78,7 +77,8 @@ void
 Client::authenticate()
 {
   m_auth.reset();
-  AuthResult result = swift::authenticate(*m_http, m_auth_options, m_options.retry, m_options.timeout);
+  AuthResult result =
+    swift::authenticate(*m_http, m_auth_options, m_options.retry, m_options.timeout);
   StorageUrl split = split_storage_url(result.storage_url);
   m_root = std::move(split.root);
   m_account = std::move(split.account);
@@ -326,7 +326,9 @@ Client::delete_container(std::string_view account, std::string_view container)
 }
 
 void
-Client::list_pages(Target target, const ListOptions& options, const std::function<Page(const std::string& body)>& on_page)
+Client::list_pages(Target target,
+                   const ListOptions& options,
+                   const std::function<Page(const std::string& body)>& on_page)
 {
   if (options.limit < 1 || options.limit > 10'000) {
     throw InputError(fmt::format("listing limit {} is out of range 1 to 10000", options.limit));
@@ -345,8 +347,9 @@ Client::list_pages(Target target, const ListOptions& options, const std::functio
     try {
       page = on_page(response.body);
     } catch (const InputError& e) {
-      throw SwiftError(fmt::format("GET \"{}\": bad listing: {}", printable(redact_url(url_of(target))), e.what()),
-                       response.status);
+      throw SwiftError(
+        fmt::format("GET \"{}\": bad listing: {}", printable(redact_url(url_of(target))), e.what()),
+        response.status);
     }
     if (page.stop || page.entries < static_cast<std::size_t>(options.limit)) {
       return;
@@ -357,7 +360,8 @@ Client::list_pages(Target target, const ListOptions& options, const std::functio
 
 template<typename Entry>
 Client::Page
-Client::deliver(const std::vector<Entry>& entries, const std::function<bool(const Entry&)>& on_entry)
+Client::deliver(const std::vector<Entry>& entries,
+                const std::function<bool(const Entry&)>& on_entry)
 {
   Page page;
   page.entries = entries.size();

@@ -97,7 +97,9 @@ public:
   // Creates the container, or updates its metadata when it exists (201 or
   // 202). Pass {"X-Storage-Policy", "silver"} to choose a policy; Swift
   // answers 409 when an existing container has another one.
-  void put_container(std::string_view account, std::string_view container, const Headers& headers = {});
+  void put_container(std::string_view account,
+                     std::string_view container,
+                     const Headers& headers = {});
 
   // Uploads `body` (held in memory; zero length allowed) and returns the
   // ETag Swift computed.
@@ -161,7 +163,10 @@ private:
 
   const AuthResult& ensure_authenticated();
   std::string url_of(const Target& target);
-  HttpResponse execute(Method method, const Target& target, const Headers& headers = {}, std::string_view body = {});
+  HttpResponse execute(Method method,
+                       const Target& target,
+                       const Headers& headers = {},
+                       std::string_view body = {});
   // DELETE: false on 404, SwiftError on any other failure.
   bool delete_resource(const Target& target);
   [[noreturn]] void fail(Method method, const Target& target, const HttpResponse& response);
@@ -171,10 +176,13 @@ private:
     std::string last_name;
     bool stop = false; // the caller's callback asked to stop
   };
-  void list_pages(Target target, const ListOptions& options, const std::function<Page(const std::string& body)>& on_page);
+  void list_pages(Target target,
+                  const ListOptions& options,
+                  const std::function<Page(const std::string& body)>& on_page);
   // Hands one parsed page to `on_entry`, entry by entry, until it says stop.
   template<typename Entry>
-  static Page deliver(const std::vector<Entry>& entries, const std::function<bool(const Entry&)>& on_entry);
+  static Page deliver(const std::vector<Entry>& entries,
+                      const std::function<bool(const Entry&)>& on_entry);
 
   std::unique_ptr<HttpClient> m_owned_http;
   HttpClient* m_http;

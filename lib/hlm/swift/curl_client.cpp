@@ -189,18 +189,25 @@ public:
     const CURLcode code = m_easy.perform();
     if (m_options.debug) {
       const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - start).count();
-      m_options.debug(code != CURLE_OK
-                        ? fmt::format("{} {} -> failed ({} ms): {}", to_string(request.method),
-                                      printable(redact_url(request.url)), ms, m_easy.error_message(code))
-                        : fmt::format("{} {} -> {} ({} bytes, {} ms)", to_string(request.method),
-                                      printable(redact_url(request.url)), m_easy.response_code(),
-                                      transfer.response.body.size(), ms));
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+      m_options.debug(code != CURLE_OK ? fmt::format("{} {} -> failed ({} ms): {}",
+                                                     to_string(request.method),
+                                                     printable(redact_url(request.url)),
+                                                     ms,
+                                                     m_easy.error_message(code))
+                                       : fmt::format("{} {} -> {} ({} bytes, {} ms)",
+                                                     to_string(request.method),
+                                                     printable(redact_url(request.url)),
+                                                     m_easy.response_code(),
+                                                     transfer.response.body.size(),
+                                                     ms));
     }
     if (code != CURLE_OK) {
       const auto failure = detail::classify(code);
-      throw TransportError(failure_message(request, detail::describe(failure), m_easy.error_message(code)),
-                           detail::is_transient(failure));
+      throw TransportError(
+        failure_message(request, detail::describe(failure), m_easy.error_message(code)),
+        detail::is_transient(failure));
     }
     if (!transfer.headers_complete) {
       throw TransportError(failure_message(request,

@@ -1,5 +1,4 @@
 #include <hlm/swift/curl_easy.hpp>
-
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -190,7 +189,9 @@ CurlEasy::response_code() const
 void
 CurlEasy::throw_setopt_error(CURLoption option, CURLcode code)
 {
-  throw Error(fmt::format("libcurl rejected option {}: {}", static_cast<int>(option), curl_easy_strerror(code)));
+  throw Error(fmt::format("libcurl rejected option {}: {}",
+                          static_cast<int>(option),
+                          curl_easy_strerror(code)));
 }
 
 void

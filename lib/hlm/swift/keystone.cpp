@@ -1,5 +1,4 @@
 #include <hlm/swift/keystone.hpp>
-
 #include <hlm/swift/url.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
@@ -82,8 +81,8 @@ find_object_store_endpoint(const nlohmann::json& token_document,
   const bool any_region = !region || region->empty();
   std::vector<std::string> seen;
   const auto token = token_document.find("token");
-  const bool has_catalog = token != token_document.end() && token->is_object() && token->contains("catalog")
-                           && (*token)["catalog"].is_array();
+  const bool has_catalog = token != token_document.end() && token->is_object()
+                           && token->contains("catalog") && (*token)["catalog"].is_array();
   if (has_catalog) {
     for (const auto& service : (*token)["catalog"]) {
       if (!service.is_object() || string_field(service, "type") != "object-store"
@@ -102,7 +101,8 @@ find_object_store_endpoint(const nlohmann::json& token_document,
             && (any_region || region_name == *region || region_id == *region)) {
           return url;
         }
-        seen.push_back(fmt::format("{}/{}", endpoint_interface, region_name.empty() ? region_id : region_name));
+        seen.push_back(
+          fmt::format("{}/{}", endpoint_interface, region_name.empty() ? region_id : region_name));
       }
     }
   }
@@ -113,10 +113,11 @@ find_object_store_endpoint(const nlohmann::json& token_document,
       found += (found.empty() ? "" : ", ") + printable(entry);
     }
   }
-  throw ConfigError(fmt::format("no object-store endpoint with interface \"{}\"{} in the keystone catalog (there are: {})",
-                                printable(wanted),
-                                any_region ? std::string() : fmt::format(" in region \"{}\"", printable(*region)),
-                                found));
+  throw ConfigError(fmt::format(
+    "no object-store endpoint with interface \"{}\"{} in the keystone catalog (there are: {})",
+    printable(wanted),
+    any_region ? std::string() : fmt::format(" in region \"{}\"", printable(*region)),
+    found));
 }
 
 AuthResult
@@ -149,14 +150,16 @@ authenticate_v3(HttpClient& http,
 
   const auto where = printable(redact_url(request.url));
   if (response.status == 401 || response.status == 403) {
-    throw SwiftError(fmt::format("authentication failed for user \"{}\" (domain \"{}\", project \"{}\") at \"{}\": {}{}",
-                                 printable(*options.os_username),
-                                 printable(value_or_default(options.os_user_domain_name)),
-                                 printable(*options.os_project_name),
-                                 where,
-                                 status_text(response.status),
-                                 keystone_message(response.body)),
-                     response.status);
+    throw SwiftError(
+      fmt::format(
+        "authentication failed for user \"{}\" (domain \"{}\", project \"{}\") at \"{}\": {}{}",
+        printable(*options.os_username),
+        printable(value_or_default(options.os_user_domain_name)),
+        printable(*options.os_project_name),
+        where,
+        status_text(response.status),
+        keystone_message(response.body)),
+      response.status);
   }
   if (response.status < 200 || response.status > 299) {
     throw SwiftError(fmt::format("authentication at \"{}\" failed: {}{}",
@@ -175,12 +178,15 @@ authenticate_v3(HttpClient& http,
   }
   const auto document = nlohmann::json::parse(response.body, nullptr, false);
   if (document.is_discarded()) {
-    throw SwiftError(fmt::format("authentication at \"{}\" answered {} with a body that is not JSON",
-                                 where,
-                                 status_text(response.status)),
-                     response.status);
+    throw SwiftError(
+      fmt::format("authentication at \"{}\" answered {} with a body that is not JSON",
+                  where,
+                  status_text(response.status)),
+      response.status);
   }
-  result.storage_url = find_object_store_endpoint(document, options.os_interface.value_or("public"), options.os_region_name);
+  result.storage_url = find_object_store_endpoint(document,
+                                                  options.os_interface.value_or("public"),
+                                                  options.os_region_name);
   return result;
 }
 

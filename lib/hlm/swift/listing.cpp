@@ -1,6 +1,5 @@
-#include <hlm/swift/listing.hpp>
-
 #include <hlm/swift/http.hpp>
+#include <hlm/swift/listing.hpp>
 #include <hlm/util/error.hpp>
 
 #include <fmt/format.h>

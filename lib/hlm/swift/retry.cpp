@@ -1,5 +1,4 @@
 #include <hlm/swift/retry.hpp>
-
 #include <hlm/util/error.hpp>
 
 #include <fmt/format.h>
@@ -44,7 +43,8 @@ send_with_retry(HttpClient& http, const HttpRequest& request, const RetryPolicy&
         if (attempts == 1) {
           throw;
         }
-        throw TransportError(fmt::format("{} (gave up after {} attempts)", e.what(), attempts), true);
+        throw TransportError(fmt::format("{} (gave up after {} attempts)", e.what(), attempts),
+                             true);
       }
     }
     const auto delay = retry_delay(policy, attempt - 1);

@@ -32,6 +32,8 @@ bool is_retryable_status(int status);
 // which may still be a 5xx when retries ran out, and any other status at
 // once. Rethrows a non-transient TransportError at once; a transient one
 // after the last attempt, its message saying how many attempts were made.
-HttpResponse send_with_retry(HttpClient& http, const HttpRequest& request, const RetryPolicy& policy);
+HttpResponse send_with_retry(HttpClient& http,
+                             const HttpRequest& request,
+                             const RetryPolicy& policy);
 
 } // namespace hlm::swift

@@ -1,8 +1,7 @@
-#include <hlm/swift/url.hpp>
-#include <hlm/util/percent.hpp>
-
 #include <hlm/swift/http.hpp>
+#include <hlm/swift/url.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/percent.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -56,7 +55,8 @@ StorageUrl
 split_storage_url(std::string_view storage_url)
 {
   const auto fail = [&](std::string_view why) {
-    return ConfigError(fmt::format("bad storage URL \"{}\": {}", printable(redact_url(storage_url)), why));
+    return ConfigError(
+      fmt::format("bad storage URL \"{}\": {}", printable(redact_url(storage_url)), why));
   };
   if (!storage_url.starts_with("http://") && !storage_url.starts_with("https://")) {
     throw fail("not an http or https URL");

@@ -10,7 +10,6 @@ namespace hlm::swift {
 // in headers, so the rest of the URL is kept.
 std::string redact_url(std::string_view url);
 
-
 // A storage URL ("http://proxy:8080/v1/AUTH_test") split at its last path
 // segment, the account.
 struct StorageUrl

@@ -5,10 +5,9 @@
 #include <hlm/util/strings.hpp>
 #include <hlm/util/tail_buffer.hpp>
 
+#include <fmt/format.h>
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdint>

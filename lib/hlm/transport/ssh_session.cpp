@@ -3,12 +3,12 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
+#include <fmt/format.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -33,8 +33,11 @@ tune_socket(socket_t fd)
   setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof user_timeout);
   setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k_keepalive_idle_s, sizeof k_keepalive_idle_s);
-  setsockopt(
-    fd, IPPROTO_TCP, TCP_KEEPINTVL, &k_keepalive_interval_s, sizeof k_keepalive_interval_s);
+  setsockopt(fd,
+             IPPROTO_TCP,
+             TCP_KEEPINTVL,
+             &k_keepalive_interval_s,
+             sizeof k_keepalive_interval_s);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k_keepalive_count, sizeof k_keepalive_count);
 }
 
@@ -103,8 +106,8 @@ check_host_key(ssh_session session, const SshOptions& options, const std::string
         fmt::format("known_hosts \"{}\" does not exist: refusing to connect to {}", file, peer),
         false);
     }
-    throw TransportError(
-      fmt::format("host {} is not in known_hosts \"{}\": refusing", peer, file), false);
+    throw TransportError(fmt::format("host {} is not in known_hosts \"{}\": refusing", peer, file),
+                         false);
   case SSH_KNOWN_HOSTS_NOT_FOUND:
     throw TransportError(
       fmt::format("known_hosts \"{}\" does not exist: refusing to connect to {}", file, peer),
@@ -121,10 +124,7 @@ check_host_key(ssh_session session, const SshOptions& options, const std::string
 }
 
 void
-authenticate(ssh_session session,
-             const SshOptions& options,
-             const std::string& peer,
-             ssh_key key)
+authenticate(ssh_session session, const SshOptions& options, const std::string& peer, ssh_key key)
 {
   const auto what = [&] {
     return fmt::format("public key authentication{} at {} with identity \"{}\"",
@@ -140,8 +140,8 @@ authenticate(ssh_session session,
   case SSH_AUTH_PARTIAL:
     throw TransportError(what() + " succeeded but the server wants more methods", false);
   case SSH_AUTH_AGAIN:
-    throw TransportError(
-      what() + " timed out after " + seconds_text(options.connect_timeout), true);
+    throw TransportError(what() + " timed out after " + seconds_text(options.connect_timeout),
+                         true);
   default:
     break;
   }
@@ -186,8 +186,7 @@ load_identity(const SshOptions& options)
 {
   const std::string identity = options.identity_file.string();
   if (identity.empty()) {
-    throw TransportError(fmt::format("no identity file given for {}", peer_name(options)),
-                         false);
+    throw TransportError(fmt::format("no identity file given for {}", peer_name(options)), false);
   }
   check_identity_permissions(options.identity_file);
   ssh_key key = nullptr;
@@ -215,10 +214,10 @@ open_session(const SshOptions& options, ssh_key key)
   configure(session.get(), options, peer);
   if (ssh_connect(session.get()) != SSH_OK) {
     throw TransportError(
-      fmt::format("cannot connect to {}: {}",
-                  peer,
-                  error_text(session.get(),
-                             "timed out after " + seconds_text(options.connect_timeout))),
+      fmt::format(
+        "cannot connect to {}: {}",
+        peer,
+        error_text(session.get(), "timed out after " + seconds_text(options.connect_timeout))),
       true);
   }
   tune_socket(ssh_get_fd(session.get()));

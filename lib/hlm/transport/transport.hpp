@@ -14,9 +14,9 @@ namespace hlm::transport {
 // How a remote program ended.
 struct RunResult
 {
-  std::optional<int> exit_status; // set when it exited
+  std::optional<int> exit_status;    // set when it exited
   std::optional<std::string> signal; // set when a signal killed it ("KILL")
-  std::string error_output;        // its stderr (capped, for messages)
+  std::string error_output;          // its stderr (capped, for messages)
   // True when the program exited or closed its stdin before taking all of
   // the input (EPIPE locally, a closed channel over ssh). Not an error by
   // itself: the exit status says whether the program failed.
@@ -64,8 +64,8 @@ struct SshOptions
   std::string host;
   int port = 22;
   std::string user;
-  std::filesystem::path identity_file;     // private key
-  std::filesystem::path known_hosts_file;  // required: keys are verified
+  std::filesystem::path identity_file;    // private key
+  std::filesystem::path known_hosts_file; // required: keys are verified
   std::chrono::milliseconds connect_timeout{10'000};
   // No byte in either direction for this long fails the run.
   std::chrono::milliseconds io_timeout{60'000};

@@ -1,8 +1,9 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/file_lock.hpp>
 
-#include <fcntl.h>
 #include <fmt/format.h>
+
+#include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 

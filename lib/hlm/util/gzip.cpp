@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <fmt/std.h>
+
 #include <zlib.h>
 
 #include <cerrno>
@@ -30,9 +31,8 @@ read_gzip_file(const std::filesystem::path& path, std::size_t max_size)
   errno = 0;
   std::unique_ptr<gzFile_s, GzCloser> file(gzopen(path.c_str(), "rb"));
   if (!file) {
-    throw Error(fmt::format("cannot open {}: {}",
-                            path,
-                            errno ? std::strerror(errno) : "out of memory"));
+    throw Error(
+      fmt::format("cannot open {}: {}", path, errno ? std::strerror(errno) : "out of memory"));
   }
 
   std::string out;
@@ -53,8 +53,8 @@ read_gzip_file(const std::filesystem::path& path, std::size_t max_size)
       break;
     }
     if (out.size() + static_cast<std::size_t>(n) > max_size) {
-      throw Error(fmt::format(
-        "cannot read {}: decompresses to more than {} bytes", path, max_size));
+      throw Error(
+        fmt::format("cannot read {}: decompresses to more than {} bytes", path, max_size));
     }
     out.append(buffer, static_cast<std::size_t>(n));
   }

@@ -33,15 +33,22 @@ strip(std::string_view text)
 // without "%(" is taken as it is; otherwise "%%" is a percent sign and
 // "%(name)s" the value of `name` in the same section or [DEFAULT].
 std::string
-interpolate(const IniFile& ini, const std::string& section, const std::string& key,
-            const std::string& value, int depth = 0)
+interpolate(const IniFile& ini,
+            const std::string& section,
+            const std::string& key,
+            const std::string& value,
+            int depth = 0)
 {
   if (value.find("%(") == std::string::npos) {
     return value;
   }
   const auto bad = [&](std::string_view why) {
-    return ConfigError(fmt::format("cannot parse \"{}\": [{}] {} = {}: {}", ini.source(),
-                                   section, key, printable(value), why));
+    return ConfigError(fmt::format("cannot parse \"{}\": [{}] {} = {}: {}",
+                                   ini.source(),
+                                   section,
+                                   key,
+                                   printable(value),
+                                   why));
   };
   if (depth > 10) {
     throw bad("interpolation nested more than 10 deep");
@@ -95,16 +102,15 @@ IniFile::parse(std::string_view text, std::string source)
   IniFile ini;
   ini.m_source = std::move(source);
   const auto error = [&](std::size_t line, std::string_view what) {
-    return ConfigError(
-      fmt::format("cannot parse \"{}\": line {}: {}", ini.m_source, line, what));
+    return ConfigError(fmt::format("cannot parse \"{}\": line {}: {}", ini.m_source, line, what));
   };
 
   std::size_t section = 0; // index in m_sections, valid once one was named
   bool in_section = false;
   std::string section_name;
-  std::set<std::string> seen_sections;                      // strict: no section twice
+  std::set<std::string> seen_sections;                     // strict: no section twice
   std::set<std::pair<std::string, std::string>> seen_keys; // nor a key twice in one
-  std::vector<std::string>* value = nullptr; // the lines of the value being read
+  std::vector<std::string>* value = nullptr;               // the lines of the value being read
   std::vector<std::vector<std::string>> lines_of; // parallel to the entries, joined at the end
   std::vector<std::pair<std::size_t, std::size_t>> places; // section, entry
   std::size_t indent_level = 0;
@@ -141,7 +147,8 @@ IniFile::parse(std::string_view text, std::string source)
         if (section_name != "DEFAULT" && !seen_sections.insert(section_name).second) {
           throw error(number, fmt::format("section [{}] appears twice", printable(section_name)));
         }
-        const auto it = std::find_if(ini.m_sections.begin(), ini.m_sections.end(),
+        const auto it = std::find_if(ini.m_sections.begin(),
+                                     ini.m_sections.end(),
                                      [&](const auto& s) { return s.first == section_name; });
         section = static_cast<std::size_t>(it - ini.m_sections.begin());
         if (it == ini.m_sections.end()) {
@@ -164,8 +171,9 @@ IniFile::parse(std::string_view text, std::string source)
     }
     std::string key = to_lower(key_text);
     if (!seen_keys.emplace(section_name, key).second) {
-      throw error(number, fmt::format("\"{}\" appears twice in [{}]", printable(key),
-                                      printable(section_name)));
+      throw error(
+        number,
+        fmt::format("\"{}\" appears twice in [{}]", printable(key), printable(section_name)));
     }
     auto& entries = ini.m_sections[section].second;
     entries.emplace_back(std::move(key), std::string{});

@@ -35,16 +35,13 @@ public:
   std::vector<std::string> section_names() const;
   // Null when the section does not exist.
   const Entries* section(std::string_view name) const;
-  std::optional<std::string> get(std::string_view section,
-                                 std::string_view key) const;
+  std::optional<std::string> get(std::string_view section, std::string_view key) const;
   // `section`'s value, else [DEFAULT]'s, as paste.deploy resolves it.
-  std::optional<std::string> get_with_default(std::string_view section,
-                                              std::string_view key) const;
+  std::optional<std::string> get_with_default(std::string_view section, std::string_view key) const;
 
 private:
   std::string m_source;
   std::vector<std::pair<std::string, Entries>> m_sections;
-
 };
 
 } // namespace hlm

@@ -38,8 +38,8 @@ is_journal_stream(int fd, const char* journal_stream)
 std::string
 format_lines(Priority priority, std::string_view text, bool prefixed)
 {
-  const std::string prefix =
-    prefixed ? "<" + std::to_string(static_cast<int>(priority)) + ">" : std::string();
+  const std::string prefix = prefixed ? "<" + std::to_string(static_cast<int>(priority)) + ">"
+                                      : std::string();
   if (!text.empty() && text.back() == '\n') {
     text.remove_suffix(1);
   }

@@ -41,7 +41,11 @@ class LogStream
 public:
   explicit LogStream(std::FILE* stream);
 
-  bool prefixed() const { return m_prefixed; }
+  bool
+  prefixed() const
+  {
+    return m_prefixed;
+  }
 
   // One write per call, so concurrent writers do not interleave a message.
   void print(Priority priority, std::string_view text) const;

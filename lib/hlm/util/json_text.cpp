@@ -96,7 +96,8 @@ brief(const nlohmann::json& value)
 nlohmann::json
 parse_json_limited(std::string_view text, int max_depth, std::string_view what)
 {
-  const auto limit_depth = [max_depth, what](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+  const auto limit_depth = [max_depth,
+                            what](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
     if ((event == nlohmann::json::parse_event_t::object_start
          || event == nlohmann::json::parse_event_t::array_start)
         && depth >= max_depth) {
@@ -107,12 +108,12 @@ parse_json_limited(std::string_view text, int max_depth, std::string_view what)
   try {
     return nlohmann::json::parse(text, limit_depth);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));
+    throw InputError(
+      fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range.406: a number beyond a double (1e999).
     throw InputError(fmt::format("{} is not usable JSON: {}", what, parser_message(e.what())));
   }
 }
-
 
 } // namespace hlm

@@ -53,8 +53,7 @@ Md5::finish()
 {
   Md5Digest digest{};
   unsigned int length = 0;
-  if (EVP_DigestFinal_ex(m_impl->ctx, digest.data(), &length) != 1
-      || length != digest.size()) {
+  if (EVP_DigestFinal_ex(m_impl->ctx, digest.data(), &length) != 1 || length != digest.size()) {
     throw Error("MD5 finish failed (libcrypto)");
   }
   init_digest(m_impl->ctx);

@@ -4,11 +4,11 @@
 #include <hlm/util/strings.hpp>
 #include <hlm/util/tail_buffer.hpp>
 
+#include <fmt/format.h>
+
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -109,8 +109,11 @@ Runner::run()
   spawn::Pipe out = spawn::make_pipe();
   spawn::Pipe err = spawn::make_pipe();
   const int fds[3] = {in.read.get(), out.write.get(), err.write.get()};
-  Child child = spawn::spawn_child(m_argv, m_options.environment, fds,
-                                   sigpipe_block.old_mask(), m_options.own_process_group);
+  Child child = spawn::spawn_child(m_argv,
+                                   m_options.environment,
+                                   fds,
+                                   sigpipe_block.old_mask(),
+                                   m_options.own_process_group);
   if (m_options.timeout) {
     m_deadline = Clock::now() + *m_options.timeout;
   }
@@ -183,7 +186,8 @@ Runner::loop(Child& child)
     int wait_ms = -1;
     if (m_deadline != Clock::time_point::max()) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - Clock::now());
-      wait_ms = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
+      wait_ms = static_cast<int>(
+        std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
     }
     if (!m_exited && !m_watch_exit_fd) {
       const auto tick_ms = static_cast<int>(tick.count());
@@ -301,7 +305,9 @@ Runner::stop(Child& child)
 void
 Runner::write_input()
 {
-  const ssize_t n = ::write(m_to_child.get(), m_input.data() + m_written, m_input.size() - m_written);
+  const ssize_t n = ::write(m_to_child.get(),
+                            m_input.data() + m_written,
+                            m_input.size() - m_written);
   if (n >= 0) {
     m_written += static_cast<std::size_t>(n);
     if (m_written == m_input.size()) {

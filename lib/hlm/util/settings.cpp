@@ -10,7 +10,9 @@
 
 namespace hlm {
 
-SettingError::SettingError(const std::string& what, std::string key, std::string value,
+SettingError::SettingError(const std::string& what,
+                           std::string key,
+                           std::string value,
                            std::string expected)
   : ConfigError(what),
     m_key(std::move(key)),
@@ -146,7 +148,9 @@ Settings::count(std::string_view key, long long fallback, long long max)
 }
 
 std::chrono::seconds
-Settings::duration(std::string_view key, std::chrono::seconds fallback, std::chrono::seconds min,
+Settings::duration(std::string_view key,
+                   std::chrono::seconds fallback,
+                   std::chrono::seconds min,
                    std::chrono::seconds max)
 {
   const auto text = take_trimmed(key);
@@ -231,9 +235,15 @@ Settings::list(std::string_view key, std::vector<std::string> fallback)
 void
 Settings::reject(std::string_view key, std::string_view value, std::string_view expected) const
 {
-  throw SettingError(fmt::format("{}{} = \"{}\" in {}: expected {}", m_prefix, key,
-                                 printable(value), m_origin, expected),
-                     std::string(key), std::string(value), std::string(expected));
+  throw SettingError(fmt::format("{}{} = \"{}\" in {}: expected {}",
+                                 m_prefix,
+                                 key,
+                                 printable(value),
+                                 m_origin,
+                                 expected),
+                     std::string(key),
+                     std::string(value),
+                     std::string(expected));
 }
 
 void
@@ -241,8 +251,11 @@ Settings::check_all_used() const
 {
   for (const auto& [name, value] : m_values) {
     if (std::find(m_taken.begin(), m_taken.end(), name) == m_taken.end()) {
-      throw ConfigError(fmt::format("{}unknown key \"{}\" in {}{}", m_prefix, printable(name),
-                                    m_origin, did_you_mean(name, m_taken)));
+      throw ConfigError(fmt::format("{}unknown key \"{}\" in {}{}",
+                                    m_prefix,
+                                    printable(name),
+                                    m_origin,
+                                    did_you_mean(name, m_taken)));
     }
   }
 }

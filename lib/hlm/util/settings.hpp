@@ -76,8 +76,10 @@ public:
   // from 1 to MAX"; no units, no fractions).
   long long count(std::string_view key, long long fallback, long long max);
   // Whole seconds from `min` to `max` ("a number of seconds from MIN to MAX").
-  std::chrono::seconds duration(std::string_view key, std::chrono::seconds fallback,
-                                std::chrono::seconds min, std::chrono::seconds max);
+  std::chrono::seconds duration(std::string_view key,
+                                std::chrono::seconds fallback,
+                                std::chrono::seconds min,
+                                std::chrono::seconds max);
   // A finite decimal number, at least 0 ("a number >= 0") or, for
   // `above_zero`, more than 0 ("a positive number").
   enum class Minimum { zero, above_zero };
@@ -93,13 +95,15 @@ public:
   std::vector<std::string> list(std::string_view key, std::vector<std::string> fallback);
   // The value `choices` pairs with the given name ("NAME or NAME").
   template<typename T>
-  T choice(std::string_view key, T fallback,
+  T choice(std::string_view key,
+           T fallback,
            std::initializer_list<std::pair<std::string_view, T>> choices,
            ChoiceNames names = ChoiceNames::plain);
 
   // Throws the SettingError for `key` = `value`, saying what was expected:
   // for checks of a caller's own.
-  [[noreturn]] void reject(std::string_view key, std::string_view value,
+  [[noreturn]] void reject(std::string_view key,
+                           std::string_view value,
                            std::string_view expected) const;
   // Throws hlm::ConfigError `<prefix>unknown key "KEY" in <origin>` for the
   // first key nobody took, with a "did you mean" drawn from the keys that
@@ -120,8 +124,10 @@ std::string describe_choices(const std::vector<std::string_view>& names, ChoiceN
 
 template<typename T>
 T
-Settings::choice(std::string_view key, T fallback,
-                 std::initializer_list<std::pair<std::string_view, T>> choices, ChoiceNames names)
+Settings::choice(std::string_view key,
+                 T fallback,
+                 std::initializer_list<std::pair<std::string_view, T>> choices,
+                 ChoiceNames names)
 {
   const auto value = take_trimmed(key);
   if (!value) {

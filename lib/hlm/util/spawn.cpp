@@ -2,6 +2,8 @@
 #include <hlm/util/spawn.hpp>
 #include <hlm/util/strings.hpp>
 
+#include <fmt/format.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -9,8 +11,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -61,7 +61,8 @@ open_pidfd(pid_t pid)
 bool
 sigchld_ignored()
 {
-  struct sigaction action{};
+  struct sigaction action
+  {};
   if (::sigaction(SIGCHLD, nullptr, &action) != 0) {
     return false;
   }
@@ -162,8 +163,8 @@ child_environment(const std::vector<std::pair<std::string, std::string>>& overri
   }
   for (const auto& [name, value] : overrides) {
     if (name.empty() || name.find('=') != std::string::npos) {
-      throw TransportError(
-        fmt::format("bad environment variable name \"{}\"", printable(name)), false);
+      throw TransportError(fmt::format("bad environment variable name \"{}\"", printable(name)),
+                           false);
     }
     result.push_back(name + "=" + value);
   }
@@ -279,7 +280,9 @@ Child::wait_exit(std::chrono::milliseconds limit) const
     }
     if (m_exit_fd.valid()) {
       pollfd fd{m_exit_fd.get(), POLLIN, 0};
-      ::poll(&fd, 1, static_cast<int>(std::min<std::chrono::milliseconds::rep>(left.count(), 60'000)));
+      ::poll(&fd,
+             1,
+             static_cast<int>(std::min<std::chrono::milliseconds::rep>(left.count(), 60'000)));
     } else {
       std::this_thread::sleep_for(std::min(tick, left));
       tick = std::min(2 * tick, k_max_tick);
@@ -345,11 +348,11 @@ spawn_child(const std::vector<std::string>& argv,
   const SpawnAttributes attributes(mask, own_group);
   pid_t pid = -1;
   // glibc reports exec failures (ENOENT, EACCES) here, not as exit 127.
-  if (const int rc = posix_spawnp(&pid, c_argv[0], actions.get(), attributes.get(),
-                                  c_argv.data(), c_env.data());
+  if (const int rc =
+        posix_spawnp(&pid, c_argv[0], actions.get(), attributes.get(), c_argv.data(), c_env.data());
       rc != 0) {
-    throw TransportError(
-      fmt::format("cannot run \"{}\": {}", printable(argv[0]), errno_text(rc)), false);
+    throw TransportError(fmt::format("cannot run \"{}\": {}", printable(argv[0]), errno_text(rc)),
+                         false);
   }
   return Child(pid, own_group);
 }

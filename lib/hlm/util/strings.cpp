@@ -15,9 +15,7 @@ namespace {
 std::size_t
 utf8_sequence_length(std::string_view text)
 {
-  const auto byte = [&](std::size_t i) {
-    return static_cast<std::uint8_t>(text[i]);
-  };
+  const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(text[i]); };
   const auto continuation = [&](std::size_t i) {
     return i < text.size() && (byte(i) & 0xc0) == 0x80;
   };
@@ -83,9 +81,7 @@ to_lower(std::string_view text)
 std::string_view
 trim(std::string_view text)
 {
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  };
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!text.empty() && space(text.front())) {
     text.remove_prefix(1);
   }
@@ -114,8 +110,8 @@ bool
 config_true_value(std::string_view text)
 {
   const std::string lower = to_lower(trim(text));
-  return lower == "true" || lower == "1" || lower == "yes" || lower == "on"
-         || lower == "t" || lower == "y";
+  return lower == "true" || lower == "1" || lower == "yes" || lower == "on" || lower == "t"
+         || lower == "y";
 }
 
 std::optional<std::string>
@@ -131,9 +127,7 @@ closest_match(std::string_view name, std::span<const std::string> candidates)
       row[0] = i;
       for (std::size_t j = 1; j <= b.size(); ++j) {
         const std::size_t above = row[j];
-        row[j] = std::min({row[j] + 1,
-                           row[j - 1] + 1,
-                           diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
         diagonal = above;
       }
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fmt/format.h>
+
 #include <unistd.h>
 
 #include <chrono>
@@ -48,8 +49,9 @@ public:
       return "";
     }
     const auto elapsed = std::chrono::steady_clock::now() - m_start;
-    return fmt::format(", about {} left", clock_text(elapsed * static_cast<long>(total - done)
-                                                     / static_cast<long>(done)));
+    return fmt::format(
+      ", about {} left",
+      clock_text(elapsed * static_cast<long>(total - done) / static_cast<long>(done)));
   }
 
   void

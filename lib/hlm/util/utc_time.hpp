@@ -14,6 +14,7 @@ namespace hlm {
 // (truncated, as GNU date writes them), %% a '%'; anything else is copied.
 // Throws std::invalid_argument for any other conversion (a mistake in the
 // calling code, not in input).
-std::string format_utc(std::chrono::sys_time<std::chrono::microseconds> time, std::string_view pattern);
+std::string format_utc(std::chrono::sys_time<std::chrono::microseconds> time,
+                       std::string_view pattern);
 
 } // namespace hlm

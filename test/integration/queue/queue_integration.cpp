@@ -21,6 +21,7 @@
 
 #include <signal.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -31,7 +32,6 @@
 #include <set>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 using namespace hlm;
@@ -98,8 +98,11 @@ host_of(const ring::Device& node)
 }
 
 Entry
-entry_for(std::string account, std::string container, std::string object,
-          Operation op = Operation::migrate, int policy = 0)
+entry_for(std::string account,
+          std::string container,
+          std::string object,
+          Operation op = Operation::migrate,
+          int policy = 0)
 {
   return Entry{format_submitted(std::chrono::system_clock::now()),
                op,
@@ -120,8 +123,11 @@ listed(RequestQueue& queue, Which which)
 
 // The names one replica lists under `prefix` (no merging).
 std::vector<std::string>
-replica_names(swift::HttpClient& http, DirectContainerClient& direct, const ring::Device& node,
-              std::string_view container, std::string_view prefix)
+replica_names(swift::HttpClient& http,
+              DirectContainerClient& direct,
+              const ring::Device& node,
+              std::string_view container,
+              std::string_view prefix)
 {
   swift::HttpRequest request;
   request.url = fmt::format("http://{}/{}/{}/{}/{}?format=json&prefix={}",
@@ -187,12 +193,11 @@ main(int argc, char** argv)
 
   const auto curl = swift::make_curl_client();
   FaultyClient http(*curl);
-  const std::string account = fmt::format(
-    ".hlm-queue-test-{}-{}",
-    ::getpid(),
-    std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch())
-      .count());
+  const std::string account = fmt::format(".hlm-queue-test-{}-{}",
+                                          ::getpid(),
+                                          std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
   std::cout << "# account " << account << ", swift_dir " << swift_dir << '\n';
   RequestQueue queue(http, swift_dir, account);
   auto& direct = queue.direct();
@@ -216,7 +221,8 @@ main(int argc, char** argv)
       entry_for("AUTH_test", "cont", "0/migrate/AUTH_x"),
       entry_for("AUTH_test", "cont", "a--b--c"),
       entry_for("AUTH_test", "cont", std::string(1024, 'o')),
-      entry_for("AUTH_test", "cont",
+      entry_for("AUTH_test",
+                "cont",
                 std::string(1021, 'u') + "\xe2\x82\xac"), // 1,024 bytes, ends in UTF-8
       entry_for("AUTH_test", "20260101000000.000", "20260101000000.000", Operation::recall),
       entry_for("migrate", "recall", "0", Operation::recall, 1),
@@ -229,7 +235,8 @@ main(int argc, char** argv)
       submitted.emplace(id, entry);
     }
     const auto rows = listed(queue, Which::pending);
-    check(rows.size() == submitted.size(), "every submitted entry is listed once",
+    check(rows.size() == submitted.size(),
+          "every submitted entry is listed once",
           fmt::format("{} listed, {} submitted", rows.size(), submitted.size()));
     for (const auto& [id, entry] : submitted) {
       const auto it = rows.find(id);
@@ -237,9 +244,11 @@ main(int argc, char** argv)
         check(false, "listed: " + printable(id));
         continue;
       }
-      check(it->second.entry == entry, "decodes equal: " + printable(id.substr(0, 80)),
+      check(it->second.entry == entry,
+            "decodes equal: " + printable(id.substr(0, 80)),
             it->second.decode_error);
-      check(it->second.row.content_type == k_entry_content_type, "content type kept",
+      check(it->second.row.content_type == k_entry_content_type,
+            "content type kept",
             it->second.row.content_type);
       check(!it->second.reason, "pending rows carry no reason");
     }
@@ -256,7 +265,8 @@ main(int argc, char** argv)
       return false;
     });
     check(found && found->name == name, "row listed by prefix");
-    check(found && found->timestamp == ts, "listing time equals X-Timestamp",
+    check(found && found->timestamp == ts,
+          "listing time equals X-Timestamp",
           found ? found->timestamp.internal() + " vs " + ts.internal() : "");
     // A delete older than the row changes nothing; one newer removes it.
     SwiftTimestamp older(ts.ticks() - 1);
@@ -297,14 +307,16 @@ main(int argc, char** argv)
     check(s.reason == short_reason, "short reason round-trips", s.reason.value_or("(none)"));
     check(s.entry == submitted.at(short_id), "failed entry decodes");
     check(s.row.content_type.rfind("application/swifthlm-task;reason=", 0) == 0,
-          "Swift rewrites '; reason=' as ';reason='", s.row.content_type);
+          "Swift rewrites '; reason=' as ';reason='",
+          s.row.content_type);
     check(rows.at(short_id).row.timestamp < s.row.timestamp, "failed row is newer");
     const auto& l = failures.at(long_id);
     const auto expected = reason_of(failed_content_type(long_reason));
     check(l.reason == expected, "long reason comes back cut as encoded");
     check(l.reason && is_valid_utf8(*l.reason) && l.reason->size() > 500
             && l.reason->ends_with("..."),
-          "long reason is cut on a character boundary", l.reason.value_or(""));
+          "long reason is cut on a character boundary",
+          l.reason.value_or(""));
     const auto still = listed(queue, Which::pending);
     check(!still.count(short_id) && !still.count(long_id), "failed rows left pending");
     submitted.erase(short_id);
@@ -329,7 +341,8 @@ main(int argc, char** argv)
     const auto first = listed(queue, Which::pending).at(id).row;
     queue.submit(entry); // the same name, a later time
     const auto second = listed(queue, Which::pending).at(id).row;
-    check(first.timestamp < second.timestamp, "re-submission is newer",
+    check(first.timestamp < second.timestamp,
+          "re-submission is newer",
           first.timestamp.internal() + " vs " + second.timestamp.internal());
     queue.complete(first);
     const auto rows = listed(queue, Which::pending);
@@ -364,7 +377,8 @@ main(int argc, char** argv)
     const auto listed2 = listed(queue, Which::pending).at(id2);
     queue.complete(listed2.row);
     queue.retry_later(listed2, {1, 1795332046, "x"});
-    check(!listed(queue, Which::pending).count(id2), "a rewrite after a dequeue resurrects nothing");
+    check(!listed(queue, Which::pending).count(id2),
+          "a rewrite after a dequeue resurrects nothing");
     const auto id3 = queue.submit(entry_for("AUTH_test", "retry", "raced-late"));
     const auto listed3 = listed(queue, Which::pending).at(id3);
     queue.retry_later(listed3, {1, 1795332046, "x"});
@@ -400,7 +414,8 @@ main(int argc, char** argv)
     check(it != rows.end() && it->second.entry
             && it->second.entry->target.object == "obj--with--dashes"
             && it->second.entry->target.container == "cont3",
-          "legacy entry decoded", it == rows.end() ? "not listed" : it->second.decode_error);
+          "legacy entry decoded",
+          it == rows.end() ? "not listed" : it->second.decode_error);
     if (it != rows.end()) {
       queue.complete(it->second.row);
     }
@@ -440,7 +455,8 @@ main(int argc, char** argv)
               && what.find("1 of 3 container servers accepted, 2 needed") != std::string::npos
               && what.find(node_label(*nodes[0])) != std::string::npos
               && what.find(node_label(*nodes[2])) != std::string::npos,
-            "below quorum: not queued, naming the failing nodes", what);
+            "below quorum: not queued, naming the failing nodes",
+            what);
     }
     check(listed(queue, Which::pending).count(id), "listing works with one replica left");
     // The one server that took the row had it withdrawn: nothing of it is
@@ -453,7 +469,8 @@ main(int argc, char** argv)
       check(false, "listing with no replica must fail");
     } catch (const TransportError& e) {
       check(std::string(e.what()).find("no container server answered") != std::string::npos,
-            "no replica: TransportError", e.what());
+            "no replica: TransportError",
+            e.what());
     }
     http.down.clear();
     queue.complete(listed(queue, Which::pending).at(id).row);
@@ -479,7 +496,10 @@ main(int argc, char** argv)
       struct Resume
       {
         int pid;
-        ~Resume() { ::kill(pid, SIGCONT); }
+        ~Resume()
+        {
+          ::kill(pid, SIGCONT);
+        }
       } resume{pid};
       const auto entry = entry_for("AUTH_test", "stopped", "server");
       const auto start = std::chrono::steady_clock::now();
@@ -517,14 +537,18 @@ main(int argc, char** argv)
     for (const auto* node : direct1.nodes(failed)) {
       swift::HttpRequest request;
       request.method = swift::Method::put;
-      request.url = fmt::format("http://{}/{}/{}/{}/{}", host_of(*node), node->device,
-                                direct1.partition(failed), swift::encode_path(direct1.account()),
+      request.url = fmt::format("http://{}/{}/{}/{}/{}",
+                                host_of(*node),
+                                node->device,
+                                direct1.partition(failed),
+                                swift::encode_path(direct1.account()),
                                 failed);
       request.headers = {{"X-Timestamp", now.internal()},
                          {"X-Backend-Storage-Policy-Index", "1"},
                          {"Content-Length", "0"}};
       const auto response = http.send(request);
-      check(response.status == 201 || response.status == 202, "container made with policy 1",
+      check(response.status == 201 || response.status == 202,
+            "container made with policy 1",
             std::to_string(response.status));
     }
     check(direct1.policy_index(failed) == 1, "the client reads the container's policy");
@@ -538,13 +562,19 @@ main(int argc, char** argv)
     for (const auto* node : direct1.nodes(failed)) {
       swift::HttpRequest request;
       request.method = swift::Method::put;
-      request.url = fmt::format("http://{}/{}/{}/{}/{}/{}", host_of(*node), node->device,
-                                direct1.partition(failed), swift::encode_path(direct1.account()),
-                                failed, swift::encode_path(hidden));
-      request.headers = {{"X-Timestamp", now.plus_offset(1).internal()}, {"X-Size", "0"},
+      request.url = fmt::format("http://{}/{}/{}/{}/{}/{}",
+                                host_of(*node),
+                                node->device,
+                                direct1.partition(failed),
+                                swift::encode_path(direct1.account()),
+                                failed,
+                                swift::encode_path(hidden));
+      request.headers = {{"X-Timestamp", now.plus_offset(1).internal()},
+                         {"X-Size", "0"},
                          {"X-Etag", "d41d8cd98f00b204e9800998ecf8427e"},
                          {"X-Content-Type", std::string(k_entry_content_type)},
-                         {"X-Backend-Storage-Policy-Index", "0"}, {"Content-Length", "0"}};
+                         {"X-Backend-Storage-Policy-Index", "0"},
+                         {"Content-Length", "0"}};
       http.send(request);
     }
     check(listed(queue1, Which::failed).count(hidden) == 0,
@@ -563,6 +593,7 @@ main(int argc, char** argv)
     }
   });
 
-  std::cout << (g_failures ? fmt::format("{} check(s) failed\n", g_failures) : "all checks passed\n");
+  std::cout << (g_failures ? fmt::format("{} check(s) failed\n", g_failures)
+                           : "all checks passed\n");
   return g_failures ? 1 : 0;
 }

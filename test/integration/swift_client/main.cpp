@@ -113,7 +113,8 @@ run(Client& client, CountingHttp& http, const std::vector<std::string>& args)
     return {{"deleted", client.delete_container(arg(1), arg(2))}};
   }
   if (op == "put-object") {
-    const std::string body{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+    const std::string body{std::istreambuf_iterator<char>(std::cin),
+                           std::istreambuf_iterator<char>()};
     return {{"etag", client.put_object(arg(1), arg(2), arg(3), body)}};
   }
   if (op == "head-object") {
@@ -121,7 +122,9 @@ run(Client& client, CountingHttp& http, const std::vector<std::string>& args)
     if (!info) {
       return nullptr;
     }
-    return {{"etag", info->etag}, {"content_length", info->content_length}, {"content_type", info->content_type}};
+    return {{"etag", info->etag},
+            {"content_length", info->content_length},
+            {"content_type", info->content_type}};
   }
   if (op == "get-object") {
     const auto body = client.get_object(arg(1), arg(2), arg(3));

@@ -11,8 +11,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,11 +33,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace hlm;
 using namespace hlm::transport;
@@ -367,10 +366,12 @@ test_status_and_stderr(const Harness& harness)
   check(both.result.error_output.ends_with("tail\n"), "stderr keeps its tail");
 
   // A program that exits without reading its 20 MB of input.
-  const auto early = run(*transport, {"sh", "-c", "head -c 10 >/dev/null; exit 3"},
+  const auto early = run(*transport,
+                         {"sh", "-c", "head -c 10 >/dev/null; exit 3"},
                          pattern(20 * 1024 * 1024));
   check(early.result.exit_status == 3, "early exit: status 3");
-  report("exit 3 without reading 20 MiB input", k_untimed,
+  report("exit 3 without reading 20 MiB input",
+         k_untimed,
          early.result.input_truncated ? "input_truncated" : "input complete");
 
   // The session is still fine after all that.
@@ -405,7 +406,8 @@ test_hostile_argv(const Harness& harness)
   auto transport = make_ssh_transport(harness.options());
   const auto captured = run(*transport, argv);
   check(captured.result.exit_status == 0, "printf hostile args: exit 0");
-  check(captured.output == expected, "printf hostile args: echoed exactly, got:\n" + captured.output);
+  check(captured.output == expected,
+        "printf hostile args: echoed exactly, got:\n" + captured.output);
 }
 
 void
@@ -426,9 +428,9 @@ test_host_key_and_auth(const Harness& harness)
   }
   {
     auto options = harness.options();
-    const auto empty = std::filesystem::path(harness.info().at("config").get<std::string>())
-                         .parent_path()
-                       / "empty_known_hosts";
+    const auto empty =
+      std::filesystem::path(harness.info().at("config").get<std::string>()).parent_path()
+      / "empty_known_hosts";
     std::ofstream(empty).close();
     options.known_hosts_file = empty;
     auto transport = make_ssh_transport(options);
@@ -516,7 +518,8 @@ test_idle_and_frozen(Harness& harness)
     for (const pid_t pid : stopped) {
       ::kill(pid, SIGKILL);
     }
-    report("server frozen mid-transfer, io_timeout 1 s", ms,
+    report("server frozen mid-transfer, io_timeout 1 s",
+           ms,
            (error ? std::string(error->what()) : std::string()) + " ("
              + std::to_string(stopped.size()) + " processes stopped)");
     check(!stopped.empty(), "frozen: found the session processes");

@@ -29,7 +29,8 @@ TEST_CASE("hlm.conf: defaults, node access and overrides", "[config]")
   const auto local = conf.access_for("10.0.0.1");
   CHECK(local.transport == TransportKind::local);
   CHECK(local.handler_argv()
-        == std::vector<std::string>{"/opt/hlm/bin/hlm-handler", "--object-server-conf",
+        == std::vector<std::string>{"/opt/hlm/bin/hlm-handler",
+                                    "--object-server-conf",
                                     "/etc/swift/object-server/"});
 
   const auto remote = conf.access_for("10.0.0.5");
@@ -57,7 +58,8 @@ TEST_CASE("hlm.conf: unknown sections, keys and bad values are errors", "[config
                     Catch::Contains("expected \"ssh\" or \"local\""));
   CHECK_THROWS_WITH(parse_hlm_conf("[nodes]\nport = 70000\n", "c"),
                     Catch::Contains("expected a number from 1 to 65535"));
-  CHECK_THROWS_WITH(parse_hlm_conf("[dispatch]\nbatch_size = 0\n", "c"), Catch::Contains("batch_size"));
+  CHECK_THROWS_WITH(parse_hlm_conf("[dispatch]\nbatch_size = 0\n", "c"),
+                    Catch::Contains("batch_size"));
   CHECK_THROWS_WITH(parse_hlm_conf("[node:]\nport = 1\n", "c"), Catch::Contains("ring IP"));
 }
 

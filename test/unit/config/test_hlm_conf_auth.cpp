@@ -78,15 +78,20 @@ TEST_CASE("hlm.conf [auth]: secrets in a file others can read or write are refus
   const auto file = dir.write("hlm.conf", k_v1);
   const std::string name = file.string();
 
-  std::filesystem::permissions(file, perms::owner_read | perms::owner_write | perms::group_read
-                                       | perms::others_read);
+  std::filesystem::permissions(file,
+                               perms::owner_read | perms::owner_write | perms::group_read
+                                 | perms::others_read);
   CHECK(load_error(file)
-        == name + ": [auth] holds secrets (key) but others may read the file (mode 0644); "
-                  "chmod o-rwx \"" + name + "\"");
+        == name
+             + ": [auth] holds secrets (key) but others may read the file (mode 0644); "
+               "chmod o-rwx \""
+             + name + "\"");
   std::filesystem::permissions(file, perms::owner_read | perms::owner_write | perms::others_write);
   CHECK(load_error(file)
-        == name + ": [auth] holds secrets (key) but others may write the file (mode 0602); "
-                  "chmod o-rwx \"" + name + "\"");
+        == name
+             + ": [auth] holds secrets (key) but others may write the file (mode 0602); "
+               "chmod o-rwx \""
+             + name + "\"");
   // Found through $HLM_CONF just the same, and the secret never shows.
   std::filesystem::permissions(file, perms::owner_read | perms::others_read);
   CHECK_THROWS_WITH(load_hlm_conf(std::nullopt, file.c_str()),
@@ -103,11 +108,15 @@ TEST_CASE("hlm.conf [auth]: secrets in a file others can read or write are refus
   // Every secret key counts; a world-readable file without one is fine.
   for (const std::string secret : {"os_password = p\n", "os_auth_token = t\n"}) {
     const auto other = dir.write("other.conf", "[auth]\n" + secret);
-    std::filesystem::permissions(other, perms::owner_read | perms::owner_write | perms::others_read);
-    CHECK_THAT(load_error(other), Catch::Contains("holds secrets (" + secret.substr(0, secret.find(' '))));
+    std::filesystem::permissions(other,
+                                 perms::owner_read | perms::owner_write | perms::others_read);
+    CHECK_THAT(load_error(other),
+               Catch::Contains("holds secrets (" + secret.substr(0, secret.find(' '))));
   }
-  const auto plain = dir.write("plain.conf", "[auth]\nauth_url = http://proxy/auth/v1.0\nuser = u\n");
-  std::filesystem::permissions(plain, perms::owner_read | perms::owner_write | perms::group_read
-                                        | perms::others_read);
+  const auto plain = dir.write("plain.conf",
+                               "[auth]\nauth_url = http://proxy/auth/v1.0\nuser = u\n");
+  std::filesystem::permissions(plain,
+                               perms::owner_read | perms::owner_write | perms::group_read
+                                 | perms::others_read);
   CHECK(load_hlm_conf(plain, nullptr).auth.user == "u");
 }

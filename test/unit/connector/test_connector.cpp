@@ -18,8 +18,16 @@ public:
   }
 
 private:
-  std::vector<Outcome> apply(Operation, std::span<const Item>) override { return answer(); }
-  std::vector<Outcome> answer() const { return std::vector<Outcome>(m_answers); }
+  std::vector<Outcome>
+  apply(Operation, std::span<const Item>) override
+  {
+    return answer();
+  }
+  std::vector<Outcome>
+  answer() const
+  {
+    return std::vector<Outcome>(m_answers);
+  }
   std::size_t m_answers;
 };
 

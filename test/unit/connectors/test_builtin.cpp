@@ -1,5 +1,6 @@
-#include <connectors/builtin.hpp>
 #include <hlm/util/error.hpp>
+
+#include <connectors/builtin.hpp>
 
 #include <catch2/catch.hpp>
 

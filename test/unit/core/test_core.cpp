@@ -38,8 +38,10 @@ TEST_CASE("operations and states round-trip through their names", "[core]")
   for (const auto operation : {Operation::migrate, Operation::recall, Operation::status}) {
     CHECK(parse_operation(to_string(operation)) == operation);
   }
-  for (const auto state : {ObjectState::resident, ObjectState::premigrated,
-                           ObjectState::migrated, ObjectState::unknown}) {
+  for (const auto state : {ObjectState::resident,
+                           ObjectState::premigrated,
+                           ObjectState::migrated,
+                           ObjectState::unknown}) {
     CHECK(parse_object_state(to_string(state)) == state);
   }
   CHECK_FALSE(parse_operation("Migrate"));
@@ -50,8 +52,12 @@ TEST_CASE("operations and states round-trip through their names", "[core]")
 
 TEST_CASE("failure kinds: names and default transience", "[core]")
 {
-  for (const auto kind : {FailureKind::unreachable, FailureKind::node, FailureKind::backend,
-                          FailureKind::missing, FailureKind::deleted, FailureKind::rejected}) {
+  for (const auto kind : {FailureKind::unreachable,
+                          FailureKind::node,
+                          FailureKind::backend,
+                          FailureKind::missing,
+                          FailureKind::deleted,
+                          FailureKind::rejected}) {
     CHECK(parse_failure_kind(to_string(kind)) == kind);
   }
   CHECK_FALSE(parse_failure_kind("timeout"));

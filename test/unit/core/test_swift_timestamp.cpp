@@ -26,12 +26,12 @@ TEST_CASE("swift timestamp: formats like Swift", "[core]")
   CHECK(SwiftTimestamp(0).internal() == "0000000000.00000");
   CHECK(SwiftTimestamp(150000).internal() == "0000000001.50000");
   // Timestamp(1795332046.733905).internal rounds to 10 µs.
-  CHECK(SwiftTimestamp::from_time(system_clock::time_point{microseconds{1795332046733905}})
-          .internal()
-        == "1795332046.73391");
-  CHECK(SwiftTimestamp::from_time(system_clock::time_point{microseconds{1795332046733904}})
-          .internal()
-        == "1795332046.73390");
+  CHECK(
+    SwiftTimestamp::from_time(system_clock::time_point{microseconds{1795332046733905}}).internal()
+    == "1795332046.73391");
+  CHECK(
+    SwiftTimestamp::from_time(system_clock::time_point{microseconds{1795332046733904}}).internal()
+    == "1795332046.73390");
   CHECK(SwiftTimestamp(SwiftTimestamp::k_max_ticks - 1).last_modified()
         == "2286-11-20T17:46:39.999990");
 }
@@ -46,8 +46,17 @@ TEST_CASE("swift timestamp: parses internal and listing forms", "[core]")
   CHECK(SwiftTimestamp::parse("1795332046.733904").internal() == "1795332046.73390");
   CHECK(SwiftTimestamp::parse("5").internal() == "0000000005.00000");
   CHECK(SwiftTimestamp::parse("5.1").internal() == "0000000005.10000");
-  for (const char* bad : {"", ".5", "x", "1.5x", "1_", "1_xyz", "1_00000000000000000",
-                          "10000000000", "-1", " 1", "1e9"}) {
+  for (const char* bad : {"",
+                          ".5",
+                          "x",
+                          "1.5x",
+                          "1_",
+                          "1_xyz",
+                          "1_00000000000000000",
+                          "10000000000",
+                          "-1",
+                          " 1",
+                          "1e9"}) {
     INFO(bad);
     CHECK_THROWS_AS(SwiftTimestamp::parse(bad), InputError);
   }
@@ -72,13 +81,18 @@ TEST_CASE("swift timestamp: parses internal and listing forms", "[core]")
   CHECK(SwiftTimestamp::from_last_modified("2026-11-22T08:12:34.567890").internal()
         == "1795335154.56789");
   CHECK(SwiftTimestamp::from_last_modified("1970-01-01T00:00:00.000000").ticks() == 0);
-  CHECK(SwiftTimestamp::from_last_modified("2026-11-22T08:12:34").internal()
-        == "1795335154.00000");
+  CHECK(SwiftTimestamp::from_last_modified("2026-11-22T08:12:34").internal() == "1795335154.00000");
   CHECK(SwiftTimestamp::from_last_modified("2024-02-29T23:59:59.999999").internal()
         == "1709251200.00000");
-  for (const char* bad : {"", "2026-11-22", "2026-11-22 08:12:34.567890", "2026-13-22T08:12:34",
-                          "2026-02-30T08:12:34", "2026-11-22T24:00:00", "2026-11-22T08:12:34.",
-                          "2026-11-22T08:12:34.1234567", "2026-11-22T08:12:34.56789x",
+  for (const char* bad : {"",
+                          "2026-11-22",
+                          "2026-11-22 08:12:34.567890",
+                          "2026-13-22T08:12:34",
+                          "2026-02-30T08:12:34",
+                          "2026-11-22T24:00:00",
+                          "2026-11-22T08:12:34.",
+                          "2026-11-22T08:12:34.1234567",
+                          "2026-11-22T08:12:34.56789x",
                           "1969-12-31T23:59:59.000000"}) {
     INFO(bad);
     CHECK_THROWS_AS(SwiftTimestamp::from_last_modified(bad), InputError);

@@ -44,7 +44,9 @@ TEST_CASE("cluster service: requests only for what the caller can see", "[ctl]")
   CHECK_THROWS_WITH(count({"AUTH_gone", "", ""}), "account AUTH_gone does not exist");
   CHECK_THROWS_WITH(count({"AUTH_test", "d", ""}), "container AUTH_test/d does not exist");
   CHECK(f.http.sent_routes()
-        == std::vector<std::string>{"HEAD /v1/AUTH_test", "HEAD /v1/AUTH_test/c", "HEAD /v1/AUTH_gone",
+        == std::vector<std::string>{"HEAD /v1/AUTH_test",
+                                    "HEAD /v1/AUTH_test/c",
+                                    "HEAD /v1/AUTH_gone",
                                     "HEAD /v1/AUTH_test/d"});
 }
 

@@ -68,18 +68,23 @@ TEST_CASE("interface service: submit asks the proxy and reads the id", "[ctl]")
 TEST_CASE("interface service: status reads hlmctl status --json's document", "[ctl]")
 {
   Fixture f;
-  f.answer("GET /hlm/v1/status/AUTH_test/c",
-           {{"objects", {{"/AUTH_test/c/a", "migrated"}, {"/AUTH_test/c/b", "unknown"}, {"/AUTH_test/c/z", "odd"}}},
-            {"summary",
-             {{"objects", 3},
-              {"states", {{"resident", 0}, {"premigrated", 0}, {"migrated", 1}, {"unknown", 2}}},
-              {"replica_errors", 1},
-              {"stubs_missing", 1}}},
-            {"errors", {{{"object", "/AUTH_test/c/b"}, {"error", "e1"}}, {{"object", "/AUTH_test/c/b"}, {"error", "e2"}}}},
-            {"stubs_missing", {{{"object", "/AUTH_test/c/a"}, {"devices", {"sdb1"}}}}}});
+  f.answer(
+    "GET /hlm/v1/status/AUTH_test/c",
+    {{"objects",
+      {{"/AUTH_test/c/a", "migrated"}, {"/AUTH_test/c/b", "unknown"}, {"/AUTH_test/c/z", "odd"}}},
+     {"summary",
+      {{"objects", 3},
+       {"states", {{"resident", 0}, {"premigrated", 0}, {"migrated", 1}, {"unknown", 2}}},
+       {"replica_errors", 1},
+       {"stubs_missing", 1}}},
+     {"errors",
+      {{{"object", "/AUTH_test/c/b"}, {"error", "e1"}},
+       {{"object", "/AUTH_test/c/b"}, {"error", "e2"}}}},
+     {"stubs_missing", {{{"object", "/AUTH_test/c/a"}, {"devices", {"sdb1"}}}}}});
   std::vector<ObjectStatus> objects;
-  const auto summary = f.service->status({"AUTH_test", "c", ""},
-                                         [&](const ObjectStatus& object) { objects.push_back(object); });
+  const auto summary = f.service->status({"AUTH_test", "c", ""}, [&](const ObjectStatus& object) {
+    objects.push_back(object);
+  });
   REQUIRE(objects.size() == 3);
   CHECK(objects[0].object == "/AUTH_test/c/a");
   CHECK(objects[0].state == ObjectState::migrated);
@@ -99,14 +104,16 @@ TEST_CASE("interface service: status reads hlmctl status --json's document", "[c
 TEST_CASE("interface service: requests, look_up and pending_for", "[ctl]")
 {
   Fixture f;
-  f.answer("GET /hlm/v1/requests/AUTH_test/c",
-           {{"pending",
-             {{{"id", k_recall}, {"attempts", 2}, {"retry_after", 1795352700}, {"reason", "timed out"}},
-              {{"id", k_id}, {"attempts", 0}, {"retry_after", nullptr}, {"reason", nullptr}}}},
-            {"failed", {{{"id", k_id}, {"reason", "crashed"}}}}});
+  f.answer(
+    "GET /hlm/v1/requests/AUTH_test/c",
+    {{"pending",
+      {{{"id", k_recall}, {"attempts", 2}, {"retry_after", 1795352700}, {"reason", "timed out"}},
+       {{"id", k_id}, {"attempts", 0}, {"retry_after", nullptr}, {"reason", nullptr}}}},
+     {"failed", {{{"id", k_id}, {"reason", "crashed"}}}}});
   std::vector<RequestLine> lines;
-  CHECK(f.service->requests({"AUTH_test", "c", ""}, [&](const RequestLine& line) { lines.push_back(line); })
-        == 3);
+  CHECK(f.service->requests({"AUTH_test", "c", ""}, [&](const RequestLine& line) {
+    lines.push_back(line);
+  }) == 3);
   REQUIRE(lines.size() == 3);
   CHECK(lines[0].which == queue::Which::pending);
   CHECK(lines[0].entry == queue::decode_entry(k_recall));
@@ -116,25 +123,30 @@ TEST_CASE("interface service: requests, look_up and pending_for", "[ctl]")
   CHECK(lines[2].reason == "crashed");
 
   // One question per target the ids name; pending wins over failed.
-  f.answer("GET /hlm/v1/requests/AUTH_test/c/o",
-           {{"pending", nlohmann::json::array()}, {"failed", {{{"id", k_id}, {"reason", "crashed"}}}}});
+  f.answer(
+    "GET /hlm/v1/requests/AUTH_test/c/o",
+    {{"pending", nlohmann::json::array()}, {"failed", {{{"id", k_id}, {"reason", "crashed"}}}}});
   f.http.sent.clear();
   const auto found = f.service->look_up({k_id, k_recall});
   CHECK(f.http.sent_routes()
-        == std::vector<std::string>{"GET /hlm/v1/requests/AUTH_test/c", "GET /hlm/v1/requests/AUTH_test/c/o"});
+        == std::vector<std::string>{"GET /hlm/v1/requests/AUTH_test/c",
+                                    "GET /hlm/v1/requests/AUTH_test/c/o"});
   REQUIRE(found.size() == 2);
-  CHECK((found[0].id == k_recall && found[0].which == queue::Which::pending && found[0].retry.attempts == 2));
+  CHECK((found[0].id == k_recall && found[0].which == queue::Which::pending
+         && found[0].retry.attempts == 2));
   CHECK((found[1].id == k_id && found[1].which == queue::Which::pending));
 
   // Only failed: failed, with its reason.
-  f.answer("GET /hlm/v1/requests/AUTH_test/c",
-           {{"pending", nlohmann::json::array()}, {"failed", {{{"id", k_id}, {"reason", "crashed"}}}}});
+  f.answer(
+    "GET /hlm/v1/requests/AUTH_test/c",
+    {{"pending", nlohmann::json::array()}, {"failed", {{{"id", k_id}, {"reason", "crashed"}}}}});
   const auto failed = f.service->look_up({k_id});
   REQUIRE(failed.size() == 1);
   CHECK((failed[0].which == queue::Which::failed && failed[0].reason == "crashed"));
   f.answer("GET /hlm/v1/requests/AUTH_test/c",
-           {{"pending", {{{"id", k_recall}, {"attempts", 0}, {"retry_after", nullptr}, {"reason", nullptr}},
-                         {{"id", k_id}, {"attempts", 0}, {"retry_after", nullptr}, {"reason", nullptr}}}},
+           {{"pending",
+             {{{"id", k_recall}, {"attempts", 0}, {"retry_after", nullptr}, {"reason", nullptr}},
+              {{"id", k_id}, {"attempts", 0}, {"retry_after", nullptr}, {"reason", nullptr}}}},
             {"failed", nlohmann::json::array()}});
 
   CHECK(f.service->pending_for({"AUTH_test", "c", ""}) == std::vector<std::string>{k_recall, k_id});
@@ -144,16 +156,31 @@ TEST_CASE("interface service: refusals are SwiftErrors with the proxy's status",
 {
   Fixture f;
   int status = 0;
-  f.http.answer("GET /hlm/v1/requests/AUTH_test/c", 404, {}, R"({"error": "container AUTH_test/c does not exist"})");
-  CHECK(swift_error([&] { f.service->pending_for({"AUTH_test", "c", ""}); }, status)
+  f.http.answer("GET /hlm/v1/requests/AUTH_test/c",
+                404,
+                {},
+                R"({"error": "container AUTH_test/c does not exist"})");
+  CHECK(swift_error(
+          [&] {
+            f.service->pending_for({"AUTH_test", "c", ""});
+          },
+          status)
         == "container AUTH_test/c does not exist");
   CHECK(status == 404);
   f.http.answer("GET /hlm/v1/requests/AUTH_test/secret", 403, {}, "<html>Forbidden</html>");
-  CHECK(swift_error([&] { f.service->pending_for({"AUTH_test", "secret", ""}); }, status)
+  CHECK(swift_error(
+          [&] {
+            f.service->pending_for({"AUTH_test", "secret", ""});
+          },
+          status)
         == "requests AUTH_test/secret: HTTP 403 Forbidden (the proxy refused the caller)");
   CHECK(status == 403);
   // No route: a proxy without hlm's interface answers 404 and no document.
-  CHECK_THAT(swift_error([&] { f.service->pending_for({"AUTH_test", "plain", ""}); }, status),
+  CHECK_THAT(swift_error(
+               [&] {
+                 f.service->pending_for({"AUTH_test", "plain", ""});
+               },
+               status),
              Catch::Contains("does not seem to answer hlm's HTTP interface"));
   CHECK(status == 404);
 }

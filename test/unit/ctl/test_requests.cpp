@@ -35,7 +35,8 @@ listed(QueueFixture& q, const queue::Target& target, std::size_t* count = nullpt
 TEST_CASE("requests: what concerns a target, pending then failed", "[ctl]")
 {
   QueueFixture q;
-  for (const auto& id : {k_object, k_container, k_other_object, k_other_container, k_other_account}) {
+  for (const auto& id :
+       {k_object, k_container, k_other_object, k_other_container, k_other_account}) {
     q.submit(id);
   }
   q.fail(k_object, "tape offline");
@@ -43,11 +44,13 @@ TEST_CASE("requests: what concerns a target, pending then failed", "[ctl]")
   std::size_t count = 0;
   // An object: its own requests and its container's.
   CHECK(listed(q, {"AUTH_test", "c", "o"}, &count)
-        == std::vector<std::string>{"pending " + k_container, "failed " + k_object + " (tape offline)"});
+        == std::vector<std::string>{"pending " + k_container,
+                                    "failed " + k_object + " (tape offline)"});
   CHECK(count == 2);
   // A container: every request of it, objects included.
   CHECK(listed(q, {"AUTH_test", "c", ""})
-        == std::vector<std::string>{"pending " + k_container, "pending " + k_other_object,
+        == std::vector<std::string>{"pending " + k_container,
+                                    "pending " + k_other_object,
                                     "failed " + k_object + " (tape offline)"});
   // An account: all of its requests, no other account's.
   CHECK(listed(q, {"AUTH_test", "", ""}, &count).size() == 4);
@@ -60,7 +63,9 @@ TEST_CASE("requests: the entry and the retry state come with each line", "[ctl]"
   QueueFixture q;
   q.submit(k_object);
   std::vector<RequestLine> lines;
-  requests_for(*q.queue, {"AUTH_test", "c", ""}, [&](const RequestLine& line) { lines.push_back(line); });
+  requests_for(*q.queue, {"AUTH_test", "c", ""}, [&](const RequestLine& line) {
+    lines.push_back(line);
+  });
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].entry == queue::decode_entry(k_object));
   CHECK(lines[0].retry.attempts == 0);

@@ -55,7 +55,9 @@ TEST_CASE("requests report: human lines", "[ctl]")
   auto once = line(queue::Which::pending, "/20261122120002.000/migrate/AUTH_test/c/0/p");
   once.retry.attempts = 1;
   service.lines = {line(queue::Which::pending, "/20261122120003.000/recall/AUTH_test/c/0/q"),
-                   retrying, once, failed};
+                   retrying,
+                   once,
+                   failed};
   std::ostringstream out;
   CHECK(print_requests(service, {"AUTH_test", "c", ""}, false, out, at(k_now)) == 4);
   CHECK(out.str()
@@ -80,8 +82,9 @@ TEST_CASE("requests report: none", "[ctl]")
   CHECK(out.str() == "There are no pending or failed requests for AUTH_test.\n");
   out.str("");
   print_requests(service, {"AUTH_test", "c", ""}, true, out, at(k_now));
-  CHECK(nlohmann::json::parse(out.str())
-        == nlohmann::json{{"pending", nlohmann::json::array()}, {"failed", nlohmann::json::array()}});
+  CHECK(
+    nlohmann::json::parse(out.str())
+    == nlohmann::json{{"pending", nlohmann::json::array()}, {"failed", nlohmann::json::array()}});
 }
 
 TEST_CASE("requests report: the JSON document", "[ctl]")
@@ -93,7 +96,8 @@ TEST_CASE("requests report: the JSON document", "[ctl]")
   retrying.retry.retry_after = k_now + 55;
   retrying.retry.reason = "r";
   service.lines = {line(queue::Which::pending, "/20261122120003.000/recall/AUTH_test/c/0/q"),
-                   retrying, failed};
+                   retrying,
+                   failed};
   std::ostringstream out;
   print_requests(service, {"AUTH_test", "c", ""}, true, out, at(k_now));
   const auto doc = nlohmann::json::parse(out.str());

@@ -18,7 +18,9 @@ namespace {
 const queue::Target k_target{"AUTH_test", "c", ""};
 
 ObjectStatus
-object(std::string name, ObjectState state, std::vector<std::string> errors = {},
+object(std::string name,
+       ObjectState state,
+       std::vector<std::string> errors = {},
        std::vector<std::string> stub_missing_on = {})
 {
   return ObjectStatus{std::move(name), state, std::move(errors), std::move(stub_missing_on)};
@@ -65,8 +67,9 @@ TEST_CASE("status report: human lines, stubs, errors once on stderr", "[ctl]")
   std::ostringstream err;
   std::vector<std::size_t> answered;
   ErrorLines errors(err);
-  const auto summary =
-    print_status(service, k_target, false, out, errors, [&](std::size_t n) { answered.push_back(n); });
+  const auto summary = print_status(service, k_target, false, out, errors, [&](std::size_t n) {
+    answered.push_back(n);
+  });
   errors.finish();
   CHECK(out.str()
         == "/AUTH_test/c/a  resident\n"

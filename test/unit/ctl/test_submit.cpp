@@ -54,10 +54,18 @@ TEST_CASE("submit: the container's policy and existence, as the caller sees them
   CHECK(container_policy(client, q.swift_conf, {"AUTH_test", "plain", "o"}).index == 0);
 
   int status = 0;
-  CHECK(swift_error([&] { require_container(client, {"AUTH_test", "gone", ""}); }, &status)
+  CHECK(swift_error(
+          [&] {
+            require_container(client, {"AUTH_test", "gone", ""});
+          },
+          &status)
         == "container AUTH_test/gone does not exist");
   CHECK(status == 404);
-  swift_error([&] { container_policy(client, q.swift_conf, {"AUTH_test", "secret", ""}); }, &status);
+  swift_error(
+    [&] {
+      container_policy(client, q.swift_conf, {"AUTH_test", "secret", ""});
+    },
+    &status);
   CHECK(status == 403);
 
   http.answer("HEAD /v1/AUTH_test/plain/o", 200);
@@ -65,7 +73,11 @@ TEST_CASE("submit: the container's policy and existence, as the caller sees them
   require_object(client, {"AUTH_test", "plain", ""}); // a container: nothing to ask
   require_object(client, {"AUTH_test", "plain", "o"});
   CHECK(http.sent_routes() == std::vector<std::string>{"HEAD /v1/AUTH_test/plain/o"});
-  CHECK(swift_error([&] { require_object(client, {"AUTH_test", "plain", "p"}); }, &status)
+  CHECK(swift_error(
+          [&] {
+            require_object(client, {"AUTH_test", "plain", "p"});
+          },
+          &status)
         == "object AUTH_test/plain/p does not exist");
   CHECK(status == 404);
 }

@@ -44,9 +44,13 @@ TEST_CASE("submit report: every target queued", "[ctl]")
   CHECK(err.str().empty());
   CHECK(report.document
         == nlohmann::json{{"requests",
-                           {{{"target", "AUTH_test/c/o"}, {"operation", "recall"}, {"policy_index", 0},
+                           {{{"target", "AUTH_test/c/o"},
+                             {"operation", "recall"},
+                             {"policy_index", 0},
                              {"id", "/1/AUTH_test/c/o"}},
-                            {{"target", "AUTH_test/d"}, {"operation", "recall"}, {"policy_index", 0},
+                            {{"target", "AUTH_test/d"},
+                             {"operation", "recall"},
+                             {"policy_index", 0},
                              {"id", "/2/AUTH_test/d"}}}}});
 }
 
@@ -57,13 +61,15 @@ TEST_CASE("submit report: a refused target does not stop the others", "[ctl]")
   service.submits["AUTH_test/p/o"] = partly_queued;
   std::ostringstream out;
   std::ostringstream err;
-  const std::vector<queue::Target> targets{
-    {"AUTH_test", "gone", ""}, {"AUTH_test", "p", "o"}, {"AUTH_test", "c", ""}};
+  const std::vector<queue::Target> targets{{"AUTH_test", "gone", ""},
+                                           {"AUTH_test", "p", "o"},
+                                           {"AUTH_test", "c", ""}};
   const auto report = submit_targets(service, Operation::migrate, targets, true, out, err);
   CHECK(report.status == k_exit_partial);
   // Partly queued counts as queued: it will run.
-  CHECK(report.ids
-        == std::vector<std::string>{"/20261122120000.000/migrate/AUTH_test/p/2/o", "/3/AUTH_test/c"});
+  CHECK(
+    report.ids
+    == std::vector<std::string>{"/20261122120000.000/migrate/AUTH_test/p/2/o", "/3/AUTH_test/c"});
   CHECK(out.str().empty()); // --json: the caller prints the document
   CHECK(err.str()
         == "hlmctl: error: AUTH_test/gone: container AUTH_test/gone does not exist\n"
@@ -71,10 +77,14 @@ TEST_CASE("submit report: a refused target does not stop the others", "[ctl]")
   const auto& requests = report.document.at("requests");
   REQUIRE(requests.size() == 3);
   CHECK(requests.at(0)
-        == nlohmann::json{{"target", "AUTH_test/gone"}, {"operation", "migrate"},
-                          {"error", "container AUTH_test/gone does not exist"}, {"http_status", 404}});
+        == nlohmann::json{{"target", "AUTH_test/gone"},
+                          {"operation", "migrate"},
+                          {"error", "container AUTH_test/gone does not exist"},
+                          {"http_status", 404}});
   CHECK(requests.at(1)
-        == nlohmann::json{{"target", "AUTH_test/p/o"}, {"operation", "migrate"}, {"policy_index", 2},
+        == nlohmann::json{{"target", "AUTH_test/p/o"},
+                          {"operation", "migrate"},
+                          {"policy_index", 2},
                           {"id", "/20261122120000.000/migrate/AUTH_test/p/2/o"},
                           {"warning", "1 of 3 container servers accepted, 2 needed"}});
   CHECK(requests.at(2).at("id") == "/3/AUTH_test/c");
@@ -87,8 +97,12 @@ TEST_CASE("submit report: every target refused", "[ctl]")
   service.submits["AUTH_test/b"] = refused;
   std::ostringstream out;
   std::ostringstream err;
-  const auto report = submit_targets(service, Operation::migrate,
-                                     {{"AUTH_test", "a", ""}, {"AUTH_test", "b", ""}}, false, out, err);
+  const auto report = submit_targets(service,
+                                     Operation::migrate,
+                                     {{"AUTH_test", "a", ""}, {"AUTH_test", "b", ""}},
+                                     false,
+                                     out,
+                                     err);
   CHECK(report.status == k_exit_failure);
   CHECK(report.ids.empty());
   CHECK(out.str().empty());
@@ -102,8 +116,12 @@ TEST_CASE("submit report: other errors stop the command", "[ctl]")
   };
   std::ostringstream out;
   std::ostringstream err;
-  CHECK_THROWS_AS(submit_targets(service, Operation::migrate,
-                                 {{"AUTH_test", "a", ""}, {"AUTH_test", "b", ""}}, false, out, err),
+  CHECK_THROWS_AS(submit_targets(service,
+                                 Operation::migrate,
+                                 {{"AUTH_test", "a", ""}, {"AUTH_test", "b", ""}},
+                                 false,
+                                 out,
+                                 err),
                   TransportError);
   CHECK(service.submitted_targets.size() == 1);
 }

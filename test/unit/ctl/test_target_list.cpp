@@ -13,7 +13,8 @@ using hlm::ctl::read_targets;
 namespace {
 
 std::string
-error_of(const std::vector<std::string>& arguments, const std::vector<std::string>& files,
+error_of(const std::vector<std::string>& arguments,
+         const std::vector<std::string>& files,
          const std::string& input = {})
 {
   std::istringstream in(input);
@@ -30,7 +31,8 @@ error_of(const std::vector<std::string>& arguments, const std::vector<std::strin
 TEST_CASE("target list: arguments, then each list's lines", "[ctl]")
 {
   test::TempDir dir;
-  const auto list = dir.write("list", "# a comment\n\n  \t\nAUTH_x/c2/o 1\r\n   # indented comment\nc3\n");
+  const auto list = dir.write("list",
+                              "# a comment\n\n  \t\nAUTH_x/c2/o 1\r\n   # indented comment\nc3\n");
   std::istringstream in("AUTH_y/c4\n");
   const auto targets = read_targets({"c1", "AUTH_test/c/dir/o"}, {list.string(), "-"}, in);
   CHECK(targets
@@ -45,7 +47,8 @@ TEST_CASE("target list: what stops the command before anything is queued", "[ctl
 {
   test::TempDir dir;
   CHECK(error_of({}, {}) == "no target given (TARGET arguments or -f FILE)");
-  CHECK(error_of({}, {"-"}, "# only a comment\n") == "no target given (TARGET arguments or -f FILE)");
+  CHECK(error_of({}, {"-"}, "# only a comment\n")
+        == "no target given (TARGET arguments or -f FILE)");
 
   const auto bad = dir.write("bad", "c1\n\nAUTH_x//o\n");
   CHECK_THAT(error_of({"c0"}, {bad.string()}),

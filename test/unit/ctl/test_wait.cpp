@@ -64,8 +64,11 @@ TEST_CASE("wait: requests no longer listed are done", "[ctl]")
   ScriptedLooks looks;
   looks.answers = {{}};
   std::vector<WaitProgress> progress;
-  const auto result = wait_for(
-    looks.look(), {"/b", "/a"}, fast(), [&](const WaitProgress& p) { progress.push_back(p); }, {});
+  const auto result = wait_for(looks.look(),
+                               {"/b", "/a"},
+                               fast(),
+                               [&](const WaitProgress& p) { progress.push_back(p); },
+                               {});
   CHECK(result.done == 2);
   CHECK(result.failed.empty());
   CHECK(result.pending.empty());
@@ -84,8 +87,11 @@ TEST_CASE("wait: looks until none is pending; failed ones with their reason", "[
                    {pending("/a", 1), failed("/b", "tape offline"), pending("/c")},
                    {failed("/b", "tape offline"), failed("/b", "tape offline")}};
   std::vector<WaitProgress> progress;
-  const auto result = wait_for(
-    looks.look(), {"/a", "/b", "/c"}, fast(), [&](const WaitProgress& p) { progress.push_back(p); }, {});
+  const auto result = wait_for(looks.look(),
+                               {"/a", "/b", "/c"},
+                               fast(),
+                               [&](const WaitProgress& p) { progress.push_back(p); },
+                               {});
   CHECK(looks.asked.size() == 3);
   CHECK(result.done == 2);
   // A request listed twice as failed is one failure.
@@ -175,10 +181,13 @@ TEST_CASE("wait: look_up finds pending, then failed; the rest left the queue", "
   const auto found = look_up(*q.queue, {a, b, c, "/20261122115959.000/migrate/AUTH_test/c/0/gone"});
   std::vector<std::string> seen;
   for (const auto& request : found) {
-    seen.push_back((request.which == queue::Which::pending ? "pending " : "failed ") + request.id + " "
-                   + request.reason);
+    seen.push_back((request.which == queue::Which::pending ? "pending " : "failed ") + request.id
+                   + " " + request.reason);
   }
-  CHECK(seen == std::vector<std::string>{"pending " + a + " ", "pending " + c + " ", "failed " + b + " tape offline"});
+  CHECK(seen
+        == std::vector<std::string>{"pending " + a + " ",
+                                    "pending " + c + " ",
+                                    "failed " + b + " tape offline"});
   CHECK(look_up(*q.queue, {}).empty());
 }
 
@@ -193,8 +202,11 @@ TEST_CASE("wait: pending_for lists the pending requests that concern a target", 
     q.submit(id);
   }
   q.fail(failed_one, "r");
-  CHECK(pending_for(*q.queue, {"AUTH_test", "c", "o"}) == std::vector<std::string>{object, container});
-  CHECK(pending_for(*q.queue, {"AUTH_test", "c", ""}) == std::vector<std::string>{object, container});
-  CHECK(pending_for(*q.queue, {"AUTH_test", "", ""}) == std::vector<std::string>{object, container, other});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", "o"})
+        == std::vector<std::string>{object, container});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", ""})
+        == std::vector<std::string>{object, container});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "", ""})
+        == std::vector<std::string>{object, container, other});
   CHECK(pending_for(*q.queue, {"AUTH_test", "e", ""}).empty());
 }

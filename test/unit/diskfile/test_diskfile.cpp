@@ -1,10 +1,10 @@
-#include <hlm/diskfile/diskfile.hpp>
-
-#include <hlm/util/error.hpp>
-
 #include "../support/temp_dir.hpp"
 
+#include <hlm/diskfile/diskfile.hpp>
+#include <hlm/util/error.hpp>
+
 #include <catch2/catch.hpp>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,18 +51,19 @@ TEST_CASE("object_dir: Swift's layout")
 TEST_CASE("object_dir: rejects input that could leave the devices root")
 {
   const std::string hash = "e57f1f5d9f265938e95435bebef7b292";
-  CHECK_THROWS_AS(object_dir("/srv/node", "sdb1", -1, 1, hash),
-                  hlm::InputError);
-  for (const std::string& device : std::initializer_list<std::string>{
-         "", ".", "..", "a/b", "/etc", std::string("a\0b", 3)}) {
+  CHECK_THROWS_AS(object_dir("/srv/node", "sdb1", -1, 1, hash), hlm::InputError);
+  for (const std::string& device :
+       std::initializer_list<std::string>{"", ".", "..", "a/b", "/etc", std::string("a\0b", 3)}) {
     INFO("device \"" << device << "\"");
-    CHECK_THROWS_AS(object_dir("/srv/node", device, 0, 1, hash),
-                    hlm::InputError);
+    CHECK_THROWS_AS(object_dir("/srv/node", device, 0, 1, hash), hlm::InputError);
   }
-  for (const std::string bad :
-       {"", "292", "E57F1F5D9F265938E95435BEBEF7B292",
-        "e57f1f5d9f265938e95435bebef7b29", "e57f1f5d9f265938e95435bebef7b2921",
-        "../../../../etc/passwd/../../../x", "e57f1f5d9f265938e95435bebef7b29g"}) {
+  for (const std::string bad : {"",
+                                "292",
+                                "E57F1F5D9F265938E95435BEBEF7B292",
+                                "e57f1f5d9f265938e95435bebef7b29",
+                                "e57f1f5d9f265938e95435bebef7b2921",
+                                "../../../../etc/passwd/../../../x",
+                                "e57f1f5d9f265938e95435bebef7b29g"}) {
     INFO("hash \"" << bad << "\"");
     CHECK_THROWS_WITH(object_dir("/srv/node", "sdb1", 0, 1, bad),
                       Catch::Contains("invalid object hash"));
@@ -109,8 +110,7 @@ TEST_CASE("locate_replica: replicated objects")
   }
   SECTION("a newer tombstone")
   {
-    const auto result =
-      locate(dir, {"1795332046.73390.data", "1795332048.00000.ts"});
+    const auto result = locate(dir, {"1795332046.73390.data", "1795332048.00000.ts"});
     CHECK(result.state == ReplicaState::deleted);
     CHECK(result.timestamp == "1795332048.00000");
     CHECK(result.data_file.empty());
@@ -123,17 +123,17 @@ TEST_CASE("locate_replica: replicated objects")
   SECTION("a .data newer than the tombstone")
   {
     const auto result = locate(
-      dir, {"1795332040.00000.ts", "1795332046.73390.data", "1795332047.00000.meta"});
+      dir,
+      {"1795332040.00000.ts", "1795332046.73390.data", "1795332047.00000.meta"});
     CHECK(result.state == ReplicaState::present);
     CHECK(result.data_file == in_dir("1795332046.73390.data"));
     CHECK(result.meta_file == in_dir("1795332047.00000.meta"));
   }
   SECTION("several .data: the newest")
   {
-    const auto result = locate(dir,
-                               {"1795332046.73390.data",
-                                "1795332050.00000.data",
-                                "1795332049.99999.data"});
+    const auto result = locate(
+      dir,
+      {"1795332046.73390.data", "1795332050.00000.data", "1795332049.99999.data"});
     CHECK(result.data_file == in_dir("1795332050.00000.data"));
   }
   SECTION(".meta files: the newest one newer than the data")
@@ -152,17 +152,16 @@ TEST_CASE("locate_replica: replicated objects")
   }
   SECTION(".meta no newer than the data is ignored")
   {
-    const auto result =
-      locate(dir, {"1795332045.00000.meta", "1795332046.73390.meta",
-                   "1795332046.73390.data"});
+    const auto result = locate(
+      dir,
+      {"1795332045.00000.meta", "1795332046.73390.meta", "1795332046.73390.data"});
     CHECK(result.meta_file.empty());
   }
   SECTION(".meta names with content-type deltas")
   {
-    const auto result = locate(dir,
-                               {"1795332046.73390.data",
-                                "1795332050.00000-186a0.meta",
-                                "1795332050.00000+0-5.meta"});
+    const auto result = locate(
+      dir,
+      {"1795332046.73390.data", "1795332050.00000-186a0.meta", "1795332050.00000+0-5.meta"});
     // Same time; content-type times 1795332049 and 1795332050.
     CHECK(result.meta_file == in_dir("1795332050.00000+0-5.meta"));
   }
@@ -185,29 +184,23 @@ TEST_CASE("locate_replica: timestamps compare as Swift's Timestamp")
   SECTION("offsets order rewrites of the same instant")
   {
     const auto deleted = locate(dir,
-                                {"1795332046.73390.data",
-                                 "1795332046.73390_0000000000000001.ts"});
+                                {"1795332046.73390.data", "1795332046.73390_0000000000000001.ts"});
     CHECK(deleted.state == ReplicaState::deleted);
     CHECK(deleted.timestamp == "1795332046.73390_0000000000000001");
 
     const auto present = locate(dir, {"1795332046.73390_000000000000000a.data"});
     CHECK(present.state == ReplicaState::present);
     CHECK(present.timestamp == "1795332046.73390_000000000000000a");
-    CHECK(present.data_file
-          == dir.path() / "1795332046.73390_000000000000000a.data");
+    CHECK(present.data_file == dir.path() / "1795332046.73390_000000000000000a.data");
   }
   SECTION("an offset never outranks a later time")
   {
-    CHECK(locate(dir, {"1795332046.73390_ffffffffffffffff.data",
-                       "1795332046.73391.ts"})
-            .state
+    CHECK(locate(dir, {"1795332046.73390_ffffffffffffffff.data", "1795332046.73391.ts"}).state
           == ReplicaState::deleted);
   }
   SECTION("a zero offset is the plain timestamp")
   {
-    CHECK(locate(dir, {"1795332046.73390.data",
-                       "1795332046.73390_0000000000000000.ts"})
-            .state
+    CHECK(locate(dir, {"1795332046.73390.data", "1795332046.73390_0000000000000000.ts"}).state
           == ReplicaState::deleted);
   }
 }
@@ -218,8 +211,7 @@ TEST_CASE("locate_replica: erasure-coded fragments")
   const auto in_dir = [&](const char* name) { return dir.path() / name; };
   SECTION("durable fragments: the highest index")
   {
-    const auto result =
-      locate(dir, {"1795332046.73390#0#d.data", "1795332046.73390#2#d.data"});
+    const auto result = locate(dir, {"1795332046.73390#0#d.data", "1795332046.73390#2#d.data"});
     CHECK(result.state == ReplicaState::present);
     CHECK(result.data_file == in_dir("1795332046.73390#2#d.data"));
     CHECK(result.fragment_index == 2);
@@ -227,29 +219,25 @@ TEST_CASE("locate_replica: erasure-coded fragments")
   }
   SECTION("a newer non-durable fragment is ignored")
   {
-    const auto result =
-      locate(dir, {"1795332046.73390#1#d.data", "1795332050.00000#1.data"});
+    const auto result = locate(dir, {"1795332046.73390#1#d.data", "1795332050.00000#1.data"});
     CHECK(result.data_file == in_dir("1795332046.73390#1#d.data"));
   }
   SECTION("only non-durable fragments: absent")
   {
-    CHECK(locate(dir, {"1795332050.00000#1.data", "1795332050.00000#4.data"})
-            .state
+    CHECK(locate(dir, {"1795332050.00000#1.data", "1795332050.00000#4.data"}).state
           == ReplicaState::absent);
   }
   SECTION("non-durable fragments newer than a tombstone: deleted")
   {
-    const auto result =
-      locate(dir, {"1795332040.00000.ts", "1795332050.00000#1.data"});
+    const auto result = locate(dir, {"1795332040.00000.ts", "1795332050.00000#1.data"});
     CHECK(result.state == ReplicaState::deleted);
     CHECK(result.timestamp == "1795332040.00000");
   }
   SECTION("legacy .durable marks its timestamp's fragments durable")
   {
-    const auto result = locate(dir,
-                               {"1795332046.73390#3.data",
-                                "1795332046.73390.durable",
-                                "1795332050.00000#1.data"});
+    const auto result = locate(
+      dir,
+      {"1795332046.73390#3.data", "1795332046.73390.durable", "1795332050.00000#1.data"});
     CHECK(result.data_file == in_dir("1795332046.73390#3.data"));
     CHECK(result.fragment_index == 3);
   }
@@ -257,20 +245,17 @@ TEST_CASE("locate_replica: erasure-coded fragments")
   {
     // Swift's _process_ondisk_files keeps the newer .durable as the durable
     // timestamp and finds no fragment set for it.
-    CHECK(locate(dir, {"1795332046.73390#0#d.data", "1795332050.00000.durable"})
-            .state
+    CHECK(locate(dir, {"1795332046.73390#0#d.data", "1795332050.00000.durable"}).state
           == ReplicaState::absent);
   }
   SECTION("a .meta at the durable timestamp applies")
   {
-    const auto result =
-      locate(dir, {"1795332046.73390#0#d.data", "1795332046.73390.meta"});
+    const auto result = locate(dir, {"1795332046.73390#0#d.data", "1795332046.73390.meta"});
     CHECK(result.meta_file == in_dir("1795332046.73390.meta"));
   }
   SECTION("plain .data names are not fragments and are ignored")
   {
-    const auto result =
-      locate(dir, {"1795332046.73390#5#d.data", "1795332050.00000.data"});
+    const auto result = locate(dir, {"1795332046.73390#5#d.data", "1795332050.00000.data"});
     CHECK(result.fragment_index == 5);
   }
 }
@@ -336,6 +321,5 @@ TEST_CASE("locate_replica: a directory that cannot be listed is an error")
   TempDir dir;
   const auto loop = dir.path() / "hash";
   fs::create_symlink(loop, loop);
-  CHECK_THROWS_WITH(locate_replica(loop),
-                    Catch::Contains("cannot list \"" + loop.string()));
+  CHECK_THROWS_WITH(locate_replica(loop), Catch::Contains("cannot list \"" + loop.string()));
 }

@@ -1,10 +1,10 @@
-#include <hlm/diskfile/metadata.hpp>
-
-#include <hlm/util/error.hpp>
-
 #include "../support/temp_dir.hpp"
 
+#include <hlm/diskfile/metadata.hpp>
+#include <hlm/util/error.hpp>
+
 #include <catch2/catch.hpp>
+
 #include <sys/xattr.h>
 
 #include <cctype>
@@ -70,14 +70,9 @@ make_file(const TempDir& dir, const std::string& name)
 
 // 0 or the errno of setxattr(2).
 int
-try_set_xattr(const fs::path& file,
-              const std::string& name,
-              const std::string& value)
+try_set_xattr(const fs::path& file, const std::string& name, const std::string& value)
 {
-  return ::setxattr(file.c_str(), name.c_str(), value.data(), value.size(), 0)
-             == 0
-           ? 0
-           : errno;
+  return ::setxattr(file.c_str(), name.c_str(), value.data(), value.size(), 0) == 0 ? 0 : errno;
 }
 
 void
@@ -98,12 +93,11 @@ try_write_swift_metadata(const fs::path& file,
                          const std::string& checksum,
                          std::size_t chunk_size = 65536)
 {
-  for (std::size_t offset = 0, index = 0; offset < pickle.size();
-       offset += chunk_size, ++index) {
-    if (const int error = try_set_xattr(
-          file,
-          "user.swift.metadata" + (index ? std::to_string(index) : ""),
-          pickle.substr(offset, chunk_size))) {
+  for (std::size_t offset = 0, index = 0; offset < pickle.size(); offset += chunk_size, ++index) {
+    if (const int error = try_set_xattr(file,
+                                        "user.swift.metadata"
+                                          + (index ? std::to_string(index) : ""),
+                                        pickle.substr(offset, chunk_size))) {
       return error;
     }
   }
@@ -116,8 +110,7 @@ write_swift_metadata(const fs::path& file,
                      const std::string& checksum,
                      std::size_t chunk_size = 65536)
 {
-  if (const int error =
-        try_write_swift_metadata(file, pickle, checksum, chunk_size)) {
+  if (const int error = try_write_swift_metadata(file, pickle, checksum, chunk_size)) {
     FAIL("writing Swift metadata to " << file << ": " << std::strerror(error)
                                       << " (the unit tests need user xattrs "
                                          "in the working directory)");
@@ -176,16 +169,15 @@ TEST_CASE("read_object_metadata: metadata split over several xattrs")
     // per inode, so a 70 KB value cannot be stored here at all (Swift's own
     // write_metadata fails too). The chunk walk is covered by the small
     // chunks below; the big value's pickle is parsed directly.
-    const auto metadata = hlm::diskfile::ObjectMetadata(hlm::diskfile::parse_metadata_pickle(load_vector("big")));
+    const auto metadata = hlm::diskfile::ObjectMetadata(
+      hlm::diskfile::parse_metadata_pickle(load_vector("big")));
     CHECK(metadata.get("X-Object-Meta-Big") == std::string(70000, 'x'));
   }
   SECTION("small chunks: the reader does not assume the chunk size")
   {
     const auto file = make_file(dir, "small.data");
-    write_swift_metadata(
-      file, load_vector("swift_data"), md5_of_vector("swift_data"), 100);
-    CHECK(read_object_metadata(file).etag()
-          == "900150983cd24fb0d6963f7d28e17f72");
+    write_swift_metadata(file, load_vector("swift_data"), md5_of_vector("swift_data"), 100);
+    CHECK(read_object_metadata(file).etag() == "900150983cd24fb0d6963f7d28e17f72");
   }
   SECTION("a missing chunk ends the sequence, as in Swift")
   {
@@ -241,8 +233,7 @@ TEST_CASE("read_object_metadata: files without usable metadata")
   {
     const auto file = make_file(dir, "plain.data");
     CHECK_THROWS_AS(read_object_metadata(file), hlm::Error);
-    CHECK_THAT(error_of(file),
-               Catch::Equals("no Swift metadata on \"" + file.string() + "\""));
+    CHECK_THAT(error_of(file), Catch::Equals("no Swift metadata on \"" + file.string() + "\""));
   }
   SECTION("no file")
   {
@@ -275,8 +266,7 @@ TEST_CASE("ObjectMetadata: validation of the required fields")
 
   auto without_name = minimal;
   without_name.erase("name");
-  CHECK_THROWS_WITH(ObjectMetadata(without_name),
-                    Catch::Contains("no \"name\""));
+  CHECK_THROWS_WITH(ObjectMetadata(without_name), Catch::Contains("no \"name\""));
   auto without_timestamp = minimal;
   without_timestamp.erase("X-Timestamp");
   CHECK_THROWS_AS(ObjectMetadata(without_timestamp), hlm::InputError);
@@ -287,8 +277,7 @@ TEST_CASE("ObjectMetadata: validation of the required fields")
     return ObjectMetadata(map);
   };
   CHECK(with_length("0").content_length() == 0u);
-  CHECK(with_length("18446744073709551615").content_length()
-        == 18446744073709551615u);
+  CHECK(with_length("18446744073709551615").content_length() == 18446744073709551615u);
   for (const std::string bad :
        {"", "-1", "+1", " 1", "1 ", "12a", "0x10", "18446744073709551616"}) {
     INFO("Content-Length \"" << bad << "\"");

@@ -1,5 +1,4 @@
 #include <hlm/diskfile/pickle.hpp>
-
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -21,8 +20,7 @@ namespace {
 std::string
 load_vector(const std::string& name)
 {
-  const std::string path =
-    std::string(HLM_TEST_DATA_DIR) + "/diskfile/" + name + ".pickle";
+  const std::string path = std::string(HLM_TEST_DATA_DIR) + "/diskfile/" + name + ".pickle";
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     throw std::runtime_error("cannot open test vector " + path);
@@ -103,8 +101,7 @@ TEST_CASE("parse_metadata_pickle: Swift object-server .data metadata")
     {"X-Object-Meta-Color", "blue"},
     // Python 3 Swift stores header values as UTF-8 of the WSGI string:
     // "é☃" arrives double-encoded.
-    {"X-Object-Meta-Unicode",
-     "\xc3\x83\xc2\xa9\xc3\xa2\xc2\x98\xc2\x83"},
+    {"X-Object-Meta-Unicode", "\xc3\x83\xc2\xa9\xc3\xa2\xc2\x98\xc2\x83"},
     {"X-Object-Meta-Empty", ""},
     // ... while the name is plain UTF-8.
     {"name", "/AUTH_test/c/\xc3\xa9t\xc3\xa9 \xe2\x98\x83"},
@@ -137,8 +134,7 @@ TEST_CASE("parse_metadata_pickle: memo references to shared values")
 
 TEST_CASE("parse_metadata_pickle: SETITEM, LONG_BINPUT, protocols 1 and 4")
 {
-  CHECK(parse_metadata_pickle(load_vector("single_item"))
-        == MetadataMap{{"k", "v"}});
+  CHECK(parse_metadata_pickle(load_vector("single_item")) == MetadataMap{{"k", "v"}});
 
   const auto many = parse_metadata_pickle(load_vector("many"));
   REQUIRE(many.size() == 46);
@@ -146,8 +142,7 @@ TEST_CASE("parse_metadata_pickle: SETITEM, LONG_BINPUT, protocols 1 and 4")
   CHECK(many.at("X-Object-Meta-M00") == "v00");
   CHECK(many.at("X-Object-Meta-M44") == "v44");
 
-  CHECK(parse_metadata_pickle(load_vector("protocol1"))
-        == MetadataMap{{"k", "v"}, {"e", ""}});
+  CHECK(parse_metadata_pickle(load_vector("protocol1")) == MetadataMap{{"k", "v"}, {"e", ""}});
 
   CHECK(parse_metadata_pickle(load_vector("protocol4"))
         == MetadataMap{{"name", "/AUTH_test/c/\xc3\xa9"},
@@ -174,36 +169,33 @@ TEST_CASE("parse_metadata_pickle: Python 2 Swift metadata")
 TEST_CASE("parse_metadata_pickle: a 70,000-byte value")
 {
   const auto map = parse_metadata_pickle(load_vector("big"));
-  CHECK(map == MetadataMap{{"name", "/AUTH_test/c/big"},
-                           {"X-Timestamp", "1795332046.73390"},
-                           {"X-Object-Meta-Big", std::string(70000, 'x')}});
+  CHECK(map
+        == MetadataMap{{"name", "/AUTH_test/c/big"},
+                       {"X-Timestamp", "1795332046.73390"},
+                       {"X-Object-Meta-Big", std::string(70000, 'x')}});
 }
 
 TEST_CASE("parse_metadata_pickle: hand-built forms Swift may produce")
 {
   SECTION("builtins.bytes spelling and a latin-1 byte above 0x7f")
   {
-    const auto pickle = k_header + "(" + short_bytes("k")
-                        + "cbuiltins\nbytes\n)R" + short_bytes("l")
-                        + latin1_bytes("\xc3\xbf") + "u.";
-    CHECK(parse_metadata_pickle(pickle)
-          == MetadataMap{{"k", ""}, {"l", "\xff"}});
+    const auto pickle = k_header + "(" + short_bytes("k") + "cbuiltins\nbytes\n)R"
+                        + short_bytes("l") + latin1_bytes("\xc3\xbf") + "u.";
+    CHECK(parse_metadata_pickle(pickle) == MetadataMap{{"k", ""}, {"l", "\xff"}});
   }
   SECTION("LONG_BINPUT / LONG_BINGET, SHORT_BINUNICODE, BINUNICODE8, "
           "BINBYTES8, TUPLE")
   {
-    const auto pickle =
-      k_header + "(" + bytes({0x8c, 1}) + "a" + "r" + le32(70000) + "j"
-      + le32(70000) + bytes({0x8d, 1, 0, 0, 0, 0, 0, 0, 0}) + "b"
-      + bytes({0x8e, 1, 0, 0, 0, 0, 0, 0, 0}) + "c" + k_encode + "("
-      + unicode("d") + unicode("latin1") + "tR" + short_bytes("e") + "u.";
-    CHECK(parse_metadata_pickle(pickle)
-          == MetadataMap{{"a", "a"}, {"b", "c"}, {"d", "e"}});
+    const auto pickle = k_header + "(" + bytes({0x8c, 1}) + "a" + "r" + le32(70000) + "j"
+                        + le32(70000) + bytes({0x8d, 1, 0, 0, 0, 0, 0, 0, 0}) + "b"
+                        + bytes({0x8e, 1, 0, 0, 0, 0, 0, 0, 0}) + "c" + k_encode + "("
+                        + unicode("d") + unicode("latin1") + "tR" + short_bytes("e") + "u.";
+    CHECK(parse_metadata_pickle(pickle) == MetadataMap{{"a", "a"}, {"b", "c"}, {"d", "e"}});
   }
   SECTION("protocol 1 DICT and a later duplicate key")
   {
-    CHECK(parse_metadata_pickle("(" + short_bytes("k") + short_bytes("1")
-                                + short_bytes("k") + short_bytes("2") + "d.")
+    CHECK(parse_metadata_pickle("(" + short_bytes("k") + short_bytes("1") + short_bytes("k")
+                                + short_bytes("2") + "d.")
           == MetadataMap{{"k", "2"}});
   }
   SECTION("an empty dict")
@@ -220,10 +212,8 @@ TEST_CASE("parse_metadata_pickle: rejects globals other than Swift's")
 
   CHECK_THAT(error_of(k_header + "cbuiltins\neval\n"),
              Catch::Contains("unsupported global \"builtins eval\""));
-  CHECK_THAT(error_of(k_header + "c_codecs\ndecode\n"),
-             Catch::Contains("unsupported global"));
-  CHECK_THAT(error_of(k_header + "cos\nsystem"),
-             Catch::Contains("GLOBAL name has no newline"));
+  CHECK_THAT(error_of(k_header + "c_codecs\ndecode\n"), Catch::Contains("unsupported global"));
+  CHECK_THAT(error_of(k_header + "cos\nsystem"), Catch::Contains("GLOBAL name has no newline"));
 }
 
 TEST_CASE("parse_metadata_pickle: rejects malformed input with its offset")
@@ -251,8 +241,7 @@ TEST_CASE("parse_metadata_pickle: rejects malformed input with its offset")
      "frame length 100 is larger than the remaining 1 bytes"},
     {k_header + "X" + le32(2) + "\xc3\x28", "invalid UTF-8 at byte 0 of a str"},
     {k_header + "X" + le32(3) + "\xe0\x80\xaf", "invalid UTF-8"},
-    {k_header + latin1_bytes("\xe2\x98\x83"),
-     "_codecs.encode: U+2603 is not latin-1"},
+    {k_header + latin1_bytes("\xe2\x98\x83"), "_codecs.encode: U+2603 is not latin-1"},
     {k_header + k_encode + unicode("a") + unicode("utf8") + bytes({0x86}) + "R",
      "_codecs.encode with unsupported encoding \"utf8\""},
     {k_header + k_encode + unicode("a") + bytes({0x85}) + "R",
@@ -260,12 +249,9 @@ TEST_CASE("parse_metadata_pickle: rejects malformed input with its offset")
     {k_header + "c__builtin__\nbytes\n" + unicode("a") + bytes({0x85}) + "R",
      "bytes() called with arguments"},
     {k_header + unicode("a") + ")R", "type mismatch: REDUCE of a str"},
-    {k_header + k_encode + unicode("a") + "R",
-     "type mismatch: REDUCE arguments are a str"},
-    {k_header + unicode("a") + bytes({0x85, 0x85}),
-     "type mismatch: tuple item is a tuple"},
-    {k_header + ")" + short_bytes("v") + "s.",
-     "type mismatch: dict key is a tuple"},
+    {k_header + k_encode + unicode("a") + "R", "type mismatch: REDUCE arguments are a str"},
+    {k_header + unicode("a") + bytes({0x85, 0x85}), "type mismatch: tuple item is a tuple"},
+    {k_header + ")" + short_bytes("v") + "s.", "type mismatch: dict key is a tuple"},
     {k_header + "q" + bytes({0}) + short_bytes("k") + "h" + bytes({0}) + "s.",
      "type mismatch: dict value is a dict"},
     {k_header + short_bytes("k") + short_bytes("v") + short_bytes("w") + "s.",
@@ -288,8 +274,7 @@ TEST_CASE("parse_metadata_pickle: rejects malformed input with its offset")
 TEST_CASE("parse_metadata_pickle: trailing bytes after a valid pickle")
 {
   const auto pickle = load_vector("swift_data");
-  CHECK_THAT(error_of(pickle + "x"),
-             Catch::Contains("1 trailing bytes after STOP at offset 531"));
+  CHECK_THAT(error_of(pickle + "x"), Catch::Contains("1 trailing bytes after STOP at offset 531"));
 }
 
 TEST_CASE("parse_metadata_pickle: every truncation is an error")
@@ -298,8 +283,7 @@ TEST_CASE("parse_metadata_pickle: every truncation is an error")
     const auto pickle = load_vector(name);
     for (std::size_t length = 0; length < pickle.size(); ++length) {
       INFO(name << " truncated to " << length << " bytes");
-      CHECK_THROWS_AS(parse_metadata_pickle(pickle.substr(0, length)),
-                      InputError);
+      CHECK_THROWS_AS(parse_metadata_pickle(pickle.substr(0, length)), InputError);
     }
   }
   // The 70 KB vector: the first and last bytes, and a sample in between.
@@ -320,18 +304,15 @@ TEST_CASE("parse_metadata_pickle: memo references cannot amplify memory")
     pickle += short_bytes("k" + std::to_string(i)) + "h" + bytes({0});
   }
   pickle += "u.";
-  CHECK_THAT(error_of(pickle),
-             Catch::Contains("decoded dict is larger than the input"));
+  CHECK_THAT(error_of(pickle), Catch::Contains("decoded dict is larger than the input"));
 
   // The same call tuple reduced again and again.
-  std::string reduce = k_header + k_encode + "q" + bytes({0})
-                       + unicode(std::string(200, 'v')) + unicode("latin1")
-                       + bytes({0x86}) + "q" + bytes({1}) + "R";
+  std::string reduce = k_header + k_encode + "q" + bytes({0}) + unicode(std::string(200, 'v'))
+                       + unicode("latin1") + bytes({0x86}) + "q" + bytes({1}) + "R";
   for (unsigned i = 0; i < 100; ++i) {
     reduce += "h" + bytes({0}) + "h" + bytes({1}) + "R";
   }
-  CHECK_THAT(error_of(reduce),
-             Catch::Contains("decoded strings are larger than the input"));
+  CHECK_THAT(error_of(reduce), Catch::Contains("decoded strings are larger than the input"));
 }
 
 TEST_CASE("parse_metadata_pickle: random corruption never crashes")

@@ -4,7 +4,6 @@
 // conflicting requests kept across retries.
 
 #include "../queue/fake_container_servers.hpp"
-
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
 
@@ -49,10 +48,18 @@ struct FakeNodes
   class Node final : public transport::Transport
   {
   public:
-    explicit Node(FakeNodes& nodes) : m_nodes(nodes) {}
-    std::string describe() const override { return "fake node"; }
+    explicit Node(FakeNodes& nodes)
+      : m_nodes(nodes)
+    {
+    }
+    std::string
+    describe() const override
+    {
+      return "fake node";
+    }
     transport::RunResult
-    run(const std::vector<std::string>&, std::string_view input,
+    run(const std::vector<std::string>&,
+        std::string_view input,
         const std::function<void(std::string_view)>& on_output) override
     {
       const auto document = nlohmann::json::parse(input);
@@ -61,7 +68,8 @@ struct FakeNodes
       std::lock_guard lock(m_nodes.mutex);
       for (const auto& item : document["objects"]) {
         const std::string object = item["object"];
-        nlohmann::json line = {{"object", object}, {"device", item["device"]},
+        nlohmann::json line = {{"object", object},
+                               {"device", item["device"]},
                                {"status", operation == "migrate" ? "migrated" : "premigrated"},
                                {"error", nullptr}};
         if (m_nodes.failing.count(object) != 0) {
@@ -109,8 +117,10 @@ struct Fixture
   submit(Operation op, std::string object, int policy = 0, std::string container = "c")
   {
     const std::string submitted_at = fmt::format("20261122000{:03d}.000", submitted++);
-    return queue->submit(
-      Entry{submitted_at, op, Target{"AUTH_test", std::move(container), std::move(object)}, policy});
+    return queue->submit(Entry{submitted_at,
+                               op,
+                               Target{"AUTH_test", std::move(container), std::move(object)},
+                               policy});
   }
 
   // A pending row as a run that failed `attempts` times would leave it.
@@ -179,7 +189,8 @@ TEST_CASE("dispatch retry: the backoff doubles up to its cap", "[dispatch]")
 TEST_CASE("dispatch retry: hlm.conf keys", "[dispatch]")
 {
   const auto conf = config::parse_hlm_conf(
-    "[dispatch]\nmax_attempts = 3\nretry_delay = 0\nretry_delay_max = 10\n", "t.conf");
+    "[dispatch]\nmax_attempts = 3\nretry_delay = 0\nretry_delay_max = 10\n",
+    "t.conf");
   CHECK(conf.max_attempts == 3);
   CHECK(conf.retry_delay.count() == 0);
   CHECK(conf.retry_delay_max.count() == 10);
@@ -211,8 +222,8 @@ TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the la
   REQUIRE(listed->retry.retry_after);
   CHECK(*listed->retry.retry_after == f.now + 60);
   REQUIRE(listed->retry.reason);
-  CHECK_THAT(*listed->retry.reason, Catch::Contains("3 of 3 replicas failed")
-                                      && Catch::Contains("tape offline"));
+  CHECK_THAT(*listed->retry.reason,
+             Catch::Contains("3 of 3 replicas failed") && Catch::Contains("tape offline"));
   CHECK(f.count(Which::failed) == 0);
 
   // Not due yet: left alone, nothing sent.
@@ -317,14 +328,20 @@ TEST_CASE("dispatch retry: rows with garbage or old parameters are tried now", "
   const std::string b = f.submit(Operation::migrate, "b");
   const std::string c = f.submit(Operation::migrate, "c");
   const auto now = SwiftTimestamp::now();
-  f.queue->direct().put_row_quorum(k_pending_container, a, now,
+  f.queue->direct().put_row_quorum(k_pending_container,
+                                   a,
+                                   now,
                                    "application/swifthlm-task;attempts=x;retry_after=soon");
   // Due far beyond retry_delay_max: written under another setting.
   f.queue->direct().put_row_quorum(
-    k_pending_container, b, now,
+    k_pending_container,
+    b,
+    now,
     fmt::format("application/swifthlm-task;attempts=1;retry_after={}", f.now + 86400));
   // Already past max_attempts (the setting was lowered): this failure is the last.
-  f.queue->direct().put_row_quorum(k_pending_container, c, now,
+  f.queue->direct().put_row_quorum(k_pending_container,
+                                   c,
+                                   now,
                                    "application/swifthlm-task;attempts=9;retry_after=1");
   f.nodes.failing = {"/AUTH_test/c/c"};
   const auto report = f.run();
@@ -384,7 +401,9 @@ TEST_CASE("dispatch: SwiftHLM's \"--\" entries take their turn by submission tim
     // An older migrate in SwiftHLM's older name form lists after every
     // "/" entry; a newer recall of the same object must still run last.
     const std::string legacy = "20261121235959.000--migrate--AUTH_test--c--0--o";
-    REQUIRE(f.queue->direct().put_row_quorum(k_pending_container, legacy, SwiftTimestamp::now(),
+    REQUIRE(f.queue->direct().put_row_quorum(k_pending_container,
+                                             legacy,
+                                             SwiftTimestamp::now(),
                                              k_entry_content_type)
             >= 2);
     f.submit(Operation::recall, "o");

@@ -44,12 +44,19 @@ struct FakeNodes
   {
   public:
     Node(FakeNodes& nodes, std::string host, config::NodeAccess access)
-      : m_nodes(nodes), m_host(std::move(host)), m_access(std::move(access))
+      : m_nodes(nodes),
+        m_host(std::move(host)),
+        m_access(std::move(access))
     {
     }
-    std::string describe() const override { return "fake " + m_host; }
+    std::string
+    describe() const override
+    {
+      return "fake " + m_host;
+    }
     transport::RunResult
-    run(const std::vector<std::string>& argv, std::string_view input,
+    run(const std::vector<std::string>& argv,
+        std::string_view input,
         const std::function<void(std::string_view)>& on_output) override
     {
       std::istringstream in{std::string(input)};
@@ -125,8 +132,9 @@ TEST_CASE("Fanout sends one document per host with every device of that host", "
   const std::vector<std::string> objects = {"/a/c/o1", "/a/c/o2", "/a/c/dir/o 3"};
   std::vector<ReplicaOutcome> outcomes;
   Fanout(conf, nodes.factory())
-    .run(Operation::migrate, 1, ring, {"p", "s"}, objects,
-         [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
+    .run(Operation::migrate, 1, ring, {"p", "s"}, objects, [&](const ReplicaOutcome& o) {
+      outcomes.push_back(o);
+    });
 
   CHECK(nodes.documents.size() == 2);
   // 3 replicas per object over 2 hosts: 9 replicas in all.
@@ -136,8 +144,10 @@ TEST_CASE("Fanout sends one document per host with every device of that host", "
     CHECK(document.operation == Operation::migrate);
     CHECK(document.storage_policy_index == 1);
     sent += document.objects.size();
-    CHECK(nodes.argv[host] == std::vector<std::string>{"/opt/hlm-handler", "--object-server-conf",
-                                                       "/etc/swift/object-server/"});
+    CHECK(nodes.argv[host]
+          == std::vector<std::string>{"/opt/hlm-handler",
+                                      "--object-server-conf",
+                                      "/etc/swift/object-server/"});
   }
   CHECK(sent == 9);
   for (const auto& outcome : outcomes) {
@@ -156,8 +166,9 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
   const auto run = [&] {
     std::map<std::string, std::vector<ReplicaOutcome>> by_host;
     Fanout(conf, nodes.factory())
-      .run(Operation::recall, 0, ring, {"p", "s"}, objects,
-           [&](const ReplicaOutcome& o) { by_host[o.host].push_back(o); });
+      .run(Operation::recall, 0, ring, {"p", "s"}, objects, [&](const ReplicaOutcome& o) {
+        by_host[o.host].push_back(o);
+      });
     return by_host;
   };
 
@@ -181,7 +192,8 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
   by_host = run();
   for (const auto& o : by_host["10.0.0.1"]) {
     REQUIRE(o.failure);
-    CHECK_THAT(o.failure->message, Catch::Contains("exit status 1") && Catch::Contains("bad config"));
+    CHECK_THAT(o.failure->message,
+               Catch::Contains("exit status 1") && Catch::Contains("bad config"));
     CHECK(o.failure->kind == FailureKind::node);
   }
 
@@ -192,7 +204,8 @@ TEST_CASE("Fanout: a failing host fails only its own replicas, with the cause", 
   for (const auto& o : by_host["10.0.0.2"]) {
     if (o.failure) {
       ++failed;
-      CHECK_THAT(o.failure->message, Catch::Contains("tape offline") && Catch::Contains("device sdb"));
+      CHECK_THAT(o.failure->message,
+                 Catch::Contains("tape offline") && Catch::Contains("device sdb"));
       CHECK(o.failure->kind == FailureKind::backend);
       CHECK(o.failure->transient);
     }
@@ -209,8 +222,9 @@ TEST_CASE("Fanout carries a replica's missing stub", "[dispatch]")
   const std::vector<std::string> objects = {"/a/c/lost", "/a/c/here"};
   std::vector<ReplicaOutcome> outcomes;
   Fanout(conf, nodes.factory())
-    .run(Operation::status, 0, ring, {"p", "s"}, objects,
-         [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
+    .run(Operation::status, 0, ring, {"p", "s"}, objects, [&](const ReplicaOutcome& o) {
+      outcomes.push_back(o);
+    });
   REQUIRE(outcomes.size() == 6);
   for (const auto& outcome : outcomes) {
     CHECK(outcome.stub_missing == (outcome.object == 0));
@@ -225,19 +239,25 @@ TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[d
   config::HlmConf conf;
   const auto ring = two_host_ring();
   std::vector<std::string> warnings;
-  const Fanout fanout(conf, nodes.factory(),
-                      [&](const std::string& warning) { warnings.push_back(warning); });
+  const Fanout fanout(conf, nodes.factory(), [&](const std::string& warning) {
+    warnings.push_back(warning);
+  });
   std::size_t outcomes = 0;
   for (int round = 0; round < 3; ++round) {
-    fanout.run(Operation::status, 0, ring, {"p", "s"}, {"/a/c/o1", "/a/c/o2"},
+    fanout.run(Operation::status,
+               0,
+               ring,
+               {"p", "s"},
+               {"/a/c/o1", "/a/c/o2"},
                [&](const ReplicaOutcome& o) {
                  CHECK_FALSE(o.failure);
                  ++outcomes;
                });
   }
   CHECK(outcomes == 3 * 6);
-  CHECK(warnings == std::vector<std::string>{
-                      "node 10.0.0.2: reads of migrated objects on this node are not guarded"});
+  CHECK(warnings
+        == std::vector<std::string>{
+          "node 10.0.0.2: reads of migrated objects on this node are not guarded"});
 }
 
 TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failure", "[dispatch]")
@@ -248,7 +268,11 @@ TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failu
   const auto ring = two_host_ring();
   std::vector<ReplicaOutcome> outcomes;
   Fanout(conf, nodes.factory())
-    .run(Operation::migrate, 0, ring, {"p", "s"}, {"/a/c/gone", "/a/c/here"},
+    .run(Operation::migrate,
+         0,
+         ring,
+         {"p", "s"},
+         {"/a/c/gone", "/a/c/here"},
          [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
   REQUIRE(outcomes.size() == 6);
   for (const auto& outcome : outcomes) {
@@ -263,7 +287,11 @@ TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failu
   nodes.buggy = "10.0.0.1";
   outcomes.clear();
   CHECK_THROWS_AS(Fanout(conf, nodes.factory())
-                    .run(Operation::migrate, 0, ring, {"p", "s"}, {"/a/c/here"},
+                    .run(Operation::migrate,
+                         0,
+                         ring,
+                         {"p", "s"},
+                         {"/a/c/here"},
                          [&](const ReplicaOutcome& o) { outcomes.push_back(o); }),
                   std::logic_error);
   CHECK(outcomes.empty());

@@ -20,7 +20,10 @@ constexpr std::chrono::seconds k_delay_max{3600};
 
 // A listed pending entry submitted at second `second` of the day.
 ListedEntry
-listed(int second, Operation operation, const std::string& object, int policy = 0,
+listed(int second,
+       Operation operation,
+       const std::string& object,
+       int policy = 0,
        const std::string& container = "c")
 {
   ListedEntry entry;
@@ -51,7 +54,8 @@ waiting(ListedEntry entry, std::int64_t retry_after)
 
 TEST_CASE("plan: arrival order across both name forms, undecodable first", "[dispatch]")
 {
-  std::vector<ListedEntry> pending{listed(2, Operation::migrate, "b"), undecodable("x"),
+  std::vector<ListedEntry> pending{listed(2, Operation::migrate, "b"),
+                                   undecodable("x"),
                                    listed(1, Operation::recall, "a"),
                                    listed(2, Operation::recall, "c")};
   sort_by_arrival(pending);
@@ -74,10 +78,11 @@ TEST_CASE("plan: which retries are due", "[dispatch]")
 
 TEST_CASE("plan: batched groups per operation and policy, fifo one per entry", "[dispatch]")
 {
-  const std::vector<ListedEntry> pending{
-    listed(1, Operation::migrate, "a"), listed(2, Operation::recall, "b"),
-    listed(3, Operation::migrate, "c", 1), listed(4, Operation::migrate, "d"),
-    undecodable("x")};
+  const std::vector<ListedEntry> pending{listed(1, Operation::migrate, "a"),
+                                         listed(2, Operation::recall, "b"),
+                                         listed(3, Operation::migrate, "c", 1),
+                                         listed(4, Operation::migrate, "d"),
+                                         undecodable("x")};
 
   const Plan batched(pending, Schedule::batched, k_now, k_delay_max);
   CHECK(batched.groups()
@@ -99,10 +104,11 @@ TEST_CASE("plan: the other operation on an overlapping target starts a new round
 {
   // recall o after migrate o; migrate of the container after recall p;
   // migrate q overlaps nothing of the other operation in its round.
-  const std::vector<ListedEntry> pending{
-    listed(1, Operation::migrate, "o"), listed(2, Operation::recall, "o"),
-    listed(3, Operation::recall, "p"), listed(4, Operation::migrate, ""),
-    listed(5, Operation::migrate, "q", 0, "d")};
+  const std::vector<ListedEntry> pending{listed(1, Operation::migrate, "o"),
+                                         listed(2, Operation::recall, "o"),
+                                         listed(3, Operation::recall, "p"),
+                                         listed(4, Operation::migrate, ""),
+                                         listed(5, Operation::migrate, "q", 0, "d")};
   const Plan plan(pending, Schedule::batched, k_now, k_delay_max);
   CHECK(plan.groups()
         == std::vector<Group>{{Operation::migrate, 0, {0}},
@@ -133,9 +139,10 @@ TEST_CASE("plan: entries not due, and those behind them, are deferred", "[dispat
 
 TEST_CASE("plan: an entry held during the run keeps later conflicting ones back", "[dispatch]")
 {
-  const std::vector<ListedEntry> pending{
-    listed(1, Operation::migrate, "p"), listed(2, Operation::recall, "p"),
-    listed(3, Operation::recall, "r"), listed(4, Operation::recall, "")};
+  const std::vector<ListedEntry> pending{listed(1, Operation::migrate, "p"),
+                                         listed(2, Operation::recall, "p"),
+                                         listed(3, Operation::recall, "r"),
+                                         listed(4, Operation::recall, "")};
   Plan plan(pending, Schedule::batched, k_now, k_delay_max);
   REQUIRE(plan.groups().size() == 2);
   CHECK(plan.ready(plan.groups()[0]) == std::vector<std::size_t>{0});

@@ -3,7 +3,6 @@
 // updates against fake container servers.
 
 #include "../queue/fake_container_servers.hpp"
-
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
 
@@ -119,7 +118,8 @@ TEST_CASE("decide: complete, retry with backoff, fail at the last attempt", "[di
   auto settlement = decide(transient, 0, conf, now);
   CHECK(settlement.verdict == Verdict::retry);
   CHECK(settlement.retry
-        == queue::RetryState{1, now + 60,
+        == queue::RetryState{1,
+                             now + 60,
                              "3 of 3 replicas failed; node A: tape offline (objects: /a/c/o)"});
   settlement = decide(transient, 3, conf, now);
   CHECK(settlement.verdict == Verdict::retry);
@@ -178,7 +178,11 @@ struct Fixture
     test::write_gzip(dir.path() / "container.ring.gz", test::serialize(test::simple_ring(4, 3)));
     conf.swift_dir = dir.path();
     requests = std::make_unique<queue::RequestQueue>(http, dir.path());
-    settler = std::make_unique<Settler>(*requests, conf, [this] { return now; }, report);
+    settler = std::make_unique<Settler>(
+      *requests,
+      conf,
+      [this] { return now; },
+      report);
   }
 
   // The pending entry of a migrate of AUTH_test/c/o, as listed.
@@ -216,8 +220,8 @@ TEST_CASE("Settler: a permanent failure goes to the failed queue at once", "[dis
 {
   Fixture f;
   const auto listed = f.pending();
-  const auto failures =
-    all_failed(missing("node A device sdb1: no such object", "A"), "/AUTH_test/c/o");
+  const auto failures = all_failed(missing("node A device sdb1: no such object", "A"),
+                                   "/AUTH_test/c/o");
   CHECK(f.settler->settle(listed, failures) == Verdict::fail);
   CHECK(f.report.failed == 1);
   CHECK(f.report.retrying == 0);
@@ -245,8 +249,7 @@ TEST_CASE("Settler: a transient failure is retried from the clock's now", "[disp
   CHECK_FALSE(f.find(Which::failed, listed.row.name));
 }
 
-TEST_CASE("Settler: completion removes the entry and, at the end, what it supersedes",
-          "[dispatch]")
+TEST_CASE("Settler: completion removes the entry and, at the end, what it supersedes", "[dispatch]")
 {
   Fixture f;
   const auto listed = f.pending();

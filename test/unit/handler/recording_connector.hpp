@@ -33,7 +33,11 @@ public:
     return answer(items);
   }
 
-  bool can_rebuild() const override { return rebuilds; }
+  bool
+  can_rebuild() const override
+  {
+    return rebuilds;
+  }
 
   std::vector<connector::Item> seen;
   bool rebuilds = false;
@@ -50,8 +54,8 @@ private:
       throw Error("tape library offline");
     }
     seen.insert(seen.end(), items.begin(), items.end());
-    return std::vector<connector::Outcome>(
-      items.size(), connector::Outcome{ObjectState::migrated, std::nullopt});
+    return std::vector<connector::Outcome>(items.size(),
+                                           connector::Outcome{ObjectState::migrated, std::nullopt});
   }
 };
 

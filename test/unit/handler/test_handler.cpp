@@ -1,12 +1,11 @@
 #include "../support/ring_writer.hpp"
 #include "../support/swift_metadata.hpp"
 #include "../support/temp_dir.hpp"
+#include "recording_connector.hpp"
 
 #include <hlm/handler/command.hpp>
 #include <hlm/handler/handler.hpp>
 #include <hlm/util/error.hpp>
-
-#include "recording_connector.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -67,7 +66,8 @@ struct Node
   // A file in an object's hash dir; .data files get Swift metadata naming
   // `object`.
   std::filesystem::path
-  put(const std::filesystem::path& dir, const std::string& name,
+  put(const std::filesystem::path& dir,
+      const std::string& name,
       const std::string& object = "/AUTH_test/c1/obj1") const
   {
     std::filesystem::create_directories(dir);
@@ -80,7 +80,9 @@ struct Node
   }
 
   nlohmann::json
-  run(const Request& request, connector::Connector& backend, Summary* summary = nullptr,
+  run(const Request& request,
+      connector::Connector& backend,
+      Summary* summary = nullptr,
       std::size_t batch = 10'000) const
   {
     HandlerOptions options;
@@ -88,7 +90,11 @@ struct Node
     options.storage_policy_index = request.storage_policy_index.value_or(0);
     options.batch_size = batch;
     std::ostringstream out;
-    const auto s = run_request(request, ring::load_swift_conf(options.swift_dir), {{&conf, &backend, {}}}, options, out);
+    const auto s = run_request(request,
+                               ring::load_swift_conf(options.swift_dir),
+                               {{&conf, &backend, {}}},
+                               options,
+                               out);
     if (summary) {
       *summary = s;
     }
@@ -115,7 +121,8 @@ TEST_CASE("handler maps objects to their replica files", "[handler]")
       {"object": "/AUTH_test/c1/obj1", "device": "sdb2"},
       {"object": "/AUTH_test/c1/obj1", "device": "sdb3"},
       {"object": "/AUTH_test/c1/obj1", "device": "sdb1"}]})"),
-                            backend, &summary);
+                            backend,
+                            &summary);
 
   CHECK(out["request"] == "status");
   REQUIRE(out["objects"].size() == 3);
@@ -160,11 +167,13 @@ TEST_CASE("handler: a replica file whose metadata names another object is not us
   const auto request = parse_document(
     R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})");
   auto out = node.run(request, backend);
-  CHECK_THAT(out["objects"][0]["error"].get<std::string>(), Catch::Contains("belongs to \"/AUTH_other/c/x\""));
+  CHECK_THAT(out["objects"][0]["error"].get<std::string>(),
+             Catch::Contains("belongs to \"/AUTH_other/c/x\""));
   node.root.write(std::filesystem::relative(bare, node.root.path()).string(), "no xattrs");
   out = node.run(request, backend);
   CHECK_THAT(out["objects"][0]["error"].get<std::string>(),
-             Catch::StartsWith("unreadable replica metadata: ") && Catch::Contains("no Swift metadata"));
+             Catch::StartsWith("unreadable replica metadata: ")
+               && Catch::Contains("no Swift metadata"));
   CHECK(backend.calls == 0);
 }
 
@@ -174,9 +183,10 @@ TEST_CASE("handler: a newer tombstone means deleted", "[handler]")
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   node.put(node.obj1_dir("sdb2"), "1700000001.00000.ts");
   RecordingConnector backend;
-  const auto out = node.run(parse_document(
-    R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
-                            backend);
+  const auto out = node.run(
+    parse_document(
+      R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+    backend);
   CHECK(out["objects"][0]["error"] == "object is deleted on this device");
   CHECK(backend.calls == 0);
 }
@@ -205,12 +215,14 @@ TEST_CASE("handler: policy 1 uses objects-1 and its ring", "[handler]")
 {
   Node node;
   // /AUTH_test/c1/obj1 in a 2-replica ring: partition 917 → sdb2, sdb3.
-  const auto data = node.put(node.devices / "sdb2/objects-1/917/292/e57f1f5d9f265938e95435bebef7b292",
+  const auto data = node.put(node.devices
+                               / "sdb2/objects-1/917/292/e57f1f5d9f265938e95435bebef7b292",
                              "1700000000.00000.data");
   RecordingConnector backend;
-  const auto out = node.run(parse_document(
-    R"({"request": "status", "storage_policy_index": 1, "objects": [{"object": "/AUTH_test/c1/obj1"}]})"),
-                            backend);
+  const auto out = node.run(
+    parse_document(
+      R"({"request": "status", "storage_policy_index": 1, "objects": [{"object": "/AUTH_test/c1/obj1"}]})"),
+    backend);
   CHECK(out["storage_policy_index"] == 1);
   CHECK(out["objects"][0]["file"] == data.string());
 }
@@ -242,7 +254,8 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
 
   SECTION("a good document runs")
   {
-    const auto summary = run(R"({"request": "status", "objects": [{"object": "/AUTH_test/c1/obj1"}]})");
+    const auto summary = run(
+      R"({"request": "status", "objects": [{"object": "/AUTH_test/c1/obj1"}]})");
     CHECK(summary.ok == 1);
     CHECK(made == 1);
   }
@@ -265,8 +278,9 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
   {
     CHECK_THROWS_AS(run(R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1"},)"),
                     InputError);
-    CHECK_THROWS_AS(run(R"({"request": "migrate", "objects": [{"object": "/a/c/o", "device": "../../etc"}]})"),
-                    InputError);
+    CHECK_THROWS_AS(
+      run(R"({"request": "migrate", "objects": [{"object": "/a/c/o", "device": "../../etc"}]})"),
+      InputError);
     CHECK_THROWS_WITH(run(R"({"request": "migrate", "storage_policy_index": 5, "objects": []})"),
                       Catch::Contains("unknown storage policy index 5"));
     CHECK(made == 0);
@@ -281,7 +295,8 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   const auto second_root = node.root.path() / "node2";
   std::filesystem::create_directories(second_root / "sdb4");
   const auto on_sdb2 = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
-  const auto on_sdb4 = node.put(second_root / "sdb4/objects/917/292/e57f1f5d9f265938e95435bebef7b292",
+  const auto on_sdb4 = node.put(second_root
+                                  / "sdb4/objects/917/292/e57f1f5d9f265938e95435bebef7b292",
                                 "1700000000.00000.data");
   ObjectServerConf second = node.conf;
   second.devices = second_root;
@@ -293,7 +308,12 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   HandlerOptions options;
   options.swift_dir = node.swift_dir;
   std::ostringstream out;
-  const auto summary = run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &first_backend, {}}, {&second, &second_backend, {}}}, options, out);
+  const auto summary = run_request(
+    request,
+    ring::load_swift_conf(options.swift_dir),
+    {{&node.conf, &first_backend, {}}, {&second, &second_backend, {}}},
+    options,
+    out);
   CHECK(summary.ok == 2);
   REQUIRE(first_backend.seen.size() == 1);
   REQUIRE(second_backend.seen.size() == 1);
@@ -303,7 +323,12 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   // The second server's backend cannot be opened: its replica fails with
   // the reason, the first server's replica still goes through.
   std::ostringstream again;
-  const auto partial = run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &first_backend, {}}, {&second, nullptr, "cannot open db"}}, options, again);
+  const auto partial = run_request(
+    request,
+    ring::load_swift_conf(options.swift_dir),
+    {{&node.conf, &first_backend, {}}, {&second, nullptr, "cannot open db"}},
+    options,
+    again);
   CHECK(partial.ok == 1);
   CHECK(partial.failed == 1);
   CHECK_THAT(again.str(), Catch::Contains("backend failed: cannot open db"));
@@ -315,8 +340,10 @@ TEST_CASE("run_handler: a directory of object server configs", "[handler]")
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   for (const char* name : {"1.conf", "2.conf"}) {
     node.root.write(std::string("confs/") + name,
-                    "[DEFAULT]\ndevices = " + node.devices.string() + "\nmount_check = false\n"
-                      "swift_dir = " + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+                    "[DEFAULT]\ndevices = " + node.devices.string()
+                      + "\nmount_check = false\n"
+                        "swift_dir = "
+                      + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
   }
   node.root.write("confs/README", "not a config");
   int made = 0;
@@ -351,7 +378,11 @@ public:
   }
 
 private:
-  std::vector<Outcome> apply(Operation, std::span<const Item> items) override { return answer(items); }
+  std::vector<Outcome>
+  apply(Operation, std::span<const Item> items) override
+  {
+    return answer(items);
+  }
   std::vector<Outcome>
   answer(std::span<const Item> items)
   {
@@ -365,7 +396,8 @@ private:
 // The raw document of a migrate of obj1 three times (three connector
 // calls of `delay` with batch size 1), with a heartbeat every `heartbeat`.
 std::string
-slow_document(const Node& node, std::chrono::milliseconds heartbeat,
+slow_document(const Node& node,
+              std::chrono::milliseconds heartbeat,
               std::chrono::milliseconds delay)
 {
   Request request;
@@ -380,7 +412,11 @@ slow_document(const Node& node, std::chrono::milliseconds heartbeat,
   options.heartbeat = heartbeat;
   SlowConnector backend(delay);
   std::ostringstream out;
-  run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &backend, {}}}, options, out);
+  run_request(request,
+              ring::load_swift_conf(options.swift_dir),
+              {{&node.conf, &backend, {}}},
+              options,
+              out);
   return out.str();
 }
 
@@ -424,7 +460,11 @@ TEST_CASE("handler: no heartbeat after the document ends", "[handler]")
   options.heartbeat = 5ms;
   SlowConnector backend(50ms);
   std::ostringstream out;
-  run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &backend, {}}}, options, out);
+  run_request(request,
+              ring::load_swift_conf(options.swift_dir),
+              {{&node.conf, &backend, {}}},
+              options,
+              out);
   const std::string done = out.str();
   std::this_thread::sleep_for(50ms);
   CHECK(out.str() == done);
@@ -521,7 +561,11 @@ TEST_CASE("handler: warns when the node's Swift does not guard migrated replicas
     options.swift_dir = node.swift_dir;
     RecordingConnector backend;
     std::ostringstream out;
-    run_request(request, ring::load_swift_conf(options.swift_dir), {{&node.conf, &backend, {}}}, options, out);
+    run_request(request,
+                ring::load_swift_conf(options.swift_dir),
+                {{&node.conf, &backend, {}}},
+                options,
+                out);
     return nlohmann::json::parse(out.str());
   };
 

@@ -5,6 +5,7 @@
 #include "../support/ring_writer.hpp"
 #include "../support/swift_metadata.hpp"
 #include "../support/temp_dir.hpp"
+#include "recording_connector.hpp"
 
 #include <hlm/diskfile/diskfile.hpp>
 #include <hlm/handler/handler.hpp>
@@ -13,8 +14,6 @@
 #include <hlm/ring/ring.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
-
-#include "recording_connector.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -88,7 +87,11 @@ struct Node
     options.swift_dir = swift_dir;
     options.storage_policy_index = 0;
     std::ostringstream out;
-    run_request(request, ring::load_swift_conf(options.swift_dir), {{&conf, &backend, {}}}, options, out);
+    run_request(request,
+                ring::load_swift_conf(options.swift_dir),
+                {{&conf, &backend, {}}},
+                options,
+                out);
     return nlohmann::json::parse(out.str());
   }
 };
@@ -115,15 +118,28 @@ is_under(const std::filesystem::path& path, const std::filesystem::path& root)
 
 TEST_CASE("device names must be one plain path component", "[handler]")
 {
-  for (const std::string bad : {"", ".", "..", "/", "/etc", "a/b", "../../etc", "sdb1/", "/sdb1",
-                                "sdb1/..", "a\nb", "a\rb", "a\tb", "\x7f"}) {
+  for (const std::string bad : {"",
+                                ".",
+                                "..",
+                                "/",
+                                "/etc",
+                                "a/b",
+                                "../../etc",
+                                "sdb1/",
+                                "/sdb1",
+                                "sdb1/..",
+                                "a\nb",
+                                "a\rb",
+                                "a\tb",
+                                "\x7f"}) {
     INFO(bad);
     CHECK_THROWS_WITH(check_device_name(bad), Catch::StartsWith("invalid device name \""));
   }
   CHECK_THROWS_AS(check_device_name(std::string("sdb1\0/etc", 9)), InputError);
   CHECK_THROWS_AS(check_device_name(std::string(1, '\0')), InputError);
   CHECK_THROWS_AS(check_device_name("sdb\xff"), InputError); // not UTF-8
-  for (const std::string good : {"sdb1", "d1", "...", "..a", "a..", ".hidden", "dev ice", "d\xc3\xa9v"}) {
+  for (const std::string good :
+       {"sdb1", "d1", "...", "..a", "a..", ".hidden", "dev ice", "d\xc3\xa9v"}) {
     INFO(good);
     CHECK_NOTHROW(check_device_name(good));
   }
@@ -133,10 +149,10 @@ TEST_CASE("a request document naming a bad device is refused before anything run
 {
   for (const std::string bad : {"../../etc", "..", ".", "/", "/etc", "a/b", ""}) {
     INFO(bad);
-    const nlohmann::json document = {
-      {"request", "migrate"},
-      {"objects", {{{"object", "/AUTH_test/c/o"}, {"device", "sdb1"}},
-                   {{"object", "/AUTH_test/c/o"}, {"device", bad}}}}};
+    const nlohmann::json document = {{"request", "migrate"},
+                                     {"objects",
+                                      {{{"object", "/AUTH_test/c/o"}, {"device", "sdb1"}},
+                                       {{"object", "/AUTH_test/c/o"}, {"device", bad}}}}};
     std::istringstream in(document.dump());
     CHECK_THROWS_WITH(read_request_document(in),
                       Catch::StartsWith("bad request document: objects[1]: invalid device name"));

@@ -42,12 +42,15 @@ TEST_CASE("object-server.conf: Swift's values and defaults", "[handler]")
 
 TEST_CASE("object-server.conf: the seed's connector module names", "[handler]")
 {
-  CHECK(parse("[hlm]\nswifthlm_connector_module = swifthlm.dummy_connector\n").connector == "dummy");
-  CHECK(parse("[hlm]\nswifthlm_connector_module = swifthlm.ltfsdm_connector\n").connector == "ltfsdm");
+  CHECK(parse("[hlm]\nswifthlm_connector_module = swifthlm.dummy_connector\n").connector
+        == "dummy");
+  CHECK(parse("[hlm]\nswifthlm_connector_module = swifthlm.ltfsdm_connector\n").connector
+        == "ltfsdm");
   CHECK_THROWS_WITH(parse("[hlm]\nswifthlm_connector_module = mine.connector\n"),
                     Catch::Contains("Python connector modules are not supported"));
-  CHECK_THROWS_WITH(parse("[hlm]\nconnector = dummy\nswifthlm_connector_module = swifthlm.dummy_connector\n"),
-                    Catch::Contains("both"));
+  CHECK_THROWS_WITH(
+    parse("[hlm]\nconnector = dummy\nswifthlm_connector_module = swifthlm.dummy_connector\n"),
+    Catch::Contains("both"));
 }
 
 TEST_CASE("object-server.conf: unknown [hlm] keys and bad ports are errors", "[handler]")
@@ -97,7 +100,8 @@ TEST_CASE("guard_warnings: one sentence per missing setting", "[handler]")
   const auto both = guard_warnings(conf = ObjectServerConf{}, 2, "", "/etc/swift/swift.conf");
   REQUIRE(both.size() == 2);
   CHECK_THAT(both[0], Catch::Contains("not guarded") && Catch::Contains("egg:hlm_swift#guard"));
-  CHECK_THAT(both[1], Catch::Contains("storage policy 2 in /etc/swift/swift.conf")
-                        && Catch::Contains("diskfile_module = egg:hlm_swift#replication.fs"));
+  CHECK_THAT(both[1],
+             Catch::Contains("storage policy 2 in /etc/swift/swift.conf")
+               && Catch::Contains("diskfile_module = egg:hlm_swift#replication.fs"));
   CHECK(guard_warnings(conf, 0, "egg:swift#replication.fs", "/s.conf").size() == 2);
 }

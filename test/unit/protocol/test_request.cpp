@@ -76,14 +76,17 @@ TEST_CASE("bad request documents name what is wrong", "[handler]")
   fails_with(R"({"request": "status", "objects": "x"})", "\"objects\" must be a list");
   fails_with(R"({"request": "status", "objects": [1]})", "objects[0] is not an object");
   fails_with(R"({"request": "status", "objects": [[]]})", "objects[0] is not an object");
-  fails_with(R"({"request": "status", "objects": [{"device": "sdb1"}]})", "objects[0] has no \"object\"");
-  fails_with(R"({"request": "status", "objects": [{"object": 5}]})", "objects[0].object must be a string");
+  fails_with(R"({"request": "status", "objects": [{"device": "sdb1"}]})",
+             "objects[0] has no \"object\"");
+  fails_with(R"({"request": "status", "objects": [{"object": 5}]})",
+             "objects[0].object must be a string");
   fails_with(R"({"request": "status", "objects": [{"object": "/a/c/o", "device": "../../etc"}]})",
              "invalid device name \"../../etc\"");
   fails_with(R"({"request": "status", "objects": [{"object": "/a/c/o"}, {"object": "/a/c"}]})",
              "objects[1]: object path \"/a/c\"");
   fails_with(R"({"request": "status", "storage_policy_index": -1, "objects": []})", "non-negative");
-  for (const char* bad : {R"("")", R"("-1")", R"("1.5")", R"(" 1")", R"("zero")", R"("99999999999")"}) {
+  for (const char* bad :
+       {R"("")", R"("-1")", R"("1.5")", R"(" 1")", R"("zero")", R"("99999999999")"}) {
     fails_with(std::string(R"({"request": "status", "storage_policy_index": )") + bad
                  + R"(, "objects": []})",
                "non-negative");

@@ -7,8 +7,8 @@
 // listings with limit/marker/prefix, and per-server misbehaviour.
 // Intentionally simplistic: one container DB per server and path (a HEAD
 // of it says its policy index, `policy`, 0 unless set; rows are stored
-// whatever index they carry, and `row_policies` records it), no sharding, no separate metadata time (it follows the
-// content-type time, as when X-Meta-Timestamp is not sent).
+// whatever index they carry, and `row_policies` records it), no sharding, no separate metadata time
+// (it follows the content-type time, as when X-Meta-Timestamp is not sent).
 
 #include <hlm/core/swift_timestamp.hpp>
 #include <hlm/swift/http.hpp>
@@ -30,10 +30,10 @@ class FakeContainerServers : public swift::HttpClient
 public:
   enum class Mode {
     normal,
-    refuse,     // throws TransportError: no HTTP response
-    fail,       // answers `fail_status` to everything
-    no_db,      // answers 404 to listings (no container DB yet)
-    fail_pages, // answers listings with marker with `fail_status`
+    refuse,       // throws TransportError: no HTTP response
+    fail,         // answers `fail_status` to everything
+    no_db,        // answers 404 to listings (no container DB yet)
+    fail_pages,   // answers listings with marker with `fail_status`
     fail_deletes, // answers row DELETEs with `fail_status`
   };
 
@@ -54,8 +54,10 @@ public:
     // Swift's merge of a new version into the stored one: each part from
     // the newer of its times.
     void
-    merge(const SwiftTimestamp& data, const SwiftTimestamp& content_type_time,
-          std::string type, bool is_delete)
+    merge(const SwiftTimestamp& data,
+          const SwiftTimestamp& content_type_time,
+          std::string type,
+          bool is_delete)
     {
       if (timestamp < data) {
         timestamp = data;
@@ -259,8 +261,9 @@ public:
       const auto amp = query.find('&');
       const auto pair = query.substr(0, amp);
       const auto eq = pair.find('=');
-      p.query[std::string(pair.substr(0, eq))] =
-        eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+      p.query[std::string(pair.substr(0, eq))] = eq == std::string_view::npos
+                                                   ? ""
+                                                   : decode(pair.substr(eq + 1));
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     }
     return p;

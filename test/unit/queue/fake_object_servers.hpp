@@ -62,15 +62,20 @@ public:
   // Stores an object as a PUT as of `timestamp` would. `path`:
   // "/account/container/object".
   void
-  put(const std::string& host, std::string_view device, std::uint32_t partition,
-      std::string_view path, const SwiftTimestamp& timestamp)
+  put(const std::string& host,
+      std::string_view device,
+      std::uint32_t partition,
+      std::string_view path,
+      const SwiftTimestamp& timestamp)
   {
     servers[host].objects[key(device, partition, path)] = {timestamp, false};
   }
 
   // The object at `path` on `host`'s `device`, if the server has anything.
   const StoredObject*
-  find(const std::string& host, std::string_view device, std::uint32_t partition,
+  find(const std::string& host,
+       std::string_view device,
+       std::uint32_t partition,
        std::string_view path)
   {
     const auto& objects = servers[host].objects;

@@ -1,6 +1,5 @@
-#include "fake_container_servers.hpp"
-
 #include "../support/ring_writer.hpp"
+#include "fake_container_servers.hpp"
 
 #include <hlm/queue/direct_container.hpp>
 #include <hlm/ring/ring.hpp>
@@ -21,7 +20,8 @@ namespace {
 // Four container servers 127.0.0.1:6010..6040 (sdb1..sdb4), three replicas.
 struct Fixture
 {
-  ring::Ring ring = ring::Ring::parse(test::serialize(test::simple_ring(4, 3)), "container.ring.gz");
+  ring::Ring ring = ring::Ring::parse(test::serialize(test::simple_ring(4, 3)),
+                                      "container.ring.gz");
   ring::HashSecret secret{"prefix", "suffix"};
   FakeContainerServers http;
   DirectContainerClient client{http, ring, secret};
@@ -62,9 +62,9 @@ TEST_CASE("direct: rows go to every primary with the row headers", "[queue]")
   Fixture f;
   REQUIRE(f.client.nodes(f.container).size() == 3);
   CHECK(f.client.quorum(f.container) == 2);
-  CHECK(f.client.put_row(f.container, "/20260101000000.000/migrate/a/c/0/o", k_t1,
-                         k_entry_content_type)
-        == 3);
+  CHECK(
+    f.client.put_row(f.container, "/20260101000000.000/migrate/a/c/0/o", k_t1, k_entry_content_type)
+    == 3);
   REQUIRE(f.http.requests.size() == 3);
   const auto partition = f.client.partition(f.container);
   const auto nodes = f.client.nodes(f.container);
@@ -154,8 +154,7 @@ TEST_CASE("direct: deletes carry their timestamp; newer rows survive", "[queue]"
   f.client.delete_row(f.container, name, k_t1.plus_offset(1));
   const auto& request = f.http.requests.back();
   CHECK(request.method == swift::Method::del);
-  CHECK(swift::find_header(request.headers, "X-Timestamp")
-        == "1795332046.73390_0000000000000001");
+  CHECK(swift::find_header(request.headers, "X-Timestamp") == "1795332046.73390_0000000000000001");
   CHECK(f.list().empty());
 
   // Re-submitted later; the old dequeue arriving late does not remove it.
@@ -170,7 +169,9 @@ TEST_CASE("direct: deletes carry their timestamp; newer rows survive", "[queue]"
 TEST_CASE("direct: listings merge all replicas page by page", "[queue]")
 {
   Fixture f;
-  const auto put_on = [&](std::size_t replica, const std::string& name, const SwiftTimestamp& ts,
+  const auto put_on = [&](std::size_t replica,
+                          const std::string& name,
+                          const SwiftTimestamp& ts,
                           const std::string& type) {
     const auto nodes = f.client.nodes(f.container);
     REQUIRE(f.client.put_row_on(*nodes[replica], f.container, name, ts, type).ok());
@@ -210,9 +211,11 @@ TEST_CASE("direct: listings merge all replicas page by page", "[queue]")
     CHECK(request.method == swift::Method::get);
     urls.push_back(request.url);
   }
-  CHECK(std::count_if(urls.begin(), urls.end(), [](const std::string& url) {
-          return url.find("?format=json&limit=2&marker=d") != std::string::npos;
-        })
+  CHECK(std::count_if(urls.begin(),
+                      urls.end(),
+                      [](const std::string& url) {
+                        return url.find("?format=json&limit=2&marker=d") != std::string::npos;
+                      })
         == 2);
   // Replica 0: 3 pages (a b, c d, e); replica 1: 2 (b d, f); replica 2: 2.
   CHECK(urls.size() == 7);
@@ -253,15 +256,14 @@ TEST_CASE("direct: listings merge all replicas page by page", "[queue]")
       f.http.servers[host].mode = FakeContainerServers::Mode::refuse;
     }
     f.http.servers[f.hosts[2]].mode = FakeContainerServers::Mode::fail;
-    CHECK_THROWS_MATCHES(
-      f.list(),
-      TransportError,
-      Catch::Matchers::Predicate<TransportError>([&](const TransportError& e) {
-        const std::string what = e.what();
-        return what.find("no container server answered") != std::string::npos
-               && what.find("connection refused") != std::string::npos
-               && what.find("HTTP 503") != std::string::npos;
-      }));
+    CHECK_THROWS_MATCHES(f.list(),
+                         TransportError,
+                         Catch::Matchers::Predicate<TransportError>([&](const TransportError& e) {
+                           const std::string what = e.what();
+                           return what.find("no container server answered") != std::string::npos
+                                  && what.find("connection refused") != std::string::npos
+                                  && what.find("HTTP 503") != std::string::npos;
+                         }));
   }
   SECTION("all replicas fail part way: the listing is incomplete")
   {
@@ -269,7 +271,8 @@ TEST_CASE("direct: listings merge all replicas page by page", "[queue]")
       f.http.servers[host].mode = FakeContainerServers::Mode::fail_pages;
     }
     std::vector<std::string> seen;
-    CHECK_THROWS_AS(f.client.list_rows(f.container, ListOptions{{}, 2},
+    CHECK_THROWS_AS(f.client.list_rows(f.container,
+                                       ListOptions{{}, 2},
                                        [&](const Row& row) {
                                          seen.push_back(row.name);
                                          return true;
@@ -297,8 +300,10 @@ TEST_CASE("direct: a replica that lists out of order is left out", "[queue]")
     send(const swift::HttpRequest& request) override
     {
       if (request.url.find(bad_host) != std::string::npos) {
-        return {200, {}, R"([{"name":"b","content_type":"t","last_modified":"2026-01-01T00:00:00.000000"},)"
-                         R"({"name":"a","content_type":"t","last_modified":"2026-01-01T00:00:00.000000"}])"};
+        return {200,
+                {},
+                R"([{"name":"b","content_type":"t","last_modified":"2026-01-01T00:00:00.000000"},)"
+                R"({"name":"a","content_type":"t","last_modified":"2026-01-01T00:00:00.000000"}])"};
       }
       return inner.send(request);
     }
@@ -349,6 +354,7 @@ TEST_CASE("direct: rows carry their container's storage policy index", "[queue]"
     f.http.servers[f.hosts[0]].dbs[path];
     f.http.servers[f.hosts[0]].policy[path] = -1;
     CHECK_THROWS_WITH(f.client.policy_index(f.container),
-                      Catch::Contains(f.hosts[0]) && Catch::Contains("storage policy index \"-1\""));
+                      Catch::Contains(f.hosts[0])
+                        && Catch::Contains("storage policy index \"-1\""));
   }
 }

@@ -1,7 +1,6 @@
-#include "fake_object_servers.hpp"
-
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
+#include "fake_object_servers.hpp"
 
 #include <hlm/queue/direct_object.hpp>
 #include <hlm/ring/hash_path.hpp>
@@ -31,7 +30,8 @@ struct Fixture
   Fixture()
   {
     test::write_gzip(dir.path() / "object.ring.gz", test::serialize(test::simple_ring(4, 3, 6110)));
-    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(test::simple_ring(4, 2, 6210)));
+    test::write_gzip(dir.path() / "object-1.ring.gz",
+                     test::serialize(test::simple_ring(4, 2, 6210)));
     client = std::make_unique<DirectObjectClient>(http, dir.path(), secret);
   }
 
@@ -57,12 +57,17 @@ struct Fixture
 
   // An object stored as of `timestamp` on every primary.
   void
-  store(int policy, std::string_view container, std::string_view name,
+  store(int policy,
+        std::string_view container,
+        std::string_view name,
         const SwiftTimestamp& timestamp)
   {
     for (const auto& p : primaries(policy, container, name)) {
-      http.put(p.host, p.device, p.partition,
-               "/.swifthlm/" + std::string(container) + "/" + std::string(name), timestamp);
+      http.put(p.host,
+               p.device,
+               p.partition,
+               "/.swifthlm/" + std::string(container) + "/" + std::string(name),
+               timestamp);
     }
   }
 
@@ -71,8 +76,11 @@ struct Fixture
   {
     std::size_t count = 0;
     for (const auto& p : primaries(policy, container, name)) {
-      const auto* object = http.find(
-        p.host, p.device, p.partition, "/.swifthlm/" + std::string(container) + "/" + std::string(name));
+      const auto* object = http.find(p.host,
+                                     p.device,
+                                     p.partition,
+                                     "/.swifthlm/" + std::string(container) + "/"
+                                       + std::string(name));
       count += object && !object->deleted ? 1 : 0;
     }
     return count;
@@ -150,9 +158,11 @@ TEST_CASE("direct object: nothing there is done; a newer version or a failure is
       CHECK(e.transient());
       const std::string what = e.what();
       CHECK_THAT(what, Catch::Contains("1 of 3 object servers deleted it, 2 needed"));
-      CHECK_THAT(what, Catch::Contains(primaries[1].host + "/" + primaries[1].device + ": HTTP 507"));
-      CHECK_THAT(what, Catch::Contains(primaries[2].host + "/" + primaries[2].device
-                                       + ": connection refused"));
+      CHECK_THAT(what,
+                 Catch::Contains(primaries[1].host + "/" + primaries[1].device + ": HTTP 507"));
+      CHECK_THAT(
+        what,
+        Catch::Contains(primaries[2].host + "/" + primaries[2].device + ": connection refused"));
       CHECK_THAT(what, !Catch::Contains(primaries[0].host + "/" + primaries[0].device));
       CHECK_THAT(what, Catch::Contains("c\xc3\xa9"));
     }
@@ -161,9 +171,8 @@ TEST_CASE("direct object: nothing there is done; a newer version or a failure is
   SECTION("a version at least as new as the DELETE stays (409)")
   {
     f.store(0, "failed-hlm-requests", k_name, k_later);
-    CHECK_THROWS_AS(
-      f.client->delete_object(".swifthlm", "failed-hlm-requests", k_name, k_later, 0),
-      TransportError);
+    CHECK_THROWS_AS(f.client->delete_object(".swifthlm", "failed-hlm-requests", k_name, k_later, 0),
+                    TransportError);
     CHECK(f.left(0, "failed-hlm-requests", k_name) == 3);
   }
 }

@@ -15,8 +15,11 @@ using namespace hlm::queue;
 namespace {
 
 Entry
-make_entry(std::string account, std::string container, std::string object = {},
-           Operation op = Operation::migrate, int policy = 0,
+make_entry(std::string account,
+           std::string container,
+           std::string object = {},
+           Operation op = Operation::migrate,
+           int policy = 0,
            std::string submitted = "20260101000000.000")
 {
   return Entry{std::move(submitted),
@@ -51,7 +54,9 @@ TEST_CASE("entry: encodes the seed's layout", "[queue]")
 TEST_CASE("entry: hostile names round-trip", "[queue]")
 {
   const std::vector<Entry> entries = {
-    make_entry("AUTH_t\xc3\xa9st", "c\xe2\x82\xac", "\xf0\x9f\x93\xbc tape/\xe6\x97\xa5\xe6\x9c\xac"),
+    make_entry("AUTH_t\xc3\xa9st",
+               "c\xe2\x82\xac",
+               "\xf0\x9f\x93\xbc tape/\xe6\x97\xa5\xe6\x9c\xac"),
     make_entry("AUTH_x", "100% sure", "50%25 off?#frag&x=y"),
     make_entry("AUTH_x", "with space", " spaces \t tabs \n newlines \r\n"),
     make_entry("AUTH_x", "c", "0/migrate/AUTH_x"),
@@ -77,11 +82,11 @@ TEST_CASE("entry: hostile names round-trip", "[queue]")
 TEST_CASE("entry: decodes the legacy '--' form", "[queue]")
 {
   const auto plain = decode_entry("20170303034043.566--migrate--AUTH_test--cont3--0--obj00");
-  CHECK(plain == make_entry("AUTH_test", "cont3", "obj00", Operation::migrate, 0,
-                            "20170303034043.566"));
+  CHECK(plain
+        == make_entry("AUTH_test", "cont3", "obj00", Operation::migrate, 0, "20170303034043.566"));
   const auto container = decode_entry("20170303034800.465--recall--AUTH_test--cont3--1");
-  CHECK(container == make_entry("AUTH_test", "cont3", {}, Operation::recall, 1,
-                                "20170303034800.465"));
+  CHECK(container
+        == make_entry("AUTH_test", "cont3", {}, Operation::recall, 1, "20170303034800.465"));
   const auto dashes = decode_entry("20170303034800.465--migrate--AUTH_test--c--0--a--b/--c--");
   CHECK(dashes.target.object == "a--b/--c--");
   CHECK(dashes.target.container == "c");
@@ -92,9 +97,9 @@ TEST_CASE("entry: decodes the legacy '--' form", "[queue]")
 
 TEST_CASE("entry: bad forms are rejected with a precise reason", "[queue]")
 {
-  CHECK(decode_error("/20260101000000.000/delete/a/c/0") ==
-        "queue entry \"/20260101000000.000/delete/a/c/0\": unknown operation \"delete\" "
-        "(expected migrate or recall)");
+  CHECK(decode_error("/20260101000000.000/delete/a/c/0")
+        == "queue entry \"/20260101000000.000/delete/a/c/0\": unknown operation \"delete\" "
+           "(expected migrate or recall)");
   CHECK_THAT(decode_error("/20260101000000.000/status/a/c/0"),
              Catch::Contains("unknown operation \"status\""));
   CHECK_THAT(decode_error("/20260101000000.000/migrate/a/c/x"),
@@ -153,8 +158,13 @@ TEST_CASE("entry: what cannot be encoded is refused", "[queue]")
                     Catch::Contains("status"));
   CHECK_THROWS_WITH(encode_entry(make_entry("a", "c", {}, Operation::migrate, -1)),
                     Catch::Contains("negative policy"));
-  for (const char* submitted : {"", "2026", "20260101000000.00", "20260101000000000",
-                                "2026010100000.0000", "20260101000000.00x", " 0260101000000.000"}) {
+  for (const char* submitted : {"",
+                                "2026",
+                                "20260101000000.00",
+                                "20260101000000000",
+                                "2026010100000.0000",
+                                "20260101000000.00x",
+                                " 0260101000000.000"}) {
     INFO(submitted);
     CHECK_THROWS_WITH(encode_entry(make_entry("a", "c", "o", Operation::migrate, 0, submitted)),
                       Catch::Contains("submitted time"));
@@ -165,10 +175,38 @@ TEST_CASE("entry: random entries round-trip", "[queue]")
 {
   std::mt19937 random(20260101);
   // Pieces that stress the separators and the escaping.
-  const std::vector<std::string> pieces = {
-    "a", "Z", "0", "/", "//", "--", "-", ".", "..", "%", "%2F", "?", "#", "&", "=", " ", "\t",
-    "\n", "\r", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x93\xbc", "migrate", "recall",
-    "20260101000000.000", "\\", "\"", "'", ";", ":", "+", "~"};
+  const std::vector<std::string> pieces = {"a",
+                                           "Z",
+                                           "0",
+                                           "/",
+                                           "//",
+                                           "--",
+                                           "-",
+                                           ".",
+                                           "..",
+                                           "%",
+                                           "%2F",
+                                           "?",
+                                           "#",
+                                           "&",
+                                           "=",
+                                           " ",
+                                           "\t",
+                                           "\n",
+                                           "\r",
+                                           "\xc3\xa9",
+                                           "\xe2\x82\xac",
+                                           "\xf0\x9f\x93\xbc",
+                                           "migrate",
+                                           "recall",
+                                           "20260101000000.000",
+                                           "\\",
+                                           "\"",
+                                           "'",
+                                           ";",
+                                           ":",
+                                           "+",
+                                           "~"};
   const auto word = [&](bool slash_allowed, std::size_t max_pieces) {
     std::string out;
     const std::size_t count = 1 + random() % max_pieces;
@@ -183,7 +221,9 @@ TEST_CASE("entry: random entries round-trip", "[queue]")
   };
   for (int i = 0; i < 2000; ++i) {
     char submitted[19];
-    std::snprintf(submitted, sizeof submitted, "%014llu.%03u",
+    std::snprintf(submitted,
+                  sizeof submitted,
+                  "%014llu.%03u",
                   static_cast<unsigned long long>(random()) * 1000003ULL % 100000000000000ULL,
                   static_cast<unsigned>(random() % 1000));
     const Entry entry = make_entry(word(false, 12),
@@ -205,12 +245,12 @@ TEST_CASE("entry: submitted times are UTC with milliseconds", "[queue]")
   const auto t = sys_days{year{2026} / 11 / 22} + hours{8} + minutes{12} + seconds{34}
                  + microseconds{567890};
   CHECK(format_submitted(t) == "20261122081234.567");
-  CHECK(format_submitted(sys_days{year{2026} / 12 / 31} + hours{23} + minutes{59}
-                         + seconds{59} + milliseconds{999})
+  CHECK(format_submitted(sys_days{year{2026} / 12 / 31} + hours{23} + minutes{59} + seconds{59}
+                         + milliseconds{999})
         == "20261231235959.999");
   // What it makes is what encode_entry accepts.
-  CHECK_NOTHROW(encode_entry(make_entry("a", "c", {}, Operation::migrate, 0,
-                                        format_submitted(system_clock::now()))));
+  CHECK_NOTHROW(encode_entry(
+    make_entry("a", "c", {}, Operation::migrate, 0, format_submitted(system_clock::now()))));
 }
 
 TEST_CASE("entry: which requests concern a target", "[queue]")

@@ -1,8 +1,7 @@
-#include "fake_container_servers.hpp"
-#include "fake_object_servers.hpp"
-
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
+#include "fake_container_servers.hpp"
+#include "fake_object_servers.hpp"
 
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/hash_path.hpp>
@@ -40,10 +39,10 @@ struct Fixture
               "[swift-hash]\nswift_hash_path_prefix = p\nswift_hash_path_suffix = s\n"
               "[storage-policy:0]\nname = gold\ndefault = yes\n"
               "[storage-policy:1]\nname = silver\n");
-    test::write_gzip(dir.path() / "container.ring.gz",
-                     test::serialize(test::simple_ring(4, 3)));
+    test::write_gzip(dir.path() / "container.ring.gz", test::serialize(test::simple_ring(4, 3)));
     test::write_gzip(dir.path() / "object.ring.gz", test::serialize(test::simple_ring(4, 3, 6110)));
-    test::write_gzip(dir.path() / "object-1.ring.gz", test::serialize(test::simple_ring(4, 2, 6210)));
+    test::write_gzip(dir.path() / "object-1.ring.gz",
+                     test::serialize(test::simple_ring(4, 2, 6210)));
     queue = std::make_unique<RequestQueue>(split, dir.path());
   }
 
@@ -60,7 +59,8 @@ struct Fixture
 };
 
 Entry
-make_entry(std::string object, std::string submitted = "20260101000000.000",
+make_entry(std::string object,
+           std::string submitted = "20260101000000.000",
            Operation op = Operation::migrate)
 {
   return Entry{std::move(submitted), op, Target{"AUTH_test", "c\xc3\xa9", std::move(object)}, 0};
@@ -123,7 +123,8 @@ TEST_CASE("queue: a submit below quorum is withdrawn and says not queued", "[que
   } catch (const PartlyQueued&) {
     FAIL("the row was withdrawn, yet the submit says it stays queued");
   } catch (const TransportError& e) {
-    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("1 of 3 container servers accepted, 2 needed"));
+    CHECK_THAT(std::string(e.what()),
+               Catch::Matchers::Contains("1 of 3 container servers accepted, 2 needed"));
   }
   // The one server that took the row holds it deleted: nothing to list.
   f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::normal;
@@ -144,7 +145,8 @@ TEST_CASE("queue: a submit below quorum that cannot be withdrawn is reported que
     FAIL("submit below quorum did not throw");
   } catch (const PartlyQueued& e) {
     CHECK(e.id() == encode_entry(entry));
-    CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains("stays queued and will be carried out"));
+    CHECK_THAT(std::string(e.what()),
+               Catch::Matchers::Contains("stays queued and will be carried out"));
   }
   // And so it is: a listing finds it.
   f.http.servers[hosts[1]].mode = FakeContainerServers::Mode::normal;
@@ -175,7 +177,8 @@ TEST_CASE("queue: failing moves the row and keeps the reason", "[queue]")
   const auto entry = make_entry("o");
   f.queue->submit(entry);
   const auto row = f.list(Which::pending).at(0).row;
-  const std::string reason = "node 127.0.0.1:6010: backend said \"no tape\"; 100% sure\n\xe2\x9c\x97";
+  const std::string reason =
+    "node 127.0.0.1:6010: backend said \"no tape\"; 100% sure\n\xe2\x9c\x97";
   f.queue->fail(row, reason);
   CHECK(f.list(Which::pending).empty());
   const auto failed = f.list(Which::failed);
@@ -278,7 +281,8 @@ TEST_CASE("queue: reasons in the content type", "[queue]")
 
   const std::string fits(k_max_reason_bytes, 'x');
   CHECK(reason_of(failed_content_type(fits)) == fits);
-  CHECK(reason_of(failed_content_type(fits + "y")) == std::string(k_max_reason_bytes - 3, 'x') + "...");
+  CHECK(reason_of(failed_content_type(fits + "y"))
+        == std::string(k_max_reason_bytes - 3, 'x') + "...");
 }
 
 TEST_CASE("queue: owned_by splits like Swift's expirer", "[queue]")
@@ -289,7 +293,8 @@ TEST_CASE("queue: owned_by splits like Swift's expirer", "[queue]")
   const std::map<std::string, std::vector<int>> vectors = {
     {"", {0, 0, 0, 1, 6, 366, 484934813}},
     {"/20260101000000.000/migrate/AUTH_test/c/0/o", {0, 0, 1, 0, 8, 128, 1204283975}},
-    {"/20260101000000.000/recall/AUTH_t\xc3\xa9st/cont/1/\xc3\xbc" "ber/x",
+    {"/20260101000000.000/recall/AUTH_t\xc3\xa9st/cont/1/\xc3\xbc"
+     "ber/x",
      {0, 0, 1, 6, 0, 410, 475320389}},
     {"a", {0, 1, 1, 0, 7, 497, 919659157}},
     {"20170303034043.566--migrate--AUTH_test--cont3--0--obj00", {0, 0, 1, 1, 8, 118, 1852877984}},
@@ -377,12 +382,16 @@ TEST_CASE("queue: retry state in a pending row's content type", "[queue]")
 
   // Garbage reads as the default, never as an error.
   for (const char* garbage :
-       {"application/swifthlm-task;attempts=;retry_after=", "application/swifthlm-task;attempts=-1",
+       {"application/swifthlm-task;attempts=;retry_after=",
+        "application/swifthlm-task;attempts=-1",
         "application/swifthlm-task;attempts=x;retry_after=soon",
         "application/swifthlm-task;attempts=1e3;retry_after=0x10",
         "application/swifthlm-task;attempts=99999999999999999999;retry_after=99999999999999999999",
-        "application/swifthlm-task;retry_after=10000000000", "application/swifthlm-task;;;==;",
-        "", ";", "attempts"}) {
+        "application/swifthlm-task;retry_after=10000000000",
+        "application/swifthlm-task;;;==;",
+        "",
+        ";",
+        "attempts"}) {
     INFO(garbage);
     CHECK(retry_state_of(garbage).attempts == 0);
     CHECK_FALSE(retry_state_of(garbage).retry_after);
@@ -400,8 +409,13 @@ TEST_CASE("queue: submission times", "[queue]")
   REQUIRE(t);
   CHECK(format_submitted(*t) == "20261122084527.123");
   CHECK(duration_cast<milliseconds>(t->time_since_epoch()).count() == 1795337127123);
-  for (const char* bad : {"", "20261122084527", "20261122084527,123", "20261322084527.123",
-                          "20260230084527.123", "20261122244527.123", "2026112208452x.123",
+  for (const char* bad : {"",
+                          "20261122084527",
+                          "20261122084527,123",
+                          "20261322084527.123",
+                          "20260230084527.123",
+                          "20261122244527.123",
+                          "2026112208452x.123",
                           "20261122084527.12x"}) {
     INFO(bad);
     CHECK_FALSE(parse_submitted(bad));
@@ -465,7 +479,8 @@ TEST_CASE("queue: a retry rewrite keeps the id and races safely with a dequeue",
   SECTION("a rewrite by a clock behind the row's still counts")
   {
     // The row as written by a host whose clock runs 1000 s ahead.
-    const SwiftTimestamp ahead(SwiftTimestamp::now().ticks() + 1000 * SwiftTimestamp::k_ticks_per_second);
+    const SwiftTimestamp ahead(SwiftTimestamp::now().ticks()
+                               + 1000 * SwiftTimestamp::k_ticks_per_second);
     f.queue->direct().put_row_quorum(k_pending_container, id, ahead, k_entry_content_type);
     const auto listed = f.list(Which::pending).at(0);
     CHECK(listed.row.timestamp == ahead);
@@ -503,18 +518,25 @@ struct SwiftHlmFailure
 };
 
 void
-store_swifthlm_failure(Fixture& f, int policy, const SwiftHlmFailure& failure,
+store_swifthlm_failure(Fixture& f,
+                       int policy,
+                       const SwiftHlmFailure& failure,
                        const SwiftTimestamp& timestamp)
 {
   const ring::HashSecret secret{"p", "s"};
   const auto ring = ring::Ring::load(ring::object_ring_path(f.dir.path(), policy));
-  const auto partition =
-    ring.partition(ring::hash_path(secret, ".swifthlm", k_failed_container, failure.name));
+  const auto partition = ring.partition(
+    ring::hash_path(secret, ".swifthlm", k_failed_container, failure.name));
   for (const auto* node : ring.primary_nodes(partition)) {
-    f.objects.put(node->ip + ":" + std::to_string(node->port), node->device, partition,
-                  "/.swifthlm/failed-hlm-requests/" + failure.name, timestamp);
+    f.objects.put(node->ip + ":" + std::to_string(node->port),
+                  node->device,
+                  partition,
+                  "/.swifthlm/failed-hlm-requests/" + failure.name,
+                  timestamp);
   }
-  f.queue->direct().put_row_quorum(k_failed_container, failure.name, timestamp,
+  f.queue->direct().put_row_quorum(k_failed_container,
+                                   failure.name,
+                                   timestamp,
                                    failure.content_type);
 }
 
@@ -524,12 +546,14 @@ objects_left(Fixture& f, int policy, const std::string& name)
 {
   const ring::HashSecret secret{"p", "s"};
   const auto ring = ring::Ring::load(ring::object_ring_path(f.dir.path(), policy));
-  const auto partition =
-    ring.partition(ring::hash_path(secret, ".swifthlm", k_failed_container, name));
+  const auto partition = ring.partition(
+    ring::hash_path(secret, ".swifthlm", k_failed_container, name));
   std::size_t left = 0;
   for (const auto* node : ring.primary_nodes(partition)) {
-    const auto* object = f.objects.find(node->ip + ":" + std::to_string(node->port), node->device,
-                                        partition, "/.swifthlm/failed-hlm-requests/" + name);
+    const auto* object = f.objects.find(node->ip + ":" + std::to_string(node->port),
+                                        node->device,
+                                        partition,
+                                        "/.swifthlm/failed-hlm-requests/" + name);
     left += object && !object->deleted ? 1 : 0;
   }
   return left;
@@ -573,9 +597,8 @@ TEST_CASE("queue: clearing a failed entry SwiftHLM stored as an object deletes t
   f.objects.requests.clear();
 
   const auto before = SwiftTimestamp::now();
-  const std::size_t cleared = f.queue->clear_failed([](const Entry& failed) {
-    return failed.operation == Operation::migrate;
-  });
+  const std::size_t cleared = f.queue->clear_failed(
+    [](const Entry& failed) { return failed.operation == Operation::migrate; });
   CHECK(cleared == 4);
 
   // One DELETE per primary of policy 1's ring (two replicas) for each of

@@ -11,8 +11,11 @@ using namespace hlm::ring;
 TEST_CASE("hash_path matches Swift's test vectors", "[ring]")
 {
   const HashSecret saio{"saio-prefix", "saio-suffix"};
-  const auto check = [&](std::string_view a, std::string_view c, std::string_view o,
-                         std::string_view md5_hex, std::uint32_t partition) {
+  const auto check = [&](std::string_view a,
+                         std::string_view c,
+                         std::string_view o,
+                         std::string_view md5_hex,
+                         std::uint32_t partition) {
     const auto digest = hash_path(saio, a, c, o);
     CHECK(to_hex(digest) == md5_hex);
     CHECK(partition_of(digest, 32 - 10) == partition);

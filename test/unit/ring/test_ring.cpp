@@ -76,8 +76,7 @@ TEST_CASE("Ring: broken files get errors that name the file", "[ring]")
 
   SECTION("missing")
   {
-    CHECK_THROWS_WITH(Ring::load(dir.path() / "none.ring.gz"),
-                      Catch::Contains("none.ring.gz"));
+    CHECK_THROWS_WITH(Ring::load(dir.path() / "none.ring.gz"), Catch::Contains("none.ring.gz"));
   }
   SECTION("not gzip")
   {
@@ -178,18 +177,22 @@ TEST_CASE("Ring: integer fields must be integers in range", "[ring]")
                 "\x00\x00"s,
                 "fuzz"),
     Catch::Contains("device 0 \"region\" is not an integer from -2147483648 to 2147483647"));
-  CHECK_THROWS_WITH(Ring::parse(ring_bytes(R"({"devs":[],"part_shift":1e30,"replica_count":1})"), "shift"),
-                    Catch::Contains("\"part_shift\" is not an integer"));
-  CHECK_THROWS_WITH(Ring::parse(ring_bytes(R"({"devs":[],"part_shift":32,"replica_count":-1e300})"), "count"),
-                    Catch::Contains("\"replica_count\" is not an integer"));
+  CHECK_THROWS_WITH(
+    Ring::parse(ring_bytes(R"({"devs":[],"part_shift":1e30,"replica_count":1})"), "shift"),
+    Catch::Contains("\"part_shift\" is not an integer"));
+  CHECK_THROWS_WITH(
+    Ring::parse(ring_bytes(R"({"devs":[],"part_shift":32,"replica_count":-1e300})"), "count"),
+    Catch::Contains("\"replica_count\" is not an integer"));
   // Floats are refused even when they are whole; so are integers that
   // would wrap (2^32 would have read as id 0).
   CHECK_THROWS_AS(Ring::parse(one_device(R"("id":0.0,)" + device), "float"), ConfigError);
   CHECK_THROWS_WITH(Ring::parse(one_device(R"("id":4294967296,)" + device), "wrap"),
                     Catch::Contains("device 0 \"id\" is not an integer"));
-  CHECK_THROWS_WITH(Ring::parse(one_device(R"("id":0,"replication_port":-1e99,)" + device), "rport"),
-                    Catch::Contains("device 0 \"replication_port\""));
-  CHECK_THROWS_AS(Ring::parse(one_device(R"("id":0,"region":"1",)" + device), "string"), ConfigError);
+  CHECK_THROWS_WITH(
+    Ring::parse(one_device(R"("id":0,"replication_port":-1e99,)" + device), "rport"),
+    Catch::Contains("device 0 \"replication_port\""));
+  CHECK_THROWS_AS(Ring::parse(one_device(R"("id":0,"region":"1",)" + device), "string"),
+                  ConfigError);
 }
 
 TEST_CASE("ring file names", "[ring]")

@@ -18,23 +18,22 @@ parse(const std::string& text)
 
 TEST_CASE("swift.conf: hash secret and policies", "[ring]")
 {
-  const auto conf = parse(
-    "[swift-hash]\n"
-    "swift_hash_path_prefix = saio-prefix\n"
-    "swift_hash_path_suffix = saio-suffix\n"
-    "[storage-policy:1]\n"
-    "name = silver\n"
-    "aliases = argent, zilver\n"
-    "[storage-policy:0]\n"
-    "name = gold\n"
-    "default = yes\n"
-    "[storage-policy:2]\n"
-    "name = ec42\n"
-    "policy_type = erasure_coding\n"
-    "ec_type = liberasurecode_rs_vand\n"
-    "ec_num_data_fragments = 4\n"
-    "ec_num_parity_fragments = 2\n"
-    "deprecated = true\n");
+  const auto conf = parse("[swift-hash]\n"
+                          "swift_hash_path_prefix = saio-prefix\n"
+                          "swift_hash_path_suffix = saio-suffix\n"
+                          "[storage-policy:1]\n"
+                          "name = silver\n"
+                          "aliases = argent, zilver\n"
+                          "[storage-policy:0]\n"
+                          "name = gold\n"
+                          "default = yes\n"
+                          "[storage-policy:2]\n"
+                          "name = ec42\n"
+                          "policy_type = erasure_coding\n"
+                          "ec_type = liberasurecode_rs_vand\n"
+                          "ec_num_data_fragments = 4\n"
+                          "ec_num_parity_fragments = 2\n"
+                          "deprecated = true\n");
   CHECK(conf.hash_path_prefix == "saio-prefix");
   CHECK(conf.hash_path_suffix == "saio-suffix");
   REQUIRE(conf.policies.size() == 3);
@@ -71,18 +70,21 @@ TEST_CASE("swift.conf: invalid configurations are errors", "[ring]")
   CHECK_THROWS_WITH(parse("[storage-policy:0]\nname = a\n"), Catch::Contains("[swift-hash]"));
   CHECK_THROWS_WITH(parse(hash + "[storage-policy:x]\nname = a\n"),
                     Catch::Contains("invalid storage policy index"));
-  CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\n[storage-policy:1]\nname = A\n"
-                                 "default = yes\n"),
+  CHECK_THROWS_WITH(parse(hash
+                          + "[storage-policy:0]\nname = a\n[storage-policy:1]\nname = A\n"
+                            "default = yes\n"),
                     Catch::Contains("duplicate storage policy name"));
   CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\n[storage-policy:1]\nname = b\n"),
                     Catch::Contains("no storage policy is marked default"));
-  CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\ndefault = yes\n"
-                                 "[storage-policy:1]\nname = b\ndefault = yes\n"),
+  CHECK_THROWS_WITH(parse(hash
+                          + "[storage-policy:0]\nname = a\ndefault = yes\n"
+                            "[storage-policy:1]\nname = b\ndefault = yes\n"),
                     Catch::Contains("more than one"));
   CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\npolicy_type = magic\n"),
                     Catch::Contains("unknown policy_type"));
-  CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\npolicy_type = erasure_coding\n"
-                                 "ec_type = x\nec_num_data_fragments = 0\n"),
+  CHECK_THROWS_WITH(parse(hash
+                          + "[storage-policy:0]\nname = a\npolicy_type = erasure_coding\n"
+                            "ec_type = x\nec_num_data_fragments = 0\n"),
                     Catch::Contains("ec_num_data_fragments"));
   CHECK_THROWS_WITH(parse(hash + "[storage-policy:0]\nname = a\ndeprecated = yes\n"),
                     Catch::Contains("deprecated"));

@@ -4,6 +4,7 @@
 // well-formed and deliberately broken rings without Swift.
 
 #include <nlohmann/json.hpp>
+
 #include <zlib.h>
 
 #include <cstdint>

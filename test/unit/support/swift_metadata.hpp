@@ -35,7 +35,8 @@ pickle_str_dict(const std::map<std::string, std::string>& values)
 }
 
 inline void
-write_object_metadata(const std::filesystem::path& file, const std::string& name,
+write_object_metadata(const std::filesystem::path& file,
+                      const std::string& name,
                       const std::string& timestamp = "1700000000.00000",
                       const std::string& etag = "d41d8cd98f00b204e9800998ecf8427e",
                       const std::string& content_length = "4")

@@ -84,8 +84,8 @@ fake_find(const FakeHeaders& headers, std::string_view name)
 struct FakeRequest
 {
   std::string method;
-  std::string target; // as sent: "/v1/AUTH_test/c?format=json"
-  std::string path;   // percent-decoded path part of the target
+  std::string target;                       // as sent: "/v1/AUTH_test/c?format=json"
+  std::string path;                         // percent-decoded path part of the target
   std::map<std::string, std::string> query; // decoded names and values
   FakeHeaders headers;
   std::string body;
@@ -281,14 +281,17 @@ private:
         const auto pair = rest.substr(0, amp);
         const auto equals = pair.find('=');
         request.query[fake_percent_decode(pair.substr(0, equals))] =
-          equals == std::string_view::npos ? std::string() : fake_percent_decode(pair.substr(equals + 1));
+          equals == std::string_view::npos ? std::string()
+                                           : fake_percent_decode(pair.substr(equals + 1));
         rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
       }
     }
     while (line_end != std::string::npos) {
       const auto start = line_end + 2;
       line_end = head.find("\r\n", start);
-      const std::string header = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+      const std::string header = head.substr(start,
+                                             line_end == std::string::npos ? std::string::npos
+                                                                           : line_end - start);
       const auto colon = header.find(':');
       if (colon == std::string::npos) {
         continue;
@@ -337,7 +340,8 @@ private:
       if (!fake_find(response.headers, "Content-Length")) {
         response.headers.emplace_back("Content-Length", std::to_string(response.body.size()));
       }
-      const bool close = response.close || fake_lower(request.header("Connection").value_or("")) == "close";
+      const bool close = response.close
+                         || fake_lower(request.header("Connection").value_or("")) == "close";
       if (close) {
         response.headers.emplace_back("Connection", "close");
       }

@@ -85,10 +85,15 @@ public:
     return m_auth_requests;
   }
   void
-  add_object(const std::string& account, const std::string& container, const std::string& name, const std::string& body)
+  add_object(const std::string& account,
+             const std::string& container,
+             const std::string& name,
+             const std::string& body)
   {
     std::lock_guard lock(m_mutex);
-    m_accounts[account][container].objects[name] = Object{body, "application/octet-stream", etag(body)};
+    m_accounts[account][container].objects[name] = Object{body,
+                                                          "application/octet-stream",
+                                                          etag(body)};
   }
 
 private:
@@ -126,7 +131,8 @@ private:
       const std::string token = "AUTH_tk" + std::to_string(++m_token_serial) + "secret";
       m_tokens[token] = account;
       FakeResponse response;
-      response.headers = {{"X-Storage-Url", m_server.url() + "/v1/" + account}, {"X-Auth-Token", token}};
+      response.headers = {{"X-Storage-Url", m_server.url() + "/v1/" + account},
+                          {"X-Auth-Token", token}};
       return response;
     }
     if (!request.path.starts_with("/v1/")) {
@@ -153,7 +159,9 @@ private:
       return account_request(request, containers);
     }
     const auto slash2 = rest.find('/', slash + 1);
-    const std::string container = rest.substr(slash + 1, slash2 == std::string::npos ? std::string::npos : slash2 - slash - 1);
+    const std::string container = rest.substr(slash + 1,
+                                              slash2 == std::string::npos ? std::string::npos
+                                                                          : slash2 - slash - 1);
     if (slash2 == std::string::npos) {
       return container_request(request, containers, container);
     }
@@ -170,7 +178,8 @@ private:
   static FakeResponse
   listing(const FakeRequest& request, const Map& map, Row row)
   {
-    const std::size_t limit = request.query.count("limit") ? std::stoul(request.param("limit")) : 10000;
+    const std::size_t limit = request.query.count("limit") ? std::stoul(request.param("limit"))
+                                                           : 10000;
     const std::string marker = request.param("marker");
     const std::string end_marker = request.param("end_marker");
     const std::string prefix = request.param("prefix");

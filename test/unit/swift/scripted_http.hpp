@@ -39,7 +39,8 @@ public:
     const Step step = m_script.front();
     m_script.pop_front();
     if (const auto* drop = std::get_if<Drop>(&step)) {
-      throw TransportError("GET \"" + request.url + "\": connection lost: scripted", drop->transient);
+      throw TransportError("GET \"" + request.url + "\": connection lost: scripted",
+                           drop->transient);
     }
     swift::HttpResponse response;
     response.status = std::get<int>(step);

@@ -40,7 +40,8 @@ tempauth(const FakeServer& server, const FakeRequest& request)
   FakeResponse response;
   if (request.path != "/auth/v1.0") {
     response.status = 404;
-  } else if (request.header("X-Auth-User") == "test:tester" && request.header("X-Auth-Key") == "testing") {
+  } else if (request.header("X-Auth-User") == "test:tester"
+             && request.header("X-Auth-Key") == "testing") {
     response.status = 200;
     response.headers = {{"X-Storage-Url", server.url() + "/v1/AUTH_test"},
                         {"X-Auth-Token", "AUTH_tk0123456789abcdef"},
@@ -185,7 +186,8 @@ TEST_CASE("auth_mode names the missing variable and flag", "[swift]")
   CHECK_THROWS_WITH(auth_mode(v3), "keystone v3 authentication needs OS_USERNAME (--os-username)");
   v3.os_username = "demo";
   v3.os_project_name.reset();
-  CHECK_THROWS_WITH(auth_mode(v3), "keystone v3 authentication needs OS_PROJECT_NAME (--os-project-name)");
+  CHECK_THROWS_WITH(auth_mode(v3),
+                    "keystone v3 authentication needs OS_PROJECT_NAME (--os-project-name)");
   v3.os_project_name = "demo";
   v3.os_password.reset();
   CHECK_THROWS_WITH(auth_mode(v3), "keystone v3 authentication needs OS_PASSWORD (--os-password)");
@@ -197,7 +199,8 @@ TEST_CASE("auth_mode names the missing variable and flag", "[swift]")
 
   AuthOptions token;
   token.token = "tok";
-  CHECK_THROWS_WITH(auth_mode(token), "OS_AUTH_TOKEN (--os-auth-token) needs OS_STORAGE_URL (--os-storage-url)");
+  CHECK_THROWS_WITH(auth_mode(token),
+                    "OS_AUTH_TOKEN (--os-auth-token) needs OS_STORAGE_URL (--os-storage-url)");
 }
 
 TEST_CASE("v1 auth returns the storage URL and token", "[swift]")
@@ -219,7 +222,8 @@ TEST_CASE("v1 auth returns the storage URL and token", "[swift]")
   SECTION("OS_STORAGE_URL alone replaces the storage URL")
   {
     options.storage_url = "http://elsewhere:8080/v1/AUTH_other";
-    CHECK(authenticate(*http, options, no_sleep()).storage_url == "http://elsewhere:8080/v1/AUTH_other");
+    CHECK(authenticate(*http, options, no_sleep()).storage_url
+          == "http://elsewhere:8080/v1/AUTH_other");
   }
 }
 
@@ -278,7 +282,8 @@ TEST_CASE("v1 auth without the expected headers is a SwiftError", "[swift]")
   options.auth_url = server.url() + "/auth/v1.0";
   options.user = "test:tester";
   options.key = "testing";
-  CHECK_THROWS_WITH(authenticate(*http, options, no_sleep()), Catch::Contains("without X-Storage-Url and X-Auth-Token"));
+  CHECK_THROWS_WITH(authenticate(*http, options, no_sleep()),
+                    Catch::Contains("without X-Storage-Url and X-Auth-Token"));
 }
 
 TEST_CASE("token mode sends nothing", "[swift]")

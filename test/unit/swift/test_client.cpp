@@ -136,7 +136,8 @@ TEST_CASE_METHOD(Fixture, "client: objects with hostile names round-trip", "[swi
   for (const auto& name : names) {
     INFO(name);
     const std::string body = "body of " + name;
-    const auto etag = c.put_object("AUTH_test", "c \xc3\xa9%", name, body, {{"Content-Type", "text/plain"}});
+    const auto etag =
+      c.put_object("AUTH_test", "c \xc3\xa9%", name, body, {{"Content-Type", "text/plain"}});
     const auto info = c.head_object("AUTH_test", "c \xc3\xa9%", name);
     REQUIRE(info);
     CHECK(info->etag == etag);
@@ -169,7 +170,9 @@ TEST_CASE_METHOD(Fixture, "client: a zero-length object", "[swift]")
   CHECK(c.get_object("AUTH_test", "c", "empty") == "");
 }
 
-TEST_CASE_METHOD(Fixture, "client: missing things are nullopt, forbidden ones SwiftError", "[swift]")
+TEST_CASE_METHOD(Fixture,
+                 "client: missing things are nullopt, forbidden ones SwiftError",
+                 "[swift]")
 {
   auto c = client();
   CHECK_FALSE(c.head_container("AUTH_test", "nope"));
@@ -187,7 +190,8 @@ TEST_CASE_METHOD(Fixture, "client: missing things are nullopt, forbidden ones Sw
       FAIL("no exception");
     } catch (const hlm::SwiftError& e) {
       CHECK(e.http_status() == 403);
-      CHECK_THAT(std::string(e.what()), Catch::Contains("/v1/AUTH_test2") && Catch::EndsWith(": HTTP 403 Forbidden"));
+      CHECK_THAT(std::string(e.what()),
+                 Catch::Contains("/v1/AUTH_test2") && Catch::EndsWith(": HTTP 403 Forbidden"));
     }
   }
   // 4xx answers are never retried.
@@ -195,7 +199,9 @@ TEST_CASE_METHOD(Fixture, "client: missing things are nullopt, forbidden ones Sw
   CHECK(storage_requests().size() == 8);
 }
 
-TEST_CASE_METHOD(Fixture, "client: another account is addressed through the same storage URL", "[swift]")
+TEST_CASE_METHOD(Fixture,
+                 "client: another account is addressed through the same storage URL",
+                 "[swift]")
 {
   auto c = client("test2:tester2", "testing2");
   CHECK(c.account() == "AUTH_test2");
@@ -215,7 +221,10 @@ TEST_CASE_METHOD(Fixture, "client: bad names are refused before any request", "[
   CHECK_THROWS_AS(c.put_container("AUTH_test", ""), hlm::InputError);
   CHECK_THROWS_AS(c.head_object("AUTH_test", "c", ""), hlm::InputError);
   CHECK_THROWS_AS(c.put_object("AUTH_test", "", "o", "x"), hlm::InputError);
-  CHECK_THROWS_AS(c.list_objects("AUTH_test", "c", ListOptions{"", "", "", 0}, [](const ObjectEntry&) { return true; }),
+  CHECK_THROWS_AS(c.list_objects("AUTH_test",
+                                 "c",
+                                 ListOptions{"", "", "", 0},
+                                 [](const ObjectEntry&) { return true; }),
                   hlm::InputError);
   CHECK(swift.server().requests().empty()); // not even authentication
 }
@@ -250,11 +259,14 @@ TEST_CASE_METHOD(Fixture, "client: no retry on 404 or 403", "[swift]")
   CHECK(storage_requests().size() == 2);
 }
 
-TEST_CASE_METHOD(Fixture, "client: an unreachable proxy is a TransportError after the retries", "[swift]")
+TEST_CASE_METHOD(Fixture,
+                 "client: an unreachable proxy is a TransportError after the retries",
+                 "[swift]")
 {
   AuthOptions auth;
   auth.token = "AUTH_tkverysecret";
-  auth.storage_url = "http://127.0.0.1:" + std::to_string(hlm::test::closed_port()) + "/v1/AUTH_test";
+  auth.storage_url = "http://127.0.0.1:" + std::to_string(hlm::test::closed_port())
+                     + "/v1/AUTH_test";
   Client c(make_curl_client(), auth, options());
   try {
     c.head_container("AUTH_test", "c");
@@ -306,7 +318,8 @@ TEST_CASE_METHOD(Fixture, "client: wrong credentials say so", "[swift]")
     FAIL("no exception");
   } catch (const hlm::SwiftError& e) {
     CHECK(e.http_status() == 401);
-    CHECK_THAT(std::string(e.what()), Catch::StartsWith("authentication failed for user \"test:tester\""));
+    CHECK_THAT(std::string(e.what()),
+               Catch::StartsWith("authentication failed for user \"test:tester\""));
   }
 }
 
@@ -348,8 +361,12 @@ TEST_CASE_METHOD(Fixture, "client: listing walks pages by marker", "[swift]")
   std::vector<std::string> names;
   for (int i = 0; i < 25; ++i) {
     // Two-byte and four-byte UTF-8 sequences sort after ASCII, by bytes.
-    names.push_back(fmt::format("{}-{:02}-\xc3\xa9/\xf0\x9f\x93\xbc?#%", i % 2 ? "\xc3\xa9" : "a", i));
-    swift.add_object("AUTH_test", "big", names.back(), std::string(static_cast<std::size_t>(i), 'x'));
+    names.push_back(
+      fmt::format("{}-{:02}-\xc3\xa9/\xf0\x9f\x93\xbc?#%", i % 2 ? "\xc3\xa9" : "a", i));
+    swift.add_object("AUTH_test",
+                     "big",
+                     names.back(),
+                     std::string(static_cast<std::size_t>(i), 'x'));
   }
   std::sort(names.begin(), names.end());
   auto c = client();

@@ -159,7 +159,8 @@ TEST_CASE("curl client: encoded hostile paths reach the server unchanged", "[swi
 TEST_CASE("curl client: refused connection is a transient TransportError", "[swift]")
 {
   auto http = make_curl_client();
-  const auto url = "http://user:secretpw@127.0.0.1:" + std::to_string(hlm::test::closed_port()) + "/v1";
+  const auto url = "http://user:secretpw@127.0.0.1:" + std::to_string(hlm::test::closed_port())
+                   + "/v1";
   try {
     http->send(make_request(Method::get, url));
     FAIL("no exception");

@@ -29,8 +29,7 @@ TEST_CASE("encode_path escapes everything else byte by byte", "[swift]")
   // UTF-8 "caf\u00e9 \u20ac \U0001F4FC": every byte of a sequence escaped, upper-case hex.
   CHECK(encode_path("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xbc")
         == "caf%C3%A9%20%E2%82%AC%20%F0%9F%93%BC");
-  CHECK(encode_path("dir/sub dir/\xc3\xa9?x=1#frag")
-        == "dir/sub%20dir/%C3%A9%3Fx%3D1%23frag");
+  CHECK(encode_path("dir/sub dir/\xc3\xa9?x=1#frag") == "dir/sub%20dir/%C3%A9%3Fx%3D1%23frag");
   CHECK(encode_path("../a/./b") == "../a/./b");
 }
 
@@ -44,7 +43,9 @@ TEST_CASE("encode_query_value escapes '/' too", "[swift]")
 
 TEST_CASE("find_header ignores case and keeps the first match", "[swift]")
 {
-  const Headers headers = {{"Content-Type", "text/plain"}, {"X-Trans-Id", "tx1"}, {"x-trans-id", "tx2"}};
+  const Headers headers = {{"Content-Type", "text/plain"},
+                           {"X-Trans-Id", "tx1"},
+                           {"x-trans-id", "tx2"}};
   CHECK(find_header(headers, "content-type") == "text/plain");
   CHECK(find_header(headers, "X-TRANS-ID") == "tx1");
   CHECK_FALSE(find_header(headers, "ETag"));

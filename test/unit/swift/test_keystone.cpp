@@ -97,7 +97,8 @@ keystone(const std::string& swift, const FakeRequest& request)
     return response;
   }
   response.status = 201;
-  response.headers = {{"X-Subject-Token", "gAAAAABkeystonetoken"}, {"Content-Type", "application/json"}};
+  response.headers = {{"X-Subject-Token", "gAAAAABkeystonetoken"},
+                      {"Content-Type", "application/json"}};
   response.body = devstack_token(swift).dump();
   return response;
 }
@@ -132,17 +133,26 @@ TEST_CASE("find_object_store_endpoint picks interface and region", "[swift]")
 {
   const auto token = devstack_token("http://10.0.0.5:8080");
   const std::string account = "/v1/AUTH_8538a3f13f9541b28c2620eb19065e45";
-  CHECK(find_object_store_endpoint(token, "public", std::nullopt) == "http://10.0.0.5:8080" + account);
-  CHECK(find_object_store_endpoint(token, "publicURL", std::nullopt) == "http://10.0.0.5:8080" + account);
-  CHECK(find_object_store_endpoint(token, "internal", std::nullopt) == "http://192.168.0.5:8080" + account);
-  CHECK(find_object_store_endpoint(token, "public", std::string("RegionTwo")) == "http://10.1.0.5:8080" + account);
-  CHECK(find_object_store_endpoint(token, "admin", std::string("RegionOne")) == "http://10.0.0.5:8080");
-  CHECK_THROWS_AS(find_object_store_endpoint(token, "internal", std::string("RegionTwo")), hlm::ConfigError);
-  CHECK_THROWS_WITH(find_object_store_endpoint(token, "public", std::string("RegionNine")),
-                    "no object-store endpoint with interface \"public\" in region \"RegionNine\" in the keystone"
-                    " catalog (there are: admin/RegionOne, internal/RegionOne, public/RegionOne, public/RegionTwo)");
-  CHECK_THROWS_WITH(find_object_store_endpoint(json::parse(R"({"token": {}})"), "public", std::nullopt),
-                    Catch::EndsWith("(there are: none)"));
+  CHECK(find_object_store_endpoint(token, "public", std::nullopt)
+        == "http://10.0.0.5:8080" + account);
+  CHECK(find_object_store_endpoint(token, "publicURL", std::nullopt)
+        == "http://10.0.0.5:8080" + account);
+  CHECK(find_object_store_endpoint(token, "internal", std::nullopt)
+        == "http://192.168.0.5:8080" + account);
+  CHECK(find_object_store_endpoint(token, "public", std::string("RegionTwo"))
+        == "http://10.1.0.5:8080" + account);
+  CHECK(find_object_store_endpoint(token, "admin", std::string("RegionOne"))
+        == "http://10.0.0.5:8080");
+  CHECK_THROWS_AS(find_object_store_endpoint(token, "internal", std::string("RegionTwo")),
+                  hlm::ConfigError);
+  CHECK_THROWS_WITH(
+    find_object_store_endpoint(token, "public", std::string("RegionNine")),
+    "no object-store endpoint with interface \"public\" in region \"RegionNine\" in the keystone"
+    " catalog (there are: admin/RegionOne, internal/RegionOne, public/RegionOne, "
+    "public/RegionTwo)");
+  CHECK_THROWS_WITH(
+    find_object_store_endpoint(json::parse(R"({"token": {}})"), "public", std::nullopt),
+    Catch::EndsWith("(there are: none)"));
 }
 
 TEST_CASE("keystone v3 auth against a fake keystone with a catalog", "[swift]")
@@ -189,8 +199,12 @@ TEST_CASE("keystone v3 auth failure carries keystone's message, not the password
   } catch (const hlm::SwiftError& e) {
     CHECK(e.http_status() == 401);
     const std::string what = e.what();
-    CHECK_THAT(what, Catch::StartsWith("authentication failed for user \"demo\" (domain \"Default\", project \"demo\")"));
-    CHECK_THAT(what, Catch::EndsWith("HTTP 401 Unauthorized: The request you have made requires authentication."));
+    CHECK_THAT(what,
+               Catch::StartsWith(
+                 "authentication failed for user \"demo\" (domain \"Default\", project \"demo\")"));
+    CHECK_THAT(
+      what,
+      Catch::EndsWith("HTTP 401 Unauthorized: The request you have made requires authentication."));
     CHECK_THAT(what, !Catch::Contains("wrong-password"));
   }
 }
@@ -202,7 +216,8 @@ TEST_CASE("keystone v3 answer without a token or JSON is a SwiftError", "[swift]
   auto http = make_curl_client();
   const auto options = demo_options(server.url());
   answer.status = 201;
-  CHECK_THROWS_WITH(authenticate(*http, options, no_sleep()), Catch::Contains("without X-Subject-Token"));
+  CHECK_THROWS_WITH(authenticate(*http, options, no_sleep()),
+                    Catch::Contains("without X-Subject-Token"));
   answer.headers = {{"X-Subject-Token", "tok"}};
   answer.body = "<html>";
   CHECK_THROWS_WITH(authenticate(*http, options, no_sleep()), Catch::Contains("not JSON"));

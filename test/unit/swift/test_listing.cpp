@@ -12,8 +12,9 @@ TEST_CASE("listing_query encodes marker, prefix and end_marker", "[swift]")
   options.limit = 10;
   options.prefix = "dir/sub dir/";
   options.end_marker = "z&z";
-  CHECK(listing_query(options, "caf\xc3\xa9?#")
-        == "format=json&limit=10&marker=caf%C3%A9%3F%23&prefix=dir%2Fsub%20dir%2F&end_marker=z%26z");
+  CHECK(
+    listing_query(options, "caf\xc3\xa9?#")
+    == "format=json&limit=10&marker=caf%C3%A9%3F%23&prefix=dir%2Fsub%20dir%2F&end_marker=z%26z");
 }
 
 TEST_CASE("parse_object_listing reads Swift's JSON rows", "[swift]")

@@ -125,7 +125,8 @@ TEST_CASE("send_with_retry retries transient transport errors only", "[swift]")
   {
     Recorder recorder;
     ScriptedHttp http({Drop{}, 200});
-    CHECK_THROWS_WITH(send_with_retry(http, request(), recorder.policy(0)), !Catch::Contains("gave up"));
+    CHECK_THROWS_WITH(send_with_retry(http, request(), recorder.policy(0)),
+                      !Catch::Contains("gave up"));
     CHECK(http.sent().size() == 1);
   }
 }

@@ -28,7 +28,8 @@ TEST_CASE("split_storage_url separates the account segment", "[swift]")
   CHECK_THROWS_AS(split_storage_url("http://proxy:8080/"), hlm::ConfigError);
   CHECK_THROWS_AS(split_storage_url("ftp://proxy/v1/AUTH_x"), hlm::ConfigError);
   CHECK_THROWS_AS(split_storage_url("http://proxy/v1/AUTH_x?q"), hlm::ConfigError);
-  CHECK_THROWS_WITH(split_storage_url("http://u:pw@proxy"), Catch::Contains("u:********@") && !Catch::Contains("pw"));
+  CHECK_THROWS_WITH(split_storage_url("http://u:pw@proxy"),
+                    Catch::Contains("u:********@") && !Catch::Contains("pw"));
 }
 
 TEST_CASE("resource_url encodes each name and refuses '/' in account and container", "[swift]")
@@ -36,7 +37,8 @@ TEST_CASE("resource_url encodes each name and refuses '/' in account and contain
   const std::string root = "http://h:1/v1";
   CHECK(resource_url(root, "AUTH_test") == "http://h:1/v1/AUTH_test");
   CHECK(resource_url(root, "AUTH_test", "c 1") == "http://h:1/v1/AUTH_test/c%201");
-  CHECK(resource_url(root, "AUTH_test", "c", "a/b%25?#\n") == "http://h:1/v1/AUTH_test/c/a/b%2525%3F%23%0A");
+  CHECK(resource_url(root, "AUTH_test", "c", "a/b%25?#\n")
+        == "http://h:1/v1/AUTH_test/c/a/b%2525%3F%23%0A");
   CHECK_THROWS_AS(resource_url(root, ""), hlm::InputError);
   CHECK_THROWS_AS(resource_url(root, "AUTH_a/b"), hlm::InputError);
   CHECK_THROWS_AS(resource_url(root, "AUTH_a", "c/d"), hlm::InputError);

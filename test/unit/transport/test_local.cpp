@@ -150,7 +150,8 @@ TEST_CASE("local transport passes an exception from the output callback", "[tran
 {
   auto local = make_local_transport();
   const auto start = std::chrono::steady_clock::now();
-  CHECK_THROWS_WITH(local->run({"/bin/sh", "-c", "echo first; exec sleep 30"}, "",
+  CHECK_THROWS_WITH(local->run({"/bin/sh", "-c", "echo first; exec sleep 30"},
+                               "",
                                [](std::string_view) { throw std::runtime_error("stop"); }),
                     "stop");
   // The child was killed, not waited for.

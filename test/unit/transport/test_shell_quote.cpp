@@ -46,7 +46,8 @@ through_shell(const std::vector<std::string>& argv)
   std::vector<std::string> printf_argv = {"printf", "%s\\0"};
   printf_argv.insert(printf_argv.end(), argv.begin(), argv.end());
   std::string out;
-  const auto result = local->run({"/bin/sh", "-c", shell_quote(printf_argv)}, "",
+  const auto result = local->run({"/bin/sh", "-c", shell_quote(printf_argv)},
+                                 "",
                                  [&](std::string_view chunk) { out += chunk; });
   REQUIRE(result.succeeded());
   return out;
@@ -83,7 +84,8 @@ TEST_CASE("a quoted command substitution never runs", "[transport]")
 {
   const auto marker = std::filesystem::current_path() / ("hlm-pwned-" + std::to_string(::getpid()));
   const std::string touch = "$(touch " + marker.string() + ")";
-  const std::vector<std::string> argv = {touch, "`touch " + marker.string() + "`",
+  const std::vector<std::string> argv = {touch,
+                                         "`touch " + marker.string() + "`",
                                          "'; touch " + marker.string() + "; '",
                                          "\"; touch " + marker.string() + "; \""};
   std::string expected;

@@ -6,12 +6,12 @@
 #include <hlm/transport/transport.hpp>
 #include <hlm/util/error.hpp>
 
+#include <catch2/catch.hpp>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -179,13 +179,14 @@ TEST_CASE("ssh transport: configuration mistakes are not transient", "[transport
   SECTION("an identity file that is not a key")
   {
     dir.write("id_ed25519", "not a key\n");
-    std::filesystem::permissions(dir.path() / "id_ed25519", std::filesystem::perms::owner_read
-                                                               | std::filesystem::perms::owner_write);
+    std::filesystem::permissions(dir.path() / "id_ed25519",
+                                 std::filesystem::perms::owner_read
+                                   | std::filesystem::perms::owner_write);
     auto transport = make_ssh_transport(options_for(silent.port(), dir));
-    CHECK_THROWS_MATCHES(run_nothing(*transport),
-                         TransportError,
-                         Catch::Predicate<TransportError>(
-                           [](const TransportError& e) { return !e.transient(); }));
+    CHECK_THROWS_MATCHES(
+      run_nothing(*transport),
+      TransportError,
+      Catch::Predicate<TransportError>([](const TransportError& e) { return !e.transient(); }));
   }
 
   SECTION("no known_hosts file configured")
@@ -233,10 +234,11 @@ TEST_CASE("ssh transport: an identity file others can access is refused", "[tran
   for (const auto& [mode, octal] : refused) {
     INFO(octal);
     CHECK(outcome(mode)
-          == "identity file \"" + file + "\" is accessible by others (mode " + octal + "); chmod 600 \""
-               + file + "\"");
+          == "identity file \"" + file + "\" is accessible by others (mode " + octal
+               + "); chmod 600 \"" + file + "\"");
   }
-  for (const auto mode : {perms::owner_read | perms::owner_write, perms::owner_read, perms::owner_all}) {
+  for (const auto mode :
+       {perms::owner_read | perms::owner_write, perms::owner_read, perms::owner_all}) {
     CHECK_THAT(outcome(mode), Catch::Contains("cannot connect"));
   }
 }

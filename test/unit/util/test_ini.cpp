@@ -9,21 +9,20 @@ using namespace hlm;
 
 TEST_CASE("IniFile reads Swift-style files", "[util]")
 {
-  const auto ini = IniFile::parse(
-    "[DEFAULT]\n"
-    "devices = /srv/node\n"
-    "Mount_Check = false\n"
-    "# comment\n"
-    "; other comment\n"
-    "[app:object-server]\n"
-    "use = egg:swift#object\n"
-    "path = %(devices)s/other, 100%%\n"
-    "[hlm]\n"
-    "set log_level = DEBUG\n"
-    "connector: dummy  # not a comment: Swift keeps it\n"
-    "pipeline = a\n"
-    "  b\n",
-    "test.conf");
+  const auto ini = IniFile::parse("[DEFAULT]\n"
+                                  "devices = /srv/node\n"
+                                  "Mount_Check = false\n"
+                                  "# comment\n"
+                                  "; other comment\n"
+                                  "[app:object-server]\n"
+                                  "use = egg:swift#object\n"
+                                  "path = %(devices)s/other, 100%%\n"
+                                  "[hlm]\n"
+                                  "set log_level = DEBUG\n"
+                                  "connector: dummy  # not a comment: Swift keeps it\n"
+                                  "pipeline = a\n"
+                                  "  b\n",
+                                  "test.conf");
   CHECK(ini.source() == "test.conf");
   CHECK(ini.get("DEFAULT", "mount_check") == "false");
   CHECK(ini.get("app:object-server", "use") == "egg:swift#object");
@@ -41,8 +40,8 @@ TEST_CASE("IniFile reads Swift-style files", "[util]")
 TEST_CASE("IniFile: a line of any length, as Debian's stock files have", "[util]")
 {
   const std::string pipeline(5000, 'x');
-  const auto ini = IniFile::parse("# " + std::string(300, '-') + "\n[pipeline:main]\npipeline = "
-                                    + pipeline + "\n",
+  const auto ini = IniFile::parse("# " + std::string(300, '-')
+                                    + "\n[pipeline:main]\npipeline = " + pipeline + "\n",
                                   "long.conf");
   CHECK(ini.get("pipeline:main", "pipeline") == pipeline);
 }

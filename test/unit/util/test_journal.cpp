@@ -1,6 +1,7 @@
 #include <hlm/util/journal.hpp>
 
 #include <catch2/catch.hpp>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +15,11 @@ namespace {
 
 struct FileCloser
 {
-  void operator()(std::FILE* f) const { std::fclose(f); }
+  void
+  operator()(std::FILE* f) const
+  {
+    std::fclose(f);
+  }
 };
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
@@ -53,7 +58,8 @@ TEST_CASE("is_journal_stream matches the stream $JOURNAL_STREAM names", "[util]"
 TEST_CASE("format_lines puts sd-daemon priority prefixes on every line", "[util]")
 {
   using hlm::journal::format_lines;
-  CHECK(format_lines(Priority::err, "hlm-dispatch: error: x", true) == "<3>hlm-dispatch: error: x\n");
+  CHECK(format_lines(Priority::err, "hlm-dispatch: error: x", true)
+        == "<3>hlm-dispatch: error: x\n");
   CHECK(format_lines(Priority::warning, "a\nb\n", true) == "<4>a\n<4>b\n");
   CHECK(format_lines(Priority::info, "", true) == "<6>\n");
   CHECK(format_lines(Priority::notice, "a\nb", false) == "a\nb\n");

@@ -4,9 +4,9 @@
 #include <hlm/util/process.hpp>
 #include <hlm/util/spawn.hpp>
 
-#include <signal.h>
-
 #include <catch2/catch.hpp>
+
+#include <signal.h>
 
 #include <chrono>
 #include <fstream>
@@ -35,10 +35,14 @@ run(const std::vector<std::string>& argv,
 {
   Run r;
   const auto start = Clock::now();
-  r.result = run_process(argv, input, [&](std::string_view chunk) {
-    r.output += chunk;
-    return true;
-  }, options);
+  r.result = run_process(
+    argv,
+    input,
+    [&](std::string_view chunk) {
+      r.output += chunk;
+      return true;
+    },
+    options);
   r.elapsed = Clock::now() - start;
   return r;
 }
@@ -136,7 +140,8 @@ TEST_CASE("run_process passes extra environment variables", "[process]")
 {
   ProcessOptions options;
   options.environment = {{"HLM_TEST_A", "one two"}, {"HOME", "/replaced"}};
-  const auto r = run({"/bin/sh", "-c", "echo \"$HLM_TEST_A|$HOME\"; env | grep -c '^HOME='"}, options);
+  const auto r = run({"/bin/sh", "-c", "echo \"$HLM_TEST_A|$HOME\"; env | grep -c '^HOME='"},
+                     options);
   CHECK(r.output == "one two|/replaced\n1\n");
   CHECK(std::getenv("HLM_TEST_A") == nullptr);
 
@@ -225,8 +230,10 @@ TEST_CASE("run_process streams large stdin and stdout under a timeout", "[proces
   CHECK(r.output == input);
 
   // stdout and stderr both far beyond a pipe buffer, input not read.
-  const auto both = run({"/bin/sh", "-c", "head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2"},
-                        with_timeout(60s), input);
+  const auto both = run(
+    {"/bin/sh", "-c", "head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2"},
+    with_timeout(60s),
+    input);
   CHECK(both.result.exit_status == 0);
   CHECK(both.output.size() == 3'000'000);
   CHECK(both.result.error_output.size() == 64 * 1024);
@@ -299,9 +306,11 @@ public:
     : m_signals(std::move(signals))
   {
     for (const int number : m_signals) {
-      struct sigaction action{};
+      struct sigaction action
+      {};
       action.sa_handler = handler;
-      struct sigaction old{};
+      struct sigaction old
+      {};
       ::sigaction(number, &action, &old);
       m_old.push_back(old);
     }
@@ -348,8 +357,9 @@ TEST_CASE("run_process refuses to start a program it could not wait for", "[proc
   // With SIGCHLD ignored the kernel reaps children itself: the exit status
   // would be lost and the pid free for reuse while still signalled.
   const Dispositions ignored({SIGCHLD}, SIG_IGN);
-  CHECK_THROWS_WITH(run({"true"}),
-                    "cannot run \"true\": SIGCHLD is ignored in this process, so its exit could not be waited for");
+  CHECK_THROWS_WITH(
+    run({"true"}),
+    "cannot run \"true\": SIGCHLD is ignored in this process, so its exit could not be waited for");
 }
 
 namespace {
@@ -419,7 +429,8 @@ TEST_CASE("run_process outside its own group waits for leftovers until the timeo
 TEST_CASE("run_process kills the program when the output sink throws", "[process]")
 {
   const auto start = Clock::now();
-  CHECK_THROWS_WITH(run_process({"/bin/sh", "-c", "echo x; sleep 60"}, {},
+  CHECK_THROWS_WITH(run_process({"/bin/sh", "-c", "echo x; sleep 60"},
+                                {},
                                 [](std::string_view) -> bool { throw InputError("bad output"); }),
                     "bad output");
   CHECK(Clock::now() - start < 30s);

@@ -75,8 +75,9 @@ TEST_CASE("Settings: a section of an INI file names the file first", "[util][set
   CHECK_THROWS_WITH(settings.number("port", 1, 1, 9),
                     "hlm.conf: port = \"x\" in [dispatch]: expected a number from 1 to 9");
   settings.take("batch_size");
-  CHECK_THROWS_WITH(settings.check_all_used(),
-                    "hlm.conf: unknown key \"batchsize\" in [dispatch], did you mean \"batch_size\"?");
+  CHECK_THROWS_WITH(
+    settings.check_all_used(),
+    "hlm.conf: unknown key \"batchsize\" in [dispatch], did you mean \"batch_size\"?");
 
   auto absent = Settings::from_section(ini, "nodes");
   CHECK(absent.take_or("user", "swift") == "swift");
@@ -103,7 +104,8 @@ TEST_CASE("Settings: numbers and counts", "[util][settings]")
   CHECK(one("n", " -5 ").number("n", 7, -5, 10) == -5);
   CHECK(one("n", "10").number("n", 7, -5, 10) == 10);
   CHECK(one("m", "1").number("n", 7, -5, 10) == 7);
-  CHECK(refusal("n", "11", number) == "n = \"11\" in [s] in f.conf: expected a number from -5 to 10");
+  CHECK(refusal("n", "11", number)
+        == "n = \"11\" in [s] in f.conf: expected a number from -5 to 10");
   for (const auto* bad : {"", "1.5", "1e3", "ten", "3 4", "99999999999999999999"}) {
     CHECK(refusal("n", bad, number) != "accepted");
   }
@@ -111,7 +113,8 @@ TEST_CASE("Settings: numbers and counts", "[util][settings]")
   const auto count = [](Settings& s) { return s.count("c", 3, 100); };
   CHECK(one("c", "100").count("c", 3, 100) == 100);
   CHECK(one("x", "1").count("c", 3, 100) == 3);
-  CHECK(refusal("c", "0", count) == "c = \"0\" in [s] in f.conf: expected a whole number from 1 to 100");
+  CHECK(refusal("c", "0", count)
+        == "c = \"0\" in [s] in f.conf: expected a whole number from 1 to 100");
   for (const auto* bad : {"-1", "101", "1h", "1.0", "+", ""}) {
     CHECK(refusal("c", bad, count) != "accepted");
   }
@@ -120,7 +123,9 @@ TEST_CASE("Settings: numbers and counts", "[util][settings]")
 TEST_CASE("Settings: durations in whole seconds", "[util][settings]")
 {
   using std::chrono::seconds;
-  const auto read = [](Settings& s) { return s.duration("t", seconds(30), seconds(0), seconds(60)); };
+  const auto read = [](Settings& s) {
+    return s.duration("t", seconds(30), seconds(0), seconds(60));
+  };
   CHECK(one("t", "0").duration("t", seconds(30), seconds(0), seconds(60)) == seconds(0));
   CHECK(one("t", "60").duration("t", seconds(30), seconds(0), seconds(60)) == seconds(60));
   CHECK(one("x", "1").duration("t", seconds(30), seconds(0), seconds(60)) == seconds(30));
@@ -178,8 +183,10 @@ TEST_CASE("Settings: booleans", "[util][settings]")
 TEST_CASE("Settings: choices from a table", "[util][settings]")
 {
   const auto read = [](Settings& s, ChoiceNames names = ChoiceNames::plain) {
-    return s.choice("c", Colour::red,
-                    {{"red", Colour::red}, {"green", Colour::green}, {"blue", Colour::blue}}, names);
+    return s.choice("c",
+                    Colour::red,
+                    {{"red", Colour::red}, {"green", Colour::green}, {"blue", Colour::blue}},
+                    names);
   };
   auto green = one("c", " green ");
   CHECK(read(green) == Colour::green);

@@ -1,9 +1,11 @@
 #include "../../support/temp_dir.hpp"
 
-#include <connectors/builtin.hpp>
 #include <hlm/util/error.hpp>
 
+#include <connectors/builtin.hpp>
+
 #include <catch2/catch.hpp>
+
 #include <sqlite3.h>
 
 using namespace hlm;
@@ -56,16 +58,22 @@ TEST_CASE("dummy connector follows the seed's state machine", "[connector][dummy
   sqlite3_stmt* stmt = nullptr;
   REQUIRE(sqlite3_prepare_v2(handle,
                              "SELECT operation || ':' || state FROM operations ORDER BY id",
-                             -1, &stmt, nullptr) == SQLITE_OK);
+                             -1,
+                             &stmt,
+                             nullptr)
+          == SQLITE_OK);
   std::vector<std::string> log;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     log.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   }
   sqlite3_finalize(stmt);
   sqlite3_close(handle);
-  CHECK(log == std::vector<std::string>{"recall:resident", "migrate:migrated",
-                                        "recall:premigrated", "recall:resident",
-                                        "migrate:migrated"});
+  CHECK(log
+        == std::vector<std::string>{"recall:resident",
+                                    "migrate:migrated",
+                                    "recall:premigrated",
+                                    "recall:resident",
+                                    "migrate:migrated"});
 }
 
 TEST_CASE("dummy connector: an unusable database fails the batch as a whole", "[connector][dummy]")

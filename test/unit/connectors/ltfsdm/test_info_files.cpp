@@ -14,9 +14,10 @@ TEST_CASE("ltfsdm info files: the documented output", "[connector][ltfsdm]")
     "m          47049088000                    8             D01301L5  /mnt/lxfs/bigfile\n"
     "r          47049088000             91892752                    -  /mnt/lxfs/bigfile.1\n"
     "p                    5                    8             D01302L5  /mnt/lxfs/bigfile.cp\n");
-  CHECK(states == FileStates{{"/mnt/lxfs/bigfile", 'm'},
-                             {"/mnt/lxfs/bigfile.1", 'r'},
-                             {"/mnt/lxfs/bigfile.cp", 'p'}});
+  CHECK(states
+        == FileStates{{"/mnt/lxfs/bigfile", 'm'},
+                      {"/mnt/lxfs/bigfile.1", 'r'},
+                      {"/mnt/lxfs/bigfile.cp", 'p'}});
 }
 
 TEST_CASE("ltfsdm info files: names with spaces, several tapes, odd states", "[connector][ltfsdm]")
@@ -61,11 +62,14 @@ TEST_CASE("ltfsdm info files: state letters", "[connector][ltfsdm]")
 
 TEST_CASE("ltfsdm info files: listing lines told from messages", "[connector][ltfsdm]")
 {
-  CHECK(is_listing_line("state             size               blocks              tape id  file name"));
-  CHECK(is_listing_line("m                    1                    8             D01301L5  /complete"));
+  CHECK(
+    is_listing_line("state             size               blocks              tape id  file name"));
+  CHECK(
+    is_listing_line("m                    1                    8             D01301L5  /complete"));
   CHECK(is_listing_line("r                   14                    8                    -  /a b"));
   CHECK_FALSE(is_listing_line("LTFSDMC0040E(0360): Unable to find file list '/tmp/x'."));
-  CHECK_FALSE(is_listing_line("[00:00:00]            0            0            0            1            0"));
+  CHECK_FALSE(
+    is_listing_line("[00:00:00]            0            0            0            1            0"));
   CHECK_FALSE(is_listing_line("m  1 8 T  relative/name"));
   CHECK_FALSE(is_listing_line(""));
 }

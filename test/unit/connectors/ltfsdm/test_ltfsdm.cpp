@@ -1,11 +1,12 @@
 #include "../../support/temp_dir.hpp"
 
-#include <connectors/builtin.hpp>
 #include <hlm/util/error.hpp>
 
-#include <sys/stat.h>
+#include <connectors/builtin.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -47,8 +48,10 @@ public:
   }
   ~Standin()
   {
-    for (const auto* name : {"LTFSDM_STANDIN_STATE", "LTFSDM_STANDIN_FAIL",
-                             "LTFSDM_STANDIN_FAIL_FILES", "LTFSDM_STANDIN_SLEEP"}) {
+    for (const auto* name : {"LTFSDM_STANDIN_STATE",
+                             "LTFSDM_STANDIN_FAIL",
+                             "LTFSDM_STANDIN_FAIL_FILES",
+                             "LTFSDM_STANDIN_SLEEP"}) {
       ::unsetenv(name);
     }
   }
@@ -156,7 +159,8 @@ states(const std::vector<Outcome>& outcomes)
 
 } // namespace
 
-TEST_CASE("ltfsdm connector: round trip through migrate, info files and recall", "[connector][ltfsdm]")
+TEST_CASE("ltfsdm connector: round trip through migrate, info files and recall",
+          "[connector][ltfsdm]")
 {
   Standin standin;
   const std::vector<Item> ab = {standin.file("a.data"), standin.file("b.data")};
@@ -167,7 +171,8 @@ TEST_CASE("ltfsdm connector: round trip through migrate, info files and recall",
   CHECK(standin.last_list("info-files") == ab[0].file + "\n" + ab[1].file + "\n");
   CHECK(states(ltfsdm->run(Operation::migrate, a)) == std::vector{S::migrated});
   const auto list = standin.last_argv("migrate").at(2);
-  CHECK(standin.last_argv("migrate") == std::vector<std::string>{"migrate", "-f", list, "-P", "pool1,pool2"});
+  CHECK(standin.last_argv("migrate")
+        == std::vector<std::string>{"migrate", "-f", list, "-P", "pool1,pool2"});
   CHECK(fs::path(list).parent_path() == standin.tmp());
   CHECK(standin.last_list("migrate") == ab[0].file + "\n");
   CHECK(standin.last_argv("info-files") == std::vector<std::string>{"info", "files", "-f", list});
@@ -177,11 +182,13 @@ TEST_CASE("ltfsdm connector: round trip through migrate, info files and recall",
   CHECK(standin.last_argv("recall").at(0) == "recall");
   CHECK(standin.last_argv("recall").size() == 3);
   CHECK(states(ltfsdm->run(Operation::migrate, ab)) == std::vector{S::migrated, S::migrated});
-  CHECK(standin.calls()
-        == "info-files\nmigrate\ninfo-files\ninfo-files\nrecall\ninfo-files\nmigrate\ninfo-files\n");
+  CHECK(
+    standin.calls()
+    == "info-files\nmigrate\ninfo-files\ninfo-files\nrecall\ninfo-files\nmigrate\ninfo-files\n");
   // The private lists are gone, and were private.
   CHECK(standin.no_lists_left());
-  struct stat info{};
+  struct stat info
+  {};
   REQUIRE(::stat(standin.tmp().c_str(), &info) == 0);
   CHECK((info.st_mode & 0777) == 0700);
   CHECK(ltfsdm->run(Operation::status, {}).empty());
@@ -207,12 +214,14 @@ TEST_CASE("ltfsdm connector: premigrate and recall-to-resident modes", "[connect
 TEST_CASE("ltfsdm connector: a path with a newline fails alone", "[connector][ltfsdm]")
 {
   Standin standin;
-  const std::vector<Item> items = {standin.file("two\nlines.data"), standin.file("fine.data"),
+  const std::vector<Item> items = {standin.file("two\nlines.data"),
+                                   standin.file("fine.data"),
                                    {"/a/c/gone", (standin.dir().path() / "gone.data").string()}};
   const auto outcomes = standin.connector()->run(Operation::migrate, items);
   CHECK(outcomes[0].state == S::unknown);
-  CHECK(outcomes[0].error()
-        == "ltfsdm connector: the file path contains a newline, which an ltfsdm file list cannot hold");
+  CHECK(
+    outcomes[0].error()
+    == "ltfsdm connector: the file path contains a newline, which an ltfsdm file list cannot hold");
   CHECK(outcomes[1].ok());
   CHECK(outcomes[1].state == S::migrated);
   CHECK(outcomes[2].state == S::unknown);
@@ -224,19 +233,24 @@ TEST_CASE("ltfsdm connector: a path with a newline fails alone", "[connector][lt
   const auto real = standin.file("dir\nm 1 8 T  /forged/x.data");
   const auto link = standin.dir().path() / "link.data";
   fs::create_symlink(real.file, link);
-  const auto linked = standin.connector()->run(Operation::status, std::vector<Item>{{"/a/c/l", link.string()}});
+  const auto linked = standin.connector()->run(Operation::status,
+                                               std::vector<Item>{{"/a/c/l", link.string()}});
   CHECK(linked[0].state == S::unknown);
-  CHECK_THAT(*linked[0].error(), Contains("real path") && Contains("\\nm 1 8 T  /forged/x.data")
-                                 && Contains("contains a newline, which ltfsdm's output cannot carry"));
+  CHECK_THAT(*linked[0].error(),
+             Contains("real path") && Contains("\\nm 1 8 T  /forged/x.data")
+               && Contains("contains a newline, which ltfsdm's output cannot carry"));
 }
 
 TEST_CASE("ltfsdm connector: hostile file names reach ltfsdm byte for byte", "[connector][ltfsdm]")
 {
   Standin standin;
   const auto canary = standin.dir().path() / "pwned";
-  const std::vector<std::string> names = {
-    "with space.data", "quote'\"s.data", "$(touch " + canary.string() + ").data",
-    "-leading-dash.data", "`touch " + canary.string() + "`;|&>x*.data", "tab\there  two.data"};
+  const std::vector<std::string> names = {"with space.data",
+                                          "quote'\"s.data",
+                                          "$(touch " + canary.string() + ").data",
+                                          "-leading-dash.data",
+                                          "`touch " + canary.string() + "`;|&>x*.data",
+                                          "tab\there  two.data"};
   std::vector<Item> items;
   std::string expected_list;
   for (const auto& name : names) {
@@ -246,7 +260,8 @@ TEST_CASE("ltfsdm connector: hostile file names reach ltfsdm byte for byte", "[c
   // The list directory's name is hostile too.
   const auto tmp = standin.dir().path() / "tmp $(touch pwned) 'q'";
   auto ltfsdm = standin.connector({{"connector_tmp_dir", tmp.string()}});
-  CHECK(states(ltfsdm->run(Operation::migrate, items)) == std::vector<S>(names.size(), S::migrated));
+  CHECK(states(ltfsdm->run(Operation::migrate, items))
+        == std::vector<S>(names.size(), S::migrated));
   CHECK(standin.last_list("migrate") == expected_list);
   const auto argv = standin.last_argv("migrate");
   CHECK(argv.at(2).starts_with(tmp.string() + "/"));
@@ -282,11 +297,13 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
             == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate said: "
                "LTFSDMC0026E(0172): Unable to connect to the LTFS Data Management server.)");
     }
-    CHECK(states(standin.connector()->run(Operation::status, ab)) == std::vector{S::resident, S::resident});
+    CHECK(states(standin.connector()->run(Operation::status, ab))
+          == std::vector{S::resident, S::resident});
   }
   SECTION("the pool does not exist")
   {
-    const auto outcomes = standin.connector({{"tape_storage_pool", "nopool"}})->run(Operation::migrate, ab);
+    const auto outcomes =
+      standin.connector({{"tape_storage_pool", "nopool"}})->run(Operation::migrate, ab);
     CHECK(outcomes[0].state == S::resident);
     CHECK(outcomes[0].error()
           == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate said: "
@@ -301,9 +318,10 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
     CHECK(outcomes[0].ok());
     CHECK(outcomes[0].state == S::migrated);
     CHECK(outcomes[1].state == S::resident);
-    CHECK(outcomes[1].error()
-          == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate exited with "
-             "status 1: [00:00:00]            0            0            0            1            1)");
+    CHECK(
+      outcomes[1].error()
+      == "ltfsdm connector: ltfsdm migrate left the file resident (ltfsdm migrate exited with "
+         "status 1: [00:00:00]            0            0            0            1            1)");
   }
   SECTION("it hangs")
   {
@@ -313,9 +331,10 @@ TEST_CASE("ltfsdm connector: when ltfsdm fails, objects carry its words", "[conn
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(50));
     for (const auto& outcome : outcomes) {
       CHECK(outcome.state == S::unknown);
-      CHECK(outcome.error()
-            == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files timed "
-               "out after 1 s) (ltfsdm recall timed out after 1 s)");
+      CHECK(
+        outcome.error()
+        == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files timed "
+           "out after 1 s) (ltfsdm recall timed out after 1 s)");
     }
   }
   CHECK(standin.no_lists_left());
@@ -337,7 +356,8 @@ TEST_CASE("ltfsdm connector: a missing ltfsdm fails every object", "[connector][
   CHECK(standin.no_lists_left());
 }
 
-TEST_CASE("ltfsdm connector: a list directory others could write to is refused", "[connector][ltfsdm]")
+TEST_CASE("ltfsdm connector: a list directory others could write to is refused",
+          "[connector][ltfsdm]")
 {
   Standin standin;
   const std::vector<Item> a = {standin.file("a.data")};
@@ -352,8 +372,9 @@ TEST_CASE("ltfsdm connector: a list directory others could write to is refused",
 
   const auto link = standin.dir().path() / "link";
   fs::create_directory_symlink(standin.state(), link);
-  CHECK_THROWS_WITH(standin.connector({{"connector_tmp_dir", link.string()}})->run(Operation::status, a),
-                    Contains("it is not a directory (or is a symbolic link)"));
+  CHECK_THROWS_WITH(
+    standin.connector({{"connector_tmp_dir", link.string()}})->run(Operation::status, a),
+    Contains("it is not a directory (or is a symbolic link)"));
 }
 
 TEST_CASE("ltfsdm connector: settings", "[connector][ltfsdm]")
@@ -363,8 +384,9 @@ TEST_CASE("ltfsdm connector: settings", "[connector][ltfsdm]")
   };
   CHECK(make({{"tape_storage_pool", "p1"}}));
   CHECK_THROWS_WITH(make({}), Contains("missing \"tape_storage_pool\" in [hlm:ltfsdm]"));
-  CHECK_THROWS_WITH(make({{"tape_storage_pool", "a,b,c,d"}}),
-                    "tape_storage_pool = \"a,b,c,d\" in [hlm:ltfsdm]: expected 1 to 3 pool names, comma-separated");
+  CHECK_THROWS_WITH(
+    make({{"tape_storage_pool", "a,b,c,d"}}),
+    "tape_storage_pool = \"a,b,c,d\" in [hlm:ltfsdm]: expected 1 to 3 pool names, comma-separated");
   CHECK_THROWS_AS(make({{"tape_storage_pool", " , "}}), ConfigError);
   CHECK_THROWS_WITH(make({{"tape_storage_pool", "p"}, {"migrate_mode", "fast"}}),
                     "migrate_mode = \"fast\" in [hlm:ltfsdm]: expected migrate or premigrate");
@@ -374,7 +396,8 @@ TEST_CASE("ltfsdm connector: settings", "[connector][ltfsdm]")
                     Contains("expected an absolute path"));
   CHECK_THROWS_AS(make({{"tape_storage_pool", "p"}, {"timeout", "0"}}), ConfigError);
   CHECK_THROWS_WITH(make({{"tape_storage_pool", "p"}, {"ltfsdm_pth", "/x"}}),
-                    Contains("unknown key \"ltfsdm_pth\"") && Contains("did you mean \"ltfsdm_path\""));
+                    Contains("unknown key \"ltfsdm_pth\"")
+                      && Contains("did you mean \"ltfsdm_path\""));
 }
 
 namespace {
@@ -394,35 +417,41 @@ wrapper(const Standin& standin, const fs::path& doomed, const std::string& statu
 
 } // namespace
 
-TEST_CASE("ltfsdm connector: a file info files leaves out is not blamed on another's line", "[connector][ltfsdm]")
+TEST_CASE("ltfsdm connector: a file info files leaves out is not blamed on another's line",
+          "[connector][ltfsdm]")
 {
   // Found in review: the last stdout line, another file's state line, was
   // quoted as ltfsdm's words about the missing file.
   Standin standin;
   const std::vector<Item> ab = {standin.file("a.data"), standin.file("b.data")};
   // b is gone by the time ltfsdm looks: it is left out, and ltfsdm exits 0.
-  auto outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file)}})->run(Operation::status, ab);
+  auto outcomes =
+    standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file)}})->run(Operation::status, ab);
   CHECK(outcomes[0].ok());
   CHECK(outcomes[0].state == S::resident);
   CHECK(outcomes[1].state == S::unknown);
-  CHECK(outcomes[1].error().value_or("") == "ltfsdm connector: ltfsdm info files does not list the file");
+  CHECK(outcomes[1].error().value_or("")
+        == "ltfsdm connector: ltfsdm info files does not list the file");
 
   // A failed run is explained by its status, not by a file's line.
   standin.file("b.data");
-  outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file, "1")}})->run(Operation::status, ab);
+  outcomes = standin.connector({{"ltfsdm_path", wrapper(standin, ab[1].file, "1")}})
+               ->run(Operation::status, ab);
   CHECK(outcomes[1].error().value_or("")
         == "ltfsdm connector: ltfsdm info files does not list the file (ltfsdm info files exited "
            "with status 1)");
 }
 
-TEST_CASE("ltfsdm connector: a file named twice, by a link too, is listed once", "[connector][ltfsdm]")
+TEST_CASE("ltfsdm connector: a file named twice, by a link too, is listed once",
+          "[connector][ltfsdm]")
 {
   Standin standin;
   const auto a = standin.file("a.data");
   const auto link = standin.dir().path() / "link.data";
   fs::create_symlink(a.file, link);
   const std::vector<Item> items = {a, {"/a/c/link", link.string()}, a};
-  CHECK(states(standin.connector()->run(Operation::migrate, items)) == std::vector{S::migrated, S::migrated, S::migrated});
+  CHECK(states(standin.connector()->run(Operation::migrate, items))
+        == std::vector{S::migrated, S::migrated, S::migrated});
   CHECK(standin.last_list("migrate") == a.file + "\n");
   CHECK(standin.last_list("info-files") == a.file + "\n");
 }

@@ -1,11 +1,13 @@
 #include "../../support/temp_dir.hpp"
 
-#include <connectors/tapesim/rebuild.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 
+#include <connectors/tapesim/rebuild.hpp>
+
 #include <catch2/catch.hpp>
+
 #include <fcntl.h>
 
 #include <fstream>
@@ -68,7 +70,8 @@ struct Setup
 
 } // namespace
 
-TEST_CASE("rebuild_replica recreates the file with its name, bytes and xattrs", "[tapesim][rebuild]")
+TEST_CASE("rebuild_replica recreates the file with its name, bytes and xattrs",
+          "[tapesim][rebuild]")
 {
   Setup setup;
   const auto file = setup.rebuild();
@@ -81,15 +84,16 @@ TEST_CASE("rebuild_replica recreates the file with its name, bytes and xattrs", 
   CHECK(count_entries(setup.object_dir) == 1);
 }
 
-TEST_CASE("rebuild_replica writes nothing when the cartridge bytes are corrupt", "[tapesim][rebuild]")
+TEST_CASE("rebuild_replica writes nothing when the cartridge bytes are corrupt",
+          "[tapesim][rebuild]")
 {
   Setup setup;
   std::fstream cartridge(setup.cartridge_path, std::ios::in | std::ios::out | std::ios::binary);
   cartridge.seekp(static_cast<std::streamoff>(setup.data_position + 500));
   cartridge.put('y');
   cartridge.close();
-  CHECK_THROWS_WITH(setup.rebuild(), Catch::Contains("checksum mismatch")
-                                       && Catch::Contains("nothing rebuilt"));
+  CHECK_THROWS_WITH(setup.rebuild(),
+                    Catch::Contains("checksum mismatch") && Catch::Contains("nothing rebuilt"));
   CHECK_FALSE(fs::exists(setup.object_dir));
   CHECK(count_entries(setup.device / "tmp") == 0);
 }

@@ -1,6 +1,6 @@
-#include <connectors/tapesim/schedule.hpp>
-
 #include "small_timing.hpp"
+
+#include <connectors/tapesim/schedule.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -14,7 +14,9 @@ namespace {
 // Carries out `plan` the way the connector does and returns the cost,
 // with every drive unloaded at the end.
 double
-run(const std::vector<CartridgeRun>& plan, const std::vector<Extent>& extents, Drives& drives,
+run(const std::vector<CartridgeRun>& plan,
+    const std::vector<Extent>& extents,
+    Drives& drives,
     std::vector<std::size_t>* order = nullptr)
 {
   for (const auto& r : plan) {
@@ -38,11 +40,14 @@ run(const std::vector<CartridgeRun>& plan, const std::vector<Extent>& extents, D
 TEST_CASE("plan_reads groups by cartridge and reads each in position order", "[tapesim]")
 {
   // Arrival order interleaves two cartridges and goes backwards on tape.
-  const std::vector<Extent> extents = {
-    {"C1", 600, 100}, {"C2", 0, 200}, {"C1", 100, 50}, {"C2", 300, 10}, {"C1", 400, 10}};
+  const std::vector<Extent> extents = {{"C1", 600, 100},
+                                       {"C2", 0, 200},
+                                       {"C1", 100, 50},
+                                       {"C2", 300, 10},
+                                       {"C1", 400, 10}};
   Drives drives(small_timing(), std::vector<DriveState>(1));
   const auto plan = plan_reads(extents, drives);
-  REQUIRE(plan.size() == 2); // each cartridge once
+  REQUIRE(plan.size() == 2);        // each cartridge once
   CHECK(plan[0].cartridge == "C1"); // the longer work first
   CHECK(plan[0].extents == std::vector<std::size_t>{2, 4, 0});
   CHECK(plan[1].cartridge == "C2");
@@ -72,7 +77,9 @@ TEST_CASE("plan_reads hand-computed lower bound", "[tapesim]")
   const std::vector<Extent> extents = {{"C1", 100, 50}, {"C1", 600, 100}, {"C2", 0, 200}};
   CHECK(lower_bound_seconds(extents, small_timing()) == Approx(102));
   // A duplicate extent (two items, one copy) is read once.
-  const std::vector<Extent> doubled = {{"C1", 100, 50}, {"C1", 100, 50}, {"C1", 600, 100},
+  const std::vector<Extent> doubled = {{"C1", 100, 50},
+                                       {"C1", 100, 50},
+                                       {"C1", 600, 100},
                                        {"C2", 0, 200}};
   CHECK(lower_bound_seconds(doubled, small_timing()) == Approx(102));
 }
@@ -105,8 +112,8 @@ TEST_CASE("plan_reads spreads cartridges over the drives", "[tapesim]")
   for (int c = 0; c < 8; ++c) {
     for (int k = 0; k < 10; ++k) {
       // Ten non-overlapping extents per cartridge.
-      extents.push_back({"C" + std::to_string(c),
-                         static_cast<std::uint64_t>(k * 90 + random() % 80), 10});
+      extents.push_back(
+        {"C" + std::to_string(c), static_cast<std::uint64_t>(k * 90 + random() % 80), 10});
     }
   }
   std::shuffle(extents.begin(), extents.end(), random);

@@ -1,9 +1,11 @@
 #include "../../support/temp_dir.hpp"
 
-#include <connectors/tapesim/tape_record.hpp>
 #include <hlm/util/error.hpp>
 
+#include <connectors/tapesim/tape_record.hpp>
+
 #include <catch2/catch.hpp>
+
 #include <fcntl.h>
 
 using namespace hlm;
@@ -72,15 +74,19 @@ TEST_CASE("tape record header is read from a cartridge at its position", "[tapes
   check_equal(read_header(cartridge, 18, length), header);
   CHECK(length == bytes.size());
   CHECK_THROWS_AS(read_header(cartridge, 0, length), InputError); // no header there
-  CHECK_THROWS_WITH(read_header(cartridge, 0, length), Catch::Contains("at byte 0")
-                                                         && Catch::Contains("bad magic"));
+  CHECK_THROWS_WITH(read_header(cartridge, 0, length),
+                    Catch::Contains("at byte 0") && Catch::Contains("bad magic"));
 }
 
 TEST_CASE("tape record header refuses corrupt or foreign bytes", "[tapesim][tape_record]")
 {
   const auto bytes = encode_header(sample_header());
-  for (const std::size_t at : {std::size_t{0}, std::size_t{5}, std::size_t{12}, std::size_t{40},
-                               bytes.size() / 2, bytes.size() - 1}) {
+  for (const std::size_t at : {std::size_t{0},
+                               std::size_t{5},
+                               std::size_t{12},
+                               std::size_t{40},
+                               bytes.size() / 2,
+                               bytes.size() - 1}) {
     INFO("byte " << at << " flipped");
     auto corrupt = bytes;
     corrupt[at] = static_cast<char>(corrupt[at] ^ 0x01);

@@ -1,23 +1,25 @@
 #include "../../support/swift_metadata.hpp"
 #include "../../support/temp_dir.hpp"
 
-#include <connectors/builtin.hpp>
-#include <connectors/tapesim/file_io.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 
+#include <connectors/builtin.hpp>
+#include <connectors/tapesim/file_io.hpp>
+
 #include <catch2/catch.hpp>
-#include <fcntl.h>
 #include <fmt/format.h>
+
+#include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <map>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -56,7 +58,10 @@ struct Replicas
       const auto file = dir / fmt::format("{:04}.data", i);
       write_file(file, body);
       const auto name = fmt::format("/AUTH_test/c/o{}", i);
-      test::write_object_metadata(file, name, "1700000000.00000", to_hex(md5(body)),
+      test::write_object_metadata(file,
+                                  name,
+                                  "1700000000.00000",
+                                  to_hex(md5(body)),
                                   std::to_string(body.size()));
       items.push_back({name, file.string()});
       bodies.push_back(std::move(body));
@@ -68,8 +73,10 @@ std::unique_ptr<Connector>
 make_tapesim(const fs::path& library, std::vector<std::pair<std::string, std::string>> extra = {})
 {
   auto values = extra;
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-         {"library", library.string()}, {"cartridge_capacity", "64K"}, {"drives", "2"}}) {
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{{"library", library.string()},
+                                                        {"cartridge_capacity", "64K"},
+                                                        {"drives", "2"}}) {
     if (std::none_of(extra.begin(), extra.end(), [&](const auto& kv) { return kv.first == key; })) {
       values.emplace_back(key, value);
     }
@@ -118,7 +125,10 @@ check_index_consistent(const fs::path& library)
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT cartridge, position, length, md5 FROM objects", -1, &stmt,
+  if (sqlite3_prepare_v2(db,
+                         "SELECT cartridge, position, length, md5 FROM objects",
+                         -1,
+                         &stmt,
                          nullptr)
       != SQLITE_OK) {
     // Killed before the library had its tables.
@@ -169,7 +179,8 @@ check_migrate_recovers(Connector& tapesim, const Replicas& replicas, const Repli
       CHECK(read_file(replicas.items[i].file) == originals.bodies[i]);
     }
   }
-  CHECK(states(tapesim.run(Operation::migrate, replicas.items)) == all(replicas.items.size(), S::migrated));
+  CHECK(states(tapesim.run(Operation::migrate, replicas.items))
+        == all(replicas.items.size(), S::migrated));
   check_recall_restores(tapesim, replicas, originals);
 }
 
@@ -198,7 +209,8 @@ TEST_CASE("tapesim moves bytes to cartridges and back", "[tapesim]")
   // Each record: its header, then the data.
   const auto headers = query(library, "SELECT total(position - header_position) FROM objects");
   CHECK(headers > 0);
-  CHECK(static_cast<double>(on_tape) == 0 + 1 + 1000 + 20'000 + 30'000 + 40'000 + 65'000 + 5 + headers);
+  CHECK(static_cast<double>(on_tape)
+        == 0 + 1 + 1000 + 20'000 + 30'000 + 40'000 + 65'000 + 5 + headers);
   CHECK(cartridges >= 3);
   // release = keep: the disk copies are untouched.
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -261,8 +273,9 @@ TEST_CASE("tapesim recall of a corrupted copy fails and changes nothing", "[tape
   REQUIRE(outcomes.size() == 2);
   CHECK_FALSE(outcomes[0].ok());
   CHECK(outcomes[0].state == S::migrated);
-  CHECK_THAT(*outcomes[0].error(), Catch::Contains("checksum mismatch on cartridge 000001L9")
-                                   && Catch::Contains("/AUTH_test/c/o0"));
+  CHECK_THAT(*outcomes[0].error(),
+             Catch::Contains("checksum mismatch on cartridge 000001L9")
+               && Catch::Contains("/AUTH_test/c/o0"));
   CHECK(outcomes[1].ok());
   CHECK(read_file(items[0].file) == std::string(40'000, '\0')); // nothing written back
   CHECK(read_file(items[1].file) == replicas.bodies[1]);
@@ -310,7 +323,8 @@ TEST_CASE("tapesim reports a full pool per object", "[tapesim]")
   CHECK_THAT(*outcomes[1].error(), Catch::Contains("pool \"pool1\" is full"));
   CHECK_FALSE(outcomes[2].ok());
   CHECK_THAT(*outcomes[2].error(), Catch::Contains("larger than a cartridge"));
-  CHECK(states(tapesim->run(Operation::status, replicas.items)) == std::vector{S::migrated, S::resident, S::resident});
+  CHECK(states(tapesim->run(Operation::status, replicas.items))
+        == std::vector{S::migrated, S::resident, S::resident});
 }
 
 TEST_CASE("tapesim time_scale sleeps for the simulated time", "[tapesim]")
@@ -336,7 +350,8 @@ TEST_CASE("tapesim settings are checked", "[tapesim]")
     return create_connector("tapesim",
                             Settings("[hlm:tapesim]", {{"library", library}, {key, value}}));
   };
-  CHECK_THROWS_WITH(make("release", "maybe"), Catch::Contains("release = \"maybe\": expected keep or punch"));
+  CHECK_THROWS_WITH(make("release", "maybe"),
+                    Catch::Contains("release = \"maybe\": expected keep or punch"));
   CHECK_THROWS_WITH(make("drives", "0"), Catch::Contains("drives"));
   CHECK_THROWS_WITH(make("cartridge_capacity", "12Q"), Catch::Contains("cartridge_capacity"));
   CHECK_THROWS_WITH(make("drive_rate_mb", "0"), Catch::Contains("a positive number"));
@@ -387,11 +402,11 @@ TEST_CASE("tapesim migrate killed at any moment loses nothing", "[tapesim][crash
 
     // Every replica is intact on disk, or indexed with a good tape copy.
     const std::size_t indexed = check_index_consistent(library);
-    INFO("trial " << trial << ": killed after "
-                  << std::chrono::duration<double>(kill_after).count() << " s; " << indexed
-                  << " indexed");
+    INFO("trial " << trial << ": killed after " << std::chrono::duration<double>(kill_after).count()
+                  << " s; " << indexed << " indexed");
     check_migrate_recovers(
-      *make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}}), replicas,
+      *make_tapesim(library, {{"release", "punch"}, {"cartridge_capacity", "4M"}}),
+      replicas,
       originals);
   }
 }
@@ -425,7 +440,7 @@ run_until_fault(const char* point, Work work)
 TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tapesim][crash]")
 {
   const std::vector<std::pair<std::string, std::string>> punch = {{"release", "punch"},
-                                                                   {"cartridge_capacity", "1M"}};
+                                                                  {"cartridge_capacity", "1M"}};
   const std::vector<std::size_t> sizes(300, 10'000); // more than one commit group
   test::TempDir dir;
   Replicas originals(dir.path() / "originals", sizes);
@@ -436,7 +451,9 @@ TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tape
     const auto disk = dir.path() / point / "disk";
     const auto library = dir.path() / point / "library";
     Replicas replicas(disk, sizes);
-    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->run(Operation::migrate, replicas.items); })
+    CHECK(run_until_fault(
+            point,
+            [&] { make_tapesim(library, punch)->run(Operation::migrate, replicas.items); })
           == 86);
     check_index_consistent(library);
     check_migrate_recovers(*make_tapesim(library, punch), replicas, originals);
@@ -449,8 +466,10 @@ TEST_CASE("tapesim loses nothing when a call dies between any two steps", "[tape
     Replicas replicas(disk, sizes);
     REQUIRE(states(make_tapesim(library, punch)->run(Operation::migrate, replicas.items))
             == all(sizes.size(), S::migrated));
-    CHECK(run_until_fault(point, [&] { make_tapesim(library, punch)->run(Operation::recall, replicas.items); })
-          == 86);
+    CHECK(
+      run_until_fault(point,
+                      [&] { make_tapesim(library, punch)->run(Operation::recall, replicas.items); })
+      == 86);
     check_index_consistent(library);
     auto tapesim = make_tapesim(library, punch);
     // Whatever the index says is on disk, is.
@@ -469,8 +488,9 @@ TEST_CASE("tapesim keeps a freed disk copy marked freed when release changes", "
   test::TempDir dir;
   Replicas replicas(dir.path() / "disk", {5000, 7000});
   const auto library = dir.path() / "library";
-  REQUIRE(states(make_tapesim(library, {{"release", "punch"}})->run(Operation::migrate, replicas.items))
-          == all(2, S::migrated));
+  REQUIRE(
+    states(make_tapesim(library, {{"release", "punch"}})->run(Operation::migrate, replicas.items))
+    == all(2, S::migrated));
   // The operator switches to release = keep and migrates again.
   auto keep = make_tapesim(library, {{"release", "keep"}});
   CHECK(states(keep->run(Operation::migrate, replicas.items)) == all(2, S::migrated));
@@ -514,8 +534,11 @@ struct DeviceReplicas
       const auto file = dir / fmt::format("17000000{:02}.12345.data", i);
       write_file(file, body);
       const auto name = fmt::format("/AUTH_test/c/o{}", i);
-      test::write_object_metadata(file, name, fmt::format("17000000{:02}.12345", i),
-                                  to_hex(md5(body)), std::to_string(body.size()));
+      test::write_object_metadata(file,
+                                  name,
+                                  fmt::format("17000000{:02}.12345", i),
+                                  to_hex(md5(body)),
+                                  std::to_string(body.size()));
       std::string pickle(4096, '\0');
       const auto n = getxattr(file.c_str(), "user.swift.metadata", pickle.data(), pickle.size());
       REQUIRE(n > 10);
@@ -525,9 +548,9 @@ struct DeviceReplicas
       const std::string checksum = to_hex(md5(pickle));
       REQUIRE(setxattr(file.c_str(), "user.swift.metadata", first.data(), first.size(), 0) == 0);
       REQUIRE(setxattr(file.c_str(), "user.swift.metadata1", rest.data(), rest.size(), 0) == 0);
-      REQUIRE(setxattr(file.c_str(), "user.swift.metadata_checksum", checksum.data(),
-                       checksum.size(), 0)
-              == 0);
+      REQUIRE(
+        setxattr(file.c_str(), "user.swift.metadata_checksum", checksum.data(), checksum.size(), 0)
+        == 0);
       items.push_back({name, file.string(), ""});
       bodies.push_back(std::move(body));
       xattrs.push_back(swift_xattrs(file));
@@ -577,7 +600,8 @@ TEST_CASE("tapesim rebuilds a lost replica from its tape record", "[tapesim][reb
   CHECK(check_index_consistent(library) == 3);
 }
 
-TEST_CASE("tapesim rebuild with recall_state = resident forgets the tape copy", "[tapesim][rebuild]")
+TEST_CASE("tapesim rebuild with recall_state = resident forgets the tape copy",
+          "[tapesim][rebuild]")
 {
   test::TempDir dir;
   DeviceReplicas replicas(dir.path(), {5000});
@@ -616,7 +640,8 @@ TEST_CASE("tapesim rebuild of a corrupt tape copy writes nothing", "[tapesim][re
   }
   SECTION("a header byte flipped")
   {
-    const auto at = static_cast<std::size_t>(query(library, "SELECT header_position FROM objects")) + 20;
+    const auto at = static_cast<std::size_t>(query(library, "SELECT header_position FROM objects"))
+                    + 20;
     bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
     write_file(cartridge, bytes);
     const auto outcomes = tapesim->run(Operation::recall, lost);
@@ -625,7 +650,8 @@ TEST_CASE("tapesim rebuild of a corrupt tape copy writes nothing", "[tapesim][re
   }
   CHECK(fs::is_empty(lost[0].object_dir));
   CHECK((!fs::exists(replicas.device / "tmp") || fs::is_empty(replicas.device / "tmp")));
-  CHECK(states(tapesim->run(Operation::status, lost)) == all(1, S::migrated)); // still rebuildable, says status
+  CHECK(states(tapesim->run(Operation::status, lost))
+        == all(1, S::migrated)); // still rebuildable, says status
 }
 
 TEST_CASE("tapesim does not rebuild over a tombstone", "[tapesim][rebuild]")
@@ -640,12 +666,14 @@ TEST_CASE("tapesim does not rebuild over a tombstone", "[tapesim][rebuild]")
   const std::vector<Item> lost = {replicas.lost(0)};
   const auto outcomes = tapesim->run(Operation::recall, lost);
   CHECK_FALSE(outcomes[0].ok());
-  CHECK_THAT(*outcomes[0].error(), Catch::Contains("tombstone") && Catch::Contains("nothing rebuilt"));
+  CHECK_THAT(*outcomes[0].error(),
+             Catch::Contains("tombstone") && Catch::Contains("nothing rebuilt"));
   CHECK_FALSE(fs::exists(replicas.items[0].file));
   CHECK(fs::exists(tombstone));
 }
 
-TEST_CASE("tapesim: a lost replica that is not on tape keeps the handler's error", "[tapesim][rebuild]")
+TEST_CASE("tapesim: a lost replica that is not on tape keeps the handler's error",
+          "[tapesim][rebuild]")
 {
   test::TempDir dir;
   DeviceReplicas replicas(dir.path(), {100, 100});
@@ -655,7 +683,8 @@ TEST_CASE("tapesim: a lost replica that is not on tape keeps the handler's error
   REQUIRE(states(tapesim->run(Operation::migrate, second)) == all(1, S::migrated));
   fs::remove(replicas.items[0].file);
   const std::vector<Item> lost = {replicas.lost(0)};
-  for (const auto& outcomes : {tapesim->run(Operation::status, lost), tapesim->run(Operation::recall, lost)}) {
+  for (const auto& outcomes :
+       {tapesim->run(Operation::status, lost), tapesim->run(Operation::recall, lost)}) {
     CHECK(outcomes[0].state == S::unknown);
     CHECK(outcomes[0].error() == "object is not on this device");
   }
@@ -687,8 +716,11 @@ TEST_CASE("tapesim opens an index written before tape records had headers", "[ta
     for (std::size_t i = 0; i < 2; ++i) {
       sql += fmt::format("INSERT INTO objects VALUES ('{}', '{}', '000001L9', {}, {}, '{}', "
                          "'migrated', 1);",
-                         replicas.items[i].file, replicas.items[i].object, position,
-                         replicas.bodies[i].size(), to_hex(md5(replicas.bodies[i])));
+                         replicas.items[i].file,
+                         replicas.items[i].object,
+                         position,
+                         replicas.bodies[i].size(),
+                         to_hex(md5(replicas.bodies[i])));
       position += replicas.bodies[i].size();
       write_file(replicas.items[i].file, std::string(replicas.bodies[i].size(), '\0'));
     }
@@ -697,18 +729,21 @@ TEST_CASE("tapesim opens an index written before tape records had headers", "[ta
   }
 
   auto tapesim = make_tapesim(library, {{"release", "punch"}});
-  CHECK(query(library, "SELECT count(*) FROM pragma_table_info('objects')"
-                       " WHERE name = 'header_position'")
+  CHECK(query(library,
+              "SELECT count(*) FROM pragma_table_info('objects')"
+              " WHERE name = 'header_position'")
         == 1);
   CHECK(states(tapesim->run(Operation::status, replicas.items)) == all(2, S::migrated));
 
   // A lost replica of such a copy cannot be rebuilt, and says why.
   fs::remove(replicas.items[1].file);
   const std::vector<Item> lost = {replicas.lost(1)};
-  for (const auto& outcomes : {tapesim->run(Operation::status, lost), tapesim->run(Operation::recall, lost)}) {
+  for (const auto& outcomes :
+       {tapesim->run(Operation::status, lost), tapesim->run(Operation::recall, lost)}) {
     CHECK_FALSE(outcomes[0].ok());
-    CHECK_THAT(*outcomes[0].error(), Catch::Contains("before tapesim recorded headers")
-                                     && Catch::Contains("object is not on this device"));
+    CHECK_THAT(*outcomes[0].error(),
+               Catch::Contains("before tapesim recorded headers")
+                 && Catch::Contains("object is not on this device"));
   }
   CHECK_FALSE(fs::exists(replicas.items[1].file));
 

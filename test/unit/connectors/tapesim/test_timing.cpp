@@ -1,6 +1,6 @@
-#include <connectors/tapesim/timing.hpp>
-
 #include "small_timing.hpp"
+
+#include <connectors/tapesim/timing.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -10,10 +10,10 @@ using hlm::test::small_timing;
 TEST_CASE("tapesim timing scales locate and rewind with distance", "[tapesim]")
 {
   const Timing t = small_timing();
-  CHECK(t.locate(0, 300) == Approx(9.0));   // 3 × 10 × 300/1000
+  CHECK(t.locate(0, 300) == Approx(9.0));    // 3 × 10 × 300/1000
   CHECK(t.locate(700, 100) == Approx(18.0)); // either direction
   CHECK(t.locate(42, 42) == 0.0);
-  CHECK(t.rewind(500) == Approx(20.0));     // 2 × 20 × 500/1000
+  CHECK(t.rewind(500) == Approx(20.0)); // 2 × 20 × 500/1000
   CHECK(t.rewind(0) == 0.0);
   CHECK(t.transfer(250) == Approx(2.5));
 
