@@ -73,6 +73,41 @@ def handler_request():
     emit('handler_request', 'bad_line', '/a/c\n')
 
 
+def handler_result():
+    # As hlm-handler writes it: the start, lines as they come (heartbeat
+    # spaces between), the summary.
+    emit('handler_result', 'document',
+         '{"request":"migrate","version":1,"storage_policy_index":0,'
+         '"warnings":["reads of migrated objects on this node are not guarded"],'
+         '"objects":[\n{"device":"sdb1","error":null,'
+         '"etag":"d41d8cd98f00b204e9800998ecf8427e","file":"/srv/node/sdb1/objects/1/'
+         'abc/0123456789abcdef0123456789abcabc/1700000000.00000.data",'
+         '"object":"/AUTH_test/c/o","size":0,"status":"migrated"} ,\n'
+         '{"device":"sdb2","error":"object is deleted on this device",'
+         '"error_kind":"deleted","file":null,"object":"/AUTH_test/c/o",'
+         '"status":"unknown","transient":false},\n'
+         '{"device":null,"error":"tape \u00e9 full","error_kind":"backend",'
+         '"file":null,"object":"/a/c/\u00e9","status":"unknown","transient":true},\n'
+         '{"device":"sdb3","error":null,"file":null,"object":"/a/c/s",'
+         '"status":"migrated","stub":"missing"}]  ,'
+         '"summary":{"objects":4,"ok":2,"failed":2}}\n')
+    # Before "version" and "error_kind": the seed's shape.
+    emit('handler_result', 'old',
+         '{"request":"status","storage_policy_index":0,"objects":[\n'
+         '{"device":"sdb1","error":"backend failed: x","file":null,'
+         '"object":"/a/c/o","status":"unknown"}],'
+         '"summary":{"objects":1,"ok":0,"failed":1}}\n')
+    emit('handler_result', 'odd_lines',
+         '{"objects":[{"object":"/a/c/o","status":"frozen"},'
+         '{"object":"/a/c/o","status":"resident","error":"x","error_kind":"cosmic"},'
+         '{"object":"/a/c/o","size":18446744073709551615,"device":5,"x":[[{}]]}]}')
+    emit('handler_result', 'version2', '{"version":2,"objects":[]}')
+    emit('handler_result', 'stderr',
+         'hlm-handler: error: cannot read ring "object.ring.gz": bad magic\n')
+    emit('handler_result', 'truncated', '{"request":"recall","version":1,"objects":[\n{"dev')
+    emit('handler_result', 'nested', '[' * 70 + ']' * 70)
+
+
 def exec_protocol():
     emit('exec_protocol', 'ok',
          '{"protocol": "hlm-connector", "version": 1, "objects": ['
@@ -105,6 +140,7 @@ def main():
     queue_entry()
     ring()
     handler_request()
+    handler_result()
     exec_protocol()
     pickles()
 

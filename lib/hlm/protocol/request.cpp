@@ -82,7 +82,15 @@ public:
   bool
   number_unsigned(number_unsigned_t value) override
   {
-    return value > 0x7fffffff ? integer(-1) : integer(static_cast<long long>(value));
+    if (value <= 0x7fffffff) {
+      return integer(static_cast<long long>(value));
+    }
+    // Too big for any key here: -1 gets the key's own refusal, but a
+    // version is quoted as sent.
+    if (m_skip_depth == 0 && m_where == Where::top && m_key == "version") {
+      refuse_version(std::to_string(value));
+    }
+    return integer(-1);
   }
   bool
   number_float(number_float_t, const string_t&) override
@@ -117,11 +125,10 @@ public:
       m_entry_device.reset();
       return true;
     case Where::top:
-      if (m_key == "objects") {
-        fail("\"objects\" must be a list");
-      }
+      top_value(Kind::other, {}); // refuses a known key's mistyped value
       return skip_value(true);
     case Where::entry:
+      entry_value(Kind::other, {});
       return skip_value(true);
     case Where::after:
       break;
@@ -165,6 +172,11 @@ public:
     }
     if (m_where == Where::objects) {
       fail(fmt::format("objects[{}] is not an object", m_request.objects.size()));
+    }
+    if (m_where == Where::top) {
+      top_value(Kind::other, {});
+    } else if (m_where == Where::entry) {
+      entry_value(Kind::other, {});
     }
     return skip_value(true);
   }
@@ -223,13 +235,19 @@ private:
     throw InputError(fmt::format("bad request document: {}", what));
   }
 
+  [[noreturn]] static void
+  refuse_version(const std::string& shown)
+  {
+    throw InputError(fmt::format("request document version {}; this hlm-handler reads version {}",
+                                 shown,
+                                 k_version));
+  }
+
   static void
   check_version(long long value)
   {
     if (value != k_version) {
-      throw InputError(fmt::format("request document version {}; this hlm-handler reads version {}",
-                                   value,
-                                   k_version));
+      refuse_version(std::to_string(value));
     }
   }
 
@@ -289,7 +307,7 @@ private:
   top_value(Kind kind, const std::string& value)
   {
     if (m_key == "version") {
-      fail("\"version\" must be a number");
+      fail("\"version\" must be an integer");
     } else if (m_key == "request") {
       const auto operation = kind == Kind::string ? parse_operation(value) : std::nullopt;
       if (!operation) {

@@ -188,7 +188,9 @@ decode_result(std::string_view text)
   nlohmann::json json;
   try {
     json = parse_json_limited(text, k_max_depth, "result document");
-  } catch (const InputError& e) {
+  } catch (const JsonSyntaxError& e) {
+    // Only text that is no JSON at all: too deep or a 1e999 is an answer
+    // nobody can read, not a handler that died before answering.
     throw NotJson(e.what());
   }
   if (!json.is_object()) {

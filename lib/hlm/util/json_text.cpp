@@ -108,7 +108,7 @@ parse_json_limited(std::string_view text, int max_depth, std::string_view what)
   try {
     return nlohmann::json::parse(text, limit_depth);
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(
+    throw JsonSyntaxError(
       fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range.406: a number beyond a double (1e999).

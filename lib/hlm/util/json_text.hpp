@@ -1,5 +1,7 @@
 #pragma once
 
+#include <hlm/util/error.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -14,10 +16,18 @@ namespace hlm {
 // Quoted in messages about a document or a value in it.
 inline constexpr std::size_t k_json_quote_bytes = 60;
 
+// Thrown by parse_json_limited when the text is not JSON at all (a syntax
+// error, or truncated), as opposed to JSON it will not take.
+class JsonSyntaxError : public InputError
+{
+public:
+  using InputError::InputError;
+};
+
 // Parses `text`, refusing more than `max_depth` levels of nesting. Throws
-// hlm::InputError: "<what> is not JSON (error at byte N): "<start>"",
-// "<what> is nested more than N levels deep", or "<what> is not usable
-// JSON: <reason>" (a number beyond a double, such as 1e999).
+// JsonSyntaxError: "<what> is not JSON (error at byte N): "<start>"", or
+// hlm::InputError: "<what> is nested more than N levels deep", "<what> is
+// not usable JSON: <reason>" (a number beyond a double, such as 1e999).
 nlohmann::json parse_json_limited(std::string_view text, int max_depth, std::string_view what);
 
 // The first k_json_quote_bytes of `text` (trimmed), made printable, "..."

@@ -591,3 +591,122 @@ TEST_CASE("handler: warns when the node's Swift does not guard migrated replicas
   CHECK(out["objects"].size() == 1);
   CHECK(out["summary"]["ok"] == 1);
 }
+
+TEST_CASE("handler: each failed line says its kind and whether it is transient", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  node.put(node.obj1_dir("sdb2"), "1700000001.00000.ts");
+  RecordingConnector backend;
+  const auto out = node.run(parse_document(R"({"request": "migrate", "objects": [
+    {"object": "/AUTH_test/c1/obj1", "device": "sdb2"},
+    {"object": "/AUTH_test/c1/obj1", "device": "sdb1"},
+    {"object": "/AUTH_test/c1/obj1", "device": "sdb9"}]})"),
+                            backend);
+  const auto& lines = out["objects"];
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["error_kind"] == "deleted");
+  CHECK(lines[0]["transient"] == false);
+  CHECK(lines[1]["error"] == "object is not on this device");
+  CHECK(lines[1]["error_kind"] == "missing");
+  CHECK(lines[1]["transient"] == true);
+  CHECK(lines[2]["error"] == "device is not on this node");
+  CHECK(lines[2]["error_kind"] == "node");
+  CHECK(lines[2]["transient"] == true);
+
+  Node other;
+  other.put(other.obj1_dir("sdb2"), "1700000000.00000.data");
+  backend.fail_on = "/AUTH_test/c1/obj1";
+  const auto failed = other.run(
+    parse_document(
+      R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+    backend);
+  CHECK(failed["objects"][0]["error_kind"] == "backend");
+  CHECK(failed["objects"][0]["transient"] == true);
+
+  Node fine;
+  fine.put(fine.obj1_dir("sdb2"), "1700000000.00000.data");
+  RecordingConnector working;
+  const auto ok = fine.run(
+    parse_document(
+      R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})"),
+    working);
+  CHECK(ok["version"] == 1);
+  CHECK(!ok["objects"][0].contains("error_kind"));
+  CHECK(!ok["objects"][0].contains("transient"));
+}
+
+TEST_CASE("run_handler: a session answers each document in turn, one backend for all", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto conf_file = node.root.write(
+    "object-server.conf",
+    "[DEFAULT]\ndevices = " + node.devices.string() + "\nmount_check = false\nswift_dir = "
+      + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+  int made = 0;
+  const ConnectorMaker maker = [&](std::string_view, Settings) {
+    ++made;
+    return std::unique_ptr<connector::Connector>(new RecordingConnector());
+  };
+  HandlerCommand command;
+  command.object_server_confs = {conf_file};
+  command.heartbeat = std::chrono::milliseconds(0);
+  const std::string status =
+    R"({"request": "status", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})";
+  const std::string migrate =
+    R"({"request": "migrate", "version": 1, "objects": [{"object": "/AUTH_test/c1/obj1"}]})";
+  const std::string elsewhere =
+    R"({"request": "recall", "objects": [{"object": "/AUTH_test/c1/obj1", "device": "sdb9"}]})";
+  // The documents of the output, each ending "}}\n" (its summary and itself).
+  const auto documents = [](const std::string& text) {
+    std::vector<ResultDocument> found;
+    std::size_t begin = 0;
+    for (auto end = text.find("}}\n"); end != std::string::npos; end = text.find("}}\n", begin)) {
+      found.push_back(decode_result(std::string_view(text).substr(begin, end + 3 - begin)));
+      begin = end + 3;
+    }
+    CHECK(begin == text.size());
+    return found;
+  };
+
+  SECTION("three documents, three answers")
+  {
+    std::istringstream in(status + "\n" + migrate + elsewhere + "\n\n");
+    std::ostringstream out;
+    const auto total = run_handler(command, maker, in, out);
+    CHECK(made == 1);
+    CHECK(total == Summary{3, 2, 1});
+    const auto answers = documents(out.str());
+    REQUIRE(answers.size() == 3);
+    CHECK(answers[0].operation == Operation::status);
+    CHECK(answers[0].summary == Summary{1, 1, 0});
+    CHECK(answers[1].operation == Operation::migrate);
+    CHECK(answers[1].lines.at(0).state == ObjectState::migrated);
+    CHECK(answers[2].operation == Operation::recall);
+    REQUIRE(answers[2].lines.at(0).failure);
+    CHECK(answers[2].lines[0].failure->kind == FailureKind::node);
+  }
+  SECTION("a bad document ends the session after the answers before it")
+  {
+    for (const std::string bad : {R"({"request": "status", "version": 2, "objects": []})",
+                                  R"({"request": "status", "objects": [)"}) {
+      INFO(bad);
+      made = 0;
+      std::istringstream in(status + bad);
+      std::ostringstream out;
+      CHECK_THROWS_AS(run_handler(command, maker, in, out), InputError);
+      CHECK(made == 1);
+      CHECK(documents(out.str()).size() == 1);
+    }
+  }
+  SECTION("a version other than 1 in the first document: nothing is done")
+  {
+    std::istringstream in(R"({"request": "status", "version": 2, "objects": []})" + status);
+    std::ostringstream out;
+    CHECK_THROWS_WITH(run_handler(command, maker, in, out),
+                      "request document version 2; this hlm-handler reads version 1");
+    CHECK(made == 0);
+    CHECK(out.str().empty());
+  }
+}

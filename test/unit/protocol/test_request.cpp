@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 using namespace hlm;
@@ -115,4 +116,179 @@ TEST_CASE("handler request: SwiftHLM's dispatcher sends the policy index as a st
   const auto request = read_request_document(in);
   CHECK(request.storage_policy_index == 1);
   CHECK(request.objects.size() == 1);
+}
+
+TEST_CASE("request documents round trip through encode_request", "[protocol]")
+{
+  Request request;
+  request.operation = Operation::recall;
+  request.storage_policy_index = 2;
+  request.swift_dir = "/etc/swift";
+  request.devices = {"sdb1", "d\xc3\xa9v"};
+  request.objects = {{"/a/c/o1", 0},
+                     {"/a/c/dir/o 2", 1},
+                     {"/a/c/o3", Request::k_any_device},
+                     {"/AUTH_\xc3\xa9/c/\xe2\x98\x83", 0}};
+  const auto text = encode_request(request);
+  CHECK(text.ends_with("}\n"));
+  CHECK(std::count(text.begin(), text.end(), '\n') == 1);
+  CHECK_THAT(text, Catch::Contains(R"("version":1)"));
+
+  const auto read = document(text);
+  CHECK(read.operation == request.operation);
+  CHECK(read.storage_policy_index == request.storage_policy_index);
+  CHECK(read.swift_dir == request.swift_dir);
+  CHECK(read.devices == request.devices);
+  REQUIRE(read.objects.size() == request.objects.size());
+  for (std::size_t i = 0; i < read.objects.size(); ++i) {
+    CHECK(read.objects[i].path == request.objects[i].path);
+    CHECK(read.objects[i].device == request.objects[i].device);
+  }
+
+  SECTION("without the optional keys")
+  {
+    Request bare;
+    bare.operation = Operation::migrate;
+    const auto read_bare = document(encode_request(bare));
+    CHECK(read_bare.operation == Operation::migrate);
+    CHECK(!read_bare.storage_policy_index);
+    CHECK(!read_bare.swift_dir);
+    CHECK(read_bare.objects.empty());
+    CHECK(read_bare.devices.empty());
+  }
+  SECTION("a name that is not UTF-8 is refused, named")
+  {
+    request.objects[1].path = "/a/c/\xff";
+    CHECK_THROWS_AS(encode_request(request), InputError);
+    CHECK_THROWS_WITH(encode_request(request), Catch::Contains("/a/c/\\xff"));
+    request.objects[1].path = "/a/c/o";
+    request.devices[1] = "sd\xfe";
+    CHECK_THROWS_WITH(encode_request(request), Catch::Contains("device name"));
+  }
+}
+
+TEST_CASE("request documents: the version", "[protocol]")
+{
+  const auto with_version = [](const std::string& version) {
+    return R"({"request": "status", "version": )" + version + R"(, "objects": []})";
+  };
+  CHECK_NOTHROW(document(R"({"request": "status", "objects": []})"));
+  CHECK_NOTHROW(document(with_version("1")));
+  // Only the document's own key counts.
+  CHECK_NOTHROW(document(R"({"request": "status", "x": {"version": 2},)"
+                         R"( "objects": [{"object": "/a/c/o", "version": 2}]})"));
+  CHECK_THROWS_WITH(document(with_version("2")),
+                    "request document version 2; this hlm-handler reads version 1");
+  CHECK_THROWS_WITH(document(with_version("0")), Catch::Contains("version 0;"));
+  CHECK_THROWS_WITH(document(with_version("-1")), Catch::Contains("version -1;"));
+  CHECK_THROWS_WITH(document(with_version("4294967297")), Catch::Contains("version 4294967297;"));
+  CHECK_THROWS_WITH(document(with_version("18446744073709551615")),
+                    Catch::Contains("version 18446744073709551615;"));
+  for (const char* bad : {"1.0", "1e0", R"("1")", "null", "true", "[1]", "{}"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(document(with_version(bad)), InputError);
+    CHECK_THROWS_WITH(document(with_version(bad)), Catch::Contains("\"version\""));
+  }
+  // After the objects, too: the whole document is checked.
+  CHECK_THROWS_WITH(document(R"({"request": "status", "objects": [], "version": 2})"),
+                    Catch::Contains("version 2;"));
+}
+
+TEST_CASE("a session: request documents one after another", "[protocol]")
+{
+  Request first;
+  first.operation = Operation::migrate;
+  first.devices = {"sdb1"};
+  first.objects = {{"/a/c/o1", 0}};
+  Request second;
+  second.operation = Operation::status;
+  second.storage_policy_index = 1;
+  second.objects = {{"/a/c/o2", Request::k_any_device}, {"/a/c/o3", Request::k_any_device}};
+
+  SECTION("as encode_request writes them, then the end")
+  {
+    std::istringstream in(encode_request(first) + encode_request(second)
+                          + R"({"request":"recall","objects":[]})" + "\n  \n");
+    RequestReader reader(in);
+    const auto one = reader.next();
+    REQUIRE(one);
+    CHECK(one->operation == Operation::migrate);
+    CHECK(one->devices == std::vector<std::string>{"sdb1"});
+    REQUIRE(one->objects.size() == 1);
+    CHECK(one->objects[0].path == "/a/c/o1");
+    const auto two = reader.next();
+    REQUIRE(two);
+    CHECK(two->operation == Operation::status);
+    CHECK(two->storage_policy_index == 1);
+    CHECK(two->devices.empty());
+    REQUIRE(two->objects.size() == 2);
+    CHECK(two->objects[1].path == "/a/c/o3");
+    const auto three = reader.next();
+    REQUIRE(three);
+    CHECK(three->operation == Operation::recall);
+    CHECK(three->objects.empty());
+    CHECK(!reader.next());
+    CHECK(!reader.next());
+  }
+  SECTION("with nothing between them")
+  {
+    std::istringstream in(R"({"request":"status","objects":[]}{"request":"migrate","objects":[]})");
+    RequestReader reader(in);
+    CHECK(reader.next()->operation == Operation::status);
+    CHECK(reader.next()->operation == Operation::migrate);
+    CHECK(!reader.next());
+  }
+  SECTION("no document at all")
+  {
+    for (const char* text : {"", " \n\t\r\n"}) {
+      std::istringstream in(text);
+      RequestReader reader(in);
+      CHECK(!reader.next());
+    }
+  }
+  SECTION("a bad document after good ones is refused when it is reached")
+  {
+    for (const std::string bad : {R"({"request":"status","version":2,"objects":[]})",
+                                  R"({"request":"status","objects":[{"object":"/a/c"}]})",
+                                  R"({"request":"status","objects":[)",
+                                  "trailing words"}) {
+      INFO(bad);
+      std::istringstream in(encode_request(first) + bad);
+      RequestReader reader(in);
+      CHECK(reader.next());
+      CHECK_THROWS_AS(reader.next(), InputError);
+    }
+  }
+  SECTION("read_request_document takes one document only")
+  {
+    CHECK_THROWS_WITH(document(encode_request(first) + encode_request(second)),
+                      Catch::Contains("more input after the document"));
+  }
+}
+
+TEST_CASE("request documents: a known key with a list or an object for its value is refused",
+          "[protocol]")
+{
+  for (const char* value : {"[]", "[1]", "{}", R"({"a": 1})"}) {
+    const std::string v = value;
+    INFO(v);
+    const auto refused = [](const std::string& text, const std::string& what) {
+      CHECK_THROWS_AS(document(text), InputError);
+      CHECK_THROWS_WITH(document(text), Catch::Contains(what));
+    };
+    refused(R"({"request": )" + v + R"(, "objects": []})", "\"request\" must be");
+    refused(R"({"request": "status", "version": )" + v + R"(, "objects": []})",
+            "\"version\" must be an integer");
+    refused(R"({"request": "status", "swift_dir": )" + v + R"(, "objects": []})",
+            "\"swift_dir\" must be a string");
+    refused(R"({"request": "status", "storage_policy_index": )" + v + R"(, "objects": []})",
+            "non-negative");
+    refused(R"({"request": "status", "objects": [{"object": )" + v + "}]}",
+            "objects[0].object must be a string");
+    refused(R"({"request": "status", "objects": [{"object": "/a/c/o", "device": )" + v + "}]}",
+            "objects[0].device must be a string");
+    // Unknown keys still take any value.
+    CHECK_NOTHROW(document(R"({"request": "status", "x": )" + v + R"(, "objects": [{"object": )"
+                           + R"("/a/c/o", "y": )" + v + "}]}"));
+  }
 }
