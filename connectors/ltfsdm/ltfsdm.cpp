@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <variant>
 
 namespace hlm::connector::ltfsdm {
 
@@ -142,6 +143,8 @@ explain(const Run& run, std::chrono::seconds timeout)
   return said.empty() ? fmt::format(" ({})", how) : fmt::format(" ({}: {})", how, said);
 }
 
+struct FileGroups;
+
 class LtfsdmConnector final : public Connector
 {
 public:
@@ -153,6 +156,15 @@ public:
 private:
   std::vector<Outcome> apply(Operation operation, std::span<const Item> items) override;
   Run run(std::string command, std::vector<std::string> arguments) const;
+  // Runs ltfsdm migrate or recall over the file list; nothing for status.
+  std::optional<Run> change_states(Operation operation, const std::string& list_path) const;
+  // Each group's outcome from `ltfsdm info files` (`query`) and the change
+  // run before it.
+  void settle_from_listing(Operation operation,
+                           const FileGroups& groups,
+                           const std::optional<Run>& change,
+                           const Run& query,
+                           std::vector<Outcome>& outcomes) const;
   bool reached(Operation operation, ObjectState state) const;
 
   LtfsdmConfig m_config;
@@ -192,99 +204,146 @@ LtfsdmConnector::reached(Operation operation, ObjectState state) const
   return true;
 }
 
+// The items by the canonical name ltfsdm prints, each file listed once, by
+// the first path naming it (a link and its target are one file).
+struct FileGroups
+{
+  std::map<std::string, std::vector<std::size_t>, std::less<>> by_name;
+  std::vector<std::string> listed;
+};
+
+// The canonical name of `file` for grouping, or the failure that keeps it
+// out of the file list.
+std::variant<std::string, Outcome>
+canonical_name(const std::string& file)
+{
+  if (file.find('\n') != std::string::npos) {
+    return Outcome::failed(
+      failure("the file path contains a newline, which an ltfsdm file list cannot hold"),
+      FailureKind::rejected);
+  }
+  std::error_code ec;
+  auto canonical = fs::canonical(file, ec).string();
+  if (ec) {
+    return Outcome::failed(
+      failure(fmt::format("cannot resolve \"{}\": {}", printable(file), ec.message())),
+      ec == std::errc::no_such_file_or_directory ? FailureKind::missing : FailureKind::backend);
+  }
+  // ltfsdm prints the canonical name, which a newline would split into
+  // lines that could pass for other files' states.
+  if (canonical.find('\n') != std::string::npos) {
+    return Outcome::failed(
+      failure(fmt::format(
+        "the file's real path \"{}\" contains a newline, which ltfsdm's output cannot carry",
+        printable(canonical))),
+      FailureKind::rejected);
+  }
+  return canonical;
+}
+
+// Groups the items by canonical name; an item that cannot be listed gets
+// its failure in `outcomes` and no group.
+FileGroups
+group_files(std::span<const Item> items, std::vector<Outcome>& outcomes)
+{
+  FileGroups groups;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto name = canonical_name(items[i].file);
+    if (auto* rejected = std::get_if<Outcome>(&name)) {
+      outcomes[i] = std::move(*rejected);
+      continue;
+    }
+    auto& indexes = groups.by_name[std::get<std::string>(name)];
+    if (indexes.empty()) {
+      groups.listed.push_back(items[i].file);
+    }
+    indexes.push_back(i);
+  }
+  return groups;
+}
+
+// Gives every item in `indexes` the same state and, if any, error.
+void
+set_all(std::vector<Outcome>& outcomes,
+        const std::vector<std::size_t>& indexes,
+        ObjectState state,
+        std::optional<std::string> error)
+{
+  Outcome outcome{state, std::nullopt};
+  if (error) {
+    outcome.failure = make_failure(FailureKind::backend, std::move(*error));
+  }
+  for (const auto i : indexes) {
+    outcomes[i] = outcome;
+  }
+}
+
 std::vector<Outcome>
 LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
 {
   std::vector<Outcome> outcomes(items.size());
-  // Items by the canonical name ltfsdm prints; each file listed once, by
-  // the first path naming it (a link and its target are one file).
-  std::map<std::string, std::vector<std::size_t>, std::less<>> by_name;
-  std::vector<std::string> listed;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const auto& file = items[i].file;
-    if (file.find('\n') != std::string::npos) {
-      outcomes[i] = Outcome::failed(
-        failure("the file path contains a newline, which an ltfsdm file list cannot hold"),
-        FailureKind::rejected);
-      continue;
-    }
-    std::error_code ec;
-    const auto canonical = fs::canonical(file, ec).string();
-    if (ec) {
-      outcomes[i] = Outcome::failed(
-        failure(fmt::format("cannot resolve \"{}\": {}", printable(file), ec.message())),
-        ec == std::errc::no_such_file_or_directory ? FailureKind::missing : FailureKind::backend);
-      continue;
-    }
-    // ltfsdm prints the canonical name, which a newline would split into
-    // lines that could pass for other files' states.
-    if (canonical.find('\n') != std::string::npos) {
-      outcomes[i] = Outcome::failed(
-        failure(fmt::format(
-          "the file's real path \"{}\" contains a newline, which ltfsdm's output cannot carry",
-          printable(canonical))),
-        FailureKind::rejected);
-      continue;
-    }
-    auto& indexes = by_name[canonical];
-    if (indexes.empty()) {
-      listed.push_back(file);
-    }
-    indexes.push_back(i);
-  }
-  if (by_name.empty()) {
+  const auto groups = group_files(items, outcomes);
+  if (groups.by_name.empty()) {
     return outcomes;
   }
 
-  const FileList list(m_config.tmp_dir, listed);
-  std::optional<Run> change;
-  if (operation == Operation::migrate) {
-    std::vector<std::string> arguments = {"migrate"};
-    if (m_config.migrate_mode == MigrateMode::premigrate) {
-      arguments.emplace_back("-p");
-    }
-    arguments.insert(arguments.end(), {"-f", list.path(), "-P", m_config.pools});
-    change = run("ltfsdm migrate", std::move(arguments));
-  } else if (operation == Operation::recall) {
-    std::vector<std::string> arguments = {"recall"};
-    if (m_config.recall_mode == RecallMode::resident) {
-      arguments.emplace_back("-r");
-    }
-    arguments.insert(arguments.end(), {"-f", list.path()});
-    change = run("ltfsdm recall", std::move(arguments));
-  }
-
-  const auto set_all = [&](const std::vector<std::size_t>& indexes,
-                           ObjectState state,
-                           std::optional<std::string> error) {
-    Outcome outcome{state, std::nullopt};
-    if (error) {
-      outcome.failure = make_failure(FailureKind::backend, std::move(*error));
-    }
-    for (const auto i : indexes) {
-      outcomes[i] = outcome;
+  const FileList list(m_config.tmp_dir, groups.listed);
+  const auto change = change_states(operation, list.path());
+  const auto set_all_unknown = [&](const std::string& cause) {
+    for (const auto& [name, indexes] : groups.by_name) {
+      set_all(outcomes, indexes, ObjectState::unknown, failure(cause));
     }
   };
   if (change && change->cannot_run) {
-    for (const auto& [name, indexes] : by_name) {
-      set_all(indexes, ObjectState::unknown, failure(*change->cannot_run));
-    }
+    set_all_unknown(*change->cannot_run);
     return outcomes;
   }
 
   const Run query = run("ltfsdm info files", {"info", "files", "-f", list.path()});
   if (query.cannot_run) {
-    for (const auto& [name, indexes] : by_name) {
-      set_all(indexes, ObjectState::unknown, failure(*query.cannot_run));
-    }
+    set_all_unknown(*query.cannot_run);
     return outcomes;
   }
+  settle_from_listing(operation, groups, change, query, outcomes);
+  return outcomes;
+}
+
+std::optional<Run>
+LtfsdmConnector::change_states(Operation operation, const std::string& list_path) const
+{
+  if (operation == Operation::migrate) {
+    std::vector<std::string> arguments = {"migrate"};
+    if (m_config.migrate_mode == MigrateMode::premigrate) {
+      arguments.emplace_back("-p");
+    }
+    arguments.insert(arguments.end(), {"-f", list_path, "-P", m_config.pools});
+    return run("ltfsdm migrate", std::move(arguments));
+  }
+  if (operation == Operation::recall) {
+    std::vector<std::string> arguments = {"recall"};
+    if (m_config.recall_mode == RecallMode::resident) {
+      arguments.emplace_back("-r");
+    }
+    arguments.insert(arguments.end(), {"-f", list_path});
+    return run("ltfsdm recall", std::move(arguments));
+  }
+  return std::nullopt;
+}
+
+void
+LtfsdmConnector::settle_from_listing(Operation operation,
+                                     const FileGroups& groups,
+                                     const std::optional<Run>& change,
+                                     const Run& query,
+                                     std::vector<Outcome>& outcomes) const
+{
   const auto states = parse_info_files(query.captured.output);
   const std::string change_cause = change ? explain(*change, m_config.timeout) : std::string();
-  for (const auto& [name, indexes] : by_name) {
+  for (const auto& [name, indexes] : groups.by_name) {
     const auto found = states.find(name);
     if (found == states.end()) {
-      set_all(indexes,
+      set_all(outcomes,
+              indexes,
               ObjectState::unknown,
               failure("ltfsdm info files does not list the file" + explain(query, m_config.timeout)
                       + change_cause));
@@ -292,21 +351,22 @@ LtfsdmConnector::apply(Operation operation, std::span<const Item> items)
     }
     const auto state = state_from_letter(found->second);
     if (!state) {
-      set_all(indexes,
+      set_all(outcomes,
+              indexes,
               ObjectState::unknown,
               failure(fmt::format("ltfsdm info files gives the file no migration state (\"{}\")",
                                   printable(std::string_view(&found->second, 1))))
                 + change_cause);
     } else if (!change || reached(operation, *state)) {
-      set_all(indexes, *state, std::nullopt);
+      set_all(outcomes, indexes, *state, std::nullopt);
     } else {
-      set_all(indexes,
+      set_all(outcomes,
+              indexes,
               *state,
               failure(fmt::format("{} left the file {}", change->command, to_string(*state)))
                 + change_cause);
     }
   }
-  return outcomes;
 }
 
 // "pool1,pool2" from the seed's space-separated or ltfsdm's comma-separated

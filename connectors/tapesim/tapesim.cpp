@@ -275,8 +275,72 @@ private:
     return status(items);
   }
 
+  // One migrate call's work in progress.
+  struct MigrateCall
+  {
+    MigrateCall(Library& library, double time_scale, std::span<const Item> to_migrate, bool release)
+      : call(library, time_scale),
+        items(to_migrate),
+        outcomes(to_migrate.size()),
+        punch(release)
+    {
+    }
+
+    Call call;
+    std::span<const Item> items;
+    std::vector<Outcome> outcomes;
+    bool punch;
+    // Items whose index entry says released but whose disk copy still
+    // holds data: punched once every index change is committed.
+    std::vector<std::size_t> to_release;
+    std::map<std::string, File> cartridges;
+    // Copies written since the cartridges were last synced: indexed only
+    // after the sync, so the index never points at bytes a crash could
+    // lose.
+    std::vector<std::pair<std::size_t, TapeCopy>> written;
+  };
+
+  // One recall call's work in progress.
+  struct RecallCall
+  {
+    RecallCall(Library& library, double time_scale, std::span<const Item> to_recall)
+      : call(library, time_scale),
+        items(to_recall),
+        outcomes(to_recall.size())
+    {
+    }
+
+    Call call;
+    std::span<const Item> items;
+    std::vector<Outcome> outcomes;
+    // Replicas written back or found on disk, whose index change waits for
+    // the next commit; their outcomes are set only once it is committed.
+    std::vector<std::size_t> settled;
+    std::vector<File> unsynced; // written back, not yet synced
+    std::vector<Extent> extents;
+    std::vector<std::pair<std::size_t, TapeCopy>> reads; // item index, copy; parallel to extents
+  };
+
   std::vector<Outcome> migrate(std::span<const Item> items);
+  // Migrates item `i`: an index change for a copy already on tape, else a
+  // new copy on tape, indexed with its group.
+  void migrate_item(MigrateCall& batch, std::size_t i);
+  // Syncs the cartridges, then indexes the copies written since.
+  void index_written(MigrateCall& batch);
+  // Frees the disk copies of `to_release`, now that the index says so.
+  void release_disk_copies(MigrateCall& batch);
+
   std::vector<Outcome> recall(std::span<const Item> items);
+  // Settles item `i` at once (never on tape, already on disk) or queues
+  // its tape copy's extent for reading.
+  void plan_recall_item(RecallCall& batch, std::size_t i);
+  // Reads one run's extents from its cartridge and writes them back.
+  void read_run(RecallCall& batch, const CartridgeRun& run);
+  // Queues the index change for item `i` (`file`: the item's, or the one
+  // a rebuild recreated); commits when the group is full.
+  void settle_recalled(RecallCall& batch, std::size_t i, const std::string& file);
+  // Commits the queued changes, then gives their items their outcome.
+  void commit_recalled(RecallCall& batch);
 
   std::vector<Outcome>
   status(std::span<const Item> items)
@@ -324,94 +388,101 @@ private:
 std::vector<Outcome>
 TapesimConnector::migrate(std::span<const Item> items)
 {
-  std::vector<Outcome> outcomes(items.size());
-  Call call(m_library, m_config.time_scale);
-  const bool punch = m_config.release == Release::punch;
-  // Items whose index entry says released but whose disk copy still holds
-  // data: punched once every index change is committed.
-  std::vector<std::size_t> to_release;
-
-  std::map<std::string, File> cartridges;
-  // Copies written since the cartridges were last synced: indexed only
-  // after the sync, so the index never points at bytes a crash could lose.
-  std::vector<std::pair<std::size_t, TapeCopy>> written;
-  const auto index_written = [&] {
-    if (written.empty()) {
-      return;
-    }
-    for (const auto& [barcode, cartridge] : cartridges) {
-      cartridge.sync();
-    }
-    fault_point("migrate-synced");
-    for (const auto& [i, copy] : written) {
-      call.queue([this, file = items[i].file, copy = copy] { m_library.put(file, copy); });
-    }
-    call.commit(); // throws: the whole call fails, nothing punched
-    fault_point("migrate-committed");
-    for (const auto& [i, copy] : written) {
-      outcomes[i] = {ObjectState::migrated, std::nullopt};
-      if (punch) {
-        to_release.push_back(i);
-      }
-    }
-    written.clear();
-  };
-
+  MigrateCall batch(m_library, m_config.time_scale, items, m_config.release == Release::punch);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const auto& item = items[i];
-    if (item.file.empty()) {
-      outcomes[i] = Outcome::failed(std::string(k_not_on_device), FailureKind::missing);
-      continue;
-    }
-    std::optional<TapeCopy> copy;
-    try {
-      copy = m_library.find(item.file);
-    } catch (const Error& e) {
-      outcomes[i] = failure(ObjectState::unknown, e.what());
-      continue;
-    }
-    if (copy) {
-      // Already on tape (a repeated migrate, or one after a recall): only
-      // the state changes. A disk copy freed before stays marked freed.
-      const bool released = copy->released || punch;
-      call.queue([this, file = item.file, released] {
-        m_library.set_state(file, ObjectState::migrated, released);
-      });
-      outcomes[i] = {ObjectState::migrated, std::nullopt};
-      if (punch && !copy->released) {
-        to_release.push_back(i);
-      }
-      continue;
-    }
-    try {
-      written.emplace_back(i, write_to_tape(call, item, cartridges));
-      fault_point("migrate-appended");
-    } catch (const Error& e) {
-      outcomes[i] = failure(ObjectState::resident, e.what());
-    }
-    if (written.size() >= k_commit_group) {
-      index_written();
-    }
+    migrate_item(batch, i);
   }
-  index_written();
+  index_written(batch);
   // The index says released before any block is freed: a crash in between
   // leaves a replica that is on disk and on tape, and a recall rewrites it
   // with the same, verified bytes.
-  call.commit();
-  for (const std::size_t i : to_release) {
+  batch.call.commit();
+  release_disk_copies(batch);
+  batch.call.finish("migrate", items.size(), count_failed(batch.outcomes));
+  return std::move(batch.outcomes);
+}
+
+void
+TapesimConnector::migrate_item(MigrateCall& batch, std::size_t i)
+{
+  const auto& item = batch.items[i];
+  auto& outcome = batch.outcomes[i];
+  if (item.file.empty()) {
+    outcome = Outcome::failed(std::string(k_not_on_device), FailureKind::missing);
+    return;
+  }
+  std::optional<TapeCopy> copy;
+  try {
+    copy = m_library.find(item.file);
+  } catch (const Error& e) {
+    outcome = failure(ObjectState::unknown, e.what());
+    return;
+  }
+  if (copy) {
+    // Already on tape (a repeated migrate, or one after a recall): only
+    // the state changes. A disk copy freed before stays marked freed.
+    const bool released = copy->released || batch.punch;
+    batch.call.queue([this, file = item.file, released] {
+      m_library.set_state(file, ObjectState::migrated, released);
+    });
+    outcome = {ObjectState::migrated, std::nullopt};
+    if (batch.punch && !copy->released) {
+      batch.to_release.push_back(i);
+    }
+    return;
+  }
+  try {
+    batch.written.emplace_back(i, write_to_tape(batch.call, item, batch.cartridges));
+    fault_point("migrate-appended");
+  } catch (const Error& e) {
+    outcome = failure(ObjectState::resident, e.what());
+  }
+  if (batch.written.size() >= k_commit_group) {
+    index_written(batch);
+  }
+}
+
+void
+TapesimConnector::index_written(MigrateCall& batch)
+{
+  if (batch.written.empty()) {
+    return;
+  }
+  for (const auto& [barcode, cartridge] : batch.cartridges) {
+    cartridge.sync();
+  }
+  fault_point("migrate-synced");
+  for (const auto& [i, copy] : batch.written) {
+    batch.call.queue(
+      [this, file = batch.items[i].file, copy = copy] { m_library.put(file, copy); });
+  }
+  batch.call.commit(); // throws: the whole call fails, nothing punched
+  fault_point("migrate-committed");
+  for (const auto& [i, copy] : batch.written) {
+    batch.outcomes[i] = {ObjectState::migrated, std::nullopt};
+    if (batch.punch) {
+      batch.to_release.push_back(i);
+    }
+  }
+  batch.written.clear();
+}
+
+void
+TapesimConnector::release_disk_copies(MigrateCall& batch)
+{
+  for (const std::size_t i : batch.to_release) {
     try {
-      File(items[i].file, O_WRONLY).punch_hole();
+      File(batch.items[i].file, O_WRONLY).punch_hole();
       fault_point("migrate-punched");
     } catch (const Error& e) {
       // Still on disk: say so in the index, so a retry punches again.
-      call.queue(
-        [this, file = items[i].file] { m_library.set_state(file, ObjectState::migrated, false); });
-      outcomes[i] = failure(ObjectState::migrated,
-                            fmt::format("on tape, but the disk copy stays: {}", e.what()));
+      batch.call.queue([this, file = batch.items[i].file] {
+        m_library.set_state(file, ObjectState::migrated, false);
+      });
+      batch.outcomes[i] = failure(ObjectState::migrated,
+                                  fmt::format("on tape, but the disk copy stays: {}", e.what()));
     }
   }
-  call.finish("migrate", items.size(), count_failed(outcomes));
-  return outcomes;
 }
 
 TapeCopy
@@ -488,113 +559,123 @@ TapesimConnector::write_to_tape(Call& call,
 std::vector<Outcome>
 TapesimConnector::recall(std::span<const Item> items)
 {
-  std::vector<Outcome> outcomes(items.size());
-  Call call(m_library, m_config.time_scale);
-  const bool to_resident = m_config.recall_state == ObjectState::resident;
-
-  // Replicas written back or found on disk, whose index change waits for
-  // the next commit; their outcomes are set only once it is committed.
-  std::vector<std::size_t> settled;
-  std::vector<File> unsynced; // written back, not yet synced
-  call.before_commit([&] {
-    for (const auto& file : unsynced) {
+  RecallCall batch(m_library, m_config.time_scale, items);
+  batch.call.before_commit([&batch] {
+    for (const auto& file : batch.unsynced) {
       file.sync();
     }
-    unsynced.clear();
+    batch.unsynced.clear();
     fault_point("recall-synced");
   });
-  const auto commit = [&] {
-    call.commit(); // throws: the whole call fails
-    for (const std::size_t i : settled) {
-      outcomes[i] = {m_config.recall_state, std::nullopt};
-    }
-    settled.clear();
-  };
-  // `file`: the item's, or the one a rebuild recreated.
-  const auto settle = [&](std::size_t i, const std::string& file) {
-    call.queue([this, file, to_resident] {
-      if (to_resident) {
-        m_library.forget(file);
-      } else {
-        m_library.set_state(file, ObjectState::premigrated, false);
-      }
-    });
-    settled.push_back(i);
-    if (call.group_full()) {
-      commit();
-    }
-  };
-
-  std::vector<Extent> extents;
-  std::vector<std::pair<std::size_t, TapeCopy>> reads; // item index, copy; parallel to extents
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (items[i].file.empty()) {
-      auto lost = find_lost(items[i]);
-      if (lost.error) {
-        outcomes[i] = not_rebuilt(*lost.error);
-        continue;
-      }
-      // The whole record: header and data.
-      const auto start = *lost.copy->header_position;
-      extents.push_back(
-        {lost.copy->cartridge, start, lost.copy->position + lost.copy->length - start});
-      lost.copy->state = ObjectState::migrated; // its only copy now
-      reads.emplace_back(i, std::move(*lost.copy));
-      continue;
-    }
-    std::optional<TapeCopy> copy;
-    try {
-      copy = m_library.find(items[i].file);
-    } catch (const Error& e) {
-      outcomes[i] = failure(ObjectState::unknown, e.what());
-      continue;
-    }
-    if (!copy) {
-      outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
-    } else if (copy->state == ObjectState::premigrated && !copy->released) {
-      settle(i, items[i].file); // already on disk
-    } else {
-      extents.push_back({copy->cartridge, copy->position, copy->length});
-      reads.emplace_back(i, std::move(*copy));
-    }
+    plan_recall_item(batch, i);
   }
+  for (const auto& run : plan_reads(batch.extents, batch.call.drives())) {
+    read_run(batch, run);
+  }
+  commit_recalled(batch);
+  batch.call.finish("recall", items.size(), count_failed(batch.outcomes));
+  return std::move(batch.outcomes);
+}
 
-  Drives& drives = call.drives();
-  for (const auto& run : plan_reads(extents, drives)) {
-    const auto drive = drives.holding(run.cartridge).value_or(run.drive);
-    std::optional<File> cartridge;
-    std::string cartridge_error;
-    try {
-      cartridge.emplace(m_library.cartridge_path(run.cartridge), O_RDONLY);
-    } catch (const Error& e) {
-      cartridge_error = e.what();
+void
+TapesimConnector::plan_recall_item(RecallCall& batch, std::size_t i)
+{
+  const auto& item = batch.items[i];
+  if (item.file.empty()) {
+    auto lost = find_lost(item);
+    if (lost.error) {
+      batch.outcomes[i] = not_rebuilt(*lost.error);
+      return;
     }
-    drives.mount(drive, run.cartridge);
-    call.pace();
-    for (const std::size_t k : run.extents) {
-      const auto& [i, copy] = reads[k];
-      drives.access(drive, copy.position, copy.length);
-      call.pace();
-      if (!cartridge) {
-        outcomes[i] = failure(copy.state,
-                              fmt::format("cartridge {}: {}", run.cartridge, cartridge_error));
-        continue;
-      }
-      try {
-        outcomes[i] = items[i].file.empty() ? rebuild_from_tape(items[i], copy, *cartridge)
-                                            : read_from_tape(items[i], copy, *cartridge, unsynced);
-      } catch (const Error& e) {
-        outcomes[i] = failure(copy.state, e.what());
-      }
-      if (outcomes[i].ok()) {
-        fault_point("recall-written");
-        settle(i, copy.file);
-      }
+    // The whole record: header and data.
+    const auto start = *lost.copy->header_position;
+    batch.extents.push_back(
+      {lost.copy->cartridge, start, lost.copy->position + lost.copy->length - start});
+    lost.copy->state = ObjectState::migrated; // its only copy now
+    batch.reads.emplace_back(i, std::move(*lost.copy));
+    return;
+  }
+  std::optional<TapeCopy> copy;
+  try {
+    copy = m_library.find(item.file);
+  } catch (const Error& e) {
+    batch.outcomes[i] = failure(ObjectState::unknown, e.what());
+    return;
+  }
+  if (!copy) {
+    batch.outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
+  } else if (copy->state == ObjectState::premigrated && !copy->released) {
+    settle_recalled(batch, i, item.file); // already on disk
+  } else {
+    batch.extents.push_back({copy->cartridge, copy->position, copy->length});
+    batch.reads.emplace_back(i, std::move(*copy));
+  }
+}
+
+void
+TapesimConnector::read_run(RecallCall& batch, const CartridgeRun& run)
+{
+  Drives& drives = batch.call.drives();
+  const auto drive = drives.holding(run.cartridge).value_or(run.drive);
+  std::optional<File> cartridge;
+  std::string cartridge_error;
+  try {
+    cartridge.emplace(m_library.cartridge_path(run.cartridge), O_RDONLY);
+  } catch (const Error& e) {
+    cartridge_error = e.what();
+  }
+  drives.mount(drive, run.cartridge);
+  batch.call.pace();
+  for (const std::size_t k : run.extents) {
+    const auto& [i, copy] = batch.reads[k];
+    const auto& item = batch.items[i];
+    auto& outcome = batch.outcomes[i];
+    drives.access(drive, copy.position, copy.length);
+    batch.call.pace();
+    if (!cartridge) {
+      outcome = failure(copy.state,
+                        fmt::format("cartridge {}: {}", run.cartridge, cartridge_error));
+      continue;
+    }
+    try {
+      outcome = item.file.empty() ? rebuild_from_tape(item, copy, *cartridge)
+                                  : read_from_tape(item, copy, *cartridge, batch.unsynced);
+    } catch (const Error& e) {
+      outcome = failure(copy.state, e.what());
+    }
+    if (outcome.ok()) {
+      fault_point("recall-written");
+      settle_recalled(batch, i, copy.file);
     }
   }
-  commit();
-  call.finish("recall", items.size(), count_failed(outcomes));
-  return outcomes;
+}
+
+void
+TapesimConnector::settle_recalled(RecallCall& batch, std::size_t i, const std::string& file)
+{
+  const bool to_resident = m_config.recall_state == ObjectState::resident;
+  batch.call.queue([this, file, to_resident] {
+    if (to_resident) {
+      m_library.forget(file);
+    } else {
+      m_library.set_state(file, ObjectState::premigrated, false);
+    }
+  });
+  batch.settled.push_back(i);
+  if (batch.call.group_full()) {
+    commit_recalled(batch);
+  }
+}
+
+void
+TapesimConnector::commit_recalled(RecallCall& batch)
+{
+  batch.call.commit(); // throws: the whole call fails
+  for (const std::size_t i : batch.settled) {
+    batch.outcomes[i] = {m_config.recall_state, std::nullopt};
+  }
+  batch.settled.clear();
 }
 
 TapesimConnector::LostCopy

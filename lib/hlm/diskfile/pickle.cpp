@@ -55,7 +55,7 @@ constexpr unsigned k_highest_protocol = 5;
 // construct it used ("INST", "BUILD") rather than only a byte value. Empty
 // for bytes that are no opcode at all.
 std::string_view
-opcode_name(std::uint8_t op)
+opcode_name(std::uint8_t op) // NOLINT(readability-function-size): a name table, one case per opcode
 {
   switch (op) {
   case '(':
@@ -608,7 +608,7 @@ private:
 
   // Returns true on STOP.
   bool
-  step(std::uint8_t byte)
+  step(std::uint8_t byte) // NOLINT(readability-function-size): the opcode switch
   {
     switch (static_cast<Op>(byte)) {
     case Op::proto: {

@@ -69,6 +69,7 @@ describe(const swift::HttpResponse& response)
 struct Cursor
 {
   const ring::Device* node = nullptr;
+  std::string url; // the container on `node`, without a query
   std::vector<Row> page;
   std::size_t pos = 0;
   bool last_page = false; // no more pages after `page`
@@ -371,6 +372,126 @@ DirectContainerClient::delete_row(std::string_view container,
   return write_quorum("delete", container, name, replies);
 }
 
+namespace {
+
+// The GET of one page of a replica's listing, after `marker`.
+swift::HttpRequest
+page_request(const Cursor& cursor,
+             std::size_t limit,
+             const std::string& marker,
+             const std::string& prefix)
+{
+  swift::HttpRequest request;
+  request.method = swift::Method::get;
+  request.timeout = DirectContainerClient::k_request_timeout;
+  request.url = cursor.url + fmt::format("?format=json&limit={}", limit);
+  if (!marker.empty()) {
+    request.url += "&marker=" + swift::encode_query_value(marker);
+  }
+  if (!prefix.empty()) {
+    request.url += "&prefix=" + swift::encode_query_value(prefix);
+  }
+  request.headers = {{"Accept", "application/json"}};
+  return request;
+}
+
+// Loads the page after `marker` into `cursor`; a failure takes the
+// replica out.
+void
+fetch_page(swift::HttpClient& http,
+           Cursor& cursor,
+           std::size_t limit,
+           const std::string& marker,
+           const std::string& prefix)
+{
+  cursor.page.clear();
+  cursor.pos = 0;
+  const auto request = page_request(cursor, limit, marker, prefix);
+  try {
+    const auto response = http.send(request);
+    if (response.status == 404 || response.status == 204) {
+      cursor.last_page = true; // no container DB yet, or nothing in it
+      return;
+    }
+    if (response.status != 200) {
+      cursor.failed = true;
+      cursor.failure = describe(response);
+      return;
+    }
+    cursor.page = parse_listing(response.body, marker);
+    cursor.last_page = cursor.page.size() < limit;
+  } catch (const TransportError& e) {
+    cursor.failed = true;
+    cursor.failure = e.what();
+  } catch (const nlohmann::json::exception& e) {
+    cursor.failed = true;
+    cursor.failure = fmt::format("bad listing: {}", e.what());
+  } catch (const InputError& e) {
+    cursor.failed = true;
+    cursor.failure = fmt::format("bad listing: {}", e.what());
+  }
+  if (cursor.failed) {
+    cursor.page.clear();
+  }
+}
+
+// Throws hlm::TransportError, naming every replica's failure, when no
+// replica is left.
+void
+check_alive(const std::vector<Cursor>& cursors,
+            std::string_view account,
+            std::string_view container)
+{
+  for (const auto& cursor : cursors) {
+    if (!cursor.failed) {
+      return;
+    }
+  }
+  std::vector<NodeReply> failures;
+  for (const auto& cursor : cursors) {
+    failures.push_back(NodeReply{node_label(*cursor.node), 0, cursor.failure, std::nullopt});
+  }
+  throw TransportError(fmt::format("cannot list \"{}/{}\": no container server answered: {}",
+                                   printable(account),
+                                   printable(container),
+                                   describe_failures(failures)),
+                       true);
+}
+
+// The smallest name the replicas' current rows hold, in its newest version
+// across the replicas that list it, each of which moves past it; nothing
+// when every replica is done.
+std::optional<Row>
+take_smallest(std::vector<Cursor>& cursors)
+{
+  const std::string* smallest = nullptr;
+  for (const auto& cursor : cursors) {
+    if (cursor.has_row() && (!smallest || cursor.page[cursor.pos].name < *smallest)) {
+      smallest = &cursor.page[cursor.pos].name;
+    }
+  }
+  if (!smallest) {
+    return std::nullopt;
+  }
+  std::optional<Row> merged;
+  for (const auto& cursor : cursors) {
+    if (cursor.has_row() && cursor.page[cursor.pos].name == *smallest) {
+      const Row& row = cursor.page[cursor.pos];
+      if (!merged || merged->timestamp < row.timestamp) {
+        merged = row;
+      }
+    }
+  }
+  for (auto& cursor : cursors) {
+    if (cursor.has_row() && cursor.page[cursor.pos].name == merged->name) {
+      ++cursor.pos;
+    }
+  }
+  return merged;
+}
+
+} // namespace
+
 void
 DirectContainerClient::list_rows(std::string_view container,
                                  const ListOptions& options,
@@ -380,71 +501,11 @@ DirectContainerClient::list_rows(std::string_view container,
   const std::size_t limit = std::clamp<std::size_t>(options.limit, 1, k_max_listing_limit);
   std::vector<Cursor> cursors;
   for (const auto* node : nodes(container)) {
-    cursors.push_back(Cursor{node, {}, 0, false, false, {}});
+    cursors.push_back(Cursor{node, url(*node, container, {}), {}, 0, false, false, {}});
   }
 
-  // Loads the page after `marker`; a failure takes the replica out.
-  const auto fetch = [&](Cursor& cursor, const std::string& marker) {
-    cursor.page.clear();
-    cursor.pos = 0;
-    swift::HttpRequest request;
-    request.method = swift::Method::get;
-    request.timeout = k_request_timeout;
-    request.url = url(*cursor.node, container, {}) + fmt::format("?format=json&limit={}", limit);
-    if (!marker.empty()) {
-      request.url += "&marker=" + swift::encode_query_value(marker);
-    }
-    if (!options.prefix.empty()) {
-      request.url += "&prefix=" + swift::encode_query_value(options.prefix);
-    }
-    request.headers = {{"Accept", "application/json"}};
-    try {
-      const auto response = m_http.send(request);
-      if (response.status == 404 || response.status == 204) {
-        cursor.last_page = true; // no container DB yet, or nothing in it
-        return;
-      }
-      if (response.status != 200) {
-        cursor.failed = true;
-        cursor.failure = describe(response);
-        return;
-      }
-      cursor.page = parse_listing(response.body, marker);
-      cursor.last_page = cursor.page.size() < limit;
-    } catch (const TransportError& e) {
-      cursor.failed = true;
-      cursor.failure = e.what();
-    } catch (const nlohmann::json::exception& e) {
-      cursor.failed = true;
-      cursor.failure = fmt::format("bad listing: {}", e.what());
-    } catch (const InputError& e) {
-      cursor.failed = true;
-      cursor.failure = fmt::format("bad listing: {}", e.what());
-    }
-    if (cursor.failed) {
-      cursor.page.clear();
-    }
-  };
-
-  const auto check_alive = [&] {
-    for (const auto& cursor : cursors) {
-      if (!cursor.failed) {
-        return;
-      }
-    }
-    std::vector<NodeReply> failures;
-    for (const auto& cursor : cursors) {
-      failures.push_back(NodeReply{node_label(*cursor.node), 0, cursor.failure, std::nullopt});
-    }
-    throw TransportError(fmt::format("cannot list \"{}/{}\": no container server answered: {}",
-                                     printable(m_account),
-                                     printable(container),
-                                     describe_failures(failures)),
-                         true);
-  };
-
   for (auto& cursor : cursors) {
-    fetch(cursor, {});
+    fetch_page(m_http, cursor, limit, {}, options.prefix);
   }
   while (true) {
     // Replicas whose page is used up read their next one now, so that no
@@ -452,36 +513,13 @@ DirectContainerClient::list_rows(std::string_view container,
     for (auto& cursor : cursors) {
       if (!cursor.failed && cursor.pos == cursor.page.size() && !cursor.last_page) {
         const std::string marker = std::move(cursor.page.back().name);
-        fetch(cursor, marker);
+        fetch_page(m_http, cursor, limit, marker, options.prefix);
       }
     }
-    check_alive();
+    check_alive(cursors, m_account, container);
 
-    const std::string* smallest = nullptr;
-    for (const auto& cursor : cursors) {
-      if (cursor.has_row() && (!smallest || cursor.page[cursor.pos].name < *smallest)) {
-        smallest = &cursor.page[cursor.pos].name;
-      }
-    }
-    if (!smallest) {
-      return;
-    }
-    // The newest version of this name across the replicas that list it.
-    std::optional<Row> merged;
-    for (const auto& cursor : cursors) {
-      if (cursor.has_row() && cursor.page[cursor.pos].name == *smallest) {
-        const Row& row = cursor.page[cursor.pos];
-        if (!merged || merged->timestamp < row.timestamp) {
-          merged = row;
-        }
-      }
-    }
-    for (auto& cursor : cursors) {
-      if (cursor.has_row() && cursor.page[cursor.pos].name == merged->name) {
-        ++cursor.pos;
-      }
-    }
-    if (!on_row(*merged)) {
+    const auto merged = take_smallest(cursors);
+    if (!merged || !on_row(*merged)) {
       return;
     }
   }

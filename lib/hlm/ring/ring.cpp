@@ -104,8 +104,12 @@ Ring::load(const std::filesystem::path& file)
   return parse(data, file.string());
 }
 
-Ring
-Ring::parse(std::string_view data, const std::string& source)
+namespace {
+
+// The ring file's metadata JSON, after checking the header in front of
+// it; `data` is left at the partition table.
+nlohmann::json
+read_metadata(std::string_view& data, const std::string& source)
 {
   if (data.size() < 4 || data.substr(0, 4) != "R1NG") {
     // Rings older than Swift 1.x were pickles; Swift 2.30 still reads them,
@@ -133,71 +137,108 @@ Ring::parse(std::string_view data, const std::string& source)
     fail(source, fmt::format("bad metadata JSON: {}", e.what()));
   }
   data.remove_prefix(json_length);
+  return meta;
+}
 
-  Ring ring;
+// What the metadata says, checked.
+struct RingMeta
+{
+  unsigned part_shift = 32;
   std::size_t replica_count = 0;
   std::string byteorder;
+  std::vector<std::optional<Device>> devices;
+};
+
+RingMeta
+parse_meta(const nlohmann::json& meta, const std::string& source)
+{
+  RingMeta parsed;
   try {
-    ring.m_part_shift = integer<unsigned>(meta.at("part_shift"), "\"part_shift\"", source);
-    replica_count = integer<std::size_t>(meta.at("replica_count"), "\"replica_count\"", source);
-    byteorder = meta.value("byteorder", std::string("little"));
+    parsed.part_shift = integer<unsigned>(meta.at("part_shift"), "\"part_shift\"", source);
+    parsed.replica_count = integer<std::size_t>(meta.at("replica_count"),
+                                                "\"replica_count\"",
+                                                source);
+    parsed.byteorder = meta.value("byteorder", std::string("little"));
     const auto& devs = meta.at("devs");
     if (!devs.is_array()) {
       fail(source, "\"devs\" is not a list");
     }
     for (std::size_t i = 0; i < devs.size(); ++i) {
       if (devs[i].is_null()) {
-        ring.m_devices.emplace_back(std::nullopt);
+        parsed.devices.emplace_back(std::nullopt);
       } else {
-        ring.m_devices.emplace_back(parse_device(devs[i], i, source));
+        parsed.devices.emplace_back(parse_device(devs[i], i, source));
       }
     }
   } catch (const nlohmann::json::exception& e) {
     fail(source, fmt::format("bad metadata: {}", e.what()));
   }
-  if (ring.m_part_shift > 32 || 32 - ring.m_part_shift > k_max_part_power) {
-    fail(source, fmt::format("unsupported part_shift {}", ring.m_part_shift));
+  if (parsed.part_shift > 32 || 32 - parsed.part_shift > k_max_part_power) {
+    fail(source, fmt::format("unsupported part_shift {}", parsed.part_shift));
   }
-  if (byteorder != "little" && byteorder != "big") {
-    fail(source, fmt::format("unknown byteorder \"{}\"", byteorder));
+  if (parsed.byteorder != "little" && parsed.byteorder != "big") {
+    fail(source, fmt::format("unknown byteorder \"{}\"", parsed.byteorder));
   }
-  if (replica_count == 0 || replica_count > 64) {
-    fail(source, fmt::format("unsupported replica_count {}", replica_count));
+  if (parsed.replica_count == 0 || parsed.replica_count > 64) {
+    fail(source, fmt::format("unsupported replica_count {}", parsed.replica_count));
   }
+  return parsed;
+}
 
+// Replica row `row` of the partition table at the front of `data`, which
+// is left after it; each entry must name a device of `devices`.
+std::vector<std::uint16_t>
+read_replica_row(std::string_view& data,
+                 std::size_t row,
+                 const RingMeta& meta,
+                 std::uint32_t partitions,
+                 const std::string& source)
+{
+  const bool swap = (meta.byteorder == "little") != (std::endian::native == std::endian::little);
+  // The last row may be shorter: Swift writes fractional replica counts
+  // as a partial final row.
+  const std::size_t available = std::min<std::size_t>(data.size() / 2, partitions);
+  if (available < partitions && row + 1 < meta.replica_count) {
+    fail(source, fmt::format("truncated partition table (replica row {})", row));
+  }
+  if (available == 0) {
+    fail(source, fmt::format("replica row {} is empty", row));
+  }
+  std::vector<std::uint16_t> part2dev(available);
+  for (std::size_t p = 0; p < available; ++p) {
+    const auto lo = static_cast<std::uint8_t>(data[2 * p]);
+    const auto hi = static_cast<std::uint8_t>(data[2 * p + 1]);
+    const auto value = static_cast<std::uint16_t>(swap ? (lo << 8) | hi : (hi << 8) | lo);
+    if (value >= meta.devices.size() || !meta.devices[value]) {
+      fail(
+        source,
+        fmt::format("partition {} of replica row {} refers to missing device {}", p, row, value));
+    }
+    part2dev[p] = value;
+  }
+  data.remove_prefix(2 * available);
+  return part2dev;
+}
+
+} // namespace
+
+Ring
+Ring::parse(std::string_view data, const std::string& source)
+{
+  auto meta = parse_meta(read_metadata(data, source), source);
   if (data.size() % 2 != 0) {
     fail(source, "truncated partition table (odd number of bytes)");
   }
-  const bool swap = (byteorder == "little") != (std::endian::native == std::endian::little);
+  Ring ring;
+  ring.m_part_shift = meta.part_shift;
   const std::uint32_t partitions = ring.partition_count();
-  for (std::size_t row = 0; row < replica_count; ++row) {
-    // The last row may be shorter: Swift writes fractional replica counts
-    // as a partial final row.
-    const std::size_t available = std::min<std::size_t>(data.size() / 2, partitions);
-    if (available < partitions && row + 1 < replica_count) {
-      fail(source, fmt::format("truncated partition table (replica row {})", row));
-    }
-    if (available == 0) {
-      fail(source, fmt::format("replica row {} is empty", row));
-    }
-    std::vector<std::uint16_t> part2dev(available);
-    for (std::size_t p = 0; p < available; ++p) {
-      const auto lo = static_cast<std::uint8_t>(data[2 * p]);
-      const auto hi = static_cast<std::uint8_t>(data[2 * p + 1]);
-      const auto value = static_cast<std::uint16_t>(swap ? (lo << 8) | hi : (hi << 8) | lo);
-      if (value >= ring.m_devices.size() || !ring.m_devices[value]) {
-        fail(
-          source,
-          fmt::format("partition {} of replica row {} refers to missing device {}", p, row, value));
-      }
-      part2dev[p] = value;
-    }
-    data.remove_prefix(2 * available);
-    ring.m_replica2part2dev.push_back(std::move(part2dev));
+  for (std::size_t row = 0; row < meta.replica_count; ++row) {
+    ring.m_replica2part2dev.push_back(read_replica_row(data, row, meta, partitions, source));
   }
   if (!data.empty()) {
     fail(source, fmt::format("{} unexpected bytes after the partition table", data.size()));
   }
+  ring.m_devices = std::move(meta.devices);
   return ring;
 }
 

@@ -175,6 +175,75 @@ session_broken(ssh_session session)
          || (ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
 }
 
+// The command's standard input, as far as it was written.
+struct InputFeed
+{
+  std::string_view input;
+  std::size_t written = 0;
+  bool done = false; // all written and EOF sent, or the program is gone
+};
+
+enum class Written { nothing, some, session_broken };
+
+// Writes as much of the input as the peer's window takes, then EOF once
+// all of it is written.
+Written
+write_input(ssh_channel channel, ssh_session session, InputFeed& feed)
+{
+  auto wrote = Written::nothing;
+  if (!feed.done && feed.written < feed.input.size()) {
+    // Never more than the peer's window: a write beyond it would wait
+    // for a window adjust that only comes once we read its output.
+    const std::uint32_t window = ssh_channel_window_size(channel);
+    if (window > 0) {
+      const auto count = static_cast<std::uint32_t>(std::min(
+        {static_cast<std::size_t>(window), feed.input.size() - feed.written, k_write_chunk}));
+      const int n = ssh_channel_write(channel, feed.input.data() + feed.written, count);
+      if (n > 0) {
+        feed.written += static_cast<std::size_t>(n);
+        wrote = Written::some;
+      } else if (n < 0) {
+        if (session_broken(session)) {
+          return Written::session_broken;
+        }
+        // The program exited (and the server closed the channel) before
+        // taking all of its input, like EPIPE locally.
+        feed.done = true;
+      }
+    }
+  }
+  if (!feed.done && feed.written == feed.input.size()) {
+    // Fails only when the channel is already closed, which the exit
+    // status then explains.
+    ssh_channel_send_eof(channel);
+    feed.done = true;
+  }
+  return wrote;
+}
+
+// Hands what the callbacks collected to `on_output` (stdout) and
+// `error_output` (stderr); true when there was any.
+bool
+deliver_output(ChannelState& state,
+               std::string& chunk,
+               TailBuffer& error_output,
+               const std::function<void(std::string_view)>& on_output)
+{
+  bool delivered = false;
+  if (!state.stdout_data.empty()) {
+    chunk.swap(state.stdout_data); // on_output may take its time
+    on_output(chunk);
+    chunk.clear();
+    delivered = true;
+  }
+  if (!state.stderr_data.empty()) {
+    error_output.append(state.stderr_data);
+    state.stderr_data.clear();
+    delivered = true;
+  }
+  return delivered;
+}
+
 class SshTransport : public Transport
 {
 public:
@@ -204,6 +273,13 @@ private:
                      const std::vector<std::string>& argv,
                      std::string_view input,
                      const std::function<void(std::string_view)>& on_output);
+
+  // How long to wait for socket activity: nothing after `progress` (which
+  // moves `last_progress` to now), else what is left of the I/O timeout.
+  // Throws hlm::TransportError once the exchange has been idle that long.
+  std::chrono::milliseconds idle_wait(bool progress,
+                                      Clock::time_point& last_progress,
+                                      const std::vector<std::string>& argv) const;
 
   SshOptions m_options;
   std::string m_peer; // "host:port" for messages
@@ -297,50 +373,16 @@ SshTransport::exchange(ssh_channel channel,
   RunResult result;
   TailBuffer error_output(k_error_output_cap);
   std::string chunk;
-  std::size_t written = 0;
-  bool input_done = false;
+  InputFeed feed{input};
   auto last_progress = Clock::now();
 
   while (true) {
-    bool progress = false;
-    if (!input_done && written < input.size()) {
-      // Never more than the peer's window: a write beyond it would wait
-      // for a window adjust that only comes once we read its output.
-      const std::uint32_t window = ssh_channel_window_size(channel);
-      if (window > 0) {
-        const auto count = static_cast<std::uint32_t>(
-          std::min({static_cast<std::size_t>(window), input.size() - written, k_write_chunk}));
-        const int n = ssh_channel_write(channel, input.data() + written, count);
-        if (n > 0) {
-          written += static_cast<std::size_t>(n);
-          progress = true;
-        } else if (n < 0) {
-          if (session_broken(session)) {
-            throw connection_lost();
-          }
-          // The program exited (and the server closed the channel) before
-          // taking all of its input, like EPIPE locally.
-          input_done = true;
-        }
-      }
+    const auto wrote = write_input(channel, session, feed);
+    if (wrote == Written::session_broken) {
+      throw connection_lost();
     }
-    if (!input_done && written == input.size()) {
-      // Fails only when the channel is already closed, which the exit
-      // status then explains.
-      ssh_channel_send_eof(channel);
-      input_done = true;
-    }
-    if (!state.stdout_data.empty()) {
-      chunk.swap(state.stdout_data); // on_output may take its time
-      on_output(chunk);
-      chunk.clear();
-      progress = true;
-    }
-    if (!state.stderr_data.empty()) {
-      error_output.append(state.stderr_data);
-      state.stderr_data.clear();
-      progress = true;
-    }
+    const bool delivered = deliver_output(state, chunk, error_output, on_output);
+    const bool progress = wrote == Written::some || delivered;
     // EOF (or close) with all data delivered, and the exit status, which
     // may come before or after the EOF.
     if (ssh_channel_is_eof(channel) && (state.exit_known() || ssh_channel_is_closed(channel))) {
@@ -349,25 +391,9 @@ SshTransport::exchange(ssh_channel channel,
     if (session_broken(session)) {
       throw connection_lost();
     }
-
-    const auto now = Clock::now();
-    std::chrono::milliseconds wait{0};
-    if (progress) {
-      last_progress = now;
-    } else {
-      const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress);
-      if (idle >= m_options.io_timeout) {
-        throw TransportError(fmt::format("no data to or from {} for {} while running \"{}\"",
-                                         m_peer,
-                                         seconds_text(m_options.io_timeout),
-                                         printable(argv[0])),
-                             true);
-      }
-      wait = m_options.io_timeout - idle;
-    }
     // Reads and processes what the socket has (calling the callbacks) and
     // flushes pending output; sleeps only when nothing moved.
-    loop.poll(wait);
+    loop.poll(idle_wait(progress, last_progress, argv));
   }
 
   if (!state.exit_known()) {
@@ -378,9 +404,30 @@ SshTransport::exchange(ssh_channel channel,
   }
   result.exit_status = state.exit_status;
   result.signal = state.exit_signal;
-  result.input_truncated = written < input.size();
+  result.input_truncated = feed.written < input.size();
   result.error_output = error_output.take();
   return result;
+}
+
+std::chrono::milliseconds
+SshTransport::idle_wait(bool progress,
+                        Clock::time_point& last_progress,
+                        const std::vector<std::string>& argv) const
+{
+  const auto now = Clock::now();
+  if (progress) {
+    last_progress = now;
+    return std::chrono::milliseconds{0};
+  }
+  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress);
+  if (idle >= m_options.io_timeout) {
+    throw TransportError(fmt::format("no data to or from {} for {} while running \"{}\"",
+                                     m_peer,
+                                     seconds_text(m_options.io_timeout),
+                                     printable(argv[0])),
+                         true);
+  }
+  return m_options.io_timeout - idle;
 }
 
 } // namespace
