@@ -2,17 +2,6 @@
 
 namespace hlm {
 
-namespace {
-
-constexpr FailureKind k_kinds[] = {FailureKind::unreachable,
-                                   FailureKind::node,
-                                   FailureKind::backend,
-                                   FailureKind::missing,
-                                   FailureKind::deleted,
-                                   FailureKind::rejected};
-
-} // namespace
-
 std::string_view
 to_string(FailureKind kind)
 {
@@ -36,7 +25,7 @@ to_string(FailureKind kind)
 std::optional<FailureKind>
 parse_failure_kind(std::string_view text)
 {
-  for (const auto kind : k_kinds) {
+  for (const auto kind : k_failure_kinds) {
     if (text == to_string(kind)) {
       return kind;
     }

@@ -27,6 +27,14 @@ enum class FailureKind {
   rejected,
 };
 
+// Every kind, in declaration order.
+inline constexpr FailureKind k_failure_kinds[] = {FailureKind::unreachable,
+                                                  FailureKind::node,
+                                                  FailureKind::backend,
+                                                  FailureKind::missing,
+                                                  FailureKind::deleted,
+                                                  FailureKind::rejected};
+
 // A failure as it travels from a connector to the queue.
 struct Failure
 {

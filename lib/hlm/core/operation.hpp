@@ -17,6 +17,12 @@ enum class ObjectState {
   unknown,     // the backend cannot say, or replicas disagree
 };
 
+// Every state, in the order reports list them.
+inline constexpr ObjectState k_object_states[] = {ObjectState::resident,
+                                                  ObjectState::premigrated,
+                                                  ObjectState::migrated,
+                                                  ObjectState::unknown};
+
 // The names the seed's documents, the queue's rows and the command lines
 // use: "migrate", "recall", "status"; "resident", "premigrated", "migrated",
 // "unknown".

@@ -10,15 +10,6 @@
 
 namespace hlm::ctl {
 
-namespace {
-
-constexpr ObjectState k_states[] = {ObjectState::resident,
-                                    ObjectState::premigrated,
-                                    ObjectState::migrated,
-                                    ObjectState::unknown};
-
-} // namespace
-
 int
 status_exit(const StatusSummary& summary)
 {
@@ -32,7 +23,7 @@ std::string
 summary_line(const StatusSummary& summary)
 {
   std::string line;
-  for (const auto state : k_states) {
+  for (const auto state : k_object_states) {
     const auto n = summary.per_state[static_cast<std::size_t>(state)];
     if (n > 0) {
       line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, to_string(state));
@@ -113,7 +104,7 @@ print_status(Service& service,
   });
   if (json) {
     nlohmann::json counts = nlohmann::json::object();
-    for (const auto state : k_states) {
+    for (const auto state : k_object_states) {
       counts[std::string(to_string(state))] = summary.per_state[static_cast<std::size_t>(state)];
     }
     open_document();

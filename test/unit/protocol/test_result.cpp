@@ -13,17 +13,6 @@ using namespace hlm::protocol;
 
 namespace {
 
-constexpr ObjectState k_states[] = {ObjectState::resident,
-                                    ObjectState::premigrated,
-                                    ObjectState::migrated,
-                                    ObjectState::unknown};
-constexpr FailureKind k_kinds[] = {FailureKind::unreachable,
-                                   FailureKind::node,
-                                   FailureKind::backend,
-                                   FailureKind::missing,
-                                   FailureKind::deleted,
-                                   FailureKind::rejected};
-
 // What decode_result threw: NotJson is told apart from other InputErrors.
 struct Refusal
 {
@@ -89,7 +78,7 @@ TEST_CASE("result documents round trip: every operation and state", "[protocol]"
     document.operation = operation;
     document.storage_policy_index = 3;
     document.warnings = {"reads of migrated objects on this node are not guarded", "second"};
-    for (const auto state : k_states) {
+    for (const auto state : k_object_states) {
       ResultLine line;
       line.object = "/AUTH_test/c/" + std::string(to_string(state));
       line.device = "sdb1";
@@ -109,7 +98,7 @@ TEST_CASE("result documents round trip: every failure kind, either transience", 
 {
   ResultDocument document;
   document.operation = Operation::migrate;
-  for (const auto kind : k_kinds) {
+  for (const auto kind : k_failure_kinds) {
     for (const bool transient : {true, false}) {
       ResultLine line;
       line.object = "/a/c/" + std::string(to_string(kind));
@@ -242,7 +231,7 @@ TEST_CASE("result lines without error_kind: a transient backend failure", "[prot
 
 TEST_CASE("result lines: a kind without transient takes the kind's default", "[protocol]")
 {
-  for (const auto kind : k_kinds) {
+  for (const auto kind : k_failure_kinds) {
     const auto line = only_line(
       R"({"object":"/a/c/o","status":"unknown","error":"x","error_kind":")"
       + std::string(to_string(kind)) + R"("})");
@@ -404,7 +393,7 @@ TEST_CASE("result documents: many lines", "[protocol]")
     line.device = "sdb" + std::to_string(i % 4);
     line.state = ObjectState::migrated;
     if (i % 7 == 0) {
-      line.failure = make_failure(k_kinds[i % 6], "failed " + std::to_string(i));
+      line.failure = make_failure(k_failure_kinds[i % 6], "failed " + std::to_string(i));
     }
     document.lines.push_back(std::move(line));
   }

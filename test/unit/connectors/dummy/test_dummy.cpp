@@ -1,3 +1,4 @@
+#include "../../support/outcomes.hpp"
 #include "../../support/temp_dir.hpp"
 
 #include <hlm/util/error.hpp>
@@ -10,6 +11,7 @@
 
 using namespace hlm;
 using namespace hlm::connector;
+using hlm::test::states;
 
 namespace {
 
@@ -17,17 +19,6 @@ std::unique_ptr<Connector>
 make_dummy(const std::filesystem::path& db)
 {
   return create_connector("dummy", Settings("[hlm:dummy]", {{"db_path", db.string()}}));
-}
-
-std::vector<ObjectState>
-states(const std::vector<Outcome>& outcomes)
-{
-  std::vector<ObjectState> out;
-  for (const auto& outcome : outcomes) {
-    CHECK(outcome.ok());
-    out.push_back(outcome.state);
-  }
-  return out;
 }
 
 } // namespace

@@ -1,3 +1,4 @@
+#include "../../support/outcomes.hpp"
 #include "../../support/temp_dir.hpp"
 
 #include <hlm/util/error.hpp>
@@ -20,6 +21,7 @@
 using namespace hlm;
 using namespace hlm::connector;
 using Catch::Contains;
+using hlm::test::states;
 using S = ObjectState;
 namespace fs = std::filesystem;
 
@@ -145,17 +147,6 @@ public:
 private:
   test::TempDir m_dir;
 };
-
-std::vector<ObjectState>
-states(const std::vector<Outcome>& outcomes)
-{
-  std::vector<ObjectState> out;
-  for (const auto& outcome : outcomes) {
-    CHECK(outcome.ok());
-    out.push_back(outcome.state);
-  }
-  return out;
-}
 
 } // namespace
 

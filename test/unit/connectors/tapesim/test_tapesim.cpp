@@ -1,3 +1,4 @@
+#include "../../support/outcomes.hpp"
 #include "../../support/swift_metadata.hpp"
 #include "../../support/temp_dir.hpp"
 
@@ -26,6 +27,7 @@
 
 using namespace hlm;
 using namespace hlm::connector;
+using hlm::test::states;
 namespace fs = std::filesystem;
 using S = ObjectState;
 
@@ -82,18 +84,6 @@ make_tapesim(const fs::path& library, std::vector<std::pair<std::string, std::st
     }
   }
   return create_connector("tapesim", Settings("[hlm:tapesim]", values));
-}
-
-std::vector<S>
-states(const std::vector<Outcome>& outcomes)
-{
-  std::vector<S> out;
-  for (const auto& outcome : outcomes) {
-    INFO(outcome.error().value_or(""));
-    CHECK(outcome.ok());
-    out.push_back(outcome.state);
-  }
-  return out;
 }
 
 std::vector<S>
