@@ -55,6 +55,15 @@ struct Node
     conf.read_guard = true;
   }
 
+  // An object-server.conf for this node whose [hlm] names the recording
+  // connector.
+  std::string
+  recording_conf_text() const
+  {
+    return "[DEFAULT]\ndevices = " + devices.string() + "\nmount_check = false\nswift_dir = "
+           + swift_dir.string() + "\n[hlm]\nconnector = recording\n";
+  }
+
   // /AUTH_test/c1/obj1: partition 917 → sdb2, sdb3, sdb4 (vector from
   // shared/notes/swift-facts.md).
   std::filesystem::path
@@ -231,10 +240,7 @@ TEST_CASE("run_handler checks everything before the backend exists", "[handler]"
 {
   Node node;
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
-  const auto conf_file = node.root.write(
-    "object-server.conf",
-    "[DEFAULT]\ndevices = " + node.devices.string() + "\nmount_check = false\nswift_dir = "
-      + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+  const auto conf_file = node.root.write("object-server.conf", node.recording_conf_text());
 
   int made = 0;
   RecordingConnector backend;
@@ -339,11 +345,7 @@ TEST_CASE("run_handler: a directory of object server configs", "[handler]")
   Node node;
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
   for (const char* name : {"1.conf", "2.conf"}) {
-    node.root.write(std::string("confs/") + name,
-                    "[DEFAULT]\ndevices = " + node.devices.string()
-                      + "\nmount_check = false\n"
-                        "swift_dir = "
-                      + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+    node.root.write(std::string("confs/") + name, node.recording_conf_text());
   }
   node.root.write("confs/README", "not a config");
   int made = 0;
@@ -640,10 +642,7 @@ TEST_CASE("run_handler: a session answers each document in turn, one backend for
 {
   Node node;
   node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
-  const auto conf_file = node.root.write(
-    "object-server.conf",
-    "[DEFAULT]\ndevices = " + node.devices.string() + "\nmount_check = false\nswift_dir = "
-      + node.swift_dir.string() + "\n[hlm]\nconnector = recording\n");
+  const auto conf_file = node.root.write("object-server.conf", node.recording_conf_text());
   int made = 0;
   const ConnectorMaker maker = [&](std::string_view, Settings) {
     ++made;
