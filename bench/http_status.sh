@@ -9,13 +9,13 @@
 # HTTP status: the body is several MB, so a VmHWM that stays flat shows the
 # proxy streamed it instead of holding it.
 #
-# The container is filled without uploading: it is created through the
-# proxy, then COUNT rows are merged into every replica of its database with
-# Swift's own ContainerBroker, and each object's replicas are written as
-# zero-byte .data files with Swift's metadata straight into the object
-# servers' devices, where the ring puts them: 40 s to 3 minutes for 100,000
-# objects on a 2-CPU machine, as busy as its disk is, where an upload through
-# the proxy takes far longer. The handlers then answer "resident" for every
+# The container is filled without uploading (bench/fill.py): it is created
+# through the proxy, then COUNT rows are merged into every replica of its
+# database with Swift's own ContainerBroker, and each object's replicas are
+# written as zero-byte .data files with Swift's metadata straight into the
+# object servers' devices, where the ring puts them: 40 s to 3 minutes for
+# 100,000 objects on a 2-CPU machine, as busy as its disk is, where an upload
+# through the proxy takes far longer. The handlers then answer "resident" for every
 # object, as for a container uploaded the usual way. Rows alone would
 # measure another case: objects missing on disk, each "unknown" with an
 # error from every replica.
@@ -53,75 +53,7 @@ case $code in 201|202) ;; *) echo "container PUT answered $code" >&2; exit 1 ;; 
 # COUNT rows in every replica of the container's database, and each
 # object's replicas on the object servers' devices.
 fill_start=$(date +%s.%N)
-$python - "$saio" "$count" <<'PY'
-import glob, multiprocessing, os, sys
-os.environ["EVENTLET_NO_GREENDNS"] = "yes"
-from swift.common import utils
-from swift.common.ring import Ring
-from swift.common.utils import Timestamp, hash_path
-from swift.container.backend import ContainerBroker
-from swift.obj.diskfile import write_metadata
-
-saio, count = sys.argv[1], int(sys.argv[2])
-etc = os.path.join(saio, "etc")
-# The cluster's swift.conf (hash prefix and suffix), not /etc/swift's.
-utils.SWIFT_CONF_FILE = os.path.join(etc, "swift.conf")
-utils.HASH_PATH_PREFIX = utils.HASH_PATH_SUFFIX = b""
-utils.validate_hash_conf()
-names = ["obj%08d" % i for i in range(count)]
-created = Timestamp.now().internal
-etag = "d41d8cd98f00b204e9800998ecf8427e"   # MD5 of b""
-
-replicas = Ring(etc, ring_name="container").replica_count
-brokers = []
-for path in glob.glob(os.path.join(saio, "srv", "*", "node", "*", "containers",
-                                   "*", "*", "*", "*.db")):
-    broker = ContainerBroker(path)
-    info = broker.get_info()
-    if (info["account"], info["container"]) == ("AUTH_test", "bench"):
-        brokers.append(broker)
-if len(brokers) != replicas:
-    sys.exit("found %d replicas of AUTH_test/bench's database, the ring has %d"
-             % (len(brokers), replicas))
-policy = brokers[0].get_info()["storage_policy_index"]
-for broker in brokers:
-    for start in range(0, count, 10000):
-        broker.merge_items([
-            {"name": name, "created_at": created, "size": 0,
-             "content_type": "application/octet-stream", "etag": etag,
-             "deleted": 0, "storage_policy_index": policy}
-            for name in names[start:start + 10000]])
-
-ring = Ring(etc, ring_name="object" if policy == 0 else "object-%d" % policy)
-objects = "objects" if policy == 0 else "objects-%d" % policy
-devices = {os.path.basename(d): d
-           for d in glob.glob(os.path.join(saio, "srv", "*", "node", "*"))}
-
-
-def write_replicas(chunk):
-    for name in chunk:
-        part, nodes = ring.get_nodes("AUTH_test", "bench", name)
-        digest = hash_path("AUTH_test", "bench", name)
-        metadata = {"name": "/AUTH_test/bench/" + name, "X-Timestamp": created,
-                    "Content-Length": "0", "ETag": etag,
-                    "Content-Type": "application/octet-stream"}
-        for node in nodes:
-            d = os.path.join(devices[node["device"]], objects, str(part),
-                             digest[-3:], digest)
-            os.makedirs(d, exist_ok=True)
-            fd = os.open(os.path.join(d, created + ".data"),
-                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                write_metadata(fd, metadata)
-            finally:
-                os.close(fd)
-
-
-# Forked workers: creating directories and files is the cost, and it waits
-# on the file system more than on a CPU.
-with multiprocessing.get_context("fork").Pool(4) as pool:
-    pool.map(write_replicas, [names[i:i + 2000] for i in range(0, count, 2000)])
-PY
+$python "$here/fill.py" "$saio" AUTH_test bench "$count"
 fill_end=$(date +%s.%N)
 
 now() { date +%s.%N; }
