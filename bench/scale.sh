@@ -21,6 +21,9 @@
 # running in DIR with its filled containers, and a later run with the same
 # DIR reuses them (a million objects take 10 to 20 minutes to fill).
 # HLM_SCALE_SUBMIT (default 2000) sets the bulk submission's size.
+# HLM_SCALE_BASELINE=DIR runs every hlm measurement with DIR/cmd's hlmctl,
+# hlm-dispatch and hlm-handler too (an earlier build), in the same run, and
+# prints both side by side ("before" is DIR, "after" is BUILD_DIR).
 # Peak RSS comes from /usr/bin/time -f %M.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,23 +59,27 @@ source "$saio/env.sh"
 run=$work/run
 rm -rf "$run"
 mkdir -p "$run"
-conf=$run/hlm.conf
-{
-  cat "$saio/etc/hlm.conf"
-  printf '[dispatch]\nlock_file = %s/hlm-dispatch.lock\n' "$run"
-} >"$conf"
-export HLM_CONF=$conf
-hlmctl=$build/cmd/hlmctl
-dispatch=$build/cmd/hlm-dispatch
-handler=$build/cmd/hlm-handler
+variants=(after)
+declare -A tools=([after]=$build/cmd)
+if [ -n "${HLM_SCALE_BASELINE:-}" ]; then
+  variants=(before after)
+  tools[before]=$(cd "$HLM_SCALE_BASELINE/cmd" && pwd)
+fi
+# Each variant's hlm.conf names its own hlm-handler.
+for variant in "${variants[@]}"; do
+  {
+    sed "s|^handler = .*|handler = ${tools[$variant]}/hlm-handler|" "$saio/etc/hlm.conf"
+    printf '[dispatch]\nlock_file = %s/hlm-dispatch.lock\n' "$run"
+  } >"$run/hlm-$variant.conf"
+done
 node_conf=$($python -c 'import json, sys
 print(json.load(open(sys.argv[1]))["nodes"][0]["object_server_conf"])' "$saio/cluster.json")
 device=$($python -c 'import json, sys
 print(json.load(open(sys.argv[1]))["nodes"][0]["device"])' "$saio/cluster.json")
 
 table=$run/table.tsv
-# row WORK SIZE WALL RSS_KIB [NOTE]
-row() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" >>"$table"; }
+# row VARIANT WORK SIZE WALL RSS_KIB [NOTE]
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$table"; }
 # timed NAME CMD...: runs CMD under /usr/bin/time; sets $wall and $rss.
 timed() {
   local name=$1
@@ -101,6 +108,38 @@ if report["failed"] or report["retrying"] or report["deferred"] or not report["c
 PY
 }
 
+# measure VARIANT SIZE: status, dispatch and the handler with VARIANT's tools.
+measure() {
+  local variant=$1 size=$2
+  local tool=${tools[$variant]} container=scale-$2
+  export HLM_CONF=$run/hlm-$variant.conf
+  timed status "$tool/hlmctl" status "AUTH_test/$container"
+  row "$variant" "hlmctl status" "$size" "$wall" "$rss" "$(tail -n 1 "$run/status.out")"
+
+  "$tool/hlmctl" migrate "AUTH_test/$container" >/dev/null
+  timed migrate "$tool/hlm-dispatch" --once --json
+  dispatched migrate
+  row "$variant" "hlm-dispatch --once (migrate)" "$size" "$wall" "$rss"
+
+  "$tool/hlmctl" recall "AUTH_test/$container" >/dev/null
+  timed recall "$tool/hlm-dispatch" --once --json
+  dispatched recall
+  row "$variant" "hlm-dispatch --once (recall)" "$size" "$wall" "$rss"
+
+  local input=$work/lists-$size/$device.objects replicas calls top
+  replicas=$(wc -l <"$input")
+  timed handler "$tool/hlm-handler" --object-server-conf "$node_conf" status <"$input"
+  strace -f -c -o "$run/strace.txt" "$tool/hlm-handler" --object-server-conf "$node_conf" \
+    status <"$input" >/dev/null 2>&1 || true
+  # strace -c: % time, seconds, usecs/call, calls, [errors,] syscall.
+  calls=$(awk '$NF == "total" {print $4}' "$run/strace.txt")
+  top=$(awk -v n="$replicas" 'NR > 2 && $1 !~ /^-/ && $NF != "total" {
+          printf "%s %.1f\n", $NF, $4 / n }' "$run/strace.txt" |
+        sort -k2 -rn | head -n 6 | awk '{printf "%s %s, ", $1, $2}')
+  row "$variant" "hlm-handler status, one device" "$size" "$wall" "$rss" \
+    "$replicas replicas; $(per "$calls" "$replicas") syscalls/replica: ${top%, }"
+}
+
 for size in $sizes; do
   container=scale-$size
   if [ ! -e "$work/filled-$size" ]; then
@@ -108,37 +147,15 @@ for size in $sizes; do
     $python "$here/fill.py" "$saio" AUTH_test "$container" "$size" --lists "$work/lists-$size"
     touch "$work/filled-$size"
   fi
-
+  # A first listing warms the page cache for every variant alike.
+  swift list "$container" >/dev/null
   timed list swift list "$container"
   listed=$(wc -l <"$run/list.out")
   [ "$listed" -eq "$size" ] || { echo "scale.sh: swift list: $listed of $size objects" >&2; exit 1; }
-  row "swift list (floor)" "$size" "$wall" "$rss"
-
-  timed status "$hlmctl" status "AUTH_test/$container"
-  row "hlmctl status" "$size" "$wall" "$rss" "$(tail -n 1 "$run/status.out")"
-
-  "$hlmctl" migrate "AUTH_test/$container" >/dev/null
-  timed migrate "$dispatch" --once --json
-  dispatched migrate
-  row "hlm-dispatch --once (migrate)" "$size" "$wall" "$rss"
-
-  "$hlmctl" recall "AUTH_test/$container" >/dev/null
-  timed recall "$dispatch" --once --json
-  dispatched recall
-  row "hlm-dispatch --once (recall)" "$size" "$wall" "$rss"
-
-  input=$work/lists-$size/$device.objects
-  replicas=$(wc -l <"$input")
-  timed handler "$handler" --object-server-conf "$node_conf" status <"$input"
-  strace -f -c -o "$run/strace.txt" "$handler" --object-server-conf "$node_conf" status \
-    <"$input" >/dev/null 2>&1 || true
-  # strace -c: % time, seconds, usecs/call, calls, [errors,] syscall.
-  calls=$(awk '$NF == "total" {print $4}' "$run/strace.txt")
-  top=$(awk -v n="$replicas" 'NR > 2 && $1 !~ /^-/ && $NF != "total" {
-          printf "%s %.1f\n", $NF, $4 / n }' "$run/strace.txt" |
-        sort -k2 -rn | head -n 6 | awk '{printf "%s %s, ", $1, $2}')
-  row "hlm-handler status, one device" "$size" "$wall" "$rss" \
-    "$replicas replicas; $(per "$calls" "$replicas") syscalls/replica: ${top%, }"
+  row floor "swift list (floor)" "$size" "$wall" "$rss"
+  for variant in "${variants[@]}"; do
+    measure "$variant" "$size"
+  done
 done
 
 # Bulk submission: SUBMIT existing objects of the first container, beside
@@ -147,25 +164,34 @@ first=${sizes%% *}
 sed -n "1,${submit}p" "$work/lists-$first/$device.objects" | sed 's|^/||' >"$run/submit.list"
 [ "$(wc -l <"$run/submit.list")" -eq "$submit" ] ||
   { echo "scale.sh: fewer than $submit objects to submit; pass a larger size" >&2; exit 1; }
-timed submit "$hlmctl" migrate -f "$run/submit.list"
-row "hlmctl migrate -f LIST" "$submit" "$wall" "$rss" \
-  "$(per "$submit" "$wall") targets/s"
-"$dispatch" --once -q >/dev/null # drain it (not timed)
+for variant in "${variants[@]}"; do
+  export HLM_CONF=$run/hlm-$variant.conf
+  timed submit "${tools[$variant]}/hlmctl" migrate -f "$run/submit.list"
+  row "$variant" "hlmctl migrate -f LIST" "$submit" "$wall" "$rss" \
+    "$(per "$submit" "$wall") targets/s"
+  "${tools[$variant]}/hlm-dispatch" --once -q >/dev/null # drain it (not timed)
+done
 mkdir -p "$run/upload"
 (cd "$run/upload" && for i in $(seq -w 1 "$submit"); do : >"e$i"; done)
 timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
-row "swift upload (empty objects)" "$submit" "$wall" "$rss" \
+row floor "swift upload (empty objects)" "$submit" "$wall" "$rss" \
   "$(per "$submit" "$wall") objects/s"
 
 $python - "$table" <<'PY'
 import sys
-floor = {}
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
-print("%-34s %9s %9s %8s %9s  %s" % ("work", "objects", "wall s", "x list", "peak RSS", "notes"))
-for work, size, wall, rss, note in rows:
+floor = {size: float(wall) for variant, work, size, wall, _, _ in rows if work.startswith("swift list")}
+variants = [v for v in ("before", "after") if any(r[0] == v for r in rows)]
+print("%-32s %8s %-7s %8s %7s %9s  %s" % ("work", "objects", "build", "wall s", "x list",
+                                          "peak RSS", "notes"))
+# Each measurement's builds next to each other, in the order first measured.
+keys = list(dict.fromkeys((size, work) for _, work, size, _, _, _ in rows))
+rank = {"floor": 0, "before": 1, "after": 2}
+rows.sort(key=lambda r: (keys.index((r[2], r[1])), rank[r[0]]))
+for variant, work, size, wall, rss, note in rows:
     wall = float(wall)
-    if work.startswith("swift list"):
-        floor[size] = wall
-    ratio = "%.1fx" % (wall / floor[size]) if size in floor and not work.startswith("swift list") else ""
-    print("%-34s %9s %9.1f %8s %6.0f MB  %s" % (work, size, wall, ratio, int(rss) / 1024.0, note))
+    ratio = "%.1fx" % (wall / floor[size]) if variant != "floor" and size in floor else ""
+    build = "" if variant == "floor" else variant
+    print("%-32s %8s %-7s %8.1f %7s %6.0f MB  %s" % (work, size, build, wall, ratio,
+                                                     int(rss) / 1024.0, note))
 PY
