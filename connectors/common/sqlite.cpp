@@ -68,6 +68,28 @@ Transaction::commit()
   m_done = true;
 }
 
+ReadTransaction::ReadTransaction(Database& db)
+  : m_db(db)
+{
+  m_db.exec("BEGIN DEFERRED");
+}
+
+ReadTransaction::~ReadTransaction()
+{
+  if (!m_done && sqlite3_get_autocommit(m_db.handle()) == 0) {
+    sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+void
+ReadTransaction::commit()
+{
+  if (sqlite3_get_autocommit(m_db.handle()) == 0) {
+    m_db.exec("COMMIT");
+  }
+  m_done = true;
+}
+
 Statement::Statement(Database& db, const char* sql)
   : m_db(db)
 {
@@ -122,7 +144,12 @@ Statement::step()
 void
 Statement::run()
 {
-  step();
+  try {
+    step();
+  } catch (...) {
+    reset();
+    throw;
+  }
   reset();
 }
 

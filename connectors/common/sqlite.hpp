@@ -59,6 +59,31 @@ private:
   bool m_done = false;
 };
 
+// BEGIN DEFERRED on construction: the reads up to commit() (or the
+// destructor's ROLLBACK) see one snapshot and share one SHARED lock, taken
+// at the first read, instead of taking and dropping it (and re-checking the
+// journal and the file header) once per statement as autocommit does. A
+// writer waits (busy_timeout) for the lock to go, so keep it to one batch.
+// Reads only: a write inside would need the RESERVED lock, which another
+// writer may hold while it waits for this reader, a deadlock sqlite
+// reports as SQLITE_BUSY at once.
+class ReadTransaction
+{
+public:
+  explicit ReadTransaction(Database& db);
+  ~ReadTransaction();
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+  // Ends the transaction. Does nothing when sqlite already ended it (it
+  // rolls back by itself after some I/O and memory errors).
+  void commit();
+
+private:
+  Database& m_db;
+  bool m_done = false;
+};
+
 // A prepared statement; bind() indexes start at 1, column indexes at 0.
 class Statement
 {
@@ -75,7 +100,8 @@ public:
 
   // True while a row is available; false when the statement is done.
   bool step();
-  // Runs a statement that returns no rows, then resets it.
+  // Runs a statement that returns no rows, then resets it (also when it
+  // fails).
   void run();
 
   std::string_view column_text(int index);
@@ -83,7 +109,9 @@ public:
   double column_double(int index);
   bool column_is_null(int index);
 
-  // Ready for new bindings and a new step().
+  // Ready for new bindings and a new step(). Until then a statement that
+  // returned a row stays active: outside a transaction it keeps the
+  // database's SHARED lock, so one kept for reuse must be reset after use.
   void reset();
 
 private:

@@ -6,6 +6,7 @@ namespace hlm::connector::dummy {
 namespace {
 
 using sqlite::Database;
+using sqlite::ReadTransaction;
 using sqlite::Statement;
 using sqlite::Transaction;
 
@@ -56,15 +57,22 @@ private:
     return status(items);
   }
 
+  // One read transaction and one statement for the batch: sqlite takes
+  // its lock (and checks the journal and the file header) once per call,
+  // not once per item.
   std::vector<Outcome>
   status(std::span<const Item> items)
   {
     std::vector<Outcome> outcomes;
     outcomes.reserve(items.size());
-    Statement select(m_db, "SELECT state FROM objects WHERE file = ?1");
-    for (const auto& item : items) {
-      outcomes.push_back({lookup(select, item.file), std::nullopt});
+    ReadTransaction transaction(m_db);
+    {
+      Statement select(m_db, "SELECT state FROM objects WHERE file = ?1");
+      for (const auto& item : items) {
+        outcomes.push_back({lookup(select, item.file), std::nullopt});
+      }
     }
+    transaction.commit();
     return outcomes;
   }
 

@@ -176,13 +176,42 @@ copy_from(sqlite::Statement& select)
   return copy;
 }
 
+// Resets a kept statement when its caller is done with it, also on a
+// throw: a statement left on a row would keep the index's lock.
+class ResetAfter
+{
+public:
+  explicit ResetAfter(sqlite::Statement& statement)
+    : m_statement(statement)
+  {
+  }
+  ~ResetAfter()
+  {
+    m_statement.reset();
+  }
+  ResetAfter(const ResetAfter&) = delete;
+  ResetAfter& operator=(const ResetAfter&) = delete;
+
+private:
+  sqlite::Statement& m_statement;
+};
+
 } // namespace
+
+sqlite::Statement&
+Library::prepared(std::optional<sqlite::Statement>& slot, const std::string& sql)
+{
+  if (!slot) {
+    slot.emplace(m_index, sql.c_str());
+  }
+  return *slot;
+}
 
 std::optional<TapeCopy>
 Library::find(const std::string& file)
 {
-  sqlite::Statement select(m_index,
-                           fmt::format("SELECT {} WHERE file = ?1", k_copy_columns).c_str());
+  auto& select = prepared(m_find, fmt::format("SELECT {} WHERE file = ?1", k_copy_columns));
+  const ResetAfter reset(select);
   select.bind(1, file);
   if (!select.step()) {
     return std::nullopt;
@@ -197,12 +226,12 @@ Library::find_newest_in(const std::string& object_dir)
   // follows '/'), so the primary key's index serves the range.
   const std::string low = object_dir + "/";
   const std::string high = object_dir + "0";
-  sqlite::Statement select(
-    m_index,
+  auto& select = prepared(
+    m_find_newest_in,
     fmt::format("SELECT {} WHERE file > ?1 AND file < ?2 AND file LIKE '%.data'"
                 " ORDER BY file DESC",
-                k_copy_columns)
-      .c_str());
+                k_copy_columns));
+  const ResetAfter reset(select);
   select.bind(1, low);
   select.bind(2, high);
   while (select.step()) {
@@ -228,10 +257,10 @@ Library::copies()
 void
 Library::put(const std::string& file, const TapeCopy& copy)
 {
-  sqlite::Statement insert(m_index,
-                           "INSERT OR REPLACE INTO objects"
-                           " (file, object, cartridge, position, length, md5, state, released,"
-                           " header_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  auto& insert = prepared(m_put,
+                          "INSERT OR REPLACE INTO objects"
+                          " (file, object, cartridge, position, length, md5, state, released,"
+                          " header_position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   insert.bind(1, file);
   insert.bind(2, copy.object);
   insert.bind(3, copy.cartridge);
@@ -251,7 +280,8 @@ Library::put(const std::string& file, const TapeCopy& copy)
 void
 Library::set_state(const std::string& file, ObjectState state, bool released)
 {
-  sqlite::Statement update(m_index, "UPDATE objects SET state = ?2, released = ?3 WHERE file = ?1");
+  auto& update = prepared(m_set_state,
+                          "UPDATE objects SET state = ?2, released = ?3 WHERE file = ?1");
   update.bind(1, file);
   update.bind(2, to_string(state));
   update.bind(3, std::int64_t{released ? 1 : 0});
@@ -261,7 +291,7 @@ Library::set_state(const std::string& file, ObjectState state, bool released)
 void
 Library::forget(const std::string& file)
 {
-  sqlite::Statement remove(m_index, "DELETE FROM objects WHERE file = ?1");
+  auto& remove = prepared(m_forget, "DELETE FROM objects WHERE file = ?1");
   remove.bind(1, file);
   remove.run();
 }

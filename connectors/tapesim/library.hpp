@@ -87,6 +87,10 @@ public:
   };
   Hold hold();
 
+  // find, find_newest_in, put, set_state and forget each keep one prepared
+  // statement for the library's lifetime. Outside a transaction every call
+  // takes the index's lock on its own; a batch of finds inside one
+  // sqlite::ReadTransaction over index() shares one.
   std::optional<TapeCopy> find(const std::string& file);
   // The copy of the newest .data file directly in `object_dir` (Swift's
   // fixed-width timestamps in the names sort as text), or nullopt.
@@ -127,9 +131,18 @@ public:
   Cost total_cost();
 
 private:
+  // The statement in `slot`, prepared from `sql` on first use.
+  sqlite::Statement& prepared(std::optional<sqlite::Statement>& slot, const std::string& sql);
+
   LibraryOptions m_options;
   sqlite::Database m_index;
   int m_lock_fd = -1;
+  // Declared after m_index: finalized before it closes.
+  std::optional<sqlite::Statement> m_find;
+  std::optional<sqlite::Statement> m_find_newest_in;
+  std::optional<sqlite::Statement> m_put;
+  std::optional<sqlite::Statement> m_set_state;
+  std::optional<sqlite::Statement> m_forget;
 };
 
 } // namespace hlm::connector::tapesim

@@ -330,10 +330,20 @@ private:
   // Frees the disk copies of `to_release`, now that the index says so.
   void release_disk_copies(MigrateCall& batch);
 
+  // A tape copy the index holds, or why there is none.
+  struct Lookup
+  {
+    std::optional<TapeCopy> copy;
+    std::optional<std::string> error;
+  };
+
   std::vector<Outcome> recall(std::span<const Item> items);
+  // Every item's tape copy (find, or find_lost for a missing file), read
+  // in one read transaction before the call changes the index.
+  std::vector<Lookup> look_up(std::span<const Item> items);
   // Settles item `i` at once (never on tape, already on disk) or queues
   // its tape copy's extent for reading.
-  void plan_recall_item(RecallCall& batch, std::size_t i);
+  void plan_recall_item(RecallCall& batch, std::size_t i, Lookup found);
   // Reads one run's extents from its cartridge and writes them back.
   void read_run(RecallCall& batch, const CartridgeRun& run);
   // Queues the index change for item `i` (`file`: the item's, or the one
@@ -342,11 +352,14 @@ private:
   // Commits the queued changes, then gives their items their outcome.
   void commit_recalled(RecallCall& batch);
 
+  // One read transaction for the batch: sqlite takes its lock (and checks
+  // the journal and the file header) once per call, not once per item.
   std::vector<Outcome>
   status(std::span<const Item> items)
   {
     std::vector<Outcome> outcomes;
     outcomes.reserve(items.size());
+    sqlite::ReadTransaction transaction(m_library.index());
     for (const auto& item : items) {
       if (item.file.empty()) {
         const auto copy = find_lost(item);
@@ -357,17 +370,13 @@ private:
       const auto copy = m_library.find(item.file);
       outcomes.push_back({copy ? copy->state : ObjectState::resident, std::nullopt});
     }
+    transaction.commit();
     return outcomes;
   }
 
   // The tape copy to rebuild a missing replica (`item.file` empty) from,
   // or why there is none.
-  struct LostCopy
-  {
-    std::optional<TapeCopy> copy;
-    std::optional<std::string> error;
-  };
-  LostCopy find_lost(const Item& item);
+  Lookup find_lost(const Item& item);
   // Reads a missing replica's tape record and recreates its file.
   Outcome rebuild_from_tape(const Item& item, const TapeCopy& copy, const File& cartridge);
 
@@ -567,8 +576,9 @@ TapesimConnector::recall(std::span<const Item> items)
     batch.unsynced.clear();
     fault_point("recall-synced");
   });
+  auto found = look_up(items);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    plan_recall_item(batch, i);
+    plan_recall_item(batch, i, std::move(found[i]));
   }
   for (const auto& run : plan_reads(batch.extents, batch.call.drives())) {
     read_run(batch, run);
@@ -578,29 +588,45 @@ TapesimConnector::recall(std::span<const Item> items)
   return std::move(batch.outcomes);
 }
 
+std::vector<TapesimConnector::Lookup>
+TapesimConnector::look_up(std::span<const Item> items)
+{
+  std::vector<Lookup> found(items.size());
+  sqlite::ReadTransaction transaction(m_library.index());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].file.empty()) {
+      found[i] = find_lost(items[i]);
+      continue;
+    }
+    try {
+      found[i].copy = m_library.find(items[i].file);
+    } catch (const Error& e) {
+      found[i].error = e.what();
+    }
+  }
+  transaction.commit();
+  return found;
+}
+
 void
-TapesimConnector::plan_recall_item(RecallCall& batch, std::size_t i)
+TapesimConnector::plan_recall_item(RecallCall& batch, std::size_t i, Lookup found)
 {
   const auto& item = batch.items[i];
+  auto& copy = found.copy;
   if (item.file.empty()) {
-    auto lost = find_lost(item);
-    if (lost.error) {
-      batch.outcomes[i] = not_rebuilt(*lost.error);
+    if (found.error) {
+      batch.outcomes[i] = not_rebuilt(*found.error);
       return;
     }
     // The whole record: header and data.
-    const auto start = *lost.copy->header_position;
-    batch.extents.push_back(
-      {lost.copy->cartridge, start, lost.copy->position + lost.copy->length - start});
-    lost.copy->state = ObjectState::migrated; // its only copy now
-    batch.reads.emplace_back(i, std::move(*lost.copy));
+    const auto start = *copy->header_position;
+    batch.extents.push_back({copy->cartridge, start, copy->position + copy->length - start});
+    copy->state = ObjectState::migrated; // its only copy now
+    batch.reads.emplace_back(i, std::move(*copy));
     return;
   }
-  std::optional<TapeCopy> copy;
-  try {
-    copy = m_library.find(item.file);
-  } catch (const Error& e) {
-    batch.outcomes[i] = failure(ObjectState::unknown, e.what());
+  if (found.error) {
+    batch.outcomes[i] = failure(ObjectState::unknown, *found.error);
     return;
   }
   if (!copy) {
@@ -678,7 +704,7 @@ TapesimConnector::commit_recalled(RecallCall& batch)
   batch.settled.clear();
 }
 
-TapesimConnector::LostCopy
+TapesimConnector::Lookup
 TapesimConnector::find_lost(const Item& item)
 {
   std::optional<TapeCopy> copy;

@@ -1,17 +1,26 @@
 #include "../../support/outcomes.hpp"
 #include "../../support/temp_dir.hpp"
+#include "../sqlite_locks.hpp"
 
 #include <hlm/util/error.hpp>
 
 #include <connectors/builtin.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
 
 using namespace hlm;
 using namespace hlm::connector;
 using hlm::test::states;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -19,6 +28,16 @@ std::unique_ptr<Connector>
 make_dummy(const std::filesystem::path& db)
 {
   return create_connector("dummy", Settings("[hlm:dummy]", {{"db_path", db.string()}}));
+}
+
+std::vector<Item>
+numbered_items(std::size_t first, std::size_t n)
+{
+  std::vector<Item> items;
+  for (std::size_t i = first; i < first + n; ++i) {
+    items.push_back({fmt::format("/a/c/o{}", i), fmt::format("/srv/1/f{}.data", i)});
+  }
+  return items;
 }
 
 } // namespace
@@ -75,4 +94,72 @@ TEST_CASE("dummy connector: an unusable database fails the batch as a whole", "[
 
   const auto garbage = dir.write("garbage.sqlite", std::string(4096, 'g'));
   CHECK_THROWS_AS(make_dummy(garbage), Error);
+}
+
+TEST_CASE("dummy status of a batch leaves no lock on the database", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "dummy.sqlite";
+  auto dummy = make_dummy(db);
+  const auto items = numbered_items(0, 100);
+  REQUIRE(states(dummy->run(Operation::migrate, numbered_items(0, 50))).size() == 50);
+  const auto status = states(dummy->run(Operation::status, items));
+  CHECK(std::count(status.begin(), status.end(), ObjectState::migrated) == 50);
+  CHECK(std::count(status.begin(), status.end(), ObjectState::resident) == 50);
+  CHECK(test::nobody_holds_a_lock(db));
+}
+
+TEST_CASE("dummy status waits for another handler's write, then reports it", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "dummy.sqlite";
+  auto dummy = make_dummy(db);
+  const auto items = numbered_items(0, 3);
+
+  test::ExclusiveWriter writer(db,
+                               "INSERT INTO objects (file, object, state)"
+                               " VALUES ('/srv/1/f1.data', '/a/c/o1', 'migrated')");
+  std::atomic<bool> answered = false;
+  auto status = std::async(std::launch::async, [&] {
+    auto outcomes = dummy->run(Operation::status, items);
+    answered = true;
+    return outcomes;
+  });
+  std::this_thread::sleep_for(300ms);
+  CHECK_FALSE(answered); // busy_timeout: waiting, not failed
+  writer.commit();
+  CHECK(states(status.get())
+        == std::vector{ObjectState::resident, ObjectState::migrated, ObjectState::resident});
+}
+
+TEST_CASE("dummy: handlers sharing a database read and write at once without failing",
+          "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "dummy.sqlite";
+  auto reader = make_dummy(db);
+  auto writer = make_dummy(db);
+  const auto all = numbered_items(0, 4000);
+  constexpr std::size_t k_chunk = 100;
+
+  // Status rounds (each a read transaction over 4000 items) while the other
+  // handler migrates in chunks (a write transaction each).
+  // No Catch2 assertions off the main thread: count what failed instead.
+  auto reading = std::async(std::launch::async, [&] {
+    std::size_t failed = 0;
+    for (int round = 0; round < 10; ++round) {
+      for (const auto& outcome : reader->run(Operation::status, all)) {
+        failed += outcome.ok() ? 0 : 1;
+      }
+    }
+    return failed;
+  });
+  for (std::size_t first = 0; first < all.size(); first += k_chunk) {
+    const auto chunk = numbered_items(first, k_chunk);
+    CHECK(states(writer->run(Operation::migrate, chunk))
+          == std::vector<ObjectState>(k_chunk, ObjectState::migrated));
+  }
+  CHECK(reading.get() == 0); // and nothing threw
+  CHECK(states(reader->run(Operation::status, all))
+        == std::vector<ObjectState>(all.size(), ObjectState::migrated));
 }

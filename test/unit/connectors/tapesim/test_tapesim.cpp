@@ -1,6 +1,7 @@
 #include "../../support/outcomes.hpp"
 #include "../../support/swift_metadata.hpp"
 #include "../../support/temp_dir.hpp"
+#include "../sqlite_locks.hpp"
 
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
@@ -18,8 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <sstream>
@@ -744,4 +747,72 @@ TEST_CASE("tapesim opens an index written before tape records had headers", "[ta
   // A copy already on tape is not written again: it keeps no header.
   CHECK(states(tapesim->run(Operation::migrate, first)) == all(1, S::migrated));
   CHECK(query(library, "SELECT count(header_position) FROM objects") == 0);
+}
+
+TEST_CASE("tapesim recall of more than a commit group already on disk, in one batch", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", std::vector<std::size_t>(300, 100));
+  Replicas never_migrated(dir.path() / "other", {100}, 2);
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"cartridge_capacity", "1M"}});
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(300, S::migrated));
+  REQUIRE(states(tapesim->run(Operation::recall, replicas.items)) == all(300, S::premigrated));
+
+  // Premigrated and kept: every copy is settled without a read, and the
+  // settling commits (256 at a time) come after all lookups.
+  auto items = replicas.items;
+  items.push_back(never_migrated.items[0]);
+  auto expected = all(300, S::premigrated);
+  expected.push_back(S::resident);
+  const double mounts = query(library, "SELECT total(mounts) FROM calls");
+  CHECK(states(tapesim->run(Operation::recall, items)) == expected);
+  CHECK(query(library, "SELECT total(mounts) FROM calls") == mounts);
+  CHECK(states(tapesim->run(Operation::status, items)) == expected);
+  CHECK(check_index_consistent(library) == 300);
+}
+
+TEST_CASE("tapesim leaves no lock on its index after a call", "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {100, 200, 300});
+  const auto library = dir.path() / "library";
+  const auto index = library / "index.sqlite";
+  auto tapesim = make_tapesim(library);
+  for (const auto operation :
+       {Operation::status, Operation::migrate, Operation::status, Operation::recall}) {
+    INFO(to_string(operation));
+    tapesim->run(operation, replicas.items);
+    CHECK(test::nobody_holds_a_lock(index));
+  }
+}
+
+TEST_CASE("tapesim status and recall wait for another writer of the index, then proceed",
+          "[tapesim]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {100, 200, 300});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(3, S::migrated));
+  const auto set_premigrated = fmt::format(
+    "UPDATE objects SET state = 'premigrated' WHERE file = '{}'",
+    replicas.items[1].file);
+
+  for (const auto operation : {Operation::status, Operation::recall}) {
+    INFO(to_string(operation));
+    test::ExclusiveWriter writer(library / "index.sqlite", set_premigrated);
+    std::atomic<bool> answered = false;
+    auto call = std::async(std::launch::async, [&] {
+      auto outcomes = tapesim->run(operation, replicas.items);
+      answered = true;
+      return outcomes;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK_FALSE(answered); // busy_timeout: waiting, not failed
+    writer.commit();
+    CHECK(states(call.get())
+          == (operation == Operation::status ? std::vector{S::migrated, S::premigrated, S::migrated}
+                                             : all(3, S::premigrated)));
+  }
 }
