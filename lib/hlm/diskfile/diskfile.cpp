@@ -4,15 +4,44 @@
 
 #include <fmt/format.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstddef>
+#include <cstring>
+#include <iterator>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 namespace hlm::diskfile {
 
+namespace detail {
+
+enum class Ext { data, tombstone, meta, durable };
+
+struct OnDiskFile
+{
+  // The name, in ReplicaScanner::m_names.
+  std::uint32_t name_offset = 0;
+  std::uint32_t name_length = 0;
+  Ext ext = Ext::data;
+  SwiftTimestamp ts;
+  std::optional<int> fragment_index; // .data under EC
+  bool durable = false;              // <ts>#<frag>#d.data
+  std::int64_t ctype_ticks = 0;      // .meta: content-type time, 0 if none
+};
+
+} // namespace detail
+
 namespace {
+
+using detail::Ext;
+using detail::OnDiskFile;
 
 constexpr std::size_t k_hash_length = 32;
 constexpr std::size_t k_suffix_length = 3;
@@ -45,18 +74,6 @@ parse_number(std::string_view text, int base)
   }
   return value;
 }
-
-enum class Ext { data, tombstone, meta, durable };
-
-struct OnDiskFile
-{
-  std::string name;
-  Ext ext = Ext::data;
-  SwiftTimestamp ts;
-  std::optional<int> fragment_index; // .data under EC
-  bool durable = false;              // <ts>#<frag>#d.data
-  std::int64_t ctype_ticks = 0;      // .meta: content-type time, 0 if none
-};
 
 // "<ts>" optionally followed by one or two signed hex deltas in 10 us ticks
 // (encode_timestamps(explicit=True)); only the first, the content-type
@@ -134,7 +151,6 @@ parse_file_name(std::string_view name)
   const auto base = name.substr(0, dot);
   const auto extension = name.substr(dot);
   OnDiskFile file;
-  file.name = std::string(name);
   bool ok = false;
   if (extension == ".data") {
     file.ext = Ext::data;
@@ -154,24 +170,6 @@ parse_file_name(std::string_view name)
     return std::nullopt;
   }
   return file;
-}
-
-std::vector<std::string>
-list_names(const std::filesystem::path& dir)
-{
-  std::vector<std::string> names;
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
-    return names;
-  }
-  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    names.push_back(it->path().filename().string());
-  }
-  if (ec) {
-    throw Error(fmt::format("cannot list \"{}\": {}", dir.string(), ec.message()));
-  }
-  return names;
 }
 
 // The EC choice of _process_ondisk_files(): walk timestamps newest first;
@@ -206,56 +204,22 @@ choose_fragment(std::vector<const OnDiskFile*> fragments, std::optional<SwiftTim
   return nullptr;
 }
 
-} // namespace
-
-std::filesystem::path
-object_dir(const std::filesystem::path& devices_root,
-           std::string_view device,
-           int policy_index,
-           std::uint32_t partition,
-           std::string_view hash_hex)
+// The files that decide a directory's replica (get_ondisk_files()).
+struct Decision
 {
-  if (policy_index < 0) {
-    throw InputError(fmt::format("negative storage policy index {}", policy_index));
-  }
-  if (device.empty() || device == "." || device == ".."
-      || device.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
-    throw InputError(fmt::format("invalid device name \"{}\"", device));
-  }
-  const auto is_lower_hex = [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); };
-  if (hash_hex.size() != k_hash_length
-      || !std::all_of(hash_hex.begin(), hash_hex.end(), is_lower_hex)) {
-    throw InputError(fmt::format("invalid object hash \"{}\": expected 32 lower-case hex digits",
-                                 hash_hex.substr(0, 64)));
-  }
-  const std::string data_dir = policy_index == 0 ? "objects"
-                                                 : fmt::format("objects-{}", policy_index);
-  return devices_root / device / data_dir / std::to_string(partition)
-         / hash_hex.substr(k_hash_length - k_suffix_length) / hash_hex;
-}
-
-LocatedReplica
-locate_replica(const std::filesystem::path& dir)
-{
-  std::vector<OnDiskFile> files;
-  for (const auto& name : list_names(dir)) {
-    if (auto file = parse_file_name(name)) {
-      files.push_back(std::move(*file));
-    }
-  }
-
+  const OnDiskFile* chosen = nullptr; // the current .data, if any
+  const OnDiskFile* meta = nullptr;   // the .meta that applies to it
   std::optional<SwiftTimestamp> tombstone;
-  bool erasure_coded = false;
-  for (const auto& file : files) {
-    if (file.ext == Ext::tombstone && (!tombstone || *tombstone < file.ts)) {
-      tombstone = file.ts;
-    }
-    erasure_coded = erasure_coded || file.fragment_index.has_value();
-  }
+};
+
+const OnDiskFile*
+choose_data(const std::vector<OnDiskFile>& files,
+            bool erasure_coded,
+            const std::optional<SwiftTimestamp>& tombstone)
+{
   const auto newer_than_tombstone = [&](const OnDiskFile& file) {
     return !tombstone || *tombstone < file.ts;
   };
-
   const OnDiskFile* chosen = nullptr;
   if (erasure_coded) {
     std::vector<const OnDiskFile*> fragments;
@@ -270,39 +234,227 @@ locate_replica(const std::filesystem::path& dir)
         durable_ts = file.ts;
       }
     }
-    chosen = choose_fragment(std::move(fragments), durable_ts);
-  } else {
-    for (const auto& file : files) {
-      if (file.ext == Ext::data && newer_than_tombstone(file)
-          && (!chosen || chosen->ts < file.ts)) {
-        chosen = &file;
-      }
+    return choose_fragment(std::move(fragments), durable_ts);
+  }
+  for (const auto& file : files) {
+    if (file.ext == Ext::data && newer_than_tombstone(file) && (!chosen || chosen->ts < file.ts)) {
+      chosen = &file;
     }
   }
+  return chosen;
+}
 
-  LocatedReplica result;
-  if (chosen) {
-    result.state = ReplicaState::present;
-    result.data_file = dir / chosen->name;
-    result.timestamp = chosen->ts.internal();
-    result.fragment_index = chosen->fragment_index;
-    const OnDiskFile* meta = nullptr;
-    for (const auto& file : files) {
-      // Replication drops .meta files at the data's timestamp; EC only
-      // those older than the durable timestamp.
-      const bool applies = erasure_coded ? !(file.ts < chosen->ts) : chosen->ts < file.ts;
-      if (file.ext == Ext::meta && applies
-          && (!meta || meta->ts < file.ts
-              || (meta->ts == file.ts && meta->ctype_ticks < file.ctype_ticks))) {
-        meta = &file;
+Decision
+decide(const std::vector<OnDiskFile>& files)
+{
+  Decision decision;
+  bool erasure_coded = false;
+  for (const auto& file : files) {
+    if (file.ext == Ext::tombstone && (!decision.tombstone || *decision.tombstone < file.ts)) {
+      decision.tombstone = file.ts;
+    }
+    erasure_coded = erasure_coded || file.fragment_index.has_value();
+  }
+  decision.chosen = choose_data(files, erasure_coded, decision.tombstone);
+  if (!decision.chosen) {
+    return decision;
+  }
+  const auto& chosen = *decision.chosen;
+  for (const auto& file : files) {
+    // Replication drops .meta files at the data's timestamp; EC only
+    // those older than the durable timestamp.
+    const bool applies = erasure_coded ? !(file.ts < chosen.ts) : chosen.ts < file.ts;
+    const auto* meta = decision.meta;
+    if (file.ext == Ext::meta && applies
+        && (!meta || meta->ts < file.ts
+            || (meta->ts == file.ts && meta->ctype_ticks < file.ctype_ticks))) {
+      decision.meta = &file;
+    }
+  }
+  return decision;
+}
+
+// The smallest buffer getdents64 is given: more than one entry's largest
+// size (a 255-byte name plus the 19-byte header, 8-byte aligned).
+constexpr std::size_t k_min_dirent_buffer = 1024;
+
+class FileDescriptor
+{
+public:
+  explicit FileDescriptor(int fd)
+    : m_fd(fd)
+  {
+  }
+  ~FileDescriptor()
+  {
+    ::close(m_fd);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+
+  int
+  get() const
+  {
+    return m_fd;
+  }
+
+private:
+  int m_fd;
+};
+
+[[noreturn]] void
+throw_list_error(const std::string& dir, int error)
+{
+  throw Error(fmt::format("cannot list \"{}\": {}", dir, std::generic_category().message(error)));
+}
+
+} // namespace
+
+std::filesystem::path
+object_dir(const std::filesystem::path& devices_root,
+           std::string_view device,
+           int policy_index,
+           std::uint32_t partition,
+           std::string_view hash_hex)
+{
+  std::string dir;
+  format_object_dir(dir, devices_root.native(), device, policy_index, partition, hash_hex);
+  return dir;
+}
+
+void
+format_object_dir(std::string& out,
+                  std::string_view devices_root,
+                  std::string_view device,
+                  int policy_index,
+                  std::uint32_t partition,
+                  std::string_view hash_hex)
+{
+  if (policy_index < 0) {
+    throw InputError(fmt::format("negative storage policy index {}", policy_index));
+  }
+  if (device.empty() || device == "." || device == ".."
+      || device.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
+    throw InputError(fmt::format("invalid device name \"{}\"", device));
+  }
+  const auto is_lower_hex = [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f'); };
+  if (hash_hex.size() != k_hash_length
+      || !std::all_of(hash_hex.begin(), hash_hex.end(), is_lower_hex)) {
+    throw InputError(fmt::format("invalid object hash \"{}\": expected 32 lower-case hex digits",
+                                 hash_hex.substr(0, 64)));
+  }
+  out.assign(devices_root);
+  // As std::filesystem::path's operator/: no separator after an empty root
+  // or one that already ends with one.
+  if (!out.empty() && out.back() != '/') {
+    out += '/';
+  }
+  out += device;
+  out += "/objects";
+  if (policy_index != 0) {
+    fmt::format_to(std::back_inserter(out), "-{}", policy_index);
+  }
+  fmt::format_to(std::back_inserter(out),
+                 "/{}/{}/{}",
+                 partition,
+                 hash_hex.substr(k_hash_length - k_suffix_length),
+                 hash_hex);
+}
+
+ReplicaScanner::ReplicaScanner(std::size_t buffer_bytes)
+  : m_buffer_bytes(std::max(buffer_bytes, k_min_dirent_buffer))
+{
+  m_buffer = std::make_unique<std::byte[]>(m_buffer_bytes);
+}
+
+ReplicaScanner::~ReplicaScanner() = default;
+
+void
+ReplicaScanner::read_directory(const std::string& dir)
+{
+  m_files.clear();
+  m_names.clear();
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return;
+    }
+    throw_list_error(dir, errno);
+  }
+  const FileDescriptor closer(fd);
+  for (;;) {
+    ++m_directory_reads;
+    const ssize_t got = ::getdents64(fd, m_buffer.get(), m_buffer_bytes);
+    if (got == 0) {
+      return;
+    }
+    if (got < 0) {
+      throw_list_error(dir, errno);
+    }
+    // Entries are d_reclen bytes each: the fixed header of struct dirent64,
+    // then the NUL-terminated name, padded.
+    for (std::size_t offset = 0; offset < static_cast<std::size_t>(got);) {
+      const std::byte* entry = m_buffer.get() + offset;
+      unsigned short record_length = 0;
+      std::memcpy(&record_length,
+                  entry + offsetof(struct dirent64, d_reclen),
+                  sizeof(record_length));
+      const auto* name = reinterpret_cast<const char*>(entry + offsetof(struct dirent64, d_name));
+      const std::string_view file_name(
+        name,
+        ::strnlen(name, record_length - offsetof(struct dirent64, d_name)));
+      offset += record_length;
+      auto file = parse_file_name(file_name);
+      if (!file) {
+        continue; // also "." and ".."
       }
+      file->name_offset = static_cast<std::uint32_t>(m_names.size());
+      file->name_length = static_cast<std::uint32_t>(file_name.size());
+      m_names += file_name;
+      m_files.push_back(*file);
     }
-    if (meta) {
-      result.meta_file = dir / meta->name;
-    }
-  } else if (tombstone) {
+  }
+}
+
+ScannedReplica
+ReplicaScanner::scan(const std::string& dir)
+{
+  read_directory(dir);
+  const auto decision = decide(m_files);
+  const auto name_of = [&](const OnDiskFile* file) {
+    return file ? std::string_view(m_names).substr(file->name_offset, file->name_length)
+                : std::string_view();
+  };
+  ScannedReplica result;
+  if (decision.chosen) {
+    result.state = ReplicaState::present;
+    result.data_name = name_of(decision.chosen);
+    result.meta_name = name_of(decision.meta);
+    result.timestamp = decision.chosen->ts;
+    result.fragment_index = decision.chosen->fragment_index;
+  } else if (decision.tombstone) {
     result.state = ReplicaState::deleted;
-    result.timestamp = tombstone->internal();
+    result.timestamp = decision.tombstone;
+  }
+  return result;
+}
+
+LocatedReplica
+locate_replica(const std::filesystem::path& dir)
+{
+  ReplicaScanner scanner(k_min_dirent_buffer * 4);
+  const auto scanned = scanner.scan(dir.native());
+  LocatedReplica result;
+  result.state = scanned.state;
+  if (scanned.timestamp) {
+    result.timestamp = scanned.timestamp->internal();
+  }
+  result.fragment_index = scanned.fragment_index;
+  if (!scanned.data_name.empty()) {
+    result.data_file = dir / scanned.data_name;
+  }
+  if (!scanned.meta_name.empty()) {
+    result.meta_file = dir / scanned.meta_name;
   }
   return result;
 }

@@ -1,12 +1,20 @@
 #pragma once
 
+#include <hlm/core/swift_timestamp.hpp>
+
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hlm::diskfile {
+
+namespace detail {
+struct OnDiskFile; // one parsed name of a hash directory (diskfile.cpp)
+} // namespace detail
 
 // The directory that holds every file of one object on one device, as
 // Swift's get_data_dir() and DiskFile lay it out:
@@ -22,6 +30,16 @@ std::filesystem::path object_dir(const std::filesystem::path& devices_root,
                                  int policy_index,
                                  std::uint32_t partition,
                                  std::string_view hash_hex);
+
+// object_dir() written into `out` (replacing its content), for callers that
+// build one per object and reuse the string's storage. Same checks and
+// throws; the text is what object_dir(...).string() gives.
+void format_object_dir(std::string& out,
+                       std::string_view devices_root,
+                       std::string_view device,
+                       int policy_index,
+                       std::uint32_t partition,
+                       std::string_view hash_hex);
 
 enum class ReplicaState {
   present, // a current .data file (or durable EC fragment) exists
@@ -76,5 +94,59 @@ struct LocatedReplica
 // hlm::Error naming `dir` when it cannot be listed for another reason
 // (permissions, I/O error).
 LocatedReplica locate_replica(const std::filesystem::path& dir);
+
+// What ReplicaScanner::scan() decided for one hash directory. The names are
+// file names inside that directory, valid until the scanner's next scan().
+struct ScannedReplica
+{
+  ReplicaState state = ReplicaState::absent;
+  // present: the .data file's name; empty otherwise.
+  std::string_view data_name;
+  // present: the .meta file's name (see LocatedReplica::meta_file), or empty.
+  std::string_view meta_name;
+  // The deciding file's timestamp (present: the data's, deleted: the
+  // tombstone's); nullopt when absent.
+  std::optional<SwiftTimestamp> timestamp;
+  std::optional<int> fragment_index;
+};
+
+// locate_replica() for many directories, at a few system calls each: the
+// directory is opened (open with O_DIRECTORY), read with getdents64 into one
+// buffer the scanner keeps until a read returns nothing, and closed; no
+// stat, and no allocation once the scanner has seen a directory as large.
+// locate_replica() is scan() on a scanner of its own. Not thread-safe.
+class ReplicaScanner
+{
+public:
+  static constexpr std::size_t k_default_buffer_bytes = std::size_t{32} << 10;
+
+  // `buffer_bytes`: how much getdents64 may return per call (at least 1 KiB
+  // is used, so that any single entry fits).
+  explicit ReplicaScanner(std::size_t buffer_bytes = k_default_buffer_bytes);
+  ~ReplicaScanner();
+  ReplicaScanner(const ReplicaScanner&) = delete;
+  ReplicaScanner& operator=(const ReplicaScanner&) = delete;
+
+  // The replica whose hash directory is `dir` (a NUL-free path), decided
+  // and with the errors of locate_replica().
+  ScannedReplica scan(const std::string& dir);
+
+  // getdents64 calls made by this scanner so far (the reads that returned
+  // nothing included): what a test needs to see a directory read in pieces.
+  std::uint64_t
+  directory_reads() const noexcept
+  {
+    return m_directory_reads;
+  }
+
+private:
+  void read_directory(const std::string& dir);
+
+  std::unique_ptr<std::byte[]> m_buffer;
+  std::size_t m_buffer_bytes;
+  std::vector<detail::OnDiskFile> m_files;
+  std::string m_names; // the names of m_files, back to back
+  std::uint64_t m_directory_reads = 0;
+};
 
 } // namespace hlm::diskfile

@@ -8,6 +8,8 @@
 
 #include <sys/xattr.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <system_error>
@@ -29,13 +31,13 @@ constexpr std::size_t k_max_metadata_bytes = std::size_t{64} << 20;
 constexpr int k_xattr_read_attempts = 8;
 
 std::string
-quoted_path(const std::filesystem::path& file)
+quoted_path(const std::string& file)
 {
-  return "\"" + file.string() + "\"";
+  return "\"" + file + "\"";
 }
 
 [[noreturn]] void
-throw_xattr_error(const std::filesystem::path& file, const std::string& name, int error)
+throw_xattr_error(const std::string& file, const std::string& name, int error)
 {
   if (error == ENOTSUP) {
     throw Error(fmt::format("cannot read Swift metadata of {}: the filesystem "
@@ -49,11 +51,14 @@ throw_xattr_error(const std::filesystem::path& file, const std::string& name, in
 }
 
 // nullopt when the file has no such attribute (ENODATA); Swift treats that
-// as the end of the chunk sequence or an absent checksum.
+// as the end of the chunk sequence or an absent checksum. Asks for the size
+// first: for values larger than the caller's buffer. `calls` counts the
+// getxattr calls.
 std::optional<std::string>
-read_xattr(const std::filesystem::path& file, const std::string& name)
+read_xattr(const std::string& file, const std::string& name, std::uint64_t& calls)
 {
   for (int attempt = 0; attempt < k_xattr_read_attempts; ++attempt) {
+    ++calls;
     const ssize_t size = ::getxattr(file.c_str(), name.c_str(), nullptr, 0);
     if (size < 0) {
       if (errno == ENODATA) {
@@ -66,6 +71,7 @@ read_xattr(const std::filesystem::path& file, const std::string& name)
       return std::string();
     }
     std::string value(static_cast<std::size_t>(size), '\0');
+    ++calls;
     const ssize_t got = ::getxattr(file.c_str(), name.c_str(), value.data(), value.size());
     if (got >= 0) {
       value.resize(static_cast<std::size_t>(got));
@@ -159,41 +165,129 @@ ObjectMetadata::content_type() const
 ObjectMetadata
 read_object_metadata(const std::filesystem::path& file)
 {
-  std::string pickle;
-  for (unsigned chunk = 0;; ++chunk) {
-    const std::string key = chunk == 0 ? k_metadata_key : k_metadata_key + std::to_string(chunk);
-    auto value = read_xattr(file, key);
+  return MetadataReader().read(file.native());
+}
+
+MetadataReader::MetadataReader(std::size_t chunk_bytes)
+  : m_chunk_bytes(std::max<std::size_t>(chunk_bytes, 1)),
+    m_buffer(std::make_unique<char[]>(m_chunk_bytes))
+{
+}
+
+// The chunk's length, appended to m_pickle; nullopt when it does not exist.
+std::optional<std::size_t>
+MetadataReader::append_chunk(const std::string& file, unsigned chunk)
+{
+  m_key = k_metadata_key;
+  if (chunk > 0) {
+    m_key += std::to_string(chunk);
+  }
+  ++m_xattr_reads;
+  const ssize_t got = ::getxattr(file.c_str(), m_key.c_str(), m_buffer.get(), m_chunk_bytes);
+  std::size_t length = 0;
+  if (got >= 0) {
+    length = static_cast<std::size_t>(got);
+    m_pickle.append(m_buffer.get(), length);
+  } else if (errno == ENODATA) {
+    return std::nullopt;
+  } else if (errno == ERANGE) {
+    const auto value = read_xattr(file, m_key, m_xattr_reads);
     if (!value) {
+      return std::nullopt;
+    }
+    length = value->size();
+    m_pickle += *value;
+  } else {
+    throw_xattr_error(file, m_key, errno);
+  }
+  if (m_pickle.size() > k_max_metadata_bytes) {
+    throw InputError(fmt::format("Swift metadata of {} is larger than {} bytes",
+                                 quoted_path(file),
+                                 k_max_metadata_bytes));
+  }
+  return length;
+}
+
+// Whether the file has a checksum, then in m_checksum. Swift treats an
+// empty checksum like a missing one (files written before checksums existed
+// have none).
+bool
+MetadataReader::read_checksum(const std::string& file)
+{
+  // 32 hex digits; anything longer is read whole to be reported.
+  constexpr std::size_t k_checksum_buffer = 64;
+  std::array<char, k_checksum_buffer> buffer{};
+  ++m_xattr_reads;
+  const ssize_t got =
+    ::getxattr(file.c_str(), k_checksum_key.c_str(), buffer.data(), buffer.size());
+  if (got >= 0) {
+    m_checksum.assign(buffer.data(), static_cast<std::size_t>(got));
+  } else if (errno == ENODATA) {
+    m_checksum.clear();
+  } else if (errno == ERANGE) {
+    m_checksum = read_xattr(file, k_checksum_key, m_xattr_reads).value_or(std::string());
+  } else {
+    throw_xattr_error(file, k_checksum_key, errno);
+  }
+  return !m_checksum.empty();
+}
+
+// Swift's loop: every chunk up to the first missing one.
+void
+MetadataReader::read_remaining_chunks(const std::string& file, unsigned next_chunk)
+{
+  unsigned chunk = next_chunk;
+  while (append_chunk(file, chunk)) {
+    ++chunk;
+  }
+}
+
+ObjectMetadata
+MetadataReader::read(const std::string& file)
+{
+  m_pickle.clear();
+  unsigned chunk = 0;
+  bool more = false; // stopped at a short chunk: the next may still exist
+  for (;; ++chunk) {
+    const auto length = append_chunk(file, chunk);
+    if (!length) {
       break;
     }
-    pickle += *value;
-    if (pickle.size() > k_max_metadata_bytes) {
-      throw InputError(fmt::format("Swift metadata of {} is larger than {} bytes",
-                                   quoted_path(file),
-                                   k_max_metadata_bytes));
+    if (*length != m_chunk_bytes) {
+      more = true;
+      break;
     }
   }
-  if (pickle.empty()) {
-    // An empty first chunk is as useless as a missing one.
+  if (!more && m_pickle.empty()) {
     throw Error(fmt::format("no Swift metadata on {}", quoted_path(file)));
   }
 
-  // Swift treats an empty checksum like a missing one (files written before
-  // checksums existed have none).
-  const auto stored = read_xattr(file, k_checksum_key);
-  if (stored && !stored->empty()) {
-    const std::string computed = to_hex(md5(pickle));
-    if (*stored != computed) {
-      throw InputError(
-        fmt::format("Swift metadata checksum mismatch on {}: stored \"{}\", computed \"{}\"",
-                    quoted_path(file),
-                    printable(*stored),
-                    computed));
+  const bool has_checksum = read_checksum(file);
+  const auto checksum_matches = [&] { return has_checksum && m_checksum == to_hex(md5(m_pickle)); };
+  bool verified = checksum_matches();
+  if (more && !verified) {
+    // Chunks of another size than Swift's, an old file without a checksum,
+    // or a mismatch to report: read on as Swift does.
+    const std::size_t before = m_pickle.size();
+    read_remaining_chunks(file, chunk + 1);
+    if (m_pickle.size() != before) {
+      verified = checksum_matches();
     }
+  }
+  if (m_pickle.empty()) {
+    // An empty first chunk is as useless as a missing one.
+    throw Error(fmt::format("no Swift metadata on {}", quoted_path(file)));
+  }
+  if (has_checksum && !verified) {
+    throw InputError(
+      fmt::format("Swift metadata checksum mismatch on {}: stored \"{}\", computed \"{}\"",
+                  quoted_path(file),
+                  printable(m_checksum),
+                  to_hex(md5(m_pickle))));
   }
 
   try {
-    return ObjectMetadata(parse_metadata_pickle(pickle));
+    return ObjectMetadata(parse_metadata_pickle(m_pickle));
   } catch (const InputError& e) {
     throw InputError(
       fmt::format("cannot read Swift metadata of {}: {}", quoted_path(file), e.what()));

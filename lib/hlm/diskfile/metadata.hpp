@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,5 +73,45 @@ private:
 // on ..."); hlm::InputError when the checksum does not match, the pickle is
 // malformed (see parse_metadata_pickle) or required keys are missing.
 ObjectMetadata read_object_metadata(const std::filesystem::path& file);
+
+// read_object_metadata() for many files, at two getxattr calls each for
+// metadata as Swift writes it, with buffers kept from one file to the next.
+//
+// Each chunk is read with one getxattr into a buffer of `chunk_bytes`
+// (on ERANGE, a value larger than that, the reader falls back to asking
+// the size first). Swift writes chunks of exactly xattr_size bytes, so a
+// shorter chunk is its last: the next is probed only after a full chunk, or
+// when the stored checksum does not match what was read (chunks of another
+// size) or there is none. A result is the same as read_object_metadata()'s,
+// errors and messages included. Not thread-safe.
+class MetadataReader
+{
+public:
+  // Swift's write_metadata(xattr_size=65536), and Linux's largest xattr.
+  static constexpr std::size_t k_swift_chunk_bytes = 65536;
+
+  explicit MetadataReader(std::size_t chunk_bytes = k_swift_chunk_bytes);
+
+  ObjectMetadata read(const std::string& file);
+
+  // getxattr calls made so far, failed ones included.
+  std::uint64_t
+  xattr_reads() const noexcept
+  {
+    return m_xattr_reads;
+  }
+
+private:
+  std::optional<std::size_t> append_chunk(const std::string& file, unsigned chunk);
+  bool read_checksum(const std::string& file);
+  void read_remaining_chunks(const std::string& file, unsigned next_chunk);
+
+  std::size_t m_chunk_bytes;
+  std::unique_ptr<char[]> m_buffer;
+  std::string m_key;
+  std::string m_pickle;
+  std::string m_checksum;
+  std::uint64_t m_xattr_reads = 0;
+};
 
 } // namespace hlm::diskfile

@@ -271,6 +271,17 @@ next_code_point(std::string_view s, std::size_t& i)
   return cp;
 }
 
+// The length of the leading run of ASCII bytes of `s`.
+std::size_t
+ascii_prefix(std::string_view s)
+{
+  std::size_t i = 0;
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) {
+    ++i;
+  }
+  return i;
+}
+
 enum class Kind { unicode, bytes, tuple, dict, codecs_encode, bytes_type };
 
 // A value on the unpickler stack or in the memo. Payloads are shared so
@@ -466,7 +477,8 @@ private:
   void
   push_unicode(std::string_view text)
   {
-    for (std::size_t i = 0; i < text.size();) {
+    // Metadata is nearly all ASCII: skip it a byte at a time, decode the rest.
+    for (std::size_t i = ascii_prefix(text); i < text.size();) {
       if (!next_code_point(text, i)) {
         fail(fmt::format("invalid UTF-8 at byte {} of a str", i));
       }
@@ -547,6 +559,10 @@ private:
     m_reduced_bytes += text.size();
     if (m_reduced_bytes > m_input.size()) {
       fail("decoded strings are larger than the input");
+    }
+    if (ascii_prefix(text) == text.size()) {
+      push(Value{Kind::bytes, items[0].text, {}}); // ASCII is its own latin-1
+      return;
     }
     std::string out;
     out.reserve(text.size());

@@ -166,6 +166,7 @@ run_handler(const HandlerCommand& command,
   std::vector<std::unique_ptr<connector::Connector>> backends;
   std::vector<LocalServer> servers;
   ring::SwiftConf swift_conf;
+  HandlerSession session; // the ring read once for all the requests
   Summary total;
   // Each request is read and checked whole before anything is done for it;
   // the backends are opened once, after the first.
@@ -174,7 +175,7 @@ run_handler(const HandlerCommand& command,
     if (servers.empty()) {
       servers = open_servers(confs, make_connector, backends);
     }
-    const Summary summary = run_request(*request, swift_conf, servers, options, out);
+    const Summary summary = run_request(*request, swift_conf, servers, options, out, session);
     total.objects += summary.objects;
     total.ok += summary.ok;
     total.failed += summary.failed;

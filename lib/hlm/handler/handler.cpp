@@ -96,10 +96,11 @@ struct Result
   std::string object_dir;
 };
 
-// The document's stream, shared with a heartbeat thread that writes a
-// single space and flushes every `interval` from start() to stop(). Every
-// write of the document goes through write() under the same mutex and ends
-// between two JSON tokens, so a space never lands inside a token.
+// The documents' stream, shared with a heartbeat thread that writes a
+// single space and flushes every `interval` from start() to stop(), and
+// sleeps between documents. Every write of a document goes through write()
+// under the same mutex and ends between two JSON tokens, so a space never
+// lands inside a token, and none comes after stop() until the next start().
 class Output
 {
 public:
@@ -109,10 +110,19 @@ public:
   }
   ~Output()
   {
-    stop();
+    if (m_thread.joinable()) {
+      m_thread.request_stop();
+      m_thread.join();
+    }
   }
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
+
+  std::ostream&
+  stream() const
+  {
+    return m_out;
+  }
 
   template<typename Write>
   void
@@ -126,28 +136,50 @@ public:
   void
   start(std::chrono::milliseconds interval)
   {
-    if (interval.count() > 0 && !m_thread.joinable()) {
-      m_thread = std::jthread([this, interval](std::stop_token stop) { beat(stop, interval); });
+    if (interval.count() <= 0) {
+      return;
+    }
+    {
+      const std::lock_guard lock(m_mutex);
+      m_interval = interval;
+      m_active = true;
+      ++m_generation; // the interval counts from now
+    }
+    m_wakeup.notify_all();
+    if (!m_thread.joinable()) {
+      m_thread = std::jthread([this](const std::stop_token& stop) { beat(stop); });
     }
   }
 
-  // Ends the heartbeat; nothing is written by it afterwards.
+  // Pauses the heartbeat; nothing is written by it until the next start().
   void
   stop()
   {
-    if (m_thread.joinable()) {
-      m_thread.request_stop();
-      m_thread.join();
+    {
+      const std::lock_guard lock(m_mutex);
+      m_active = false;
     }
+    m_wakeup.notify_all();
   }
 
 private:
   void
-  beat(const std::stop_token& stop, std::chrono::milliseconds interval)
+  beat(const std::stop_token& stop)
   {
     std::unique_lock lock(m_mutex);
-    // True when woken by stop(), false when the interval passed.
-    while (!m_wakeup.wait_for(lock, stop, interval, [&] { return stop.stop_requested(); })) {
+    while (!stop.stop_requested()) {
+      if (!m_active) {
+        m_wakeup.wait(lock, stop, [&] { return m_active; });
+        continue;
+      }
+      const auto generation = m_generation;
+      // True when paused, restarted or stopped; false when the interval
+      // passed.
+      if (m_wakeup.wait_for(lock, stop, m_interval, [&] {
+            return !m_active || m_generation != generation;
+          })) {
+        continue;
+      }
       // The flush also sends what the document has buffered so far. A
       // reader gone away (EPIPE) ends this process with SIGPIPE, as it
       // would at the next write of the document anyway.
@@ -159,8 +191,139 @@ private:
   std::ostream& m_out;
   std::mutex m_mutex;
   std::condition_variable_any m_wakeup;
+  std::chrono::milliseconds m_interval{0};
+  bool m_active = false;
+  std::uint64_t m_generation = 0;
   std::jthread m_thread; // last: stopped and joined before the rest goes
 };
+
+// The ring file as last read: another inode, size or modification time
+// means it was replaced or rewritten.
+struct FileVersion
+{
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t mtime_ns = 0;
+
+  bool operator==(const FileVersion&) const = default;
+};
+
+std::optional<FileVersion>
+file_version(const std::filesystem::path& file)
+{
+  struct stat st = {};
+  if (::stat(file.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  constexpr std::int64_t k_ns_per_s = 1'000'000'000;
+  return FileVersion{st.st_dev,
+                     st.st_ino,
+                     st.st_size,
+                     st.st_mtim.tv_sec * k_ns_per_s + st.st_mtim.tv_nsec};
+}
+
+// One policy's ring and guard warnings for one swift_dir.
+struct PolicyState
+{
+  std::filesystem::path swift_dir;
+  int policy_index = 0;
+  std::optional<FileVersion> ring_version;
+  ring::Ring ring;
+  // What keeps migrated replicas safe on this node and is not configured
+  // (guard_warnings), each once.
+  std::vector<std::string> warnings;
+};
+
+std::vector<std::string>
+all_guard_warnings(const std::vector<LocalServer>& servers,
+                   const ring::StoragePolicy& policy,
+                   const std::filesystem::path& swift_conf)
+{
+  std::vector<std::string> warnings;
+  for (const auto& server : servers) {
+    for (auto& warning :
+         guard_warnings(*server.conf, policy.index, policy.diskfile_module, swift_conf)) {
+      if (std::find(warnings.begin(), warnings.end(), warning) == warnings.end()) {
+        warnings.push_back(std::move(warning));
+      }
+    }
+  }
+  return warnings;
+}
+
+} // namespace
+
+struct HandlerSession::State
+{
+  std::vector<std::unique_ptr<PolicyState>> policies;
+  std::size_t ring_loads = 0;
+  std::unique_ptr<Output> output;
+  diskfile::ReplicaScanner scanner;
+  diskfile::MetadataReader metadata;
+
+  Output&
+  output_for(std::ostream& out)
+  {
+    if (!output || &output->stream() != &out) {
+      output.reset(); // its heartbeat ends first
+      output = std::make_unique<Output>(out);
+    }
+    return *output;
+  }
+
+  // The ring and warnings of `options`' swift_dir and policy. Throws
+  // hlm::ConfigError for an unknown policy or an unusable ring.
+  const PolicyState&
+  policy_state(const ring::SwiftConf& swift_conf,
+               const std::vector<LocalServer>& servers,
+               const HandlerOptions& options)
+  {
+    const auto* policy = swift_conf.policy_by_index(options.storage_policy_index);
+    if (!policy) {
+      throw ConfigError(fmt::format("unknown storage policy index {} in {}",
+                                    options.storage_policy_index,
+                                    swift_conf.path.string()));
+    }
+    const auto it = std::find_if(policies.begin(), policies.end(), [&](const auto& state) {
+      return state->swift_dir == options.swift_dir
+             && state->policy_index == options.storage_policy_index;
+    });
+    const auto ring_path = ring::object_ring_path(options.swift_dir, options.storage_policy_index);
+    const auto version = file_version(ring_path);
+    if (it != policies.end() && version && (*it)->ring_version == version) {
+      return **it;
+    }
+    auto state = std::make_unique<PolicyState>();
+    state->swift_dir = options.swift_dir;
+    state->policy_index = options.storage_policy_index;
+    state->warnings = all_guard_warnings(servers, *policy, swift_conf.path);
+    state->ring = ring::Ring::load(ring_path);
+    state->ring_version = version;
+    ++ring_loads;
+    if (it != policies.end()) {
+      *it = std::move(state);
+      return **it;
+    }
+    policies.push_back(std::move(state));
+    return *policies.back();
+  }
+};
+
+HandlerSession::HandlerSession()
+  : m_state(std::make_unique<State>())
+{
+}
+
+HandlerSession::~HandlerSession() = default;
+
+std::size_t
+HandlerSession::ring_loads() const noexcept
+{
+  return m_state->ring_loads;
+}
+
+namespace {
 
 class Runner
 {
@@ -169,45 +332,37 @@ public:
          const ring::SwiftConf& swift_conf,
          const std::vector<LocalServer>& servers,
          const HandlerOptions& options,
-         std::ostream& out)
+         std::ostream& out,
+         HandlerSession::State& session)
     : m_request(request),
       m_servers(servers),
       m_options(options),
-      m_out(out),
+      m_session(session),
+      m_policy(session.policy_state(swift_conf, servers, options)),
+      m_out(session.output_for(out)),
       m_local(servers)
   {
     m_secret = {swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
-    const auto* policy = swift_conf.policy_by_index(options.storage_policy_index);
-    if (!policy) {
-      throw ConfigError(fmt::format("unknown storage policy index {} in {}",
-                                    options.storage_policy_index,
-                                    swift_conf.path.string()));
-    }
-    for (const auto& server : servers) {
-      for (auto& warning :
-           guard_warnings(*server.conf, policy->index, policy->diskfile_module, swift_conf.path)) {
-        if (std::find(m_warnings.begin(), m_warnings.end(), warning) == m_warnings.end()) {
-          m_warnings.push_back(std::move(warning));
-        }
-      }
-    }
-    m_ring = ring::Ring::load(
-      ring::object_ring_path(options.swift_dir, options.storage_policy_index));
   }
 
   Summary
   run()
   {
-    m_out.start(m_options.heartbeat);
     m_out.write([&](std::ostream& out) {
       out << protocol::encode_result_start(m_request.operation,
                                            m_options.storage_policy_index,
-                                           m_warnings);
+                                           m_policy.warnings);
     });
-    const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
-    for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
-      const std::size_t end = std::min(begin + batch, m_request.objects.size());
-      run_batch(begin, end);
+    m_out.start(m_options.heartbeat);
+    try {
+      const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
+      for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
+        const std::size_t end = std::min(begin + batch, m_request.objects.size());
+        run_batch(begin, end);
+      }
+    } catch (...) {
+      m_out.stop();
+      throw;
     }
     m_out.stop(); // the document ends with its last write
     m_out.write([&](std::ostream& out) {
@@ -305,7 +460,7 @@ private:
   {
     const SwiftName name = split_object_path(object.path);
     const auto digest = ring::hash_path(m_secret, name.account, name.container, name.object);
-    const auto partition = m_ring.partition(digest);
+    const auto partition = m_policy.ring.partition(digest);
     const std::string hash = to_hex(digest);
 
     if (object.device != Request::k_any_device) {
@@ -322,7 +477,7 @@ private:
 
     // No device given: look on every local device the ring names for it.
     bool any = false;
-    for (const auto* node : m_ring.primary_nodes(partition)) {
+    for (const auto* node : m_policy.ring.primary_nodes(partition)) {
       const auto server = m_local.find(node->device);
       if (!server) {
         continue;
@@ -345,15 +500,17 @@ private:
             std::uint32_t partition,
             const std::string& hash)
   {
-    const auto dir = diskfile::object_dir(m_servers[server].conf->devices,
-                                          device,
-                                          m_options.storage_policy_index,
-                                          partition,
-                                          hash);
-    const auto replica = diskfile::locate_replica(dir);
+    diskfile::format_object_dir(m_dir,
+                                m_servers[server].conf->devices.native(),
+                                device,
+                                m_options.storage_policy_index,
+                                partition,
+                                hash);
+    const auto replica = m_session.scanner.scan(m_dir);
     switch (replica.state) {
     case diskfile::ReplicaState::present: {
-      Result result = check_metadata(object, device, replica.data_file);
+      m_file.assign(m_dir).append("/").append(replica.data_name);
+      Result result = check_metadata(object, device, m_file);
       result.server = server;
       return result;
     }
@@ -369,7 +526,7 @@ private:
       result.line.device = device;
       result.to_backend = true;
       result.server = server;
-      result.object_dir = dir.string();
+      result.object_dir = m_dir;
       return result;
     }
     return failure(object, &device, FailureKind::missing, "object is not on this device");
@@ -378,25 +535,22 @@ private:
   // The file's own metadata must name the object: a mismatch means a
   // corrupt file or a devices directory that belongs to another cluster,
   // and the backend must not be pointed at it.
-  static Result
-  check_metadata(const Request::Object& object,
-                 const std::string& device,
-                 const std::filesystem::path& file)
+  Result
+  check_metadata(const Request::Object& object, const std::string& device, const std::string& file)
   {
     try {
-      const auto metadata = diskfile::read_object_metadata(file);
+      const auto metadata = m_session.metadata.read(file);
       if (metadata.name() != object.path) {
-        return failure(object,
-                       &device,
-                       FailureKind::node,
-                       fmt::format("replica file {} belongs to \"{}\"",
-                                   file.string(),
-                                   printable(metadata.name())));
+        return failure(
+          object,
+          &device,
+          FailureKind::node,
+          fmt::format("replica file {} belongs to \"{}\"", file, printable(metadata.name())));
       }
       Result result;
       result.line.object = object.path;
       result.line.device = device;
-      result.line.file = file.string();
+      result.line.file = file;
       result.line.etag = metadata.etag();
       result.line.size = metadata.content_length();
       result.to_backend = true;
@@ -441,13 +595,13 @@ private:
   const Request& m_request;
   const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;
-  Output m_out;
+  HandlerSession::State& m_session;
+  const PolicyState& m_policy;
+  Output& m_out;
   LocalDevices m_local;
   ring::HashSecret m_secret;
-  ring::Ring m_ring;
-  // What keeps migrated replicas safe on this node and is not configured
-  // (guard_warnings), each once.
-  std::vector<std::string> m_warnings;
+  std::string m_dir;  // the object directory being looked at
+  std::string m_file; // its .data file
   Summary m_summary;
 };
 
@@ -458,9 +612,21 @@ run_request(const Request& request,
             const ring::SwiftConf& swift_conf,
             const std::vector<LocalServer>& servers,
             const HandlerOptions& options,
+            std::ostream& out,
+            HandlerSession& session)
+{
+  return Runner(request, swift_conf, servers, options, out, session.state()).run();
+}
+
+Summary
+run_request(const Request& request,
+            const ring::SwiftConf& swift_conf,
+            const std::vector<LocalServer>& servers,
+            const HandlerOptions& options,
             std::ostream& out)
 {
-  return Runner(request, swift_conf, servers, options, out).run();
+  HandlerSession session;
+  return run_request(request, swift_conf, servers, options, out, session);
 }
 
 } // namespace hlm::handler

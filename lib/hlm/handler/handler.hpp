@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,34 @@ struct LocalServer
   std::string unavailable;
 };
 
+// What the requests of one hlm-handler process share, so that a session
+// of many request documents pays once for it: the object ring and the guard
+// warnings per swift_dir and policy (the ring is read again when its file
+// changes: another inode, size or modification time), the buffers of the
+// directory scan and of the metadata reads, and the heartbeat thread. Use
+// it with one `servers` list and one `out` stream, from one thread.
+class HandlerSession
+{
+public:
+  HandlerSession();
+  ~HandlerSession();
+  HandlerSession(const HandlerSession&) = delete;
+  HandlerSession& operator=(const HandlerSession&) = delete;
+
+  // How many times an object ring was read (loaded) so far.
+  std::size_t ring_loads() const noexcept;
+
+  struct State; // handler.cpp
+  State&
+  state() noexcept
+  {
+    return *m_state;
+  }
+
+private:
+  std::unique_ptr<State> m_state;
+};
+
 // Runs `request` on this host (its policy and hash secret from
 // `swift_conf`, the ring from options.swift_dir): maps every object to its replica's .data
 // file on the local devices of `servers`, hands the located replicas to
@@ -70,6 +99,14 @@ struct LocalServer
 // say "object is not on this device".
 // Throws hlm::ConfigError before writing anything when swift.conf, the
 // policy or the ring is unusable.
+Summary run_request(const protocol::Request& request,
+                    const ring::SwiftConf& swift_conf,
+                    const std::vector<LocalServer>& servers,
+                    const HandlerOptions& options,
+                    std::ostream& out,
+                    HandlerSession& session);
+
+// run_request() in a session of its own.
 Summary run_request(const protocol::Request& request,
                     const ring::SwiftConf& swift_conf,
                     const std::vector<LocalServer>& servers,

@@ -4,6 +4,7 @@
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -14,11 +15,13 @@
 #include <fstream>
 #include <initializer_list>
 #include <string>
+#include <tuple>
 
 namespace fs = std::filesystem;
 using hlm::diskfile::locate_replica;
 using hlm::diskfile::LocatedReplica;
 using hlm::diskfile::object_dir;
+using hlm::diskfile::ReplicaScanner;
 using hlm::diskfile::ReplicaState;
 
 namespace {
@@ -322,4 +325,134 @@ TEST_CASE("locate_replica: a directory that cannot be listed is an error")
   const auto loop = dir.path() / "hash";
   fs::create_symlink(loop, loop);
   CHECK_THROWS_WITH(locate_replica(loop), Catch::Contains("cannot list \"" + loop.string()));
+}
+
+TEST_CASE("format_object_dir: object_dir's text, into a reused string")
+{
+  const std::string hash = "e57f1f5d9f265938e95435bebef7b292";
+  std::string out = "left over from before, longer than the result will be, to be replaced";
+  for (const auto& [root, device, policy, partition] :
+       {std::tuple<std::string, std::string, int, std::uint32_t>{"/srv/node", "sdb1", 0, 917},
+        {"/srv/node/", "sdb1", 2, 0},
+        {"devs", "d", 1, 4294967295u},
+        {"", "d", 0, 1},
+        {"/", "d", 12, 7}}) {
+    INFO(root << " " << device << " " << policy << " " << partition);
+    hlm::diskfile::format_object_dir(out, root, device, policy, partition, hash);
+    CHECK(out == object_dir(root, device, policy, partition, hash).string());
+  }
+  CHECK_THROWS_AS(hlm::diskfile::format_object_dir(out, "/srv", "..", 0, 1, hash), hlm::InputError);
+  CHECK_THROWS_WITH(hlm::diskfile::format_object_dir(out, "/srv", "d", 0, 1, "292"),
+                    Catch::Contains("invalid object hash"));
+}
+
+TEST_CASE("ReplicaScanner: one read and the end-of-directory read for a small directory")
+{
+  TempDir dir;
+  locate(dir, {"1795332046.73390.data", "1795332047.00000.meta", "hashes.pkl"});
+  ReplicaScanner scanner;
+  const auto result = scanner.scan(dir.path().string());
+  CHECK(scanner.directory_reads() == 2);
+  CHECK(result.state == ReplicaState::present);
+  CHECK(result.data_name == "1795332046.73390.data");
+  CHECK(result.meta_name == "1795332047.00000.meta");
+  CHECK(result.timestamp->internal() == "1795332046.73390");
+  CHECK(result.fragment_index == std::nullopt);
+}
+
+TEST_CASE("ReplicaScanner: a directory larger than the buffer is read in pieces")
+{
+  // About 1,500 entries of 48 bytes each: over 64 KiB of getdents64
+  // records, so more than two reads of the default 32 KiB buffer.
+  TempDir dir;
+  constexpr int k_files = 1500;
+  for (int i = 0; i < k_files; ++i) {
+    std::ofstream(dir.path() / fmt::format("{}.{:05d}.data", 1700000000 + i, i % 100000)).flush();
+  }
+  for (int i = 0; i < k_files; ++i) {
+    std::ofstream(dir.path() / fmt::format("{}.00000.meta", 1600000000 + i)).flush();
+  }
+  const std::string newest = fmt::format("{}.{:05d}.data",
+                                         1700000000 + k_files - 1,
+                                         (k_files - 1) % 100000);
+  for (const std::size_t buffer : {ReplicaScanner::k_default_buffer_bytes, std::size_t{1024}}) {
+    INFO("buffer " << buffer);
+    ReplicaScanner scanner(buffer);
+    const auto result = scanner.scan(dir.path().string());
+    CHECK(scanner.directory_reads() >= 3);
+    CHECK(result.state == ReplicaState::present);
+    CHECK(result.data_name == newest);
+    CHECK(result.meta_name.empty()); // every .meta is older than the data
+    // The same directory again reads the same.
+    const auto reads = scanner.directory_reads();
+    CHECK(scanner.scan(dir.path().string()).data_name == newest);
+    CHECK(scanner.directory_reads() == 2 * reads);
+  }
+  CHECK(locate_replica(dir.path()).data_file == dir.path() / newest);
+}
+
+TEST_CASE("ReplicaScanner: one scanner, many directories, nothing carried over")
+{
+  TempDir root;
+  const auto big = root.path() / "big";
+  const auto small = root.path() / "small";
+  const auto deleted = root.path() / "deleted";
+  fs::create_directories(big);
+  fs::create_directories(small);
+  fs::create_directories(deleted);
+  for (int i = 0; i < 300; ++i) {
+    std::ofstream(big / fmt::format("{}.00000.data", 1700000000 + i)).flush();
+  }
+  std::ofstream(small / "1600000000.00000.data").flush();
+  std::ofstream(deleted / "1600000000.00000.data").flush();
+  std::ofstream(deleted / "1600000001.00000.ts").flush();
+  std::ofstream(root.path() / "file").flush();
+
+  ReplicaScanner scanner(1024);
+  CHECK(scanner.scan(big.string()).data_name == "1700000299.00000.data");
+  const auto one = scanner.scan(small.string());
+  CHECK(one.state == ReplicaState::present);
+  CHECK(one.data_name == "1600000000.00000.data");
+  const auto gone = scanner.scan(deleted.string());
+  CHECK(gone.state == ReplicaState::deleted);
+  CHECK(gone.data_name.empty());
+  CHECK(gone.timestamp->internal() == "1600000001.00000");
+  CHECK(scanner.scan((root.path() / "nope").string()).state == ReplicaState::absent);
+  CHECK(scanner.scan((root.path() / "file").string()).state == ReplicaState::absent);
+  const auto absent = scanner.scan((root.path() / "file").string());
+  CHECK(absent.timestamp == std::nullopt);
+  CHECK(scanner.scan(small.string()).data_name == "1600000000.00000.data");
+}
+
+TEST_CASE("ReplicaScanner: names and paths with odd bytes")
+{
+  TempDir root;
+  // The directory's own path holds a newline, a space and bytes that are
+  // not UTF-8; the names beside the .data file too, and are ignored.
+  const auto dir = root.path() / std::string("odd \n\xff\xfe dir");
+  fs::create_directories(dir);
+  for (const std::string& name : {std::string("\xff\xfe.data"),
+                                  std::string("1795332050.00000.data\n"),
+                                  std::string("1795332050.00000\x01.data"),
+                                  std::string("\n.ts"),
+                                  std::string("1795332050.00000.data\xff"),
+                                  std::string("1795332046.73390.data")}) {
+    std::ofstream(dir / name).flush();
+  }
+  ReplicaScanner scanner;
+  const auto result = scanner.scan(dir.string());
+  CHECK(result.state == ReplicaState::present);
+  CHECK(result.data_name == "1795332046.73390.data");
+  CHECK(locate_replica(dir).data_file == dir / "1795332046.73390.data");
+}
+
+TEST_CASE("ReplicaScanner: a directory that cannot be listed is an error")
+{
+  TempDir dir;
+  const auto loop = dir.path() / "hash";
+  fs::create_symlink(loop, loop);
+  ReplicaScanner scanner;
+  CHECK_THROWS_WITH(
+    scanner.scan(loop.string()),
+    Catch::Equals("cannot list \"" + loop.string() + "\": Too many levels of symbolic links"));
 }

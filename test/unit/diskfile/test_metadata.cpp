@@ -1,7 +1,10 @@
+#include "../support/swift_metadata.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <hlm/diskfile/metadata.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -283,4 +287,211 @@ TEST_CASE("ObjectMetadata: validation of the required fields")
     INFO("Content-Length \"" << bad << "\"");
     CHECK_THROWS_AS(with_length(bad), hlm::InputError);
   }
+}
+
+namespace {
+
+using hlm::diskfile::MetadataReader;
+
+// A directory on /dev/shm: this machine kind's ext4 holds about 4 KiB of
+// xattrs per inode, a tmpfs (Linux 6.6 and later) a 64 KiB value, as an
+// object server's XFS does.
+class TmpfsDir
+{
+public:
+  TmpfsDir()
+  {
+    std::string pattern = "/dev/shm/hlm-test-xattr-XXXXXX";
+    if (!::mkdtemp(pattern.data())) {
+      throw std::runtime_error("mkdtemp on /dev/shm failed: " + std::string(std::strerror(errno)));
+    }
+    m_path = pattern;
+  }
+  ~TmpfsDir()
+  {
+    std::error_code ignored;
+    fs::remove_all(m_path, ignored);
+  }
+  TmpfsDir(const TmpfsDir&) = delete;
+  TmpfsDir& operator=(const TmpfsDir&) = delete;
+
+  const fs::path&
+  path() const
+  {
+    return m_path;
+  }
+
+private:
+  fs::path m_path;
+};
+
+// A pickle of exactly `size` bytes naming /AUTH_test/c/o, padded with an
+// X-Object-Meta-Pad value.
+std::string
+pickle_of_size(std::size_t size)
+{
+  const std::map<std::string, std::string> base = {{"name", "/AUTH_test/c/o"},
+                                                   {"X-Timestamp", "1795332046.73390"},
+                                                   {"Content-Length", "3"},
+                                                   {"X-Object-Meta-Pad", ""}};
+  const std::size_t empty = hlm::test::pickle_str_dict(base).size();
+  REQUIRE(size >= empty);
+  auto values = base;
+  values["X-Object-Meta-Pad"] = std::string(size - empty, 'p');
+  auto pickle = hlm::test::pickle_str_dict(values);
+  REQUIRE(pickle.size() == size);
+  return pickle;
+}
+
+std::string
+md5_hex(const std::string& bytes)
+{
+  return hlm::to_hex(hlm::md5(bytes));
+}
+
+} // namespace
+
+TEST_CASE("MetadataReader: Swift's usual file costs two getxattr calls")
+{
+  TempDir dir;
+  const auto file = make_file(dir, "1795332046.73390.data");
+  write_swift_metadata(file, load_vector("swift_data"), md5_of_vector("swift_data"));
+  MetadataReader reader;
+  CHECK(reader.read(file.string()).etag() == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(reader.xattr_reads() == 2);
+  CHECK(reader.read(file.string()).content_length() == 3u);
+  CHECK(reader.xattr_reads() == 4);
+}
+
+TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
+{
+  TmpfsDir dir;
+  const auto file = dir.path() / "1795332046.73390.data";
+  std::ofstream(file) << "abc";
+  SECTION("a pickle of exactly 65,536 bytes: the next chunk is probed")
+  {
+    const auto pickle = pickle_of_size(65536);
+    REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
+    MetadataReader reader;
+    const auto metadata = reader.read(file.string());
+    CHECK(metadata.get("X-Object-Meta-Pad")->size() > 65000);
+    CHECK(reader.xattr_reads() == 3); // chunk 0, chunk 1 (none), checksum
+    CHECK(read_object_metadata(file).name() == "/AUTH_test/c/o");
+  }
+  SECTION("one byte more: two chunks, the second short")
+  {
+    const auto pickle = pickle_of_size(65537);
+    REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
+    MetadataReader reader;
+    CHECK(reader.read(file.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
+    CHECK(reader.xattr_reads() == 3); // chunk 0, chunk 1, checksum
+  }
+  SECTION("three chunks; the test vector with a 70,000-byte value")
+  {
+    const auto pickle = pickle_of_size(2 * 65536 + 100);
+    REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
+    MetadataReader reader;
+    CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
+    CHECK(reader.xattr_reads() == 4);
+    const auto big = load_vector("big");
+    fs::remove(file);
+    std::ofstream(file) << "abc";
+    REQUIRE(try_write_swift_metadata(file, big, md5_of_vector("big")) == 0);
+    CHECK(reader.read(file.string()).get("X-Object-Meta-Big") == std::string(70000, 'x'));
+  }
+  SECTION("a short first chunk and a checksum of more: read on, as Swift does")
+  {
+    const auto pickle = pickle_of_size(300);
+    write_swift_metadata(file, pickle, md5_hex(pickle), 100);
+    MetadataReader reader;
+    CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
+    // chunk 0, checksum (no match yet), chunks 1 and 2, chunk 3 (none)
+    CHECK(reader.xattr_reads() == 5);
+  }
+}
+
+TEST_CASE("MetadataReader: without a checksum the next chunk is probed")
+{
+  TempDir dir;
+  const auto file = make_file(dir, "1.data");
+  set_xattr(file, "user.swift.metadata", load_vector("swift_data"));
+  MetadataReader reader;
+  CHECK(reader.read(file.string()).content_length() == 3u);
+  CHECK(reader.xattr_reads() == 3); // chunk 0, checksum (none), chunk 1 (none)
+}
+
+TEST_CASE("MetadataReader: chunk size as a parameter, scaled-down Swift chunks")
+{
+  TempDir dir;
+  const auto pickle = load_vector("swift_data");
+  REQUIRE(pickle.size() > 200);
+  const auto file = make_file(dir, "1.data");
+  write_swift_metadata(file, pickle, md5_of_vector("swift_data"), 100);
+  MetadataReader reader(100);
+  CHECK(reader.read(file.string()).etag() == "900150983cd24fb0d6963f7d28e17f72");
+  const auto chunks = (pickle.size() + 99) / 100 + (pickle.size() % 100 == 0 ? 1 : 0);
+  CHECK(reader.xattr_reads() == chunks + 1);
+}
+
+TEST_CASE("MetadataReader: a value larger than the buffer falls back to a size query")
+{
+  TempDir dir;
+  const auto pickle = load_vector("swift_data");
+  const auto file = make_file(dir, "1.data");
+  SECTION("a chunk (ERANGE)")
+  {
+    write_swift_metadata(file, pickle, md5_of_vector("swift_data"));
+    MetadataReader reader(64);
+    CHECK(reader.read(file.string()).etag() == "900150983cd24fb0d6963f7d28e17f72");
+    // chunk 0 (ERANGE), its size, its value, checksum
+    CHECK(reader.xattr_reads() == 4);
+  }
+  SECTION("a checksum longer than any MD5 is read whole and reported")
+  {
+    const std::string long_checksum = md5_of_vector("swift_data") + std::string(100, 'f');
+    write_swift_metadata(file, pickle, long_checksum);
+    MetadataReader reader;
+    try {
+      reader.read(file.string());
+      FAIL("no checksum mismatch");
+    } catch (const hlm::InputError& e) {
+      CHECK_THAT(e.what(), Catch::Contains("checksum mismatch"));
+      CHECK_THAT(e.what(), Catch::Contains("stored \"" + long_checksum + "\""));
+    }
+  }
+}
+
+TEST_CASE("MetadataReader: one reader, files good and bad in turn")
+{
+  TempDir dir;
+  const auto pickle = load_vector("swift_data");
+  const auto good = make_file(dir, "good.data");
+  write_swift_metadata(good, pickle, md5_of_vector("swift_data"));
+  const auto mismatch = make_file(dir, "mismatch.data");
+  write_swift_metadata(mismatch, pickle, md5_of_vector("swift_ts"));
+  const auto plain = make_file(dir, "plain.data");
+  const auto ts = make_file(dir, "1795332048.00000.ts");
+  write_swift_metadata(ts, load_vector("swift_ts"), md5_of_vector("swift_ts"));
+
+  MetadataReader reader;
+  CHECK(reader.read(good.string()).content_length() == 3u);
+  CHECK_THROWS_WITH(reader.read(mismatch.string()), Catch::Contains("checksum mismatch"));
+  CHECK_THROWS_WITH(reader.read(plain.string()),
+                    Catch::Equals("no Swift metadata on \"" + plain.string() + "\""));
+  CHECK(reader.read(ts.string()).content_length() == std::nullopt);
+  CHECK(reader.read(good.string()).content_length() == 3u);
+}
+
+TEST_CASE("MetadataReader: file names with odd bytes")
+{
+  TempDir dir;
+  const auto file = make_file(dir, std::string("odd \n\xff name.data"));
+  write_swift_metadata(file, load_vector("swift_data"), md5_of_vector("swift_ts"));
+  MetadataReader reader;
+  CHECK_THROWS_WITH(reader.read(file.string()),
+                    Catch::Contains("on \"" + file.string() + "\": stored"));
+  fs::remove(file);
+  std::ofstream(file) << "abc";
+  write_swift_metadata(file, load_vector("swift_data"), md5_of_vector("swift_data"));
+  CHECK(reader.read(file.string()).content_length() == 3u);
 }

@@ -473,6 +473,91 @@ TEST_CASE("handler: no heartbeat after the document ends", "[handler]")
   CHECK(done.ends_with("}}\n"));
 }
 
+TEST_CASE("handler: a session reads each policy's ring once, again when its file changes",
+          "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto swift_conf = ring::load_swift_conf(node.swift_dir);
+  RecordingConnector backend;
+  HandlerSession session;
+  // Without a device the ring says where to look.
+  const auto run = [&](int policy) {
+    Request request;
+    request.operation = Operation::status;
+    request.objects.push_back({"/AUTH_test/c1/obj1", Request::k_any_device});
+    HandlerOptions options;
+    options.swift_dir = node.swift_dir;
+    options.storage_policy_index = policy;
+    std::ostringstream out;
+    const auto summary =
+      run_request(request, swift_conf, {{&node.conf, &backend, {}}}, options, out, session);
+    return std::make_pair(summary, decode_result(out.str()));
+  };
+
+  for (int i = 0; i < 3; ++i) {
+    const auto [summary, document] = run(0);
+    CHECK(summary == Summary{1, 1, 0});
+    CHECK(document.lines.at(0).file == (node.obj1_dir("sdb2") / "1700000000.00000.data").string());
+  }
+  CHECK(session.ring_loads() == 1);
+  run(1);
+  run(0);
+  CHECK(session.ring_loads() == 2);
+
+  // A rebalance writes a new ring file and renames it over the old one:
+  // obj1's partition 917 on sdb1, sdb2 and sdb3 instead of sdb2, sdb3 and
+  // sdb4, so the handler looks on both local devices.
+  auto spec = test::simple_ring(10, 3);
+  for (auto& row : spec.replica2part2dev) {
+    for (auto& device : row) {
+      device = static_cast<std::uint16_t>((device + 3) % 4);
+    }
+  }
+  test::write_gzip(node.swift_dir / "object.ring.gz.tmp", test::serialize(spec));
+  std::filesystem::rename(node.swift_dir / "object.ring.gz.tmp", node.swift_dir / "object.ring.gz");
+  const auto [summary, document] = run(0);
+  CHECK(session.ring_loads() == 3);
+  CHECK(summary == Summary{2, 1, 1});
+  REQUIRE(document.lines.size() == 2);
+  CHECK(document.lines[0].device == "sdb1");
+  CHECK(document.lines[1].device == "sdb2");
+  run(0);
+  CHECK(session.ring_loads() == 3);
+}
+
+TEST_CASE("handler: a session's heartbeat is silent between documents", "[handler]")
+{
+  using namespace std::chrono_literals;
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto swift_conf = ring::load_swift_conf(node.swift_dir);
+  Request request;
+  request.operation = Operation::migrate;
+  request.devices = {"sdb2"};
+  request.objects.push_back({"/AUTH_test/c1/obj1", 0});
+  HandlerOptions options;
+  options.swift_dir = node.swift_dir;
+  options.heartbeat = 5ms;
+  SlowConnector backend(100ms);
+  HandlerSession session;
+  std::ostringstream out;
+  for (int document = 1; document <= 3; ++document) {
+    INFO("document " << document);
+    run_request(request, swift_conf, {{&node.conf, &backend, {}}}, options, out, session);
+    const std::string done = out.str();
+    std::this_thread::sleep_for(50ms);
+    CHECK(out.str() == done);
+    CHECK(done.ends_with("}}\n"));
+  }
+  // Beats inside each document, none before one or after its end.
+  const std::string text = out.str();
+  CHECK(std::count(text.begin(), text.end(), ' ') >= 3);
+  CHECK(text.find("\n ") == std::string::npos);
+  CHECK(text.find("}}\n{\"request\"") != std::string::npos);
+  CHECK(text.starts_with("{\"request\""));
+}
+
 TEST_CASE("handler: a missing replica goes to a connector that can rebuild it", "[handler]")
 {
   Node node;
