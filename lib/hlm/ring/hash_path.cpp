@@ -28,7 +28,11 @@ public:
     if (piece.size() > m_bytes.size() - m_size) {
       return false;
     }
-    std::copy(piece.begin(), piece.end(), m_bytes.begin() + static_cast<std::ptrdiff_t>(m_size));
+    if (piece.size() == 1) { // the separators: no call to memmove
+      m_bytes[m_size] = piece.front();
+    } else if (!piece.empty()) {
+      std::copy(piece.begin(), piece.end(), m_bytes.begin() + static_cast<std::ptrdiff_t>(m_size));
+    }
     m_size += piece.size();
     return true;
   }
@@ -43,8 +47,24 @@ private:
   std::size_t m_size = 0;
 };
 
-// Hashes prefix_rest "/" account ["/" container] ["/" object] suffix into
-// `state`, which holds the prefix's first bytes (all but prefix_rest).
+// Passes prefix_rest "/" account ["/" container] ["/" object] suffix to
+// `sink` piece by piece while it returns true; returns whether all went.
+template<typename Sink>
+bool
+each_piece(std::string_view prefix_rest,
+           std::string_view account,
+           std::string_view container,
+           std::string_view object,
+           std::string_view suffix,
+           Sink&& sink)
+{
+  return sink(prefix_rest) && sink("/") && sink(account)
+         && (container.empty() || (sink("/") && sink(container)))
+         && (object.empty() || (sink("/") && sink(object))) && sink(suffix);
+}
+
+// Hashes the pieces of each_piece into `state`, which holds the prefix's
+// first bytes (all but prefix_rest).
 Md5Digest
 finish_path(Md5State state,
             std::string_view prefix_rest,
@@ -59,25 +79,16 @@ finish_path(Md5State state,
   if (!object.empty() && container.empty()) {
     throw InputError("hash_path: a container is required with an object");
   }
-  const std::array<std::string_view, 8> pieces{prefix_rest,
-                                               "/",
-                                               account,
-                                               container.empty() ? "" : "/",
-                                               container,
-                                               object.empty() ? "" : "/",
-                                               object,
-                                               suffix};
   Joined joined;
-  bool fits = true;
-  for (const auto piece : pieces) {
-    fits = fits && joined.append(piece);
-  }
-  if (fits) {
+  if (each_piece(prefix_rest, account, container, object, suffix, [&](std::string_view piece) {
+        return joined.append(piece);
+      })) {
     return state.update(joined.view()).finish();
   }
-  for (const auto piece : pieces) {
+  each_piece(prefix_rest, account, container, object, suffix, [&](std::string_view piece) {
     state.update(piece);
-  }
+    return true;
+  });
   return state.finish();
 }
 
