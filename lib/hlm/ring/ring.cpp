@@ -179,8 +179,14 @@ parse_meta(const nlohmann::json& meta, const std::string& source)
   if (parsed.byteorder != "little" && parsed.byteorder != "big") {
     fail(source, fmt::format("unknown byteorder \"{}\"", parsed.byteorder));
   }
-  if (parsed.replica_count == 0 || parsed.replica_count > 64) {
-    fail(source, fmt::format("unsupported replica_count {}", parsed.replica_count));
+  if (parsed.replica_count == 0) {
+    fail(source, "unsupported replica_count 0");
+  }
+  if (parsed.replica_count > k_max_replicas) {
+    fail(source,
+         fmt::format("unsupported replica_count {}: at most {} replicas are supported",
+                     parsed.replica_count,
+                     k_max_replicas));
   }
   return parsed;
 }
@@ -278,21 +284,23 @@ Ring::partition(const Md5Digest& digest) const
   return partition_of(digest, m_part_shift);
 }
 
+void
+Ring::primary_nodes(std::uint32_t part, NodeList& nodes) const
+{
+  nodes.clear();
+  for (const auto& row : m_replica2part2dev) {
+    if (part < row.size()) {
+      nodes.add_unique(&*m_devices[row[part]]);
+    }
+  }
+}
+
 std::vector<const Device*>
 Ring::primary_nodes(std::uint32_t part) const
 {
-  std::vector<const Device*> nodes;
-  nodes.reserve(m_replica2part2dev.size());
-  for (const auto& row : m_replica2part2dev) {
-    if (part >= row.size()) {
-      continue;
-    }
-    const Device* device = &*m_devices[row[part]];
-    if (std::find(nodes.begin(), nodes.end(), device) == nodes.end()) {
-      nodes.push_back(device);
-    }
-  }
-  return nodes;
+  NodeList nodes;
+  primary_nodes(part, nodes);
+  return {nodes.begin(), nodes.end()};
 }
 
 std::filesystem::path

@@ -5,6 +5,7 @@
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cstdint>
 #include <string>
@@ -67,6 +68,60 @@ TEST_CASE("Ring: big-endian tables, removed devices, duplicate and partial rows"
   CHECK(device_names(ring.primary_nodes(0)) == std::vector<std::string>{"sdb1", "sdb3"});
   // partition 5 is beyond the short row: two replicas only.
   CHECK(ring.primary_nodes(5).size() == 2);
+
+  // The allocation-free overload lists the same devices for every
+  // partition, into one NodeList reused (and cleared) call after call.
+  NodeList nodes;
+  for (std::uint32_t part = 0; part < ring.partition_count(); ++part) {
+    ring.primary_nodes(part, nodes);
+    const auto expected = ring.primary_nodes(part);
+    CHECK(std::vector<const Device*>(nodes.begin(), nodes.end()) == expected);
+    REQUIRE(nodes.size() == expected.size());
+    CHECK(nodes.front() == expected.front());
+    CHECK(nodes[nodes.size() - 1] == expected.back());
+  }
+  ring.primary_nodes(0, nodes);
+  CHECK(device_names({nodes.begin(), nodes.end()}) == std::vector<std::string>{"sdb1", "sdb3"});
+}
+
+TEST_CASE("Ring: one device holding two replicas of a partition is listed once", "[ring]")
+{
+  auto spec = test::simple_ring(2, 3);
+  spec.replica2part2dev[2][1] = spec.replica2part2dev[0][1]; // rows say 1, 2, 1
+  const Ring ring = Ring::parse(test::serialize(spec), "mem");
+  NodeList nodes;
+  ring.primary_nodes(1, nodes);
+  CHECK(device_names({nodes.begin(), nodes.end()}) == std::vector<std::string>{"sdb2", "sdb3"});
+  CHECK(device_names(ring.primary_nodes(1)) == std::vector<std::string>{"sdb2", "sdb3"});
+  ring.primary_nodes(2, nodes);
+  CHECK(device_names({nodes.begin(), nodes.end()})
+        == std::vector<std::string>{"sdb3", "sdb4", "sdb1"});
+}
+
+TEST_CASE("Ring: up to k_max_replicas replica rows load, more are refused", "[ring]")
+{
+  // One device per row, so every replica of a partition is on its own
+  // device and a NodeList is filled to the brim.
+  const auto ring_with_rows = [](std::size_t rows) {
+    test::RingSpec spec;
+    spec.part_power = 2;
+    for (std::size_t d = 0; d < rows; ++d) {
+      spec.devs.push_back(test::make_device(static_cast<int>(d), 1, 6000, fmt::format("d{}", d)));
+      spec.replica2part2dev.push_back(std::vector<std::uint16_t>(4, static_cast<std::uint16_t>(d)));
+    }
+    return test::serialize(spec);
+  };
+  const Ring full = Ring::parse(ring_with_rows(k_max_replicas), "full");
+  NodeList nodes;
+  full.primary_nodes(3, nodes);
+  REQUIRE(nodes.size() == k_max_replicas);
+  CHECK(nodes[k_max_replicas - 1]->device == fmt::format("d{}", k_max_replicas - 1));
+  CHECK_THROWS_WITH(
+    Ring::parse(ring_with_rows(k_max_replicas + 1), "too many"),
+    Catch::Contains(fmt::format("cannot read ring \"too many\": unsupported replica_count {}: at "
+                                "most {} replicas are supported",
+                                k_max_replicas + 1,
+                                k_max_replicas)));
 }
 
 TEST_CASE("Ring: broken files get errors that name the file", "[ring]")
