@@ -137,6 +137,7 @@ settle_answer(HostBatch& batch,
 void
 run_host(HostBatch& batch,
          const config::NodeAccess& access,
+         std::unique_ptr<transport::Transport>& transport,
          const TransportFactory& make_transport,
          Operation operation,
          int policy_index,
@@ -145,7 +146,9 @@ run_host(HostBatch& batch,
   std::string where = batch.host;
   try {
     const auto document = request_for(batch, operation, policy_index, objects);
-    const auto transport = make_transport(access);
+    if (!transport) {
+      transport = make_transport(access);
+    }
     where = fmt::format("{} ({})", batch.host, transport->describe());
     std::string output;
     const auto result = transport->run(access.handler_argv(),
@@ -199,6 +202,29 @@ Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, War
 {
 }
 
+std::unique_ptr<transport::Transport>
+Fanout::take_transport(const std::string& host) const
+{
+  const std::lock_guard lock(m_transports_mutex);
+  const auto found = m_transports.find(host);
+  if (found == m_transports.end()) {
+    return nullptr;
+  }
+  auto transport = std::move(found->second);
+  m_transports.erase(found);
+  return transport;
+}
+
+void
+Fanout::keep_transport(const std::string& host,
+                       std::unique_ptr<transport::Transport> transport) const
+{
+  if (transport) {
+    const std::lock_guard lock(m_transports_mutex);
+    m_transports[host] = std::move(transport);
+  }
+}
+
 void
 Fanout::run(Operation operation,
             int policy_index,
@@ -235,7 +261,9 @@ Fanout::run(Operation operation,
         access.address = batch.host;
       }
       try {
-        run_host(batch, access, m_make_transport, operation, policy_index, objects);
+        auto transport = take_transport(batch.host);
+        run_host(batch, access, transport, m_make_transport, operation, policy_index, objects);
+        keep_transport(batch.host, std::move(transport));
       } catch (...) {
         const std::lock_guard lock(bug_mutex);
         bug = bug ? bug : std::current_exception();

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,10 +70,20 @@ public:
            const std::function<void(const ReplicaOutcome&)>& on_outcome) const;
 
 private:
+  std::unique_ptr<transport::Transport> take_transport(const std::string& host) const;
+  void keep_transport(const std::string& host,
+                      std::unique_ptr<transport::Transport> transport) const;
+
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
   WarningSink m_warn;
   mutable std::set<std::string> m_warned;
+  // Each host's transport, kept between runs so that an ssh session is set
+  // up once per host for the Fanout's lifetime, not once per round. A
+  // transport is taken out while one thread uses it (they are not
+  // thread-safe).
+  mutable std::mutex m_transports_mutex;
+  mutable std::map<std::string, std::unique_ptr<transport::Transport>> m_transports;
 };
 
 // Collects the objects of one operation and policy and sends them through a

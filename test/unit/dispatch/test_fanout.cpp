@@ -1,3 +1,4 @@
+#include "../support/batch_transport.hpp"
 #include "../support/ring_writer.hpp"
 
 #include <hlm/dispatch/fanout.hpp>
@@ -24,23 +25,28 @@ struct FakeNodes
   std::mutex mutex;
   std::map<std::string, protocol::Request> documents; // host → request seen
   std::map<std::string, std::vector<std::string>> argv;
-  std::string unreachable;  // this host throws TransportError
-  std::string garbage;      // this host answers non-JSON, exit 1
-  std::string one_failure;  // this host fails its first object
-  std::string stub_missing; // every replica of this object: "stub": "missing"
-  std::string unguarded;    // this host warns that its Swift is not guarded
-  std::string deleted;      // every replica of this object: deleted
-  std::string buggy;        // this host throws std::logic_error (a bug)
+  std::string unreachable;                    // this host throws TransportError
+  std::string garbage;                        // this host answers non-JSON, exit 1
+  std::string one_failure;                    // this host fails its first object
+  std::string stub_missing;                   // every replica of this object: "stub": "missing"
+  std::string unguarded;                      // this host warns that its Swift is not guarded
+  std::string deleted;                        // every replica of this object: deleted
+  std::string buggy;                          // this host throws std::logic_error (a bug)
+  std::map<std::string, int> transports_made; // host → transports the factory made
 
   TransportFactory
   factory()
   {
     return [this](const config::NodeAccess& access) -> std::unique_ptr<transport::Transport> {
+      {
+        std::lock_guard lock(mutex);
+        ++transports_made[access.address];
+      }
       return std::make_unique<Node>(*this, access.address, access);
     };
   }
 
-  class Node final : public transport::Transport
+  class Node final : public test::BatchTransport
   {
   public:
     Node(FakeNodes& nodes, std::string host, config::NodeAccess access)
@@ -55,9 +61,9 @@ struct FakeNodes
       return "fake " + m_host;
     }
     transport::RunResult
-    run(const std::vector<std::string>& argv,
-        std::string_view input,
-        const std::function<void(std::string_view)>& on_output) override
+    run_batch(const std::vector<std::string>& argv,
+              std::string_view input,
+              const transport::OutputCallback& on_output) override
     {
       std::istringstream in{std::string(input)};
       const auto request = protocol::read_request_document(in);
@@ -232,7 +238,7 @@ TEST_CASE("Fanout carries a replica's missing stub", "[dispatch]")
   }
 }
 
-TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[dispatch]")
+TEST_CASE("Fanout reports a node's warnings once per host and keeps its transport", "[dispatch]")
 {
   FakeNodes nodes;
   nodes.unguarded = "10.0.0.2";
@@ -255,6 +261,8 @@ TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[d
                });
   }
   CHECK(outcomes == 3 * 6);
+  // One transport per host for the Fanout's lifetime (one ssh session).
+  CHECK(nodes.transports_made == std::map<std::string, int>{{"10.0.0.1", 1}, {"10.0.0.2", 1}});
   CHECK(warnings
         == std::vector<std::string>{
           "node 10.0.0.2: reads of migrated objects on this node are not guarded"});
