@@ -68,8 +68,8 @@ fail_all(HostBatch& batch, const Failure& failure)
 
 // The handler exits 0, 1 (every object failed) or 3 (some did) after
 // writing its document; anything else, or no document, is a failure of
-// the node as a whole.
-void
+// the node as a whole (then false).
+bool
 settle_answer(HostBatch& batch,
               const std::string& where,
               const transport::RunResult& result,
@@ -90,10 +90,10 @@ settle_answer(HostBatch& batch,
                              where,
                              status,
                              last_line(result.error_output)));
-    return;
+    return false;
   } catch (const InputError& e) {
     node_failure(fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
-    return;
+    return false;
   }
   for (const auto& warning : answer.warnings) {
     batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
@@ -103,7 +103,7 @@ settle_answer(HostBatch& batch,
                              where,
                              answer.lines.size(),
                              batch.objects.size()));
-    return;
+    return false;
   }
   for (std::size_t i = 0; i < answer.lines.size(); ++i) {
     const auto& line = answer.lines[i];
@@ -129,6 +129,7 @@ settle_answer(HostBatch& batch,
     }
     batch.outcomes.push_back(std::move(outcome));
   }
+  return true;
 }
 
 // Runs one host's batch. Every failure of hlm's own making (hlm::Error:
@@ -154,18 +155,25 @@ run_host(HostBatch& batch,
     const auto result = transport->run(access.handler_argv(),
                                        document,
                                        [&](std::string_view chunk) { output.append(chunk); });
-    settle_answer(batch, where, result, output, objects);
+    if (!settle_answer(batch, where, result, output, objects)) {
+      transport.reset(); // as after a transport error, below
+    }
   } catch (const TransportError& e) {
+    // A host that failed gets a fresh connection next time, and this one
+    // is closed now.
+    transport.reset();
     Failure failure = make_failure(FailureKind::unreachable,
                                    fmt::format("node {}: {}", where, e.what()),
                                    batch.host);
     failure.transient = e.transient();
     fail_all(batch, failure);
   } catch (const InputError& e) {
+    transport.reset();
     fail_all(
       batch,
       make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()), batch.host));
   } catch (const Error& e) {
+    transport.reset();
     fail_all(
       batch,
       make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), batch.host));
@@ -312,30 +320,59 @@ FanoutRounds::FanoutRounds(const Fanout& fanout,
 {
 }
 
+FanoutRounds::~FanoutRounds()
+{
+  if (m_running.valid()) {
+    m_running.wait();
+  }
+}
+
 void
 FanoutRounds::add(std::string path)
 {
   m_paths.push_back(std::move(path));
   if (m_paths.size() >= m_batch_size) {
-    flush();
+    start_round();
   }
 }
 
 void
 FanoutRounds::flush()
 {
-  if (m_paths.empty()) {
+  if (!m_paths.empty()) {
+    start_round();
+  }
+  collect_running();
+}
+
+void
+FanoutRounds::start_round()
+{
+  collect_running();
+  m_running_paths = std::move(m_paths);
+  m_paths.clear();
+  m_running = std::async(std::launch::async, [this] {
+    std::vector<ReplicaOutcome> outcomes;
+    m_fanout.run(m_operation,
+                 m_policy,
+                 m_ring,
+                 m_secret,
+                 m_running_paths,
+                 [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
+    return outcomes;
+  });
+}
+
+// Waits for the running round and hands its outcomes to on_round.
+void
+FanoutRounds::collect_running()
+{
+  if (!m_running.valid()) {
     return;
   }
-  std::vector<ReplicaOutcome> outcomes;
-  m_fanout.run(m_operation,
-               m_policy,
-               m_ring,
-               m_secret,
-               m_paths,
-               [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
-  m_on_round(m_paths, outcomes);
-  m_paths.clear();
+  const auto outcomes = m_running.get();
+  m_on_round(m_running_paths, outcomes);
+  m_running_paths.clear();
 }
 
 } // namespace hlm::dispatch

@@ -8,10 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 using namespace hlm;
 using namespace hlm::dispatch;
@@ -33,6 +37,8 @@ struct FakeNodes
   std::string deleted;                        // every replica of this object: deleted
   std::string buggy;                          // this host throws std::logic_error (a bug)
   std::map<std::string, int> transports_made; // host → transports the factory made
+  // Called (unlocked) as each host's document arrives, before it is answered.
+  std::function<void(const protocol::Request&)> on_request;
 
   TransportFactory
   factory()
@@ -67,6 +73,9 @@ struct FakeNodes
     {
       std::istringstream in{std::string(input)};
       const auto request = protocol::read_request_document(in);
+      if (m_nodes.on_request) {
+        m_nodes.on_request(request);
+      }
       {
         std::lock_guard lock(m_nodes.mutex);
         m_nodes.documents[m_host] = request;
@@ -303,4 +312,76 @@ TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failu
                          [&](const ReplicaOutcome& o) { outcomes.push_back(o); }),
                   std::logic_error);
   CHECK(outcomes.empty());
+}
+
+TEST_CASE("FanoutRounds overlaps a running round with filling the next", "[dispatch]")
+{
+  FakeNodes nodes;
+  config::HlmConf conf;
+  conf.max_parallel_nodes = 1; // one host at a time: the hook sees one thread
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  // The first round waits until the caller has added an object of the
+  // second round: add() must not block on a running round.
+  std::atomic<int> added{0};
+  bool overlapped = false;
+  bool first = true;
+  nodes.on_request = [&](const protocol::Request& request) {
+    if (!first || request.objects.empty() || request.objects[0].path != "/a/c/o0") {
+      return;
+    }
+    first = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (added < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    overlapped = added >= 3;
+  };
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::vector<std::string>> rounds;
+  std::size_t outcomes = 0;
+  FanoutRounds fanout_rounds(
+    fanout,
+    2,
+    Operation::status,
+    0,
+    ring,
+    {"p", "s"},
+    [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& round_outcomes) {
+      CHECK(std::this_thread::get_id() == caller);
+      rounds.push_back(paths);
+      outcomes += round_outcomes.size();
+    });
+  for (int i = 0; i < 5; ++i) {
+    fanout_rounds.add("/a/c/o" + std::to_string(i));
+    ++added;
+  }
+  fanout_rounds.flush();
+  CHECK(overlapped);
+  CHECK(rounds
+        == std::vector<std::vector<std::string>>{{"/a/c/o0", "/a/c/o1"},
+                                                 {"/a/c/o2", "/a/c/o3"},
+                                                 {"/a/c/o4"}});
+  CHECK(outcomes == 5 * 3);
+}
+
+TEST_CASE("FanoutRounds passes a round's bug to the caller", "[dispatch]")
+{
+  FakeNodes nodes;
+  nodes.buggy = "10.0.0.1";
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  int rounds = 0;
+  FanoutRounds fanout_rounds(
+    fanout,
+    1,
+    Operation::status,
+    0,
+    ring,
+    {"p", "s"},
+    [&](const std::vector<std::string>&, const std::vector<ReplicaOutcome>&) { ++rounds; });
+  fanout_rounds.add("/a/c/o1"); // starts the round in the background
+  CHECK_THROWS_AS(fanout_rounds.flush(), std::logic_error);
+  CHECK(rounds == 0);
 }
