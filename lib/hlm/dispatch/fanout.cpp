@@ -68,8 +68,8 @@ fail_all(HostBatch& batch, const Failure& failure)
 
 // The handler exits 0, 1 (every object failed) or 3 (some did) after
 // writing its document; anything else, or no document, is a failure of
-// the node as a whole.
-void
+// the node as a whole (then false).
+bool
 settle_answer(HostBatch& batch,
               const std::string& where,
               const transport::RunResult& result,
@@ -90,10 +90,10 @@ settle_answer(HostBatch& batch,
                              where,
                              status,
                              last_line(result.error_output)));
-    return;
+    return false;
   } catch (const InputError& e) {
     node_failure(fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
-    return;
+    return false;
   }
   for (const auto& warning : answer.warnings) {
     batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
@@ -103,7 +103,7 @@ settle_answer(HostBatch& batch,
                              where,
                              answer.lines.size(),
                              batch.objects.size()));
-    return;
+    return false;
   }
   for (std::size_t i = 0; i < answer.lines.size(); ++i) {
     const auto& line = answer.lines[i];
@@ -129,6 +129,7 @@ settle_answer(HostBatch& batch,
     }
     batch.outcomes.push_back(std::move(outcome));
   }
+  return true;
 }
 
 // Runs one host's batch. Every failure of hlm's own making (hlm::Error:
@@ -137,6 +138,7 @@ settle_answer(HostBatch& batch,
 void
 run_host(HostBatch& batch,
          const config::NodeAccess& access,
+         std::unique_ptr<transport::Transport>& transport,
          const TransportFactory& make_transport,
          Operation operation,
          int policy_index,
@@ -145,24 +147,33 @@ run_host(HostBatch& batch,
   std::string where = batch.host;
   try {
     const auto document = request_for(batch, operation, policy_index, objects);
-    const auto transport = make_transport(access);
+    if (!transport) {
+      transport = make_transport(access);
+    }
     where = fmt::format("{} ({})", batch.host, transport->describe());
     std::string output;
     const auto result = transport->run(access.handler_argv(),
                                        document,
                                        [&](std::string_view chunk) { output.append(chunk); });
-    settle_answer(batch, where, result, output, objects);
+    if (!settle_answer(batch, where, result, output, objects)) {
+      transport.reset(); // as after a transport error, below
+    }
   } catch (const TransportError& e) {
+    // A host that failed gets a fresh connection next time, and this one
+    // is closed now.
+    transport.reset();
     Failure failure = make_failure(FailureKind::unreachable,
                                    fmt::format("node {}: {}", where, e.what()),
                                    batch.host);
     failure.transient = e.transient();
     fail_all(batch, failure);
   } catch (const InputError& e) {
+    transport.reset();
     fail_all(
       batch,
       make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()), batch.host));
   } catch (const Error& e) {
+    transport.reset();
     fail_all(
       batch,
       make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), batch.host));
@@ -197,6 +208,29 @@ Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, War
       std::fputs(fmt::format("warning: {}\n", text).c_str(), stderr);
     }))
 {
+}
+
+std::unique_ptr<transport::Transport>
+Fanout::take_transport(const std::string& host) const
+{
+  const std::lock_guard lock(m_transports_mutex);
+  const auto found = m_transports.find(host);
+  if (found == m_transports.end()) {
+    return nullptr;
+  }
+  auto transport = std::move(found->second);
+  m_transports.erase(found);
+  return transport;
+}
+
+void
+Fanout::keep_transport(const std::string& host,
+                       std::unique_ptr<transport::Transport> transport) const
+{
+  if (transport) {
+    const std::lock_guard lock(m_transports_mutex);
+    m_transports[host] = std::move(transport);
+  }
 }
 
 void
@@ -235,7 +269,9 @@ Fanout::run(Operation operation,
         access.address = batch.host;
       }
       try {
-        run_host(batch, access, m_make_transport, operation, policy_index, objects);
+        auto transport = take_transport(batch.host);
+        run_host(batch, access, transport, m_make_transport, operation, policy_index, objects);
+        keep_transport(batch.host, std::move(transport));
       } catch (...) {
         const std::lock_guard lock(bug_mutex);
         bug = bug ? bug : std::current_exception();
@@ -284,30 +320,59 @@ FanoutRounds::FanoutRounds(const Fanout& fanout,
 {
 }
 
+FanoutRounds::~FanoutRounds()
+{
+  if (m_running.valid()) {
+    m_running.wait();
+  }
+}
+
 void
 FanoutRounds::add(std::string path)
 {
   m_paths.push_back(std::move(path));
   if (m_paths.size() >= m_batch_size) {
-    flush();
+    start_round();
   }
 }
 
 void
 FanoutRounds::flush()
 {
-  if (m_paths.empty()) {
+  if (!m_paths.empty()) {
+    start_round();
+  }
+  collect_running();
+}
+
+void
+FanoutRounds::start_round()
+{
+  collect_running();
+  m_running_paths = std::move(m_paths);
+  m_paths.clear();
+  m_running = std::async(std::launch::async, [this] {
+    std::vector<ReplicaOutcome> outcomes;
+    m_fanout.run(m_operation,
+                 m_policy,
+                 m_ring,
+                 m_secret,
+                 m_running_paths,
+                 [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
+    return outcomes;
+  });
+}
+
+// Waits for the running round and hands its outcomes to on_round.
+void
+FanoutRounds::collect_running()
+{
+  if (!m_running.valid()) {
     return;
   }
-  std::vector<ReplicaOutcome> outcomes;
-  m_fanout.run(m_operation,
-               m_policy,
-               m_ring,
-               m_secret,
-               m_paths,
-               [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
-  m_on_round(m_paths, outcomes);
-  m_paths.clear();
+  const auto outcomes = m_running.get();
+  m_on_round(m_running_paths, outcomes);
+  m_running_paths.clear();
 }
 
 } // namespace hlm::dispatch

@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,16 +71,31 @@ public:
            const std::function<void(const ReplicaOutcome&)>& on_outcome) const;
 
 private:
+  std::unique_ptr<transport::Transport> take_transport(const std::string& host) const;
+  void keep_transport(const std::string& host,
+                      std::unique_ptr<transport::Transport> transport) const;
+
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
   WarningSink m_warn;
   mutable std::set<std::string> m_warned;
+  // Each host's transport, kept between runs so that an ssh session is set
+  // up once per host for the Fanout's lifetime, not once per round. A
+  // transport is taken out while one thread uses it (they are not
+  // thread-safe).
+  mutable std::mutex m_transports_mutex;
+  mutable std::map<std::string, std::unique_ptr<transport::Transport>> m_transports;
 };
 
 // Collects the objects of one operation and policy and sends them through a
 // Fanout `batch_size` at a time, so a container of any size is worked in
-// bounded rounds. `on_round` gets each round's paths and its replicas'
-// outcomes (ReplicaOutcome::object indexes the paths).
+// bounded rounds. A full round runs in the background while the caller goes
+// on adding the next round's objects, so a listing overlaps the nodes' work;
+// at most two rounds are held, one running and one filling. `on_round` gets
+// each round's paths and its replicas' outcomes (ReplicaOutcome::object
+// indexes the paths) on the calling thread, in order: when the next round
+// starts, or in flush(). An exception from a round (a bug, see Fanout) comes
+// out of the add() or flush() that collects it.
 class FanoutRounds
 {
 public:
@@ -91,13 +109,22 @@ public:
                const ring::Ring& object_ring,
                const ring::HashSecret& secret,
                OnRound on_round);
+  // Waits for a round still running (its outcomes are dropped).
+  ~FanoutRounds();
+  FanoutRounds(const FanoutRounds&) = delete;
+  FanoutRounds& operator=(const FanoutRounds&) = delete;
 
-  // Adds an object; runs a round when `batch_size` are waiting.
+  // Adds an object; starts a round when `batch_size` are waiting, after
+  // handing the previous round's outcomes to `on_round`.
   void add(std::string path);
-  // Runs a round for whatever is waiting.
+  // Runs a round for whatever is waiting and hands every outstanding
+  // round's outcomes to `on_round`.
   void flush();
 
 private:
+  void start_round();
+  void collect_running();
+
   const Fanout& m_fanout;
   std::size_t m_batch_size;
   Operation m_operation;
@@ -105,7 +132,9 @@ private:
   const ring::Ring& m_ring;
   const ring::HashSecret& m_secret;
   OnRound m_on_round;
-  std::vector<std::string> m_paths;
+  std::vector<std::string> m_paths;         // the round being filled
+  std::vector<std::string> m_running_paths; // the round running
+  std::future<std::vector<ReplicaOutcome>> m_running;
 };
 
 } // namespace hlm::dispatch

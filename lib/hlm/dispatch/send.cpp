@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
+#include <deque>
 #include <string>
 #include <utility>
 
@@ -59,8 +61,9 @@ Sender::send(Operation operation,
              const OnRound& on_round) const
 {
   const ring::HashSecret& secret = m_requests.secret();
-  // The entry each object of the current round came from.
-  std::vector<std::size_t> owners;
+  // The entry each object came from, for the round that runs and the one
+  // being filled (FanoutRounds holds two).
+  std::deque<std::size_t> owners;
   FanoutRounds rounds(
     m_fanout,
     m_batch_size,
@@ -76,7 +79,7 @@ Sender::send(Operation operation,
           entry.add(*outcome.failure, paths[outcome.object]);
         }
       }
-      owners.clear();
+      owners.erase(owners.begin(), owners.begin() + static_cast<std::ptrdiff_t>(paths.size()));
       fault_point("sent");
       on_round(paths.size());
     });

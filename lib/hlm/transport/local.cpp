@@ -5,6 +5,58 @@ namespace hlm::transport {
 
 namespace {
 
+ProcessOptions
+local_options()
+{
+  // The program stays in our process group, so that Ctrl-C on the
+  // terminal reaches it as it would from a shell; no timeout.
+  ProcessOptions options;
+  options.own_process_group = false;
+  return options;
+}
+
+class LocalChannel : public Channel
+{
+public:
+  LocalChannel(const std::vector<std::string>& argv, OutputCallback on_output)
+    : m_session(
+      argv,
+      [on_output = std::move(on_output)](std::string_view chunk) {
+        on_output(chunk);
+        return true;
+      },
+      local_options())
+  {
+  }
+
+  bool
+  send(std::string_view data) override
+  {
+    return m_session.send(data);
+  }
+
+  bool
+  wait_for(const std::function<bool()>& done) override
+  {
+    return m_session.wait_for(done);
+  }
+
+  RunResult
+  finish() override
+  {
+    auto result = m_session.finish();
+    RunResult run_result;
+    run_result.exit_status = result.exit_status;
+    run_result.signal = std::move(result.signal);
+    run_result.error_output = std::move(result.error_output);
+    run_result.input_truncated = result.input_truncated;
+    return run_result;
+  }
+
+private:
+  ProcessSession m_session;
+};
+
 class LocalTransport : public Transport
 {
 public:
@@ -14,29 +66,10 @@ public:
     return "local";
   }
 
-  RunResult
-  run(const std::vector<std::string>& argv,
-      std::string_view input,
-      const std::function<void(std::string_view)>& on_output) override
+  std::unique_ptr<Channel>
+  start(const std::vector<std::string>& argv, OutputCallback on_output) override
   {
-    // The program stays in our process group, so that Ctrl-C on the
-    // terminal reaches it as it would from a shell; no timeout.
-    ProcessOptions options;
-    options.own_process_group = false;
-    auto result = run_process(
-      argv,
-      input,
-      [&](std::string_view chunk) {
-        on_output(chunk);
-        return true;
-      },
-      options);
-    RunResult run_result;
-    run_result.exit_status = result.exit_status;
-    run_result.signal = std::move(result.signal);
-    run_result.error_output = std::move(result.error_output);
-    run_result.input_truncated = result.input_truncated;
-    return run_result;
+    return std::make_unique<LocalChannel>(argv, std::move(on_output));
   }
 };
 

@@ -86,10 +86,10 @@ on_exit_signal(ssh_session,
 
 // One exec channel with the callbacks attached. Must be destroyed before
 // its session is disconnected (which frees the channel).
-class Channel
+class ExecChannel
 {
 public:
-  Channel(ssh_session session, ChannelState& state)
+  ExecChannel(ssh_session session, ChannelState& state)
     : m_channel(ssh_channel_new(session))
   {
     m_callbacks.userdata = &state;
@@ -101,7 +101,7 @@ public:
       ssh_set_channel_callbacks(m_channel, &m_callbacks);
     }
   }
-  ~Channel()
+  ~ExecChannel()
   {
     if (m_channel) {
       // The channel may outlive this object inside libssh (freed when the
@@ -116,8 +116,8 @@ public:
       ssh_set_blocking(session, blocking);
     }
   }
-  Channel(const Channel&) = delete;
-  Channel& operator=(const Channel&) = delete;
+  ExecChannel(const ExecChannel&) = delete;
+  ExecChannel& operator=(const ExecChannel&) = delete;
 
   ssh_channel
   get() const
@@ -175,18 +175,20 @@ session_broken(ssh_session session)
          || (ssh_get_status(session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) != 0;
 }
 
-// The command's standard input, as far as it was written.
+// The command's standard input: the piece being sent, as far as it was
+// written.
 struct InputFeed
 {
   std::string_view input;
   std::size_t written = 0;
-  bool done = false; // all written and EOF sent, or the program is gone
+  bool close = false; // send EOF once all of it is written
+  bool done = false;  // EOF sent, or the program is gone
 };
 
 enum class Written { nothing, some, session_broken };
 
 // Writes as much of the input as the peer's window takes, then EOF once
-// all of it is written.
+// all of it is written when the feed is to be closed.
 Written
 write_input(ssh_channel channel, ssh_session session, InputFeed& feed)
 {
@@ -212,7 +214,7 @@ write_input(ssh_channel channel, ssh_session session, InputFeed& feed)
       }
     }
   }
-  if (!feed.done && feed.written == feed.input.size()) {
+  if (!feed.done && feed.close && feed.written == feed.input.size()) {
     // Fails only when the channel is already closed, which the exit
     // status then explains.
     ssh_channel_send_eof(channel);
@@ -262,29 +264,101 @@ public:
     return fmt::format("ssh {}@{}", m_options.user, m_peer);
   }
 
-  RunResult run(const std::vector<std::string>& argv,
-                std::string_view input,
-                const std::function<void(std::string_view)>& on_output) override;
+  std::unique_ptr<Channel> start(const std::vector<std::string>& argv,
+                                 OutputCallback on_output) override;
+
+  const std::string&
+  peer() const
+  {
+    return m_peer;
+  }
+
+  const SshOptions&
+  options() const
+  {
+    return m_options;
+  }
+
+  ssh_session
+  session() const
+  {
+    return m_session.get();
+  }
+
+  // After a failure the session's state is unknown (a half-read channel, a
+  // dead socket): the next start connects afresh.
+  void
+  drop_session() noexcept
+  {
+    m_session.reset();
+  }
 
 private:
   void connect();
-  RunResult exchange(ssh_channel channel,
-                     ChannelState& state,
-                     const std::vector<std::string>& argv,
-                     std::string_view input,
-                     const std::function<void(std::string_view)>& on_output);
-
-  // How long to wait for socket activity: nothing after `progress` (which
-  // moves `last_progress` to now), else what is left of the I/O timeout.
-  // Throws hlm::TransportError once the exchange has been idle that long.
-  std::chrono::milliseconds idle_wait(bool progress,
-                                      Clock::time_point& last_progress,
-                                      const std::vector<std::string>& argv) const;
 
   SshOptions m_options;
   std::string m_peer; // "host:port" for messages
   KeyPtr m_key;
   SessionPtr m_session;
+};
+
+// A command started over the transport's session. Must be destroyed before
+// the transport; destroying it unfinished closes the channel and drops the
+// session.
+class SshChannel : public Channel
+{
+public:
+  SshChannel(SshTransport& transport,
+             const std::vector<std::string>& argv,
+             OutputCallback on_output)
+    : m_transport(transport),
+      m_program(printable(argv[0])),
+      m_on_output(std::move(on_output)),
+      m_exec(std::make_unique<ExecChannel>(transport.session(), m_state))
+  {
+    if (!m_exec->get()) {
+      throw TransportError(fmt::format("cannot create an ssh channel to {}", transport.peer()),
+                           true);
+    }
+  }
+
+  ~SshChannel() override
+  {
+    if (m_exec) {
+      m_exec.reset();
+      m_transport.drop_session();
+    }
+  }
+
+  SshChannel(const SshChannel&) = delete;
+  SshChannel& operator=(const SshChannel&) = delete;
+
+  bool open(const std::string& command, bool may_retry);
+  bool send(std::string_view data) override;
+  bool wait_for(const std::function<bool()>& done) override;
+  RunResult finish() override;
+
+private:
+  template<typename F>
+  void guarded(F&& step);
+  void pump(InputFeed& feed, const std::function<bool()>& until);
+  bool ended() const;
+  TransportError connection_lost() const;
+
+  // How long to wait for socket activity: nothing after `progress` (which
+  // moves `last_progress` to now), else what is left of the I/O timeout.
+  // Throws hlm::TransportError once the call has been idle that long.
+  std::chrono::milliseconds idle_wait(bool progress, Clock::time_point& last_progress) const;
+
+  SshTransport& m_transport;
+  std::string m_program; // argv[0], printable, for messages
+  OutputCallback m_on_output;
+  ChannelState m_state;
+  std::unique_ptr<ExecChannel> m_exec; // after m_state, which it calls back into
+  TailBuffer m_error_output{k_error_output_cap};
+  std::string m_chunk;
+  bool m_input_closed = false; // EOF sent, or the command took no more input
+  bool m_truncated = false;
 };
 
 void
@@ -297,16 +371,13 @@ SshTransport::connect()
   m_session = detail::open_session(m_options, m_key.get());
 }
 
-RunResult
-SshTransport::run(const std::vector<std::string>& argv,
-                  std::string_view input,
-                  const std::function<void(std::string_view)>& on_output)
+std::unique_ptr<Channel>
+SshTransport::start(const std::vector<std::string>& argv, OutputCallback on_output)
 {
   if (argv.empty()) {
     throw TransportError("cannot run an empty command", false);
   }
   const std::string command = shell_quote(argv);
-  const std::string program = printable(argv[0]);
   // A reused session may have died while idle (server timeout, peer
   // restart); that shows only when a channel is opened, before the command
   // runs, so one fresh connection is tried then.
@@ -316,103 +387,163 @@ SshTransport::run(const std::vector<std::string>& argv,
       connect();
     }
     try {
-      ChannelState state;
-      std::optional<RunResult> result;
-      {
-        const Channel channel(m_session.get(), state);
-        if (!channel.get()) {
-          throw TransportError(fmt::format("cannot create an ssh channel to {}", m_peer), true);
-        }
-        const std::string timed_out = "timed out after " + seconds_text(m_options.connect_timeout);
-        if (ssh_channel_open_session(channel.get()) == SSH_OK) {
-          if (ssh_channel_request_exec(channel.get(), command.c_str()) != SSH_OK) {
-            throw TransportError(fmt::format("cannot start \"{}\" on {}: {}",
-                                             program,
-                                             m_peer,
-                                             error_text(m_session.get(), timed_out)),
-                                 true);
-          }
-          result = exchange(channel.get(), state, argv, input, on_output);
-        } else if (!reused || attempt > 0) {
-          throw TransportError(fmt::format("cannot open a session channel to {}: {}",
-                                           m_peer,
-                                           error_text(m_session.get(), timed_out)),
-                               true);
-        }
-      } // the channel is gone before its session may be dropped
-      if (result) {
-        return std::move(*result);
+      auto channel = std::make_unique<SshChannel>(*this, argv, on_output);
+      if (channel->open(command, reused && attempt == 0)) {
+        return channel;
       }
-      m_session.reset();
     } catch (...) {
-      // The session's state is unknown (half-read channel, dead socket):
-      // the next run starts from a fresh connection.
       m_session.reset();
       throw;
     }
+    // The channel that could not open is gone (and dropped the session).
   }
 }
 
-RunResult
-SshTransport::exchange(ssh_channel channel,
-                       ChannelState& state,
-                       const std::vector<std::string>& argv,
-                       std::string_view input,
-                       const std::function<void(std::string_view)>& on_output)
+// Opens the session channel and starts `command`. False when the channel
+// cannot be opened and `may_retry` (a reused session found dead).
+bool
+SshChannel::open(const std::string& command, bool may_retry)
 {
-  ssh_session session = m_session.get();
-  const auto connection_lost = [&] {
-    return TransportError(fmt::format("connection to {} lost while running \"{}\": {}",
-                                      m_peer,
-                                      printable(argv[0]),
-                                      error_text(session, "connection closed")),
-                          true);
-  };
+  ssh_session session = m_transport.session();
+  const std::string timed_out = "timed out after "
+                                + seconds_text(m_transport.options().connect_timeout);
+  if (ssh_channel_open_session(m_exec->get()) != SSH_OK) {
+    if (may_retry) {
+      return false;
+    }
+    throw TransportError(fmt::format("cannot open a session channel to {}: {}",
+                                     m_transport.peer(),
+                                     error_text(session, timed_out)),
+                         true);
+  }
+  if (ssh_channel_request_exec(m_exec->get(), command.c_str()) != SSH_OK) {
+    throw TransportError(fmt::format("cannot start \"{}\" on {}: {}",
+                                     m_program,
+                                     m_transport.peer(),
+                                     error_text(session, timed_out)),
+                         true);
+  }
+  return true;
+}
 
-  EventLoop loop(session);
+// Runs one call's exchange; on an exception closes the channel, drops the
+// session and rethrows.
+template<typename F>
+void
+SshChannel::guarded(F&& step)
+{
+  if (!m_exec) {
+    throw TransportError(
+      fmt::format("the channel of \"{}\" to {} failed earlier", m_program, m_transport.peer()),
+      true);
+  }
+  try {
+    step();
+  } catch (...) {
+    m_exec.reset(); // the channel is gone before its session may be dropped
+    m_transport.drop_session();
+    throw;
+  }
+}
+
+bool
+SshChannel::send(std::string_view data)
+{
+  if (m_input_closed) {
+    return data.empty();
+  }
+  InputFeed feed{data};
+  guarded([&] { pump(feed, [&] { return feed.done || feed.written == data.size(); }); });
+  if (feed.written < data.size()) {
+    m_truncated = true;
+    m_input_closed = true;
+    return false;
+  }
+  return true;
+}
+
+bool
+SshChannel::wait_for(const std::function<bool()>& done)
+{
+  InputFeed feed;
+  guarded([&] { pump(feed, done); });
+  return done();
+}
+
+RunResult
+SshChannel::finish()
+{
+  InputFeed feed;
+  feed.close = true;
+  feed.done = m_input_closed;
+  guarded([&] {
+    pump(feed, [] { return false; });
+    if (!m_state.exit_known()) {
+      throw TransportError(fmt::format("{} closed the channel of \"{}\" without an exit status",
+                                       m_transport.peer(),
+                                       m_program),
+                           true);
+    }
+  });
+  m_exec.reset();
   RunResult result;
-  TailBuffer error_output(k_error_output_cap);
-  std::string chunk;
-  InputFeed feed{input};
-  auto last_progress = Clock::now();
+  result.exit_status = m_state.exit_status;
+  result.signal = m_state.exit_signal;
+  result.input_truncated = m_truncated;
+  result.error_output = m_error_output.take();
+  return result;
+}
 
+// EOF (or close) with all data delivered, and the exit status, which may
+// come before or after the EOF.
+bool
+SshChannel::ended() const
+{
+  ssh_channel channel = m_exec->get();
+  return ssh_channel_is_eof(channel) && (m_state.exit_known() || ssh_channel_is_closed(channel));
+}
+
+TransportError
+SshChannel::connection_lost() const
+{
+  return TransportError(fmt::format("connection to {} lost while running \"{}\": {}",
+                                    m_transport.peer(),
+                                    m_program,
+                                    error_text(m_transport.session(), "connection closed")),
+                        true);
+}
+
+// Moves input and output until `until()` holds or the command has ended.
+void
+SshChannel::pump(InputFeed& feed, const std::function<bool()>& until)
+{
+  ssh_session session = m_transport.session();
+  ssh_channel channel = m_exec->get();
+  EventLoop loop(session);
+  auto last_progress = Clock::now();
   while (true) {
     const auto wrote = write_input(channel, session, feed);
     if (wrote == Written::session_broken) {
       throw connection_lost();
     }
-    const bool delivered = deliver_output(state, chunk, error_output, on_output);
-    const bool progress = wrote == Written::some || delivered;
-    // EOF (or close) with all data delivered, and the exit status, which
-    // may come before or after the EOF.
-    if (ssh_channel_is_eof(channel) && (state.exit_known() || ssh_channel_is_closed(channel))) {
-      break;
+    const bool delivered = deliver_output(m_state, m_chunk, m_error_output, m_on_output);
+    if (feed.done && !feed.close) {
+      m_input_closed = true; // the command is gone
+    }
+    if (until() || ended()) {
+      return;
     }
     if (session_broken(session)) {
       throw connection_lost();
     }
     // Reads and processes what the socket has (calling the callbacks) and
     // flushes pending output; sleeps only when nothing moved.
-    loop.poll(idle_wait(progress, last_progress, argv));
+    loop.poll(idle_wait(wrote == Written::some || delivered, last_progress));
   }
-
-  if (!state.exit_known()) {
-    throw TransportError(fmt::format("{} closed the channel of \"{}\" without an exit status",
-                                     m_peer,
-                                     printable(argv[0])),
-                         true);
-  }
-  result.exit_status = state.exit_status;
-  result.signal = state.exit_signal;
-  result.input_truncated = feed.written < input.size();
-  result.error_output = error_output.take();
-  return result;
 }
 
 std::chrono::milliseconds
-SshTransport::idle_wait(bool progress,
-                        Clock::time_point& last_progress,
-                        const std::vector<std::string>& argv) const
+SshChannel::idle_wait(bool progress, Clock::time_point& last_progress) const
 {
   const auto now = Clock::now();
   if (progress) {
@@ -420,14 +551,15 @@ SshTransport::idle_wait(bool progress,
     return std::chrono::milliseconds{0};
   }
   const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_progress);
-  if (idle >= m_options.io_timeout) {
+  const auto io_timeout = m_transport.options().io_timeout;
+  if (idle >= io_timeout) {
     throw TransportError(fmt::format("no data to or from {} for {} while running \"{}\"",
-                                     m_peer,
-                                     seconds_text(m_options.io_timeout),
-                                     printable(argv[0])),
+                                     m_transport.peer(),
+                                     seconds_text(io_timeout),
+                                     m_program),
                          true);
   }
-  return m_options.io_timeout - idle;
+  return io_timeout - idle;
 }
 
 } // namespace

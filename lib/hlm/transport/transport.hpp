@@ -29,6 +29,36 @@ struct RunResult
   }
 };
 
+// Receives each chunk of a program's stdout as it arrives.
+using OutputCallback = std::function<void(std::string_view)>;
+
+// A program started on a storage node (Transport::start) with its stdin kept
+// open, for a conversation: input is sent piece by piece while its stdout
+// streams to the output callback, and the caller may wait for an answer
+// before sending more. Output arrives only inside send, wait_for and finish,
+// on the calling thread. Every call throws hlm::TransportError as
+// Transport::run does (the node lost, the I/O idle timeout passed while the
+// call waited); after an exception the channel is unusable. Destroying an
+// unfinished channel ends the program (locally SIGKILL; over ssh the
+// channel is closed).
+class Channel
+{
+public:
+  virtual ~Channel() = default;
+
+  // Writes `data` to the program's stdin, delivering its output meanwhile
+  // (so a large input never deadlocks), and returns once all of it is
+  // written: true, or false when the program no longer takes input (it
+  // exited or closed its stdin; RunResult::input_truncated then says so).
+  virtual bool send(std::string_view data) = 0;
+  // Delivers output until `done()` returns true (checked before waiting and
+  // after each chunk) or the program has ended; returns done().
+  virtual bool wait_for(const std::function<bool()>& done) = 0;
+  // Closes stdin (EOF), delivers the rest of the output, and returns how
+  // the program ended. Call once, last.
+  virtual RunResult finish() = 0;
+};
+
 // Runs a program on a storage node with input on stdin and output streamed
 // back. Implementations: local (a child process, argv only, no shell) and
 // ssh (libssh).
@@ -41,16 +71,21 @@ public:
   // "local".
   virtual std::string describe() const = 0;
 
+  // Starts `argv` with its stdin open. Throws hlm::TransportError
+  // (transient() true for timeouts and refused/reset connections) when the
+  // node cannot be reached, authentication or the host key check fails, or
+  // the program cannot be started.
+  virtual std::unique_ptr<Channel> start(const std::vector<std::string>& argv,
+                                         OutputCallback on_output) = 0;
+
   // Runs `argv` with `input` on its stdin, calling `on_output` with each
   // chunk of its stdout as it arrives (stdin is written while stdout is
   // read, so a large input or output never deadlocks), and returns when the
-  // program has exited. Throws hlm::TransportError (transient() true for
-  // timeouts and refused/reset connections) when the node cannot be reached,
-  // authentication or the host key check fails, or the I/O idle timeout
-  // passes.
-  virtual RunResult run(const std::vector<std::string>& argv,
-                        std::string_view input,
-                        const std::function<void(std::string_view)>& on_output) = 0;
+  // program has exited: start, send and finish. Throws as start and the
+  // channel's calls do.
+  RunResult run(const std::vector<std::string>& argv,
+                std::string_view input,
+                const OutputCallback& on_output);
 };
 
 // Runs the program as a child process of this one, found through PATH

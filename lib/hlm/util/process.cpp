@@ -39,27 +39,57 @@ errno_text(int error)
   return std::strerror(error);
 }
 
-// One run: the poll loop over stdin, stdout, stderr and the child's exit,
-// with the deadline that ends it. The loop ends when the pipes are closed
-// and the child has exited, or when the child does not exit even after
-// SIGKILL.
-class Runner
+} // namespace
+
+// One session: the poll loop over stdin, stdout, stderr and the child's
+// exit, with the deadline that ends it. The loop runs until the caller's
+// condition holds, or to the end: the pipes are closed and the child has
+// exited, or the child did not exit even after SIGKILL (given up).
+class ProcessSession::Impl
 {
 public:
-  Runner(const std::vector<std::string>& argv,
-         std::string_view input,
-         const OutputSink& on_output,
-         const ProcessOptions& options)
+  Impl(const std::vector<std::string>& argv, OutputSink on_output, const ProcessOptions& options)
     : m_argv(argv),
-      m_input(input),
-      m_on_output(on_output),
+      m_on_output(std::move(on_output)),
       m_options(options),
       m_error_output(options.error_output_cap),
       m_buffer(k_read_chunk)
   {
+    spawn::Pipe in = spawn::make_pipe();
+    spawn::Pipe out = spawn::make_pipe();
+    spawn::Pipe err = spawn::make_pipe();
+    const int fds[3] = {in.read.get(), out.write.get(), err.write.get()};
+    {
+      // Only for the mask the child gets: this thread's, without SIGPIPE.
+      const spawn::SigpipeBlock sigpipe_block;
+      m_child.emplace(spawn::spawn_child(m_argv,
+                                         m_options.environment,
+                                         fds,
+                                         sigpipe_block.old_mask(),
+                                         m_options.own_process_group));
+    }
+    if (m_options.timeout) {
+      m_deadline = Clock::now() + *m_options.timeout;
+    }
+    m_to_child = std::move(in.write);
+    m_from_stdout = std::move(out.read);
+    m_from_stderr = std::move(err.read);
+    guarded([&] { start(*m_child); });
   }
 
-  ProcessResult run();
+  ~Impl()
+  {
+    if (!m_finished) {
+      abort();
+    }
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  bool send(std::string_view data);
+  bool wait_for(const std::function<bool()>& done);
+  ProcessResult finish();
 
 private:
   enum class Phase {
@@ -69,14 +99,19 @@ private:
     killed,      // SIGKILL sent and pipes closed; the child is given up at the deadline
   };
 
+  template<typename F>
+  void guarded(F&& step);
+  void abort() noexcept;
   void start(Child& child);
-  void loop(Child& child);
+  void loop(Child& child, const std::function<bool()>& until);
+  void poll_once(Child& child, std::chrono::milliseconds& tick);
+  int wait_ms(std::chrono::milliseconds& tick) const;
   void noticed_exit();
   bool on_deadline(Child& child);
   void stop(Child& child);
   void write_input();
   bool drain(Fd& fd, bool is_stderr, int max_reads);
-  void finish(Child& child);
+  void finish_reading(Child& child);
 
   bool
   pipes_closed() const
@@ -84,69 +119,99 @@ private:
     return !m_to_child.valid() && !m_from_stdout.valid() && !m_from_stderr.valid();
   }
 
-  const std::vector<std::string>& m_argv;
-  std::string_view m_input;
-  const OutputSink& m_on_output;
-  const ProcessOptions& m_options;
+  bool
+  input_pending() const
+  {
+    return m_written < m_input.size();
+  }
+
+  std::vector<std::string> m_argv;
+  OutputSink m_on_output;
+  ProcessOptions m_options;
+  std::optional<Child> m_child;
   ProcessResult m_result;
   TailBuffer m_error_output;
   std::vector<char> m_buffer;
+  // The piece send() is writing, and how much of it is written.
+  std::string_view m_input;
   std::size_t m_written = 0;
   Fd m_to_child;
   Fd m_from_stdout;
   Fd m_from_stderr;
   bool m_exited = false;
   bool m_watch_exit_fd = false;
+  bool m_given_up = false;
+  bool m_finished = false;
   Phase m_phase = Phase::running;
   Clock::time_point m_deadline = Clock::time_point::max();
 };
 
-ProcessResult
-Runner::run()
+// Runs one step of the session; on an exception kills the program, reaps
+// it (bounded) and rethrows.
+template<typename F>
+void
+ProcessSession::Impl::guarded(F&& step)
 {
-  const spawn::SigpipeBlock sigpipe_block;
-  spawn::Pipe in = spawn::make_pipe();
-  spawn::Pipe out = spawn::make_pipe();
-  spawn::Pipe err = spawn::make_pipe();
-  const int fds[3] = {in.read.get(), out.write.get(), err.write.get()};
-  Child child = spawn::spawn_child(m_argv,
-                                   m_options.environment,
-                                   fds,
-                                   sigpipe_block.old_mask(),
-                                   m_options.own_process_group);
-  if (m_options.timeout) {
-    m_deadline = Clock::now() + *m_options.timeout;
-  }
-  in.read.reset();
-  out.write.reset();
-  err.write.reset();
-  m_to_child = std::move(in.write);
-  m_from_stdout = std::move(out.read);
-  m_from_stderr = std::move(err.read);
-
   try {
-    start(child);
-    loop(child);
+    step();
   } catch (...) {
-    // Bounded, unlike a plain waitpid: the program may be unkillable.
-    child.signal(SIGKILL);
-    m_to_child.reset();
-    m_from_stdout.reset();
-    m_from_stderr.reset();
-    try {
-      if (child.wait_exit(m_options.kill_grace)) {
-        child.reap();
-      } else {
-        child.release();
-      }
-    } catch (const TransportError&) {
-      child.release(); // the first exception says more
-    }
+    abort();
     throw;
   }
+}
 
+// Kills the program and reaps it, bounded unlike a plain waitpid: the
+// program may be unkillable.
+void
+ProcessSession::Impl::abort() noexcept
+{
+  m_finished = true;
+  m_to_child.reset();
+  m_from_stdout.reset();
+  m_from_stderr.reset();
+  try {
+    m_child->signal(SIGKILL);
+    if (m_child->wait_exit(m_options.kill_grace)) {
+      m_child->reap();
+    } else {
+      m_child->release();
+    }
+  } catch (const TransportError&) {
+    m_child->release(); // the first exception says more
+  }
+}
+
+bool
+ProcessSession::Impl::send(std::string_view data)
+{
+  if (!m_to_child.valid()) {
+    return data.empty();
+  }
+  const spawn::SigpipeBlock sigpipe_block;
+  m_input = data;
+  m_written = 0;
+  guarded([&] { loop(*m_child, [&] { return !input_pending() || !m_to_child.valid(); }); });
+  const bool all = !input_pending();
+  m_input = {};
+  m_written = 0;
+  return all;
+}
+
+bool
+ProcessSession::Impl::wait_for(const std::function<bool()>& done)
+{
+  guarded([&] { loop(*m_child, done); });
+  return done();
+}
+
+ProcessResult
+ProcessSession::Impl::finish()
+{
+  m_to_child.reset();
+  guarded([&] { loop(*m_child, [] { return false; }); });
+  m_finished = true;
   if (m_exited) {
-    const int status = child.reap();
+    const int status = m_child->reap();
     if (WIFEXITED(status)) {
       m_result.exit_status = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
@@ -154,97 +219,107 @@ Runner::run()
     }
   } else {
     m_result.abandoned = true;
-    child.release();
+    m_child->release();
   }
   m_result.error_output = m_error_output.take();
   return std::move(m_result);
 }
 
 void
-Runner::start(Child& child)
+ProcessSession::Impl::start(Child& child)
 {
   spawn::set_nonblocking(m_to_child.get());
   spawn::set_nonblocking(m_from_stdout.get());
   spawn::set_nonblocking(m_from_stderr.get());
-  if (m_input.empty()) {
-    m_to_child.reset();
-  }
   m_watch_exit_fd = child.exit_fd() >= 0;
 }
 
 void
-Runner::loop(Child& child)
+ProcessSession::Impl::loop(Child& child, const std::function<bool()>& until)
 {
   auto tick = k_first_tick;
-  bool output_open = true;
-  while (!(pipes_closed() && m_exited)) {
+  bool output_open = !pipes_closed();
+  while (!m_given_up && !(pipes_closed() && m_exited) && !until()) {
     // Without a pidfd the exit is polled for, on a tick.
     if (!m_exited && !m_watch_exit_fd && child.exited()) {
       noticed_exit();
       continue;
     }
-    int wait_ms = -1;
-    if (m_deadline != Clock::time_point::max()) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - Clock::now());
-      wait_ms = static_cast<int>(
-        std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
-    }
-    if (!m_exited && !m_watch_exit_fd) {
-      const auto tick_ms = static_cast<int>(tick.count());
-      wait_ms = wait_ms < 0 ? tick_ms : std::min(wait_ms, tick_ms);
-      tick = std::min(2 * tick, k_max_tick);
-    }
-    std::array<pollfd, 4> fds{};
-    nfds_t count = 0;
-    const auto add = [&](int fd, short events) {
-      if (fd >= 0) {
-        fds[count++] = pollfd{fd, events, 0};
-      }
-    };
-    add(m_to_child.get(), POLLOUT);
-    add(m_from_stdout.get(), POLLIN);
-    add(m_from_stderr.get(), POLLIN);
-    add(!m_exited && m_watch_exit_fd ? child.exit_fd() : -1, POLLIN);
-    if (::poll(fds.data(), count, wait_ms) < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      throw TransportError("poll failed: " + errno_text(errno), false);
-    }
-    for (nfds_t i = 0; i < count; ++i) {
-      if (fds[i].revents == 0) {
-        continue;
-      }
-      if (fds[i].fd == m_to_child.get()) {
-        write_input();
-      } else if (fds[i].fd == m_from_stdout.get()) {
-        if (!drain(m_from_stdout, false, -1)) {
-          stop(child);
-          break;
-        }
-      } else if (fds[i].fd == m_from_stderr.get()) {
-        drain(m_from_stderr, true, -1);
-      } else if (fds[i].fd == child.exit_fd()) {
-        // A pidfd that claims an exit waitid does not see yet is not
-        // watched again: polling on the tick takes over.
-        m_watch_exit_fd = false;
-        if (child.exited()) {
-          noticed_exit();
-        }
-      }
-    }
+    poll_once(child, tick);
     if (output_open && pipes_closed()) {
       output_open = false;
       tick = k_first_tick;
     }
     if (Clock::now() >= m_deadline && !on_deadline(child)) {
+      m_given_up = true;
+    }
+  }
+}
+
+// How long one poll may wait: until the deadline, and without a pidfd
+// until the next tick.
+int
+ProcessSession::Impl::wait_ms(std::chrono::milliseconds& tick) const
+{
+  int wait = -1;
+  if (m_deadline != Clock::time_point::max()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - Clock::now());
+    wait = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
+  }
+  if (!m_exited && !m_watch_exit_fd) {
+    const auto tick_ms = static_cast<int>(tick.count());
+    wait = wait < 0 ? tick_ms : std::min(wait, tick_ms);
+    tick = std::min(2 * tick, k_max_tick);
+  }
+  return wait;
+}
+
+void
+ProcessSession::Impl::poll_once(Child& child, std::chrono::milliseconds& tick)
+{
+  std::array<pollfd, 4> fds{};
+  nfds_t count = 0;
+  const auto add = [&](int fd, short events) {
+    if (fd >= 0) {
+      fds[count++] = pollfd{fd, events, 0};
+    }
+  };
+  add(input_pending() ? m_to_child.get() : -1, POLLOUT);
+  add(m_from_stdout.get(), POLLIN);
+  add(m_from_stderr.get(), POLLIN);
+  add(!m_exited && m_watch_exit_fd ? child.exit_fd() : -1, POLLIN);
+  if (::poll(fds.data(), count, wait_ms(tick)) < 0) {
+    if (errno == EINTR) {
       return;
+    }
+    throw TransportError("poll failed: " + errno_text(errno), false);
+  }
+  for (nfds_t i = 0; i < count; ++i) {
+    if (fds[i].revents == 0) {
+      continue;
+    }
+    if (fds[i].fd == m_to_child.get()) {
+      write_input();
+    } else if (fds[i].fd == m_from_stdout.get()) {
+      if (!drain(m_from_stdout, false, -1)) {
+        stop(child);
+        return;
+      }
+    } else if (fds[i].fd == m_from_stderr.get()) {
+      drain(m_from_stderr, true, -1);
+    } else if (fds[i].fd == child.exit_fd()) {
+      // A pidfd that claims an exit waitid does not see yet is not
+      // watched again: polling on the tick takes over.
+      m_watch_exit_fd = false;
+      if (child.exited()) {
+        noticed_exit();
+      }
     }
   }
 }
 
 void
-Runner::noticed_exit()
+ProcessSession::Impl::noticed_exit()
 {
   m_exited = true;
   m_watch_exit_fd = false;
@@ -261,7 +336,7 @@ Runner::noticed_exit()
 
 // The next step at the deadline; false to give the child up.
 bool
-Runner::on_deadline(Child& child)
+ProcessSession::Impl::on_deadline(Child& child)
 {
   switch (m_phase) {
   case Phase::running:
@@ -275,7 +350,7 @@ Runner::on_deadline(Child& child)
   case Phase::exited:
     m_result.output_held_open = m_phase == Phase::exited;
     child.signal(SIGKILL);
-    finish(child);
+    finish_reading(child);
     m_phase = Phase::killed;
     m_deadline = m_exited ? Clock::time_point::max() : Clock::now() + m_options.kill_grace;
     return true;
@@ -288,7 +363,7 @@ Runner::on_deadline(Child& child)
 // The output sink asked to stop: kills the program, keeping what stderr
 // already holds (it may say why the output went wrong).
 void
-Runner::stop(Child& child)
+ProcessSession::Impl::stop(Child& child)
 {
   m_result.stopped = true;
   child.signal(SIGKILL);
@@ -303,16 +378,13 @@ Runner::stop(Child& child)
 }
 
 void
-Runner::write_input()
+ProcessSession::Impl::write_input()
 {
   const ssize_t n = ::write(m_to_child.get(),
                             m_input.data() + m_written,
                             m_input.size() - m_written);
   if (n >= 0) {
     m_written += static_cast<std::size_t>(n);
-    if (m_written == m_input.size()) {
-      m_to_child.reset();
-    }
   } else if (errno == EPIPE) {
     m_result.input_truncated = true;
     m_to_child.reset();
@@ -326,7 +398,7 @@ Runner::write_input()
 // Reads until the pipe is empty (or `max_reads` reads, when not negative)
 // and closes it at end of file. False when the output sink asked to stop.
 bool
-Runner::drain(Fd& fd, bool is_stderr, int max_reads)
+ProcessSession::Impl::drain(Fd& fd, bool is_stderr, int max_reads)
 {
   for (int reads = 0; max_reads < 0 || reads < max_reads; ++reads) {
     const ssize_t n = ::read(fd.get(), m_buffer.data(), m_buffer.size());
@@ -360,7 +432,7 @@ Runner::drain(Fd& fd, bool is_stderr, int max_reads)
 // words on stderr explain a timeout) and stops reading, since a process
 // that left the group could keep them open forever.
 void
-Runner::finish(Child& child)
+ProcessSession::Impl::finish_reading(Child& child)
 {
   m_to_child.reset();
   if (m_from_stdout.valid() && !drain(m_from_stdout, false, k_final_reads)) {
@@ -374,7 +446,32 @@ Runner::finish(Child& child)
   m_from_stderr.reset();
 }
 
-} // namespace
+ProcessSession::ProcessSession(const std::vector<std::string>& argv,
+                               OutputSink on_output,
+                               const ProcessOptions& options)
+  : m_impl(std::make_unique<Impl>(argv, std::move(on_output), options))
+{
+}
+
+ProcessSession::~ProcessSession() = default;
+
+bool
+ProcessSession::send(std::string_view data)
+{
+  return m_impl->send(data);
+}
+
+bool
+ProcessSession::wait_for(const std::function<bool()>& done)
+{
+  return m_impl->wait_for(done);
+}
+
+ProcessResult
+ProcessSession::finish()
+{
+  return m_impl->finish();
+}
 
 ProcessResult
 run_process(const std::vector<std::string>& argv,
@@ -382,7 +479,9 @@ run_process(const std::vector<std::string>& argv,
             const OutputSink& on_output,
             const ProcessOptions& options)
 {
-  return Runner(argv, input, on_output, options).run();
+  ProcessSession session(argv, on_output, options);
+  session.send(input);
+  return session.finish();
 }
 
 CapturedProcess

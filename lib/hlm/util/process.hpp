@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,47 @@ ProcessResult run_process(const std::vector<std::string>& argv,
                           std::string_view input,
                           const OutputSink& on_output,
                           const ProcessOptions& options = {});
+
+// A program started with its stdin kept open, for a conversation with one
+// process: input is sent piece by piece (send) while its stdout streams to
+// `on_output` and its stderr is kept, and the caller can wait for an answer
+// (wait_for) before sending more. run_process is one send() and finish().
+// Everything run_process says about starting, signals, SIGPIPE, the exit
+// and errors holds here; `options.timeout` counts from the start and ends
+// the whole session. Not thread-safe: one thread drives a session (SIGPIPE
+// is blocked in that thread during send, wait_for and finish).
+class ProcessSession
+{
+public:
+  // Starts the program. Throws hlm::TransportError (not transient) when it
+  // cannot be started.
+  ProcessSession(const std::vector<std::string>& argv,
+                 OutputSink on_output,
+                 const ProcessOptions& options = {});
+  // Unless finished: kills the program (SIGKILL) and reaps it, waiting at
+  // most `kill_grace`.
+  ~ProcessSession();
+  ProcessSession(const ProcessSession&) = delete;
+  ProcessSession& operator=(const ProcessSession&) = delete;
+
+  // Writes `data` to the program's stdin, reading its output meanwhile, and
+  // returns once all of it is written: true, or false when the program no
+  // longer takes input (it exited or closed its stdin: input_truncated; or
+  // the timeout or the output sink ended it). An exception (a pipe error,
+  // or one from `on_output`) propagates after the program was killed.
+  bool send(std::string_view data);
+  // Reads the program's output until `done()` returns true (checked before
+  // waiting and after each chunk of output) or the program has ended;
+  // returns done().
+  bool wait_for(const std::function<bool()>& done);
+  // Closes stdin and returns how the program ended, as run_process does.
+  // Call once; send and wait_for are not called after it.
+  ProcessResult finish();
+
+private:
+  class Impl;
+  std::unique_ptr<Impl> m_impl;
+};
 
 struct CapturedProcess
 {

@@ -545,6 +545,60 @@ test_idle_and_frozen(Harness& harness)
 }
 
 void
+test_conversation(const Harness& harness)
+{
+  auto options = harness.options();
+  options.io_timeout = 1s;
+  auto transport = make_ssh_transport(options);
+  std::string output;
+  const auto has = [&](std::string_view text) {
+    return [&output, text] { return contains(output, text); };
+  };
+  {
+    auto channel = transport->start({"sh", "-c", "while read -r line; do echo \"got $line\"; done"},
+                                    [&](std::string_view chunk) { output += chunk; });
+    const auto start = Clock::now();
+    check(channel->send("one\n"), "conversation: first send");
+    check(channel->wait_for(has("got one\n")), "conversation: first answer");
+    report("one line there and back on an open channel", ms_since(start));
+    check(output == "got one\n", "conversation: nothing answered before it was sent");
+    // Idle between the calls for longer than io_timeout: only a call that
+    // waits counts.
+    std::this_thread::sleep_for(1500ms);
+    check(channel->send("two\nthree\n"), "conversation: second send");
+    check(channel->wait_for(has("got three\n")), "conversation: second answer");
+    const auto result = channel->finish();
+    check(result.exit_status == 0, "conversation: exit 0 after EOF");
+    check(output == "got one\ngot two\ngot three\n", "conversation: output " + output);
+  }
+  {
+    output.clear();
+    auto channel = transport->start({"head", "-c", "1"},
+                                    [&](std::string_view chunk) { output += chunk; });
+    check(!channel->send(pattern(4 * 1024 * 1024)), "early exit: send says the input was cut");
+    const auto result = channel->finish();
+    check(result.exit_status == 0 && result.input_truncated, "early exit: exit 0, truncated");
+    check(output.size() == 1, "early exit: one byte of output");
+  }
+  {
+    auto channel = transport->start({"sleep", "5"}, [](std::string_view) {});
+    const auto start = Clock::now();
+    const auto error = expect_error("waiting idle",
+                                    [&] { channel->wait_for([] { return false; }); });
+    const double ms = ms_since(start);
+    check(error && error->transient() && ms >= 950 && ms < 2500,
+          "waiting idle: fails transiently after about io_timeout");
+  }
+  {
+    // An unfinished channel is dropped; the transport goes on.
+    auto channel = transport->start({"cat"}, [](std::string_view) {});
+    channel->send("unfinished");
+  }
+  check(run(*transport, {"echo", "after"}).output == "after\n",
+        "a run after an abandoned channel works");
+}
+
+void
 test_parallel(const Harness& harness)
 {
   constexpr int k_threads = 16;
@@ -610,6 +664,7 @@ main(int argc, char** argv)
     test_unreachable(harness);
     test_idle_and_frozen(harness);
     test_parallel(harness);
+    test_conversation(harness);
   } catch (const std::exception& e) {
     std::cout << "FAIL: unexpected exception: " << e.what() << '\n';
     return 1;

@@ -4,6 +4,7 @@
 // conflicting requests kept across retries.
 
 #include "../queue/fake_container_servers.hpp"
+#include "../support/batch_transport.hpp"
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
 
@@ -45,7 +46,7 @@ struct FakeNodes
     };
   }
 
-  class Node final : public transport::Transport
+  class Node final : public test::BatchTransport
   {
   public:
     explicit Node(FakeNodes& nodes)
@@ -58,9 +59,9 @@ struct FakeNodes
       return "fake node";
     }
     transport::RunResult
-    run(const std::vector<std::string>&,
-        std::string_view input,
-        const std::function<void(std::string_view)>& on_output) override
+    run_batch(const std::vector<std::string>&,
+              std::string_view input,
+              const transport::OutputCallback& on_output) override
     {
       const auto document = nlohmann::json::parse(input);
       const std::string operation = document["request"];

@@ -1,3 +1,4 @@
+#include "../support/batch_transport.hpp"
 #include "../support/ring_writer.hpp"
 
 #include <hlm/dispatch/fanout.hpp>
@@ -7,10 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 using namespace hlm;
 using namespace hlm::dispatch;
@@ -24,23 +29,30 @@ struct FakeNodes
   std::mutex mutex;
   std::map<std::string, protocol::Request> documents; // host → request seen
   std::map<std::string, std::vector<std::string>> argv;
-  std::string unreachable;  // this host throws TransportError
-  std::string garbage;      // this host answers non-JSON, exit 1
-  std::string one_failure;  // this host fails its first object
-  std::string stub_missing; // every replica of this object: "stub": "missing"
-  std::string unguarded;    // this host warns that its Swift is not guarded
-  std::string deleted;      // every replica of this object: deleted
-  std::string buggy;        // this host throws std::logic_error (a bug)
+  std::string unreachable;                    // this host throws TransportError
+  std::string garbage;                        // this host answers non-JSON, exit 1
+  std::string one_failure;                    // this host fails its first object
+  std::string stub_missing;                   // every replica of this object: "stub": "missing"
+  std::string unguarded;                      // this host warns that its Swift is not guarded
+  std::string deleted;                        // every replica of this object: deleted
+  std::string buggy;                          // this host throws std::logic_error (a bug)
+  std::map<std::string, int> transports_made; // host → transports the factory made
+  // Called (unlocked) as each host's document arrives, before it is answered.
+  std::function<void(const protocol::Request&)> on_request;
 
   TransportFactory
   factory()
   {
     return [this](const config::NodeAccess& access) -> std::unique_ptr<transport::Transport> {
+      {
+        std::lock_guard lock(mutex);
+        ++transports_made[access.address];
+      }
       return std::make_unique<Node>(*this, access.address, access);
     };
   }
 
-  class Node final : public transport::Transport
+  class Node final : public test::BatchTransport
   {
   public:
     Node(FakeNodes& nodes, std::string host, config::NodeAccess access)
@@ -55,12 +67,15 @@ struct FakeNodes
       return "fake " + m_host;
     }
     transport::RunResult
-    run(const std::vector<std::string>& argv,
-        std::string_view input,
-        const std::function<void(std::string_view)>& on_output) override
+    run_batch(const std::vector<std::string>& argv,
+              std::string_view input,
+              const transport::OutputCallback& on_output) override
     {
       std::istringstream in{std::string(input)};
       const auto request = protocol::read_request_document(in);
+      if (m_nodes.on_request) {
+        m_nodes.on_request(request);
+      }
       {
         std::lock_guard lock(m_nodes.mutex);
         m_nodes.documents[m_host] = request;
@@ -232,7 +247,7 @@ TEST_CASE("Fanout carries a replica's missing stub", "[dispatch]")
   }
 }
 
-TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[dispatch]")
+TEST_CASE("Fanout reports a node's warnings once per host and keeps its transport", "[dispatch]")
 {
   FakeNodes nodes;
   nodes.unguarded = "10.0.0.2";
@@ -255,6 +270,8 @@ TEST_CASE("Fanout reports a node's warnings once per host for its lifetime", "[d
                });
   }
   CHECK(outcomes == 3 * 6);
+  // One transport per host for the Fanout's lifetime (one ssh session).
+  CHECK(nodes.transports_made == std::map<std::string, int>{{"10.0.0.1", 1}, {"10.0.0.2", 1}});
   CHECK(warnings
         == std::vector<std::string>{
           "node 10.0.0.2: reads of migrated objects on this node are not guarded"});
@@ -295,4 +312,76 @@ TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failu
                          [&](const ReplicaOutcome& o) { outcomes.push_back(o); }),
                   std::logic_error);
   CHECK(outcomes.empty());
+}
+
+TEST_CASE("FanoutRounds overlaps a running round with filling the next", "[dispatch]")
+{
+  FakeNodes nodes;
+  config::HlmConf conf;
+  conf.max_parallel_nodes = 1; // one host at a time: the hook sees one thread
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  // The first round waits until the caller has added an object of the
+  // second round: add() must not block on a running round.
+  std::atomic<int> added{0};
+  bool overlapped = false;
+  bool first = true;
+  nodes.on_request = [&](const protocol::Request& request) {
+    if (!first || request.objects.empty() || request.objects[0].path != "/a/c/o0") {
+      return;
+    }
+    first = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (added < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    overlapped = added >= 3;
+  };
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::vector<std::string>> rounds;
+  std::size_t outcomes = 0;
+  FanoutRounds fanout_rounds(
+    fanout,
+    2,
+    Operation::status,
+    0,
+    ring,
+    {"p", "s"},
+    [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& round_outcomes) {
+      CHECK(std::this_thread::get_id() == caller);
+      rounds.push_back(paths);
+      outcomes += round_outcomes.size();
+    });
+  for (int i = 0; i < 5; ++i) {
+    fanout_rounds.add("/a/c/o" + std::to_string(i));
+    ++added;
+  }
+  fanout_rounds.flush();
+  CHECK(overlapped);
+  CHECK(rounds
+        == std::vector<std::vector<std::string>>{{"/a/c/o0", "/a/c/o1"},
+                                                 {"/a/c/o2", "/a/c/o3"},
+                                                 {"/a/c/o4"}});
+  CHECK(outcomes == 5 * 3);
+}
+
+TEST_CASE("FanoutRounds passes a round's bug to the caller", "[dispatch]")
+{
+  FakeNodes nodes;
+  nodes.buggy = "10.0.0.1";
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  int rounds = 0;
+  FanoutRounds fanout_rounds(
+    fanout,
+    1,
+    Operation::status,
+    0,
+    ring,
+    {"p", "s"},
+    [&](const std::vector<std::string>&, const std::vector<ReplicaOutcome>&) { ++rounds; });
+  fanout_rounds.add("/a/c/o1"); // starts the round in the background
+  CHECK_THROWS_AS(fanout_rounds.flush(), std::logic_error);
+  CHECK(rounds == 0);
 }

@@ -157,3 +157,31 @@ TEST_CASE("local transport passes an exception from the output callback", "[tran
   // The child was killed, not waited for.
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
 }
+
+TEST_CASE("local transport keeps a conversation on one channel", "[transport]")
+{
+  auto local = make_local_transport();
+  std::string output;
+  auto channel = local->start({"/bin/sh", "-c", "while read -r line; do echo \"got $line\"; done"},
+                              [&](std::string_view chunk) { output += chunk; });
+  REQUIRE(channel->send("one\n"));
+  REQUIRE(channel->wait_for([&] { return output == "got one\n"; }));
+  REQUIRE(channel->send("two\n"));
+  REQUIRE(channel->wait_for([&] { return output == "got one\ngot two\n"; }));
+  const auto result = channel->finish();
+  CHECK(result.succeeded());
+  CHECK_FALSE(result.input_truncated);
+}
+
+TEST_CASE("local transport's channel says when the program took only part", "[transport]")
+{
+  auto local = make_local_transport();
+  std::string output;
+  auto channel = local->start({"head", "-c", "3"},
+                              [&](std::string_view chunk) { output += chunk; });
+  CHECK_FALSE(channel->send(pattern(4 * 1024 * 1024)));
+  const auto result = channel->finish();
+  CHECK(result.exit_status == 0);
+  CHECK(result.input_truncated);
+  CHECK(output.size() == 3);
+}

@@ -435,3 +435,114 @@ TEST_CASE("run_process kills the program when the output sink throws", "[process
                     "bad output");
   CHECK(Clock::now() - start < 30s);
 }
+
+namespace {
+
+// A session that collects the program's stdout.
+struct Conversation
+{
+  std::string output;
+  ProcessSession session;
+
+  explicit Conversation(const std::vector<std::string>& argv, const ProcessOptions& options = {})
+    : session(
+      argv,
+      [this](std::string_view chunk) {
+        output += chunk;
+        return true;
+      },
+      options)
+  {
+  }
+
+  bool
+  wait_for_text(std::string_view text)
+  {
+    return session.wait_for([&] { return output.find(text) != std::string::npos; });
+  }
+};
+
+} // namespace
+
+TEST_CASE("ProcessSession answers one piece of input before the next is sent", "[process]")
+{
+  Conversation c({"/bin/sh", "-c", "while read -r line; do echo \"got $line\"; done"});
+  REQUIRE(c.session.send("one\n"));
+  REQUIRE(c.wait_for_text("got one\n"));
+  // Nothing more was sent, so nothing more came back.
+  CHECK(c.output == "got one\n");
+  REQUIRE(c.session.send("two\nthree\n"));
+  REQUIRE(c.wait_for_text("got three\n"));
+  CHECK(c.output == "got one\ngot two\ngot three\n");
+  const auto result = c.session.finish();
+  CHECK(result.succeeded());
+  CHECK_FALSE(result.input_truncated);
+}
+
+TEST_CASE("ProcessSession sends input larger than a pipe while the output flows", "[process]")
+{
+  Conversation c({"cat"}, with_timeout(60s));
+  const std::string input = pattern(8 * 1024 * 1024);
+  REQUIRE(c.session.send(input.substr(0, 5'000'000)));
+  REQUIRE(c.session.send(input.substr(5'000'000)));
+  const auto result = c.session.finish();
+  CHECK(result.succeeded());
+  CHECK(c.output == input);
+}
+
+TEST_CASE("ProcessSession says when the program no longer takes input", "[process]")
+{
+  Conversation c({"head", "-c", "1"});
+  CHECK_FALSE(c.session.send(pattern(4 * 1024 * 1024)));
+  // Later input is refused at once.
+  CHECK_FALSE(c.session.send("more"));
+  CHECK(c.session.send(""));
+  const auto result = c.session.finish();
+  CHECK(result.exit_status == 0);
+  CHECK(result.input_truncated);
+  CHECK(c.output.size() == 1);
+}
+
+TEST_CASE("ProcessSession's wait_for returns when the program ends first", "[process]")
+{
+  Conversation c({"/bin/sh", "-c", "printf partial; echo oops >&2; exit 3"});
+  CHECK_FALSE(c.wait_for_text("never"));
+  CHECK(c.output == "partial");
+  const auto result = c.session.finish();
+  CHECK(result.exit_status == 3);
+  CHECK(result.error_output == "oops\n");
+}
+
+TEST_CASE("ProcessSession's timeout ends a program that stops reading", "[process]")
+{
+  const auto start = Clock::now();
+  Conversation c({"sleep", "30"}, with_timeout(300ms));
+  CHECK_FALSE(c.session.send(pattern(4 * 1024 * 1024)));
+  const auto result = c.session.finish();
+  CHECK(result.timed_out);
+  CHECK(result.signal == "TERM");
+  CHECK(Clock::now() - start < 10s);
+}
+
+TEST_CASE("An unfinished ProcessSession kills its program", "[process]")
+{
+  pid_t pid = 0;
+  const auto start = Clock::now();
+  {
+    Conversation c({"/bin/sh", "-c", "echo $$; exec sleep 60"});
+    REQUIRE(c.wait_for_text("\n"));
+    pid = static_cast<pid_t>(std::stol(c.output));
+  }
+  CHECK(ended(pid));
+  CHECK(Clock::now() - start < 30s);
+}
+
+TEST_CASE("ProcessSession kills the program when the output sink throws", "[process]")
+{
+  const auto start = Clock::now();
+  ProcessSession session({"/bin/sh", "-c", "read -r line; echo \"$line\"; sleep 60"},
+                         [](std::string_view) -> bool { throw InputError("bad answer"); });
+  REQUIRE(session.send("x\n"));
+  CHECK_THROWS_WITH(session.wait_for([] { return false; }), "bad answer");
+  CHECK(Clock::now() - start < 30s);
+}
