@@ -177,6 +177,21 @@ timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
 row floor "swift upload (empty objects)" "$submit" "$wall" "$rss" \
   "$(per "$submit" "$wall") objects/s"
 
+# Ring lookups of the first container's names beside a bare MD5() of the
+# same key bytes (bench/ring_lookup.sh has the full comparison).
+if [ -x "$build/bench/bench_ring_lookup" ]; then
+  head -n 10000 "$work/lists-$first/$device.objects" |
+    $python -c 'import json, sys
+for line in sys.stdin:
+    print(json.dumps(line.rstrip("\n").lstrip("/").split("/", 2)))' >"$run/names.jsonl"
+  $build/bench/bench_ring_lookup "$saio/etc" object "$run/names.jsonl" 2000000 >"$run/ring.json"
+  read -r lookups md5 < <($python -c 'import json, sys
+r = json.load(open(sys.argv[1])); print("%.0f %.0f" % (r["per_second"], r["md5_per_second"]))' \
+    "$run/ring.json")
+  row after "ring lookups (per second)" 2000000 0 0 \
+    "$lookups lookups/s = $(per "$lookups" "$md5") of a bare MD5() of the same keys ($md5/s)"
+fi
+
 $python - "$table" <<'PY'
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
@@ -192,6 +207,9 @@ for variant, work, size, wall, rss, note in rows:
     wall = float(wall)
     ratio = "%.1fx" % (wall / floor[size]) if variant != "floor" and size in floor else ""
     build = "" if variant == "floor" else variant
+    if not wall:  # a rate, not a timed run
+        print("%-32s %8s %-7s %8s %7s %9s  %s" % (work, size, build, "", "", "", note))
+        continue
     print("%-32s %8s %-7s %8.1f %7s %6.0f MB  %s" % (work, size, build, wall, ratio,
                                                      int(rss) / 1024.0, note))
 PY

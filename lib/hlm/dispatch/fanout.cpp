@@ -242,11 +242,14 @@ Fanout::run(Operation operation,
             const std::function<void(const ReplicaOutcome&)>& on_outcome) const
 {
   std::map<std::string, HostBatch> by_host;
+  const ring::PathHasher hash(secret);
+  ring::NodeList nodes;
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const auto name = split_object_path(objects[i]);
-    const auto partition = object_ring.partition(
-      ring::hash_path(secret, name.account, name.container, name.object));
-    for (const auto* device : object_ring.primary_nodes(partition)) {
+    object_ring.primary_nodes(
+      object_ring.partition(hash(name.account, name.container, name.object)),
+      nodes);
+    for (const auto* device : nodes) {
       auto& batch = by_host[device->ip];
       batch.host = device->ip;
       batch.objects.push_back(i);

@@ -340,9 +340,9 @@ public:
       m_session(session),
       m_policy(session.policy_state(swift_conf, servers, options)),
       m_out(session.output_for(out)),
-      m_local(servers)
+      m_local(servers),
+      m_hash(ring::HashSecret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix})
   {
-    m_secret = {swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
   }
 
   Summary
@@ -459,7 +459,7 @@ private:
   locate(const Request::Object& object, std::vector<Result>& results)
   {
     const SwiftName name = split_object_path(object.path);
-    const auto digest = ring::hash_path(m_secret, name.account, name.container, name.object);
+    const auto digest = m_hash(name.account, name.container, name.object);
     const auto partition = m_policy.ring.partition(digest);
     const std::string hash = to_hex(digest);
 
@@ -477,7 +477,8 @@ private:
 
     // No device given: look on every local device the ring names for it.
     bool any = false;
-    for (const auto* node : m_policy.ring.primary_nodes(partition)) {
+    m_policy.ring.primary_nodes(partition, m_nodes);
+    for (const auto* node : m_nodes) {
       const auto server = m_local.find(node->device);
       if (!server) {
         continue;
@@ -599,9 +600,10 @@ private:
   const PolicyState& m_policy;
   Output& m_out;
   LocalDevices m_local;
-  ring::HashSecret m_secret;
-  std::string m_dir;  // the object directory being looked at
-  std::string m_file; // its .data file
+  ring::PathHasher m_hash;
+  ring::NodeList m_nodes; // the primary devices of the object being located
+  std::string m_dir;      // the object directory being looked at
+  std::string m_file;     // its .data file
   Summary m_summary;
 };
 
