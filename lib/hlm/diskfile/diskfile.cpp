@@ -1,6 +1,7 @@
 #include <hlm/core/swift_timestamp.hpp>
 #include <hlm/diskfile/diskfile.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/spawn.hpp>
 
 #include <fmt/format.h>
 
@@ -278,30 +279,6 @@ decide(const std::vector<OnDiskFile>& files)
 // size (a 255-byte name plus the 19-byte header, 8-byte aligned).
 constexpr std::size_t k_min_dirent_buffer = 1024;
 
-class FileDescriptor
-{
-public:
-  explicit FileDescriptor(int fd)
-    : m_fd(fd)
-  {
-  }
-  ~FileDescriptor()
-  {
-    ::close(m_fd);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-  int
-  get() const
-  {
-    return m_fd;
-  }
-
-private:
-  int m_fd;
-};
-
 [[noreturn]] void
 throw_list_error(const std::string& dir, int error)
 {
@@ -381,7 +358,7 @@ ReplicaScanner::read_directory(const std::string& dir)
     }
     throw_list_error(dir, errno);
   }
-  const FileDescriptor closer(fd);
+  const spawn::Fd closer(fd);
   for (;;) {
     ++m_directory_reads;
     const ssize_t got = ::getdents64(fd, m_buffer.get(), m_buffer_bytes);

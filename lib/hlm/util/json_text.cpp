@@ -93,20 +93,50 @@ brief(const nlohmann::json& value)
   return cut(text);
 }
 
+namespace {
+
+// Whether objects and arrays in `text` nest more than `max_depth` levels,
+// counting brackets outside strings. Exact for JSON; for text that is not
+// JSON the parser reports the syntax error instead.
+bool
+nested_deeper_than(std::string_view text, int max_depth)
+{
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i; // the escaped character
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        return true;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+} // namespace
+
 nlohmann::json
 parse_json_limited(std::string_view text, int max_depth, std::string_view what)
 {
-  const auto limit_depth = [max_depth,
-                            what](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-    if ((event == nlohmann::json::parse_event_t::object_start
-         || event == nlohmann::json::parse_event_t::array_start)
-        && depth >= max_depth) {
-      throw InputError(fmt::format("{} is nested more than {} levels deep", what, max_depth));
-    }
-    return true;
-  };
+  // A pass over the text instead of nlohmann's parser callback: the
+  // callback parser scans the whole enclosing array after every object
+  // (to drop discarded values), which is quadratic in a long list.
+  if (nested_deeper_than(text, max_depth)) {
+    throw InputError(fmt::format("{} is nested more than {} levels deep", what, max_depth));
+  }
   try {
-    return nlohmann::json::parse(text, limit_depth);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw JsonSyntaxError(
       fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));

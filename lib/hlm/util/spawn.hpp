@@ -10,7 +10,8 @@
 #include <vector>
 
 // The POSIX pieces under run_process (process.hpp): owned descriptors and
-// pipes, and a child started with posix_spawnp. Use run_process instead.
+// pipes, and a child started with posix_spawnp. Use run_process to run a
+// program; Fd owns any descriptor.
 namespace hlm::spawn {
 
 // Owns a file descriptor.

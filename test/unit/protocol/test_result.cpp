@@ -379,6 +379,22 @@ TEST_CASE("result documents nested too deep are refused, not taken for a crash",
   check_refused(deep, "nested more than 16 levels deep");
 }
 
+TEST_CASE("brackets and quotes inside strings do not count as nesting", "[protocol]")
+{
+  ResultDocument document;
+  ResultLine line;
+  line.object = "/a/c/" + std::string(40, '[') + "\\\"{{{{";
+  line.device = "sdb1";
+  line.state = ObjectState::unknown;
+  line.failure = make_failure(FailureKind::backend, std::string(40, '{') + "\"[[[\\");
+  for (int i = 0; i < 50'000; ++i) {
+    document.lines.push_back(line);
+    document.summary.add(line);
+  }
+  const auto decoded = decode_result(encode_result(document));
+  CHECK(decoded == document);
+}
+
 TEST_CASE("result documents with a number beyond a double are refused", "[protocol]")
 {
   check_refused(R"({"objects":[],"storage_policy_index":1e999})", "not usable JSON");
