@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <exception>
+
 namespace hlm::protocol {
 
 namespace {
@@ -185,9 +187,27 @@ decode_result(std::string_view text)
   if (trim(text).empty()) {
     throw NotJson("no result document");
   }
+  ResultDocument document;
+  // Lines are decoded as the parser reaches them, so a round's thousands
+  // of lines are never one JSON tree. The first bad line is reported only
+  // after the checks of the whole document, which come first.
+  std::size_t elements = 0;
+  std::exception_ptr bad_line;
+  const auto on_line = [&](const nlohmann::json& line) {
+    const std::size_t index = elements++;
+    if (bad_line) {
+      return;
+    }
+    try {
+      document.lines.push_back(decode_line(line, index));
+      document.summary.add(document.lines.back());
+    } catch (const InputError&) {
+      bad_line = std::current_exception();
+    }
+  };
   nlohmann::json json;
   try {
-    json = parse_json_limited(text, k_max_depth, "result document");
+    json = parse_json_streaming_list(text, k_max_depth, "result document", "objects", on_line);
   } catch (const JsonSyntaxError& e) {
     // Only text that is no JSON at all: too deep or a 1e999 is an answer
     // nobody can read, not a handler that died before answering.
@@ -197,7 +217,6 @@ decode_result(std::string_view text)
     throw InputError(fmt::format("result document is not a JSON object: {}", quote_start(text)));
   }
   check_version(json);
-  ResultDocument document;
   if (const auto* request = string_at(json, "request")) {
     document.operation = parse_operation(*request).value_or(Operation::status);
   }
@@ -216,9 +235,8 @@ decode_result(std::string_view text)
   if (objects == json.end() || !objects->is_array()) {
     throw InputError("result document has no \"objects\" list");
   }
-  for (const auto& line : *objects) {
-    document.lines.push_back(decode_line(line, document.lines.size()));
-    document.summary.add(document.lines.back());
+  if (bad_line) {
+    std::rethrow_exception(bad_line);
   }
   return document;
 }

@@ -124,19 +124,18 @@ nested_deeper_than(std::string_view text, int max_depth)
   return false;
 }
 
-} // namespace
-
+template<typename Parse>
 nlohmann::json
-parse_json_limited(std::string_view text, int max_depth, std::string_view what)
+parse_checked(std::string_view text, int max_depth, std::string_view what, const Parse& parse)
 {
-  // A pass over the text instead of nlohmann's parser callback: the
-  // callback parser scans the whole enclosing array after every object
-  // (to drop discarded values), which is quadratic in a long list.
+  // A pass over the text, not a parser callback that counts: nlohmann's
+  // callback parser scans the whole enclosing array after every object (to
+  // drop discarded values), which is quadratic in a long list it keeps.
   if (nested_deeper_than(text, max_depth)) {
     throw InputError(fmt::format("{} is nested more than {} levels deep", what, max_depth));
   }
   try {
-    return nlohmann::json::parse(text);
+    return parse();
   } catch (const nlohmann::json::parse_error& e) {
     throw JsonSyntaxError(
       fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));
@@ -144,6 +143,50 @@ parse_json_limited(std::string_view text, int max_depth, std::string_view what)
     // out_of_range.406: a number beyond a double (1e999).
     throw InputError(fmt::format("{} is not usable JSON: {}", what, parser_message(e.what())));
   }
+}
+
+} // namespace
+
+nlohmann::json
+parse_json_limited(std::string_view text, int max_depth, std::string_view what)
+{
+  return parse_checked(text, max_depth, what, [&] { return nlohmann::json::parse(text); });
+}
+
+nlohmann::json
+parse_json_streaming_list(std::string_view text,
+                          int max_depth,
+                          std::string_view what,
+                          std::string_view list_key,
+                          const JsonElementSink& on_element)
+{
+  using Event = nlohmann::json::parse_event_t;
+  bool key_is_list = false; // the last key of the top-level object
+  bool in_list = false;
+  // Depths as nlohmann counts them: the top-level object is 0, its keys
+  // and its list 1, the list's elements 2. A discarded element leaves the
+  // list empty, so dropping it costs nothing.
+  const auto hand_over = [&](int depth, Event event, nlohmann::json& parsed) {
+    if (depth == 1) {
+      if (event == Event::key) {
+        key_is_list = parsed.is_string() && parsed.get_ref<const std::string&>() == list_key;
+      } else if (event == Event::array_start) {
+        in_list = key_is_list;
+      } else if (event == Event::array_end) {
+        in_list = false;
+      }
+      return true;
+    }
+    if (depth == 2 && in_list
+        && (event == Event::object_end || event == Event::array_end || event == Event::value)) {
+      on_element(parsed);
+      return false;
+    }
+    return true;
+  };
+  return parse_checked(text, max_depth, what, [&] {
+    return nlohmann::json::parse(text, hand_over);
+  });
 }
 
 } // namespace hlm

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,20 @@ public:
 // hlm::InputError: "<what> is nested more than N levels deep", "<what> is
 // not usable JSON: <reason>" (a number beyond a double, such as 1e999).
 nlohmann::json parse_json_limited(std::string_view text, int max_depth, std::string_view what);
+
+// Called for each element of one list, in order, as it is parsed; the
+// element is then left out of the returned value, so a long list is never
+// held whole.
+using JsonElementSink = std::function<void(nlohmann::json& element)>;
+
+// parse_json_limited, handing each element of the top-level object's list
+// `list_key` to `on_element` instead of keeping it (the returned value has
+// an empty list there). An exception from `on_element` ends the parse.
+nlohmann::json parse_json_streaming_list(std::string_view text,
+                                         int max_depth,
+                                         std::string_view what,
+                                         std::string_view list_key,
+                                         const JsonElementSink& on_element);
 
 // The first k_json_quote_bytes of `text` (trimmed), made printable, "..."
 // when cut, in double quotes.

@@ -395,6 +395,21 @@ TEST_CASE("brackets and quotes inside strings do not count as nesting", "[protoc
   CHECK(decoded == document);
 }
 
+TEST_CASE("a bad result line is reported after the whole document's checks", "[protocol]")
+{
+  const std::string bad_line = R"([{"object":"/a/c/o","status":"resident"},7])";
+  // The document as a whole comes first: its version, then its syntax.
+  check_refused(R"({"version":9,"objects":)" + bad_line + "}", "result document version 9");
+  check_not_json(R"({"objects":)" + bad_line + R"(,"summary":)");
+  // Alone, the bad line is named by its index.
+  check_refused(R"({"objects":)" + bad_line + "}", "result line 1 is not an object");
+  // A key "objects" deeper down is not the list.
+  const auto document = decode_result(
+    R"({"summary":{"objects":[1,2]},"objects":[{"object":"/a/c/o","status":"migrated"}]})");
+  REQUIRE(document.lines.size() == 1);
+  CHECK(document.lines[0].state == ObjectState::migrated);
+}
+
 TEST_CASE("result documents with a number beyond a double are refused", "[protocol]")
 {
   check_refused(R"({"objects":[],"storage_policy_index":1e999})", "not usable JSON");
