@@ -213,7 +213,7 @@ Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, War
 std::unique_ptr<transport::Transport>
 Fanout::take_transport(const std::string& host) const
 {
-  const std::lock_guard lock(m_transports_mutex);
+  const std::lock_guard lock(m_mutex);
   const auto found = m_transports.find(host);
   if (found == m_transports.end()) {
     return nullptr;
@@ -228,7 +228,7 @@ Fanout::keep_transport(const std::string& host,
                        std::unique_ptr<transport::Transport> transport) const
 {
   if (transport) {
-    const std::lock_guard lock(m_transports_mutex);
+    const std::lock_guard lock(m_mutex);
     m_transports[host] = std::move(transport);
   }
 }
@@ -294,7 +294,12 @@ Fanout::run(Operation operation,
 
   for (const auto* batch : queue) {
     for (const auto& warning : batch->warnings) {
-      if (m_warned.insert(warning).second) {
+      bool first = false;
+      {
+        const std::lock_guard lock(m_mutex);
+        first = m_warned.insert(warning).second;
+      }
+      if (first) {
         m_warn(warning);
       }
     }

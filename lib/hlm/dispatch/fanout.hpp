@@ -33,7 +33,8 @@ struct ReplicaOutcome
 };
 
 // Receives a node's warning ("node <host>: <text>"), once per host and text
-// for the lifetime of a Fanout.
+// for the lifetime of a Fanout; from the thread that runs the round (a
+// FanoutRounds round runs on a thread of its own).
 using WarningSink = std::function<void(const std::string&)>;
 
 using TransportFactory =
@@ -78,12 +79,12 @@ private:
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
   WarningSink m_warn;
+  mutable std::mutex m_mutex; // m_warned and m_transports
   mutable std::set<std::string> m_warned;
   // Each host's transport, kept between runs so that an ssh session is set
   // up once per host for the Fanout's lifetime, not once per round. A
   // transport is taken out while one thread uses it (they are not
   // thread-safe).
-  mutable std::mutex m_transports_mutex;
   mutable std::map<std::string, std::unique_ptr<transport::Transport>> m_transports;
 };
 

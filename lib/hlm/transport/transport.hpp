@@ -71,7 +71,9 @@ public:
   // "local".
   virtual std::string describe() const = 0;
 
-  // Starts `argv` with its stdin open. Throws hlm::TransportError
+  // Starts `argv` with its stdin open. One channel at a time per
+  // transport: finish or destroy it before the next start (over ssh the
+  // channels share one session). Throws hlm::TransportError
   // (transient() true for timeouts and refused/reset connections) when the
   // node cannot be reached, authentication or the host key check fails, or
   // the program cannot be started.

@@ -96,8 +96,8 @@ brief(const nlohmann::json& value)
 namespace {
 
 // Whether objects and arrays in `text` nest more than `max_depth` levels,
-// counting brackets outside strings. Exact for JSON; for text that is not
-// JSON the parser reports the syntax error instead.
+// counting brackets outside strings: exact for JSON, a hint for text that
+// is not JSON.
 bool
 nested_deeper_than(std::string_view text, int max_depth)
 {
@@ -124,18 +124,122 @@ nested_deeper_than(std::string_view text, int max_depth)
   return false;
 }
 
+// Reads a text (no values kept) and throws NestedTooDeep once it goes
+// deeper than a limit: whichever comes first in the text, a syntax error
+// or too much nesting, is what the parse reports.
+struct NestedTooDeep
+{};
+
+class DepthLimit : public nlohmann::json_sax<nlohmann::json>
+{
+public:
+  explicit DepthLimit(int max_depth)
+    : m_max_depth(max_depth)
+  {
+  }
+  bool
+  null() override
+  {
+    return true;
+  }
+  bool
+  boolean(bool) override
+  {
+    return true;
+  }
+  bool
+  number_integer(number_integer_t) override
+  {
+    return true;
+  }
+  bool
+  number_unsigned(number_unsigned_t) override
+  {
+    return true;
+  }
+  bool
+  number_float(number_float_t, const string_t&) override
+  {
+    return true;
+  }
+  bool
+  string(string_t&) override
+  {
+    return true;
+  }
+  bool
+  binary(binary_t&) override
+  {
+    return true;
+  }
+  bool
+  key(string_t&) override
+  {
+    return true;
+  }
+  bool
+  start_object(std::size_t) override
+  {
+    return deeper();
+  }
+  bool
+  end_object() override
+  {
+    return shallower();
+  }
+  bool
+  start_array(std::size_t) override
+  {
+    return deeper();
+  }
+  bool
+  end_array() override
+  {
+    return shallower();
+  }
+  bool
+  parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override
+  {
+    return false; // the real parse reports it, with its position
+  }
+
+private:
+  bool
+  deeper()
+  {
+    if (++m_depth > m_max_depth) {
+      throw NestedTooDeep{};
+    }
+    return true;
+  }
+  bool
+  shallower()
+  {
+    --m_depth;
+    return true;
+  }
+
+  int m_max_depth;
+  int m_depth = 0;
+};
+
 template<typename Parse>
 nlohmann::json
 parse_checked(std::string_view text, int max_depth, std::string_view what, const Parse& parse)
 {
-  // A pass over the text, not a parser callback that counts: nlohmann's
-  // callback parser scans the whole enclosing array after every object (to
-  // drop discarded values), which is quadratic in a long list it keeps.
-  if (nested_deeper_than(text, max_depth)) {
-    throw InputError(fmt::format("{} is nested more than {} levels deep", what, max_depth));
-  }
   try {
+    // A pass over the text, not a parser callback that counts: nlohmann's
+    // callback parser scans the whole enclosing array after every object
+    // (to drop discarded values), which is quadratic in a long list it
+    // keeps. Only text that nests too deep somewhere is read again, to
+    // tell which comes first, the nesting or a syntax error.
+    if (nested_deeper_than(text, max_depth)) {
+      DepthLimit limit(max_depth);
+      nlohmann::json::sax_parse(text, &limit);
+    }
     return parse();
+  } catch (const NestedTooDeep&) {
+    throw InputError(fmt::format("{} is nested more than {} levels deep", what, max_depth));
   } catch (const nlohmann::json::parse_error& e) {
     throw JsonSyntaxError(
       fmt::format("{} is not JSON (error at byte {}): {}", what, e.byte, quote_start(text)));

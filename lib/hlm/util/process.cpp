@@ -102,6 +102,7 @@ private:
   template<typename F>
   void guarded(F&& step);
   void abort() noexcept;
+  void require_running() const;
   void start(Child& child);
   void loop(Child& child, const std::function<bool()>& until);
   void poll_once(Child& child, std::chrono::milliseconds& tick);
@@ -181,10 +182,24 @@ ProcessSession::Impl::abort() noexcept
   }
 }
 
+void
+ProcessSession::Impl::require_running() const
+{
+  if (m_finished) {
+    throw TransportError(
+      fmt::format("\"{}\" has already ended (finished, or killed after an error)",
+                  printable(m_argv[0])),
+      false);
+  }
+}
+
 bool
 ProcessSession::Impl::send(std::string_view data)
 {
+  require_running();
   if (!m_to_child.valid()) {
+    // The program exited (or the timeout closed its stdin) before this.
+    m_result.input_truncated = m_result.input_truncated || !data.empty();
     return data.empty();
   }
   const spawn::SigpipeBlock sigpipe_block;
@@ -200,6 +215,7 @@ ProcessSession::Impl::send(std::string_view data)
 bool
 ProcessSession::Impl::wait_for(const std::function<bool()>& done)
 {
+  require_running();
   guarded([&] { loop(*m_child, done); });
   return done();
 }
@@ -207,6 +223,7 @@ ProcessSession::Impl::wait_for(const std::function<bool()>& done)
 ProcessResult
 ProcessSession::Impl::finish()
 {
+  require_running();
   m_to_child.reset();
   guarded([&] { loop(*m_child, [] { return false; }); });
   m_finished = true;
@@ -323,6 +340,11 @@ ProcessSession::Impl::noticed_exit()
 {
   m_exited = true;
   m_watch_exit_fd = false;
+  if (!input_pending()) {
+    // Nothing reads it any more, and an open stdin must not count as
+    // output held open (wait_for between sends).
+    m_to_child.reset();
+  }
   if (m_phase != Phase::running || pipes_closed()) {
     return;
   }

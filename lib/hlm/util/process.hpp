@@ -98,7 +98,9 @@ ProcessResult run_process(const std::vector<std::string>& argv,
 // Everything run_process says about starting, signals, SIGPIPE, the exit
 // and errors holds here; `options.timeout` counts from the start and ends
 // the whole session. Not thread-safe: one thread drives a session (SIGPIPE
-// is blocked in that thread during send, wait_for and finish).
+// is blocked in that thread while send writes). After finish(), or after a
+// call threw (the program was killed), every call throws
+// hlm::TransportError.
 class ProcessSession
 {
 public:

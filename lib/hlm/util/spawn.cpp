@@ -294,6 +294,9 @@ Child::wait_exit(std::chrono::milliseconds limit) const
 void
 Child::signal(int number) const
 {
+  if (m_pid <= 0) {
+    return; // reaped or released: never kill(-1) or a reused pid
+  }
   if (m_own_group) {
     ::kill(-m_pid, number);
   }
@@ -303,6 +306,9 @@ Child::signal(int number) const
 int
 Child::reap()
 {
+  if (m_pid <= 0) {
+    throw TransportError("child process was already reaped", false);
+  }
   int status = 0;
   while (::waitpid(m_pid, &status, 0) < 0) {
     if (errno != EINTR) {

@@ -369,6 +369,9 @@ TEST_CASE("result documents nested too deep are refused, not taken for a crash",
   check_refused(std::string(100'000, '[') + std::string(100'000, ']'),
                 "nested more than 16 levels deep");
   check_refused(std::string(100'000, '['), "nested more than 16 levels deep");
+  // Not JSON before it is too deep: a crash's message, not a deep answer.
+  check_not_json("hlm-handler: error: " + std::string(20, '[') + std::string(20, ']'));
+  check_not_json("[1,]" + std::string(20, '['));
   check_refused(R"({"objects":[{"object":"/a/c/o","x":)" + std::string(20, '[')
                   + std::string(20, ']') + "}]}",
                 "nested more than 16 levels deep");

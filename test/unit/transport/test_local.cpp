@@ -185,3 +185,20 @@ TEST_CASE("local transport's channel says when the program took only part", "[tr
   CHECK(result.input_truncated);
   CHECK(output.size() == 3);
 }
+
+TEST_CASE("local transport's channel stops waiting when the program ends first", "[transport]")
+{
+  auto local = make_local_transport();
+  std::string output;
+  auto channel = local->start({"/bin/sh", "-c", "read -r line; echo \"half an answer\""},
+                              [&](std::string_view chunk) { output += chunk; });
+  REQUIRE(channel->send("question\n"));
+  // The program exits without the answer waited for: wait_for returns
+  // (it must not hang on the stdin still held open for more questions).
+  CHECK_FALSE(channel->wait_for([&] { return output.find("whole") != std::string::npos; }));
+  CHECK(output == "half an answer\n");
+  CHECK_FALSE(channel->send("another\n"));
+  const auto result = channel->finish();
+  CHECK(result.exit_status == 0);
+  CHECK(result.input_truncated);
+}

@@ -505,12 +505,20 @@ TEST_CASE("ProcessSession says when the program no longer takes input", "[proces
 
 TEST_CASE("ProcessSession's wait_for returns when the program ends first", "[process]")
 {
+  const auto start = Clock::now();
   Conversation c({"/bin/sh", "-c", "printf partial; echo oops >&2; exit 3"});
   CHECK_FALSE(c.wait_for_text("never"));
   CHECK(c.output == "partial");
   const auto result = c.session.finish();
   CHECK(result.exit_status == 3);
   CHECK(result.error_output == "oops\n");
+  // The open stdin is no output held open: no kill_grace, no SIGKILL.
+  CHECK_FALSE(result.output_held_open);
+  CHECK(Clock::now() - start < 1500ms);
+  // Finished: any further call is refused, nothing is signalled or reaped.
+  CHECK_THROWS_AS(c.session.send("x"), TransportError);
+  CHECK_THROWS_AS(c.session.wait_for([] { return true; }), TransportError);
+  CHECK_THROWS_AS(c.session.finish(), TransportError);
 }
 
 TEST_CASE("ProcessSession's timeout ends a program that stops reading", "[process]")
