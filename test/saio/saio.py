@@ -531,6 +531,43 @@ def swift_target(conf, section, namespace=None, user=None):
     return run
 
 
+def stage_hlm_python(layout, fresh):
+    """With --hosts-json the storage servers run as the layout's user,
+    who may not be able to read this checkout (a clone in a 0700 temporary
+    directory): they would not find hlm_swift's egg-info.  Copies python/
+    under the cluster's own directory (which that user reaches) and puts
+    the copy first on sys.path, before anything imports pkg_resources
+    (whose working set remembers where each egg-info was).  fresh:
+    replace an earlier copy (start); otherwise keep it (start-node, while
+    the other nodes' servers run from it)."""
+    global HLM_PYTHON_DIR
+    if not layout.user:
+        return
+    if 'pkg_resources' in sys.modules:
+        raise AssertionError('stage_hlm_python after pkg_resources loaded')
+    staged = os.path.join(layout.root, 'python')
+    if fresh or not os.path.isdir(staged):
+        shutil.rmtree(staged, ignore_errors=True)
+        shutil.copytree(HLM_PYTHON_DIR, staged,
+                        ignore=shutil.ignore_patterns('__pycache__'))
+        for top, dirs, files in os.walk(staged):
+            os.chmod(top, 0o755)
+            for f in files:
+                os.chmod(os.path.join(top, f), 0o644)
+    parent = os.path.abspath(layout.root)
+    while True:
+        mode = os.stat(parent).st_mode
+        if not mode & 0o001:
+            die('%s is not searchable by other users (mode %o): the servers '
+                'running as %s cannot load hlm_swift from %s'
+                % (parent, mode & 0o777, layout.user, staged))
+        if parent == os.path.dirname(parent):
+            break
+        parent = os.path.dirname(parent)
+    sys.path[:] = [staged if p == HLM_PYTHON_DIR else p for p in sys.path]
+    HLM_PYTHON_DIR = staged
+
+
 def preload_swift():
     """Do once, before forking, what every server would do on its own."""
     import importlib
@@ -699,6 +736,7 @@ def cmd_start(layout):
 
     os.makedirs(layout.root, exist_ok=True)
     make_fresh_tree(layout)
+    stage_hlm_python(layout, fresh=True)
     write_configs(layout)
     use_swift_conf(layout.etc)
     build_rings(layout)
@@ -777,6 +815,7 @@ def cmd_start_node(root, node):
     if not wanted:
         print('saio: node %d: all servers running' % node)
         return
+    stage_hlm_python(layout, fresh=False)
     use_swift_conf(layout.etc)
     preload_swift()
     started = []
