@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <set>
 #include <thread>
 
 namespace hlm::connector::tapesim {
@@ -374,6 +375,12 @@ private:
     return outcomes;
   }
 
+  // Each item's copy (the extent a recall would read) and whether its
+  // cartridge is in a drive, from the index and the drive table in one
+  // read transaction, as status reads them. No mount, no library hold: a
+  // placement is a hint that a concurrent call may make stale.
+  std::vector<std::optional<Placement>> placements(std::span<const Item> items) override;
+
   // The tape copy to rebuild a missing replica (`item.file` empty) from,
   // or why there is none.
   Lookup find_lost(const Item& item);
@@ -702,6 +709,49 @@ TapesimConnector::commit_recalled(RecallCall& batch)
     batch.outcomes[i] = {m_config.recall_state, std::nullopt};
   }
   batch.settled.clear();
+}
+
+std::vector<std::optional<Placement>>
+TapesimConnector::placements(std::span<const Item> items)
+{
+  std::vector<std::optional<Placement>> placed;
+  placed.reserve(items.size());
+  sqlite::ReadTransaction transaction(m_library.index());
+  std::set<std::string> in_drives;
+  for (const auto& drive : m_library.load_drives()) {
+    if (drive.cartridge) {
+      in_drives.insert(*drive.cartridge);
+    }
+  }
+  for (const auto& item : items) {
+    Placement placement;
+    if (item.file.empty()) {
+      const auto lost = find_lost(item);
+      if (!lost.copy) {
+        placed.emplace_back();
+        continue;
+      }
+      // A rebuild reads the whole record: header and data.
+      const auto& copy = *lost.copy;
+      placement.volume = copy.cartridge;
+      placement.position = *copy.header_position;
+      placement.length = copy.position + copy.length - *copy.header_position;
+    } else {
+      const auto copy = m_library.find(item.file);
+      if (!copy) {
+        placed.emplace_back(); // never on tape
+        continue;
+      }
+      placement.volume = copy->cartridge;
+      placement.position = copy->position;
+      placement.length = copy->length;
+      placement.on_disk = copy->state == ObjectState::premigrated && !copy->released;
+    }
+    placement.in_drive = in_drives.contains(placement.volume);
+    placed.emplace_back(std::move(placement));
+  }
+  transaction.commit();
+  return placed;
 }
 
 TapesimConnector::Lookup
