@@ -964,3 +964,45 @@ TEST_CASE("tapesim locate places a lost replica by the record a rebuild reads",
   CHECK(placed[2]->position == rows.at(replicas.items[1].file).position);
   CHECK_FALSE(placed[2]->on_disk); // migrated, released
 }
+
+TEST_CASE("tapesim answers a batch in its own order, not the index's", "[tapesim][locate]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {100, 200, 300, 400, 500, 600, 700, 800});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+  // Every other replica on tape.
+  std::vector<Item> on_tape;
+  std::vector<S> expected;
+  for (std::size_t i = 0; i < replicas.items.size(); ++i) {
+    if (i % 2 == 0) {
+      on_tape.push_back(replicas.items[i]);
+    }
+    expected.push_back(i % 2 == 0 ? S::migrated : S::resident);
+  }
+  REQUIRE(states(tapesim->run(Operation::migrate, on_tape)) == all(on_tape.size(), S::migrated));
+  const auto forward = tapesim->locate(replicas.items);
+
+  // The batch reversed (the files sort the other way), one item twice.
+  auto items = replicas.items;
+  std::reverse(items.begin(), items.end());
+  std::reverse(expected.begin(), expected.end());
+  items.push_back(items[1]);
+  expected.push_back(expected[1]);
+  CHECK(states(tapesim->run(Operation::status, items)) == expected);
+  auto backward = tapesim->locate(items);
+  REQUIRE(backward.size() == items.size());
+  CHECK(backward.back() == backward[1]);
+  backward.pop_back();
+  std::reverse(backward.begin(), backward.end());
+  CHECK(backward == forward);
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    CHECK(forward[i].has_value() == (i % 2 == 0));
+  }
+  items.pop_back();
+  std::vector<S> recalled;
+  for (const auto state : std::vector<S>(expected.begin(), expected.end() - 1)) {
+    recalled.push_back(state == S::migrated ? S::premigrated : S::resident);
+  }
+  CHECK(states(tapesim->run(Operation::recall, items)) == recalled);
+}
