@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <numeric>
+#include <set>
 #include <thread>
 
 namespace hlm::connector::tapesim {
@@ -245,6 +247,25 @@ count_failed(const std::vector<Outcome>& outcomes)
     std::count_if(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return !o.ok(); }));
 }
 
+// The items' indexes in the order of the index's key (the file, or for a
+// missing one the hash directory it belongs in): looked up in that order,
+// consecutive lookups share B-tree pages in sqlite's page cache, where in
+// the batch's order (the listing's, random over the index) nearly every
+// one reads a page from the file.
+std::vector<std::size_t>
+index_order(std::span<const Item> items)
+{
+  const auto key = [&](std::size_t i) -> const std::string& {
+    return items[i].file.empty() ? items[i].object_dir : items[i].file;
+  };
+  std::vector<std::size_t> order(items.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return key(a) < key(b);
+  });
+  return order;
+}
+
 class TapesimConnector final : public Connector
 {
 public:
@@ -353,26 +374,33 @@ private:
   void commit_recalled(RecallCall& batch);
 
   // One read transaction for the batch: sqlite takes its lock (and checks
-  // the journal and the file header) once per call, not once per item.
+  // the journal and the file header) once per call, not once per item;
+  // lookups in index order.
   std::vector<Outcome>
   status(std::span<const Item> items)
   {
-    std::vector<Outcome> outcomes;
-    outcomes.reserve(items.size());
+    std::vector<Outcome> outcomes(items.size());
     sqlite::ReadTransaction transaction(m_library.index());
-    for (const auto& item : items) {
+    for (const auto i : index_order(items)) {
+      const auto& item = items[i];
       if (item.file.empty()) {
         const auto copy = find_lost(item);
-        outcomes.push_back(copy.error ? not_rebuilt(*copy.error)
-                                      : Outcome{ObjectState::migrated, std::nullopt});
+        outcomes[i] = copy.error ? not_rebuilt(*copy.error)
+                                 : Outcome{ObjectState::migrated, std::nullopt};
         continue;
       }
       const auto copy = m_library.find(item.file);
-      outcomes.push_back({copy ? copy->state : ObjectState::resident, std::nullopt});
+      outcomes[i] = {copy ? copy->state : ObjectState::resident, std::nullopt};
     }
     transaction.commit();
     return outcomes;
   }
+
+  // Each item's copy (the extent a recall would read) and whether its
+  // cartridge is in a drive, from the index and the drive table in one
+  // read transaction, as status reads them. No mount, no library hold: a
+  // placement is a hint that a concurrent call may make stale.
+  std::vector<std::optional<Placement>> placements(std::span<const Item> items) override;
 
   // The tape copy to rebuild a missing replica (`item.file` empty) from,
   // or why there is none.
@@ -593,7 +621,7 @@ TapesimConnector::look_up(std::span<const Item> items)
 {
   std::vector<Lookup> found(items.size());
   sqlite::ReadTransaction transaction(m_library.index());
-  for (std::size_t i = 0; i < items.size(); ++i) {
+  for (const auto i : index_order(items)) {
     if (items[i].file.empty()) {
       found[i] = find_lost(items[i]);
       continue;
@@ -702,6 +730,47 @@ TapesimConnector::commit_recalled(RecallCall& batch)
     batch.outcomes[i] = {m_config.recall_state, std::nullopt};
   }
   batch.settled.clear();
+}
+
+std::vector<std::optional<Placement>>
+TapesimConnector::placements(std::span<const Item> items)
+{
+  std::vector<std::optional<Placement>> placed(items.size());
+  sqlite::ReadTransaction transaction(m_library.index());
+  std::set<std::string> in_drives;
+  for (const auto& drive : m_library.load_drives()) {
+    if (drive.cartridge) {
+      in_drives.insert(*drive.cartridge);
+    }
+  }
+  for (const auto i : index_order(items)) {
+    const auto& item = items[i];
+    Placement placement;
+    if (item.file.empty()) {
+      const auto lost = find_lost(item);
+      if (!lost.copy) {
+        continue;
+      }
+      // A rebuild reads the whole record: header and data.
+      const auto& copy = *lost.copy;
+      placement.volume = copy.cartridge;
+      placement.position = *copy.header_position;
+      placement.length = copy.position + copy.length - *copy.header_position;
+    } else {
+      const auto copy = m_library.find(item.file);
+      if (!copy) {
+        continue; // never on tape
+      }
+      placement.volume = copy->cartridge;
+      placement.position = copy->position;
+      placement.length = copy->length;
+      placement.on_disk = copy->state == ObjectState::premigrated && !copy->released;
+    }
+    placement.in_drive = in_drives.contains(placement.volume);
+    placed[i] = std::move(placement);
+  }
+  transaction.commit();
+  return placed;
 }
 
 TapesimConnector::Lookup

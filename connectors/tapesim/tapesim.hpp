@@ -28,6 +28,12 @@ namespace hlm::connector::tapesim {
 //   `recall_state = resident`). A mismatch fails that replica and changes
 //   nothing.
 // status: reads the index only (no mount).
+// locate: each item's copy, from the index and the drive table only (no
+//   mount): cartridge, position and length of what a recall reads (for a
+//   missing .data file, the whole record, header and data), whether that
+//   cartridge is in a drive, and whether the replica is premigrated with
+//   its data on disk; nullopt for a replica that is not on tape (or lost
+//   with no copy to rebuild it from).
 // can_rebuild(): true. A replica whose .data file is missing (Item::file
 //   empty) is found by its hash directory: the copy of the newest .data
 //   file indexed there. status says `migrated` when that copy has a header,

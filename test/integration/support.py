@@ -236,3 +236,12 @@ def migrations(info, container):
             counts[(obj, path)] += 1
         db.close()
     return counts
+
+
+def object_states(document):
+    """{object: merged state} from hlmctl status --json's output (text or
+    parsed): each object's value there is {"state", "readable",
+    "replicas"}."""
+    if isinstance(document, (str, bytes)):
+        document = json.loads(document)
+    return {name: value["state"] for name, value in document["objects"].items()}

@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from security_support import ssh_object_server_confs  # noqa: E402
 from support import (Swift, check, cluster, env, run, run_tool,  # noqa: E402
                      write_hlm_conf)
+from support import object_states  # noqa: E402
 
 
 def conf_for(info, ssh, confs, name, **overrides):
@@ -62,7 +63,7 @@ def main():
         _, out, _ = run_tool([env("HLM_DISPATCH"), "--once", "--json"], good, status=0)
         check(json.loads(out)["completed"] == 1, "dispatch over ssh: %s" % out)
         _, out, _ = run_tool([env("HLMCTL"), "status", "--json", "AUTH_test/over-ssh"], good, status=0)
-        states = json.loads(out)["objects"]
+        states = object_states(out)
         check(set(states.values()) == {"migrated"}, "status over ssh: %r" % states)
         check(any(n.startswith("dummy-") for n in os.listdir(dbs)),
               "the handler ran as the ssh user and wrote its databases")

@@ -14,6 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, connector_confs, env,  # noqa: E402
                      run_tool, write_hlm_conf)
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 
@@ -63,7 +64,7 @@ def main():
 
     # Replicas on devices 1-3 went through the example connector.
     _, out, _ = run_tool([env("HLMCTL"), "status", "--json", A + "/exec-cont"], conf, status=None)
-    states = json.loads(out)["objects"]
+    states = object_states(out)
     migrated = 0
     for server in ("1", "2", "3"):
         with open(os.path.join(work, "state-" + server, "state.json")) as f:
@@ -85,7 +86,7 @@ def main():
     run_tool([env("HLMCTL"), "recall", A + "/exec-cont"], conf, status=0)
     dispatch(status=0)
     _, out, _ = run_tool([env("HLMCTL"), "status", "--json", A + "/exec-cont"], conf, status=0)
-    states = json.loads(out)["objects"]
+    states = object_states(out)
     check(set(states.values()) == {"premigrated"} and len(states) == len(names),
           "status after recall: %r" % states)
     print("exec connector on the real cluster: OK")

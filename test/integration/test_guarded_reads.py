@@ -23,6 +23,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, connector_confs, dispatch_once, env,  # noqa: E402
                      fail, hlmctl, run, run_tool, tapesim_confs, write_hlm_conf)
+from support import object_states  # noqa: E402
 from stubs import (no_quarantined, punch, replica_files, snapshot,  # noqa: E402
                    ring_placement)
 
@@ -96,7 +97,7 @@ def migrated_but_served(conf, swift, container, name, body):
     hlmctl(conf, "migrate", "%s/%s/%s" % (A, container, name))
     dispatch(conf)
     _, out, _ = hlmctl(conf, "status", "--json", "%s/%s/%s" % (A, container, name))
-    check(json.loads(out)["objects"] == {"/%s/%s/%s" % (A, container, name): "migrated"},
+    check(object_states(out) == {"/%s/%s/%s" % (A, container, name): "migrated"},
           "%s: status %s" % (container, out))
     expect_reads(swift, container, name, body, migrated=False)
 

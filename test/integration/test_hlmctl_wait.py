@@ -16,6 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, connector_confs, env, run_tool,  # noqa: E402
                      tool_env, write_hlm_conf)
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 
@@ -45,7 +46,7 @@ def main():
         check(code == 0 and "2 requests: 2 done, 0 failed, 0 still pending" in out,
               "migrate --wait: %d %r %r" % (code, out, err))
         _, out, _ = hlmctl("status", "--json", A + "/waitc", status=0)
-        states = json.loads(out)["objects"]
+        states = object_states(out)
         check(states["/%s/waitc/o0" % A] == "migrated" and states["/%s/waitc/o1" % A] == "migrated",
               "status after migrate --wait: %r" % states)
     finally:

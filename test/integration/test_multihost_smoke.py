@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "multihost"))
 import mhsupport  # noqa: E402
 from mhsupport import check, query  # noqa: E402
 from support import Swift, env, run_tool  # noqa: E402
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 
@@ -55,7 +56,7 @@ def main():
     for container in objects:
         _, out, _ = run_tool([env("HLMCTL"), "status", "--json", "%s/%s" % (A, container)],
                              conf, status=0)
-        states = json.loads(out)["objects"]
+        states = object_states(out)
         check(len(states) == 6 and set(states.values()) == {"migrated"},
               "hlmctl status %s: %r" % (container, states))
 

@@ -15,6 +15,7 @@ from security_support import (check_no_markers, hostile_containers,  # noqa: E40
                               hostile_objects, ssh_hlm_conf, ssh_object_server_confs,
                               start_sshd, stop_sshd)
 from support import Swift, check, cluster, connector_confs, env, run_tool, write_hlm_conf  # noqa: E402
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 
@@ -54,21 +55,21 @@ def exercise(label, conf, containers, objects):
         check(json.loads(out) == {"pending": [], "failed": []},
               "%s: every migrate completed: %s" % (label, out))
         _, out, _ = tool([env("HLMCTL"), "status", "--json", A + "/" + container], conf)
-        states = json.loads(out)["objects"]
+        states = object_states(out)
         check(set(states) == expected_paths(container, objects),
               "%s: status --json names: %r" % (label, sorted(states)))
         check(set(states.values()) == {"migrated"}, "%s: migrated: %r" % (label, states))
         for name in objects:
             path = "%s/%s/%s" % (A, container, name)
             _, out, _ = tool([env("HLMCTL"), "status", "--json", path], conf)
-            check(json.loads(out)["objects"] == {"/" + path: "migrated"},
+            check(object_states(out) == {"/" + path: "migrated"},
                   "%s: status of one object %r: %s" % (label, name, out))
         tool([env("HLMCTL"), "recall", A + "/" + container], conf)
     check_no_markers(label + ": status")
     tool([env("HLM_DISPATCH"), "--once"], conf, status=None)
     for container in containers:
         _, out, _ = tool([env("HLMCTL"), "status", "--json", A + "/" + container], conf)
-        states = json.loads(out)["objects"]
+        states = object_states(out)
         check(set(states) == expected_paths(container, objects) and
               set(states.values()) == {"premigrated"}, "%s: after recall: %r" % (label, states))
     check_no_markers(label + ": recall")

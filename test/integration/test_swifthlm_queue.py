@@ -20,6 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, env, hlmctl,  # noqa: E402
                      write_hlm_conf)
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 QUEUE = ".swifthlm"
@@ -171,12 +172,12 @@ def main():
           "dispatch: %r" % report)
 
     _, out, _ = hlmctl(conf, "status", "--json", A + "/" + ca)
-    states = json.loads(out)["objects"]
+    states = object_states(out)
     check(states == {path(ca, "obj1"): "premigrated", path(ca, "obj2"): "migrated",
                      path(ca, "obj3"): "resident"},
           "older -- migrate then newer / recall of obj1 ends premigrated: %r" % states)
     _, out, _ = hlmctl(conf, "status", "--json", A + "/" + cb)
-    states = json.loads(out)["objects"]
+    states = object_states(out)
     check(states == {path(cb, "x1"): "migrated", path(cb, "x2"): "migrated"},
           "the -- container migrate: %r" % states)
 

@@ -15,13 +15,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, hlmctl,  # noqa: E402
                      tapesim_confs, tapesim_query, write_hlm_conf)
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 
 
 def states(conf, target):
     _, out, _ = hlmctl(conf, "status", "--json", target, status=None)
-    return json.loads(out)["objects"]
+    return object_states(out)
 
 
 def recall_calls(libraries, after):

@@ -18,6 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, hlmctl, run,  # noqa: E402
                      tapesim_confs, tapesim_query, write_hlm_conf)
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 CONTAINER = "tapesim-rebuild"
@@ -140,8 +141,8 @@ def main():
 
     st = json.loads(hlmctl(conf, "status", "--json", A + "/" + CONTAINER, status=None)[1])
     for name in ("empty", "small", "large", "gone"):
-        check(st["objects"][path_of[name]] == "premigrated",
-              "%s after recall: %r" % (name, st["objects"][path_of[name]]))
+        check(object_states(st)[path_of[name]] == "premigrated",
+              "%s after recall: %r" % (name, object_states(st)[path_of[name]]))
     for name in sizes:
         code, body = swift.request("GET", CONTAINER + "/" + name)
         check(code == 200 and body == bodies[name],

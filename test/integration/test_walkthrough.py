@@ -12,6 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, env, hlmctl, run_tool,  # noqa: E402
                      write_hlm_conf)
+from support import object_states  # noqa: E402
 
 A = "AUTH_test"
 
@@ -50,8 +51,8 @@ def main():
     objects = ["/%s/cont3/obj0%d" % (A, i) for i in range(3)]
 
     st = status_of(conf, A + "/cont3")
-    show("hlmctl status AUTH_test/cont3", json.dumps(st["objects"], indent=1))
-    check(st["objects"] == {o: "resident" for o in objects}, "initial status: %r" % st)
+    show("hlmctl status AUTH_test/cont3", json.dumps(object_states(st), indent=1))
+    check(object_states(st) == {o: "resident" for o in objects}, "initial status: %r" % st)
 
     _, out, _ = hlmctl(conf, "migrate", A + "/cont3/obj00")
     show("hlmctl migrate AUTH_test/cont3/obj00", out)
@@ -67,22 +68,22 @@ def main():
     show("hlmctl requests AUTH_test/cont3/obj00", out)
     check("There are no pending or failed requests" in out, "requests after dispatch: %r" % out)
     st = status_of(conf, A + "/cont3")
-    check(st["objects"] == {objects[0]: "migrated", objects[1]: "resident", objects[2]: "resident"},
-          "status after one migrate: %r" % st["objects"])
+    check(object_states(st) == {objects[0]: "migrated", objects[1]: "resident", objects[2]: "resident"},
+          "status after one migrate: %r" % object_states(st))
     _, out, _ = hlmctl(conf, "status", A + "/cont3")
     show("hlmctl status AUTH_test/cont3", out)
 
     hlmctl(conf, "migrate", A + "/cont3")
     dispatch(conf)
     st = status_of(conf, A + "/cont3")
-    check(st["objects"] == {o: "migrated" for o in objects}, "after container migrate: %r" % st)
+    check(object_states(st) == {o: "migrated" for o in objects}, "after container migrate: %r" % st)
     check(st["summary"]["states"]["migrated"] == 3, "summary: %r" % st["summary"])
 
     hlmctl(conf, "recall", A + "/cont3")
     dispatch(conf)
     st = status_of(conf, A + "/cont3")
-    show("hlmctl status --json AUTH_test/cont3 (after recall)", json.dumps(st["objects"], indent=1))
-    check(st["objects"] == {o: "premigrated" for o in objects}, "after recall: %r" % st)
+    show("hlmctl status --json AUTH_test/cont3 (after recall)", json.dumps(object_states(st), indent=1))
+    check(object_states(st) == {o: "premigrated" for o in objects}, "after recall: %r" % st)
 
     # --- failure path: node 2's backend database is unusable ---
     node2_db = info["nodes"][1]["hlm_db_path"]
@@ -99,8 +100,8 @@ def main():
         check("127.0.0.1" in reason and "sdb2" in reason and "dummy connector" in reason,
               "the reason names node, device and backend error: %r" % reason)
         st = status_of(conf, A + "/cont3", status=None)
-        show("hlmctl status AUTH_test/cont3 (backend broken on node 2)", json.dumps(st["objects"], indent=1))
-        unknown = [o for o, s in st["objects"].items() if s == "unknown"]
+        show("hlmctl status AUTH_test/cont3 (backend broken on node 2)", json.dumps(object_states(st), indent=1))
+        unknown = [o for o, s in object_states(st).items() if s == "unknown"]
         check(unknown, "objects with a replica on sdb2 are unknown: %r" % st)
     finally:
         os.rmdir(node2_db)
@@ -112,8 +113,8 @@ def main():
     req = requests_of(conf, A + "/cont3")
     check(not req["pending"] and not req["failed"], "success clears the failed entry: %r" % req)
     st = status_of(conf, A + "/cont3")
-    check(st["objects"] == {o: "migrated" for o in objects}, "after the fix: %r" % st)
-    show("hlmctl status AUTH_test/cont3 (fixed, resubmitted)", json.dumps(st["objects"], indent=1))
+    check(object_states(st) == {o: "migrated" for o in objects}, "after the fix: %r" % st)
+    show("hlmctl status AUTH_test/cont3 (fixed, resubmitted)", json.dumps(object_states(st), indent=1))
 
     # --- who may queue what ---
     tester2 = next(u for u in info["users"] if u["user"] == "test2:tester2")
@@ -166,8 +167,8 @@ def main():
     report, _ = dispatch(conf)
     check(report["completed"] == 3, "three conflicting requests: %r" % report)
     st = status_of(conf, A + "/cont3/obj01")
-    check(st["objects"] == {objects[1]: "premigrated"},
-          "the last request wins: %r" % st["objects"])
+    check(object_states(st) == {objects[1]: "premigrated"},
+          "the last request wins: %r" % object_states(st))
     print("ok: walk-through, failure path, access checks, undecodable entry, request order")
 
 

@@ -22,4 +22,21 @@ Connector::run(Operation operation, std::span<const Item> items)
   return outcomes;
 }
 
+std::vector<std::optional<Placement>>
+Connector::locate(std::span<const Item> items)
+{
+  auto placed = placements(items);
+  if (placed.size() != items.size()) {
+    throw Error(
+      fmt::format("connector returned {} placements for {} objects", placed.size(), items.size()));
+  }
+  return placed;
+}
+
+std::vector<std::optional<Placement>>
+Connector::placements(std::span<const Item> items)
+{
+  return std::vector<std::optional<Placement>>(items.size());
+}
+
 } // namespace hlm::connector

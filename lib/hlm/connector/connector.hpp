@@ -4,6 +4,7 @@
 #include <hlm/core/operation.hpp>
 #include <hlm/util/settings.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -56,6 +57,21 @@ struct Outcome
   static Outcome failed(std::string message, FailureKind kind = FailureKind::backend);
 };
 
+// Where a backend holds an item's copy, as far as it knows without moving
+// anything: what a caller that sees every replica of an object (the
+// dispatcher) needs to choose the copies whose recall costs the fewest
+// mounts and locates.
+struct Placement
+{
+  std::string volume;         // the cartridge (volume, tape) that holds the copy
+  std::uint64_t position = 0; // where the copy starts on it, in the backend's units
+  std::uint64_t length = 0;   // the copy's length, in the same units
+  bool in_drive = false;      // the volume is in a drive now: no mount to read it
+  bool on_disk = false;       // the replica's data is on disk too (premigrated)
+
+  bool operator==(const Placement&) const = default;
+};
+
 // The generic backend interface (SwiftHLM's GBI). A backend implements
 // apply(); callers call run(). Every call takes a batch and returns exactly
 // one Outcome per item, in the same order; a failure that concerns single
@@ -93,8 +109,18 @@ public:
     return false;
   }
 
+  // Each item's placement on the backend, in the order of `items`, checked
+  // like run(): nullopt where the backend has no copy of the item, or
+  // cannot say where its copy is (connectors without a placement, which is
+  // the default: dummy, ltfsdm, exec). Reads only: no mount, no state
+  // change. Items with an empty `file` (can_rebuild()) are placed by the
+  // copy a recall would rebuild them from. Throws hlm::Error as run() does.
+  std::vector<std::optional<Placement>> locate(std::span<const Item> items);
+
 private:
   virtual std::vector<Outcome> apply(Operation operation, std::span<const Item> items) = 0;
+  // locate() without the check; the default places nothing.
+  virtual std::vector<std::optional<Placement>> placements(std::span<const Item> items);
 };
 
 // Builds a connector from its settings section. Takes every key it knows

@@ -18,6 +18,34 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+ObjectState
+state_of(const Json& text)
+{
+  return parse_object_state(text.get<std::string>()).value_or(ObjectState::unknown);
+}
+
+// An object's value in the status document: {"state", "readable",
+// "replicas": [{"device", "node", "state"}]}, or the bare state of an hlm
+// that did not report replicas.
+void
+read_object_value(const Json& value, ObjectStatus& object)
+{
+  if (value.is_string()) {
+    object.state = state_of(value);
+    return;
+  }
+  object.state = state_of(value.at("state"));
+  object.readable = value.at("readable").get<bool>();
+  for (const auto& replica : value.at("replicas")) {
+    const auto node = replica.find("node");
+    object.replicas.push_back(
+      ReplicaStatus{replica.at("device").get<std::string>(),
+                    node == replica.end() ? std::string() : node->get<std::string>(),
+                    state_of(replica.at("state")),
+                    replica.value("error", false)});
+  }
+}
+
 class InterfaceService final : public Service
 {
 public:
@@ -61,11 +89,10 @@ public:
         stubs[stub.at("object").get<std::string>()] =
           stub.at("devices").get<std::vector<std::string>>();
       }
-      for (const auto& [name, state_text] : doc.at("objects").items()) {
+      for (const auto& [name, value] : doc.at("objects").items()) {
         ObjectStatus object;
         object.object = name;
-        object.state =
-          parse_object_state(state_text.get<std::string>()).value_or(ObjectState::unknown);
+        read_object_value(value, object);
         if (const auto it = errors.find(name); it != errors.end()) {
           object.errors = it->second;
         }

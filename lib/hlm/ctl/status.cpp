@@ -3,12 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace hlm::ctl {
 
 namespace {
 
-// Merges each object's replicas: their common state, or unknown when they
-// disagree or one could not say.
+// Merges each object's replicas (merge_replica_states).
 void
 report_round(const std::vector<std::string>& paths,
              const std::vector<dispatch::ReplicaOutcome>& outcomes,
@@ -16,7 +17,6 @@ report_round(const std::vector<std::string>& paths,
              const std::function<void(const ObjectStatus&)>& on_object)
 {
   std::vector<ObjectStatus> merged(paths.size());
-  std::vector<bool> seen(paths.size(), false);
   for (const auto& replica : outcomes) {
     auto& status = merged[replica.object];
     if (replica.stub_missing && !replica.failure) {
@@ -24,18 +24,18 @@ report_round(const std::vector<std::string>& paths,
     }
     if (replica.failure) {
       status.errors.push_back(replica.failure->message);
-    } else if (!seen[replica.object]) {
-      status.state = replica.state;
-    } else if (status.state != replica.state) {
-      status.state = ObjectState::unknown;
     }
-    seen[replica.object] = true;
+    status.replicas.push_back(ReplicaStatus{replica.device,
+                                            replica.host,
+                                            replica.failure ? ObjectState::unknown : replica.state,
+                                            replica.failure.has_value()});
   }
   for (std::size_t i = 0; i < paths.size(); ++i) {
     auto& status = merged[i];
     status.object = paths[i];
+    status.state = merge_replica_states(status.replicas);
+    status.readable = any_replica_readable(status.replicas);
     if (!status.errors.empty()) {
-      status.state = ObjectState::unknown;
       ++summary.with_errors;
     }
     if (!status.stub_missing_on.empty()) {
@@ -48,6 +48,38 @@ report_round(const std::vector<std::string>& paths,
 }
 
 } // namespace
+
+ObjectState
+merge_replica_states(const std::vector<ReplicaStatus>& replicas)
+{
+  if (replicas.empty()) {
+    return ObjectState::unknown;
+  }
+  bool same = true;
+  bool on_tape = true; // every replica migrated or premigrated
+  for (const auto& replica : replicas) {
+    if (replica.error) {
+      return ObjectState::unknown;
+    }
+    same = same && replica.state == replicas.front().state;
+    on_tape = on_tape
+              && (replica.state == ObjectState::migrated
+                  || replica.state == ObjectState::premigrated);
+  }
+  if (same) {
+    return replicas.front().state;
+  }
+  return on_tape ? ObjectState::premigrated : ObjectState::unknown;
+}
+
+bool
+any_replica_readable(const std::vector<ReplicaStatus>& replicas)
+{
+  return std::any_of(replicas.begin(), replicas.end(), [](const ReplicaStatus& replica) {
+    return !replica.error
+           && (replica.state == ObjectState::resident || replica.state == ObjectState::premigrated);
+  });
+}
 
 StatusSummary
 status(swift::Client& client,

@@ -16,8 +16,21 @@
 
 namespace hlm::ctl {
 
-// One object's state merged over its replicas: the replicas' common state,
-// or unknown when they disagree or one could not be asked.
+// What one replica said: its device, the node that holds it (the ring IP;
+// empty when not known, as through the HTTP interface of an older hlm), and
+// its state (unknown when it could not say: see `error`).
+struct ReplicaStatus
+{
+  std::string device;
+  std::string node;
+  ObjectState state = ObjectState::unknown;
+  bool error = false; // the replica could not answer (the reason is in ObjectStatus::errors)
+
+  bool operator==(const ReplicaStatus&) const = default;
+};
+
+// One object's state merged over its replicas (merge_replica_states), what
+// each replica said, and whether a replica has its data on disk.
 struct ObjectStatus
 {
   std::string object; // "/account/container/object"
@@ -26,7 +39,25 @@ struct ObjectStatus
   // Devices whose replica file is missing although the backend holds the
   // object: a recall rebuilds it there.
   std::vector<std::string> stub_missing_on;
+  std::vector<ReplicaStatus> replicas = {}; // in the order the nodes answered
+  // Some replica is resident or premigrated: a GET through the proxy finds
+  // its data on disk (with guarded reads, a stub answers 412 and the proxy
+  // tries the next replica).
+  bool readable = false;
 };
+
+// The merge rule over an object's replicas:
+// - no replica answered, or one could not say (an error): unknown;
+// - all in the same state: that state;
+// - migrated beside premigrated: premigrated (readable from the premigrated
+//   replicas, every replica still on tape; what a recall of fewer copies
+//   than all leaves);
+// - anything else (resident beside a tape state: a migrate that half
+//   happened; a replica that answered unknown): unknown.
+ObjectState merge_replica_states(const std::vector<ReplicaStatus>& replicas);
+
+// Some replica without an error is resident or premigrated.
+bool any_replica_readable(const std::vector<ReplicaStatus>& replicas);
 
 struct StatusSummary
 {

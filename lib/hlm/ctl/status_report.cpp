@@ -10,6 +10,32 @@
 
 namespace hlm::ctl {
 
+namespace {
+
+// The value of an object in --json's "objects": its merged state, whether
+// it is readable, and what each replica said.
+nlohmann::ordered_json
+object_json(const ObjectStatus& object)
+{
+  auto replicas = nlohmann::ordered_json::array();
+  for (const auto& replica : object.replicas) {
+    nlohmann::ordered_json entry{{"device", replica.device}};
+    if (!replica.node.empty()) {
+      entry["node"] = replica.node;
+    }
+    entry["state"] = to_string(replica.state);
+    if (replica.error) {
+      entry["error"] = true; // the reason is in the document's "errors"
+    }
+    replicas.push_back(std::move(entry));
+  }
+  return {{"state", to_string(object.state)},
+          {"readable", object.readable},
+          {"replicas", std::move(replicas)}};
+}
+
+} // namespace
+
 int
 status_exit(const StatusSummary& summary)
 {
@@ -78,8 +104,8 @@ print_status(Service& service,
     const auto state = to_string(object.state);
     open_document();
     if (json) {
-      out << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump() << ": \"" << state
-          << '"';
+      out << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump() << ": "
+          << object_json(object).dump();
     } else if (object.stub_missing_on.empty()) {
       fmt::print(out, "{}  {}\n", object.object, state);
     } else {

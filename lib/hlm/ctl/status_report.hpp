@@ -31,9 +31,11 @@ StatusSummary print_swifthlm_status(Service& service,
                                     ErrorLines& errors);
 
 // hlmctl status's report, streamed: "OBJECT  STATE" lines and the summary
-// line, or with `json` the document {"objects": {...}, "summary": {...},
-// "errors": [...], "stubs_missing": [...]} (the first 20 errors and missing
-// stubs; the summary counts them all). Replica errors go to `error_lines`
+// line, or with `json` the document {"objects": {"/a/c/o": {"state",
+// "readable", "replicas": [{"device", "node", "state"}]}, ...}, "summary":
+// {...}, "errors": [...], "stubs_missing": [...]} (the first 20 errors and
+// missing stubs; the summary counts them all; a replica's "node" only when
+// known, "error": true when it could not answer). Replica errors go to `error_lines`
 // without `json`. `answered` is called with the count so far
 // before each object is printed. The document's opening is written with
 // the first object (or at the end), so a refusal (403, 404) leaves `out`

@@ -68,19 +68,25 @@ TEST_CASE("interface service: submit asks the proxy and reads the id", "[ctl]")
 TEST_CASE("interface service: status reads hlmctl status --json's document", "[ctl]")
 {
   Fixture f;
-  f.answer(
-    "GET /hlm/v1/status/AUTH_test/c",
-    {{"objects",
-      {{"/AUTH_test/c/a", "migrated"}, {"/AUTH_test/c/b", "unknown"}, {"/AUTH_test/c/z", "odd"}}},
-     {"summary",
-      {{"objects", 3},
-       {"states", {{"resident", 0}, {"premigrated", 0}, {"migrated", 1}, {"unknown", 2}}},
-       {"replica_errors", 1},
-       {"stubs_missing", 1}}},
-     {"errors",
-      {{{"object", "/AUTH_test/c/b"}, {"error", "e1"}},
-       {{"object", "/AUTH_test/c/b"}, {"error", "e2"}}}},
-     {"stubs_missing", {{{"object", "/AUTH_test/c/a"}, {"devices", {"sdb1"}}}}}});
+  f.answer("GET /hlm/v1/status/AUTH_test/c",
+           {{"objects",
+             {{"/AUTH_test/c/a", "migrated"},
+              {"/AUTH_test/c/b",
+               {{"state", "unknown"},
+                {"readable", true},
+                {"replicas",
+                 {{{"device", "sdb1"}, {"node", "10.0.0.1"}, {"state", "premigrated"}},
+                  {{"device", "sdb2"}, {"state", "unknown"}, {"error", true}}}}}},
+              {"/AUTH_test/c/z", "odd"}}},
+            {"summary",
+             {{"objects", 3},
+              {"states", {{"resident", 0}, {"premigrated", 0}, {"migrated", 1}, {"unknown", 2}}},
+              {"replica_errors", 1},
+              {"stubs_missing", 1}}},
+            {"errors",
+             {{{"object", "/AUTH_test/c/b"}, {"error", "e1"}},
+              {{"object", "/AUTH_test/c/b"}, {"error", "e2"}}}},
+            {"stubs_missing", {{{"object", "/AUTH_test/c/a"}, {"devices", {"sdb1"}}}}}});
   std::vector<ObjectStatus> objects;
   const auto summary = f.service->status({"AUTH_test", "c", ""}, [&](const ObjectStatus& object) {
     objects.push_back(object);
@@ -89,7 +95,13 @@ TEST_CASE("interface service: status reads hlmctl status --json's document", "[c
   CHECK(objects[0].object == "/AUTH_test/c/a");
   CHECK(objects[0].state == ObjectState::migrated);
   CHECK(objects[0].stub_missing_on == std::vector<std::string>{"sdb1"});
+  CHECK(objects[0].replicas.empty()); // the bare state of an hlm without replicas
   CHECK(objects[1].errors == std::vector<std::string>{"e1", "e2"});
+  CHECK(objects[1].state == ObjectState::unknown);
+  CHECK(objects[1].readable);
+  CHECK(objects[1].replicas
+        == std::vector<ReplicaStatus>{{"sdb1", "10.0.0.1", ObjectState::premigrated, false},
+                                      {"sdb2", "", ObjectState::unknown, true}});
   CHECK(objects[2].state == ObjectState::unknown); // a state hlmctl does not know
   CHECK(summary.objects == 3);
   CHECK(summary.per_state[static_cast<std::size_t>(ObjectState::migrated)] == 1);

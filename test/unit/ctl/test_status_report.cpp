@@ -90,21 +90,31 @@ TEST_CASE("status report: the JSON document", "[ctl]")
   FakeService service;
   service.objects = {object("/AUTH_test/c/\xc3\xa9", ObjectState::premigrated),
                      object("/AUTH_test/c/b", ObjectState::unknown, {"e1", "e2"}, {"sdb1"})};
+  service.objects[0].replicas = {{"sdb1", "127.0.0.1", ObjectState::premigrated, false},
+                                 {"sdb2", "127.0.0.2", ObjectState::migrated, false}};
+  service.objects[0].readable = true;
+  service.objects[1].replicas = {{"sdb1", "", ObjectState::migrated, false},
+                                 {"sdb3", "127.0.0.3", ObjectState::unknown, true}};
   std::ostringstream out;
   std::ostringstream err;
   ErrorLines errors(err);
   print_status(service, k_target, true, out, errors, {});
   errors.finish();
-  CHECK(out.str()
-        == "{\"objects\": {\n"
-           "  \"/AUTH_test/c/\xc3\xa9\": \"premigrated\",\n"
-           "  \"/AUTH_test/c/b\": \"unknown\"\n"
-           "},\n"
-           "\"summary\": {\"objects\":2,\"replica_errors\":1,\"states\":{\"migrated\":0,"
-           "\"premigrated\":1,\"resident\":0,\"unknown\":1},\"stubs_missing\":1},\n"
-           "\"errors\": [{\"error\":\"e1\",\"object\":\"/AUTH_test/c/b\"},"
-           "{\"error\":\"e2\",\"object\":\"/AUTH_test/c/b\"}],\n"
-           "\"stubs_missing\": [{\"devices\":[\"sdb1\"],\"object\":\"/AUTH_test/c/b\"}]}\n");
+  CHECK(
+    out.str()
+    == "{\"objects\": {\n"
+       "  \"/AUTH_test/c/\xc3\xa9\": {\"state\":\"premigrated\",\"readable\":true,\"replicas\":["
+       "{\"device\":\"sdb1\",\"node\":\"127.0.0.1\",\"state\":\"premigrated\"},"
+       "{\"device\":\"sdb2\",\"node\":\"127.0.0.2\",\"state\":\"migrated\"}]},\n"
+       "  \"/AUTH_test/c/b\": {\"state\":\"unknown\",\"readable\":false,\"replicas\":["
+       "{\"device\":\"sdb1\",\"state\":\"migrated\"},"
+       "{\"device\":\"sdb3\",\"node\":\"127.0.0.3\",\"state\":\"unknown\",\"error\":true}]}\n"
+       "},\n"
+       "\"summary\": {\"objects\":2,\"replica_errors\":1,\"states\":{\"migrated\":0,"
+       "\"premigrated\":1,\"resident\":0,\"unknown\":1},\"stubs_missing\":1},\n"
+       "\"errors\": [{\"error\":\"e1\",\"object\":\"/AUTH_test/c/b\"},"
+       "{\"error\":\"e2\",\"object\":\"/AUTH_test/c/b\"}],\n"
+       "\"stubs_missing\": [{\"devices\":[\"sdb1\"],\"object\":\"/AUTH_test/c/b\"}]}\n");
   // With --json the errors are in the document only.
   CHECK(err.str().empty());
   CHECK(nlohmann::json::parse(out.str()).at("summary").at("objects") == 2);

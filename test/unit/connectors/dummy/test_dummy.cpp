@@ -163,3 +163,35 @@ TEST_CASE("dummy: handlers sharing a database read and write at once without fai
   CHECK(states(reader->run(Operation::status, all))
         == std::vector<ObjectState>(all.size(), ObjectState::migrated));
 }
+
+TEST_CASE("dummy status answers in the batch's order whatever the index's", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "dummy.sqlite";
+  auto dummy = make_dummy(db);
+  using S = ObjectState;
+  // Every third item migrated, every fifth migrated then recalled.
+  auto items = numbered_items(0, 200);
+  std::vector<Item> to_migrate;
+  std::vector<Item> to_recall;
+  std::vector<S> expected;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const bool migrated = i % 3 == 0 || i % 5 == 0;
+    if (migrated) {
+      to_migrate.push_back(items[i]);
+    }
+    if (i % 5 == 0) {
+      to_recall.push_back(items[i]);
+    }
+    expected.push_back(i % 5 == 0 ? S::premigrated : migrated ? S::migrated : S::resident);
+  }
+  dummy->run(Operation::migrate, to_migrate);
+  dummy->run(Operation::recall, to_recall);
+  // A batch in an order unlike the index's (file names sort as text:
+  // f1, f10, f100, ...), with one file twice.
+  std::reverse(items.begin(), items.end());
+  std::reverse(expected.begin(), expected.end());
+  items.push_back(items[7]);
+  expected.push_back(expected[7]);
+  CHECK(states(dummy->run(Operation::status, items)) == expected);
+}

@@ -25,6 +25,8 @@
 #include <future>
 #include <map>
 #include <random>
+#include <set>
+#include <span>
 #include <sstream>
 #include <thread>
 
@@ -815,4 +817,192 @@ TEST_CASE("tapesim status and recall wait for another writer of the index, then 
           == (operation == Operation::status ? std::vector{S::migrated, S::premigrated, S::migrated}
                                              : all(3, S::premigrated)));
   }
+}
+
+namespace {
+
+// Each indexed copy's cartridge, data position and length, and its header's
+// position, as the index says.
+struct IndexRow
+{
+  std::string cartridge;
+  std::uint64_t position = 0;
+  std::uint64_t length = 0;
+  std::uint64_t header_position = 0;
+};
+
+std::map<std::string, IndexRow>
+index_rows(const fs::path& library)
+{
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(
+    sqlite3_prepare_v2(db,
+                       "SELECT file, cartridge, position, length, header_position FROM objects",
+                       -1,
+                       &stmt,
+                       nullptr)
+    == SQLITE_OK);
+  std::map<std::string, IndexRow> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    rows[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] = IndexRow{
+      reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)),
+      static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 2)),
+      static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 3)),
+      static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 4))};
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+// The cartridges the drive table says are loaded.
+std::set<std::string>
+loaded_cartridges(const fs::path& library)
+{
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT cartridge FROM drives WHERE cartridge IS NOT NULL",
+                             -1,
+                             &stmt,
+                             nullptr)
+          == SQLITE_OK);
+  std::set<std::string> loaded;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    loaded.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return loaded;
+}
+
+} // namespace
+
+TEST_CASE("tapesim locate places each copy from the index and the drives", "[tapesim][locate]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {20'000, 30'000, 40'000, 50'000, 10});
+  const auto& items = replicas.items;
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+
+  // Nothing on tape yet: no placement.
+  const auto before = tapesim->locate(items);
+  REQUIRE(before.size() == items.size());
+  CHECK(std::none_of(before.begin(), before.end(), [](const auto& p) { return p.has_value(); }));
+
+  // Migrate all but the last one.
+  const std::span<const Item> migrated(items.data(), items.size() - 1);
+  REQUIRE(states(tapesim->run(Operation::migrate, migrated)) == all(migrated.size(), S::migrated));
+  const auto rows = index_rows(library);
+  const auto loaded = loaded_cartridges(library);
+  REQUIRE_FALSE(loaded.empty()); // migrate leaves its last cartridges in the drives
+  const double calls = query(library, "SELECT count(*) FROM calls");
+
+  const auto placed = tapesim->locate(items);
+  REQUIRE(placed.size() == items.size());
+  std::set<std::string> volumes;
+  for (std::size_t i = 0; i < migrated.size(); ++i) {
+    INFO("replica " << i);
+    REQUIRE(placed[i].has_value());
+    const auto& row = rows.at(items[i].file);
+    CHECK(
+      *placed[i]
+      == Placement{row.cartridge, row.position, row.length, loaded.contains(row.cartridge), false});
+    volumes.insert(placed[i]->volume);
+  }
+  CHECK_FALSE(placed.back().has_value()); // never migrated
+  // 64 KiB cartridges: the copies are on several, some of them not in a drive.
+  CHECK(volumes.size() >= 3);
+  CHECK(std::any_of(placed.begin(), placed.end(), [](const auto& p) { return p && !p->in_drive; }));
+  CHECK(std::any_of(placed.begin(), placed.end(), [](const auto& p) { return p && p->in_drive; }));
+  // Placing reads only: no call recorded, nothing mounted.
+  CHECK(query(library, "SELECT count(*) FROM calls") == calls);
+  CHECK(loaded_cartridges(library) == loaded);
+
+  // Recalled: the data is on disk too.
+  REQUIRE(states(tapesim->run(Operation::recall, migrated))
+          == all(migrated.size(), S::premigrated));
+  const auto recalled = tapesim->locate(migrated);
+  const auto loaded_after = loaded_cartridges(library);
+  for (std::size_t i = 0; i < migrated.size(); ++i) {
+    REQUIRE(recalled[i].has_value());
+    CHECK(recalled[i]->on_disk);
+    CHECK(recalled[i]->volume == rows.at(items[i].file).cartridge);
+    CHECK(recalled[i]->in_drive == loaded_after.contains(recalled[i]->volume));
+  }
+}
+
+TEST_CASE("tapesim locate places a lost replica by the record a rebuild reads",
+          "[tapesim][locate][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {30'000, 100});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(2, S::migrated));
+  const auto rows = index_rows(library);
+  fs::remove(replicas.items[0].file);
+  // A lost replica of an object the library never held: nothing to place.
+  Item stranger = replicas.lost(1);
+  stranger.object = "/AUTH_test/c/other";
+  const std::vector<Item> items = {replicas.lost(0), stranger, replicas.items[1]};
+
+  const auto placed = tapesim->locate(items);
+  REQUIRE(placed.size() == 3);
+  const auto& row = rows.at(replicas.items[0].file);
+  REQUIRE(placed[0].has_value());
+  CHECK(placed[0]->volume == row.cartridge);
+  CHECK(placed[0]->position == row.header_position);
+  CHECK(placed[0]->length == row.position + row.length - row.header_position);
+  CHECK_FALSE(placed[0]->on_disk);
+  CHECK_FALSE(placed[1].has_value());
+  REQUIRE(placed[2].has_value());
+  CHECK(placed[2]->position == rows.at(replicas.items[1].file).position);
+  CHECK_FALSE(placed[2]->on_disk); // migrated, released
+}
+
+TEST_CASE("tapesim answers a batch in its own order, not the index's", "[tapesim][locate]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {100, 200, 300, 400, 500, 600, 700, 800});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+  // Every other replica on tape.
+  std::vector<Item> on_tape;
+  std::vector<S> expected;
+  for (std::size_t i = 0; i < replicas.items.size(); ++i) {
+    if (i % 2 == 0) {
+      on_tape.push_back(replicas.items[i]);
+    }
+    expected.push_back(i % 2 == 0 ? S::migrated : S::resident);
+  }
+  REQUIRE(states(tapesim->run(Operation::migrate, on_tape)) == all(on_tape.size(), S::migrated));
+  const auto forward = tapesim->locate(replicas.items);
+
+  // The batch reversed (the files sort the other way), one item twice.
+  auto items = replicas.items;
+  std::reverse(items.begin(), items.end());
+  std::reverse(expected.begin(), expected.end());
+  items.push_back(items[1]);
+  expected.push_back(expected[1]);
+  CHECK(states(tapesim->run(Operation::status, items)) == expected);
+  auto backward = tapesim->locate(items);
+  REQUIRE(backward.size() == items.size());
+  CHECK(backward.back() == backward[1]);
+  backward.pop_back();
+  std::reverse(backward.begin(), backward.end());
+  CHECK(backward == forward);
+  for (std::size_t i = 0; i < forward.size(); ++i) {
+    CHECK(forward[i].has_value() == (i % 2 == 0));
+  }
+  items.pop_back();
+  std::vector<S> recalled;
+  for (const auto state : std::vector<S>(expected.begin(), expected.end() - 1)) {
+    recalled.push_back(state == S::migrated ? S::premigrated : S::resident);
+  }
+  CHECK(states(tapesim->run(Operation::recall, items)) == recalled);
 }
