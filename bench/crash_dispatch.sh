@@ -139,7 +139,7 @@ for trial in range(1, trials + 1):
     rerun_code, rerun_out, rerun_err, rerun = dispatch_run()
     pending, failed = queue()
     _, out, _ = tool(os.environ["HLMCTL"], "status", "--json", "AUTH_test/" + container)
-    states = {name: value["state"] for name, value in json.loads(out)["objects"].items()}
+    states = json.loads(out)["objects"]
     queued = named(pending) | named(failed)
     not_migrated = {p for p in paths if states.get("/" + p) != "migrated"}
     lost = {p for p in not_migrated if p not in queued and "/" + p not in queued}

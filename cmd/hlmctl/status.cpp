@@ -21,6 +21,7 @@ add_status_command(CLI::App& parent, Context& ctx)
 {
   auto target_text = std::make_shared<std::string>();
   auto swifthlm = std::make_shared<bool>(false);
+  auto replicas = std::make_shared<bool>(false);
   auto* cmd = parent.add_subcommand(
     "status",
     "Show where each object's replicas are (asks the storage nodes)");
@@ -32,11 +33,17 @@ add_status_command(CLI::App& parent, Context& ctx)
   cmd->add_flag("--swifthlm",
                 *swifthlm,
                 "print SwiftHLM's answer: one JSON map of object to state, nothing else");
+  cmd->add_flag("--replicas",
+                *replicas,
+                "also show each replica's state and whether the object is readable");
   add_common_options(*cmd, ctx.common);
-  cmd->callback([target_text, swifthlm, &ctx] {
+  cmd->callback([target_text, swifthlm, replicas, &ctx] {
     const auto target = ctx.own_account(parse_target(*target_text));
     if (*swifthlm && ctx.common.json) {
       throw InputError("--swifthlm and --json are two formats; give one");
+    }
+    if (*swifthlm && *replicas) {
+      throw InputError("--swifthlm prints SwiftHLM's map of object to state; it has no --replicas");
     }
     ErrorLines error_lines(std::cerr);
     if (*swifthlm) {
@@ -50,7 +57,7 @@ add_status_command(CLI::App& parent, Context& ctx)
     const auto summary = print_status(
       ctx.service(),
       target,
-      ctx.common.json,
+      StatusFormat{ctx.common.json, *replicas},
       std::cout,
       error_lines,
       [&](std::size_t answered) {

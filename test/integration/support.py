@@ -240,8 +240,9 @@ def migrations(info, container):
 
 def object_states(document):
     """{object: merged state} from hlmctl status --json's output (text or
-    parsed): each object's value there is {"state", "readable",
-    "replicas"}."""
+    parsed): each object's value there is its state, or with --replicas
+    {"state", "readable", "replicas"}."""
     if isinstance(document, (str, bytes)):
         document = json.loads(document)
-    return {name: value["state"] for name, value in document["objects"].items()}
+    return {name: value if isinstance(value, str) else value["state"]
+            for name, value in document["objects"].items()}

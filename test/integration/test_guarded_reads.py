@@ -102,6 +102,34 @@ def migrated_but_served(conf, swift, container, name, body):
     expect_reads(swift, container, name, body, migrated=False)
 
 
+def replicas_status(conf, partial):
+    """hlmctl status --replicas of the guard container: the partly recalled
+    object is premigrated and readable, its recalled replica premigrated and
+    the other two migrated; the migrated one is not readable; without
+    --replicas the document maps each object to its state only."""
+    _, out, _ = hlmctl(conf, "status", "--json", "--replicas", A + "/guard")
+    objects = json.loads(out)["objects"]
+    part = objects["/%s/guard/partial" % A]
+    check(part["state"] == "premigrated" and part["readable"] is True,
+          "partly recalled object: %r" % part)
+    states = {r["device"]: r["state"] for r in part["replicas"]}
+    expected = {p["device"]: "migrated" for p in partial}
+    expected[partial[0]["device"]] = "premigrated"
+    check(states == expected, "replicas of the partly recalled object: %r, expected %r"
+          % (states, expected))
+    check(objects["/%s/guard/migrated" % A]["readable"] is False
+          and objects["/%s/guard/resident" % A]["readable"] is True,
+          "readable of migrated/resident: %r" % objects)
+    _, out, _ = hlmctl(conf, "status", "--replicas", A + "/guard/partial")
+    line = out.splitlines()[0]
+    check(line.startswith("/%s/guard/partial  premigrated  readable  " % A)
+          and line.count("=migrated") == 2 and line.count("=premigrated") == 1,
+          "status --replicas line: %r" % line)
+    _, out, _ = hlmctl(conf, "status", "--json", A + "/guard/partial")
+    check(json.loads(out)["objects"] == {"/%s/guard/partial" % A: "premigrated"},
+          "status --json without --replicas: %s" % out)
+
+
 def recall_one_replica(info, conf_dir, obj, device, node):
     """hlm-handler recall of one replica only (the others stay migrated)."""
     doc = {"request": "recall", "objects": [{"object": obj, "device": device}],
@@ -192,6 +220,7 @@ def main():
         expect_reads(swift, "guard", name, bodies[name], migrated=False)
     for _ in range(5):  # the proxy picks replicas in random order
         expect_reads(swift, "guard", "partial", bodies["partial"], migrated=False)
+    replicas_status(conf, partial)
     expect_reads(swift, "guard", "migrated", bodies["migrated"], migrated=True)
     _, headers, _ = swift.request_full("HEAD", "guard/migrated")
     print("    HEAD migrated -> X-HLM-State: %s, Content-Length %s"

@@ -32,6 +32,8 @@ read_object_value(const Json& value, ObjectStatus& object)
 {
   if (value.is_string()) {
     object.state = state_of(value);
+    object.readable = object.state == ObjectState::resident
+                      || object.state == ObjectState::premigrated;
     return;
   }
   object.state = state_of(value.at("state"));

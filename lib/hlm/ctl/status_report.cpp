@@ -34,6 +34,23 @@ object_json(const ObjectStatus& object)
           {"replicas", std::move(replicas)}};
 }
 
+// "  readable  sdb1@10.0.0.1=premigrated sdb2@10.0.0.2=migrated": what
+// --replicas adds to an object's line.
+std::string
+replicas_text(const ObjectStatus& object)
+{
+  std::string text = object.readable ? "  readable" : "  not-readable";
+  for (const auto& replica : object.replicas) {
+    text += fmt::format("{}{}{}{}={}",
+                        &replica == &object.replicas.front() ? "  " : " ",
+                        replica.device,
+                        replica.node.empty() ? "" : "@",
+                        replica.node,
+                        to_string(replica.state));
+  }
+  return text;
+}
+
 } // namespace
 
 int
@@ -82,11 +99,12 @@ print_swifthlm_status(Service& service,
 StatusSummary
 print_status(Service& service,
              const queue::Target& target,
-             bool json,
+             StatusFormat format,
              std::ostream& out,
              ErrorLines& error_lines,
              const std::function<void(std::size_t answered)>& answered)
 {
+  const bool json = format.json;
   bool first = true;
   const auto open_document = [&] {
     if (json && first) {
@@ -105,15 +123,19 @@ print_status(Service& service,
     open_document();
     if (json) {
       out << (first ? "\n  " : ",\n  ") << nlohmann::json(object.object).dump() << ": "
-          << object_json(object).dump();
-    } else if (object.stub_missing_on.empty()) {
-      fmt::print(out, "{}  {}\n", object.object, state);
+          << (format.replicas ? object_json(object) : nlohmann::ordered_json(state)).dump();
     } else {
-      fmt::print(out,
-                 "{}  {} (stub missing on {}: recall rebuilds it)\n",
-                 object.object,
-                 state,
-                 fmt::join(object.stub_missing_on, ", "));
+      const auto replicas = format.replicas ? replicas_text(object) : std::string();
+      if (object.stub_missing_on.empty()) {
+        fmt::print(out, "{}  {}{}\n", object.object, state, replicas);
+      } else {
+        fmt::print(out,
+                   "{}  {}{} (stub missing on {}: recall rebuilds it)\n",
+                   object.object,
+                   state,
+                   replicas,
+                   fmt::join(object.stub_missing_on, ", "));
+      }
     }
     if (!object.stub_missing_on.empty() && stubs_missing.size() < 20) {
       stubs_missing.push_back({{"object", object.object}, {"devices", object.stub_missing_on}});

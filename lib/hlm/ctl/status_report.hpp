@@ -30,19 +30,29 @@ StatusSummary print_swifthlm_status(Service& service,
                                     std::ostream& out,
                                     ErrorLines& errors);
 
+// How hlmctl status prints: `json` the document below instead of lines;
+// `replicas` (--replicas) each replica's state and whether the object is
+// readable, not only the merged state.
+struct StatusFormat
+{
+  bool json = false;
+  bool replicas = false;
+};
+
 // hlmctl status's report, streamed: "OBJECT  STATE" lines and the summary
-// line, or with `json` the document {"objects": {"/a/c/o": {"state",
-// "readable", "replicas": [{"device", "node", "state"}]}, ...}, "summary":
-// {...}, "errors": [...], "stubs_missing": [...]} (the first 20 errors and
-// missing stubs; the summary counts them all; a replica's "node" only when
-// known, "error": true when it could not answer). Replica errors go to `error_lines`
-// without `json`. `answered` is called with the count so far
-// before each object is printed. The document's opening is written with
-// the first object (or at the end), so a refusal (403, 404) leaves `out`
-// empty rather than half a document.
+// line (with `replicas`: "OBJECT  STATE  readable|not-readable
+// DEVICE@NODE=STATE ..."), or with `json` the document {"objects":
+// {"/a/c/o": "state", ...}, "summary": {...}, "errors": [...],
+// "stubs_missing": [...]} (the first 20 errors and missing stubs; the
+// summary counts them all); with `replicas` each object's value is
+// {"state", "readable", "replicas": [{"device", "node", "state"}]} instead
+// (a replica's "node" only when known, "error": true when it could not
+// answer). Replica errors go to `error_lines` without `json`. `answered` is called with the count
+// so far before each object is printed. The document's opening is written with the first object (or
+// at the end), so a refusal (403, 404) leaves `out` empty rather than half a document.
 StatusSummary print_status(Service& service,
                            const queue::Target& target,
-                           bool json,
+                           StatusFormat format,
                            std::ostream& out,
                            ErrorLines& error_lines,
                            const std::function<void(std::size_t answered)>& answered);

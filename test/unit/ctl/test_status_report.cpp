@@ -67,9 +67,10 @@ TEST_CASE("status report: human lines, stubs, errors once on stderr", "[ctl]")
   std::ostringstream err;
   std::vector<std::size_t> answered;
   ErrorLines errors(err);
-  const auto summary = print_status(service, k_target, false, out, errors, [&](std::size_t n) {
-    answered.push_back(n);
-  });
+  const auto summary =
+    print_status(service, k_target, StatusFormat{}, out, errors, [&](std::size_t n) {
+      answered.push_back(n);
+    });
   errors.finish();
   CHECK(out.str()
         == "/AUTH_test/c/a  resident\n"
@@ -85,7 +86,41 @@ TEST_CASE("status report: human lines, stubs, errors once on stderr", "[ctl]")
   CHECK(status_exit(summary) == k_exit_partial);
 }
 
-TEST_CASE("status report: the JSON document", "[ctl]")
+TEST_CASE("status report: --replicas lines", "[ctl]")
+{
+  FakeService service;
+  service.objects = {object("/AUTH_test/c/a", ObjectState::premigrated),
+                     object("/AUTH_test/c/b", ObjectState::migrated, {}, {"sdb2"})};
+  service.objects[0].replicas = {{"sdb1", "127.0.0.1", ObjectState::premigrated, false},
+                                 {"sdb2", "", ObjectState::migrated, false}};
+  service.objects[0].readable = true;
+  service.objects[1].replicas = {{"sdb1", "127.0.0.1", ObjectState::migrated, false}};
+  std::ostringstream out;
+  std::ostringstream err;
+  ErrorLines errors(err);
+  print_status(service, k_target, StatusFormat{false, true}, out, errors, {});
+  CHECK(out.str()
+        == "/AUTH_test/c/a  premigrated  readable  sdb1@127.0.0.1=premigrated sdb2=migrated\n"
+           "/AUTH_test/c/b  migrated  not-readable  sdb1@127.0.0.1=migrated"
+           " (stub missing on sdb2: recall rebuilds it)\n"
+           "2 objects: 1 premigrated, 1 migrated\n");
+}
+
+TEST_CASE("status report: the JSON document maps each object to its state", "[ctl]")
+{
+  FakeService service;
+  service.objects = {object("/AUTH_test/c/a", ObjectState::premigrated)};
+  service.objects[0].replicas = {{"sdb1", "127.0.0.1", ObjectState::premigrated, false}};
+  service.objects[0].readable = true;
+  std::ostringstream out;
+  std::ostringstream err;
+  ErrorLines errors(err);
+  print_status(service, k_target, StatusFormat{true, false}, out, errors, {});
+  const auto doc = nlohmann::json::parse(out.str());
+  CHECK(doc.at("objects") == nlohmann::json{{"/AUTH_test/c/a", "premigrated"}});
+}
+
+TEST_CASE("status report: the JSON document with --replicas", "[ctl]")
 {
   FakeService service;
   service.objects = {object("/AUTH_test/c/\xc3\xa9", ObjectState::premigrated),
@@ -98,7 +133,7 @@ TEST_CASE("status report: the JSON document", "[ctl]")
   std::ostringstream out;
   std::ostringstream err;
   ErrorLines errors(err);
-  print_status(service, k_target, true, out, errors, {});
+  print_status(service, k_target, StatusFormat{true, true}, out, errors, {});
   errors.finish();
   CHECK(
     out.str()
@@ -126,7 +161,7 @@ TEST_CASE("status report: an empty container, and at most 20 errors in the docum
   std::ostringstream out;
   std::ostringstream err;
   ErrorLines errors(err);
-  print_status(service, k_target, true, out, errors, {});
+  print_status(service, k_target, StatusFormat{true, false}, out, errors, {});
   const auto empty = nlohmann::json::parse(out.str());
   CHECK(empty.at("objects").empty());
   CHECK(empty.at("summary").at("objects") == 0);
@@ -136,7 +171,7 @@ TEST_CASE("status report: an empty container, and at most 20 errors in the docum
       object("/AUTH_test/c/" + std::to_string(i), ObjectState::unknown, {"e"}, {"sdb1"}));
   }
   out.str("");
-  print_status(service, k_target, true, out, errors, {});
+  print_status(service, k_target, StatusFormat{true, false}, out, errors, {});
   const auto doc = nlohmann::json::parse(out.str());
   CHECK(doc.at("objects").size() == 25);
   CHECK(doc.at("errors").size() == 20);
@@ -153,7 +188,8 @@ TEST_CASE("status report: a refusal leaves stdout empty", "[ctl]")
     std::ostringstream out;
     std::ostringstream err;
     ErrorLines errors(err);
-    CHECK_THROWS_AS(print_status(service, k_target, json, out, errors, {}), SwiftError);
+    CHECK_THROWS_AS(print_status(service, k_target, StatusFormat{json, false}, out, errors, {}),
+                    SwiftError);
     CHECK(out.str().empty());
   }
   std::ostringstream out;
