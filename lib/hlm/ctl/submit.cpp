@@ -84,7 +84,18 @@ Submitter::submit(Operation operation, const queue::Target& target)
   const auto key = std::make_pair(target.account, target.container);
   auto policy = m_policies.find(key);
   if (policy == m_policies.end()) {
-    policy = m_policies.emplace(key, container_policy(m_client, m_swift_conf, target).index).first;
+    if (m_refusal_status != 0 && key == m_refused) {
+      throw SwiftError(m_refusal, m_refusal_status);
+    }
+    try {
+      policy =
+        m_policies.emplace(key, container_policy(m_client, m_swift_conf, target).index).first;
+    } catch (const SwiftError& e) {
+      m_refused = key;
+      m_refusal = e.what();
+      m_refusal_status = e.http_status();
+      throw;
+    }
   }
   require_object(m_client, target);
   Submitted submitted;

@@ -54,7 +54,9 @@ public:
   // object) and that they exist, learns the container's storage policy,
   // and writes one pending entry. Throws hlm::SwiftError (404 or 403, with
   // a message saying what is missing or forbidden) before anything is
-  // queued. A container's policy is asked once per Submitter.
+  // queued. A container's policy is asked once per Submitter; so is a
+  // refusal of the container (the targets of a sorted list come container
+  // by container).
   Submitted submit(Operation operation, const queue::Target& target);
 
 private:
@@ -62,6 +64,10 @@ private:
   queue::RequestQueue& m_requests;
   const ring::SwiftConf& m_swift_conf;
   std::map<std::pair<std::string, std::string>, int> m_policies; // (account, container) → index
+  // The last container refused, and why.
+  std::pair<std::string, std::string> m_refused;
+  std::string m_refusal;
+  int m_refusal_status = 0;
 };
 
 } // namespace hlm::ctl

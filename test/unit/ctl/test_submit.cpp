@@ -117,3 +117,17 @@ TEST_CASE("submit: nothing is queued for what the caller cannot see", "[ctl]")
   CHECK_THROWS_AS(submitter.submit(Operation::status, {"AUTH_test", "c", ""}), InputError);
   CHECK(q.names(queue::Which::pending).empty());
 }
+
+TEST_CASE("submit: a refused container is asked once for its targets in a row", "[ctl]")
+{
+  QueueFixture q;
+  RoutedHttp http;
+  auto client = test::preauthenticated_client(http);
+  http.answer("HEAD /v1/AUTH_test/c", 204);
+  Submitter submitter(client, *q.queue, q.swift_conf);
+  for (const char* object : {"a", "b", "c"}) {
+    CHECK_THROWS_WITH(submitter.submit(Operation::migrate, {"AUTH_test", "gone", object}),
+                      "container AUTH_test/gone does not exist");
+  }
+  CHECK(http.sent_routes() == std::vector<std::string>{"HEAD /v1/AUTH_test/gone"});
+}
