@@ -75,6 +75,27 @@ def main():
     check(code != 0 and "it is a directory" in err, "a directory as list: exit %d, %r" % (code, err))
     print("    " + err.strip())
 
+    # Existence by a merge with the container's listing: the objects that
+    # do not exist are reported with their line and not queued.
+    swift.put_container("lists-merge")
+    present = ["o%03d" % i for i in range(0, 40, 2)]
+    for name in present:
+        swift.put_object("lists-merge", name, b"x")
+    merge = os.path.join(work, "merge.txt")
+    with open(merge, "w") as f:
+        for i in reversed(range(40)):
+            f.write("%s/lists-merge/o%03d\n" % (A, i))
+    code, out, err = hlmctl(conf, "migrate", "--json", "-f", merge, status=None)
+    queued = [r["target"] for r in json.loads(out)["requests"] if "id" in r]
+    check(code == 3 and queued == ["%s/lists-merge/%s" % (A, n) for n in present],
+          "the existing objects queued: exit %d, %r" % (code, queued))
+    for i in range(1, 40, 2):
+        check("%s line %d: %s/lists-merge/o%03d: object %s/lists-merge/o%03d does not exist\n"
+              % (merge, 40 - i, A, i, A, i) in err, "o%03d reported missing: %r" % (i, err))
+    queued = sorted(p["target"] for p in pending(conf, A + "/lists-merge"))
+    check(queued == ["%s/lists-merge/%s" % (A, n) for n in present],
+          "nothing queued for the missing objects: %r" % queued)
+
     # The good list's two requests and the bad list's two; drain them.
     check(len(pending(conf, A + "/lists")) == 4, "pending: %r" % pending(conf, A + "/lists"))
     report = dispatch_once(conf)

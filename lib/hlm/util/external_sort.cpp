@@ -134,6 +134,13 @@ ExternalSorter::add(std::string_view record)
   if (record.size() > UINT32_MAX) {
     throw Error("ExternalSorter: a record over 4 GiB");
   }
+  if (m_arena.capacity() < m_options.run_bytes
+      && m_arena.size() + record.size() > m_arena.capacity()) {
+    // Growing by copies would hold the old and the new buffer at once:
+    // reserve the run's size instead (pages are resident only once used).
+    m_arena.reserve(m_options.run_bytes);
+    m_index.reserve(m_options.run_bytes / (k_index_bytes + 16));
+  }
   m_index.emplace_back(m_arena.size(), static_cast<std::uint32_t>(record.size()));
   m_arena.append(record);
   if (m_arena.size() + m_index.size() * k_index_bytes >= m_options.run_bytes) {
