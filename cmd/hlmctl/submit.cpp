@@ -41,7 +41,7 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
     ->add_option("-f,--file",
                  opts->files,
                  "read targets from FILE, one per line; blank lines and '#' comments are "
-                 "skipped ('-': stdin)")
+                 "skipped, bad lines reported and skipped, duplicates queued once ('-': stdin)")
     ->allow_extra_args(false);
   cmd->add_flag("--wait",
                 opts->wait,
@@ -49,14 +49,20 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
   add_wait_options(*cmd, opts->waiting);
   add_common_options(*cmd, ctx.common);
   cmd->callback([opts, &ctx, operation] {
-    // Parse every target before queueing any: a typo must not leave half
-    // a list queued.
-    std::vector<queue::Target> targets = read_targets(opts->targets, opts->files, std::cin);
-    for (auto& target : targets) {
-      target = ctx.own_account(std::move(target));
-    }
-    auto report =
-      submit_targets(ctx.service(), operation, targets, ctx.common.json, std::cout, std::cerr);
+    // Read every list before queueing anything: an unreadable list stops
+    // the command with nothing queued. A list's bad lines are reported and
+    // skipped; the targets are queued sorted, each once.
+    TargetList list;
+    list.read(opts->targets, opts->files, std::cin, [&ctx](queue::Target target) {
+      return ctx.own_account(std::move(target));
+    });
+    auto report = submit_list(ctx.service(),
+                              operation,
+                              list,
+                              ctx.common.json,
+                              opts->wait,
+                              std::cout,
+                              std::cerr);
     auto& doc = report.document;
     const auto& ids = report.ids;
     ctx.status = report.status;

@@ -1,7 +1,9 @@
 """hlmctl migrate -f LIST on the real cluster: blank lines, '#' comments and
-CRLF line ends are skipped; a line that is not a target fails the command
-with the list's name and line number and queues nothing; an unreadable
-list says why."""
+CRLF line ends are skipped; a line that is not a target is reported with
+the list's name and line number (the first 20, then a count) and nothing is
+queued for it, while the good lines are queued, sorted and once each; the
+exit status says some lines were bad; an unreadable list says why and
+queues nothing."""
 
 import json
 import os
@@ -41,10 +43,30 @@ def main():
 
     bad = os.path.join(work, "bad.txt")
     with open(bad, "w") as f:
-        f.write("# fine so far\n%s/lists/a\nnot-a-target//\n" % A)
-    code, _, err = hlmctl(conf, "migrate", "-f", bad, status=None)
-    check(code != 0 and "%s line 3" % bad in err and "not-a-target" in err,
+        f.write("# fine so far\n%s/lists/b\nnot-a-target//\n%s/lists/a\n%s/lists/b\n"
+                % (A, A, A))
+        for i in range(25):
+            f.write("bad%d//\n" % i)
+    code, out, err = hlmctl(conf, "migrate", "--json", "-f", bad, status=None)
+    doc = json.loads(out)
+    queued = [r["target"] for r in doc["requests"]]
+    check(code == 3 and "%s line 3: " % bad in err and "not-a-target" in err,
           "a bad line: exit %d, %r" % (code, err))
+    check(queued == ["%s/lists/a" % A, "%s/lists/b" % A],
+          "the good lines queued, sorted, once each: %r" % queued)
+    check("26 bad lines in %s, not queued; first 20 shown" % bad in err
+          and "%s line 24: " % bad in err and "%s line 25: " % bad not in err
+          and "1 duplicate target skipped" in err,
+          "the bad lines summed up: %r" % err)
+    check(doc["bad_lines"] == 26 and len(doc["bad_lines_shown"]) == 20
+          and doc["duplicates"] == 1, "the document: %r" % {k: doc[k] for k in (
+              "bad_lines", "duplicates")})
+    only_bad = os.path.join(work, "only-bad.txt")
+    with open(only_bad, "w") as f:
+        f.write("x//\n")
+    code, out, err = hlmctl(conf, "migrate", "-f", only_bad, status=None)
+    check(code == 2 and not out and "1 bad line in %s, not queued" % only_bad in err,
+          "only bad lines: exit %d, %r" % (code, err))
     missing = os.path.join(work, "missing.txt")
     code, _, err = hlmctl(conf, "migrate", "-f", missing, status=None)
     check(code != 0 and missing in err and "No such file or directory" in err,
@@ -53,8 +75,29 @@ def main():
     check(code != 0 and "it is a directory" in err, "a directory as list: exit %d, %r" % (code, err))
     print("    " + err.strip())
 
-    # Only the good list's two requests were queued; drain them.
-    check(len(pending(conf, A + "/lists")) == 2, "pending: %r" % pending(conf, A + "/lists"))
+    # Existence by a merge with the container's listing: the objects that
+    # do not exist are reported with their line and not queued.
+    swift.put_container("lists-merge")
+    present = ["o%03d" % i for i in range(0, 40, 2)]
+    for name in present:
+        swift.put_object("lists-merge", name, b"x")
+    merge = os.path.join(work, "merge.txt")
+    with open(merge, "w") as f:
+        for i in reversed(range(40)):
+            f.write("%s/lists-merge/o%03d\n" % (A, i))
+    code, out, err = hlmctl(conf, "migrate", "--json", "-f", merge, status=None)
+    queued = [r["target"] for r in json.loads(out)["requests"] if "id" in r]
+    check(code == 3 and queued == ["%s/lists-merge/%s" % (A, n) for n in present],
+          "the existing objects queued: exit %d, %r" % (code, queued))
+    for i in range(1, 40, 2):
+        check("%s line %d: %s/lists-merge/o%03d: object %s/lists-merge/o%03d does not exist\n"
+              % (merge, 40 - i, A, i, A, i) in err, "o%03d reported missing: %r" % (i, err))
+    queued = sorted(p["target"] for p in pending(conf, A + "/lists-merge"))
+    check(queued == ["%s/lists-merge/%s" % (A, n) for n in present],
+          "nothing queued for the missing objects: %r" % queued)
+
+    # The good list's two requests and the bad list's two; drain them.
+    check(len(pending(conf, A + "/lists")) == 4, "pending: %r" % pending(conf, A + "/lists"))
     report = dispatch_once(conf)
     check(report["failed"] == 0 and not pending(conf, A + "/lists"), "drained: %r" % report)
     print("hlmctl target lists: OK")

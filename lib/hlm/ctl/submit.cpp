@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace hlm::ctl {
 
 queue::Target
@@ -66,6 +68,113 @@ require_object(swift::Client& client, const queue::Target& target)
   }
 }
 
+namespace {
+
+// `object` without its last UTF-8 character: a listing marker just before
+// it (the names after it include `object` and few others), and valid
+// UTF-8 as Swift wants a marker.
+std::string
+drop_last_character(const std::string& object)
+{
+  auto end = object.size();
+  while (end > 0) {
+    --end;
+    if ((static_cast<unsigned char>(object[end]) & 0xc0) != 0x80) {
+      break;
+    }
+  }
+  return object.substr(0, end);
+}
+
+} // namespace
+
+ObjectExistence::ObjectExistence(swift::Client& client,
+                                 std::string account,
+                                 std::string container,
+                                 std::uint64_t object_count)
+  : m_client(client),
+    m_account(std::move(account)),
+    m_container(std::move(container))
+{
+  const std::uint64_t page = k_page_names;
+  const auto pages = std::max<std::uint64_t>(1, (object_count + page - 1) / page);
+  m_budget = pages * (1 + std::min(object_count, page) / k_names_per_head);
+}
+
+bool
+ObjectExistence::head(const std::string& object)
+{
+  ++m_heads;
+  return m_client.head_object(m_account, m_container, object).has_value();
+}
+
+void
+ObjectExistence::next_page()
+{
+  swift::ListOptions options;
+  options.limit = k_page_names;
+  options.marker = m_page.empty() ? std::string() : m_page.back();
+  for (auto* after : {&m_previous, &m_jump}) {
+    if (*after > options.marker) {
+      options.marker = *after;
+    }
+  }
+  std::vector<std::string> page;
+  m_client.list_objects(m_account, m_container, options, [&](const swift::ObjectEntry& entry) {
+    page.push_back(entry.name);
+    return page.size() < static_cast<std::size_t>(k_page_names);
+  });
+  ++m_pages;
+  m_last_page = page.size() < static_cast<std::size_t>(k_page_names);
+  m_page = std::move(page);
+  m_position = 0;
+}
+
+bool
+ObjectExistence::listed(const std::string& object)
+{
+  for (;;) {
+    while (m_position < m_page.size() && m_page[m_position] < object) {
+      ++m_position;
+    }
+    if (m_position < m_page.size()) {
+      return m_page[m_position] == object;
+    }
+    if (m_last_page) {
+      return false;
+    }
+    m_jump = drop_last_character(object);
+    next_page();
+  }
+}
+
+bool
+ObjectExistence::exists(const std::string& object)
+{
+  if (!m_listing && !m_listing_refused && m_heads >= m_budget) {
+    m_listing = true;
+  }
+  bool found = false;
+  if (m_listing) {
+    try {
+      // Not listed: asked by HEAD, since a listing may lag behind a PUT.
+      found = listed(object) || head(object);
+    } catch (const SwiftError& e) {
+      if (e.http_status() != 401 && e.http_status() != 403) {
+        throw;
+      }
+      // May read the objects but not list them: HEADs from now on.
+      m_listing = false;
+      m_listing_refused = true;
+      found = head(object);
+    }
+  } else {
+    found = head(object);
+  }
+  m_previous = object;
+  return found;
+}
+
 Submitter::Submitter(swift::Client& client,
                      queue::RequestQueue& requests,
                      const ring::SwiftConf& swift_conf)
@@ -75,6 +184,25 @@ Submitter::Submitter(swift::Client& client,
 {
 }
 
+void
+Submitter::require(const queue::Target& target, std::uint64_t object_count)
+{
+  if (target.object.empty()) {
+    return;
+  }
+  auto key = std::make_pair(target.account, target.container);
+  if (!m_existence || key != m_checked || target.object <= m_last_object) {
+    // Another container, or not in order: a new merge.
+    m_existence =
+      std::make_unique<ObjectExistence>(m_client, target.account, target.container, object_count);
+    m_checked = std::move(key);
+  }
+  m_last_object = target.object;
+  if (!m_existence->exists(target.object)) {
+    throw SwiftError(fmt::format("object {} does not exist", printable(to_string(target))), 404);
+  }
+}
+
 Submitted
 Submitter::submit(Operation operation, const queue::Target& target)
 {
@@ -82,16 +210,30 @@ Submitter::submit(Operation operation, const queue::Target& target)
     throw InputError("only migrate and recall requests are queued");
   }
   const auto key = std::make_pair(target.account, target.container);
-  auto policy = m_policies.find(key);
-  if (policy == m_policies.end()) {
-    policy = m_policies.emplace(key, container_policy(m_client, m_swift_conf, target).index).first;
+  auto known = m_containers.find(key);
+  if (known == m_containers.end()) {
+    if (m_refusal_status != 0 && key == m_refused) {
+      throw SwiftError(m_refusal, m_refusal_status);
+    }
+    try {
+      const auto container = head_container(m_client, target);
+      const auto& policy = container.storage_policy.empty()
+                             ? m_swift_conf.default_policy()
+                             : m_swift_conf.find_policy(container.storage_policy);
+      known = m_containers.emplace(key, std::make_pair(policy.index, container.object_count)).first;
+    } catch (const SwiftError& e) {
+      m_refused = key;
+      m_refusal = e.what();
+      m_refusal_status = e.http_status();
+      throw;
+    }
   }
-  require_object(m_client, target);
+  require(target, known->second.second);
   Submitted submitted;
   submitted.entry.submitted = queue::format_submitted(std::chrono::system_clock::now());
   submitted.entry.operation = operation;
   submitted.entry.target = target;
-  submitted.entry.policy_index = policy->second;
+  submitted.entry.policy_index = known->second.first;
   submitted.id = m_requests.submit(submitted.entry);
   return submitted;
 }

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <hlm/ctl/service.hpp>
+#include <hlm/ctl/target_list.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,10 +15,17 @@ namespace hlm::ctl {
 struct SubmitReport
 {
   // {"requests": [{"target", "operation", "policy_index", "id"} or with
-  // "warning", or {"target", "operation", "error", "http_status"}, ...]}
+  // "warning", or {"target", "operation", "error", "http_status"}, ...]};
+  // for a TargetList also "bad_lines" (the count), "bad_lines_shown"
+  // ([{"list", "line", "error"}], the first 20) and "duplicates".
   nlohmann::json document;
   std::vector<std::string> ids; // of the requests queued, in target order
-  int status = 0;               // 0 all queued, 3 some refused, 1 all refused
+  // 0 all queued; 3 some refused or bad lines, some queued; 1 none queued,
+  // some refused; 2 none queued, only bad lines.
+  int status = 0;
+  std::uint64_t queued = 0;  // warnings included
+  std::uint64_t refused = 0; // targets Swift refused or did not have
+  std::uint64_t duplicates = 0;
 };
 
 // Queues `operation` for each target through `service`. Without `json`,
@@ -31,5 +40,19 @@ SubmitReport submit_targets(Service& service,
                             bool json,
                             std::ostream& out,
                             std::ostream& err);
+
+// The same for a list that has been read: its bad lines first
+// (TargetList::report_bad_lines), then each distinct target in the list's
+// order; an error names the list and line ("LIST line N: TARGET: ...").
+// Errors and warnings are printed for the first k_shown_problems targets,
+// then one line counts them all. For any length of list: the document is
+// built only with `json`, the ids are kept only with `keep_ids`.
+SubmitReport submit_list(Service& service,
+                         Operation operation,
+                         TargetList& list,
+                         bool json,
+                         bool keep_ids,
+                         std::ostream& out,
+                         std::ostream& err);
 
 } // namespace hlm::ctl

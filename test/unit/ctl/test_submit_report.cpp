@@ -4,6 +4,7 @@
 #include <hlm/util/exit_status.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <sstream>
 
@@ -124,4 +125,97 @@ TEST_CASE("submit report: other errors stop the command", "[ctl]")
                                  err),
                   TransportError);
   CHECK(service.submitted_targets.size() == 1);
+}
+
+namespace {
+
+queue::Target
+as_is(queue::Target target)
+{
+  return target;
+}
+
+} // namespace
+
+TEST_CASE("submit report: a list's bad lines, refusals and duplicates, each summed up", "[ctl]")
+{
+  FakeService service;
+  service.submits["AUTH_test/gone/o"] = refused;
+  std::string text = "AUTH_test/c/o2\nAUTH_test/c/o1\nAUTH_test/gone/o\nAUTH_test/c/o1\n";
+  for (int i = 0; i < 30; ++i) {
+    text += "bad//\n";
+  }
+  std::istringstream in(text);
+  TargetList list;
+  list.read({}, {"-"}, in, as_is);
+  std::ostringstream out;
+  std::ostringstream err;
+  const auto report = submit_list(service, Operation::migrate, list, true, true, out, err);
+  // Sorted, once each; nothing for the bad lines.
+  CHECK(service.submitted_targets
+        == std::vector<queue::Target>{{"AUTH_test", "c", "o1"},
+                                      {"AUTH_test", "c", "o2"},
+                                      {"AUTH_test", "gone", "o"}});
+  CHECK(report.status == k_exit_partial);
+  CHECK(report.queued == 2);
+  CHECK(report.refused == 1);
+  CHECK(report.duplicates == 1);
+  CHECK(report.ids.size() == 2);
+  const auto messages = err.str();
+  CHECK_THAT(
+    messages,
+    Catch::StartsWith("hlmctl: error: standard input line 5: ")
+      && Catch::Contains("hlmctl: error: 30 bad lines in standard input, not queued; "
+                         "first 20 shown\n")
+      && Catch::Contains("hlmctl: error: standard input line 3: AUTH_test/gone/o: "
+                         "container AUTH_test/gone does not exist\n")
+      && Catch::EndsWith("hlmctl: 1 duplicate target skipped (each target is queued once)\n"));
+  CHECK(report.document.at("requests").size() == 3);
+  CHECK(report.document.at("bad_lines") == 30);
+  CHECK(report.document.at("bad_lines_shown").size() == 20);
+  CHECK(report.document.at("bad_lines_shown").at(0)
+        == nlohmann::json{{"list", "standard input"},
+                          {"line", 5},
+                          {"error", list.shown_bad_lines()[0].reason}});
+  CHECK(report.document.at("duplicates") == 1);
+}
+
+TEST_CASE("submit report: refusals past the first 20 are counted, not printed", "[ctl]")
+{
+  FakeService service;
+  std::string text;
+  for (int i = 0; i < 10000; ++i) {
+    const auto name = fmt::format("AUTH_test/gone/o{:05d}", i);
+    service.submits[name] = refused;
+    text += name + "\n";
+  }
+  std::istringstream in(text);
+  TargetList list;
+  list.read({}, {"-"}, in, as_is);
+  std::ostringstream out;
+  std::ostringstream err;
+  const auto report = submit_list(service, Operation::recall, list, false, false, out, err);
+  CHECK(report.status == k_exit_failure);
+  CHECK(report.refused == 10000);
+  CHECK(report.document.at("requests").empty()); // no document without --json
+  const auto messages = err.str();
+  CHECK(std::count(messages.begin(), messages.end(), '\n') == 21);
+  CHECK_THAT(messages,
+             Catch::StartsWith("hlmctl: error: standard input line 1: AUTH_test/gone/o00000: ")
+               && Catch::EndsWith("hlmctl: error: 10000 targets not queued; first 20 shown\n"));
+}
+
+TEST_CASE("submit report: a list of bad lines only queues nothing, a usage error", "[ctl]")
+{
+  FakeService service;
+  std::istringstream in("a//\nb//\n");
+  TargetList list;
+  list.read({}, {"-"}, in, as_is);
+  std::ostringstream out;
+  std::ostringstream err;
+  const auto report = submit_list(service, Operation::migrate, list, false, true, out, err);
+  CHECK(report.status == k_exit_usage);
+  CHECK(service.submitted_targets.empty());
+  CHECK(out.str().empty());
+  CHECK_THAT(err.str(), Catch::EndsWith("2 bad lines in standard input, not queued\n"));
 }
