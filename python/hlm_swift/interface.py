@@ -35,8 +35,9 @@ What it does itself, and all it does:
    (200); status and requests, SwiftHLM's JSON bodies (hlmctl --swifthlm),
    streamed as hlmctl writes them, so that a container's status is never
    held in the proxy. With ``Accept: application/json`` the bodies are
-   hlmctl --json's documents instead (the request id among them; a
-   status carries each replica, as with --replicas). Every
+   hlmctl --json's documents instead (the request id among them; with
+   ``X-HLM-Replicas: yes`` a status carries each replica, as hlmctl status
+   --replicas prints them). Every
    answer of a migrate or recall carries ``X-HLM-Request-Id``.
 
 The queue, the status fan-out to the storage nodes, the formats: all are
@@ -247,9 +248,9 @@ class HlmInterface(object):
             argv += ['--config', self.hlm_conf]
         if verb in ('migrate', 'recall') or json_wanted:
             argv.append('--json')
-            if verb == 'status':
-                # hlm's own clients (hlmctl over this interface) show each
-                # replica with --replicas; the document then carries them.
+            if verb == 'status' and req.headers.get('X-HLM-Replicas'):
+                # hlmctl status --replicas over this interface asks for
+                # each replica's state with this header.
                 argv.append('--replicas')
         else:
             argv.append('--swifthlm')

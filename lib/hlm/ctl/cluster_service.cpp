@@ -38,6 +38,7 @@ public:
 
   StatusSummary
   status(const queue::Target& target,
+         bool /*with_replicas*/,
          const std::function<void(const ObjectStatus&)>& on_object) override
   {
     return ctl::status(m_client, m_conf, m_swift_conf, m_fanout, target, on_object);

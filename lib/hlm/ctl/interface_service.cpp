@@ -75,9 +75,15 @@ public:
 
   StatusSummary
   status(const queue::Target& target,
+         bool with_replicas,
          const std::function<void(const ObjectStatus&)>& on_object) override
   {
-    const auto doc = ask(swift::Method::get, "status", target);
+    // X-HLM-Replicas: the interface runs hlmctl status --replicas.
+    const auto doc = ask(swift::Method::get,
+                         "status",
+                         target,
+                         with_replicas ? swift::Headers{{"X-HLM-Replicas", "yes"}}
+                                       : swift::Headers{});
     StatusSummary summary;
     try {
       // The errors and missing stubs the document names (its first 20).
@@ -209,14 +215,14 @@ private:
   // The answer's document; a refusal or failure as hlm::SwiftError with
   // the status and the interface's message.
   Json
-  ask(swift::Method method, std::string_view verb, const queue::Target& target)
+  ask(swift::Method method,
+      std::string_view verb,
+      const queue::Target& target,
+      swift::Headers headers = {})
   {
-    const auto response = m_client.hlm_request(method,
-                                               verb,
-                                               target.account,
-                                               target.container,
-                                               target.object,
-                                               {{"Accept", "application/json"}});
+    headers.emplace_back("Accept", "application/json");
+    const auto response =
+      m_client.hlm_request(method, verb, target.account, target.container, target.object, headers);
     if (response.status >= 200 && response.status < 300) {
       try {
         return Json::parse(response.body);

@@ -32,8 +32,12 @@ public:
 
   // Queues one request (Submitter::submit).
   virtual Submitted submit(Operation operation, const queue::Target& target) = 0;
-  // The synchronous status query (ctl::status).
+  // The synchronous status query (ctl::status). `with_replicas`: each
+  // ObjectStatus also carries its replicas (hlmctl status --replicas; the
+  // cluster's path always has them, the HTTP interface sends them only
+  // when asked).
   virtual StatusSummary status(const queue::Target& target,
+                               bool with_replicas,
                                const std::function<void(const ObjectStatus&)>& on_object) = 0;
   // The pending, then the failed, requests that concern the target
   // (ctl::requests_for). Returns how many.

@@ -35,7 +35,8 @@ object_json(const ObjectStatus& object)
 }
 
 // "  readable  sdb1@10.0.0.1=premigrated sdb2@10.0.0.2=migrated": what
-// --replicas adds to an object's line.
+// --replicas adds to an object's line ("=error" for a replica that could
+// not say; the reason goes to the error lines).
 std::string
 replicas_text(const ObjectStatus& object)
 {
@@ -46,7 +47,7 @@ replicas_text(const ObjectStatus& object)
                         replica.device,
                         replica.node.empty() ? "" : "@",
                         replica.node,
-                        to_string(replica.state));
+                        replica.error ? "error" : to_string(replica.state));
   }
   return text;
 }
@@ -82,7 +83,7 @@ print_swifthlm_status(Service& service,
                       ErrorLines& errors)
 {
   bool first = true;
-  const auto summary = service.status(target, [&](const ObjectStatus& object) {
+  const auto summary = service.status(target, false, [&](const ObjectStatus& object) {
     out
       << (first ? "{" : ", ")
       << nlohmann::json(object.object).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace)
@@ -115,7 +116,7 @@ print_status(Service& service,
   // Like errors, the first 20; the summary counts them all.
   nlohmann::json stubs_missing = nlohmann::json::array();
   std::size_t count = 0;
-  const auto summary = service.status(target, [&](const ObjectStatus& object) {
+  const auto summary = service.status(target, format.replicas, [&](const ObjectStatus& object) {
     if (answered) {
       answered(++count);
     }

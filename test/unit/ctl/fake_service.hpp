@@ -53,6 +53,7 @@ public:
 
   ctl::StatusSummary
   status(const queue::Target& /*target*/,
+         bool /*with_replicas*/,
          const std::function<void(const ctl::ObjectStatus&)>& on_object) override
   {
     if (refuse_status) {

@@ -88,9 +88,11 @@ TEST_CASE("interface service: status reads hlmctl status --json's document", "[c
               {{"object", "/AUTH_test/c/b"}, {"error", "e2"}}}},
             {"stubs_missing", {{{"object", "/AUTH_test/c/a"}, {"devices", {"sdb1"}}}}}});
   std::vector<ObjectStatus> objects;
-  const auto summary = f.service->status({"AUTH_test", "c", ""}, [&](const ObjectStatus& object) {
-    objects.push_back(object);
-  });
+  const auto summary = f.service->status(
+    {"AUTH_test", "c", ""},
+    true,
+    [&](const ObjectStatus& object) { objects.push_back(object); });
+  CHECK(swift::find_header(f.http.sent.back().headers, "X-HLM-Replicas") == "yes");
   REQUIRE(objects.size() == 3);
   CHECK(objects[0].object == "/AUTH_test/c/a");
   CHECK(objects[0].state == ObjectState::migrated);
@@ -110,7 +112,9 @@ TEST_CASE("interface service: status reads hlmctl status --json's document", "[c
   CHECK(summary.with_stub_missing == 1);
 
   f.answer("GET /hlm/v1/status/AUTH_test/d", {{"objects", nlohmann::json::object()}});
-  CHECK_THROWS_AS(f.service->status({"AUTH_test", "d", ""}, [](const ObjectStatus&) {}), Error);
+  CHECK_THROWS_AS(f.service->status({"AUTH_test", "d", ""}, false, [](const ObjectStatus&) {}),
+                  Error);
+  CHECK_FALSE(swift::find_header(f.http.sent.back().headers, "X-HLM-Replicas"));
 }
 
 TEST_CASE("interface service: requests, look_up and pending_for", "[ctl]")

@@ -94,7 +94,8 @@ TEST_CASE("status report: --replicas lines", "[ctl]")
   service.objects[0].replicas = {{"sdb1", "127.0.0.1", ObjectState::premigrated, false},
                                  {"sdb2", "", ObjectState::migrated, false}};
   service.objects[0].readable = true;
-  service.objects[1].replicas = {{"sdb1", "127.0.0.1", ObjectState::migrated, false}};
+  service.objects[1].replicas = {{"sdb1", "127.0.0.1", ObjectState::migrated, false},
+                                 {"sdb3", "127.0.0.3", ObjectState::unknown, true}};
   std::ostringstream out;
   std::ostringstream err;
   ErrorLines errors(err);
@@ -102,7 +103,7 @@ TEST_CASE("status report: --replicas lines", "[ctl]")
   CHECK(out.str()
         == "/AUTH_test/c/a  premigrated  readable  sdb1@127.0.0.1=premigrated sdb2=migrated\n"
            "/AUTH_test/c/b  migrated  not-readable  sdb1@127.0.0.1=migrated"
-           " (stub missing on sdb2: recall rebuilds it)\n"
+           " sdb3@127.0.0.3=error (stub missing on sdb2: recall rebuilds it)\n"
            "2 objects: 1 premigrated, 1 migrated\n");
 }
 
