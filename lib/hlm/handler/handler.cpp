@@ -351,7 +351,8 @@ public:
     m_out.write([&](std::ostream& out) {
       out << protocol::encode_result_start(m_request.operation,
                                            m_options.storage_policy_index,
-                                           m_policy.warnings);
+                                           m_policy.warnings,
+                                           m_request.version >= 2 ? m_request.id : std::nullopt);
     });
     m_out.start(m_options.heartbeat);
     try {
