@@ -170,16 +170,7 @@ ProcessSession::Impl::abort() noexcept
   m_to_child.reset();
   m_from_stdout.reset();
   m_from_stderr.reset();
-  try {
-    m_child->signal(SIGKILL);
-    if (m_child->wait_exit(m_options.kill_grace)) {
-      m_child->reap();
-    } else {
-      m_child->release();
-    }
-  } catch (const TransportError&) {
-    m_child->release(); // the first exception says more
-  }
+  m_child->kill_and_reap(m_options.kill_grace);
 }
 
 void
