@@ -165,8 +165,10 @@ struct SessionAnswer
   HostBatch& batch;
   const std::vector<std::string>& objects;
   const std::string& where;
-  bool began = false; // a byte other than whitespace arrived
+  bool any_output = false; // a byte arrived, whitespace too
+  bool began = false;      // a byte other than whitespace arrived
   bool ended = false;
+  bool after_eof = false; // it came only once the handler's stdin was closed
   std::size_t lines = 0;
   std::optional<std::uint64_t> id;
   std::optional<std::string> unreadable; // the decoder's message
@@ -247,6 +249,7 @@ struct Fanout::HostLink
     if (answer->unreadable) {
       return;
     }
+    answer->any_output = answer->any_output || !chunk.empty();
     answer->began = answer->began || !trim(chunk).empty();
     try {
       decoder->feed(chunk);
@@ -293,18 +296,34 @@ enum class RoundEnd {
   refused,  // a new session answered nothing: version 1 is to be used
 };
 
+// How long a new session's handler may take to write anything at all. A
+// version 2 hlm-handler writes (and flushes) its answer's start as soon as
+// the document is read and its ring loaded; a handler that answers only at
+// the end of its input (it reads all of it first) gets its EOF after this.
+constexpr std::chrono::milliseconds k_first_output_wait{10'000};
+
 // Waits for the answer of the document just sent; when the handler ends
-// first (or a channel that answers only at its end), finishes the channel
-// and reads what came with that.
+// first, or writes nothing on a new session for k_first_output_wait,
+// finishes the channel (closes its stdin) and reads what comes with that.
 std::optional<transport::RunResult>
-await_answer(HostLink& link, SessionAnswer& answer)
+await_answer(HostLink& link, SessionAnswer& answer, bool fresh)
 {
-  link.channel->wait_for([&] { return answer.ended || answer.unreadable.has_value(); });
-  if (answer.ended || answer.unreadable) {
+  const auto done = [&] { return answer.ended || answer.unreadable.has_value(); };
+  bool quiet = false;
+  if (fresh) {
+    link.channel->wait_for_at_most([&] { return answer.any_output || done(); },
+                                   k_first_output_wait);
+    quiet = !answer.any_output;
+  }
+  if (!quiet) {
+    link.channel->wait_for(done);
+  }
+  if (done()) {
     return std::nullopt;
   }
   auto result = link.channel->finish();
   link.channel.reset();
+  answer.after_eof = true;
   if (!answer.ended && !answer.unreadable) {
     try {
       link.decoder->finish();
@@ -348,7 +367,7 @@ run_session_round(HostBatch& batch,
     }
   } detach{link};
   link.channel->send(request_for(batch, operation, policy_index, objects, id));
-  const auto exit = await_answer(link, answer);
+  const auto exit = await_answer(link, answer, fresh);
   if (fresh && exit && !answer.began) {
     // An hlm-handler before version 2 refuses the document on stderr.
     link.v1_only = true;
@@ -370,17 +389,19 @@ run_session_round(HostBatch& batch,
                              batch.objects.size()));
     return RoundEnd::failed;
   }
-  if (!answer.id) {
-    // It answered as version 1: the lines stand, later runs use version 1.
-    link.v1_only = true;
-    link.close_session();
-  } else if (*answer.id != id) {
+  if (answer.id && *answer.id != id) {
     node_failure(batch,
                  fmt::format("node {}: hlm-handler answered document {} to document {}",
                              where,
                              *answer.id,
                              id));
     return RoundEnd::failed;
+  }
+  if (!answer.id || answer.after_eof) {
+    // It answered as version 1, or only at the end of its input: the lines
+    // stand, and later runs use version 1, one process each.
+    link.v1_only = true;
+    link.close_session();
   }
   return RoundEnd::answered;
 }

@@ -404,6 +404,9 @@ struct SessionNodes
   std::map<std::string, int> finished;              // host → channels ended by finish()
   std::set<std::string> refuse_v2;
   std::map<std::string, int> die_at;
+  // These hosts' handlers answer only at the end of their input (they
+  // read all of it first), as a wrapper that collects the output would.
+  std::set<std::string> answer_at_eof;
 
   TransportFactory
   factory()
@@ -465,6 +468,10 @@ struct SessionNodes
         m_result.error_output = "killed\n";
         return true;
       }
+      if (m_nodes.answer_at_eof.count(m_host)) {
+        m_at_eof += text;
+        return true;
+      }
       // Heartbeat spaces, then the answer in two pieces.
       m_on_output("  ");
       m_on_output(text.substr(0, 10));
@@ -485,6 +492,7 @@ struct SessionNodes
         const std::lock_guard lock(m_nodes.mutex);
         ++m_nodes.finished[m_host];
       }
+      m_on_output(m_at_eof);
       if (!m_result.exit_status && !m_result.signal) {
         m_result.exit_status = 0;
       }
@@ -496,6 +504,7 @@ struct SessionNodes
     std::string m_host;
     transport::OutputCallback m_on_output;
     transport::RunResult m_result;
+    std::string m_at_eof; // answered at the end of the input
   };
 
   class Node final : public transport::Transport
@@ -716,4 +725,26 @@ TEST_CASE("Fanout: an answer to another document fails the round and the session
     }
   }
   CHECK(starts == 4); // two hosts, a new session each round
+}
+
+TEST_CASE("Fanout: a handler that answers only at the end of its input gets version 1",
+          "[dispatch]")
+{
+  SessionNodes nodes;
+  nodes.answer_at_eof = {"10.0.0.1"};
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  for (int round = 0; round < 3; ++round) {
+    const auto outcomes = run_once(fanout, ring);
+    CHECK(outcomes.size() == 9);
+    for (const auto& outcome : outcomes) {
+      CHECK_FALSE(outcome.failure);
+    }
+  }
+  // The first document's answer came with its EOF and stands; then one
+  // process per round.
+  CHECK(nodes.versions["10.0.0.1"] == std::vector<int>{2, 1, 1});
+  CHECK(nodes.starts["10.0.0.1"] == 3);
+  CHECK(nodes.starts["10.0.0.2"] == 1);
 }
