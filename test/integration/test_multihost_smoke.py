@@ -3,7 +3,8 @@ sshd and Swift storage servers each): objects uploaded through the proxy
 are migrated by hlm-dispatch over ssh to the three hosts; hlmctl status
 sees them migrated; each host's dummy backend was asked for exactly the
 replicas on that host's disk; the handler really ran inside each host's
-namespace (its HLM_HOST and network namespace). Then the handler's
+namespace (its HLM_HOST and network namespace); a run of several rounds
+starts one handler per host. Then the handler's
 heartbeat: a 5 s tapesim batch under a 3 s io_timeout completes with
 `--heartbeat 1` and fails with the idle timeout under `--heartbeat 0`."""
 
@@ -95,6 +96,8 @@ def main():
     check({r[0] for r in runs} == {h["name"] for h in info["hosts"]}, "hosts: %r" % runs)
     print("  handler runs: %d, each in its host's namespace" % len(runs))
 
+    one_handler_per_host(info, work, log, handler)
+
     version = subprocess.run([env("HLM_HANDLER"), "--version"], capture_output=True,
                              text=True).stdout
     if "tapesim" in version:
@@ -103,6 +106,44 @@ def main():
         print("  NOT CHECKED: the heartbeat over ssh (needs the tapesim connector): %r"
               % version)
     print("ok: migrate over ssh on %d hosts" % len(info["hosts"]))
+
+
+def one_handler_per_host(info, work, log, handler):
+    """Rounds of 5 objects over 20: hlm-dispatch --once and hlmctl status
+    each start one hlm-handler per host (a protocol version 2 session) for
+    all four rounds, not one per round."""
+    conf = mhsupport.write_conf(info, os.path.join(work, "hlm-rounds.conf"), handler)
+    with open(conf) as f:
+        text = f.read()
+    check("batch_size = 1000" in text, "write_conf's batch_size: %r" % text)
+    with open(conf, "w") as f:
+        f.write(text.replace("batch_size = 1000", "batch_size = 5"))
+    mhsupport.drain_queue(info, work, run_tool, env("HLM_DISPATCH"))
+    container = "mh-rounds-" + mhsupport.RUN
+    swift = Swift()
+    swift.put_container(container)
+    for i in range(20):
+        swift.put_object(container, "o%02d" % i, b"round %d" % i)
+    run_tool([env("HLMCTL"), "migrate", "%s/%s" % (A, container)], conf, status=0)
+    hosts = sorted(h["name"] for h in info["hosts"])
+    for what, argv in (("hlm-dispatch --once", [env("HLM_DISPATCH"), "--once", "--json"]),
+                       ("hlmctl status", [env("HLMCTL"), "status", "--json",
+                                          "%s/%s" % (A, container)])):
+        with open(log, "w"):
+            pass
+        _, out, err = run_tool(argv, conf, status=0)
+        if what == "hlmctl status":
+            states = json.loads(out)["objects"]
+            check(len(states) == 20 and set(states.values()) == {"migrated"},
+                  "hlmctl status over 4 rounds: %r" % states)
+        else:
+            check(json.loads(out)["completed"] == 1, "dispatch: %s\n%s" % (out, err))
+        with open(log) as f:
+            started = sorted(line.split()[0] for line in f if line.strip())
+        check(started == hosts, "%s, 4 rounds of 5 objects: handlers started %r, want one "
+              "per host %r" % (what, started, hosts))
+        print("  %s, 4 rounds of 5 objects: one hlm-handler per host (%s)"
+              % (what, ", ".join(started)))
 
 
 def heartbeat(info, work):

@@ -34,16 +34,22 @@ last_line(std::string_view text)
   return printable(newline == std::string_view::npos ? text : text.substr(newline + 1));
 }
 
-// The request document for one host's batch.
+// The request document for one host's batch: version 2 with `id`, else
+// version 1.
 std::string
 request_for(const HostBatch& batch,
             Operation operation,
             int policy_index,
-            const std::vector<std::string>& objects)
+            const std::vector<std::string>& objects,
+            std::optional<std::uint64_t> id = std::nullopt)
 {
   protocol::Request request;
   request.operation = operation;
   request.storage_policy_index = policy_index;
+  if (id) {
+    request.version = 2;
+    request.id = id;
+  }
   std::map<std::string_view, std::uint32_t> devices;
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
     const auto [it, added] = devices.emplace(batch.devices[i], request.devices.size());
@@ -66,9 +72,59 @@ fail_all(HostBatch& batch, const Failure& failure)
   }
 }
 
-// The handler exits 0, 1 (every object failed) or 3 (some did) after
-// writing its document; anything else, or no document, is a failure of
-// the node as a whole (then false).
+void
+node_failure(HostBatch& batch, std::string message)
+{
+  fail_all(batch, make_failure(FailureKind::node, std::move(message), batch.host));
+}
+
+// "hlm-handler failed (exit status 2): <its last line on stderr>".
+std::string
+handler_failed(const std::string& where, const transport::RunResult& result)
+{
+  const std::string status = result.exit_status
+                               ? fmt::format("exit status {}", *result.exit_status)
+                               : fmt::format("signal {}", result.signal.value_or("?"));
+  return fmt::format("node {}: hlm-handler failed ({}): {}",
+                     where,
+                     status,
+                     last_line(result.error_output));
+}
+
+// The outcome of the batch's replica `i` from the answer's line `i`.
+ReplicaOutcome
+outcome_for(const HostBatch& batch,
+            const std::string& where,
+            std::size_t i,
+            const protocol::ResultLine& line,
+            const std::vector<std::string>& objects)
+{
+  ReplicaOutcome outcome{batch.objects[i],
+                         batch.host,
+                         batch.devices[i],
+                         ObjectState::unknown,
+                         std::nullopt};
+  if (line.object != objects[batch.objects[i]]) {
+    outcome.failure = make_failure(
+      FailureKind::node,
+      fmt::format("node {}: result {} is for another object", where, i),
+      batch.host);
+    return outcome;
+  }
+  outcome.state = line.state;
+  outcome.stub_missing = line.stub_missing;
+  if (line.failure) {
+    outcome.failure = *line.failure;
+    outcome.failure->message =
+      fmt::format("node {} device {}: {}", where, batch.devices[i], line.failure->message);
+    outcome.failure->node = batch.host;
+  }
+  return outcome;
+}
+
+// A version 1 run (one handler process): the handler exits 0, 1 (every
+// object failed) or 3 (some did) after writing its document; anything else,
+// or no document, is a failure of the node as a whole (then false).
 bool
 settle_answer(HostBatch& batch,
               const std::string& where,
@@ -76,107 +132,345 @@ settle_answer(HostBatch& batch,
               const std::string& output,
               const std::vector<std::string>& objects)
 {
-  const auto node_failure = [&](std::string message) {
-    fail_all(batch, make_failure(FailureKind::node, std::move(message), batch.host));
-  };
   protocol::ResultDocument answer;
   try {
     answer = protocol::decode_result(output);
   } catch (const protocol::NotJson&) {
-    const std::string status = result.exit_status
-                                 ? fmt::format("exit status {}", *result.exit_status)
-                                 : fmt::format("signal {}", result.signal.value_or("?"));
-    node_failure(fmt::format("node {}: hlm-handler failed ({}): {}",
-                             where,
-                             status,
-                             last_line(result.error_output)));
+    node_failure(batch, handler_failed(where, result));
     return false;
   } catch (const InputError& e) {
-    node_failure(fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
+    node_failure(batch, fmt::format("node {}: unreadable hlm-handler output: {}", where, e.what()));
     return false;
   }
   for (const auto& warning : answer.warnings) {
     batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
   }
   if (answer.lines.size() != batch.objects.size()) {
-    node_failure(fmt::format("node {}: hlm-handler answered {} results for {} objects",
+    node_failure(batch,
+                 fmt::format("node {}: hlm-handler answered {} results for {} objects",
                              where,
                              answer.lines.size(),
                              batch.objects.size()));
     return false;
   }
   for (std::size_t i = 0; i < answer.lines.size(); ++i) {
-    const auto& line = answer.lines[i];
-    ReplicaOutcome outcome{batch.objects[i],
-                           batch.host,
-                           batch.devices[i],
-                           ObjectState::unknown,
-                           std::nullopt};
-    if (line.object != objects[batch.objects[i]]) {
-      outcome.failure = make_failure(
-        FailureKind::node,
-        fmt::format("node {}: result {} is for another object", where, i),
-        batch.host);
-    } else {
-      outcome.state = line.state;
-      outcome.stub_missing = line.stub_missing;
-      if (line.failure) {
-        outcome.failure = *line.failure;
-        outcome.failure->message =
-          fmt::format("node {} device {}: {}", where, batch.devices[i], line.failure->message);
-        outcome.failure->node = batch.host;
-      }
-    }
-    batch.outcomes.push_back(std::move(outcome));
+    batch.outcomes.push_back(outcome_for(batch, where, i, answer.lines[i], objects));
   }
   return true;
 }
 
+// What one document's answer on a session brought, as it is decoded.
+struct SessionAnswer
+{
+  HostBatch& batch;
+  const std::vector<std::string>& objects;
+  const std::string& where;
+  bool any_output = false; // a byte arrived, whitespace too
+  bool began = false;      // a byte other than whitespace arrived
+  bool ended = false;
+  bool after_eof = false; // it came only once the handler's stdin was closed
+  std::size_t lines = 0;
+  std::optional<std::uint64_t> id;
+  std::optional<std::string> unreadable; // the decoder's message
+  bool not_json = false;                 // ... and the output was no JSON at all
+
+  void
+  on_line(protocol::ResultLine&& line)
+  {
+    const std::size_t i = lines++;
+    if (i < batch.objects.size()) {
+      batch.outcomes.push_back(outcome_for(batch, where, i, line, objects));
+    }
+  }
+
+  void
+  on_end(protocol::ResultStreamDecoder::End&& end)
+  {
+    ended = true;
+    id = end.id;
+    for (const auto& warning : end.warnings) {
+      batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
+    }
+  }
+};
+
+} // namespace
+
+struct Fanout::HostLink
+{
+  std::unique_ptr<transport::Transport> transport;
+  std::unique_ptr<transport::Channel> channel; // the session; null: none open
+  std::unique_ptr<protocol::ResultStreamDecoder> decoder;
+  bool v1_only = false; // one handler process per run, version 1
+  bool stray = false;   // output came outside a document's round
+  std::uint64_t next_id = 1;
+  SessionAnswer* answer = nullptr; // the round waiting on `channel`
+
+  HostLink() = default;
+  HostLink(const HostLink&) = delete;
+  HostLink& operator=(const HostLink&) = delete;
+  ~HostLink()
+  {
+    close_session();
+  }
+
+  void
+  open_session(const std::vector<std::string>& argv)
+  {
+    decoder = std::make_unique<protocol::ResultStreamDecoder>(
+      [this](protocol::ResultLine&& line) {
+        if (answer) {
+          answer->on_line(std::move(line));
+        } else {
+          stray = true;
+        }
+      },
+      [this](protocol::ResultStreamDecoder::End&& end) {
+        if (answer) {
+          answer->on_end(std::move(end));
+        } else {
+          stray = true;
+        }
+      });
+    stray = false;
+    channel = transport->start(argv, [this](std::string_view chunk) { receive(chunk); });
+  }
+
+  // Output of the session's handler; a decoding error is kept in the
+  // answer (the channel is then given up), not thrown through the
+  // transport.
+  void
+  receive(std::string_view chunk)
+  {
+    if (!answer) {
+      stray = stray || !trim(chunk).empty();
+      return;
+    }
+    if (answer->unreadable) {
+      return;
+    }
+    answer->any_output = answer->any_output || !chunk.empty();
+    answer->began = answer->began || !trim(chunk).empty();
+    try {
+      decoder->feed(chunk);
+    } catch (const protocol::NotJson& e) {
+      answer->unreadable = e.what();
+      answer->not_json = true;
+    } catch (const InputError& e) {
+      answer->unreadable = e.what();
+    }
+  }
+
+  // Ends the handler: EOF on its stdin, then its exit. Errors are ignored:
+  // every answer was read.
+  void
+  close_session() noexcept
+  {
+    if (channel) {
+      try {
+        channel->finish();
+      } catch (...) {
+        // Every answer was read; how the handler ended changes nothing.
+      }
+      channel.reset();
+    }
+  }
+
+  // After a failure: the session (its handler is killed) and the
+  // transport; the next run connects anew.
+  void
+  drop() noexcept
+  {
+    channel.reset();
+    transport.reset();
+  }
+};
+
+namespace {
+
+using HostLink = Fanout::HostLink;
+
+enum class RoundEnd {
+  answered, // outcomes set (perhaps failures the handler reported)
+  failed,   // every replica failed: the session is to be dropped
+  refused,  // a new session answered nothing: version 1 is to be used
+};
+
+// How long a new session's handler may take to write anything at all. A
+// version 2 hlm-handler writes (and flushes) its answer's start as soon as
+// the document is read and its ring loaded; a handler that answers only at
+// the end of its input (it reads all of it first) gets its EOF after this.
+constexpr std::chrono::milliseconds k_first_output_wait{10'000};
+
+// Waits for the answer of the document just sent; when the handler ends
+// first, or writes nothing on a new session for k_first_output_wait,
+// finishes the channel (closes its stdin) and reads what comes with that.
+std::optional<transport::RunResult>
+await_answer(HostLink& link, SessionAnswer& answer, bool fresh)
+{
+  const auto done = [&] { return answer.ended || answer.unreadable.has_value(); };
+  bool quiet = false;
+  if (fresh) {
+    link.channel->wait_for_at_most([&] { return answer.any_output || done(); },
+                                   k_first_output_wait);
+    quiet = !answer.any_output;
+  }
+  if (!quiet) {
+    link.channel->wait_for(done);
+  }
+  if (done()) {
+    return std::nullopt;
+  }
+  auto result = link.channel->finish();
+  link.channel.reset();
+  answer.after_eof = true;
+  if (!answer.ended && !answer.unreadable) {
+    try {
+      link.decoder->finish();
+    } catch (const protocol::NotJson& e) {
+      answer.unreadable = e.what();
+      answer.not_json = true;
+    } catch (const InputError& e) {
+      answer.unreadable = e.what();
+    }
+  }
+  return result;
+}
+
+// Sends the batch's document over the host's session, started on the
+// first round, and reads its answer into batch.outcomes.
+RoundEnd
+run_session_round(HostBatch& batch,
+                  const std::string& where,
+                  HostLink& link,
+                  const config::NodeAccess& access,
+                  Operation operation,
+                  int policy_index,
+                  const std::vector<std::string>& objects)
+{
+  if (link.stray) {
+    link.channel.reset(); // its answers can no longer be matched
+  }
+  const bool fresh = !link.channel;
+  if (fresh) {
+    link.open_session(access.handler_argv());
+  }
+  const std::uint64_t id = link.next_id++;
+  SessionAnswer answer{batch, objects, where};
+  link.answer = &answer;
+  const struct Detach
+  {
+    HostLink& link;
+    ~Detach()
+    {
+      link.answer = nullptr;
+    }
+  } detach{link};
+  link.channel->send(request_for(batch, operation, policy_index, objects, id));
+  const auto exit = await_answer(link, answer, fresh);
+  if (fresh && exit && !answer.began) {
+    // An hlm-handler before version 2 refuses the document on stderr.
+    link.v1_only = true;
+    return RoundEnd::refused;
+  }
+  if (answer.unreadable) {
+    node_failure(
+      batch,
+      answer.not_json && exit
+        ? handler_failed(where, *exit)
+        : fmt::format("node {}: unreadable hlm-handler output: {}", where, *answer.unreadable));
+    return RoundEnd::failed;
+  }
+  if (answer.lines != batch.objects.size()) {
+    node_failure(batch,
+                 fmt::format("node {}: hlm-handler answered {} results for {} objects",
+                             where,
+                             answer.lines,
+                             batch.objects.size()));
+    return RoundEnd::failed;
+  }
+  if (answer.id && *answer.id != id) {
+    node_failure(batch,
+                 fmt::format("node {}: hlm-handler answered document {} to document {}",
+                             where,
+                             *answer.id,
+                             id));
+    return RoundEnd::failed;
+  }
+  if (!answer.id || answer.after_eof) {
+    // It answered as version 1, or only at the end of its input: the lines
+    // stand, and later runs use version 1, one process each.
+    link.v1_only = true;
+    link.close_session();
+  }
+  return RoundEnd::answered;
+}
+
+// A version 1 round: one handler process for the one document.
+bool
+run_process_round(HostBatch& batch,
+                  const std::string& where,
+                  transport::Transport& transport,
+                  const config::NodeAccess& access,
+                  Operation operation,
+                  int policy_index,
+                  const std::vector<std::string>& objects)
+{
+  std::string output;
+  const auto result = transport.run(access.handler_argv(),
+                                    request_for(batch, operation, policy_index, objects),
+                                    [&](std::string_view chunk) { output.append(chunk); });
+  return settle_answer(batch, where, result, output, objects);
+}
+
 // Runs one host's batch. Every failure of hlm's own making (hlm::Error:
 // the transport, the handler, its answer) becomes the replicas' failure;
-// anything else is a bug and goes to the caller.
+// anything else is a bug and goes to the caller. A host that failed gets a
+// fresh connection next time, and this one is closed now.
 void
 run_host(HostBatch& batch,
          const config::NodeAccess& access,
-         std::unique_ptr<transport::Transport>& transport,
+         HostLink& link,
          const TransportFactory& make_transport,
          Operation operation,
          int policy_index,
          const std::vector<std::string>& objects)
 {
   std::string where = batch.host;
+  bool answered = false;
   try {
-    const auto document = request_for(batch, operation, policy_index, objects);
-    if (!transport) {
-      transport = make_transport(access);
+    if (!link.transport) {
+      link.transport = make_transport(access);
     }
-    where = fmt::format("{} ({})", batch.host, transport->describe());
-    std::string output;
-    const auto result = transport->run(access.handler_argv(),
-                                       document,
-                                       [&](std::string_view chunk) { output.append(chunk); });
-    if (!settle_answer(batch, where, result, output, objects)) {
-      transport.reset(); // as after a transport error, below
+    where = fmt::format("{} ({})", batch.host, link.transport->describe());
+    RoundEnd end = RoundEnd::refused;
+    if (!link.v1_only) {
+      end = run_session_round(batch, where, link, access, operation, policy_index, objects);
     }
+    answered = end == RoundEnd::answered
+               || (end == RoundEnd::refused
+                   && run_process_round(batch,
+                                        where,
+                                        *link.transport,
+                                        access,
+                                        operation,
+                                        policy_index,
+                                        objects));
   } catch (const TransportError& e) {
-    // A host that failed gets a fresh connection next time, and this one
-    // is closed now.
-    transport.reset();
     Failure failure = make_failure(FailureKind::unreachable,
                                    fmt::format("node {}: {}", where, e.what()),
                                    batch.host);
     failure.transient = e.transient();
     fail_all(batch, failure);
   } catch (const InputError& e) {
-    transport.reset();
     fail_all(
       batch,
       make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()), batch.host));
   } catch (const Error& e) {
-    transport.reset();
-    fail_all(
-      batch,
-      make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), batch.host));
+    node_failure(batch, fmt::format("node {}: {}", where, e.what()));
+  }
+  if (!answered) {
+    link.drop();
   }
 }
 
@@ -210,27 +504,38 @@ Fanout::Fanout(const config::HlmConf& conf, TransportFactory make_transport, War
 {
 }
 
-std::unique_ptr<transport::Transport>
-Fanout::take_transport(const std::string& host) const
+Fanout::~Fanout()
 {
-  const std::lock_guard lock(m_mutex);
-  const auto found = m_transports.find(host);
-  if (found == m_transports.end()) {
-    return nullptr;
-  }
-  auto transport = std::move(found->second);
-  m_transports.erase(found);
-  return transport;
+  close_sessions();
 }
 
 void
-Fanout::keep_transport(const std::string& host,
-                       std::unique_ptr<transport::Transport> transport) const
+Fanout::close_sessions() const
 {
-  if (transport) {
-    const std::lock_guard lock(m_mutex);
-    m_transports[host] = std::move(transport);
+  const std::lock_guard lock(m_mutex);
+  for (auto& [host, link] : m_links) {
+    link->close_session();
   }
+}
+
+std::unique_ptr<Fanout::HostLink>
+Fanout::take_link(const std::string& host) const
+{
+  const std::lock_guard lock(m_mutex);
+  const auto found = m_links.find(host);
+  if (found == m_links.end()) {
+    return std::make_unique<HostLink>();
+  }
+  auto link = std::move(found->second);
+  m_links.erase(found);
+  return link;
+}
+
+void
+Fanout::keep_link(const std::string& host, std::unique_ptr<HostLink> link) const
+{
+  const std::lock_guard lock(m_mutex);
+  m_links[host] = std::move(link);
 }
 
 void
@@ -272,9 +577,9 @@ Fanout::run(Operation operation,
         access.address = batch.host;
       }
       try {
-        auto transport = take_transport(batch.host);
-        run_host(batch, access, transport, m_make_transport, operation, policy_index, objects);
-        keep_transport(batch.host, std::move(transport));
+        auto link = take_link(batch.host);
+        run_host(batch, access, *link, m_make_transport, operation, policy_index, objects);
+        keep_link(batch.host, std::move(link));
       } catch (...) {
         const std::lock_guard lock(bug_mutex);
         bug = bug ? bug : std::current_exception();

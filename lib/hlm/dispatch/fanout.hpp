@@ -53,6 +53,18 @@ TransportFactory default_transport_factory();
 // replicas a failure naming the host and the cause (kind unreachable, or
 // node); an exception that is not an hlm::Error (a bug) is rethrown from
 // run() once every host is done, and no outcome is reported.
+//
+// Sessions: each host's hlm-handler is started once, on its first run(),
+// and gets every later run's document on the same stdin (protocol version
+// 2, each answer matched to its document by id) until close_sessions() or
+// the Fanout's end. A handler that answers the first version 2 document
+// with nothing at all (an hlm-handler before version 2 refuses it) or
+// without an id makes that host one process per run for the Fanout's
+// lifetime, version 1, and the refused document is sent again as version
+// 1. A session that fails (the handler exits, a timeout, a transport error,
+// an unreadable or mismatched answer) fails that run's replicas of that
+// host only, as above; its transport is dropped and the next run starts
+// anew.
 class Fanout
 {
 public:
@@ -60,6 +72,15 @@ public:
   // set up to keep migrated replicas safe); by default it is printed on
   // stderr as "warning: node <host>: <text>".
   Fanout(const config::HlmConf& conf, TransportFactory make_transport, WarningSink warn = {});
+  // Ends the sessions (close_sessions).
+  ~Fanout();
+  Fanout(const Fanout&) = delete;
+  Fanout& operator=(const Fanout&) = delete;
+
+  // Ends every host's handler session (closes its stdin and waits for it
+  // to exit; errors are ignored), keeping the transports: the next run()
+  // starts new handlers. Not while a run() is going on.
+  void close_sessions() const;
 
   // `objects` are "/account/container/object" paths of policy
   // `policy_index`, placed by `object_ring`. `on_outcome` is called from the
@@ -71,21 +92,24 @@ public:
            const std::vector<std::string>& objects,
            const std::function<void(const ReplicaOutcome&)>& on_outcome) const;
 
+  // A host's transport, its handler session and its protocol version
+  // (fanout.cpp).
+  struct HostLink;
+
 private:
-  std::unique_ptr<transport::Transport> take_transport(const std::string& host) const;
-  void keep_transport(const std::string& host,
-                      std::unique_ptr<transport::Transport> transport) const;
+  std::unique_ptr<HostLink> take_link(const std::string& host) const;
+  void keep_link(const std::string& host, std::unique_ptr<HostLink> link) const;
 
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
   WarningSink m_warn;
-  mutable std::mutex m_mutex; // m_warned and m_transports
+  mutable std::mutex m_mutex; // m_warned and m_links
   mutable std::set<std::string> m_warned;
-  // Each host's transport, kept between runs so that an ssh session is set
-  // up once per host for the Fanout's lifetime, not once per round. A
-  // transport is taken out while one thread uses it (they are not
-  // thread-safe).
-  mutable std::map<std::string, std::unique_ptr<transport::Transport>> m_transports;
+  // Each host's link, kept between runs so that an ssh session and a
+  // handler are set up once per host for the Fanout's lifetime, not once
+  // per round. A link is taken out while one thread uses it (transports are
+  // not thread-safe).
+  mutable std::map<std::string, std::unique_ptr<HostLink>> m_links;
 };
 
 // Collects the objects of one operation and policy and sends them through a

@@ -94,6 +94,8 @@ struct Session
     };
     const auto report =
       dispatch_once(conf, *http, fanout, run_options, bar.enabled() ? Progress() : progress);
+    // The nodes' handlers are not kept through the wait for the next run.
+    fanout.close_sessions();
     bar.finish();
     out.print(needs_attention(report) ? journal::Priority::warning : journal::Priority::info,
               options.json ? to_json(report).dump() : to_text(report));

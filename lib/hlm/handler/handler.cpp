@@ -351,7 +351,11 @@ public:
     m_out.write([&](std::ostream& out) {
       out << protocol::encode_result_start(m_request.operation,
                                            m_options.storage_policy_index,
-                                           m_policy.warnings);
+                                           m_policy.warnings,
+                                           m_request.version >= 2 ? m_request.id : std::nullopt);
+      // Seen at once, the start tells a session's dispatcher that this
+      // handler answers without waiting for the end of its input.
+      out.flush();
     });
     m_out.start(m_options.heartbeat);
     try {

@@ -85,8 +85,12 @@ public:
     if (value <= 0x7fffffff) {
       return integer(static_cast<long long>(value));
     }
-    // Too big for any key here: -1 gets the key's own refusal, but a
+    // Too big for any key but "id": -1 gets the key's own refusal, but a
     // version is quoted as sent.
+    if (m_skip_depth == 0 && m_where == Where::top && m_key == "id") {
+      m_id = value;
+      return true;
+    }
     if (m_skip_depth == 0 && m_where == Where::top && m_key == "version") {
       refuse_version(std::to_string(value));
     }
@@ -223,6 +227,15 @@ public:
     if (!m_seen_objects) {
       fail("missing \"objects\"");
     }
+    if (m_request.version >= 2) {
+      if (m_bad_id) {
+        fail("\"id\" must be a non-negative integer");
+      }
+      if (!m_id) {
+        fail(fmt::format("a version {} document needs an \"id\"", m_request.version));
+      }
+      m_request.id = m_id;
+    }
   }
 
 private:
@@ -238,17 +251,19 @@ private:
   [[noreturn]] static void
   refuse_version(const std::string& shown)
   {
-    throw InputError(fmt::format("request document version {}; this hlm-handler reads version {}",
-                                 shown,
-                                 k_version));
+    throw InputError(
+      fmt::format("request document version {}; this hlm-handler reads versions 1 to {}",
+                  shown,
+                  k_version));
   }
 
-  static void
-  check_version(long long value)
+  void
+  set_version(long long value)
   {
-    if (value != k_version) {
+    if (value < 1 || value > k_version) {
       refuse_version(std::to_string(value));
     }
+    m_request.version = static_cast<int>(value);
   }
 
   bool
@@ -267,7 +282,15 @@ private:
       return true;
     }
     if (m_where == Where::top && m_key == "version") {
-      check_version(value);
+      set_version(value);
+      return true;
+    }
+    if (m_where == Where::top && m_key == "id") {
+      if (value < 0) {
+        m_bad_id = true;
+      } else {
+        m_id = static_cast<std::uint64_t>(value);
+      }
       return true;
     }
     if (m_where == Where::top && m_key == "storage_policy_index") {
@@ -308,6 +331,8 @@ private:
   {
     if (m_key == "version") {
       fail("\"version\" must be an integer");
+    } else if (m_key == "id") {
+      m_bad_id = true; // refused in version 2 only
     } else if (m_key == "request") {
       const auto operation = kind == Kind::string ? parse_operation(value) : std::nullopt;
       if (!operation) {
@@ -387,6 +412,8 @@ private:
   bool m_seen_objects = false;
   std::optional<std::string> m_entry_object;
   std::optional<std::string> m_entry_device;
+  std::optional<std::uint64_t> m_id;
+  bool m_bad_id = false; // an "id" that is no unsigned integer
 };
 
 // Reads one document from where `in` stands, leaving `in` just after it.
@@ -405,7 +432,17 @@ read_one(std::istream& in)
 std::string
 encode_request(const Request& request)
 {
-  nlohmann::json document = {{"request", to_string(request.operation)}, {"version", k_version}};
+  if (request.version < 1 || request.version > k_version) {
+    throw InputError(fmt::format("cannot write a request document of version {}", request.version));
+  }
+  if (request.version >= 2 && !request.id) {
+    throw InputError("a version 2 request document needs an id");
+  }
+  nlohmann::json document = {{"request", to_string(request.operation)},
+                             {"version", request.version}};
+  if (request.version >= 2) {
+    document["id"] = *request.id;
+  }
   if (request.storage_policy_index) {
     document["storage_policy_index"] = *request.storage_policy_index;
   }

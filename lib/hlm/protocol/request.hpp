@@ -13,10 +13,15 @@
 // The documents between hlm-dispatch (or hlmctl status) and hlm-handler,
 // as hlm-handler(8) specifies them: the request here, the result in
 // result.hpp. Version 1 is the seed's request document with an optional
-// "version" key; a document without one is version 1.
+// "version" key; a document without one is version 1. Version 2 adds an
+// "id" that the answer echoes, for a session of many documents on one
+// handler process: a v2 handler reads the next document only after it has
+// flushed the previous answer.
 namespace hlm::protocol {
 
-inline constexpr int k_version = 1;
+// The newest version read and written; version 1 is still read and, unless
+// asked for version 2, written.
+inline constexpr int k_version = 2;
 
 // Throws hlm::InputError unless `name` can name a device directory: not
 // empty, no '/', not "." or "..", no NUL or control characters.
@@ -36,6 +41,10 @@ struct Request
   };
 
   Operation operation = Operation::status;
+  int version = 1; // 1 or 2
+  // Version 2 only (and required there): echoed by the answer, so that an
+  // answer can be matched to its request on a long-lived channel.
+  std::optional<std::uint64_t> id;
   std::optional<int> storage_policy_index;
   std::optional<std::string> swift_dir;
   std::vector<std::string> devices;
@@ -44,7 +53,9 @@ struct Request
 
 // The request document, one line of JSON ending in '\n': {"request": op,
 // "version": 1, "storage_policy_index": N (when set), "swift_dir" (when
-// set), "objects": [{"object": path, "device": name or absent}, …]}.
+// set), "objects": [{"object": path, "device": name or absent}, …]}; with
+// request.version 2, "version": 2 and "id": N (request.id, which must be
+// set; throws hlm::InputError otherwise).
 // Object paths and device names must be valid UTF-8 (JSON cannot carry
 // other bytes); throws hlm::InputError naming the first that is not.
 std::string encode_request(const Request& request);
@@ -53,11 +64,11 @@ std::string encode_request(const Request& request);
 // built): {"request": "status"|"migrate"|"recall", "objects": [{"object":
 // "/a/c/o", "device": "sdb1"}, …], "storage_policy_index": N, "swift_dir":
 // "/etc/swift", "version": 1}. Unknown keys are ignored; a "version" other
-// than 1 is refused. The whole input is read and checked before anything
-// is returned: one document and nothing after it but whitespace. Throws
-// hlm::InputError naming what is wrong (malformed or truncated JSON, a
-// missing or mistyped field, a bad object path or device name, another
-// version).
+// than 1 or 2 is refused, and a version 2 document needs an "id" (an
+// unsigned 64-bit integer; ignored in version 1). The whole input is read and checked before
+// anything is returned: one document and nothing after it but whitespace. Throws hlm::InputError
+// naming what is wrong (malformed or truncated JSON, a missing or mistyped field, a bad object path
+// or device name, another version).
 Request read_request_document(std::istream& in);
 
 // Reads request documents one after another from one stream, as a

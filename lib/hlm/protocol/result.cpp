@@ -91,17 +91,57 @@ decode_line(const nlohmann::json& line, std::size_t index)
   return result;
 }
 
-void
+// The version's id: none in version 1 (also a document written before the
+// version key), required in version 2.
+std::optional<std::uint64_t>
 check_version(const nlohmann::json& document)
 {
   const auto version = document.find("version");
   if (version == document.end()) {
-    return; // written before the version key: version 1
+    return std::nullopt;
   }
-  if (!version->is_number_integer() || version->get<long long>() != k_version) {
-    throw InputError(fmt::format("result document version {}; this hlm reads version {}",
+  if (!version->is_number_integer() || version->get<long long>() < 1
+      || version->get<long long>() > k_version) {
+    throw InputError(fmt::format("result document version {}; this hlm reads versions 1 to {}",
                                  brief(*version),
                                  k_version));
+  }
+  if (version->get<long long>() == 1) {
+    return std::nullopt;
+  }
+  const auto id = document.find("id");
+  if (id == document.end() || !id->is_number_unsigned()) {
+    throw InputError("result document version 2 has no \"id\" (an unsigned integer)");
+  }
+  return id->get<std::uint64_t>();
+}
+
+// The document's own fields (all but its lines) into `document`, with the
+// checks of the whole document. `text` is quoted when it is no object.
+void
+decode_head(const nlohmann::json& json, std::string_view text, ResultDocument& document)
+{
+  if (!json.is_object()) {
+    throw InputError(fmt::format("result document is not a JSON object: {}", quote_start(text)));
+  }
+  document.id = check_version(json);
+  if (const auto* request = string_at(json, "request")) {
+    document.operation = parse_operation(*request).value_or(Operation::status);
+  }
+  if (const auto policy = json.find("storage_policy_index");
+      policy != json.end() && policy->is_number_integer()) {
+    document.storage_policy_index = policy->get<int>();
+  }
+  if (const auto warnings = json.find("warnings"); warnings != json.end() && warnings->is_array()) {
+    for (const auto& warning : *warnings) {
+      if (warning.is_string()) {
+        document.warnings.push_back(warning.get<std::string>());
+      }
+    }
+  }
+  const auto objects = json.find("objects");
+  if (objects == json.end() || !objects->is_array()) {
+    throw InputError("result document has no \"objects\" list");
   }
 }
 
@@ -121,12 +161,12 @@ ResultSummary::add(const ResultLine& line)
 std::string
 encode_result_start(Operation operation,
                     int storage_policy_index,
-                    std::span<const std::string> warnings)
+                    std::span<const std::string> warnings,
+                    std::optional<std::uint64_t> id)
 {
-  std::string text = fmt::format(R"({{"request":"{}","version":{},"storage_policy_index":{},)",
-                                 to_string(operation),
-                                 k_version,
-                                 storage_policy_index);
+  std::string text = fmt::format(R"({{"request":"{}",)", to_string(operation));
+  text += id ? fmt::format(R"("version":2,"id":{},)", *id) : std::string(R"("version":1,)");
+  text += fmt::format(R"("storage_policy_index":{},)", storage_policy_index);
   if (!warnings.empty()) {
     text += R"("warnings":)" + dump(nlohmann::json(warnings)) + ',';
   }
@@ -174,7 +214,8 @@ encode_result(const ResultDocument& document)
 {
   std::string text = encode_result_start(document.operation,
                                          document.storage_policy_index,
-                                         document.warnings);
+                                         document.warnings,
+                                         document.id);
   for (std::size_t i = 0; i < document.lines.size(); ++i) {
     text += encode_result_line(document.lines[i], i == 0);
   }
@@ -213,32 +254,290 @@ decode_result(std::string_view text)
     // nobody can read, not a handler that died before answering.
     throw NotJson(e.what());
   }
-  if (!json.is_object()) {
-    throw InputError(fmt::format("result document is not a JSON object: {}", quote_start(text)));
-  }
-  check_version(json);
-  if (const auto* request = string_at(json, "request")) {
-    document.operation = parse_operation(*request).value_or(Operation::status);
-  }
-  if (const auto policy = json.find("storage_policy_index");
-      policy != json.end() && policy->is_number_integer()) {
-    document.storage_policy_index = policy->get<int>();
-  }
-  if (const auto warnings = json.find("warnings"); warnings != json.end() && warnings->is_array()) {
-    for (const auto& warning : *warnings) {
-      if (warning.is_string()) {
-        document.warnings.push_back(warning.get<std::string>());
-      }
-    }
-  }
-  const auto objects = json.find("objects");
-  if (objects == json.end() || !objects->is_array()) {
-    throw InputError("result document has no \"objects\" list");
-  }
+  decode_head(json, text, document);
   if (bad_line) {
     std::rethrow_exception(bad_line);
   }
   return document;
+}
+
+// Follows strings and brackets only, to tell where each line of the
+// "objects" list and each document ends; the JSON of a line, and of the
+// document without its lines (the head), is parsed by nlohmann as
+// decode_result parses it.
+class ResultStreamDecoder::Impl
+{
+public:
+  Impl(LineSink on_line, EndSink on_end)
+    : m_on_line(std::move(on_line)),
+      m_on_end(std::move(on_end))
+  {
+  }
+
+  void
+  feed(std::string_view chunk)
+  {
+    if (m_foreign) {
+      m_head.append(chunk);
+      return;
+    }
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const char c = chunk[i];
+      if (!m_started) {
+        if (is_space(c)) {
+          continue;
+        }
+        m_started = true;
+        if (c != '{') {
+          m_foreign = true;
+          m_head.append(chunk.substr(i));
+          return;
+        }
+      }
+      ++m_offset;
+      step(c);
+    }
+  }
+
+  bool
+  in_document() const noexcept
+  {
+    return m_started;
+  }
+
+  void
+  finish() const
+  {
+    if (m_foreign) {
+      decode_result(m_head); // throws: the text is no JSON object
+    }
+    if (m_started) {
+      throw NotJson(
+        fmt::format("result document is not JSON (truncated after {} bytes)", m_offset));
+    }
+  }
+
+private:
+  // Keys longer than this are not the list's key.
+  static constexpr std::size_t k_max_key = 16;
+
+  static bool
+  is_space(char c)
+  {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+  }
+
+  bool
+  in_line() const noexcept
+  {
+    return m_in_objects && m_depth >= 2;
+  }
+
+  void
+  take(char c)
+  {
+    (in_line() ? m_line : m_head).push_back(c);
+  }
+
+  void
+  step(char c)
+  {
+    if (m_in_string) {
+      take(c);
+      if (m_escape) {
+        m_escape = false;
+      } else if (c == '\\') {
+        m_escape = true;
+      } else if (c == '"') {
+        m_in_string = false;
+      } else if (m_depth == 1 && m_key.size() <= k_max_key) {
+        m_key.push_back(c);
+      }
+      return;
+    }
+    switch (c) {
+    case '"':
+      m_in_string = true;
+      if (m_depth == 1) {
+        m_key.clear();
+      }
+      take(c);
+      return;
+    case '{':
+    case '[':
+      open(c);
+      return;
+    case ',':
+      if (m_in_objects && m_depth == 2) {
+        end_line(false);
+        return;
+      }
+      take(c);
+      return;
+    case '}':
+    case ']':
+      close(c);
+      return;
+    default:
+      take(c);
+    }
+  }
+
+  void
+  open(char c)
+  {
+    if (++m_depth > k_max_depth) {
+      throw InputError(
+        fmt::format("result document is nested more than {} levels deep", k_max_depth));
+    }
+    if (m_depth == 2 && c == '[' && m_key == "objects") {
+      m_in_objects = true;
+      m_head.push_back(c);
+      return;
+    }
+    take(c);
+  }
+
+  void
+  close(char c)
+  {
+    if (m_in_objects && m_depth == 2) {
+      end_line(true);
+      m_in_objects = false;
+      m_head.push_back(c);
+      --m_depth;
+      return;
+    }
+    take(c);
+    if (--m_depth <= 0) {
+      end_document();
+    }
+  }
+
+  [[noreturn]] void
+  not_json() const
+  {
+    throw NotJson(fmt::format("result document is not JSON (error at byte {}): {}",
+                              m_offset,
+                              quote_start(m_head)));
+  }
+
+  static nlohmann::json
+  parse(std::string_view text)
+  {
+    try {
+      return parse_json_limited(text, k_max_depth, "result document");
+    } catch (const JsonSyntaxError& e) {
+      throw NotJson(e.what());
+    }
+  }
+
+  // A ',' or the ']' after a line of the list: decodes the line.
+  void
+  end_line(bool closing)
+  {
+    const std::string_view text = trim(m_line);
+    if (text.empty()) {
+      if (!closing || m_lines > 0) {
+        not_json(); // "[," or ",]"
+      }
+      m_line.clear();
+      return;
+    }
+    const auto json = parse(text);
+    m_line.clear();
+    const std::size_t index = m_lines++;
+    if (m_bad_line) {
+      return;
+    }
+    std::optional<ResultLine> line;
+    try {
+      line = decode_line(json, index);
+    } catch (const InputError&) {
+      m_bad_line = std::current_exception();
+      return;
+    }
+    m_summary.add(*line);
+    m_on_line(std::move(*line));
+  }
+
+  void
+  end_document()
+  {
+    const auto json = parse(m_head);
+    ResultDocument head;
+    decode_head(json, m_head, head);
+    if (m_bad_line) {
+      std::rethrow_exception(m_bad_line);
+    }
+    End end{head.operation,
+            head.storage_policy_index,
+            head.id,
+            std::move(head.warnings),
+            m_summary};
+    reset();
+    m_on_end(std::move(end));
+  }
+
+  void
+  reset()
+  {
+    m_started = false;
+    m_in_string = false;
+    m_escape = false;
+    m_in_objects = false;
+    m_depth = 0;
+    m_offset = 0;
+    m_lines = 0;
+    m_head.clear();
+    m_line.clear();
+    m_key.clear();
+    m_summary = {};
+  }
+
+  LineSink m_on_line;
+  EndSink m_on_end;
+  bool m_started = false; // a document's first byte was read
+  // The document does not start with '{': it is no result document, and
+  // as its end cannot be told, it is kept whole for decode_result's
+  // verdict at the end of the input (finish).
+  bool m_foreign = false;
+  bool m_in_string = false;
+  bool m_escape = false;
+  bool m_in_objects = false; // inside the "objects" list
+  int m_depth = 0;
+  std::size_t m_offset = 0; // bytes of the document read
+  std::size_t m_lines = 0;
+  std::string m_head; // the document without its lines
+  std::string m_line; // the line being read
+  std::string m_key;  // the last string at the top level (cut)
+  std::exception_ptr m_bad_line;
+  ResultSummary m_summary;
+};
+
+ResultStreamDecoder::ResultStreamDecoder(LineSink on_line, EndSink on_end)
+  : m_impl(std::make_unique<Impl>(std::move(on_line), std::move(on_end)))
+{
+}
+
+ResultStreamDecoder::~ResultStreamDecoder() = default;
+
+void
+ResultStreamDecoder::feed(std::string_view chunk)
+{
+  m_impl->feed(chunk);
+}
+
+bool
+ResultStreamDecoder::in_document() const noexcept
+{
+  return m_impl->in_document();
+}
+
+void
+ResultStreamDecoder::finish() const
+{
+  m_impl->finish();
 }
 
 } // namespace hlm::protocol

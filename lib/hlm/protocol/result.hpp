@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -54,6 +56,8 @@ struct ResultDocument
   std::vector<std::string> warnings;
   std::vector<ResultLine> lines;
   ResultSummary summary;
+  // Version 2: the request's id, echoed; absent in version 1.
+  std::optional<std::uint64_t> id;
 
   bool operator==(const ResultDocument&) const = default;
 };
@@ -61,6 +65,7 @@ struct ResultDocument
 // The document in three parts, so that lines can be written as they come:
 //   encode_result_start:  {"request":op,"version":1,"storage_policy_index":N,
 //                          "warnings":[…] (when any),"objects":[
+//                          (with an `id`: "version":2,"id":N after "request")
 //   encode_result_line:   one line per replica, each on its own text line,
 //                          a ',' before every one but the first
 //   encode_result_end:    ],"summary":{"objects":N,"ok":N,"failed":N}}\n
@@ -69,7 +74,8 @@ struct ResultDocument
 // replaced (U+FFFD), never refused.
 std::string encode_result_start(Operation operation,
                                 int storage_policy_index,
-                                std::span<const std::string> warnings);
+                                std::span<const std::string> warnings,
+                                std::optional<std::uint64_t> id = std::nullopt);
 std::string encode_result_line(const ResultLine& line, bool first);
 std::string encode_result_end(const ResultSummary& summary);
 
@@ -85,7 +91,7 @@ public:
   using InputError::InputError;
 };
 
-// Reads a result document. Whitespace between tokens (the handler's
+// Reads a result document (version 1 or 2). Whitespace between tokens (the handler's
 // heartbeat) is allowed. A line's "error" without "error_kind" (an
 // hlm-handler older than the kinds) is a transient backend failure; an
 // unknown kind is a node failure. Throws hlm::InputError naming what is
@@ -94,5 +100,52 @@ public:
 // list, a line that is not an object or lacks a string "object". A line
 // whose status is no state is that replica's node failure.
 ResultDocument decode_result(std::string_view text);
+
+// Reads result documents from a stream that stays open (a handler
+// session), as bytes arrive: each result line is handed over as soon as its
+// text is complete, and the end of each document is told, so a round's
+// lines are never held whole and the reader knows where one answer ends.
+// The checks and messages are decode_result's (a document fed whole or byte
+// by byte gives the same lines and head as decode_result, and throws what
+// it throws); whitespace before, inside and between documents (the
+// heartbeat) is skipped. Like decode_result, a bad line is reported only
+// once its document has ended and passed the document's checks; no line is
+// handed over after it.
+class ResultStreamDecoder
+{
+public:
+  // Everything of a document but its lines; `summary` counts the lines.
+  struct End
+  {
+    Operation operation = Operation::status;
+    int storage_policy_index = 0;
+    std::optional<std::uint64_t> id;
+    std::vector<std::string> warnings;
+    ResultSummary summary;
+  };
+  using LineSink = std::function<void(ResultLine&& line)>;
+  using EndSink = std::function<void(End&& end)>;
+
+  ResultStreamDecoder(LineSink on_line, EndSink on_end);
+  ~ResultStreamDecoder();
+  ResultStreamDecoder(const ResultStreamDecoder&) = delete;
+  ResultStreamDecoder& operator=(const ResultStreamDecoder&) = delete;
+
+  // Reads `chunk`, calling on_line and on_end as lines and documents
+  // complete. Throws as decode_result does (NotJson, hlm::InputError); the
+  // decoder is unusable after that.
+  void feed(std::string_view chunk);
+  // True between a document's first byte and its end.
+  bool in_document() const noexcept;
+  // The input has ended: throws NotJson ("... truncated ...") when a
+  // document was begun and not ended. Text that does not start as a JSON
+  // object is judged only here, as decode_result judges it, for its end
+  // cannot be told before.
+  void finish() const;
+
+private:
+  class Impl;
+  std::unique_ptr<Impl> m_impl;
+};
 
 } // namespace hlm::protocol

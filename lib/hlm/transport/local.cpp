@@ -41,6 +41,12 @@ public:
     return m_session.wait_for(done);
   }
 
+  bool
+  wait_for_at_most(const std::function<bool()>& done, std::chrono::milliseconds limit) override
+  {
+    return m_session.wait_for(done, limit);
+  }
+
   RunResult
   finish() override
   {

@@ -336,6 +336,8 @@ public:
   bool open(const std::string& command, bool may_retry);
   bool send(std::string_view data) override;
   bool wait_for(const std::function<bool()>& done) override;
+  bool wait_for_at_most(const std::function<bool()>& done,
+                        std::chrono::milliseconds limit) override;
   RunResult finish() override;
 
 private:
@@ -359,6 +361,7 @@ private:
   std::string m_chunk;
   bool m_input_closed = false; // EOF sent, or the command took no more input
   bool m_truncated = false;
+  Clock::time_point m_wait_until = Clock::time_point::max(); // a wait's limit
 };
 
 void
@@ -470,6 +473,16 @@ SshChannel::wait_for(const std::function<bool()>& done)
   return done();
 }
 
+bool
+SshChannel::wait_for_at_most(const std::function<bool()>& done, std::chrono::milliseconds limit)
+{
+  InputFeed feed;
+  m_wait_until = Clock::now() + limit;
+  guarded([&] { pump(feed, [&] { return done() || Clock::now() >= m_wait_until; }); });
+  m_wait_until = Clock::time_point::max();
+  return done();
+}
+
 RunResult
 SshChannel::finish()
 {
@@ -538,7 +551,13 @@ SshChannel::pump(InputFeed& feed, const std::function<bool()>& until)
     }
     // Reads and processes what the socket has (calling the callbacks) and
     // flushes pending output; sleeps only when nothing moved.
-    loop.poll(idle_wait(wrote == Written::some || delivered, last_progress));
+    auto wait = idle_wait(wrote == Written::some || delivered, last_progress);
+    if (m_wait_until != Clock::time_point::max()) {
+      wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(m_wait_until - Clock::now()),
+                        std::chrono::milliseconds{0},
+                        wait);
+    }
+    loop.poll(wait);
   }
 }
 

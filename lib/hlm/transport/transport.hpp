@@ -54,6 +54,14 @@ public:
   // Delivers output until `done()` returns true (checked before waiting and
   // after each chunk) or the program has ended; returns done().
   virtual bool wait_for(const std::function<bool()>& done) = 0;
+  // wait_for, returning (done()) once `limit` has passed too. By default
+  // (a channel that cannot wait less) wait_for.
+  virtual bool
+  wait_for_at_most(const std::function<bool()>& done, std::chrono::milliseconds limit)
+  {
+    static_cast<void>(limit);
+    return wait_for(done);
+  }
   // Closes stdin (EOF), delivers the rest of the output, and returns how
   // the program ended. Call once, last.
   virtual RunResult finish() = 0;

@@ -88,7 +88,7 @@ public:
   Impl& operator=(const Impl&) = delete;
 
   bool send(std::string_view data);
-  bool wait_for(const std::function<bool()>& done);
+  bool wait_for(const std::function<bool()>& done, Clock::time_point until);
   ProcessResult finish();
 
 private:
@@ -145,6 +145,7 @@ private:
   bool m_finished = false;
   Phase m_phase = Phase::running;
   Clock::time_point m_deadline = Clock::time_point::max();
+  Clock::time_point m_wait_until = Clock::time_point::max(); // a wait_for's limit
 };
 
 // Runs one step of the session; on an exception kills the program, reaps
@@ -170,16 +171,7 @@ ProcessSession::Impl::abort() noexcept
   m_to_child.reset();
   m_from_stdout.reset();
   m_from_stderr.reset();
-  try {
-    m_child->signal(SIGKILL);
-    if (m_child->wait_exit(m_options.kill_grace)) {
-      m_child->reap();
-    } else {
-      m_child->release();
-    }
-  } catch (const TransportError&) {
-    m_child->release(); // the first exception says more
-  }
+  m_child->kill_and_reap(m_options.kill_grace);
 }
 
 void
@@ -213,10 +205,12 @@ ProcessSession::Impl::send(std::string_view data)
 }
 
 bool
-ProcessSession::Impl::wait_for(const std::function<bool()>& done)
+ProcessSession::Impl::wait_for(const std::function<bool()>& done, Clock::time_point until)
 {
   require_running();
-  guarded([&] { loop(*m_child, done); });
+  m_wait_until = until;
+  guarded([&] { loop(*m_child, [&] { return done() || Clock::now() >= m_wait_until; }); });
+  m_wait_until = Clock::time_point::max();
   return done();
 }
 
@@ -279,8 +273,9 @@ int
 ProcessSession::Impl::wait_ms(std::chrono::milliseconds& tick) const
 {
   int wait = -1;
-  if (m_deadline != Clock::time_point::max()) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - Clock::now());
+  const auto until = std::min(m_deadline, m_wait_until);
+  if (until != Clock::time_point::max()) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
     wait = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, 60'000));
   }
   if (!m_exited && !m_watch_exit_fd) {
@@ -486,7 +481,13 @@ ProcessSession::send(std::string_view data)
 bool
 ProcessSession::wait_for(const std::function<bool()>& done)
 {
-  return m_impl->wait_for(done);
+  return m_impl->wait_for(done, Clock::time_point::max());
+}
+
+bool
+ProcessSession::wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit)
+{
+  return m_impl->wait_for(done, Clock::now() + limit);
 }
 
 ProcessResult

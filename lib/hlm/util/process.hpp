@@ -125,6 +125,8 @@ public:
   // waiting and after each chunk of output) or the program has ended;
   // returns done().
   bool wait_for(const std::function<bool()>& done);
+  // wait_for, returning (done()) once `limit` has passed too.
+  bool wait_for(const std::function<bool()>& done, std::chrono::milliseconds limit);
   // Closes stdin and returns how the program ended, as run_process does.
   // Call once; send and wait_for are not called after it.
   ProcessResult finish();

@@ -243,16 +243,25 @@ Child::Child(Child&& other) noexcept
 
 Child::~Child()
 {
-  if (m_pid > 0) {
-    signal(SIGKILL);
-    try {
-      if (wait_exit(k_destructor_wait)) {
-        reap();
-      }
-    } catch (const TransportError&) {
-      // Nothing more can be done from a destructor.
-    }
+  kill_and_reap(k_destructor_wait);
+}
+
+void
+Child::kill_and_reap(std::chrono::milliseconds grace) noexcept
+{
+  if (m_pid <= 0) {
+    return;
   }
+  try {
+    signal(SIGKILL);
+    if (wait_exit(grace)) {
+      reap();
+      return;
+    }
+  } catch (const TransportError&) {
+    // Given up below: waiting failed, the program cannot be reaped.
+  }
+  release();
 }
 
 bool

@@ -153,6 +153,10 @@ public:
   // SIGKILL, e.g. stuck in a hung file system): it stays a zombie of this
   // process once it exits.
   void release();
+  // Unless reaped or released: kills the program (SIGKILL) and reaps it
+  // once it exits within `grace`, else (or when waiting fails) releases it.
+  // What the destructor does.
+  void kill_and_reap(std::chrono::milliseconds grace) noexcept;
 
 private:
   pid_t m_pid;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -384,4 +385,366 @@ TEST_CASE("FanoutRounds passes a round's bug to the caller", "[dispatch]")
   fanout_rounds.add("/a/c/o1"); // starts the round in the background
   CHECK_THROWS_AS(fanout_rounds.flush(), std::logic_error);
   CHECK(rounds == 0);
+}
+
+namespace {
+
+// Intentionally simplistic hlm-handler sessions: each channel is one
+// handler process that answers every document as it is sent (every replica
+// `migrated`, a version 2 document's id echoed). Hosts in `refuse_v2` run an
+// hlm-handler from before version 2: a version 2 document gets nothing on
+// stdout and exit status 1. A host in `die_at` has its handler killed
+// halfway through the answer to its Nth document (counted over the run).
+struct SessionNodes
+{
+  std::mutex mutex;
+  std::map<std::string, int> starts;                // host → handler processes
+  std::map<std::string, int> transports_made;       // host → transports
+  std::map<std::string, std::vector<int>> versions; // host → each document's version
+  std::map<std::string, int> finished;              // host → channels ended by finish()
+  std::set<std::string> refuse_v2;
+  std::map<std::string, int> die_at;
+  // These hosts' handlers answer only at the end of their input (they
+  // read all of it first), as a wrapper that collects the output would.
+  std::set<std::string> answer_at_eof;
+
+  TransportFactory
+  factory()
+  {
+    return [this](const config::NodeAccess& access) -> std::unique_ptr<transport::Transport> {
+      const std::lock_guard lock(mutex);
+      ++transports_made[access.address];
+      return std::make_unique<Node>(*this, access.address);
+    };
+  }
+
+  class Channel final : public transport::Channel
+  {
+  public:
+    Channel(SessionNodes& nodes, std::string host, transport::OutputCallback on_output)
+      : m_nodes(nodes),
+        m_host(std::move(host)),
+        m_on_output(std::move(on_output))
+    {
+    }
+
+    bool
+    send(std::string_view data) override
+    {
+      if (m_result.exit_status || m_result.signal) {
+        m_result.input_truncated = true;
+        return false;
+      }
+      std::istringstream in{std::string(data)};
+      const auto request = protocol::read_request_document(in);
+      int number = 0;
+      {
+        const std::lock_guard lock(m_nodes.mutex);
+        m_nodes.versions[m_host].push_back(request.version);
+        number = static_cast<int>(m_nodes.versions[m_host].size());
+      }
+      if (request.version == 2 && m_nodes.refuse_v2.count(m_host)) {
+        m_result.exit_status = 1;
+        m_result.error_output =
+          "hlm-handler: error: request document version 2; this hlm-handler reads version 1\n";
+        return true;
+      }
+      protocol::ResultDocument answer;
+      answer.operation = request.operation;
+      answer.id = request.version == 2 ? request.id : std::nullopt;
+      for (const auto& object : request.objects) {
+        protocol::ResultLine line;
+        line.object = object.path;
+        line.device = request.devices.at(object.device);
+        line.state = ObjectState::migrated;
+        answer.lines.push_back(line);
+        answer.summary.add(line);
+      }
+      const auto text = protocol::encode_result(answer);
+      const auto die = m_nodes.die_at.find(m_host);
+      if (die != m_nodes.die_at.end() && die->second == number) {
+        m_on_output(text.substr(0, text.size() / 2));
+        m_result.signal = "KILL";
+        m_result.error_output = "killed\n";
+        return true;
+      }
+      if (m_nodes.answer_at_eof.count(m_host)) {
+        m_at_eof += text;
+        return true;
+      }
+      // Heartbeat spaces, then the answer in two pieces.
+      m_on_output("  ");
+      m_on_output(text.substr(0, 10));
+      m_on_output(text.substr(10));
+      return true;
+    }
+
+    bool
+    wait_for(const std::function<bool()>& done) override
+    {
+      return done(); // everything was answered in send
+    }
+
+    transport::RunResult
+    finish() override
+    {
+      {
+        const std::lock_guard lock(m_nodes.mutex);
+        ++m_nodes.finished[m_host];
+      }
+      m_on_output(m_at_eof);
+      if (!m_result.exit_status && !m_result.signal) {
+        m_result.exit_status = 0;
+      }
+      return m_result;
+    }
+
+  private:
+    SessionNodes& m_nodes;
+    std::string m_host;
+    transport::OutputCallback m_on_output;
+    transport::RunResult m_result;
+    std::string m_at_eof; // answered at the end of the input
+  };
+
+  class Node final : public transport::Transport
+  {
+  public:
+    Node(SessionNodes& nodes, std::string host)
+      : m_nodes(nodes),
+        m_host(std::move(host))
+    {
+    }
+    std::string
+    describe() const override
+    {
+      return "session " + m_host;
+    }
+    std::unique_ptr<transport::Channel>
+    start(const std::vector<std::string>&, transport::OutputCallback on_output) override
+    {
+      {
+        const std::lock_guard lock(m_nodes.mutex);
+        ++m_nodes.starts[m_host];
+      }
+      return std::make_unique<Channel>(m_nodes, m_host, std::move(on_output));
+    }
+
+  private:
+    SessionNodes& m_nodes;
+    std::string m_host;
+  };
+};
+
+const std::vector<std::string> k_session_objects = {"/a/c/o1", "/a/c/o2", "/a/c/o3"};
+
+// The outcomes of one run of `fanout` over k_session_objects.
+std::vector<ReplicaOutcome>
+run_once(const Fanout& fanout, const ring::Ring& ring)
+{
+  std::vector<ReplicaOutcome> outcomes;
+  fanout.run(Operation::migrate,
+             0,
+             ring,
+             {"p", "s"},
+             k_session_objects,
+             [&](const ReplicaOutcome& o) { outcomes.push_back(o); });
+  return outcomes;
+}
+
+} // namespace
+
+TEST_CASE("Fanout: one handler per host for every round, answers matched by id", "[dispatch]")
+{
+  SessionNodes nodes;
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  std::size_t rounds = 0;
+  std::size_t migrated = 0;
+  {
+    const Fanout fanout(conf, nodes.factory());
+    FanoutRounds batches(
+      fanout,
+      2,
+      Operation::migrate,
+      0,
+      ring,
+      {"p", "s"},
+      [&](const std::vector<std::string>&, const std::vector<ReplicaOutcome>& outcomes) {
+        ++rounds;
+        for (const auto& outcome : outcomes) {
+          CHECK_FALSE(outcome.failure);
+          migrated += outcome.state == ObjectState::migrated;
+        }
+      });
+    for (int i = 0; i < 6; ++i) {
+      batches.add("/a/c/o" + std::to_string(i));
+    }
+    batches.flush();
+    CHECK(nodes.finished.empty()); // the sessions stay open between rounds
+  }
+  CHECK(rounds == 3);
+  CHECK(migrated == 6 * 3);
+  const std::map<std::string, int> one_each{{"10.0.0.1", 1}, {"10.0.0.2", 1}};
+  CHECK(nodes.starts == one_each);
+  CHECK(nodes.transports_made == one_each);
+  CHECK(nodes.finished == one_each); // ended with the Fanout
+  for (const auto& [host, versions] : nodes.versions) {
+    INFO(host);
+    CHECK(versions == std::vector<int>{2, 2, 2});
+  }
+}
+
+TEST_CASE("Fanout: a handler that refuses version 2 gets version 1, one process per round",
+          "[dispatch]")
+{
+  SessionNodes nodes;
+  nodes.refuse_v2 = {"10.0.0.2"};
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  for (int round = 0; round < 3; ++round) {
+    const auto outcomes = run_once(fanout, ring);
+    CHECK(outcomes.size() == 9); // every replica answered, none twice
+    for (const auto& outcome : outcomes) {
+      CHECK_FALSE(outcome.failure);
+      CHECK(outcome.state == ObjectState::migrated);
+    }
+  }
+  // The refused document is sent again as version 1, and so is every
+  // later round's, each to a handler of its own.
+  CHECK(nodes.versions["10.0.0.2"] == std::vector<int>{2, 1, 1, 1});
+  CHECK(nodes.starts["10.0.0.2"] == 4);
+  CHECK(nodes.versions["10.0.0.1"] == std::vector<int>{2, 2, 2});
+  CHECK(nodes.starts["10.0.0.1"] == 1);
+  CHECK(nodes.transports_made["10.0.0.2"] == 1);
+}
+
+TEST_CASE("Fanout: a session that dies fails only that host's replicas of that round", "[dispatch]")
+{
+  SessionNodes nodes;
+  nodes.die_at = {{"10.0.0.1", 2}};
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  const auto count = [](const std::vector<ReplicaOutcome>& outcomes, const std::string& host) {
+    std::size_t failed = 0;
+    std::size_t ok = 0;
+    for (const auto& outcome : outcomes) {
+      if (outcome.host == host) {
+        (outcome.failure ? failed : ok) += 1;
+      }
+    }
+    return std::make_pair(failed, ok);
+  };
+  const auto first = run_once(fanout, ring);
+  const auto second = run_once(fanout, ring);
+  const auto third = run_once(fanout, ring);
+  CHECK(count(first, "10.0.0.1").first == 0);
+  const auto [failed, ok] = count(second, "10.0.0.1");
+  CHECK(failed > 0);
+  CHECK(ok == 0);
+  CHECK(count(second, "10.0.0.2") == count(first, "10.0.0.2")); // the other host is untouched
+  for (const auto& outcome : second) {
+    if (outcome.failure) {
+      CHECK(outcome.failure->kind == FailureKind::node);
+      CHECK_THAT(outcome.failure->message,
+                 Catch::Contains("node 10.0.0.1 (session 10.0.0.1): hlm-handler failed "
+                                 "(signal KILL): killed"));
+    }
+  }
+  CHECK(count(third, "10.0.0.1") == count(first, "10.0.0.1")); // a new session answers again
+  CHECK(nodes.starts["10.0.0.1"] == 2);
+  CHECK(nodes.transports_made["10.0.0.1"] == 2); // the failed one was dropped
+  CHECK(nodes.starts["10.0.0.2"] == 1);
+  CHECK(nodes.versions["10.0.0.1"] == std::vector<int>{2, 2, 2});
+}
+
+TEST_CASE("Fanout: an answer to another document fails the round and the session", "[dispatch]")
+{
+  // A handler that echoes a wrong id: its lines are not trusted.
+  struct WrongId final : transport::Transport
+  {
+    int* starts;
+    std::string
+    describe() const override
+    {
+      return "wrong";
+    }
+    std::unique_ptr<transport::Channel>
+    start(const std::vector<std::string>&, transport::OutputCallback on_output) override
+    {
+      ++*starts;
+      struct Answering final : transport::Channel
+      {
+        transport::OutputCallback out;
+        bool
+        send(std::string_view data) override
+        {
+          std::istringstream in{std::string(data)};
+          const auto request = protocol::read_request_document(in);
+          protocol::ResultDocument answer;
+          answer.id = *request.id + 1;
+          for (const auto& object : request.objects) {
+            protocol::ResultLine line;
+            line.object = object.path;
+            line.state = ObjectState::migrated;
+            answer.lines.push_back(line);
+          }
+          out(protocol::encode_result(answer));
+          return true;
+        }
+        bool
+        wait_for(const std::function<bool()>& done) override
+        {
+          return done();
+        }
+        transport::RunResult
+        finish() override
+        {
+          return {0, std::nullopt, ""};
+        }
+      };
+      auto channel = std::make_unique<Answering>();
+      channel->out = std::move(on_output);
+      return channel;
+    }
+  };
+  int starts = 0;
+  config::HlmConf conf;
+  const Fanout fanout(conf, [&](const config::NodeAccess&) {
+    auto transport = std::make_unique<WrongId>();
+    transport->starts = &starts;
+    return transport;
+  });
+  const auto ring = two_host_ring();
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& outcome : run_once(fanout, ring)) {
+      REQUIRE(outcome.failure);
+      CHECK_THAT(outcome.failure->message, Catch::Contains("hlm-handler answered document"));
+    }
+  }
+  CHECK(starts == 4); // two hosts, a new session each round
+}
+
+TEST_CASE("Fanout: a handler that answers only at the end of its input gets version 1",
+          "[dispatch]")
+{
+  SessionNodes nodes;
+  nodes.answer_at_eof = {"10.0.0.1"};
+  config::HlmConf conf;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  for (int round = 0; round < 3; ++round) {
+    const auto outcomes = run_once(fanout, ring);
+    CHECK(outcomes.size() == 9);
+    for (const auto& outcome : outcomes) {
+      CHECK_FALSE(outcome.failure);
+    }
+  }
+  // The first document's answer came with its EOF and stands; then one
+  // process per round.
+  CHECK(nodes.versions["10.0.0.1"] == std::vector<int>{2, 1, 1});
+  CHECK(nodes.starts["10.0.0.1"] == 3);
+  CHECK(nodes.starts["10.0.0.2"] == 1);
 }

@@ -526,6 +526,42 @@ TEST_CASE("handler: a session reads each policy's ring once, again when its file
   CHECK(session.ring_loads() == 3);
 }
 
+TEST_CASE("handler: a version 2 session answers three documents with their ids, one ring read",
+          "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto swift_conf = ring::load_swift_conf(node.swift_dir);
+  RecordingConnector backend;
+  HandlerSession session;
+  HandlerOptions options;
+  options.swift_dir = node.swift_dir;
+  options.heartbeat = std::chrono::milliseconds(1); // spaces between the answers' tokens
+  std::ostringstream out;
+  for (std::uint64_t id = 100; id < 103; ++id) {
+    Request request;
+    request.operation = Operation::status;
+    request.version = 2;
+    request.id = id;
+    request.objects.push_back({"/AUTH_test/c1/obj1", Request::k_any_device});
+    run_request(request, swift_conf, {{&node.conf, &backend, {}}}, options, out, session);
+  }
+  CHECK(session.ring_loads() == 1);
+  // One stream, three answers, told apart by the stream decoder.
+  std::vector<std::uint64_t> ids;
+  std::size_t lines = 0;
+  protocol::ResultStreamDecoder decoder([&](ResultLine&&) { ++lines; },
+                                        [&](protocol::ResultStreamDecoder::End&& end) {
+                                          REQUIRE(end.id);
+                                          ids.push_back(*end.id);
+                                          CHECK(end.summary == Summary{1, 1, 0});
+                                        });
+  decoder.feed(out.str());
+  CHECK_NOTHROW(decoder.finish());
+  CHECK(ids == std::vector<std::uint64_t>{100, 101, 102});
+  CHECK(lines == 3);
+}
+
 TEST_CASE("handler: a session's heartbeat is silent between documents", "[handler]")
 {
   using namespace std::chrono_literals;
@@ -773,7 +809,7 @@ TEST_CASE("run_handler: a session answers each document in turn, one backend for
   }
   SECTION("a bad document ends the session after the answers before it")
   {
-    for (const std::string bad : {R"({"request": "status", "version": 2, "objects": []})",
+    for (const std::string bad : {R"({"request": "status", "version": 3, "objects": []})",
                                   R"({"request": "status", "objects": [)"}) {
       INFO(bad);
       made = 0;
@@ -784,12 +820,32 @@ TEST_CASE("run_handler: a session answers each document in turn, one backend for
       CHECK(documents(out.str()).size() == 1);
     }
   }
-  SECTION("a version other than 1 in the first document: nothing is done")
+  SECTION("version 2 documents: each answer echoes its document's id")
   {
-    std::istringstream in(R"({"request": "status", "version": 2, "objects": []})" + status);
+    const auto v2 = [](const std::string& document, int id) {
+      return R"({"version": 2, "id": )" + std::to_string(id) + ", " + document.substr(1);
+    };
+    const std::string migrate_any_version =
+      R"({"request": "migrate", "objects": [{"object": "/AUTH_test/c1/obj1"}]})";
+    std::istringstream in(v2(status, 7) + v2(migrate_any_version, 8) + status + v2(elsewhere, 9));
+    std::ostringstream out;
+    CHECK(run_handler(command, maker, in, out) == Summary{4, 3, 1});
+    const auto answers = documents(out.str());
+    REQUIRE(answers.size() == 4);
+    CHECK(answers[0].id == 7U);
+    CHECK(answers[1].id == 8U);
+    CHECK(answers[1].operation == Operation::migrate);
+    CHECK(!answers[2].id); // a version 1 document gets a version 1 answer
+    CHECK_THAT(out.str(), Catch::Contains(R"({"request":"status","version":1,)"));
+    CHECK(answers[3].id == 9U);
+    CHECK(answers[3].operation == Operation::recall);
+  }
+  SECTION("a version other than 1 or 2 in the first document: nothing is done")
+  {
+    std::istringstream in(R"({"request": "status", "version": 3, "objects": []})" + status);
     std::ostringstream out;
     CHECK_THROWS_WITH(run_handler(command, maker, in, out),
-                      "request document version 2; this hlm-handler reads version 1");
+                      "request document version 3; this hlm-handler reads versions 1 to 2");
     CHECK(made == 0);
     CHECK(out.str().empty());
   }

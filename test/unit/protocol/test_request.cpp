@@ -177,8 +177,8 @@ TEST_CASE("request documents: the version", "[protocol]")
   // Only the document's own key counts.
   CHECK_NOTHROW(document(R"({"request": "status", "x": {"version": 2},)"
                          R"( "objects": [{"object": "/a/c/o", "version": 2}]})"));
-  CHECK_THROWS_WITH(document(with_version("2")),
-                    "request document version 2; this hlm-handler reads version 1");
+  CHECK_THROWS_WITH(document(with_version("3")),
+                    "request document version 3; this hlm-handler reads versions 1 to 2");
   CHECK_THROWS_WITH(document(with_version("0")), Catch::Contains("version 0;"));
   CHECK_THROWS_WITH(document(with_version("-1")), Catch::Contains("version -1;"));
   CHECK_THROWS_WITH(document(with_version("4294967297")), Catch::Contains("version 4294967297;"));
@@ -190,8 +190,46 @@ TEST_CASE("request documents: the version", "[protocol]")
     CHECK_THROWS_WITH(document(with_version(bad)), Catch::Contains("\"version\""));
   }
   // After the objects, too: the whole document is checked.
-  CHECK_THROWS_WITH(document(R"({"request": "status", "objects": [], "version": 2})"),
-                    Catch::Contains("version 2;"));
+  CHECK_THROWS_WITH(document(R"({"request": "status", "objects": [], "version": 3})"),
+                    Catch::Contains("version 3;"));
+}
+
+TEST_CASE("request documents of version 2 carry an id", "[protocol]")
+{
+  Request request;
+  request.operation = Operation::recall;
+  request.storage_policy_index = 1;
+  request.devices = {"sdb1"};
+  request.objects = {{"/a/c/o", 0}, {"/a/c/p", Request::k_any_device}};
+  // Version 1 unless asked.
+  CHECK_THAT(encode_request(request), Catch::Contains(R"("version":1)"));
+  CHECK_THAT(encode_request(request), !Catch::Contains(R"("id")"));
+  request.version = 2;
+  CHECK_THROWS_AS(encode_request(request), InputError); // no id
+  for (const std::uint64_t id : {std::uint64_t{0}, std::uint64_t{42}, UINT64_MAX}) {
+    request.id = id;
+    const auto text = encode_request(request);
+    CHECK_THAT(text, Catch::Contains(R"("version":2)"));
+    const auto read = document(text);
+    CHECK(read.version == 2);
+    CHECK(read.id == id);
+    CHECK(read.objects.size() == 2);
+    CHECK(read.storage_policy_index == 1);
+  }
+  // The id may come before the version; version 2 needs one.
+  CHECK(document(R"({"id": 9, "request": "status", "version": 2, "objects": []})").id == 9U);
+  CHECK_THROWS_WITH(document(R"({"request": "status", "version": 2, "objects": []})"),
+                    "bad request document: a version 2 document needs an \"id\"");
+  for (const char* bad : {"-1", "1.5", R"("1")", "null", "[1]"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(document(std::string(R"({"request": "status", "version": 2, "id": )") + bad
+                               + R"(, "objects": []})"),
+                      Catch::Contains("\"id\" must be a non-negative integer"));
+  }
+  // Version 1 ignores an id, as any unknown key.
+  const auto v1 = document(R"({"request": "status", "id": "x", "objects": []})");
+  CHECK(v1.version == 1);
+  CHECK(!v1.id);
 }
 
 TEST_CASE("a session: request documents one after another", "[protocol]")

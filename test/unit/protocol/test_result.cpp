@@ -20,17 +20,73 @@ struct Refusal
   std::string message;
 };
 
+// The one document of `text` through a ResultStreamDecoder fed `chunk`
+// bytes at a time, as decode_result would give it; a second document is
+// refused as decode_result refuses it (more than one document).
+ResultDocument
+stream_decode(std::string_view text, std::size_t chunk)
+{
+  ResultDocument document;
+  bool ended = false;
+  const auto check_one = [&] {
+    if (ended) {
+      throw NotJson("more than one document");
+    }
+  };
+  ResultStreamDecoder decoder(
+    [&](ResultLine&& line) {
+      check_one();
+      document.lines.push_back(std::move(line));
+    },
+    [&](ResultStreamDecoder::End&& end) {
+      check_one();
+      ended = true;
+      document.operation = end.operation;
+      document.storage_policy_index = end.storage_policy_index;
+      document.id = end.id;
+      document.warnings = std::move(end.warnings);
+      document.summary = end.summary;
+    });
+  for (std::size_t i = 0; i < text.size(); i += chunk) {
+    decoder.feed(text.substr(i, chunk));
+  }
+  decoder.finish();
+  if (!ended) {
+    throw NotJson("no result document");
+  }
+  return document;
+}
+
+template<typename Decode>
 Refusal
-refusal(std::string_view text)
+refusal_of(const Decode& decode)
 {
   try {
-    decode_result(text);
+    decode();
   } catch (const NotJson& e) {
     return {Refusal::Kind::not_json, e.what()};
   } catch (const InputError& e) {
     return {Refusal::Kind::input_error, e.what()};
   }
   return {};
+}
+
+// decode_result's refusal of `text`; the stream decoder, fed the text whole
+// and byte by byte, refuses it alike (the same kind, and for a refusal
+// that is not NotJson the same message when fed whole).
+Refusal
+refusal(std::string_view text)
+{
+  const auto refused = refusal_of([&] { decode_result(text); });
+  const auto whole = refusal_of([&] { stream_decode(text, text.size() + 1); });
+  const auto bytes = refusal_of([&] { stream_decode(text, 1); });
+  CHECK(whole.kind == refused.kind);
+  CHECK(bytes.kind == refused.kind);
+  if (refused.kind == Refusal::Kind::input_error) {
+    CHECK(whole.message == refused.message);
+    CHECK(bytes.message == refused.message);
+  }
+  return refused;
 }
 
 void
@@ -198,10 +254,20 @@ TEST_CASE("result documents: the version", "[protocol]")
   {
     CHECK(decode_result(R"({"version":1,)" + objects).lines.size() == 1);
   }
+  SECTION("2, with an id")
+  {
+    const auto document = decode_result(R"({"version":2,"id":18446744073709551615,)" + objects);
+    CHECK(document.id == 18446744073709551615U);
+    check_refused(R"({"version":2,)" + objects, "result document version 2 has no \"id\"");
+    check_refused(R"({"version":2,"id":-1,)" + objects, "result document version 2 has no");
+    check_refused(R"({"version":2,"id":"1",)" + objects, "result document version 2 has no");
+    // Version 1 has no id, whatever the document says.
+    CHECK(!decode_result(R"({"version":1,"id":5,)" + objects).id);
+  }
   SECTION("any other is refused, naming both")
   {
-    check_refused(R"({"version":2,)" + objects,
-                  "result document version 2; this hlm reads version 1");
+    check_refused(R"({"version":3,)" + objects,
+                  "result document version 3; this hlm reads versions 1 to 2");
     for (const char* other :
          {"0", "-1", "1.0", "1.5", R"("1")", "null", "true", "[1]", "18446744073709551615"}) {
       check_refused(std::string(R"({"version":)") + other + "," + objects,
@@ -433,4 +499,166 @@ TEST_CASE("result documents: many lines", "[protocol]")
   }
   document = with_summary(document);
   CHECK(decode_result(encode_result(document)) == document);
+}
+
+namespace {
+
+ResultDocument
+sample_document(std::optional<std::uint64_t> id)
+{
+  ResultDocument document;
+  document.operation = Operation::recall;
+  document.storage_policy_index = 2;
+  document.warnings = {"reads of migrated objects on this node are not guarded"};
+  document.id = id;
+  for (int i = 0; i < 20; ++i) {
+    ResultLine line;
+    line.object = "/a/c/o \"[{,}]\" \\ " + std::to_string(i);
+    line.device = "sdb" + std::to_string(i % 3);
+    line.file = "/srv/node/sdb1/objects/1/abc/" + std::to_string(i) + ".data";
+    line.state = i % 2 ? ObjectState::migrated : ObjectState::premigrated;
+    if (i % 5 == 0) {
+      line.failure = make_failure(k_failure_kinds[i % 6],
+                                  "failed, \"badly\" ]} " + std::to_string(i));
+    }
+    if (i % 4 == 0) {
+      line.etag = "d41d8cd98f00b204e9800998ecf8427e";
+      line.size = 1024U * static_cast<unsigned>(i);
+    }
+    line.stub_missing = i == 3;
+    document.lines.push_back(std::move(line));
+  }
+  return with_summary(document);
+}
+
+} // namespace
+
+TEST_CASE("result documents of version 2 round trip with their id", "[protocol]")
+{
+  for (const std::uint64_t id : {std::uint64_t{0}, std::uint64_t{1}, UINT64_MAX}) {
+    const auto document = sample_document(id);
+    const auto text = encode_result(document);
+    CHECK_THAT(text, Catch::StartsWith(R"({"request":"recall","version":2,"id":)"));
+    CHECK(decode_result(text) == document);
+    CHECK(stream_decode(text, 1) == document);
+  }
+  const auto v1 = encode_result(sample_document(std::nullopt));
+  CHECK_THAT(v1, Catch::StartsWith(R"({"request":"recall","version":1,"storage_policy_index")"));
+  CHECK_THAT(v1, !Catch::Contains(R"("id")"));
+}
+
+TEST_CASE("the stream decoder gives what decode_result gives, fed in any pieces", "[protocol]")
+{
+  const std::vector<std::string> texts = {
+    encode_result(sample_document(7)),
+    encode_result(sample_document(std::nullopt)),
+    encode_result(ResultDocument{}),
+    R"({"summary":{"objects":[1,2]},"objects":[{"object":"/a/c/o","status":"migrated"}]})",
+    R"({"objects":[{"object":"/a/c/o","status":"x","error":null}],"request":"migrate"})",
+  };
+  for (const auto& text : texts) {
+    INFO(text);
+    const auto expected = decode_result(text);
+    for (const std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{7}, text.size()}) {
+      INFO("chunk " << chunk);
+      CHECK(stream_decode(text, chunk) == expected);
+    }
+  }
+}
+
+TEST_CASE("the stream decoder: heartbeats and documents one after another", "[protocol]")
+{
+  // A session's output: heartbeat spaces wherever the handler writes them,
+  // three answers, each told as it ends.
+  std::string text = "  ";
+  std::vector<ResultDocument> sent;
+  for (std::uint64_t id = 1; id <= 3; ++id) {
+    auto document = sample_document(id);
+    document.lines.resize(id);
+    document = with_summary(document);
+    text += encode_result_start(document.operation, 2, document.warnings, id) + " ";
+    for (std::size_t i = 0; i < document.lines.size(); ++i) {
+      text += "  " + encode_result_line(document.lines[i], i == 0) + " \n ";
+    }
+    text += encode_result_end(document.summary) + "\n ";
+    sent.push_back(std::move(document));
+  }
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{5}, text.size()}) {
+    std::vector<ResultDocument> got(1);
+    std::vector<std::size_t> lines_at_end; // lines handed over before each end
+    std::size_t lines = 0;
+    ResultStreamDecoder decoder(
+      [&](ResultLine&& line) {
+        got.back().lines.push_back(std::move(line));
+        ++lines;
+      },
+      [&](ResultStreamDecoder::End&& end) {
+        auto& document = got.back();
+        document.operation = end.operation;
+        document.storage_policy_index = end.storage_policy_index;
+        document.id = end.id;
+        document.warnings = std::move(end.warnings);
+        document.summary = end.summary;
+        lines_at_end.push_back(lines);
+        got.emplace_back();
+      });
+    for (std::size_t i = 0; i < text.size(); i += chunk) {
+      decoder.feed(std::string_view(text).substr(i, chunk));
+    }
+    CHECK(!decoder.in_document());
+    CHECK_NOTHROW(decoder.finish());
+    got.pop_back();
+    CHECK(got == sent);
+    CHECK(lines_at_end == std::vector<std::size_t>{1, 3, 6});
+  }
+}
+
+TEST_CASE("the stream decoder hands each line over before the document ends", "[protocol]")
+{
+  std::vector<std::string> objects;
+  bool ended = false;
+  ResultStreamDecoder decoder([&](ResultLine&& line) { objects.push_back(line.object); },
+                              [&](ResultStreamDecoder::End&&) { ended = true; });
+  ResultLine line;
+  line.object = "/a/c/1";
+  decoder.feed(encode_result_start(Operation::status, 0, {}, 1) + encode_result_line(line, true));
+  CHECK(objects.empty()); // a line ends at the ',' or ']' after it
+  line.object = "/a/c/2";
+  decoder.feed(encode_result_line(line, false));
+  CHECK(objects == std::vector<std::string>{"/a/c/1"});
+  CHECK(decoder.in_document());
+  decoder.feed("]");
+  CHECK(objects == std::vector<std::string>{"/a/c/1", "/a/c/2"});
+  CHECK(!ended);
+  decoder.feed(R"(,"summary":{}})");
+  CHECK(ended);
+  CHECK(!decoder.in_document());
+}
+
+TEST_CASE("the stream decoder: a truncated answer is NotJson at the end of input", "[protocol]")
+{
+  const auto text = encode_result(sample_document(4));
+  for (const std::size_t cut :
+       {std::size_t{1}, std::size_t{40}, text.size() / 2, text.size() - 3}) {
+    INFO("cut at " << cut);
+    bool ended = false;
+    ResultStreamDecoder decoder([](ResultLine&&) {},
+                                [&](ResultStreamDecoder::End&&) { ended = true; });
+    decoder.feed(std::string_view(text).substr(0, cut));
+    CHECK(decoder.in_document());
+    CHECK(!ended);
+    CHECK_THROWS_AS(decoder.finish(), NotJson);
+    CHECK_THROWS_WITH(decoder.finish(), Catch::Contains("truncated"));
+  }
+  ResultStreamDecoder empty([](ResultLine&&) {}, [](ResultStreamDecoder::End&&) {});
+  empty.feed("  \n ");
+  CHECK_NOTHROW(empty.finish());
+}
+
+TEST_CASE("the stream decoder keeps decode_result's nesting limit", "[protocol]")
+{
+  const std::string deep = R"({"objects":[{"object":"/a/c/o","x":)" + std::string(20, '[')
+                           + std::string(20, ']') + "}]}";
+  CHECK_THROWS_WITH(stream_decode(deep, 1), "result document is nested more than 16 levels deep");
+  CHECK_THROWS_WITH(decode_result(deep), "result document is nested more than 16 levels deep");
 }

@@ -521,6 +521,22 @@ TEST_CASE("ProcessSession's wait_for returns when the program ends first", "[pro
   CHECK_THROWS_AS(c.session.finish(), TransportError);
 }
 
+TEST_CASE("ProcessSession's wait_for with a limit returns when the limit passes", "[process]")
+{
+  // `cat` answers only what it is sent: nothing, so the wait ends at its
+  // limit, and the program is still there to talk to.
+  Conversation c({"cat"});
+  const auto start = Clock::now();
+  CHECK_FALSE(c.session.wait_for([&] { return !c.output.empty(); }, 300ms));
+  const auto waited = Clock::now() - start;
+  CHECK(waited >= 300ms);
+  CHECK(waited < 3s);
+  REQUIRE(c.session.send("x"));
+  CHECK(c.session.wait_for([&] { return !c.output.empty(); }, 10s));
+  CHECK(c.output == "x");
+  CHECK(c.session.finish().succeeded());
+}
+
 TEST_CASE("ProcessSession's timeout ends a program that stops reading", "[process]")
 {
   const auto start = Clock::now();
