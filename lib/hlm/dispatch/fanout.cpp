@@ -170,9 +170,9 @@ struct SessionAnswer
   bool ended = false;
   bool after_eof = false; // it came only once the handler's stdin was closed
   std::size_t lines = 0;
-  std::optional<std::uint64_t> id;
-  std::optional<std::string> unreadable; // the decoder's message
-  bool not_json = false;                 // ... and the output was no JSON at all
+  std::optional<std::uint64_t> id{};
+  std::optional<std::string> unreadable{}; // the decoder's message
+  bool not_json = false;                   // ... and the output was no JSON at all
 
   void
   on_line(protocol::ResultLine&& line)
@@ -356,7 +356,7 @@ run_session_round(HostBatch& batch,
     link.open_session(access.handler_argv());
   }
   const std::uint64_t id = link.next_id++;
-  SessionAnswer answer{batch, objects, where};
+  SessionAnswer answer{.batch = batch, .objects = objects, .where = where};
   link.answer = &answer;
   const struct Detach
   {

@@ -191,7 +191,7 @@ TEST_CASE("result lines round trip: what is optional", "[protocol]")
   big.size = UINT64_MAX;
 
   const auto document = with_summary(
-    ResultDocument{Operation::status, 0, {}, {bare, stub, big}, {}});
+    ResultDocument{Operation::status, 0, {}, {bare, stub, big}, {}, std::nullopt});
   const auto text = encode_result(document);
   CHECK_THAT(text, !Catch::Contains("warnings"));
   const auto decoded = decode_result(text);
@@ -218,7 +218,12 @@ TEST_CASE("result documents: the parts, heartbeat spaces between them", "[protoc
                            + encode_result_end(ResultSummary{2, 1, 1}) + " \n";
   const auto document = decode_result(text);
   CHECK(document
-        == ResultDocument{Operation::recall, 1, warnings, {first, second}, ResultSummary{2, 1, 1}});
+        == ResultDocument{Operation::recall,
+                          1,
+                          warnings,
+                          {first, second},
+                          ResultSummary{2, 1, 1},
+                          std::nullopt});
   CHECK(encode_result_start(Operation::status, 0, {})
           .starts_with(R"({"request":"status","version":1,)"));
   CHECK(encode_result_line(first, true).starts_with("\n{"));
@@ -231,7 +236,8 @@ TEST_CASE("result texts that are not valid UTF-8 are replaced, not refused", "[p
   ResultLine line;
   line.object = "/a/c/\xff";
   line.failure = make_failure(FailureKind::backend, "tape \xff full");
-  const auto document = with_summary(ResultDocument{Operation::migrate, 0, {"w\xfe"}, {line}, {}});
+  const auto document = with_summary(
+    ResultDocument{Operation::migrate, 0, {"w\xfe"}, {line}, {}, std::nullopt});
   const auto decoded = decode_result(encode_result(document));
   REQUIRE(decoded.lines.size() == 1);
   CHECK(decoded.lines[0].object == "/a/c/\xef\xbf\xbd");
@@ -400,7 +406,7 @@ TEST_CASE("result documents cut short anywhere are NotJson", "[protocol]")
   line.device = "sdb1";
   line.failure = make_failure(FailureKind::rejected, "no");
   const auto text = encode_result(
-    with_summary(ResultDocument{Operation::migrate, 0, {"w"}, {line, line}, {}}));
+    with_summary(ResultDocument{Operation::migrate, 0, {"w"}, {line, line}, {}, std::nullopt}));
   REQUIRE(text.ends_with("}\n"));
   for (std::size_t cut = 0; cut + 1 < text.size(); ++cut) {
     check_not_json(text.substr(0, cut));
