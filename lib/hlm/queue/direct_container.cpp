@@ -231,6 +231,30 @@ DirectContainerClient::send_row(const ring::Device& node, const swift::HttpReque
   return reply;
 }
 
+swift::HttpRequest
+DirectContainerClient::row_put_request(const ring::Device& node,
+                                       std::string_view container,
+                                       std::string_view name,
+                                       const SwiftTimestamp& timestamp,
+                                       std::string_view content_type,
+                                       std::uint64_t size,
+                                       std::string_view etag)
+{
+  swift::HttpRequest request;
+  request.method = swift::Method::put;
+  request.url = url(node, container, name);
+  request.timeout = k_request_timeout;
+  request.headers = {
+    {"X-Timestamp", timestamp.internal()},
+    {"X-Size", std::to_string(size)},
+    {"X-Etag", std::string(etag)},
+    {"X-Content-Type", std::string(content_type)},
+    {"X-Backend-Storage-Policy-Index", std::to_string(policy_index(container))},
+    {"Content-Length", "0"},
+  };
+  return request;
+}
+
 NodeReply
 DirectContainerClient::put_row_on(const ring::Device& node,
                                   std::string_view container,
@@ -239,18 +263,7 @@ DirectContainerClient::put_row_on(const ring::Device& node,
                                   std::string_view content_type,
                                   const std::optional<SwiftTimestamp>& content_type_timestamp)
 {
-  swift::HttpRequest request;
-  request.method = swift::Method::put;
-  request.url = url(node, container, name);
-  request.timeout = k_request_timeout;
-  request.headers = {
-    {"X-Timestamp", timestamp.internal()},
-    {"X-Size", "0"},
-    {"X-Etag", std::string(k_empty_etag)},
-    {"X-Content-Type", std::string(content_type)},
-    {"X-Backend-Storage-Policy-Index", std::to_string(policy_index(container))},
-    {"Content-Length", "0"},
-  };
+  auto request = row_put_request(node, container, name, timestamp, content_type, 0, k_empty_etag);
   if (content_type_timestamp) {
     // The metadata time follows the content-type time when not given.
     request.headers.push_back({"X-Content-Type-Timestamp", content_type_timestamp->internal()});
@@ -356,6 +369,23 @@ DirectContainerClient::put_row_quorum(std::string_view container,
   for (const auto* node : nodes(container)) {
     replies.push_back(
       put_row_on(*node, container, name, timestamp, content_type, content_type_timestamp));
+  }
+  return write_quorum("write", container, name, replies);
+}
+
+int
+DirectContainerClient::put_object_row_quorum(std::string_view container,
+                                             std::string_view name,
+                                             const SwiftTimestamp& timestamp,
+                                             std::string_view content_type,
+                                             std::uint64_t size,
+                                             std::string_view etag)
+{
+  std::vector<NodeReply> replies;
+  for (const auto* node : nodes(container)) {
+    replies.push_back(
+      send_row(*node,
+               row_put_request(*node, container, name, timestamp, content_type, size, etag)));
   }
   return write_quorum("write", container, name, replies);
 }

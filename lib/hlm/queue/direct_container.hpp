@@ -132,6 +132,15 @@ public:
                      const SwiftTimestamp& timestamp,
                      std::string_view content_type,
                      const std::optional<SwiftTimestamp>& content_type_timestamp = std::nullopt);
+  // put_row_quorum for a row that lists a real object (one stored on the
+  // object servers without a container update, as DirectObjectClient
+  // writes it): the row carries the object's size and ETag.
+  int put_object_row_quorum(std::string_view container,
+                            std::string_view name,
+                            const SwiftTimestamp& timestamp,
+                            std::string_view content_type,
+                            std::uint64_t size,
+                            std::string_view etag);
   // Deletes the row as of `timestamp` on every primary: a row newer than
   // `timestamp` survives. Servers answer 204 whether or not the row exists.
   // Returns the number of acceptances, or throws hlm::TransportError below
@@ -155,6 +164,13 @@ private:
   std::string url(const ring::Device& node,
                   std::string_view container,
                   std::string_view name) const;
+  swift::HttpRequest row_put_request(const ring::Device& node,
+                                     std::string_view container,
+                                     std::string_view name,
+                                     const SwiftTimestamp& timestamp,
+                                     std::string_view content_type,
+                                     std::uint64_t size,
+                                     std::string_view etag);
   // send_to with the no-answer suppression above.
   NodeReply send_row(const ring::Device& node, const swift::HttpRequest& request);
   int write_quorum(std::string_view what,

@@ -1,5 +1,7 @@
 #include <hlm/queue/direct_object.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -7,6 +9,16 @@
 #include <string>
 
 namespace hlm::queue {
+
+namespace {
+
+std::string
+md5_hex(std::string_view data)
+{
+  return to_hex(md5(data));
+}
+
+} // namespace
 
 DirectObjectClient::DirectObjectClient(swift::HttpClient& http,
                                        std::filesystem::path swift_dir,
@@ -94,6 +106,103 @@ DirectObjectClient::delete_object(std::string_view account,
       true);
   }
   return done;
+}
+
+int
+DirectObjectClient::put_object(std::string_view account,
+                               std::string_view container,
+                               std::string_view name,
+                               std::string_view body,
+                               std::string_view content_type,
+                               const SwiftTimestamp& timestamp,
+                               int policy_index)
+{
+  const ring::Ring& ring = object_ring(policy_index);
+  const std::uint32_t partition = ring.partition(
+    ring::hash_path(m_secret, account, container, name));
+  const auto nodes = ring.primary_nodes(partition);
+  swift::HttpRequest request;
+  request.method = swift::Method::put;
+  request.timeout = k_request_timeout;
+  request.headers = {
+    {"X-Timestamp", timestamp.internal()},
+    {"X-Backend-Storage-Policy-Index", std::to_string(policy_index)},
+    {"Content-Type", std::string(content_type)},
+    {"Content-Length", std::to_string(body.size())},
+    {"ETag", md5_hex(body)},
+  };
+  request.body.assign(body);
+  std::vector<NodeReply> replies;
+  int stored = 0;
+  for (const auto* node : nodes) {
+    request.url = direct_url(*node, partition, account, container, name);
+    NodeReply reply = send_direct(m_http, *node, request);
+    stored += reply.ok() ? 1 : 0;
+    replies.push_back(std::move(reply));
+  }
+  const int needed = static_cast<int>(nodes.size() / 2 + 1);
+  if (stored < needed) {
+    throw TransportError(
+      fmt::format("cannot store object \"{}/{}/{}\" (policy {}): {} of {} object servers "
+                  "stored it, {} needed: {}",
+                  printable(account),
+                  printable(container),
+                  printable(name),
+                  policy_index,
+                  stored,
+                  nodes.size(),
+                  needed,
+                  describe_failures(replies)),
+      true);
+  }
+  return stored;
+}
+
+std::optional<std::string>
+DirectObjectClient::get_object(std::string_view account,
+                               std::string_view container,
+                               std::string_view name,
+                               int policy_index)
+{
+  const ring::Ring& ring = object_ring(policy_index);
+  const std::uint32_t partition = ring.partition(
+    ring::hash_path(m_secret, account, container, name));
+  swift::HttpRequest request;
+  request.method = swift::Method::get;
+  request.timeout = k_request_timeout;
+  request.headers = {{"X-Backend-Storage-Policy-Index", std::to_string(policy_index)}};
+  std::vector<NodeReply> failures;
+  for (const auto* node : ring.primary_nodes(partition)) {
+    request.url = direct_url(*node, partition, account, container, name);
+    NodeReply reply; // status 0: counted as failed
+    reply.node = node_label(*node);
+    try {
+      auto response = m_http.send(request);
+      if (response.status == 404) {
+        continue;
+      }
+      const auto etag = response.header("ETag");
+      if (response.status == 200 && etag && *etag == md5_hex(response.body)) {
+        return std::move(response.body);
+      }
+      reply.error = response.status == 200 ? fmt::format("the body does not match its ETag {}",
+                                                         printable(etag.value_or("(none)")))
+                                           : fmt::format("HTTP {}", response.status);
+    } catch (const TransportError& e) {
+      reply.error = e.what();
+    }
+    failures.push_back(std::move(reply));
+  }
+  if (failures.empty()) {
+    return std::nullopt;
+  }
+  throw TransportError(fmt::format("cannot read object \"{}/{}/{}\" (policy {}): {}",
+                                   printable(account),
+                                   printable(container),
+                                   printable(name),
+                                   policy_index,
+                                   describe_failures(failures)),
+                       true);
 }
 
 } // namespace hlm::queue

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -62,6 +64,31 @@ public:
                     std::string_view name,
                     const SwiftTimestamp& timestamp,
                     int policy_index);
+
+  // Stores `body` as object `account/container/name` as of `timestamp` on
+  // every primary of its policy's object ring (Content-Length, ETag: its
+  // MD5, so a server checks what it got; no container update: whoever
+  // writes directly keeps the listing itself). Returns the number of
+  // primaries that stored it (201), at least a majority; below that,
+  // throws hlm::TransportError (transient) naming each failing node. What
+  // the others stored stays, as after a proxy PUT that missed quorum.
+  int put_object(std::string_view account,
+                 std::string_view container,
+                 std::string_view name,
+                 std::string_view body,
+                 std::string_view content_type,
+                 const SwiftTimestamp& timestamp,
+                 int policy_index);
+
+  // The body of the object from the first primary, in ring order, that
+  // has it whole (200, and its ETag matches the body's MD5); nullopt when
+  // every primary answers 404 (never stored, or deleted). Throws
+  // hlm::TransportError (transient) naming each node when no primary gave
+  // it and some failed otherwise (no answer, 5xx, a wrong ETag).
+  std::optional<std::string> get_object(std::string_view account,
+                                        std::string_view container,
+                                        std::string_view name,
+                                        int policy_index);
 
 private:
   swift::HttpClient& m_http;

@@ -1,11 +1,10 @@
 #pragma once
 
 // An HttpClient that plays Swift object servers, keyed by "ip:port", for
-// DELETEs as swift/obj/server.py answers them: 204 when a version older
-// than X-Timestamp was there, 409 when one at least as new is, 404 when
-// there is none or it is deleted; a tombstone is written (and counted)
-// whenever the DELETE is newer than what was there, a missing object
-// included. Intentionally simplistic: an object is a timestamp and a
+// DELETEs (and PUTs and GETs of whole bodies) as swift/obj/server.py answers them: 204 when a
+// version older than X-Timestamp was there, 409 when one at least as new is, 404 when there is none
+// or it is deleted; a tombstone is written (and counted) whenever the DELETE is newer than what was
+// there, a missing object included. Intentionally simplistic: an object is a timestamp and a
 // deleted flag under "<device>/<partition>/<account>/<container>/<object>"
 // (so a DELETE to the wrong device or partition finds nothing), no data,
 // no metadata, no container updates (a DELETE carrying X-Container-* is
@@ -18,6 +17,8 @@
 #include <hlm/core/swift_timestamp.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
 
 #include <map>
 #include <string>
@@ -39,6 +40,8 @@ public:
   {
     SwiftTimestamp timestamp; // of the newest .data or .ts
     bool deleted = false;
+    std::string body; // what a PUT stored
+    std::string etag; // its MD5, as the server answers it
   };
 
   struct Server
@@ -68,7 +71,7 @@ public:
       std::string_view path,
       const SwiftTimestamp& timestamp)
   {
-    servers[host].objects[key(device, partition, path)] = {timestamp, false};
+    servers[host].objects[key(device, partition, path)] = {timestamp, false, {}, {}};
   }
 
   // The object at `path` on `host`'s `device`, if the server has anything.
@@ -98,32 +101,66 @@ public:
     case Mode::normal:
       break;
     }
-    if (request.method != swift::Method::del || !p.name) {
+    if (!p.name || request.method == swift::Method::head || request.method == swift::Method::post) {
       return {405, {}, ""};
+    }
+    const std::string path = p.container_path + "/" + *p.name;
+    const std::string stored_key = key(p.device,
+                                       static_cast<std::uint32_t>(std::stoul(p.partition)),
+                                       path);
+    if (request.method == swift::Method::get) {
+      const auto it = server.objects.find(stored_key);
+      if (it == server.objects.end() || it->second.deleted) {
+        return {404, {}, ""};
+      }
+      return {200, {{"ETag", it->second.etag}}, it->second.body};
     }
     const auto ts = swift::find_header(request.headers, "X-Timestamp");
     if (!ts) {
       return {400, {}, "Missing X-Timestamp header"};
+    }
+    if (request.method == swift::Method::put) {
+      return store(server, stored_key, request, SwiftTimestamp::parse(*ts));
     }
     if (swift::find_header(request.headers, "X-Container-Partition")
         || swift::find_header(request.headers, "X-Container-Host")) {
       ++container_updates;
     }
     const auto timestamp = SwiftTimestamp::parse(*ts);
-    const std::string path = p.container_path + "/" + *p.name;
-    auto [it, created] = server.objects.try_emplace(
-      key(p.device, static_cast<std::uint32_t>(std::stoul(p.partition)), path));
+    auto [it, created] = server.objects.try_emplace(stored_key);
     StoredObject& object = it->second;
     if (created) {
-      object = {SwiftTimestamp(), true};
+      object = {SwiftTimestamp(), true, {}, {}};
     }
     const bool was_there = !object.deleted;
     if (!(object.timestamp < timestamp)) {
       return {was_there ? 409 : 404, {}, ""};
     }
-    object = {timestamp, true};
+    object = {timestamp, true, {}, {}};
     ++tombstones;
     return {was_there ? 204 : 404, {}, ""};
+  }
+
+private:
+  // A PUT as swift/obj/server.py takes it: 422 when the body does not
+  // match its ETag, 409 when a version at least as new is there.
+  static swift::HttpResponse
+  store(Server& server,
+        const std::string& stored_key,
+        const swift::HttpRequest& request,
+        const SwiftTimestamp& timestamp)
+  {
+    const auto etag = swift::find_header(request.headers, "ETag");
+    const std::string body_md5 = to_hex(md5(request.body));
+    if (etag && *etag != body_md5) {
+      return {422, {}, "Unprocessable Entity"};
+    }
+    StoredObject& object = server.objects[stored_key];
+    if (!(object.timestamp < timestamp)) {
+      return {409, {}, ""};
+    }
+    object = {timestamp, false, request.body, body_md5};
+    return {201, {}, ""};
   }
 };
 

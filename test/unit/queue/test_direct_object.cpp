@@ -183,3 +183,81 @@ TEST_CASE("direct object: a missing object ring is a configuration error", "[que
   CHECK_THROWS_AS(f.client->delete_object(".swifthlm", "c", "o", k_later, 2), ConfigError);
   CHECK(f.http.requests.empty());
 }
+
+TEST_CASE("direct object: a PUT stores the body with its ETag on every primary", "[queue]")
+{
+  Fixture f;
+  const std::string body = "line 1\nline 2\n";
+  CHECK(f.client->put_object(".swifthlm", "hlm-lists", "L1", body, "text/plain", k_stored, 1) == 2);
+  for (const auto& request : f.http.requests) {
+    CHECK(request.method == swift::Method::put);
+    CHECK(swift::find_header(request.headers, "ETag") == "c7253b64411b3aa485924efce6494bb5");
+    CHECK(swift::find_header(request.headers, "Content-Length") == std::to_string(body.size()));
+    CHECK(swift::find_header(request.headers, "X-Backend-Storage-Policy-Index") == "1");
+    CHECK_FALSE(swift::find_header(request.headers, "X-Container-Host"));
+  }
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L1", 1) == body);
+  // Deleted: gone from every primary.
+  f.client->delete_object(".swifthlm", "hlm-lists", "L1", k_later, 1);
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L1", 1) == std::nullopt);
+}
+
+TEST_CASE("direct object: a PUT below a majority fails; a GET reads past failing primaries",
+          "[queue]")
+{
+  Fixture f;
+  const auto primaries = f.primaries(0, "hlm-lists", "L2");
+  REQUIRE(primaries.size() == 3);
+  f.http.servers[primaries[0].host].mode = FakeObjectServers::Mode::refuse;
+  CHECK(f.client->put_object(".swifthlm", "hlm-lists", "L2", "abc", "text/plain", k_stored, 0)
+        == 2);
+  // The first primary refuses, the second answers: the body comes from it.
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L2", 0) == "abc");
+  // The second fails too: the third still has it.
+  f.http.servers[primaries[1].host].mode = FakeObjectServers::Mode::fail;
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L2", 0) == "abc");
+  // Two of L3's three primaries fail.
+  for (auto& [host, server] : f.http.servers) {
+    server.mode = FakeObjectServers::Mode::normal;
+  }
+  const auto l3 = f.primaries(0, "hlm-lists", "L3");
+  f.http.servers[l3[0].host].mode = FakeObjectServers::Mode::refuse;
+  f.http.servers[l3[2].host].mode = FakeObjectServers::Mode::fail;
+  CHECK_THROWS_WITH(
+    f.client->put_object(".swifthlm", "hlm-lists", "L3", "abc", "text/plain", k_stored, 0),
+    Catch::Contains("1 of 3 object servers stored it, 2 needed"));
+  // What the one primary stored stays (as after a proxy PUT short of
+  // quorum), and can be read.
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L3", 0) == "abc");
+  // Nobody has L4, and two of three could not say: not "missing".
+  for (auto& [host, server] : f.http.servers) {
+    server.mode = FakeObjectServers::Mode::normal;
+  }
+  const auto l4 = f.primaries(0, "hlm-lists", "L4");
+  f.http.servers[l4[0].host].mode = FakeObjectServers::Mode::refuse;
+  f.http.servers[l4[2].host].mode = FakeObjectServers::Mode::fail;
+  CHECK_THROWS_WITH(f.client->get_object(".swifthlm", "hlm-lists", "L4", 0),
+                    Catch::Contains("cannot read object \".swifthlm/hlm-lists/L4\" (policy 0)"));
+  f.http.servers[l4[0].host].mode = FakeObjectServers::Mode::normal;
+  f.http.servers[l4[2].host].mode = FakeObjectServers::Mode::normal;
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L4", 0) == std::nullopt);
+}
+
+TEST_CASE("direct object: a body that does not match its ETag is not taken", "[queue]")
+{
+  Fixture f;
+  f.client->put_object(".swifthlm", "hlm-lists", "L5", "good", "text/plain", k_stored, 0);
+  const auto primaries = f.primaries(0, "hlm-lists", "L5");
+  // The first primary's copy rots.
+  for (auto& [key, object] : f.http.servers[primaries[0].host].objects) {
+    object.body = "evil";
+  }
+  CHECK(f.client->get_object(".swifthlm", "hlm-lists", "L5", 0) == "good");
+  for (const auto& p : primaries) {
+    for (auto& [key, object] : f.http.servers[p.host].objects) {
+      object.body = "evil";
+    }
+  }
+  CHECK_THROWS_WITH(f.client->get_object(".swifthlm", "hlm-lists", "L5", 0),
+                    Catch::Contains("does not match its ETag"));
+}
