@@ -30,6 +30,12 @@ inline constexpr std::string_view k_lists_container = "hlm-lists";
 inline constexpr std::string_view k_pending_lists_container = "pending-hlm-lists";
 inline constexpr std::string_view k_list_content_type = "application/x-hlm-list";
 
+inline constexpr std::string_view k_manifest_content_type = "application/x-hlm-manifest";
+
+// The largest manifest one list request holds (a GET reads it whole); a
+// longer list is queued as several list requests.
+inline constexpr std::size_t k_max_manifest_bytes = 8 * 1024 * 1024;
+
 // Swift's default max_object_name_length; a manifest refuses longer names.
 inline constexpr std::size_t k_max_listed_name_bytes = 1'024;
 

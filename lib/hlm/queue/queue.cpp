@@ -1,6 +1,9 @@
+#include <hlm/queue/content_type.hpp>
+#include <hlm/queue/list_manifest.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
 #include <hlm/util/md5.hpp>
 #include <hlm/util/percent.hpp>
 #include <hlm/util/strings.hpp>
@@ -59,40 +62,6 @@ encode_reason(std::string_view reason)
   out.resize(last_fit);
   out += k_cut_marker;
   return out;
-}
-
-// The value of the first parameter `key` ("name=") of a content type, as
-// a listing shows it ("type;k=v;k2=v2") or as written ("type; k=v").
-std::optional<std::string_view>
-parameter_of(std::string_view content_type, std::string_view key)
-{
-  std::size_t pos = content_type.find(';');
-  while (pos != std::string_view::npos) {
-    auto parameter = content_type.substr(pos + 1);
-    const auto next = parameter.find(';');
-    parameter = trim(parameter.substr(0, next));
-    if (parameter.substr(0, key.size()) == key) {
-      return parameter.substr(key.size());
-    }
-    pos = next == std::string_view::npos ? next : pos + 1 + next;
-  }
-  return std::nullopt;
-}
-
-// A parameter that must be plain digits within `max`; nullopt otherwise.
-std::optional<long long>
-number_parameter(std::string_view content_type, std::string_view key, long long max)
-{
-  const auto value = parameter_of(content_type, key);
-  if (!value || value->empty() || value->size() > 12
-      || !std::all_of(value->begin(), value->end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  const auto number = parse_int(*value);
-  if (!number || *number < 0 || *number > max) {
-    return std::nullopt;
-  }
-  return number;
 }
 
 } // namespace
@@ -157,7 +126,7 @@ retry_state_of(std::string_view content_type)
 bool
 is_row_only(std::string_view content_type)
 {
-  return to_lower(trim(content_type.substr(0, content_type.find(';')))) == k_entry_content_type;
+  return media_type_of(content_type) == k_entry_content_type;
 }
 
 std::optional<std::chrono::system_clock::time_point>
@@ -212,19 +181,27 @@ std::string
 RequestQueue::submit(const Entry& entry)
 {
   std::string name = encode_entry(entry);
-  const auto timestamp = SwiftTimestamp::now();
-  const auto nodes = m_direct.nodes(k_pending_container);
+  submit_row(k_pending_container, name, SwiftTimestamp::now(), k_entry_content_type);
+  return name;
+}
+
+void
+RequestQueue::submit_row(std::string_view container,
+                         const std::string& name,
+                         const SwiftTimestamp& timestamp,
+                         std::string_view content_type)
+{
+  const auto nodes = m_direct.nodes(container);
   std::vector<NodeReply> written;
   for (const auto* node : nodes) {
-    written.push_back(
-      m_direct.put_row_on(*node, k_pending_container, name, timestamp, k_entry_content_type));
+    written.push_back(m_direct.put_row_on(*node, container, name, timestamp, content_type));
   }
   const auto accepted = std::count_if(written.begin(), written.end(), [](const NodeReply& r) {
     return r.ok();
   });
-  const std::ptrdiff_t quorum = m_direct.quorum(k_pending_container);
+  const std::ptrdiff_t quorum = m_direct.quorum(container);
   if (accepted >= quorum) {
-    return name;
+    return;
   }
   // Below a quorum the row is still on the servers that took it, and a
   // listing would find it there: the request would run although the caller
@@ -237,7 +214,7 @@ RequestQueue::submit(const Entry& entry)
   bool may_remain = false;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     withdrawn.push_back(
-      m_direct.delete_row_on(*nodes[i], k_pending_container, name, timestamp.plus_offset(1)));
+      m_direct.delete_row_on(*nodes[i], container, name, timestamp.plus_offset(1)));
     may_remain = may_remain || (written[i].ok() && !withdrawn.back().ok());
   }
   const auto what = fmt::format(
@@ -280,6 +257,128 @@ RequestQueue::for_each(Which which,
   });
 }
 
+// A list request is written in three steps, each needing a majority: the
+// manifest object, its row in hlm-lists (so that a manifest is never
+// stored without a listing that names it), then the request's row. A
+// failure before the request's row undoes the first steps (best effort; a
+// manifest left behind is listed, and no row names it, so nothing works
+// it) and queues nothing; the request's row is written as submit() writes
+// one, with the same withdrawal below a majority.
+std::string
+RequestQueue::submit_list(const ListHeader& header,
+                          std::string_view submitted,
+                          std::string_view manifest,
+                          std::uint64_t count)
+{
+  const std::string id = make_list_id(submitted);
+  std::string name = encode_entry(Entry{std::string(submitted),
+                                        header.operation,
+                                        Target{header.account, header.container, id},
+                                        header.policy_index});
+  const int lists_policy = m_direct.policy_index(k_lists_container);
+  const auto timestamp = SwiftTimestamp::now();
+  try {
+    m_objects.put_object(m_direct.account(),
+                         k_lists_container,
+                         id,
+                         manifest,
+                         k_manifest_content_type,
+                         timestamp,
+                         lists_policy);
+    m_direct.put_object_row_quorum(k_lists_container,
+                                   id,
+                                   timestamp,
+                                   k_manifest_content_type,
+                                   manifest.size(),
+                                   to_hex(md5(manifest)));
+  } catch (const TransportError& e) {
+    try {
+      delete_manifest(id);
+    } catch (const Error&) {
+      // Listed or not, no row names it.
+    }
+    throw TransportError(fmt::format("not queued: list of {} in \"{}/{}\": {}",
+                                     counted(count, "object", "objects"),
+                                     printable(header.account),
+                                     printable(header.container),
+                                     e.what()),
+                         true);
+  }
+  submit_row(k_pending_lists_container, name, timestamp, list_content_type({count, 0, 0}));
+  return name;
+}
+
+void
+RequestQueue::for_each_list(const std::function<bool(const ListedList&)>& on_list,
+                            const ListOptions& options)
+{
+  m_direct.list_rows(k_pending_lists_container, options, [&](const Row& row) {
+    ListedList listed;
+    listed.row = row;
+    try {
+      listed.entry = decode_entry(row.name);
+      if (!is_list_id(listed.entry->target.object)) {
+        listed.decode_error = fmt::format("list row {} does not end in a list id",
+                                          printable(row.name));
+        listed.entry.reset();
+      }
+    } catch (const InputError& e) {
+      listed.decode_error = e.what();
+    }
+    listed.progress = list_progress_of(row.content_type);
+    return on_list(listed);
+  });
+}
+
+std::uint64_t
+RequestQueue::read_list(const ListedList& list,
+                        const std::function<void(std::string_view name)>& on_name)
+{
+  if (!list.entry) {
+    throw InputError(list.decode_error);
+  }
+  const std::string& id = list.entry->target.object;
+  const auto manifest = m_objects.get_object(m_direct.account(),
+                                             k_lists_container,
+                                             id,
+                                             m_direct.policy_index(k_lists_container));
+  const std::string what = fmt::format("manifest {} of list request {}",
+                                       id,
+                                       printable(list.row.name));
+  if (!manifest) {
+    throw InputError(fmt::format("{} is missing", what));
+  }
+  ManifestReader reader(what, on_name);
+  reader.feed(*manifest);
+  const std::uint64_t count = reader.finish();
+  const ListHeader& header = *reader.header();
+  if (header.operation != list.entry->operation || header.account != list.entry->target.account
+      || header.container != list.entry->target.container
+      || header.policy_index != list.entry->policy_index) {
+    throw InputError(fmt::format("{} is about {} of \"{}/{}\" in policy {}, not what the row says",
+                                 what,
+                                 to_string(header.operation),
+                                 printable(header.account),
+                                 printable(header.container),
+                                 header.policy_index));
+  }
+  return count;
+}
+
+void
+RequestQueue::delete_manifest(std::string_view id)
+{
+  // The object before its listing row: a crash in between leaves a row
+  // naming nothing, not a manifest nothing lists.
+  const auto now = SwiftTimestamp::now();
+  m_objects.delete_object(m_direct.account(),
+                          k_lists_container,
+                          id,
+                          now,
+                          m_direct.policy_index(k_lists_container));
+  m_direct.delete_row(k_lists_container, id, now);
+}
+
 // A dequeue deletes the row as of the row's own timestamp plus offset 1,
 // not as of "now". Last write wins per row on the container servers, and
 // Swift orders T_1 after T but before any later time. So the delete
@@ -295,6 +394,18 @@ void
 RequestQueue::complete(const Row& pending_row)
 {
   m_direct.delete_row(k_pending_container, pending_row.name, pending_row.timestamp.plus_offset(1));
+}
+
+void
+RequestQueue::complete_list(const ListedList& list)
+{
+  // The row first: a crash in between leaves a manifest no row names,
+  // which nothing works (and which stays listed in hlm-lists), never a row
+  // whose manifest is gone.
+  m_direct.delete_row(k_pending_lists_container, list.row.name, list.row.timestamp.plus_offset(1));
+  if (list.entry) {
+    delete_manifest(list.entry->target.object);
+  }
 }
 
 void
@@ -354,9 +465,30 @@ RequestQueue::record_failure(const Row& pending_row, std::string_view reason)
 void
 RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
 {
-  SwiftTimestamp data_time = pending.row.timestamp;
-  if (pending.entry) {
-    if (const auto submitted = parse_submitted(pending.entry->submitted)) {
+  rewrite_content_type(k_pending_container,
+                       pending.row,
+                       pending.entry,
+                       pending_content_type(state));
+}
+
+void
+RequestQueue::update_list_progress(const ListedList& list, const ListProgress& progress)
+{
+  rewrite_content_type(k_pending_lists_container,
+                       list.row,
+                       list.entry,
+                       list_content_type(progress));
+}
+
+void
+RequestQueue::rewrite_content_type(std::string_view container,
+                                   const Row& row,
+                                   const std::optional<Entry>& entry,
+                                   std::string_view content_type)
+{
+  SwiftTimestamp data_time = row.timestamp;
+  if (entry) {
+    if (const auto submitted = parse_submitted(entry->submitted)) {
       try {
         data_time = std::min(data_time, SwiftTimestamp::from_time(*submitted));
       } catch (const InputError&) {
@@ -364,14 +496,9 @@ RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
       }
     }
   }
-  const SwiftTimestamp content_type_time = std::max(
-    SwiftTimestamp::now(),
-    SwiftTimestamp(pending.row.timestamp.ticks() + 1));
-  m_direct.put_row_quorum(k_pending_container,
-                          pending.row.name,
-                          data_time,
-                          pending_content_type(state),
-                          content_type_time);
+  const SwiftTimestamp content_type_time = std::max(SwiftTimestamp::now(),
+                                                    SwiftTimestamp(row.timestamp.ticks() + 1));
+  m_direct.put_row_quorum(container, row.name, data_time, content_type, content_type_time);
 }
 
 void

@@ -4,6 +4,7 @@
 #include <hlm/queue/direct_container.hpp>
 #include <hlm/queue/direct_object.hpp>
 #include <hlm/queue/entry.hpp>
+#include <hlm/queue/list_manifest.hpp>
 #include <hlm/ring/hash_path.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/ring/swift_conf.hpp>
@@ -45,6 +46,17 @@ struct ListedEntry
   std::string decode_error;          // why, when `entry` is unset
   std::optional<std::string> reason; // failed rows only ("" when none stored)
   RetryState retry;                  // pending rows only
+};
+
+// A pending list request (list_manifest.hpp) as its row in
+// pending-hlm-lists says it.
+struct ListedList
+{
+  Row row;
+  std::optional<Entry>
+    entry; // its target's object is the list id; unset when the name does not decode
+  std::string decode_error;             // why, when `entry` is unset
+  std::optional<ListProgress> progress; // unset when the content type is not a list row's
 };
 
 // Failure reasons are kept in the failed row's content type (rows have no
@@ -135,6 +147,36 @@ public:
   // still run, and PartlyQueued says so, with the id.
   std::string submit(const Entry& entry);
 
+  // Queues a list request: `manifest` is a ManifestWriter's whole output
+  // for `header`, `count` names (at most k_max_manifest_bytes long, which
+  // the caller ensures by starting another list). Stores the manifest
+  // object and its listing row, then the request's row; returns the row
+  // name, the request id. When the manifest cannot be stored or listed
+  // with a majority, nothing is queued (hlm::TransportError "not queued",
+  // the manifest deleted again as far as possible); the row is written as
+  // submit() writes one (withdrawn below a majority; PartlyQueued).
+  std::string submit_list(const ListHeader& header,
+                          std::string_view submitted,
+                          std::string_view manifest,
+                          std::uint64_t count);
+  // Streams the pending list requests in name order until `on_list`
+  // returns false.
+  void for_each_list(const std::function<bool(const ListedList&)>& on_list,
+                     const ListOptions& options = {});
+  // Reads a list request's manifest and hands its names to `on_name`, in
+  // order; returns their number. hlm::InputError when the row does not
+  // decode, the manifest is missing, refused by ManifestReader, or about
+  // another operation, container or policy than the row;
+  // hlm::TransportError when the object servers cannot say.
+  std::uint64_t read_list(const ListedList& list,
+                          const std::function<void(std::string_view name)>& on_name);
+  // Rewrites a list row's progress as retry_later() rewrites a row's
+  // retry state (same name, the content type only).
+  void update_list_progress(const ListedList& list, const ListProgress& progress);
+  // Removes a list request worked to its end: its row as complete()
+  // removes one, then its manifest object and the manifest's listing row.
+  void complete_list(const ListedList& list);
+
   // Streams pending or failed entries in name order (which is submission
   // order for entries in the current form) until `on_entry` returns false.
   void for_each(Which which,
@@ -200,6 +242,19 @@ public:
   }
 
 private:
+  // Writes a row to a majority of `container`'s primaries; below that,
+  // withdraws it and throws as submit() says.
+  void submit_row(std::string_view container,
+                  const std::string& name,
+                  const SwiftTimestamp& timestamp,
+                  std::string_view content_type);
+  // The content-type-only rewrite of retry_later() (see queue.cpp).
+  void rewrite_content_type(std::string_view container,
+                            const Row& row,
+                            const std::optional<Entry>& entry,
+                            std::string_view content_type);
+  void delete_manifest(std::string_view id);
+
   ring::SwiftConf m_swift_conf;
   ring::HashSecret m_secret;
   ring::Ring m_ring;

@@ -647,3 +647,121 @@ TEST_CASE("queue: a failed object that cannot be deleted keeps its row", "[queue
   CHECK(f.list(Which::failed).empty());
   CHECK(objects_left(f, 0, failure.name) == 0);
 }
+
+namespace {
+
+const ListHeader k_list_header{Operation::recall, "AUTH_test", "c\xc3\xa9", 0};
+
+std::string
+manifest_of(const ListHeader& header, const std::vector<std::string>& names)
+{
+  std::string body;
+  ManifestWriter writer(header, [&](std::string_view bytes) { body.append(bytes); });
+  for (const auto& name : names) {
+    writer.add(name);
+  }
+  writer.finish();
+  return body;
+}
+
+std::vector<ListedList>
+lists_of(Fixture& f)
+{
+  std::vector<ListedList> out;
+  f.queue->for_each_list([&](const ListedList& listed) {
+    out.push_back(listed);
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::string>
+listed_manifests(Fixture& f)
+{
+  std::vector<std::string> out;
+  f.queue->direct().list_rows(k_lists_container, {}, [&](const Row& row) {
+    out.push_back(row.name);
+    return true;
+  });
+  return out;
+}
+
+std::vector<std::string>
+names_of(Fixture& f, const ListedList& list)
+{
+  std::vector<std::string> names;
+  f.queue->read_list(list, [&](std::string_view name) { names.emplace_back(name); });
+  return names;
+}
+
+} // namespace
+
+TEST_CASE("queue: a list request is a manifest, its listing row and one pending row", "[queue]")
+{
+  Fixture f;
+  const std::vector<std::string> names = {"a", "b/c", "d\ne"};
+  const std::string id =
+    f.queue->submit_list(k_list_header, "20260101000000.000", manifest_of(k_list_header, names), 3);
+  const auto entry = decode_entry(id);
+  CHECK(entry.operation == Operation::recall);
+  CHECK(entry.target.container == "c\xc3\xa9");
+  CHECK(is_list_id(entry.target.object));
+  // Nothing in SwiftHLM's pending container.
+  CHECK(f.list(Which::pending).empty());
+  CHECK(listed_manifests(f) == std::vector<std::string>{entry.target.object});
+
+  auto lists = lists_of(f);
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].row.name == id);
+  CHECK(lists[0].entry == entry);
+  CHECK(lists[0].progress == ListProgress{3, 0, 0});
+  CHECK(names_of(f, lists[0]) == names);
+
+  f.queue->update_list_progress(lists[0], ListProgress{3, 2, 1});
+  lists = lists_of(f);
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].row.name == id);
+  CHECK(lists[0].progress == ListProgress{3, 2, 1});
+
+  f.queue->complete_list(lists[0]);
+  CHECK(lists_of(f).empty());
+  CHECK(listed_manifests(f).empty());
+  CHECK_THROWS_WITH(names_of(f, lists[0]), Catch::Contains("is missing"));
+}
+
+TEST_CASE("queue: a list whose manifest cannot be stored is not queued", "[queue]")
+{
+  Fixture f;
+  for (auto& [host, server] : f.objects.servers) {
+    server.mode = FakeObjectServers::Mode::normal;
+  }
+  // Every object server of policy 0 fails: no majority for any manifest.
+  for (int port = 6110; port <= 6140; port += 10) {
+    f.objects.servers["127.0.0.1:" + std::to_string(port)].mode = FakeObjectServers::Mode::fail;
+  }
+  CHECK_THROWS_WITH(
+    f.queue->submit_list(k_list_header, "20260101000000.000", manifest_of(k_list_header, {"a"}), 1),
+    Catch::StartsWith("not queued: list of 1 object in \"AUTH_test/c\xc3\xa9\""));
+  CHECK(lists_of(f).empty());
+  CHECK(listed_manifests(f).empty());
+}
+
+TEST_CASE("queue: a list row whose manifest says something else is refused", "[queue]")
+{
+  Fixture f;
+  const ListHeader other{Operation::migrate, "AUTH_test", "c\xc3\xa9", 0};
+  f.queue->submit_list(k_list_header, "20260101000000.000", manifest_of(other, {"a"}), 1);
+  const auto lists = lists_of(f);
+  REQUIRE(lists.size() == 1);
+  CHECK_THROWS_WITH(names_of(f, lists[0]), Catch::Contains("is about migrate of"));
+  // A row that does not end in a list id does not decode as a list.
+  f.queue->direct().put_row_quorum(k_pending_lists_container,
+                                   encode_entry(make_entry("not-a-list-id")),
+                                   SwiftTimestamp::now(),
+                                   list_content_type({1, 0, 0}));
+  const auto all = lists_of(f);
+  REQUIRE(all.size() == 2);
+  const auto& bad = all[0].entry ? all[1] : all[0];
+  CHECK_THAT(bad.decode_error, Catch::Contains("does not end in a list id"));
+  CHECK_THROWS_WITH(names_of(f, bad), Catch::Contains("does not end in a list id"));
+}
