@@ -15,11 +15,24 @@ struct RequestLine
   queue::Entry entry;
   std::optional<std::string> reason; // failed entries
   queue::RetryState retry;           // pending entries: failed attempts so far
+  // A list request (its entry's object is the list id): how far it came;
+  // nullopt for other entries, and for a list row whose progress is unreadable.
+  std::optional<queue::ListProgress> list = std::nullopt;
+  bool is_list = false;
 };
 
-// The pending, then the failed, entries that concern `target` (an object
-// query matches its container's requests too, as in the seed). Returns how
-// many were reported.
+// Whether list request `list` concerns `target`: as a container entry of
+// its container would, and for an object query only when its manifest
+// names the object (or cannot be read: it may).
+bool list_concerns(queue::RequestQueue& requests,
+                   const queue::ListedList& list,
+                   const queue::Target& target);
+
+// The pending entries, the pending list requests, then the failed entries
+// that concern `target` (an object query matches its container's requests
+// too, as in the seed; of a container's list requests, those whose
+// manifest names the object, or cannot be read). Returns how many were
+// reported.
 std::size_t requests_for(queue::RequestQueue& requests,
                          const queue::Target& target,
                          const std::function<void(const RequestLine&)>& on_request);

@@ -20,6 +20,31 @@ next_attempt_text(const std::optional<std::int64_t>& retry_after, std::int64_t n
          + fmt::format(" (in {} s)", *retry_after - now);
 }
 
+namespace {
+
+// A pending list request: its container, list id and progress.
+void
+print_list_line(const RequestLine& line, std::ostream& out)
+{
+  const queue::Target container{line.entry.target.account, line.entry.target.container, {}};
+  fmt::print(out,
+             "{:<8} {:<8} {}  list {}  submitted {}\n",
+             "pending",
+             to_string(line.entry.operation),
+             to_string(container),
+             line.entry.target.object,
+             line.entry.submitted);
+  if (line.list) {
+    fmt::print(out,
+               "         {} of {} objects done, {} failed\n",
+               line.list->done,
+               line.list->count,
+               line.list->failed);
+  }
+}
+
+} // namespace
+
 void
 print_swifthlm_requests(Service& service, const queue::Target& target, std::ostream& out)
 {
@@ -56,6 +81,17 @@ print_requests(Service& service,
                              {"target", to_string(line.entry.target)},
                              {"policy_index", line.entry.policy_index},
                              {"submitted", line.entry.submitted}};
+      if (line.is_list) {
+        // The list id is the entry's last part; the target is the container.
+        item["target"] = to_string(
+          queue::Target{line.entry.target.account, line.entry.target.container, {}});
+        item["list"] = line.entry.target.object;
+        item["objects"] = line.list ? nlohmann::json(line.list->count) : nlohmann::json(nullptr);
+        item["objects_done"] = line.list ? nlohmann::json(line.list->done)
+                                         : nlohmann::json(nullptr);
+        item["objects_failed"] = line.list ? nlohmann::json(line.list->failed)
+                                           : nlohmann::json(nullptr);
+      }
       if (failed) {
         item["reason"] = line.reason.value_or("");
       } else {
@@ -68,6 +104,10 @@ print_requests(Service& service,
                                            : nlohmann::json(nullptr);
       }
       doc[failed ? "failed" : "pending"].push_back(item);
+      return;
+    }
+    if (line.is_list) {
+      print_list_line(line, out);
       return;
     }
     fmt::print(out,

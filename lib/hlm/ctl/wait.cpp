@@ -1,3 +1,4 @@
+#include <hlm/ctl/requests.hpp>
 #include <hlm/ctl/wait.hpp>
 
 #include <algorithm>
@@ -33,7 +34,16 @@ std::vector<QueuedRequest>
 look_up(queue::RequestQueue& requests, const std::set<std::string>& ids)
 {
   std::vector<QueuedRequest> found;
+  if (ids.empty()) {
+    return found;
+  }
   present(requests, queue::Which::pending, ids, found);
+  requests.for_each_list([&](const queue::ListedList& list) {
+    if (ids.count(list.row.name) != 0) {
+      found.push_back({list.row.name, queue::Which::pending, "", {}, list.progress});
+    }
+    return list.row.name <= *ids.rbegin();
+  });
   std::set<std::string> left = ids;
   for (const auto& request : found) {
     left.erase(request.id);
@@ -56,12 +66,18 @@ wait_for(const LookUp& look,
   for (;;) {
     std::set<std::string> still;
     std::size_t retrying = 0;
+    std::uint64_t list_objects = 0;
+    std::uint64_t list_objects_done = 0;
     result.failed.clear();
     std::set<std::string> failed;
     for (auto& found : look(all)) {
       if (found.which == queue::Which::pending) {
         still.insert(found.id);
         retrying += found.retry.attempts > 0 ? 1 : 0;
+        if (found.list) {
+          list_objects += found.list->count;
+          list_objects_done += found.list->done;
+        }
       } else if (failed.insert(found.id).second) {
         result.failed.emplace_back(std::move(found.id), std::move(found.reason));
       }
@@ -76,7 +92,13 @@ wait_for(const LookUp& look,
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
     if (progress) {
-      progress({all.size(), pending.size(), retrying, result.failed.size(), elapsed});
+      progress({all.size(),
+                pending.size(),
+                retrying,
+                result.failed.size(),
+                elapsed,
+                list_objects,
+                list_objects_done});
     }
     if (pending.empty()) {
       return result;
@@ -113,6 +135,12 @@ pending_for(queue::RequestQueue& requests, const queue::Target& target)
   requests.for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
     if (listed.entry && queue::concerns(*listed.entry, target)) {
       ids.push_back(listed.row.name);
+    }
+    return true;
+  });
+  requests.for_each_list([&](const queue::ListedList& list) {
+    if (list_concerns(requests, list, target)) {
+      ids.push_back(list.row.name);
     }
     return true;
   });

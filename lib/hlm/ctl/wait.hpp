@@ -25,6 +25,9 @@ struct WaitProgress
   std::size_t retrying = 0; // of the pending: an attempt failed, another will come
   std::size_t failed = 0;
   std::chrono::milliseconds elapsed{0};
+  // Of the pending list requests: their objects, and those worked so far.
+  std::uint64_t list_objects = 0;
+  std::uint64_t list_objects_done = 0;
 };
 
 struct WaitResult
@@ -43,6 +46,8 @@ struct QueuedRequest
   queue::Which which = queue::Which::pending;
   std::string reason;      // failed: why
   queue::RetryState retry; // pending: failed attempts so far
+  // A pending list request: how far it came (nullopt otherwise, or unreadable).
+  std::optional<queue::ListProgress> list = std::nullopt;
 };
 
 // One look: those of `ids` that are pending, and those of the rest that are
@@ -68,7 +73,8 @@ WaitResult wait_for(const LookUp& look,
                     const std::function<bool()>& interrupted);
 
 // The ids of the pending requests that concern `target` now (an object's
-// container requests included, as hlmctl requests shows them).
+// container requests included, and its container's list requests, as
+// hlmctl requests shows them).
 std::vector<std::string> pending_for(queue::RequestQueue& requests, const queue::Target& target);
 
 } // namespace hlm::ctl

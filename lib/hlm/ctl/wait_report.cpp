@@ -24,11 +24,15 @@ unique_ids(std::vector<std::string> ids)
 std::string
 wait_progress_text(const WaitProgress& progress)
 {
-  return fmt::format("{} of {} requests pending{}, {} failed",
+  return fmt::format("{} of {} requests pending{}{}, {} failed",
                      progress.pending,
                      progress.total,
                      progress.retrying > 0 ? fmt::format(" ({} to be retried)", progress.retrying)
                                            : std::string(),
+                     progress.list_objects > 0 ? fmt::format(" (lists: {} of {} objects done)",
+                                                             progress.list_objects_done,
+                                                             progress.list_objects)
+                                               : std::string(),
                      progress.failed);
 }
 

@@ -71,3 +71,30 @@ TEST_CASE("requests: the entry and the retry state come with each line", "[ctl]"
   CHECK(lines[0].retry.attempts == 0);
   CHECK_FALSE(lines[0].reason);
 }
+
+TEST_CASE("requests: a list request shows where an object query meets its manifest", "[ctl]")
+{
+  QueueFixture q;
+  q.submit(k_object);
+  const std::string list = q.submit_list(Operation::recall, "c", {"a", "o"});
+  q.submit_list(Operation::recall, "d", {"o"});
+  // The container: its requests, and its list among the pending.
+  CHECK(listed(q, {"AUTH_test", "c", ""})
+        == std::vector<std::string>{"pending " + k_object, "pending " + list});
+  // An object the list names, and one it does not.
+  CHECK(listed(q, {"AUTH_test", "c", "a"}) == std::vector<std::string>{"pending " + list});
+  CHECK(listed(q, {"AUTH_test", "c", "o"})
+        == std::vector<std::string>{"pending " + k_object, "pending " + list});
+  CHECK(listed(q, {"AUTH_test", "c", "b"}).empty());
+  CHECK(listed(q, {"AUTH_test", "", ""}).size() == 3);
+
+  std::vector<RequestLine> lines;
+  requests_for(*q.queue, {"AUTH_test", "c", "a"}, [&](const RequestLine& line) {
+    lines.push_back(line);
+  });
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].is_list);
+  CHECK(lines[0].list == queue::ListProgress{2, 0, 0});
+  CHECK(lines[0].entry.target.container == "c");
+  CHECK(queue::is_list_id(lines[0].entry.target.object));
+}

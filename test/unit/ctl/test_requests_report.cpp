@@ -140,3 +140,29 @@ TEST_CASE("requests report: SwiftHLM's list", "[ctl]")
         == "[\"/20261122120003.000/recall/AUTH_test/c/0/\\u00e9--pending\", "
            "\"/20261122120000.000/migrate/AUTH_test/c/0--failed\"]");
 }
+
+TEST_CASE("requests report: a list request with its progress", "[ctl]")
+{
+  FakeService service;
+  const std::string id =
+    "/20261122120003.000/recall/AUTH_test/c/0/20261122120003.000-0123456789abcdef";
+  auto list = line(queue::Which::pending, id);
+  list.is_list = true;
+  list.list = queue::ListProgress{100'000, 20'000, 3};
+  service.lines = {list};
+  std::ostringstream out;
+  CHECK(print_requests(service, {"AUTH_test", "c", ""}, false, out, at(k_now)) == 1);
+  CHECK(out.str()
+        == "pending  recall   AUTH_test/c  list 20261122120003.000-0123456789abcdef  submitted "
+           "20261122120003.000\n"
+           "         20000 of 100000 objects done, 3 failed\n");
+  out.str("");
+  print_requests(service, {"AUTH_test", "c", ""}, true, out, at(k_now));
+  const auto item = nlohmann::json::parse(out.str()).at("pending").at(0);
+  CHECK(item.at("id") == id);
+  CHECK(item.at("target") == "AUTH_test/c");
+  CHECK(item.at("list") == "20261122120003.000-0123456789abcdef");
+  CHECK(item.at("objects") == 100'000);
+  CHECK(item.at("objects_done") == 20'000);
+  CHECK(item.at("objects_failed") == 3);
+}

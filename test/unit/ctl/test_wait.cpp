@@ -210,3 +210,47 @@ TEST_CASE("wait: pending_for lists the pending requests that concern a target", 
         == std::vector<std::string>{object, container, other});
   CHECK(pending_for(*q.queue, {"AUTH_test", "e", ""}).empty());
 }
+
+TEST_CASE("wait: a list request is pending with its progress until its row is gone", "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string object = "/20261122120000.000/migrate/AUTH_test/c/0/o";
+  q.submit(object);
+  const std::string list = q.submit_list(Operation::migrate, "c", {"a", "b", "o"});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", "a"}) == std::vector<std::string>{list});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", "o"}) == std::vector<std::string>{object, list});
+  CHECK(pending_for(*q.queue, {"AUTH_test", "c", "z"}).empty());
+  CHECK(pending_for(*q.queue, {"AUTH_test", "d", ""}).empty());
+
+  std::vector<queue::ListedList> lists;
+  q.queue->for_each_list([&](const queue::ListedList& listed) {
+    lists.push_back(listed);
+    return true;
+  });
+  REQUIRE(lists.size() == 1);
+  q.queue->update_list_progress(lists[0], {3, 2, 1});
+  auto found = look_up(*q.queue, {object, list});
+  REQUIRE(found.size() == 2);
+  CHECK(found[1].id == list);
+  CHECK(found[1].which == queue::Which::pending);
+  CHECK(found[1].list == queue::ListProgress{3, 2, 1});
+
+  std::vector<WaitProgress> seen;
+  const auto look = [&](const std::set<std::string>& ids) { return look_up(*q.queue, ids); };
+  WaitOptions options;
+  options.timeout = std::chrono::milliseconds(0);
+  const auto result =
+    wait_for(look, {list}, options, [&](const WaitProgress& p) { seen.push_back(p); }, {});
+  CHECK(result.timed_out);
+  REQUIRE_FALSE(seen.empty());
+  CHECK(seen.back().list_objects == 3);
+  CHECK(seen.back().list_objects_done == 2);
+
+  lists.clear();
+  q.queue->for_each_list([&](const queue::ListedList& listed) {
+    lists.push_back(listed);
+    return true;
+  });
+  q.queue->complete_list(lists.at(0));
+  CHECK(look_up(*q.queue, {list}).empty());
+}

@@ -17,6 +17,8 @@ TEST_CASE("wait report: ids once, in the order first named", "[ctl]")
 TEST_CASE("wait report: progress text", "[ctl]")
 {
   CHECK(wait_progress_text({3, 2, 0, 1, {}}) == "2 of 3 requests pending, 1 failed");
+  CHECK(wait_progress_text({3, 2, 0, 1, {}, 100'000, 20'000})
+        == "2 of 3 requests pending (lists: 20000 of 100000 objects done), 1 failed");
   CHECK(wait_progress_text({3, 2, 1, 0, {}})
         == "2 of 3 requests pending (1 to be retried), 0 failed");
 }
