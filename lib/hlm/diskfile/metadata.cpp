@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <system_error>
@@ -170,8 +171,23 @@ read_object_metadata(const std::filesystem::path& file)
 
 MetadataReader::MetadataReader(std::size_t chunk_bytes)
   : m_chunk_bytes(std::max<std::size_t>(chunk_bytes, 1)),
-    m_buffer(std::make_unique<char[]>(m_chunk_bytes))
+    m_buffer_bytes(std::min(m_chunk_bytes, k_initial_buffer_bytes)),
+    m_buffer(std::make_unique<char[]>(m_buffer_bytes))
 {
+}
+
+// After a value did not fit: the next read asks for room for one as large
+// (a power of two, so that a few growths cover any size), at most Linux's
+// largest xattr.
+void
+MetadataReader::fit_buffer(std::size_t value_bytes)
+{
+  const std::size_t wanted = std::min(std::bit_ceil(std::max<std::size_t>(value_bytes, 1)),
+                                      k_swift_chunk_bytes);
+  if (wanted > m_buffer_bytes) {
+    m_buffer = std::make_unique<char[]>(wanted);
+    m_buffer_bytes = wanted;
+  }
 }
 
 // The chunk's length, appended to m_pickle; nullopt when it does not exist.
@@ -183,7 +199,7 @@ MetadataReader::append_chunk(const std::string& file, unsigned chunk)
     m_key += std::to_string(chunk);
   }
   ++m_xattr_reads;
-  const ssize_t got = ::getxattr(file.c_str(), m_key.c_str(), m_buffer.get(), m_chunk_bytes);
+  const ssize_t got = ::getxattr(file.c_str(), m_key.c_str(), m_buffer.get(), m_buffer_bytes);
   std::size_t length = 0;
   if (got >= 0) {
     length = static_cast<std::size_t>(got);
@@ -197,6 +213,7 @@ MetadataReader::append_chunk(const std::string& file, unsigned chunk)
     }
     length = value->size();
     m_pickle += *value;
+    fit_buffer(length);
   } else {
     throw_xattr_error(file, m_key, errno);
   }

@@ -77,9 +77,12 @@ ObjectMetadata read_object_metadata(const std::filesystem::path& file);
 // read_object_metadata() for many files, at two getxattr calls each for
 // metadata as Swift writes it, with buffers kept from one file to the next.
 //
-// Each chunk is read with one getxattr into a buffer of `chunk_bytes`
-// (on ERANGE, a value larger than that, the reader falls back to asking
-// the size first). Swift writes chunks of exactly xattr_size bytes, so a
+// Each chunk is read with one getxattr into a buffer the reader keeps. It
+// starts at 1 KiB and, after a value that did not fit (ERANGE: the reader
+// then asks for the size first), grows to hold one as large: the kernel
+// allocates and clears as much as the caller offers, so a 64 KiB buffer
+// would cost more than the read of a usual 400-byte pickle. Swift writes
+// chunks of exactly `chunk_bytes` (its xattr_size), so a
 // shorter chunk is its last: the next is probed only after a full chunk, or
 // when the stored checksum does not match what was read (chunks of another
 // size) or there is none. A result is the same as read_object_metadata()'s,
@@ -89,6 +92,8 @@ class MetadataReader
 public:
   // Swift's write_metadata(xattr_size=65536), and Linux's largest xattr.
   static constexpr std::size_t k_swift_chunk_bytes = 65536;
+  // The getxattr buffer before any value needed more.
+  static constexpr std::size_t k_initial_buffer_bytes = 1024;
 
   explicit MetadataReader(std::size_t chunk_bytes = k_swift_chunk_bytes);
 
@@ -103,10 +108,12 @@ public:
 
 private:
   std::optional<std::size_t> append_chunk(const std::string& file, unsigned chunk);
+  void fit_buffer(std::size_t value_bytes);
   bool read_checksum(const std::string& file);
   void read_remaining_chunks(const std::string& file, unsigned next_chunk);
 
   std::size_t m_chunk_bytes;
+  std::size_t m_buffer_bytes;
   std::unique_ptr<char[]> m_buffer;
   std::string m_key;
   std::string m_pickle;

@@ -375,7 +375,11 @@ TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
     MetadataReader reader;
     const auto metadata = reader.read(file.string());
     CHECK(metadata.get("X-Object-Meta-Pad")->size() > 65000);
-    CHECK(reader.xattr_reads() == 3); // chunk 0, chunk 1 (none), checksum
+    // chunk 0 (ERANGE, its size, its value), chunk 1 (none), checksum
+    CHECK(reader.xattr_reads() == 5);
+    // The buffer now holds a whole chunk.
+    CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
+    CHECK(reader.xattr_reads() == 5 + 3); // chunk 0, chunk 1 (none), checksum
     CHECK(read_object_metadata(file).name() == "/AUTH_test/c/o");
   }
   SECTION("one byte more: two chunks, the second short")
@@ -384,7 +388,9 @@ TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
     REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
     MetadataReader reader;
     CHECK(reader.read(file.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
-    CHECK(reader.xattr_reads() == 3); // chunk 0, chunk 1, checksum
+    CHECK(reader.xattr_reads() == 5); // chunk 0 (ERANGE, size, value), chunk 1, checksum
+    CHECK(reader.read(file.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
+    CHECK(reader.xattr_reads() == 5 + 3); // chunk 0, chunk 1, checksum
   }
   SECTION("three chunks; the test vector with a 70,000-byte value")
   {
@@ -392,7 +398,9 @@ TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
     REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
     MetadataReader reader;
     CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
-    CHECK(reader.xattr_reads() == 4);
+    CHECK(reader.xattr_reads() == 6); // chunk 0 (ERANGE, size, value), 1, 2, checksum
+    CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
+    CHECK(reader.xattr_reads() == 6 + 4);
     const auto big = load_vector("big");
     fs::remove(file);
     std::ofstream(file) << "abc";
@@ -459,6 +467,25 @@ TEST_CASE("MetadataReader: a value larger than the buffer falls back to a size q
       CHECK_THAT(e.what(), Catch::Contains("stored \"" + long_checksum + "\""));
     }
   }
+}
+
+TEST_CASE("MetadataReader: the buffer grows to the largest value seen, not beyond")
+{
+  TempDir dir;
+  const auto small = make_file(dir, "small.data");
+  write_swift_metadata(small, load_vector("swift_data"), md5_of_vector("swift_data"));
+  const auto large = make_file(dir, "large.data");
+  const auto pickle = pickle_of_size(3000); // more than the first 1 KiB buffer
+  write_swift_metadata(large, pickle, md5_hex(pickle));
+  MetadataReader reader;
+  CHECK(reader.read(small.string()).content_length() == 3u);
+  CHECK(reader.xattr_reads() == 2);
+  CHECK(reader.read(large.string()).get("X-Object-Meta-Pad")->size() > 2000);
+  CHECK(reader.xattr_reads() == 2 + 4); // chunk 0 (ERANGE, size, value), checksum
+  CHECK(reader.read(large.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
+  CHECK(reader.xattr_reads() == 6 + 2);
+  CHECK(reader.read(small.string()).content_length() == 3u);
+  CHECK(reader.xattr_reads() == 8 + 2);
 }
 
 TEST_CASE("MetadataReader: one reader, files good and bad in turn")
