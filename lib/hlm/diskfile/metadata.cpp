@@ -90,7 +90,7 @@ read_xattr(const std::string& file, const std::string& name, std::uint64_t& call
 }
 
 std::optional<std::uint64_t>
-parse_content_length(const std::string& text)
+parse_content_length(std::string_view text)
 {
   // Swift writes str(int); signs, spaces and other forms Python's int()
   // would accept never occur, so they are treated as corruption.
@@ -103,23 +103,39 @@ parse_content_length(const std::string& text)
   return value;
 }
 
+// Checks the fields every Swift object file has (see ObjectMetadata's
+// constructor) and returns the Content-Length; `find(key)` gives a key's
+// value or nullopt.
+template<typename Find>
+std::optional<std::uint64_t>
+check_required_fields(const Find& find)
+{
+  for (const char* key : {"name", "X-Timestamp"}) {
+    if (!find(key)) {
+      throw InputError(fmt::format("Swift metadata has no \"{}\"", key));
+    }
+  }
+  const std::optional<std::string_view> text = find("Content-Length");
+  if (!text) {
+    return std::nullopt;
+  }
+  const auto length = parse_content_length(*text);
+  if (!length) {
+    throw InputError(
+      fmt::format("Swift metadata has a bad Content-Length \"{}\"", printable(*text)));
+  }
+  return length;
+}
+
 } // namespace
 
 ObjectMetadata::ObjectMetadata(MetadataMap raw)
   : m_raw(std::move(raw))
 {
-  for (const char* key : {"name", "X-Timestamp"}) {
-    if (m_raw.find(key) == m_raw.end()) {
-      throw InputError(fmt::format("Swift metadata has no \"{}\"", key));
-    }
-  }
-  if (const auto it = m_raw.find("Content-Length"); it != m_raw.end()) {
-    m_content_length = parse_content_length(it->second);
-    if (!m_content_length) {
-      throw InputError(
-        fmt::format("Swift metadata has a bad Content-Length \"{}\"", printable(it->second)));
-    }
-  }
+  m_content_length = check_required_fields([&](const char* key) {
+    const auto it = m_raw.find(key);
+    return it == m_raw.end() ? std::nullopt : std::optional<std::string_view>(it->second);
+  });
 }
 
 std::optional<std::string>
@@ -262,6 +278,47 @@ MetadataReader::read_remaining_chunks(const std::string& file, unsigned next_chu
 ObjectMetadata
 MetadataReader::read(const std::string& file)
 {
+  load(file);
+  try {
+    m_parser.parse(m_pickle);
+    MetadataMap map;
+    for (const auto& [key, value] : m_parser.entries()) {
+      map.insert_or_assign(std::string(key), std::string(value));
+    }
+    return ObjectMetadata(std::move(map));
+  } catch (const InputError& e) {
+    throw_unreadable(file, e);
+  }
+}
+
+const MetadataFields&
+MetadataReader::read_fields(const std::string& file)
+{
+  load(file);
+  try {
+    m_parser.parse(m_pickle);
+    const auto find = [&](std::string_view key) { return m_parser.find(key); };
+    m_fields.content_length = check_required_fields(find);
+    m_fields.name = *find("name");
+    m_fields.timestamp = *find("X-Timestamp");
+    m_fields.etag = find("ETag");
+    return m_fields;
+  } catch (const InputError& e) {
+    throw_unreadable(file, e);
+  }
+}
+
+void
+MetadataReader::throw_unreadable(const std::string& file, const InputError& error)
+{
+  throw InputError(
+    fmt::format("cannot read Swift metadata of {}: {}", quoted_path(file), error.what()));
+}
+
+// The pickle into m_pickle, its checksum verified when there is one.
+void
+MetadataReader::load(const std::string& file)
+{
   m_pickle.clear();
   unsigned chunk = 0;
   bool more = false; // stopped at a short chunk: the next may still exist
@@ -301,13 +358,6 @@ MetadataReader::read(const std::string& file)
                   quoted_path(file),
                   printable(m_checksum),
                   to_hex(md5(m_pickle))));
-  }
-
-  try {
-    return ObjectMetadata(parse_metadata_pickle(m_pickle));
-  } catch (const InputError& e) {
-    throw InputError(
-      fmt::format("cannot read Swift metadata of {}: {}", quoted_path(file), e.what()));
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/diskfile/pickle.hpp>
+#include <hlm/util/error.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -74,6 +75,17 @@ private:
 // malformed (see parse_metadata_pickle) or required keys are missing.
 ObjectMetadata read_object_metadata(const std::filesystem::path& file);
 
+// The fields of an object file's metadata that a handler reports, checked
+// as ObjectMetadata checks them. Views into a MetadataReader, valid until
+// its next read.
+struct MetadataFields
+{
+  std::string_view name;      // ObjectMetadata::name()
+  std::string_view timestamp; // ObjectMetadata::timestamp()
+  std::optional<std::string_view> etag;
+  std::optional<std::uint64_t> content_length;
+};
+
 // read_object_metadata() for many files, at two getxattr calls each for
 // metadata as Swift writes it, with buffers kept from one file to the next.
 //
@@ -99,6 +111,10 @@ public:
 
   ObjectMetadata read(const std::string& file);
 
+  // read() without building an ObjectMetadata: the same reads, checks and
+  // errors, but no map and no copy of a key or value.
+  const MetadataFields& read_fields(const std::string& file);
+
   // getxattr calls made so far, failed ones included.
   std::uint64_t
   xattr_reads() const noexcept
@@ -107,6 +123,8 @@ public:
   }
 
 private:
+  void load(const std::string& file);
+  [[noreturn]] static void throw_unreadable(const std::string& file, const InputError& error);
   std::optional<std::size_t> append_chunk(const std::string& file, unsigned chunk);
   void fit_buffer(std::size_t value_bytes);
   bool read_checksum(const std::string& file);
@@ -118,6 +136,8 @@ private:
   std::string m_key;
   std::string m_pickle;
   std::string m_checksum;
+  MetadataPickleParser m_parser;
+  MetadataFields m_fields;
   std::uint64_t m_xattr_reads = 0;
 };
 

@@ -522,3 +522,66 @@ TEST_CASE("MetadataReader: file names with odd bytes")
   write_swift_metadata(file, load_vector("swift_data"), md5_of_vector("swift_data"));
   CHECK(reader.read(file.string()).content_length() == 3u);
 }
+
+TEST_CASE("MetadataReader::read_fields: what read() gives, checks and errors alike")
+{
+  TempDir dir;
+  const auto data = make_file(dir, "1795332046.73390.data");
+  write_swift_metadata(data, load_vector("swift_data"), md5_of_vector("swift_data"));
+  const auto ts = make_file(dir, "1795332048.00000.ts");
+  write_swift_metadata(ts, load_vector("swift_ts"), md5_of_vector("swift_ts"));
+  const auto mismatch = make_file(dir, "mismatch.data");
+  write_swift_metadata(mismatch, load_vector("swift_data"), md5_of_vector("swift_ts"));
+  const auto plain = make_file(dir, "plain.data");
+  const auto garbage = make_file(dir, "garbage.data");
+  set_xattr(garbage, "user.swift.metadata", "not a pickle");
+
+  MetadataReader reader;
+  const auto expected = read_object_metadata(data);
+  const auto& fields = reader.read_fields(data.string());
+  CHECK(fields.name == expected.name());
+  CHECK(fields.timestamp == expected.timestamp());
+  CHECK(fields.etag == expected.etag());
+  CHECK(fields.content_length == expected.content_length());
+  CHECK(reader.xattr_reads() == 2);
+
+  const auto& tombstone = reader.read_fields(ts.string());
+  CHECK(tombstone.timestamp == "1795332048.00000");
+  CHECK_FALSE(tombstone.etag);
+  CHECK_FALSE(tombstone.content_length);
+
+  for (const auto& bad : {mismatch, plain, garbage}) {
+    INFO(bad.string());
+    std::string expected_error;
+    try {
+      read_object_metadata(bad);
+    } catch (const hlm::Error& e) {
+      expected_error = e.what();
+    }
+    REQUIRE_FALSE(expected_error.empty());
+    CHECK_THROWS_WITH(reader.read_fields(bad.string()), Catch::Equals(expected_error));
+  }
+  CHECK(reader.read_fields(data.string()).name == expected.name());
+}
+
+TEST_CASE("MetadataReader::read_fields: required fields and a bad Content-Length")
+{
+  TempDir dir;
+  const auto file = make_file(dir, "1.data");
+  MetadataReader reader;
+  SECTION("no X-Timestamp")
+  {
+    const auto pickle = hlm::test::pickle_str_dict({{"name", "/a/c/o"}});
+    write_swift_metadata(file, pickle, md5_hex(pickle));
+    CHECK_THROWS_WITH(reader.read_fields(file.string()),
+                      Catch::Contains("Swift metadata has no \"X-Timestamp\""));
+  }
+  SECTION("a Content-Length that is no number")
+  {
+    const auto pickle = hlm::test::pickle_str_dict(
+      {{"name", "/a/c/o"}, {"X-Timestamp", "1.00000"}, {"Content-Length", "-1"}});
+    write_swift_metadata(file, pickle, md5_hex(pickle));
+    CHECK_THROWS_WITH(reader.read_fields(file.string()),
+                      Catch::Contains("bad Content-Length \"-1\""));
+  }
+}
