@@ -21,6 +21,13 @@
 # running in DIR with its filled containers, and a later run with the same
 # DIR reuses them (a million objects take 10 to 20 minutes to fill).
 # HLM_SCALE_SUBMIT (default 2000) sets the bulk submission's size.
+# HLM_SCALE_ONLY=handler measures only the hlm-handler row (and the listing
+# floor), for quick reruns against a kept fill: a fill that no run has
+# migrated and recalled yet is migrated and recalled once first (not timed),
+# so the dummy connector's database holds its objects as in a full run.
+# HLM_SCALE_HANDLER_RUNS=N (default 1) times the handler N times and keeps
+# the fastest run (on a machine shared with other work one run is noisy);
+# its note gives that run's user+sys CPU time too.
 # HLM_SCALE_BASELINE=DIR runs every hlm measurement with DIR/cmd's hlmctl,
 # hlm-dispatch and hlm-handler too (an earlier build), in the same run, and
 # prints both side by side ("before" is DIR, "after" is BUILD_DIR).
@@ -30,6 +37,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 sizes=${2:-10000 100000}
 submit=${HLM_SCALE_SUBMIT:-2000}
+only=${HLM_SCALE_ONLY:-}
+case $only in
+  '' | handler) ;;
+  *) echo "scale.sh: HLM_SCALE_ONLY must be empty or \"handler\"" >&2; exit 2 ;;
+esac
 python=/usr/bin/python3
 port=${HLM_BENCH_PORT:-16900}
 need=()
@@ -50,7 +62,7 @@ else
 fi
 saio=$work/saio
 if ! $python "$here/../test/saio/saio.py" status --dir "$saio" >/dev/null 2>&1; then
-  rm -f "$work"/filled-*
+  rm -f "$work"/filled-* "$work"/worked-*
   $python "$here/../test/saio/saio.py" start --dir "$saio" --base-port "$port" \
     --hlmctl "$build/cmd/hlmctl" --hlm-handler "$build/cmd/hlm-handler" >/dev/null
 fi
@@ -80,13 +92,14 @@ print(json.load(open(sys.argv[1]))["nodes"][0]["device"])' "$saio/cluster.json")
 table=$run/table.tsv
 # row VARIANT WORK SIZE WALL RSS_KIB [NOTE]
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$table"; }
-# timed NAME CMD...: runs CMD under /usr/bin/time; sets $wall and $rss.
+# timed NAME CMD...: runs CMD under /usr/bin/time; sets $wall, $rss and
+# $cpu (user + system seconds).
 timed() {
   local name=$1
   shift
   local t0 t1
   t0=$(date +%s.%N)
-  if ! /usr/bin/time -f %M -o "$run/$name.rss" "$@" >"$run/$name.out" 2>"$run/$name.err"; then
+  if ! /usr/bin/time -f '%U %S %M' -o "$run/$name.rss" "$@" >"$run/$name.out" 2>"$run/$name.err"; then
     if [ "$name" != handler ]; then
       echo "scale.sh: $name failed:" >&2
       tail -n 5 "$run/$name.err" >&2
@@ -96,6 +109,7 @@ timed() {
   t1=$(date +%s.%N)
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
   rss=$(tail -n 1 "$run/$name.rss" | awk '{print $NF}')
+  cpu=$(tail -n 1 "$run/$name.rss" | awk '{printf "%.2f", $1 + $2}')
 }
 per() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a / b}'; }
 dispatched() {
@@ -113,6 +127,17 @@ measure() {
   local variant=$1 size=$2
   local tool=${tools[$variant]} container=scale-$2
   export HLM_CONF=$run/hlm-$variant.conf
+  if [ "$only" = handler ]; then
+    if [ ! -e "$work/worked-$size" ]; then # migrate and recall once, untimed
+      "$tool/hlmctl" migrate "AUTH_test/$container" >/dev/null
+      "$tool/hlm-dispatch" --once -q >/dev/null
+      "$tool/hlmctl" recall "AUTH_test/$container" >/dev/null
+      "$tool/hlm-dispatch" --once -q >/dev/null
+      touch "$work/worked-$size"
+    fi
+    measure_handler "$variant" "$size"
+    return
+  fi
   timed status "$tool/hlmctl" status "AUTH_test/$container"
   row "$variant" "hlmctl status" "$size" "$wall" "$rss" "$(tail -n 1 "$run/status.out")"
 
@@ -125,10 +150,23 @@ measure() {
   timed recall "$tool/hlm-dispatch" --once --json
   dispatched recall
   row "$variant" "hlm-dispatch --once (recall)" "$size" "$wall" "$rss"
+  touch "$work/worked-$size"
+  measure_handler "$variant" "$size"
+}
 
+# measure_handler VARIANT SIZE: hlm-handler status of one device's replicas.
+measure_handler() {
+  local variant=$1 size=$2
+  local tool=${tools[$variant]}
   local input=$work/lists-$size/$device.objects replicas calls top
+  local runs=${HLM_SCALE_HANDLER_RUNS:-1} best='' best_rss='' best_cpu=''
   replicas=$(wc -l <"$input")
-  timed handler "$tool/hlm-handler" --object-server-conf "$node_conf" status <"$input"
+  for ((i = 0; i < runs; i++)); do
+    timed handler "$tool/hlm-handler" --object-server-conf "$node_conf" status <"$input"
+    if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN {exit !(a < b)}'; then
+      best=$wall best_rss=$rss best_cpu=$cpu
+    fi
+  done
   strace -f -c -o "$run/strace.txt" "$tool/hlm-handler" --object-server-conf "$node_conf" \
     status <"$input" >/dev/null 2>&1 || true
   # strace -c: % time, seconds, usecs/call, calls, [errors,] syscall.
@@ -136,8 +174,45 @@ measure() {
   top=$(awk -v n="$replicas" 'NR > 2 && $1 !~ /^-/ && $NF != "total" {
           printf "%s %.1f\n", $NF, $4 / n }' "$run/strace.txt" |
         sort -k2 -rn | head -n 6 | awk '{printf "%s %s, ", $1, $2}')
-  row "$variant" "hlm-handler status, one device" "$size" "$wall" "$rss" \
-    "$replicas replicas; $(per "$calls" "$replicas") syscalls/replica: ${top%, }"
+  row "$variant" "hlm-handler status, one device" "$size" "$best" "$best_rss" \
+    "$replicas replicas; cpu ${best_cpu} s; $(per "$calls" "$replicas") syscalls/replica: ${top%, }"
+}
+
+# bulk_and_ring: the bulk submission and ring lookup rows, once per run.
+bulk_and_ring() {
+  # Bulk submission: SUBMIT existing objects of the first container, beside
+  # swift upload of as many empty objects.
+  first=${sizes%% *}
+  sed -n "1,${submit}p" "$work/lists-$first/$device.objects" | sed 's|^/||' >"$run/submit.list"
+  [ "$(wc -l <"$run/submit.list")" -eq "$submit" ] ||
+    { echo "scale.sh: fewer than $submit objects to submit; pass a larger size" >&2; exit 1; }
+  for variant in "${variants[@]}"; do
+    export HLM_CONF=$run/hlm-$variant.conf
+    timed submit "${tools[$variant]}/hlmctl" migrate -f "$run/submit.list"
+    row "$variant" "hlmctl migrate -f LIST" "$submit" "$wall" "$rss" \
+      "$(per "$submit" "$wall") targets/s"
+    "${tools[$variant]}/hlm-dispatch" --once -q >/dev/null # drain it (not timed)
+  done
+  mkdir -p "$run/upload"
+  (cd "$run/upload" && for i in $(seq -w 1 "$submit"); do : >"e$i"; done)
+  timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
+  row floor "swift upload (empty objects)" "$submit" "$wall" "$rss" \
+    "$(per "$submit" "$wall") objects/s"
+
+  # Ring lookups of the first container's names beside a bare MD5() of the
+  # same key bytes (bench/ring_lookup.sh has the full comparison).
+  if [ -x "$build/bench/bench_ring_lookup" ]; then
+    head -n 10000 "$work/lists-$first/$device.objects" |
+      $python -c 'import json, sys
+for line in sys.stdin:
+    print(json.dumps(line.rstrip("\n").lstrip("/").split("/", 2)))' >"$run/names.jsonl"
+    "$build"/bench/bench_ring_lookup "$saio/etc" object "$run/names.jsonl" 2000000 >"$run/ring.json"
+    read -r lookups md5 < <($python -c 'import json, sys
+r = json.load(open(sys.argv[1])); print("%.0f %.0f" % (r["per_second"], r["md5_per_second"]))' \
+      "$run/ring.json")
+    row after "ring lookups (per second)" 2000000 0 0 \
+      "$lookups lookups/s = $(per "$lookups" "$md5") of a bare MD5() of the same keys ($md5/s)"
+  fi
 }
 
 for size in $sizes; do
@@ -158,38 +233,8 @@ for size in $sizes; do
   done
 done
 
-# Bulk submission: SUBMIT existing objects of the first container, beside
-# swift upload of as many empty objects.
-first=${sizes%% *}
-sed -n "1,${submit}p" "$work/lists-$first/$device.objects" | sed 's|^/||' >"$run/submit.list"
-[ "$(wc -l <"$run/submit.list")" -eq "$submit" ] ||
-  { echo "scale.sh: fewer than $submit objects to submit; pass a larger size" >&2; exit 1; }
-for variant in "${variants[@]}"; do
-  export HLM_CONF=$run/hlm-$variant.conf
-  timed submit "${tools[$variant]}/hlmctl" migrate -f "$run/submit.list"
-  row "$variant" "hlmctl migrate -f LIST" "$submit" "$wall" "$rss" \
-    "$(per "$submit" "$wall") targets/s"
-  "${tools[$variant]}/hlm-dispatch" --once -q >/dev/null # drain it (not timed)
-done
-mkdir -p "$run/upload"
-(cd "$run/upload" && for i in $(seq -w 1 "$submit"); do : >"e$i"; done)
-timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
-row floor "swift upload (empty objects)" "$submit" "$wall" "$rss" \
-  "$(per "$submit" "$wall") objects/s"
-
-# Ring lookups of the first container's names beside a bare MD5() of the
-# same key bytes (bench/ring_lookup.sh has the full comparison).
-if [ -x "$build/bench/bench_ring_lookup" ]; then
-  head -n 10000 "$work/lists-$first/$device.objects" |
-    $python -c 'import json, sys
-for line in sys.stdin:
-    print(json.dumps(line.rstrip("\n").lstrip("/").split("/", 2)))' >"$run/names.jsonl"
-  $build/bench/bench_ring_lookup "$saio/etc" object "$run/names.jsonl" 2000000 >"$run/ring.json"
-  read -r lookups md5 < <($python -c 'import json, sys
-r = json.load(open(sys.argv[1])); print("%.0f %.0f" % (r["per_second"], r["md5_per_second"]))' \
-    "$run/ring.json")
-  row after "ring lookups (per second)" 2000000 0 0 \
-    "$lookups lookups/s = $(per "$lookups" "$md5") of a bare MD5() of the same keys ($md5/s)"
+if [ "$only" != handler ]; then
+  bulk_and_ring
 fi
 
 $python - "$table" <<'PY'

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <system_error>
@@ -89,7 +90,7 @@ read_xattr(const std::string& file, const std::string& name, std::uint64_t& call
 }
 
 std::optional<std::uint64_t>
-parse_content_length(const std::string& text)
+parse_content_length(std::string_view text)
 {
   // Swift writes str(int); signs, spaces and other forms Python's int()
   // would accept never occur, so they are treated as corruption.
@@ -102,23 +103,39 @@ parse_content_length(const std::string& text)
   return value;
 }
 
+// Checks the fields every Swift object file has (see ObjectMetadata's
+// constructor) and returns the Content-Length; `find(key)` gives a key's
+// value or nullopt.
+template<typename Find>
+std::optional<std::uint64_t>
+check_required_fields(const Find& find)
+{
+  for (const char* key : {"name", "X-Timestamp"}) {
+    if (!find(key)) {
+      throw InputError(fmt::format("Swift metadata has no \"{}\"", key));
+    }
+  }
+  const std::optional<std::string_view> text = find("Content-Length");
+  if (!text) {
+    return std::nullopt;
+  }
+  const auto length = parse_content_length(*text);
+  if (!length) {
+    throw InputError(
+      fmt::format("Swift metadata has a bad Content-Length \"{}\"", printable(*text)));
+  }
+  return length;
+}
+
 } // namespace
 
 ObjectMetadata::ObjectMetadata(MetadataMap raw)
   : m_raw(std::move(raw))
 {
-  for (const char* key : {"name", "X-Timestamp"}) {
-    if (m_raw.find(key) == m_raw.end()) {
-      throw InputError(fmt::format("Swift metadata has no \"{}\"", key));
-    }
-  }
-  if (const auto it = m_raw.find("Content-Length"); it != m_raw.end()) {
-    m_content_length = parse_content_length(it->second);
-    if (!m_content_length) {
-      throw InputError(
-        fmt::format("Swift metadata has a bad Content-Length \"{}\"", printable(it->second)));
-    }
-  }
+  m_content_length = check_required_fields([&](const char* key) {
+    const auto it = m_raw.find(key);
+    return it == m_raw.end() ? std::nullopt : std::optional<std::string_view>(it->second);
+  });
 }
 
 std::optional<std::string>
@@ -170,8 +187,23 @@ read_object_metadata(const std::filesystem::path& file)
 
 MetadataReader::MetadataReader(std::size_t chunk_bytes)
   : m_chunk_bytes(std::max<std::size_t>(chunk_bytes, 1)),
-    m_buffer(std::make_unique<char[]>(m_chunk_bytes))
+    m_buffer_bytes(std::min(m_chunk_bytes, k_initial_buffer_bytes)),
+    m_buffer(std::make_unique<char[]>(m_buffer_bytes))
 {
+}
+
+// After a value did not fit: the next read asks for room for one as large
+// (a power of two, so that a few growths cover any size), at most Linux's
+// largest xattr.
+void
+MetadataReader::fit_buffer(std::size_t value_bytes)
+{
+  const std::size_t wanted = std::min(std::bit_ceil(std::max<std::size_t>(value_bytes, 1)),
+                                      k_swift_chunk_bytes);
+  if (wanted > m_buffer_bytes) {
+    m_buffer = std::make_unique<char[]>(wanted);
+    m_buffer_bytes = wanted;
+  }
 }
 
 // The chunk's length, appended to m_pickle; nullopt when it does not exist.
@@ -183,7 +215,7 @@ MetadataReader::append_chunk(const std::string& file, unsigned chunk)
     m_key += std::to_string(chunk);
   }
   ++m_xattr_reads;
-  const ssize_t got = ::getxattr(file.c_str(), m_key.c_str(), m_buffer.get(), m_chunk_bytes);
+  const ssize_t got = ::getxattr(file.c_str(), m_key.c_str(), m_buffer.get(), m_buffer_bytes);
   std::size_t length = 0;
   if (got >= 0) {
     length = static_cast<std::size_t>(got);
@@ -197,6 +229,7 @@ MetadataReader::append_chunk(const std::string& file, unsigned chunk)
     }
     length = value->size();
     m_pickle += *value;
+    fit_buffer(length);
   } else {
     throw_xattr_error(file, m_key, errno);
   }
@@ -245,6 +278,47 @@ MetadataReader::read_remaining_chunks(const std::string& file, unsigned next_chu
 ObjectMetadata
 MetadataReader::read(const std::string& file)
 {
+  load(file);
+  try {
+    m_parser.parse(m_pickle);
+    MetadataMap map;
+    for (const auto& [key, value] : m_parser.entries()) {
+      map.insert_or_assign(std::string(key), std::string(value));
+    }
+    return ObjectMetadata(std::move(map));
+  } catch (const InputError& e) {
+    throw_unreadable(file, e);
+  }
+}
+
+const MetadataFields&
+MetadataReader::read_fields(const std::string& file)
+{
+  load(file);
+  try {
+    m_parser.parse(m_pickle);
+    const auto find = [&](std::string_view key) { return m_parser.find(key); };
+    m_fields.content_length = check_required_fields(find);
+    m_fields.name = *find("name");
+    m_fields.timestamp = *find("X-Timestamp");
+    m_fields.etag = find("ETag");
+    return m_fields;
+  } catch (const InputError& e) {
+    throw_unreadable(file, e);
+  }
+}
+
+void
+MetadataReader::throw_unreadable(const std::string& file, const InputError& error)
+{
+  throw InputError(
+    fmt::format("cannot read Swift metadata of {}: {}", quoted_path(file), error.what()));
+}
+
+// The pickle into m_pickle, its checksum verified when there is one.
+void
+MetadataReader::load(const std::string& file)
+{
   m_pickle.clear();
   unsigned chunk = 0;
   bool more = false; // stopped at a short chunk: the next may still exist
@@ -284,13 +358,6 @@ MetadataReader::read(const std::string& file)
                   quoted_path(file),
                   printable(m_checksum),
                   to_hex(md5(m_pickle))));
-  }
-
-  try {
-    return ObjectMetadata(parse_metadata_pickle(m_pickle));
-  } catch (const InputError& e) {
-    throw InputError(
-      fmt::format("cannot read Swift metadata of {}: {}", quoted_path(file), e.what()));
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/diskfile/pickle.hpp>
+#include <hlm/util/error.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -74,12 +75,26 @@ private:
 // malformed (see parse_metadata_pickle) or required keys are missing.
 ObjectMetadata read_object_metadata(const std::filesystem::path& file);
 
+// The fields of an object file's metadata that a handler reports, checked
+// as ObjectMetadata checks them. Views into a MetadataReader, valid until
+// its next read.
+struct MetadataFields
+{
+  std::string_view name;      // ObjectMetadata::name()
+  std::string_view timestamp; // ObjectMetadata::timestamp()
+  std::optional<std::string_view> etag;
+  std::optional<std::uint64_t> content_length;
+};
+
 // read_object_metadata() for many files, at two getxattr calls each for
 // metadata as Swift writes it, with buffers kept from one file to the next.
 //
-// Each chunk is read with one getxattr into a buffer of `chunk_bytes`
-// (on ERANGE, a value larger than that, the reader falls back to asking
-// the size first). Swift writes chunks of exactly xattr_size bytes, so a
+// Each chunk is read with one getxattr into a buffer the reader keeps. It
+// starts at 1 KiB and, after a value that did not fit (ERANGE: the reader
+// then asks for the size first), grows to hold one as large: the kernel
+// allocates and clears as much as the caller offers, so a 64 KiB buffer
+// would cost more than the read of a usual 400-byte pickle. Swift writes
+// chunks of exactly `chunk_bytes` (its xattr_size), so a
 // shorter chunk is its last: the next is probed only after a full chunk, or
 // when the stored checksum does not match what was read (chunks of another
 // size) or there is none. A result is the same as read_object_metadata()'s,
@@ -89,10 +104,16 @@ class MetadataReader
 public:
   // Swift's write_metadata(xattr_size=65536), and Linux's largest xattr.
   static constexpr std::size_t k_swift_chunk_bytes = 65536;
+  // The getxattr buffer before any value needed more.
+  static constexpr std::size_t k_initial_buffer_bytes = 1024;
 
   explicit MetadataReader(std::size_t chunk_bytes = k_swift_chunk_bytes);
 
   ObjectMetadata read(const std::string& file);
+
+  // read() without building an ObjectMetadata: the same reads, checks and
+  // errors, but no map and no copy of a key or value.
+  const MetadataFields& read_fields(const std::string& file);
 
   // getxattr calls made so far, failed ones included.
   std::uint64_t
@@ -102,15 +123,21 @@ public:
   }
 
 private:
+  void load(const std::string& file);
+  [[noreturn]] static void throw_unreadable(const std::string& file, const InputError& error);
   std::optional<std::size_t> append_chunk(const std::string& file, unsigned chunk);
+  void fit_buffer(std::size_t value_bytes);
   bool read_checksum(const std::string& file);
   void read_remaining_chunks(const std::string& file, unsigned next_chunk);
 
   std::size_t m_chunk_bytes;
+  std::size_t m_buffer_bytes;
   std::unique_ptr<char[]> m_buffer;
   std::string m_key;
   std::string m_pickle;
   std::string m_checksum;
+  MetadataPickleParser m_parser;
+  MetadataFields m_fields;
   std::uint64_t m_xattr_reads = 0;
 };
 

@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -284,14 +286,55 @@ ascii_prefix(std::string_view s)
 
 enum class Kind { unicode, bytes, tuple, dict, codecs_encode, bytes_type };
 
-// A value on the unpickler stack or in the memo. Payloads are shared so
-// that memo references (BINGET) cost O(1) however large the value is.
-struct Value
+} // namespace
+
+// A value on the unpickler stack or in the memo: a view, so that pushing,
+// memo references (BINGET) and tuples cost no allocation and O(1) however
+// large the value is.
+struct PickleValue
 {
   Kind kind = Kind::bytes;
-  std::shared_ptr<const std::string> text;         // unicode (UTF-8), bytes
-  std::shared_ptr<const std::vector<Value>> items; // tuple
+  // unicode (UTF-8), bytes: in the input, or in Buffers::decoded.
+  std::string_view text;
+  // tuple: Buffers::tuple_items[first, first + count).
+  std::size_t first = 0;
+  std::size_t count = 0;
 };
+
+// What a MetadataPickleParser keeps from one parse to the next, so that a
+// parse allocates nothing once the buffers have grown to the input's needs.
+struct MetadataPickleParser::Buffers
+{
+  std::vector<PickleValue> stack;
+  // Stack sizes at each open MARK, like CPython's metastack: values below
+  // the innermost mark cannot be popped until the mark is consumed.
+  std::vector<std::size_t> marks;
+  // The memo: indices 0, 1, 2, ... as pickle assigns them, and a map for
+  // any other order.
+  std::vector<PickleValue> memo;
+  std::unordered_map<std::uint64_t, PickleValue> sparse_memo;
+  std::vector<PickleValue> tuple_items;
+  // latin-1 decoded strings; reserved to the input's size before the first
+  // is added, and never more (see reduce()), so views into it stay valid.
+  std::string decoded;
+  std::vector<std::pair<std::string_view, std::string_view>> entries;
+
+  void
+  clear()
+  {
+    stack.clear();
+    marks.clear();
+    memo.clear();
+    sparse_memo.clear();
+    tuple_items.clear();
+    decoded.clear();
+    entries.clear();
+  }
+};
+
+namespace {
+
+using Value = PickleValue;
 
 std::string_view
 kind_name(Kind kind)
@@ -314,20 +357,24 @@ kind_name(Kind kind)
 }
 
 Value
-make_text(Kind kind, std::string text)
+make_text(Kind kind, std::string_view text)
 {
-  return Value{kind, std::make_shared<const std::string>(std::move(text)), {}};
+  return Value{kind, text, 0, 0};
 }
 
 class Unpickler
 {
 public:
-  explicit Unpickler(std::string_view input)
-    : m_input(input)
+  Unpickler(std::string_view input, MetadataPickleParser::Buffers& buffers)
+    : m_input(input),
+      m_stack(buffers.stack),
+      m_marks(buffers.marks),
+      m_buffers(buffers)
   {
+    buffers.clear();
   }
 
-  MetadataMap
+  void
   run()
   {
     while (m_pos < m_input.size()) {
@@ -335,7 +382,7 @@ public:
       const auto op = static_cast<std::uint8_t>(m_input[m_pos++]);
       if (step(op)) {
         finish();
-        return std::move(m_dict);
+        return;
       }
     }
     m_op_offset = m_input.size();
@@ -346,14 +393,11 @@ private:
   std::string_view m_input;
   std::size_t m_pos = 0;
   std::size_t m_op_offset = 0;
-  std::vector<Value> m_stack;
-  // Stack sizes at each open MARK, like CPython's metastack: values below
-  // the innermost mark cannot be popped until the mark is consumed.
-  std::vector<std::size_t> m_marks;
-  std::unordered_map<std::uint64_t, Value> m_memo;
-  // Swift stores exactly one dict; every dict value on the stack refers to
-  // it.
-  MetadataMap m_dict;
+  std::vector<Value>& m_stack;
+  std::vector<std::size_t>& m_marks;
+  MetadataPickleParser::Buffers& m_buffers;
+  // Swift stores exactly one dict (m_buffers.entries); every dict value on
+  // the stack refers to it.
   bool m_have_dict = false;
   // Memo references let a small input name the same large value many times.
   // Swift's pickles never decode to more than their own size, so anything
@@ -459,19 +503,23 @@ private:
     return m_stack.back();
   }
 
-  std::vector<Value>
-  pop_to_mark()
+  // The values above the innermost mark, which is consumed; the caller
+  // drops them from the stack (m_stack.resize(start)) when done with them.
+  std::size_t
+  pop_mark()
   {
     if (m_marks.empty()) {
       fail("no MARK to pop to");
     }
     const std::size_t start = m_marks.back();
     m_marks.pop_back();
-    std::vector<Value> items(
-      std::make_move_iterator(m_stack.begin() + static_cast<std::ptrdiff_t>(start)),
-      std::make_move_iterator(m_stack.end()));
-    m_stack.resize(start);
-    return items;
+    return start;
+  }
+
+  std::span<const Value>
+  stack_from(std::size_t start) const
+  {
+    return std::span<const Value>(m_stack).subspan(start);
   }
 
   void
@@ -483,33 +531,59 @@ private:
         fail(fmt::format("invalid UTF-8 at byte {} of a str", i));
       }
     }
-    push(make_text(Kind::unicode, std::string(text)));
+    push(make_text(Kind::unicode, text));
   }
 
+  // The tuple of the stack's values from `start` up, which it replaces.
   void
-  push_tuple(std::vector<Value> items)
+  push_tuple_from(std::size_t start)
   {
-    // Swift's tuples hold only strings; refusing nesting also keeps
-    // destruction non-recursive for hostile inputs.
+    // Swift's tuples hold only strings, which also keeps them flat.
+    const auto items = stack_from(start);
     for (const auto& item : items) {
       if (item.kind != Kind::unicode && item.kind != Kind::bytes) {
         fail(fmt::format("type mismatch: tuple item is a {}", kind_name(item.kind)));
       }
     }
-    push(Value{Kind::tuple, {}, std::make_shared<const std::vector<Value>>(std::move(items))});
+    auto& store = m_buffers.tuple_items;
+    const Value tuple{Kind::tuple, {}, store.size(), items.size()};
+    store.insert(store.end(), items.begin(), items.end());
+    m_stack.resize(start);
+    push(tuple);
+  }
+
+  std::size_t
+  memo_size() const
+  {
+    return m_buffers.memo.size() + m_buffers.sparse_memo.size();
   }
 
   void
   memo_put(std::uint64_t index)
   {
-    m_memo.insert_or_assign(index, top());
+    auto& memo = m_buffers.memo;
+    auto& sparse = m_buffers.sparse_memo;
+    // Once an index is out of order the dense part stops growing, so no
+    // index is in both.
+    if (index < memo.size()) {
+      memo[index] = top();
+    } else if (index == memo.size() && sparse.empty()) {
+      memo.push_back(top());
+    } else {
+      sparse.insert_or_assign(index, top());
+    }
   }
 
   void
   memo_get(std::uint64_t index)
   {
-    const auto it = m_memo.find(index);
-    if (it == m_memo.end()) {
+    const auto& memo = m_buffers.memo;
+    if (index < memo.size()) {
+      push(memo[index]);
+      return;
+    }
+    const auto it = m_buffers.sparse_memo.find(index);
+    if (it == m_buffers.sparse_memo.end()) {
       fail(fmt::format("memo index {} is not defined", index));
     }
     push(it->second);
@@ -538,7 +612,8 @@ private:
     if (args.kind != Kind::tuple) {
       fail(fmt::format("type mismatch: REDUCE arguments are a {}", kind_name(args.kind)));
     }
-    const auto& items = *args.items;
+    const auto items =
+      std::span<const Value>(m_buffers.tuple_items).subspan(args.first, args.count);
     if (callable.kind == Kind::bytes_type) {
       if (!items.empty()) {
         fail("bytes() called with arguments");
@@ -552,20 +627,26 @@ private:
     if (items.size() != 2 || items[0].kind != Kind::unicode || items[1].kind != Kind::unicode) {
       fail("_codecs.encode needs exactly (str, str)");
     }
-    if (*items[1].text != "latin1") {
-      fail(fmt::format("_codecs.encode with unsupported encoding {}", quoted(*items[1].text)));
+    if (items[1].text != "latin1") {
+      fail(fmt::format("_codecs.encode with unsupported encoding {}", quoted(items[1].text)));
     }
-    const std::string& text = *items[0].text;
+    const std::string_view text = items[0].text;
     m_reduced_bytes += text.size();
     if (m_reduced_bytes > m_input.size()) {
       fail("decoded strings are larger than the input");
     }
     if (ascii_prefix(text) == text.size()) {
-      push(Value{Kind::bytes, items[0].text, {}}); // ASCII is its own latin-1
+      push(make_text(Kind::bytes, text)); // ASCII is its own latin-1
       return;
     }
-    std::string out;
-    out.reserve(text.size());
+    // Each decoded string is no longer than its UTF-8 text, and all of
+    // those together fit in the input (checked above): with room for the
+    // input's size the buffer never moves, so earlier views stay valid.
+    auto& out = m_buffers.decoded;
+    if (out.empty()) {
+      out.reserve(m_input.size());
+    }
+    const std::size_t begin = out.size();
     for (std::size_t i = 0; i < text.size();) {
       // Validated when the str was pushed.
       const char32_t cp = *next_code_point(text, i);
@@ -575,32 +656,32 @@ private:
       }
       out += static_cast<char>(static_cast<unsigned char>(cp));
     }
-    push(make_text(Kind::bytes, std::move(out)));
+    push(make_text(Kind::bytes, std::string_view(out).substr(begin)));
   }
 
-  const std::string&
+  std::string_view
   as_key_or_value(const Value& value, std::string_view role) const
   {
     if (value.kind != Kind::unicode && value.kind != Kind::bytes) {
       fail(fmt::format("type mismatch: dict {} is a {}", role, kind_name(value.kind)));
     }
-    return *value.text;
+    return value.text;
   }
 
   void
-  set_items(const std::vector<Value>& items)
+  set_items(std::span<const Value> items)
   {
     if (items.size() % 2 != 0) {
       fail("odd number of items for a dict");
     }
     for (std::size_t i = 0; i < items.size(); i += 2) {
-      const auto& key = as_key_or_value(items[i], "key");
-      const auto& value = as_key_or_value(items[i + 1], "value");
+      const auto key = as_key_or_value(items[i], "key");
+      const auto value = as_key_or_value(items[i + 1], "value");
       m_dict_bytes += key.size() + value.size();
       if (m_dict_bytes > m_input.size()) {
         fail("decoded dict is larger than the input");
       }
-      m_dict.insert_or_assign(key, value);
+      m_buffers.entries.emplace_back(key, value);
     }
   }
 
@@ -616,7 +697,17 @@ private:
   void
   require_dict_on_top() const
   {
-    const Value& target = top();
+    require_dict_below(m_stack.size());
+  }
+
+  // The value under the stack's values from `start` up must be the dict.
+  void
+  require_dict_below(std::size_t start) const
+  {
+    if (start <= stack_floor()) {
+      fail("stack underflow");
+    }
+    const Value& target = m_stack[start - 1];
     if (target.kind != Kind::dict) {
       fail(fmt::format("type mismatch: setting items on a {}", kind_name(target.kind)));
     }
@@ -650,13 +741,14 @@ private:
     }
     case Op::empty_dict:
       new_dict();
-      push(Value{Kind::dict, {}, {}});
+      push(Value{Kind::dict, {}, 0, 0});
       return false;
     case Op::dict: {
-      auto items = pop_to_mark();
+      const auto start = pop_mark();
       new_dict();
-      set_items(items);
-      push(Value{Kind::dict, {}, {}});
+      set_items(stack_from(start));
+      m_stack.resize(start);
+      push(Value{Kind::dict, {}, 0, 0});
       return false;
     }
     case Op::mark:
@@ -673,7 +765,7 @@ private:
       return false;
     case Op::short_binstring:
     case Op::short_binbytes:
-      push(make_text(Kind::bytes, std::string(take_counted(1))));
+      push(make_text(Kind::bytes, take_counted(1)));
       return false;
     case Op::binstring: {
       // The only length field pickle declares as signed.
@@ -681,14 +773,14 @@ private:
       if (length > 0x7fffffff) {
         fail("negative BINSTRING length");
       }
-      push(make_text(Kind::bytes, std::string(take_length(length))));
+      push(make_text(Kind::bytes, take_length(length)));
       return false;
     }
     case Op::binbytes:
-      push(make_text(Kind::bytes, std::string(take_counted(4))));
+      push(make_text(Kind::bytes, take_counted(4)));
       return false;
     case Op::binbytes8:
-      push(make_text(Kind::bytes, std::string(take_counted(8))));
+      push(make_text(Kind::bytes, take_counted(8)));
       return false;
     case Op::binput:
       memo_put(read_le(1));
@@ -697,7 +789,7 @@ private:
       memo_put(read_le(4));
       return false;
     case Op::memoize:
-      memo_put(m_memo.size());
+      memo_put(memo_size());
       return false;
     case Op::binget:
       memo_get(read_le(1));
@@ -709,37 +801,38 @@ private:
       push_global();
       return false;
     case Op::empty_tuple:
-      push_tuple({});
+      push_tuple_from(m_stack.size());
       return false;
     case Op::tuple1:
     case Op::tuple2:
     case Op::tuple3: {
       const std::size_t n = byte - static_cast<std::size_t>(Op::tuple1) + 1;
-      std::vector<Value> items;
-      for (std::size_t i = 0; i < n; ++i) {
-        items.push_back(pop());
+      if (m_stack.size() < stack_floor() + n) {
+        fail("stack underflow");
       }
-      std::reverse(items.begin(), items.end());
-      push_tuple(std::move(items));
+      push_tuple_from(m_stack.size() - n);
       return false;
     }
     case Op::tuple:
-      push_tuple(pop_to_mark());
+      push_tuple_from(pop_mark());
       return false;
     case Op::reduce:
       reduce();
       return false;
     case Op::setitem: {
-      Value value = pop();
-      Value key = pop();
+      const std::array<Value, 2> pair = [&] {
+        const Value value = pop();
+        return std::array<Value, 2>{pop(), value};
+      }();
       require_dict_on_top();
-      set_items({std::move(key), std::move(value)});
+      set_items(pair);
       return false;
     }
     case Op::setitems: {
-      const auto items = pop_to_mark();
-      require_dict_on_top();
-      set_items(items);
+      const auto start = pop_mark();
+      require_dict_below(start);
+      set_items(stack_from(start));
+      m_stack.resize(start);
       return false;
     }
     case Op::stop:
@@ -775,10 +868,54 @@ private:
 
 } // namespace
 
+MetadataPickleParser::MetadataPickleParser()
+  : m_buffers(std::make_unique<Buffers>())
+{
+}
+
+MetadataPickleParser::~MetadataPickleParser() = default;
+
+void
+MetadataPickleParser::parse(std::string_view bytes)
+{
+  try {
+    Unpickler(bytes, *m_buffers).run();
+  } catch (...) {
+    m_buffers->entries.clear(); // no half a dict
+    throw;
+  }
+}
+
+std::optional<std::string_view>
+MetadataPickleParser::find(std::string_view key) const
+{
+  const auto& entries = m_buffers->entries;
+  // The last one wins, as in Python's dict.
+  const auto it = std::find_if(entries.rbegin(), entries.rend(), [&](const auto& entry) {
+    return entry.first == key;
+  });
+  if (it == entries.rend()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::span<const std::pair<std::string_view, std::string_view>>
+MetadataPickleParser::entries() const
+{
+  return m_buffers->entries;
+}
+
 MetadataMap
 parse_metadata_pickle(std::string_view bytes)
 {
-  return Unpickler(bytes).run();
+  MetadataPickleParser parser;
+  parser.parse(bytes);
+  MetadataMap map;
+  for (const auto& [key, value] : parser.entries()) {
+    map.insert_or_assign(std::string(key), std::string(value));
+  }
+  return map;
 }
 
 } // namespace hlm::diskfile

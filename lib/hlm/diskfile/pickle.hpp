@@ -1,8 +1,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace hlm::diskfile {
 
@@ -37,5 +41,37 @@ using MetadataMap = std::map<std::string, std::string>;
 // or a decoded size larger than the input (memo-reference amplification).
 // Memory use is bounded by a small multiple of bytes.size().
 MetadataMap parse_metadata_pickle(std::string_view bytes);
+
+// parse_metadata_pickle() for many pickles, without a map or a copy of any
+// key or value: the entries are views into the pickle's bytes, or into the
+// parser for `_codecs.encode` values that are not ASCII. A parse allocates
+// nothing once the parser's buffers have grown to the input's needs. Not
+// thread-safe.
+class MetadataPickleParser
+{
+public:
+  MetadataPickleParser();
+  ~MetadataPickleParser();
+  MetadataPickleParser(const MetadataPickleParser&) = delete;
+  MetadataPickleParser& operator=(const MetadataPickleParser&) = delete;
+
+  // Accepts and rejects what parse_metadata_pickle() does, with the same
+  // errors; after an error there are no entries. The views of the entries
+  // are valid until the next parse() and while `bytes` is.
+  void parse(std::string_view bytes);
+
+  // The value stored under `key` (the later one when a key occurs twice, as
+  // in Python), or nullopt.
+  std::optional<std::string_view> find(std::string_view key) const;
+
+  // Each key and value in the order the pickle set them, duplicates
+  // included.
+  std::span<const std::pair<std::string_view, std::string_view>> entries() const;
+
+  struct Buffers; // pickle.cpp
+
+private:
+  std::unique_ptr<Buffers> m_buffers;
+};
 
 } // namespace hlm::diskfile

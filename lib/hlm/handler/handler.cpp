@@ -544,20 +544,22 @@ private:
   check_metadata(const Request::Object& object, const std::string& device, const std::string& file)
   {
     try {
-      const auto metadata = m_session.metadata.read(file);
-      if (metadata.name() != object.path) {
+      const auto& metadata = m_session.metadata.read_fields(file);
+      if (metadata.name != object.path) {
         return failure(
           object,
           &device,
           FailureKind::node,
-          fmt::format("replica file {} belongs to \"{}\"", file, printable(metadata.name())));
+          fmt::format("replica file {} belongs to \"{}\"", file, printable(metadata.name)));
       }
       Result result;
       result.line.object = object.path;
       result.line.device = device;
       result.line.file = file;
-      result.line.etag = metadata.etag();
-      result.line.size = metadata.content_length();
+      if (metadata.etag) {
+        result.line.etag.emplace(*metadata.etag);
+      }
+      result.line.size = metadata.content_length;
       result.to_backend = true;
       return result;
     } catch (const Error& e) {

@@ -375,7 +375,11 @@ TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
     MetadataReader reader;
     const auto metadata = reader.read(file.string());
     CHECK(metadata.get("X-Object-Meta-Pad")->size() > 65000);
-    CHECK(reader.xattr_reads() == 3); // chunk 0, chunk 1 (none), checksum
+    // chunk 0 (ERANGE, its size, its value), chunk 1 (none), checksum
+    CHECK(reader.xattr_reads() == 5);
+    // The buffer now holds a whole chunk.
+    CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
+    CHECK(reader.xattr_reads() == 5 + 3); // chunk 0, chunk 1 (none), checksum
     CHECK(read_object_metadata(file).name() == "/AUTH_test/c/o");
   }
   SECTION("one byte more: two chunks, the second short")
@@ -384,7 +388,9 @@ TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
     REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
     MetadataReader reader;
     CHECK(reader.read(file.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
-    CHECK(reader.xattr_reads() == 3); // chunk 0, chunk 1, checksum
+    CHECK(reader.xattr_reads() == 5); // chunk 0 (ERANGE, size, value), chunk 1, checksum
+    CHECK(reader.read(file.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
+    CHECK(reader.xattr_reads() == 5 + 3); // chunk 0, chunk 1, checksum
   }
   SECTION("three chunks; the test vector with a 70,000-byte value")
   {
@@ -392,7 +398,9 @@ TEST_CASE("MetadataReader: Swift's 65,536-byte chunks")
     REQUIRE(try_write_swift_metadata(file, pickle, md5_hex(pickle)) == 0);
     MetadataReader reader;
     CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
-    CHECK(reader.xattr_reads() == 4);
+    CHECK(reader.xattr_reads() == 6); // chunk 0 (ERANGE, size, value), 1, 2, checksum
+    CHECK(reader.read(file.string()).name() == "/AUTH_test/c/o");
+    CHECK(reader.xattr_reads() == 6 + 4);
     const auto big = load_vector("big");
     fs::remove(file);
     std::ofstream(file) << "abc";
@@ -461,6 +469,25 @@ TEST_CASE("MetadataReader: a value larger than the buffer falls back to a size q
   }
 }
 
+TEST_CASE("MetadataReader: the buffer grows to the largest value seen, not beyond")
+{
+  TempDir dir;
+  const auto small = make_file(dir, "small.data");
+  write_swift_metadata(small, load_vector("swift_data"), md5_of_vector("swift_data"));
+  const auto large = make_file(dir, "large.data");
+  const auto pickle = pickle_of_size(3000); // more than the first 1 KiB buffer
+  write_swift_metadata(large, pickle, md5_hex(pickle));
+  MetadataReader reader;
+  CHECK(reader.read(small.string()).content_length() == 3u);
+  CHECK(reader.xattr_reads() == 2);
+  CHECK(reader.read(large.string()).get("X-Object-Meta-Pad")->size() > 2000);
+  CHECK(reader.xattr_reads() == 2 + 4); // chunk 0 (ERANGE, size, value), checksum
+  CHECK(reader.read(large.string()).raw() == hlm::diskfile::parse_metadata_pickle(pickle));
+  CHECK(reader.xattr_reads() == 6 + 2);
+  CHECK(reader.read(small.string()).content_length() == 3u);
+  CHECK(reader.xattr_reads() == 8 + 2);
+}
+
 TEST_CASE("MetadataReader: one reader, files good and bad in turn")
 {
   TempDir dir;
@@ -494,4 +521,67 @@ TEST_CASE("MetadataReader: file names with odd bytes")
   std::ofstream(file) << "abc";
   write_swift_metadata(file, load_vector("swift_data"), md5_of_vector("swift_data"));
   CHECK(reader.read(file.string()).content_length() == 3u);
+}
+
+TEST_CASE("MetadataReader::read_fields: what read() gives, checks and errors alike")
+{
+  TempDir dir;
+  const auto data = make_file(dir, "1795332046.73390.data");
+  write_swift_metadata(data, load_vector("swift_data"), md5_of_vector("swift_data"));
+  const auto ts = make_file(dir, "1795332048.00000.ts");
+  write_swift_metadata(ts, load_vector("swift_ts"), md5_of_vector("swift_ts"));
+  const auto mismatch = make_file(dir, "mismatch.data");
+  write_swift_metadata(mismatch, load_vector("swift_data"), md5_of_vector("swift_ts"));
+  const auto plain = make_file(dir, "plain.data");
+  const auto garbage = make_file(dir, "garbage.data");
+  set_xattr(garbage, "user.swift.metadata", "not a pickle");
+
+  MetadataReader reader;
+  const auto expected = read_object_metadata(data);
+  const auto& fields = reader.read_fields(data.string());
+  CHECK(fields.name == expected.name());
+  CHECK(fields.timestamp == expected.timestamp());
+  CHECK(fields.etag == expected.etag());
+  CHECK(fields.content_length == expected.content_length());
+  CHECK(reader.xattr_reads() == 2);
+
+  const auto& tombstone = reader.read_fields(ts.string());
+  CHECK(tombstone.timestamp == "1795332048.00000");
+  CHECK_FALSE(tombstone.etag);
+  CHECK_FALSE(tombstone.content_length);
+
+  for (const auto& bad : {mismatch, plain, garbage}) {
+    INFO(bad.string());
+    std::string expected_error;
+    try {
+      read_object_metadata(bad);
+    } catch (const hlm::Error& e) {
+      expected_error = e.what();
+    }
+    REQUIRE_FALSE(expected_error.empty());
+    CHECK_THROWS_WITH(reader.read_fields(bad.string()), Catch::Equals(expected_error));
+  }
+  CHECK(reader.read_fields(data.string()).name == expected.name());
+}
+
+TEST_CASE("MetadataReader::read_fields: required fields and a bad Content-Length")
+{
+  TempDir dir;
+  const auto file = make_file(dir, "1.data");
+  MetadataReader reader;
+  SECTION("no X-Timestamp")
+  {
+    const auto pickle = hlm::test::pickle_str_dict({{"name", "/a/c/o"}});
+    write_swift_metadata(file, pickle, md5_hex(pickle));
+    CHECK_THROWS_WITH(reader.read_fields(file.string()),
+                      Catch::Contains("Swift metadata has no \"X-Timestamp\""));
+  }
+  SECTION("a Content-Length that is no number")
+  {
+    const auto pickle = hlm::test::pickle_str_dict(
+      {{"name", "/a/c/o"}, {"X-Timestamp", "1.00000"}, {"Content-Length", "-1"}});
+    write_swift_metadata(file, pickle, md5_hex(pickle));
+    CHECK_THROWS_WITH(reader.read_fields(file.string()),
+                      Catch::Contains("bad Content-Length \"-1\""));
+  }
 }

@@ -342,3 +342,81 @@ TEST_CASE("parse_metadata_pickle: random corruption never crashes")
   CHECK(parsed + rejected == k_valid_vectors.size() * 2000);
   CHECK(rejected > 0);
 }
+
+TEST_CASE("MetadataPickleParser: one parser for many pickles agrees with parse_metadata_pickle")
+{
+  hlm::diskfile::MetadataPickleParser parser;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& name : k_valid_vectors) {
+      INFO(name);
+      const auto pickle = load_vector(name);
+      parser.parse(pickle);
+      MetadataMap map;
+      for (const auto& [key, value] : parser.entries()) {
+        map.insert_or_assign(std::string(key), std::string(value));
+      }
+      CHECK(map == parse_metadata_pickle(pickle));
+      for (const auto& [key, value] : map) {
+        CHECK(parser.find(key) == value);
+      }
+      CHECK_FALSE(parser.find("X-Not-There"));
+    }
+  }
+}
+
+TEST_CASE("MetadataPickleParser: views stay valid while the pickle does")
+{
+  // Two latin-1 values that are not ASCII: decoded into the parser, the
+  // first must survive the second's decoding.
+  const std::string pickle = k_header + "(" + unicode("name") + latin1_bytes("/a/c/\xc3\xa9")
+                             + unicode("X-Object-Meta-B") + latin1_bytes("\xc3\xbf\xc3\xa0")
+                             + unicode("X-Object-Meta-C") + short_bytes("plain") + "u.";
+  hlm::diskfile::MetadataPickleParser parser;
+  parser.parse(pickle);
+  REQUIRE(parser.entries().size() == 3);
+  CHECK(parser.find("name") == "/a/c/\xe9");
+  CHECK(parser.find("X-Object-Meta-B") == "\xff\xe0");
+  CHECK(parser.find("X-Object-Meta-C") == "plain");
+  CHECK(parser.find("X-Object-Meta-C")->data() >= pickle.data()); // not copied
+  CHECK(parser.find("X-Object-Meta-C")->data() < pickle.data() + pickle.size());
+}
+
+TEST_CASE("MetadataPickleParser: a key set twice: the later value, both entries kept")
+{
+  const std::string pickle = k_header + "(" + unicode("k") + short_bytes("first") + unicode("k")
+                             + short_bytes("second") + "u.";
+  hlm::diskfile::MetadataPickleParser parser;
+  parser.parse(pickle);
+  CHECK(parser.entries().size() == 2);
+  CHECK(parser.find("k") == "second");
+  CHECK(parse_metadata_pickle(pickle) == MetadataMap{{"k", "second"}});
+}
+
+TEST_CASE("MetadataPickleParser: an error leaves no entries, and the next parse works")
+{
+  hlm::diskfile::MetadataPickleParser parser;
+  const auto good = load_vector("swift_data");
+  parser.parse(good);
+  REQUIRE_FALSE(parser.entries().empty());
+  const std::string bad = k_header + "(" + unicode("k") + short_bytes("v") + "u"; // no STOP
+  CHECK_THROWS_WITH(parser.parse(bad), Catch::Contains("no STOP opcode"));
+  CHECK(parser.entries().empty());
+  CHECK_FALSE(parser.find("k"));
+  parser.parse(good);
+  CHECK(parser.find("name") == parse_metadata_pickle(good).at("name"));
+}
+
+TEST_CASE("MetadataPickleParser: memo indices out of order and MEMOIZE after them")
+{
+  // BINPUT 5 first (not the next index), then MEMOIZE (index = memo size,
+  // 1), then both read back.
+  const std::string pickle = k_header + "(" + unicode("a") + "q" + bytes({5}) + short_bytes("x")
+                             + bytes({0x94}) + "h" + bytes({5}) + "h" + bytes({1}) + "u.";
+  hlm::diskfile::MetadataPickleParser parser;
+  parser.parse(pickle);
+  CHECK(parser.find("a") == "x");
+  REQUIRE(parser.entries().size() == 2);
+  CHECK(parser.entries()[1].first == "a");
+  CHECK(parser.entries()[1].second == "x");
+  CHECK(parse_metadata_pickle(pickle) == MetadataMap{{"a", "x"}});
+}

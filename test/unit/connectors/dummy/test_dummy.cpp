@@ -195,3 +195,61 @@ TEST_CASE("dummy status answers in the batch's order whatever the index's", "[co
   expected.push_back(expected[7]);
   CHECK(states(dummy->run(Operation::status, items)) == expected);
 }
+
+namespace {
+
+// The SQL that created table `name` in the database at `db`.
+std::string
+table_sql(const std::filesystem::path& db, const char* name)
+{
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(
+    sqlite3_prepare_v2(handle, "SELECT sql FROM sqlite_master WHERE name = ?1", -1, &stmt, nullptr)
+    == SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+  std::string sql;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    sql = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return sql;
+}
+
+} // namespace
+
+TEST_CASE("dummy: a new database keeps the objects in their key's B-tree", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "dummy.sqlite";
+  make_dummy(db);
+  CHECK_THAT(table_sql(db, "objects"), Catch::EndsWith("WITHOUT ROWID"));
+}
+
+TEST_CASE("dummy: a database with the earlier rowid table still works", "[connector][dummy]")
+{
+  test::TempDir dir;
+  const auto db = dir.path() / "dummy.sqlite";
+  {
+    sqlite3* handle = nullptr;
+    REQUIRE(sqlite3_open(db.c_str(), &handle) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(handle,
+                         "CREATE TABLE objects (file TEXT PRIMARY KEY, object TEXT NOT NULL,"
+                         " state TEXT NOT NULL CHECK (state IN"
+                         " ('resident','premigrated','migrated')))",
+                         nullptr,
+                         nullptr,
+                         nullptr)
+            == SQLITE_OK);
+    sqlite3_close(handle);
+  }
+  auto dummy = make_dummy(db);
+  CHECK_THAT(table_sql(db, "objects"), !Catch::Contains("WITHOUT ROWID"));
+  dummy->run(Operation::migrate, numbered_items(0, 3));
+  dummy->run(Operation::recall, numbered_items(1, 1));
+  using S = ObjectState;
+  CHECK(states(dummy->run(Operation::status, numbered_items(0, 4)))
+        == std::vector<S>{S::migrated, S::premigrated, S::migrated, S::resident});
+}
