@@ -88,7 +88,10 @@ Sender::send(Operation operation,
       if (++unreported >= m_batch_size) {
         report();
       }
-    });
+    },
+    // A host's document is the window in which a tape backend orders its
+    // recalls (hlm-dispatch --schedule batched): batch_size, as before.
+    m_batch_size);
   const auto add = [&](std::size_t entry, std::string path) {
     owners.push_back(entry);
     stream.add(std::move(path));

@@ -46,7 +46,8 @@ private:
 // Sends entries of one operation and policy to their nodes: an object
 // entry as its object, a container entry as the objects a listing of the
 // container servers streams, through a StreamingFanout (the listing goes
-// on while the nodes work), in the manner of ninja's Builder running what
+// on while the nodes work; `batch_size` replicas per document to a host),
+// in the manner of ninja's Builder running what
 // the Plan chose.
 class Sender
 {

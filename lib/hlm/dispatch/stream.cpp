@@ -77,14 +77,15 @@ StreamingFanout::StreamingFanout(const Fanout& fanout,
                                  int policy_index,
                                  const ring::Ring& object_ring,
                                  const ring::HashSecret& secret,
-                                 OnObject on_object)
+                                 OnObject on_object,
+                                 std::size_t chunk)
   : m_fanout(fanout),
     m_operation(operation),
     m_policy(policy_index),
     m_ring(object_ring),
     m_hash(secret),
     m_on_object(std::move(on_object)),
-    m_chunk(std::max<std::size_t>(fanout.conf().session_chunk, 1)),
+    m_chunk(std::max<std::size_t>(chunk != 0 ? chunk : fanout.conf().session_chunk, 1)),
     m_window_size(std::max<std::size_t>(fanout.conf().window, 1)),
     m_free(std::max<std::size_t>(fanout.conf().max_parallel_nodes, 1))
 {

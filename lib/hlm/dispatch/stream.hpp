@@ -23,8 +23,8 @@ namespace hlm::dispatch {
 // outcome back complete, in the order the objects were added.
 //
 // add() places the object (its replicas' hosts and devices) and appends
-// each replica to its host's open chunk; a chunk of `session_chunk`
-// replicas goes to the host's queue. One thread per host (Fanout::serve; at
+// each replica to its host's open chunk; a chunk of `session_chunk` (or the
+// given `chunk`) replicas goes to the host's queue. One thread per host (Fanout::serve; at
 // most `max_parallel_nodes` with work at once) sends its chunks, two in
 // flight on a version 2 session, and posts their outcomes. The calling
 // thread takes the outcomes in add() and finish() and passes every object
@@ -44,12 +44,15 @@ public:
     void(std::size_t number, const std::string& path, const std::vector<ReplicaOutcome>& replicas)>;
 
   // `fanout`, `object_ring` and `secret` must outlive this object.
+  // `chunk`: replicas per document to a host; 0: the configuration's
+  // session_chunk.
   StreamingFanout(const Fanout& fanout,
                   Operation operation,
                   int policy_index,
                   const ring::Ring& object_ring,
                   const ring::HashSecret& secret,
-                  OnObject on_object);
+                  OnObject on_object,
+                  std::size_t chunk = 0);
   // Stops the hosts' threads (after the documents in flight) and waits for
   // them; objects not passed on yet are dropped.
   ~StreamingFanout();
