@@ -317,6 +317,49 @@ TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failu
   CHECK(outcomes.empty());
 }
 
+TEST_CASE("StreamingFanout: the caller goes on adding while a host works", "[dispatch][stream]")
+{
+  FakeNodes nodes;
+  config::HlmConf conf;
+  conf.session_chunk = 2;
+  const auto ring = two_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  // The first document waits until the caller has added ten more objects:
+  // add() must not wait for a host's answer.
+  std::atomic<int> added{0};
+  std::atomic<bool> first{true};
+  bool overlapped = false;
+  nodes.on_request = [&](const protocol::Request&) {
+    if (!first.exchange(false)) {
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (added < 12 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    overlapped = added >= 12;
+  };
+  std::vector<std::string> paths;
+  StreamingFanout stream(
+    fanout,
+    Operation::status,
+    0,
+    ring,
+    {"p", "s"},
+    [&](std::size_t, const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
+      CHECK(replicas.size() == 3);
+      paths.push_back(path);
+    });
+  for (int i = 0; i < 20; ++i) {
+    stream.add("/a/c/o" + std::to_string(i));
+    ++added;
+  }
+  stream.finish();
+  CHECK(overlapped);
+  REQUIRE(paths.size() == 20);
+  CHECK(paths.back() == "/a/c/o19");
+}
+
 namespace {
 
 // Intentionally simplistic hlm-handler sessions: each channel is one
