@@ -75,6 +75,10 @@ read_dispatch(Settings& settings, HlmConf& conf)
                     static_cast<long long>(conf.max_parallel_nodes),
                     1,
                     1024));
+  conf.session_chunk = static_cast<std::size_t>(
+    settings.number("session_chunk", static_cast<long long>(conf.session_chunk), 1, 1'000'000));
+  conf.window = static_cast<std::size_t>(
+    settings.number("window", static_cast<long long>(conf.window), 1, 100'000'000));
   conf.interval = settings.duration("interval", conf.interval, seconds(1), seconds(86400));
   conf.lock_file = settings.take_or("lock_file", conf.lock_file.string());
   conf.max_attempts = static_cast<int>(settings.number("max_attempts", conf.max_attempts, 1, 1000));

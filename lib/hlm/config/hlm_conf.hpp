@@ -43,6 +43,10 @@ struct HlmConf
   // [dispatch]
   std::size_t batch_size = 10'000;
   std::size_t max_parallel_nodes = 8;
+  // Streaming (hlmctl status, hlm-dispatch): replicas per request document
+  // to a node, and the most objects held between listing and outcome.
+  std::size_t session_chunk = 2'000;
+  std::size_t window = 50'000;
   std::chrono::seconds interval{30};
   std::filesystem::path lock_file = "/run/lock/hlm-dispatch.lock";
   // A request is tried up to max_attempts times; after the n-th failed

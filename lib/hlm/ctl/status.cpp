@@ -1,5 +1,6 @@
 #include <hlm/ctl/status.hpp>
 #include <hlm/ctl/submit.hpp>
+#include <hlm/dispatch/stream.hpp>
 
 #include <fmt/format.h>
 
@@ -9,16 +10,15 @@ namespace hlm::ctl {
 
 namespace {
 
-// Merges each object's replicas (merge_replica_states).
+// Merges the object's replicas (merge_replica_states).
 void
-report_round(const std::vector<std::string>& paths,
-             const std::vector<dispatch::ReplicaOutcome>& outcomes,
-             StatusSummary& summary,
-             const std::function<void(const ObjectStatus&)>& on_object)
+report_object(const std::string& path,
+              const std::vector<dispatch::ReplicaOutcome>& replicas,
+              StatusSummary& summary,
+              const std::function<void(const ObjectStatus&)>& on_object)
 {
-  std::vector<ObjectStatus> merged(paths.size());
-  for (const auto& replica : outcomes) {
-    auto& status = merged[replica.object];
+  ObjectStatus status;
+  for (const auto& replica : replicas) {
     if (replica.stub_missing && !replica.failure) {
       status.stub_missing_on.push_back(replica.device);
     }
@@ -30,21 +30,18 @@ report_round(const std::vector<std::string>& paths,
                                             replica.failure ? ObjectState::unknown : replica.state,
                                             replica.failure.has_value()});
   }
-  for (std::size_t i = 0; i < paths.size(); ++i) {
-    auto& status = merged[i];
-    status.object = paths[i];
-    status.state = merge_replica_states(status.replicas);
-    status.readable = any_replica_readable(status.replicas);
-    if (!status.errors.empty()) {
-      ++summary.with_errors;
-    }
-    if (!status.stub_missing_on.empty()) {
-      ++summary.with_stub_missing;
-    }
-    ++summary.objects;
-    ++summary.per_state[static_cast<std::size_t>(status.state)];
-    on_object(status);
+  status.object = path;
+  status.state = merge_replica_states(status.replicas);
+  status.readable = any_replica_readable(status.replicas);
+  if (!status.errors.empty()) {
+    ++summary.with_errors;
   }
+  if (!status.stub_missing_on.empty()) {
+    ++summary.with_stub_missing;
+  }
+  ++summary.objects;
+  ++summary.per_state[static_cast<std::size_t>(status.state)];
+  on_object(status);
 }
 
 } // namespace
@@ -95,16 +92,18 @@ status(swift::Client& client,
   const ring::HashSecret secret{swift_conf.hash_path_prefix, swift_conf.hash_path_suffix};
 
   StatusSummary summary;
-  dispatch::FanoutRounds round(fanout,
-                               conf.batch_size,
-                               Operation::status,
-                               policy.index,
-                               ring,
-                               secret,
-                               [&](const std::vector<std::string>& paths,
-                                   const std::vector<dispatch::ReplicaOutcome>& outcomes) {
-                                 report_round(paths, outcomes, summary, on_object);
-                               });
+  // Each object is reported as soon as its replicas have answered, in
+  // listing order, while the listing goes on.
+  dispatch::StreamingFanout round(fanout,
+                                  Operation::status,
+                                  policy.index,
+                                  ring,
+                                  secret,
+                                  [&](std::size_t,
+                                      const std::string& path,
+                                      const std::vector<dispatch::ReplicaOutcome>& replicas) {
+                                    report_object(path, replicas, summary, on_object);
+                                  });
   const std::string base = fmt::format("/{}/{}/", target.account, target.container);
   if (!target.object.empty()) {
     round.add(base + target.object);
@@ -114,7 +113,7 @@ status(swift::Client& client,
       return true;
     });
   }
-  round.flush();
+  round.finish();
   return summary;
 }
 

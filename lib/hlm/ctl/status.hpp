@@ -69,8 +69,9 @@ struct StatusSummary
 
 // The synchronous status query: lists the target container through the
 // proxy as the caller (streamed page by page), asks every node that holds a
-// replica (the dispatcher's fan-out with op status, `conf.batch_size`
-// objects per round), and reports each object in listing order. Throws
+// replica (the dispatcher's streaming fan-out with op status, while the
+// listing goes on), and reports each object in listing order as soon as its
+// replicas have answered. Throws
 // hlm::SwiftError when the caller cannot see the target.
 StatusSummary status(swift::Client& client,
                      const config::HlmConf& conf,

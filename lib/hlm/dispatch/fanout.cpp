@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -21,6 +22,7 @@ struct HostBatch
 {
   std::string host;
   std::vector<std::size_t> objects; // indices into the caller's list
+  std::vector<std::string> paths;   // parallel to `objects`
   std::vector<std::string> devices; // parallel to `objects`
   std::vector<ReplicaOutcome> outcomes;
   std::vector<std::string> warnings; // "node <host>: <text>"
@@ -40,7 +42,6 @@ std::string
 request_for(const HostBatch& batch,
             Operation operation,
             int policy_index,
-            const std::vector<std::string>& objects,
             std::optional<std::uint64_t> id = std::nullopt)
 {
   protocol::Request request;
@@ -56,7 +57,7 @@ request_for(const HostBatch& batch,
     if (added) {
       request.devices.push_back(batch.devices[i]);
     }
-    request.objects.push_back({objects[batch.objects[i]], it->second});
+    request.objects.push_back({batch.paths[i], it->second});
   }
   return protocol::encode_request(request);
 }
@@ -96,15 +97,14 @@ ReplicaOutcome
 outcome_for(const HostBatch& batch,
             const std::string& where,
             std::size_t i,
-            const protocol::ResultLine& line,
-            const std::vector<std::string>& objects)
+            const protocol::ResultLine& line)
 {
   ReplicaOutcome outcome{batch.objects[i],
                          batch.host,
                          batch.devices[i],
                          ObjectState::unknown,
                          std::nullopt};
-  if (line.object != objects[batch.objects[i]]) {
+  if (line.object != batch.paths[i]) {
     outcome.failure = make_failure(
       FailureKind::node,
       fmt::format("node {}: result {} is for another object", where, i),
@@ -129,8 +129,7 @@ bool
 settle_answer(HostBatch& batch,
               const std::string& where,
               const transport::RunResult& result,
-              const std::string& output,
-              const std::vector<std::string>& objects)
+              const std::string& output)
 {
   protocol::ResultDocument answer;
   try {
@@ -154,7 +153,7 @@ settle_answer(HostBatch& batch,
     return false;
   }
   for (std::size_t i = 0; i < answer.lines.size(); ++i) {
-    batch.outcomes.push_back(outcome_for(batch, where, i, answer.lines[i], objects));
+    batch.outcomes.push_back(outcome_for(batch, where, i, answer.lines[i]));
   }
   return true;
 }
@@ -163,10 +162,10 @@ settle_answer(HostBatch& batch,
 struct SessionAnswer
 {
   HostBatch& batch;
-  const std::vector<std::string>& objects;
   const std::string& where;
-  bool any_output = false; // a byte arrived, whitespace too
-  bool began = false;      // a byte other than whitespace arrived
+  std::uint64_t sent_id = 0; // the document's id
+  bool any_output = false;   // a byte arrived, whitespace too
+  bool began = false;        // a byte other than whitespace arrived
   bool ended = false;
   bool after_eof = false; // it came only once the handler's stdin was closed
   std::size_t lines = 0;
@@ -179,7 +178,7 @@ struct SessionAnswer
   {
     const std::size_t i = lines++;
     if (i < batch.objects.size()) {
-      batch.outcomes.push_back(outcome_for(batch, where, i, line, objects));
+      batch.outcomes.push_back(outcome_for(batch, where, i, line));
     }
   }
 
@@ -204,13 +203,16 @@ struct Fanout::HostLink
   bool v1_only = false; // one handler process per run, version 1
   bool stray = false;   // output came outside a document's round
   std::uint64_t next_id = 1;
-  SessionAnswer* answer = nullptr; // the round waiting on `channel`
+  // The documents sent on `channel` whose answers are awaited, oldest
+  // (the one being decoded) first.
+  std::deque<SessionAnswer*> answers;
 
   HostLink() = default;
   HostLink(const HostLink&) = delete;
   HostLink& operator=(const HostLink&) = delete;
   ~HostLink()
   {
+    answers.clear();
     close_session();
   }
 
@@ -219,15 +221,16 @@ struct Fanout::HostLink
   {
     decoder = std::make_unique<protocol::ResultStreamDecoder>(
       [this](protocol::ResultLine&& line) {
-        if (answer) {
-          answer->on_line(std::move(line));
+        if (!answers.empty()) {
+          answers.front()->on_line(std::move(line));
         } else {
           stray = true;
         }
       },
       [this](protocol::ResultStreamDecoder::End&& end) {
-        if (answer) {
-          answer->on_end(std::move(end));
+        if (!answers.empty()) {
+          answers.front()->on_end(std::move(end));
+          answers.pop_front();
         } else {
           stray = true;
         }
@@ -242,10 +245,11 @@ struct Fanout::HostLink
   void
   receive(std::string_view chunk)
   {
-    if (!answer) {
+    if (answers.empty()) {
       stray = stray || !trim(chunk).empty();
       return;
     }
+    SessionAnswer* answer = answers.front();
     if (answer->unreadable) {
       return;
     }
@@ -281,6 +285,7 @@ struct Fanout::HostLink
   void
   drop() noexcept
   {
+    answers.clear();
     channel.reset();
     transport.reset();
   }
@@ -309,6 +314,9 @@ std::optional<transport::RunResult>
 await_answer(HostLink& link, SessionAnswer& answer, bool fresh)
 {
   const auto done = [&] { return answer.ended || answer.unreadable.has_value(); };
+  if (!link.channel || done()) {
+    return std::nullopt; // answered already, or the session ended without it
+  }
   bool quiet = false;
   if (fresh) {
     link.channel->wait_for_at_most([&] { return answer.any_output || done(); },
@@ -337,36 +345,30 @@ await_answer(HostLink& link, SessionAnswer& answer, bool fresh)
   return result;
 }
 
-// Sends the batch's document over the host's session, started on the
-// first round, and reads its answer into batch.outcomes.
-RoundEnd
-run_session_round(HostBatch& batch,
-                  const std::string& where,
-                  HostLink& link,
-                  const config::NodeAccess& access,
-                  Operation operation,
-                  int policy_index,
-                  const std::vector<std::string>& objects)
+// Sends the batch's document on the link's open session; its answer is
+// read into the returned SessionAnswer (registered on the link) as output
+// arrives.
+std::unique_ptr<SessionAnswer>
+send_document(HostBatch& batch,
+              const std::string& where,
+              HostLink& link,
+              Operation operation,
+              int policy_index)
 {
-  if (link.stray) {
-    link.channel.reset(); // its answers can no longer be matched
-  }
-  const bool fresh = !link.channel;
-  if (fresh) {
-    link.open_session(access.handler_argv());
-  }
-  const std::uint64_t id = link.next_id++;
-  SessionAnswer answer{.batch = batch, .objects = objects, .where = where};
-  link.answer = &answer;
-  const struct Detach
-  {
-    HostLink& link;
-    ~Detach()
-    {
-      link.answer = nullptr;
-    }
-  } detach{link};
-  link.channel->send(request_for(batch, operation, policy_index, objects, id));
+  auto answer = std::make_unique<SessionAnswer>(
+    SessionAnswer{.batch = batch, .where = where, .sent_id = link.next_id++});
+  link.answers.push_back(answer.get());
+  link.channel->send(request_for(batch, operation, policy_index, answer->sent_id));
+  return answer;
+}
+
+// Reads the answer of the oldest document in flight on the link into its
+// batch's outcomes; `fresh`: the document is the session's first.
+RoundEnd
+settle_document(HostLink& link, SessionAnswer& answer, bool fresh)
+{
+  HostBatch& batch = answer.batch;
+  const std::string& where = answer.where;
   const auto exit = await_answer(link, answer, fresh);
   if (fresh && exit && !answer.began) {
     // An hlm-handler before version 2 refuses the document on stderr.
@@ -383,18 +385,20 @@ run_session_round(HostBatch& batch,
   }
   if (answer.lines != batch.objects.size()) {
     node_failure(batch,
-                 fmt::format("node {}: hlm-handler answered {} results for {} objects",
-                             where,
-                             answer.lines,
-                             batch.objects.size()));
+                 exit && !exit->succeeded()
+                   ? handler_failed(where, *exit)
+                   : fmt::format("node {}: hlm-handler answered {} results for {} objects",
+                                 where,
+                                 answer.lines,
+                                 batch.objects.size()));
     return RoundEnd::failed;
   }
-  if (answer.id && *answer.id != id) {
+  if (answer.id && *answer.id != answer.sent_id) {
     node_failure(batch,
                  fmt::format("node {}: hlm-handler answered document {} to document {}",
                              where,
                              *answer.id,
-                             id));
+                             answer.sent_id));
     return RoundEnd::failed;
   }
   if (!answer.id || answer.after_eof) {
@@ -406,6 +410,35 @@ run_session_round(HostBatch& batch,
   return RoundEnd::answered;
 }
 
+// Sends the batch's document over the host's session, started on the
+// first round, and reads its answer into batch.outcomes.
+RoundEnd
+run_session_round(HostBatch& batch,
+                  const std::string& where,
+                  HostLink& link,
+                  const config::NodeAccess& access,
+                  Operation operation,
+                  int policy_index)
+{
+  if (link.stray) {
+    link.channel.reset(); // its answers can no longer be matched
+  }
+  const bool fresh = !link.channel;
+  if (fresh) {
+    link.open_session(access.handler_argv());
+  }
+  const struct Detach
+  {
+    HostLink& link;
+    ~Detach()
+    {
+      link.answers.clear();
+    }
+  } detach{link};
+  const auto answer = send_document(batch, where, link, operation, policy_index);
+  return settle_document(link, *answer, fresh);
+}
+
 // A version 1 round: one handler process for the one document.
 bool
 run_process_round(HostBatch& batch,
@@ -413,66 +446,241 @@ run_process_round(HostBatch& batch,
                   transport::Transport& transport,
                   const config::NodeAccess& access,
                   Operation operation,
-                  int policy_index,
-                  const std::vector<std::string>& objects)
+                  int policy_index)
 {
   std::string output;
   const auto result = transport.run(access.handler_argv(),
-                                    request_for(batch, operation, policy_index, objects),
+                                    request_for(batch, operation, policy_index),
                                     [&](std::string_view chunk) { output.append(chunk); });
-  return settle_answer(batch, where, result, output, objects);
+  return settle_answer(batch, where, result, output);
 }
 
-// Runs one host's batch. Every failure of hlm's own making (hlm::Error:
-// the transport, the handler, its answer) becomes the replicas' failure;
-// anything else is a bug and goes to the caller. A host that failed gets a
-// fresh connection next time, and this one is closed now.
-void
+// Runs `work`; a failure of hlm's own making (hlm::Error: the transport,
+// the handler, its answer) becomes the failure returned for the host's
+// replicas; anything else is a bug and goes to the caller.
+template<typename Work>
+std::optional<Failure>
+failure_of(const std::string& host, const std::string& where, const Work& work)
+{
+  try {
+    work();
+  } catch (const TransportError& e) {
+    Failure failure = make_failure(FailureKind::unreachable,
+                                   fmt::format("node {}: {}", where, e.what()),
+                                   host);
+    failure.transient = e.transient();
+    return failure;
+  } catch (const InputError& e) {
+    return make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()), host);
+  } catch (const Error& e) {
+    return make_failure(FailureKind::node, fmt::format("node {}: {}", where, e.what()), host);
+  }
+  return std::nullopt;
+}
+
+// Runs one host's batch on its session, or as one process (version 1).
+// Returns whether the host answered; when it did not, every replica has
+// its failure, and the link is dropped (the next round connects anew).
+bool
 run_host(HostBatch& batch,
          const config::NodeAccess& access,
          HostLink& link,
          const TransportFactory& make_transport,
          Operation operation,
-         int policy_index,
-         const std::vector<std::string>& objects)
+         int policy_index)
 {
   std::string where = batch.host;
   bool answered = false;
-  try {
+  const auto failure = failure_of(batch.host, where, [&] {
     if (!link.transport) {
       link.transport = make_transport(access);
     }
     where = fmt::format("{} ({})", batch.host, link.transport->describe());
     RoundEnd end = RoundEnd::refused;
     if (!link.v1_only) {
-      end = run_session_round(batch, where, link, access, operation, policy_index, objects);
+      end = run_session_round(batch, where, link, access, operation, policy_index);
     }
-    answered = end == RoundEnd::answered
-               || (end == RoundEnd::refused
-                   && run_process_round(batch,
-                                        where,
-                                        *link.transport,
-                                        access,
-                                        operation,
-                                        policy_index,
-                                        objects));
-  } catch (const TransportError& e) {
-    Failure failure = make_failure(FailureKind::unreachable,
-                                   fmt::format("node {}: {}", where, e.what()),
-                                   batch.host);
-    failure.transient = e.transient();
-    fail_all(batch, failure);
-  } catch (const InputError& e) {
-    fail_all(
-      batch,
-      make_failure(FailureKind::rejected, fmt::format("node {}: {}", where, e.what()), batch.host));
-  } catch (const Error& e) {
-    node_failure(batch, fmt::format("node {}: {}", where, e.what()));
+    answered =
+      end == RoundEnd::answered
+      || (end == RoundEnd::refused
+          && run_process_round(batch, where, *link.transport, access, operation, policy_index));
+  });
+  if (failure) {
+    fail_all(batch, *failure);
   }
   if (!answered) {
     link.drop();
   }
+  return answered;
 }
+
+HostBatch
+batch_of(const std::string& host, HostChunk&& chunk)
+{
+  HostBatch batch;
+  batch.host = host;
+  batch.objects = std::move(chunk.objects);
+  batch.paths = std::move(chunk.paths);
+  batch.devices = std::move(chunk.devices);
+  return batch;
+}
+
+// A document sent on a host's session, its answer awaited.
+struct InFlight
+{
+  HostBatch batch;
+  std::string where;
+  std::unique_ptr<SessionAnswer> answer;
+};
+
+// One host's chunks as Fanout::serve works them.
+class HostServer
+{
+public:
+  HostServer(const std::string& host,
+             const config::NodeAccess& access,
+             HostLink& link,
+             const TransportFactory& make_transport,
+             Operation operation,
+             int policy_index,
+             ChunkSource& source,
+             const std::function<void(const std::vector<std::string>&)>& warn)
+    : m_host(host),
+      m_access(access),
+      m_link(link),
+      m_make_transport(make_transport),
+      m_operation(operation),
+      m_policy(policy_index),
+      m_source(source),
+      m_warn(warn)
+  {
+  }
+
+  void
+  serve()
+  {
+    for (;;) {
+      auto chunk = m_source.next(m_in_flight.empty());
+      if (!chunk) {
+        if (m_in_flight.empty()) {
+          return;
+        }
+        settle_oldest();
+        continue;
+      }
+      HostBatch batch = batch_of(m_host, std::move(*chunk));
+      if (m_dead) {
+        fail_all(batch, *m_dead);
+        m_source.answered(std::move(batch.outcomes));
+      } else if (m_link.v1_only || !m_link.channel || m_link.stray) {
+        // A new session (its first answer tells the version) or one
+        // process per chunk: alone, nothing else in flight.
+        while (!m_in_flight.empty()) {
+          settle_oldest();
+        }
+        const bool answered =
+          run_host(batch, m_access, m_link, m_make_transport, m_operation, m_policy);
+        done(std::move(batch), answered);
+      } else {
+        send(std::move(batch));
+        if (m_in_flight.size() >= 2) {
+          settle_oldest();
+        }
+      }
+    }
+  }
+
+private:
+  // Hands a chunk's outcomes on; after a failure the next chunk connects
+  // once more, after two in a row the host is taken for dead.
+  void
+  done(HostBatch&& batch, bool answered)
+  {
+    if (answered) {
+      m_failures = 0;
+    } else {
+      failed(*batch.outcomes.front().failure);
+    }
+    hand_on(std::move(batch));
+  }
+
+  void
+  failed(const Failure& failure)
+  {
+    if (++m_failures >= 2) {
+      m_dead = failure;
+    }
+  }
+
+  void
+  hand_on(HostBatch&& batch)
+  {
+    m_warn(batch.warnings);
+    m_source.answered(std::move(batch.outcomes));
+  }
+
+  void
+  send(HostBatch&& batch)
+  {
+    auto entry = std::make_unique<InFlight>();
+    entry->batch = std::move(batch);
+    entry->where = fmt::format("{} ({})", m_host, m_link.transport->describe());
+    const auto failure = failure_of(m_host, entry->where, [&] {
+      entry->answer = send_document(entry->batch, entry->where, m_link, m_operation, m_policy);
+    });
+    m_in_flight.push_back(std::move(entry));
+    if (failure) {
+      fail_in_flight(*failure);
+    }
+  }
+
+  void
+  settle_oldest()
+  {
+    InFlight& oldest = *m_in_flight.front();
+    RoundEnd end = RoundEnd::failed;
+    const auto failure = failure_of(m_host, oldest.where, [&] {
+      end = settle_document(m_link, *oldest.answer, false);
+    });
+    if (failure) {
+      fail_in_flight(*failure);
+      return;
+    }
+    if (end != RoundEnd::answered) {
+      const Failure cause = *oldest.batch.outcomes.front().failure; // outlives the outcomes
+      fail_in_flight(cause);
+      return;
+    }
+    auto entry = std::move(m_in_flight.front());
+    m_in_flight.pop_front();
+    done(std::move(entry->batch), true);
+  }
+
+  // The session is lost: every document in flight fails with `failure`.
+  void
+  fail_in_flight(const Failure& failure)
+  {
+    m_link.drop();
+    failed(failure);
+    for (auto& entry : m_in_flight) {
+      fail_all(entry->batch, failure);
+      hand_on(std::move(entry->batch));
+    }
+    m_in_flight.clear();
+  }
+
+  const std::string& m_host;
+  const config::NodeAccess& m_access;
+  HostLink& m_link;
+  const TransportFactory& m_make_transport;
+  Operation m_operation;
+  int m_policy;
+  ChunkSource& m_source;
+  const std::function<void(const std::vector<std::string>&)>& m_warn;
+  std::deque<std::unique_ptr<InFlight>> m_in_flight;
+  int m_failures = 0;              // chunks failed in a row
+  std::optional<Failure> m_dead{}; // set: the host is taken for dead
+};
 
 } // namespace
 
@@ -538,6 +746,46 @@ Fanout::keep_link(const std::string& host, std::unique_ptr<HostLink> link) const
   m_links[host] = std::move(link);
 }
 
+config::NodeAccess
+Fanout::access_for(const std::string& host) const
+{
+  config::NodeAccess access = m_conf.access_for(host);
+  if (access.address.empty()) {
+    access.address = host;
+  }
+  return access;
+}
+
+void
+Fanout::report_warnings(const std::vector<std::string>& warnings) const
+{
+  for (const auto& warning : warnings) {
+    bool first = false;
+    {
+      const std::lock_guard lock(m_mutex);
+      first = m_warned.insert(warning).second;
+    }
+    if (first) {
+      const std::lock_guard lock(m_warn_mutex);
+      m_warn(warning);
+    }
+  }
+}
+
+void
+Fanout::serve(const std::string& host,
+              Operation operation,
+              int policy_index,
+              ChunkSource& source) const
+{
+  const config::NodeAccess access = access_for(host);
+  auto link = take_link(host);
+  const std::function<void(const std::vector<std::string>&)> warn =
+    [this](const std::vector<std::string>& warnings) { report_warnings(warnings); };
+  HostServer(host, access, *link, m_make_transport, operation, policy_index, source, warn).serve();
+  keep_link(host, std::move(link));
+}
+
 void
 Fanout::run(Operation operation,
             int policy_index,
@@ -558,6 +806,7 @@ Fanout::run(Operation operation,
       auto& batch = by_host[device->ip];
       batch.host = device->ip;
       batch.objects.push_back(i);
+      batch.paths.push_back(objects[i]);
       batch.devices.push_back(device->device);
     }
   }
@@ -572,13 +821,10 @@ Fanout::run(Operation operation,
   const auto worker = [&] {
     for (std::size_t i = next++; i < queue.size(); i = next++) {
       HostBatch& batch = *queue[i];
-      config::NodeAccess access = m_conf.access_for(batch.host);
-      if (access.address.empty()) {
-        access.address = batch.host;
-      }
+      const config::NodeAccess access = access_for(batch.host);
       try {
         auto link = take_link(batch.host);
-        run_host(batch, access, *link, m_make_transport, operation, policy_index, objects);
+        run_host(batch, access, *link, m_make_transport, operation, policy_index);
         keep_link(batch.host, std::move(link));
       } catch (...) {
         const std::lock_guard lock(bug_mutex);
@@ -598,94 +844,13 @@ Fanout::run(Operation operation,
   }
 
   for (const auto* batch : queue) {
-    for (const auto& warning : batch->warnings) {
-      bool first = false;
-      {
-        const std::lock_guard lock(m_mutex);
-        first = m_warned.insert(warning).second;
-      }
-      if (first) {
-        m_warn(warning);
-      }
-    }
+    report_warnings(batch->warnings);
   }
   for (const auto* batch : queue) {
     for (const auto& outcome : batch->outcomes) {
       on_outcome(outcome);
     }
   }
-}
-
-FanoutRounds::FanoutRounds(const Fanout& fanout,
-                           std::size_t batch_size,
-                           Operation operation,
-                           int policy_index,
-                           const ring::Ring& object_ring,
-                           const ring::HashSecret& secret,
-                           OnRound on_round)
-  : m_fanout(fanout),
-    m_batch_size(std::max<std::size_t>(batch_size, 1)),
-    m_operation(operation),
-    m_policy(policy_index),
-    m_ring(object_ring),
-    m_secret(secret),
-    m_on_round(std::move(on_round))
-{
-}
-
-FanoutRounds::~FanoutRounds()
-{
-  if (m_running.valid()) {
-    m_running.wait();
-  }
-}
-
-void
-FanoutRounds::add(std::string path)
-{
-  m_paths.push_back(std::move(path));
-  if (m_paths.size() >= m_batch_size) {
-    start_round();
-  }
-}
-
-void
-FanoutRounds::flush()
-{
-  if (!m_paths.empty()) {
-    start_round();
-  }
-  collect_running();
-}
-
-void
-FanoutRounds::start_round()
-{
-  collect_running();
-  m_running_paths = std::move(m_paths);
-  m_paths.clear();
-  m_running = std::async(std::launch::async, [this] {
-    std::vector<ReplicaOutcome> outcomes;
-    m_fanout.run(m_operation,
-                 m_policy,
-                 m_ring,
-                 m_secret,
-                 m_running_paths,
-                 [&](const ReplicaOutcome& outcome) { outcomes.push_back(outcome); });
-    return outcomes;
-  });
-}
-
-// Waits for the running round and hands its outcomes to on_round.
-void
-FanoutRounds::collect_running()
-{
-  if (!m_running.valid()) {
-    return;
-  }
-  const auto outcomes = m_running.get();
-  m_on_round(m_running_paths, outcomes);
-  m_running_paths.clear();
 }
 
 } // namespace hlm::dispatch

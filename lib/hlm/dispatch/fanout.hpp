@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,12 +32,33 @@ struct ReplicaOutcome
 };
 
 // Receives a node's warning ("node <host>: <text>"), once per host and text
-// for the lifetime of a Fanout; from the thread that runs the round (a
-// FanoutRounds round runs on a thread of its own).
+// for the lifetime of a Fanout; from the thread that runs the round (in a
+// StreamingFanout, a host's session thread; never two calls at once).
 using WarningSink = std::function<void(const std::string&)>;
 
 using TransportFactory =
   std::function<std::unique_ptr<transport::Transport>(const config::NodeAccess&)>;
+
+// One host's share of a stream of objects (StreamingFanout): replicas sent
+// together, as one request document.
+struct HostChunk
+{
+  std::vector<std::size_t> objects; // each replica's object (ReplicaOutcome::object)
+  std::vector<std::string> paths;   // parallel to `objects`
+  std::vector<std::string> devices; // parallel to `objects`
+};
+
+// Where Fanout::serve takes a host's chunks from and hands their outcomes.
+class ChunkSource
+{
+public:
+  virtual ~ChunkSource() = default;
+  // The next chunk. `wait` false: none (std::nullopt) unless one is ready
+  // now; true: blocks until one is, or returns none at the stream's end.
+  virtual std::optional<HostChunk> next(bool wait) = 0;
+  // A chunk's outcomes, one per replica, in the chunk's order.
+  virtual void answered(std::vector<ReplicaOutcome> outcomes) = 0;
+};
 
 // The transports the configuration names: local child processes and libssh.
 TransportFactory default_transport_factory();
@@ -92,6 +112,27 @@ public:
            const std::vector<std::string>& objects,
            const std::function<void(const ReplicaOutcome&)>& on_outcome) const;
 
+  // Works one host's chunks from `source` until it has no more, on the
+  // calling thread, with the host's link (its session, as in run()): a
+  // chunk is one document; on a session that speaks version 2 a second
+  // document is sent while the first is answered (at most two in flight),
+  // on a version 1 host each chunk is one handler process. A chunk the host
+  // fails (as in run(): unreachable, or node, naming the host) fails all
+  // its replicas and every other chunk in flight; the next chunk connects
+  // once more, and when that fails too, every later chunk fails at once,
+  // without a connection. An exception that is not an hlm::Error (a bug) is
+  // thrown.
+  void serve(const std::string& host,
+             Operation operation,
+             int policy_index,
+             ChunkSource& source) const;
+
+  const config::HlmConf&
+  conf() const
+  {
+    return m_conf;
+  }
+
   // A host's transport, its handler session and its protocol version
   // (fanout.cpp).
   struct HostLink;
@@ -99,67 +140,21 @@ public:
 private:
   std::unique_ptr<HostLink> take_link(const std::string& host) const;
   void keep_link(const std::string& host, std::unique_ptr<HostLink> link) const;
+  config::NodeAccess access_for(const std::string& host) const;
+  // Passes each warning not seen before to m_warn, one call at a time.
+  void report_warnings(const std::vector<std::string>& warnings) const;
 
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
   WarningSink m_warn;
   mutable std::mutex m_mutex; // m_warned and m_links
   mutable std::set<std::string> m_warned;
+  mutable std::mutex m_warn_mutex; // one m_warn call at a time
   // Each host's link, kept between runs so that an ssh session and a
   // handler are set up once per host for the Fanout's lifetime, not once
   // per round. A link is taken out while one thread uses it (transports are
   // not thread-safe).
   mutable std::map<std::string, std::unique_ptr<HostLink>> m_links;
-};
-
-// Collects the objects of one operation and policy and sends them through a
-// Fanout `batch_size` at a time, so a container of any size is worked in
-// bounded rounds. A full round runs in the background while the caller goes
-// on adding the next round's objects, so a listing overlaps the nodes' work;
-// at most two rounds are held, one running and one filling. `on_round` gets
-// each round's paths and its replicas' outcomes (ReplicaOutcome::object
-// indexes the paths) on the calling thread, in order: when the next round
-// starts, or in flush(). An exception from a round (a bug, see Fanout) comes
-// out of the add() or flush() that collects it.
-class FanoutRounds
-{
-public:
-  using OnRound = std::function<void(const std::vector<std::string>& paths,
-                                     const std::vector<ReplicaOutcome>& outcomes)>;
-
-  FanoutRounds(const Fanout& fanout,
-               std::size_t batch_size,
-               Operation operation,
-               int policy_index,
-               const ring::Ring& object_ring,
-               const ring::HashSecret& secret,
-               OnRound on_round);
-  // Waits for a round still running (its outcomes are dropped).
-  ~FanoutRounds();
-  FanoutRounds(const FanoutRounds&) = delete;
-  FanoutRounds& operator=(const FanoutRounds&) = delete;
-
-  // Adds an object; starts a round when `batch_size` are waiting, after
-  // handing the previous round's outcomes to `on_round`.
-  void add(std::string path);
-  // Runs a round for whatever is waiting and hands every outstanding
-  // round's outcomes to `on_round`.
-  void flush();
-
-private:
-  void start_round();
-  void collect_running();
-
-  const Fanout& m_fanout;
-  std::size_t m_batch_size;
-  Operation m_operation;
-  int m_policy;
-  const ring::Ring& m_ring;
-  const ring::HashSecret& m_secret;
-  OnRound m_on_round;
-  std::vector<std::string> m_paths;         // the round being filled
-  std::vector<std::string> m_running_paths; // the round running
-  std::future<std::vector<ReplicaOutcome>> m_running;
 };
 
 } // namespace hlm::dispatch

@@ -1,5 +1,6 @@
 #include <hlm/dispatch/fault_point.hpp>
 #include <hlm/dispatch/send.hpp>
+#include <hlm/dispatch/stream.hpp>
 #include <hlm/queue/direct_container.hpp>
 #include <hlm/util/error.hpp>
 
@@ -61,31 +62,39 @@ Sender::send(Operation operation,
              const OnRound& on_round) const
 {
   const ring::HashSecret& secret = m_requests.secret();
-  // The entry each object came from, for the round that runs and the one
-  // being filled (FanoutRounds holds two).
+  // The entry each object held by the stream came from, oldest first.
   std::deque<std::size_t> owners;
-  FanoutRounds rounds(
+  std::size_t unreported = 0; // objects passed on since the last on_round
+  const auto report = [&] {
+    fault_point("sent");
+    on_round(unreported);
+    unreported = 0;
+  };
+  StreamingFanout stream(
     m_fanout,
-    m_batch_size,
     operation,
     policy,
     object_ring,
     secret,
-    [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& outcomes) {
-      for (const auto& outcome : outcomes) {
-        EntryFailures& entry = failures[owners[outcome.object]];
+    [&](std::size_t, const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
+      EntryFailures& entry = failures[owners.front()];
+      owners.pop_front();
+      for (const auto& replica : replicas) {
         entry.add_replica();
-        if (outcome.failure) {
-          entry.add(*outcome.failure, paths[outcome.object]);
+        if (replica.failure) {
+          entry.add(*replica.failure, path);
         }
       }
-      owners.erase(owners.begin(), owners.begin() + static_cast<std::ptrdiff_t>(paths.size()));
-      fault_point("sent");
-      on_round(paths.size());
-    });
+      if (++unreported >= m_batch_size) {
+        report();
+      }
+    },
+    // A host's document is the window in which a tape backend orders its
+    // recalls (hlm-dispatch --schedule batched): batch_size, as before.
+    m_batch_size);
   const auto add = [&](std::size_t entry, std::string path) {
     owners.push_back(entry);
-    rounds.add(std::move(path));
+    stream.add(std::move(path));
   };
   for (const std::size_t i : members) {
     const auto& target = pending[i].entry->target;
@@ -109,7 +118,10 @@ Sender::send(Operation operation,
         make_failure(FailureKind::unreachable, fmt::format("cannot list {}: {}", base, e.what())));
     }
   }
-  rounds.flush();
+  stream.finish();
+  if (unreported > 0) {
+    report();
+  }
 }
 
 } // namespace hlm::dispatch

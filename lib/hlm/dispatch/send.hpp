@@ -45,13 +45,15 @@ private:
 
 // Sends entries of one operation and policy to their nodes: an object
 // entry as its object, a container entry as the objects a listing of the
-// container servers streams, `batch_size` objects per round through
-// FanoutRounds, in the manner of ninja's Builder running what the Plan
-// chose.
+// container servers streams, through a StreamingFanout (the listing goes
+// on while the nodes work; `batch_size` replicas per document to a host),
+// in the manner of ninja's Builder running what
+// the Plan chose.
 class Sender
 {
 public:
-  // Called after each round with the number of objects it sent.
+  // Called after every `batch_size` objects whose replicas have all
+  // answered, and for the rest at the end, with their number.
   using OnRound = std::function<void(std::size_t objects)>;
 
   // `fanout`, `http` and `requests` (its container ring and hash secret

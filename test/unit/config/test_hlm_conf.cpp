@@ -13,6 +13,7 @@ TEST_CASE("hlm.conf: defaults, node access and overrides", "[config]")
   const auto conf = parse_hlm_conf(
     "[hlm]\nswift_dir = /srv/swift\n"
     "[dispatch]\nbatch_size = 500\nmax_parallel_nodes = 4\ninterval = 10\n"
+    "session_chunk = 300\nwindow = 9000\n"
     "lock_file = /tmp/x.lock\n"
     "[nodes]\nlocal_addresses = 10.0.0.1, 10.0.0.2\nuser = hlm\nport = 2222\n"
     "known_hosts = /etc/hlm/kh\nhandler = /opt/hlm/bin/hlm-handler\n"
@@ -23,6 +24,8 @@ TEST_CASE("hlm.conf: defaults, node access and overrides", "[config]")
   CHECK(conf.swift_dir == "/srv/swift");
   CHECK(conf.batch_size == 500);
   CHECK(conf.max_parallel_nodes == 4);
+  CHECK(conf.session_chunk == 300);
+  CHECK(conf.window == 9000);
   CHECK(conf.interval == std::chrono::seconds(10));
   CHECK(conf.lock_file == "/tmp/x.lock");
 

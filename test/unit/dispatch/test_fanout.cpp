@@ -2,12 +2,14 @@
 #include "../support/ring_writer.hpp"
 
 #include <hlm/dispatch/fanout.hpp>
+#include <hlm/dispatch/stream.hpp>
 #include <hlm/protocol/request.hpp>
 #include <hlm/protocol/result.hpp>
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -315,76 +317,47 @@ TEST_CASE("Fanout: a deleted object fails for good; a bug is not a replica failu
   CHECK(outcomes.empty());
 }
 
-TEST_CASE("FanoutRounds overlaps a running round with filling the next", "[dispatch]")
+TEST_CASE("StreamingFanout: the caller goes on adding while a host works", "[dispatch][stream]")
 {
   FakeNodes nodes;
   config::HlmConf conf;
-  conf.max_parallel_nodes = 1; // one host at a time: the hook sees one thread
+  conf.session_chunk = 2;
   const auto ring = two_host_ring();
   const Fanout fanout(conf, nodes.factory());
-  // The first round waits until the caller has added an object of the
-  // second round: add() must not block on a running round.
+  // The first document waits until the caller has added ten more objects:
+  // add() must not wait for a host's answer.
   std::atomic<int> added{0};
+  std::atomic<bool> first{true};
   bool overlapped = false;
-  bool first = true;
-  nodes.on_request = [&](const protocol::Request& request) {
-    if (!first || request.objects.empty() || request.objects[0].path != "/a/c/o0") {
+  nodes.on_request = [&](const protocol::Request&) {
+    if (!first.exchange(false)) {
       return;
     }
-    first = false;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (added < 3 && std::chrono::steady_clock::now() < deadline) {
+    while (added < 12 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    overlapped = added >= 3;
+    overlapped = added >= 12;
   };
-  const auto caller = std::this_thread::get_id();
-  std::vector<std::vector<std::string>> rounds;
-  std::size_t outcomes = 0;
-  FanoutRounds fanout_rounds(
+  std::vector<std::string> paths;
+  StreamingFanout stream(
     fanout,
-    2,
     Operation::status,
     0,
     ring,
     {"p", "s"},
-    [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& round_outcomes) {
-      CHECK(std::this_thread::get_id() == caller);
-      rounds.push_back(paths);
-      outcomes += round_outcomes.size();
+    [&](std::size_t, const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
+      CHECK(replicas.size() == 3);
+      paths.push_back(path);
     });
-  for (int i = 0; i < 5; ++i) {
-    fanout_rounds.add("/a/c/o" + std::to_string(i));
+  for (int i = 0; i < 20; ++i) {
+    stream.add("/a/c/o" + std::to_string(i));
     ++added;
   }
-  fanout_rounds.flush();
+  stream.finish();
   CHECK(overlapped);
-  CHECK(rounds
-        == std::vector<std::vector<std::string>>{{"/a/c/o0", "/a/c/o1"},
-                                                 {"/a/c/o2", "/a/c/o3"},
-                                                 {"/a/c/o4"}});
-  CHECK(outcomes == 5 * 3);
-}
-
-TEST_CASE("FanoutRounds passes a round's bug to the caller", "[dispatch]")
-{
-  FakeNodes nodes;
-  nodes.buggy = "10.0.0.1";
-  config::HlmConf conf;
-  const auto ring = two_host_ring();
-  const Fanout fanout(conf, nodes.factory());
-  int rounds = 0;
-  FanoutRounds fanout_rounds(
-    fanout,
-    1,
-    Operation::status,
-    0,
-    ring,
-    {"p", "s"},
-    [&](const std::vector<std::string>&, const std::vector<ReplicaOutcome>&) { ++rounds; });
-  fanout_rounds.add("/a/c/o1"); // starts the round in the background
-  CHECK_THROWS_AS(fanout_rounds.flush(), std::logic_error);
-  CHECK(rounds == 0);
+  REQUIRE(paths.size() == 20);
+  CHECK(paths.back() == "/a/c/o19");
 }
 
 namespace {
@@ -407,6 +380,14 @@ struct SessionNodes
   // These hosts' handlers answer only at the end of their input (they
   // read all of it first), as a wrapper that collects the output would.
   std::set<std::string> answer_at_eof;
+  // A host in `dead_from` has its handler killed halfway through the
+  // answer to its Nth document and every later one; once killed, the host
+  // refuses connections (start throws TransportError).
+  std::map<std::string, int> dead_from;
+  std::set<std::string> died;
+  std::map<std::string, std::chrono::milliseconds> delay; // before each answer
+  std::map<std::string, std::size_t> answered;            // host → replicas answered
+  std::set<std::string> buggy; // these hosts' channels throw std::logic_error (a bug)
 
   TransportFactory
   factory()
@@ -435,6 +416,13 @@ struct SessionNodes
         m_result.input_truncated = true;
         return false;
       }
+      if (m_nodes.buggy.count(m_host)) {
+        throw std::logic_error("a bug");
+      }
+      const auto delay = m_nodes.delay.find(m_host);
+      if (delay != m_nodes.delay.end()) {
+        std::this_thread::sleep_for(delay->second);
+      }
       std::istringstream in{std::string(data)};
       const auto request = protocol::read_request_document(in);
       int number = 0;
@@ -462,11 +450,19 @@ struct SessionNodes
       }
       const auto text = protocol::encode_result(answer);
       const auto die = m_nodes.die_at.find(m_host);
-      if (die != m_nodes.die_at.end() && die->second == number) {
+      const auto dead = m_nodes.dead_from.find(m_host);
+      if ((die != m_nodes.die_at.end() && die->second == number)
+          || (dead != m_nodes.dead_from.end() && dead->second <= number)) {
         m_on_output(text.substr(0, text.size() / 2));
         m_result.signal = "KILL";
         m_result.error_output = "killed\n";
+        const std::lock_guard lock(m_nodes.mutex);
+        m_nodes.died.insert(m_host);
         return true;
+      }
+      {
+        const std::lock_guard lock(m_nodes.mutex);
+        m_nodes.answered[m_host] += request.objects.size();
       }
       if (m_nodes.answer_at_eof.count(m_host)) {
         m_at_eof += text;
@@ -526,6 +522,9 @@ struct SessionNodes
       {
         const std::lock_guard lock(m_nodes.mutex);
         ++m_nodes.starts[m_host];
+        if (m_nodes.died.count(m_host) && m_nodes.dead_from.count(m_host)) {
+          throw TransportError("connection refused", true);
+        }
       }
       return std::make_unique<Channel>(m_nodes, m_host, std::move(on_output));
     }
@@ -558,32 +557,36 @@ TEST_CASE("Fanout: one handler per host for every round, answers matched by id",
 {
   SessionNodes nodes;
   config::HlmConf conf;
+  conf.session_chunk = 2;
   const auto ring = two_host_ring();
-  std::size_t rounds = 0;
+  std::size_t objects = 0;
   std::size_t migrated = 0;
   {
     const Fanout fanout(conf, nodes.factory());
-    FanoutRounds batches(
+    StreamingFanout stream(
       fanout,
-      2,
       Operation::migrate,
       0,
       ring,
       {"p", "s"},
-      [&](const std::vector<std::string>&, const std::vector<ReplicaOutcome>& outcomes) {
-        ++rounds;
-        for (const auto& outcome : outcomes) {
+      [&](std::size_t, const std::string&, const std::vector<ReplicaOutcome>& replicas) {
+        ++objects;
+        for (const auto& outcome : replicas) {
           CHECK_FALSE(outcome.failure);
           migrated += outcome.state == ObjectState::migrated;
         }
       });
     for (int i = 0; i < 6; ++i) {
-      batches.add("/a/c/o" + std::to_string(i));
+      stream.add("/a/c/o" + std::to_string(i));
     }
-    batches.flush();
-    CHECK(nodes.finished.empty()); // the sessions stay open between rounds
+    stream.finish();
+    CHECK(nodes.finished.empty()); // the sessions stay open between documents
+    fanout.run(Operation::migrate, 0, ring, {"p", "s"}, {"/a/c/x"}, [&](const ReplicaOutcome& o) {
+      CHECK_FALSE(o.failure);
+    });
+    CHECK(nodes.finished.empty()); // and are used by run() too
   }
-  CHECK(rounds == 3);
+  CHECK(objects == 6);
   CHECK(migrated == 6 * 3);
   const std::map<std::string, int> one_each{{"10.0.0.1", 1}, {"10.0.0.2", 1}};
   CHECK(nodes.starts == one_each);
@@ -591,7 +594,8 @@ TEST_CASE("Fanout: one handler per host for every round, answers matched by id",
   CHECK(nodes.finished == one_each); // ended with the Fanout
   for (const auto& [host, versions] : nodes.versions) {
     INFO(host);
-    CHECK(versions == std::vector<int>{2, 2, 2});
+    CHECK(versions.size() >= 3); // 9 replicas per host at most, 2 a document
+    CHECK(std::all_of(versions.begin(), versions.end(), [](int v) { return v == 2; }));
   }
 }
 
@@ -747,4 +751,208 @@ TEST_CASE("Fanout: a handler that answers only at the end of its input gets vers
   CHECK(nodes.versions["10.0.0.1"] == std::vector<int>{2, 1, 1});
   CHECK(nodes.starts["10.0.0.1"] == 3);
   CHECK(nodes.starts["10.0.0.2"] == 1);
+}
+
+namespace {
+
+// sdb1 on 10.0.0.1, sdb2 on 10.0.0.2, sdb3 on 10.0.0.3 (sdb4 holds
+// nothing): every object has one replica on each of the three hosts.
+ring::Ring
+three_host_ring()
+{
+  auto spec = test::simple_ring(6, 3);
+  for (std::size_t i = 0; i < 4; ++i) {
+    spec.devs[i]["ip"] = "10.0.0." + std::to_string(i % 3 + 1);
+  }
+  for (std::size_t r = 0; r < spec.replica2part2dev.size(); ++r) {
+    auto& row = spec.replica2part2dev[r];
+    for (std::size_t p = 0; p < row.size(); ++p) {
+      row[p] = static_cast<std::uint16_t>((p + r) % 3);
+    }
+  }
+  return ring::Ring::parse(test::serialize(spec), "three-host");
+}
+
+// What a stream passed on, and the most objects it held as the caller
+// counts them (added, not yet passed on).
+struct Passed
+{
+  std::vector<std::size_t> numbers;
+  std::vector<std::string> paths;
+  std::vector<std::vector<ReplicaOutcome>> replicas;
+  std::size_t added = 0;
+  std::size_t most_held = 0;
+
+  StreamingFanout::OnObject
+  sink()
+  {
+    return [this](std::size_t number,
+                  const std::string& path,
+                  const std::vector<ReplicaOutcome>& outcomes) {
+      numbers.push_back(number);
+      paths.push_back(path);
+      replicas.push_back(outcomes);
+    };
+  }
+
+  void
+  add(StreamingFanout& stream, std::size_t count)
+  {
+    for (std::size_t i = 0; i < count; ++i) {
+      ++added;
+      stream.add("/a/c/o" + std::to_string(i));
+      most_held = std::max(most_held, added - numbers.size());
+    }
+    stream.finish();
+  }
+};
+
+} // namespace
+
+TEST_CASE("StreamingFanout passes objects on in listing order with hosts at different speeds",
+          "[dispatch][stream]")
+{
+  SessionNodes nodes;
+  using std::chrono::milliseconds;
+  nodes.delay = {{"10.0.0.1", milliseconds(0)},
+                 {"10.0.0.2", milliseconds(3)},
+                 {"10.0.0.3", milliseconds(10)}};
+  config::HlmConf conf;
+  conf.session_chunk = 7;
+  const auto ring = three_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  Passed passed;
+  StreamingFanout stream(fanout, Operation::status, 0, ring, {"p", "s"}, passed.sink());
+  const auto caller = std::this_thread::get_id();
+  passed.add(stream, 200);
+  CHECK(std::this_thread::get_id() == caller);
+  REQUIRE(passed.numbers.size() == 200);
+  for (std::size_t i = 0; i < 200; ++i) {
+    INFO(i);
+    CHECK(passed.numbers[i] == i);
+    CHECK(passed.paths[i] == "/a/c/o" + std::to_string(i));
+    REQUIRE(passed.replicas[i].size() == 3);
+    std::set<std::string> hosts;
+    for (const auto& replica : passed.replicas[i]) {
+      CHECK(replica.object == i);
+      CHECK_FALSE(replica.failure);
+      hosts.insert(replica.host);
+    }
+    CHECK(hosts.size() == 3);
+  }
+  // Two documents in flight on a session: the fast host did not wait for
+  // the slow ones, each host got every one of its replicas once.
+  CHECK(nodes.answered["10.0.0.2"] == 200);
+  CHECK(nodes.answered["10.0.0.3"] == 200);
+  CHECK(nodes.starts
+        == std::map<std::string, int>{{"10.0.0.1", 1}, {"10.0.0.2", 1}, {"10.0.0.3", 1}});
+}
+
+TEST_CASE("StreamingFanout holds at most `window` objects behind a slow host", "[dispatch][stream]")
+{
+  SessionNodes nodes;
+  nodes.delay = {{"10.0.0.3", std::chrono::milliseconds(5)}};
+  config::HlmConf conf;
+  conf.session_chunk = 4;
+  conf.window = 10;
+  const auto ring = three_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  Passed passed;
+  StreamingFanout stream(fanout, Operation::status, 0, ring, {"p", "s"}, passed.sink());
+  passed.add(stream, 150);
+  CHECK(passed.numbers.size() == 150);
+  CHECK(passed.most_held <= 10);
+  CHECK(passed.most_held >= 4); // the window was used, not one object at a time
+  CHECK(stream.most_held() <= 10);
+}
+
+TEST_CASE("StreamingFanout: a host that dies fails exactly its remaining replicas",
+          "[dispatch][stream]")
+{
+  SessionNodes nodes;
+  nodes.dead_from = {{"10.0.0.2", 4}};
+  config::HlmConf conf;
+  conf.session_chunk = 5;
+  const auto ring = three_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  Passed passed;
+  StreamingFanout stream(fanout, Operation::migrate, 0, ring, {"p", "s"}, passed.sink());
+  passed.add(stream, 100);
+  REQUIRE(passed.numbers.size() == 100);
+  std::map<std::string, std::size_t> ok;
+  std::map<std::string, std::size_t> failed;
+  for (const auto& replicas : passed.replicas) {
+    REQUIRE(replicas.size() == 3);
+    for (const auto& replica : replicas) {
+      if (!replica.failure) {
+        ++ok[replica.host];
+        continue;
+      }
+      ++failed[replica.host];
+      CHECK(replica.host == "10.0.0.2");
+      CHECK(replica.failure->node == "10.0.0.2");
+      CHECK_THAT(replica.failure->message, Catch::Contains("node 10.0.0.2"));
+      CHECK((replica.failure->kind == FailureKind::node
+             || replica.failure->kind == FailureKind::unreachable));
+    }
+  }
+  // Its three documents before the fourth were answered, nothing after.
+  CHECK(nodes.answered["10.0.0.2"] == 15);
+  CHECK(ok["10.0.0.2"] == 15);
+  CHECK(failed["10.0.0.2"] == 85);
+  CHECK(ok["10.0.0.1"] == 100);
+  CHECK(ok["10.0.0.3"] == 100);
+  // One reconnect after the session died, then no more attempts.
+  CHECK(nodes.transports_made["10.0.0.2"] == 2);
+  CHECK(nodes.starts["10.0.0.2"] == 2);
+}
+
+TEST_CASE("StreamingFanout: a version 1 host runs one process per chunk beside the sessions",
+          "[dispatch][stream]")
+{
+  SessionNodes nodes;
+  nodes.refuse_v2 = {"10.0.0.3"};
+  config::HlmConf conf;
+  conf.session_chunk = 10;
+  const auto ring = three_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  Passed passed;
+  StreamingFanout stream(fanout, Operation::status, 0, ring, {"p", "s"}, passed.sink());
+  passed.add(stream, 50);
+  REQUIRE(passed.numbers.size() == 50);
+  for (const auto& replicas : passed.replicas) {
+    REQUIRE(replicas.size() == 3);
+    for (const auto& replica : replicas) {
+      CHECK_FALSE(replica.failure);
+    }
+  }
+  // 50 replicas in chunks of 10: the refused document again as version 1,
+  // and each later chunk a process of its own.
+  CHECK(nodes.versions["10.0.0.3"] == std::vector<int>{2, 1, 1, 1, 1, 1});
+  CHECK(nodes.starts["10.0.0.3"] == 6);
+  CHECK(nodes.starts["10.0.0.2"] == 1);
+  CHECK(nodes.answered["10.0.0.3"] == 50);
+}
+
+TEST_CASE("StreamingFanout rethrows a host's bug once every thread has ended", "[dispatch][stream]")
+{
+  SessionNodes nodes;
+  nodes.buggy = {"10.0.0.2"};
+  nodes.delay = {{"10.0.0.3", std::chrono::milliseconds(2)}};
+  config::HlmConf conf;
+  conf.session_chunk = 3;
+  conf.window = 20;
+  const auto ring = three_host_ring();
+  const Fanout fanout(conf, nodes.factory());
+  Passed passed;
+  {
+    StreamingFanout stream(fanout, Operation::status, 0, ring, {"p", "s"}, passed.sink());
+    CHECK_THROWS_AS(passed.add(stream, 100), std::logic_error);
+    // The others' threads have ended: no document is sent any more.
+    const auto sent = nodes.versions;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::lock_guard lock(nodes.mutex);
+    CHECK(nodes.versions == sent);
+  }
+  CHECK(passed.numbers.empty()); // every object waits for the buggy host's replica
 }
