@@ -1,4 +1,5 @@
 #include <hlm/dispatch/fault_point.hpp>
+#include <hlm/dispatch/recall_copies.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/queue/direct_container.hpp>
 #include <hlm/util/error.hpp>
@@ -7,6 +8,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -43,11 +45,13 @@ PolicyRings::get(int policy)
 Sender::Sender(const Fanout& fanout,
                swift::HttpClient& http,
                const queue::RequestQueue& requests,
-               std::size_t batch_size)
+               std::size_t batch_size,
+               std::size_t recall_copies)
   : m_fanout(fanout),
     m_http(http),
     m_requests(requests),
-    m_batch_size(batch_size)
+    m_batch_size(batch_size),
+    m_recall_copies(recall_copies)
 {
 }
 
@@ -64,28 +68,36 @@ Sender::send(Operation operation,
   // The entry each object came from, for the round that runs and the one
   // being filled (FanoutRounds holds two).
   std::deque<std::size_t> owners;
-  FanoutRounds rounds(
-    m_fanout,
-    m_batch_size,
-    operation,
-    policy,
-    object_ring,
-    secret,
-    [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& outcomes) {
-      for (const auto& outcome : outcomes) {
-        EntryFailures& entry = failures[owners[outcome.object]];
-        entry.add_replica();
-        if (outcome.failure) {
-          entry.add(*outcome.failure, paths[outcome.object]);
-        }
+  const auto on_outcomes = [&](const std::vector<std::string>& paths,
+                               const std::vector<ReplicaOutcome>& outcomes) {
+    for (const auto& outcome : outcomes) {
+      EntryFailures& entry = failures[owners[outcome.object]];
+      entry.add_replica();
+      if (outcome.failure) {
+        entry.add(*outcome.failure, paths[outcome.object]);
       }
-      owners.erase(owners.begin(), owners.begin() + static_cast<std::ptrdiff_t>(paths.size()));
-      fault_point("sent");
-      on_round(paths.size());
-    });
+    }
+    owners.erase(owners.begin(), owners.begin() + static_cast<std::ptrdiff_t>(paths.size()));
+    fault_point("sent");
+    on_round(paths.size());
+  };
+  // recall --copies N: its own rounds (recall_copies.hpp).
+  std::optional<CopiesRounds> copies_rounds;
+  std::optional<FanoutRounds> rounds;
+  if (const auto copies =
+        copies_for_group(operation, object_ring, pending, members, m_recall_copies)) {
+    copies_rounds
+      .emplace(m_fanout, m_batch_size, policy, object_ring, secret, *copies, on_outcomes);
+  } else {
+    rounds.emplace(m_fanout, m_batch_size, operation, policy, object_ring, secret, on_outcomes);
+  }
   const auto add = [&](std::size_t entry, std::string path) {
     owners.push_back(entry);
-    rounds.add(std::move(path));
+    if (copies_rounds) {
+      copies_rounds->add(std::move(path));
+    } else {
+      rounds->add(std::move(path));
+    }
   };
   for (const std::size_t i : members) {
     const auto& target = pending[i].entry->target;
@@ -109,7 +121,11 @@ Sender::send(Operation operation,
         make_failure(FailureKind::unreachable, fmt::format("cannot list {}: {}", base, e.what())));
     }
   }
-  rounds.flush();
+  if (copies_rounds) {
+    copies_rounds->flush();
+  } else {
+    rounds->flush();
+  }
 }
 
 } // namespace hlm::dispatch

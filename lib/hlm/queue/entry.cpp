@@ -237,4 +237,55 @@ concerns(const Entry& entry, const Target& query)
   return query.object.empty() || entry.target.object.empty() || entry.target.object == query.object;
 }
 
+std::optional<std::size_t>
+parse_copies(std::string_view text)
+{
+  if (text == "all") {
+    return k_all_copies;
+  }
+  if (text.empty() || text.size() > 4
+      || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::size_t value = 0;
+  for (const char c : text) {
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (value < 1 || value > k_max_copies) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string
+format_copies(std::size_t copies)
+{
+  return copies == k_all_copies ? std::string("all") : std::to_string(copies);
+}
+
+std::optional<std::size_t>
+copies_of(std::string_view content_type)
+{
+  std::size_t pos = content_type.find(';');
+  while (pos != std::string_view::npos) {
+    const auto rest = content_type.substr(pos + 1);
+    const auto next = rest.find(';');
+    const auto parameter = trim(rest.substr(0, next));
+    if (parameter.starts_with(k_copies_parameter)) {
+      return parse_copies(parameter.substr(k_copies_parameter.size()));
+    }
+    pos = next == std::string_view::npos ? next : pos + 1 + next;
+  }
+  return std::nullopt;
+}
+
+std::string
+with_copies(std::string content_type, std::optional<std::size_t> copies)
+{
+  if (copies) {
+    content_type += fmt::format("; {}{}", k_copies_parameter, format_copies(*copies));
+  }
+  return content_type;
+}
+
 } // namespace hlm::queue

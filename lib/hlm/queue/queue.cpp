@@ -209,15 +209,16 @@ RequestQueue::RequestQueue(swift::HttpClient& http,
 }
 
 std::string
-RequestQueue::submit(const Entry& entry)
+RequestQueue::submit(const Entry& entry, std::optional<std::size_t> copies)
 {
   std::string name = encode_entry(entry);
+  const std::string content_type = with_copies(std::string(k_entry_content_type), copies);
   const auto timestamp = SwiftTimestamp::now();
   const auto nodes = m_direct.nodes(k_pending_container);
   std::vector<NodeReply> written;
   for (const auto* node : nodes) {
     written.push_back(
-      m_direct.put_row_on(*node, k_pending_container, name, timestamp, k_entry_content_type));
+      m_direct.put_row_on(*node, k_pending_container, name, timestamp, content_type));
   }
   const auto accepted = std::count_if(written.begin(), written.end(), [](const NodeReply& r) {
     return r.ok();
@@ -367,11 +368,12 @@ RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
   const SwiftTimestamp content_type_time = std::max(
     SwiftTimestamp::now(),
     SwiftTimestamp(pending.row.timestamp.ticks() + 1));
-  m_direct.put_row_quorum(k_pending_container,
-                          pending.row.name,
-                          data_time,
-                          pending_content_type(state),
-                          content_type_time);
+  m_direct.put_row_quorum(
+    k_pending_container,
+    pending.row.name,
+    data_time,
+    with_copies(pending_content_type(state), copies_of(pending.row.content_type)),
+    content_type_time);
 }
 
 void

@@ -133,7 +133,9 @@ public:
   // container servers the row is withdrawn again and hlm::TransportError
   // says "not queued"; where the withdrawal fails too, the request may
   // still run, and PartlyQueued says so, with the id.
-  std::string submit(const Entry& entry);
+  // `copies` (a recall's `--copies`) rides in the row's content type
+  // (entry.hpp's copies parameter), kept when a failed attempt rewrites it.
+  std::string submit(const Entry& entry, std::optional<std::size_t> copies = std::nullopt);
 
   // Streams pending or failed entries in name order (which is submission
   // order for entries in the current form) until `on_entry` returns false.

@@ -647,3 +647,21 @@ TEST_CASE("queue: a failed object that cannot be deleted keeps its row", "[queue
   CHECK(f.list(Which::failed).empty());
   CHECK(objects_left(f, 0, failure.name) == 0);
 }
+
+TEST_CASE("queue: a recall's copies are stored with it and kept by a retry rewrite",
+          "[queue][copies]")
+{
+  Fixture f;
+  auto entry = make_entry("o", format_submitted(std::chrono::system_clock::now()));
+  entry.operation = Operation::recall;
+  f.queue->submit(entry, 1);
+  auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(copies_of(pending[0].row.content_type) == 1U);
+  CHECK(pending[0].retry == RetryState{});
+  f.queue->retry_later(pending[0], {1, 1795332046, "tape offline"});
+  pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(copies_of(pending[0].row.content_type) == 1U);
+  CHECK(pending[0].retry == RetryState{1, 1795332046, "tape offline"});
+}
