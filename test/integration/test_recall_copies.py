@@ -7,7 +7,8 @@ of each is on disk, status says premigrated and readable, every GET through
 the proxy is byte-identical, and the library read 30 extents, not 90.
 --copies 2 then gives a second replica on another device. Swift's auditor
 and replicator run once over the result, and every GET is byte-identical
-again."""
+again. Object servers without the guard make --copies 1 recall every
+replica, with a warning."""
 
 import hashlib
 import json
@@ -17,8 +18,8 @@ import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from support import (Swift, check, cluster, dispatch_once, hlmctl,  # noqa: E402
-                     tapesim_confs, write_hlm_conf)
+from support import (Swift, check, cluster, dispatch_once, env, hlmctl,  # noqa: E402
+                     run_tool, tapesim_confs, write_hlm_conf)
 from stubs import no_quarantined, replica_files, snapshot  # noqa: E402
 from test_daemon_stubs import RsyncDaemon, daemon  # noqa: E402
 
@@ -147,6 +148,32 @@ def main():
     expect_gets(swift, bodies)
     expect_copies(info, conf, bodies, 2)
     print("    after the auditor and replicator: every GET byte-identical")
+
+    # Object servers without the guard: a stub could be served, so the
+    # dispatcher recalls every replica, and says why.
+    unguarded = os.path.join(work, "unguarded")
+    conf_dir, _ = tapesim_confs(info, unguarded, {"release": "punch"}, shared_library=True)
+    for name in os.listdir(conf_dir):
+        path = os.path.join(conf_dir, name)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("pipeline = healthcheck hlm_guard object-server",
+                                 "pipeline = healthcheck object-server"))
+    conf = write_hlm_conf(os.path.join(unguarded, "hlm.conf"), object_server_conf=conf_dir)
+    swift.put_object(CONTAINER, "unguarded", bodies["obj000"])
+    path = "/%s/%s/unguarded" % (A, CONTAINER)
+    hlmctl(conf, "migrate", path[1:])
+    dispatch(conf)
+    hlmctl(conf, "recall", "--copies", "1", path[1:])
+    _, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json"], conf, status=0)
+    check(json.loads(out.strip().splitlines()[-1])["failed"] == 0, "dispatch: %s" % out)
+    check("guarded reads are not configured" in err and "every replica" in err,
+          "no warning about the fallback to every replica: %s" % err)
+    check(len(on_disk_replicas(info, path)) == 3,
+          "unguarded --copies 1: replicas on disk %r, expected all 3"
+          % on_disk_replicas(info, path))
+    print("    unguarded object servers: every replica recalled, with a warning")
 
 
 if __name__ == "__main__":
