@@ -3,7 +3,10 @@
 # (3 replicas each), migrated to one tapesim library (20 cartridges, 2
 # drives) shared by the host's object servers, then recalled as 1,000
 # single-object requests in random order through hlmctl and hlm-dispatch,
-# once with --schedule fifo and once batched. Prints the simulated
+# once with --schedule fifo and once batched (every replica: --copies all),
+# then batched with --copies 1 (one replica per object, chosen by
+# placement; the cluster's object servers have guarded reads).
+# Prints the simulated
 # drive-seconds the library recorded for each beside the lower bound for
 # the placement, and the wall time of each dispatch.
 #
@@ -62,12 +65,13 @@ with open(targets, "w") as f:
     f.write("".join("AUTH_test/bench/%s\n" % name for name in order))
 
 results = {}
-for schedule in ("fifo", "batched"):
+runs = (("fifo", "all"), ("batched", "all"), ("batched", "1"))
+for schedule, copies in runs:
     tool(env("HLMCTL"), "migrate", "AUTH_test/bench")  # back to migrated: no bytes move
     tool(env("HLM_DISPATCH"), "--once", "-q")
     unload()
     _, last = calls_since(0)
-    tool(env("HLMCTL"), "recall", "-f", targets)
+    tool(env("HLMCTL"), "recall", "--copies", copies, "-f", targets)
     start = time.monotonic()
     _, out, _ = tool(env("HLM_DISPATCH"), "--once", "-q", "--json", "--schedule", schedule)
     wall = time.monotonic() - start
@@ -75,7 +79,7 @@ for schedule in ("fifo", "batched"):
     assert report["completed"] == n and report["failed"] == 0, report
     unload()
     (calls, mounts, seconds), _ = calls_since(last)
-    results[schedule] = (calls - 1, mounts, seconds, wall)  # minus the unload's row
+    results[(schedule, copies)] = (calls - 1, mounts, seconds, wall)  # minus the unload's row
 
 bound = json.loads(subprocess.run([env("BENCH"), "library", "--library", library, "--capacity",
                                    str(capacity)], check=True, capture_output=True).stdout)
@@ -85,11 +89,14 @@ print("one tapesim library, %d cartridges used, 2 drives, LTO-9 timing, simulate
       % bound["cartridges"])
 print("%-22s %16s %8s %14s %10s %12s" % ("", "connector calls", "mounts", "drive-seconds",
                                          "vs bound", "wall (s)"))
-for schedule in ("fifo", "batched"):
-    calls, mounts, seconds, wall = results[schedule]
-    print("%-22s %16d %8d %14.0f %9.2fx %12.1f" % ("--schedule " + schedule, calls, mounts, seconds,
+for schedule, copies in runs:
+    calls, mounts, seconds, wall = results[(schedule, copies)]
+    label = "%s --copies %s" % (schedule, copies)
+    print("%-22s %16d %8d %14.0f %9.2fx %12.1f" % (label, calls, mounts, seconds,
                                                   seconds / bound["lower_bound_seconds"], wall))
 print("%-22s %16s %8d %14.0f %9.2fx" % ("lower bound", "", bound["cartridges"],
                                          bound["lower_bound_seconds"], 1.0))
-print("FIFO / batched: %.1fx" % (results["fifo"][2] / results["batched"][2]))
+print("FIFO / batched: %.1fx" % (results[("fifo", "all")][2] / results[("batched", "all")][2]))
+print("batched --copies 1 / batched --copies all: %.2fx"
+      % (results[("batched", "1")][2] / results[("batched", "all")][2]))
 PY

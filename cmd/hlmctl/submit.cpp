@@ -5,8 +5,10 @@
 #include <hlm/ctl/submit.hpp>
 #include <hlm/ctl/submit_report.hpp>
 #include <hlm/ctl/target_list.hpp>
+#include <hlm/queue/entry.hpp>
 #include <hlm/util/exit_status.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -22,6 +24,7 @@ struct SubmitOptions
   std::vector<std::string> files; // "-" is stdin
   bool wait = false;
   WaitCommandOptions waiting;
+  std::string copies; // recall: "N" or "all"; empty: not given
 };
 
 } // namespace
@@ -43,6 +46,22 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
                  "read targets from FILE, one per line; blank lines and '#' comments are "
                  "skipped, bad lines reported and skipped, duplicates queued once ('-': stdin)")
     ->allow_extra_args(false);
+  if (!migrate) {
+    cmd
+      ->add_option("--copies",
+                   opts->copies,
+                   "replicas per object to bring back to disk: N (1 or more) or 'all' (default: "
+                   "hlm.conf's recall_copies, 1)")
+      ->check(CLI::Validator(
+        [](const std::string& value) {
+          return queue::parse_copies(value)
+                   ? std::string()
+                   : fmt::format("--copies must be a whole number from 1 to {} or 'all', not '{}'",
+                                 queue::k_max_copies,
+                                 value);
+        },
+        "N|all"));
+  }
   cmd->add_flag("--wait",
                 opts->wait,
                 "then wait until the requests are no longer pending (see hlmctl wait)");
@@ -52,6 +71,9 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
     // Read every list before queueing anything: an unreadable list stops
     // the command with nothing queued. A list's bad lines are reported and
     // skipped; the targets are queued sorted, each once.
+    if (!opts->copies.empty()) {
+      ctx.service().set_recall_copies(queue::parse_copies(opts->copies));
+    }
     TargetList list;
     list.read(opts->targets, opts->files, std::cin, [&ctx](queue::Target target) {
       return ctx.own_account(std::move(target));

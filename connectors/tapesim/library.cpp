@@ -55,6 +55,13 @@ create_schema(sqlite::Database& db)
           " id INTEGER PRIMARY KEY CHECK (id = 0),"
           " seconds REAL NOT NULL)");
   db.exec("INSERT OR IGNORE INTO clock (id, seconds) VALUES (0, 0)");
+  // The library's identity, made once when its index is created: what
+  // placements name it by, so that nodes sharing a library agree on it and
+  // two libraries never do (their barcodes repeat).
+  db.exec("CREATE TABLE IF NOT EXISTS identity ("
+          " id INTEGER PRIMARY KEY CHECK (id = 0),"
+          " library TEXT NOT NULL)");
+  db.exec("INSERT OR IGNORE INTO identity (id, library) VALUES (0, lower(hex(randomblob(16))))");
   // What each call cost in simulated drive-seconds: the record benchmarks
   // and operators read.
   db.exec("CREATE TABLE IF NOT EXISTS calls ("
@@ -112,6 +119,18 @@ Library::Library(LibraryOptions options)
   sqlite::Transaction transaction(m_index);
   create_schema(m_index);
   transaction.commit();
+}
+
+std::string
+Library::id()
+{
+  if (m_id.empty()) {
+    sqlite::Statement select(m_index, "SELECT library FROM identity WHERE id = 0");
+    if (select.step()) {
+      m_id = std::string(select.column_text(0));
+    }
+  }
+  return m_id;
 }
 
 Library::~Library()

@@ -97,6 +97,9 @@ public:
   std::optional<TapeCopy> find_newest_in(const std::string& object_dir);
   // Every copy the index holds.
   std::vector<TapeCopy> copies();
+  // The library's identity (table `identity`): random, made when the index
+  // was created, the same for every node that opens this library.
+  std::string id();
   // Inserts or replaces the copy of `file`.
   void put(const std::string& file, const TapeCopy& copy);
   void set_state(const std::string& file, ObjectState state, bool released);
@@ -137,6 +140,7 @@ private:
   LibraryOptions m_options;
   sqlite::Database m_index;
   int m_lock_fd = -1;
+  std::string m_id; // id(), once read
   // Declared after m_index: finalized before it closes.
   std::optional<sqlite::Statement> m_find;
   std::optional<sqlite::Statement> m_find_newest_in;

@@ -767,6 +767,7 @@ TapesimConnector::placements(std::span<const Item> items)
       placement.on_disk = copy->state == ObjectState::premigrated && !copy->released;
     }
     placement.in_drive = in_drives.contains(placement.volume);
+    placement.library = m_library.id();
     placed[i] = std::move(placement);
   }
   transaction.commit();

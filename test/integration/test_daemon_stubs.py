@@ -202,7 +202,7 @@ def main():
     with open(targets, "w") as f:
         f.write("".join("%s/%s/%s\n" % (A, container, n) for n in sorted(bodies)
                         if "/%s/%s/%s" % (A, container, n) != lost))
-    hlmctl(conf, "recall", "-f", targets)
+    hlmctl(conf, "recall", "--copies", "all", "-f", targets)
     dispatch(conf)
     for name in sorted(bodies):
         if "/%s/%s/%s" % (A, container, name) == lost:

@@ -93,7 +93,7 @@ def main():
             saved.append((path, position + 100, byte))
     check(len(saved) == 3, "victim copies found: %d" % len(saved))
 
-    hlmctl(conf, "recall", A + "/" + container)
+    hlmctl(conf, "recall", "--copies", "all", A + "/" + container)
     report = dispatch_once(conf, status=3)
     check(report["failed"] == 1, "recall with a corrupt cartridge: %r" % report)
     _, out, _ = hlmctl(conf, "requests", "--json", A + "/" + container)
@@ -119,7 +119,7 @@ def main():
         with open(path, "r+b") as f:
             f.seek(offset)
             f.write(byte)
-    hlmctl(conf, "recall", A + "/" + container + "/medium")
+    hlmctl(conf, "recall", "--copies", "all", A + "/" + container + "/medium")
     report = dispatch_once(conf)
     check(report["failed"] == 0, "recall after repair: %r" % report)
     code, body = swift.request("GET", container + "/medium")
@@ -139,7 +139,7 @@ def main():
         hlmctl(conf, "migrate", A + "/" + many)
         dispatch_once(conf)
         before = last_call_ids(libraries)
-        hlmctl(conf, "recall", "-f", targets)
+        hlmctl(conf, "recall", "--copies", "all", "-f", targets)
         report = dispatch_once(conf, "--schedule", schedule)
         check(report["completed"] == 40 and report["failed"] == 0,
               "%s recall: %r" % (schedule, report))

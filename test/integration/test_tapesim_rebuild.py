@@ -107,7 +107,7 @@ def main():
           "status --json: %r" % document)
 
     # Recall: everything but the corrupt copy is rebuilt.
-    hlmctl(conf, "recall", A + "/" + CONTAINER)
+    hlmctl(conf, "recall", "--copies", "all", A + "/" + CONTAINER)
     report = dispatch_once(conf, status=3)
     check(report["failed"] == 1, "recall: %r" % report)
     _, out, _ = hlmctl(conf, "requests", "--json", A + "/" + CONTAINER)

@@ -1,4 +1,5 @@
 #include <hlm/config/hlm_conf.hpp>
+#include <hlm/queue/entry.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/ini.hpp>
 #include <hlm/util/settings.hpp>
@@ -86,6 +87,15 @@ read_dispatch(Settings& settings, HlmConf& conf)
     settings.duration("retry_delay", conf.retry_delay, seconds(0), seconds(604'800));
   conf.retry_delay_max =
     settings.duration("retry_delay_max", conf.retry_delay_max, seconds(0), seconds(604'800));
+  if (const auto copies = settings.take("recall_copies")) {
+    const auto parsed = queue::parse_copies(trim(*copies));
+    if (!parsed) {
+      settings.reject("recall_copies",
+                      *copies,
+                      fmt::format("\"all\" or a whole number from 1 to {}", queue::k_max_copies));
+    }
+    conf.recall_copies = *parsed;
+  }
 }
 
 // [auth]'s keys and the fields they fill.

@@ -54,6 +54,11 @@ struct HlmConf
   int max_attempts = 5;
   std::chrono::seconds retry_delay{60};
   std::chrono::seconds retry_delay_max{3600};
+  // The replicas per object a recall entry without `--copies` brings back
+  // (queue::k_all_copies: all). 1: one on-disk replica serves every GET
+  // where guarded reads are configured; where a node says they are not,
+  // the dispatcher recalls every replica anyway.
+  std::size_t recall_copies = 1;
 
   // [nodes] and [node:<ip>]
   std::vector<std::string> local_addresses = {"127.0.0.1", "::1"};

@@ -68,6 +68,11 @@ struct Placement
   std::uint64_t length = 0;   // the copy's length, in the same units
   bool in_drive = false;      // the volume is in a drive now: no mount to read it
   bool on_disk = false;       // the replica's data is on disk too (premigrated)
+  // The library (or backend instance) the volume belongs to: volume names
+  // are unique within a library only, so two nodes with libraries of their
+  // own may both have a "T00001"; nodes that share a library give the same
+  // id. Empty: one library for every node.
+  std::string library = {};
 
   bool operator==(const Placement&) const = default;
 };

@@ -36,6 +36,12 @@ public:
     return m_submitter.submit(operation, target);
   }
 
+  void
+  set_recall_copies(std::optional<std::size_t> copies) override
+  {
+    m_submitter.set_copies(copies);
+  }
+
   StatusSummary
   status(const queue::Target& target,
          bool /*with_replicas*/,

@@ -32,6 +32,17 @@ public:
 
   // Queues one request (Submitter::submit).
   virtual Submitted submit(Operation operation, const queue::Target& target) = 0;
+  // The copies later recalls ask for (`hlmctl recall --copies`; unset: the
+  // dispatcher's recall_copies). The HTTP interface cannot carry them: it
+  // throws hlm::InputError when any are given.
+  virtual void
+  set_recall_copies(std::optional<std::size_t> copies)
+  {
+    if (copies) {
+      throw InputError("--copies needs the cluster's own access (hlm.conf): the HTTP interface "
+                       "cannot carry it");
+    }
+  }
   // The synchronous status query (ctl::status). `with_replicas`: each
   // ObjectStatus also carries its replicas (hlmctl status --replicas; the
   // cluster's path always has them, the HTTP interface sends them only

@@ -234,7 +234,8 @@ Submitter::submit(Operation operation, const queue::Target& target)
   submitted.entry.operation = operation;
   submitted.entry.target = target;
   submitted.entry.policy_index = known->second.first;
-  submitted.id = m_requests.submit(submitted.entry);
+  submitted.id = m_requests.submit(submitted.entry,
+                                   operation == Operation::recall ? m_copies : std::nullopt);
   return submitted;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -118,6 +119,14 @@ public:
   // in byte order (a sorted list), are checked by ObjectExistence.
   Submitted submit(Operation operation, const queue::Target& target);
 
+  // The copies later recall entries ask for (`hlmctl recall --copies`),
+  // stored in their rows; unset: none stored (hlm.conf's recall_copies).
+  void
+  set_copies(std::optional<std::size_t> copies)
+  {
+    m_copies = copies;
+  }
+
 private:
   void require(const queue::Target& target, std::uint64_t object_count);
 
@@ -134,6 +143,7 @@ private:
   std::pair<std::string, std::string> m_checked;
   std::unique_ptr<ObjectExistence> m_existence;
   std::string m_last_object;
+  std::optional<std::size_t> m_copies;
 };
 
 } // namespace hlm::ctl

@@ -30,7 +30,7 @@ struct OnVolume
 
 struct Volume
 {
-  std::string name;
+  VolumeId name;
   bool in_drive = false;
   std::vector<OnVolume> replicas; // by object, then position
 };
@@ -43,9 +43,10 @@ class Cover
 public:
   Cover(std::span<const std::vector<CopyCandidate>> objects, std::size_t copies)
     : m_need(objects.size(), 0),
+      m_shortfall(objects.size(), 0),
       m_taken(objects.size())
   {
-    std::map<std::string, Volume> by_name;
+    std::map<VolumeId, Volume> by_name;
     for (std::size_t i = 0; i < objects.size(); ++i) {
       const auto& replicas = objects[i];
       m_taken[i].assign(replicas.size(), false);
@@ -55,11 +56,13 @@ public:
         continue;
       }
       m_need[i] = std::min(copies - on_disk, replicas.size() - on_disk);
+      m_shortfall[i] = copies - on_disk - m_need[i];
       for (std::size_t r = 0; r < replicas.size(); ++r) {
         const auto& placement = replicas[r].placement;
         if (placement && !is_on_disk(replicas[r])) {
-          auto& volume = by_name[placement->volume];
-          volume.name = placement->volume;
+          VolumeId id{placement->library, placement->volume};
+          auto& volume = by_name[id];
+          volume.name = std::move(id);
           volume.in_drive = volume.in_drive || placement->in_drive;
           volume.replicas.push_back({i, placement->position, r});
         }
@@ -122,6 +125,11 @@ public:
   {
     return m_need;
   }
+  const std::vector<std::size_t>&
+  shortfall() const
+  {
+    return m_shortfall;
+  }
   std::vector<std::vector<bool>>&
   taken()
   {
@@ -130,6 +138,7 @@ public:
 
 private:
   std::vector<std::size_t> m_need;
+  std::vector<std::size_t> m_shortfall; // wanted beyond the replicas
   std::vector<std::vector<bool>> m_taken;
   std::vector<Volume> m_volumes;
   std::vector<std::size_t> m_order; // volumes taken, in order
@@ -186,9 +195,9 @@ run_cover(Cover& cover)
 std::vector<std::size_t>
 alternates_of(const std::vector<CopyCandidate>& replicas,
               const std::vector<bool>& taken,
-              const std::map<std::string, std::size_t>& plan_rank)
+              const std::map<VolumeId, std::size_t>& plan_rank)
 {
-  using Key = std::tuple<int, std::size_t, std::string, std::uint64_t, std::size_t>;
+  using Key = std::tuple<int, std::size_t, VolumeId, std::uint64_t, std::size_t>;
   std::vector<Key> keys;
   for (std::size_t r = 0; r < replicas.size(); ++r) {
     if (taken[r] || is_on_disk(replicas[r])) {
@@ -196,14 +205,15 @@ alternates_of(const std::vector<CopyCandidate>& replicas,
     }
     const auto& placement = replicas[r].placement;
     if (!placement) {
-      keys.emplace_back(3, 0, std::string(), 0, r);
+      keys.emplace_back(3, 0, VolumeId(), 0, r);
       continue;
     }
-    const auto it = plan_rank.find(placement->volume);
+    VolumeId volume{placement->library, placement->volume};
+    const auto it = plan_rank.find(volume);
     if (it != plan_rank.end()) {
-      keys.emplace_back(0, it->second, std::string(), placement->position, r);
+      keys.emplace_back(0, it->second, VolumeId(), placement->position, r);
     } else {
-      keys.emplace_back(placement->in_drive ? 1 : 2, 0, placement->volume, placement->position, r);
+      keys.emplace_back(placement->in_drive ? 1 : 2, 0, std::move(volume), placement->position, r);
     }
   }
   std::sort(keys.begin(), keys.end());
@@ -236,7 +246,7 @@ choose_copies(std::span<const std::vector<CopyCandidate>> objects, std::size_t c
   }
 
   CopiesPlan plan;
-  std::map<std::string, std::size_t> plan_rank;
+  std::map<VolumeId, std::size_t> plan_rank;
   for (const auto v : cover.order()) {
     plan_rank.emplace(cover.volumes()[v].name, plan.volumes.size());
     plan.volumes.push_back(cover.volumes()[v].name);
@@ -244,6 +254,7 @@ choose_copies(std::span<const std::vector<CopyCandidate>> objects, std::size_t c
   plan.objects.resize(objects.size());
   for (std::size_t i = 0; i < objects.size(); ++i) {
     auto& choice = plan.objects[i];
+    choice.shortfall = cover.shortfall()[i];
     for (std::size_t r = 0; r < objects[i].size(); ++r) {
       if (taken[i][r]) {
         choice.recall.push_back(r);
@@ -259,16 +270,16 @@ choose_copies(std::span<const std::vector<CopyCandidate>> objects, std::size_t c
 std::size_t
 mounts_of(const CopiesPlan& plan, std::span<const std::vector<CopyCandidate>> objects)
 {
-  std::set<std::string> in_drive;
+  std::set<VolumeId> in_drive;
   for (const auto& replicas : objects) {
     for (const auto& replica : replicas) {
       if (replica.placement && replica.placement->in_drive) {
-        in_drive.insert(replica.placement->volume);
+        in_drive.insert({replica.placement->library, replica.placement->volume});
       }
     }
   }
   return static_cast<std::size_t>(
-    std::count_if(plan.volumes.begin(), plan.volumes.end(), [&](const std::string& volume) {
+    std::count_if(plan.volumes.begin(), plan.volumes.end(), [&](const VolumeId& volume) {
       return !in_drive.contains(volume);
     }));
 }

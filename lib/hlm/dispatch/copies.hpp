@@ -35,8 +35,20 @@ struct CopyChoice
 {
   std::vector<std::size_t> recall;
   std::vector<std::size_t> alternates;
+  // Copies wanted that no replica can give: the object has fewer replicas
+  // (that answered) than `copies`, counting those on disk.
+  std::size_t shortfall = 0;
 
   bool operator==(const CopyChoice&) const = default;
+};
+
+// A volume, named within its library (Placement::library).
+struct VolumeId
+{
+  std::string library;
+  std::string volume;
+
+  auto operator<=>(const VolumeId&) const = default;
 };
 
 struct CopiesPlan
@@ -45,20 +57,22 @@ struct CopiesPlan
   // The volumes the choice reads from, in the order it took them: those
   // already in a drive first. Their count, less those in a drive, is the
   // mounts the recall needs.
-  std::vector<std::string> volumes;
+  std::vector<VolumeId> volumes;
 };
 
 // Chooses, per object (`objects[i]` its replicas in ring order), the
 // replicas to recall so that `copies` of them have their data on disk:
 // - an object with at least `copies` replicas on disk needs none;
 // - else it needs k = copies - on disk more, each a different replica (so
-//   on a different device), as many as it has replicas not on disk;
+//   on a different device), as many as it has replicas not on disk; what
+//   is wanted beyond that is the choice's `shortfall`;
 // - they are taken among the replicas with a placement by greedy weighted
 //   set cover over volumes: volumes already in a drive first (no mount),
 //   then, repeatedly, the volume holding a replica of the most objects that
-//   still need a copy (one mount each); ties go to the volume whose name
-//   sorts first, so the choice is deterministic; on a volume, replicas in
-//   position order;
+//   still need a copy (one mount each); ties go to the volume whose
+//   (library, name) sorts first, so the choice is deterministic; on a
+//   volume, replicas in position order; a volume is one (library, volume)
+//   pair, so equal names in two libraries are two volumes;
 // - what placed replicas cannot cover comes from replicas without a
 //   placement: the first in ring order not on disk (deterministic, and
 //   spread over devices as the ring spreads them).

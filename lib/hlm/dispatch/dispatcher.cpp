@@ -45,7 +45,7 @@ public:
       m_pending(list_owned(requests, options)),
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
       m_settler(requests, conf, options.clock, m_report),
-      m_sender(fanout, http, requests, conf.batch_size),
+      m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
       m_rings(requests.swift_conf(), conf.swift_dir),
       m_failures(m_pending.size())
   {

@@ -26,6 +26,7 @@ struct HostBatch
   std::vector<std::string> devices; // parallel to `objects`
   std::vector<ReplicaOutcome> outcomes;
   std::vector<std::string> warnings; // "node <host>: <text>"
+  bool placement = false;            // a status asks for placements (version 2)
 };
 
 std::string
@@ -50,6 +51,7 @@ request_for(const HostBatch& batch,
   if (id) {
     request.version = 2;
     request.id = id;
+    request.placement = batch.placement && operation == Operation::status;
   }
   std::map<std::string_view, std::uint32_t> devices;
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
@@ -113,6 +115,7 @@ outcome_for(const HostBatch& batch,
   }
   outcome.state = line.state;
   outcome.stub_missing = line.stub_missing;
+  outcome.placement = line.placement;
   if (line.failure) {
     outcome.failure = *line.failure;
     outcome.failure->message =
@@ -794,7 +797,7 @@ Fanout::run(Operation operation,
             const std::vector<std::string>& objects,
             const std::function<void(const ReplicaOutcome&)>& on_outcome) const
 {
-  std::map<std::string, HostBatch> by_host;
+  std::vector<ReplicaTarget> replicas;
   const ring::PathHasher hash(secret);
   ring::NodeList nodes;
   for (std::size_t i = 0; i < objects.size(); ++i) {
@@ -803,12 +806,28 @@ Fanout::run(Operation operation,
       object_ring.partition(hash(name.account, name.container, name.object)),
       nodes);
     for (const auto* device : nodes) {
-      auto& batch = by_host[device->ip];
-      batch.host = device->ip;
-      batch.objects.push_back(i);
-      batch.paths.push_back(objects[i]);
-      batch.devices.push_back(device->device);
+      replicas.push_back({i, device->ip, device->device});
     }
+  }
+  run_replicas(operation, policy_index, objects, replicas, false, on_outcome);
+}
+
+std::vector<std::string>
+Fanout::run_replicas(Operation operation,
+                     int policy_index,
+                     const std::vector<std::string>& objects,
+                     const std::vector<ReplicaTarget>& replicas,
+                     bool placement,
+                     const std::function<void(const ReplicaOutcome&)>& on_outcome) const
+{
+  std::map<std::string, HostBatch> by_host;
+  for (const auto& replica : replicas) {
+    auto& batch = by_host[replica.host];
+    batch.host = replica.host;
+    batch.placement = placement;
+    batch.objects.push_back(replica.object);
+    batch.paths.push_back(objects[replica.object]);
+    batch.devices.push_back(replica.device);
   }
 
   std::vector<HostBatch*> queue;
@@ -843,7 +862,9 @@ Fanout::run(Operation operation,
     std::rethrow_exception(bug);
   }
 
+  std::vector<std::string> warnings;
   for (const auto* batch : queue) {
+    warnings.insert(warnings.end(), batch->warnings.begin(), batch->warnings.end());
     report_warnings(batch->warnings);
   }
   for (const auto* batch : queue) {
@@ -851,6 +872,7 @@ Fanout::run(Operation operation,
       on_outcome(outcome);
     }
   }
+  return warnings;
 }
 
 } // namespace hlm::dispatch

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/config/hlm_conf.hpp>
+#include <hlm/connector/connector.hpp>
 #include <hlm/core/failure.hpp>
 #include <hlm/core/operation.hpp>
 #include <hlm/ring/ring.hpp>
@@ -29,6 +30,18 @@ struct ReplicaOutcome
   // The replica's .data file is missing, and the backend holds the object
   // and can rebuild it (the handler's "stub": "missing").
   bool stub_missing = false;
+  // Where the backend holds the replica's copy: a status run with
+  // placements (run_replicas) on a node whose connector can say.
+  std::optional<connector::Placement> placement = {};
+};
+
+// One replica to work on: an object (index into the object list) on a
+// device of a host.
+struct ReplicaTarget
+{
+  std::size_t object = 0;
+  std::string host; // the ring IP of the node
+  std::string device;
 };
 
 // Receives a node's warning ("node <host>: <text>"), once per host and text
@@ -132,6 +145,20 @@ public:
   {
     return m_conf;
   }
+
+  // run() for the replicas `replicas` only (each object on the devices
+  // given, not all its ring's), as `recall --copies N` needs; with
+  // `placement`, a status asks the nodes (version 2 sessions) for each
+  // replica's placement. Returns the warnings of this run's nodes ("node
+  // <host>: <text>"), every one, including those the sink already got in an
+  // earlier run.
+  std::vector<std::string> run_replicas(
+    Operation operation,
+    int policy_index,
+    const std::vector<std::string>& objects,
+    const std::vector<ReplicaTarget>& replicas,
+    bool placement,
+    const std::function<void(const ReplicaOutcome&)>& on_outcome) const;
 
   // A host's transport, its handler session and its protocol version
   // (fanout.cpp).

@@ -1,4 +1,5 @@
 #include <hlm/dispatch/fault_point.hpp>
+#include <hlm/dispatch/recall_copies.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/dispatch/stream.hpp>
 #include <hlm/queue/direct_container.hpp>
@@ -8,6 +9,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -44,11 +46,13 @@ PolicyRings::get(int policy)
 Sender::Sender(const Fanout& fanout,
                swift::HttpClient& http,
                const queue::RequestQueue& requests,
-               std::size_t batch_size)
+               std::size_t batch_size,
+               std::size_t recall_copies)
   : m_fanout(fanout),
     m_http(http),
     m_requests(requests),
-    m_batch_size(batch_size)
+    m_batch_size(batch_size),
+    m_recall_copies(recall_copies)
 {
 }
 
@@ -70,31 +74,64 @@ Sender::send(Operation operation,
     on_round(unreported);
     unreported = 0;
   };
-  StreamingFanout stream(
-    m_fanout,
-    operation,
-    policy,
-    object_ring,
-    secret,
-    [&](std::size_t, const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
-      EntryFailures& entry = failures[owners.front()];
-      owners.pop_front();
-      for (const auto& replica : replicas) {
-        entry.add_replica();
-        if (replica.failure) {
-          entry.add(*replica.failure, path);
+  const auto on_object = [&](const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
+    EntryFailures& entry = failures[owners.front()];
+    owners.pop_front();
+    for (const auto& replica : replicas) {
+      entry.add_replica();
+      if (replica.failure) {
+        entry.add(*replica.failure, path);
+      }
+    }
+  };
+  // recall --copies N: rounds of its own (recall_copies.hpp), each a status
+  // pass with placements and a recall of the chosen replicas.
+  std::optional<CopiesRounds> copies_rounds;
+  std::optional<StreamingFanout> stream;
+  if (const auto copies =
+        copies_for_group(operation, object_ring, pending, members, m_recall_copies)) {
+    copies_rounds.emplace(
+      m_fanout,
+      m_batch_size,
+      policy,
+      object_ring,
+      secret,
+      *copies,
+      [&](const std::vector<std::string>& paths, const std::vector<ReplicaOutcome>& outcomes) {
+        std::vector<std::vector<ReplicaOutcome>> by_object(paths.size());
+        for (const auto& outcome : outcomes) {
+          by_object[outcome.object].push_back(outcome);
         }
-      }
-      if (++unreported >= m_batch_size) {
+        for (std::size_t k = 0; k < paths.size(); ++k) {
+          on_object(paths[k], by_object[k]);
+        }
+        unreported = paths.size();
         report();
-      }
-    },
-    // A host's document is the window in which a tape backend orders its
-    // recalls (hlm-dispatch --schedule batched): batch_size, as before.
-    m_batch_size);
+      });
+  } else {
+    stream.emplace(
+      m_fanout,
+      operation,
+      policy,
+      object_ring,
+      secret,
+      [&](std::size_t, const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
+        on_object(path, replicas);
+        if (++unreported >= m_batch_size) {
+          report();
+        }
+      },
+      // A host's document is the window in which a tape backend orders its
+      // recalls (hlm-dispatch --schedule batched): batch_size, as before.
+      m_batch_size);
+  }
   const auto add = [&](std::size_t entry, std::string path) {
     owners.push_back(entry);
-    stream.add(std::move(path));
+    if (copies_rounds) {
+      copies_rounds->add(std::move(path));
+    } else {
+      stream->add(std::move(path));
+    }
   };
   for (const std::size_t i : members) {
     const auto& target = pending[i].entry->target;
@@ -118,9 +155,13 @@ Sender::send(Operation operation,
         make_failure(FailureKind::unreachable, fmt::format("cannot list {}: {}", base, e.what())));
     }
   }
-  stream.finish();
-  if (unreported > 0) {
-    report();
+  if (copies_rounds) {
+    copies_rounds->flush();
+  } else {
+    stream->finish();
+    if (unreported > 0) {
+      report();
+    }
   }
 }
 

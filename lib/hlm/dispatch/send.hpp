@@ -58,15 +58,20 @@ public:
 
   // `fanout`, `http` and `requests` (its container ring and hash secret
   // list the containers) must outlive the sender.
+  // `recall_copies`: the copies a recall entry without a copies parameter
+  // asks for (hlm.conf's recall_copies; queue::k_all_copies: every replica).
   Sender(const Fanout& fanout,
          swift::HttpClient& http,
          const queue::RequestQueue& requests,
-         std::size_t batch_size);
+         std::size_t batch_size,
+         std::size_t recall_copies = SIZE_MAX);
 
   // Sends the entries `members` (indices into `pending`, decoded, of
   // `operation` and `policy`), their objects placed by `object_ring`. Each
   // replica's outcome, and a listing that fails, is recorded in
-  // `failures[i]` of its entry i.
+  // `failures[i]` of its entry i. A recall whose entries ask for fewer
+  // copies than the ring has replicas runs as recall_copies() does
+  // (recall_copies.hpp), round by round.
   void send(Operation operation,
             int policy,
             const ring::Ring& object_ring,
@@ -80,6 +85,7 @@ private:
   swift::HttpClient& m_http;
   const queue::RequestQueue& m_requests;
   std::size_t m_batch_size;
+  std::size_t m_recall_copies;
 };
 
 } // namespace hlm::dispatch

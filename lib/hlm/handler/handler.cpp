@@ -417,16 +417,39 @@ private:
     } catch (const Error& e) {
       outcomes.assign(items.size(), Outcome::failed(fmt::format("backend failed: {}", e.what())));
     }
+    const auto placements = placements_for(server, items);
     auto outcome = outcomes.begin();
+    auto placement = placements.begin();
     for (auto& result : results) {
       if (result.to_backend && result.server == server) {
         result.line.state = outcome->state;
         result.line.failure = std::move(outcome->failure);
         ++outcome;
+        if (placement != placements.end()) {
+          result.line.placement = std::move(*placement++);
+        }
         if (!result.object_dir.empty()) {
           settle_missing_replica(result);
         }
       }
+    }
+  }
+
+  // The placements of a connector batch's items, when the request asks for
+  // them (a version 2 status): one locate() call per batch. None when it
+  // does not, or when the connector cannot place them (an error leaves the
+  // status lines as they are: a placement only helps a choice).
+  std::vector<std::optional<connector::Placement>>
+  placements_for(std::size_t server, std::span<const Item> items) const
+  {
+    if (!m_request.placement || m_request.operation != Operation::status
+        || !m_servers[server].connector) {
+      return {};
+    }
+    try {
+      return m_servers[server].connector->locate(items);
+    } catch (const Error&) {
+      return {};
     }
   }
 

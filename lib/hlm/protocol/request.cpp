@@ -70,8 +70,12 @@ public:
     return scalar(Kind::null, {});
   }
   bool
-  boolean(bool) override
+  boolean(bool value) override
   {
+    if (m_skip_depth == 0 && m_where == Where::top && m_key == "placement") {
+      m_placement = value;
+      return true;
+    }
     return scalar(Kind::other, {});
   }
   bool
@@ -235,6 +239,8 @@ public:
         fail(fmt::format("a version {} document needs an \"id\"", m_request.version));
       }
       m_request.id = m_id;
+      // Placements are a status's only.
+      m_request.placement = m_placement && m_request.operation == Operation::status;
     }
   }
 
@@ -363,6 +369,8 @@ private:
       }
     } else if (m_key == "objects") {
       fail("\"objects\" must be a list");
+    } else if (m_key == "placement" && kind != Kind::null) {
+      fail("\"placement\" must be true or false");
     }
   }
 
@@ -414,6 +422,7 @@ private:
   std::optional<std::string> m_entry_device;
   std::optional<std::uint64_t> m_id;
   bool m_bad_id = false; // an "id" that is no unsigned integer
+  bool m_placement = false;
 };
 
 // Reads one document from where `in` stands, leaving `in` just after it.
@@ -442,6 +451,12 @@ encode_request(const Request& request)
                              {"version", request.version}};
   if (request.version >= 2) {
     document["id"] = *request.id;
+  }
+  if (request.placement) {
+    if (request.version < 2 || request.operation != Operation::status) {
+      throw InputError("only a version 2 status request document can ask for placements");
+    }
+    document["placement"] = true;
   }
   if (request.storage_policy_index) {
     document["storage_policy_index"] = *request.storage_policy_index;

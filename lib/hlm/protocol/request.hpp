@@ -45,6 +45,10 @@ struct Request
   // Version 2 only (and required there): echoed by the answer, so that an
   // answer can be matched to its request on a long-lived channel.
   std::optional<std::uint64_t> id;
+  // Version 2 only ("placement": true; ignored in version 1): each result
+  // line of a status also says where the backend holds the replica's copy
+  // (Connector::locate), for a dispatcher choosing which copies to recall.
+  bool placement = false;
   std::optional<int> storage_policy_index;
   std::optional<std::string> swift_dir;
   std::vector<std::string> devices;
@@ -55,7 +59,9 @@ struct Request
 // "version": 1, "storage_policy_index": N (when set), "swift_dir" (when
 // set), "objects": [{"object": path, "device": name or absent}, …]}; with
 // request.version 2, "version": 2 and "id": N (request.id, which must be
-// set; throws hlm::InputError otherwise).
+// set; throws hlm::InputError otherwise), and "placement": true when
+// request.placement is set (refused in version 1 and for another operation
+// than status).
 // Object paths and device names must be valid UTF-8 (JSON cannot carry
 // other bytes); throws hlm::InputError naming the first that is not.
 std::string encode_request(const Request& request);
@@ -65,10 +71,11 @@ std::string encode_request(const Request& request);
 // "/a/c/o", "device": "sdb1"}, …], "storage_policy_index": N, "swift_dir":
 // "/etc/swift", "version": 1}. Unknown keys are ignored; a "version" other
 // than 1 or 2 is refused, and a version 2 document needs an "id" (an
-// unsigned 64-bit integer; ignored in version 1). The whole input is read and checked before
-// anything is returned: one document and nothing after it but whitespace. Throws hlm::InputError
-// naming what is wrong (malformed or truncated JSON, a missing or mistyped field, a bad object path
-// or device name, another version).
+// unsigned 64-bit integer; ignored in version 1). "placement" must be a
+// boolean (or null); it is read in version 2 only, and a status only. The whole input is read and
+// checked before anything is returned: one document and nothing after it but whitespace. Throws
+// hlm::InputError naming what is wrong (malformed or truncated JSON, a missing or mistyped field, a
+// bad object path or device name, another version).
 Request read_request_document(std::istream& in);
 
 // Reads request documents one after another from one stream, as a

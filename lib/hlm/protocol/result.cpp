@@ -52,6 +52,41 @@ decode_failure(const nlohmann::json& line, const std::string& where)
   return failure;
 }
 
+// A line's "placement" (a status asked with "placement": true): nullopt
+// when absent, null, or not a placement (an object with a string "volume"
+// and unsigned "position" and "length"; "library" a string, "in_drive" and
+// "on_disk" booleans, each optional).
+std::optional<connector::Placement>
+decode_placement(const nlohmann::json& line)
+{
+  const auto it = line.find("placement");
+  if (it == line.end() || !it->is_object()) {
+    return std::nullopt;
+  }
+  const auto& json = *it;
+  const auto* volume = string_at(json, "volume");
+  const auto position = json.find("position");
+  const auto length = json.find("length");
+  if (!volume || position == json.end() || !position->is_number_unsigned() || length == json.end()
+      || !length->is_number_unsigned()) {
+    return std::nullopt;
+  }
+  connector::Placement placement;
+  placement.volume = *volume;
+  placement.position = position->get<std::uint64_t>();
+  placement.length = length->get<std::uint64_t>();
+  if (const auto* library = string_at(json, "library")) {
+    placement.library = *library;
+  }
+  const auto flag = [&](std::string_view key) {
+    const auto found = json.find(key);
+    return found != json.end() && found->is_boolean() && found->get<bool>();
+  };
+  placement.in_drive = flag("in_drive");
+  placement.on_disk = flag("on_disk");
+  return placement;
+}
+
 ResultLine
 decode_line(const nlohmann::json& line, std::size_t index)
 {
@@ -88,6 +123,7 @@ decode_line(const nlohmann::json& line, std::size_t index)
   }
   const auto* stub = string_at(line, "stub");
   result.stub_missing = stub && *stub == "missing";
+  result.placement = decode_placement(line);
   return result;
 }
 
@@ -195,6 +231,17 @@ encode_result_line(const ResultLine& line, bool first)
   }
   if (line.stub_missing) {
     json["stub"] = "missing";
+  }
+  if (line.placement) {
+    const auto& placement = *line.placement;
+    json["placement"] = {
+      {"library", placement.library},
+      {"volume", placement.volume},
+      {"position", placement.position},
+      {"length", placement.length},
+      {"in_drive", placement.in_drive},
+      {"on_disk", placement.on_disk},
+    };
   }
   return (first ? "\n" : ",\n") + dump(json);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <hlm/connector/connector.hpp>
 #include <hlm/core/failure.hpp>
 #include <hlm/core/operation.hpp>
 #include <hlm/util/error.hpp>
@@ -34,6 +35,11 @@ struct ResultLine
   // The .data file is missing and the backend holds the object and can
   // rebuild it ("stub": "missing").
   bool stub_missing = false;
+  // Where the backend holds the replica's copy ("placement": {"library",
+  // "volume", "position", "length", "in_drive", "on_disk"}), when the
+  // request asked for placements (a version 2 status) and the connector
+  // could say; see connector::Placement.
+  std::optional<connector::Placement> placement = {};
 
   bool operator==(const ResultLine&) const = default;
 };

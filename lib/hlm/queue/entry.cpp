@@ -1,3 +1,4 @@
+#include <hlm/queue/content_type.hpp>
 #include <hlm/queue/entry.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
@@ -235,6 +236,48 @@ concerns(const Entry& entry, const Target& query)
     return false;
   }
   return query.object.empty() || entry.target.object.empty() || entry.target.object == query.object;
+}
+
+std::optional<std::size_t>
+parse_copies(std::string_view text)
+{
+  if (text == "all") {
+    return k_all_copies;
+  }
+  if (text.empty() || text.size() > 4
+      || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  std::size_t value = 0;
+  for (const char c : text) {
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (value < 1 || value > k_max_copies) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string
+format_copies(std::size_t copies)
+{
+  return copies == k_all_copies ? std::string("all") : std::to_string(copies);
+}
+
+std::optional<std::size_t>
+copies_of(std::string_view content_type)
+{
+  const auto value = parameter_of(content_type, k_copies_parameter);
+  return value ? parse_copies(*value) : std::nullopt;
+}
+
+std::string
+with_copies(std::string content_type, std::optional<std::size_t> copies)
+{
+  if (copies) {
+    content_type += fmt::format("; {}{}", k_copies_parameter, format_copies(*copies));
+  }
+  return content_type;
 }
 
 } // namespace hlm::queue

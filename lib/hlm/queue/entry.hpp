@@ -4,6 +4,9 @@
 #include <hlm/core/swift_name.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +52,27 @@ Entry decode_entry(std::string_view name);
 
 // `time` as "YYYYmmddHHMMSS.mmm" in UTC, truncated to the millisecond.
 std::string format_submitted(std::chrono::system_clock::time_point time);
+
+// How many replicas of each object a recall keeps on disk
+// (`hlmctl recall --copies N|all`): 1 or more, or k_all_copies. It rides
+// in the pending row's content type as a parameter,
+// "application/swifthlm-task; copies=N" (or "copies=all"), beside the
+// retry state, so SwiftHLM's readers of the entry name are not affected.
+inline constexpr std::size_t k_all_copies = SIZE_MAX;
+inline constexpr std::string_view k_copies_parameter = "copies=";
+inline constexpr std::size_t k_max_copies = 1'000;
+
+// "all" or digits 1..k_max_copies; nullopt otherwise.
+std::optional<std::size_t> parse_copies(std::string_view text);
+// "all" or the number.
+std::string format_copies(std::size_t copies);
+// The copies parameter of a row's content type (as written, or as a listing
+// shows it); nullopt when it has none or it is malformed (read as the
+// configured default).
+std::optional<std::size_t> copies_of(std::string_view content_type);
+// `content_type` with "; copies=..." appended (nothing when `copies` is
+// unset).
+std::string with_copies(std::string content_type, std::optional<std::size_t> copies);
 
 // The seed's rule for "which requests concern this target": a container
 // query matches every entry of that container, container and object entries

@@ -178,10 +178,13 @@ RequestQueue::RequestQueue(swift::HttpClient& http,
 }
 
 std::string
-RequestQueue::submit(const Entry& entry)
+RequestQueue::submit(const Entry& entry, std::optional<std::size_t> copies)
 {
   std::string name = encode_entry(entry);
-  submit_row(k_pending_container, name, SwiftTimestamp::now(), k_entry_content_type);
+  submit_row(k_pending_container,
+             name,
+             SwiftTimestamp::now(),
+             with_copies(std::string(k_entry_content_type), copies));
   return name;
 }
 
@@ -465,10 +468,12 @@ RequestQueue::record_failure(const Row& pending_row, std::string_view reason)
 void
 RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
 {
-  rewrite_content_type(k_pending_container,
-                       pending.row,
-                       pending.entry,
-                       pending_content_type(state));
+  // The copies a recall asked for stay with the row.
+  rewrite_content_type(
+    k_pending_container,
+    pending.row,
+    pending.entry,
+    with_copies(pending_content_type(state), copies_of(pending.row.content_type)));
 }
 
 void

@@ -145,7 +145,9 @@ public:
   // container servers the row is withdrawn again and hlm::TransportError
   // says "not queued"; where the withdrawal fails too, the request may
   // still run, and PartlyQueued says so, with the id.
-  std::string submit(const Entry& entry);
+  // `copies` (a recall's `--copies`) rides in the row's content type
+  // (entry.hpp's copies parameter), kept when a failed attempt rewrites it.
+  std::string submit(const Entry& entry, std::optional<std::size_t> copies = std::nullopt);
 
   // Queues a list request: `manifest` is a ManifestWriter's whole output
   // for `header`, `count` names (at most k_max_manifest_bytes long, which

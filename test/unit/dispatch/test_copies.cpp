@@ -38,6 +38,26 @@ unplaced(std::string device, bool disk = false)
   return {std::move(device), disk, std::nullopt};
 }
 
+// The plan's volumes by name (all in one library).
+std::vector<std::string>
+names(const std::vector<VolumeId>& volumes)
+{
+  std::vector<std::string> out;
+  for (const auto& volume : volumes) {
+    out.push_back(volume.volume);
+  }
+  return out;
+}
+
+// A replica on tape only, on `volume` of `library`.
+CopyCandidate
+in_library(std::string device, std::string library, std::string volume, std::uint64_t position)
+{
+  return {std::move(device),
+          false,
+          Placement{std::move(volume), position, 100, false, false, std::move(library)}};
+}
+
 // The volumes the chosen replicas are on.
 std::set<std::string>
 volumes_read(const CopiesPlan& plan, const Objects& objects)
@@ -65,7 +85,7 @@ TEST_CASE("copies: one shared volume instead of each object's first replica", "[
     {on_tape("sdb4", "D", 0), on_tape("sdb1", "X", 200), on_tape("sdb2", "H", 0)},
   };
   const auto plan = choose_copies(objects, 1);
-  CHECK(plan.volumes == std::vector<std::string>{"X"});
+  CHECK(names(plan.volumes) == std::vector<std::string>{"X"});
   CHECK(mounts_of(plan, objects) == 1);
   REQUIRE(plan.objects.size() == 4);
   for (const auto& choice : plan.objects) {
@@ -86,7 +106,7 @@ TEST_CASE("copies: greedy cover takes the volume covering most objects first", "
     {on_tape("a", "W", 10), on_tape("b", "Z", 20)},
   };
   const auto plan = choose_copies(objects, 1);
-  CHECK(plan.volumes == std::vector<std::string>{"Y", "W"});
+  CHECK(names(plan.volumes) == std::vector<std::string>{"Y", "W"});
   CHECK(mounts_of(plan, objects) == 2);
   CHECK(plan.objects[0].recall == std::vector<std::size_t>{1});
   CHECK(plan.objects[1].recall == std::vector<std::size_t>{1});
@@ -108,7 +128,7 @@ TEST_CASE("copies: a volume already in a drive is read first", "[copies]")
     {on_tape("a", "X", 20), on_tape("b", "Y", 10)},
   };
   const auto plan = choose_copies(objects, 1);
-  CHECK(plan.volumes == std::vector<std::string>{"M", "X"});
+  CHECK(names(plan.volumes) == std::vector<std::string>{"M", "X"});
   CHECK(mounts_of(plan, objects) == 1);
   CHECK(plan.objects[0].recall == std::vector<std::size_t>{1});
   CHECK(plan.objects[1].recall == std::vector<std::size_t>{0});
@@ -130,10 +150,10 @@ TEST_CASE("copies: ties are broken the same way whatever the replica order", "[c
     {on_tape("b", "Q", 10), on_tape("a", "P", 10)},
   };
   const auto plan = choose_copies(forward, 1);
-  CHECK(plan.volumes == std::vector<std::string>{"P"});
+  CHECK(names(plan.volumes) == std::vector<std::string>{"P"});
   CHECK(plan.objects[0].recall == std::vector<std::size_t>{0});
   const auto reversed = choose_copies(backward, 1);
-  CHECK(reversed.volumes == std::vector<std::string>{"P"});
+  CHECK(names(reversed.volumes) == std::vector<std::string>{"P"});
   CHECK(reversed.objects[0].recall == std::vector<std::size_t>{1});
   CHECK(reversed.objects[1].recall == std::vector<std::size_t>{1});
   // And the same answer every time.
@@ -192,14 +212,14 @@ TEST_CASE("copies: replicas already on disk count", "[copies]")
   CHECK(one.objects[0] == CopyChoice{}); // no recall, so no alternates
   CHECK(one.objects[1] == CopyChoice{});
   CHECK(one.objects[2].recall == std::vector<std::size_t>{1}); // X, by name
-  CHECK(one.volumes == std::vector<std::string>{"X"});
+  CHECK(names(one.volumes) == std::vector<std::string>{"X"});
 
   // N = 2: object 0 needs one more, on X or Y; X covers both objects.
   const auto two = choose_copies(objects, 2);
   CHECK(two.objects[0].recall == std::vector<std::size_t>{0});
   CHECK(two.objects[1] == CopyChoice{});
   CHECK(two.objects[2].recall == std::vector<std::size_t>{0, 1});
-  CHECK(two.volumes == std::vector<std::string>{"X", "Y"});
+  CHECK(names(two.volumes) == std::vector<std::string>{"X", "Y"});
 
   // N = 0: nothing at all.
   const auto none = choose_copies(objects, 0);
@@ -243,4 +263,56 @@ TEST_CASE("copies: no objects", "[copies]")
   const auto plan = choose_copies({}, 1);
   CHECK(plan.objects.empty());
   CHECK(plan.volumes.empty());
+}
+
+TEST_CASE("copies: equal volume names in two libraries are two volumes", "[copies]")
+{
+  // Nodes a and b have libraries of their own, each with a T1; c's library
+  // is shared with b. Counted by name alone, T1 would hold a replica of
+  // both objects; it is two cartridges, each with one.
+  const Objects objects = {
+    {in_library("a", "libA", "T1", 0), in_library("b", "libB", "T2", 0)},
+    {in_library("b", "libB", "T1", 0), in_library("c", "libB", "T2", 100)},
+  };
+  const auto plan = choose_copies(objects, 1);
+  // libB's T2 holds a replica of both objects: one mount serves them.
+  REQUIRE(plan.volumes.size() == 1);
+  CHECK(plan.volumes[0] == VolumeId{"libB", "T2"});
+  CHECK(plan.objects[0].recall == std::vector<std::size_t>{1});
+  CHECK(plan.objects[1].recall == std::vector<std::size_t>{1});
+  CHECK(mounts_of(plan, objects) == 1);
+
+  // The same layout with one library for all: T1 and T2 each cover both;
+  // T1 sorts first.
+  const Objects shared = {
+    {in_library("a", "lib", "T1", 0), in_library("b", "lib", "T2", 0)},
+    {in_library("b", "lib", "T1", 100), in_library("c", "lib", "T2", 100)},
+  };
+  const auto one = choose_copies(shared, 1);
+  REQUIRE(one.volumes.size() == 1);
+  CHECK(one.volumes[0] == VolumeId{"lib", "T1"});
+}
+
+TEST_CASE("copies: a shortfall counts the copies no replica can give", "[copies]")
+{
+  const Objects objects = {
+    {on_tape("a", "X", 0), on_tape("b", "Y", 0)}, // two replicas answered
+    {on_disk("a"), on_tape("b", "X", 100)},       // one on disk, one on tape
+    {on_disk("a"), on_disk("b")},                 // both on disk
+    {},                                           // no replica answered
+  };
+  const auto plan = choose_copies(objects, 3);
+  CHECK(plan.objects[0].recall == std::vector<std::size_t>{0, 1});
+  CHECK(plan.objects[0].shortfall == 1);
+  CHECK(plan.objects[1].recall == std::vector<std::size_t>{1});
+  CHECK(plan.objects[1].shortfall == 1);
+  CHECK(plan.objects[2].recall.empty());
+  CHECK(plan.objects[2].shortfall == 1);
+  CHECK(plan.objects[3].shortfall == 3);
+
+  const auto enough = choose_copies(objects, 2);
+  CHECK(enough.objects[0].shortfall == 0);
+  CHECK(enough.objects[1].shortfall == 0);
+  CHECK(enough.objects[2].shortfall == 0);
+  CHECK(enough.objects[3].shortfall == 2);
 }

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -37,6 +38,7 @@ struct FakeNodes
   std::mutex mutex;
   std::set<std::string> failing;
   std::vector<std::pair<std::string, std::string>> applied; // operation, object
+  std::string status_state = "premigrated";                 // what a status answers
 
   dispatch::TransportFactory
   factory()
@@ -71,7 +73,10 @@ struct FakeNodes
         const std::string object = item["object"];
         nlohmann::json line = {{"object", object},
                                {"device", item["device"]},
-                               {"status", operation == "migrate" ? "migrated" : "premigrated"},
+                               {"status",
+                                operation == "migrate"  ? "migrated"
+                                : operation == "status" ? m_nodes.status_state
+                                                        : "premigrated"},
                                {"error", nullptr}};
         if (m_nodes.failing.count(object) != 0) {
           line["status"] = "unknown";
@@ -110,6 +115,9 @@ struct Fixture
     test::write_gzip(dir.path() / "container.ring.gz", test::serialize(test::simple_ring(4, 3)));
     test::write_gzip(dir.path() / "object.ring.gz", test::serialize(test::simple_ring(4, 3)));
     conf.swift_dir = dir.path();
+    // Every replica, as before recall_copies: these tests are about the
+    // schedule and retries, not copies.
+    conf.recall_copies = hlm::queue::k_all_copies;
     queue = std::make_unique<RequestQueue>(http, dir.path());
   }
 
@@ -418,4 +426,28 @@ TEST_CASE("dispatch: SwiftHLM's \"--\" entries take their turn by submission tim
     }
     CHECK(order == std::vector<std::string>{"migrate", "recall"});
   }
+}
+
+TEST_CASE("dispatch: recall --copies 1 recalls one replica per object, after a status pass",
+          "[dispatch][copies]")
+{
+  Fixture f;
+  f.conf.recall_copies = 1; // the default; entries without a parameter get it
+  f.conf.max_attempts = 1;
+  f.nodes.status_state = "migrated";
+  f.submit(Operation::recall, "o");
+  const std::string q = f.submit(Operation::recall, "q");
+  f.nodes.failing = {"/AUTH_test/c/q"}; // no replica answers its status
+  const auto report = f.run();
+  CHECK(report.completed == 1);
+  CHECK(report.failed == 1);
+  std::map<std::string, int> count;
+  for (const auto& [operation, object] : f.nodes.applied) {
+    ++count[operation + " " + object];
+  }
+  CHECK(count
+        == std::map<std::string, int>{{"status /AUTH_test/c/o", 3}, {"recall /AUTH_test/c/o", 1}});
+  const auto failed = f.find(Which::failed, q);
+  REQUIRE(failed);
+  CHECK_THAT(*failed->reason, Catch::Contains("recall --copies 1: 1 of the copies cannot be"));
 }

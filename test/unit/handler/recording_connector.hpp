@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -40,12 +41,30 @@ public:
   }
 
   std::vector<connector::Item> seen;
+  // Set: locate() places every item on this volume, its position the
+  // item's index in the call; `locates` counts the calls.
+  std::optional<connector::Placement> place;
+  int locates = 0;
   bool rebuilds = false;
   std::string rebuilt_name;
   std::string fail_on;
   int calls = 0;
 
 private:
+  std::vector<std::optional<connector::Placement>>
+  placements(std::span<const connector::Item> items) override
+  {
+    ++locates;
+    std::vector<std::optional<connector::Placement>> out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      out.push_back(place);
+      if (out.back()) {
+        out.back()->position = i;
+      }
+    }
+    return out;
+  }
+
   std::vector<connector::Outcome>
   answer(std::span<const connector::Item> items)
   {

@@ -850,3 +850,44 @@ TEST_CASE("run_handler: a session answers each document in turn, one backend for
     CHECK(out.str().empty());
   }
 }
+
+TEST_CASE("handler: a version 2 status with placement asks the connector once per batch",
+          "[handler][placement]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto swift_conf = ring::load_swift_conf(node.swift_dir);
+  RecordingConnector backend;
+  backend.place = connector::Placement{"T00007", 0, 10, true, false, "lib"};
+  HandlerOptions options;
+  options.swift_dir = node.swift_dir;
+  const auto run = [&](Operation operation, int version, bool placement) {
+    Request request;
+    request.operation = operation;
+    request.version = version;
+    request.id = version == 2 ? std::optional<std::uint64_t>(1) : std::nullopt;
+    request.placement = placement;
+    request.objects.push_back({"/AUTH_test/c1/obj1", Request::k_any_device});
+    request.objects.push_back({"/AUTH_test/c1/obj1", Request::k_any_device});
+    std::ostringstream out;
+    run_request(request, swift_conf, {{&node.conf, &backend, {}}}, options, out);
+    return protocol::decode_result(out.str());
+  };
+
+  const auto placed = run(Operation::status, 2, true);
+  CHECK(backend.locates == 1);
+  REQUIRE(placed.lines.size() == 2);
+  CHECK(placed.lines[0].placement == connector::Placement{"T00007", 0, 10, true, false, "lib"});
+  CHECK(placed.lines[1].placement == connector::Placement{"T00007", 1, 10, true, false, "lib"});
+
+  // Not asked: no locate() call, no placement.
+  const auto plain = run(Operation::status, 2, false);
+  CHECK(backend.locates == 1);
+  CHECK_FALSE(plain.lines.at(0).placement);
+  // A connector that cannot place: the lines stand without one.
+  backend.place.reset();
+  const auto unplaced = run(Operation::status, 2, true);
+  CHECK(backend.locates == 2);
+  CHECK(unplaced.lines.at(0).state == ObjectState::migrated);
+  CHECK_FALSE(unplaced.lines.at(0).placement);
+}

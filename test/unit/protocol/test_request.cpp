@@ -330,3 +330,37 @@ TEST_CASE("request documents: a known key with a list or an object for its value
                            + R"("/a/c/o", "y": )" + v + "}]}"));
   }
 }
+
+TEST_CASE("a version 2 status may ask for placements", "[protocol][placement]")
+{
+  Request request;
+  request.operation = Operation::status;
+  request.objects = {{"/a/c/o", Request::k_any_device}};
+  request.placement = true;
+  // Version 1 cannot carry it.
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  request.version = 2;
+  request.id = 3;
+  const auto text = encode_request(request);
+  CHECK_THAT(text, Catch::Contains(R"("placement":true)"));
+  CHECK(document(text).placement);
+  // Nor another operation.
+  request.operation = Operation::recall;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+
+  CHECK_FALSE(document(R"({"request":"status","version":2,"id":1,"placement":false,"objects":[]})")
+                .placement);
+  CHECK_FALSE(
+    document(R"({"request":"status","version":2,"id":1,"placement":null,"objects":[]})").placement);
+  CHECK_FALSE(document(R"({"request":"status","version":2,"id":1,"objects":[]})").placement);
+  // Read in version 2 only, and for a status only.
+  CHECK_FALSE(document(R"({"request":"status","placement":true,"objects":[]})").placement);
+  CHECK_FALSE(
+    document(R"({"request":"recall","version":2,"id":1,"placement":true,"objects":[]})").placement);
+  for (const char* bad : {"1", R"("yes")", "[true]", R"({"a":1})"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(document(std::string(R"({"request":"status","version":2,"id":1,"placement":)")
+                               + bad + R"(,"objects":[]})"),
+                      Catch::Contains("\"placement\" must be true or false"));
+  }
+}

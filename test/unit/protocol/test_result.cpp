@@ -668,3 +668,53 @@ TEST_CASE("the stream decoder keeps decode_result's nesting limit", "[protocol]"
   CHECK_THROWS_WITH(stream_decode(deep, 1), "result document is nested more than 16 levels deep");
   CHECK_THROWS_WITH(decode_result(deep), "result document is nested more than 16 levels deep");
 }
+
+TEST_CASE("result lines carry a replica's placement when asked", "[protocol][placement]")
+{
+  ResultDocument document;
+  document.operation = Operation::status;
+  document.id = 5;
+  const auto line = [](std::string object, std::string device, ObjectState state) {
+    ResultLine result;
+    result.object = std::move(object);
+    result.device = device;
+    result.file = "/srv/node/" + device + "/x.data";
+    result.state = state;
+    return result;
+  };
+  auto placed = line("/a/c/o", "sdb1", ObjectState::migrated);
+  placed.placement = hlm::connector::Placement{"T00002", 4096, 1000, true, false, "lib-1"};
+  auto on_disk = line("/a/c/p", "sdb2", ObjectState::premigrated);
+  on_disk.placement = hlm::connector::Placement{"T00001", UINT64_MAX, 0, false, true, ""};
+  const auto unplaced = line("/a/c/q", "sdb3", ObjectState::resident);
+  document.lines = {placed, on_disk, unplaced};
+  document = with_summary(document);
+  const auto text = encode_result(document);
+  CHECK_THAT(text,
+             Catch::Contains(R"("placement":{"in_drive":true,"length":1000,"library":"lib-1",)"
+                             R"("on_disk":false,"position":4096,"volume":"T00002"})"));
+  CHECK(decode_result(text) == document);
+  CHECK(stream_decode(text, 3) == document);
+
+  // What is not a placement reads as none; the line stands.
+  for (const char* bad : {R"(null)",
+                          R"("T1")",
+                          R"([1])",
+                          R"({"position":1,"length":2})",
+                          R"({"volume":"T1","position":-1,"length":2})",
+                          R"({"volume":"T1","position":1})",
+                          R"({"volume":7,"position":1,"length":2})"}) {
+    INFO(bad);
+    const auto read = decode_result(std::string(R"({"objects":[{"object":"/a/c/o","status":)"
+                                                R"("migrated","error":null,"placement":)")
+                                    + bad + "}]}");
+    REQUIRE(read.lines.size() == 1);
+    CHECK(read.lines[0].state == ObjectState::migrated);
+    CHECK_FALSE(read.lines[0].placement);
+  }
+  // Flags and library are optional.
+  const auto minimal = decode_result(
+    R"({"objects":[{"object":"/a/c/o","status":"migrated","placement":{"volume":"T1",)"
+    R"("position":1,"length":2,"in_drive":"yes"}}]})");
+  CHECK(minimal.lines[0].placement == hlm::connector::Placement{"T1", 1, 2, false, false, ""});
+}

@@ -281,3 +281,31 @@ TEST_CASE("entry: which requests concern a target", "[queue]")
   CHECK(concerns(other_container, account));
   CHECK_FALSE(concerns(other_account, account));
 }
+
+TEST_CASE("a recall's copies ride in the row's content type", "[entry][copies]")
+{
+  CHECK(parse_copies("1") == 1U);
+  CHECK(parse_copies("3") == 3U);
+  CHECK(parse_copies("1000") == 1000U);
+  CHECK(parse_copies("all") == k_all_copies);
+  for (const char* bad : {"", "0", "-1", "+1", "1.5", "two", "ALL", "1001", "99999", " 1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_copies(bad));
+  }
+  CHECK(format_copies(2) == "2");
+  CHECK(format_copies(k_all_copies) == "all");
+
+  const std::string plain(k_entry_content_type);
+  CHECK(with_copies(plain, std::nullopt) == plain);
+  CHECK(with_copies(plain, 2) == "application/swifthlm-task; copies=2");
+  CHECK(with_copies(plain, k_all_copies) == "application/swifthlm-task; copies=all");
+  CHECK_FALSE(copies_of(plain));
+  CHECK(copies_of(with_copies(plain, 2)) == 2U);
+  // As a listing shows it, beside the retry state, in any order.
+  CHECK(copies_of("application/swifthlm-task;attempts=2;copies=all;retry_after=9") == k_all_copies);
+  CHECK(copies_of("application/swifthlm-task;attempts=2;retry_after=9;copies=1") == 1U);
+  // Malformed: read as absent (the configured default).
+  CHECK_FALSE(copies_of("application/swifthlm-task; copies=0"));
+  CHECK_FALSE(copies_of("application/swifthlm-task; copies="));
+  CHECK_FALSE(copies_of("application/swifthlm-task; copies=x"));
+}

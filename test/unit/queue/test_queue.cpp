@@ -765,3 +765,21 @@ TEST_CASE("queue: a list row whose manifest says something else is refused", "[q
   CHECK_THAT(bad.decode_error, Catch::Contains("does not end in a list id"));
   CHECK_THROWS_WITH(names_of(f, bad), Catch::Contains("does not end in a list id"));
 }
+
+TEST_CASE("queue: a recall's copies are stored with it and kept by a retry rewrite",
+          "[queue][copies]")
+{
+  Fixture f;
+  auto entry = make_entry("o", format_submitted(std::chrono::system_clock::now()));
+  entry.operation = Operation::recall;
+  f.queue->submit(entry, 1);
+  auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(copies_of(pending[0].row.content_type) == 1U);
+  CHECK(pending[0].retry == RetryState{});
+  f.queue->retry_later(pending[0], {1, 1795332046, "tape offline"});
+  pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(copies_of(pending[0].row.content_type) == 1U);
+  CHECK(pending[0].retry == RetryState{1, 1795332046, "tape offline"});
+}

@@ -904,14 +904,22 @@ TEST_CASE("tapesim locate places each copy from the index and the drives", "[tap
 
   const auto placed = tapesim->locate(items);
   REQUIRE(placed.size() == items.size());
+  REQUIRE(placed[0].has_value());
+  // The library's id: made once, shared by whoever opens the library.
+  const std::string library_id = placed[0]->library;
+  CHECK(library_id.size() == 32);
   std::set<std::string> volumes;
   for (std::size_t i = 0; i < migrated.size(); ++i) {
     INFO("replica " << i);
     REQUIRE(placed[i].has_value());
     const auto& row = rows.at(items[i].file);
-    CHECK(
-      *placed[i]
-      == Placement{row.cartridge, row.position, row.length, loaded.contains(row.cartridge), false});
+    CHECK(*placed[i]
+          == Placement{row.cartridge,
+                       row.position,
+                       row.length,
+                       loaded.contains(row.cartridge),
+                       false,
+                       library_id});
     volumes.insert(placed[i]->volume);
   }
   CHECK_FALSE(placed.back().has_value()); // never migrated
@@ -922,6 +930,17 @@ TEST_CASE("tapesim locate places each copy from the index and the drives", "[tap
   // Placing reads only: no call recorded, nothing mounted.
   CHECK(query(library, "SELECT count(*) FROM calls") == calls);
   CHECK(loaded_cartridges(library) == loaded);
+
+  // Another connector on the same library (another node sharing it) names
+  // it alike; a library of its own, with the same barcodes, does not.
+  CHECK(make_tapesim(library)->locate(items)[0]->library == library_id);
+  auto other = make_tapesim(dir.path() / "other-library");
+  Replicas others(dir.path() / "disk2", {20'000});
+  REQUIRE(states(other->run(Operation::migrate, others.items)) == all(1, S::migrated));
+  const auto elsewhere = other->locate(others.items);
+  REQUIRE(elsewhere[0].has_value());
+  CHECK(elsewhere[0]->volume == placed[0]->volume);
+  CHECK(elsewhere[0]->library != library_id);
 
   // Recalled: the data is on disk too.
   REQUIRE(states(tapesim->run(Operation::recall, migrated))
