@@ -258,13 +258,16 @@ struct Fanout::HostLink
     }
     answer->any_output = answer->any_output || !chunk.empty();
     answer->began = answer->began || !trim(chunk).empty();
+    // The bad bytes belong to the answer being read when they came: a
+    // chunk may end one answer (on_end takes it off) and begin the next.
+    const auto reading = [&] { return answers.empty() ? answer : answers.front(); };
     try {
       decoder->feed(chunk);
     } catch (const protocol::NotJson& e) {
-      answer->unreadable = e.what();
-      answer->not_json = true;
+      reading()->unreadable = e.what();
+      reading()->not_json = true;
     } catch (const InputError& e) {
-      answer->unreadable = e.what();
+      reading()->unreadable = e.what();
     }
   }
 

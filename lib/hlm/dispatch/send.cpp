@@ -57,6 +57,36 @@ Sender::Sender(const Fanout& fanout,
 }
 
 void
+Sender::list_objects(const std::vector<queue::ListedEntry>& pending,
+                     const std::vector<std::size_t>& members,
+                     std::vector<EntryFailures>& failures,
+                     const std::function<void(std::size_t, std::string)>& add) const
+{
+  for (const std::size_t i : members) {
+    const auto& target = pending[i].entry->target;
+    const std::string base = fmt::format("/{}/{}/", target.account, target.container);
+    if (!target.object.empty()) {
+      add(i, base + target.object);
+      continue;
+    }
+    try {
+      queue::DirectContainerClient lister(m_http,
+                                          m_requests.container_ring(),
+                                          m_requests.secret(),
+                                          target.account);
+      lister.list_rows(target.container, {}, [&](const queue::Row& row) {
+        add(i, base + row.name);
+        return true;
+      });
+    } catch (const Error& e) {
+      // The container servers are down or refuse: worth another attempt.
+      failures[i].add(
+        make_failure(FailureKind::unreachable, fmt::format("cannot list {}: {}", base, e.what())));
+    }
+  }
+}
+
+void
 Sender::send(Operation operation,
              int policy,
              const ring::Ring& object_ring,
@@ -133,28 +163,7 @@ Sender::send(Operation operation,
       stream->add(std::move(path));
     }
   };
-  for (const std::size_t i : members) {
-    const auto& target = pending[i].entry->target;
-    const std::string base = fmt::format("/{}/{}/", target.account, target.container);
-    if (!target.object.empty()) {
-      add(i, base + target.object);
-      continue;
-    }
-    try {
-      queue::DirectContainerClient lister(m_http,
-                                          m_requests.container_ring(),
-                                          secret,
-                                          target.account);
-      lister.list_rows(target.container, {}, [&](const queue::Row& row) {
-        add(i, base + row.name);
-        return true;
-      });
-    } catch (const Error& e) {
-      // The container servers are down or refuse: worth another attempt.
-      failures[i].add(
-        make_failure(FailureKind::unreachable, fmt::format("cannot list {}: {}", base, e.what())));
-    }
-  }
+  list_objects(pending, members, failures, add);
   if (copies_rounds) {
     copies_rounds->flush();
   } else {

@@ -81,6 +81,14 @@ public:
             const OnRound& on_round) const;
 
 private:
+  // Hands `add` each object of the entries `members` (an object entry's
+  // own, a container entry's from a listing of its container servers),
+  // with its entry; a listing that fails is recorded in `failures`.
+  void list_objects(const std::vector<queue::ListedEntry>& pending,
+                    const std::vector<std::size_t>& members,
+                    std::vector<EntryFailures>& failures,
+                    const std::function<void(std::size_t, std::string)>& add) const;
+
   const Fanout& m_fanout;
   swift::HttpClient& m_http;
   const queue::RequestQueue& m_requests;

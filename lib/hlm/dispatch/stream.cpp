@@ -100,11 +100,13 @@ void
 StreamingFanout::add(std::string path)
 {
   take_outcomes(false);
-  if (m_window.size() >= m_window_size) {
-    push_all_open(); // what the oldest objects wait for
-    while (m_window.size() >= m_window_size) {
-      take_outcomes(true);
-    }
+  // A full window waits for its oldest object, whose replicas may still
+  // sit in open chunks: those (and only those) are sent now, so documents
+  // keep their size once the window has filled (each freed slot would
+  // otherwise send every host's few replicas added since).
+  while (m_window.size() >= m_window_size) {
+    push_open_holding(m_first);
+    take_outcomes(true);
   }
   const std::size_t number = m_first + m_window.size();
   const auto name = split_object_path(path);
@@ -180,6 +182,17 @@ StreamingFanout::push_open(Host& host)
   }
   host.open = HostChunk{};
   m_work.notify_all();
+}
+
+void
+StreamingFanout::push_open_holding(std::size_t object)
+{
+  for (auto& [ip, host] : m_hosts) {
+    // An open chunk holds objects in order, all at least m_first.
+    if (!host->open.objects.empty() && host->open.objects.front() <= object) {
+      push_open(*host);
+    }
+  }
 }
 
 void

@@ -92,6 +92,8 @@ private:
   Host& host(const std::string& ip);
   void push_open(Host& host);
   void push_all_open();
+  // Sends the open chunks that hold a replica of object number `object`.
+  void push_open_holding(std::size_t object);
   void take_outcomes(bool wait);
   void pass_on_complete();
   void stop();

@@ -385,8 +385,9 @@ struct SessionNodes
   // refuses connections (start throws TransportError).
   std::map<std::string, int> dead_from;
   std::set<std::string> died;
-  std::map<std::string, std::chrono::milliseconds> delay; // before each answer
-  std::map<std::string, std::size_t> answered;            // host → replicas answered
+  std::map<std::string, std::chrono::milliseconds> delay;         // before each answer
+  std::map<std::string, std::size_t> answered;                    // host → replicas answered
+  std::map<std::string, std::vector<std::size_t>> document_sizes; // host → each document's replicas
   std::set<std::string> buggy; // these hosts' channels throw std::logic_error (a bug)
 
   TransportFactory
@@ -463,6 +464,7 @@ struct SessionNodes
       {
         const std::lock_guard lock(m_nodes.mutex);
         m_nodes.answered[m_host] += request.objects.size();
+        m_nodes.document_sizes[m_host].push_back(request.objects.size());
       }
       if (m_nodes.answer_at_eof.count(m_host)) {
         m_at_eof += text;
@@ -864,6 +866,37 @@ TEST_CASE("StreamingFanout holds at most `window` objects behind a slow host", "
   CHECK(passed.most_held <= 10);
   CHECK(passed.most_held >= 4); // the window was used, not one object at a time
   CHECK(stream.most_held() <= 10);
+}
+
+TEST_CASE("StreamingFanout keeps documents whole once the window has filled", "[dispatch][stream]")
+{
+  SessionNodes nodes;
+  nodes.delay = {{"10.0.0.3", std::chrono::milliseconds(5)}};
+  config::HlmConf conf;
+  conf.session_chunk = 8;
+  conf.window = 30;
+  // Six hosts, three replicas: hosts' chunks fill at different objects.
+  auto spec = test::simple_ring(6, 3);
+  for (std::size_t i = 0; i < spec.devs.size(); ++i) {
+    spec.devs[i]["ip"] = "10.0.0." + std::to_string(i + 1);
+  }
+  const auto ring = ring::Ring::parse(test::serialize(spec), "six-host");
+  const Fanout fanout(conf, nodes.factory());
+  Passed passed;
+  StreamingFanout stream(fanout, Operation::status, 0, ring, {"p", "s"}, passed.sink());
+  passed.add(stream, 600);
+  REQUIRE(passed.numbers.size() == 600);
+  // Documents of 8 replicas but for the few the full window forced out
+  // early (the oldest object's open chunks) and the last of each host.
+  std::size_t documents = 0;
+  std::size_t short_ones = 0;
+  for (const auto& [host, sizes] : nodes.document_sizes) {
+    documents += sizes.size();
+    short_ones += static_cast<std::size_t>(
+      std::count_if(sizes.begin(), sizes.end(), [](std::size_t size) { return size < 8; }));
+  }
+  INFO(short_ones << " of " << documents << " documents short");
+  CHECK(short_ones <= documents / 4);
 }
 
 TEST_CASE("StreamingFanout: a host that dies fails exactly its remaining replicas",
