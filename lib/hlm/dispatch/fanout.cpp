@@ -792,13 +792,10 @@ Fanout::serve(const std::string& host,
   keep_link(host, std::move(link));
 }
 
-void
-Fanout::run(Operation operation,
-            int policy_index,
-            const ring::Ring& object_ring,
-            const ring::HashSecret& secret,
-            const std::vector<std::string>& objects,
-            const std::function<void(const ReplicaOutcome&)>& on_outcome) const
+std::vector<ReplicaTarget>
+replica_targets(const ring::Ring& object_ring,
+                const ring::HashSecret& secret,
+                const std::vector<std::string>& objects)
 {
   std::vector<ReplicaTarget> replicas;
   const ring::PathHasher hash(secret);
@@ -812,7 +809,23 @@ Fanout::run(Operation operation,
       replicas.push_back({i, device->ip, device->device});
     }
   }
-  run_replicas(operation, policy_index, objects, replicas, false, on_outcome);
+  return replicas;
+}
+
+void
+Fanout::run(Operation operation,
+            int policy_index,
+            const ring::Ring& object_ring,
+            const ring::HashSecret& secret,
+            const std::vector<std::string>& objects,
+            const std::function<void(const ReplicaOutcome&)>& on_outcome) const
+{
+  run_replicas(operation,
+               policy_index,
+               objects,
+               replica_targets(object_ring, secret, objects),
+               false,
+               on_outcome);
 }
 
 std::vector<std::string>

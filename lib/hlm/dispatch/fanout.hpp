@@ -44,6 +44,12 @@ struct ReplicaTarget
   std::string device;
 };
 
+// Every replica of `objects` ("/account/container/object" paths) as the
+// object ring places them: per object, its primaries in ring order.
+std::vector<ReplicaTarget> replica_targets(const ring::Ring& object_ring,
+                                           const ring::HashSecret& secret,
+                                           const std::vector<std::string>& objects);
+
 // Receives a node's warning ("node <host>: <text>"), once per host and text
 // for the lifetime of a Fanout; from the thread that runs the round (in a
 // StreamingFanout, a host's session thread; never two calls at once).

@@ -37,18 +37,11 @@ replicas_of(const ring::Ring& object_ring,
 {
   RoundReplicas round;
   round.of_object.resize(paths.size());
-  const ring::PathHasher hash(secret);
-  ring::NodeList nodes;
-  for (std::size_t i = 0; i < paths.size(); ++i) {
-    const auto name = split_object_path(paths[i]);
-    object_ring.primary_nodes(
-      object_ring.partition(hash(name.account, name.container, name.object)),
-      nodes);
-    for (const auto* device : nodes) {
-      round.index.emplace(std::make_tuple(i, device->ip, device->device), round.targets.size());
-      round.of_object[i].push_back(round.targets.size());
-      round.targets.push_back({i, device->ip, device->device});
-    }
+  round.targets = replica_targets(object_ring, secret, paths);
+  for (std::size_t k = 0; k < round.targets.size(); ++k) {
+    const auto& target = round.targets[k];
+    round.index.emplace(std::make_tuple(target.object, target.host, target.device), k);
+    round.of_object[target.object].push_back(k);
   }
   return round;
 }

@@ -18,6 +18,42 @@ md5_hex(std::string_view data)
   return to_hex(md5(data));
 }
 
+struct ObjectName
+{
+  std::string_view account;
+  std::string_view container;
+  std::string_view name;
+  int policy_index;
+};
+
+// Throws hlm::TransportError (transient) naming each failing node when
+// fewer than a majority of the primaries (`replies`, one each) did it.
+void
+check_majority(std::string_view verb,
+               std::string_view past,
+               const ObjectName& object,
+               int done,
+               const std::vector<NodeReply>& replies)
+{
+  const int needed = static_cast<int>(replies.size() / 2 + 1);
+  if (done >= needed) {
+    return;
+  }
+  throw TransportError(fmt::format("cannot {} object \"{}/{}/{}\" (policy {}): {} of {} object "
+                                   "servers {} it, {} needed: {}",
+                                   verb,
+                                   printable(object.account),
+                                   printable(object.container),
+                                   printable(object.name),
+                                   object.policy_index,
+                                   done,
+                                   replies.size(),
+                                   past,
+                                   needed,
+                                   describe_failures(replies)),
+                       true);
+}
+
 } // namespace
 
 DirectObjectClient::DirectObjectClient(swift::HttpClient& http,
@@ -90,21 +126,7 @@ DirectObjectClient::delete_object(std::string_view account,
     done += reply.ok() ? 1 : 0;
     replies.push_back(std::move(reply));
   }
-  const int needed = static_cast<int>(nodes.size() / 2 + 1);
-  if (done < needed) {
-    throw TransportError(
-      fmt::format("cannot delete object \"{}/{}/{}\" (policy {}): {} of {} object servers "
-                  "deleted it, {} needed: {}",
-                  printable(account),
-                  printable(container),
-                  printable(name),
-                  policy_index,
-                  done,
-                  nodes.size(),
-                  needed,
-                  describe_failures(replies)),
-      true);
-  }
+  check_majority("delete", "deleted", {account, container, name, policy_index}, done, replies);
   return done;
 }
 
@@ -140,21 +162,7 @@ DirectObjectClient::put_object(std::string_view account,
     stored += reply.ok() ? 1 : 0;
     replies.push_back(std::move(reply));
   }
-  const int needed = static_cast<int>(nodes.size() / 2 + 1);
-  if (stored < needed) {
-    throw TransportError(
-      fmt::format("cannot store object \"{}/{}/{}\" (policy {}): {} of {} object servers "
-                  "stored it, {} needed: {}",
-                  printable(account),
-                  printable(container),
-                  printable(name),
-                  policy_index,
-                  stored,
-                  nodes.size(),
-                  needed,
-                  describe_failures(replies)),
-      true);
-  }
+  check_majority("store", "stored", {account, container, name, policy_index}, stored, replies);
   return stored;
 }
 
