@@ -136,7 +136,22 @@ def pickles():
     emit('pickle', 'bad_length', b'\x80\x02}q\x00X\xff\xff\xff\xffx.')
 
 
+def list_manifest():
+    # The first byte says where the reader's input is split.
+    header = ('{"account":"AUTH_test","container":"c","format":1,'
+              '"operation":"recall","policy":0}\n')
+    emit('list_manifest', 'whole', '\x07' + header + '"a"\n"b/c"\n"d\\ne"\n'
+         '{"count":3,"end":true}\n')
+    emit('list_manifest', 'empty', '\x00' + header + '{"count":0,"end":true}\n')
+    emit('list_manifest', 'utf8', '\x20' + header + '"\u00e9t\u00e9"\n"\u2603"\n'
+         '{"count":2,"end":true}\n')
+    emit('list_manifest', 'cut', '\x03' + header + '"a"\n"b"\n')
+    emit('list_manifest', 'unsorted', '\x05' + header + '"b"\n"a"\n{"count":2,"end":true}\n')
+    emit('list_manifest', 'progress', '\x00application/x-hlm-list; count=5; done=3; failed=1')
+
+
 def main():
+    list_manifest()
     queue_entry()
     ring()
     handler_request()

@@ -4,8 +4,8 @@
 #   run.sh TARGET [SECONDS]          a long run (default 600 s)
 #   run.sh --smoke TARGET [SECONDS]  what ctest runs (default 15 s)
 #
-# TARGET is queue_entry, ring, handler_request, handler_result, pickle or
-# exec_protocol.
+# TARGET is queue_entry, ring, handler_request, handler_result, pickle,
+# exec_protocol or list_manifest.
 #
 # A long run builds the targets first (build.sh) into $HLM_FUZZ_BUILD_DIR
 # (default build/fuzz under the repository), runs $HLM_FUZZ_JOBS processes
@@ -35,10 +35,10 @@ if [ $# -lt 1 ] || [ $# -gt 2 ]; then
 fi
 target=$1
 case $target in
-queue_entry | ring | handler_request | handler_result | pickle | exec_protocol) ;;
+queue_entry | ring | handler_request | handler_result | pickle | exec_protocol | list_manifest) ;;
 *)
   echo "run.sh: unknown target \"$target\" (queue_entry, ring, handler_request," \
-    "handler_result, pickle or exec_protocol)" >&2
+    "handler_result, pickle, exec_protocol or list_manifest)" >&2
   exit 2
   ;;
 esac

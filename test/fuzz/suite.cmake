@@ -13,7 +13,7 @@ add_test(NAME fuzz_build
 set_tests_properties(fuzz_build PROPERTIES
   LABELS fuzz FIXTURES_SETUP fuzz TIMEOUT 600 SKIP_RETURN_CODE 125)
 
-foreach(target queue_entry ring handler_request handler_result pickle exec_protocol)
+foreach(target queue_entry ring handler_request handler_result pickle exec_protocol list_manifest)
   add_test(NAME fuzz_${target}
     COMMAND ${CMAKE_COMMAND} -E env HLM_FUZZ_BUILD_DIR=${HLM_FUZZ_BINARY_DIR}
             sh ${HLM_FUZZ_DIR}/run.sh --smoke ${target} 15)
