@@ -271,7 +271,8 @@ std::string
 RequestQueue::submit_list(const ListHeader& header,
                           std::string_view submitted,
                           std::string_view manifest,
-                          std::uint64_t count)
+                          std::uint64_t count,
+                          std::optional<std::size_t> copies)
 {
   const std::string id = make_list_id(submitted);
   std::string name = encode_entry(Entry{std::string(submitted),
@@ -307,7 +308,10 @@ RequestQueue::submit_list(const ListHeader& header,
                                      e.what()),
                          true);
   }
-  submit_row(k_pending_lists_container, name, timestamp, list_content_type({count, 0, 0}));
+  submit_row(k_pending_lists_container,
+             name,
+             timestamp,
+             with_copies(list_content_type({count, 0, 0}), copies));
   return name;
 }
 
@@ -482,7 +486,7 @@ RequestQueue::update_list_progress(const ListedList& list, const ListProgress& p
   rewrite_content_type(k_pending_lists_container,
                        list.row,
                        list.entry,
-                       list_content_type(progress));
+                       with_copies(list_content_type(progress), copies_of(list.row.content_type)));
 }
 
 void

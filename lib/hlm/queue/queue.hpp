@@ -157,10 +157,13 @@ public:
   // with a majority, nothing is queued (hlm::TransportError "not queued",
   // the manifest deleted again as far as possible); the row is written as
   // submit() writes one (withdrawn below a majority; PartlyQueued).
+  // `copies` (a recall's `--copies`) rides in the row's content type as
+  // in submit(), kept by update_list_progress().
   std::string submit_list(const ListHeader& header,
                           std::string_view submitted,
                           std::string_view manifest,
-                          std::uint64_t count);
+                          std::uint64_t count,
+                          std::optional<std::size_t> copies = std::nullopt);
   // Streams the pending list requests in name order until `on_list`
   // returns false.
   void for_each_list(const std::function<bool(const ListedList&)>& on_list,
@@ -173,7 +176,7 @@ public:
   std::uint64_t read_list(const ListedList& list,
                           const std::function<void(std::string_view name)>& on_name);
   // Rewrites a list row's progress as retry_later() rewrites a row's
-  // retry state (same name, the content type only).
+  // retry state (same name, the content type only; its copies kept).
   void update_list_progress(const ListedList& list, const ListProgress& progress);
   // Removes a list request worked to its end: its row as complete()
   // removes one, then its manifest object and the manifest's listing row.

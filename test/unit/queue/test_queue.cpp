@@ -729,6 +729,24 @@ TEST_CASE("queue: a list request is a manifest, its listing row and one pending 
   CHECK_THROWS_WITH(names_of(f, lists[0]), Catch::Contains("is missing"));
 }
 
+TEST_CASE("queue: a recall list keeps its copies through progress rewrites", "[queue]")
+{
+  Fixture f;
+  f.queue->submit_list(k_list_header,
+                       "20260101000000.000",
+                       manifest_of(k_list_header, {"a", "b"}),
+                       2,
+                       1);
+  auto lists = lists_of(f);
+  REQUIRE(lists.size() == 1);
+  CHECK(copies_of(lists[0].row.content_type) == std::optional<std::size_t>(1));
+  f.queue->update_list_progress(lists[0], ListProgress{2, 1, 0});
+  lists = lists_of(f);
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].progress == ListProgress{2, 1, 0});
+  CHECK(copies_of(lists[0].row.content_type) == std::optional<std::size_t>(1));
+}
+
 TEST_CASE("queue: a list whose manifest cannot be stored is not queued", "[queue]")
 {
   Fixture f;
