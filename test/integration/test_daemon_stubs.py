@@ -12,6 +12,7 @@ refilled with a stub's zeros, and a stub on a handoff partition is neither
 sent nor deleted. Finally every object recalls and
 reads back byte for byte."""
 
+import concurrent.futures
 import glob
 import hashlib
 import os
@@ -54,6 +55,14 @@ def daemon(info, node, *args):
         fail("swift_daemon.py %s on node %d exited %d:\n%s"
              % (" ".join(args), node, proc.returncode, log[-3000:]))
     return log
+
+
+def on_every_node(info, *args):
+    """Runs a Swift daemon once on every node at the same time, as each
+    node's own daemons would run; returns their logs joined."""
+    with concurrent.futures.ThreadPoolExecutor(len(info["nodes"])) as pool:
+        return "".join(pool.map(lambda node: daemon(info, node["index"], *args),
+                                info["nodes"]))
 
 
 class RsyncDaemon:
@@ -133,12 +142,9 @@ def main():
     stubs = sum(1 for s in before.values() if s and not s["on_disk"])
     print("    %d stubs on the cluster's disks (%d of them this test's)" % (stubs, len(ours)))
 
-    not_read = 0
-    for node in info["nodes"]:
-        log = daemon(info, node["index"], "auditor")
-        not_read += sum(int(n) for n in NOT_READ.findall(log))
-        daemon(info, node["index"], "auditor", "--zero-byte-fps", "1000")
-        daemon(info, node["index"], "replicator")
+    not_read = sum(int(n) for n in NOT_READ.findall(on_every_node(info, "auditor")))
+    on_every_node(info, "auditor", "--zero-byte-fps", "1000")
+    on_every_node(info, "replicator")
     check(not_read == stubs, "the auditor did not read %d replicas, %d are stubs"
           % (not_read, stubs))
     print("    auditor (full): %d migrated replicas not read, as its log says" % not_read)
@@ -172,7 +178,7 @@ def main():
         for mode, extra in (("ssync", []), ("rsync", ["--rsync-module", rsyncd.module])):
             control_dir = hash_dirs(info, control)[0][2]
             remove_replica(control_dir)
-            logs = "".join(daemon(info, n["index"], "replicator", *extra) for n in info["nodes"])
+            logs = on_every_node(info, "replicator", *extra)
             check(not glob.glob(os.path.join(lost_dir, "*.data")),
                   "%s refilled a lost stub replica: %r" % (mode, snapshot(
                       glob.glob(os.path.join(lost_dir, "*.data")))))

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, env, hlmctl,  # noqa: E402
                      run_tool, tapesim_confs, write_hlm_conf)
 from stubs import no_quarantined, replica_files, snapshot  # noqa: E402
-from test_daemon_stubs import RsyncDaemon, daemon  # noqa: E402
+from test_daemon_stubs import RsyncDaemon, on_every_node  # noqa: E402
 
 A = "AUTH_test"
 CONTAINER = "copies"
@@ -138,10 +138,9 @@ def main():
     # Swift's daemons over stubs beside recalled replicas.
     rsync = RsyncDaemon(info, work)
     try:
-        for node in info["nodes"]:
-            daemon(info, node["index"], "auditor")
-            daemon(info, node["index"], "auditor", "--zero-byte-fps", "1000")
-            daemon(info, node["index"], "replicator", "--rsync-module", rsync.module)
+        on_every_node(info, "auditor")
+        on_every_node(info, "auditor", "--zero-byte-fps", "1000")
+        on_every_node(info, "replicator", "--rsync-module", rsync.module)
     finally:
         rsync.stop()
     no_quarantined(info)
