@@ -618,10 +618,13 @@ private:
   void
   write(std::ostream& out, const Result& result)
   {
-    out << protocol::encode_result_line(result.line, m_summary.objects == 0);
+    m_text.clear();
+    protocol::append_result_line(m_text, result.line, m_summary.objects == 0);
+    out << m_text;
     m_summary.add(result.line);
   }
 
+  std::string m_text; // a result line, its buffer reused
   const Request& m_request;
   const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;

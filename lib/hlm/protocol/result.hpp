@@ -83,6 +83,8 @@ std::string encode_result_start(Operation operation,
                                 std::span<const std::string> warnings,
                                 std::optional<std::uint64_t> id = std::nullopt);
 std::string encode_result_line(const ResultLine& line, bool first);
+// encode_result_line appended to `out` (a buffer a handler reuses).
+void append_result_line(std::string& out, const ResultLine& line, bool first);
 std::string encode_result_end(const ResultSummary& summary);
 
 // The whole document, as the three parts give it.

@@ -79,6 +79,23 @@ parser_message(std::string_view what)
 
 } // namespace
 
+void
+append_json_string(std::string& out, std::string_view text)
+{
+  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || c == '"' || c == '\\';
+  });
+  if (plain && is_valid_utf8(text)) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  out += nlohmann::json(std::string(text))
+           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string
 quote_start(std::string_view text)
 {

@@ -45,6 +45,13 @@ nlohmann::json parse_json_streaming_list(std::string_view text,
                                          std::string_view list_key,
                                          const JsonElementSink& on_element);
 
+// Appends `text` to `out` as a JSON string, byte for byte as
+// nlohmann::json's dump() with error_handler_t::replace writes it (UTF-8
+// kept as it is, control characters escaped, invalid UTF-8 replaced by
+// U+FFFD), without building a json value for the common case: a valid
+// UTF-8 string with nothing to escape is copied as it is.
+void append_json_string(std::string& out, std::string_view text);
+
 // The first k_json_quote_bytes of `text` (trimmed), made printable, "..."
 // when cut, in double quotes.
 std::string quote_start(std::string_view text);

@@ -3,6 +3,7 @@
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <string_view>
@@ -717,4 +718,89 @@ TEST_CASE("result lines carry a replica's placement when asked", "[protocol][pla
     R"({"objects":[{"object":"/a/c/o","status":"migrated","placement":{"volume":"T1",)"
     R"("position":1,"length":2,"in_drive":"yes"}}]})");
   CHECK(minimal.lines[0].placement == hlm::connector::Placement{"T1", 1, 2, false, false, ""});
+}
+
+namespace {
+
+// What encode_result_line wrote when it built a json value: the reference
+// for the direct writer.
+std::string
+encoded_through_json(const ResultLine& line, bool first)
+{
+  nlohmann::json json = {
+    {"object", line.object},
+    {"device", line.device ? nlohmann::json(*line.device) : nlohmann::json()},
+    {"file", line.file.empty() ? nlohmann::json() : nlohmann::json(line.file)},
+    {"status", to_string(line.state)},
+    {"error", line.failure ? nlohmann::json(line.failure->message) : nlohmann::json()},
+  };
+  if (line.failure) {
+    json["error_kind"] = to_string(line.failure->kind);
+    json["transient"] = line.failure->transient;
+  }
+  if (line.etag) {
+    json["etag"] = *line.etag;
+  }
+  if (line.size) {
+    json["size"] = *line.size;
+  }
+  if (line.stub_missing) {
+    json["stub"] = "missing";
+  }
+  if (line.placement) {
+    const auto& p = *line.placement;
+    json["placement"] = {{"library", p.library},
+                         {"volume", p.volume},
+                         {"position", p.position},
+                         {"length", p.length},
+                         {"in_drive", p.in_drive},
+                         {"on_disk", p.on_disk}};
+  }
+  return (first ? "\n" : ",\n")
+         + json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace
+
+TEST_CASE("result: a line is written byte for byte as its json value dumps", "[protocol]")
+{
+  const std::vector<std::string> texts = {
+    "/AUTH_test/c/o",
+    "",
+    "plain ascii with spaces",
+    "quote \" and backslash \\",
+    "controls \b\f\n\r\t\x01\x1f end",
+    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+    "invalid \xff\xfe utf-8",
+    "cut \xe2\x82",
+    "del \x7f",
+  };
+  const std::vector<FailureKind> kinds(std::begin(k_failure_kinds), std::end(k_failure_kinds));
+  std::size_t n = 0;
+  for (const auto& text : texts) {
+    for (int variant = 0; variant < 8; ++variant) {
+      ResultLine line;
+      line.object = "/a/c/" + text;
+      line.state = static_cast<ObjectState>(variant % 4);
+      if ((variant & 1) != 0) {
+        line.device = "sdb" + text;
+        line.file = "/srv/node/" + text + ".data";
+        line.etag = text;
+        line.size = 1234567890123ULL * static_cast<std::uint64_t>(variant);
+      }
+      if ((variant & 2) != 0) {
+        line.failure = make_failure(kinds[n % kinds.size()], "failed: " + text);
+        line.stub_missing = variant > 4;
+      }
+      if ((variant & 4) != 0) {
+        line.placement =
+          connector::Placement{text, 7, 4096, variant % 3 == 0, variant % 2 == 0, "lib-" + text};
+      }
+      for (const bool first : {true, false}) {
+        INFO("text " << n << " variant " << variant);
+        CHECK(encode_result_line(line, first) == encoded_through_json(line, first));
+      }
+      ++n;
+    }
+  }
 }
