@@ -1,11 +1,13 @@
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/dispatch/fault_point.hpp>
+#include <hlm/dispatch/list_work.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,8 +15,8 @@ namespace hlm::dispatch {
 
 namespace {
 
-// The pending entries this process owns, in arrival order: a snapshot;
-// entries queued meanwhile wait for the next run.
+// The pending entries and list requests this process owns, in arrival
+// order: a snapshot; entries queued meanwhile wait for the next run.
 std::vector<queue::ListedEntry>
 list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
 {
@@ -22,6 +24,13 @@ list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
   requests.for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
     if (queue::owned_by(listed.row.name, options.processes, options.process)) {
       pending.push_back(listed);
+    }
+    return true;
+  });
+  // List requests join them as entries (ListedEntry::list set).
+  requests.for_each_list([&](const queue::ListedList& list) {
+    if (queue::owned_by(list.row.name, options.processes, options.process)) {
+      pending.push_back(queue::as_listed_entry(list));
     }
     return true;
   });
@@ -46,6 +55,7 @@ public:
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
       m_settler(requests, conf, options.clock, m_report),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
+      m_lists(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
       m_rings(requests.swift_conf(), conf.swift_dir),
       m_failures(m_pending.size())
   {
@@ -87,23 +97,29 @@ private:
     const PolicyRing& ring = m_rings.get(group.policy);
     if (ring.ring) {
       std::size_t sent = 0; // this group's, not the run's
-      m_sender.send(group.operation,
-                    group.policy,
-                    *ring.ring,
-                    m_pending,
-                    members,
-                    m_failures,
-                    [&](std::size_t objects) {
-                      m_report.objects += objects;
-                      sent += objects;
-                      count();
-                      say(fmt::format("{} (policy {}): {} sent to nodes",
-                                      to_string(group.operation),
-                                      group.policy,
-                                      counted(sent, "object", "objects")));
-                    });
+      m_sender.send(
+        group.operation,
+        group.policy,
+        *ring.ring,
+        m_pending,
+        members,
+        m_failures,
+        [&](std::size_t objects) {
+          m_report.objects += objects;
+          sent += objects;
+          count();
+          say(fmt::format("{} (policy {}): {} sent to nodes",
+                          to_string(group.operation),
+                          group.policy,
+                          counted(sent, "object", "objects")));
+        },
+        &m_lists);
     }
     for (const std::size_t i : members) {
+      if (m_pending[i].list) {
+        settle_list(i, ring.failure);
+        continue;
+      }
       if (ring.failure) {
         m_failures[i].add(*ring.failure);
       }
@@ -112,6 +128,18 @@ private:
       }
       count();
     }
+  }
+
+  void
+  settle_list(std::size_t i, const std::optional<Failure>& ring_failure)
+  {
+    if (ring_failure) {
+      m_lists.not_sent(i, m_pending[i], ring_failure->message);
+    }
+    if (m_lists.finish(i)) {
+      m_plan.hold(i);
+    }
+    count();
   }
 
   void
@@ -137,6 +165,7 @@ private:
   Plan m_plan;
   Settler m_settler;
   Sender m_sender;
+  ListWork m_lists;
   PolicyRings m_rings;
   std::vector<EntryFailures> m_failures; // per pending entry
 };
