@@ -3,10 +3,12 @@
 #include <hlm/dispatch/list_work.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/queue/queue.hpp>
+#include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -170,6 +172,36 @@ private:
   std::vector<EntryFailures> m_failures; // per pending entry
 };
 
+// How old a manifest no list request names must be before a run deletes
+// it: a submission stores the manifest before the list's row.
+constexpr std::chrono::hours k_orphan_manifest_age{24};
+
+// Deletes orphaned list manifests (RequestQueue::sweep_manifests), in the
+// first of split dispatchers only. A failure is said; the next run tries
+// again.
+void
+sweep_manifests(queue::RequestQueue& requests,
+                const DispatchOptions& options,
+                const Progress& progress)
+{
+  if (options.process != 0) {
+    return;
+  }
+  std::string said;
+  try {
+    const std::size_t swept = requests.sweep_manifests(k_orphan_manifest_age);
+    if (swept > 0) {
+      said = fmt::format("deleted {} that no list request names (older than a day)",
+                         counted(swept, "list manifest", "list manifests"));
+    }
+  } catch (const Error& e) {
+    said = fmt::format("cannot sweep list manifests: {}", e.what());
+  }
+  if (!said.empty() && progress) {
+    progress(said);
+  }
+}
+
 } // namespace
 
 DispatchReport
@@ -182,7 +214,9 @@ dispatch_once(const config::HlmConf& conf,
   queue::RequestQueue requests(http, conf.swift_dir);
   Run run(conf, http, fanout, requests, options, progress);
   fault_point("listed");
-  return run.run();
+  const DispatchReport report = run.run();
+  sweep_manifests(requests, options, progress);
+  return report;
 }
 
 } // namespace hlm::dispatch

@@ -236,6 +236,8 @@ struct Fixture
   }
 };
 
+constexpr std::string_view k_empty_md5 = "d41d8cd98f00b204e9800998ecf8427e";
+
 // The per-object row a list leaves for a failed object.
 std::string
 object_row(const std::string& list_id, const std::string& object)
@@ -496,4 +498,43 @@ TEST_CASE("dispatch lists: a later request of the other operation waits behind a
   CHECK(report.deferred == 1); // recall q, behind it
   CHECK(f.worked("recall").empty());
   CHECK(f.rows(Which::pending).size() == 2); // p's row and recall q
+}
+
+TEST_CASE("dispatch lists: a run deletes manifests no list names once they are a day old",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.submit_list(Operation::migrate, {"a"});
+  // Listed manifests no row names: one of 25 hours ago, one just stored
+  // (its list's row may be under way).
+  const auto day_ago = SwiftTimestamp::from_time(std::chrono::system_clock::now()
+                                                 - std::chrono::hours(25));
+  for (const auto& [id, time] :
+       {std::pair{std::string("20261101000000.000-00000000000000aa"), day_ago},
+        std::pair{std::string("20261101000000.000-00000000000000bb"), SwiftTimestamp::now()}}) {
+    REQUIRE(
+      f.queue->direct()
+        .put_object_row_quorum(k_lists_container, id, time, k_manifest_content_type, 0, k_empty_md5)
+      >= 2);
+  }
+  REQUIRE(f.manifests() == 3);
+  // Deletes fail: the list is worked but cannot be removed, and the sweep
+  // cannot delete; neither stops the run.
+  f.filtered.refuse = [](const swift::HttpRequest& request) {
+    return request.method == swift::Method::del;
+  };
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  CHECK(report.objects == 1);
+  CHECK(f.manifests() == 3);
+  REQUIRE(f.lists().size() == 1);
+  CHECK(f.lists()[0].progress == ListProgress{1, 1, 0});
+  // Then the list is removed without working its object again, and the
+  // old orphan deleted.
+  f.filtered.refuse = nullptr;
+  const auto again = f.run();
+  CHECK(again.completed == 1);
+  CHECK(again.objects == 0);
+  CHECK(f.lists().empty());
+  CHECK(f.manifests() == 1);
 }
