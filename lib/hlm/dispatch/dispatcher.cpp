@@ -1,11 +1,15 @@
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/dispatch/fault_point.hpp>
+#include <hlm/dispatch/list_work.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/queue/queue.hpp>
+#include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,8 +17,8 @@ namespace hlm::dispatch {
 
 namespace {
 
-// The pending entries this process owns, in arrival order: a snapshot;
-// entries queued meanwhile wait for the next run.
+// The pending entries and list requests this process owns, in arrival
+// order: a snapshot; entries queued meanwhile wait for the next run.
 std::vector<queue::ListedEntry>
 list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
 {
@@ -22,6 +26,13 @@ list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
   requests.for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
     if (queue::owned_by(listed.row.name, options.processes, options.process)) {
       pending.push_back(listed);
+    }
+    return true;
+  });
+  // List requests join them as entries (ListedEntry::list set).
+  requests.for_each_list([&](const queue::ListedList& list) {
+    if (queue::owned_by(list.row.name, options.processes, options.process)) {
+      pending.push_back(queue::as_listed_entry(list));
     }
     return true;
   });
@@ -46,6 +57,7 @@ public:
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
       m_settler(requests, conf, options.clock, m_report),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
+      m_lists(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
       m_rings(requests.swift_conf(), conf.swift_dir),
       m_failures(m_pending.size())
   {
@@ -87,23 +99,29 @@ private:
     const PolicyRing& ring = m_rings.get(group.policy);
     if (ring.ring) {
       std::size_t sent = 0; // this group's, not the run's
-      m_sender.send(group.operation,
-                    group.policy,
-                    *ring.ring,
-                    m_pending,
-                    members,
-                    m_failures,
-                    [&](std::size_t objects) {
-                      m_report.objects += objects;
-                      sent += objects;
-                      count();
-                      say(fmt::format("{} (policy {}): {} sent to nodes",
-                                      to_string(group.operation),
-                                      group.policy,
-                                      counted(sent, "object", "objects")));
-                    });
+      m_sender.send(
+        group.operation,
+        group.policy,
+        *ring.ring,
+        m_pending,
+        members,
+        m_failures,
+        [&](std::size_t objects) {
+          m_report.objects += objects;
+          sent += objects;
+          count();
+          say(fmt::format("{} (policy {}): {} sent to nodes",
+                          to_string(group.operation),
+                          group.policy,
+                          counted(sent, "object", "objects")));
+        },
+        &m_lists);
     }
     for (const std::size_t i : members) {
+      if (m_pending[i].list) {
+        settle_list(i, ring.failure);
+        continue;
+      }
       if (ring.failure) {
         m_failures[i].add(*ring.failure);
       }
@@ -112,6 +130,18 @@ private:
       }
       count();
     }
+  }
+
+  void
+  settle_list(std::size_t i, const std::optional<Failure>& ring_failure)
+  {
+    if (ring_failure) {
+      m_lists.not_sent(i, m_pending[i], ring_failure->message);
+    }
+    if (m_lists.finish(i)) {
+      m_plan.hold(i);
+    }
+    count();
   }
 
   void
@@ -137,9 +167,40 @@ private:
   Plan m_plan;
   Settler m_settler;
   Sender m_sender;
+  ListWork m_lists;
   PolicyRings m_rings;
   std::vector<EntryFailures> m_failures; // per pending entry
 };
+
+// How old a manifest no list request names must be before a run deletes
+// it: a submission stores the manifest before the list's row.
+constexpr std::chrono::hours k_orphan_manifest_age{24};
+
+// Deletes orphaned list manifests (RequestQueue::sweep_manifests), in the
+// first of split dispatchers only. A failure is said; the next run tries
+// again.
+void
+sweep_manifests(queue::RequestQueue& requests,
+                const DispatchOptions& options,
+                const Progress& progress)
+{
+  if (options.process != 0) {
+    return;
+  }
+  std::string said;
+  try {
+    const std::size_t swept = requests.sweep_manifests(k_orphan_manifest_age);
+    if (swept > 0) {
+      said = fmt::format("deleted {} that no list request names (older than a day)",
+                         counted(swept, "list manifest", "list manifests"));
+    }
+  } catch (const Error& e) {
+    said = fmt::format("cannot sweep list manifests: {}", e.what());
+  }
+  if (!said.empty() && progress) {
+    progress(said);
+  }
+}
 
 } // namespace
 
@@ -153,7 +214,9 @@ dispatch_once(const config::HlmConf& conf,
   queue::RequestQueue requests(http, conf.swift_dir);
   Run run(conf, http, fanout, requests, options, progress);
   fault_point("listed");
-  return run.run();
+  const DispatchReport report = run.run();
+  sweep_manifests(requests, options, progress);
+  return report;
 }
 
 } // namespace hlm::dispatch

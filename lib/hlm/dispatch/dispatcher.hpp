@@ -48,8 +48,10 @@ using Progress = std::function<void(std::string_view)>;
 // of those for an overlapping target, so that requests still take effect
 // in arrival order. An entry that does not decode is parked in the failed
 // queue; nothing stops the run but an unusable configuration or an
-// unreachable queue. See plan.hpp, send.hpp and settle.hpp for the three
-// parts.
+// unreachable queue. List requests (pending-hlm-lists) are worked with
+// the entries, each as a unit with per-object outcomes (list_work.hpp).
+// After the run, process 0 deletes list manifests no list names that are
+// a day old. See plan.hpp, send.hpp and settle.hpp for the three parts.
 DispatchReport dispatch_once(const config::HlmConf& conf,
                              swift::HttpClient& http,
                              const Fanout& fanout,

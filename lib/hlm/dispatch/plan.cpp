@@ -113,6 +113,16 @@ sort_by_arrival(std::vector<queue::ListedEntry>& pending)
   });
 }
 
+queue::Entry
+covered_by(const queue::ListedEntry& listed)
+{
+  queue::Entry entry = *listed.entry;
+  if (listed.list) {
+    entry.target.object.clear();
+  }
+  return entry;
+}
+
 bool
 is_due(const queue::RetryState& retry, std::int64_t now, std::chrono::seconds retry_delay_max)
 {
@@ -152,11 +162,11 @@ Plan::Plan(const std::vector<queue::ListedEntry>& pending,
     if (!pending[i].entry) {
       m_undecodable.push_back(i);
     } else if (!is_due(pending[i].retry, now, retry_delay_max)
-               || m_held.blocks(i, *pending[i].entry)) {
+               || m_held.blocks(i, covered_by(pending[i]))) {
       hold(i);
       m_deferred.push_back(i);
     } else {
-      grouping.add(i, *pending[i].entry);
+      grouping.add(i, covered_by(pending[i]));
     }
   }
   m_groups = grouping.take();
@@ -167,7 +177,7 @@ Plan::ready(const Group& group)
 {
   std::vector<std::size_t> members;
   for (const std::size_t i : group.members) {
-    if (m_held.blocks(i, *m_pending[i].entry)) {
+    if (m_held.blocks(i, covered_by(m_pending[i]))) {
       hold(i);
       m_deferred.push_back(i);
     } else {
@@ -180,7 +190,7 @@ Plan::ready(const Group& group)
 void
 Plan::hold(std::size_t index)
 {
-  m_held.add(index, *m_pending[index].entry);
+  m_held.add(index, covered_by(m_pending[index]));
 }
 
 } // namespace hlm::dispatch

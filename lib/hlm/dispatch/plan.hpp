@@ -41,6 +41,11 @@ struct Group
 // Stable: entries of the same time keep their listing order.
 void sort_by_arrival(std::vector<queue::ListedEntry>& pending);
 
+// What an entry covers when conflicts are ordered (Grouping, Held): its
+// target, or for a list request (ListedEntry::list) its whole container,
+// conservatively, since any object of the container may be in its list.
+queue::Entry covered_by(const queue::ListedEntry& listed);
+
 // Whether an entry's next attempt is due at `now` (Unix seconds): none was
 // set, its time has come, or it is later than `retry_delay_max` from now
 // (set under a larger setting, by a clock running ahead, or by hand: not

@@ -43,6 +43,31 @@ PolicyRings::get(int policy)
   return entry;
 }
 
+namespace {
+
+// An object's outcome: to `lists` for a list request's object, else into
+// its entry's `failures`.
+void
+record_outcome(ListWork* lists,
+               std::size_t owner,
+               EntryFailures& failures,
+               const std::string& path,
+               const std::vector<ReplicaOutcome>& replicas)
+{
+  if (lists) {
+    lists->object(owner, path, replicas);
+    return;
+  }
+  for (const auto& replica : replicas) {
+    failures.add_replica();
+    if (replica.failure) {
+      failures.add(*replica.failure, path);
+    }
+  }
+}
+
+} // namespace
+
 Sender::Sender(const Fanout& fanout,
                swift::HttpClient& http,
                const queue::RequestQueue& requests,
@@ -60,9 +85,16 @@ void
 Sender::list_objects(const std::vector<queue::ListedEntry>& pending,
                      const std::vector<std::size_t>& members,
                      std::vector<EntryFailures>& failures,
+                     ListWork* lists,
                      const std::function<void(std::size_t, std::string)>& add) const
 {
   for (const std::size_t i : members) {
+    if (pending[i].list) {
+      if (lists) {
+        lists->read(i, pending[i], [&](std::string path) { add(i, std::move(path)); });
+      }
+      continue;
+    }
     const auto& target = pending[i].entry->target;
     const std::string base = fmt::format("/{}/{}/", target.account, target.container);
     if (!target.object.empty()) {
@@ -93,7 +125,8 @@ Sender::send(Operation operation,
              const std::vector<queue::ListedEntry>& pending,
              const std::vector<std::size_t>& members,
              std::vector<EntryFailures>& failures,
-             const OnRound& on_round) const
+             const OnRound& on_round,
+             ListWork* lists) const
 {
   const ring::HashSecret& secret = m_requests.secret();
   // The entry each object held by the stream came from, oldest first.
@@ -105,14 +138,9 @@ Sender::send(Operation operation,
     unreported = 0;
   };
   const auto on_object = [&](const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
-    EntryFailures& entry = failures[owners.front()];
+    const std::size_t owner = owners.front();
     owners.pop_front();
-    for (const auto& replica : replicas) {
-      entry.add_replica();
-      if (replica.failure) {
-        entry.add(*replica.failure, path);
-      }
-    }
+    record_outcome(pending[owner].list ? lists : nullptr, owner, failures[owner], path, replicas);
   };
   // recall --copies N: rounds of its own (recall_copies.hpp), each a status
   // pass with placements and a recall of the chosen replicas.
@@ -163,7 +191,7 @@ Sender::send(Operation operation,
       stream->add(std::move(path));
     }
   };
-  list_objects(pending, members, failures, add);
+  list_objects(pending, members, failures, lists, add);
   if (copies_rounds) {
     copies_rounds->flush();
   } else {

@@ -2,6 +2,7 @@
 
 #include <hlm/core/failure.hpp>
 #include <hlm/dispatch/fanout.hpp>
+#include <hlm/dispatch/list_work.hpp>
 #include <hlm/dispatch/settle.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/ring.hpp>
@@ -71,22 +72,28 @@ public:
   // replica's outcome, and a listing that fails, is recorded in
   // `failures[i]` of its entry i. A recall whose entries ask for fewer
   // copies than the ring has replicas runs as recall_copies() does
-  // (recall_copies.hpp), round by round.
+  // (recall_copies.hpp), round by round. A list request's objects (the
+  // names `lists` reads from its manifest) go in the same stream, their
+  // outcomes to `lists` one object at a time, not to `failures`; without
+  // `lists`, list requests are not sent.
   void send(Operation operation,
             int policy,
             const ring::Ring& object_ring,
             const std::vector<queue::ListedEntry>& pending,
             const std::vector<std::size_t>& members,
             std::vector<EntryFailures>& failures,
-            const OnRound& on_round) const;
+            const OnRound& on_round,
+            ListWork* lists = nullptr) const;
 
 private:
   // Hands `add` each object of the entries `members` (an object entry's
-  // own, a container entry's from a listing of its container servers),
-  // with its entry; a listing that fails is recorded in `failures`.
+  // own, a container entry's from a listing of its container servers, a
+  // list request's from `lists`), with its entry; a listing that fails is
+  // recorded in `failures`.
   void list_objects(const std::vector<queue::ListedEntry>& pending,
                     const std::vector<std::size_t>& members,
                     std::vector<EntryFailures>& failures,
+                    ListWork* lists,
                     const std::function<void(std::size_t, std::string)>& add) const;
 
   const Fanout& m_fanout;

@@ -93,7 +93,12 @@ Settler::Settler(queue::RequestQueue& requests,
 void
 Settler::park(const queue::ListedEntry& listed)
 {
-  m_requests.park_undecodable(listed.row, listed.decode_error);
+  if (listed.list) {
+    m_requests.fail_list(queue::as_listed_list(listed),
+                         fmt::format("cannot decode: {}", listed.decode_error));
+  } else {
+    m_requests.park_undecodable(listed.row, listed.decode_error);
+  }
   ++m_report.undecodable;
 }
 

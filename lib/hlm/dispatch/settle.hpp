@@ -108,7 +108,9 @@ public:
           UnixClock clock,
           DispatchReport& report);
 
-  // Parks an entry whose name does not decode in the failed queue.
+  // Parks an entry whose name does not decode in the failed queue (a list
+  // request: a failed row named as its row, then its row removed; a row
+  // that does not decode names no manifest).
   void park(const queue::ListedEntry& listed);
   // Settles a decoded pending entry after an attempt with `failures`:
   // removes it (complete), rewrites it with its attempts (retry; the next

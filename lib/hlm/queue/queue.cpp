@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
+#include <vector>
 
 namespace hlm::queue {
 
@@ -156,6 +158,23 @@ parse_submitted(std::string_view submitted)
   }
   return time_point_cast<system_clock::duration>(sys_days{date} + hours{*h} + minutes{*mi}
                                                  + seconds{*s} + milliseconds{*ms});
+}
+
+ListedEntry
+as_listed_entry(const ListedList& list)
+{
+  ListedEntry listed;
+  listed.row = list.row;
+  listed.entry = list.entry;
+  listed.decode_error = list.decode_error;
+  listed.list = list.progress.value_or(ListProgress{});
+  return listed;
+}
+
+ListedList
+as_listed_list(const ListedEntry& listed)
+{
+  return {listed.row, listed.entry, listed.decode_error, listed.list};
 }
 
 RequestQueue::RequestQueue(swift::HttpClient& http,
@@ -339,7 +358,8 @@ RequestQueue::for_each_list(const std::function<bool(const ListedList&)>& on_lis
 
 std::uint64_t
 RequestQueue::read_list(const ListedList& list,
-                        const std::function<void(std::string_view name)>& on_name)
+                        const std::function<void(std::string_view name)>& on_name,
+                        const std::function<void(std::uint64_t count)>& on_checked)
 {
   if (!list.entry) {
     throw InputError(list.decode_error);
@@ -355,10 +375,12 @@ RequestQueue::read_list(const ListedList& list,
   if (!manifest) {
     throw InputError(fmt::format("{} is missing", what));
   }
-  ManifestReader reader(what, on_name);
-  reader.feed(*manifest);
-  const std::uint64_t count = reader.finish();
-  const ListHeader& header = *reader.header();
+  // Checked whole first, names dropped: a manifest cut or corrupt in the
+  // middle, or about another target, hands on no name at all.
+  ManifestReader checker(what, [](std::string_view) {});
+  checker.feed(*manifest);
+  const std::uint64_t count = checker.finish();
+  const ListHeader& header = *checker.header();
   if (header.operation != list.entry->operation || header.account != list.entry->target.account
       || header.container != list.entry->target.container
       || header.policy_index != list.entry->policy_index) {
@@ -369,7 +391,12 @@ RequestQueue::read_list(const ListedList& list,
                                  printable(header.container),
                                  header.policy_index));
   }
-  return count;
+  if (on_checked) {
+    on_checked(count);
+  }
+  ManifestReader reader(what, on_name);
+  reader.feed(*manifest);
+  return reader.finish();
 }
 
 void
@@ -413,6 +440,46 @@ RequestQueue::complete_list(const ListedList& list)
   if (list.entry) {
     delete_manifest(list.entry->target.object);
   }
+}
+
+void
+RequestQueue::fail_list(const ListedList& list, std::string_view reason)
+{
+  // Failed first, as fail() does.
+  record_failure(list.row, reason);
+  complete_list(list);
+}
+
+void
+RequestQueue::put_row(Which which, std::string_view name, std::string_view content_type)
+{
+  m_direct.put_row_quorum(container_of(which), name, SwiftTimestamp::now(), content_type);
+}
+
+std::size_t
+RequestQueue::sweep_manifests(std::chrono::seconds min_age, std::size_t limit)
+{
+  std::set<std::string> named;
+  for_each_list([&](const ListedList& list) {
+    if (list.entry) {
+      named.insert(list.entry->target.object);
+    }
+    return true;
+  });
+  const SwiftTimestamp before = SwiftTimestamp(
+    SwiftTimestamp::now().ticks() - min_age.count() * SwiftTimestamp::k_ticks_per_second);
+  // Deleted once the listing is done, not while it pages.
+  std::vector<std::string> orphans;
+  m_direct.list_rows(k_lists_container, {}, [&](const Row& row) {
+    if (row.timestamp < before && named.count(row.name) == 0) {
+      orphans.push_back(row.name);
+    }
+    return orphans.size() < limit;
+  });
+  for (const auto& id : orphans) {
+    delete_manifest(id);
+  }
+  return orphans.size();
 }
 
 void

@@ -46,6 +46,10 @@ struct ListedEntry
   std::string decode_error;          // why, when `entry` is unset
   std::optional<std::string> reason; // failed rows only ("" when none stored)
   RetryState retry;                  // pending rows only
+  // Set for a list request (a row of pending-hlm-lists, as_listed_entry):
+  // its progress, all zero when its content type does not say. Its
+  // entry's target object is then the list id, not an object.
+  std::optional<ListProgress> list;
 };
 
 // A pending list request (list_manifest.hpp) as its row in
@@ -58,6 +62,12 @@ struct ListedList
   std::string decode_error;             // why, when `entry` is unset
   std::optional<ListProgress> progress; // unset when the content type is not a list row's
 };
+
+// A list request as a ListedEntry (its `list` set; progress all zero when
+// the row does not say), so that the dispatcher plans it with the others,
+// and back.
+ListedEntry as_listed_entry(const ListedList& list);
+ListedList as_listed_list(const ListedEntry& listed);
 
 // Failure reasons are kept in the failed row's content type (rows have no
 // body): "application/swifthlm-task; reason=<percent-encoded UTF-8>". The
@@ -172,15 +182,39 @@ public:
   // order; returns their number. hlm::InputError when the row does not
   // decode, the manifest is missing, refused by ManifestReader, or about
   // another operation, container or policy than the row;
-  // hlm::TransportError when the object servers cannot say.
+  // hlm::TransportError when the object servers cannot say. The whole
+  // manifest is checked before the first name is handed on (a refused one
+  // hands on none); then `on_checked`, if set, is told the count. Errors
+  // after that come from the callbacks.
   std::uint64_t read_list(const ListedList& list,
-                          const std::function<void(std::string_view name)>& on_name);
+                          const std::function<void(std::string_view name)>& on_name,
+                          const std::function<void(std::uint64_t count)>& on_checked = {});
   // Rewrites a list row's progress as retry_later() rewrites a row's
   // retry state (same name, the content type only; its copies kept).
   void update_list_progress(const ListedList& list, const ListProgress& progress);
   // Removes a list request worked to its end: its row as complete()
   // removes one, then its manifest object and the manifest's listing row.
   void complete_list(const ListedList& list);
+  // Fails a list request as a whole (its row does not decode, its manifest
+  // is refused): a failed row named as the list row, with `reason`, then
+  // complete_list() (a row that does not decode names no manifest).
+  void fail_list(const ListedList& list, std::string_view reason);
+
+  // Deletes the manifests of hlm-lists that no row of pending-hlm-lists
+  // names and whose listing row is older than `min_age`: left by a
+  // submission that failed after storing its manifest, or by a removal that
+  // stopped between the list's row and its manifest. At most `limit` per
+  // call; returns how many. The rows are listed first, so a list queued
+  // meanwhile has a manifest younger than `min_age` (a day is plenty).
+  // hlm::TransportError when a listing or a delete reaches no majority.
+  std::size_t sweep_manifests(std::chrono::seconds min_age, std::size_t limit = 1'000);
+
+  // Writes a row named `name` as of now, with `content_type`, to a
+  // majority of the primaries of the pending or failed container
+  // (hlm::TransportError below that; the servers that took it keep it).
+  // For the per-object rows a list request leaves for its failed objects:
+  // failed_content_type(reason), or pending_content_type(retry state).
+  void put_row(Which which, std::string_view name, std::string_view content_type);
 
   // Streams pending or failed entries in name order (which is submission
   // order for entries in the current form) until `on_entry` returns false.

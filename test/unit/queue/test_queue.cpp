@@ -11,6 +11,7 @@
 #include <hlm/util/strings.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <map>
 #include <string>
@@ -800,4 +801,108 @@ TEST_CASE("queue: a recall's copies are stored with it and kept by a retry rewri
   REQUIRE(pending.size() == 1);
   CHECK(copies_of(pending[0].row.content_type) == 1U);
   CHECK(pending[0].retry == RetryState{1, 1795332046, "tape offline"});
+}
+
+TEST_CASE("queue: a refused manifest hands on no name; a good one says its count first", "[queue]")
+{
+  Fixture f;
+  const ListHeader other{Operation::migrate, "AUTH_test", "c\xc3\xa9", 0};
+  f.queue->submit_list(k_list_header, "20260101000000.000", manifest_of(other, {"a", "b"}), 2);
+  f.queue->submit_list(k_list_header, "20260102000000.000", manifest_of(k_list_header, {"x"}), 1);
+  const auto lists = lists_of(f);
+  REQUIRE(lists.size() == 2);
+  std::vector<std::string> events;
+  const auto on_name = [&](std::string_view name) { events.emplace_back(name); };
+  const auto on_checked = [&](std::uint64_t count) { events.push_back(fmt::format("#{}", count)); };
+  CHECK_THROWS_WITH(f.queue->read_list(lists[0], on_name, on_checked),
+                    Catch::Contains("is about migrate of"));
+  CHECK(events.empty());
+  CHECK(f.queue->read_list(lists[1], on_name, on_checked) == 1);
+  CHECK(events == std::vector<std::string>{"#1", "x"});
+}
+
+TEST_CASE("queue: a list request as a ListedEntry and back", "[queue]")
+{
+  Fixture f;
+  const std::string id = f.queue->submit_list(k_list_header,
+                                              "20260101000000.000",
+                                              manifest_of(k_list_header, {"a", "b"}),
+                                              2,
+                                              1);
+  const auto lists = lists_of(f);
+  REQUIRE(lists.size() == 1);
+  const ListedEntry listed = as_listed_entry(lists[0]);
+  CHECK(listed.row.name == id);
+  CHECK(listed.entry == lists[0].entry);
+  CHECK(listed.list == ListProgress{2, 0, 0});
+  CHECK(listed.retry == RetryState{});
+  const ListedList back = as_listed_list(listed);
+  CHECK(back.row.name == id);
+  CHECK(back.entry == lists[0].entry);
+  CHECK(back.progress == lists[0].progress);
+  // A row whose content type says no progress plans as one with none yet.
+  ListedList unsaid = lists[0];
+  unsaid.progress.reset();
+  CHECK(as_listed_entry(unsaid).list == ListProgress{});
+}
+
+TEST_CASE("queue: failing a list request leaves a failed row named as it, and nothing else",
+          "[queue]")
+{
+  Fixture f;
+  const std::string id =
+    f.queue->submit_list(k_list_header, "20260101000000.000", manifest_of(k_list_header, {"a"}), 1);
+  f.queue->fail_list(lists_of(f).at(0), "manifest refused");
+  CHECK(lists_of(f).empty());
+  CHECK(listed_manifests(f).empty());
+  const auto failed = f.list(Which::failed);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].row.name == id);
+  CHECK(failed[0].reason == "manifest refused");
+}
+
+TEST_CASE("queue: rows written by name in the pending or failed container", "[queue]")
+{
+  Fixture f;
+  const std::string name = encode_entry(make_entry("o"));
+  f.queue->put_row(Which::failed, name, failed_content_type("no tape"));
+  f.queue->put_row(Which::pending,
+                   name,
+                   with_copies(pending_content_type({1, 1795332046, "tape offline"}), 1));
+  const auto failed = f.list(Which::failed);
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].reason == "no tape");
+  const auto pending = f.list(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].row.name == name);
+  CHECK(pending[0].retry == RetryState{1, 1795332046, "tape offline"});
+  CHECK(copies_of(pending[0].row.content_type) == 1U);
+  // Below a majority: TransportError.
+  for (auto& [host, server] : f.http.servers) {
+    server.mode = FakeContainerServers::Mode::fail;
+  }
+  CHECK_THROWS_AS(f.queue->put_row(Which::failed, name, failed_content_type("x")), TransportError);
+}
+
+TEST_CASE("queue: the sweep deletes old manifests no list row names", "[queue]")
+{
+  Fixture f;
+  const std::string kept =
+    f.queue->submit_list(k_list_header, "20260101000000.000", manifest_of(k_list_header, {"a"}), 1);
+  const std::string orphan =
+    f.queue->submit_list(k_list_header, "20260102000000.000", manifest_of(k_list_header, {"b"}), 1);
+  // A removal that stopped between the row and the manifest.
+  const auto lists = lists_of(f);
+  REQUIRE(lists.size() == 2);
+  const auto& gone = lists[0].row.name == orphan ? lists[0] : lists[1];
+  f.queue->direct().delete_row(k_pending_lists_container,
+                               gone.row.name,
+                               gone.row.timestamp.plus_offset(1));
+  REQUIRE(listed_manifests(f).size() == 2);
+  // Younger than a day: kept, a submission may be under way.
+  CHECK(f.queue->sweep_manifests(std::chrono::hours(24)) == 0);
+  CHECK(listed_manifests(f).size() == 2);
+  CHECK(f.queue->sweep_manifests(std::chrono::seconds(0)) == 1);
+  CHECK(listed_manifests(f) == std::vector<std::string>{decode_entry(kept).target.object});
+  CHECK(names_of(f, lists_of(f).at(0)) == std::vector<std::string>{"a"});
 }

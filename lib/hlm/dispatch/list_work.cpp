@@ -1,0 +1,240 @@
+#include <hlm/dispatch/list_work.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace hlm::dispatch {
+
+ListWork::ListWork(queue::RequestQueue& requests,
+                   const config::HlmConf& conf,
+                   UnixClock clock,
+                   DispatchReport& report,
+                   Say say)
+  : m_requests(requests),
+    m_conf(conf),
+    m_clock(std::move(clock)),
+    m_report(report),
+    m_say(std::move(say))
+{
+}
+
+void
+ListWork::read(std::size_t index,
+               const queue::ListedEntry& listed,
+               const std::function<void(std::string path)>& add)
+{
+  State& state = m_lists[index];
+  state.list = queue::as_listed_list(listed);
+  const auto& target = listed.entry->target;
+  state.base = fmt::format("/{}/{}/", target.account, target.container);
+  state.saved = listed.list.value_or(queue::ListProgress{});
+  state.progress = state.saved;
+  bool checked = false;
+  std::uint64_t seen = 0; // names read, done or not
+  try {
+    m_requests.read_list(
+      state.list,
+      [&](std::string_view name) {
+        // A list stopped (a row it could not write) takes no more objects.
+        if (seen++ >= state.saved.done && !state.left_pending) {
+          add(state.base + std::string(name));
+        }
+      },
+      [&](std::uint64_t count) {
+        checked = true;
+        // The manifest's count is the truth; a row that says more done
+        // than it holds has nothing left.
+        state.progress.count = count;
+        state.progress.done = std::min(state.progress.done, count);
+        state.progress.failed = std::min(state.progress.failed, state.progress.done);
+      });
+  } catch (const InputError& e) {
+    if (checked) {
+      state.left_pending = e.what();
+    } else {
+      state.refused = e.what();
+    }
+  } catch (const Error& e) {
+    // The object servers cannot say: next run.
+    state.left_pending = fmt::format("cannot read its manifest: {}", e.what());
+  }
+}
+
+void
+ListWork::object(std::size_t index,
+                 const std::string& path,
+                 const std::vector<ReplicaOutcome>& replicas)
+{
+  State& state = m_lists.at(index);
+  if (state.left_pending) {
+    return; // stopped before this object: the next run works it again
+  }
+  EntryFailures failures;
+  for (const auto& replica : replicas) {
+    failures.add_replica();
+    if (replica.failure) {
+      failures.add(*replica.failure, path);
+    }
+  }
+  if (failures.failed()) {
+    if (!record_object(state, std::string_view(path).substr(state.base.size()), failures)) {
+      save_progress(state);
+      return;
+    }
+    ++state.progress.failed;
+  }
+  ++state.progress.done;
+  if (state.progress.done < state.progress.count
+      && state.progress.done - state.saved.done >= m_conf.batch_size) {
+    save_progress(state);
+  }
+}
+
+bool
+ListWork::record_object(State& state, std::string_view object, const EntryFailures& failures)
+{
+  const queue::Entry& list = *state.list.entry;
+  const Settlement settlement = decide(failures, 0, m_conf, m_clock());
+  try {
+    const std::string name = queue::encode_entry(
+      queue::Entry{list.submitted,
+                   list.operation,
+                   queue::Target{list.target.account, list.target.container, std::string(object)},
+                   list.policy_index});
+    if (settlement.verdict == Verdict::retry) {
+      m_requests.put_row(queue::Which::pending,
+                         name,
+                         queue::with_copies(queue::pending_content_type(settlement.retry),
+                                            queue::copies_of(state.list.row.content_type)));
+      ++state.to_retry;
+    } else {
+      m_requests.put_row(queue::Which::failed, name, queue::failed_content_type(settlement.reason));
+      ++state.to_failed;
+    }
+  } catch (const TransportError& e) {
+    state.left_pending = fmt::format("cannot queue the failure of {}{}: {}",
+                                     printable(state.base),
+                                     printable(object),
+                                     e.what());
+    m_say(fmt::format("list {}: {}; it stays pending from there",
+                      printable(state.list.row.name),
+                      *state.left_pending));
+    return false;
+  } catch (const InputError& e) {
+    // Not an entry name (a manifest only holds names that make one): said,
+    // and counted failed, since nothing can hold it.
+    m_say(fmt::format("list {}: cannot record the failure of {}{} ({}): {}",
+                      printable(state.list.row.name),
+                      printable(state.base),
+                      printable(object),
+                      e.what(),
+                      settlement.reason));
+  }
+  return true;
+}
+
+void
+ListWork::save_progress(State& state)
+{
+  if (state.progress == state.saved) {
+    return;
+  }
+  try {
+    m_requests.update_list_progress(state.list, state.progress);
+    state.saved = state.progress;
+  } catch (const TransportError& e) {
+    // The row keeps its older progress: a later run works those objects
+    // again (their rows rewritten), none is lost.
+    m_say(fmt::format("list {}: cannot save its progress ({} of {} objects): {}",
+                      printable(state.list.row.name),
+                      state.progress.done,
+                      state.progress.count,
+                      e.what()));
+  }
+}
+
+void
+ListWork::not_sent(std::size_t index, const queue::ListedEntry& listed, std::string why)
+{
+  State& state = m_lists[index];
+  state.list = queue::as_listed_list(listed);
+  state.saved = listed.list.value_or(queue::ListProgress{});
+  state.progress = state.saved;
+  state.left_pending = std::move(why);
+}
+
+bool
+ListWork::finish(std::size_t index)
+{
+  const auto it = m_lists.find(index);
+  if (it == m_lists.end()) {
+    return false; // never sent: nothing to settle
+  }
+  const bool stays = end_list(it->second);
+  m_lists.erase(it);
+  return stays;
+}
+
+bool
+ListWork::end_list(State& state)
+{
+  const std::string name = printable(state.list.row.name);
+  if (state.refused) {
+    try {
+      m_requests.fail_list(state.list, *state.refused);
+      m_say(fmt::format("list {} failed: {}", name, *state.refused));
+      ++m_report.failed;
+      return false;
+    } catch (const Error& e) {
+      state.left_pending = fmt::format("{}; cannot fail it: {}", *state.refused, e.what());
+    }
+  }
+  if (!state.left_pending && state.progress.done >= state.progress.count) {
+    return end_worked(state);
+  }
+  save_progress(state);
+  m_say(fmt::format("list {} stays pending at {} of {} objects: {}",
+                    name,
+                    state.progress.done,
+                    state.progress.count,
+                    state.left_pending.value_or("not every object was worked")));
+  ++m_report.retrying;
+  return true;
+}
+
+bool
+ListWork::end_worked(State& state)
+{
+  const std::string name = printable(state.list.row.name);
+  try {
+    m_requests.complete_list(state.list);
+  } catch (const Error& e) {
+    // Its last objects are worked again by the next run.
+    save_progress(state);
+    m_say(fmt::format("list {}: worked to its end but cannot be removed: {}", name, e.what()));
+    ++m_report.retrying;
+    return true;
+  }
+  m_say(fmt::format("list {} done: {}, {} failed ({} to the failed queue, {} to retry)",
+                    name,
+                    counted(state.progress.count, "object", "objects"),
+                    state.progress.failed,
+                    state.to_failed,
+                    state.to_retry));
+  // Failures of earlier runs (a list resumed) count as failed: whether they
+  // wait for a retry is not known here.
+  if (state.progress.failed > state.to_retry) {
+    ++m_report.failed;
+  } else if (state.to_retry > 0) {
+    ++m_report.retrying;
+  } else {
+    ++m_report.completed;
+  }
+  return state.to_retry > 0;
+}
+
+} // namespace hlm::dispatch

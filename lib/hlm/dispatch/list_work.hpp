@@ -1,0 +1,109 @@
+#pragma once
+
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/dispatch/fanout.hpp>
+#include <hlm/dispatch/report.hpp>
+#include <hlm/dispatch/settle.hpp>
+#include <hlm/queue/queue.hpp>
+#include <hlm/util/clock.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hlm::dispatch {
+
+// Works the list requests (queue/list_manifest.hpp) of a run, each as a
+// unit with per-object outcomes. A list is planned like a container entry
+// of its operation and policy (queue::ListedEntry::list set); the Sender
+// streams its manifest's names with the group's other objects (read()),
+// skipping the `done` ones its row says (a run that stopped resumes from
+// its progress), and hands each object's outcome back here (object()), in
+// order:
+// * every replica succeeded: the object counts done;
+// * otherwise the object is written at once as a per-object row sharing
+//   the list row's prefix, encode_entry(Entry{the list's submitted,
+//   operation, Target{account, container, object}, policy}): in
+//   failed-hlm-requests with the reason when its failures are all permanent
+//   or conf.max_attempts is 1 or less (decide() with no attempts before),
+//   else in pending-hlm-requests for another attempt, as a failed first
+//   attempt of its own (attempts=1, retry_after, reason; the list's copies
+//   kept), from where the ordinary retries take over. It counts done and
+//   failed.
+// After every `batch_size` objects of a list its row's progress is
+// rewritten (the rows of those objects' failures written before it); at
+// the end (finish()) the list is removed, row then manifest. A manifest
+// ListWork cannot read (the object servers cannot say) leaves the list
+// pending untouched; one refused (missing, corrupt, about another target)
+// fails the list as a whole: a failed row named as the list row, with the
+// reason. A failed object whose row cannot be written (no majority) stops
+// the list where it is: its progress stays before that object, which the
+// next run works again, and so are those after it; the run goes on with
+// the rest. Memory per list is constant; the manifest (at most
+// queue::k_max_manifest_bytes) is held while it is read.
+class ListWork
+{
+public:
+  using Say = std::function<void(const std::string&)>;
+
+  // `requests`, `conf` and `report` must outlive this object.
+  ListWork(queue::RequestQueue& requests,
+           const config::HlmConf& conf,
+           UnixClock clock,
+           DispatchReport& report,
+           Say say);
+
+  // Hands `add` the "/account/container/name" paths of the names of list
+  // request `listed` (pending entry `index`) not done yet, in order.
+  void read(std::size_t index,
+            const queue::ListedEntry& listed,
+            const std::function<void(std::string path)>& add);
+  // The outcome of the next object of list `index`.
+  void object(std::size_t index,
+              const std::string& path,
+              const std::vector<ReplicaOutcome>& replicas);
+  // List `index` (`listed`) was not sent at all: it stays pending.
+  void not_sent(std::size_t index, const queue::ListedEntry& listed, std::string why);
+  // Ends list `index` after its group was sent: removes it, fails it, or
+  // leaves it pending, and counts it in the report (see hlm-dispatch(8)):
+  // completed when every object succeeded; failed when it was refused, or
+  // some of its objects went to the failed queue (or failed in an earlier
+  // run); retrying when it stays pending, or its failed objects all wait
+  // for another attempt. Returns whether something of it stays
+  // pending (the list, or objects of it), so that later conflicting
+  // entries wait (Plan::hold).
+  bool finish(std::size_t index);
+
+private:
+  struct State
+  {
+    queue::ListedList list;
+    std::string base;                        // "/account/container/"
+    queue::ListProgress saved;               // what the row says
+    queue::ListProgress progress;            // objects passed on so far, `done` from saved.done
+    std::uint64_t to_failed = 0;             // objects of this run moved to the failed queue
+    std::uint64_t to_retry = 0;              // objects of this run left pending for another attempt
+    std::optional<std::string> refused;      // the manifest was refused: why
+    std::optional<std::string> left_pending; // not worked on (further): why
+  };
+
+  // Writes the row of a failed object; false when it could not be written.
+  bool record_object(State& state, std::string_view object, const EntryFailures& failures);
+  void save_progress(State& state);
+  bool end_list(State& state);
+  bool end_worked(State& state);
+
+  queue::RequestQueue& m_requests;
+  const config::HlmConf& m_conf;
+  UnixClock m_clock;
+  DispatchReport& m_report;
+  Say m_say;
+  std::map<std::size_t, State> m_lists; // by pending index
+};
+
+} // namespace hlm::dispatch
