@@ -225,8 +225,9 @@ Reporter::end_group()
   // Fewer than min_objects: each its own row, checked already.
   auto buffered = std::move(m_buffer);
   m_buffer.clear();
-  for (const auto& [target, origin] : buffered) {
-    submit_with(target, origin, [&] { return m_bulk->queue_row(target); });
+  for (const auto& buffered_target : buffered) {
+    const auto& target = buffered_target.first;
+    submit_with(target, buffered_target.second, [&] { return m_bulk->queue_row(target); });
   }
   m_mode = GroupMode::buffering;
   m_group = {};
