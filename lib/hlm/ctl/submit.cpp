@@ -150,6 +150,14 @@ ObjectExistence::listed(const std::string& object)
   }
 }
 
+void
+ObjectExistence::expect(std::uint64_t targets)
+{
+  if (!m_listing_refused && targets >= m_budget) {
+    m_listing = true;
+  }
+}
+
 bool
 ObjectExistence::exists(const std::string& object)
 {
@@ -187,7 +195,7 @@ Submitter::Submitter(swift::Client& client,
 }
 
 void
-Submitter::require(const queue::Target& target, std::uint64_t object_count)
+Submitter::require(const queue::Target& target, std::uint64_t object_count, std::uint64_t expected)
 {
   if (target.object.empty()) {
     return;
@@ -197,6 +205,7 @@ Submitter::require(const queue::Target& target, std::uint64_t object_count)
     // Another container, or not in order: a new merge.
     m_existence =
       std::make_unique<ObjectExistence>(m_client, target.account, target.container, object_count);
+    m_existence->expect(expected);
     m_checked = std::move(key);
   }
   m_last_object = target.object;
@@ -336,16 +345,7 @@ BulkSubmitter::check(const queue::Target& target)
   if (!m_header) {
     throw InputError("BulkSubmitter::check before start");
   }
-  m_submitter.require(target, m_object_count);
-}
-
-Submitted
-BulkSubmitter::queue_row(const queue::Target& target)
-{
-  if (!m_header) {
-    throw InputError("BulkSubmitter::queue_row before start");
-  }
-  return m_submitter.enqueue(m_header->operation, target, m_header->policy_index);
+  m_submitter.require(target, m_object_count, m_min_objects);
 }
 
 std::optional<ListBatch>

@@ -71,6 +71,10 @@ public:
   // Objects must come in byte order, each once.
   bool exists(const std::string& object);
 
+  // At least `targets` objects are to be asked: when their HEADs would
+  // cost as much as the listing, the listing from the start.
+  void expect(std::uint64_t targets);
+
   std::uint64_t
   heads() const
   {
@@ -125,8 +129,10 @@ public:
 
   // Throws hlm::SwiftError 404 unless the object target exists (checked by
   // ObjectExistence: the objects of one container in byte order share one
-  // merge). `object_count`: its container's (container()).
-  void require(const queue::Target& target, std::uint64_t object_count);
+  // merge). `object_count`: its container's (container()). `expected`: how
+  // many objects of the container at least are to be asked in this merge
+  // (ObjectExistence::expect), when it starts with this one.
+  void require(const queue::Target& target, std::uint64_t object_count, std::uint64_t expected = 0);
 
   // Checks through the proxy that the caller can see the container (and
   // object) and that they exist, learns the container's storage policy,
@@ -137,9 +143,6 @@ public:
   // by container). The objects of one container, given one after another
   // in byte order (a sorted list), are checked by ObjectExistence.
   Submitted submit(Operation operation, const queue::Target& target);
-  // submit() without the checks, for a target checked already (container()
-  // and require()) in a container of `policy_index`.
-  Submitted enqueue(Operation operation, const queue::Target& target, int policy_index);
 
   // The copies later recall entries ask for (`hlmctl recall --copies`),
   // stored in their rows; unset: none stored (hlm.conf's recall_copies).
@@ -161,6 +164,9 @@ public:
   }
 
 private:
+  // Writes the row of a checked target in a container of `policy_index`.
+  Submitted enqueue(Operation operation, const queue::Target& target, int policy_index);
+
   swift::Client& m_client;
   queue::RequestQueue& m_requests;
   const ring::SwiftConf& m_swift_conf;
@@ -214,16 +220,15 @@ public:
   // (Submitter::container), hlm::InputError for status.
   void start(Operation operation, const queue::Target& target);
   // Throws hlm::SwiftError 404 unless the object of the started container
-  // exists (Submitter::require: objects in byte order share one merge).
+  // exists (Submitter::require: objects in byte order share one merge,
+  // which knows that at least min_objects are to come).
   void check(const queue::Target& target);
   // Adds an object of the started container (checked), after those added
   // before it in byte order. When its name would take the manifest past
   // the limit, returns the list of the names before it, and the object
   // starts the next list.
   std::optional<ListBatch> add(const queue::Target& target);
-  // Queues a checked object of the started container as a row of its own
-  // (Submitter::enqueue), as submit() would.
-  Submitted queue_row(const queue::Target& target);
+
   // The list of the names added since the last list handed out, if any.
   std::optional<ListBatch> finish();
   // Queues a list (RequestQueue::submit_list; a recall with the

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include <functional>
 #include <ostream>
 #include <utility>
 #include <vector>
@@ -58,16 +57,13 @@ private:
   void queued(const queue::Target& target, int policy_index, const std::string& id);
   void refused(const queue::Target& target, const TargetOrigin& origin, const SwiftError& e);
   std::string where(const queue::Target& target, const TargetOrigin& origin) const;
-  void submit_with(const queue::Target& target,
-                   const TargetOrigin& origin,
-                   const std::function<Submitted()>& submit);
-  void add_to_list(const queue::Target& target);
+  void add_to_list(const queue::Target& target, const TargetOrigin& origin);
   void queue_list(const ListBatch& batch);
   void listed(const ListBatch& batch, const std::string& id);
 
   // How take() handles the objects of the current container.
   enum class GroupMode {
-    buffering,  // fewer than min_objects existing objects so far
+    buffering,  // fewer than min_objects so far
     listing,    // into list requests
     per_object, // the container was refused: each object reported
   };
@@ -118,16 +114,8 @@ Reporter::queued(const queue::Target& target, int policy_index, const std::strin
 void
 Reporter::submit(const queue::Target& target, const TargetOrigin& origin)
 {
-  submit_with(target, origin, [&] { return m_service.submit(m_operation, target); });
-}
-
-void
-Reporter::submit_with(const queue::Target& target,
-                      const TargetOrigin& origin,
-                      const std::function<Submitted()>& submit)
-{
   try {
-    const auto submitted = submit();
+    const auto submitted = m_service.submit(m_operation, target);
     queued(target, submitted.entry.policy_index, submitted.id);
   } catch (const queue::PartlyQueued& e) {
     // Written to too few container servers and not withdrawn: the
@@ -185,30 +173,32 @@ Reporter::take(const queue::Target& target, const TargetOrigin& origin)
     submit(target, origin); // refused, or a name no manifest holds: a row
     return;
   }
-  try {
-    m_bulk->check(target);
-  } catch (const SwiftError& e) {
-    refused(target, origin, e); // missing: in no list, no row
-    return;
-  }
   if (m_mode == GroupMode::listing) {
-    add_to_list(target);
+    add_to_list(target, origin);
     return;
   }
   m_buffer.emplace_back(target, origin);
   if (m_buffer.size() >= m_bulk->min_objects()) {
+    // Enough for a list: checked knowing that (by the listing at once
+    // where that is cheaper than their HEADs).
     m_mode = GroupMode::listing;
     auto buffered = std::move(m_buffer);
     m_buffer.clear();
     for (const auto& [object, where] : buffered) {
-      add_to_list(object);
+      add_to_list(object, where);
     }
   }
 }
 
 void
-Reporter::add_to_list(const queue::Target& target)
+Reporter::add_to_list(const queue::Target& target, const TargetOrigin& origin)
 {
+  try {
+    m_bulk->check(target);
+  } catch (const SwiftError& e) {
+    refused(target, origin, e); // missing: in no list
+    return;
+  }
   if (auto full = m_bulk->add(target)) {
     queue_list(*full);
   }
@@ -222,12 +212,11 @@ Reporter::end_group()
       queue_list(*last);
     }
   }
-  // Fewer than min_objects: each its own row, checked already.
+  // Fewer than min_objects: each its own row, as submit() queues it.
   auto buffered = std::move(m_buffer);
   m_buffer.clear();
-  for (const auto& buffered_target : buffered) {
-    const auto& target = buffered_target.first;
-    submit_with(target, buffered_target.second, [&] { return m_bulk->queue_row(target); });
+  for (const auto& [target, origin] : buffered) {
+    submit(target, origin);
   }
   m_mode = GroupMode::buffering;
   m_group = {};

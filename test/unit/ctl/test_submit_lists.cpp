@@ -422,3 +422,31 @@ TEST_CASE("submit lists: the JSON document has one element per list", "[ctl]")
                                    {"duplicates", 0}};
   CHECK(run.report.document.dump() == expected.dump());
 }
+
+TEST_CASE("submit lists: a list's objects are checked by the listing from the start when "
+          "that is cheaper than their HEADs",
+          "[ctl]")
+{
+  QueueFixture q;
+  Proxy proxy({{"big", 25000}});
+  // 3 listing pages cost 63 HEADs: 100 objects to come are checked by the
+  // listing at once.
+  SubmitService service(proxy.client, q, 100);
+  std::string lines;
+  for (int i = 0; i < 24000; i += 160) {
+    lines += fmt::format("AUTH_test/big/o{:03d}\n", i);
+  }
+  const auto run = submit_lines(service, Operation::migrate, lines);
+  CHECK(run.report.status == k_exit_success);
+  REQUIRE(lists_of(q).size() == 1);
+  CHECK(lists_of(q)[0].progress->count == 150);
+  std::size_t heads = 0;
+  std::size_t listings = 0;
+  for (const auto& route : proxy.http.sent_routes()) {
+    heads += route.rfind("HEAD /v1/AUTH_test/big/", 0) == 0 ? 1 : 0;
+    listings += route == "GET /v1/AUTH_test/big" ? 1 : 0;
+  }
+  CHECK(heads == 0);
+  CHECK(listings >= 1);
+  CHECK(listings <= 3);
+}
