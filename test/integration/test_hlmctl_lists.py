@@ -3,7 +3,8 @@ CRLF line ends are skipped; a line that is not a target is reported with
 the list's name and line number (the first 20, then a count) and nothing is
 queued for it, while the good lines are queued, sorted and once each; the
 exit status says some lines were bad; an unreadable list says why and
-queues nothing."""
+queues nothing. With list_min_objects objects of one container, they are
+one list request (hlm-dispatch works it; this test leaves it pending)."""
 
 import json
 import os
@@ -100,6 +101,35 @@ def main():
     check(len(pending(conf, A + "/lists")) == 4, "pending: %r" % pending(conf, A + "/lists"))
     report = dispatch_once(conf)
     check(report["failed"] == 0 and not pending(conf, A + "/lists"), "drained: %r" % report)
+
+    # list_min_objects or more existing objects of a container: one list
+    # request (a manifest on the object servers, a row in
+    # pending-hlm-lists), not a row each; fewer stay rows.
+    bulk_conf = write_hlm_conf(os.path.join(work, "bulk.conf"),
+                               extra="[hlmctl]\nlist_min_objects = 5\n")
+    swift.put_container("lists-bulk")
+    names = ["b%d" % i for i in range(6)]
+    for name in names:
+        swift.put_object("lists-bulk", name, b"x")
+    bulk = os.path.join(work, "bulk.txt")
+    with open(bulk, "w") as f:
+        f.write("".join("%s/lists-bulk/%s\n" % (A, n) for n in names + ["gone"]))
+        f.write("%s/lists/a\n" % A)
+    code, out, err = hlmctl(bulk_conf, "migrate", "--json", "-f", bulk, status=None)
+    doc = json.loads(out)
+    lists = [r for r in doc["requests"] if "list" in r]
+    rows = [r["target"] for r in doc["requests"] if "id" in r and "list" not in r]
+    check(code == 3 and "%s line 7: %s/lists-bulk/gone: object" % (bulk, A) in err,
+          "the missing object reported: exit %d, %r" % (code, err))
+    check(len(lists) == 1 and lists[0]["objects"] == 6
+          and lists[0]["target"] == "%s/lists-bulk" % A and lists[0]["id"].endswith(
+              "/" + lists[0]["list"]), "one list request: %r" % doc["requests"])
+    check(rows == ["%s/lists/a" % A], "a lone object stays a row: %r" % rows)
+    shown = [p for p in pending(conf, A + "/lists-bulk") if p.get("list")]
+    check(len(shown) == 1 and shown[0]["id"] == lists[0]["id"] and shown[0]["objects"] == 6
+          and shown[0]["objects_done"] == 0, "requests shows the list: %r" % shown)
+    code, out, _ = hlmctl(conf, "wait", "--timeout", "0.1", lists[0]["id"], status=None)
+    check(code == 1 and "1 still pending" in out, "wait: the list pending: %d, %r" % (code, out))
     print("hlmctl target lists: OK")
 
 

@@ -20,7 +20,7 @@ namespace hlm::config {
 
 namespace {
 
-const std::vector<std::string> k_sections = {"hlm", "dispatch", "nodes", "auth"};
+const std::vector<std::string> k_sections = {"hlm", "dispatch", "hlmctl", "nodes", "auth"};
 
 void
 check_sections(const IniFile& ini)
@@ -185,6 +185,14 @@ parse_hlm_conf(const std::string& text, const std::string& source)
   auto dispatch = Settings::from_section(ini, "dispatch");
   read_dispatch(dispatch, conf);
   dispatch.check_all_used();
+
+  auto hlmctl = Settings::from_section(ini, "hlmctl");
+  conf.list_min_objects = static_cast<std::size_t>(
+    hlmctl.number("list_min_objects",
+                  static_cast<long long>(conf.list_min_objects),
+                  0,
+                  1'000'000'000));
+  hlmctl.check_all_used();
 
   auto nodes = Settings::from_section(ini, "nodes");
   read_node_access(nodes, conf.node_defaults);

@@ -60,6 +60,12 @@ struct HlmConf
   // the dispatcher recalls every replica anyway.
   std::size_t recall_copies = 1;
 
+  // [hlmctl]
+  // The objects of one container in a -f list from which hlmctl migrate or
+  // recall queues them as list requests (list_manifest.hpp) instead of one
+  // row each; 0: never, every object its own row.
+  std::size_t list_min_objects = 100;
+
   // [nodes] and [node:<ip>]
   std::vector<std::string> local_addresses = {"127.0.0.1", "::1"};
   NodeAccess node_defaults;

@@ -26,6 +26,7 @@ public:
       m_fanout(fanout),
       m_requests(requests),
       m_submitter(client, requests, swift_conf),
+      m_bulk(m_submitter, conf.list_min_objects),
       m_description(std::move(description))
   {
   }
@@ -40,6 +41,12 @@ public:
   set_recall_copies(std::optional<std::size_t> copies) override
   {
     m_submitter.set_copies(copies);
+  }
+
+  BulkSubmitter*
+  bulk_submitter() override
+  {
+    return &m_bulk;
   }
 
   StatusSummary
@@ -91,6 +98,7 @@ private:
   const dispatch::Fanout& m_fanout;
   queue::RequestQueue& m_requests;
   Submitter m_submitter;
+  BulkSubmitter m_bulk;
   std::string m_description;
 };
 

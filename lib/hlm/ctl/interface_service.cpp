@@ -56,6 +56,9 @@ public:
   {
   }
 
+  // One request per target: the interface reaches no queue, so a -f
+  // list's objects are each their own request here, never a list request
+  // (no bulk_submitter()).
   Submitted
   submit(Operation operation, const queue::Target& target) override
   {

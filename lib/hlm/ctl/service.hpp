@@ -43,6 +43,15 @@ public:
                        "cannot carry it");
     }
   }
+  // Queues the objects of one container from a -f list as list requests
+  // when it has at least list_min_objects of them (submit_report.hpp);
+  // nullptr where the service submits each object on its own (the HTTP
+  // interface, which has no access to the queue).
+  virtual BulkSubmitter*
+  bulk_submitter()
+  {
+    return nullptr;
+  }
   // The synchronous status query (ctl::status). `with_replicas`: each
   // ObjectStatus also carries its replicas (hlmctl status --replicas; the
   // cluster's path always has them, the HTTP interface sends them only

@@ -4,8 +4,10 @@
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <thread>
 
 namespace hlm::ctl {
 
@@ -148,6 +150,14 @@ ObjectExistence::listed(const std::string& object)
   }
 }
 
+void
+ObjectExistence::expect(std::uint64_t targets)
+{
+  if (!m_listing_refused && targets >= m_budget) {
+    m_listing = true;
+  }
+}
+
 bool
 ObjectExistence::exists(const std::string& object)
 {
@@ -185,7 +195,7 @@ Submitter::Submitter(swift::Client& client,
 }
 
 void
-Submitter::require(const queue::Target& target, std::uint64_t object_count)
+Submitter::require(const queue::Target& target, std::uint64_t object_count, std::uint64_t expected)
 {
   if (target.object.empty()) {
     return;
@@ -195,6 +205,7 @@ Submitter::require(const queue::Target& target, std::uint64_t object_count)
     // Another container, or not in order: a new merge.
     m_existence =
       std::make_unique<ObjectExistence>(m_client, target.account, target.container, object_count);
+    m_existence->expect(expected);
     m_checked = std::move(key);
   }
   m_last_object = target.object;
@@ -203,12 +214,9 @@ Submitter::require(const queue::Target& target, std::uint64_t object_count)
   }
 }
 
-Submitted
-Submitter::submit(Operation operation, const queue::Target& target)
+ContainerFacts
+Submitter::container(const queue::Target& target)
 {
-  if (operation == Operation::status) {
-    throw InputError("only migrate and recall requests are queued");
-  }
   const auto key = std::make_pair(target.account, target.container);
   auto known = m_containers.find(key);
   if (known == m_containers.end()) {
@@ -228,15 +236,136 @@ Submitter::submit(Operation operation, const queue::Target& target)
       throw;
     }
   }
-  require(target, known->second.second);
+  return {known->second.first, known->second.second};
+}
+
+Submitted
+Submitter::submit(Operation operation, const queue::Target& target)
+{
+  if (operation == Operation::status) {
+    throw InputError("only migrate and recall requests are queued");
+  }
+  const auto facts = container(target);
+  require(target, facts.object_count);
+  return enqueue(operation, target, facts.policy_index);
+}
+
+Submitted
+Submitter::enqueue(Operation operation, const queue::Target& target, int policy_index)
+{
   Submitted submitted;
   submitted.entry.submitted = queue::format_submitted(std::chrono::system_clock::now());
   submitted.entry.operation = operation;
   submitted.entry.target = target;
-  submitted.entry.policy_index = known->second.first;
+  submitted.entry.policy_index = policy_index;
   submitted.id = m_requests.submit(submitted.entry,
                                    operation == Operation::recall ? m_copies : std::nullopt);
   return submitted;
+}
+
+namespace {
+
+// Room for a manifest's last line, {"end":true,"count":N}.
+constexpr std::size_t k_manifest_end_bytes = 64;
+
+} // namespace
+
+BulkSubmitter::BulkSubmitter(Submitter& submitter,
+                             std::size_t min_objects,
+                             std::size_t max_manifest_bytes)
+  : m_submitter(submitter),
+    m_min_objects(min_objects),
+    m_max_manifest_bytes(max_manifest_bytes)
+{
+}
+
+void
+BulkSubmitter::start(Operation operation, const queue::Target& target)
+{
+  if (operation == Operation::status) {
+    throw InputError("only migrate and recall requests are queued");
+  }
+  m_writer.reset();
+  m_header.reset();
+  const auto facts = m_submitter.container(target);
+  m_header = queue::ListHeader{operation, target.account, target.container, facts.policy_index};
+  m_object_count = facts.object_count;
+}
+
+void
+BulkSubmitter::open()
+{
+  // A list's failed objects are rows named like its row but for the list
+  // id (hlmctl wait finds them by that prefix): two lists of a container
+  // must not share a submission time.
+  auto submitted = queue::format_submitted(std::chrono::system_clock::now());
+  while (submitted == m_last_submitted) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    submitted = queue::format_submitted(std::chrono::system_clock::now());
+  }
+  m_last_submitted = submitted;
+  m_batch = ListBatch{*m_header, std::move(submitted), std::string(), 0};
+  m_writer = std::make_unique<queue::ManifestWriter>(*m_header, [this](std::string_view bytes) {
+    m_batch.manifest.append(bytes);
+  });
+}
+
+ListBatch
+BulkSubmitter::close()
+{
+  m_batch.count = m_writer->finish();
+  m_writer.reset();
+  return std::move(m_batch);
+}
+
+std::optional<ListBatch>
+BulkSubmitter::add(const queue::Target& target)
+{
+  if (!m_header || target.account != m_header->account || target.container != m_header->container
+      || target.object.empty()) {
+    throw InputError("BulkSubmitter::add: an object of the container started");
+  }
+  std::optional<ListBatch> full;
+  const auto line = nlohmann::json(target.object).dump().size() + 1;
+  if (m_writer && m_batch.count > 0
+      && m_batch.manifest.size() + line + k_manifest_end_bytes > m_max_manifest_bytes) {
+    full = close();
+  }
+  if (!m_writer) {
+    open();
+  }
+  m_writer->add(target.object);
+  ++m_batch.count;
+  return full;
+}
+
+void
+BulkSubmitter::check(const queue::Target& target)
+{
+  if (!m_header) {
+    throw InputError("BulkSubmitter::check before start");
+  }
+  m_submitter.require(target, m_object_count, m_min_objects);
+}
+
+std::optional<ListBatch>
+BulkSubmitter::finish()
+{
+  if (!m_writer) {
+    return std::nullopt;
+  }
+  return close();
+}
+
+std::string
+BulkSubmitter::queue(const ListBatch& batch)
+{
+  return m_submitter.requests().submit_list(
+    batch.header,
+    batch.submitted,
+    batch.manifest,
+    batch.count,
+    batch.header.operation == Operation::recall ? m_submitter.copies() : std::nullopt);
 }
 
 } // namespace hlm::ctl

@@ -2,6 +2,7 @@
 
 #include <hlm/connector/connector.hpp>
 #include <hlm/queue/entry.hpp>
+#include <hlm/queue/list_manifest.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/swift/client.hpp>
@@ -70,6 +71,10 @@ public:
   // Objects must come in byte order, each once.
   bool exists(const std::string& object);
 
+  // At least `targets` objects are to be asked: when their HEADs would
+  // cost as much as the listing, the listing from the start.
+  void expect(std::uint64_t targets);
+
   std::uint64_t
   heads() const
   {
@@ -101,6 +106,13 @@ private:
   std::uint64_t m_pages = 0;
 };
 
+// What a Submitter learned of a container through the proxy.
+struct ContainerFacts
+{
+  int policy_index = 0;
+  std::uint64_t object_count = 0;
+};
+
 // Queues requests on behalf of the caller that `client` authenticates.
 class Submitter
 {
@@ -108,6 +120,19 @@ public:
   Submitter(swift::Client& client,
             queue::RequestQueue& requests,
             const ring::SwiftConf& swift_conf);
+
+  // The storage policy and object count of the target's container as the
+  // caller sees it: one proxy HEAD per container and Submitter, a refusal
+  // remembered for the targets that follow it. Throws hlm::SwiftError as
+  // submit() does.
+  ContainerFacts container(const queue::Target& target);
+
+  // Throws hlm::SwiftError 404 unless the object target exists (checked by
+  // ObjectExistence: the objects of one container in byte order share one
+  // merge). `object_count`: its container's (container()). `expected`: how
+  // many objects of the container at least are to be asked in this merge
+  // (ObjectExistence::expect), when it starts with this one.
+  void require(const queue::Target& target, std::uint64_t object_count, std::uint64_t expected = 0);
 
   // Checks through the proxy that the caller can see the container (and
   // object) and that they exist, learns the container's storage policy,
@@ -126,9 +151,21 @@ public:
   {
     m_copies = copies;
   }
+  const std::optional<std::size_t>&
+  copies() const
+  {
+    return m_copies;
+  }
+
+  queue::RequestQueue&
+  requests()
+  {
+    return m_requests;
+  }
 
 private:
-  void require(const queue::Target& target, std::uint64_t object_count);
+  // Writes the row of a checked target in a container of `policy_index`.
+  Submitted enqueue(Operation operation, const queue::Target& target, int policy_index);
 
   swift::Client& m_client;
   queue::RequestQueue& m_requests;
@@ -144,6 +181,74 @@ private:
   std::unique_ptr<ObjectExistence> m_existence;
   std::string m_last_object;
   std::optional<std::size_t> m_copies;
+};
+
+// A list request ready to be queued (BulkSubmitter::queue).
+struct ListBatch
+{
+  queue::ListHeader header;
+  std::string submitted; // format_submitted's form
+  std::string manifest;  // a ManifestWriter's whole output
+  std::uint64_t count = 0;
+};
+
+// Queues the objects of one container as list requests (list_manifest.hpp)
+// instead of one row each: a container at a time, its objects in byte
+// order, each checked as Submitter checks it and written to a manifest of
+// at most `max_manifest_bytes`; a longer run of names makes several lists.
+// Memory: one manifest.
+class BulkSubmitter
+{
+public:
+  // `min_objects`: hlm.conf's list_min_objects (0: never lists); the
+  // caller decides when a container has that many. `max_manifest_bytes`
+  // other than queue::k_max_manifest_bytes is for tests.
+  BulkSubmitter(Submitter& submitter,
+                std::size_t min_objects,
+                std::size_t max_manifest_bytes = queue::k_max_manifest_bytes);
+
+  std::size_t
+  min_objects() const
+  {
+    return m_min_objects;
+  }
+
+  // Starts the lists of the target's container (its object, if any, is not
+  // added or checked) for `operation`, dropping names added and not yet
+  // handed out.
+  // Throws hlm::SwiftError when the caller cannot see the container
+  // (Submitter::container), hlm::InputError for status.
+  void start(Operation operation, const queue::Target& target);
+  // Throws hlm::SwiftError 404 unless the object of the started container
+  // exists (Submitter::require: objects in byte order share one merge,
+  // which knows that at least min_objects are to come).
+  void check(const queue::Target& target);
+  // Adds an object of the started container (checked), after those added
+  // before it in byte order. When its name would take the manifest past
+  // the limit, returns the list of the names before it, and the object
+  // starts the next list.
+  std::optional<ListBatch> add(const queue::Target& target);
+
+  // The list of the names added since the last list handed out, if any.
+  std::optional<ListBatch> finish();
+  // Queues a list (RequestQueue::submit_list; a recall with the
+  // Submitter's copies) and returns its request id. Throws what
+  // submit_list throws: hlm::TransportError when not queued,
+  // queue::PartlyQueued when queued with a warning.
+  std::string queue(const ListBatch& batch);
+
+private:
+  void open();
+  ListBatch close();
+
+  Submitter& m_submitter;
+  std::size_t m_min_objects;
+  std::size_t m_max_manifest_bytes;
+  std::optional<queue::ListHeader> m_header;
+  std::uint64_t m_object_count = 0; // the container's
+  ListBatch m_batch;
+  std::string m_last_submitted; // of the last list opened
+  std::unique_ptr<queue::ManifestWriter> m_writer;
 };
 
 } // namespace hlm::ctl

@@ -16,6 +16,9 @@ struct SubmitReport
 {
   // {"requests": [{"target", "operation", "policy_index", "id"} or with
   // "warning", or {"target", "operation", "error", "http_status"}, ...]};
+  // a list request is {"target" (its container), "operation",
+  // "policy_index", "id", "list" (the list id), "objects"} (or with
+  // "warning"), one not queued {"target", "operation", "error", "objects"};
   // for a TargetList also "bad_lines" (the count), "bad_lines_shown"
   // ([{"list", "line", "error"}], the first 20) and "duplicates".
   nlohmann::json document;
@@ -23,8 +26,8 @@ struct SubmitReport
   // 0 all queued; 3 some refused or bad lines, some queued; 1 none queued,
   // some refused; 2 none queued, only bad lines.
   int status = 0;
-  std::uint64_t queued = 0;  // warnings included
-  std::uint64_t refused = 0; // targets Swift refused or did not have
+  std::uint64_t queued = 0;  // targets, a list's objects included; warnings included
+  std::uint64_t refused = 0; // targets Swift refused or did not have, or not queued
   std::uint64_t duplicates = 0;
 };
 
@@ -47,6 +50,12 @@ SubmitReport submit_targets(Service& service,
 // Errors and warnings are printed for the first k_shown_problems targets,
 // then one line counts them all. For any length of list: the document is
 // built only with `json`, the ids are kept only with `keep_ids`.
+// Where the service has a bulk submitter (the cluster's path) with
+// min_objects N > 0, the objects of a container the list names N or more
+// of (existing ones; each missing one reported with its list and line)
+// are queued as list requests, "queued OPERATION ACCOUNT/CONTAINER: list
+// of K objects: ID" each; a list not queued (hlm::TransportError) is an
+// error for each of its objects, and the others go on.
 SubmitReport submit_list(Service& service,
                          Operation operation,
                          TargetList& list,

@@ -1,7 +1,12 @@
 #include <hlm/ctl/requests.hpp>
 #include <hlm/ctl/wait.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
+
+#include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -28,6 +33,73 @@ present(queue::RequestQueue& requests,
   });
 }
 
+// The first reasons a failed list request shows.
+constexpr std::uint64_t k_list_reasons_shown = 3;
+
+// The part of the names of a list request's per-object rows that is the
+// same as in its row (all but the list id), when `id` names a list request.
+std::optional<std::string>
+list_prefix(const std::string& id)
+{
+  try {
+    if (!queue::is_list_id(queue::decode_entry(id).target.object)) {
+      return std::nullopt;
+    }
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+  return id.substr(0, id.rfind('/') + 1);
+}
+
+// Where list request `id`, its row gone, stands by the per-object rows the
+// dispatcher left with its prefix: pending while any of them is pending
+// (to be retried), failed (how many, the first reasons) when any failed,
+// else done (nullopt).
+std::optional<QueuedRequest>
+list_objects_left(queue::RequestQueue& requests, const std::string& id, const std::string& prefix)
+{
+  queue::ListOptions options;
+  options.prefix = prefix;
+  std::optional<QueuedRequest> pending;
+  requests.for_each(
+    queue::Which::pending,
+    [&](const queue::ListedEntry& listed) {
+      pending = QueuedRequest{id, queue::Which::pending, "", listed.retry};
+      return false;
+    },
+    options);
+  if (pending) {
+    return pending;
+  }
+  std::uint64_t failed = 0;
+  std::string reasons;
+  requests.for_each(
+    queue::Which::failed,
+    [&](const queue::ListedEntry& listed) {
+      if (++failed <= k_list_reasons_shown) {
+        const auto reason = listed.reason.value_or("");
+        reasons += fmt::format("{}{}: {}",
+                               failed == 1 ? "" : "; ",
+                               printable(listed.row.name.substr(prefix.size())),
+                               reason.empty() ? "(none recorded)" : reason);
+      }
+      return true;
+    },
+    options);
+  if (failed == 0) {
+    return std::nullopt;
+  }
+  return QueuedRequest{id,
+                       queue::Which::failed,
+                       fmt::format("{} failed{}: {}",
+                                   counted(failed, "object of the list", "objects of the list"),
+                                   failed > k_list_reasons_shown
+                                     ? fmt::format(" (first {} shown)", k_list_reasons_shown)
+                                     : std::string(),
+                                   reasons),
+                       {}};
+}
+
 } // namespace
 
 std::vector<QueuedRequest>
@@ -47,6 +119,18 @@ look_up(queue::RequestQueue& requests, const std::set<std::string>& ids)
   std::set<std::string> left = ids;
   for (const auto& request : found) {
     left.erase(request.id);
+  }
+  // A list whose row is gone: its objects the dispatcher left in the queue.
+  for (auto it = left.begin(); it != left.end();) {
+    const auto prefix = list_prefix(*it);
+    if (!prefix) {
+      ++it;
+      continue;
+    }
+    if (auto request = list_objects_left(requests, *it, *prefix)) {
+      found.push_back(std::move(*request));
+    }
+    it = left.erase(it);
   }
   present(requests, queue::Which::failed, left, found);
   return found;

@@ -77,3 +77,14 @@ TEST_CASE("hlm.conf: which file is read", "[config]")
                     Catch::Contains("missing.conf"));
   CHECK_THROWS_AS(load_hlm_conf(std::nullopt, (dir.path() / "missing.conf").c_str()), ConfigError);
 }
+
+TEST_CASE("hlm.conf: [hlmctl] list_min_objects, 100 unless given, 0 for never", "[config]")
+{
+  CHECK(parse_hlm_conf("", "c").list_min_objects == 100);
+  CHECK(parse_hlm_conf("[hlmctl]\nlist_min_objects = 0\n", "c").list_min_objects == 0);
+  CHECK(parse_hlm_conf("[hlmctl]\nlist_min_objects = 5000\n", "c").list_min_objects == 5000);
+  CHECK_THROWS_WITH(parse_hlm_conf("[hlmctl]\nlist_min_objects = -1\n", "c"),
+                    Catch::Contains("list_min_objects"));
+  CHECK_THROWS_WITH(parse_hlm_conf("[hlmctl]\nlist_min_object = 7\n", "c"),
+                    Catch::Contains("did you mean \"list_min_objects\""));
+}

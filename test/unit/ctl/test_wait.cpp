@@ -254,3 +254,74 @@ TEST_CASE("wait: a list request is pending with its progress until its row is go
   q.queue->complete_list(lists.at(0));
   CHECK(look_up(*q.queue, {list}).empty());
 }
+
+TEST_CASE("wait: a list request is pending while objects it left are pending, then failed "
+          "with how many and the first reasons",
+          "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string list = q.submit_list(Operation::migrate, "c", {"a", "b", "c", "d", "e"});
+  const auto prefix = list.substr(0, list.rfind('/') + 1);
+  // Another list of the container, submitted later: its rows are not this one's.
+  const std::string other = "/20261122120011.000/migrate/AUTH_test/c/0/x";
+  q.submit(other);
+  q.fail(other, "not this list");
+  // The dispatcher worked the list: two objects failed for good, one waits
+  // for another attempt.
+  for (const auto* object : {"b", "d", "e"}) {
+    q.submit(prefix + object);
+  }
+  q.fail(prefix + "b", "tape offline");
+  q.fail(prefix + "d", "no space");
+  auto lists = std::vector<queue::ListedList>{};
+  q.queue->for_each_list([&](const queue::ListedList& listed) {
+    lists.push_back(listed);
+    return true;
+  });
+  REQUIRE(lists.size() == 1);
+  q.queue->complete_list(lists[0]);
+
+  auto found = look_up(*q.queue, {list});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].id == list);
+  CHECK(found[0].which == queue::Which::pending);
+
+  q.fail(prefix + "e", "bad checksum");
+  q.submit(prefix + "f");
+  q.fail(prefix + "f", "");
+  found = look_up(*q.queue, {list});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].which == queue::Which::failed);
+  CHECK(found[0].reason
+        == "4 objects of the list failed (first 3 shown): b: tape offline; d: no space; e: bad "
+           "checksum");
+
+  const auto look = [&](const std::set<std::string>& ids) { return look_up(*q.queue, ids); };
+  const auto result = wait_for(look, {list}, fast(), {}, {});
+  CHECK(result.done == 0);
+  REQUIRE(result.failed.size() == 1);
+  CHECK(result.failed[0].first == list);
+}
+
+TEST_CASE("wait: a list request whose objects all succeeded is done", "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string list = q.submit_list(Operation::recall, "c", {"a", "b"});
+  const std::string single = "/20261122120000.000/migrate/AUTH_test/c/0/o";
+  q.submit(single);
+  auto found = look_up(*q.queue, {list, single});
+  REQUIRE(found.size() == 2);
+  q.queue->for_each_list([&](const queue::ListedList& listed) {
+    q.queue->complete_list(listed);
+    return true;
+  });
+  found = look_up(*q.queue, {list, single});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].id == single);
+  // One failed object reads in the singular.
+  q.submit(list.substr(0, list.rfind('/') + 1) + "a");
+  q.fail(list.substr(0, list.rfind('/') + 1) + "a", "gone");
+  found = look_up(*q.queue, {list});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].reason == "1 object of the list failed: a: gone");
+}
