@@ -11,6 +11,9 @@
 # the placement, and the wall time of each dispatch.
 #
 #   bench/tape_schedule_dispatch.sh [BUILD_DIR] [OBJECTS]
+#
+# HLM_BENCH_KEEP_INDEX=FILE keeps a copy of the library's index (its
+# `calls`, `objects` and `cartridges` tables) for a closer look.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -80,6 +83,11 @@ for schedule, copies in runs:
     unload()
     (calls, mounts, seconds), _ = calls_since(last)
     results[(schedule, copies)] = (calls - 1, mounts, seconds, wall)  # minus the unload's row
+
+if os.environ.get("HLM_BENCH_KEEP_INDEX"):
+    db = sqlite3.connect(os.path.join(library, "index.sqlite"))
+    db.execute("VACUUM INTO ?", (os.environ["HLM_BENCH_KEEP_INDEX"],))
+    db.close()
 
 bound = json.loads(subprocess.run([env("BENCH"), "library", "--library", library, "--capacity",
                                    str(capacity)], check=True, capture_output=True).stdout)
