@@ -196,6 +196,67 @@ private:
   std::unique_ptr<tapesim::Library> m_library;
 };
 
+// The `library` subcommand's arguments.
+struct LibraryArgs
+{
+  fs::path dir;
+  std::uint64_t capacity = 0;
+  bool unload = false;
+  bool on_disk = false;
+};
+
+// Unloads the drives of an existing library, or prints the lower bound for
+// its copies (those on disk only with `on_disk`) as JSON.
+int
+run_library(const LibraryArgs& args, std::size_t drives)
+{
+  tapesim::LibraryOptions options;
+  options.root = args.dir;
+  options.cartridge_capacity = args.capacity;
+  options.drives = drives;
+  tapesim::Library library(options);
+  if (args.unload) {
+    auto hold = library.hold();
+    library.unload_all();
+    return 0;
+  }
+  std::vector<tapesim::Extent> extents;
+  for (const auto& copy : library.copies()) {
+    if (args.on_disk && (copy.state != ObjectState::premigrated || copy.released)) {
+      continue;
+    }
+    extents.push_back({copy.cartridge, copy.position, copy.length});
+  }
+  std::set<std::string> used;
+  for (const auto& extent : extents) {
+    used.insert(extent.cartridge);
+  }
+  fmt::print("{{\"copies\": {}, \"cartridges\": {}, \"lower_bound_seconds\": {:.3f}}}\n",
+             extents.size(),
+             used.size(),
+             tapesim::lower_bound_seconds(extents, library.options().timing));
+  return 0;
+}
+
+// The `library` subcommand, for bench/tape_schedule_dispatch.sh, which
+// drives a library through hlm-dispatch on a real Swift and needs the
+// unload and the bound.
+CLI::App*
+add_library_command(CLI::App& app, LibraryArgs& args, std::size_t& drives)
+{
+  auto* cmd = app.add_subcommand("library",
+                                 "unload the drives of an existing library, "
+                                 "or print the lower bound for its copies");
+  cmd->add_option("--library", args.dir, "library directory")->required();
+  cmd->add_option("--capacity", args.capacity, "its cartridge_capacity in bytes")->required();
+  cmd->add_option("--drives", drives, "its drives");
+  cmd->add_flag("--unload", args.unload, "rewind and unload every drive");
+  cmd->add_flag("--on-disk",
+                args.on_disk,
+                "the bound for the copies whose data is on disk (recalled) only");
+  return cmd;
+}
+
 } // namespace
 
 int
@@ -219,44 +280,12 @@ main(int argc, char** argv)
                  "objects per connector call when batched "
                  "(hlm.conf [dispatch] batch_size)");
   app.add_option("--dir", dir, "scratch directory (removed afterwards)");
-  // For bench/tape_schedule_dispatch.sh, which drives a library through
-  // hlm-dispatch on a real Swift and needs the unload and the bound.
-  auto* library_cmd = app.add_subcommand("library",
-                                         "unload the drives of an existing library, "
-                                         "or print the lower bound for its copies");
-  fs::path library_dir;
-  std::uint64_t capacity = 0;
-  bool unload = false;
-  library_cmd->add_option("--library", library_dir, "library directory")->required();
-  library_cmd->add_option("--capacity", capacity, "its cartridge_capacity in bytes")->required();
-  library_cmd->add_option("--drives", drives, "its drives");
-  library_cmd->add_flag("--unload", unload, "rewind and unload every drive");
+  LibraryArgs library_args;
+  auto* library_cmd = add_library_command(app, library_args, drives);
   CLI11_PARSE(app, argc, argv);
 
   if (*library_cmd) {
-    tapesim::LibraryOptions options;
-    options.root = library_dir;
-    options.cartridge_capacity = capacity;
-    options.drives = drives;
-    tapesim::Library library(options);
-    if (unload) {
-      auto hold = library.hold();
-      library.unload_all();
-      return 0;
-    }
-    std::vector<tapesim::Extent> extents;
-    for (const auto& copy : library.copies()) {
-      extents.push_back({copy.cartridge, copy.position, copy.length});
-    }
-    std::set<std::string> used;
-    for (const auto& extent : extents) {
-      used.insert(extent.cartridge);
-    }
-    fmt::print("{{\"copies\": {}, \"cartridges\": {}, \"lower_bound_seconds\": {:.3f}}}\n",
-               extents.size(),
-               used.size(),
-               tapesim::lower_bound_seconds(extents, library.options().timing));
-    return 0;
+    return run_library(library_args, drives);
   }
 
   fmt::print("tapesim: recall N objects queued as N single-object requests in random order.\n"

@@ -11,12 +11,30 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 namespace hlm::connector::tapesim {
 
 namespace {
 
 constexpr std::string_view k_owner = "tapesim connector";
+
+// Adds `column` to `table` when an older index lacks it.
+void
+add_column(sqlite::Database& db,
+           std::string_view table,
+           std::string_view column,
+           std::string_view definition)
+{
+  const auto sql = fmt::format("SELECT name FROM pragma_table_info('{}')", table);
+  sqlite::Statement columns(db, sql.c_str());
+  while (columns.step()) {
+    if (columns.column_text(0) == column) {
+      return;
+    }
+  }
+  db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, definition).c_str());
+}
 
 void
 create_schema(sqlite::Database& db)
@@ -36,16 +54,12 @@ create_schema(sqlite::Database& db)
           " released INTEGER NOT NULL DEFAULT 0,"
           " header_position INTEGER)");
   // Indexes written before copies had headers: their copies keep NULL.
-  bool has_header_position = false;
-  {
-    sqlite::Statement columns(db, "SELECT name FROM pragma_table_info('objects')");
-    while (columns.step()) {
-      has_header_position = has_header_position || columns.column_text(0) == "header_position";
-    }
-  }
-  if (!has_header_position) {
-    db.exec("ALTER TABLE objects ADD COLUMN header_position INTEGER");
-  }
+  add_column(db, "objects", "header_position", "INTEGER");
+  // Indexes written before copy sets and writers: their cartridges are
+  // copy set 1 of no particular writer.
+  add_column(db, "cartridges", "copy_set", "INTEGER NOT NULL DEFAULT 1");
+  add_column(db, "cartridges", "writer", "TEXT NOT NULL DEFAULT ''");
+  db.exec("CREATE INDEX IF NOT EXISTS objects_by_object ON objects (object)");
   db.exec("CREATE TABLE IF NOT EXISTS drives ("
           " id INTEGER PRIMARY KEY,"
           " cartridge TEXT,"
@@ -336,8 +350,23 @@ Library::open_for_append(const std::string& barcode)
   return cartridge;
 }
 
+std::set<std::int64_t>
+Library::copy_sets_of(const std::string& object)
+{
+  auto& select = prepared(m_copy_sets,
+                          "SELECT DISTINCT c.copy_set FROM objects o"
+                          " JOIN cartridges c ON c.barcode = o.cartridge WHERE o.object = ?1");
+  const ResetAfter reset(select);
+  select.bind(1, object);
+  std::set<std::int64_t> sets;
+  while (select.step()) {
+    sets.insert(select.column_int(0));
+  }
+  return sets;
+}
+
 std::string
-Library::cartridge_for(std::uint64_t length)
+Library::cartridge_for(std::uint64_t length, const CopyStream& stream)
 {
   if (length > m_options.cartridge_capacity) {
     throw Error(fmt::format("object of {} bytes is larger than a cartridge ({} bytes)",
@@ -347,9 +376,12 @@ Library::cartridge_for(std::uint64_t length)
   // The newest cartridge of the pool: earlier ones are full, or nearly,
   // and appending stays on one cartridge as long as it can.
   sqlite::Statement select(m_index,
-                           "SELECT barcode, capacity FROM cartridges WHERE pool = ?1"
+                           "SELECT barcode, capacity FROM cartridges"
+                           " WHERE pool = ?1 AND copy_set = ?2 AND writer = ?3"
                            " ORDER BY rowid DESC LIMIT 1");
   select.bind(1, m_options.pool);
+  select.bind(2, stream.copy_set);
+  select.bind(3, stream.writer);
   if (select.step()) {
     const std::string barcode(select.column_text(0));
     const auto capacity = static_cast<std::uint64_t>(select.column_int(1));
@@ -388,10 +420,13 @@ Library::cartridge_for(std::uint64_t length)
   // Six-character volume serials with the LTO-9 suffix, as on real labels.
   const std::string barcode = fmt::format("{:06}L9", cartridges + 1);
   sqlite::Statement insert(m_index,
-                           "INSERT INTO cartridges (barcode, pool, capacity) VALUES (?1, ?2, ?3)");
+                           "INSERT INTO cartridges (barcode, pool, capacity, copy_set, writer)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)");
   insert.bind(1, barcode);
   insert.bind(2, m_options.pool);
   insert.bind(3, as_int(m_options.cartridge_capacity));
+  insert.bind(4, stream.copy_set);
+  insert.bind(5, stream.writer);
   insert.run();
   return barcode;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,19 @@ struct TapeCopy
   std::string md5;                              // lower-case hex of the bytes written
   ObjectState state = ObjectState::premigrated; // premigrated or migrated
   bool released = false;                        // the disk copy's blocks were freed
+};
+
+// Where migrate appends a copy. The pool's cartridges are split into
+// copy sets, and each set into one append stream per writer: a library
+// keeps the copies of one object on different cartridges (a lost
+// cartridge loses one copy), the n-th copy it takes in set n, so set 1
+// holds one copy of every object, packed; and two writers (nodes)
+// never append to one cartridge, as on a real library where each
+// migrating node streams to the cartridge in its own drive.
+struct CopyStream
+{
+  std::int64_t copy_set = 1;
+  std::string writer;
 };
 
 // A simulated tape library in a directory:
@@ -106,11 +120,13 @@ public:
   // Drops the index entry (the bytes stay on the cartridge).
   void forget(const std::string& file);
 
-  // The cartridge of the pool that `length` more bytes fit on, adding a new
-  // cartridge when none has room. Throws hlm::Error when the object is
-  // larger than a cartridge, every slot is full, or the cartridge's file
-  // is missing although the index has copies on it.
-  std::string cartridge_for(std::uint64_t length);
+  // The copy sets that hold a copy of `object` ("/account/container/object").
+  std::set<std::int64_t> copy_sets_of(const std::string& object);
+  // The cartridge of the pool's `stream` that `length` more bytes fit on,
+  // adding a new cartridge when none has room. Throws hlm::Error when the
+  // object is larger than a cartridge, every slot is full, or the
+  // cartridge's file is missing although the index has copies on it.
+  std::string cartridge_for(std::uint64_t length, const CopyStream& stream = {});
   std::filesystem::path cartridge_path(const std::string& barcode) const;
   // Opens a cartridge for appending, creating its file (durably) when new.
   File open_for_append(const std::string& barcode);
@@ -147,6 +163,7 @@ private:
   std::optional<sqlite::Statement> m_put;
   std::optional<sqlite::Statement> m_set_state;
   std::optional<sqlite::Statement> m_forget;
+  std::optional<sqlite::Statement> m_copy_sets;
 };
 
 } // namespace hlm::connector::tapesim

@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <numeric>
@@ -266,6 +268,38 @@ index_order(std::span<const Item> items)
   return order;
 }
 
+// The node a replica's file is on, as the writer of its tape copy: this
+// host and the devices directory above the replica's device
+// (<devices>/<device>/objects[-N]/...), so object servers of one host with
+// their own devices directories (a test cluster) are writers of their own.
+std::string
+writer_of(const std::string& file)
+{
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) {
+    host[0] = '\0';
+  }
+  const std::filesystem::path path(file);
+  for (auto dir = path.parent_path(); dir.has_relative_path(); dir = dir.parent_path()) {
+    const auto name = dir.filename().string();
+    if (name == "objects" || name.starts_with("objects-")) {
+      return fmt::format("{}:{}", host.data(), dir.parent_path().parent_path().string());
+    }
+  }
+  return host.data();
+}
+
+// The lowest copy set (from 1) in neither `taken` nor `also`.
+std::int64_t
+free_copy_set(const std::set<std::int64_t>& taken, const std::set<std::int64_t>& also)
+{
+  std::int64_t set = 1;
+  while (taken.contains(set) || also.contains(set)) {
+    ++set;
+  }
+  return set;
+}
+
 class TapesimConnector final : public Connector
 {
 public:
@@ -319,6 +353,8 @@ private:
     // after the sync, so the index never points at bytes a crash could
     // lose.
     std::vector<std::pair<std::size_t, TapeCopy>> written;
+    // Per object, the copy sets this call wrote to (not yet indexed).
+    std::map<std::string, std::set<std::int64_t>> copy_sets;
   };
 
   // One recall call's work in progress.
@@ -410,7 +446,14 @@ private:
 
   // Appends the replica's bytes to a cartridge of the pool (opened into
   // `cartridges` on first use) and returns its copy, not yet indexed.
-  TapeCopy write_to_tape(Call& call, const Item& item, std::map<std::string, File>& cartridges);
+  // `stream` says which cartridges (CopyStream).
+  TapeCopy write_to_tape(Call& call,
+                         const Item& item,
+                         const CopyStream& stream,
+                         std::map<std::string, File>& cartridges);
+  // The stream a new copy of `item` goes to: the lowest copy set holding
+  // no copy of its object yet, the writer of its file.
+  CopyStream stream_for(MigrateCall& batch, const Item& item);
   // Checks a copy and writes it back to a released disk copy (left open in
   // `unsynced`, to be synced before the index changes).
   Outcome read_from_tape(const Item& item,
@@ -469,7 +512,9 @@ TapesimConnector::migrate_item(MigrateCall& batch, std::size_t i)
     return;
   }
   try {
-    batch.written.emplace_back(i, write_to_tape(batch.call, item, batch.cartridges));
+    const auto stream = stream_for(batch, item);
+    batch.written.emplace_back(i, write_to_tape(batch.call, item, stream, batch.cartridges));
+    batch.copy_sets[item.object].insert(stream.copy_set);
     fault_point("migrate-appended");
   } catch (const Error& e) {
     outcome = failure(ObjectState::resident, e.what());
@@ -522,9 +567,19 @@ TapesimConnector::release_disk_copies(MigrateCall& batch)
   }
 }
 
+CopyStream
+TapesimConnector::stream_for(MigrateCall& batch, const Item& item)
+{
+  const auto it = batch.copy_sets.find(item.object);
+  return {free_copy_set(m_library.copy_sets_of(item.object),
+                        it == batch.copy_sets.end() ? std::set<std::int64_t>() : it->second),
+          writer_of(item.file)};
+}
+
 TapeCopy
 TapesimConnector::write_to_tape(Call& call,
                                 const Item& item,
+                                const CopyStream& stream,
                                 std::map<std::string, File>& cartridges)
 {
   const auto metadata = diskfile::read_object_metadata(item.file);
@@ -549,7 +604,7 @@ TapesimConnector::write_to_tape(Call& call,
     throw Error(
       fmt::format("cannot describe {} on tape ({}); not migrated", item.object, e.what()));
   }
-  const auto barcode = m_library.cartridge_for(record.size() + length);
+  const auto barcode = m_library.cartridge_for(record.size() + length, stream);
   auto it = cartridges.find(barcode);
   if (it == cartridges.end()) {
     it = cartridges.emplace(barcode, m_library.open_for_append(barcode)).first;

@@ -1025,3 +1025,66 @@ TEST_CASE("tapesim answers a batch in its own order, not the index's", "[tapesim
   }
   CHECK(states(tapesim->run(Operation::recall, items)) == recalled);
 }
+
+TEST_CASE("tapesim keeps the copies of an object apart: copy sets, one writer per cartridge",
+          "[tapesim][layout]")
+{
+  test::TempDir dir;
+  const auto library = dir.path() / "library";
+  // Three nodes sharing the library, each with its own devices directory
+  // (<devices>/<device>/objects/...): nodes 1 and 2 hold objects 0..3,
+  // node 3 objects 0..5 (4 and 5 are on no other node).
+  const auto node = [&](int n, std::size_t objects) {
+    return Replicas(dir.path() / fmt::format("srv{0}/node/sdb{0}/objects/7/abc/hash", n),
+                    std::vector<std::size_t>(objects, 9'000),
+                    static_cast<unsigned>(n));
+  };
+  const std::vector<Replicas> nodes{node(1, 4), node(2, 4), node(3, 6)};
+  for (const auto& replicas : nodes) {
+    auto tapesim = make_tapesim(library);
+    REQUIRE(states(tapesim->run(Operation::migrate, replicas.items))
+            == all(replicas.items.size(), S::migrated));
+  }
+
+  const auto copy_set_of = [&](const Item& item) {
+    return query(library,
+                 fmt::format("SELECT c.copy_set FROM objects o JOIN cartridges c"
+                             " ON c.barcode = o.cartridge WHERE o.file = '{}'",
+                             item.file));
+  };
+  for (std::size_t i = 0; i < 4; ++i) {
+    INFO("object " << i);
+    // The n-th copy the library took of an object is in copy set n.
+    CHECK(copy_set_of(nodes[0].items[i]) == 1);
+    CHECK(copy_set_of(nodes[1].items[i]) == 2);
+    CHECK(copy_set_of(nodes[2].items[i]) == 3);
+    // No two copies of an object share a cartridge.
+    CHECK(query(library,
+                fmt::format("SELECT count(DISTINCT cartridge) FROM objects WHERE object = '{}'",
+                            nodes[0].items[i].object))
+          == 3);
+  }
+  // Objects only node 3 holds: their first copy, in set 1, but not on node
+  // 1's cartridges (each writer appends to its own).
+  CHECK(copy_set_of(nodes[2].items[4]) == 1);
+  CHECK(copy_set_of(nodes[2].items[5]) == 1);
+  CHECK(query(library,
+              "SELECT count(*) FROM (SELECT cartridge FROM objects GROUP BY cartridge"
+              " HAVING count(DISTINCT substr(file, 1, instr(file, '/node/'))) > 1)")
+        == 0);
+  CHECK(query(library, "SELECT count(DISTINCT writer) FROM cartridges") == 3);
+  CHECK(query(library,
+              "SELECT count(*) FROM (SELECT writer, copy_set FROM cartridges"
+              " GROUP BY writer, copy_set)")
+        == 4); // (1, set 1), (2, set 2), (3, set 3), (3, set 1)
+
+  // A repeated migrate moves nothing; every copy reads back.
+  auto tapesim = make_tapesim(library);
+  const double cartridges = query(library, "SELECT count(*) FROM cartridges");
+  REQUIRE(states(tapesim->run(Operation::migrate, nodes[1].items)) == all(4, S::migrated));
+  CHECK(query(library, "SELECT count(*) FROM cartridges") == cartridges);
+  for (const auto& replicas : nodes) {
+    check_recall_restores(*tapesim, replicas, replicas);
+  }
+  CHECK(check_index_consistent(library) == 14);
+}
