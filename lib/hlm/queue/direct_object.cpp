@@ -189,7 +189,11 @@ DirectObjectClient::get_object(std::string_view account,
       if (response.status == 404) {
         continue;
       }
-      const auto etag = response.header("ETag");
+      // Swift's object server quotes the ETag ("..."); unquoted is taken too.
+      auto etag = response.header("ETag");
+      if (etag && etag->size() >= 2 && etag->front() == '"' && etag->back() == '"') {
+        etag = etag->substr(1, etag->size() - 2);
+      }
       if (response.status == 200 && etag && *etag == md5_hex(response.body)) {
         return std::move(response.body);
       }

@@ -113,7 +113,8 @@ public:
       if (it == server.objects.end() || it->second.deleted) {
         return {404, {}, ""};
       }
-      return {200, {{"ETag", it->second.etag}}, it->second.body};
+      // Quoted, as Swift's object server sends it (webob quotes an ETag).
+      return {200, {{"ETag", "\"" + it->second.etag + "\""}}, it->second.body};
     }
     const auto ts = swift::find_header(request.headers, "X-Timestamp");
     if (!ts) {
