@@ -50,7 +50,9 @@ trials, count = int(sys.argv[1]), int(sys.argv[2])
 names, info = mhsupport.load()
 work = mhsupport.work_dir(info, "crash-bench")
 handler = mhsupport.install_handler(info)
-conf = mhsupport.write_conf(info, os.path.join(work, "hlm.conf"), handler)
+# Single-object requests, not one list request.
+conf = mhsupport.write_conf(info, os.path.join(work, "hlm.conf"), handler,
+                           extra="[hlmctl]\nlist_min_objects = 0\n")
 cluster = json.load(open(info["cluster_json"]))
 dbs = [n["hlm_db_path"] for n in cluster["nodes"]]
 container = "crash-bench"

@@ -33,6 +33,9 @@ seq -f "AUTH_test/bench/obj%06g" 1 "$count" > "$work/targets"
 cat > "$work/hlm.conf" <<CONF
 [hlm]
 swift_dir = $saio/etc
+# single-object requests, one row each (bench/scale.sh measures list requests)
+[hlmctl]
+list_min_objects = 0
 CONF
 t2=$(now)
 HLM_CONF=$work/hlm.conf "$build/cmd/hlmctl" migrate -f "$work/targets" >/dev/null

@@ -37,7 +37,7 @@ def confs(separate_locks):
     paths = []
     for i in range(4):
         path = os.path.join(work, "hlm-%s-%d.conf" % ("own" if separate_locks else "shared", i))
-        write_hlm_conf(path)
+        write_hlm_conf(path, extra="[hlmctl]\nlist_min_objects = 0\n")  # 1,000 requests
         if separate_locks:
             with open(path) as f:
                 text = f.read().replace("hlm-dispatch.lock", "hlm-dispatch-%d.lock" % i)
