@@ -209,20 +209,29 @@ DirectContainerClient::url(const ring::Device& node,
   return direct_url(node, partition(container), m_account, container, name);
 }
 
+std::optional<std::string>
+DirectContainerClient::suppressed(const std::string& label,
+                                  std::chrono::steady_clock::time_point now)
+{
+  const auto it = m_no_answer.find(label);
+  if (it == m_no_answer.end()) {
+    return std::nullopt;
+  }
+  if (now - it->second.first < k_no_answer_suppression) {
+    return fmt::format("not asked: no answer in time to an earlier request ({})",
+                       it->second.second);
+  }
+  m_no_answer.erase(it);
+  return std::nullopt;
+}
+
 NodeReply
 DirectContainerClient::send_row(const ring::Device& node, const swift::HttpRequest& request)
 {
   const auto now = std::chrono::steady_clock::now();
   const std::string label = node_label(node);
-  if (const auto it = m_no_answer.find(label); it != m_no_answer.end()) {
-    if (now - it->second.first < k_no_answer_suppression) {
-      return NodeReply{
-        label,
-        0,
-        fmt::format("not asked: no answer in time to an earlier request ({})", it->second.second),
-        std::nullopt};
-    }
-    m_no_answer.erase(it);
+  if (auto why = suppressed(label, now)) {
+    return NodeReply{label, 0, std::move(*why), std::nullopt};
   }
   NodeReply reply = send_direct(m_http, node, request);
   if (reply.status == 0 && std::chrono::steady_clock::now() - now >= k_slow_no_answer) {
@@ -534,8 +543,25 @@ DirectContainerClient::list_rows(std::string_view container,
     cursors.push_back(Cursor{node, url(*node, container, {}), {}, 0, false, false, {}});
   }
 
+  // A page from a replica that recently gave no answer is not asked for;
+  // one that fails after k_slow_no_answer leaves the replica out as a row
+  // write's no-answer does.
+  const auto fetch = [&](Cursor& cursor, const std::string& marker) {
+    const auto now = std::chrono::steady_clock::now();
+    const std::string label = node_label(*cursor.node);
+    if (auto why = suppressed(label, now)) {
+      cursor.failed = true;
+      cursor.failure = std::move(*why);
+      cursor.page.clear();
+      return;
+    }
+    fetch_page(m_http, cursor, limit, marker, options.prefix);
+    if (cursor.failed && std::chrono::steady_clock::now() - now >= k_slow_no_answer) {
+      m_no_answer[label] = {now, cursor.failure};
+    }
+  };
   for (auto& cursor : cursors) {
-    fetch_page(m_http, cursor, limit, {}, options.prefix);
+    fetch(cursor, {});
   }
   while (true) {
     // Replicas whose page is used up read their next one now, so that no
@@ -543,7 +569,7 @@ DirectContainerClient::list_rows(std::string_view container,
     for (auto& cursor : cursors) {
       if (!cursor.failed && cursor.pos == cursor.page.size() && !cursor.last_page) {
         const std::string marker = std::move(cursor.page.back().name);
-        fetch_page(m_http, cursor, limit, marker, options.prefix);
+        fetch(cursor, marker);
       }
     }
     check_alive(cursors, m_account, container);

@@ -63,11 +63,12 @@ public:
   // A server that made a row write or delete wait at least
   // k_slow_no_answer for no answer (a timeout: frozen, blackholed, cut
   // off) is not asked again for k_no_answer_suppression; its replies say
-  // so. Otherwise every later row would cost the full timeout again (a
-  // frozen server accepts TCP but never answers), and settling a batch
-  // writes a few rows per request. Swift's proxy error-limits nodes the
-  // same way; the container replicators bring the rows there later. A
-  // refusal that costs nothing is just retried.
+  // so. The same holds for a listing page (list_rows): a replica whose
+  // page took that long and failed is left out of listings for as long
+  // (the others list every row written with a majority). Otherwise every later row would cost the
+  // full timeout again (a frozen server accepts TCP but never answers), and settling a batch writes
+  // a few rows per request. Swift's proxy error-limits nodes the same way; the container
+  // replicators bring the rows there later. A refusal that costs nothing is just retried.
   static constexpr std::chrono::seconds k_no_answer_suppression{60};
   static constexpr std::chrono::milliseconds k_slow_no_answer{1'000};
 
@@ -173,6 +174,9 @@ private:
                                      std::string_view etag);
   // send_to with the no-answer suppression above.
   NodeReply send_row(const ring::Device& node, const swift::HttpRequest& request);
+  // Why `label` is not asked now (a recent no-answer), or nullopt.
+  std::optional<std::string> suppressed(const std::string& label,
+                                        std::chrono::steady_clock::time_point now);
   int write_quorum(std::string_view what,
                    std::string_view container,
                    std::string_view name,

@@ -17,10 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace hlm::test {
@@ -31,6 +33,7 @@ public:
   enum class Mode {
     normal,
     refuse,       // throws TransportError: no HTTP response
+    no_answer,    // waits `delay`, then throws TransportError (a frozen server)
     fail,         // answers `fail_status` to everything
     no_db,        // answers 404 to listings (no container DB yet)
     fail_pages,   // answers listings with marker with `fail_status`
@@ -74,6 +77,7 @@ public:
   {
     Mode mode = Mode::normal;
     int fail_status = 503;
+    std::chrono::milliseconds delay{0}; // no_answer
     // container path ("/account/container") → name → row
     std::map<std::string, std::map<std::string, StoredRow>> dbs;
     std::map<std::string, int> policy; // container path → its policy index
@@ -109,6 +113,9 @@ public:
     switch (server.mode) {
     case Mode::refuse:
       throw TransportError("connection refused to " + p.host, true);
+    case Mode::no_answer:
+      std::this_thread::sleep_for(server.delay);
+      throw TransportError("no answer from " + p.host, true);
     case Mode::fail:
       return {server.fail_status, {}, "Service Unavailable"};
     case Mode::no_db:

@@ -358,3 +358,46 @@ TEST_CASE("direct: rows carry their container's storage policy index", "[queue]"
                         && Catch::Contains("storage policy index \"-1\""));
   }
 }
+
+TEST_CASE("direct: a replica that gave no answer in time is not asked again for a while", "[queue]")
+{
+  Fixture f;
+  const std::string name = "/20260101000000.000/migrate/a/c/0/o";
+  REQUIRE(f.client.put_row_quorum(f.container, name, k_t1, k_entry_content_type) == 3);
+  auto& frozen = f.http.servers[f.hosts[1]];
+  frozen.mode = FakeContainerServers::Mode::no_answer;
+  frozen.delay = DirectContainerClient::k_slow_no_answer;
+  const auto asked = [&] {
+    return std::count_if(f.http.requests.begin(), f.http.requests.end(), [&](const auto& r) {
+      return r.url.find(f.hosts[1]) != std::string::npos;
+    });
+  };
+  SECTION("a listing")
+  {
+    const auto before = asked();
+    CHECK(f.list() == std::vector<std::string>{name});
+    CHECK(asked() == before + 1);
+    // Left out of the next listing and the next write, not waited for again.
+    CHECK(f.list() == std::vector<std::string>{name});
+    CHECK(f.client.put_row_quorum(f.container, name, k_t1.plus_offset(1), k_entry_content_type)
+          == 2);
+    CHECK(asked() == before + 1);
+  }
+  SECTION("a row write")
+  {
+    const auto before = asked();
+    CHECK(f.client.put_row_quorum(f.container, name, k_t1.plus_offset(1), k_entry_content_type)
+          == 2);
+    CHECK(asked() == before + 1);
+    CHECK(f.list() == std::vector<std::string>{name});
+    CHECK(asked() == before + 1);
+  }
+  SECTION("a quick refusal is asked again")
+  {
+    frozen.mode = FakeContainerServers::Mode::refuse;
+    const auto before = asked();
+    CHECK(f.list() == std::vector<std::string>{name});
+    CHECK(f.list() == std::vector<std::string>{name});
+    CHECK(asked() == before + 2);
+  }
+}
