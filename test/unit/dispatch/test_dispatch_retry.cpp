@@ -7,6 +7,7 @@
 #include "../support/batch_transport.hpp"
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
+#include "fake_nodes.hpp"
 
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
@@ -28,72 +29,9 @@
 using namespace hlm;
 using namespace hlm::queue;
 using hlm::test::FakeContainerServers;
+using hlm::test::FakeNodes;
 
 namespace {
-
-// Answers every handler document with each object in the state its
-// operation leads to, except the objects in `failing`, which fail.
-struct FakeNodes
-{
-  std::mutex mutex;
-  std::set<std::string> failing;
-  std::vector<std::pair<std::string, std::string>> applied; // operation, object
-  std::string status_state = "premigrated";                 // what a status answers
-
-  dispatch::TransportFactory
-  factory()
-  {
-    return [this](const config::NodeAccess&) -> std::unique_ptr<transport::Transport> {
-      return std::make_unique<Node>(*this);
-    };
-  }
-
-  class Node final : public test::BatchTransport
-  {
-  public:
-    explicit Node(FakeNodes& nodes)
-      : m_nodes(nodes)
-    {
-    }
-    std::string
-    describe() const override
-    {
-      return "fake node";
-    }
-    transport::RunResult
-    run_batch(const std::vector<std::string>&,
-              std::string_view input,
-              const transport::OutputCallback& on_output) override
-    {
-      const auto document = nlohmann::json::parse(input);
-      const std::string operation = document["request"];
-      nlohmann::json answer = {{"objects", nlohmann::json::array()}};
-      std::lock_guard lock(m_nodes.mutex);
-      for (const auto& item : document["objects"]) {
-        const std::string object = item["object"];
-        nlohmann::json line = {{"object", object},
-                               {"device", item["device"]},
-                               {"status",
-                                operation == "migrate"  ? "migrated"
-                                : operation == "status" ? m_nodes.status_state
-                                                        : "premigrated"},
-                               {"error", nullptr}};
-        if (m_nodes.failing.count(object) != 0) {
-          line["status"] = "unknown";
-          line["error"] = "backend failed: tape offline";
-        } else {
-          m_nodes.applied.emplace_back(operation, object);
-        }
-        answer["objects"].push_back(line);
-      }
-      on_output(answer.dump());
-      return {0, std::nullopt, ""};
-    }
-
-  private:
-    FakeNodes& m_nodes;
-  };
-};
 
 struct Fixture
 {
@@ -218,7 +156,7 @@ TEST_CASE("dispatch retry: a failed attempt stays pending, counted, until the la
   Fixture f;
   f.conf.max_attempts = 3;
   const std::string id = f.submit(Operation::migrate, "o");
-  f.nodes.failing = {"/AUTH_test/c/o"};
+  f.nodes.failing = {{"/AUTH_test/c/o", ""}};
 
   auto report = f.run();
   CHECK(report.entries == 1);
@@ -266,7 +204,7 @@ TEST_CASE("dispatch retry: the next attempt waits for its time on the clock", "[
 {
   Fixture f;
   f.submit(Operation::recall, "o");
-  f.nodes.failing = {"/AUTH_test/c/o"};
+  f.nodes.failing = {{"/AUTH_test/c/o", ""}};
   CHECK(f.run().retrying == 1);
 
   f.now += 59;
@@ -287,7 +225,7 @@ TEST_CASE("dispatch retry: one attempt keeps the old wording", "[dispatch]")
   Fixture f;
   f.conf.max_attempts = 1;
   const std::string id = f.submit(Operation::migrate, "o");
-  f.nodes.failing = {"/AUTH_test/c/o"};
+  f.nodes.failing = {{"/AUTH_test/c/o", ""}};
   const auto report = f.run();
   CHECK(report.failed == 1);
   CHECK(f.count(Which::pending) == 0);
@@ -352,7 +290,7 @@ TEST_CASE("dispatch retry: rows with garbage or old parameters are tried now", "
                                    c,
                                    now,
                                    "application/swifthlm-task;attempts=9;retry_after=1");
-  f.nodes.failing = {"/AUTH_test/c/c"};
+  f.nodes.failing = {{"/AUTH_test/c/c", ""}};
   const auto report = f.run();
   CHECK(report.completed == 2);
   CHECK(report.failed == 1);
@@ -380,7 +318,7 @@ TEST_CASE("dispatch retry: a later request of the other operation waits behind a
     const std::string migrate_p = f.submit(Operation::migrate, "p", 0, "d");
     const std::string recall_p = f.submit(Operation::recall, "p", 0, "d");
     const std::string recall_r = f.submit(Operation::recall, "r", 0, "d");
-    f.nodes.failing = {"/AUTH_test/d/p"};
+    f.nodes.failing = {{"/AUTH_test/d/p", ""}};
 
     const auto report = f.run(schedule);
     CHECK(report.entries == 8);
@@ -437,7 +375,7 @@ TEST_CASE("dispatch: recall --copies 1 recalls one replica per object, after a s
   f.nodes.status_state = "migrated";
   f.submit(Operation::recall, "o");
   const std::string q = f.submit(Operation::recall, "q");
-  f.nodes.failing = {"/AUTH_test/c/q"}; // no replica answers its status
+  f.nodes.failing = {{"/AUTH_test/c/q", ""}}; // no replica answers its status
   const auto report = f.run();
   CHECK(report.completed == 1);
   CHECK(report.failed == 1);

@@ -1,0 +1,105 @@
+#pragma once
+
+// Fake storage nodes for dispatch_once's unit tests: every hlm-handler
+// document is answered at once, each object in the state its operation
+// leads to.
+
+#include "../support/batch_transport.hpp"
+
+#include <hlm/config/hlm_conf.hpp>
+#include <hlm/dispatch/fanout.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hlm::test {
+
+// Migrate answers migrated, recall premigrated, status `status_state`;
+// the objects in `failing` fail instead: with the error kind given
+// ("backend" is transient, "deleted" permanent), or with none ("") as a
+// handler that only says "backend failed: tape offline".
+struct FakeNodes
+{
+  std::mutex mutex;
+  std::map<std::string, std::string> failing;               // path → error kind
+  std::vector<std::pair<std::string, std::string>> applied; // operation, object
+  bool record = true;                                       // whether to fill `applied`
+  std::string status_state = "premigrated";                 // what a status answers
+
+  dispatch::TransportFactory
+  factory()
+  {
+    return [this](const config::NodeAccess&) -> std::unique_ptr<transport::Transport> {
+      return std::make_unique<Node>(*this);
+    };
+  }
+
+  class Node final : public BatchTransport
+  {
+  public:
+    explicit Node(FakeNodes& nodes)
+      : m_nodes(nodes)
+    {
+    }
+    std::string
+    describe() const override
+    {
+      return "fake node";
+    }
+    transport::RunResult
+    run_batch(const std::vector<std::string>& /*argv*/,
+              std::string_view input,
+              const transport::OutputCallback& on_output) override
+    {
+      const auto document = nlohmann::json::parse(input);
+      const std::string operation = document["request"];
+      nlohmann::json answer = {{"objects", nlohmann::json::array()}};
+      std::lock_guard lock(m_nodes.mutex);
+      for (const auto& item : document["objects"]) {
+        answer["objects"].push_back(line(operation, item["object"], item["device"]));
+      }
+      on_output(answer.dump());
+      return {0, std::nullopt, ""};
+    }
+
+  private:
+    nlohmann::json
+    line(const std::string& operation, const std::string& object, const nlohmann::json& device)
+    {
+      nlohmann::json line = {{"object", object},
+                             {"device", device},
+                             {"status",
+                              operation == "migrate"  ? "migrated"
+                              : operation == "status" ? m_nodes.status_state
+                                                      : "premigrated"},
+                             {"error", nullptr}};
+      const auto failing = m_nodes.failing.find(object);
+      if (failing == m_nodes.failing.end()) {
+        if (m_nodes.record) {
+          m_nodes.applied.emplace_back(operation, object);
+        }
+        return line;
+      }
+      line["status"] = "unknown";
+      if (failing->second.empty()) {
+        line["error"] = "backend failed: tape offline";
+      } else {
+        line["error"] = "backend failed: " + failing->second;
+        line["error_kind"] = failing->second;
+        line["transient"] = failing->second == "backend";
+      }
+      return line;
+    }
+
+    FakeNodes& m_nodes;
+  };
+};
+
+} // namespace hlm::test
