@@ -59,6 +59,10 @@ struct HlmConf
   // where guarded reads are configured; where a node says they are not,
   // the dispatcher recalls every replica anyway.
   std::size_t recall_copies = 1;
+  // A container request whose objects partly failed: up to this many failed
+  // objects become requests of their own and the container request is
+  // done; more (or 0 here) keep the container request whole.
+  std::size_t max_failed_objects = 1'000;
 
   // [hlmctl]
   // The objects of one container in a -f list from which hlmctl migrate or

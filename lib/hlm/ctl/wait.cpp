@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <utility>
 #include <thread>
 
 namespace hlm::ctl {
@@ -36,27 +37,39 @@ present(queue::RequestQueue& requests,
 // The first reasons a failed list request shows.
 constexpr std::uint64_t k_list_reasons_shown = 3;
 
-// The part of the names of a list request's per-object rows that is the
-// same as in its row (all but the list id), when `id` names a list request.
-std::optional<std::string>
-list_prefix(const std::string& id)
+// Which requests leave per-object rows behind when their own row is gone.
+enum class Spawner { list, container };
+
+// The part of the names of the per-object rows a request leaves behind
+// that is the same for all of them: a list request's row name without its
+// list id; a container request's (settled object by object) with '/'
+// added. Nothing for an object request or a name that does not decode.
+std::optional<std::pair<std::string, Spawner>>
+object_rows_prefix(const std::string& id)
 {
   try {
-    if (!queue::is_list_id(queue::decode_entry(id).target.object)) {
+    const auto object = queue::decode_entry(id).target.object;
+    if (object.empty()) {
+      return std::pair{id + "/", Spawner::container};
+    }
+    if (!queue::is_list_id(object)) {
       return std::nullopt;
     }
   } catch (const InputError&) {
     return std::nullopt;
   }
-  return id.substr(0, id.rfind('/') + 1);
+  return std::pair{id.substr(0, id.rfind('/') + 1), Spawner::list};
 }
 
-// Where list request `id`, its row gone, stands by the per-object rows the
-// dispatcher left with its prefix: pending while any of them is pending
-// (to be retried), failed (how many, the first reasons) when any failed,
-// else done (nullopt).
+// Where list or container request `id`, its row gone, stands by the
+// per-object rows the dispatcher left with its prefix: pending while any of
+// them is pending (to be retried), failed (how many, the first reasons)
+// when any failed, else done (nullopt).
 std::optional<QueuedRequest>
-list_objects_left(queue::RequestQueue& requests, const std::string& id, const std::string& prefix)
+objects_left(queue::RequestQueue& requests,
+             const std::string& id,
+             const std::string& prefix,
+             Spawner spawner)
 {
   queue::ListOptions options;
   options.prefix = prefix;
@@ -92,7 +105,11 @@ list_objects_left(queue::RequestQueue& requests, const std::string& id, const st
   return QueuedRequest{id,
                        queue::Which::failed,
                        fmt::format("{} failed{}: {}",
-                                   counted(failed, "object of the list", "objects of the list"),
+                                   spawner == Spawner::list
+                                     ? counted(failed, "object of the list", "objects of the list")
+                                     : counted(failed,
+                                               "object of the container",
+                                               "objects of the container"),
                                    failed > k_list_reasons_shown
                                      ? fmt::format(" (first {} shown)", k_list_reasons_shown)
                                      : std::string(),
@@ -120,17 +137,23 @@ look_up(queue::RequestQueue& requests, const std::set<std::string>& ids)
   for (const auto& request : found) {
     left.erase(request.id);
   }
-  // A list whose row is gone: its objects the dispatcher left in the queue.
+  // A list or container request whose row is gone: its objects the
+  // dispatcher left in the queue.
   for (auto it = left.begin(); it != left.end();) {
-    const auto prefix = list_prefix(*it);
+    const auto prefix = object_rows_prefix(*it);
     if (!prefix) {
       ++it;
       continue;
     }
-    if (auto request = list_objects_left(requests, *it, *prefix)) {
+    if (auto request = objects_left(requests, *it, prefix->first, prefix->second)) {
       found.push_back(std::move(*request));
+      it = left.erase(it);
+    } else if (prefix->second == Spawner::list) {
+      // A list failed as a whole has its failed row under the prefix too.
+      it = left.erase(it);
+    } else {
+      ++it; // a container request failed whole: its own failed row
     }
-    it = left.erase(it);
   }
   present(requests, queue::Which::failed, left, found);
   return found;

@@ -55,13 +55,21 @@ public:
       m_progress(progress),
       m_pending(list_owned(requests, options)),
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
-      m_settler(requests, conf, options.clock, m_report),
+      m_settler(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
       m_lists(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
       m_rings(requests.swift_conf(), conf.swift_dir),
       m_failures(m_pending.size())
   {
     m_report.entries = m_pending.size();
+    // A container entry keeps its failed objects apart, to be settled
+    // object by object (Settler::settle).
+    for (std::size_t i = 0; i < m_pending.size(); ++i) {
+      const auto& listed = m_pending[i];
+      if (listed.entry && !listed.list && listed.entry->target.object.empty()) {
+        m_failures[i].keep_objects(conf.max_failed_objects);
+      }
+    }
   }
 
   DispatchReport

@@ -46,23 +46,34 @@ PolicyRings::get(int policy)
 namespace {
 
 // An object's outcome: to `lists` for a list request's object, else into
-// its entry's `failures`.
+// its entry's `failures` (and, for a container entry that keeps them, the
+// object's own failures apart).
 void
 record_outcome(ListWork* lists,
                std::size_t owner,
                EntryFailures& failures,
                const std::string& path,
+               std::size_t base_size,
                const std::vector<ReplicaOutcome>& replicas)
 {
   if (lists) {
     lists->object(owner, path, replicas);
     return;
   }
+  const bool keep = failures.keeps_objects();
+  EntryFailures own;
   for (const auto& replica : replicas) {
     failures.add_replica();
+    own.add_replica();
     if (replica.failure) {
       failures.add(*replica.failure, path);
+      if (keep) {
+        own.add(*replica.failure, path);
+      }
     }
+  }
+  if (keep && own.failed()) {
+    failures.keep_object(path.substr(base_size), std::move(own));
   }
 }
 
@@ -140,7 +151,13 @@ Sender::send(Operation operation,
   const auto on_object = [&](const std::string& path, const std::vector<ReplicaOutcome>& replicas) {
     const std::size_t owner = owners.front();
     owners.pop_front();
-    record_outcome(pending[owner].list ? lists : nullptr, owner, failures[owner], path, replicas);
+    const auto& target = pending[owner].entry->target;
+    record_outcome(pending[owner].list ? lists : nullptr,
+                   owner,
+                   failures[owner],
+                   path,
+                   target.account.size() + target.container.size() + 3,
+                   replicas);
   };
   // recall --copies N: rounds of its own (recall_copies.hpp), each a status
   // pass with placements and a recall of the chosen replicas.

@@ -1,5 +1,8 @@
 #include <hlm/dispatch/fault_point.hpp>
 #include <hlm/dispatch/settle.hpp>
+#include <hlm/queue/entry.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -13,6 +16,7 @@ void
 EntryFailures::add(const Failure& failure, const std::string& object)
 {
   ++m_failed;
+  m_whole = m_whole || object.empty();
   m_transient = m_transient || failure.transient;
   // By kind and node, never by text: messages name devices and objects.
   auto it = std::find_if(m_reasons.begin(), m_reasons.end(), [&](const Reason& r) {
@@ -49,6 +53,39 @@ EntryFailures::summary() const
   return text;
 }
 
+void
+EntryFailures::keep_objects(std::size_t most)
+{
+  m_keep_most = most;
+}
+
+void
+EntryFailures::keep_object(std::string object, EntryFailures failures)
+{
+  if (m_keep_most == 0 || !m_kept_all) {
+    return;
+  }
+  if (m_objects.size() >= m_keep_most) {
+    // Too many to queue one by one: the entry is settled whole.
+    m_kept_all = false;
+    m_objects = {};
+    return;
+  }
+  m_objects.push_back({std::move(object), std::move(failures)});
+}
+
+bool
+EntryFailures::by_object() const
+{
+  return m_keep_most > 0 && m_kept_all && !m_whole && !m_objects.empty();
+}
+
+const std::vector<EntryFailures::FailedObject>&
+EntryFailures::failed_objects() const
+{
+  return m_objects;
+}
+
 std::chrono::seconds
 retry_delay_after(const config::HlmConf& conf, int failed_attempts)
 {
@@ -82,11 +119,13 @@ decide(const EntryFailures& failures,
 Settler::Settler(queue::RequestQueue& requests,
                  const config::HlmConf& conf,
                  UnixClock clock,
-                 DispatchReport& report)
+                 DispatchReport& report,
+                 Say say)
   : m_requests(requests),
     m_conf(conf),
     m_clock(std::move(clock)),
-    m_report(report)
+    m_report(report),
+    m_say(std::move(say))
 {
 }
 
@@ -105,18 +144,36 @@ Settler::park(const queue::ListedEntry& listed)
 Verdict
 Settler::settle(const queue::ListedEntry& listed, const EntryFailures& failures)
 {
+  Verdict verdict = Verdict::complete;
+  if (failures.by_object() && settle_objects(listed, failures, verdict)) {
+    return verdict;
+  }
+  return settle_whole(listed, failures);
+}
+
+void
+Settler::completed(const queue::Entry& entry, bool every_object)
+{
+  const auto& target = entry.target;
+  auto& latest = m_completed[{target.account, target.container, target.object, entry.operation}];
+  latest = std::max(latest, entry.submitted);
+  if (every_object && target.object.empty()) {
+    auto& container = m_containers_done[{target.account, target.container, entry.operation}];
+    container = std::max(container, entry.submitted);
+  }
+}
+
+Verdict
+Settler::settle_whole(const queue::ListedEntry& listed, const EntryFailures& failures)
+{
   const Settlement settlement = decide(failures, listed.retry.attempts, m_conf, m_clock());
   switch (settlement.verdict) {
-  case Verdict::complete: {
+  case Verdict::complete:
     m_requests.complete(listed.row);
     fault_point("completed");
-    const queue::Entry& entry = *listed.entry;
-    const auto& target = entry.target;
-    auto& latest = m_completed[{target.account, target.container, target.object, entry.operation}];
-    latest = std::max(latest, entry.submitted);
+    completed(*listed.entry, true);
     ++m_report.completed;
     break;
-  }
   case Verdict::retry:
     m_requests.retry_later(listed, settlement.retry);
     fault_point("retry-put");
@@ -132,16 +189,83 @@ Settler::settle(const queue::ListedEntry& listed, const EntryFailures& failures)
   return settlement.verdict;
 }
 
+bool
+Settler::settle_objects(const queue::ListedEntry& listed,
+                        const EntryFailures& failures,
+                        Verdict& verdict)
+{
+  const queue::Entry& entry = *listed.entry;
+  const std::int64_t now = m_clock();
+  const auto copies = queue::copies_of(listed.row.content_type);
+  std::size_t to_retry = 0;
+  std::size_t to_failed = 0;
+  try {
+    for (const auto& failed : failures.failed_objects()) {
+      const Settlement settlement = decide(failed.failures, listed.retry.attempts, m_conf, now);
+      const std::string name = queue::encode_entry(
+        queue::Entry{entry.submitted,
+                     entry.operation,
+                     queue::Target{entry.target.account, entry.target.container, failed.object},
+                     entry.policy_index});
+      if (settlement.verdict == Verdict::retry) {
+        m_requests.put_row(queue::Which::pending,
+                           name,
+                           queue::with_copies(queue::pending_content_type(settlement.retry), copies));
+        ++to_retry;
+      } else {
+        m_requests.put_row(
+          queue::Which::failed, name, queue::failed_content_type(settlement.reason));
+        ++to_failed;
+      }
+      fault_point("object-row-put");
+    }
+  } catch (const Error& e) {
+    // No majority for a row, or a name no entry can carry: the entry is
+    // settled whole; the rows written stay (their objects tried twice).
+    if (m_say) {
+      m_say(fmt::format("{}: cannot queue its failed objects one by one ({}); settled whole",
+                        printable(listed.row.name),
+                        e.what()));
+    }
+    return false;
+  }
+  m_requests.complete(listed.row);
+  fault_point("completed");
+  completed(entry, false);
+  if (m_say) {
+    m_say(fmt::format("{}: {} of its objects failed and stay as requests of their own ({} to "
+                      "retry, {} to the failed queue); the container request is done",
+                      printable(listed.row.name),
+                      to_retry + to_failed,
+                      to_retry,
+                      to_failed));
+  }
+  if (to_failed > 0) {
+    ++m_report.failed;
+  } else {
+    ++m_report.retrying;
+  }
+  verdict = to_retry > 0 ? Verdict::retry : Verdict::fail;
+  return true;
+}
+
 void
 Settler::clear_superseded()
 {
-  if (m_completed.empty()) {
+  if (m_completed.empty() && m_containers_done.empty()) {
     return;
   }
   m_requests.clear_failed([&](const queue::Entry& failed) {
     const auto& t = failed.target;
     const auto it = m_completed.find({t.account, t.container, t.object, failed.operation});
-    return it != m_completed.end() && failed.submitted <= it->second;
+    if (it != m_completed.end() && failed.submitted <= it->second) {
+      return true;
+    }
+    if (t.object.empty()) {
+      return false;
+    }
+    const auto whole = m_containers_done.find({t.account, t.container, failed.operation});
+    return whole != m_containers_done.end() && failed.submitted <= whole->second;
   });
 }
 

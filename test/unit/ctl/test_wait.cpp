@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <deque>
+#include <map>
 #include <stdexcept>
 
 using namespace hlm;
@@ -324,4 +325,44 @@ TEST_CASE("wait: a list request whose objects all succeeded is done", "[ctl]")
   found = look_up(*q.queue, {list});
   REQUIRE(found.size() == 1);
   CHECK(found[0].reason == "1 object of the list failed: a: gone");
+}
+
+TEST_CASE("wait: a container request settled object by object is pending while its objects "
+          "are, then failed with them; failed whole, with its own reason",
+          "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string container = q.submit("/20261122120010.000/recall/AUTH_test/c/0");
+  const std::string whole = q.submit("/20261122120011.000/recall/AUTH_test/d/0");
+  const std::string done = q.submit("/20261122120012.000/recall/AUTH_test/e/0");
+  // Another container whose name begins alike: its rows are not c's.
+  q.submit("/20261122120010.000/recall/AUTH_test/cc/0/x");
+  // The dispatcher settled c object by object: a and b have rows of their
+  // own, the container's row is gone; d failed whole; e is done.
+  q.submit(container + "/a");
+  q.submit(container + "/b");
+  q.queue->for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
+    if (listed.row.name == container || listed.row.name == done) {
+      q.queue->complete(listed.row);
+    }
+    return true;
+  });
+  q.fail(whole, "listing refused");
+
+  auto found = look_up(*q.queue, {container, whole, done});
+  REQUIRE(found.size() == 2);
+  std::map<std::string, QueuedRequest> by_id;
+  for (auto& request : found) {
+    by_id.emplace(request.id, request);
+  }
+  CHECK(by_id.at(container).which == queue::Which::pending);
+  CHECK(by_id.at(whole).which == queue::Which::failed);
+  CHECK(by_id.at(whole).reason == "listing refused");
+
+  q.fail(container + "/a", "tape offline");
+  q.fail(container + "/b", "no space");
+  found = look_up(*q.queue, {container});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].which == queue::Which::failed);
+  CHECK(found[0].reason == "2 objects of the container failed: a: tape offline; b: no space");
 }

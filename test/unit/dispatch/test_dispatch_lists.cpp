@@ -7,6 +7,7 @@
 #include "../queue/fake_container_servers.hpp"
 #include "../queue/fake_object_servers.hpp"
 #include "../support/batch_transport.hpp"
+#include "../support/filter_http.hpp"
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
 #include "fake_nodes.hpp"
@@ -33,32 +34,9 @@ using namespace hlm::queue;
 using hlm::test::FakeContainerServers;
 using hlm::test::FakeNodes;
 using hlm::test::FakeObjectServers;
+using hlm::test::FilterHttp;
 
 namespace {
-
-// Passes requests on, except those `refuse` says no to: 503.
-class FilterHttp : public swift::HttpClient
-{
-public:
-  explicit FilterHttp(swift::HttpClient& next)
-    : m_next(next)
-  {
-  }
-
-  std::function<bool(const swift::HttpRequest&)> refuse;
-
-  swift::HttpResponse
-  send(const swift::HttpRequest& request) override
-  {
-    if (refuse && refuse(request)) {
-      return {503, {}, "Service Unavailable"};
-    }
-    return m_next.send(request);
-  }
-
-private:
-  swift::HttpClient& m_next;
-};
 
 // Container servers on 6010..6040, object servers (the manifests, and the
 // nodes the objects go to) on 6110..6140, three replicas each.

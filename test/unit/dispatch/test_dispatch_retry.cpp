@@ -5,12 +5,14 @@
 
 #include "../queue/fake_container_servers.hpp"
 #include "../support/batch_transport.hpp"
+#include "../support/filter_http.hpp"
 #include "../support/ring_writer.hpp"
 #include "../support/temp_dir.hpp"
 #include "fake_nodes.hpp"
 
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/queue/direct_container.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
 #include <hlm/util/error.hpp>
@@ -36,7 +38,8 @@ namespace {
 struct Fixture
 {
   test::TempDir dir;
-  FakeContainerServers http;
+  FakeContainerServers containers;
+  test::FilterHttp http{containers};
   FakeNodes nodes;
   config::HlmConf conf;
   std::unique_ptr<RequestQueue> queue;
@@ -77,6 +80,35 @@ struct Fixture
     const auto listed = find(Which::pending, id);
     REQUIRE(listed);
     queue->retry_later(*listed, state);
+  }
+
+  // Rows of objects in container `container` of AUTH_test, as the object
+  // servers' updates would leave them.
+  void
+  add_objects(const std::string& container, const std::vector<std::string>& names)
+  {
+    DirectContainerClient client(http, queue->container_ring(), queue->secret(), "AUTH_test");
+    for (const auto& name : names) {
+      REQUIRE(client.put_object_row_quorum(container,
+                                           name,
+                                           SwiftTimestamp::now(),
+                                           "application/octet-stream",
+                                           0,
+                                           "d41d8cd98f00b204e9800998ecf8427e")
+              >= 2);
+    }
+  }
+
+  // Every entry of a queue, by name.
+  std::map<std::string, ListedEntry>
+  all(Which which)
+  {
+    std::map<std::string, ListedEntry> out;
+    queue->for_each(which, [&](const ListedEntry& listed) {
+      out.emplace(listed.row.name, listed);
+      return true;
+    });
+    return out;
   }
 
   std::optional<ListedEntry>
@@ -136,15 +168,20 @@ TEST_CASE("dispatch retry: the backoff doubles up to its cap", "[dispatch]")
 TEST_CASE("dispatch retry: hlm.conf keys", "[dispatch]")
 {
   const auto conf = config::parse_hlm_conf(
-    "[dispatch]\nmax_attempts = 3\nretry_delay = 0\nretry_delay_max = 10\n",
+    "[dispatch]\nmax_attempts = 3\nretry_delay = 0\nretry_delay_max = 10\n"
+    "max_failed_objects = 0\n",
     "t.conf");
   CHECK(conf.max_attempts == 3);
+  CHECK(conf.max_failed_objects == 0);
   CHECK(conf.retry_delay.count() == 0);
   CHECK(conf.retry_delay_max.count() == 10);
   const config::HlmConf defaults;
   CHECK(defaults.max_attempts == 5);
   CHECK(defaults.retry_delay.count() == 60);
   CHECK(defaults.retry_delay_max.count() == 3600);
+  CHECK(defaults.max_failed_objects == 1000);
+  CHECK_THROWS_AS(config::parse_hlm_conf("[dispatch]\nmax_failed_objects = -1\n", "t.conf"),
+                  ConfigError);
   CHECK_THROWS_AS(config::parse_hlm_conf("[dispatch]\nmax_attempts = 0\n", "t.conf"), ConfigError);
   CHECK_THROWS_AS(config::parse_hlm_conf("[dispatch]\nretry_delay = -1\n", "t.conf"), ConfigError);
   CHECK_THROWS_WITH(config::parse_hlm_conf("[dispatch]\nmax_attempt = 2\n", "t.conf"),
@@ -388,4 +425,110 @@ TEST_CASE("dispatch: recall --copies 1 recalls one replica per object, after a s
   const auto failed = f.find(Which::failed, q);
   REQUIRE(failed);
   CHECK_THAT(*failed->reason, Catch::Contains("recall --copies 1: 1 of the copies cannot be"));
+}
+
+TEST_CASE("dispatch retry: a container request keeps exactly its failed objects", "[dispatch]")
+{
+  Fixture f;
+  f.conf.max_attempts = 3;
+  f.add_objects("c", {"a", "b", "d", "e"});
+  const std::string id = f.submit(Operation::recall, "");
+  // Attempt 2 of the container request: the objects' rows count it.
+  f.set_retry(id, {1, f.now - 1, "tape offline"});
+  f.nodes.failing = {{"/AUTH_test/c/a", "backend"}, {"/AUTH_test/c/d", "deleted"}};
+
+  const auto report = f.run();
+  CHECK(report.objects == 4);
+  // One entry, settled once: some of it failed for good.
+  CHECK(report.failed == 1);
+  CHECK(report.retrying == 0);
+  CHECK(report.completed == 0);
+  CHECK_FALSE(f.find(Which::pending, id));
+  // a (transient) waits for its third attempt, with the container's
+  // submission time and copies; d (permanent) is failed with its reason.
+  const Entry container = decode_entry(id);
+  const std::string row_a = encode_entry(
+    Entry{container.submitted, Operation::recall, Target{"AUTH_test", "c", "a"}, 0});
+  const std::string row_d = encode_entry(
+    Entry{container.submitted, Operation::recall, Target{"AUTH_test", "c", "d"}, 0});
+  const auto pending = f.all(Which::pending);
+  REQUIRE(pending.size() == 1);
+  REQUIRE(pending.count(row_a) == 1);
+  CHECK(pending.at(row_a).retry.attempts == 2);
+  CHECK(*pending.at(row_a).retry.retry_after == f.now + 120);
+  CHECK_THAT(*pending.at(row_a).retry.reason, Catch::Contains("1 of 3 replicas failed") ||
+                                                 Catch::Contains("3 of 3 replicas failed"));
+  const auto failed = f.all(Which::failed);
+  REQUIRE(failed.size() == 1);
+  REQUIRE(failed.count(row_d) == 1);
+  CHECK_THAT(*failed.at(row_d).reason,
+             Catch::StartsWith("after 2 attempts: ") && Catch::Contains("/AUTH_test/c/d"));
+
+  // The next attempt works a alone.
+  f.nodes.failing.clear();
+  f.nodes.applied.clear();
+  f.now += 120;
+  const auto again = f.run();
+  CHECK(again.objects == 1);
+  CHECK(again.completed == 1);
+  CHECK(f.count(Which::pending) == 0);
+  for (const auto& [operation, object] : f.nodes.applied) {
+    CHECK(object == "/AUTH_test/c/a");
+  }
+  CHECK(f.nodes.applied.size() == 3);
+  CHECK(f.count(Which::failed) == 1);
+
+  // A later recall of the container whose every object succeeds clears d's
+  // failed request; a migrate of it would not.
+  f.submit(Operation::migrate, "");
+  f.run();
+  CHECK(f.count(Which::failed) == 1);
+  f.submit(Operation::recall, "");
+  f.run();
+  CHECK(f.count(Which::failed) == 0);
+}
+
+TEST_CASE("dispatch retry: a container request with more failed objects than "
+          "max_failed_objects stays whole",
+          "[dispatch]")
+{
+  for (const std::size_t most : {std::size_t{0}, std::size_t{1}}) {
+    INFO("max_failed_objects = " << most);
+    Fixture f;
+    f.conf.max_failed_objects = most;
+    f.add_objects("c", {"a", "b", "d"});
+    const std::string id = f.submit(Operation::migrate, "");
+    f.nodes.failing = {{"/AUTH_test/c/a", "backend"}, {"/AUTH_test/c/d", "backend"}};
+    const auto report = f.run();
+    CHECK(report.retrying == 1);
+    const auto pending = f.all(Which::pending);
+    REQUIRE(pending.size() == 1);
+    REQUIRE(pending.count(id) == 1);
+    CHECK(pending.at(id).retry.attempts == 1);
+    CHECK_THAT(*pending.at(id).retry.reason, Catch::Contains("/AUTH_test/c/a"));
+  }
+}
+
+TEST_CASE("dispatch retry: a container request whose failed objects cannot be queued is "
+          "settled whole",
+          "[dispatch]")
+{
+  Fixture f;
+  f.add_objects("c", {"a", "b"});
+  const std::string id = f.submit(Operation::migrate, "");
+  f.nodes.failing = {{"/AUTH_test/c/b", "deleted"}};
+  // No container server takes b's own row in the failed queue.
+  f.http.refuse = [](const swift::HttpRequest& request) {
+    const std::string_view url = request.url;
+    return request.method == swift::Method::put
+           && url.find("/failed-hlm-requests/") != std::string_view::npos
+           && (url.ends_with("/b") || url.ends_with("%2Fb"));
+  };
+  const auto report = f.run();
+  CHECK(report.failed == 1);
+  CHECK(f.count(Which::pending) == 0);
+  const auto failed = f.all(Which::failed);
+  REQUIRE(failed.size() == 1);
+  REQUIRE(failed.count(id) == 1);
+  CHECK_THAT(*failed.at(id).reason, Catch::Contains("/AUTH_test/c/b"));
 }
