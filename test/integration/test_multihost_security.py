@@ -44,7 +44,11 @@ def case(info, work, name, victim, known_hosts, words, log):
     failed = json.loads(requests)["failed"]
     reason = failed[0]["reason"] if failed else ""
     print("  %s: %s\n    reason: %s" % (name, out.strip(), reason[:300]))
-    check(len(failed) == 1 and victim["ip"] in reason and all(w in reason for w in words),
+    # Each object (a replica of each is on the victim) failed, a request of
+    # its own.
+    check({"/" + f["target"] for f in failed} == paths
+          and all(victim["ip"] in f["reason"] and all(w in f["reason"] for w in words)
+                  for f in failed),
           "%s: refused naming %s, saying %s: %r" % (name, victim["ip"], words, failed))
 
     # Nothing ran on the victim: no handler start logged, its backend

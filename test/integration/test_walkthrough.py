@@ -95,14 +95,20 @@ def main():
         check(report["failed"] == 1, "dispatch with a broken node: %r" % report)
         req = requests_of(conf, A + "/cont3")
         show("hlmctl requests --json AUTH_test/cont3 (backend broken on node 2)", json.dumps(req, indent=1))
-        check(len(req["failed"]) == 1 and not req["pending"], "failed entry: %r" % req)
-        reason = req["failed"][0]["reason"]
-        check("127.0.0.1" in reason and "sdb2" in reason and "dummy connector" in reason,
-              "the reason names node, device and backend error: %r" % reason)
+        check(req["failed"] and not req["pending"], "failed entries: %r" % req)
+        for item in req["failed"]:
+            reason = item["reason"]
+            check("127.0.0.1" in reason and "sdb2" in reason and "dummy connector" in reason,
+                  "the reason names node, device and backend error: %r" % reason)
         st = status_of(conf, A + "/cont3", status=None)
         show("hlmctl status AUTH_test/cont3 (backend broken on node 2)", json.dumps(object_states(st), indent=1))
         unknown = [o for o, s in object_states(st).items() if s == "unknown"]
         check(unknown, "objects with a replica on sdb2 are unknown: %r" % st)
+        # The container request keeps exactly its failed objects, each a
+        # request of its own: those with a replica on sdb2.
+        failed_objects = sorted("/" + item["target"] for item in req["failed"])
+        check(failed_objects == sorted(unknown),
+              "failed requests %r are the unknown objects %r" % (failed_objects, unknown))
     finally:
         os.rmdir(node2_db)
         shutil.move(node2_db + ".aside", node2_db)

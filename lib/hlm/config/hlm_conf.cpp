@@ -87,8 +87,11 @@ read_dispatch(Settings& settings, HlmConf& conf)
     settings.duration("retry_delay", conf.retry_delay, seconds(0), seconds(604'800));
   conf.retry_delay_max =
     settings.duration("retry_delay_max", conf.retry_delay_max, seconds(0), seconds(604'800));
-  conf.max_failed_objects = static_cast<std::size_t>(settings.number(
-    "max_failed_objects", static_cast<long long>(conf.max_failed_objects), 0, 1'000'000));
+  conf.max_failed_objects = static_cast<std::size_t>(
+    settings.number("max_failed_objects",
+                    static_cast<long long>(conf.max_failed_objects),
+                    0,
+                    1'000'000));
   if (const auto copies = settings.take("recall_copies")) {
     const auto parsed = queue::parse_copies(trim(*copies));
     if (!parsed) {

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <optional>
 #include <set>
-#include <utility>
 #include <thread>
+#include <utility>
 
 namespace hlm::ctl {
 
@@ -102,19 +102,18 @@ objects_left(queue::RequestQueue& requests,
   if (failed == 0) {
     return std::nullopt;
   }
-  return QueuedRequest{id,
-                       queue::Which::failed,
-                       fmt::format("{} failed{}: {}",
-                                   spawner == Spawner::list
-                                     ? counted(failed, "object of the list", "objects of the list")
-                                     : counted(failed,
-                                               "object of the container",
-                                               "objects of the container"),
-                                   failed > k_list_reasons_shown
-                                     ? fmt::format(" (first {} shown)", k_list_reasons_shown)
-                                     : std::string(),
-                                   reasons),
-                       {}};
+  return QueuedRequest{
+    id,
+    queue::Which::failed,
+    fmt::format("{} failed{}: {}",
+                spawner == Spawner::list
+                  ? counted(failed, "object of the list", "objects of the list")
+                  : counted(failed, "object of the container", "objects of the container"),
+                failed > k_list_reasons_shown
+                  ? fmt::format(" (first {} shown)", k_list_reasons_shown)
+                  : std::string(),
+                reasons),
+    {}};
 }
 
 } // namespace

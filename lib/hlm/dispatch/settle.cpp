@@ -208,13 +208,15 @@ Settler::settle_objects(const queue::ListedEntry& listed,
                      queue::Target{entry.target.account, entry.target.container, failed.object},
                      entry.policy_index});
       if (settlement.verdict == Verdict::retry) {
-        m_requests.put_row(queue::Which::pending,
-                           name,
-                           queue::with_copies(queue::pending_content_type(settlement.retry), copies));
+        m_requests.put_row(
+          queue::Which::pending,
+          name,
+          queue::with_copies(queue::pending_content_type(settlement.retry), copies));
         ++to_retry;
       } else {
-        m_requests.put_row(
-          queue::Which::failed, name, queue::failed_content_type(settlement.reason));
+        m_requests.put_row(queue::Which::failed,
+                           name,
+                           queue::failed_content_type(settlement.reason));
         ++to_failed;
       }
       fault_point("object-row-put");

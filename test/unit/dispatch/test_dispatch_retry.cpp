@@ -456,8 +456,9 @@ TEST_CASE("dispatch retry: a container request keeps exactly its failed objects"
   REQUIRE(pending.count(row_a) == 1);
   CHECK(pending.at(row_a).retry.attempts == 2);
   CHECK(*pending.at(row_a).retry.retry_after == f.now + 120);
-  CHECK_THAT(*pending.at(row_a).retry.reason, Catch::Contains("1 of 3 replicas failed") ||
-                                                 Catch::Contains("3 of 3 replicas failed"));
+  CHECK_THAT(*pending.at(row_a).retry.reason,
+             Catch::Contains("1 of 3 replicas failed")
+               || Catch::Contains("3 of 3 replicas failed"));
   const auto failed = f.all(Which::failed);
   REQUIRE(failed.size() == 1);
   REQUIRE(failed.count(row_d) == 1);
