@@ -96,7 +96,10 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
         doc["wait"] = std::move(waited_doc);
       }
       // The worse of the two: a target refused, or a request that failed.
-      ctx.status = ctx.status == k_exit_success ? waited : std::max(ctx.status, waited);
+      // A recall already queued was waited for: the wait says how it went.
+      ctx.status = ctx.status == k_exit_success || ctx.status == k_exit_in_progress
+                     ? waited
+                     : std::max(ctx.status, waited);
     }
     if (ctx.common.json) {
       std::cout << doc.dump(2) << '\n';

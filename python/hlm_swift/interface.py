@@ -314,7 +314,11 @@ class HlmInterface(object):
         else:
             resp = Response(status=200, body='Accepted %s request.\n' % verb,
                             content_type='text/plain')
-        resp.headers['X-HLM-Request-Id'] = result['id']
+        # hlmctl's outcome: queued, already_queued (the pending request's
+        # id) or on_disk (a recall with nothing to do: no id).
+        if 'id' in result:
+            resp.headers['X-HLM-Request-Id'] = result['id']
+        resp.headers['X-HLM-Outcome'] = result.get('outcome', 'queued')
         return resp
 
     def failed(self, what, status, stderr):

@@ -313,7 +313,9 @@ def main():
     no_quarantined(info)
 
     # Object servers without the guard: hlmctl status and hlm-dispatch say
-    # so, once per object server, before a user reads a zero.
+    # so, once per object server, before a user reads a zero. Their
+    # libraries are the punch ones, which hold the migrated object (a
+    # recall of an object on disk would queue nothing).
     conf_dir, _ = tapesim_confs(info, os.path.join(work, "unguarded"), {"release": "punch"})
     for name in os.listdir(conf_dir):
         path = os.path.join(conf_dir, name)
@@ -321,7 +323,9 @@ def main():
             text = f.read()
         with open(path, "w") as f:
             f.write(text.replace("pipeline = healthcheck hlm_guard object-server",
-                                 "pipeline = healthcheck object-server"))
+                                 "pipeline = healthcheck object-server")
+                    .replace(os.path.join(work, "unguarded", "library"),
+                             os.path.join(work, "punch", "library")))
     conf = write_hlm_conf(os.path.join(work, "unguarded.conf"), object_server_conf=conf_dir)
     with open(conf) as f:
         text = f.read()
@@ -334,7 +338,8 @@ def main():
                         "node are not guarded") for line in warnings),
           "hlmctl status on unguarded nodes (several rounds) warned:\n%s" % err)
     print("    " + warnings[0][:150] + " ...")
-    hlmctl(conf, "recall", A + "/guard/migrated")
+    _, out, _ = hlmctl(conf, "recall", A + "/guard/migrated")
+    check(out.startswith("queued recall "), "the recall is queued: %r" % out)
     _, _, err = run_tool([env("HLM_DISPATCH"), "--once"], conf, status=0)
     warnings = [line for line in err.splitlines() if "not guarded" in line]
     check(len(warnings) == len(info["nodes"])

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace hlm::ctl {
 
 namespace {
@@ -29,6 +32,9 @@ public:
       m_bulk(m_submitter, conf.list_min_objects),
       m_description(std::move(description))
   {
+    m_submitter.set_on_disk([this](const queue::Target& target, std::optional<std::size_t> copies) {
+      return on_disk(target, copies);
+    });
   }
 
   Submitted
@@ -41,6 +47,36 @@ public:
   set_recall_copies(std::optional<std::size_t> copies) override
   {
     m_submitter.set_copies(copies);
+  }
+
+  // Whether enough replicas of the object are on disk (resident or
+  // premigrated) for a recall of `copies` (unset: recall_copies): one
+  // status query of the object. A replica that cannot say, or a query that
+  // fails, makes it "no": the recall is queued.
+  bool
+  on_disk(const queue::Target& target, std::optional<std::size_t> copies)
+  {
+    const std::size_t wanted = copies.value_or(m_conf.recall_copies);
+    std::optional<ObjectStatus> found;
+    try {
+      ctl::status(m_client, m_conf, m_swift_conf, m_fanout, target, [&](const ObjectStatus& s) {
+        found = s;
+      });
+    } catch (const Error&) {
+      return false;
+    }
+    if (!found || !found->errors.empty() || found->replicas.empty()) {
+      return false;
+    }
+    std::size_t on = 0;
+    for (const auto& replica : found->replicas) {
+      on += !replica.error
+                && (replica.state == ObjectState::resident
+                    || replica.state == ObjectState::premigrated)
+              ? 1
+              : 0;
+    }
+    return on > 0 && on >= std::min(wanted, found->replicas.size());
   }
 
   BulkSubmitter*

@@ -66,8 +66,18 @@ public:
     try {
       const auto& request = doc.at("requests").at(0);
       Submitted submitted;
+      // An older interface says no outcome: it queued.
+      const auto outcome = request.value("outcome", std::string("queued"));
+      if (outcome == "on_disk") {
+        submitted.entry = queue::Entry{{}, operation, target, 0};
+        submitted.outcome = SubmitOutcome::on_disk;
+        return submitted;
+      }
       submitted.id = request.at("id").get<std::string>();
       submitted.entry = queue::decode_entry(submitted.id);
+      if (outcome == "already_queued") {
+        submitted.outcome = SubmitOutcome::already_queued;
+      }
       return submitted;
     } catch (const Json::exception& e) {
       throw unexpected(to_string(operation), target, e.what());

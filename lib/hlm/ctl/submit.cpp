@@ -190,7 +190,8 @@ Submitter::Submitter(swift::Client& client,
                      const ring::SwiftConf& swift_conf)
   : m_client(client),
     m_requests(requests),
-    m_swift_conf(swift_conf)
+    m_swift_conf(swift_conf),
+    m_pending(requests)
 {
 }
 
@@ -247,6 +248,22 @@ Submitter::submit(Operation operation, const queue::Target& target)
   }
   const auto facts = container(target);
   require(target, facts.object_count);
+  const auto copies = operation == Operation::recall ? m_copies : std::nullopt;
+  const queue::Entry same{{}, operation, target, facts.policy_index};
+  if (auto id = m_pending.find(same, copies)) {
+    Submitted submitted;
+    submitted.entry = queue::decode_entry(*id);
+    submitted.id = std::move(*id);
+    submitted.outcome = SubmitOutcome::already_queued;
+    return submitted;
+  }
+  if (operation == Operation::recall && !target.object.empty() && m_on_disk
+      && m_on_disk(target, copies)) {
+    Submitted submitted;
+    submitted.entry = same;
+    submitted.outcome = SubmitOutcome::on_disk;
+    return submitted;
+  }
   return enqueue(operation, target, facts.policy_index);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <hlm/connector/connector.hpp>
+#include <hlm/ctl/pending_index.hpp>
 #include <hlm/queue/entry.hpp>
 #include <hlm/queue/list_manifest.hpp>
 #include <hlm/queue/queue.hpp>
@@ -8,6 +9,7 @@
 #include <hlm/swift/client.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,10 +43,18 @@ void require_container(swift::Client& client, const queue::Target& target);
 // exists for the caller. Does nothing for a container target.
 void require_object(swift::Client& client, const queue::Target& target);
 
+// What became of a target submitted.
+enum class SubmitOutcome {
+  queued,         // a new request, `id`
+  already_queued, // the same request was pending: `id` is that one's, nothing queued
+  on_disk,        // a recall of an object whose replicas are on disk: nothing queued, no id
+};
+
 struct Submitted
 {
   queue::Entry entry;
   std::string id; // the queue entry's name
+  SubmitOutcome outcome = SubmitOutcome::queued;
 };
 
 // Whether the objects of one container exist, asked in byte order of
@@ -142,7 +152,24 @@ public:
   // refusal of the container (the targets of a sorted list come container
   // by container). The objects of one container, given one after another
   // in byte order (a sorted list), are checked by ObjectExistence.
+  //
+  // A request the same as one pending (PendingIndex: operation, target,
+  // policy, copies) is not queued again: the pending one's id comes back,
+  // SubmitOutcome::already_queued. A recall of an object that
+  // `on_disk` (when set) says has enough replicas on disk for the copies
+  // asked is not queued either: SubmitOutcome::on_disk.
   Submitted submit(Operation operation, const queue::Target& target);
+
+  // Whether an object's replicas on disk already serve a recall of
+  // `copies` (unset: hlm.conf's recall_copies); asked for recalls of
+  // objects not pending.
+  using OnDisk =
+    std::function<bool(const queue::Target& target, std::optional<std::size_t> copies)>;
+  void
+  set_on_disk(OnDisk on_disk)
+  {
+    m_on_disk = std::move(on_disk);
+  }
 
   // The copies later recall entries ask for (`hlmctl recall --copies`),
   // stored in their rows; unset: none stored (hlm.conf's recall_copies).
@@ -181,6 +208,8 @@ private:
   std::unique_ptr<ObjectExistence> m_existence;
   std::string m_last_object;
   std::optional<std::size_t> m_copies;
+  PendingIndex m_pending;
+  OnDisk m_on_disk;
 };
 
 // A list request ready to be queued (BulkSubmitter::queue).

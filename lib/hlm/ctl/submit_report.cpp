@@ -55,6 +55,8 @@ public:
 
 private:
   void queued(const queue::Target& target, int policy_index, const std::string& id);
+  void already_queued(const queue::Target& target, const Submitted& submitted);
+  void on_disk(const queue::Target& target);
   void refused(const queue::Target& target, const TargetOrigin& origin, const SwiftError& e);
   std::string where(const queue::Target& target, const TargetOrigin& origin) const;
   void add_to_list(const queue::Target& target, const TargetOrigin& origin);
@@ -112,11 +114,64 @@ Reporter::queued(const queue::Target& target, int policy_index, const std::strin
 }
 
 void
+Reporter::already_queued(const queue::Target& target, const Submitted& submitted)
+{
+  ++m_report.queued;
+  if (m_operation == Operation::recall) {
+    ++m_report.in_progress;
+  }
+  if (m_document) {
+    m_results.push_back({{"target", to_string(target)},
+                         {"operation", to_string(m_operation)},
+                         {"policy_index", submitted.entry.policy_index},
+                         {"id", submitted.id},
+                         {"outcome", "already_queued"}});
+  }
+  if (m_keep_ids) {
+    m_report.ids.push_back(submitted.id);
+  }
+  if (!m_json) {
+    fmt::print(m_out,
+               "already queued {} {}: {}\n",
+               to_string(m_operation),
+               to_string(target),
+               submitted.id);
+  }
+}
+
+void
+Reporter::on_disk(const queue::Target& target)
+{
+  ++m_report.queued;
+  if (m_document) {
+    m_results.push_back({{"target", to_string(target)},
+                         {"operation", to_string(m_operation)},
+                         {"outcome", "on_disk"}});
+  }
+  if (!m_json) {
+    fmt::print(m_out, "on disk already, nothing to recall: {}\n", to_string(target));
+  }
+}
+
+void
 Reporter::submit(const queue::Target& target, const TargetOrigin& origin)
 {
   try {
     const auto submitted = m_service.submit(m_operation, target);
-    queued(target, submitted.entry.policy_index, submitted.id);
+    switch (submitted.outcome) {
+    case SubmitOutcome::queued:
+      queued(target, submitted.entry.policy_index, submitted.id);
+      if (m_document) {
+        m_results.back()["outcome"] = "queued";
+      }
+      break;
+    case SubmitOutcome::already_queued:
+      already_queued(target, submitted);
+      break;
+    case SubmitOutcome::on_disk:
+      on_disk(target);
+      break;
+    }
   } catch (const queue::PartlyQueued& e) {
     // Written to too few container servers and not withdrawn: the
     // request is queued and will run, so it is reported as queued.
@@ -297,7 +352,7 @@ Reporter::finish(std::uint64_t bad_lines)
   }
   m_report.document = {{"requests", std::move(m_results)}};
   const bool all_good = m_report.refused == 0 && bad_lines == 0;
-  m_report.status = all_good               ? k_exit_success
+  m_report.status = all_good ? (m_report.in_progress > 0 ? k_exit_in_progress : k_exit_success)
                     : m_report.queued > 0  ? k_exit_partial
                     : m_report.refused > 0 ? k_exit_failure
                                            : k_exit_usage;

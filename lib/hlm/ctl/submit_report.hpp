@@ -14,8 +14,10 @@ namespace hlm::ctl {
 
 struct SubmitReport
 {
-  // {"requests": [{"target", "operation", "policy_index", "id"} or with
-  // "warning", or {"target", "operation", "error", "http_status"}, ...]};
+  // {"requests": [{"target", "operation", "policy_index", "id", "outcome"}
+  // (outcome "queued" or "already_queued": the pending request's id;
+  // {"target", "operation", "outcome": "on_disk"} for a recall with
+  // nothing to do) or with "warning", or {"target", "operation", "error", "http_status"}, ...]};
   // a list request is {"target" (its container), "operation",
   // "policy_index", "id", "list" (the list id), "objects"} (or with
   // "warning"), one not queued {"target", "operation", "error", "objects"};
@@ -23,12 +25,14 @@ struct SubmitReport
   // ([{"list", "line", "error"}], the first 20) and "duplicates".
   nlohmann::json document;
   std::vector<std::string> ids; // of the requests queued, in target order
-  // 0 all queued; 3 some refused or bad lines, some queued; 1 none queued,
-  // some refused; 2 none queued, only bad lines.
+  // 0 all queued (or already, or on disk); 4 so, and some recall was
+  // already queued; 3 some refused or bad lines, some queued; 1 none
+  // queued, some refused; 2 none queued, only bad lines.
   int status = 0;
   std::uint64_t queued = 0;  // targets, a list's objects included; warnings included
   std::uint64_t refused = 0; // targets Swift refused or did not have, or not queued
   std::uint64_t duplicates = 0;
+  std::uint64_t in_progress = 0; // recalls already queued (k_exit_in_progress)
 };
 
 // Queues `operation` for each target through `service`. Without `json`,

@@ -9,8 +9,11 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace hlm::dispatch {
@@ -105,6 +108,30 @@ private:
       return;
     }
     const PolicyRing& ring = m_rings.get(group.policy);
+    // The same request queued twice (identical submits that raced): the
+    // first is sent, the others ride on it, settled with its outcome.
+    std::vector<std::size_t> sent_members;
+    std::vector<std::pair<std::size_t, std::size_t>> riders; // (rider, the one it rides on)
+    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> first;
+    for (const std::size_t i : members) {
+      const auto& listed = m_pending[i];
+      if (listed.list) {
+        sent_members.push_back(i);
+        continue;
+      }
+      const auto& target = listed.entry->target;
+      const auto [it, inserted] = first.try_emplace(
+        {target.account,
+         target.container,
+         target.object,
+         fmt::format("{}", queue::copies_of(listed.row.content_type).value_or(0))},
+        i);
+      if (inserted) {
+        sent_members.push_back(i);
+      } else {
+        riders.emplace_back(i, it->second);
+      }
+    }
     if (ring.ring) {
       std::size_t sent = 0; // this group's, not the run's
       m_sender.send(
@@ -112,7 +139,7 @@ private:
         group.policy,
         *ring.ring,
         m_pending,
-        members,
+        sent_members,
         m_failures,
         [&](std::size_t objects) {
           m_report.objects += objects;
@@ -124,6 +151,9 @@ private:
                           counted(sent, "object", "objects")));
         },
         &m_lists);
+    }
+    for (const auto& [rider, leader] : riders) {
+      m_failures[rider] = m_failures[leader];
     }
     for (const std::size_t i : members) {
       if (m_pending[i].list) {

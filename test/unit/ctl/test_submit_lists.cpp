@@ -416,7 +416,8 @@ TEST_CASE("submit lists: the JSON document has one element per list", "[ctl]")
                                      {{"target", "AUTH_test/d/o001"},
                                       {"operation", "migrate"},
                                       {"policy_index", 0},
-                                      {"id", rows[0]}}}},
+                                      {"id", rows[0]},
+                                      {"outcome", "queued"}}}},
                                    {"bad_lines", 0},
                                    {"bad_lines_shown", nlohmann::json::array()},
                                    {"duplicates", 0}};

@@ -48,11 +48,13 @@ TEST_CASE("submit report: every target queued", "[ctl]")
                            {{{"target", "AUTH_test/c/o"},
                              {"operation", "recall"},
                              {"policy_index", 0},
-                             {"id", "/1/AUTH_test/c/o"}},
+                             {"id", "/1/AUTH_test/c/o"},
+                             {"outcome", "queued"}},
                             {{"target", "AUTH_test/d"},
                              {"operation", "recall"},
                              {"policy_index", 0},
-                             {"id", "/2/AUTH_test/d"}}}}});
+                             {"id", "/2/AUTH_test/d"},
+                             {"outcome", "queued"}}}}});
 }
 
 TEST_CASE("submit report: a refused target does not stop the others", "[ctl]")

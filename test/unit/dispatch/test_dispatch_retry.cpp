@@ -533,3 +533,32 @@ TEST_CASE("dispatch retry: a container request whose failed objects cannot be qu
   REQUIRE(failed.count(id) == 1);
   CHECK_THAT(*failed.at(id).reason, Catch::Contains("/AUTH_test/c/b"));
 }
+
+TEST_CASE("dispatch: the same request queued twice is worked once and both are settled",
+          "[dispatch]")
+{
+  Fixture f;
+  const std::string first = f.submit(Operation::recall, "o");
+  const std::string second = f.submit(Operation::recall, "o");
+  const std::string other = f.submit(Operation::recall, "p");
+  auto report = f.run();
+  CHECK(report.completed == 3);
+  CHECK(report.objects == 2);
+  CHECK(f.nodes.applied.size() == 6); // o and p, 3 replicas each
+  CHECK(f.count(Which::pending) == 0);
+
+  // Failing, both take the same outcome.
+  f.nodes.applied.clear();
+  f.nodes.failing = {{"/AUTH_test/c/q", "deleted"}};
+  const std::string q1 = f.submit(Operation::migrate, "q");
+  const std::string q2 = f.submit(Operation::migrate, "q");
+  report = f.run();
+  CHECK(report.failed == 2);
+  CHECK(f.nodes.applied.empty());
+  CHECK(f.all(Which::failed).size() == 2);
+  (void)first;
+  (void)second;
+  (void)other;
+  (void)q1;
+  (void)q2;
+}

@@ -1,0 +1,183 @@
+#include <hlm/ctl/pending_index.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <string_view>
+
+namespace hlm::ctl {
+
+namespace {
+
+// What makes two requests the same, hashed: the operation, the target, the
+// storage policy and the copies parameter (none, a number, all).
+std::uint64_t
+sameness(const queue::Entry& entry, std::optional<std::size_t> copies)
+{
+  std::string key;
+  key.reserve(entry.target.account.size() + entry.target.container.size()
+              + entry.target.object.size() + 48);
+  key += to_string(entry.operation);
+  for (const auto* part : {&entry.target.account, &entry.target.container, &entry.target.object}) {
+    key += '\0';
+    key += *part;
+  }
+  key += '\0';
+  key += std::to_string(entry.policy_index);
+  key += '\0';
+  key += copies ? std::to_string(*copies) : std::string("-");
+  return std::hash<std::string_view>{}(key);
+}
+
+// "YYYYmmddHHMMSS.mmm" as the number YYYYmmddHHMMSSmmm; nullopt for any
+// other form.
+std::optional<std::uint64_t>
+submitted_number(std::string_view submitted)
+{
+  if (submitted.size() != 18 || submitted[14] != '.') {
+    return std::nullopt;
+  }
+  std::uint64_t seconds = 0;
+  std::uint64_t millis = 0;
+  const auto* first = submitted.data();
+  if (std::from_chars(first, first + 14, seconds).ptr != first + 14
+      || std::from_chars(first + 15, first + 18, millis).ptr != first + 18) {
+    return std::nullopt;
+  }
+  return seconds * 1000 + millis;
+}
+
+// An operation and a target; `any_object`: the operation and any target in
+// the target's container.
+std::uint64_t
+overlap_key(Operation operation, const queue::Target& target, bool any_object)
+{
+  std::string key(to_string(operation));
+  key += '\0';
+  key += target.account;
+  key += '\0';
+  key += target.container;
+  key += any_object ? std::string("\1") : '\0' + target.object;
+  return std::hash<std::string_view>{}(key);
+}
+
+// The latest time of `key` in a sorted, collapsed m_latest; 0 when none.
+std::uint64_t
+latest_of(const std::vector<std::pair<std::uint64_t, std::uint64_t>>& latest, std::uint64_t key)
+{
+  const auto it = std::lower_bound(latest.begin(),
+                                   latest.end(),
+                                   std::make_pair(key, std::uint64_t{0}));
+  return it != latest.end() && it->first == key ? it->second : 0;
+}
+
+} // namespace
+
+PendingIndex::PendingIndex(queue::RequestQueue& requests)
+  : m_requests(requests)
+{
+}
+
+void
+PendingIndex::load()
+{
+  const auto note = [&](const queue::Entry& entry, std::uint64_t number) {
+    m_latest.emplace_back(overlap_key(entry.operation, entry.target, false), number);
+    m_latest.emplace_back(overlap_key(entry.operation, entry.target, true), number);
+  };
+  m_requests.for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
+    if (!listed.entry) {
+      return true;
+    }
+    const auto number = submitted_number(listed.entry->submitted);
+    if (!number) {
+      return true;
+    }
+    note(*listed.entry, *number);
+    // Only names find() can rebuild from the entry (hlm's own form).
+    if (queue::encode_entry(*listed.entry) == listed.row.name) {
+      m_rows.emplace_back(sameness(*listed.entry, queue::copies_of(listed.row.content_type)),
+                          *number);
+    }
+    return true;
+  });
+  // A list request overlaps its whole container.
+  m_requests.for_each_list([&](const queue::ListedList& list) {
+    if (list.entry) {
+      if (const auto number = submitted_number(list.entry->submitted)) {
+        queue::Entry whole = *list.entry;
+        whole.target.object.clear();
+        note(whole, *number);
+      }
+    }
+    return true;
+  });
+  std::sort(m_rows.begin(), m_rows.end());
+  std::sort(m_latest.begin(), m_latest.end());
+  // One pair per key, with its latest time (the last of its run).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> collapsed;
+  for (const auto& pair : m_latest) {
+    if (!collapsed.empty() && collapsed.back().first == pair.first) {
+      collapsed.back().second = pair.second;
+    } else {
+      collapsed.push_back(pair);
+    }
+  }
+  m_latest = std::move(collapsed);
+  m_loaded = true;
+}
+
+std::optional<std::string>
+PendingIndex::find(const queue::Entry& entry, std::optional<std::size_t> copies)
+{
+  if (!m_loaded) {
+    load();
+  }
+  const std::uint64_t hash = sameness(entry, copies);
+  const auto [first, last] = std::equal_range(
+    m_rows.begin(),
+    m_rows.end(),
+    std::make_pair(hash, std::uint64_t{0}),
+    [](const auto& a, const auto& b) { return a.first < b.first; });
+  // The latest request of the other operation for an overlapping target.
+  const Operation other = entry.operation == Operation::migrate ? Operation::recall
+                                                                : Operation::migrate;
+  std::uint64_t conflict = 0;
+  if (entry.target.object.empty()) {
+    conflict = latest_of(m_latest, overlap_key(other, entry.target, true));
+  } else {
+    queue::Target container = entry.target;
+    container.object.clear();
+    conflict = std::max(latest_of(m_latest, overlap_key(other, entry.target, false)),
+                        latest_of(m_latest, overlap_key(other, container, false)));
+  }
+  // Newest first (sorted by time within a hash): an older one has the
+  // conflicts of the newer ones after it too.
+  for (auto it = last; it != first;) {
+    --it;
+    if (it->second <= conflict) {
+      break;
+    }
+    queue::Entry candidate = entry;
+    candidate.submitted = fmt::format("{:014}.{:03}", it->second / 1000, it->second % 1000);
+    const std::string id = queue::encode_entry(candidate);
+    bool found = false;
+    queue::ListOptions options;
+    options.prefix = id;
+    m_requests.for_each(
+      queue::Which::pending,
+      [&](const queue::ListedEntry& listed) {
+        found = listed.row.name == id && queue::copies_of(listed.row.content_type) == copies;
+        return !found;
+      },
+      options);
+    if (found) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace hlm::ctl
