@@ -16,6 +16,8 @@ void add_submit_command(CLI::App& parent, Context& ctx, Operation operation);
 void add_status_command(CLI::App& parent, Context& ctx);
 void add_requests_command(CLI::App& parent, Context& ctx);
 void add_wait_command(CLI::App& parent, Context& ctx);
+// cancel, retry and forget.
+void add_manage_commands(CLI::App& parent, Context& ctx);
 
 // What wait and migrate/recall --wait take.
 struct WaitCommandOptions

@@ -28,6 +28,7 @@ main(int argc, char** argv)
   ctl::add_status_command(app, ctx);
   ctl::add_requests_command(app, ctx);
   ctl::add_wait_command(app, ctx);
+  ctl::add_manage_commands(app, ctx);
   ctl::add_nodes_command(app, ctx);
   cli::add_complete_command(app);
 

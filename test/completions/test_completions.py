@@ -19,7 +19,8 @@ import tempfile
 SKIP = 125
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-SUBCOMMANDS = {"migrate", "recall", "status", "requests", "wait", "nodes"}
+SUBCOMMANDS = {"migrate", "recall", "status", "requests", "wait", "nodes", "cancel", "retry",
+               "forget"}
 FILES = {"hlm.conf", "hlm.d", "other.txt"}  # made in the working directory
 
 # (line typed before TAB, expected candidates, kind): "exact" compares the

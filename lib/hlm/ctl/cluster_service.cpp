@@ -79,6 +79,20 @@ public:
     return on > 0 && on >= std::min(wanted, found->replicas.size());
   }
 
+  std::vector<ManageResult>
+  manage(Manage verb, const std::vector<RequestName>& names) override
+  {
+    switch (verb) {
+    case Manage::cancel:
+      return cancel_requests(m_client, m_requests, names);
+    case Manage::retry:
+      return retry_requests(m_client, m_requests, m_submitter, names);
+    case Manage::forget:
+      return forget_requests(m_client, m_requests, names);
+    }
+    return {};
+  }
+
   BulkSubmitter*
   bulk_submitter() override
   {

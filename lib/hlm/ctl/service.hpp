@@ -1,9 +1,11 @@
 #pragma once
 
+#include <hlm/ctl/manage.hpp>
 #include <hlm/ctl/requests.hpp>
 #include <hlm/ctl/status.hpp>
 #include <hlm/ctl/submit.hpp>
 #include <hlm/ctl/wait.hpp>
+#include <hlm/util/error.hpp>
 
 #include <functional>
 #include <memory>
@@ -67,6 +69,15 @@ public:
   virtual std::vector<QueuedRequest> look_up(const std::set<std::string>& ids) = 0;
   // The ids of the requests pending now for the target (ctl::pending_for).
   virtual std::vector<std::string> pending_for(const queue::Target& target) = 0;
+  // hlmctl cancel, retry and forget (manage.hpp). The HTTP interface
+  // does not carry them yet: it throws hlm::InputError.
+  enum class Manage { cancel, retry, forget };
+  virtual std::vector<ManageResult>
+  manage(Manage /*verb*/, const std::vector<RequestName>& /*names*/)
+  {
+    throw InputError("cancel, retry and forget need the cluster's own access (hlm.conf): the "
+                     "HTTP interface does not carry them yet");
+  }
   // "the cluster (hlm.conf ..., rings in ...)" or "the HTTP interface at
   // <url>": what -v prints.
   virtual std::string describe() = 0;

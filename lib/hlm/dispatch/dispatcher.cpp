@@ -56,14 +56,17 @@ public:
       const Progress& progress)
     : m_options(options),
       m_progress(progress),
+      m_requests(requests),
       m_pending(list_owned(requests, options)),
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
       m_settler(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
       m_lists(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
       m_rings(requests.swift_conf(), conf.swift_dir),
-      m_failures(m_pending.size())
+      m_failures(m_pending.size()),
+      m_cancelled(m_pending.size(), false)
   {
+    m_sender.set_still_pending([this](std::size_t i) { return still_pending(i); });
     m_report.entries = m_pending.size();
     // A container entry keeps its failed objects apart, to be settled
     // object by object (Settler::settle).
@@ -163,6 +166,15 @@ private:
       if (ring.failure) {
         m_failures[i].add(*ring.failure);
       }
+      // Cancelled meanwhile: a failure is not written back (a success
+      // removes nothing that is there).
+      if (m_cancelled[i] || (m_failures[i].failed() && !still_pending(i))) {
+        ++m_report.cancelled;
+        say(fmt::format("{} was cancelled while this run worked it: its outcome is not recorded",
+                        printable(m_pending[i].row.name)));
+        count();
+        continue;
+      }
       if (m_settler.settle(m_pending[i], m_failures[i]) == Verdict::retry) {
         m_plan.hold(i);
       }
@@ -180,6 +192,33 @@ private:
       m_plan.hold(i);
     }
     count();
+  }
+
+  // Whether pending entry i's row is still there (hlmctl cancel removes
+  // it); false is remembered. A queue that cannot say counts as "yes".
+  bool
+  still_pending(std::size_t i)
+  {
+    if (m_cancelled[i]) {
+      return false;
+    }
+    const auto& name = m_pending[i].row.name;
+    bool found = false;
+    queue::ListOptions options;
+    options.prefix = name;
+    try {
+      m_requests.for_each(
+        queue::Which::pending,
+        [&](const queue::ListedEntry& listed) {
+          found = listed.row.name == name;
+          return !found;
+        },
+        options);
+    } catch (const Error&) {
+      return true;
+    }
+    m_cancelled[i] = !found;
+    return found;
   }
 
   void
@@ -200,6 +239,7 @@ private:
 
   const DispatchOptions& m_options;
   const Progress& m_progress;
+  queue::RequestQueue& m_requests;
   DispatchReport m_report;
   const std::vector<queue::ListedEntry> m_pending;
   Plan m_plan;
@@ -208,6 +248,7 @@ private:
   ListWork m_lists;
   PolicyRings m_rings;
   std::vector<EntryFailures> m_failures; // per pending entry
+  std::vector<bool> m_cancelled;         // per pending entry: seen removed
 };
 
 // How old a manifest no list request names must be before a run deletes

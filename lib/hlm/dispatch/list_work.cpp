@@ -40,7 +40,7 @@ ListWork::read(std::size_t index,
       state.list,
       [&](std::string_view name) {
         // A list stopped (a row it could not write) takes no more objects.
-        if (seen++ >= state.saved.done && !state.left_pending) {
+        if (seen++ >= state.saved.done && !state.left_pending && !state.cancelled) {
           add(state.base + std::string(name));
         }
       },
@@ -70,7 +70,7 @@ ListWork::object(std::size_t index,
                  const std::vector<ReplicaOutcome>& replicas)
 {
   State& state = m_lists.at(index);
-  if (state.left_pending) {
+  if (state.left_pending || state.cancelled) {
     return; // stopped before this object: the next run works it again
   }
   EntryFailures failures;
@@ -81,6 +81,9 @@ ListWork::object(std::size_t index,
     }
   }
   if (failures.failed()) {
+    if (!still_pending(state)) {
+      return;
+    }
     if (!record_object(state, std::string_view(path).substr(state.base.size()), failures)) {
       save_progress(state);
       return;
@@ -90,8 +93,34 @@ ListWork::object(std::size_t index,
   ++state.progress.done;
   if (state.progress.done < state.progress.count
       && state.progress.done - state.saved.done >= m_conf.batch_size) {
-    save_progress(state);
+    if (still_pending(state)) {
+      save_progress(state);
+    }
   }
+}
+
+bool
+ListWork::still_pending(State& state)
+{
+  if (state.checked) {
+    return true;
+  }
+  bool found = false;
+  queue::ListOptions options;
+  options.prefix = state.list.row.name;
+  try {
+    m_requests.for_each_list(
+      [&](const queue::ListedList& list) {
+        found = list.row.name == state.list.row.name;
+        return !found;
+      },
+      options);
+  } catch (const Error&) {
+    return true; // cannot tell: as if pending
+  }
+  state.checked = found;
+  state.cancelled = !found;
+  return found;
 }
 
 bool
@@ -143,6 +172,7 @@ ListWork::save_progress(State& state)
   if (state.progress == state.saved) {
     return;
   }
+  state.checked = false;
   try {
     m_requests.update_list_progress(state.list, state.progress);
     state.saved = state.progress;
@@ -183,6 +213,20 @@ bool
 ListWork::end_list(State& state)
 {
   const std::string name = printable(state.list.row.name);
+  if (state.cancelled) {
+    try {
+      m_requests.complete_list(state.list); // its manifest
+    } catch (const Error&) {
+      // The sweep removes it a day later.
+    }
+    m_say(fmt::format("list {} was cancelled while this run worked it ({} of {} objects done): "
+                      "nothing more written back",
+                      name,
+                      state.progress.done,
+                      state.progress.count));
+    ++m_report.cancelled;
+    return false;
+  }
   if (state.refused) {
     try {
       m_requests.fail_list(state.list, *state.refused);

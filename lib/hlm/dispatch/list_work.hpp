@@ -45,7 +45,10 @@ namespace hlm::dispatch {
 // the list where it is: its progress stays before that object, which the
 // next run works again, and so are those after it; the run goes on with
 // the rest. Memory per list is constant; the manifest (at most
-// queue::k_max_manifest_bytes) is held while it is read.
+// queue::k_max_manifest_bytes) is held while it is read. A list whose row
+// is gone (hlmctl cancel), seen at a progress save or before a failed
+// object's row is written, takes no more objects and writes nothing more;
+// its manifest is removed and it counts as cancelled.
 class ListWork
 {
 public:
@@ -90,7 +93,15 @@ private:
     std::uint64_t to_retry = 0;              // objects of this run left pending for another attempt
     std::optional<std::string> refused;      // the manifest was refused: why
     std::optional<std::string> left_pending; // not worked on (further): why
+    // hlmctl cancel removed its row: no more objects, nothing written back.
+    bool cancelled = false;
+    bool checked = false; // its row was seen since the last progress saved
   };
+
+  // Whether the list's row is still pending, asked once between two
+  // progress saves before a row is written for it; false marks it
+  // cancelled.
+  bool still_pending(State& state);
 
   // Writes the row of a failed object; false when it could not be written.
   bool record_object(State& state, std::string_view object, const EntryFailures& failures);

@@ -21,13 +21,15 @@ exit_status_of(const DispatchReport& report)
 std::string
 to_text(const DispatchReport& report)
 {
-  return fmt::format("{}: {} completed, {} failed, {} undecodable, {} to retry, {} deferred; {}",
+  return fmt::format("{}: {} completed, {} failed, {} undecodable, {} to retry, {} deferred{}; {}",
                      counted(report.entries, "entry", "entries"),
                      report.completed,
                      report.failed,
                      report.undecodable,
                      report.retrying,
                      report.deferred,
+                     report.cancelled > 0 ? fmt::format(", {} cancelled", report.cancelled)
+                                          : std::string(),
                      counted(report.objects, "object", "objects"));
 }
 
@@ -40,6 +42,7 @@ to_json(const DispatchReport& report)
           {"undecodable", report.undecodable},
           {"retrying", report.retrying},
           {"deferred", report.deferred},
+          {"cancelled", report.cancelled},
           {"objects", report.objects}};
 }
 

@@ -17,12 +17,15 @@ struct DispatchReport
   std::size_t retrying = 0;    // this attempt failed; left pending for a later one
   std::size_t deferred = 0;    // left alone: next attempt not due yet, or behind one
   std::size_t objects = 0;     // objects sent to nodes
+  // Removed (hlmctl cancel) while this run worked them: nothing of their
+  // outcome written back.
+  std::size_t cancelled = 0;
 
   // Entries this run is done with, whatever became of them.
   std::size_t
   settled() const
   {
-    return completed + failed + undecodable + retrying + deferred;
+    return completed + failed + undecodable + retrying + deferred + cancelled;
   }
 
   bool operator==(const DispatchReport&) const = default;
@@ -37,7 +40,7 @@ bool needs_attention(const DispatchReport& report);
 int exit_status_of(const DispatchReport& report);
 
 // "N entries: C completed, F failed, U undecodable, R to retry, D
-// deferred; O objects", the report line of hlm-dispatch(8).
+// deferred[, X cancelled]; O objects", the report line of hlm-dispatch(8).
 std::string to_text(const DispatchReport& report);
 
 // {"entries": N, "completed": C, ...}: every count under its field's name.

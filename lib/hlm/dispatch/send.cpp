@@ -117,7 +117,11 @@ Sender::list_objects(const std::vector<queue::ListedEntry>& pending,
                                           m_requests.container_ring(),
                                           m_requests.secret(),
                                           target.account);
+      std::size_t listed = 0;
       lister.list_rows(target.container, {}, [&](const queue::Row& row) {
+        if (m_still_pending && ++listed % m_batch_size == 0 && !m_still_pending(i)) {
+          return false; // cancelled: no more of its objects
+        }
         add(i, base + row.name);
         return true;
       });

@@ -85,6 +85,16 @@ public:
             const OnRound& on_round,
             ListWork* lists = nullptr) const;
 
+  // Asked every `batch_size` objects of a container entry's listing whether
+  // entry i (an index into `pending`) is still pending; false (hlmctl
+  // cancel removed it) stops its listing there: the objects already handed
+  // on finish, no more follow.
+  void
+  set_still_pending(std::function<bool(std::size_t)> still_pending)
+  {
+    m_still_pending = std::move(still_pending);
+  }
+
 private:
   // Hands `add` each object of the entries `members` (an object entry's
   // own, a container entry's from a listing of its container servers, a
@@ -101,6 +111,7 @@ private:
   const queue::RequestQueue& m_requests;
   std::size_t m_batch_size;
   std::size_t m_recall_copies;
+  std::function<bool(std::size_t)> m_still_pending;
 };
 
 } // namespace hlm::dispatch

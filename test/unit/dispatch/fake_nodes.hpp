@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,9 @@ struct FakeNodes
   std::vector<std::pair<std::string, std::string>> applied; // operation, object
   bool record = true;                                       // whether to fill `applied`
   std::string status_state = "premigrated";                 // what a status answers
+  // Called (outside the lock) before each document is answered: what a
+  // user does while the dispatcher works.
+  std::function<void()> on_batch;
 
   dispatch::TransportFactory
   factory()
@@ -58,6 +62,9 @@ struct FakeNodes
               std::string_view input,
               const transport::OutputCallback& on_output) override
     {
+      if (m_nodes.on_batch) {
+        m_nodes.on_batch();
+      }
       const auto document = nlohmann::json::parse(input);
       const std::string operation = document["request"];
       nlohmann::json answer = {{"objects", nlohmann::json::array()}};

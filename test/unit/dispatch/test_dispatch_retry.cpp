@@ -562,3 +562,52 @@ TEST_CASE("dispatch: the same request queued twice is worked once and both are s
   (void)q1;
   (void)q2;
 }
+
+TEST_CASE("dispatch: a request cancelled while the run works it writes nothing back", "[dispatch]")
+{
+  Fixture f;
+  f.conf.max_attempts = 1;
+  const std::string object = f.submit(Operation::migrate, "o");
+  f.add_objects("c", {"a", "b"});
+  const std::string container = f.submit(Operation::migrate, "");
+  f.nodes.failing = {{"/AUTH_test/c/o", "deleted"}, {"/AUTH_test/c/b", "deleted"}};
+  // hlmctl cancel of both, as the nodes answer.
+  f.nodes.on_batch = [&] {
+    for (const auto& [name, listed] : f.all(Which::pending)) {
+      f.queue->complete(listed.row);
+    }
+  };
+  const auto report = f.run();
+  CHECK(report.cancelled == 2);
+  CHECK(report.failed == 0);
+  CHECK(f.count(Which::pending) == 0);
+  CHECK(f.count(Which::failed) == 0);
+  (void)object;
+  (void)container;
+}
+
+TEST_CASE("dispatch: a container request cancelled during its listing stops at a round boundary",
+          "[dispatch]")
+{
+  Fixture f;
+  f.conf.batch_size = 2;
+  // The listing waits for the nodes once two objects are out.
+  f.conf.window = 2;
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) {
+    names.push_back(fmt::format("o{:02d}", i));
+  }
+  f.add_objects("c", names);
+  f.submit(Operation::migrate, "");
+  f.nodes.on_batch = [&] {
+    for (const auto& [name, listed] : f.all(Which::pending)) {
+      f.queue->complete(listed.row);
+    }
+  };
+  const auto report = f.run();
+  CHECK(report.cancelled == 1);
+  // Stopped well before the 20 objects (the window holds a few more than
+  // the first document).
+  CHECK(report.objects < 20);
+  CHECK(f.count(Which::pending) == 0);
+}

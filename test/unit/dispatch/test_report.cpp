@@ -15,7 +15,13 @@ TEST_CASE("report: text, JSON and the exit status of a run", "[dispatch]")
         == "1 entry: 1 completed, 0 failed, 0 undecodable, 0 to retry, 0 deferred; 1 object");
   CHECK(
     hlm::dispatch::to_json(report).dump()
-    == R"({"completed":1,"deferred":0,"entries":1,"failed":0,"objects":1,"retrying":0,"undecodable":0})");
+    == R"({"cancelled":0,"completed":1,"deferred":0,"entries":1,"failed":0,"objects":1,"retrying":0,"undecodable":0})");
+  report.cancelled = 1;
+  CHECK(hlm::dispatch::to_text(report)
+        == "1 entry: 1 completed, 0 failed, 0 undecodable, 0 to retry, 0 deferred, 1 cancelled; 1 "
+           "object");
+  CHECK(hlm::dispatch::exit_status_of(report) == hlm::k_exit_success);
+  report.cancelled = 0;
   CHECK(hlm::dispatch::exit_status_of(report) == hlm::k_exit_success);
 
   // Deferred alone needs no attention; a retry, a failure or a parked entry does.
