@@ -35,6 +35,20 @@ public:
   std::optional<Request>
   next()
   {
+    auto request = read();
+    // The objects are kept to the end of the request; the room their
+    // vector grew into by doubling (up to as much again, 40 bytes an
+    // object) is given back before the batches begin.
+    if (request) {
+      request->objects.shrink_to_fit();
+    }
+    return request;
+  }
+
+private:
+  std::optional<Request>
+  read()
+  {
     if (!m_json) {
       if (m_done) {
         return std::nullopt;
@@ -51,7 +65,6 @@ public:
     return request;
   }
 
-private:
   const HandlerCommand& m_command;
   std::istream& m_in;
   protocol::RequestReader m_reader;
