@@ -405,14 +405,19 @@ private:
   void
   apply_backend(std::size_t server, std::vector<Result>& results)
   {
+    const auto for_server = [&](const Result& result) {
+      return result.to_backend && result.server == server;
+    };
+    // The items borrow the results' strings for the call and give them
+    // back: a batch's paths are not copied.
     std::vector<Item> items;
-    items.reserve(static_cast<std::size_t>(
-      std::count_if(results.begin(), results.end(), [&](const Result& result) {
-        return result.to_backend && result.server == server;
-      })));
-    for (const auto& result : results) {
-      if (result.to_backend && result.server == server) {
-        items.push_back({result.line.object, result.line.file, result.object_dir});
+    items.reserve(
+      static_cast<std::size_t>(std::count_if(results.begin(), results.end(), for_server)));
+    for (auto& result : results) {
+      if (for_server(result)) {
+        items.push_back({std::move(result.line.object),
+                         std::move(result.line.file),
+                         std::move(result.object_dir)});
       }
     }
     if (items.empty()) {
@@ -428,10 +433,15 @@ private:
       outcomes.assign(items.size(), Outcome::failed(fmt::format("backend failed: {}", e.what())));
     }
     const auto placements = placements_for(server, items);
+    auto item = items.begin();
     auto outcome = outcomes.begin();
     auto placement = placements.begin();
     for (auto& result : results) {
-      if (result.to_backend && result.server == server) {
+      if (for_server(result)) {
+        result.line.object = std::move(item->object);
+        result.line.file = std::move(item->file);
+        result.object_dir = std::move(item->object_dir);
+        ++item;
         result.line.state = outcome->state;
         result.line.failure = std::move(outcome->failure);
         ++outcome;
