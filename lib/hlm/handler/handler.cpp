@@ -85,6 +85,13 @@ private:
   std::unordered_map<std::string, std::optional<std::size_t>> m_cache;
 };
 
+// One requested object: from the request document, or an object line.
+struct Target
+{
+  std::string_view path;
+  std::uint32_t device = Request::k_any_device; // index into the request's devices
+};
+
 // One output line, before and after the connector ran.
 struct Result
 {
@@ -328,13 +335,16 @@ namespace {
 class Runner
 {
 public:
+  // `paths`: the objects, any device each, instead of request.objects.
   Runner(const Request& request,
+         const protocol::ObjectPaths* paths,
          const ring::SwiftConf& swift_conf,
          const std::vector<LocalServer>& servers,
          const HandlerOptions& options,
          std::ostream& out,
          HandlerSession::State& session)
     : m_request(request),
+      m_paths(paths),
       m_servers(servers),
       m_options(options),
       m_session(session),
@@ -360,8 +370,9 @@ public:
     m_out.start(m_options.heartbeat);
     try {
       const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
-      for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
-        const std::size_t end = std::min(begin + batch, m_request.objects.size());
+      const std::size_t count = m_paths ? m_paths->size() : m_request.objects.size();
+      for (std::size_t begin = 0; begin < count; begin += batch) {
+        const std::size_t end = std::min(begin + batch, count);
         run_batch(begin, end);
       }
     } catch (...) {
@@ -388,7 +399,7 @@ private:
     results.clear();
     results.reserve(end - begin);
     for (std::size_t i = begin; i < end; ++i) {
-      locate(m_request.objects[i], results);
+      locate(target(i), results);
     }
 
     for (std::size_t server = 0; server < m_servers.size(); ++server) {
@@ -400,6 +411,16 @@ private:
         write(out, result);
       }
     });
+  }
+
+  Target
+  target(std::size_t index) const
+  {
+    if (m_paths) {
+      return {(*m_paths)[index], Request::k_any_device};
+    }
+    const auto& object = m_request.objects[index];
+    return {object.path, object.device};
   }
 
   void
@@ -503,7 +524,7 @@ private:
   // Appends the result lines for one requested object: one per local
   // replica, or one error line.
   void
-  locate(const Request::Object& object, std::vector<Result>& results)
+  locate(const Target& object, std::vector<Result>& results)
   {
     const SwiftName name = split_object_path(object.path);
     const auto digest = m_hash(name.account, name.container, name.object);
@@ -542,7 +563,7 @@ private:
   }
 
   Result
-  locate_on(const Request::Object& object,
+  locate_on(const Target& object,
             const std::string& device,
             std::size_t server,
             std::uint32_t partition,
@@ -584,7 +605,7 @@ private:
   // corrupt file or a devices directory that belongs to another cluster,
   // and the backend must not be pointed at it.
   Result
-  check_metadata(const Request::Object& object, const std::string& device, const std::string& file)
+  check_metadata(const Target& object, const std::string& device, const std::string& file)
   {
     try {
       const auto& metadata = m_session.metadata.read_fields(file);
@@ -621,10 +642,7 @@ private:
   }
 
   static Result
-  failure(const Request::Object& object,
-          const std::string* device,
-          FailureKind kind,
-          std::string message)
+  failure(const Target& object, const std::string* device, FailureKind kind, std::string message)
   {
     Result result;
     result.line.object = object.path;
@@ -647,6 +665,7 @@ private:
   std::string m_text;            // a result line, its buffer reused
   std::vector<Result> m_results; // a batch's lines, the vector reused
   const Request& m_request;
+  const protocol::ObjectPaths* m_paths;
   const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;
   HandlerSession::State& m_session;
@@ -670,7 +689,19 @@ run_request(const Request& request,
             std::ostream& out,
             HandlerSession& session)
 {
-  return Runner(request, swift_conf, servers, options, out, session.state()).run();
+  return Runner(request, nullptr, swift_conf, servers, options, out, session.state()).run();
+}
+
+Summary
+run_request(const Request& request,
+            const protocol::ObjectPaths& paths,
+            const ring::SwiftConf& swift_conf,
+            const std::vector<LocalServer>& servers,
+            const HandlerOptions& options,
+            std::ostream& out,
+            HandlerSession& session)
+{
+  return Runner(request, &paths, swift_conf, servers, options, out, session.state()).run();
 }
 
 Summary
