@@ -263,6 +263,9 @@ HLM_CONF=$run/hlm-after.conf "$build/cmd/hlm-dispatch" --once -q >/dev/null
 for size in $sizes; do
   container=scale-$size
   if [ ! -e "$work/filled-$size" ]; then
+    # fill.py appends to the lists: a list left by an earlier cluster in
+    # DIR would double every replica of the handler row.
+    rm -rf "$work/lists-$size"
     swift post "$container"
     $python "$here/fill.py" "$saio" AUTH_test "$container" "$size" --lists "$work/lists-$size"
     touch "$work/filled-$size"
