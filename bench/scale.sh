@@ -10,9 +10,19 @@
 #                           replicas of its device: wall, peak RSS, and the
 #                           syscalls per replica (a second run under
 #                           `strace -f -c`, which is not timed)
-# and once per run, bulk submission: `hlmctl migrate -f LIST` of SUBMIT
-# existing objects (targets/s) beside `swift upload` of SUBMIT empty
-# objects (objects/s).
+# and once per run, after every size's rows (so they see an empty queue):
+#   hlmctl recall -f LIST   bulk submission of SUBMIT existing objects of one
+#                           container, queued as list requests (hlm.conf's
+#                           [hlmctl] list_min_objects, 100 by default): wall,
+#                           targets/s, and the ratio to swift upload's
+#                           objects/s; the run fails unless every object was
+#                           queued in a list request. The requests are then
+#                           worked by an untimed `hlm-dispatch --once`, which
+#                           must complete them: the queue is left empty and
+#                           the objects as the recall rows left them, for a
+#                           later run on a kept cluster
+#   swift upload            UPLOAD empty objects through the proxy: objects/s
+#   ring lookups            per second, beside a bare MD5() of the same keys
 #
 #   bench/scale.sh [BUILD_DIR] [SIZES]      SIZES default: "10000 100000"
 #
@@ -20,7 +30,14 @@
 # objects/s here), not uploaded. HLM_SCALE_KEEP=DIR keeps the cluster
 # running in DIR with its filled containers, and a later run with the same
 # DIR reuses them (a million objects take 10 to 20 minutes to fill).
-# HLM_SCALE_SUBMIT (default 2000) sets the bulk submission's size.
+# HLM_SCALE_SUBMIT sets the bulk submission's size; its objects are the
+# first SUBMIT names of the smallest container of SIZES that holds that
+# many. Default: 100000 (the issue's figure) when a container of SIZES holds
+# that many, else every object of the largest. HLM_SCALE_UPLOAD (default
+# 2000) sets how many empty objects `swift upload` uploads: about 60/s
+# here, so the baseline is a rate of a smaller count, compared per object.
+# A kept cluster's queue is drained first (untimed), in case an earlier
+# run was stopped with requests queued.
 # HLM_SCALE_ONLY=handler measures only the hlm-handler row (and the listing
 # floor), for quick reruns against a kept fill: a fill that no run has
 # migrated and recalled yet is migrated and recalled once first (not timed),
@@ -36,7 +53,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 sizes=${2:-10000 100000}
-submit=${HLM_SCALE_SUBMIT:-2000}
+largest=$(tr -s " " "\n" <<<"$sizes" | sort -n | tail -n 1)
+submit=${HLM_SCALE_SUBMIT:-$((largest < 100000 ? largest : 100000))}
+upload=${HLM_SCALE_UPLOAD:-2000}
+# The bulk submission's container: the smallest of SIZES with SUBMIT objects.
+submit_size=$(tr -s " " "\n" <<<"$sizes" | sort -n | awk -v n="$submit" '$1 >= n {print; exit}')
+if [ -z "$submit_size" ]; then
+  echo "scale.sh: HLM_SCALE_SUBMIT=$submit is more than the largest size ($largest)" >&2
+  exit 2
+fi
 only=${HLM_SCALE_ONLY:-}
 case $only in
   '' | handler) ;;
@@ -178,31 +203,48 @@ measure_handler() {
     "$replicas replicas; cpu ${best_cpu} s; $(per "$calls" "$replicas") syscalls/replica: ${top%, }"
 }
 
-# bulk_and_ring: the bulk submission and ring lookup rows, once per run.
+# bulk_and_ring: the bulk submission, upload and ring lookup rows, once per
+# run.
 bulk_and_ring() {
-  # Bulk submission: SUBMIT existing objects of the first container, beside
-  # swift upload of as many empty objects.
-  first=${sizes%% *}
-  sed -n "1,${submit}p" "$work/lists-$first/$device.objects" | sed 's|^/||' >"$run/submit.list"
-  [ "$(wc -l <"$run/submit.list")" -eq "$submit" ] ||
-    { echo "scale.sh: fewer than $submit objects to submit; pass a larger size" >&2; exit 1; }
+  mkdir -p "$run/upload"
+  (cd "$run/upload" && for i in $(seq -w 1 "$upload"); do : >"e$i"; done)
+  timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
+  local upload_rate
+  upload_rate=$(per "$upload" "$wall")
+  row floor "swift upload (empty objects)" "$upload" "$wall" "$rss" "$upload_rate objects/s"
+
+  # Bulk submission: SUBMIT existing objects of one container, by name as
+  # the listing gave them.
+  head -n "$submit" "$run/list-$submit_size.out" | sed "s|^|AUTH_test/scale-$submit_size/|" \
+    >"$run/submit.list"
   for variant in "${variants[@]}"; do
     export HLM_CONF=$run/hlm-$variant.conf
-    timed submit "${tools[$variant]}/hlmctl" migrate -f "$run/submit.list"
-    row "$variant" "hlmctl migrate -f LIST" "$submit" "$wall" "$rss" \
-      "$(per "$submit" "$wall") targets/s"
-    "${tools[$variant]}/hlm-dispatch" --once -q >/dev/null # drain it (not timed)
+    timed submit "${tools[$variant]}/hlmctl" recall --json -f "$run/submit.list"
+    # Every object queued, and in list requests only (not a row each).
+    $python - "$run/submit.out" "$submit" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+requests = report["requests"]
+listed = sum(r["objects"] for r in requests if "list" in r)
+if listed != int(sys.argv[2]) or len(requests) > listed // 100 + 1:
+    sys.exit("hlmctl recall -f did not queue %s objects as list requests: %d in %d requests"
+             % (sys.argv[2], listed, len(requests)))
+PY
+    local lists rate
+    lists=$($python -c 'import json, sys
+print(len(json.load(open(sys.argv[1]))["requests"]))' "$run/submit.out")
+    rate=$(per "$submit" "$wall")
+    row "$variant" "hlmctl recall -f LIST" "$submit" "$wall" "$rss" \
+      "$rate targets/s = $(per "$rate" "$upload_rate")x swift upload per object; $lists list request(s)"
+    # Worked (not timed), so that nothing stays queued.
+    "${tools[$variant]}/hlm-dispatch" --once --json >"$run/drain.out" 2>"$run/drain.err"
+    dispatched drain
   done
-  mkdir -p "$run/upload"
-  (cd "$run/upload" && for i in $(seq -w 1 "$submit"); do : >"e$i"; done)
-  timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
-  row floor "swift upload (empty objects)" "$submit" "$wall" "$rss" \
-    "$(per "$submit" "$wall") objects/s"
 
   # Ring lookups of the first container's names beside a bare MD5() of the
   # same key bytes (bench/ring_lookup.sh has the full comparison).
   if [ -x "$build/bench/bench_ring_lookup" ]; then
-    head -n 10000 "$work/lists-$first/$device.objects" |
+    head -n 10000 "$work/lists-${sizes%% *}/$device.objects" |
       $python -c 'import json, sys
 for line in sys.stdin:
     print(json.dumps(line.rstrip("\n").lstrip("/").split("/", 2)))' >"$run/names.jsonl"
@@ -215,9 +257,15 @@ r = json.load(open(sys.argv[1])); print("%.0f %.0f" % (r["per_second"], r["md5_p
   fi
 }
 
+# What a stopped run on a kept cluster left queued (not timed).
+HLM_CONF=$run/hlm-after.conf "$build/cmd/hlm-dispatch" --once -q >/dev/null
+
 for size in $sizes; do
   container=scale-$size
   if [ ! -e "$work/filled-$size" ]; then
+    # fill.py appends to the lists: a list left by an earlier cluster in
+    # DIR would double every replica of the handler row.
+    rm -rf "$work/lists-$size"
     swift post "$container"
     $python "$here/fill.py" "$saio" AUTH_test "$container" "$size" --lists "$work/lists-$size"
     touch "$work/filled-$size"
@@ -228,6 +276,7 @@ for size in $sizes; do
   listed=$(wc -l <"$run/list.out")
   [ "$listed" -eq "$size" ] || { echo "scale.sh: swift list: $listed of $size objects" >&2; exit 1; }
   row floor "swift list (floor)" "$size" "$wall" "$rss"
+  [ "$size" != "$submit_size" ] || cp "$run/list.out" "$run/list-$size.out"
   for variant in "${variants[@]}"; do
     measure "$variant" "$size"
   done

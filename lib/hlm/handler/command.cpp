@@ -32,6 +32,8 @@ public:
     }
   }
 
+  // The next request. Object lines come as a request without objects, and
+  // paths() holds them.
   std::optional<Request>
   next()
   {
@@ -40,9 +42,18 @@ public:
         return std::nullopt;
       }
       m_done = true;
-      return protocol::read_object_lines(m_in, *m_command.operation);
+      m_paths = protocol::read_object_paths(m_in);
+      Request request;
+      request.operation = *m_command.operation;
+      return request;
     }
     auto request = m_reader.next();
+    if (request) {
+      // Kept to the end of the request: the room the vector grew into by
+      // doubling (up to as much again, 40 bytes an object) is given back
+      // before the batches begin.
+      request->objects.shrink_to_fit();
+    }
     if (request && m_command.operation && *m_command.operation != request->operation) {
       throw InputError(fmt::format("the command line says {} but the request document says {}",
                                    to_string(*m_command.operation),
@@ -51,10 +62,18 @@ public:
     return request;
   }
 
+  // The object lines read, or null for JSON documents.
+  const protocol::ObjectPaths*
+  paths() const
+  {
+    return m_json ? nullptr : &m_paths;
+  }
+
 private:
   const HandlerCommand& m_command;
   std::istream& m_in;
   protocol::RequestReader m_reader;
+  protocol::ObjectPaths m_paths;
   bool m_json = false;
   bool m_done = false;
 };
@@ -175,7 +194,10 @@ run_handler(const HandlerCommand& command,
     if (servers.empty()) {
       servers = open_servers(confs, make_connector, backends);
     }
-    const Summary summary = run_request(*request, swift_conf, servers, options, out, session);
+    const auto* paths = requests.paths();
+    const Summary summary =
+      paths ? run_request(*request, *paths, swift_conf, servers, options, out, session)
+            : run_request(*request, swift_conf, servers, options, out, session);
     total.objects += summary.objects;
     total.ok += summary.ok;
     total.failed += summary.failed;

@@ -85,6 +85,13 @@ private:
   std::unordered_map<std::string, std::optional<std::size_t>> m_cache;
 };
 
+// One requested object: from the request document, or an object line.
+struct Target
+{
+  std::string_view path;
+  std::uint32_t device = Request::k_any_device; // index into the request's devices
+};
+
 // One output line, before and after the connector ran.
 struct Result
 {
@@ -328,13 +335,16 @@ namespace {
 class Runner
 {
 public:
+  // `paths`: the objects, any device each, instead of request.objects.
   Runner(const Request& request,
+         const protocol::ObjectPaths* paths,
          const ring::SwiftConf& swift_conf,
          const std::vector<LocalServer>& servers,
          const HandlerOptions& options,
          std::ostream& out,
          HandlerSession::State& session)
     : m_request(request),
+      m_paths(paths),
       m_servers(servers),
       m_options(options),
       m_session(session),
@@ -360,8 +370,9 @@ public:
     m_out.start(m_options.heartbeat);
     try {
       const std::size_t batch = std::max<std::size_t>(m_options.batch_size, 1);
-      for (std::size_t begin = 0; begin < m_request.objects.size(); begin += batch) {
-        const std::size_t end = std::min(begin + batch, m_request.objects.size());
+      const std::size_t count = m_paths ? m_paths->size() : m_request.objects.size();
+      for (std::size_t begin = 0; begin < count; begin += batch) {
+        const std::size_t end = std::min(begin + batch, count);
         run_batch(begin, end);
       }
     } catch (...) {
@@ -380,9 +391,15 @@ private:
   void
   run_batch(std::size_t begin, std::size_t end)
   {
-    std::vector<Result> results;
+    // Mostly one line per object. Reserved, not grown by doubling: a
+    // Result is some 400 bytes, and a batch of 10,000 grown from empty
+    // peaks at 16,384 of them plus the 8,192 being moved. Kept for the next
+    // batch.
+    auto& results = m_results;
+    results.clear();
+    results.reserve(end - begin);
     for (std::size_t i = begin; i < end; ++i) {
-      locate(m_request.objects[i], results);
+      locate(target(i), results);
     }
 
     for (std::size_t server = 0; server < m_servers.size(); ++server) {
@@ -396,13 +413,32 @@ private:
     });
   }
 
+  Target
+  target(std::size_t index) const
+  {
+    if (m_paths) {
+      return {(*m_paths)[index], Request::k_any_device};
+    }
+    const auto& object = m_request.objects[index];
+    return {object.path, object.device};
+  }
+
   void
   apply_backend(std::size_t server, std::vector<Result>& results)
   {
+    const auto for_server = [&](const Result& result) {
+      return result.to_backend && result.server == server;
+    };
+    // The items borrow the results' strings for the call and give them
+    // back: a batch's paths are not copied.
     std::vector<Item> items;
-    for (const auto& result : results) {
-      if (result.to_backend && result.server == server) {
-        items.push_back({result.line.object, result.line.file, result.object_dir});
+    items.reserve(
+      static_cast<std::size_t>(std::count_if(results.begin(), results.end(), for_server)));
+    for (auto& result : results) {
+      if (for_server(result)) {
+        items.push_back({std::move(result.line.object),
+                         std::move(result.line.file),
+                         std::move(result.object_dir)});
       }
     }
     if (items.empty()) {
@@ -418,10 +454,15 @@ private:
       outcomes.assign(items.size(), Outcome::failed(fmt::format("backend failed: {}", e.what())));
     }
     const auto placements = placements_for(server, items);
+    auto item = items.begin();
     auto outcome = outcomes.begin();
     auto placement = placements.begin();
     for (auto& result : results) {
-      if (result.to_backend && result.server == server) {
+      if (for_server(result)) {
+        result.line.object = std::move(item->object);
+        result.line.file = std::move(item->file);
+        result.object_dir = std::move(item->object_dir);
+        ++item;
         result.line.state = outcome->state;
         result.line.failure = std::move(outcome->failure);
         ++outcome;
@@ -483,7 +524,7 @@ private:
   // Appends the result lines for one requested object: one per local
   // replica, or one error line.
   void
-  locate(const Request::Object& object, std::vector<Result>& results)
+  locate(const Target& object, std::vector<Result>& results)
   {
     const SwiftName name = split_object_path(object.path);
     const auto digest = m_hash(name.account, name.container, name.object);
@@ -522,7 +563,7 @@ private:
   }
 
   Result
-  locate_on(const Request::Object& object,
+  locate_on(const Target& object,
             const std::string& device,
             std::size_t server,
             std::uint32_t partition,
@@ -564,7 +605,7 @@ private:
   // corrupt file or a devices directory that belongs to another cluster,
   // and the backend must not be pointed at it.
   Result
-  check_metadata(const Request::Object& object, const std::string& device, const std::string& file)
+  check_metadata(const Target& object, const std::string& device, const std::string& file)
   {
     try {
       const auto& metadata = m_session.metadata.read_fields(file);
@@ -601,10 +642,7 @@ private:
   }
 
   static Result
-  failure(const Request::Object& object,
-          const std::string* device,
-          FailureKind kind,
-          std::string message)
+  failure(const Target& object, const std::string* device, FailureKind kind, std::string message)
   {
     Result result;
     result.line.object = object.path;
@@ -624,8 +662,10 @@ private:
     m_summary.add(result.line);
   }
 
-  std::string m_text; // a result line, its buffer reused
+  std::string m_text;            // a result line, its buffer reused
+  std::vector<Result> m_results; // a batch's lines, the vector reused
   const Request& m_request;
+  const protocol::ObjectPaths* m_paths;
   const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;
   HandlerSession::State& m_session;
@@ -649,7 +689,19 @@ run_request(const Request& request,
             std::ostream& out,
             HandlerSession& session)
 {
-  return Runner(request, swift_conf, servers, options, out, session.state()).run();
+  return Runner(request, nullptr, swift_conf, servers, options, out, session.state()).run();
+}
+
+Summary
+run_request(const Request& request,
+            const protocol::ObjectPaths& paths,
+            const ring::SwiftConf& swift_conf,
+            const std::vector<LocalServer>& servers,
+            const HandlerOptions& options,
+            std::ostream& out,
+            HandlerSession& session)
+{
+  return Runner(request, &paths, swift_conf, servers, options, out, session.state()).run();
 }
 
 Summary

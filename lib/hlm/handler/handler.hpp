@@ -106,6 +106,18 @@ Summary run_request(const protocol::Request& request,
                     std::ostream& out,
                     HandlerSession& session);
 
+// run_request() of `request` (whose objects are not looked at) for the
+// objects of `paths`, each on every local device that the ring names for
+// it: object lines (protocol::read_object_paths) without a std::string
+// each.
+Summary run_request(const protocol::Request& request,
+                    const protocol::ObjectPaths& paths,
+                    const ring::SwiftConf& swift_conf,
+                    const std::vector<LocalServer>& servers,
+                    const HandlerOptions& options,
+                    std::ostream& out,
+                    HandlerSession& session);
+
 // run_request() in a session of its own.
 Summary run_request(const protocol::Request& request,
                     const ring::SwiftConf& swift_conf,

@@ -510,12 +510,32 @@ RequestReader::next()
   return read_one(m_in);
 }
 
-Request
-read_object_lines(std::istream& in, Operation operation)
+std::string_view
+ObjectPaths::operator[](std::size_t index) const noexcept
 {
-  Request request;
-  request.operation = operation;
-  std::string line;
+  const std::size_t begin = index == 0 ? 0 : m_ends[index - 1];
+  return std::string_view(m_text).substr(begin, m_ends[index] - begin);
+}
+
+void
+ObjectPaths::push_back(std::string_view path)
+{
+  m_text.append(path);
+  m_ends.push_back(m_text.size());
+}
+
+void
+ObjectPaths::shrink_to_fit()
+{
+  m_text.shrink_to_fit();
+  m_ends.shrink_to_fit();
+}
+
+ObjectPaths
+read_object_paths(std::istream& in)
+{
+  ObjectPaths paths;
+  std::string line; // its buffer reused
   std::size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
@@ -533,11 +553,24 @@ read_object_lines(std::istream& in, Operation operation)
     } catch (const InputError& e) {
       throw InputError(fmt::format("line {}: {}", number, e.what()));
     }
-    request.objects.push_back({std::move(line), Request::k_any_device});
-    line = {};
+    paths.push_back(line);
   }
   if (in.bad()) {
     throw Error("cannot read the object list from standard input");
+  }
+  paths.shrink_to_fit();
+  return paths;
+}
+
+Request
+read_object_lines(std::istream& in, Operation operation)
+{
+  const ObjectPaths paths = read_object_paths(in);
+  Request request;
+  request.operation = operation;
+  request.objects.reserve(paths.size());
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    request.objects.push_back({std::string(paths[i]), Request::k_any_device});
   }
   return request;
 }

@@ -340,6 +340,42 @@ TEST_CASE("handler: one call serves every object server of the host", "[handler]
   CHECK_THAT(again.str(), Catch::Contains("backend failed: cannot open db"));
 }
 
+TEST_CASE("run_handler: object lines answer as the same objects in a document", "[handler]")
+{
+  Node node;
+  node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  const auto conf_file = node.root.write("object-server.conf", node.recording_conf_text());
+  const ConnectorMaker maker = [&](std::string_view, Settings) {
+    return std::unique_ptr<connector::Connector>(new RecordingConnector());
+  };
+  HandlerCommand command;
+  command.object_server_confs = {conf_file};
+  command.operation = Operation::status;
+  command.batch_size = 2; // three batches
+  const auto run = [&](const std::string& input) {
+    std::istringstream in(input);
+    std::ostringstream out;
+    const auto summary = run_handler(command, maker, in, out);
+    CHECK(summary == Summary{6, 2, 4}); // obj1 twice on sdb2; the rest not here
+    return out.str();
+  };
+  const std::vector<std::string> objects = {"/AUTH_test/c1/obj1",
+                                            "/AUTH_test/c1silver/sobj2",
+                                            "/AUTH_test/c1/obj1",
+                                            "/AUTH_test/c1/nothing",
+                                            "/AUTH_test/c2/obj1"};
+  std::string document = R"({"request": "status", "objects": [)";
+  std::string lines;
+  for (const auto& object : objects) {
+    document += (lines.empty() ? "" : ",") + fmt::format(R"({{"object": "{}"}})", object);
+    lines += object.substr(lines.empty() ? 1 : 0) + "\r\n"; // the first without its '/'
+  }
+  document += "]}";
+  const auto from_lines = run(lines);
+  CHECK(from_lines == run(document));
+  CHECK(nlohmann::json::parse(from_lines)["objects"].size() == 6);
+}
+
 TEST_CASE("run_handler: a directory of object server configs", "[handler]")
 {
   Node node;

@@ -107,6 +107,20 @@ TEST_CASE("object lines", "[handler]")
   CHECK_THROWS_WITH(lines("/a/c/\xff\n"), Catch::Contains("UTF-8"));
 }
 
+TEST_CASE("object lines as paths back to back", "[handler]")
+{
+  std::istringstream in("/a/c/o1\r\n\na/c/dir/o2\n/a/c/o 3 ");
+  const auto paths = read_object_paths(in);
+  REQUIRE(paths.size() == 3);
+  CHECK(paths[0] == "/a/c/o1");
+  CHECK(paths[1] == "/a/c/dir/o2");
+  CHECK(paths[2] == "/a/c/o 3 ");
+  std::istringstream empty("\n\n");
+  CHECK(read_object_paths(empty).empty());
+  std::istringstream bad("/a/c/o\n\n/a/c\n");
+  CHECK_THROWS_WITH(read_object_paths(bad), Catch::Contains("line 3"));
+}
+
 TEST_CASE("handler request: SwiftHLM's dispatcher sends the policy index as a string", "[handler]")
 {
   // swifthlm/middleware.py takes it from the container info: "0", "1", ...
