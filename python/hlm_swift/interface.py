@@ -17,6 +17,16 @@ It takes SwiftHLM's requests and leaves every other one to the pipeline::
     GET  /hlm/v1/requests/<account>/<container>[/<object>]
     GET  /hlm/v1/requests/<account>           (hlm's: the whole account)
 
+and hlm's own verbs on requests, answered with hlmctl --json's document
+(200 whatever became of each; "error" in an element says why)::
+
+    DELETE /hlm/v1/requests/<account>/<container>[/<object>]   hlmctl cancel
+    POST   /hlm/v1/retry/<account>/<container>[/<object>]      hlmctl retry
+    POST   /hlm/v1/forget/<account>/<container>[/<object>]     hlmctl forget
+
+each of the target's requests, or with ``X-HLM-Request-Id: <id>`` that
+one request, which must be of the path's container (else 400).
+
 What it does itself, and all it does:
 
 1. Refuses what SwiftHLM's interface does not have: another version (404),
@@ -62,8 +72,12 @@ from swift.common.swob import Request, Response, wsgi_to_str
 from swift.common.utils import get_logger, split_path
 from swift.common.wsgi import make_subrequest
 
-VERBS = {'migrate': 'POST', 'recall': 'POST',
-         'status': 'GET', 'requests': 'GET'}
+VERBS = {'migrate': ('POST',), 'recall': ('POST',),
+         'status': ('GET',), 'requests': ('GET', 'DELETE'),
+         'retry': ('POST',), 'forget': ('POST',)}
+# (verb, method) -> the hlmctl command that changes requests.
+MANAGE = {('requests', 'DELETE'): 'cancel', ('retry', 'POST'): 'retry',
+          ('forget', 'POST'): 'forget'}
 CHUNK = 65536
 
 
@@ -190,18 +204,35 @@ class HlmInterface(object):
         if version != 'v1' or verb not in VERBS:
             return error_response(404, 'no such SwiftHLM request: %s' %
                                   req.path_info)
-        if req.method != VERBS[verb]:
-            resp = error_response(405, '%s takes %s' % (verb, VERBS[verb]))
-            resp.headers['Allow'] = VERBS[verb]
+        if req.method not in VERBS[verb]:
+            allowed = ', '.join(VERBS[verb])
+            resp = error_response(405, '%s takes %s' % (verb, allowed))
+            resp.headers['Allow'] = allowed
             return resp
+        manage = MANAGE.get((verb, req.method))
         # hlm's extension: the requests of a whole account.
-        if not account or not (container or verb == 'requests'):
+        if not account or not (container or (verb == 'requests' and
+                                             not manage)):
             return error_response(400, '%s needs /<account>/<container>'
                                   '[/<object>]' % verb)
         if account.startswith('.'):
             return error_response(403, 'hidden accounts are not reachable '
                                   'through /hlm')
-        refused = self.check_access(req, account, container, obj)
+        request_id = None
+        if manage:
+            request_id = req.headers.get('X-HLM-Request-Id')
+            if request_id is not None:
+                parts = request_id.split('/')
+                if len(parts) < 6 or parts[3] != wsgi_to_str(account) or \
+                        parts[4] != wsgi_to_str(container):
+                    return error_response(400, 'X-HLM-Request-Id names a '
+                                          'request of another container '
+                                          'than the path')
+            # A request of an object that is gone can still be touched:
+            # only the container is checked.
+            refused = self.check_access(req, account, container, None)
+        else:
+            refused = self.check_access(req, account, container, obj)
         if refused is not None:
             return refused
         token = req.headers.get('X-Auth-Token') or \
@@ -209,6 +240,9 @@ class HlmInterface(object):
         if not token:
             return error_response(401, 'SwiftHLM requests need a token '
                                   '(X-Auth-Token)')
+        if manage:
+            return self.run_manage(req, manage, token, account, container,
+                                   obj, request_id)
         return self.run_hlmctl(req, verb, token, account, container, obj)
 
     def check_access(self, req, account, container, obj):
@@ -239,6 +273,51 @@ class HlmInterface(object):
                                                   resp.status))
         return None
 
+    def hlmctl_env(self, token, account):
+        return {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
+                'HOME': os.environ.get('HOME', '/'),
+                'LANG': 'C.UTF-8',
+                'OS_AUTH_TOKEN': token,
+                'OS_STORAGE_URL': '%s/v1/%s' % (self.proxy_url,
+                                                wsgi_to_str(account))}
+
+    def run_manage(self, req, command, token, account, container, obj,
+                   request_id):
+        """hlmctl cancel|retry|forget --json of one request id or the
+        target; its document, 200, whatever became of each request."""
+        name = request_id if request_id is not None else wsgi_to_str(
+            '/'.join(p for p in (account, container, obj) if p))
+        argv = [self.hlmctl, command]
+        if self.hlm_conf:
+            argv += ['--config', self.hlm_conf]
+        argv += ['--json', '--', name]
+        what = '%s %s' % (command, name)
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE,
+                                    env=self.hlmctl_env(token, account))
+        except OSError as e:
+            self.logger.error('cannot run %s: %s', self.hlmctl, e)
+            return error_response(503, 'cannot run hlmctl: %s' % e.strerror)
+        stderr = StderrTail(proc.stderr)
+        stdout = b''
+        while True:
+            chunk = proc.stdout.read(CHUNK)
+            if not chunk:
+                break
+            stdout += chunk
+        proc.wait()
+        text = stderr.text()
+        proc.stdout.close()
+        proc.stderr.close()
+        try:
+            json.loads(stdout)['requests']
+        except (ValueError, KeyError, TypeError):
+            return self.failed(what, proc.returncode, text)
+        return Response(status=200, body=stdout,
+                        content_type='application/json')
+
     def run_hlmctl(self, req, verb, token, account, container, obj):
         json_wanted = 'application/json' in req.headers.get('Accept', '')
         target = wsgi_to_str('/'.join(
@@ -257,12 +336,7 @@ class HlmInterface(object):
         if container:
             argv += ['--', target]
         # else: requests of the whole account, the storage URL's
-        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'),
-               'HOME': os.environ.get('HOME', '/'),
-               'LANG': 'C.UTF-8',
-               'OS_AUTH_TOKEN': token,
-               'OS_STORAGE_URL': '%s/v1/%s' % (self.proxy_url,
-                                               wsgi_to_str(account))}
+        env = self.hlmctl_env(token, account)
         what = '%s %s' % (verb, target)
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,

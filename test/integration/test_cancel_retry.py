@@ -87,6 +87,33 @@ def main():
     _, out, _ = hlmctl(conf, "forget", b)
     check(out.startswith("forgotten ") and queued(conf, b) == ([], []), "forget: %r" % out)
 
+    # The HTTP interface: DELETE on a request cancels it, POST retry and
+    # forget; an id of another container than the path is refused.
+    _, out, _ = hlmctl(conf, "migrate", "--json", b)
+    id_b = json.loads(out)["requests"][0]["id"]
+    status, _, body = swift.request_full("DELETE", "/hlm/v1/requests/%s/%s" % (A, C + "-other"),
+                                         None, {"X-HLM-Request-Id": id_b})
+    check(status in (400, 404), "an id of another container: %d %r" % (status, body))
+    status, _, body = swift.request_full("DELETE", "/hlm/v1/requests/%s" % b, None,
+                                         {"Accept": "application/json"})
+    doc = json.loads(body)["requests"]
+    check(status == 200 and [r.get("done") for r in doc] == ["cancelled"] and doc[0]["id"] == id_b,
+          "interface cancel: %d %r" % (status, body))
+    check(queued(conf, b) == ([], []), "cancelled through the interface")
+    hlmctl(conf, "migrate", b)
+    dispatch_once(broken, status=3)
+    failed_b = queued(conf, b)[1]
+    status, _, body = swift.request_full("POST", "/hlm/v1/forget/%s/%s" % (A, C), None,
+                                         {"X-HLM-Request-Id": failed_b[0]})
+    doc = json.loads(body)["requests"]
+    check(status == 200 and doc[0]["done"] == "forgotten", "interface forget: %r" % body)
+    check(queued(conf, b) == ([], []), "forgotten through the interface")
+    # hlmctl over the interface (--via interface) says the same.
+    hlmctl(conf, "migrate", b)
+    _, out, _ = hlmctl(conf, "cancel", "--via", "interface", b)
+    check(out.startswith("cancelled ") and queued(conf, b) == ([], []),
+          "hlmctl cancel through the interface: %r" % out)
+
     # A container request cancelled while the run works it: the listing
     # stops at a round boundary, nothing is written back. tapesim moves
     # 1,000 bytes a second here: 200 bytes an object and replica.

@@ -86,6 +86,64 @@ public:
     }
   }
 
+  // DELETE /hlm/v1/requests/..., POST /hlm/v1/retry/... or .../forget/...
+  // of each name: a request id as X-HLM-Request-Id on its container's
+  // path, a target as the path. The answer is hlmctl --json's document.
+  std::vector<ManageResult>
+  manage(Manage verb, const std::vector<RequestName>& names) override
+  {
+    const auto method = verb == Manage::cancel ? swift::Method::del : swift::Method::post;
+    const std::string_view path_verb = verb == Manage::cancel  ? "requests"
+                                       : verb == Manage::retry ? "retry"
+                                                               : "forget";
+    std::vector<ManageResult> results;
+    for (const auto& name : names) {
+      queue::Target target;
+      swift::Headers headers;
+      if (name.id) {
+        target = queue::decode_entry(*name.id).target;
+        target.object.clear();
+        headers.emplace_back("X-HLM-Request-Id", *name.id);
+      } else {
+        target = *name.target;
+      }
+      try {
+        const auto doc = ask(method, path_verb, target, headers);
+        for (const auto& item : doc.at("requests")) {
+          ManageResult result;
+          result.given = name.given;
+          result.id = item.value("id", std::string());
+          result.target = item.value("target", std::string());
+          result.done = item.value("done", std::string());
+          if (item.contains("error")) {
+            result.error = item.at("error").get<std::string>();
+            result.http_status = item.value("http_status", 0);
+          }
+          if (item.contains("requeued")) {
+            const auto& requeued = item.at("requeued");
+            Submitted submitted;
+            const auto outcome = requeued.at("outcome").get<std::string>();
+            submitted.outcome = outcome == "on_disk"          ? SubmitOutcome::on_disk
+                                : outcome == "already_queued" ? SubmitOutcome::already_queued
+                                                              : SubmitOutcome::queued;
+            submitted.id = requeued.value("id", std::string());
+            result.requeued = submitted;
+          }
+          results.push_back(std::move(result));
+        }
+      } catch (const SwiftError& e) {
+        ManageResult result;
+        result.given = name.given;
+        result.error = e.what();
+        result.http_status = e.http_status();
+        results.push_back(std::move(result));
+      } catch (const Json::exception& e) {
+        throw unexpected(path_verb, target, e.what());
+      }
+    }
+    return results;
+  }
+
   StatusSummary
   status(const queue::Target& target,
          bool with_replicas,

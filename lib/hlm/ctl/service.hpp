@@ -69,14 +69,12 @@ public:
   virtual std::vector<QueuedRequest> look_up(const std::set<std::string>& ids) = 0;
   // The ids of the requests pending now for the target (ctl::pending_for).
   virtual std::vector<std::string> pending_for(const queue::Target& target) = 0;
-  // hlmctl cancel, retry and forget (manage.hpp). The HTTP interface
-  // does not carry them yet: it throws hlm::InputError.
+  // hlmctl cancel, retry and forget (manage.hpp).
   enum class Manage { cancel, retry, forget };
   virtual std::vector<ManageResult>
   manage(Manage /*verb*/, const std::vector<RequestName>& /*names*/)
   {
-    throw InputError("cancel, retry and forget need the cluster's own access (hlm.conf): the "
-                     "HTTP interface does not carry them yet");
+    throw InputError("this path to hlm cannot cancel, retry or forget requests");
   }
   // "the cluster (hlm.conf ..., rings in ...)" or "the HTTP interface at
   // <url>": what -v prints.

@@ -51,6 +51,16 @@ public:
     return submitted;
   }
 
+  // manage(): what each call answers; by default nothing.
+  std::function<std::vector<ctl::ManageResult>(Manage, const std::vector<ctl::RequestName>&)>
+    manages;
+
+  std::vector<ctl::ManageResult>
+  manage(Manage verb, const std::vector<ctl::RequestName>& names) override
+  {
+    return manages ? manages(verb, names) : std::vector<ctl::ManageResult>{};
+  }
+
   ctl::StatusSummary
   status(const queue::Target& /*target*/,
          bool /*with_replicas*/,

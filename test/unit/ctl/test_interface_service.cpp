@@ -206,3 +206,41 @@ TEST_CASE("interface service: describe names the interface's URL", "[ctl]")
   Fixture f;
   CHECK(f.service->describe() == "the proxy's HTTP interface at http://proxy:8080/hlm/v1");
 }
+
+TEST_CASE("interface service: cancel, retry and forget ask the proxy and read its document",
+          "[ctl]")
+{
+  Fixture f;
+  f.answer("DELETE /hlm/v1/requests/AUTH_test/c",
+           {{"requests",
+             {{{"given", k_recall},
+               {"id", k_recall},
+               {"target", "AUTH_test/c"},
+               {"done", "cancelled"}}}}});
+  f.answer("POST /hlm/v1/retry/AUTH_test/c/o",
+           {{"requests",
+             {{{"given", "AUTH_test/c/o"},
+               {"id", k_id},
+               {"target", "AUTH_test/c/o"},
+               {"done", "retried"},
+               {"requeued", {{"outcome", "already_queued"}, {"id", k_recall}}}}}}});
+  f.http.answer("POST /hlm/v1/forget/AUTH_test/d", 403);
+  RequestName by_id{k_recall, k_recall, std::nullopt};
+  RequestName by_target{"AUTH_test/c/o", std::nullopt, queue::Target{"AUTH_test", "c", "o"}};
+  auto results = f.service->manage(Service::Manage::cancel, {by_id});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].done == "cancelled");
+  CHECK(results[0].id == k_recall);
+  // An id goes on its container's path, in X-HLM-Request-Id.
+  CHECK(swift::find_header(f.http.sent.back().headers, "X-HLM-Request-Id") == k_recall);
+  results = f.service->manage(Service::Manage::retry, {by_target});
+  REQUIRE(results.size() == 1);
+  REQUIRE(results[0].requeued);
+  CHECK(results[0].requeued->outcome == SubmitOutcome::already_queued);
+  CHECK(results[0].requeued->id == k_recall);
+  RequestName refused{"AUTH_test/d", std::nullopt, queue::Target{"AUTH_test", "d", ""}};
+  results = f.service->manage(Service::Manage::forget, {refused});
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].http_status == 403);
+  CHECK(results[0].error);
+}
