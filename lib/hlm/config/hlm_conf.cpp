@@ -92,6 +92,14 @@ read_dispatch(Settings& settings, HlmConf& conf)
                     static_cast<long long>(conf.max_failed_objects),
                     0,
                     1'000'000));
+  if (const auto hook = settings.take("on_complete")) {
+    std::istringstream words{std::string(*hook)};
+    for (std::string word; words >> word;) {
+      conf.on_complete.push_back(word);
+    }
+  }
+  conf.on_complete_timeout =
+    settings.duration("on_complete_timeout", conf.on_complete_timeout, seconds(1), seconds(86400));
   if (const auto copies = settings.take("recall_copies")) {
     const auto parsed = queue::parse_copies(trim(*copies));
     if (!parsed) {

@@ -63,6 +63,11 @@ struct HlmConf
   // objects become requests of their own and the container request is
   // done; more (or 0 here) keep the container request whole.
   std::size_t max_failed_objects = 1'000;
+  // A program hlm-dispatch runs for each request that completes or finally
+  // fails (completion_hook.hpp): its argv (on_complete split at white
+  // space; empty: none), and how long each run may take.
+  std::vector<std::string> on_complete;
+  std::chrono::seconds on_complete_timeout{60};
 
   // [hlmctl]
   // The objects of one container in a -f list from which hlmctl migrate or

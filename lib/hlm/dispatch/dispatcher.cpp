@@ -1,3 +1,4 @@
+#include <hlm/dispatch/completion_hook.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/dispatch/fault_point.hpp>
 #include <hlm/dispatch/list_work.hpp>
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -59,9 +61,22 @@ public:
       m_requests(requests),
       m_pending(list_owned(requests, options)),
       m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
-      m_settler(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
+      m_hook(make_hook(conf, [this](const std::string& m) { say(m); })),
+      m_settler(
+        requests,
+        conf,
+        options.clock,
+        m_report,
+        [this](const std::string& m) { say(m); },
+        notify()),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
-      m_lists(requests, conf, options.clock, m_report, [this](const std::string& m) { say(m); }),
+      m_lists(
+        requests,
+        conf,
+        options.clock,
+        m_report,
+        [this](const std::string& m) { say(m); },
+        notify()),
       m_rings(requests.swift_conf(), conf.swift_dir),
       m_failures(m_pending.size()),
       m_cancelled(m_pending.size(), false)
@@ -96,6 +111,9 @@ public:
       run_group(group);
     }
     m_settler.clear_superseded();
+    if (m_hook) {
+      m_hook->finish();
+    }
     return m_report;
   }
 
@@ -221,6 +239,26 @@ private:
     return found;
   }
 
+  static std::unique_ptr<CompletionHook>
+  make_hook(const config::HlmConf& conf, CompletionHook::Say say)
+  {
+    if (conf.on_complete.empty()) {
+      return nullptr;
+    }
+    return std::make_unique<CompletionHook>(conf.on_complete,
+                                            conf.on_complete_timeout,
+                                            std::move(say));
+  }
+
+  Notify
+  notify()
+  {
+    if (!m_hook) {
+      return {};
+    }
+    return [this](nlohmann::json document) { m_hook->notify(std::move(document)); };
+  }
+
   void
   say(const std::string& message) const
   {
@@ -243,6 +281,7 @@ private:
   DispatchReport m_report;
   const std::vector<queue::ListedEntry> m_pending;
   Plan m_plan;
+  std::unique_ptr<CompletionHook> m_hook;
   Settler m_settler;
   Sender m_sender;
   ListWork m_lists;

@@ -13,12 +13,14 @@ ListWork::ListWork(queue::RequestQueue& requests,
                    const config::HlmConf& conf,
                    UnixClock clock,
                    DispatchReport& report,
-                   Say say)
+                   Say say,
+                   Notify notify)
   : m_requests(requests),
     m_conf(conf),
     m_clock(std::move(clock)),
     m_report(report),
-    m_say(std::move(say))
+    m_say(std::move(say)),
+    m_notify(std::move(notify))
 {
 }
 
@@ -232,6 +234,11 @@ ListWork::end_list(State& state)
       m_requests.fail_list(state.list, *state.refused);
       m_say(fmt::format("list {} failed: {}", name, *state.refused));
       ++m_report.failed;
+      if (m_notify && state.list.entry) {
+        auto document = completion_document(state.list.row.name, *state.list.entry, "failed");
+        document["reason"] = *state.refused;
+        m_notify(std::move(document));
+      }
       return false;
     } catch (const Error& e) {
       state.left_pending = fmt::format("{}; cannot fail it: {}", *state.refused, e.what());
@@ -269,6 +276,12 @@ ListWork::end_worked(State& state)
                     state.progress.failed,
                     state.to_failed,
                     state.to_retry));
+  if (m_notify && state.list.entry) {
+    auto document = completion_document(state.list.row.name, *state.list.entry, "completed");
+    document["objects"] = state.progress.count;
+    document["objects_failed"] = state.progress.failed;
+    m_notify(std::move(document));
+  }
   // Failures of earlier runs (a list resumed) count as failed: whether they
   // wait for a retry is not known here.
   if (state.progress.failed > state.to_retry) {

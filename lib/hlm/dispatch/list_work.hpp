@@ -54,12 +54,15 @@ class ListWork
 public:
   using Say = std::function<void(const std::string&)>;
 
-  // `requests`, `conf` and `report` must outlive this object.
+  // `requests`, `conf` and `report` must outlive this object. `notify`
+  // hears of each list completed (with "objects" and "objects_failed") or
+  // failed as a whole (with "reason").
   ListWork(queue::RequestQueue& requests,
            const config::HlmConf& conf,
            UnixClock clock,
            DispatchReport& report,
-           Say say);
+           Say say,
+           Notify notify = {});
 
   // Hands `add` the "/account/container/name" paths of the names of list
   // request `listed` (pending entry `index`) not done yet, in order.
@@ -114,6 +117,7 @@ private:
   UnixClock m_clock;
   DispatchReport& m_report;
   Say m_say;
+  Notify m_notify;
   std::map<std::size_t, State> m_lists; // by pending index
 };
 

@@ -120,13 +120,31 @@ Settler::Settler(queue::RequestQueue& requests,
                  const config::HlmConf& conf,
                  UnixClock clock,
                  DispatchReport& report,
-                 Say say)
+                 Say say,
+                 Notify notify)
   : m_requests(requests),
     m_conf(conf),
     m_clock(std::move(clock)),
     m_report(report),
-    m_say(std::move(say))
+    m_say(std::move(say)),
+    m_notify(std::move(notify))
 {
+}
+
+nlohmann::json
+completion_document(const std::string& id, const queue::Entry& entry, std::string_view outcome)
+{
+  const auto& t = entry.target;
+  std::string target = t.account + "/" + t.container;
+  if (!t.object.empty()) {
+    target += "/" + t.object;
+  }
+  return {{"id", id},
+          {"operation", std::string(to_string(entry.operation))},
+          {"target", target},
+          {"policy_index", entry.policy_index},
+          {"submitted", entry.submitted},
+          {"outcome", std::string(outcome)}};
 }
 
 void
@@ -173,6 +191,9 @@ Settler::settle_whole(const queue::ListedEntry& listed, const EntryFailures& fai
     fault_point("completed");
     completed(*listed.entry, true);
     ++m_report.completed;
+    if (m_notify) {
+      m_notify(completion_document(listed.row.name, *listed.entry, "completed"));
+    }
     break;
   case Verdict::retry:
     m_requests.retry_later(listed, settlement.retry);
@@ -184,6 +205,11 @@ Settler::settle_whole(const queue::ListedEntry& listed, const EntryFailures& fai
     fault_point("failed-put");
     m_requests.complete(listed.row);
     ++m_report.failed;
+    if (m_notify) {
+      auto document = completion_document(listed.row.name, *listed.entry, "failed");
+      document["reason"] = settlement.reason;
+      m_notify(std::move(document));
+    }
     break;
   }
   return settlement.verdict;
@@ -199,6 +225,7 @@ Settler::settle_objects(const queue::ListedEntry& listed,
   const auto copies = queue::copies_of(listed.row.content_type);
   std::size_t to_retry = 0;
   std::size_t to_failed = 0;
+  nlohmann::json failed_objects = nlohmann::json::array();
   try {
     for (const auto& failed : failures.failed_objects()) {
       const Settlement settlement = decide(failed.failures, listed.retry.attempts, m_conf, now);
@@ -207,6 +234,10 @@ Settler::settle_objects(const queue::ListedEntry& listed,
                      entry.operation,
                      queue::Target{entry.target.account, entry.target.container, failed.object},
                      entry.policy_index});
+      failed_objects.push_back({{"object", failed.object},
+                                {"id", name},
+                                {"reason", settlement.reason},
+                                {"final", settlement.verdict != Verdict::retry}});
       if (settlement.verdict == Verdict::retry) {
         m_requests.put_row(
           queue::Which::pending,
@@ -246,6 +277,11 @@ Settler::settle_objects(const queue::ListedEntry& listed,
     ++m_report.failed;
   } else {
     ++m_report.retrying;
+  }
+  if (m_notify) {
+    auto document = completion_document(listed.row.name, entry, "completed");
+    document["failed_objects"] = std::move(failed_objects);
+    m_notify(std::move(document));
   }
   verdict = to_retry > 0 ? Verdict::retry : Verdict::fail;
   return true;

@@ -6,6 +6,8 @@
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -100,6 +102,15 @@ struct EntryFailures::FailedObject
   EntryFailures failures;
 };
 
+// What the on_complete hook (completion_hook.hpp) is told of a request
+// that completed or finally failed: {"id", "operation", "target"
+// ("account/container[/object]"), "policy_index", "submitted",
+// "outcome": "completed" or "failed"}, and "reason" for a failure.
+using Notify = std::function<void(nlohmann::json document)>;
+nlohmann::json completion_document(const std::string& id,
+                                   const queue::Entry& entry,
+                                   std::string_view outcome);
+
 // How long the attempt after `failed_attempts` (1 or more) failed ones
 // waits: conf.retry_delay, doubled for each further attempt, at most
 // conf.retry_delay_max.
@@ -138,12 +149,17 @@ public:
   using Say = std::function<void(const std::string&)>;
 
   // `requests`, `conf` and `report` must outlive the settler. `say` hears
-  // of entries settled object by object.
+  // of entries settled object by object; `notify` of each request
+  // completed or failed (a container settled object by object: completed,
+  // with "failed_objects": [{"object", "id", "reason", "final"}], final
+  // when in the failed queue, else pending for another attempt, told of
+  // again as a request of its own).
   Settler(queue::RequestQueue& requests,
           const config::HlmConf& conf,
           UnixClock clock,
           DispatchReport& report,
-          Say say = {});
+          Say say = {},
+          Notify notify = {});
 
   // Parks an entry whose name does not decode in the failed queue (a list
   // request: a failed row named as its row, then its row removed; a row
@@ -192,6 +208,7 @@ private:
   UnixClock m_clock;
   DispatchReport& m_report;
   Say m_say;
+  Notify m_notify;
   // (account, container, object, operation) → the latest submission that
   // completed in this run.
   std::map<std::tuple<std::string, std::string, std::string, Operation>, std::string> m_completed;

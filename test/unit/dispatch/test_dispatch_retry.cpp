@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -610,4 +611,42 @@ TEST_CASE("dispatch: a container request cancelled during its listing stops at a
   // the first document).
   CHECK(report.objects < 20);
   CHECK(f.count(Which::pending) == 0);
+}
+
+TEST_CASE("dispatch: on_complete hears of each request completed or finally failed", "[dispatch]")
+{
+  Fixture f;
+  const auto log = f.dir.path() / "hook.log";
+  f.conf.on_complete = {"/bin/sh", "-c", "cat >> '" + log.string() + "'"};
+  f.conf.max_attempts = 2;
+  f.add_objects("d", {"a", "b"});
+  const std::string done = f.submit(Operation::migrate, "o");
+  const std::string gone = f.submit(Operation::migrate, "p");
+  const std::string retried = f.submit(Operation::migrate, "q");
+  const std::string container = f.submit(Operation::recall, "", 0, "d");
+  f.nodes.failing = {{"/AUTH_test/c/p", "deleted"},
+                     {"/AUTH_test/c/q", "backend"},
+                     {"/AUTH_test/d/b", "deleted"}};
+  f.run();
+  std::map<std::string, nlohmann::json> documents;
+  {
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      const auto document = nlohmann::json::parse(line);
+      documents[document.at("id")] = document;
+    }
+  }
+  // q waits for its second attempt: not told of yet.
+  REQUIRE(documents.size() == 3);
+  CHECK(documents.at(done).at("outcome") == "completed");
+  CHECK(documents.at(done).at("target") == "AUTH_test/c/o");
+  CHECK(documents.at(done).at("operation") == "migrate");
+  CHECK(documents.at(gone).at("outcome") == "failed");
+  CHECK_THAT(documents.at(gone).at("reason").get<std::string>(), Catch::Contains("/AUTH_test/c/p"));
+  const auto& split = documents.at(container);
+  CHECK(split.at("outcome") == "completed");
+  REQUIRE(split.at("failed_objects").size() == 1);
+  CHECK(split.at("failed_objects")[0].at("object") == "b");
+  CHECK(split.at("failed_objects")[0].at("final") == true);
+  (void)retried;
 }
