@@ -24,7 +24,8 @@ struct SubmitOptions
   std::vector<std::string> files; // "-" is stdin
   bool wait = false;
   WaitCommandOptions waiting;
-  std::string copies; // recall: "N" or "all"; empty: not given
+  std::string copies;   // recall: "N" or "all"; empty: not given
+  std::string priority; // "low", "normal", "high" or 0..9; empty: not given
 };
 
 } // namespace
@@ -62,6 +63,19 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
         },
         "N|all"));
   }
+  cmd
+    ->add_option("--priority",
+                 opts->priority,
+                 migrate ? "low, normal, high or 0 to 9 (default: normal; recalls default to high)"
+                         : "low, normal, high or 0 to 9 (default: high; migrations default to "
+                           "normal)")
+    ->check(CLI::Validator(
+      [](const std::string& value) {
+        return queue::parse_priority(value)
+                 ? std::string()
+                 : fmt::format("--priority must be low, normal, high or 0 to 9, not '{}'", value);
+      },
+      "low|normal|high|0-9"));
   cmd->add_flag("--wait",
                 opts->wait,
                 "then wait until the requests are no longer pending (see hlmctl wait)");
@@ -73,6 +87,9 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
     // skipped; the targets are queued sorted, each once.
     if (!opts->copies.empty()) {
       ctx.service().set_recall_copies(queue::parse_copies(opts->copies));
+    }
+    if (!opts->priority.empty()) {
+      ctx.service().set_priority(queue::parse_priority(opts->priority));
     }
     TargetList list;
     list.read(opts->targets, opts->files, std::cin, [&ctx](queue::Target target) {

@@ -78,7 +78,25 @@ def main():
     _, out, _ = hlmctl(conf, "recall", a)
     check(out == "on disk already, nothing to recall: %s\n" % a, "recalled: %r" % out)
     check(not pending_ids(conf, a), "nothing queued for an object on disk")
-    print("ok: same request once, recall on disk answered at once, exit 4 when in progress")
+    # Priorities: stored with the request, recall high and migrate normal
+    # by default; a bad one is a usage error.
+    _, out, _ = hlmctl(conf, "migrate", "--json", "--priority", "low", b)
+    low_id = json.loads(out)["requests"][0]["id"]
+    _, out, _ = hlmctl(conf, "requests", "--json", b)
+    check([(p["id"], p["priority"]) for p in json.loads(out)["pending"]] == [(low_id, 2)],
+          "low priority shown: %s" % out)
+    _, _, err = hlmctl(conf, "migrate", "--priority", "urgent", b, status=2)
+    check("--priority must be low, normal, high or 0 to 9" in err, "bad priority: %r" % err)
+    report = dispatch_once(conf)
+    check(report["completed"] == 1, "low priority done: %r" % report)
+    _, out, _ = hlmctl(conf, "recall", "--json", b)
+    recall_id = json.loads(out)["requests"][0]["id"]
+    _, out, _ = hlmctl(conf, "requests", "--json", b)
+    check([(p["id"], p["priority"]) for p in json.loads(out)["pending"]] == [(recall_id, 8)],
+          "a recall is high by default: %s" % out)
+    dispatch_once(conf)
+    print("ok: same request once, recall on disk answered at once, exit 4 when in progress, "
+          "priorities")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ read_dispatch(Settings& settings, HlmConf& conf)
                     static_cast<long long>(conf.max_failed_objects),
                     0,
                     1'000'000));
+  conf.priority_aging =
+    settings.duration("priority_aging", conf.priority_aging, seconds(0), seconds(31'536'000));
   if (const auto hook = settings.take("on_complete")) {
     std::istringstream words{std::string(*hook)};
     for (std::string word; words >> word;) {

@@ -67,6 +67,9 @@ struct HlmConf
   // fails (completion_hook.hpp): its argv (on_complete split at white
   // space; empty: none), and how long each run may take.
   std::vector<std::string> on_complete;
+  // A pending request gains one priority level per priority_aging waited
+  // (0: never), so that low priority cannot starve.
+  std::chrono::seconds priority_aging{3600};
   std::chrono::seconds on_complete_timeout{60};
 
   // [hlmctl]

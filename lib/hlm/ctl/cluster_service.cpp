@@ -49,6 +49,12 @@ public:
     m_submitter.set_copies(copies);
   }
 
+  void
+  set_priority(std::optional<int> priority) override
+  {
+    m_submitter.set_priority(priority);
+  }
+
   // Whether enough replicas of the object are on disk (resident or
   // premigrated) for a recall of `copies` (unset: recall_copies): one
   // status query of the object. A replica that cannot say, or a query that

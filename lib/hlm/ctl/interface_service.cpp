@@ -215,6 +215,7 @@ public:
             line.reason = reason_text;
           } else {
             line.retry.attempts = item.at("attempts").get<int>();
+            line.priority = item.value("priority", queue::default_priority(line.entry.operation));
             if (item.at("retry_after").is_number()) {
               line.retry.retry_after = item.at("retry_after").get<std::int64_t>();
             }

@@ -13,8 +13,15 @@ lists_for(queue::RequestQueue& requests,
   std::size_t count = 0;
   requests.for_each_list([&](const queue::ListedList& list) {
     if (list_concerns(requests, list, target)) {
-      on_request(
-        {queue::Which::pending, list.row.name, *list.entry, std::nullopt, {}, list.progress, true});
+      on_request({queue::Which::pending,
+                  list.row.name,
+                  *list.entry,
+                  std::nullopt,
+                  {},
+                  list.progress,
+                  true,
+                  queue::priority_of(list.row.content_type)
+                    .value_or(queue::default_priority(list.entry->operation))});
       ++count;
     }
     return true;
@@ -59,7 +66,15 @@ requests_for(queue::RequestQueue& requests,
   for (const auto which : {queue::Which::pending, queue::Which::failed}) {
     requests.for_each(which, [&](const queue::ListedEntry& listed) {
       if (listed.entry && queue::concerns(*listed.entry, target)) {
-        on_request({which, listed.row.name, *listed.entry, listed.reason, listed.retry, {}, false});
+        on_request({which,
+                    listed.row.name,
+                    *listed.entry,
+                    listed.reason,
+                    listed.retry,
+                    {},
+                    false,
+                    queue::priority_of(listed.row.content_type)
+                      .value_or(queue::default_priority(listed.entry->operation))});
         ++count;
       }
       return true;

@@ -19,6 +19,9 @@ struct RequestLine
   // nullopt for other entries, and for a list row whose progress is unreadable.
   std::optional<queue::ListProgress> list = std::nullopt;
   bool is_list = false;
+  // Pending requests: the priority its row asks for (queue::priority_of),
+  // else its operation's default (without the aging a run adds).
+  int priority = 0;
 };
 
 // Whether list request `list` concerns `target`: as a container entry of

@@ -98,6 +98,7 @@ print_requests(Service& service,
         // Failed attempts so far, when the next is due (unix seconds,
         // null: at the next run) and why the last one failed (null: none).
         item["attempts"] = line.retry.attempts;
+        item["priority"] = line.priority;
         item["retry_after"] = line.retry.retry_after ? nlohmann::json(*line.retry.retry_after)
                                                      : nlohmann::json(nullptr);
         item["reason"] = line.retry.reason ? nlohmann::json(*line.retry.reason)

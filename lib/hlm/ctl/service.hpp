@@ -45,6 +45,17 @@ public:
                        "cannot carry it");
     }
   }
+  // The priority later requests are queued with (`--priority`; unset: the
+  // operation's default). The HTTP interface cannot carry one: it throws
+  // hlm::InputError when one is given.
+  virtual void
+  set_priority(std::optional<int> priority)
+  {
+    if (priority) {
+      throw InputError("--priority needs the cluster's own access (hlm.conf): the HTTP "
+                       "interface cannot carry it");
+    }
+  }
   // Queues the objects of one container from a -f list as list requests
   // when it has at least list_min_objects of them (submit_report.hpp);
   // nullptr where the service submits each object on its own (the HTTP

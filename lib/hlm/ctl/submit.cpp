@@ -276,7 +276,8 @@ Submitter::enqueue(Operation operation, const queue::Target& target, int policy_
   submitted.entry.target = target;
   submitted.entry.policy_index = policy_index;
   submitted.id = m_requests.submit(submitted.entry,
-                                   operation == Operation::recall ? m_copies : std::nullopt);
+                                   operation == Operation::recall ? m_copies : std::nullopt,
+                                   m_priority);
   return submitted;
 }
 
@@ -382,7 +383,8 @@ BulkSubmitter::queue(const ListBatch& batch)
     batch.submitted,
     batch.manifest,
     batch.count,
-    batch.header.operation == Operation::recall ? m_submitter.copies() : std::nullopt);
+    batch.header.operation == Operation::recall ? m_submitter.copies() : std::nullopt,
+    m_submitter.priority());
 }
 
 } // namespace hlm::ctl

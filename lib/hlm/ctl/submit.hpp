@@ -183,6 +183,18 @@ public:
   {
     return m_copies;
   }
+  // The priority later requests are queued with (`--priority`); unset:
+  // none stored (the operation's default).
+  void
+  set_priority(std::optional<int> priority)
+  {
+    m_priority = priority;
+  }
+  const std::optional<int>&
+  priority() const
+  {
+    return m_priority;
+  }
 
   queue::RequestQueue&
   requests()
@@ -208,6 +220,7 @@ private:
   std::unique_ptr<ObjectExistence> m_existence;
   std::string m_last_object;
   std::optional<std::size_t> m_copies;
+  std::optional<int> m_priority;
   PendingIndex m_pending;
   OnDisk m_on_disk;
 };

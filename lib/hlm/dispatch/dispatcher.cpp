@@ -60,7 +60,11 @@ public:
       m_progress(progress),
       m_requests(requests),
       m_pending(list_owned(requests, options)),
-      m_plan(m_pending, options.schedule, options.clock(), conf.retry_delay_max),
+      m_plan(m_pending,
+             options.schedule,
+             options.clock(),
+             conf.retry_delay_max,
+             conf.priority_aging),
       m_hook(make_hook(conf, [this](const std::string& m) { say(m); })),
       m_settler(
         requests,

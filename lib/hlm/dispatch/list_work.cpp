@@ -139,8 +139,8 @@ ListWork::record_object(State& state, std::string_view object, const EntryFailur
     if (settlement.verdict == Verdict::retry) {
       m_requests.put_row(queue::Which::pending,
                          name,
-                         queue::with_copies(queue::pending_content_type(settlement.retry),
-                                            queue::copies_of(state.list.row.content_type)));
+                         queue::with_parameters_of(queue::pending_content_type(settlement.retry),
+                                                   state.list.row.content_type));
       ++state.to_retry;
     } else {
       m_requests.put_row(queue::Which::failed, name, queue::failed_content_type(settlement.reason));

@@ -1,7 +1,9 @@
 #include <hlm/dispatch/plan.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -20,14 +22,14 @@ public:
   }
 
   void
-  add(std::size_t index, const queue::Entry& entry)
+  add(std::size_t index, const queue::Entry& entry, int priority)
   {
     if (m_schedule == Schedule::fifo) {
-      m_groups.push_back({entry.operation, entry.policy_index, {index}});
+      m_groups.push_back({entry.operation, entry.policy_index, {index}, priority});
       return;
     }
     if (conflicts(entry)) {
-      m_round_start = m_groups.size();
+      end_round();
       m_seen.clear();
     }
     remember(entry);
@@ -35,10 +37,10 @@ public:
                               m_groups.end(),
                               [&](const Group& g) {
                                 return g.operation == entry.operation
-                                       && g.policy == entry.policy_index;
+                                       && g.policy == entry.policy_index && g.priority == priority;
                               });
     if (group == m_groups.end()) {
-      m_groups.push_back({entry.operation, entry.policy_index, {}});
+      m_groups.push_back({entry.operation, entry.policy_index, {}, priority});
       group = std::prev(m_groups.end());
     }
     group->members.push_back(index);
@@ -47,10 +49,24 @@ public:
   std::vector<Group>
   take()
   {
+    if (m_schedule == Schedule::batched) {
+      end_round();
+    }
     return std::move(m_groups);
   }
 
 private:
+  // Higher priority first within the round (no two of its groups
+  // conflict), arrival order otherwise.
+  void
+  end_round()
+  {
+    std::stable_sort(m_groups.begin() + static_cast<std::ptrdiff_t>(m_round_start),
+                     m_groups.end(),
+                     [](const Group& a, const Group& b) { return a.priority > b.priority; });
+    m_round_start = m_groups.size();
+  }
+
   // What the current round holds for one container: the operations of
   // container-wide entries, of all entries, and per object.
   struct Seen
@@ -113,6 +129,54 @@ sort_by_arrival(std::vector<queue::ListedEntry>& pending)
   });
 }
 
+namespace {
+
+// "YYYYmmddHHMMSS.mmm" (UTC) as Unix seconds; nullopt for another form.
+std::optional<std::int64_t>
+submitted_seconds(std::string_view submitted)
+{
+  if (submitted.size() < 14) {
+    return std::nullopt;
+  }
+  int fields[6] = {};
+  const int widths[6] = {4, 2, 2, 2, 2, 2};
+  std::size_t at = 0;
+  for (int i = 0; i < 6; ++i) {
+    for (int k = 0; k < widths[i]; ++k, ++at) {
+      const char c = submitted[at];
+      if (c < '0' || c > '9') {
+        return std::nullopt;
+      }
+      fields[i] = fields[i] * 10 + (c - '0');
+    }
+  }
+  using namespace std::chrono;
+  const year_month_day date{year(fields[0]),
+                            month(static_cast<unsigned>(fields[1])),
+                            day(static_cast<unsigned>(fields[2]))};
+  if (!date.ok()) {
+    return std::nullopt;
+  }
+  return sys_days(date).time_since_epoch().count() * 86400LL + fields[3] * 3600LL + fields[4] * 60LL
+         + fields[5];
+}
+
+} // namespace
+
+int
+effective_priority(const queue::ListedEntry& listed, std::int64_t now, std::chrono::seconds aging)
+{
+  const auto& entry = *listed.entry;
+  int priority =
+    queue::priority_of(listed.row.content_type).value_or(queue::default_priority(entry.operation));
+  const auto since = submitted_seconds(entry.submitted);
+  if (since && *since < now && aging.count() > 0) {
+    priority += static_cast<int>(
+      std::min<std::int64_t>((now - *since) / aging.count(), queue::k_max_priority));
+  }
+  return std::min(priority, queue::k_max_priority);
+}
+
 queue::Entry
 covered_by(const queue::ListedEntry& listed)
 {
@@ -154,7 +218,8 @@ Held::blocks(std::size_t index, const queue::Entry& entry) const
 Plan::Plan(const std::vector<queue::ListedEntry>& pending,
            Schedule schedule,
            std::int64_t now,
-           std::chrono::seconds retry_delay_max)
+           std::chrono::seconds retry_delay_max,
+           std::chrono::seconds priority_aging)
   : m_pending(pending)
 {
   Grouping grouping(schedule);
@@ -166,7 +231,7 @@ Plan::Plan(const std::vector<queue::ListedEntry>& pending,
       hold(i);
       m_deferred.push_back(i);
     } else {
-      grouping.add(i, covered_by(pending[i]));
+      grouping.add(i, covered_by(pending[i]), effective_priority(pending[i], now, priority_aging));
     }
   }
   m_groups = grouping.take();

@@ -30,6 +30,7 @@ struct Group
   Operation operation = Operation::migrate;
   int policy = 0;
   std::vector<std::size_t> members; // indices into the pending list, in arrival order
+  int priority = 0;                 // its members' effective priority (effective_priority)
 
   bool operator==(const Group&) const = default;
 };
@@ -40,6 +41,14 @@ struct Group
 // time. Undecodable rows have no time and go first (they are only parked).
 // Stable: entries of the same time keep their listing order.
 void sort_by_arrival(std::vector<queue::ListedEntry>& pending);
+
+// An entry's priority in a run at `now` (Unix seconds): its row's
+// (queue::priority_of) or its operation's default, one level more for each
+// `aging` it has waited since it was submitted, at most
+// queue::k_max_priority, so that low priority cannot wait for ever.
+int effective_priority(const queue::ListedEntry& listed,
+                       std::int64_t now,
+                       std::chrono::seconds aging);
 
 // What an entry covers when conflicts are ordered (Grouping, Held): its
 // target, or for a list request (ListedEntry::list) its whole container,
@@ -79,11 +88,12 @@ private:
 // wait for a later run, and which go to the nodes in which groups and
 // order. Groups run in order. With Schedule::fifo each entry is its own
 // group, in arrival order. With Schedule::batched, the entries of one
-// operation and policy share a group; but an entry whose target overlaps
-// an earlier one's with the other operation (recall X queued after migrate
-// X, or migrate of a container after recall of one of its objects) starts
-// a new round of groups, so that the later request still wins, as in
-// arrival order. While the run goes on, an entry that failed and will be
+// operation, policy and effective priority share a group; but an entry
+// whose target overlaps an earlier one's with the other operation (recall
+// X queued after migrate X, or migrate of a container after recall of one
+// of its objects) starts a new round of groups, so that the later request
+// still wins, as in arrival order. Within a round, higher priority groups
+// run first (and are settled first). While the run goes on, an entry that failed and will be
 // retried is hold()-ed, and ready() keeps later conflicting entries back.
 class Plan
 {
@@ -92,7 +102,8 @@ public:
   Plan(const std::vector<queue::ListedEntry>& pending,
        Schedule schedule,
        std::int64_t now,
-       std::chrono::seconds retry_delay_max);
+       std::chrono::seconds retry_delay_max,
+       std::chrono::seconds priority_aging = std::chrono::seconds(3600));
 
   // Entries whose names do not decode: to be parked in the failed queue.
   const std::vector<std::size_t>&

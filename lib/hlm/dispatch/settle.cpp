@@ -222,7 +222,6 @@ Settler::settle_objects(const queue::ListedEntry& listed,
 {
   const queue::Entry& entry = *listed.entry;
   const std::int64_t now = m_clock();
-  const auto copies = queue::copies_of(listed.row.content_type);
   std::size_t to_retry = 0;
   std::size_t to_failed = 0;
   nlohmann::json failed_objects = nlohmann::json::array();
@@ -239,10 +238,10 @@ Settler::settle_objects(const queue::ListedEntry& listed,
                                 {"reason", settlement.reason},
                                 {"final", settlement.verdict != Verdict::retry}});
       if (settlement.verdict == Verdict::retry) {
-        m_requests.put_row(
-          queue::Which::pending,
-          name,
-          queue::with_copies(queue::pending_content_type(settlement.retry), copies));
+        m_requests.put_row(queue::Which::pending,
+                           name,
+                           queue::with_parameters_of(queue::pending_content_type(settlement.retry),
+                                                     listed.row.content_type));
         ++to_retry;
       } else {
         m_requests.put_row(queue::Which::failed,

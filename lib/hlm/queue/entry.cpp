@@ -280,4 +280,50 @@ with_copies(std::string content_type, std::optional<std::size_t> copies)
   return content_type;
 }
 
+std::optional<int>
+parse_priority(std::string_view text)
+{
+  if (text == "low") {
+    return k_priority_low;
+  }
+  if (text == "normal") {
+    return k_priority_normal;
+  }
+  if (text == "high") {
+    return k_priority_high;
+  }
+  if (text.size() == 1 && text[0] >= '0' && text[0] <= '0' + k_max_priority) {
+    return text[0] - '0';
+  }
+  return std::nullopt;
+}
+
+int
+default_priority(Operation operation)
+{
+  return operation == Operation::recall ? k_priority_high : k_priority_normal;
+}
+
+std::optional<int>
+priority_of(std::string_view content_type)
+{
+  const auto value = parameter_of(content_type, k_priority_parameter);
+  return value ? parse_priority(*value) : std::nullopt;
+}
+
+std::string
+with_priority(std::string content_type, std::optional<int> priority)
+{
+  if (priority) {
+    content_type += fmt::format("; {}{}", k_priority_parameter, *priority);
+  }
+  return content_type;
+}
+
+std::string
+with_parameters_of(std::string content_type, std::string_view from)
+{
+  return with_priority(with_copies(std::move(content_type), copies_of(from)), priority_of(from));
+}
+
 } // namespace hlm::queue

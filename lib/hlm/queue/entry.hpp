@@ -74,6 +74,25 @@ std::optional<std::size_t> copies_of(std::string_view content_type);
 // unset).
 std::string with_copies(std::string content_type, std::optional<std::size_t> copies);
 
+// A request's priority (hlmctl --priority), from 0 to k_max_priority, in
+// its row's content type as "; priority=N" beside copies; a row without it
+// has its operation's default (default_priority).
+inline constexpr std::string_view k_priority_parameter = "priority=";
+inline constexpr int k_max_priority = 9;
+inline constexpr int k_priority_low = 2;
+inline constexpr int k_priority_normal = 5;
+inline constexpr int k_priority_high = 8;
+// "low", "normal", "high" or a digit 0..9; nullopt otherwise.
+std::optional<int> parse_priority(std::string_view text);
+// recall: high (tape users wait for recalls; BlackPearl's GET), migrate:
+// normal.
+int default_priority(Operation operation);
+std::optional<int> priority_of(std::string_view content_type);
+std::string with_priority(std::string content_type, std::optional<int> priority);
+// `content_type` with the copies and priority parameters of `from` (a
+// row's content type being rewritten) kept.
+std::string with_parameters_of(std::string content_type, std::string_view from);
+
 // The seed's rule for "which requests concern this target": a container
 // query matches every entry of that container, container and object entries
 // alike; an object query matches entries for that object and entries for its

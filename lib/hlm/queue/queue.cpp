@@ -197,13 +197,15 @@ RequestQueue::RequestQueue(swift::HttpClient& http,
 }
 
 std::string
-RequestQueue::submit(const Entry& entry, std::optional<std::size_t> copies)
+RequestQueue::submit(const Entry& entry,
+                     std::optional<std::size_t> copies,
+                     std::optional<int> priority)
 {
   std::string name = encode_entry(entry);
   submit_row(k_pending_container,
              name,
              SwiftTimestamp::now(),
-             with_copies(std::string(k_entry_content_type), copies));
+             with_priority(with_copies(std::string(k_entry_content_type), copies), priority));
   return name;
 }
 
@@ -291,7 +293,8 @@ RequestQueue::submit_list(const ListHeader& header,
                           std::string_view submitted,
                           std::string_view manifest,
                           std::uint64_t count,
-                          std::optional<std::size_t> copies)
+                          std::optional<std::size_t> copies,
+                          std::optional<int> priority)
 {
   const std::string id = make_list_id(submitted);
   std::string name = encode_entry(Entry{std::string(submitted),
@@ -330,7 +333,7 @@ RequestQueue::submit_list(const ListHeader& header,
   submit_row(k_pending_lists_container,
              name,
              timestamp,
-             with_copies(list_content_type({count, 0, 0}), copies));
+             with_priority(with_copies(list_content_type({count, 0, 0}), copies), priority));
   return name;
 }
 
@@ -539,12 +542,11 @@ RequestQueue::record_failure(const Row& pending_row, std::string_view reason)
 void
 RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
 {
-  // The copies a recall asked for stay with the row.
-  rewrite_content_type(
-    k_pending_container,
-    pending.row,
-    pending.entry,
-    with_copies(pending_content_type(state), copies_of(pending.row.content_type)));
+  // The copies a recall asked for, and the priority, stay with the row.
+  rewrite_content_type(k_pending_container,
+                       pending.row,
+                       pending.entry,
+                       with_parameters_of(pending_content_type(state), pending.row.content_type));
 }
 
 void
@@ -553,7 +555,7 @@ RequestQueue::update_list_progress(const ListedList& list, const ListProgress& p
   rewrite_content_type(k_pending_lists_container,
                        list.row,
                        list.entry,
-                       with_copies(list_content_type(progress), copies_of(list.row.content_type)));
+                       with_parameters_of(list_content_type(progress), list.row.content_type));
 }
 
 void

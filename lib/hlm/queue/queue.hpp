@@ -157,7 +157,11 @@ public:
   // still run, and PartlyQueued says so, with the id.
   // `copies` (a recall's `--copies`) rides in the row's content type
   // (entry.hpp's copies parameter), kept when a failed attempt rewrites it.
-  std::string submit(const Entry& entry, std::optional<std::size_t> copies = std::nullopt);
+  // `priority` (hlmctl --priority) rides there too; unset: the operation's
+  // default when dispatched.
+  std::string submit(const Entry& entry,
+                     std::optional<std::size_t> copies = std::nullopt,
+                     std::optional<int> priority = std::nullopt);
 
   // Queues a list request: `manifest` is a ManifestWriter's whole output
   // for `header`, `count` names (at most k_max_manifest_bytes long, which
@@ -173,7 +177,8 @@ public:
                           std::string_view submitted,
                           std::string_view manifest,
                           std::uint64_t count,
-                          std::optional<std::size_t> copies = std::nullopt);
+                          std::optional<std::size_t> copies = std::nullopt,
+                          std::optional<int> priority = std::nullopt);
   // Streams the pending list requests in name order until `on_list`
   // returns false.
   void for_each_list(const std::function<bool(const ListedList&)>& on_list,

@@ -95,9 +95,9 @@ TEST_CASE("requests report: the JSON document", "[ctl]")
   retrying.retry.attempts = 1;
   retrying.retry.retry_after = k_now + 55;
   retrying.retry.reason = "r";
-  service.lines = {line(queue::Which::pending, "/20261122120003.000/recall/AUTH_test/c/0/q"),
-                   retrying,
-                   failed};
+  auto high = line(queue::Which::pending, "/20261122120003.000/recall/AUTH_test/c/0/q");
+  high.priority = 8;
+  service.lines = {high, retrying, failed};
   std::ostringstream out;
   print_requests(service, {"AUTH_test", "c", ""}, true, out, at(k_now));
   const auto doc = nlohmann::json::parse(out.str());
@@ -109,6 +109,7 @@ TEST_CASE("requests report: the JSON document", "[ctl]")
                           {"policy_index", 0},
                           {"submitted", "20261122120003.000"},
                           {"attempts", 0},
+                          {"priority", 8},
                           {"retry_after", nullptr},
                           {"reason", nullptr}});
   CHECK(doc.at("pending").at(1).at("attempts") == 1);

@@ -84,20 +84,21 @@ TEST_CASE("plan: batched groups per operation and policy, fifo one per entry", "
                                          listed(4, Operation::migrate, "d"),
                                          undecodable("x")};
 
-  const Plan batched(pending, Schedule::batched, k_now, k_delay_max);
+  // Without aging: recalls (high) before migrations (normal) in a round.
+  const Plan batched(pending, Schedule::batched, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(batched.groups()
-        == std::vector<Group>{{Operation::migrate, 0, {0, 3}},
-                              {Operation::recall, 0, {1}},
-                              {Operation::migrate, 1, {2}}});
+        == std::vector<Group>{{Operation::recall, 0, {1}, 8},
+                              {Operation::migrate, 0, {0, 3}, 5},
+                              {Operation::migrate, 1, {2}, 5}});
   CHECK(batched.undecodable() == std::vector<std::size_t>{4});
   CHECK(batched.deferred().empty());
 
-  const Plan fifo(pending, Schedule::fifo, k_now, k_delay_max);
+  const Plan fifo(pending, Schedule::fifo, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(fifo.groups()
-        == std::vector<Group>{{Operation::migrate, 0, {0}},
-                              {Operation::recall, 0, {1}},
-                              {Operation::migrate, 1, {2}},
-                              {Operation::migrate, 0, {3}}});
+        == std::vector<Group>{{Operation::migrate, 0, {0}, 5},
+                              {Operation::recall, 0, {1}, 8},
+                              {Operation::migrate, 1, {2}, 5},
+                              {Operation::migrate, 0, {3}, 5}});
 }
 
 TEST_CASE("plan: the other operation on an overlapping target starts a new round", "[dispatch]")
@@ -109,11 +110,41 @@ TEST_CASE("plan: the other operation on an overlapping target starts a new round
                                          listed(3, Operation::recall, "p"),
                                          listed(4, Operation::migrate, ""),
                                          listed(5, Operation::migrate, "q", 0, "d")};
-  const Plan plan(pending, Schedule::batched, k_now, k_delay_max);
+  const Plan plan(pending, Schedule::batched, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(plan.groups()
-        == std::vector<Group>{{Operation::migrate, 0, {0}},
-                              {Operation::recall, 0, {1, 2}},
-                              {Operation::migrate, 0, {3, 4}}});
+        == std::vector<Group>{{Operation::migrate, 0, {0}, 5},
+                              {Operation::recall, 0, {1, 2}, 8},
+                              {Operation::migrate, 0, {3, 4}, 5}});
+}
+
+TEST_CASE("plan: higher priority first within a round; waiting raises a request's priority",
+          "[dispatch]")
+{
+  auto low = listed(1, Operation::migrate, "a");
+  low.row.content_type = "application/swifthlm-task; priority=2";
+  auto high = listed(2, Operation::migrate, "b");
+  high.row.content_type = "application/swifthlm-task; priority=high";
+  auto urgent = listed(3, Operation::migrate, "c");
+  urgent.row.content_type = "application/swifthlm-task; copies=1; priority=9";
+  const auto recall = listed(4, Operation::recall, "d");
+  const std::vector<ListedEntry> pending{low, high, urgent, recall};
+  const Plan plan(pending, Schedule::batched, k_now, k_delay_max, std::chrono::seconds(0));
+  CHECK(plan.groups()
+        == std::vector<Group>{{Operation::migrate, 0, {2}, 9},
+                              {Operation::migrate, 0, {1}, 8},
+                              {Operation::recall, 0, {3}, 8},
+                              {Operation::migrate, 0, {0}, 2}});
+  // Waiting raises it: one level per priority_aging (an hour here).
+  CHECK(effective_priority(low, k_now, std::chrono::seconds(0)) == 2);
+  const auto waited = [&](std::int64_t seconds) {
+    // low was submitted at 2026-11-22 00:00:01 UTC = 1795305601.
+    return effective_priority(low, 1'795'305'601 + seconds, std::chrono::seconds(3600));
+  };
+  CHECK(waited(0) == 2);
+  CHECK(waited(3599) == 2);
+  CHECK(waited(3600) == 3);
+  CHECK(waited(5 * 3600) == 7);
+  CHECK(waited(100 * 3600) == 9);
 }
 
 TEST_CASE("plan: entries not due, and those behind them, are deferred", "[dispatch]")
