@@ -28,6 +28,41 @@ struct SubmitOptions
   std::string priority; // "low", "normal", "high" or 0..9; empty: not given
 };
 
+// --copies (recall) and --priority: what is stored with each request.
+void
+add_request_options(CLI::App& cmd, SubmitOptions& opts, bool migrate)
+{
+  if (!migrate) {
+    cmd
+      .add_option("--copies",
+                  opts.copies,
+                  "replicas per object to bring back to disk: N (1 or more) or 'all' (default: "
+                  "hlm.conf's recall_copies, 1)")
+      ->check(CLI::Validator(
+        [](const std::string& value) {
+          return queue::parse_copies(value)
+                   ? std::string()
+                   : fmt::format("--copies must be a whole number from 1 to {} or 'all', not '{}'",
+                                 queue::k_max_copies,
+                                 value);
+        },
+        "N|all"));
+  }
+  cmd
+    .add_option("--priority",
+                opts.priority,
+                migrate ? "low, normal, high or 0 to 9 (default: normal; recalls default to high)"
+                        : "low, normal, high or 0 to 9 (default: high; migrations default to "
+                          "normal)")
+    ->check(CLI::Validator(
+      [](const std::string& value) {
+        return queue::parse_priority(value)
+                 ? std::string()
+                 : fmt::format("--priority must be low, normal, high or 0 to 9, not '{}'", value);
+      },
+      "low|normal|high|0-9"));
+}
+
 } // namespace
 
 void
@@ -47,35 +82,7 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
                  "read targets from FILE, one per line; blank lines and '#' comments are "
                  "skipped, bad lines reported and skipped, duplicates queued once ('-': stdin)")
     ->allow_extra_args(false);
-  if (!migrate) {
-    cmd
-      ->add_option("--copies",
-                   opts->copies,
-                   "replicas per object to bring back to disk: N (1 or more) or 'all' (default: "
-                   "hlm.conf's recall_copies, 1)")
-      ->check(CLI::Validator(
-        [](const std::string& value) {
-          return queue::parse_copies(value)
-                   ? std::string()
-                   : fmt::format("--copies must be a whole number from 1 to {} or 'all', not '{}'",
-                                 queue::k_max_copies,
-                                 value);
-        },
-        "N|all"));
-  }
-  cmd
-    ->add_option("--priority",
-                 opts->priority,
-                 migrate ? "low, normal, high or 0 to 9 (default: normal; recalls default to high)"
-                         : "low, normal, high or 0 to 9 (default: high; migrations default to "
-                           "normal)")
-    ->check(CLI::Validator(
-      [](const std::string& value) {
-        return queue::parse_priority(value)
-                 ? std::string()
-                 : fmt::format("--priority must be low, normal, high or 0 to 9, not '{}'", value);
-      },
-      "low|normal|high|0-9"));
+  add_request_options(*cmd, *opts, migrate);
   cmd->add_flag("--wait",
                 opts->wait,
                 "then wait until the requests are no longer pending (see hlmctl wait)");
