@@ -98,6 +98,11 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
     if (!opts->priority.empty()) {
       ctx.service().set_priority(queue::parse_priority(opts->priority));
     }
+    // One status query per object is fine for a few named ones, not for a
+    // list of thousands.
+    if (!opts->files.empty()) {
+      ctx.service().set_check_on_disk(false);
+    }
     TargetList list;
     list.read(opts->targets, opts->files, std::cin, [&ctx](queue::Target target) {
       return ctx.own_account(std::move(target));

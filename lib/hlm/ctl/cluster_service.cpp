@@ -32,9 +32,7 @@ public:
       m_bulk(m_submitter, conf.list_min_objects),
       m_description(std::move(description))
   {
-    m_submitter.set_on_disk([this](const queue::Target& target, std::optional<std::size_t> copies) {
-      return on_disk(target, copies);
-    });
+    check_on_disk(true);
   }
 
   Submitted
@@ -53,6 +51,25 @@ public:
   set_priority(std::optional<int> priority) override
   {
     m_submitter.set_priority(priority);
+  }
+
+  void
+  set_check_on_disk(bool check) override
+  {
+    check_on_disk(check);
+  }
+
+  void
+  check_on_disk(bool check)
+  {
+    if (check) {
+      m_submitter.set_on_disk(
+        [this](const queue::Target& target, std::optional<std::size_t> copies) {
+          return on_disk(target, copies);
+        });
+    } else {
+      m_submitter.set_on_disk({});
+    }
   }
 
   // Whether enough replicas of the object are on disk (resident or

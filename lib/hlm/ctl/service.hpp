@@ -45,6 +45,13 @@ public:
                        "cannot carry it");
     }
   }
+  // Whether a recall of an object asks its nodes first if it is on disk
+  // already (Submitter::set_on_disk; one status query per object): on by
+  // default, off for -f lists, which may name thousands.
+  virtual void
+  set_check_on_disk(bool /*check*/)
+  {
+  }
   // The priority later requests are queued with (`--priority`; unset: the
   // operation's default). The HTTP interface cannot carry one: it throws
   // hlm::InputError when one is given.
