@@ -92,6 +92,26 @@ read_dispatch(Settings& settings, HlmConf& conf)
                     static_cast<long long>(conf.max_failed_objects),
                     0,
                     1'000'000));
+  // Each key literal, so that the man page test finds it.
+  const auto min_objects = [](std::size_t value) { return static_cast<long long>(value); };
+  conf.migrate_batch.min_objects = static_cast<std::size_t>(
+    settings.number("migrate_min_objects",
+                    min_objects(conf.migrate_batch.min_objects),
+                    0,
+                    100'000'000));
+  conf.migrate_batch.max_wait = settings.duration("migrate_max_wait",
+                                                  conf.migrate_batch.max_wait,
+                                                  seconds(0),
+                                                  seconds(31'536'000));
+  conf.recall_batch.min_objects = static_cast<std::size_t>(
+    settings.number("recall_min_objects",
+                    min_objects(conf.recall_batch.min_objects),
+                    0,
+                    100'000'000));
+  conf.recall_batch.max_wait = settings.duration("recall_max_wait",
+                                                 conf.recall_batch.max_wait,
+                                                 seconds(0),
+                                                 seconds(31'536'000));
   conf.priority_aging =
     settings.duration("priority_aging", conf.priority_aging, seconds(0), seconds(31'536'000));
   if (const auto hook = settings.take("on_complete")) {

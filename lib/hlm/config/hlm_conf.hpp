@@ -67,6 +67,18 @@ struct HlmConf
   // fails (completion_hook.hpp): its argv (on_complete split at white
   // space; empty: none), and how long each run may take.
   std::vector<std::string> on_complete;
+  // Batching thresholds, per operation, for each group of one storage
+  // policy (CTA's mount criteria): its requests wait until they hold at
+  // least min_objects objects or the oldest has waited max_wait; 0
+  // objects: never held. A request queued with --priority high or above is
+  // never held, and neither is a container request (a batch of its own).
+  struct BatchThreshold
+  {
+    std::size_t min_objects = 0;
+    std::chrono::seconds max_wait{1800};
+  };
+  BatchThreshold migrate_batch;
+  BatchThreshold recall_batch;
   // A pending request gains one priority level per priority_aging waited
   // (0: never), so that low priority cannot starve.
   std::chrono::seconds priority_aging{3600};

@@ -58,6 +58,8 @@ public:
       const Progress& progress)
     : m_options(options),
       m_progress(progress),
+      m_conf(conf),
+      m_now(options.clock()),
       m_requests(requests),
       m_pending(list_owned(requests, options)),
       m_plan(m_pending,
@@ -132,31 +134,17 @@ private:
     if (members.empty()) {
       return;
     }
-    const PolicyRing& ring = m_rings.get(group.policy);
-    // The same request queued twice (identical submits that raced): the
-    // first is sent, the others ride on it, settled with its outcome.
-    std::vector<std::size_t> sent_members;
-    std::vector<std::pair<std::size_t, std::size_t>> riders; // (rider, the one it rides on)
-    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> first;
-    for (const std::size_t i : members) {
-      const auto& listed = m_pending[i];
-      if (listed.list) {
-        sent_members.push_back(i);
-        continue;
+    if (const auto why = held_for_batch(group, members)) {
+      for (const std::size_t i : members) {
+        m_plan.defer(i);
       }
-      const auto& target = listed.entry->target;
-      const auto [it, inserted] = first.try_emplace(
-        {target.account,
-         target.container,
-         target.object,
-         fmt::format("{}", queue::copies_of(listed.row.content_type).value_or(0))},
-        i);
-      if (inserted) {
-        sent_members.push_back(i);
-      } else {
-        riders.emplace_back(i, it->second);
-      }
+      m_report.deferred = m_plan.deferred().size();
+      say(*why);
+      count();
+      return;
     }
+    const PolicyRing& ring = m_rings.get(group.policy);
+    const auto [sent_members, riders] = split_riders(members);
     if (ring.ring) {
       std::size_t sent = 0; // this group's, not the run's
       m_sender.send(
@@ -202,6 +190,84 @@ private:
       }
       count();
     }
+  }
+
+  // The same request queued twice (identical submits that raced): the
+  // first is sent, the others ride on it and are settled with its outcome.
+  // Returns the members to send, and (rider, the one it rides on).
+  std::pair<std::vector<std::size_t>, std::vector<std::pair<std::size_t, std::size_t>>>
+  split_riders(const std::vector<std::size_t>& members) const
+  {
+    std::vector<std::size_t> sent_members;
+    std::vector<std::pair<std::size_t, std::size_t>> riders;
+    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> first;
+    for (const std::size_t i : members) {
+      const auto& listed = m_pending[i];
+      if (listed.list) {
+        sent_members.push_back(i);
+        continue;
+      }
+      const auto& target = listed.entry->target;
+      const auto [it, inserted] = first.try_emplace(
+        {target.account,
+         target.container,
+         target.object,
+         fmt::format("{}", queue::copies_of(listed.row.content_type).value_or(0))},
+        i);
+      if (inserted) {
+        sent_members.push_back(i);
+      } else {
+        riders.emplace_back(i, it->second);
+      }
+    }
+    return {std::move(sent_members), std::move(riders)};
+  }
+
+  // Why the group waits for a bigger batch (the operation's BatchThreshold
+  // in hlm.conf), or nothing when it goes now: enough objects, its oldest
+  // request waited long enough, a member queued at --priority high or
+  // above, or a container request (its objects not counted before its
+  // listing: a batch of its own).
+  std::optional<std::string>
+  held_for_batch(const Group& group, const std::vector<std::size_t>& members) const
+  {
+    const auto& threshold = group.operation == Operation::recall ? m_conf.recall_batch
+                                                                 : m_conf.migrate_batch;
+    if (threshold.min_objects == 0) {
+      return std::nullopt;
+    }
+    std::uint64_t objects = 0;
+    std::int64_t oldest = m_now;
+    for (const std::size_t i : members) {
+      const auto& listed = m_pending[i];
+      if (queue::priority_of(listed.row.content_type).value_or(0) >= queue::k_priority_high) {
+        return std::nullopt;
+      }
+      if (listed.list) {
+        objects += listed.list->count > listed.list->done ? listed.list->count - listed.list->done
+                                                          : 1;
+      } else if (listed.entry->target.object.empty()) {
+        return std::nullopt;
+      } else {
+        ++objects;
+      }
+      oldest = std::min(oldest, submitted_seconds(listed.entry->submitted).value_or(m_now));
+    }
+    const auto waited = m_now - oldest;
+    if (objects >= threshold.min_objects || waited >= threshold.max_wait.count()) {
+      return std::nullopt;
+    }
+    const std::string_view name = to_string(group.operation);
+    return fmt::format("held {} (policy {}): {} below {}_min_objects {}, the oldest waited {} s "
+                       "of {}_max_wait {} s",
+                       name,
+                       group.policy,
+                       counted(objects, "object", "objects"),
+                       name,
+                       threshold.min_objects,
+                       waited,
+                       name,
+                       threshold.max_wait.count());
   }
 
   void
@@ -281,6 +347,8 @@ private:
 
   const DispatchOptions& m_options;
   const Progress& m_progress;
+  const config::HlmConf& m_conf;
+  std::int64_t m_now; // when the run started (Unix seconds)
   queue::RequestQueue& m_requests;
   DispatchReport m_report;
   const std::vector<queue::ListedEntry> m_pending;

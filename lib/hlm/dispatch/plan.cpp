@@ -129,9 +129,6 @@ sort_by_arrival(std::vector<queue::ListedEntry>& pending)
   });
 }
 
-namespace {
-
-// "YYYYmmddHHMMSS.mmm" (UTC) as Unix seconds; nullopt for another form.
 std::optional<std::int64_t>
 submitted_seconds(std::string_view submitted)
 {
@@ -160,8 +157,6 @@ submitted_seconds(std::string_view submitted)
   return sys_days(date).time_since_epoch().count() * 86400LL + fields[3] * 3600LL + fields[4] * 60LL
          + fields[5];
 }
-
-} // namespace
 
 int
 effective_priority(const queue::ListedEntry& listed, std::int64_t now, std::chrono::seconds aging)
@@ -250,6 +245,13 @@ Plan::ready(const Group& group)
     }
   }
   return members;
+}
+
+void
+Plan::defer(std::size_t index)
+{
+  hold(index);
+  m_deferred.push_back(index);
 }
 
 void

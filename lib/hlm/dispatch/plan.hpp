@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,10 @@ struct Group
 // time. Undecodable rows have no time and go first (they are only parked).
 // Stable: entries of the same time keep their listing order.
 void sort_by_arrival(std::vector<queue::ListedEntry>& pending);
+
+// "YYYYmmddHHMMSS.mmm" (UTC, a queue entry's submitted) as Unix seconds;
+// nullopt for another form.
+std::optional<std::int64_t> submitted_seconds(std::string_view submitted);
 
 // An entry's priority in a run at `now` (Unix seconds): its row's
 // (queue::priority_of) or its operation's default, one level more for each
@@ -128,6 +133,9 @@ public:
   // The members of `group` to send now: all but those behind an entry held
   // so far, which are held and deferred in turn.
   std::vector<std::size_t> ready(const Group& group);
+  // Entry `index` (of a group not sent) waits for a later run: held and
+  // deferred.
+  void defer(std::size_t index);
   // Entry `index` stays pending (it failed and will be retried): entries
   // after it for an overlapping target with the other operation wait.
   void hold(std::size_t index);

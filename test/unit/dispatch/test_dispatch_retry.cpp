@@ -12,6 +12,7 @@
 
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/dispatch/report.hpp>
 #include <hlm/queue/direct_container.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
@@ -170,8 +171,14 @@ TEST_CASE("dispatch retry: hlm.conf keys", "[dispatch]")
 {
   const auto conf = config::parse_hlm_conf(
     "[dispatch]\nmax_attempts = 3\nretry_delay = 0\nretry_delay_max = 10\n"
-    "max_failed_objects = 0\n",
+    "max_failed_objects = 0\nrecall_min_objects = 10\nrecall_max_wait = 60\n"
+    "priority_aging = 0\non_complete = /bin/hook --quiet\n",
     "t.conf");
+  CHECK(conf.recall_batch.min_objects == 10);
+  CHECK(conf.recall_batch.max_wait.count() == 60);
+  CHECK(conf.migrate_batch.min_objects == 0);
+  CHECK(conf.priority_aging.count() == 0);
+  CHECK(conf.on_complete == std::vector<std::string>{"/bin/hook", "--quiet"});
   CHECK(conf.max_attempts == 3);
   CHECK(conf.max_failed_objects == 0);
   CHECK(conf.retry_delay.count() == 0);
@@ -649,4 +656,57 @@ TEST_CASE("dispatch: on_complete hears of each request completed or finally fail
   CHECK(split.at("failed_objects")[0].at("object") == "b");
   CHECK(split.at("failed_objects")[0].at("final") == true);
   (void)retried;
+}
+
+TEST_CASE("dispatch: a small batch of recalls waits for more, or for its oldest's max_wait",
+          "[dispatch]")
+{
+  Fixture f;
+  f.conf.recall_batch.min_objects = 3;
+  f.conf.recall_batch.max_wait = std::chrono::seconds(600);
+  // Submitted "now" (the fixture's times are in 2026-11-22; the clock is
+  // moved there).
+  f.now = 1'795'305'600; // 2026-11-22 00:00:00 UTC
+  f.submit(Operation::recall, "a");
+  f.submit(Operation::recall, "b");
+  f.submit(Operation::migrate, "m"); // migrations have no threshold here
+  std::vector<std::string> said;
+  const dispatch::Fanout fanout(f.conf, f.nodes.factory());
+  dispatch::DispatchOptions options;
+  options.clock = [&f] { return f.now; };
+  auto report = dispatch::dispatch_once(f.conf, f.http, fanout, options, [&](std::string_view m) {
+    said.emplace_back(m);
+  });
+  CHECK(report.deferred == 2);
+  CHECK(report.completed == 1);
+  CHECK(f.count(Which::pending) == 2);
+  CHECK(std::count(said.begin(),
+                   said.end(),
+                   "held recall (policy 0): 2 objects below recall_min_objects 3, the oldest "
+                   "waited 0 s of recall_max_wait 600 s")
+        == 1);
+
+  // A third makes the batch.
+  f.submit(Operation::recall, "c");
+  report = f.run();
+  CHECK(report.completed == 3);
+  CHECK(f.count(Which::pending) == 0);
+
+  // The oldest waited long enough.
+  f.submit(Operation::recall, "d");
+  report = f.run();
+  CHECK(report.deferred == 1);
+  f.now += 700; // d was submitted a few seconds after "now"
+  report = f.run();
+  CHECK(report.completed == 1);
+
+  // --priority high, or a container request, is never held.
+  f.queue->submit(Entry{"20261122000900.000", Operation::recall, Target{"AUTH_test", "c", "e"}, 0},
+                  std::nullopt,
+                  queue::k_priority_high);
+  report = f.run();
+  CHECK(report.completed == 1);
+  f.submit(Operation::recall, "");
+  report = f.run();
+  CHECK(report.completed == 1);
 }
