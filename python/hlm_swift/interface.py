@@ -88,6 +88,22 @@ def error_response(status, message, req=None, content_type=None):
                     request=req)
 
 
+def read_to_end(proc, stderr):
+    """All of a short-lived hlmctl's stdout and the tail of its stderr,
+    once it has exited."""
+    stdout = b''
+    while True:
+        chunk = proc.stdout.read(CHUNK)
+        if not chunk:
+            break
+        stdout += chunk
+    proc.wait()
+    text = stderr.text()
+    proc.stdout.close()
+    proc.stderr.close()
+    return stdout, text
+
+
 def default_proxy_url(conf):
     ip = conf.get('bind_ip', '0.0.0.0')
     if ip in ('0.0.0.0', ''):
@@ -301,16 +317,7 @@ class HlmInterface(object):
             self.logger.error('cannot run %s: %s', self.hlmctl, e)
             return error_response(503, 'cannot run hlmctl: %s' % e.strerror)
         stderr = StderrTail(proc.stderr)
-        stdout = b''
-        while True:
-            chunk = proc.stdout.read(CHUNK)
-            if not chunk:
-                break
-            stdout += chunk
-        proc.wait()
-        text = stderr.text()
-        proc.stdout.close()
-        proc.stderr.close()
+        stdout, text = read_to_end(proc, stderr)
         try:
             json.loads(stdout)['requests']
         except (ValueError, KeyError, TypeError):
@@ -363,16 +370,7 @@ class HlmInterface(object):
             else 'text/plain')
 
     def submitted(self, proc, stderr, verb, what, json_wanted):
-        stdout = b''
-        while True:
-            chunk = proc.stdout.read(CHUNK)
-            if not chunk:
-                break
-            stdout += chunk
-        proc.wait()
-        text = stderr.text()
-        proc.stdout.close()
-        proc.stderr.close()
+        stdout, text = read_to_end(proc, stderr)
         try:
             result = json.loads(stdout)['requests'][0]
         except (ValueError, KeyError, IndexError, TypeError):

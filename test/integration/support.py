@@ -204,6 +204,13 @@ def hlmctl(config, *args, status=0, env_overrides=None):
                     env_overrides=env_overrides)
 
 
+def queued_ids(config, target):
+    """(pending ids, failed ids) of hlmctl requests --json TARGET."""
+    _, out, _ = hlmctl(config, "requests", "--json", target)
+    doc = json.loads(out)
+    return [p["id"] for p in doc["pending"]], [f["id"] for f in doc["failed"]]
+
+
 def dispatch_once(config, *extra, status=0):
     """Runs hlm-dispatch --once --json [extra] with `config`, prints its
     report line and returns it parsed."""

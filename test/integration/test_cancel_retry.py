@@ -14,16 +14,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, env, hlmctl,  # noqa: E402
-                     object_states, tapesim_confs, tool_env, write_hlm_conf)
+                     object_states, queued_ids, tapesim_confs, tool_env, write_hlm_conf)
 
 A = "AUTH_test"
 C = "lifecycle"
-
-
-def queued(conf, target):
-    _, out, _ = hlmctl(conf, "requests", "--json", target)
-    doc = json.loads(out)
-    return [p["id"] for p in doc["pending"]], [f["id"] for f in doc["failed"]]
 
 
 def main():
@@ -43,7 +37,7 @@ def main():
     id_a = json.loads(out)["requests"][0]["id"]
     _, out, _ = hlmctl(conf, "cancel", id_a)
     check(out == "cancelled %s (%s)\n" % (id_a, a), "cancel: %r" % out)
-    check(queued(conf, a) == ([], []), "nothing pending after cancel")
+    check(queued_ids(conf, a) == ([], []), "nothing pending after cancel")
     report = dispatch_once(conf)
     _, out, _ = hlmctl(conf, "status", "--json", a)
     check(object_states(out) == {"/" + a: "resident"}, "never migrated: %r" % out)
@@ -58,7 +52,7 @@ def main():
     code, out, err = hlmctl(conf, "cancel", "--json", id_b, status=1, env_overrides=other)
     doc = json.loads(out)["requests"][0]
     check(doc["http_status"] in (403, 404) and "error" in doc, "another user's: %r" % doc)
-    check(queued(conf, b)[0] == [id_b], "still pending: %r" % (queued(conf, b),))
+    check(queued_ids(conf, b)[0] == [id_b], "still pending: %r" % (queued_ids(conf, b),))
     hlmctl(conf, "cancel", b)
 
     # A failed request: retry queues it anew (done by the next run, its
@@ -73,19 +67,19 @@ def main():
     hlmctl(conf, "migrate", b)
     report = dispatch_once(broken, status=3)
     check(report["failed"] == 2, "both failed: %r" % report)
-    failed_a = queued(conf, a)[1]
+    failed_a = queued_ids(conf, a)[1]
     check(len(failed_a) == 1, "a failed: %r" % failed_a)
     _, out, _ = hlmctl(conf, "retry", "--json", failed_a[0])
     item = json.loads(out)["requests"][0]
     check(item["done"] == "retried" and item["requeued"]["outcome"] == "queued",
           "retry: %r" % item)
-    pending, failed = queued(conf, a)
+    pending, failed = queued_ids(conf, a)
     check(pending == [item["requeued"]["id"]] and failed == [], "a requeued: %r" % ((pending, failed),))
     report = dispatch_once(conf)
     _, out, _ = hlmctl(conf, "status", "--json", a)
     check(object_states(out) == {"/" + a: "migrated"}, "retried and done: %r" % out)
     _, out, _ = hlmctl(conf, "forget", b)
-    check(out.startswith("forgotten ") and queued(conf, b) == ([], []), "forget: %r" % out)
+    check(out.startswith("forgotten ") and queued_ids(conf, b) == ([], []), "forget: %r" % out)
 
     # The HTTP interface: DELETE on a request cancels it, POST retry and
     # forget; an id of another container than the path is refused.
@@ -99,19 +93,19 @@ def main():
     doc = json.loads(body)["requests"]
     check(status == 200 and [r.get("done") for r in doc] == ["cancelled"] and doc[0]["id"] == id_b,
           "interface cancel: %d %r" % (status, body))
-    check(queued(conf, b) == ([], []), "cancelled through the interface")
+    check(queued_ids(conf, b) == ([], []), "cancelled through the interface")
     hlmctl(conf, "migrate", b)
     dispatch_once(broken, status=3)
-    failed_b = queued(conf, b)[1]
+    failed_b = queued_ids(conf, b)[1]
     status, _, body = swift.request_full("POST", "/hlm/v1/forget/%s/%s" % (A, C), None,
                                          {"X-HLM-Request-Id": failed_b[0]})
     doc = json.loads(body)["requests"]
     check(status == 200 and doc[0]["done"] == "forgotten", "interface forget: %r" % body)
-    check(queued(conf, b) == ([], []), "forgotten through the interface")
+    check(queued_ids(conf, b) == ([], []), "forgotten through the interface")
     # hlmctl over the interface (--via interface) says the same.
     hlmctl(conf, "migrate", b)
     _, out, _ = hlmctl(conf, "cancel", "--via", "interface", b)
-    check(out.startswith("cancelled ") and queued(conf, b) == ([], []),
+    check(out.startswith("cancelled ") and queued_ids(conf, b) == ([], []),
           "hlmctl cancel through the interface: %r" % out)
 
     # A container request cancelled while the run works it: the listing
@@ -146,7 +140,7 @@ def main():
     else:
         # The run was done before the cancel (a very fast machine).
         check(report["completed"] == 1 and "no pending request" in err, "%r %r" % (report, err))
-    check(queued(conf, "%s/%s-big" % (A, C)) == ([], []), "nothing written back")
+    check(queued_ids(conf, "%s/%s-big" % (A, C)) == ([], []), "nothing written back")
     print("ok: cancel, retry, forget")
 
 

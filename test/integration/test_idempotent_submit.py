@@ -13,15 +13,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, dispatch_once, hlmctl,  # noqa: E402
-                     write_hlm_conf)
+                     queued_ids, write_hlm_conf)
 
 A = "AUTH_test"
 C = "idem"
 
 
 def pending_ids(conf, target):
-    _, out, _ = hlmctl(conf, "requests", "--json", target)
-    return [item["id"] for item in json.loads(out)["pending"]]
+    return queued_ids(conf, target)[0]
 
 
 def main():

@@ -67,22 +67,10 @@ public:
              options.clock(),
              conf.retry_delay_max,
              conf.priority_aging),
-      m_hook(make_hook(conf, [this](const std::string& m) { say(m); })),
-      m_settler(
-        requests,
-        conf,
-        options.clock,
-        m_report,
-        [this](const std::string& m) { say(m); },
-        notify()),
+      m_hook(make_hook(conf, sayer())),
+      m_settler(requests, conf, options.clock, m_report, sayer(), notify()),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
-      m_lists(
-        requests,
-        conf,
-        options.clock,
-        m_report,
-        [this](const std::string& m) { say(m); },
-        notify()),
+      m_lists(requests, conf, options.clock, m_report, sayer(), notify()),
       m_rings(requests.swift_conf(), conf.swift_dir),
       m_failures(m_pending.size()),
       m_cancelled(m_pending.size(), false)
@@ -318,6 +306,13 @@ private:
     return std::make_unique<CompletionHook>(conf.on_complete,
                                             conf.on_complete_timeout,
                                             std::move(say));
+  }
+
+  // say() as a callback.
+  std::function<void(const std::string&)>
+  sayer()
+  {
+    return [this](const std::string& message) { say(message); };
   }
 
   Notify
