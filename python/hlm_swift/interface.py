@@ -25,7 +25,9 @@ and hlm's own verbs on requests, answered with hlmctl --json's document
     POST   /hlm/v1/forget/<account>/<container>[/<object>]     hlmctl forget
 
 each of the target's requests, or with ``X-HLM-Request-Id: <id>`` that
-one request, which must be of the path's container (else 400).
+one request, which must be of the path's container (else 400). A migrate
+or recall takes ``X-HLM-Priority`` (hlmctl --priority) and a recall
+``X-HLM-Copies`` (--copies); a bad value is a 400.
 
 What it does itself, and all it does:
 
@@ -334,6 +336,14 @@ class HlmInterface(object):
             argv += ['--config', self.hlm_conf]
         if verb in ('migrate', 'recall') or json_wanted:
             argv.append('--json')
+            # hlmctl --priority and (recall) --copies ride in headers;
+            # hlmctl checks their values.
+            for header, option in (('X-HLM-Priority', '--priority'),
+                                   ('X-HLM-Copies', '--copies')):
+                value = req.headers.get(header)
+                if value is not None and (verb == 'recall' or
+                                          option == '--priority'):
+                    argv += [option, value]
             if verb == 'status' and req.headers.get('X-HLM-Replicas'):
                 # hlmctl status --replicas over this interface asks for
                 # each replica's state with this header.
@@ -374,6 +384,13 @@ class HlmInterface(object):
         try:
             result = json.loads(stdout)['requests'][0]
         except (ValueError, KeyError, IndexError, TypeError):
+            if proc.returncode == 2:
+                # A usage error: a bad X-HLM-Priority or X-HLM-Copies
+                # (CLI11 ends its message with a pointer to --help).
+                lines = [line for line in text.splitlines() if line.strip()
+                         and not line.startswith('Run with --help')]
+                return error_response(400, lines[0] if lines else
+                                      'bad request')
             return self.failed(what, proc.returncode, text)
         if 'error' in result:
             # Refused between our check and hlmctl's (deleted meanwhile).

@@ -94,6 +94,19 @@ def main():
     check([(p["id"], p["priority"]) for p in json.loads(out)["pending"]] == [(recall_id, 8)],
           "a recall is high by default: %s" % out)
     dispatch_once(conf)
+
+    # Through the HTTP interface: X-HLM-Priority, and a bad one is a 400.
+    status, headers, body = swift.request_full("POST", "/hlm/v1/migrate/%s" % b, None,
+                                               {"X-HLM-Priority": "1"})
+    check(status == 200 and headers.get("x-hlm-outcome") == "queued",
+          "interface migrate with a priority: %d %r" % (status, body))
+    _, out, _ = hlmctl(conf, "requests", "--json", b)
+    check([p["priority"] for p in json.loads(out)["pending"]] == [1],
+          "the interface's priority stored: %s" % out)
+    status, _, body = swift.request_full("POST", "/hlm/v1/recall/%s" % b, None,
+                                         {"X-HLM-Priority": "urgent"})
+    check(status == 400 and b"--priority" in body, "a bad priority: %d %r" % (status, body))
+    dispatch_once(conf)
     print("ok: same request once, recall on disk answered at once, exit 4 when in progress, "
           "priorities")
 

@@ -59,10 +59,30 @@ public:
   // One request per target: the interface reaches no queue, so a -f
   // list's objects are each their own request here, never a list request
   // (no bulk_submitter()).
+  // --copies and --priority ride in X-HLM-Copies and X-HLM-Priority.
+  void
+  set_recall_copies(std::optional<std::size_t> copies) override
+  {
+    m_copies = copies;
+  }
+
+  void
+  set_priority(std::optional<int> priority) override
+  {
+    m_priority = priority;
+  }
+
   Submitted
   submit(Operation operation, const queue::Target& target) override
   {
-    const auto doc = ask(swift::Method::post, to_string(operation), target);
+    swift::Headers headers;
+    if (m_priority) {
+      headers.emplace_back("X-HLM-Priority", std::to_string(*m_priority));
+    }
+    if (m_copies && operation == Operation::recall) {
+      headers.emplace_back("X-HLM-Copies", queue::format_copies(*m_copies));
+    }
+    const auto doc = ask(swift::Method::post, to_string(operation), target, headers);
     try {
       const auto& request = doc.at("requests").at(0);
       Submitted submitted;
@@ -334,6 +354,8 @@ private:
   }
 
   swift::Client& m_client;
+  std::optional<std::size_t> m_copies;
+  std::optional<int> m_priority;
 };
 
 } // namespace

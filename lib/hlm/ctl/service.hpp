@@ -35,8 +35,9 @@ public:
   // Queues one request (Submitter::submit).
   virtual Submitted submit(Operation operation, const queue::Target& target) = 0;
   // The copies later recalls ask for (`hlmctl recall --copies`; unset: the
-  // dispatcher's recall_copies). The HTTP interface cannot carry them: it
-  // throws hlm::InputError when any are given.
+  // dispatcher's recall_copies). The HTTP interface sends them in
+  // X-HLM-Copies; a service that cannot carry them throws
+  // hlm::InputError when any are given.
   virtual void
   set_recall_copies(std::optional<std::size_t> copies)
   {
@@ -53,8 +54,8 @@ public:
   {
   }
   // The priority later requests are queued with (`--priority`; unset: the
-  // operation's default). The HTTP interface cannot carry one: it throws
-  // hlm::InputError when one is given.
+  // operation's default); the HTTP interface sends it in X-HLM-Priority. A
+  // service that cannot carry one throws hlm::InputError when one is given.
   virtual void
   set_priority(std::optional<int> priority)
   {

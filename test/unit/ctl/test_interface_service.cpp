@@ -244,3 +244,21 @@ TEST_CASE("interface service: cancel, retry and forget ask the proxy and read it
   CHECK(results[0].http_status == 403);
   CHECK(results[0].error);
 }
+
+TEST_CASE("interface service: --priority and --copies ride in headers", "[ctl]")
+{
+  Fixture f;
+  f.answer(
+    "POST /hlm/v1/recall/AUTH_test/c/o",
+    {{"requests", {{{"target", "AUTH_test/c/o"}, {"operation", "recall"}, {"id", k_recall}}}}});
+  f.answer("POST /hlm/v1/migrate/AUTH_test/c/o",
+           {{"requests", {{{"target", "AUTH_test/c/o"}, {"operation", "migrate"}, {"id", k_id}}}}});
+  f.service->set_priority(2);
+  f.service->set_recall_copies(queue::k_all_copies);
+  f.service->submit(Operation::recall, {"AUTH_test", "c", "o"});
+  CHECK(swift::find_header(f.http.sent.back().headers, "X-HLM-Priority") == "2");
+  CHECK(swift::find_header(f.http.sent.back().headers, "X-HLM-Copies") == "all");
+  f.service->submit(Operation::migrate, {"AUTH_test", "c", "o"});
+  CHECK(swift::find_header(f.http.sent.back().headers, "X-HLM-Priority") == "2");
+  CHECK_FALSE(swift::find_header(f.http.sent.back().headers, "X-HLM-Copies"));
+}
