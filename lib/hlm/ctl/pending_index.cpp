@@ -132,6 +132,15 @@ PendingIndex::load()
 std::optional<std::string>
 PendingIndex::find(const queue::Entry& entry, std::optional<std::size_t> copies)
 {
+  if (auto listed = find_listed(entry, copies)) {
+    return listed->row.name;
+  }
+  return std::nullopt;
+}
+
+std::optional<queue::ListedEntry>
+PendingIndex::find_listed(const queue::Entry& entry, std::optional<std::size_t> copies)
+{
   if (!m_loaded) {
     load();
   }
@@ -163,18 +172,20 @@ PendingIndex::find(const queue::Entry& entry, std::optional<std::size_t> copies)
     queue::Entry candidate = entry;
     candidate.submitted = fmt::format("{:014}.{:03}", it->second / 1000, it->second % 1000);
     const std::string id = queue::encode_entry(candidate);
-    bool found = false;
+    std::optional<queue::ListedEntry> found;
     queue::ListOptions options;
     options.prefix = id;
     m_requests.for_each(
       queue::Which::pending,
       [&](const queue::ListedEntry& listed) {
-        found = listed.row.name == id && queue::copies_of(listed.row.content_type) == copies;
+        if (listed.row.name == id && queue::copies_of(listed.row.content_type) == copies) {
+          found = listed;
+        }
         return !found;
       },
       options);
     if (found) {
-      return id;
+      return found;
     }
   }
   return std::nullopt;

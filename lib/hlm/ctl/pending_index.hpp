@@ -35,6 +35,9 @@ public:
   // aside) with `copies`, if no request of the other operation for an
   // overlapping target was queued after it.
   std::optional<std::string> find(const queue::Entry& entry, std::optional<std::size_t> copies);
+  // find() with the request's row as listed.
+  std::optional<queue::ListedEntry> find_listed(const queue::Entry& entry,
+                                                std::optional<std::size_t> copies);
 
 private:
   void load();

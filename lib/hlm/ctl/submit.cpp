@@ -250,11 +250,18 @@ Submitter::submit(Operation operation, const queue::Target& target)
   require(target, facts.object_count);
   const auto copies = operation == Operation::recall ? m_copies : std::nullopt;
   const queue::Entry same{{}, operation, target, facts.policy_index};
-  if (auto id = m_pending.find(same, copies)) {
+  if (auto listed = m_pending.find_listed(same, copies)) {
     Submitted submitted;
-    submitted.entry = queue::decode_entry(*id);
-    submitted.id = std::move(*id);
+    submitted.entry = *listed->entry;
+    submitted.id = listed->row.name;
     submitted.outcome = SubmitOutcome::already_queued;
+    // Asked again at a higher priority: the pending one gets it.
+    const int pending_priority =
+      queue::priority_of(listed->row.content_type).value_or(queue::default_priority(operation));
+    if (m_priority && *m_priority > pending_priority) {
+      m_requests.set_priority(*listed, *m_priority);
+      submitted.raised_to = m_priority;
+    }
     return submitted;
   }
   if (operation == Operation::recall && !target.object.empty() && m_on_disk

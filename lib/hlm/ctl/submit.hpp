@@ -55,6 +55,9 @@ struct Submitted
   queue::Entry entry;
   std::string id; // the queue entry's name
   SubmitOutcome outcome = SubmitOutcome::queued;
+  // already_queued with a higher --priority than the pending request's:
+  // its priority was raised to this.
+  std::optional<int> raised_to = std::nullopt;
 };
 
 // Whether the objects of one container exist, asked in byte order of

@@ -126,16 +126,21 @@ Reporter::already_queued(const queue::Target& target, const Submitted& submitted
                          {"policy_index", submitted.entry.policy_index},
                          {"id", submitted.id},
                          {"outcome", "already_queued"}});
+    if (submitted.raised_to) {
+      m_results.back()["priority_raised_to"] = *submitted.raised_to;
+    }
   }
   if (m_keep_ids) {
     m_report.ids.push_back(submitted.id);
   }
   if (!m_json) {
     fmt::print(m_out,
-               "already queued {} {}: {}\n",
+               "already queued {} {}: {}{}\n",
                to_string(m_operation),
                to_string(target),
-               submitted.id);
+               submitted.id,
+               submitted.raised_to ? fmt::format(" (priority raised to {})", *submitted.raised_to)
+                                   : std::string());
   }
 }
 

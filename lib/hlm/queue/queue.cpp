@@ -550,6 +550,17 @@ RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
 }
 
 void
+RequestQueue::set_priority(const ListedEntry& pending, int priority)
+{
+  rewrite_content_type(k_pending_container,
+                       pending.row,
+                       pending.entry,
+                       with_priority(with_copies(pending_content_type(pending.retry),
+                                                 copies_of(pending.row.content_type)),
+                                     priority));
+}
+
+void
 RequestQueue::update_list_progress(const ListedList& list, const ListProgress& progress)
 {
   rewrite_content_type(k_pending_lists_container,

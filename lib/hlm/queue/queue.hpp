@@ -242,6 +242,9 @@ public:
   // same row by anyone, before or after, still removes it, and this never
   // brings back a row removed meanwhile. See queue.cpp for why.
   void retry_later(const ListedEntry& pending, const RetryState& state);
+  // Gives a pending entry `priority`, as retry_later rewrites its retry
+  // state (the content type only; its retry state and copies kept).
+  void set_priority(const ListedEntry& pending, int priority);
   // fail() for a pending row whose name does not decode.
   void park_undecodable(const Row& pending_row, std::string_view decode_error);
   // After a success: removes failed entries for exactly `target` and

@@ -192,3 +192,39 @@ TEST_CASE("submit idempotent: the report says already queued and on disk; a reca
   CHECK(report.status == k_exit_success);
   CHECK(report.ids.empty());
 }
+
+TEST_CASE("submit idempotent: the same request asked at a higher priority raises the pending "
+          "one's",
+          "[ctl]")
+{
+  QueueFixture q;
+  RoutedHttp http;
+  auto client = test::preauthenticated_client(http);
+  http.answer("HEAD /v1/AUTH_test/c", 204, {{"X-Container-Object-Count", "1000000"}});
+  http.answer("HEAD /v1/AUTH_test/c/o", 200);
+  const std::string id = q.submit("/20261122120001.000/migrate/AUTH_test/c/0/o");
+  // It failed once already: its retry state stays.
+  q.queue->for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
+    q.queue->retry_later(listed, {1, 1'800'000'000, "tape offline"});
+    return true;
+  });
+  Submitter submitter(client, *q.queue, q.swift_conf);
+  submitter.set_priority(3); // below migrate's default (5): nothing changes
+  auto again = submitter.submit(Operation::migrate, {"AUTH_test", "c", "o"});
+  CHECK(again.outcome == SubmitOutcome::already_queued);
+  CHECK_FALSE(again.raised_to);
+  Submitter urgent(client, *q.queue, q.swift_conf);
+  urgent.set_priority(9);
+  again = urgent.submit(Operation::migrate, {"AUTH_test", "c", "o"});
+  CHECK(again.id == id);
+  CHECK(again.raised_to == 9);
+  std::vector<queue::ListedEntry> rows;
+  q.queue->for_each(queue::Which::pending, [&](const queue::ListedEntry& listed) {
+    rows.push_back(listed);
+    return true;
+  });
+  REQUIRE(rows.size() == 1);
+  CHECK(queue::priority_of(rows[0].row.content_type) == 9);
+  CHECK(rows[0].retry.attempts == 1);
+  CHECK(rows[0].retry.reason == "tape offline");
+}
