@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <chrono>
 #include <functional>
 #include <string_view>
 
@@ -31,22 +31,21 @@ sameness(const queue::Entry& entry, std::optional<std::size_t> copies)
   return std::hash<std::string_view>{}(key);
 }
 
-// "YYYYmmddHHMMSS.mmm" as the number YYYYmmddHHMMSSmmm; nullopt for any
-// other form.
+// A submission time as milliseconds since the epoch (what m_rows and
+// m_latest keep); nullopt for another form.
 std::optional<std::uint64_t>
 submitted_number(std::string_view submitted)
 {
-  if (submitted.size() != 18 || submitted[14] != '.') {
+  const auto time = queue::parse_submitted(submitted);
+  if (!time) {
     return std::nullopt;
   }
-  std::uint64_t seconds = 0;
-  std::uint64_t millis = 0;
-  const auto* first = submitted.data();
-  if (std::from_chars(first, first + 14, seconds).ptr != first + 14
-      || std::from_chars(first + 15, first + 18, millis).ptr != first + 18) {
+  const auto millis =
+    std::chrono::duration_cast<std::chrono::milliseconds>(time->time_since_epoch()).count();
+  if (millis < 0) {
     return std::nullopt;
   }
-  return seconds * 1000 + millis;
+  return static_cast<std::uint64_t>(millis);
 }
 
 // An operation and a target; `any_object`: the operation and any target in
@@ -92,12 +91,11 @@ PendingIndex::load()
       return true;
     }
     const auto number = submitted_number(listed.entry->submitted);
-    if (!number) {
-      return true;
-    }
-    note(*listed.entry, *number);
+    // A time that is no real date (written by hand) conflicts with every
+    // request, and is never the same as one.
+    note(*listed.entry, number.value_or(UINT64_MAX));
     // Only names find() can rebuild from the entry (hlm's own form).
-    if (queue::encode_entry(*listed.entry) == listed.row.name) {
+    if (number && queue::encode_entry(*listed.entry) == listed.row.name) {
       m_rows.emplace_back(sameness(*listed.entry, queue::copies_of(listed.row.content_type)),
                           *number);
     }
@@ -106,11 +104,9 @@ PendingIndex::load()
   // A list request overlaps its whole container.
   m_requests.for_each_list([&](const queue::ListedList& list) {
     if (list.entry) {
-      if (const auto number = submitted_number(list.entry->submitted)) {
-        queue::Entry whole = *list.entry;
-        whole.target.object.clear();
-        note(whole, *number);
-      }
+      queue::Entry whole = *list.entry;
+      whole.target.object.clear();
+      note(whole, submitted_number(list.entry->submitted).value_or(UINT64_MAX));
     }
     return true;
   });
@@ -170,21 +166,11 @@ PendingIndex::find_listed(const queue::Entry& entry, std::optional<std::size_t> 
       break;
     }
     queue::Entry candidate = entry;
-    candidate.submitted = fmt::format("{:014}.{:03}", it->second / 1000, it->second % 1000);
+    candidate.submitted = queue::format_submitted(std::chrono::sys_time<std::chrono::milliseconds>(
+      std::chrono::milliseconds(static_cast<std::int64_t>(it->second))));
     const std::string id = queue::encode_entry(candidate);
-    std::optional<queue::ListedEntry> found;
-    queue::ListOptions options;
-    options.prefix = id;
-    m_requests.for_each(
-      queue::Which::pending,
-      [&](const queue::ListedEntry& listed) {
-        if (listed.row.name == id && queue::copies_of(listed.row.content_type) == copies) {
-          found = listed;
-        }
-        return !found;
-      },
-      options);
-    if (found) {
+    auto found = m_requests.find(queue::Which::pending, id);
+    if (found && queue::copies_of(found->row.content_type) == copies) {
       return found;
     }
   }

@@ -62,11 +62,7 @@ public:
       m_now(options.clock()),
       m_requests(requests),
       m_pending(list_owned(requests, options)),
-      m_plan(m_pending,
-             options.schedule,
-             options.clock(),
-             conf.retry_delay_max,
-             conf.priority_aging),
+      m_plan(m_pending, options.schedule, m_now, conf.retry_delay_max, conf.priority_aging),
       m_hook(make_hook(conf, sayer())),
       m_settler(requests, conf, options.clock, m_report, sayer(), notify()),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
@@ -188,7 +184,9 @@ private:
   {
     std::vector<std::size_t> sent_members;
     std::vector<std::pair<std::size_t, std::size_t>> riders;
-    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::size_t> first;
+    std::map<std::tuple<std::string, std::string, std::string, std::optional<std::size_t>>,
+             std::size_t>
+      first;
     for (const std::size_t i : members) {
       const auto& listed = m_pending[i];
       if (listed.list) {
@@ -196,12 +194,11 @@ private:
         continue;
       }
       const auto& target = listed.entry->target;
-      const auto [it, inserted] = first.try_emplace(
-        {target.account,
-         target.container,
-         target.object,
-         fmt::format("{}", queue::copies_of(listed.row.content_type).value_or(0))},
-        i);
+      const auto [it, inserted] = first.try_emplace({target.account,
+                                                     target.container,
+                                                     target.object,
+                                                     queue::copies_of(listed.row.content_type)},
+                                                    i);
       if (inserted) {
         sent_members.push_back(i);
       } else {
@@ -278,18 +275,9 @@ private:
     if (m_cancelled[i]) {
       return false;
     }
-    const auto& name = m_pending[i].row.name;
     bool found = false;
-    queue::ListOptions options;
-    options.prefix = name;
     try {
-      m_requests.for_each(
-        queue::Which::pending,
-        [&](const queue::ListedEntry& listed) {
-          found = listed.row.name == name;
-          return !found;
-        },
-        options);
+      found = m_requests.find(queue::Which::pending, m_pending[i].row.name).has_value();
     } catch (const Error&) {
       return true;
     }

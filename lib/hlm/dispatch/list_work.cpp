@@ -108,15 +108,8 @@ ListWork::still_pending(State& state)
     return true;
   }
   bool found = false;
-  queue::ListOptions options;
-  options.prefix = state.list.row.name;
   try {
-    m_requests.for_each_list(
-      [&](const queue::ListedList& list) {
-        found = list.row.name == state.list.row.name;
-        return !found;
-      },
-      options);
+    found = m_requests.find_list(state.list.row.name).has_value();
   } catch (const Error&) {
     return true; // cannot tell: as if pending
   }

@@ -132,30 +132,11 @@ sort_by_arrival(std::vector<queue::ListedEntry>& pending)
 std::optional<std::int64_t>
 submitted_seconds(std::string_view submitted)
 {
-  if (submitted.size() < 14) {
+  const auto time = queue::parse_submitted(submitted);
+  if (!time) {
     return std::nullopt;
   }
-  int fields[6] = {};
-  const int widths[6] = {4, 2, 2, 2, 2, 2};
-  std::size_t at = 0;
-  for (int i = 0; i < 6; ++i) {
-    for (int k = 0; k < widths[i]; ++k, ++at) {
-      const char c = submitted[at];
-      if (c < '0' || c > '9') {
-        return std::nullopt;
-      }
-      fields[i] = fields[i] * 10 + (c - '0');
-    }
-  }
-  using namespace std::chrono;
-  const year_month_day date{year(fields[0]),
-                            month(static_cast<unsigned>(fields[1])),
-                            day(static_cast<unsigned>(fields[2]))};
-  if (!date.ok()) {
-    return std::nullopt;
-  }
-  return sys_days(date).time_since_epoch().count() * 86400LL + fields[3] * 3600LL + fields[4] * 60LL
-         + fields[5];
+  return std::chrono::floor<std::chrono::seconds>(*time).time_since_epoch().count();
 }
 
 int

@@ -64,10 +64,12 @@ record_outcome(ListWork* lists,
   EntryFailures own;
   for (const auto& replica : replicas) {
     failures.add_replica();
-    own.add_replica();
     if (replica.failure) {
       failures.add(*replica.failure, path);
-      if (keep) {
+    }
+    if (keep) {
+      own.add_replica();
+      if (replica.failure) {
         own.add(*replica.failure, path);
       }
     }

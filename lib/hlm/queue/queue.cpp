@@ -549,6 +549,41 @@ RequestQueue::retry_later(const ListedEntry& pending, const RetryState& state)
                        with_parameters_of(pending_content_type(state), pending.row.content_type));
 }
 
+std::optional<ListedEntry>
+RequestQueue::find(Which which, std::string_view name)
+{
+  std::optional<ListedEntry> found;
+  ListOptions options;
+  options.prefix = std::string(name);
+  for_each(
+    which,
+    [&](const ListedEntry& listed) {
+      if (listed.row.name == name) {
+        found = listed;
+      }
+      return !found;
+    },
+    options);
+  return found;
+}
+
+std::optional<ListedList>
+RequestQueue::find_list(std::string_view name)
+{
+  std::optional<ListedList> found;
+  ListOptions options;
+  options.prefix = std::string(name);
+  for_each_list(
+    [&](const ListedList& list) {
+      if (list.row.name == name) {
+        found = list;
+      }
+      return !found;
+    },
+    options);
+  return found;
+}
+
 void
 RequestQueue::set_priority(const ListedEntry& pending, int priority)
 {

@@ -227,6 +227,12 @@ public:
                 const std::function<bool(const ListedEntry&)>& on_entry,
                 const ListOptions& options = {});
 
+  // The row of `which` named `name` (a request id), if it is there: one
+  // listing of the rows that start with it.
+  std::optional<ListedEntry> find(Which which, std::string_view name);
+  // The same for a pending list request's row.
+  std::optional<ListedList> find_list(std::string_view name);
+
   // Removes a pending row that was processed. See queue.cpp for why the
   // delete carries the row's own time plus an offset.
   void complete(const Row& pending_row);
