@@ -20,12 +20,24 @@ says.
 Every check keeps the file offset where it was, so a reader that owns the
 descriptor can go on reading.
 
+A recalled replica may carry when its restore expires (``hlmctl recall
+--days N``, as S3 Glacier's restore): hlm-handler sets the extended
+attribute ``user.hlm.restore-expiry`` on its ``.data`` file to the expiry in
+Unix seconds, ASCII decimal digits without a newline (``1796947200``). It
+means something only while the replica's data is on disk: on a stub it is
+left over and ignored. A replica without it has no expiry; a value that is
+not plain digits, or not a date Python can format (past year 9999), is
+invalid and its readers treat it as absent, saying so.
+
 hlm-handler(8) ("Guarded reads") documents this rule for operators; change
 it here and there together.
 """
 
+import datetime
 import errno
 import os
+
+RESTORE_EXPIRY_XATTR = 'user.hlm.restore-expiry'
 
 
 def on_disk(fd, start=0, end=None):
@@ -60,3 +72,29 @@ def path_on_disk(path):
         return on_disk(fd)
     finally:
         os.close(fd)
+
+
+def restore_expiry(fd):
+    """The restore expiry recorded on the open replica `fd`, in Unix
+    seconds, or None when it has none (or the file system has no xattrs).
+
+    Raises ValueError for an invalid value and OSError when the attribute
+    cannot be read. Whether the data is on disk is on_disk()'s question.
+    """
+    try:
+        value = os.getxattr(fd, RESTORE_EXPIRY_XATTR)
+    except OSError as e:
+        if e.errno in (errno.ENODATA, errno.ENOTSUP):
+            return None
+        raise
+    # bytes.isdigit() accepts ASCII digits only, and not b''.
+    if not value.isdigit():
+        raise ValueError('%s is not Unix seconds: %r'
+                         % (RESTORE_EXPIRY_XATTR, value[:64]))
+    try:
+        seconds = int(value)
+        datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise ValueError('%s is out of range for a date: %r'
+                         % (RESTORE_EXPIRY_XATTR, value[:64])) from None
+    return seconds

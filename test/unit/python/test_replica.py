@@ -1,6 +1,7 @@
 """hlm_swift.replica, the rule "is this replica's data on disk": on files
 in a temporary directory of the build's file system, with holes punched by
-fallocate(1) as tapesim (release = punch) and HSMs make them."""
+fallocate(1) as tapesim (release = punch) and HSMs make them; and the
+restore expiry attribute's valid and invalid values."""
 
 import os
 import subprocess
@@ -42,6 +43,39 @@ def on_disk(path, start=0, end=None):
         os.close(fd)
 
 
+def expiry_of(path, value):
+    """replica.restore_expiry of `path` with the attribute set to `value`
+    (None: removed); an invalid value gives "invalid"."""
+    if value is None:
+        try:
+            os.removexattr(path, replica.RESTORE_EXPIRY_XATTR)
+        except OSError:
+            pass
+    else:
+        os.setxattr(path, replica.RESTORE_EXPIRY_XATTR, value)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return replica.restore_expiry(fd)
+    except ValueError:
+        return "invalid"
+    finally:
+        os.close(fd)
+
+
+def restore_expiry(path):
+    cases = [(None, None), (b"1796947200", 1796947200), (b"0", 0),
+             (b"253402300799", 253402300799),  # 9999-12-31 23:59:59
+             (b"253402300800", "invalid"),     # year 10000
+             (b"9" * 40, "invalid"), (b"soon", "invalid"), (b"", "invalid"),
+             (b"1796947200\n", "invalid"), (b" 1796947200", "invalid"),
+             (b"-1", "invalid"), (b"+1796947200", "invalid"),
+             ("\u0661\u0662".encode(), "invalid")]  # Arabic-Indic digits
+    for value, expected in cases:
+        got = expiry_of(path, value)
+        check(got == expected, "restore expiry %r: %r, expected %r"
+              % (value, got, expected))
+
+
 def main():
     with tempfile.TemporaryDirectory(dir=os.environ.get("HLM_TEST_TMP")) as d:
         resident = os.path.join(d, "resident.data")
@@ -73,6 +107,7 @@ def main():
         check(on_disk(small), "punching inside a block keeps it (why tapesim rounds up)")
         punch(small, 0, 4096)
         check(not on_disk(small), "punching the whole block makes a stub")
+        restore_expiry(resident)
     if failures:
         print("FAIL:\n  " + "\n  ".join(failures), file=sys.stderr)
         sys.exit(1)
