@@ -6,6 +6,9 @@
 #include <hlm/dispatch/loop.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/transport/transport.hpp>
+#include <hlm/util/clock.hpp>
+#include <hlm/util/error.hpp>
+#include <hlm/util/strings.hpp>
 
 #include <common/cli.hpp>
 #include <common/complete.hpp>
@@ -75,6 +78,18 @@ main(int argc, char** argv)
     }
     if (interval) {
       options.interval = std::chrono::seconds(*interval);
+    }
+    // Test hook, like HLM_DISPATCH_FAULT (fault_point.hpp), not for
+    // operators: the runs decide (restore expiries, next attempts, aging,
+    // batching waits) by the clock moved by this many seconds. Queue rows
+    // keep the real time.
+    if (const char* offset = std::getenv("HLM_DISPATCH_CLOCK_OFFSET")) {
+      const auto seconds = parse_int(offset);
+      if (!seconds) {
+        throw InputError(fmt::format("HLM_DISPATCH_CLOCK_OFFSET={} is not a number of seconds",
+                                     printable(offset)));
+      }
+      run.clock = [seconds = *seconds] { return unix_seconds_now() + seconds; };
     }
     swift::global_init();
     transport::global_init();

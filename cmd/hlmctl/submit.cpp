@@ -6,13 +6,16 @@
 #include <hlm/ctl/submit_report.hpp>
 #include <hlm/ctl/target_list.hpp>
 #include <hlm/queue/entry.hpp>
+#include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
+#include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 
 namespace hlm::ctl {
 
@@ -24,9 +27,30 @@ struct SubmitOptions
   std::vector<std::string> files; // "-" is stdin
   bool wait = false;
   WaitCommandOptions waiting;
-  std::string copies;   // recall: "N" or "all"; empty: not given
-  std::string priority; // "low", "normal", "high" or 0..9; empty: not given
+  std::string copies;      // recall: "N" or "all"; empty: not given
+  std::string priority;    // "low", "normal", "high" or 0..9; empty: not given
+  std::optional<int> days; // recall: the restore expiry
 };
+
+// --days checked against hlm.conf's max_restore_days: truncated (and said
+// on stderr) or refused (hlm::InputError), as max_restore_days_action says.
+int
+capped_days(int days, const config::HlmConf& conf)
+{
+  if (conf.max_restore_days == 0 || days <= conf.max_restore_days) {
+    return days;
+  }
+  if (conf.refuse_over_max_restore_days) {
+    throw InputError(fmt::format("--days {} is more than max_restore_days {}; not queued",
+                                 days,
+                                 conf.max_restore_days));
+  }
+  std::cerr << fmt::format("hlmctl: --days {} is more than max_restore_days {}: truncated to {}\n",
+                           days,
+                           conf.max_restore_days,
+                           conf.max_restore_days);
+  return conf.max_restore_days;
+}
 
 // --copies (recall) and --priority: what is stored with each request.
 void
@@ -47,6 +71,21 @@ add_request_options(CLI::App& cmd, SubmitOptions& opts, bool migrate)
                                  value);
         },
         "N|all"));
+    cmd
+      .add_option("--days",
+                  opts.days,
+                  "keep the recalled copies on disk for N days (rounded up to midnight UTC), "
+                  "then release them to tape again (default: until migrated)")
+      ->check(CLI::Validator(
+        [](const std::string& value) {
+          const auto days = parse_int(value);
+          return days && *days >= 1 && *days <= queue::k_max_days
+                   ? std::string()
+                   : fmt::format("--days must be a whole number from 1 to {}, not '{}'",
+                                 queue::k_max_days,
+                                 value);
+        },
+        "N"));
   }
   cmd
     .add_option("--priority",
@@ -98,6 +137,11 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
     if (!opts->priority.empty()) {
       ctx.service().set_priority(queue::parse_priority(opts->priority));
     }
+    std::optional<int> days;
+    if (opts->days) {
+      days = capped_days(*opts->days, ctx.conf());
+      ctx.service().set_restore_days(days);
+    }
     // One status query per object is fine for a few named ones, not for a
     // list of thousands.
     if (!opts->files.empty()) {
@@ -116,6 +160,9 @@ add_submit_command(CLI::App& parent, Context& ctx, Operation operation)
                               std::cerr);
     auto& doc = report.document;
     const auto& ids = report.ids;
+    if (days && ctx.common.json) {
+      doc["days"] = *days;
+    }
     ctx.status = report.status;
     if (opts->wait && !ids.empty()) {
       // One document per run: the wait's result goes into it as "wait".

@@ -27,7 +27,8 @@ and hlm's own verbs on requests, answered with hlmctl --json's document
 each of the target's requests, or with ``X-HLM-Request-Id: <id>`` that
 one request, which must be of the path's container (else 400). A migrate
 or recall takes ``X-HLM-Priority`` (hlmctl --priority) and a recall
-``X-HLM-Copies`` (--copies); a bad value is a 400.
+``X-HLM-Copies`` (--copies) and ``X-HLM-Days`` (--days); a bad value is a
+400.
 
 What it does itself, and all it does:
 
@@ -336,10 +337,11 @@ class HlmInterface(object):
             argv += ['--config', self.hlm_conf]
         if verb in ('migrate', 'recall') or json_wanted:
             argv.append('--json')
-            # hlmctl --priority and (recall) --copies ride in headers;
-            # hlmctl checks their values.
+            # hlmctl --priority and (recall) --copies and --days ride in
+            # headers; hlmctl checks their values.
             for header, option in (('X-HLM-Priority', '--priority'),
-                                   ('X-HLM-Copies', '--copies')):
+                                   ('X-HLM-Copies', '--copies'),
+                                   ('X-HLM-Days', '--days')):
                 value = req.headers.get(header)
                 if value is not None and (verb == 'recall' or
                                           option == '--priority'):

@@ -122,6 +122,15 @@ read_dispatch(Settings& settings, HlmConf& conf)
   }
   conf.on_complete_timeout =
     settings.duration("on_complete_timeout", conf.on_complete_timeout, seconds(1), seconds(86400));
+  conf.max_restore_days = static_cast<int>(
+    settings.number("max_restore_days", conf.max_restore_days, 0, 36'500));
+  if (const auto action = settings.take("max_restore_days_action")) {
+    const std::string_view value = trim(*action);
+    if (value != "truncate" && value != "refuse") {
+      settings.reject("max_restore_days_action", *action, "\"truncate\" or \"refuse\"");
+    }
+    conf.refuse_over_max_restore_days = value == "refuse";
+  }
   if (const auto copies = settings.take("recall_copies")) {
     const auto parsed = queue::parse_copies(trim(*copies));
     if (!parsed) {

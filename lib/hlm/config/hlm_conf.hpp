@@ -83,6 +83,12 @@ struct HlmConf
   // (0: never), so that low priority cannot starve.
   std::chrono::seconds priority_aging{3600};
   std::chrono::seconds on_complete_timeout{60};
+  // The most days a `recall --days` may ask for (0: no limit), and what
+  // hlmctl does with more: truncate to it (and say so) or refuse. The
+  // dispatcher truncates a queued request's days over it either way (a
+  // request accepted once is not refused later).
+  int max_restore_days = 0;
+  bool refuse_over_max_restore_days = false;
 
   // [hlmctl]
   // The objects of one container in a -f list from which hlmctl migrate or

@@ -54,6 +54,12 @@ public:
   }
 
   void
+  set_restore_days(std::optional<int> days) override
+  {
+    m_submitter.set_days(days);
+  }
+
+  void
   set_check_on_disk(bool check) override
   {
     check_on_disk(check);

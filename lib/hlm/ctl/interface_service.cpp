@@ -38,6 +38,10 @@ read_object_value(const Json& value, ObjectStatus& object)
   }
   object.state = state_of(value.at("state"));
   object.readable = value.at("readable").get<bool>();
+  if (const auto expiry = value.find("restore_expiry");
+      expiry != value.end() && expiry->is_number_integer()) {
+    object.restore_expiry = expiry->get<std::int64_t>();
+  }
   for (const auto& replica : value.at("replicas")) {
     const auto node = replica.find("node");
     object.replicas.push_back(
@@ -59,7 +63,14 @@ public:
   // One request per target: the interface reaches no queue, so a -f
   // list's objects are each their own request here, never a list request
   // (no bulk_submitter()).
-  // --copies and --priority ride in X-HLM-Copies and X-HLM-Priority.
+  // --copies, --priority and --days ride in X-HLM-Copies, X-HLM-Priority
+  // and X-HLM-Days.
+  void
+  set_restore_days(std::optional<int> days) override
+  {
+    m_days = days;
+  }
+
   void
   set_recall_copies(std::optional<std::size_t> copies) override
   {
@@ -76,6 +87,9 @@ public:
   submit(Operation operation, const queue::Target& target) override
   {
     swift::Headers headers;
+    if (m_days && operation == Operation::recall) {
+      headers.emplace_back("X-HLM-Days", std::to_string(*m_days));
+    }
     if (m_priority) {
       headers.emplace_back("X-HLM-Priority", std::to_string(*m_priority));
     }
@@ -356,6 +370,7 @@ private:
   swift::Client& m_client;
   std::optional<std::size_t> m_copies;
   std::optional<int> m_priority;
+  std::optional<int> m_days;
 };
 
 } // namespace

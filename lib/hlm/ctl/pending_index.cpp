@@ -12,9 +12,10 @@ namespace hlm::ctl {
 namespace {
 
 // What makes two requests the same, hashed: the operation, the target, the
-// storage policy and the copies parameter (none, a number, all).
+// storage policy, the copies parameter (none, a number, all) and the
+// restore days.
 std::uint64_t
-sameness(const queue::Entry& entry, std::optional<std::size_t> copies)
+sameness(const queue::Entry& entry, std::optional<std::size_t> copies, std::optional<int> days)
 {
   std::string key;
   key.reserve(entry.target.account.size() + entry.target.container.size()
@@ -28,6 +29,8 @@ sameness(const queue::Entry& entry, std::optional<std::size_t> copies)
   key += std::to_string(entry.policy_index);
   key += '\0';
   key += copies ? std::to_string(*copies) : std::string("-");
+  key += '\0';
+  key += days ? std::to_string(*days) : std::string("-");
   return std::hash<std::string_view>{}(key);
 }
 
@@ -94,9 +97,13 @@ PendingIndex::load()
     // A time that is no real date (written by hand) conflicts with every
     // request, and is never the same as one.
     note(*listed.entry, number.value_or(UINT64_MAX));
-    // Only names find() can rebuild from the entry (hlm's own form).
-    if (number && queue::encode_entry(*listed.entry) == listed.row.name) {
-      m_rows.emplace_back(sameness(*listed.entry, queue::copies_of(listed.row.content_type)),
+    // Only names find() can rebuild from the entry (hlm's own form); a
+    // release (hlm-dispatch's, at a restore expiry) is no user's request.
+    if (number && queue::encode_entry(*listed.entry) == listed.row.name
+        && !queue::release_of(listed.row.content_type)) {
+      m_rows.emplace_back(sameness(*listed.entry,
+                                   queue::copies_of(listed.row.content_type),
+                                   queue::days_of(listed.row.content_type)),
                           *number);
     }
     return true;
@@ -126,21 +133,25 @@ PendingIndex::load()
 }
 
 std::optional<std::string>
-PendingIndex::find(const queue::Entry& entry, std::optional<std::size_t> copies)
+PendingIndex::find(const queue::Entry& entry,
+                   std::optional<std::size_t> copies,
+                   std::optional<int> days)
 {
-  if (auto listed = find_listed(entry, copies)) {
+  if (auto listed = find_listed(entry, copies, days)) {
     return listed->row.name;
   }
   return std::nullopt;
 }
 
 std::optional<queue::ListedEntry>
-PendingIndex::find_listed(const queue::Entry& entry, std::optional<std::size_t> copies)
+PendingIndex::find_listed(const queue::Entry& entry,
+                          std::optional<std::size_t> copies,
+                          std::optional<int> days)
 {
   if (!m_loaded) {
     load();
   }
-  const std::uint64_t hash = sameness(entry, copies);
+  const std::uint64_t hash = sameness(entry, copies, days);
   const auto [first, last] = std::equal_range(
     m_rows.begin(),
     m_rows.end(),
@@ -170,7 +181,9 @@ PendingIndex::find_listed(const queue::Entry& entry, std::optional<std::size_t> 
       std::chrono::milliseconds(static_cast<std::int64_t>(it->second))));
     const std::string id = queue::encode_entry(candidate);
     auto found = m_requests.find(queue::Which::pending, id);
-    if (found && queue::copies_of(found->row.content_type) == copies) {
+    if (found && queue::copies_of(found->row.content_type) == copies
+        && queue::days_of(found->row.content_type) == days
+        && !queue::release_of(found->row.content_type)) {
       return found;
     }
   }

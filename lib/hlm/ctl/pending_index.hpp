@@ -14,7 +14,7 @@ namespace hlm::ctl {
 
 // The requests pending now, for finding one that is the same as a request
 // about to be queued: same operation, target and storage policy, and for a
-// recall the same copies parameter (or none), with no request of the other
+// recall the same copies and restore days parameters (or none), with no request of the other
 // operation for an overlapping target (the object, its container, an
 // object of the container) queued after it: a recall queued behind a
 // migrate behind a recall is a request of its own, as arrival order wants.
@@ -24,7 +24,8 @@ namespace hlm::ctl {
 // is confirmed by one listing of the rows named as the candidate. Rows not
 // in hlm's own name form (SwiftHLM's "--" entries) and list requests are
 // never found as the same (a list request counts as its whole container
-// for overlaps).
+// for overlaps), nor is a release (hlm-dispatch's migrate at a restore
+// expiry).
 class PendingIndex
 {
 public:
@@ -32,12 +33,15 @@ public:
   explicit PendingIndex(queue::RequestQueue& requests);
 
   // The id of the newest pending request like `entry` (its submission time
-  // aside) with `copies`, if no request of the other operation for an
-  // overlapping target was queued after it.
-  std::optional<std::string> find(const queue::Entry& entry, std::optional<std::size_t> copies);
+  // aside) with `copies` and `days`, if no request of the other operation
+  // for an overlapping target was queued after it.
+  std::optional<std::string> find(const queue::Entry& entry,
+                                  std::optional<std::size_t> copies,
+                                  std::optional<int> days = std::nullopt);
   // find() with the request's row as listed.
   std::optional<queue::ListedEntry> find_listed(const queue::Entry& entry,
-                                                std::optional<std::size_t> copies);
+                                                std::optional<std::size_t> copies,
+                                                std::optional<int> days = std::nullopt);
 
 private:
   void load();

@@ -64,6 +64,16 @@ public:
                        "interface cannot carry it");
     }
   }
+  // The restore days later recalls ask for (`hlmctl recall --days`; unset:
+  // none); the HTTP interface sends them in X-HLM-Days.
+  virtual void
+  set_restore_days(std::optional<int> days)
+  {
+    if (days) {
+      throw InputError("--days needs the cluster's own access (hlm.conf): the HTTP interface "
+                       "cannot carry it");
+    }
+  }
   // Queues the objects of one container from a -f list as list requests
   // when it has at least list_min_objects of them (submit_report.hpp);
   // nullptr where the service submits each object on its own (the HTTP

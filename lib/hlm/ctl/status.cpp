@@ -24,6 +24,8 @@ report_object(const std::string& path,
     }
     if (replica.failure) {
       status.errors.push_back(replica.failure->message);
+    } else if (replica.restore_expiry) {
+      status.restore_expiry = std::max(status.restore_expiry.value_or(0), *replica.restore_expiry);
     }
     status.replicas.push_back(ReplicaStatus{replica.device,
                                             replica.host,

@@ -44,6 +44,9 @@ struct ObjectStatus
   // its data on disk (with guarded reads, a stub answers 412 and the proxy
   // tries the next replica).
   bool readable = false;
+  // When its restored copies go back to tape (`hlmctl recall --days`;
+  // Unix seconds): the latest expiry its replicas on disk carry.
+  std::optional<std::int64_t> restore_expiry = {};
 };
 
 // The merge rule over an object's replicas:

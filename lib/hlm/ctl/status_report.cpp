@@ -1,4 +1,5 @@
 #include <hlm/ctl/status_report.hpp>
+#include <hlm/dispatch/restore_expiry.hpp>
 #include <hlm/util/exit_status.hpp>
 
 #include <fmt/format.h>
@@ -29,9 +30,25 @@ object_json(const ObjectStatus& object)
     }
     replicas.push_back(std::move(entry));
   }
-  return {{"state", to_string(object.state)},
-          {"readable", object.readable},
-          {"replicas", std::move(replicas)}};
+  nlohmann::ordered_json value{{"state", to_string(object.state)},
+                               {"readable", object.readable},
+                               {"replicas", std::move(replicas)}};
+  if (object.restore_expiry) {
+    value["restore_expiry"] = *object.restore_expiry;
+    value["restore"] = dispatch::restore_header_value(*object.restore_expiry);
+  }
+  return value;
+}
+
+// " (restored until 2026-12-11T00:00:00Z)" for an object with a restore
+// expiry, else nothing.
+std::string
+restore_text(const ObjectStatus& object)
+{
+  if (!object.restore_expiry) {
+    return {};
+  }
+  return fmt::format(" (restored until {})", dispatch::expiry_text(*object.restore_expiry));
 }
 
 // "  readable  sdb1@10.0.0.1=premigrated sdb2@10.0.0.2=migrated": what
@@ -128,12 +145,13 @@ print_status(Service& service,
     } else {
       const auto replicas = format.replicas ? replicas_text(object) : std::string();
       if (object.stub_missing_on.empty()) {
-        fmt::print(out, "{}  {}{}\n", object.object, state, replicas);
+        fmt::print(out, "{}  {}{}{}\n", object.object, state, restore_text(object), replicas);
       } else {
         fmt::print(out,
-                   "{}  {}{} (stub missing on {}: recall rebuilds it)\n",
+                   "{}  {}{}{} (stub missing on {}: recall rebuilds it)\n",
                    object.object,
                    state,
+                   restore_text(object),
                    replicas,
                    fmt::join(object.stub_missing_on, ", "));
       }

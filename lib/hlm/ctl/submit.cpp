@@ -249,8 +249,9 @@ Submitter::submit(Operation operation, const queue::Target& target)
   const auto facts = container(target);
   require(target, facts.object_count);
   const auto copies = operation == Operation::recall ? m_copies : std::nullopt;
+  const auto days = operation == Operation::recall ? m_days : std::nullopt;
   const queue::Entry same{{}, operation, target, facts.policy_index};
-  if (auto listed = m_pending.find_listed(same, copies)) {
+  if (auto listed = m_pending.find_listed(same, copies, days)) {
     Submitted submitted;
     submitted.entry = *listed->entry;
     submitted.id = listed->row.name;
@@ -264,7 +265,9 @@ Submitter::submit(Operation operation, const queue::Target& target)
     }
     return submitted;
   }
-  if (operation == Operation::recall && !target.object.empty() && m_on_disk
+  // On disk already: nothing to do, unless --days sets or extends its
+  // expiry (which the recall does on the node).
+  if (operation == Operation::recall && !target.object.empty() && m_on_disk && !days
       && m_on_disk(target, copies)) {
     Submitted submitted;
     submitted.entry = same;
@@ -284,7 +287,8 @@ Submitter::enqueue(Operation operation, const queue::Target& target, int policy_
   submitted.entry.policy_index = policy_index;
   submitted.id = m_requests.submit(submitted.entry,
                                    operation == Operation::recall ? m_copies : std::nullopt,
-                                   m_priority);
+                                   m_priority,
+                                   operation == Operation::recall ? m_days : std::nullopt);
   return submitted;
 }
 
@@ -391,7 +395,8 @@ BulkSubmitter::queue(const ListBatch& batch)
     batch.manifest,
     batch.count,
     batch.header.operation == Operation::recall ? m_submitter.copies() : std::nullopt,
-    m_submitter.priority());
+    m_submitter.priority(),
+    batch.header.operation == Operation::recall ? m_submitter.days() : std::nullopt);
 }
 
 } // namespace hlm::ctl

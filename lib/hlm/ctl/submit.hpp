@@ -198,6 +198,19 @@ public:
   {
     return m_priority;
   }
+  // The restore days later recall entries ask for (`hlmctl recall
+  // --days`, already checked against max_restore_days), stored in their
+  // rows; unset: none (the recalled copies stay until migrated).
+  void
+  set_days(std::optional<int> days)
+  {
+    m_days = days;
+  }
+  const std::optional<int>&
+  days() const
+  {
+    return m_days;
+  }
 
   queue::RequestQueue&
   requests()
@@ -224,6 +237,7 @@ private:
   std::string m_last_object;
   std::optional<std::size_t> m_copies;
   std::optional<int> m_priority;
+  std::optional<int> m_days;
   PendingIndex m_pending;
   OnDisk m_on_disk;
 };

@@ -2,6 +2,7 @@
 #include <hlm/dispatch/dispatcher.hpp>
 #include <hlm/dispatch/fault_point.hpp>
 #include <hlm/dispatch/list_work.hpp>
+#include <hlm/dispatch/restore_expiry.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/error.hpp>
@@ -13,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -129,10 +131,16 @@ private:
     }
     const PolicyRing& ring = m_rings.get(group.policy);
     const auto [sent_members, riders] = split_riders(members);
+    HandlerWork work(group.operation);
+    // Why the group is not sent: its ring, or a restore expiry not stored.
+    std::optional<Failure> not_sent = ring.failure;
     if (ring.ring) {
+      not_sent = prepare_restore(group, sent_members, work);
+    }
+    if (!not_sent) {
       std::size_t sent = 0; // this group's, not the run's
       m_sender.send(
-        group.operation,
+        work,
         group.policy,
         *ring.ring,
         m_pending,
@@ -154,11 +162,11 @@ private:
     }
     for (const std::size_t i : members) {
       if (m_pending[i].list) {
-        settle_list(i, ring.failure);
+        settle_list(i, not_sent);
         continue;
       }
-      if (ring.failure) {
-        m_failures[i].add(*ring.failure);
+      if (not_sent) {
+        m_failures[i].add(*not_sent);
       }
       // Cancelled meanwhile: a failure is not written back (a success
       // removes nothing that is there).
@@ -174,6 +182,44 @@ private:
       }
       count();
     }
+  }
+
+  // The handler's fields for a recall with --days (the members' expiry,
+  // their releases stored first: restore_expiry.hpp) or a release; a
+  // failure when the releases cannot be stored (the group is not sent).
+  std::optional<Failure>
+  prepare_restore(const Group& group, const std::vector<std::size_t>& members, HandlerWork& work)
+  {
+    if (group.release) {
+      work.release_before = group.release;
+      return std::nullopt;
+    }
+    if (!group.days) {
+      return std::nullopt;
+    }
+    int days = *group.days;
+    if (m_conf.max_restore_days > 0 && days > m_conf.max_restore_days) {
+      days = m_conf.max_restore_days;
+    }
+    const std::int64_t expiry = restore_expiry(m_now, days);
+    std::set<std::string> scheduled;
+    try {
+      for (const std::size_t i : members) {
+        const queue::Entry covered = covered_by(m_pending[i]);
+        if (scheduled.insert(release_name(covered, expiry)).second) {
+          schedule_release(m_requests, covered, expiry);
+        }
+      }
+    } catch (const Error& e) {
+      return make_failure(FailureKind::unreachable,
+                          fmt::format("cannot store the restore expiry: {}", e.what()));
+    }
+    work.restore_until = expiry;
+    say(fmt::format("recall (policy {}): copies stay on disk until {} (--days {})",
+                    group.policy,
+                    expiry_text(expiry),
+                    days));
+    return std::nullopt;
   }
 
   // The same request queued twice (identical submits that raced): the
@@ -375,6 +421,32 @@ sweep_manifests(queue::RequestQueue& requests,
   }
 }
 
+// Queues the releases of restore expiries due now (restore_expiry.hpp), in
+// the first of split dispatchers only, before the run lists the queue, so
+// that the run works them. A failure is said; the next run tries again.
+void
+queue_releases(queue::RequestQueue& requests,
+               const DispatchOptions& options,
+               const Progress& progress)
+{
+  if (options.process != 0) {
+    return;
+  }
+  std::string said;
+  try {
+    const std::size_t queued = queue_due_releases(requests, options.clock());
+    if (queued > 0) {
+      said = fmt::format("queued {} of restore expiries due now",
+                         counted(queued, "release", "releases"));
+    }
+  } catch (const Error& e) {
+    said = fmt::format("cannot queue the releases of restore expiries due now: {}", e.what());
+  }
+  if (!said.empty() && progress) {
+    progress(said);
+  }
+}
+
 } // namespace
 
 DispatchReport
@@ -385,6 +457,7 @@ dispatch_once(const config::HlmConf& conf,
               const Progress& progress)
 {
   queue::RequestQueue requests(http, conf.swift_dir);
+  queue_releases(requests, options, progress);
   Run run(conf, http, fanout, requests, options, progress);
   fault_point("listed");
   const DispatchReport report = run.run();

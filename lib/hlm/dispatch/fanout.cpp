@@ -41,17 +41,23 @@ last_line(std::string_view text)
 // version 1.
 std::string
 request_for(const HostBatch& batch,
-            Operation operation,
+            const HandlerWork& operation,
             int policy_index,
             std::optional<std::uint64_t> id = std::nullopt)
 {
   protocol::Request request;
-  request.operation = operation;
+  request.operation = operation.operation;
   request.storage_policy_index = policy_index;
   if (id) {
-    request.version = 2;
+    request.version = operation.restores() ? 3 : 2;
     request.id = id;
-    request.placement = batch.placement && operation == Operation::status;
+    request.placement = batch.placement && operation.operation == Operation::status;
+    request.restore_until = operation.restore_until;
+    request.release_before = operation.release_before;
+  } else if (operation.restores()) {
+    // Version 1 cannot say it: a release would migrate every replica.
+    throw Error("its hlm-handler does not speak protocol version 3 (restore expiry); "
+                "upgrade hlm on that node");
   }
   std::map<std::string_view, std::uint32_t> devices;
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
@@ -116,6 +122,7 @@ outcome_for(const HostBatch& batch,
   outcome.state = line.state;
   outcome.stub_missing = line.stub_missing;
   outcome.placement = line.placement;
+  outcome.restore_expiry = line.restore_expiry;
   if (line.failure) {
     outcome.failure = *line.failure;
     outcome.failure->message =
@@ -358,7 +365,7 @@ std::unique_ptr<SessionAnswer>
 send_document(HostBatch& batch,
               const std::string& where,
               HostLink& link,
-              Operation operation,
+              const HandlerWork& operation,
               int policy_index)
 {
   auto answer = std::make_unique<SessionAnswer>(
@@ -423,7 +430,7 @@ run_session_round(HostBatch& batch,
                   const std::string& where,
                   HostLink& link,
                   const config::NodeAccess& access,
-                  Operation operation,
+                  const HandlerWork& operation,
                   int policy_index)
 {
   if (link.stray) {
@@ -451,7 +458,7 @@ run_process_round(HostBatch& batch,
                   const std::string& where,
                   transport::Transport& transport,
                   const config::NodeAccess& access,
-                  Operation operation,
+                  const HandlerWork& operation,
                   int policy_index)
 {
   std::string output;
@@ -492,7 +499,7 @@ run_host(HostBatch& batch,
          const config::NodeAccess& access,
          HostLink& link,
          const TransportFactory& make_transport,
-         Operation operation,
+         const HandlerWork& operation,
          int policy_index)
 {
   std::string where = batch.host;
@@ -547,7 +554,7 @@ public:
              const config::NodeAccess& access,
              HostLink& link,
              const TransportFactory& make_transport,
-             Operation operation,
+             const HandlerWork& operation,
              int policy_index,
              ChunkSource& source,
              const std::function<void(const std::vector<std::string>&)>& warn)
@@ -679,7 +686,7 @@ private:
   const config::NodeAccess& m_access;
   HostLink& m_link;
   const TransportFactory& m_make_transport;
-  Operation m_operation;
+  HandlerWork m_operation;
   int m_policy;
   ChunkSource& m_source;
   const std::function<void(const std::vector<std::string>&)>& m_warn;
@@ -780,7 +787,7 @@ Fanout::report_warnings(const std::vector<std::string>& warnings) const
 
 void
 Fanout::serve(const std::string& host,
-              Operation operation,
+              const HandlerWork& operation,
               int policy_index,
               ChunkSource& source) const
 {
@@ -813,7 +820,7 @@ replica_targets(const ring::Ring& object_ring,
 }
 
 void
-Fanout::run(Operation operation,
+Fanout::run(const HandlerWork& operation,
             int policy_index,
             const ring::Ring& object_ring,
             const ring::HashSecret& secret,
@@ -829,7 +836,7 @@ Fanout::run(Operation operation,
 }
 
 std::vector<std::string>
-Fanout::run_replicas(Operation operation,
+Fanout::run_replicas(const HandlerWork& operation,
                      int policy_index,
                      const std::vector<std::string>& objects,
                      const std::vector<ReplicaTarget>& replicas,

@@ -19,6 +19,30 @@
 
 namespace hlm::dispatch {
 
+// What a node's hlm-handler is asked to do: the operation, and the restore
+// expiry fields of a version 3 document (protocol::Request): a recall
+// that marks what it brings back to go back to tape at `restore_until`,
+// a migrate that releases only replicas whose mark is due by
+// `release_before`. Made from a bare operation where there are none.
+struct HandlerWork
+{
+  HandlerWork(Operation op) // NOLINT(google-explicit-constructor,hicpp-explicit-conversions)
+    : operation(op)
+  {
+  }
+
+  Operation operation = Operation::status;
+  std::optional<std::int64_t> restore_until;
+  std::optional<std::int64_t> release_before;
+
+  // Whether the document needs version 3.
+  bool
+  restores() const
+  {
+    return restore_until.has_value() || release_before.has_value();
+  }
+};
+
 // What one replica's node said about one object.
 struct ReplicaOutcome
 {
@@ -33,6 +57,9 @@ struct ReplicaOutcome
   // Where the backend holds the replica's copy: a status run with
   // placements (run_replicas) on a node whose connector can say.
   std::optional<connector::Placement> placement = {};
+  // The replica's restore expiry (Unix seconds), when the node reported
+  // one (protocol::ResultLine::restore_expiry).
+  std::optional<std::int64_t> restore_expiry = {};
 };
 
 // One replica to work on: an object (index into the object list) on a
@@ -124,7 +151,7 @@ public:
   // `objects` are "/account/container/object" paths of policy
   // `policy_index`, placed by `object_ring`. `on_outcome` is called from the
   // calling thread, once per replica, after every host has answered.
-  void run(Operation operation,
+  void run(const HandlerWork& operation,
            int policy_index,
            const ring::Ring& object_ring,
            const ring::HashSecret& secret,
@@ -142,7 +169,7 @@ public:
   // without a connection. An exception that is not an hlm::Error (a bug) is
   // thrown.
   void serve(const std::string& host,
-             Operation operation,
+             const HandlerWork& operation,
              int policy_index,
              ChunkSource& source) const;
 
@@ -159,7 +186,7 @@ public:
   // <host>: <text>"), every one, including those the sink already got in an
   // earlier run.
   std::vector<std::string> run_replicas(
-    Operation operation,
+    const HandlerWork& operation,
     int policy_index,
     const std::vector<std::string>& objects,
     const std::vector<ReplicaTarget>& replicas,

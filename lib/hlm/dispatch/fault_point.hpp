@@ -15,6 +15,8 @@ namespace hlm::dispatch {
 //   failed-put  inside a last failure: the failed row written, the
 //               pending row not yet removed
 //   retry-put   right after the first retry rewrite
+//   release-queued  a due restore expiry queued as a release, its
+//               reminder not yet deleted
 // A test hook only: not in the man page, not for operators.
 void fault_point(std::string_view point);
 

@@ -22,10 +22,14 @@ public:
   }
 
   void
-  add(std::size_t index, const queue::Entry& entry, int priority)
+  add(std::size_t index,
+      const queue::Entry& entry,
+      int priority,
+      std::optional<int> days,
+      std::optional<std::int64_t> release)
   {
     if (m_schedule == Schedule::fifo) {
-      m_groups.push_back({entry.operation, entry.policy_index, {index}, priority});
+      m_groups.push_back({entry.operation, entry.policy_index, {index}, priority, days, release});
       return;
     }
     if (conflicts(entry)) {
@@ -37,10 +41,11 @@ public:
                               m_groups.end(),
                               [&](const Group& g) {
                                 return g.operation == entry.operation
-                                       && g.policy == entry.policy_index && g.priority == priority;
+                                       && g.policy == entry.policy_index && g.priority == priority
+                                       && g.days == days && g.release == release;
                               });
     if (group == m_groups.end()) {
-      m_groups.push_back({entry.operation, entry.policy_index, {}, priority});
+      m_groups.push_back({entry.operation, entry.policy_index, {}, priority, days, release});
       group = std::prev(m_groups.end());
     }
     group->members.push_back(index);
@@ -207,7 +212,13 @@ Plan::Plan(const std::vector<queue::ListedEntry>& pending,
       hold(i);
       m_deferred.push_back(i);
     } else {
-      grouping.add(i, covered_by(pending[i]), effective_priority(pending[i], now, priority_aging));
+      const auto& type = pending[i].row.content_type;
+      const Operation operation = pending[i].entry->operation;
+      grouping.add(i,
+                   covered_by(pending[i]),
+                   effective_priority(pending[i], now, priority_aging),
+                   operation == Operation::recall ? queue::days_of(type) : std::nullopt,
+                   operation == Operation::migrate ? queue::release_of(type) : std::nullopt);
     }
   }
   m_groups = grouping.take();

@@ -32,6 +32,11 @@ struct Group
   int policy = 0;
   std::vector<std::size_t> members; // indices into the pending list, in arrival order
   int priority = 0;                 // its members' effective priority (effective_priority)
+  // Its members' restore parameters: a recall's --days, a release's
+  // expiry (queue::days_of, queue::release_of). Members differ in none of
+  // these, for each is one field of the handler's document.
+  std::optional<int> days;
+  std::optional<std::int64_t> release;
 
   bool operator==(const Group&) const = default;
 };

@@ -55,6 +55,8 @@ struct StatusPass
   std::vector<std::vector<std::size_t>> replica_of; // parallel to candidates
   std::vector<std::optional<Failure>> failure;
   std::vector<std::string> warnings;
+  // Per object, its replicas on disk and on tape (replica indexes).
+  std::vector<std::vector<std::size_t>> premigrated;
 };
 
 StatusPass
@@ -79,6 +81,7 @@ run_status(const Fanout& fanout,
   pass.candidates.resize(paths.size());
   pass.replica_of.resize(paths.size());
   pass.failure.resize(paths.size());
+  pass.premigrated.resize(paths.size());
   for (std::size_t i = 0; i < paths.size(); ++i) {
     for (const auto r : round.of_object[i]) {
       const auto& answer = answers[r];
@@ -91,6 +94,9 @@ run_status(const Fanout& fanout,
       const bool on_disk = answer->state == ObjectState::resident
                            || answer->state == ObjectState::premigrated;
       pass.candidates[i].push_back({round.targets[r].device, on_disk, answer->placement});
+      if (answer->state == ObjectState::premigrated) {
+        pass.premigrated[i].push_back(r);
+      }
       pass.replica_of[i].push_back(r);
     }
   }
@@ -123,8 +129,12 @@ shortfall_outcome(std::size_t object,
 class ChosenRecall
 {
 public:
-  ChosenRecall(const Fanout& fanout, int policy_index, const std::vector<std::string>& paths)
+  ChosenRecall(const Fanout& fanout,
+               const HandlerWork& recall,
+               int policy_index,
+               const std::vector<std::string>& paths)
     : m_fanout(fanout),
+      m_recall(recall),
       m_policy(policy_index),
       m_paths(paths),
       m_alternates(paths.size()),
@@ -150,7 +160,7 @@ public:
   {
     while (!m_queue.empty()) {
       const auto batch = std::exchange(m_queue, {});
-      m_fanout.run_replicas(Operation::recall,
+      m_fanout.run_replicas(m_recall,
                             m_policy,
                             m_paths,
                             batch,
@@ -181,6 +191,7 @@ private:
   }
 
   const Fanout& m_fanout;
+  HandlerWork m_recall;
   int m_policy;
   const std::vector<std::string>& m_paths;
   std::vector<std::vector<ReplicaTarget>> m_alternates;
@@ -228,6 +239,7 @@ copies_for_group(Operation operation,
 
 std::vector<ReplicaOutcome>
 recall_copies(const Fanout& fanout,
+              const HandlerWork& recall,
               int policy_index,
               const ring::Ring& object_ring,
               const ring::HashSecret& secret,
@@ -245,7 +257,7 @@ recall_copies(const Fanout& fanout,
                      queue::format_copies(copies),
                      pass.warnings.size(),
                      paths.size()));
-    fanout.run(Operation::recall,
+    fanout.run(recall,
                policy_index,
                object_ring,
                secret,
@@ -254,23 +266,30 @@ recall_copies(const Fanout& fanout,
     return out;
   }
   const auto plan = choose_copies(pass.candidates, copies);
-  ChosenRecall recall(fanout, policy_index, paths);
+  ChosenRecall chosen(fanout, recall, policy_index, paths);
   for (std::size_t i = 0; i < paths.size(); ++i) {
     const auto& choice = plan.objects[i];
     if (choice.shortfall > 0) {
       out.push_back(shortfall_outcome(i, copies, choice.shortfall, pass.failure[i]));
     }
-    if (!choice.recall.empty()) {
-      recall.want(i,
-                  targets_of(choice.recall, pass.replica_of[i], round),
-                  targets_of(choice.alternates, pass.replica_of[i], round));
+    auto targets = targets_of(choice.recall, pass.replica_of[i], round);
+    // A recall with --days marks its copies already on disk too (the
+    // backend has nothing to do for them): re-issuing extends the expiry.
+    if (recall.restore_until) {
+      for (const auto r : pass.premigrated[i]) {
+        targets.push_back(round.targets[r]);
+      }
+    }
+    if (!targets.empty()) {
+      chosen.want(i, std::move(targets), targets_of(choice.alternates, pass.replica_of[i], round));
     }
   }
-  recall.run(out);
+  chosen.run(out);
   return out;
 }
 
 CopiesRounds::CopiesRounds(const Fanout& fanout,
+                           const HandlerWork& recall,
                            std::size_t batch_size,
                            int policy_index,
                            const ring::Ring& object_ring,
@@ -278,6 +297,7 @@ CopiesRounds::CopiesRounds(const Fanout& fanout,
                            std::size_t copies,
                            OnRound on_round)
   : m_fanout(fanout),
+    m_recall(recall),
     m_batch_size(std::max<std::size_t>(batch_size, 1)),
     m_policy(policy_index),
     m_ring(object_ring),
@@ -304,6 +324,7 @@ CopiesRounds::flush()
   }
   const auto paths = std::exchange(m_paths, {});
   const auto outcomes = recall_copies(m_fanout,
+                                      m_recall,
                                       m_policy,
                                       m_ring,
                                       m_secret,

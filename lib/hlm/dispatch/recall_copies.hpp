@@ -27,8 +27,8 @@ std::optional<std::size_t> copies_for_group(Operation operation,
                                             const std::vector<std::size_t>& members,
                                             std::size_t configured);
 
-// The recall of one round of objects keeping `copies` replicas of each on
-// disk:
+// The recall (`recall`: the operation with its restore expiry) of one
+// round of objects keeping `copies` replicas of each on disk:
 // 1. a status of every replica, with placements;
 // 2. choose_copies over the replicas that answered;
 // 3. a recall of the chosen (object, device) pairs only; a chosen replica
@@ -43,6 +43,7 @@ std::optional<std::size_t> copies_for_group(Operation operation,
 // status pass is not reported; an object already on disk has none), and
 // the shortfall's failure.
 std::vector<ReplicaOutcome> recall_copies(const Fanout& fanout,
+                                          const HandlerWork& recall,
                                           int policy_index,
                                           const ring::Ring& object_ring,
                                           const ring::HashSecret& secret,
@@ -60,6 +61,7 @@ public:
                                      const std::vector<ReplicaOutcome>& outcomes)>;
 
   CopiesRounds(const Fanout& fanout,
+               const HandlerWork& recall,
                std::size_t batch_size,
                int policy_index,
                const ring::Ring& object_ring,
@@ -72,6 +74,7 @@ public:
 
 private:
   const Fanout& m_fanout;
+  HandlerWork m_recall;
   std::size_t m_batch_size;
   int m_policy;
   const ring::Ring& m_ring;

@@ -136,7 +136,7 @@ Sender::list_objects(const std::vector<queue::ListedEntry>& pending,
 }
 
 void
-Sender::send(Operation operation,
+Sender::send(const HandlerWork& operation,
              int policy,
              const ring::Ring& object_ring,
              const std::vector<queue::ListedEntry>& pending,
@@ -170,9 +170,10 @@ Sender::send(Operation operation,
   std::optional<CopiesRounds> copies_rounds;
   std::optional<StreamingFanout> stream;
   if (const auto copies =
-        copies_for_group(operation, object_ring, pending, members, m_recall_copies)) {
+        copies_for_group(operation.operation, object_ring, pending, members, m_recall_copies)) {
     copies_rounds.emplace(
       m_fanout,
+      operation,
       m_batch_size,
       policy,
       object_ring,

@@ -76,7 +76,7 @@ public:
   // names `lists` reads from its manifest) go in the same stream, their
   // outcomes to `lists` one object at a time, not to `failures`; without
   // `lists`, list requests are not sent.
-  void send(Operation operation,
+  void send(const HandlerWork& operation,
             int policy,
             const ring::Ring& object_ring,
             const std::vector<queue::ListedEntry>& pending,

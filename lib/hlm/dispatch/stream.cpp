@@ -73,7 +73,7 @@ private:
 };
 
 StreamingFanout::StreamingFanout(const Fanout& fanout,
-                                 Operation operation,
+                                 const HandlerWork& operation,
                                  int policy_index,
                                  const ring::Ring& object_ring,
                                  const ring::HashSecret& secret,

@@ -47,7 +47,7 @@ public:
   // `chunk`: replicas per document to a host; 0: the configuration's
   // session_chunk.
   StreamingFanout(const Fanout& fanout,
-                  Operation operation,
+                  const HandlerWork& operation,
                   int policy_index,
                   const ring::Ring& object_ring,
                   const ring::HashSecret& secret,
@@ -100,7 +100,7 @@ private:
   void rethrow_bug();
 
   const Fanout& m_fanout;
-  Operation m_operation;
+  HandlerWork m_operation;
   int m_policy;
   const ring::Ring& m_ring;
   ring::PathHasher m_hash;

@@ -1,5 +1,6 @@
 #include <hlm/diskfile/diskfile.hpp>
 #include <hlm/diskfile/metadata.hpp>
+#include <hlm/diskfile/restore_mark.hpp>
 #include <hlm/handler/handler.hpp>
 #include <hlm/ring/ring.hpp>
 #include <hlm/ring/swift_conf.hpp>
@@ -101,6 +102,9 @@ struct Result
   // The replica's .data file is missing: handed to a connector that can
   // rebuild it (file empty, object_dir set).
   std::string object_dir;
+  // A release (a migrate with release_before) keeps this replica: its
+  // restore mark is not due, or it has none. It gets a status instead.
+  bool kept = false;
 };
 
 // The documents' stream, shared with a heartbeat thread that writes a
@@ -402,9 +406,16 @@ private:
       locate(target(i), results);
     }
 
-    for (std::size_t server = 0; server < m_servers.size(); ++server) {
-      apply_backend(server, results);
+    if (m_request.release_before) {
+      choose_released(results);
     }
+    for (std::size_t server = 0; server < m_servers.size(); ++server) {
+      apply_backend(server, results, m_request.operation, false);
+      if (m_request.release_before) {
+        apply_backend(server, results, Operation::status, true);
+      }
+    }
+    settle_restore_marks(results);
 
     m_out.write([&](std::ostream& out) {
       for (const auto& result : results) {
@@ -423,11 +434,98 @@ private:
     return {object.path, object.device};
   }
 
+  // A release migrates only the replicas whose restore mark is due by
+  // release_before; the others are kept: no mark (a recall without --days
+  // since, or already migrated), a later one (a recall with more days
+  // since), or one that cannot be read.
   void
-  apply_backend(std::size_t server, std::vector<Result>& results)
+  choose_released(std::vector<Result>& results) const
+  {
+    for (auto& result : results) {
+      if (!result.to_backend || result.line.file.empty()) {
+        result.kept = result.to_backend;
+        continue;
+      }
+      try {
+        const auto mark = diskfile::read_restore_mark(result.line.file);
+        result.kept = !mark || *mark > *m_request.release_before;
+      } catch (const Error&) {
+        result.kept = true;
+      }
+    }
+  }
+
+  // After the backend: a recall marks what it brought back with
+  // restore_until (or clears an old mark), a migrate clears the mark, a
+  // status reports the mark of a replica on disk and on tape.
+  void
+  settle_restore_marks(std::vector<Result>& results) const
+  {
+    for (auto& result : results) {
+      auto& line = result.line;
+      if (line.failure || line.file.empty()) {
+        continue;
+      }
+      const Operation done = result.kept ? Operation::status : m_request.operation;
+      try {
+        switch (done) {
+        case Operation::recall:
+          mark_recalled(line);
+          break;
+        case Operation::migrate:
+          // A mark left on a stub is never read; a failure here is not
+          // the migrate's.
+          try {
+            diskfile::clear_restore_mark(line.file);
+          } catch (const Error&) {
+          }
+          break;
+        case Operation::status:
+          if (line.state == ObjectState::premigrated) {
+            line.restore_expiry = read_mark_or_none(line.file);
+          }
+          break;
+        }
+      } catch (const Error& e) {
+        fail(line,
+             FailureKind::node,
+             fmt::format("recalled, but its restore expiry cannot be kept: {}", e.what()));
+      }
+    }
+  }
+
+  void
+  mark_recalled(ResultLine& line) const
+  {
+    if (!m_request.restore_until) {
+      diskfile::clear_restore_mark(line.file);
+      return;
+    }
+    // Re-issuing extends: the later of the two marks.
+    const auto expiry = std::max(*m_request.restore_until,
+                                 read_mark_or_none(line.file).value_or(0));
+    diskfile::write_restore_mark(line.file, expiry);
+    line.restore_expiry = expiry;
+  }
+
+  // A mark that cannot be read counts as none.
+  static std::optional<std::int64_t>
+  read_mark_or_none(const std::string& file)
+  {
+    try {
+      return diskfile::read_restore_mark(file);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  }
+
+  // Runs `operation` on the results of `server` that go to the backend and
+  // are kept (`kept`) or not.
+  void
+  apply_backend(std::size_t server, std::vector<Result>& results, Operation operation, bool kept)
   {
     const auto for_server = [&](const Result& result) {
-      return result.to_backend && result.server == server;
+      return result.to_backend && result.server == server && result.kept == kept;
     };
     // The items borrow the results' strings for the call and give them
     // back: a batch's paths are not copied.
@@ -449,7 +547,7 @@ private:
       if (!m_servers[server].connector) {
         throw Error(m_servers[server].unavailable);
       }
-      outcomes = m_servers[server].connector->run(m_request.operation, items);
+      outcomes = m_servers[server].connector->run(operation, items);
     } catch (const Error& e) {
       outcomes.assign(items.size(), Outcome::failed(fmt::format("backend failed: {}", e.what())));
     }

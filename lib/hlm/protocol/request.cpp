@@ -86,6 +86,10 @@ public:
   bool
   number_unsigned(number_unsigned_t value) override
   {
+    if (m_skip_depth == 0 && m_where == Where::top && is_time_key(m_key)) {
+      set_time(value);
+      return true;
+    }
     if (value <= 0x7fffffff) {
       return integer(static_cast<long long>(value));
     }
@@ -242,6 +246,16 @@ public:
       // Placements are a status's only.
       m_request.placement = m_placement && m_request.operation == Operation::status;
     }
+    if (m_request.version >= 3) {
+      if (m_restore_until && m_request.operation != Operation::recall) {
+        fail("\"restore_until\" is for a recall only");
+      }
+      if (m_release_before && m_request.operation != Operation::migrate) {
+        fail("\"release_before\" is for a migrate only");
+      }
+      m_request.restore_until = m_restore_until;
+      m_request.release_before = m_release_before;
+    }
   }
 
 private:
@@ -272,6 +286,22 @@ private:
     m_request.version = static_cast<int>(value);
   }
 
+  static bool
+  is_time_key(std::string_view key)
+  {
+    return key == "restore_until" || key == "release_before";
+  }
+
+  void
+  set_time(std::uint64_t value)
+  {
+    if (value > static_cast<std::uint64_t>(k_max_unix_seconds)) {
+      fail(fmt::format("\"{}\" is past the year 9999", m_key));
+    }
+    (m_key == "restore_until" ? m_restore_until
+                              : m_release_before) = static_cast<std::int64_t>(value);
+  }
+
   bool
   skip_value(bool container)
   {
@@ -297,6 +327,13 @@ private:
       } else {
         m_id = static_cast<std::uint64_t>(value);
       }
+      return true;
+    }
+    if (m_where == Where::top && is_time_key(m_key)) {
+      if (value < 0) {
+        fail(fmt::format("\"{}\" must be Unix seconds", m_key));
+      }
+      set_time(static_cast<std::uint64_t>(value));
       return true;
     }
     if (m_where == Where::top && m_key == "storage_policy_index") {
@@ -371,6 +408,8 @@ private:
       fail("\"objects\" must be a list");
     } else if (m_key == "placement" && kind != Kind::null) {
       fail("\"placement\" must be true or false");
+    } else if (is_time_key(m_key) && kind != Kind::null) {
+      fail(fmt::format("\"{}\" must be Unix seconds", m_key));
     }
   }
 
@@ -423,6 +462,8 @@ private:
   std::optional<std::uint64_t> m_id;
   bool m_bad_id = false; // an "id" that is no unsigned integer
   bool m_placement = false;
+  std::optional<std::int64_t> m_restore_until;
+  std::optional<std::int64_t> m_release_before;
 };
 
 // Reads one document from where `in` stands, leaving `in` just after it.
@@ -457,6 +498,23 @@ encode_request(const Request& request)
       throw InputError("only a version 2 status request document can ask for placements");
     }
     document["placement"] = true;
+  }
+  if (request.restore_until || request.release_before) {
+    if (request.version < 3) {
+      throw InputError("only a version 3 request document carries a restore expiry");
+    }
+    if (request.restore_until && request.operation != Operation::recall) {
+      throw InputError("only a recall sets a restore expiry");
+    }
+    if (request.release_before && request.operation != Operation::migrate) {
+      throw InputError("only a migrate releases restored replicas");
+    }
+  }
+  if (request.restore_until) {
+    document["restore_until"] = *request.restore_until;
+  }
+  if (request.release_before) {
+    document["release_before"] = *request.release_before;
   }
   if (request.storage_policy_index) {
     document["storage_policy_index"] = *request.storage_policy_index;

@@ -16,12 +16,17 @@
 // "version" key; a document without one is version 1. Version 2 adds an
 // "id" that the answer echoes, for a session of many documents on one
 // handler process: a v2 handler reads the next document only after it has
-// flushed the previous answer.
+// flushed the previous answer. Version 3 adds "restore_until" and
+// "release_before" (Request), so that a handler that does not know them
+// refuses the document instead of migrating what it should keep.
 namespace hlm::protocol {
 
 // The newest version read and written; version 1 is still read and, unless
 // asked for version 2, written.
-inline constexpr int k_version = 2;
+inline constexpr int k_version = 3;
+
+// The last second of the year 9999, the latest time a document carries.
+inline constexpr std::int64_t k_max_unix_seconds = 253'402'300'799;
 
 // Throws hlm::InputError unless `name` can name a device directory: not
 // empty, no '/', not "." or "..", no NUL or control characters.
@@ -49,6 +54,15 @@ struct Request
   // line of a status also says where the backend holds the replica's copy
   // (Connector::locate), for a dispatcher choosing which copies to recall.
   bool placement = false;
+  // Version 3 only (ignored before): restore expiry (hlm-handler(8),
+  // "Restore expiry"). A recall with `restore_until` (Unix seconds) marks
+  // each replica it brings back to go back to tape then (the later of that
+  // and a mark it already has); a recall without it clears the mark.
+  std::optional<std::int64_t> restore_until;
+  // A migrate with `release_before` (Unix seconds) is a release: it
+  // migrates only the replicas on disk whose mark is due by then, and
+  // answers the others with their status.
+  std::optional<std::int64_t> release_before;
   std::optional<int> storage_policy_index;
   std::optional<std::string> swift_dir;
   std::vector<std::string> devices;

@@ -121,6 +121,10 @@ decode_line(const nlohmann::json& line, std::size_t index)
   if (const auto size = line.find("size"); size != line.end() && size->is_number_unsigned()) {
     result.size = size->get<std::uint64_t>();
   }
+  if (const auto expiry = line.find("restore_expiry");
+      expiry != line.end() && expiry->is_number_integer()) {
+    result.restore_expiry = expiry->get<std::int64_t>();
+  }
   const auto* stub = string_at(line, "stub");
   result.stub_missing = stub && *stub == "missing";
   result.placement = decode_placement(line);
@@ -137,10 +141,10 @@ check_version(const nlohmann::json& document)
     return std::nullopt;
   }
   if (!version->is_number_integer() || version->get<long long>() < 1
-      || version->get<long long>() > k_version) {
+      || version->get<long long>() > k_result_version) {
     throw InputError(fmt::format("result document version {}; this hlm reads versions 1 to {}",
                                  brief(*version),
-                                 k_version));
+                                 k_result_version));
   }
   if (version->get<long long>() == 1) {
     return std::nullopt;
@@ -263,6 +267,9 @@ append_result_line(std::string& out, const ResultLine& line, bool first)
   append_field(out, R"(,"object":)", line.object);
   if (line.placement) {
     append_placement(out, *line.placement);
+  }
+  if (line.restore_expiry) {
+    out += fmt::format(R"(,"restore_expiry":{})", *line.restore_expiry);
   }
   if (line.size) {
     out += fmt::format(R"(,"size":{})", *line.size);

@@ -21,6 +21,10 @@
 // status read it with decode_result.
 namespace hlm::protocol {
 
+// The newest result document version: 2 (version 3 requests are answered
+// by version 2 documents, whose lines may carry "restore_expiry").
+inline constexpr int k_result_version = 2;
+
 // What the handler found and did for one replica (or, with no device, for
 // an object it found no replica of).
 struct ResultLine
@@ -40,6 +44,11 @@ struct ResultLine
   // request asked for placements (a version 2 status) and the connector
   // could say; see connector::Placement.
   std::optional<connector::Placement> placement = {};
+  // When a restored replica goes back to tape ("restore_expiry": Unix
+  // seconds): the expiry a `recall --days` set on it (hlm-handler(8),
+  // "Restore expiry"), reported by that recall and by a status of a
+  // replica on disk that carries one.
+  std::optional<std::int64_t> restore_expiry = {};
 
   bool operator==(const ResultLine&) const = default;
 };

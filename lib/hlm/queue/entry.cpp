@@ -320,10 +320,52 @@ with_priority(std::string content_type, std::optional<int> priority)
   return content_type;
 }
 
+std::optional<int>
+days_of(std::string_view content_type)
+{
+  const auto days = number_parameter(content_type, k_days_parameter, k_max_days);
+  if (!days || *days < 1) {
+    return std::nullopt;
+  }
+  return static_cast<int>(*days);
+}
+
+std::string
+with_days(std::string content_type, std::optional<int> days)
+{
+  if (days) {
+    content_type += fmt::format("; {}{}", k_days_parameter, *days);
+  }
+  return content_type;
+}
+
+std::optional<std::int64_t>
+release_of(std::string_view content_type)
+{
+  // Unix seconds up to the year 9999.
+  const auto release = number_parameter(content_type, k_release_parameter, 253'402'300'799);
+  if (!release) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(*release);
+}
+
+std::string
+with_release(std::string content_type, std::optional<std::int64_t> release)
+{
+  if (release) {
+    content_type += fmt::format("; {}{}", k_release_parameter, *release);
+  }
+  return content_type;
+}
+
 std::string
 with_parameters_of(std::string content_type, std::string_view from)
 {
-  return with_priority(with_copies(std::move(content_type), copies_of(from)), priority_of(from));
+  return with_release(with_days(with_priority(with_copies(std::move(content_type), copies_of(from)),
+                                              priority_of(from)),
+                                days_of(from)),
+                      release_of(from));
 }
 
 } // namespace hlm::queue

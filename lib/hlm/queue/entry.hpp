@@ -89,8 +89,21 @@ std::optional<int> parse_priority(std::string_view text);
 int default_priority(Operation operation);
 std::optional<int> priority_of(std::string_view content_type);
 std::string with_priority(std::string content_type, std::optional<int> priority);
-// `content_type` with the copies and priority parameters of `from` (a
-// row's content type being rewritten) kept.
+// A recall's restore expiry in days (hlmctl recall --days N), 1 to
+// k_max_days, in its row's content type as "; days=N": once recalled, its
+// replicas go back to tape N days later (hlmctl(1), "Restore expiry").
+inline constexpr std::string_view k_days_parameter = "days=";
+inline constexpr int k_max_days = 36'500;
+std::optional<int> days_of(std::string_view content_type);
+std::string with_days(std::string content_type, std::optional<int> days);
+// A release: the migrate hlm-dispatch queues when a restore expiry is due,
+// "; release=<Unix seconds>" (the expiry). It migrates only the replicas
+// whose restore mark is due by then (hlm-handler(8)).
+inline constexpr std::string_view k_release_parameter = "release=";
+std::optional<std::int64_t> release_of(std::string_view content_type);
+std::string with_release(std::string content_type, std::optional<std::int64_t> release);
+// `content_type` with the copies, priority, days and release parameters
+// of `from` (a row's content type being rewritten) kept.
 std::string with_parameters_of(std::string content_type, std::string_view from);
 
 // The seed's rule for "which requests concern this target": a container

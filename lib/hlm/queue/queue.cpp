@@ -199,13 +199,16 @@ RequestQueue::RequestQueue(swift::HttpClient& http,
 std::string
 RequestQueue::submit(const Entry& entry,
                      std::optional<std::size_t> copies,
-                     std::optional<int> priority)
+                     std::optional<int> priority,
+                     std::optional<int> days)
 {
   std::string name = encode_entry(entry);
-  submit_row(k_pending_container,
-             name,
-             SwiftTimestamp::now(),
-             with_priority(with_copies(std::string(k_entry_content_type), copies), priority));
+  submit_row(
+    k_pending_container,
+    name,
+    SwiftTimestamp::now(),
+    with_days(with_priority(with_copies(std::string(k_entry_content_type), copies), priority),
+              days));
   return name;
 }
 
@@ -294,7 +297,8 @@ RequestQueue::submit_list(const ListHeader& header,
                           std::string_view manifest,
                           std::uint64_t count,
                           std::optional<std::size_t> copies,
-                          std::optional<int> priority)
+                          std::optional<int> priority,
+                          std::optional<int> days)
 {
   const std::string id = make_list_id(submitted);
   std::string name = encode_entry(Entry{std::string(submitted),
@@ -330,10 +334,12 @@ RequestQueue::submit_list(const ListHeader& header,
                                      e.what()),
                          true);
   }
-  submit_row(k_pending_lists_container,
-             name,
-             timestamp,
-             with_priority(with_copies(list_content_type({count, 0, 0}), copies), priority));
+  submit_row(
+    k_pending_lists_container,
+    name,
+    timestamp,
+    with_days(with_priority(with_copies(list_content_type({count, 0, 0}), copies), priority),
+              days));
   return name;
 }
 
@@ -587,12 +593,13 @@ RequestQueue::find_list(std::string_view name)
 void
 RequestQueue::set_priority(const ListedEntry& pending, int priority)
 {
-  rewrite_content_type(k_pending_container,
-                       pending.row,
-                       pending.entry,
-                       with_priority(with_copies(pending_content_type(pending.retry),
-                                                 copies_of(pending.row.content_type)),
-                                     priority));
+  // Its other parameters kept; the priority is the one that changes.
+  const std::string_view type = pending.row.content_type;
+  std::string rewritten = with_priority(
+    with_copies(pending_content_type(pending.retry), copies_of(type)),
+    priority);
+  rewritten = with_release(with_days(std::move(rewritten), days_of(type)), release_of(type));
+  rewrite_content_type(k_pending_container, pending.row, pending.entry, rewritten);
 }
 
 void

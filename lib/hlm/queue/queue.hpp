@@ -159,9 +159,11 @@ public:
   // (entry.hpp's copies parameter), kept when a failed attempt rewrites it.
   // `priority` (hlmctl --priority) rides there too; unset: the operation's
   // default when dispatched.
+  // `days` (a recall's `--days`) rides there too (entry.hpp).
   std::string submit(const Entry& entry,
                      std::optional<std::size_t> copies = std::nullopt,
-                     std::optional<int> priority = std::nullopt);
+                     std::optional<int> priority = std::nullopt,
+                     std::optional<int> days = std::nullopt);
 
   // Queues a list request: `manifest` is a ManifestWriter's whole output
   // for `header`, `count` names (at most k_max_manifest_bytes long, which
@@ -178,7 +180,8 @@ public:
                           std::string_view manifest,
                           std::uint64_t count,
                           std::optional<std::size_t> copies = std::nullopt,
-                          std::optional<int> priority = std::nullopt);
+                          std::optional<int> priority = std::nullopt,
+                          std::optional<int> days = std::nullopt);
   // Streams the pending list requests in name order until `on_list`
   // returns false.
   void for_each_list(const std::function<bool(const ListedList&)>& on_list,

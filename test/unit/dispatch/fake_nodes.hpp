@@ -33,6 +33,8 @@ struct FakeNodes
   std::vector<std::pair<std::string, std::string>> applied; // operation, object
   bool record = true;                                       // whether to fill `applied`
   std::string status_state = "premigrated";                 // what a status answers
+  // Each document's fields but its objects, when `record` is set.
+  std::vector<nlohmann::json> documents;
   // Called (outside the lock) before each document is answered: what a
   // user does while the dispatcher works.
   std::function<void()> on_batch;
@@ -69,6 +71,11 @@ struct FakeNodes
       const std::string operation = document["request"];
       nlohmann::json answer = {{"objects", nlohmann::json::array()}};
       std::lock_guard lock(m_nodes.mutex);
+      if (m_nodes.record) {
+        auto head = document;
+        head.erase("objects");
+        m_nodes.documents.push_back(std::move(head));
+      }
       for (const auto& item : document["objects"]) {
         answer["objects"].push_back(line(operation, item["object"], item["device"]));
       }

@@ -87,18 +87,18 @@ TEST_CASE("plan: batched groups per operation and policy, fifo one per entry", "
   // Without aging: recalls (high) before migrations (normal) in a round.
   const Plan batched(pending, Schedule::batched, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(batched.groups()
-        == std::vector<Group>{{Operation::recall, 0, {1}, 8},
-                              {Operation::migrate, 0, {0, 3}, 5},
-                              {Operation::migrate, 1, {2}, 5}});
+        == std::vector<Group>{{Operation::recall, 0, {1}, 8, {}, {}},
+                              {Operation::migrate, 0, {0, 3}, 5, {}, {}},
+                              {Operation::migrate, 1, {2}, 5, {}, {}}});
   CHECK(batched.undecodable() == std::vector<std::size_t>{4});
   CHECK(batched.deferred().empty());
 
   const Plan fifo(pending, Schedule::fifo, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(fifo.groups()
-        == std::vector<Group>{{Operation::migrate, 0, {0}, 5},
-                              {Operation::recall, 0, {1}, 8},
-                              {Operation::migrate, 1, {2}, 5},
-                              {Operation::migrate, 0, {3}, 5}});
+        == std::vector<Group>{{Operation::migrate, 0, {0}, 5, {}, {}},
+                              {Operation::recall, 0, {1}, 8, {}, {}},
+                              {Operation::migrate, 1, {2}, 5, {}, {}},
+                              {Operation::migrate, 0, {3}, 5, {}, {}}});
 }
 
 TEST_CASE("plan: the other operation on an overlapping target starts a new round", "[dispatch]")
@@ -112,9 +112,9 @@ TEST_CASE("plan: the other operation on an overlapping target starts a new round
                                          listed(5, Operation::migrate, "q", 0, "d")};
   const Plan plan(pending, Schedule::batched, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(plan.groups()
-        == std::vector<Group>{{Operation::migrate, 0, {0}, 5},
-                              {Operation::recall, 0, {1, 2}, 8},
-                              {Operation::migrate, 0, {3, 4}, 5}});
+        == std::vector<Group>{{Operation::migrate, 0, {0}, 5, {}, {}},
+                              {Operation::recall, 0, {1, 2}, 8, {}, {}},
+                              {Operation::migrate, 0, {3, 4}, 5, {}, {}}});
 }
 
 TEST_CASE("plan: higher priority first within a round; waiting raises a request's priority",
@@ -130,10 +130,10 @@ TEST_CASE("plan: higher priority first within a round; waiting raises a request'
   const std::vector<ListedEntry> pending{low, high, urgent, recall};
   const Plan plan(pending, Schedule::batched, k_now, k_delay_max, std::chrono::seconds(0));
   CHECK(plan.groups()
-        == std::vector<Group>{{Operation::migrate, 0, {2}, 9},
-                              {Operation::migrate, 0, {1}, 8},
-                              {Operation::recall, 0, {3}, 8},
-                              {Operation::migrate, 0, {0}, 2}});
+        == std::vector<Group>{{Operation::migrate, 0, {2}, 9, {}, {}},
+                              {Operation::migrate, 0, {1}, 8, {}, {}},
+                              {Operation::recall, 0, {3}, 8, {}, {}},
+                              {Operation::migrate, 0, {0}, 2, {}, {}}});
   // Waiting raises it: one level per priority_aging (an hour here).
   CHECK(effective_priority(low, k_now, std::chrono::seconds(0)) == 2);
   const auto waited = [&](std::int64_t seconds) {

@@ -12,8 +12,8 @@
 
 namespace hlm::test {
 
-// Intentionally simplistic: remembers what it was given, answers `migrated`
-// for everything, and fails whole calls whose first object is `fail_on`.
+// Intentionally simplistic: remembers what it was given, answers `state`
+// (migrated) for everything, and fails whole calls whose first object is `fail_on`.
 // With `rebuilds` set it declares it can rebuild missing replicas (and, on
 // recall, creates `rebuilt_name` in each such item's object_dir).
 class RecordingConnector final : public connector::Connector
@@ -22,6 +22,7 @@ public:
   std::vector<connector::Outcome>
   apply(Operation operation, std::span<const connector::Item> items) override
   {
+    operations.push_back(operation);
     for (const auto& item : items) {
       if (operation != Operation::recall) {
         break;
@@ -41,6 +42,8 @@ public:
   }
 
   std::vector<connector::Item> seen;
+  std::vector<Operation> operations;         // of each call
+  ObjectState state = ObjectState::migrated; // what every item answers
   // Set: locate() places every item on this volume, its position the
   // item's index in the call; `locates` counts the calls.
   std::optional<connector::Placement> place;
@@ -73,8 +76,7 @@ private:
       throw Error("tape library offline");
     }
     seen.insert(seen.end(), items.begin(), items.end());
-    return std::vector<connector::Outcome>(items.size(),
-                                           connector::Outcome{ObjectState::migrated, std::nullopt});
+    return std::vector<connector::Outcome>(items.size(), connector::Outcome{state, std::nullopt});
   }
 };
 

@@ -3,6 +3,7 @@
 #include "../support/temp_dir.hpp"
 #include "recording_connector.hpp"
 
+#include <hlm/diskfile/restore_mark.hpp>
 #include <hlm/handler/command.hpp>
 #include <hlm/handler/handler.hpp>
 #include <hlm/util/error.hpp>
@@ -10,6 +11,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include <sys/xattr.h>
 
 #include <algorithm>
 #include <chrono>
@@ -876,12 +879,12 @@ TEST_CASE("run_handler: a session answers each document in turn, one backend for
     CHECK(answers[3].id == 9U);
     CHECK(answers[3].operation == Operation::recall);
   }
-  SECTION("a version other than 1 or 2 in the first document: nothing is done")
+  SECTION("a version other than 1 to 3 in the first document: nothing is done")
   {
-    std::istringstream in(R"({"request": "status", "version": 3, "objects": []})" + status);
+    std::istringstream in(R"({"request": "status", "version": 4, "objects": []})" + status);
     std::ostringstream out;
     CHECK_THROWS_WITH(run_handler(command, maker, in, out),
-                      "request document version 3; this hlm-handler reads versions 1 to 2");
+                      "request document version 4; this hlm-handler reads versions 1 to 3");
     CHECK(made == 0);
     CHECK(out.str().empty());
   }
@@ -926,4 +929,67 @@ TEST_CASE("handler: a version 2 status with placement asks the connector once pe
   CHECK(backend.locates == 2);
   CHECK(unplaced.lines.at(0).state == ObjectState::migrated);
   CHECK_FALSE(unplaced.lines.at(0).placement);
+}
+
+TEST_CASE("handler: restore expiry: a recall marks its replicas, a release migrates only due ones",
+          "[handler]")
+{
+  Node node;
+  const auto data = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  RecordingConnector backend;
+  backend.state = ObjectState::premigrated;
+  const auto document = [](const std::string& fields) {
+    return parse_document(R"({"request": )" + fields
+                          + R"(, "version": 3, "id": 1, "objects": [)"
+                            R"({"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})");
+  };
+  const auto line = [&](const std::string& fields) {
+    const auto out = node.run(document(fields), backend);
+    REQUIRE(out["objects"].size() == 1);
+    CHECK(out["objects"][0]["error"].is_null());
+    return out["objects"][0];
+  };
+
+  // A recall with restore_until marks the replica and says so.
+  CHECK(line(R"("recall", "restore_until": 1800000000)")["restore_expiry"] == 1800000000);
+  CHECK(diskfile::read_restore_mark(data.string()) == 1800000000);
+  // Again with an earlier one: the later mark stays (re-issuing extends).
+  CHECK(line(R"("recall", "restore_until": 1790000000)")["restore_expiry"] == 1800000000);
+  CHECK(line(R"("recall", "restore_until": 1810000000)")["restore_expiry"] == 1810000000);
+  // A status of the premigrated replica reports it.
+  CHECK(line(R"("status")")["restore_expiry"] == 1810000000);
+
+  // A release before the mark is due keeps the replica: a status instead.
+  backend.operations.clear();
+  const auto kept = line(R"("migrate", "release_before": 1809999999)");
+  CHECK(kept["status"] == "premigrated");
+  CHECK(kept["restore_expiry"] == 1810000000);
+  CHECK(backend.operations == std::vector<Operation>{Operation::status});
+  CHECK(diskfile::read_restore_mark(data.string()) == 1810000000);
+
+  // Due: migrated, the mark gone; a second release keeps it (nothing is
+  // released twice).
+  backend.operations.clear();
+  backend.state = ObjectState::migrated;
+  CHECK(line(R"("migrate", "release_before": 1810000000)")["status"] == "migrated");
+  CHECK(backend.operations == std::vector<Operation>{Operation::migrate});
+  CHECK_FALSE(diskfile::read_restore_mark(data.string()));
+  backend.operations.clear();
+  CHECK(line(R"("migrate", "release_before": 1900000000)").count("restore_expiry") == 0);
+  CHECK(backend.operations == std::vector<Operation>{Operation::status});
+
+  // A recall without restore_until clears a mark: the copy stays on disk.
+  diskfile::write_restore_mark(data.string(), 1750000000);
+  backend.state = ObjectState::premigrated;
+  CHECK(line(R"("recall")").count("restore_expiry") == 0);
+  CHECK_FALSE(diskfile::read_restore_mark(data.string()));
+  // A mark that is not Unix seconds is kept by a release, never migrated.
+  ::setxattr(data.c_str(), "user.hlm.restore-expiry", "soon", 4, 0);
+  backend.operations.clear();
+  line(R"("migrate", "release_before": 1900000000)");
+  CHECK(backend.operations == std::vector<Operation>{Operation::status});
+  // A plain migrate clears it.
+  diskfile::write_restore_mark(data.string(), 1750000000);
+  line(R"("migrate")");
+  CHECK_FALSE(diskfile::read_restore_mark(data.string()));
 }

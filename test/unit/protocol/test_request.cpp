@@ -191,8 +191,8 @@ TEST_CASE("request documents: the version", "[protocol]")
   // Only the document's own key counts.
   CHECK_NOTHROW(document(R"({"request": "status", "x": {"version": 2},)"
                          R"( "objects": [{"object": "/a/c/o", "version": 2}]})"));
-  CHECK_THROWS_WITH(document(with_version("3")),
-                    "request document version 3; this hlm-handler reads versions 1 to 2");
+  CHECK_THROWS_WITH(document(with_version("4")),
+                    "request document version 4; this hlm-handler reads versions 1 to 3");
   CHECK_THROWS_WITH(document(with_version("0")), Catch::Contains("version 0;"));
   CHECK_THROWS_WITH(document(with_version("-1")), Catch::Contains("version -1;"));
   CHECK_THROWS_WITH(document(with_version("4294967297")), Catch::Contains("version 4294967297;"));
@@ -204,8 +204,8 @@ TEST_CASE("request documents: the version", "[protocol]")
     CHECK_THROWS_WITH(document(with_version(bad)), Catch::Contains("\"version\""));
   }
   // After the objects, too: the whole document is checked.
-  CHECK_THROWS_WITH(document(R"({"request": "status", "objects": [], "version": 3})"),
-                    Catch::Contains("version 3;"));
+  CHECK_THROWS_WITH(document(R"({"request": "status", "objects": [], "version": 4})"),
+                    Catch::Contains("version 4;"));
 }
 
 TEST_CASE("request documents of version 2 carry an id", "[protocol]")
@@ -377,4 +377,52 @@ TEST_CASE("a version 2 status may ask for placements", "[protocol][placement]")
                                + bad + R"(,"objects":[]})"),
                       Catch::Contains("\"placement\" must be true or false"));
   }
+}
+
+TEST_CASE("version 3: a recall's restore_until and a migrate's release_before", "[protocol]")
+{
+  Request request;
+  request.operation = Operation::recall;
+  request.objects = {{"/a/c/o", Request::k_any_device}};
+  request.restore_until = 1'800'000'000;
+  // Versions 1 and 2 cannot carry it: an older handler would recall (or
+  // migrate) without it.
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  request.version = 2;
+  request.id = 3;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  request.version = 3;
+  const auto text = encode_request(request);
+  CHECK_THAT(text, Catch::Contains(R"("restore_until":1800000000)"));
+  CHECK(document(text).restore_until == 1'800'000'000);
+  CHECK_FALSE(document(text).release_before);
+  // Nor another operation.
+  request.operation = Operation::migrate;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  request.restore_until.reset();
+  request.release_before = 1'800'000'000;
+  CHECK(document(encode_request(request)).release_before == 1'800'000'000);
+  request.operation = Operation::status;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+
+  // Read in version 3 only; refused for the wrong operation or a value
+  // that is no Unix time.
+  CHECK_FALSE(document(R"({"request":"recall","version":2,"id":1,"restore_until":5,"objects":[]})")
+                .restore_until);
+  CHECK_THROWS_WITH(
+    document(R"({"request":"migrate","version":3,"id":1,"restore_until":5,"objects":[]})"),
+    Catch::Contains("\"restore_until\" is for a recall only"));
+  CHECK_THROWS_WITH(
+    document(R"({"request":"status","version":3,"id":1,"release_before":5,"objects":[]})"),
+    Catch::Contains("\"release_before\" is for a migrate only"));
+  for (const char* bad : {"-1", R"("soon")", "1.5", "true", "[1]", "253402300800"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(document(std::string(R"({"request":"recall","version":3,"id":1,)")
+                             + R"("restore_until":)" + bad + R"(,"objects":[]})"),
+                    InputError);
+  }
+  CHECK(document(R"({"request":"recall","version":3,"id":1,"restore_until":253402300799,)"
+                 R"("objects":[]})")
+          .restore_until
+        == 253'402'300'799);
 }

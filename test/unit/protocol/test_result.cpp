@@ -804,3 +804,32 @@ TEST_CASE("result: a line is written byte for byte as its json value dumps", "[p
     }
   }
 }
+
+TEST_CASE("result lines carry a replica's restore expiry", "[protocol]")
+{
+  ResultDocument document;
+  document.operation = Operation::recall;
+  document.id = 6;
+  ResultLine marked;
+  marked.object = "/a/c/o";
+  marked.device = "sdb1";
+  marked.file = "/srv/node/sdb1/x.data";
+  marked.state = ObjectState::premigrated;
+  marked.restore_expiry = 1'800'000'000;
+  ResultLine plain = marked;
+  plain.object = "/a/c/p";
+  plain.restore_expiry.reset();
+  document.lines = {marked, plain};
+  document = with_summary(document);
+  const auto text = encode_result(document);
+  CHECK_THAT(text, Catch::Contains(R"("restore_expiry":1800000000,"status":"premigrated")"));
+  // Still a version 2 document: an older dispatcher ignores the key.
+  CHECK_THAT(text, Catch::Contains(R"("version":2)"));
+  CHECK(decode_result(text) == document);
+  CHECK(stream_decode(text, 5) == document);
+  // What is not Unix seconds reads as none.
+  const auto odd = decode_result(
+    R"({"request":"recall","objects":[{"object":"/a/c/o","status":"premigrated",)"
+    R"("restore_expiry":"soon"}]})");
+  CHECK_FALSE(odd.lines.at(0).restore_expiry);
+}
