@@ -39,4 +39,19 @@ Connector::placements(std::span<const Item> items)
   return std::vector<std::optional<Placement>>(items.size());
 }
 
+std::optional<Estimate>
+Connector::estimate(Operation operation, std::span<const Item> items)
+{
+  if (operation == Operation::status) {
+    throw Error("a status has nothing to estimate");
+  }
+  return plan(operation, items);
+}
+
+std::optional<Estimate>
+Connector::plan(Operation /*operation*/, std::span<const Item> /*items*/)
+{
+  return std::nullopt;
+}
+
 } // namespace hlm::connector

@@ -77,6 +77,21 @@ struct Placement
   bool operator==(const Placement&) const = default;
 };
 
+// What a backend expects an operation on a batch to cost, as its own
+// scheduler would run it now (Connector::estimate): what `hlmctl estimate`
+// and `hlm-dispatch --dry-run` add up over the nodes.
+struct Estimate
+{
+  std::uint64_t items = 0;      // items the operation would move (not already where it puts them)
+  std::uint64_t bytes = 0;      // bytes it would move
+  std::uint64_t cartridges = 0; // distinct volumes it would use
+  std::uint64_t mounts = 0;     // volume mounts
+  double drive_seconds = 0;     // summed over the drives
+  double wall_seconds = 0;      // elapsed: the drives work in parallel
+
+  bool operator==(const Estimate&) const = default;
+};
+
 // The generic backend interface (SwiftHLM's GBI). A backend implements
 // apply(); callers call run(). Every call takes a batch and returns exactly
 // one Outcome per item, in the same order; a failure that concerns single
@@ -122,10 +137,21 @@ public:
   // copy a recall would rebuild them from. Throws hlm::Error as run() does.
   std::vector<std::optional<Placement>> locate(std::span<const Item> items);
 
+  // What `operation` (migrate or recall) on `items` would cost if run()
+  // were called now, changing nothing (no mount, no data moved, no state
+  // change): nullopt when the backend cannot estimate (the default: dummy,
+  // ltfsdm; an exec program that does not answer the request). A backend
+  // that keeps state between calls (tapesim's drives) starts each estimate
+  // in a process where the previous estimate of the same backend left it,
+  // as consecutive run() calls would. Throws hlm::Error as run() does.
+  std::optional<Estimate> estimate(Operation operation, std::span<const Item> items);
+
 private:
   virtual std::vector<Outcome> apply(Operation operation, std::span<const Item> items) = 0;
   // locate() without the check; the default places nothing.
   virtual std::vector<std::optional<Placement>> placements(std::span<const Item> items);
+  // estimate() itself; the default cannot estimate.
+  virtual std::optional<Estimate> plan(Operation operation, std::span<const Item> items);
 };
 
 // Builds a connector from its settings section. Takes every key it knows
