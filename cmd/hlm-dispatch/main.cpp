@@ -68,6 +68,12 @@ main(int argc, char** argv)
     ->transform(CLI::IsMember(schedules))
     ->default_str("batched");
   app.add_flag("--json", options.json, "print each run's report as JSON");
+  app
+    .add_flag("--dry-run",
+              options.dry_run,
+              "print what the next run would do and what the backends expect it to cost "
+              "(objects, bytes, cartridges, mounts, drive-seconds, wall time), changing nothing")
+    ->excludes(loop_flag);
   app.add_flag("-q,--quiet", options.quiet, "no progress messages on stderr");
   cli::add_complete_command(app);
 
@@ -93,8 +99,9 @@ main(int argc, char** argv)
     }
     swift::global_init();
     transport::global_init();
-    status = dispatch::run_dispatcher(config::load_hlm_conf(config_path, std::getenv("HLM_CONF")),
-                                      options);
+    const auto conf = config::load_hlm_conf(config_path, std::getenv("HLM_CONF"));
+    status = options.dry_run ? dispatch::run_dry_run(conf, options)
+                             : dispatch::run_dispatcher(conf, options);
   });
   return cli::run(app, "hlm-dispatch", argc, argv, status, k_exit_usage);
 }

@@ -11,6 +11,7 @@
 namespace hlm::ctl {
 
 void add_nodes_command(CLI::App& parent, Context& ctx);
+void add_estimate_command(CLI::App& parent, Context& ctx);
 // migrate and recall: the same command for two operations.
 void add_submit_command(CLI::App& parent, Context& ctx, Operation operation);
 void add_status_command(CLI::App& parent, Context& ctx);

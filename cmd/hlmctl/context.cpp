@@ -68,6 +68,13 @@ Context::requests()
   return *m_requests;
 }
 
+swift::HttpClient&
+Context::queue_http()
+{
+  requests();
+  return *m_queue_http;
+}
+
 const dispatch::Fanout&
 Context::fanout()
 {

@@ -39,6 +39,8 @@ public:
   const ring::SwiftConf& swift_conf();
   swift::Client& client();
   queue::RequestQueue& requests();
+  // The HTTP client of requests() (the direct container-server protocol).
+  swift::HttpClient& queue_http();
   const dispatch::Fanout& fanout();
   // The path to hlm (service.hpp): the cluster's own when hlm.conf's
   // swift_dir holds a container ring (a host of the cluster), else the

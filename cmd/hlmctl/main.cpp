@@ -30,6 +30,7 @@ main(int argc, char** argv)
   ctl::add_wait_command(app, ctx);
   ctl::add_manage_commands(app, ctx);
   ctl::add_nodes_command(app, ctx);
+  ctl::add_estimate_command(app, ctx);
   cli::add_complete_command(app);
 
   // A bad name on the command line is a usage error; Swift's refusals

@@ -36,7 +36,8 @@ format_restore_mark(std::int64_t expiry)
 std::optional<std::int64_t>
 parse_restore_mark(std::string_view text)
 {
-  if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (text.empty() || text.size() > 12
+      || text.find_first_not_of("0123456789") != std::string_view::npos) {
     return std::nullopt;
   }
   std::int64_t value = 0;

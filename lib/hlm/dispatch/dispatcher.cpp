@@ -22,10 +22,6 @@
 
 namespace hlm::dispatch {
 
-namespace {
-
-// The pending entries and list requests this process owns, in arrival
-// order: a snapshot; entries queued meanwhile wait for the next run.
 std::vector<queue::ListedEntry>
 list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
 {
@@ -46,6 +42,54 @@ list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
   sort_by_arrival(pending);
   return pending;
 }
+
+std::optional<std::string>
+held_for_batch(const Group& group,
+               const std::vector<std::size_t>& members,
+               const std::vector<queue::ListedEntry>& pending,
+               const config::HlmConf& conf,
+               std::int64_t now)
+{
+  const auto& threshold = group.operation == Operation::recall ? conf.recall_batch
+                                                               : conf.migrate_batch;
+  if (threshold.min_objects == 0) {
+    return std::nullopt;
+  }
+  std::uint64_t objects = 0;
+  std::int64_t oldest = now;
+  for (const std::size_t i : members) {
+    const auto& listed = pending[i];
+    if (queue::priority_of(listed.row.content_type).value_or(0) >= queue::k_priority_high) {
+      return std::nullopt;
+    }
+    if (listed.list) {
+      objects += listed.list->count > listed.list->done ? listed.list->count - listed.list->done
+                                                        : 1;
+    } else if (listed.entry->target.object.empty()) {
+      return std::nullopt;
+    } else {
+      ++objects;
+    }
+    oldest = std::min(oldest, submitted_seconds(listed.entry->submitted).value_or(now));
+  }
+  const auto waited = now - oldest;
+  if (objects >= threshold.min_objects || waited >= threshold.max_wait.count()) {
+    return std::nullopt;
+  }
+  const std::string_view name = to_string(group.operation);
+  return fmt::format("held {} (policy {}): {} below {}_min_objects {}, the oldest waited {} s "
+                     "of {}_max_wait {} s",
+                     name,
+                     group.policy,
+                     counted(objects, "object", "objects"),
+                     name,
+                     threshold.min_objects,
+                     waited,
+                     name,
+                     threshold.max_wait.count());
+}
+
+namespace {
 
 // One run: the plan carried out group by group, each entry settled as its
 // group ends.
@@ -120,7 +164,7 @@ private:
     if (members.empty()) {
       return;
     }
-    if (const auto why = held_for_batch(group, members)) {
+    if (const auto why = held_for_batch(group, members, m_pending, m_conf, m_now)) {
       for (const std::size_t i : members) {
         m_plan.defer(i);
       }
@@ -252,53 +296,6 @@ private:
       }
     }
     return {std::move(sent_members), std::move(riders)};
-  }
-
-  // Why the group waits for a bigger batch (the operation's BatchThreshold
-  // in hlm.conf), or nothing when it goes now: enough objects, its oldest
-  // request waited long enough, a member queued at --priority high or
-  // above, or a container request (its objects not counted before its
-  // listing: a batch of its own).
-  std::optional<std::string>
-  held_for_batch(const Group& group, const std::vector<std::size_t>& members) const
-  {
-    const auto& threshold = group.operation == Operation::recall ? m_conf.recall_batch
-                                                                 : m_conf.migrate_batch;
-    if (threshold.min_objects == 0) {
-      return std::nullopt;
-    }
-    std::uint64_t objects = 0;
-    std::int64_t oldest = m_now;
-    for (const std::size_t i : members) {
-      const auto& listed = m_pending[i];
-      if (queue::priority_of(listed.row.content_type).value_or(0) >= queue::k_priority_high) {
-        return std::nullopt;
-      }
-      if (listed.list) {
-        objects += listed.list->count > listed.list->done ? listed.list->count - listed.list->done
-                                                          : 1;
-      } else if (listed.entry->target.object.empty()) {
-        return std::nullopt;
-      } else {
-        ++objects;
-      }
-      oldest = std::min(oldest, submitted_seconds(listed.entry->submitted).value_or(m_now));
-    }
-    const auto waited = m_now - oldest;
-    if (objects >= threshold.min_objects || waited >= threshold.max_wait.count()) {
-      return std::nullopt;
-    }
-    const std::string_view name = to_string(group.operation);
-    return fmt::format("held {} (policy {}): {} below {}_min_objects {}, the oldest waited {} s "
-                       "of {}_max_wait {} s",
-                       name,
-                       group.policy,
-                       counted(objects, "object", "objects"),
-                       name,
-                       threshold.min_objects,
-                       waited,
-                       name,
-                       threshold.max_wait.count());
   }
 
   void

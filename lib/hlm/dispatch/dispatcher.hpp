@@ -8,8 +8,12 @@
 #include <hlm/swift/http.hpp>
 #include <hlm/util/clock.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace hlm::dispatch {
 
@@ -29,6 +33,24 @@ struct DispatchOptions
 };
 
 using Progress = std::function<void(std::string_view)>;
+
+// The pending entries and list requests (as entries, ListedEntry::list
+// set) this process owns, in arrival order: a snapshot; entries queued
+// meanwhile wait for the next run.
+std::vector<queue::ListedEntry> list_owned(queue::RequestQueue& requests,
+                                           const DispatchOptions& options);
+
+// Why `group` (its ready `members`, indices into `pending`) waits for a
+// bigger batch (the operation's BatchThreshold in hlm.conf), or nothing
+// when it goes now: enough objects, its oldest request waited long
+// enough, a member queued at --priority high or above, or a container
+// request (its objects not counted before its listing: a batch of its
+// own).
+std::optional<std::string> held_for_batch(const Group& group,
+                                          const std::vector<std::size_t>& members,
+                                          const std::vector<queue::ListedEntry>& pending,
+                                          const config::HlmConf& conf,
+                                          std::int64_t now);
 
 // Drains the pending queue once: takes the pending entries (in arrival
 // order), expands container entries into their objects (streamed from the

@@ -16,8 +16,7 @@
 
 namespace hlm::dispatch {
 
-namespace {
-
+// One host's share of a round: its replicas, and what its handler said.
 struct HostBatch
 {
   std::string host;
@@ -26,8 +25,12 @@ struct HostBatch
   std::vector<std::string> devices; // parallel to `objects`
   std::vector<ReplicaOutcome> outcomes;
   std::vector<std::string> warnings; // "node <host>: <text>"
-  bool placement = false;            // a status asks for placements (version 2)
+  // An estimate request's answer (HandlerWork::estimate).
+  std::optional<protocol::EstimateAnswer> estimate;
+  bool placement = false; // a status asks for placements (version 2)
 };
+
+namespace {
 
 std::string
 last_line(std::string_view text)
@@ -49,15 +52,17 @@ request_for(const HostBatch& batch,
   request.operation = operation.operation;
   request.storage_policy_index = policy_index;
   if (id) {
-    request.version = operation.restores() ? 3 : 2;
+    request.version = operation.version3() ? 3 : 2;
     request.id = id;
     request.placement = batch.placement && operation.operation == Operation::status;
     request.restore_until = operation.restore_until;
     request.release_before = operation.release_before;
-  } else if (operation.restores()) {
-    // Version 1 cannot say it: a release would migrate every replica.
-    throw Error("its hlm-handler does not speak protocol version 3 (restore expiry); "
-                "upgrade hlm on that node");
+    request.estimate = operation.estimate;
+  } else if (operation.version3()) {
+    // Version 1 cannot say it: a release would migrate every replica, an
+    // estimate would be carried out.
+    throw Error("its hlm-handler does not speak protocol version 3 (restore expiry, "
+                "estimates); upgrade hlm on that node");
   }
   std::map<std::string_view, std::uint32_t> devices;
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
@@ -154,6 +159,7 @@ settle_answer(HostBatch& batch,
   for (const auto& warning : answer.warnings) {
     batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
   }
+  batch.estimate = answer.estimate;
   if (answer.lines.size() != batch.objects.size()) {
     node_failure(batch,
                  fmt::format("node {}: hlm-handler answered {} results for {} objects",
@@ -200,6 +206,7 @@ struct SessionAnswer
     for (const auto& warning : end.warnings) {
       batch.warnings.push_back(fmt::format("node {}: {}", batch.host, warning));
     }
+    batch.estimate = end.estimate;
   }
 };
 
@@ -557,7 +564,7 @@ public:
              const HandlerWork& operation,
              int policy_index,
              ChunkSource& source,
-             const std::function<void(const std::vector<std::string>&)>& warn)
+             const std::function<void(const HostBatch&)>& warn)
     : m_host(host),
       m_access(access),
       m_link(link),
@@ -628,7 +635,7 @@ private:
   void
   hand_on(HostBatch&& batch)
   {
-    m_warn(batch.warnings);
+    m_warn(batch);
     m_source.answered(std::move(batch.outcomes));
   }
 
@@ -689,7 +696,7 @@ private:
   HandlerWork m_operation;
   int m_policy;
   ChunkSource& m_source;
-  const std::function<void(const std::vector<std::string>&)>& m_warn;
+  const std::function<void(const HostBatch&)>& m_warn; // its warnings and estimate
   std::deque<std::unique_ptr<InFlight>> m_in_flight;
   int m_failures = 0;              // chunks failed in a row
   std::optional<Failure> m_dead{}; // set: the host is taken for dead
@@ -786,6 +793,25 @@ Fanout::report_warnings(const std::vector<std::string>& warnings) const
 }
 
 void
+Fanout::report_estimate(const std::string& host, const HostBatch& batch) const
+{
+  if (!batch.estimate) {
+    return;
+  }
+  const std::lock_guard lock(m_warn_mutex);
+  if (m_estimate_sink) {
+    m_estimate_sink(host, batch.estimate->estimate);
+  }
+}
+
+void
+Fanout::set_estimate_sink(EstimateSink sink) const
+{
+  const std::lock_guard lock(m_warn_mutex);
+  m_estimate_sink = std::move(sink);
+}
+
+void
 Fanout::serve(const std::string& host,
               const HandlerWork& operation,
               int policy_index,
@@ -793,8 +819,10 @@ Fanout::serve(const std::string& host,
 {
   const config::NodeAccess access = access_for(host);
   auto link = take_link(host);
-  const std::function<void(const std::vector<std::string>&)> warn =
-    [this](const std::vector<std::string>& warnings) { report_warnings(warnings); };
+  const std::function<void(const HostBatch&)> warn = [this, &host](const HostBatch& batch) {
+    report_warnings(batch.warnings);
+    report_estimate(host, batch);
+  };
   HostServer(host, access, *link, m_make_transport, operation, policy_index, source, warn).serve();
   keep_link(host, std::move(link));
 }
@@ -889,6 +917,7 @@ Fanout::run_replicas(const HandlerWork& operation,
   for (const auto* batch : queue) {
     warnings.insert(warnings.end(), batch->warnings.begin(), batch->warnings.end());
     report_warnings(batch->warnings);
+    report_estimate(batch->host, *batch);
   }
   for (const auto* batch : queue) {
     for (const auto& outcome : batch->outcomes) {

@@ -19,6 +19,8 @@
 
 namespace hlm::dispatch {
 
+struct HostBatch; // fanout.cpp
+
 // What a node's hlm-handler is asked to do: the operation, and the restore
 // expiry fields of a version 3 document (protocol::Request): a recall
 // that marks what it brings back to go back to tape at `restore_until`,
@@ -35,11 +37,15 @@ struct HandlerWork
   std::optional<std::int64_t> restore_until;
   std::optional<std::int64_t> release_before;
 
+  // Estimated, not done (protocol::Request::estimate): hlm-dispatch
+  // --dry-run, hlmctl estimate.
+  bool estimate = false;
+
   // Whether the document needs version 3.
   bool
-  restores() const
+  version3() const
   {
-    return restore_until.has_value() || release_before.has_value();
+    return restore_until.has_value() || release_before.has_value() || estimate;
   }
 };
 
@@ -179,6 +185,13 @@ public:
     return m_conf;
   }
 
+  // Gets each host's answer to an estimate document (HandlerWork::estimate):
+  // what its backends expect, nullopt where one cannot estimate. Called
+  // from the hosts' threads, one call at a time. Set it before a run.
+  using EstimateSink =
+    std::function<void(const std::string& host, const std::optional<connector::Estimate>&)>;
+  void set_estimate_sink(EstimateSink sink) const;
+
   // run() for the replicas `replicas` only (each object on the devices
   // given, not all its ring's), as `recall --copies N` needs; with
   // `placement`, a status asks the nodes (version 2 sessions) for each
@@ -203,13 +216,16 @@ private:
   config::NodeAccess access_for(const std::string& host) const;
   // Passes each warning not seen before to m_warn, one call at a time.
   void report_warnings(const std::vector<std::string>& warnings) const;
+  // Passes a batch's estimate answer, if any, to m_estimate_sink.
+  void report_estimate(const std::string& host, const HostBatch& batch) const;
 
   const config::HlmConf& m_conf;
   TransportFactory m_make_transport;
   WarningSink m_warn;
   mutable std::mutex m_mutex; // m_warned and m_links
   mutable std::set<std::string> m_warned;
-  mutable std::mutex m_warn_mutex; // one m_warn call at a time
+  mutable std::mutex m_warn_mutex; // one m_warn (or m_estimate_sink) call at a time
+  mutable EstimateSink m_estimate_sink;
   // Each host's link, kept between runs so that an ssh session and a
   // handler are set up once per host for the Fanout's lifetime, not once
   // per round. A link is taken out while one thread uses it (transports are

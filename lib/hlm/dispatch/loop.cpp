@@ -1,3 +1,4 @@
+#include <hlm/dispatch/estimate.hpp>
 #include <hlm/dispatch/loop.hpp>
 #include <hlm/swift/http.hpp>
 #include <hlm/util/exit_status.hpp>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -114,6 +116,24 @@ wait_unless_stopped(std::chrono::seconds wait)
 }
 
 } // namespace
+
+int
+run_dry_run(const config::HlmConf& conf, const LoopOptions& options)
+{
+  const Session session(conf, options);
+  const Progress progress = [&session](std::string_view message) {
+    session.say(journal::Priority::info, std::string(message));
+  };
+  const auto report =
+    estimate_once(conf, *session.http, session.fanout, options.dispatch, progress);
+  session.fanout.close_sessions();
+  if (options.json) {
+    session.out.print(journal::Priority::info, to_json(report).dump());
+  } else {
+    std::fputs(to_text(report).c_str(), stdout);
+  }
+  return report.failed_requests > 0 ? k_exit_partial : k_exit_success;
+}
 
 int
 run_dispatcher(const config::HlmConf& conf, const LoopOptions& options)

@@ -16,6 +16,7 @@ struct LoopOptions
   std::optional<std::chrono::seconds> interval; // default: conf.interval
   bool json = false;                            // each run's report as JSON
   bool quiet = false;                           // no progress on stderr
+  bool dry_run = false; // estimate the next run (estimate.hpp) instead of running it
 };
 
 // hlm-dispatch's work: a dispatch_once under conf.lock_file (a run that
@@ -30,5 +31,11 @@ struct LoopOptions
 // when the lock was held), k_exit_interrupted after SIGINT. Throws what
 // dispatch_once throws.
 int run_dispatcher(const config::HlmConf& conf, const LoopOptions& options);
+
+// hlm-dispatch --dry-run: estimate_once, without the lock (it writes
+// nothing), its report on stdout (to_text or to_json). Returns
+// k_exit_success, or k_exit_partial when some request could not be
+// estimated.
+int run_dry_run(const config::HlmConf& conf, const LoopOptions& options);
 
 } // namespace hlm::dispatch

@@ -82,11 +82,14 @@ schedule_release(queue::RequestQueue& requests, const queue::Entry& recall, std:
     queue::with_release(std::string(queue::k_entry_content_type), expiry));
 }
 
-std::size_t
-queue_due_releases(queue::RequestQueue& requests, std::int64_t now, std::size_t limit)
+namespace {
+
+// The reminders due by `now`, at most `limit`. Names start with
+// "/<expiry as a submission time>/", so the due ones come first; the first
+// not due ends the listing.
+std::vector<queue::Row>
+due_reminders(queue::RequestQueue& requests, std::int64_t now, std::size_t limit)
 {
-  // Names start with "/<expiry as a submission time>/", so the due ones
-  // come first; the first not due ends the listing.
   const std::string due_by = "/" + submitted_at(now + 1);
   std::vector<queue::Row> due;
   requests.direct().list_rows(k_expiry_container, {}, [&](const queue::Row& row) {
@@ -96,6 +99,21 @@ queue_due_releases(queue::RequestQueue& requests, std::int64_t now, std::size_t 
     due.push_back(row);
     return true;
   });
+  return due;
+}
+
+} // namespace
+
+std::size_t
+count_due_releases(queue::RequestQueue& requests, std::int64_t now)
+{
+  return due_reminders(requests, now, SIZE_MAX).size();
+}
+
+std::size_t
+queue_due_releases(queue::RequestQueue& requests, std::int64_t now, std::size_t limit)
+{
+  const auto due = due_reminders(requests, now, limit);
   std::size_t queued = 0;
   for (const auto& row : due) {
     const auto release = queue::release_of(row.content_type);

@@ -58,4 +58,8 @@ std::size_t queue_due_releases(queue::RequestQueue& requests,
                                std::int64_t now,
                                std::size_t limit = 10'000);
 
+// How many reminders are due by `now` (what queue_due_releases would
+// queue), reading only.
+std::size_t count_due_releases(queue::RequestQueue& requests, std::int64_t now);
+
 } // namespace hlm::dispatch

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <ostream>
@@ -384,8 +385,15 @@ public:
       throw;
     }
     m_out.stop(); // the document ends with its last write
+    std::optional<protocol::EstimateAnswer> estimate;
+    if (m_request.estimate) {
+      estimate.emplace();
+      if (m_estimate_known) {
+        estimate->estimate = m_estimate;
+      }
+    }
     m_out.write([&](std::ostream& out) {
-      out << protocol::encode_result_end(m_summary);
+      out << protocol::encode_result_end(m_summary, estimate);
       out.flush();
     });
     return m_summary;
@@ -409,13 +417,18 @@ private:
     if (m_request.release_before) {
       choose_released(results);
     }
+    // An estimate changes nothing: each line is the replica's status, and
+    // the backend says what the operation would cost.
+    const Operation done = m_request.estimate ? Operation::status : m_request.operation;
     for (std::size_t server = 0; server < m_servers.size(); ++server) {
-      apply_backend(server, results, m_request.operation, false);
+      apply_backend(server, results, done, false);
       if (m_request.release_before) {
         apply_backend(server, results, Operation::status, true);
       }
     }
-    settle_restore_marks(results);
+    if (!m_request.estimate) {
+      settle_restore_marks(results);
+    }
 
     m_out.write([&](std::ostream& out) {
       for (const auto& result : results) {
@@ -519,6 +532,32 @@ private:
     }
   }
 
+  // Adds what the server's backend expects the request's operation on
+  // `items` to cost; one that cannot say (or fails) makes the sum unknown.
+  void
+  add_estimate(std::size_t server, std::span<const Item> items)
+  {
+    std::optional<connector::Estimate> estimate;
+    try {
+      if (m_servers[server].connector) {
+        estimate = m_servers[server].connector->estimate(m_request.operation, items);
+      }
+    } catch (const Error&) {
+    }
+    if (!estimate || !std::isfinite(estimate->drive_seconds)
+        || !std::isfinite(estimate->wall_seconds)) {
+      m_estimate_known = false;
+      return;
+    }
+    m_estimate.items += estimate->items;
+    m_estimate.bytes += estimate->bytes;
+    m_estimate.cartridges += estimate->cartridges;
+    m_estimate.mounts += estimate->mounts;
+    m_estimate.drive_seconds += estimate->drive_seconds;
+    // One backend call after another: their times add up.
+    m_estimate.wall_seconds += estimate->wall_seconds;
+  }
+
   // Runs `operation` on the results of `server` that go to the backend and
   // are kept (`kept`) or not.
   void
@@ -550,6 +589,9 @@ private:
       outcomes = m_servers[server].connector->run(operation, items);
     } catch (const Error& e) {
       outcomes.assign(items.size(), Outcome::failed(fmt::format("backend failed: {}", e.what())));
+    }
+    if (m_request.estimate && !kept) {
+      add_estimate(server, items);
     }
     const auto placements = placements_for(server, items);
     auto item = items.begin();
@@ -775,6 +817,10 @@ private:
   std::string m_dir;      // the object directory being looked at
   std::string m_file;     // its .data file
   Summary m_summary;
+  // An estimate request's sum over the backends, and whether each could
+  // say.
+  connector::Estimate m_estimate;
+  bool m_estimate_known = true;
 };
 
 } // namespace

@@ -76,6 +76,10 @@ public:
       m_placement = value;
       return true;
     }
+    if (m_skip_depth == 0 && m_where == Where::top && m_key == "estimate") {
+      m_estimate = value;
+      return true;
+    }
     return scalar(Kind::other, {});
   }
   bool
@@ -255,6 +259,10 @@ public:
       }
       m_request.restore_until = m_restore_until;
       m_request.release_before = m_release_before;
+      if (m_estimate && m_request.operation == Operation::status) {
+        fail("\"estimate\" is for a migrate or recall only");
+      }
+      m_request.estimate = m_estimate;
     }
   }
 
@@ -408,6 +416,8 @@ private:
       fail("\"objects\" must be a list");
     } else if (m_key == "placement" && kind != Kind::null) {
       fail("\"placement\" must be true or false");
+    } else if (m_key == "estimate" && kind != Kind::null) {
+      fail("\"estimate\" must be true or false");
     } else if (is_time_key(m_key) && kind != Kind::null) {
       fail(fmt::format("\"{}\" must be Unix seconds", m_key));
     }
@@ -462,6 +472,7 @@ private:
   std::optional<std::uint64_t> m_id;
   bool m_bad_id = false; // an "id" that is no unsigned integer
   bool m_placement = false;
+  bool m_estimate = false;
   std::optional<std::int64_t> m_restore_until;
   std::optional<std::int64_t> m_release_before;
 };
@@ -509,6 +520,12 @@ encode_request(const Request& request)
     if (request.release_before && request.operation != Operation::migrate) {
       throw InputError("only a migrate releases restored replicas");
     }
+  }
+  if (request.estimate) {
+    if (request.version < 3 || request.operation == Operation::status) {
+      throw InputError("only a version 3 migrate or recall document asks for an estimate");
+    }
+    document["estimate"] = true;
   }
   if (request.restore_until) {
     document["restore_until"] = *request.restore_until;

@@ -63,6 +63,11 @@ struct Request
   // migrates only the replicas on disk whose mark is due by then, and
   // answers the others with their status.
   std::optional<std::int64_t> release_before;
+  // Version 3 only: a migrate or recall that is estimated, not done
+  // ("estimate": true): each replica's line is its status, and the answer
+  // carries what the backends expect the operation to cost
+  // (connector::Connector::estimate). Nothing is changed.
+  bool estimate = false;
   std::optional<int> storage_policy_index;
   std::optional<std::string> swift_dir;
   std::vector<std::string> devices;

@@ -156,6 +156,44 @@ check_version(const nlohmann::json& document)
   return id->get<std::uint64_t>();
 }
 
+// An "estimate" value: the figures, or none when it is null or anything
+// but an object of non-negative numbers (a node's estimate only informs).
+EstimateAnswer
+decode_estimate(const nlohmann::json& value)
+{
+  if (!value.is_object()) {
+    return {};
+  }
+  const auto count = [&](const char* key) -> std::optional<std::uint64_t> {
+    const auto it = value.find(key);
+    if (it == value.end() || !it->is_number_unsigned()) {
+      return std::nullopt;
+    }
+    return it->get<std::uint64_t>();
+  };
+  const auto seconds = [&](const char* key) -> std::optional<double> {
+    const auto it = value.find(key);
+    if (it == value.end() || !it->is_number()) {
+      return std::nullopt;
+    }
+    const double number = it->get<double>();
+    if (!(number >= 0) || number > 1e15) {
+      return std::nullopt;
+    }
+    return number;
+  };
+  const auto items = count("items");
+  const auto bytes = count("bytes");
+  const auto cartridges = count("cartridges");
+  const auto mounts = count("mounts");
+  const auto drive = seconds("drive_seconds");
+  const auto wall = seconds("wall_seconds");
+  if (!items || !bytes || !cartridges || !mounts || !drive || !wall) {
+    return {};
+  }
+  return {connector::Estimate{*items, *bytes, *cartridges, *mounts, *drive, *wall}};
+}
+
 // The document's own fields (all but its lines) into `document`, with the
 // checks of the whole document. `text` is quoted when it is no object.
 void
@@ -182,6 +220,9 @@ decode_head(const nlohmann::json& json, std::string_view text, ResultDocument& d
   const auto objects = json.find("objects");
   if (objects == json.end() || !objects->is_array()) {
     throw InputError("result document has no \"objects\" list");
+  }
+  if (const auto estimate = json.find("estimate"); estimate != json.end()) {
+    document.estimate = decode_estimate(*estimate);
   }
 }
 
@@ -293,13 +334,28 @@ encode_result_line(const ResultLine& line, bool first)
 }
 
 std::string
-encode_result_end(const ResultSummary& summary)
+encode_result_end(const ResultSummary& summary, const std::optional<EstimateAnswer>& estimate)
 {
-  return fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}}}})"
-                     "\n",
-                     summary.objects,
-                     summary.ok,
-                     summary.failed);
+  std::string text = fmt::format(R"(],"summary":{{"objects":{},"ok":{},"failed":{}}})",
+                                 summary.objects,
+                                 summary.ok,
+                                 summary.failed);
+  if (estimate) {
+    text += R"(,"estimate":)";
+    if (const auto& e = estimate->estimate) {
+      text += fmt::format(R"({{"items":{},"bytes":{},"cartridges":{},"mounts":{},)"
+                          R"("drive_seconds":{},"wall_seconds":{}}})",
+                          e->items,
+                          e->bytes,
+                          e->cartridges,
+                          e->mounts,
+                          e->drive_seconds,
+                          e->wall_seconds);
+    } else {
+      text += "null";
+    }
+  }
+  return text + "}\n";
 }
 
 std::string
@@ -312,7 +368,7 @@ encode_result(const ResultDocument& document)
   for (std::size_t i = 0; i < document.lines.size(); ++i) {
     text += encode_result_line(document.lines[i], i == 0);
   }
-  return text + encode_result_end(document.summary);
+  return text + encode_result_end(document.summary, document.estimate);
 }
 
 ResultDocument
@@ -567,7 +623,8 @@ private:
             head.storage_policy_index,
             head.id,
             std::move(head.warnings),
-            m_summary};
+            m_summary,
+            head.estimate};
     reset();
     m_on_end(std::move(end));
   }

@@ -63,6 +63,16 @@ struct ResultSummary
   bool operator==(const ResultSummary&) const = default;
 };
 
+// The answer to an estimate request (Request::estimate): what the node's
+// backends expect the operation to cost, summed over them; nullopt when one
+// of them cannot estimate ("estimate": null).
+struct EstimateAnswer
+{
+  std::optional<connector::Estimate> estimate;
+
+  bool operator==(const EstimateAnswer&) const = default;
+};
+
 struct ResultDocument
 {
   Operation operation = Operation::status;
@@ -73,6 +83,8 @@ struct ResultDocument
   ResultSummary summary;
   // Version 2: the request's id, echoed; absent in version 1.
   std::optional<std::uint64_t> id;
+  // Set when the document answers an estimate request ("estimate").
+  std::optional<EstimateAnswer> estimate = {};
 
   bool operator==(const ResultDocument&) const = default;
 };
@@ -94,7 +106,10 @@ std::string encode_result_start(Operation operation,
 std::string encode_result_line(const ResultLine& line, bool first);
 // encode_result_line appended to `out` (a buffer a handler reuses).
 void append_result_line(std::string& out, const ResultLine& line, bool first);
-std::string encode_result_end(const ResultSummary& summary);
+// With `estimate` (an estimate request's answer), ,"estimate":{...} or
+// null follows the summary.
+std::string encode_result_end(const ResultSummary& summary,
+                              const std::optional<EstimateAnswer>& estimate = std::nullopt);
 
 // The whole document, as the three parts give it.
 std::string encode_result(const ResultDocument& document);
@@ -139,6 +154,7 @@ public:
     std::optional<std::uint64_t> id;
     std::vector<std::string> warnings;
     ResultSummary summary;
+    std::optional<EstimateAnswer> estimate = {};
   };
   using LineSink = std::function<void(ResultLine&& line)>;
   using EndSink = std::function<void(End&& end)>;
