@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -368,10 +369,68 @@ Library::copy_sets_of(const std::string& object)
 std::string
 Library::cartridge_for(std::uint64_t length, const CopyStream& stream)
 {
+  auto choice = choose_cartridge(length, stream);
+  if (choice.fresh) {
+    sqlite::Statement insert(m_index,
+                             "INSERT INTO cartridges (barcode, pool, capacity, copy_set, writer)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5)");
+    insert.bind(1, choice.barcode);
+    insert.bind(2, m_options.pool);
+    insert.bind(3, as_int(m_options.cartridge_capacity));
+    insert.bind(4, stream.copy_set);
+    insert.bind(5, stream.writer);
+    insert.run();
+  }
+  return std::move(choice.barcode);
+}
+
+CartridgeChoice
+Library::choose_cartridge(std::uint64_t length,
+                          const CopyStream& stream,
+                          const PlannedCartridges& planned)
+{
   if (length > m_options.cartridge_capacity) {
     throw Error(fmt::format("object of {} bytes is larger than a cartridge ({} bytes)",
                             length,
                             m_options.cartridge_capacity));
+  }
+  if (const auto newest = newest_cartridge(stream, planned)) {
+    const auto& [barcode, capacity] = *newest;
+    const auto appended = planned.appended.find(barcode);
+    const auto used = used_bytes(barcode)
+                      + (appended == planned.appended.end() ? 0 : appended->second);
+    if (used + length <= capacity) {
+      return {barcode, false, used};
+    }
+  }
+
+  sqlite::Statement count(m_index, "SELECT count(*) FROM cartridges");
+  count.step();
+  const auto cartridges = static_cast<std::size_t>(count.column_int(0)) + planned.added.size();
+  if (cartridges >= m_options.slots) {
+    throw Error(fmt::format("pool \"{}\" is full: all {} slots of library \"{}\" hold "
+                            "cartridges, none with {} bytes free",
+                            m_options.pool,
+                            m_options.slots,
+                            m_options.root.string(),
+                            length));
+  }
+  // Six-character volume serials with the LTO-9 suffix, as on real labels.
+  return {fmt::format("{:06}L9", cartridges + 1), true, 0};
+}
+
+std::optional<std::pair<std::string, std::uint64_t>>
+Library::newest_cartridge(const CopyStream& stream, const PlannedCartridges& planned)
+{
+  const auto added = std::find_if(planned.added.rbegin(),
+                                  planned.added.rend(),
+                                  [&](const auto& cartridge) {
+                                    return cartridge.pool == m_options.pool
+                                           && cartridge.stream.copy_set == stream.copy_set
+                                           && cartridge.stream.writer == stream.writer;
+                                  });
+  if (added != planned.added.rend()) {
+    return std::pair(added->barcode, added->capacity);
   }
   // The newest cartridge of the pool: earlier ones are full, or nearly,
   // and appending stays on one cartridge as long as it can.
@@ -382,53 +441,33 @@ Library::cartridge_for(std::uint64_t length, const CopyStream& stream)
   select.bind(1, m_options.pool);
   select.bind(2, stream.copy_set);
   select.bind(3, stream.writer);
-  if (select.step()) {
-    const std::string barcode(select.column_text(0));
-    const auto capacity = static_cast<std::uint64_t>(select.column_int(1));
-    std::error_code ec;
-    const auto path = cartridge_path(barcode);
-    auto used = std::filesystem::file_size(path, ec);
-    if (ec) {
-      sqlite::Statement copies(m_index, "SELECT count(*) FROM objects WHERE cartridge = ?1");
-      copies.bind(1, barcode);
-      copies.step();
-      if (copies.column_int(0) > 0) {
-        throw Error(fmt::format("cartridge {} holds {} indexed copies, but \"{}\": {}",
-                                barcode,
-                                copies.column_int(0),
-                                path.string(),
-                                ec.message()));
-      }
-      used = 0; // created, nothing written yet
-    }
-    if (used + length <= capacity) {
-      return barcode;
-    }
+  if (!select.step()) {
+    return std::nullopt;
   }
+  return std::pair(std::string(select.column_text(0)),
+                   static_cast<std::uint64_t>(select.column_int(1)));
+}
 
-  sqlite::Statement count(m_index, "SELECT count(*) FROM cartridges");
-  count.step();
-  const auto cartridges = static_cast<std::size_t>(count.column_int(0));
-  if (cartridges >= m_options.slots) {
-    throw Error(fmt::format("pool \"{}\" is full: all {} slots of library \"{}\" hold "
-                            "cartridges, none with {} bytes free",
-                            m_options.pool,
-                            m_options.slots,
-                            m_options.root.string(),
-                            length));
+std::uint64_t
+Library::used_bytes(const std::string& barcode)
+{
+  std::error_code ec;
+  const auto path = cartridge_path(barcode);
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec) {
+    return size;
   }
-  // Six-character volume serials with the LTO-9 suffix, as on real labels.
-  const std::string barcode = fmt::format("{:06}L9", cartridges + 1);
-  sqlite::Statement insert(m_index,
-                           "INSERT INTO cartridges (barcode, pool, capacity, copy_set, writer)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5)");
-  insert.bind(1, barcode);
-  insert.bind(2, m_options.pool);
-  insert.bind(3, as_int(m_options.cartridge_capacity));
-  insert.bind(4, stream.copy_set);
-  insert.bind(5, stream.writer);
-  insert.run();
-  return barcode;
+  sqlite::Statement copies(m_index, "SELECT count(*) FROM objects WHERE cartridge = ?1");
+  copies.bind(1, barcode);
+  copies.step();
+  if (copies.column_int(0) > 0) {
+    throw Error(fmt::format("cartridge {} holds {} indexed copies, but \"{}\": {}",
+                            barcode,
+                            copies.column_int(0),
+                            path.string(),
+                            ec.message()));
+  }
+  return 0; // created, nothing written yet
 }
 
 std::vector<DriveState>

@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hlm::connector::tapesim {
@@ -52,6 +54,30 @@ struct CopyStream
 {
   std::int64_t copy_set = 1;
   std::string writer;
+};
+
+// Cartridges that estimates (Connector::estimate) planned to add or append
+// to and did not: what cartridge_for would see had their migrates run.
+struct PlannedCartridges
+{
+  struct Added
+  {
+    std::string barcode;
+    std::string pool;
+    CopyStream stream;
+    std::uint64_t capacity = 0;
+  };
+  std::vector<Added> added;                      // in the order they would be added
+  std::map<std::string, std::uint64_t> appended; // bytes per cartridge, past its file's end
+};
+
+// Where `length` more bytes of a stream go: a cartridge with room, whose
+// end of data is `used` bytes in, or (`fresh`) a new one.
+struct CartridgeChoice
+{
+  std::string barcode;
+  bool fresh = false;
+  std::uint64_t used = 0;
 };
 
 // A simulated tape library in a directory:
@@ -127,6 +153,12 @@ public:
   // object is larger than a cartridge, every slot is full, or the
   // cartridge's file is missing although the index has copies on it.
   std::string cartridge_for(std::uint64_t length, const CopyStream& stream = {});
+  // cartridge_for's choice, changing nothing: a new cartridge is named, not
+  // added. Cartridges in `planned` count as if their writes had happened.
+  // Throws as cartridge_for does.
+  CartridgeChoice choose_cartridge(std::uint64_t length,
+                                   const CopyStream& stream,
+                                   const PlannedCartridges& planned = {});
   std::filesystem::path cartridge_path(const std::string& barcode) const;
   // Opens a cartridge for appending, creating its file (durably) when new.
   File open_for_append(const std::string& barcode);
@@ -152,6 +184,14 @@ public:
 private:
   // The statement in `slot`, prepared from `sql` on first use.
   sqlite::Statement& prepared(std::optional<sqlite::Statement>& slot, const std::string& sql);
+  // The newest cartridge of `stream` in the pool (planned ones first, as
+  // they would be newer): barcode and capacity.
+  std::optional<std::pair<std::string, std::uint64_t>> newest_cartridge(
+    const CopyStream& stream,
+    const PlannedCartridges& planned);
+  // Bytes on `barcode` so far: its file's size, 0 when it has no file and
+  // no copies yet. Throws when the index has copies on a missing file.
+  std::uint64_t used_bytes(const std::string& barcode);
 
   LibraryOptions m_options;
   sqlite::Database m_index;

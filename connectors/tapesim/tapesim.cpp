@@ -22,7 +22,9 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -300,6 +302,162 @@ free_copy_set(const std::set<std::int64_t>& taken, const std::set<std::int64_t>&
   return set;
 }
 
+// The drive an append to `barcode` goes to (the one holding it, else the
+// one pick_drive_for_mount gives): mounts it there and charges writing
+// `length` bytes at `position`. Migrate and its estimate both use it.
+void
+charge_append(Drives& drives,
+              const std::string& barcode,
+              std::uint64_t position,
+              std::uint64_t length)
+{
+  const auto drive = drives.holding(barcode).value_or(drives.pick_drive_for_mount());
+  drives.mount(drive, barcode);
+  drives.access(drive, position, length);
+}
+
+// Mounts a run's cartridge in the drive that reads it (the one holding it,
+// else the one plan_reads chose) and returns that drive. Recall and its
+// estimate both use it.
+std::size_t
+mount_run(Drives& drives, const CartridgeRun& run)
+{
+  const auto drive = drives.holding(run.cartridge).value_or(run.drive);
+  drives.mount(drive, run.cartridge);
+  return drive;
+}
+
+// A replica's tape record before it is written: the header, encoded, and
+// the .data file it takes the data from.
+struct Record
+{
+  File source; // open for reading
+  TapeRecordHeader header;
+  std::string encoded;
+  std::uint64_t length = 0; // of the data
+  std::string etag;         // as the Swift metadata has it
+};
+
+// The record of `item`. Throws hlm::Error when the replica has no ETag, its
+// file cannot be opened, or it cannot be described.
+Record
+describe(const Item& item)
+{
+  const auto metadata = diskfile::read_object_metadata(item.file);
+  const auto etag = metadata.etag();
+  if (!etag) {
+    throw Error(fmt::format("\"{}\" has no ETag in its Swift metadata", item.file));
+  }
+  Record record{File(item.file, O_RDONLY), {}, {}, 0, *etag};
+  record.length = record.source.size();
+  auto& header = record.header;
+  header.object = item.object;
+  header.data_file = std::filesystem::path(item.file).filename().string();
+  header.data_length = record.length;
+  // The header goes first, so it carries the MD5 the data must have; the
+  // copy checks the data against it.
+  header.data_md5 = to_lower(*etag);
+  header.xattrs = record.source.xattrs("user.swift.");
+  try {
+    record.encoded = encode_header(header);
+  } catch (const InputError& e) {
+    throw Error(
+      fmt::format("cannot describe {} on tape ({}); not migrated", item.object, e.what()));
+  }
+  return record;
+}
+
+// What a recall of `item` reads, from its lookup: the copy's data, or for
+// a missing .data file the whole record (header and data); nothing when
+// there is no copy, the lookup failed, or the data is on disk already.
+std::optional<Extent>
+extent_to_read(const Item& item, const std::optional<TapeCopy>& copy, bool failed)
+{
+  if (failed || !copy) {
+    return std::nullopt;
+  }
+  if (item.file.empty()) {
+    const auto start = copy->header_position.value_or(copy->position);
+    return Extent{copy->cartridge, start, copy->position + copy->length - start};
+  }
+  if (copy->state == ObjectState::premigrated && !copy->released) {
+    return std::nullopt;
+  }
+  return Extent{copy->cartridge, copy->position, copy->length};
+}
+
+// What estimates in this process planned on a library and did not do: the
+// drives and clock they left it with, and for migrate the cartridges they
+// filled and the copy sets they gave objects. The next estimate of the
+// library starts there, as the next call would start where the last one
+// left the library; unless a real call changed the library's drives or
+// clock since the chain began, when it starts from the real state again (a
+// call that used no drive, such as a migrate of copies already on tape,
+// leaves the chain going). Copies are not carried: a chained estimate sees
+// the copies the index holds, not those an earlier estimate planned to
+// write or recall, so two estimates of one batch both count it.
+struct Planned
+{
+  double real_clock = 0;               // the library's clock when the chain began
+  std::vector<DriveState> real_drives; // and its drives
+  double clock = 0;
+  std::vector<DriveState> drives;
+  PlannedCartridges cartridges;
+  std::map<std::string, std::set<std::int64_t>> copy_sets; // by object
+};
+
+bool
+same_drives(const std::vector<DriveState>& a, const std::vector<DriveState>& b)
+{
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.cartridge == y.cartridge && x.position == y.position && x.last_used == y.last_used;
+  });
+}
+
+// The chains of this process, by library (its index's path). The handler
+// calls connectors from one thread; the lock keeps the map whole should
+// other threads estimate too (their estimates then chain in any order).
+class PlannedLibraries
+{
+public:
+  static PlannedLibraries&
+  instance()
+  {
+    static PlannedLibraries libraries;
+    return libraries;
+  }
+
+  // Where the next estimate of `library` starts: the chain's state, or
+  // the library's own when there is no chain or a real call has moved it.
+  Planned
+  start(const std::string& library, double real_clock, std::vector<DriveState> real_drives)
+  {
+    const std::lock_guard lock(m_mutex);
+    const auto it = m_chains.find(library);
+    if (it != m_chains.end() && it->second.real_clock == real_clock
+        && same_drives(it->second.real_drives, real_drives)) {
+      return it->second;
+    }
+    Planned fresh;
+    fresh.real_clock = real_clock;
+    fresh.clock = real_clock;
+    fresh.drives = real_drives;
+    fresh.real_drives = std::move(real_drives);
+    return fresh;
+  }
+
+  void
+  save(const std::string& library, Planned planned)
+  {
+    const std::lock_guard lock(m_mutex);
+    m_chains[library] = std::move(planned);
+  }
+
+private:
+  std::mutex m_mutex;
+  std::map<std::string, Planned> m_chains;
+};
+
 class TapesimConnector final : public Connector
 {
 public:
@@ -377,6 +535,28 @@ private:
     std::vector<Extent> extents;
     std::vector<std::pair<std::size_t, TapeCopy>> reads; // item index, copy; parallel to extents
   };
+
+  // estimate(): what migrate or recall would cost now, simulated on the
+  // drives where the last estimate of this library in the process left
+  // them (Planned), with the calls' own scheduling and timing. Reads the
+  // index, the replicas' metadata and the cartridges' sizes; writes
+  // nothing.
+  std::optional<Estimate> plan(Operation operation, std::span<const Item> items) override;
+  // Recall: the copies' extents (look_up, extent_to_read), read as
+  // recall's read_run reads them, in plan_reads' order.
+  Estimate plan_recall(Planned& planned, std::span<const Item> items);
+  // Migrate: the replicas not on tape yet, appended as write_to_tape
+  // appends them. Differs from the call where a write would fail after
+  // the drives worked: a disk copy that does not match its ETag (the call
+  // charges the drive time, then takes the bytes off the cartridge, so
+  // later copies land earlier than planned), or a write error.
+  Estimate plan_migrate(Planned& planned, std::span<const Item> items);
+  // One replica of plan_migrate: adds its append to `drives` and
+  // `planned`, returns the cartridge it goes to. Throws hlm::Error where
+  // migrate would fail the item before any drive work.
+  std::string plan_append(Planned& planned, Drives& drives, const Item& item);
+  // The key of this connector's library among the chains: its index's path.
+  std::string library_key() const;
 
   std::vector<Outcome> migrate(std::span<const Item> items);
   // Migrates item `i`: an index change for a copy already on tape, else a
@@ -464,6 +644,122 @@ private:
   Config m_config;
   Library m_library;
 };
+
+std::string
+TapesimConnector::library_key() const
+{
+  std::error_code ec;
+  const auto path = m_config.library.root / "index.sqlite";
+  const auto canonical = std::filesystem::weakly_canonical(path, ec);
+  return (ec ? path : canonical).string();
+}
+
+std::optional<Estimate>
+TapesimConnector::plan(Operation operation, std::span<const Item> items)
+{
+  std::vector<DriveState> drives;
+  double clock = 0;
+  {
+    // The drives and the clock as one call left them both.
+    sqlite::ReadTransaction transaction(m_library.index());
+    drives = m_library.load_drives();
+    clock = m_library.clock();
+    transaction.commit();
+  }
+  const auto key = library_key();
+  auto planned = PlannedLibraries::instance().start(key, clock, std::move(drives));
+  const auto estimate = operation == Operation::migrate ? plan_migrate(planned, items)
+                                                        : plan_recall(planned, items);
+  PlannedLibraries::instance().save(key, std::move(planned));
+  return estimate;
+}
+
+namespace {
+
+// An estimate from the drives' work, and the chain's next start.
+Estimate
+estimate_of(const Drives& drives, std::uint64_t items, std::size_t cartridges, Planned& planned)
+{
+  Estimate estimate;
+  estimate.items = items;
+  estimate.bytes = drives.total().bytes;
+  estimate.cartridges = cartridges;
+  estimate.mounts = drives.total().mounts;
+  estimate.drive_seconds = drives.total().drive_seconds();
+  estimate.wall_seconds = drives.makespan();
+  // As Call saves them.
+  planned.drives = drives.states();
+  planned.clock += drives.makespan();
+  return estimate;
+}
+
+} // namespace
+
+Estimate
+TapesimConnector::plan_recall(Planned& planned, std::span<const Item> items)
+{
+  const auto found = look_up(items);
+  std::vector<Extent> extents;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (const auto extent = extent_to_read(items[i], found[i].copy, found[i].error.has_value())) {
+      extents.push_back(*extent);
+    }
+  }
+  Drives drives(m_library.options().timing, planned.drives, planned.clock);
+  std::set<std::string> cartridges;
+  for (const auto& run : plan_reads(extents, drives)) {
+    const auto drive = mount_run(drives, run);
+    cartridges.insert(run.cartridge);
+    for (const std::size_t k : run.extents) {
+      drives.access(drive, extents[k].position, extents[k].length);
+    }
+  }
+  return estimate_of(drives, extents.size(), cartridges.size(), planned);
+}
+
+Estimate
+TapesimConnector::plan_migrate(Planned& planned, std::span<const Item> items)
+{
+  Drives drives(m_library.options().timing, planned.drives, planned.clock);
+  std::set<std::string> cartridges;
+  std::uint64_t written = 0;
+  for (const auto& item : items) {
+    if (item.file.empty()) {
+      continue; // migrate fails it: not on this device
+    }
+    try {
+      if (m_library.find(item.file)) {
+        continue; // on tape already: only its state changes
+      }
+      cartridges.insert(plan_append(planned, drives, item));
+      ++written;
+    } catch (const Error&) {
+      // migrate fails the item before any drive work
+    }
+  }
+  return estimate_of(drives, written, cartridges.size(), planned);
+}
+
+std::string
+TapesimConnector::plan_append(Planned& planned, Drives& drives, const Item& item)
+{
+  // As stream_for, with the copy sets earlier estimates (and this one)
+  // gave the object standing in for the batch's.
+  auto& sets = planned.copy_sets[item.object];
+  const CopyStream stream{free_copy_set(m_library.copy_sets_of(item.object), sets),
+                          writer_of(item.file)};
+  const auto record = describe(item);
+  const auto length = record.encoded.size() + record.length;
+  auto choice = m_library.choose_cartridge(length, stream, planned.cartridges);
+  charge_append(drives, choice.barcode, choice.used, length);
+  if (choice.fresh) {
+    planned.cartridges.added.push_back(
+      {choice.barcode, m_library.options().pool, stream, m_library.options().cartridge_capacity});
+  }
+  planned.cartridges.appended[choice.barcode] += length;
+  sets.insert(stream.copy_set);
+  return std::move(choice.barcode);
+}
 
 std::vector<Outcome>
 TapesimConnector::migrate(std::span<const Item> items)
@@ -582,58 +878,35 @@ TapesimConnector::write_to_tape(Call& call,
                                 const CopyStream& stream,
                                 std::map<std::string, File>& cartridges)
 {
-  const auto metadata = diskfile::read_object_metadata(item.file);
-  const auto etag = metadata.etag();
-  if (!etag) {
-    throw Error(fmt::format("\"{}\" has no ETag in its Swift metadata", item.file));
-  }
-  File source(item.file, O_RDONLY);
-  const auto length = source.size();
-  TapeRecordHeader header;
-  header.object = item.object;
-  header.data_file = std::filesystem::path(item.file).filename().string();
-  header.data_length = length;
-  // The header goes first, so it carries the MD5 the data must have; the
-  // copy below checks the data against it.
-  header.data_md5 = to_lower(*etag);
-  header.xattrs = source.xattrs("user.swift.");
-  std::string record;
-  try {
-    record = encode_header(header);
-  } catch (const InputError& e) {
-    throw Error(
-      fmt::format("cannot describe {} on tape ({}); not migrated", item.object, e.what()));
-  }
-  const auto barcode = m_library.cartridge_for(record.size() + length, stream);
+  const auto record = describe(item);
+  const auto length = record.length;
+  const auto barcode = m_library.cartridge_for(record.encoded.size() + length, stream);
   auto it = cartridges.find(barcode);
   if (it == cartridges.end()) {
     it = cartridges.emplace(barcode, m_library.open_for_append(barcode)).first;
   }
   const File& cartridge = it->second;
   const auto header_position = cartridge.size();
-  const auto position = header_position + record.size();
+  const auto position = header_position + record.encoded.size();
 
-  Drives& drives = call.drives();
-  const auto drive = drives.holding(barcode).value_or(drives.pick_drive_for_mount());
-  drives.mount(drive, barcode);
-  drives.access(drive, header_position, record.size() + length);
+  charge_append(call.drives(), barcode, header_position, record.encoded.size() + length);
   call.pace();
 
   std::string md5;
   try {
-    cartridge.write(header_position, record);
-    md5 = source.copy(0, length, &cartridge, position);
+    cartridge.write(header_position, record.encoded);
+    md5 = record.source.copy(0, length, &cartridge, position);
   } catch (const Error&) {
     cartridge.truncate(header_position);
     throw;
   }
-  if (md5 != header.data_md5) {
+  if (md5 != record.header.data_md5) {
     cartridge.truncate(header_position);
     throw Error(fmt::format("the disk copy of {} does not match its ETag (MD5 {}, ETag {}); "
                             "not migrated",
                             item.object,
                             md5,
-                            printable(*etag)));
+                            printable(record.etag)));
   }
   TapeCopy copy;
   copy.file = item.file;
@@ -696,29 +969,19 @@ TapesimConnector::plan_recall_item(RecallCall& batch, std::size_t i, Lookup foun
 {
   const auto& item = batch.items[i];
   auto& copy = found.copy;
-  if (item.file.empty()) {
-    if (found.error) {
-      batch.outcomes[i] = not_rebuilt(*found.error);
-      return;
+  if (const auto extent = extent_to_read(item, copy, found.error.has_value())) {
+    if (item.file.empty()) {
+      copy->state = ObjectState::migrated; // its only copy now
     }
-    // The whole record: header and data.
-    const auto start = *copy->header_position;
-    batch.extents.push_back({copy->cartridge, start, copy->position + copy->length - start});
-    copy->state = ObjectState::migrated; // its only copy now
+    batch.extents.push_back(*extent);
     batch.reads.emplace_back(i, std::move(*copy));
-    return;
-  }
-  if (found.error) {
-    batch.outcomes[i] = failure(ObjectState::unknown, *found.error);
-    return;
-  }
-  if (!copy) {
+  } else if (found.error) {
+    batch.outcomes[i] = item.file.empty() ? not_rebuilt(*found.error)
+                                          : failure(ObjectState::unknown, *found.error);
+  } else if (!copy) {
     batch.outcomes[i] = {ObjectState::resident, std::nullopt}; // never on tape
-  } else if (copy->state == ObjectState::premigrated && !copy->released) {
-    settle_recalled(batch, i, item.file); // already on disk
   } else {
-    batch.extents.push_back({copy->cartridge, copy->position, copy->length});
-    batch.reads.emplace_back(i, std::move(*copy));
+    settle_recalled(batch, i, item.file); // already on disk
   }
 }
 
@@ -726,7 +989,6 @@ void
 TapesimConnector::read_run(RecallCall& batch, const CartridgeRun& run)
 {
   Drives& drives = batch.call.drives();
-  const auto drive = drives.holding(run.cartridge).value_or(run.drive);
   std::optional<File> cartridge;
   std::string cartridge_error;
   try {
@@ -734,13 +996,14 @@ TapesimConnector::read_run(RecallCall& batch, const CartridgeRun& run)
   } catch (const Error& e) {
     cartridge_error = e.what();
   }
-  drives.mount(drive, run.cartridge);
+  const auto drive = mount_run(drives, run);
   batch.call.pace();
   for (const std::size_t k : run.extents) {
     const auto& [i, copy] = batch.reads[k];
     const auto& item = batch.items[i];
     auto& outcome = batch.outcomes[i];
-    drives.access(drive, copy.position, copy.length);
+    // What the read covers: for a rebuild the whole record, header first.
+    drives.access(drive, batch.extents[k].position, batch.extents[k].length);
     batch.call.pace();
     if (!cartridge) {
       outcome = failure(copy.state,

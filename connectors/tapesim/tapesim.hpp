@@ -34,6 +34,13 @@ namespace hlm::connector::tapesim {
 //   cartridge is in a drive, and whether the replica is premigrated with
 //   its data on disk; nullopt for a replica that is not on tape (or lost
 //   with no copy to rebuild it from).
+// estimate: what a migrate or recall would cost, simulated with the calls'
+//   own scheduling and timing on the drives as the library's last call
+//   left them, or as the last estimate of the library in this process left
+//   them (consecutive estimates add up as consecutive calls would), without
+//   a mount, a byte moved, or an index change. Exact for recall; for
+//   migrate, exact unless a write fails after the drives worked (a disk
+//   copy that does not match its ETag, a write error).
 // can_rebuild(): true. A replica whose .data file is missing (Item::file
 //   empty) is found by its hash directory: the copy of the newest .data
 //   file indexed there. status says `migrated` when that copy has a header,

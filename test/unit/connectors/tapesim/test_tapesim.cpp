@@ -1088,3 +1088,267 @@ TEST_CASE("tapesim keeps the copies of an object apart: copy sets, one writer pe
   }
   CHECK(check_index_consistent(library) == 14);
 }
+
+namespace {
+
+// Every row of the tables an estimate must leave alone (copies,
+// cartridges, drives, clock, calls) and the cartridges' sizes, as text.
+std::string
+library_snapshot(const fs::path& library)
+{
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((library / "index.sqlite").c_str(), &db) == SQLITE_OK);
+  std::string snapshot;
+  for (const auto* table : {"objects", "cartridges", "drives", "clock", "calls"}) {
+    const auto sql = fmt::format("SELECT * FROM {} ORDER BY 1", table);
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    snapshot += fmt::format("{}:\n", table);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        const auto* text = sqlite3_column_text(stmt, c);
+        snapshot += text ? reinterpret_cast<const char*>(text) : "NULL";
+        snapshot += '|';
+      }
+      snapshot += '\n';
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  for (const auto& entry : fs::directory_iterator(library / "cartridges")) {
+    snapshot += fmt::format("{} {}\n", entry.path().filename().string(), fs::file_size(entry));
+  }
+  return snapshot;
+}
+
+// The cost the library recorded for call `id` (1 = the first), as an
+// Estimate; `items` and `cartridges` are not recorded and stay 0.
+Estimate
+recorded_call(const fs::path& library, int id)
+{
+  const auto column = [&](std::string_view name) {
+    return query(library, fmt::format("SELECT {} FROM calls WHERE id = {}", name, id));
+  };
+  Estimate recorded;
+  recorded.bytes = static_cast<std::uint64_t>(column("bytes"));
+  recorded.mounts = static_cast<std::uint64_t>(column("mounts"));
+  recorded.drive_seconds = column("drive_seconds");
+  recorded.wall_seconds = column("elapsed_seconds");
+  return recorded;
+}
+
+int
+last_call(const fs::path& library)
+{
+  return static_cast<int>(query(library, "SELECT max(id) FROM calls"));
+}
+
+// The estimate's cost is what the call recorded (to rounding).
+void
+check_estimate_matches(const Estimate& estimate, const Estimate& recorded)
+{
+  CHECK(estimate.bytes == recorded.bytes);
+  CHECK(estimate.mounts == recorded.mounts);
+  CHECK(estimate.drive_seconds == Approx(recorded.drive_seconds).epsilon(1e-6));
+  CHECK(estimate.wall_seconds == Approx(recorded.wall_seconds).epsilon(1e-6));
+}
+
+// Distinct cartridges holding the copies of `items`.
+std::size_t
+cartridges_of(const fs::path& library, const std::vector<Item>& items)
+{
+  const auto rows = index_rows(library);
+  std::set<std::string> cartridges;
+  for (const auto& item : items) {
+    cartridges.insert(rows.at(item.file).cartridge);
+  }
+  return cartridges.size();
+}
+
+} // namespace
+
+TEST_CASE("tapesim estimates a recall as the recall then records it, changing nothing",
+          "[tapesim][estimate]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk",
+                    {20'000, 30'000, 40'000, 50'000, 10'000, 60'000, 5, 15'000});
+  const auto& items = replicas.items;
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  REQUIRE(states(tapesim->run(Operation::migrate, items)) == all(items.size(), S::migrated));
+  // One replica recalled already: its data is on disk, a recall reads nothing.
+  REQUIRE(states(tapesim->run(Operation::recall, std::vector{items[0]})) == all(1, S::premigrated));
+  const auto before = library_snapshot(library);
+
+  const auto estimate = tapesim->estimate(Operation::recall, items);
+  REQUIRE(estimate.has_value());
+  CHECK(library_snapshot(library) == before); // nothing written, nothing mounted
+  CHECK(estimate->items == items.size() - 1);
+  CHECK(estimate->cartridges
+        == cartridges_of(library, std::vector<Item>(items.begin() + 1, items.end())));
+  CHECK(estimate->mounts > 0);
+  CHECK(estimate->wall_seconds < estimate->drive_seconds); // two drives at work
+
+  REQUIRE(states(tapesim->run(Operation::recall, items)) == all(items.size(), S::premigrated));
+  check_estimate_matches(*estimate, recorded_call(library, last_call(library)));
+
+  // Everything on disk now: nothing to read, nothing to pay.
+  CHECK(tapesim->estimate(Operation::recall, items) == Estimate{});
+  // The status has nothing to estimate.
+  CHECK_THROWS_AS(tapesim->estimate(Operation::status, items), Error);
+}
+
+TEST_CASE("tapesim estimates a migrate as the migrate then records it, changing nothing",
+          "[tapesim][estimate]")
+{
+  test::TempDir dir;
+  Replicas replicas(dir.path() / "disk", {20'000, 30'000, 40'000, 50'000, 10'000, 60'000, 5, 0});
+  const auto& items = replicas.items;
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library);
+  // Two on tape already: the migrate only changes their state.
+  REQUIRE(states(tapesim->run(Operation::migrate, std::vector(items.begin(), items.begin() + 2)))
+          == all(2, S::migrated));
+  std::vector<Item> batch = items;
+  batch.push_back({"/AUTH_test/c/gone", "", (dir.path() / "gone").string()}); // no file
+  const auto before = library_snapshot(library);
+
+  const auto estimate = tapesim->estimate(Operation::migrate, batch);
+  REQUIRE(estimate.has_value());
+  CHECK(library_snapshot(library) == before);
+  CHECK(estimate->items == items.size() - 2);
+  CHECK(estimate->mounts >= 2); // 64 KiB cartridges: several new ones
+
+  auto outcomes = tapesim->run(Operation::migrate, batch);
+  REQUIRE(outcomes.size() == batch.size());
+  CHECK_FALSE(outcomes.back().ok()); // not on this device
+  outcomes.pop_back();
+  CHECK(states(outcomes) == all(items.size(), S::migrated));
+  const auto call = last_call(library);
+  check_estimate_matches(*estimate, recorded_call(library, call));
+  CHECK(static_cast<double>(estimate->cartridges)
+        == query(library,
+                 fmt::format("SELECT count(DISTINCT cartridge) FROM objects WHERE file NOT IN "
+                             "('{}', '{}')",
+                             items[0].file,
+                             items[1].file)));
+
+  // All on tape: a migrate moves nothing.
+  CHECK(tapesim->estimate(Operation::migrate, items) == Estimate{});
+}
+
+TEST_CASE("tapesim estimates of one library chain as its calls do", "[tapesim][estimate]")
+{
+  test::TempDir dir;
+  const auto library = dir.path() / "library";
+  // Two nodes sharing the library (two object servers of one host, each
+  // its own writer), holding replicas of the same objects.
+  const auto node = [&](int n) {
+    return Replicas(dir.path() / fmt::format("srv{0}/node/sdb{0}/objects/7/abc/hash", n),
+                    {20'000, 30'000, 40'000, 25'000, 35'000},
+                    static_cast<unsigned>(n));
+  };
+  const auto a = node(1);
+  const auto b = node(2);
+  auto on_a = make_tapesim(library, {{"release", "punch"}});
+  auto on_b = make_tapesim(library, {{"release", "punch"}});
+
+  // Migrate: B's copies are the objects' second (copy set 2, new
+  // cartridges after A's), which only a chain knows before A's are written.
+  auto before = library_snapshot(library);
+  const auto migrate_a = on_a->estimate(Operation::migrate, a.items);
+  const auto migrate_b = on_b->estimate(Operation::migrate, b.items);
+  REQUIRE(migrate_a.has_value());
+  REQUIRE(migrate_b.has_value());
+  CHECK(library_snapshot(library) == before);
+  REQUIRE(states(on_a->run(Operation::migrate, a.items)) == all(5, S::migrated));
+  check_estimate_matches(*migrate_a, recorded_call(library, last_call(library)));
+  REQUIRE(states(on_b->run(Operation::migrate, b.items)) == all(5, S::migrated));
+  check_estimate_matches(*migrate_b, recorded_call(library, last_call(library)));
+  CHECK(migrate_b->cartridges == cartridges_of(library, b.items));
+
+  // Recall: A's recall takes the drives from B's cartridges, so B's must
+  // be mounted again; an estimate of B from the library as it is now
+  // would find them in the drives.
+  // (The same library copied elsewhere: no chain there yet.)
+  fs::copy(library, dir.path() / "copy", fs::copy_options::recursive);
+  const auto unchained =
+    make_tapesim(dir.path() / "copy", {{"release", "punch"}})->estimate(Operation::recall, b.items);
+  REQUIRE(unchained.has_value());
+  before = library_snapshot(library);
+  const auto recall_a = on_a->estimate(Operation::recall, a.items);
+  const auto recall_b = on_b->estimate(Operation::recall, b.items);
+  REQUIRE(recall_a.has_value());
+  REQUIRE(recall_b.has_value());
+  CHECK(library_snapshot(library) == before);
+  CHECK(recall_b->mounts > unchained->mounts);
+  REQUIRE(states(on_a->run(Operation::recall, a.items)) == all(5, S::premigrated));
+  const auto first = last_call(library);
+  REQUIRE(states(on_b->run(Operation::recall, b.items)) == all(5, S::premigrated));
+  check_estimate_matches(*recall_a, recorded_call(library, first));
+  check_estimate_matches(*recall_b, recorded_call(library, first + 1));
+}
+
+TEST_CASE("tapesim estimates the recall of a lost replica by the record it reads",
+          "[tapesim][estimate][rebuild]")
+{
+  test::TempDir dir;
+  DeviceReplicas replicas(dir.path(), {30'000, 1000});
+  const auto library = dir.path() / "library";
+  auto tapesim = make_tapesim(library, {{"release", "punch"}});
+  REQUIRE(states(tapesim->run(Operation::migrate, replicas.items)) == all(2, S::migrated));
+  const auto rows = index_rows(library);
+  fs::remove(replicas.items[0].file);
+  const std::vector<Item> items = {replicas.lost(0), replicas.items[1]};
+
+  const auto estimate = tapesim->estimate(Operation::recall, items);
+  REQUIRE(estimate.has_value());
+  const auto& lost = rows.at(replicas.items[0].file);
+  // The whole record of the lost one (header and data), the data of the other.
+  CHECK(estimate->bytes == lost.position + lost.length - lost.header_position + 1000);
+  REQUIRE(states(tapesim->run(Operation::recall, items)) == all(2, S::premigrated));
+  check_estimate_matches(*estimate, recorded_call(library, last_call(library)));
+}
+
+TEST_CASE("tapesim estimates keep an object's copies apart as migrate does",
+          "[tapesim][estimate][layout]")
+{
+  test::TempDir dir;
+  const auto library = dir.path() / "library";
+  // Two devices of one node (one writer) holding replicas of the same
+  // objects: the second replica of each goes to copy set 2, on cartridges
+  // of its own, in one batch or in the next.
+  const auto device = [&](int n) {
+    return Replicas(dir.path() / fmt::format("node/sdb{}/objects/7/abc/hash", n),
+                    {9'000, 12'000, 7'000},
+                    static_cast<unsigned>(n));
+  };
+  const auto first = device(1);
+  const auto second = device(2);
+  std::vector<Item> both = first.items;
+  both.insert(both.end(), second.items.begin(), second.items.end());
+  auto tapesim = make_tapesim(library);
+
+  const auto one_batch = tapesim->estimate(Operation::migrate, both);
+  REQUIRE(one_batch.has_value());
+  CHECK(one_batch->cartridges == 2);
+  // The library copied elsewhere: the same batch in two calls.
+  const auto copy = dir.path() / "copy";
+  fs::copy(library, copy, fs::copy_options::recursive);
+  auto on_copy = make_tapesim(copy);
+  const auto first_call = on_copy->estimate(Operation::migrate, first.items);
+  const auto second_call = on_copy->estimate(Operation::migrate, second.items);
+  REQUIRE(first_call.has_value());
+  REQUIRE(second_call.has_value());
+  CHECK(second_call->cartridges == 1);
+
+  REQUIRE(states(tapesim->run(Operation::migrate, both)) == all(6, S::migrated));
+  check_estimate_matches(*one_batch, recorded_call(library, last_call(library)));
+  REQUIRE(states(on_copy->run(Operation::migrate, first.items)) == all(3, S::migrated));
+  check_estimate_matches(*first_call, recorded_call(copy, last_call(copy)));
+  REQUIRE(states(on_copy->run(Operation::migrate, second.items)) == all(3, S::migrated));
+  check_estimate_matches(*second_call, recorded_call(copy, last_call(copy)));
+  CHECK(cartridges_of(copy, second.items) == 1);
+  CHECK(query(copy, "SELECT count(*) FROM cartridges") == 2);
+}
