@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
 #include <exception>
 #include <optional>
 #include <set>
@@ -50,6 +51,7 @@ public:
 
 private:
   std::vector<Outcome> apply(Operation operation, std::span<const Item> items) override;
+  std::optional<Estimate> plan(Operation operation, std::span<const Item> items) override;
   std::vector<Outcome> judge(const CapturedProcess& run,
                              std::span<const Item> items,
                              const std::set<std::string, std::less<>>& files,
@@ -70,6 +72,16 @@ private:
       message += fmt::format(" (stderr: {})", line);
     }
     return message;
+  }
+
+  // Says on stderr, in one line, why the program gave no estimate:
+  // estimate() has no way to carry a reason, and an operator comparing
+  // estimates needs to tell a program that cannot from one that failed.
+  void
+  no_estimate(std::string_view cause) const
+  {
+    std::fputs(fmt::format("warning: {}\n", failure(fmt::format("no estimate: {}", cause))).c_str(),
+               stderr);
   }
 
   ExecConfig m_config;
@@ -123,6 +135,54 @@ ExecConnector::apply(Operation operation, std::span<const Item> items)
     }
   }
   return outcomes;
+}
+
+std::optional<Estimate>
+ExecConnector::plan(Operation operation, std::span<const Item> items)
+{
+  // The items apply() would send: each file once, names JSON can carry.
+  std::vector<Item> sent;
+  std::set<std::string, std::less<>> files;
+  for (const auto& item : items) {
+    if (is_valid_utf8(item.file) && is_valid_utf8(item.object) && files.insert(item.file).second) {
+      sent.push_back(item);
+    }
+  }
+  ProcessOptions options;
+  options.timeout = m_config.timeout;
+  options.environment = {{"HLM_CONNECTOR_VERSION", std::to_string(k_estimate_version)}};
+  // An answer is a few hundred bytes whatever the batch.
+  const std::size_t max_output = m_config.max_output.value_or(k_default_max_output_base);
+  // Whatever goes wrong, the estimate is only unknown: a dry run or an
+  // estimate goes on, and nothing a real run does depends on it.
+  try {
+    const auto run = run_process_captured(m_config.command,
+                                          encode_estimate_request(operation, sent) + "\n",
+                                          max_output,
+                                          options);
+    const auto& result = run.result;
+    if (run.output_overflow) {
+      no_estimate(
+        with_stderr(fmt::format("wrote more than {} bytes on stdout (max_output)", max_output),
+                    result.error_output));
+      return std::nullopt;
+    }
+    // Exit status 2 is also how a program of version 1 refuses the request.
+    if (!result.succeeded()) {
+      no_estimate(
+        with_stderr(external::describe_end(result, m_config.timeout), result.error_output));
+      return std::nullopt;
+    }
+    try {
+      return decode_estimate(run.output, sent.size());
+    } catch (const InputError& e) {
+      no_estimate(with_stderr(e.what(), result.error_output));
+      return std::nullopt;
+    }
+  } catch (const std::exception& e) {
+    no_estimate(e.what());
+    return std::nullopt;
+  }
 }
 
 // One outcome per item from the run: the program's answers, or its

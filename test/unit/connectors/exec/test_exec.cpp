@@ -8,7 +8,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -75,6 +79,52 @@ read_text(const std::filesystem::path& path)
   text << in.rdbuf();
   return text.str();
 }
+
+// Catches what this process writes to stderr (fd 2) while it lives.
+class StderrCapture
+{
+public:
+  explicit StderrCapture(const test::TempDir& dir)
+    : m_path(dir.path() / "stderr.txt")
+  {
+    std::fflush(stderr);
+    m_saved = ::dup(2);
+    const int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(m_saved >= 0);
+    REQUIRE(fd >= 0);
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  ~StderrCapture()
+  {
+    restore();
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  // What was written so far; stderr is this process's again.
+  std::string
+  text()
+  {
+    restore();
+    return read_text(m_path);
+  }
+
+private:
+  void
+  restore()
+  {
+    if (m_saved >= 0) {
+      std::fflush(stderr);
+      ::dup2(m_saved, 2);
+      ::close(m_saved);
+      m_saved = -1;
+    }
+  }
+
+  std::filesystem::path m_path;
+  int m_saved = -1;
+};
 
 // Two items whose data files exist.
 struct Files
@@ -504,4 +554,224 @@ TEST_CASE("exec connector: too much output carries the reason from stderr", "[co
           == "exec connector: " + chatty
                + ": wrote more than 4096 bytes on stdout (max_output) (stderr: debug mode on)");
   }
+}
+
+TEST_CASE("exec protocol: the estimate request", "[connector][exec][estimate]")
+{
+  const std::vector<Item> items = {{"/a/c/o1", "/srv/1.data"}, {"/a/c/o2", "/srv/2.data"}};
+  CHECK(
+    exec::encode_estimate_request(Operation::recall, items)
+    == R"({"protocol":"hlm-connector","version":2,"operation":"estimate",)"
+       R"("estimate":{"operation":"recall","objects":[{"object":"/a/c/o1","file":"/srv/1.data"},)"
+       R"({"object":"/a/c/o2","file":"/srv/2.data"}]}})");
+  // No top-level "objects": a program that heeds neither version nor
+  // operation finds nothing to migrate.
+  const auto request = nlohmann::json::parse(exec::encode_estimate_request(Operation::migrate, {}));
+  CHECK_FALSE(request.contains("objects"));
+  CHECK(request["estimate"]
+        == nlohmann::json{{"operation", "migrate"}, {"objects", nlohmann::json::array()}});
+  // The other requests stay version 1.
+  CHECK(nlohmann::json::parse(exec::encode_request(Operation::migrate, items))["version"] == 1);
+}
+
+TEST_CASE("exec protocol: an estimate answer", "[connector][exec][estimate]")
+{
+  const auto answer = [](const std::string& estimate) {
+    return R"({"protocol": "hlm-connector", "version": 2, "estimate": )" + estimate + "}";
+  };
+  CHECK(exec::decode_estimate(answer(R"({"items": 2, "bytes": 6, "cartridges": 1, "mounts": 3,)"
+                                     R"( "drive_seconds": 62.5, "wall_seconds": 31})"),
+                              2)
+        == Estimate{2, 6, 1, 3, 62.5, 31});
+  // The program cannot estimate.
+  CHECK_FALSE(exec::decode_estimate(answer("null"), 2));
+  // Other keys are ignored; "protocol" is optional; the limits are taken.
+  CHECK(exec::decode_estimate(R"({"version": 2, "note": [1], "estimate": {"items": 0,)"
+                              R"( "bytes": 9007199254740992, "cartridges": 0, "mounts": 0,)"
+                              R"( "drive_seconds": 9007199254740992, "wall_seconds": 0.0,)"
+                              R"( "energy": "low"}})",
+                              0)
+        == Estimate{0, 9007199254740992ULL, 0, 0, 9007199254740992.0, 0});
+}
+
+TEST_CASE("exec protocol: an estimate answer that is garbage is refused",
+          "[connector][exec][estimate]")
+{
+  const auto with = [](const std::string& field, const std::string& value) {
+    nlohmann::ordered_json estimate = {{"items", 1},
+                                       {"bytes", 3},
+                                       {"cartridges", 1},
+                                       {"mounts", 1},
+                                       {"drive_seconds", 61},
+                                       {"wall_seconds", 61}};
+    auto text = R"({"version": 2, "estimate": )" + estimate.dump() + "}";
+    if (!field.empty()) {
+      const auto at = text.find("\"" + field + "\":");
+      const auto end = text.find_first_of(",}", at);
+      text.replace(at, end - at, "\"" + field + "\": " + value);
+    }
+    return text;
+  };
+  // The base answer is fine: each garbage below is its own.
+  REQUIRE(exec::decode_estimate(with("", ""), 2) == Estimate{1, 3, 1, 1, 61, 61});
+
+  const std::vector<std::pair<std::string, std::string>> garbage = {
+    {"", "no response on stdout"},
+    {"Estimate: 3 mounts", "response is not JSON (error at byte 1): \"Estimate: 3 mounts\""},
+    {R"({"version": 2, "estimate": {"items": NaN}})", "response is not JSON"},
+    {R"({"version": 2, "estimate": {"items": 1e999}})",
+     "response is not usable JSON: number overflow parsing '1e999'"},
+    {"[2, {}]", "response is not a JSON object: \"[2, {}]\""},
+    {R"({"estimate": null})", "response has no \"version\""},
+    {R"({"version": 1, "objects": []})", "response has protocol version 1, expected 2"},
+    {R"({"version": "2", "estimate": null})", "response has protocol version \"2\", expected 2"},
+    {R"({"version": 2, "objects": []})", "response has no \"estimate\""},
+    {R"({"version": 2, "estimate": [1, 3, 1, 1, 61, 61]})",
+     "response's \"estimate\" is neither null nor an object: [1,3,1,1,61,61]"},
+    {R"({"version": 2, "estimate": "unknown"})",
+     "response's \"estimate\" is neither null nor an object: \"unknown\""},
+    {R"({"version": 2, "estimate": {"estimate": {"items": 1}}})",
+     "response's estimate has no \"items\""},
+    {R"({"version": 2, "estimate": {"items": 1, "bytes": 3, "cartridges": 1, "mounts": 1}})",
+     "response's estimate has no \"drive_seconds\""},
+    {with("items", "-1"),
+     "response's estimate gives items = -1, expected a whole number from 0 to 9007199254740992"},
+    {with("bytes", "1.5"), "response's estimate gives bytes = 1.5, expected a whole number"},
+    {with("bytes", "3.0"), "response's estimate gives bytes = 3.0, expected a whole number"},
+    {with("cartridges", "\"1\""), "response's estimate gives cartridges = \"1\", expected"},
+    {with("mounts", "true"), "response's estimate gives mounts = true, expected"},
+    {with("mounts", "null"), "response's estimate gives mounts = null, expected"},
+    {with("mounts", R"({"n": 1})"), "response's estimate gives mounts = {\"n\":1}, expected"},
+    {with("bytes", "9007199254740993"),
+     "response's estimate gives bytes = 9007199254740993, expected a whole number"},
+    {with("bytes", "18446744073709551616"), "response's estimate gives bytes = "},
+    {with("drive_seconds", "-0.5"),
+     "response's estimate gives drive_seconds = -0.5, expected a number from 0 to "
+     "9007199254740992"},
+    {with("wall_seconds", "1e300"), "response's estimate gives wall_seconds = 1e+300, expected"},
+    {with("wall_seconds", "[61]"), "response's estimate gives wall_seconds = [61], expected"},
+    {with("items", "3"), "response's estimate counts 3 items of the 2 asked about"},
+  };
+  for (const auto& [text, message] : garbage) {
+    INFO(text);
+    CHECK_THROWS_AS(exec::decode_estimate(text, 2), InputError);
+    CHECK_THROWS_WITH(exec::decode_estimate(text, 2), Contains(message));
+  }
+}
+
+TEST_CASE("exec connector: the example program estimates, changing nothing",
+          "[connector][exec][estimate]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto& ab = files.items;
+  const auto state = dir.path() / "state";
+  auto exec = make_exec(std::string(HLM_EXEC_EXAMPLE) + " --state-dir " + state.string());
+  StderrCapture warnings(dir);
+
+  // Its model (see the program): one cartridge and one mount per started
+  // 12 TB, 60 s a mount, 1 s a file, 100 MB/s, two drives. The same file
+  // twice counts once; a file that does not exist would not move.
+  const std::vector<Item> batch = {ab[0],
+                                   ab[1],
+                                   ab[0],
+                                   {"/a/c/gone", (dir.path() / "gone").string()}};
+  const auto migrate = exec->estimate(Operation::migrate, batch);
+  REQUIRE(migrate);
+  CHECK(migrate->items == 2);
+  CHECK(migrate->bytes == 6);
+  CHECK(migrate->cartridges == 1);
+  CHECK(migrate->mounts == 1);
+  CHECK(migrate->drive_seconds == Approx(62 + 6e-8));
+  CHECK(migrate->wall_seconds == Approx(62 + 6e-8));
+  // Nothing is migrated: nothing to recall.
+  CHECK(exec->estimate(Operation::recall, ab) == Estimate{});
+  CHECK_FALSE(std::filesystem::exists(state));
+
+  REQUIRE(states(exec->run(Operation::migrate, std::vector{ab[0]})) == std::vector{S::migrated});
+  const auto saved = read_text(state / "state.json");
+  CHECK(exec->estimate(Operation::migrate, ab) == Estimate{1, 3, 1, 1, 61.00000003, 61.00000003});
+  CHECK(exec->estimate(Operation::recall, ab) == Estimate{1, 3, 1, 1, 61.00000003, 61.00000003});
+  CHECK(read_text(state / "state.json") == saved);
+  CHECK(states(exec->run(Operation::status, ab)) == std::vector{S::migrated, S::resident});
+  CHECK(warnings.text().empty());
+}
+
+TEST_CASE("exec connector: the estimate request as the program sees it",
+          "[connector][exec][estimate]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto request = dir.path() / "request.json";
+  const auto program = script(dir,
+                              "record",
+                              "cat > \"$1\"; echo \"$HLM_CONNECTOR_VERSION\" > \"$1.env\"\n"
+                              "printf '{\"version\": 2, \"estimate\": null}'\n");
+  StderrCapture warnings(dir);
+  // Names JSON cannot carry and repeated files are not sent.
+  const std::vector<Item> items = {files.items[0],
+                                   {"/a/c/\xff", files.items[1].file},
+                                   files.items[1],
+                                   files.items[0]};
+  CHECK_FALSE(make_exec(program + " " + request.string())->estimate(Operation::recall, items));
+  const auto sent = read_text(request);
+  CHECK(sent == exec::encode_estimate_request(Operation::recall, files.items) + "\n");
+  CHECK(read_text(request.string() + ".env") == "2\n");
+  // "estimate": null is the program's answer, not a fault: no warning.
+  CHECK(warnings.text().empty());
+  CHECK_THROWS_AS(make_exec(program)->estimate(Operation::status, files.items), Error);
+}
+
+TEST_CASE("exec connector: a program that does not answer an estimate gives none, with a warning",
+          "[connector][exec][estimate]")
+{
+  test::TempDir dir;
+  const Files files(dir);
+  const auto& items = files.items;
+  const auto no_estimate = [&](const std::string& program, const std::string& timeout = "30") {
+    StderrCapture warnings(dir);
+    const auto estimate = make_exec(program, timeout)->estimate(Operation::migrate, items);
+    CHECK_FALSE(estimate);
+    return warnings.text();
+  };
+  const auto warning = [](const std::string& program, const std::string& cause) {
+    return "warning: exec connector: " + program + ": no estimate: " + cause + "\n";
+  };
+
+  // A program of version 1 refuses version 2, as it must.
+  const auto v1 = script(dir,
+                         "v1",
+                         "grep -q '\"version\":1,' || { echo 'unsupported protocol version' >&2; "
+                         "exit 2; }\n"
+                         "echo '{\"version\": 1, \"objects\": []}'\n");
+  CHECK(no_estimate(v1)
+        == warning(v1, "exited with status 2 (stderr: unsupported protocol version)"));
+  // One that takes any request and answers as version 1.
+  const auto sloppy = answering(dir, response({}));
+  CHECK(no_estimate(sloppy) == warning(sloppy, "response has protocol version 1, expected 2"));
+  const auto prose = answering(dir, "about an hour");
+  CHECK(no_estimate(prose)
+        == warning(prose, "response is not JSON (error at byte 1): \"about an hour\""));
+  const auto negative = answering(dir,
+                                  R"({"version": 2, "estimate": {"items": 2, "bytes": 6,)"
+                                  R"( "cartridges": 1, "mounts": 1, "drive_seconds": -62,)"
+                                  R"( "wall_seconds": 62}})");
+  CHECK(no_estimate(negative)
+        == warning(negative,
+                   "response's estimate gives drive_seconds = -62, expected a number from 0 to "
+                   "9007199254740992"));
+  // A valid answer does not count with another exit status.
+  const auto exit1 = answering(dir,
+                               R"({"version": 2, "estimate": {"items": 2, "bytes": 6,)"
+                               R"( "cartridges": 1, "mounts": 1, "drive_seconds": 62,)"
+                               R"( "wall_seconds": 62}})",
+                               1);
+  CHECK(no_estimate(exit1) == warning(exit1, "exited with status 1"));
+  const auto crash = script(dir, "crash", "kill -SEGV $$\n");
+  CHECK(no_estimate(crash) == warning(crash, "killed by signal SEGV"));
+  const auto hang = script(dir, "hang", "sleep 60\n");
+  CHECK(no_estimate(hang, "1") == warning(hang, "timed out after 1 s"));
+  const auto missing = (dir.path() / "no-such-program").string();
+  CHECK(no_estimate(missing)
+        == warning(missing, "cannot run \"" + missing + "\": No such file or directory"));
 }
