@@ -20,7 +20,7 @@ SKIP = 125
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SUBCOMMANDS = {"migrate", "recall", "status", "requests", "wait", "nodes", "cancel", "retry",
-               "forget"}
+               "forget", "estimate"}
 FILES = {"hlm.conf", "hlm.d", "other.txt"}  # made in the working directory
 
 # (line typed before TAB, expected candidates, kind): "exact" compares the

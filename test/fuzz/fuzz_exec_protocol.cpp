@@ -1,9 +1,11 @@
-// What an exec connector program prints on stdout: decode_response over
-// any text, for a fixed request.
+// What an exec connector program prints on stdout: decode_response and
+// decode_estimate over any text, for a fixed request.
 //
 // Invariants checked (protocol.hpp): decode_response returns or throws
 // hlm::InputError; every answer is for a requested file; an answer's error
-// is printable, valid UTF-8 and bounded.
+// is printable, valid UTF-8 and bounded. decode_estimate returns (an
+// estimate of at most the items asked about, finite and not negative) or
+// throws hlm::InputError with a valid UTF-8 message.
 
 #include "check.hpp"
 
@@ -12,6 +14,7 @@
 
 #include <connectors/exec/protocol.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -30,6 +33,16 @@ LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
     "/srv/node/sdb2/\xc3\xa9t\xc3\xa9.data",
   };
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  try {
+    if (const auto estimate = decode_estimate(input, 4)) {
+      HLM_FUZZ_CHECK(estimate->items <= 4);
+      HLM_FUZZ_CHECK(estimate->drive_seconds >= 0 && estimate->wall_seconds >= 0);
+      HLM_FUZZ_CHECK(std::isfinite(estimate->drive_seconds)
+                     && std::isfinite(estimate->wall_seconds));
+    }
+  } catch (const hlm::InputError& e) {
+    HLM_FUZZ_CHECK(hlm::is_valid_utf8(e.what()));
+  }
   Answers answers;
   try {
     answers = decode_response(input, files);

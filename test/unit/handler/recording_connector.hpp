@@ -42,7 +42,11 @@ public:
   }
 
   std::vector<connector::Item> seen;
-  std::vector<Operation> operations;         // of each call
+  std::vector<Operation> operations; // of each call
+  // What estimate() answers (nullopt: cannot estimate); `estimated` counts
+  // the items it was asked about.
+  std::optional<connector::Estimate> estimate_answer;
+  std::size_t estimated = 0;
   ObjectState state = ObjectState::migrated; // what every item answers
   // Set: locate() places every item on this volume, its position the
   // item's index in the call; `locates` counts the calls.
@@ -54,6 +58,13 @@ public:
   int calls = 0;
 
 private:
+  std::optional<connector::Estimate>
+  plan(Operation /*operation*/, std::span<const connector::Item> items) override
+  {
+    estimated += items.size();
+    return estimate_answer;
+  }
+
   std::vector<std::optional<connector::Placement>>
   placements(std::span<const connector::Item> items) override
   {

@@ -993,3 +993,34 @@ TEST_CASE("handler: restore expiry: a recall marks its replicas, a release migra
   line(R"("migrate")");
   CHECK_FALSE(diskfile::read_restore_mark(data.string()));
 }
+
+TEST_CASE("handler: an estimate runs nothing, answers status lines and the backend's figures",
+          "[handler]")
+{
+  Node node;
+  const auto data = node.put(node.obj1_dir("sdb2"), "1700000000.00000.data");
+  diskfile::write_restore_mark(data.string(), 1'800'000'000);
+  RecordingConnector backend;
+  backend.state = ObjectState::premigrated;
+  const auto request = parse_document(
+    R"({"request": "migrate", "version": 3, "id": 4, "estimate": true, "objects": [)"
+    R"({"object": "/AUTH_test/c1/obj1", "device": "sdb2"}]})");
+  auto out = node.run(request, backend);
+  CHECK(backend.operations == std::vector<Operation>{Operation::status});
+  CHECK(backend.estimated == 1);
+  CHECK(out["objects"][0]["status"] == "premigrated");
+  CHECK(out["estimate"].is_null());
+  // Nothing changed: the mark a migrate would clear is there.
+  CHECK(diskfile::read_restore_mark(data.string()) == 1'800'000'000);
+
+  backend.estimate_answer = connector::Estimate{1, 4, 1, 1, 62.5, 62.5};
+  out = node.run(request, backend);
+  CHECK(out["estimate"]
+        == nlohmann::json{{"items", 1},
+                          {"bytes", 4},
+                          {"cartridges", 1},
+                          {"mounts", 1},
+                          {"drive_seconds", 62.5},
+                          {"wall_seconds", 62.5}});
+  CHECK(backend.operations == std::vector<Operation>{Operation::status, Operation::status});
+}

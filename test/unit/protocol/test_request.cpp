@@ -426,3 +426,30 @@ TEST_CASE("version 3: a recall's restore_until and a migrate's release_before", 
           .restore_until
         == 253'402'300'799);
 }
+
+TEST_CASE("version 3: a migrate or recall estimated, not done", "[protocol]")
+{
+  Request request;
+  request.operation = Operation::recall;
+  request.objects = {{"/a/c/o", Request::k_any_device}};
+  request.estimate = true;
+  request.version = 2;
+  request.id = 1;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  request.version = 3;
+  const auto text = encode_request(request);
+  CHECK_THAT(text, Catch::Contains(R"("estimate":true)"));
+  CHECK(document(text).estimate);
+  request.operation = Operation::status;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+
+  CHECK_FALSE(
+    document(R"({"request":"migrate","version":2,"id":1,"estimate":true,"objects":[]})").estimate);
+  CHECK_FALSE(document(R"({"request":"migrate","version":3,"id":1,"objects":[]})").estimate);
+  CHECK_THROWS_WITH(
+    document(R"({"request":"status","version":3,"id":1,"estimate":true,"objects":[]})"),
+    Catch::Contains("\"estimate\" is for a migrate or recall only"));
+  CHECK_THROWS_WITH(
+    document(R"({"request":"migrate","version":3,"id":1,"estimate":1,"objects":[]})"),
+    Catch::Contains("\"estimate\" must be true or false"));
+}

@@ -47,6 +47,7 @@ stream_decode(std::string_view text, std::size_t chunk)
       document.id = end.id;
       document.warnings = std::move(end.warnings);
       document.summary = end.summary;
+      document.estimate = end.estimate;
     });
   for (std::size_t i = 0; i < text.size(); i += chunk) {
     decoder.feed(text.substr(i, chunk));
@@ -832,4 +833,46 @@ TEST_CASE("result lines carry a replica's restore expiry", "[protocol]")
     R"({"request":"recall","objects":[{"object":"/a/c/o","status":"premigrated",)"
     R"("restore_expiry":"soon"}]})");
   CHECK_FALSE(odd.lines.at(0).restore_expiry);
+}
+
+TEST_CASE("an estimate request's answer: the figures, or null", "[protocol]")
+{
+  ResultDocument document;
+  document.operation = Operation::recall;
+  document.id = 7;
+  ResultLine line;
+  line.object = "/a/c/o";
+  line.device = "sdb1";
+  line.file = "/srv/node/sdb1/x.data";
+  line.state = ObjectState::migrated;
+  document.lines = {line};
+  document = with_summary(document);
+  document.estimate = EstimateAnswer{hlm::connector::Estimate{3, 4096, 2, 2, 401.25, 230.5}};
+  const auto text = encode_result(document);
+  CHECK_THAT(text,
+             Catch::Contains(R"("estimate":{"items":3,"bytes":4096,"cartridges":2,"mounts":2,)"
+                             R"("drive_seconds":401.25,"wall_seconds":230.5}})"));
+  CHECK(decode_result(text) == document);
+  CHECK(stream_decode(text, 7) == document);
+
+  document.estimate = EstimateAnswer{};
+  const auto unknown = encode_result(document);
+  CHECK_THAT(unknown, Catch::Contains(R"("estimate":null})"));
+  CHECK(decode_result(unknown) == document);
+  // No estimate asked: no key.
+  document.estimate.reset();
+  CHECK_THAT(encode_result(document), !Catch::Contains("estimate"));
+  // Figures that are no estimate read as unknown; the document stands.
+  for (const char* bad : {R"({"items":-1,"bytes":0,"cartridges":0,"mounts":0,)"
+                          R"("drive_seconds":0,"wall_seconds":0})",
+                          R"({"items":1})",
+                          R"("soon")",
+                          R"({"items":1,"bytes":0,"cartridges":0,"mounts":0,)"
+                          R"("drive_seconds":-5,"wall_seconds":0})"}) {
+    INFO(bad);
+    const auto read = decode_result(R"({"request":"recall","objects":[],"estimate":)"
+                                    + std::string(bad) + "}");
+    REQUIRE(read.estimate);
+    CHECK_FALSE(read.estimate->estimate);
+  }
 }
