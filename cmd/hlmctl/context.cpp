@@ -124,6 +124,7 @@ Context::service()
       fmt::format("the cluster's own path (hlm.conf: {}; rings in {})",
                   source.empty() ? std::string("built-in defaults") : source.string(),
                   conf().swift_dir.string()));
+    m_cluster = true;
   } else {
     m_service = interface_service(client());
   }

@@ -46,6 +46,14 @@ public:
   // swift_dir holds a container ring (a host of the cluster), else the
   // proxy's HTTP interface; --via chooses. -v says which.
   Service& service();
+  // Whether service() is the cluster's own path (it reaches the queue and
+  // the nodes).
+  bool
+  cluster()
+  {
+    service();
+    return m_cluster;
+  }
   // `target` with the caller's own account (the storage URL's) when it
   // names none.
   queue::Target own_account(queue::Target target);
@@ -60,6 +68,7 @@ private:
   std::unique_ptr<queue::RequestQueue> m_requests;
   std::unique_ptr<dispatch::Fanout> m_fanout;
   std::unique_ptr<Service> m_service;
+  bool m_cluster = false;
 };
 
 // --config, --json and the authentication flags.

@@ -5,6 +5,8 @@
 
 #include <hlm/ctl/submit.hpp>
 #include <hlm/ctl/wait_report.hpp>
+#include <hlm/dispatch/estimate.hpp>
+#include <hlm/dispatch/plan.hpp>
 #include <hlm/queue/entry.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/exit_status.hpp>
@@ -26,6 +28,42 @@ void
 on_interrupt(int)
 {
   g_interrupted = 1;
+}
+
+// What the backends expect the pending requests among `ids` to take (the
+// wall time of hlmctl estimate), or nothing when they cannot say: not the
+// cluster's own path, a backend without a model, a list request (not
+// estimated), or requests held, deferred or failing to be estimated.
+std::optional<double>
+backend_estimate(Context& ctx, const std::vector<std::string>& ids)
+{
+  if (!ctx.cluster()) {
+    return std::nullopt;
+  }
+  try {
+    auto& requests = ctx.requests();
+    std::vector<queue::ListedEntry> pending;
+    for (const auto& id : ids) {
+      if (auto listed = requests.find(queue::Which::pending, id)) {
+        pending.push_back(std::move(*listed));
+      } else if (requests.find_list(id)) {
+        return std::nullopt;
+      }
+    }
+    if (pending.empty()) {
+      return std::nullopt;
+    }
+    dispatch::sort_by_arrival(pending);
+    const auto report =
+      dispatch::estimate_run(ctx.conf(), ctx.queue_http(), ctx.fanout(), requests, pending, {}, {});
+    const auto total = report.total();
+    if (!total || report.held + report.deferred + report.failed_requests + report.lists > 0) {
+      return std::nullopt;
+    }
+    return total->wall_seconds;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 } // namespace
@@ -55,6 +93,9 @@ wait_and_report(Context& ctx,
   }
   wait.interval = std::chrono::milliseconds(static_cast<long>(options.interval_seconds * 1000));
   TerminalProgress bar(!ctx.common.json);
+  // Asked of the nodes once, before waiting: only where it is shown.
+  const auto estimated = bar.enabled() || ctx.common.json ? backend_estimate(ctx, ids)
+                                                          : std::nullopt;
   g_interrupted = 0;
   const auto previous = std::signal(SIGINT, on_interrupt);
   auto& service = ctx.service();
@@ -66,20 +107,33 @@ wait_and_report(Context& ctx,
       bar.update(fmt::format("hlmctl: waiting: {}, {}{}",
                              wait_progress_text(p),
                              bar.elapsed_text(),
-                             bar.eta_text(p.total - p.pending, p.total)),
+                             estimated ? bar.estimate_text(*estimated)
+                                       : bar.eta_text(p.total - p.pending, p.total)),
                  true);
     },
     [] { return g_interrupted != 0; });
   std::signal(SIGINT, previous);
   bar.finish();
 
-  return report_wait(result,
-                     ids.size(),
-                     options.timeout_seconds,
-                     ctx.common.json,
-                     std::cout,
-                     std::cerr,
-                     json_out);
+  nlohmann::json doc;
+  const int status = report_wait(result,
+                                 ids.size(),
+                                 options.timeout_seconds,
+                                 ctx.common.json,
+                                 std::cout,
+                                 std::cerr,
+                                 &doc);
+  if (ctx.common.json) {
+    // The backends' estimate when the wait began (hlmctl estimate's wall
+    // time), null when they could not say.
+    doc["estimated_seconds"] = estimated ? nlohmann::json(*estimated) : nlohmann::json(nullptr);
+    if (json_out != nullptr) {
+      *json_out = std::move(doc);
+    } else {
+      std::cout << doc.dump(2) << '\n';
+    }
+  }
+  return status;
 }
 
 void

@@ -114,10 +114,16 @@ def main():
     check(planned["total"]["items"] == actual[3], "items: %r vs %r" % (planned["total"], actual))
     compare(planned["total"], actual, "migrate")
 
-    # A recall of one copy each (recall_copies 1), estimated and run.
-    hlmctl(conf, "recall", A + "/" + C)
+    # A recall of one copy each (recall_copies 1), estimated and run; hlmctl
+    # wait reports the same estimate of the time the work takes.
+    _, out, _ = hlmctl(conf, "recall", "--json", A + "/" + C)
+    recall_id = json.loads(out)["requests"][0]["id"]
     before = library_state(library)
     planned, err = dry_run(conf)
+    _, out, _ = hlmctl(conf, "wait", "--json", "--timeout", "0.5", recall_id, status=1)
+    waited = json.loads(out)
+    check(waited["timed_out"] and waited["estimated_seconds"] == planned["total"]["wall_seconds"],
+          "wait's estimate %r, the dry run's %r" % (waited, planned["total"]))
     check(library_state(library) == before, "the recall estimate changed the library")
     check(planned["requests"] == 1 and planned["objects"] == OBJECTS,
           "dry run: %r %s" % (planned, err))
@@ -146,6 +152,9 @@ def main():
     hlmctl(dummy, "migrate", A + "/" + C + "-dummy")
     planned, _ = dry_run(dummy)
     check(planned["total"] is None and planned["objects"] >= 1, "dummy dry run: %r" % planned)
+    _, out, _ = hlmctl(dummy, "wait", "--json", "--timeout", "0.5", A + "/" + C + "-dummy",
+                       status=1)
+    check(json.loads(out)["estimated_seconds"] is None, "dummy wait: %s" % out)
     check(dispatch_once(dummy)["completed"] >= 1, "the run proceeds")
 
     # Bad input: no such container, an operation that is not one.

@@ -54,6 +54,21 @@ public:
       clock_text(elapsed * static_cast<long>(total - done) / static_cast<long>(done)));
   }
 
+  // ", about mm:ss left (estimated)" from an estimate of the whole
+  // operation's `seconds` made when it began, or ", past the estimate of
+  // mm:ss" once that is over.
+  std::string
+  estimate_text(double seconds) const
+  {
+    const auto estimated = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
+    const auto elapsed = std::chrono::steady_clock::now() - m_start;
+    if (elapsed > estimated) {
+      return fmt::format(", past the estimate of {}", clock_text(estimated));
+    }
+    return fmt::format(", about {} left (estimated)", clock_text(estimated - elapsed));
+  }
+
   void
   update(const std::string& line, bool force = false)
   {
