@@ -83,6 +83,37 @@ def main():
     run_tool([env("HLMCTL"), "migrate", A + "/exec-cont"], conf, status=0)
     report, _ = dispatch(status=0)
     check(report["completed"] == 1, "migrate after the fix: %r" % report)
+
+    # Estimates: the example program answers the estimate request (version
+    # 2 of the protocol) from its model: one copy of each object to recall.
+    _, out, _ = run_tool([env("HLMCTL"), "estimate", "--json", "recall", A + "/exec-cont"], conf,
+                         status=0)
+    total = json.loads(out)["total"]
+    check(total is not None and total["items"] == len(names) and total["drive_seconds"] > 0,
+          "the example's estimate: %s" % out)
+    print("    hlmctl estimate recall: %r" % total)
+
+    # Server 4's program answers estimates with garbage (and works as the
+    # example otherwise): the estimate is unknown, the recall proceeds.
+    garbage = os.path.join(work, "garbage-estimates")
+    with open(garbage, "w") as f:
+        f.write("#!/bin/sh\ninput=$(cat)\ncase \"$input\" in\n"
+                "*'\"operation\":\"estimate\"'*) echo '{\"version\":2,\"estimate\":"
+                "{\"items\":\"lots\"}}' ;;\n"
+                "*) printf '%%s' \"$input\" | exec %s --state-dir %s ;;\nesac\n"
+                % (example, os.path.join(work, "state-4")))
+    os.chmod(garbage, 0o755)
+    shutil.rmtree(conf_dir)
+    conf_dir = connector_confs(info, work, "exec", lambda server: {
+        "command": garbage if server == "4" else
+        "%s --state-dir %s" % (example, os.path.join(work, "state-" + server))})
+    _, out, _ = run_tool([env("HLMCTL"), "estimate", "--json", "recall", A + "/exec-cont"], conf,
+                         status=0)
+    doc = json.loads(out)
+    check(doc["total"] is None and list(doc["nodes"].values()) == [None],
+          "a garbage estimate is unknown: %s" % out)
+    _, text, _ = run_tool([env("HLMCTL"), "estimate", "recall", A + "/exec-cont"], conf, status=0)
+    check("total: unknown (a backend cannot estimate)" in text, "text: %r" % text)
     run_tool([env("HLMCTL"), "recall", A + "/exec-cont"], conf, status=0)
     dispatch(status=0)
     _, out, _ = run_tool([env("HLMCTL"), "status", "--json", A + "/exec-cont"], conf, status=0)
