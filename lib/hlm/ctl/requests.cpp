@@ -21,7 +21,8 @@ lists_for(queue::RequestQueue& requests,
                   list.progress,
                   true,
                   queue::priority_of(list.row.content_type)
-                    .value_or(queue::default_priority(list.entry->operation))});
+                    .value_or(queue::default_priority(list.entry->operation)),
+                  queue::days_of(list.row.content_type)});
       ++count;
     }
     return true;
@@ -74,7 +75,9 @@ requests_for(queue::RequestQueue& requests,
                     {},
                     false,
                     queue::priority_of(listed.row.content_type)
-                      .value_or(queue::default_priority(listed.entry->operation))});
+                      .value_or(queue::default_priority(listed.entry->operation)),
+                    queue::days_of(listed.row.content_type),
+                    queue::release_of(listed.row.content_type)});
         ++count;
       }
       return true;

@@ -22,6 +22,9 @@ struct RequestLine
   // Pending requests: the priority its row asks for (queue::priority_of),
   // else its operation's default (without the aging a run adds).
   int priority = 0;
+  // A recall's --days, and a release's expiry (restore expiry).
+  std::optional<int> days = std::nullopt;
+  std::optional<std::int64_t> release = std::nullopt;
 };
 
 // Whether list request `list` concerns `target`: as a container entry of

@@ -22,18 +22,34 @@ next_attempt_text(const std::optional<std::int64_t>& retry_after, std::int64_t n
 
 namespace {
 
+// ", priority N" (and ", --days N", or ", release of a restore expiry")
+// after a pending request's submission time.
+std::string
+pending_details(const RequestLine& line)
+{
+  std::string text = fmt::format(", priority {}", line.priority);
+  if (line.days) {
+    text += fmt::format(", --days {}", *line.days);
+  }
+  if (line.release) {
+    text += ", release of a restore expiry";
+  }
+  return text;
+}
+
 // A pending list request: its container, list id and progress.
 void
 print_list_line(const RequestLine& line, std::ostream& out)
 {
   const queue::Target container{line.entry.target.account, line.entry.target.container, {}};
   fmt::print(out,
-             "{:<8} {:<8} {}  list {}  submitted {}\n",
+             "{:<8} {:<8} {}  list {}  submitted {}{}\n",
              "pending",
              to_string(line.entry.operation),
              to_string(container),
              line.entry.target.object,
-             line.entry.submitted);
+             line.entry.submitted,
+             pending_details(line));
   if (line.list) {
     fmt::print(out,
                "         {} of {} objects done, {} failed\n",
@@ -99,6 +115,12 @@ print_requests(Service& service,
         // null: at the next run) and why the last one failed (null: none).
         item["attempts"] = line.retry.attempts;
         item["priority"] = line.priority;
+        if (line.days) {
+          item["days"] = *line.days;
+        }
+        if (line.release) {
+          item["release"] = *line.release;
+        }
         item["retry_after"] = line.retry.retry_after ? nlohmann::json(*line.retry.retry_after)
                                                      : nlohmann::json(nullptr);
         item["reason"] = line.retry.reason ? nlohmann::json(*line.retry.reason)
@@ -112,11 +134,12 @@ print_requests(Service& service,
       return;
     }
     fmt::print(out,
-               "{:<8} {:<8} {}  submitted {}\n",
+               "{:<8} {:<8} {}  submitted {}{}\n",
                failed ? "failed" : "pending",
                to_string(line.entry.operation),
                to_string(line.entry.target),
-               line.entry.submitted);
+               line.entry.submitted,
+               failed ? std::string() : pending_details(line));
     if (failed && line.reason && !line.reason->empty()) {
       fmt::print(out, "         reason: {}\n", *line.reason);
     }

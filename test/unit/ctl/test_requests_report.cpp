@@ -52,20 +52,24 @@ TEST_CASE("requests report: human lines", "[ctl]")
   retrying.retry.attempts = 2;
   retrying.retry.retry_after = k_now + 55;
   retrying.retry.reason = "node 10.0.0.1: timed out";
+  retrying.priority = 5;
   auto once = line(queue::Which::pending, "/20261122120002.000/migrate/AUTH_test/c/0/p");
   once.retry.attempts = 1;
-  service.lines = {line(queue::Which::pending, "/20261122120003.000/recall/AUTH_test/c/0/q"),
-                   retrying,
-                   once,
-                   failed};
+  once.priority = 2;
+  once.release = 1'795'478'400;
+  auto recall = line(queue::Which::pending, "/20261122120003.000/recall/AUTH_test/c/0/q");
+  recall.priority = 8;
+  recall.days = 7;
+  service.lines = {recall, retrying, once, failed};
   std::ostringstream out;
   CHECK(print_requests(service, {"AUTH_test", "c", ""}, false, out, at(k_now)) == 4);
   CHECK(out.str()
-        == "pending  recall   AUTH_test/c/q  submitted 20261122120003.000\n"
-           "pending  migrate  AUTH_test/c  submitted 20261122120001.000\n"
+        == "pending  recall   AUTH_test/c/q  submitted 20261122120003.000, priority 8, --days 7\n"
+           "pending  migrate  AUTH_test/c  submitted 20261122120001.000, priority 5\n"
            "         2 attempts failed, next attempt: 2026-11-22 13:05:00 UTC (in 55 s)\n"
            "         last reason: node 10.0.0.1: timed out\n"
-           "pending  migrate  AUTH_test/c/p  submitted 20261122120002.000\n"
+           "pending  migrate  AUTH_test/c/p  submitted 20261122120002.000, priority 2, release of "
+           "a restore expiry\n"
            "         1 attempt failed, next attempt: the next run\n"
            "failed   recall   AUTH_test/c/o  submitted 20261122120000.000\n"
            "         reason: tape library offline\n");
@@ -155,7 +159,7 @@ TEST_CASE("requests report: a list request with its progress", "[ctl]")
   CHECK(print_requests(service, {"AUTH_test", "c", ""}, false, out, at(k_now)) == 1);
   CHECK(out.str()
         == "pending  recall   AUTH_test/c  list 20261122120003.000-0123456789abcdef  submitted "
-           "20261122120003.000\n"
+           "20261122120003.000, priority 0\n"
            "         20000 of 100000 objects done, 3 failed\n");
   out.str("");
   print_requests(service, {"AUTH_test", "c", ""}, true, out, at(k_now));
