@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <hlm/ctl/manage.hpp>
+#include <hlm/dispatch/restore_expiry.hpp>
 #include <hlm/util/exit_status.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -35,6 +36,12 @@ report(const std::vector<ManageResult>& results, bool json)
       }
       if (ok) {
         item["done"] = result.done;
+        if (result.maybe_worked) {
+          item["maybe_worked"] = *result.maybe_worked;
+          if (*result.maybe_worked) {
+            item["run_started"] = result.run_started;
+          }
+        }
       } else {
         item["error"] = *result.error;
         if (result.http_status != 0) {
@@ -75,6 +82,13 @@ report(const std::vector<ManageResult>& results, bool json)
         line += ": on disk already, nothing to recall";
         break;
       }
+    }
+    if (result.maybe_worked) {
+      line += *result.maybe_worked
+                ? fmt::format(": a dispatcher run that started at {} may be working it; it stops "
+                              "at its next round boundary, objects already sent finish",
+                              dispatch::expiry_text(result.run_started))
+                : std::string(": no dispatcher run has started on it");
     }
     fmt::print(std::cout, "{}\n", printable(line));
   }

@@ -1,6 +1,7 @@
 """hlmctl cancel, retry and forget on the real test cluster (issue 15,
-item 2): a cancelled request is never dispatched; a container request
-cancelled while hlm-dispatch works it stops at a round boundary and
+item 2): a cancelled request is never dispatched (and hlmctl says no run
+started on it); a container request cancelled while hlm-dispatch works it
+(hlmctl says a run may be working it) stops at a round boundary and
 writes nothing back; a failed request retried is queued anew and done,
 its failed row gone; forget clears a failed request; another user cannot
 touch requests of a container they cannot read."""
@@ -36,7 +37,8 @@ def main():
     _, out, _ = hlmctl(conf, "migrate", "--json", a)
     id_a = json.loads(out)["requests"][0]["id"]
     _, out, _ = hlmctl(conf, "cancel", id_a)
-    check(out == "cancelled %s (%s)\n" % (id_a, a), "cancel: %r" % out)
+    check(out == "cancelled %s (%s): no dispatcher run has started on it\n" % (id_a, a),
+          "cancel: %r" % out)
     check(queued_ids(conf, a) == ([], []), "nothing pending after cancel")
     report = dispatch_once(conf)
     _, out, _ = hlmctl(conf, "status", "--json", a)
@@ -137,6 +139,8 @@ def main():
         check(report["cancelled"] == 1 and report["objects"] < 40,
               "cancelled while worked, stopped at a round boundary: %r" % report)
         check("was cancelled while this run worked it" in err_run.decode(), "said: %s" % err_run)
+        check("may be working it; it stops at its next round boundary" in out,
+              "cancel tells a run may be working it: %r" % out)
     else:
         # The run was done before the cancel (a very fast machine).
         check(report["completed"] == 1 and "no pending request" in err, "%r %r" % (report, err))

@@ -149,6 +149,11 @@ public:
           result.id = item.value("id", std::string());
           result.target = item.value("target", std::string());
           result.done = item.value("done", std::string());
+          if (const auto worked = item.find("maybe_worked");
+              worked != item.end() && worked->is_boolean()) {
+            result.maybe_worked = worked->get<bool>();
+            result.run_started = item.value("run_started", std::int64_t{0});
+          }
           if (item.contains("error")) {
             result.error = item.at("error").get<std::string>();
             result.http_status = item.value("http_status", 0);

@@ -1,10 +1,13 @@
 #include <hlm/ctl/manage.hpp>
+#include <hlm/dispatch/plan.hpp>
+#include <hlm/dispatch/run_marker.hpp>
 #include <hlm/queue/list_manifest.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
@@ -218,23 +221,59 @@ parse_request_name(const std::string& text,
   return name;
 }
 
+namespace {
+
+// Says of each cancelled request whether a dispatcher run that started
+// after it was submitted is marked as going on (run_marker.hpp).
+void
+note_runs(queue::RequestQueue& requests, std::vector<ManageResult>& results)
+{
+  std::vector<dispatch::RunMarker> runs;
+  try {
+    runs = dispatch::running(requests);
+  } catch (const Error&) {
+    return; // maybe_worked stays unknown
+  }
+  for (auto& result : results) {
+    if (result.done.empty()) {
+      continue;
+    }
+    std::optional<std::int64_t> submitted;
+    try {
+      submitted = dispatch::submitted_seconds(queue::decode_entry(result.id).submitted);
+    } catch (const InputError&) {
+    }
+    result.maybe_worked = false;
+    for (const auto& run : runs) {
+      if (!submitted || run.started >= *submitted) {
+        result.maybe_worked = true;
+        result.run_started = std::max(result.run_started, run.started);
+      }
+    }
+  }
+}
+
+} // namespace
+
 std::vector<ManageResult>
 cancel_requests(swift::Client& client,
                 queue::RequestQueue& requests,
                 const std::vector<RequestName>& names)
 {
-  return for_each_named(client,
-                        requests,
-                        queue::Which::pending,
-                        names,
-                        [&](const queue::ListedEntry& listed, ManageResult& result) {
-                          if (listed.list) {
-                            requests.complete_list(queue::as_listed_list(listed));
-                          } else {
-                            requests.complete(listed.row);
-                          }
-                          result.done = "cancelled";
-                        });
+  auto results = for_each_named(client,
+                                requests,
+                                queue::Which::pending,
+                                names,
+                                [&](const queue::ListedEntry& listed, ManageResult& result) {
+                                  if (listed.list) {
+                                    requests.complete_list(queue::as_listed_list(listed));
+                                  } else {
+                                    requests.complete(listed.row);
+                                  }
+                                  result.done = "cancelled";
+                                });
+  note_runs(requests, results);
+  return results;
 }
 
 std::vector<ManageResult>

@@ -25,6 +25,12 @@ struct ManageResult
   std::optional<Submitted> requeued;
   std::optional<std::string> error;
   int http_status = 0; // a refusal's or absence's (404, 403), else 0
+  // cancel: whether a dispatcher run that started after the request was
+  // submitted is going on (it may be working the request: it stops at its
+  // next round boundary), and when the latest such run started; nullopt
+  // when the queue could not say.
+  std::optional<bool> maybe_worked;
+  std::int64_t run_started = 0;
 };
 
 // An ID (a request id: decode_entry takes it) or a TARGET (parse_target),

@@ -3,6 +3,7 @@
 #include <hlm/dispatch/fault_point.hpp>
 #include <hlm/dispatch/list_work.hpp>
 #include <hlm/dispatch/restore_expiry.hpp>
+#include <hlm/dispatch/run_marker.hpp>
 #include <hlm/dispatch/send.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/error.hpp>
@@ -455,6 +456,9 @@ dispatch_once(const config::HlmConf& conf,
 {
   queue::RequestQueue requests(http, conf.swift_dir);
   queue_releases(requests, options, progress);
+  // Marked before the queue is listed: a request cancelled after this may
+  // be in the run's snapshot, and hlmctl cancel says so.
+  const RunMark mark(requests, options.process, options.processes);
   Run run(conf, http, fanout, requests, options, progress);
   fault_point("listed");
   const DispatchReport report = run.run();
