@@ -1,7 +1,8 @@
 """Batching thresholds on the real test cluster (issue 15, item 4): with
 recall_min_objects = 3, two recalls are held ("held recall ...", counted
 deferred, still pending), a third makes the batch and all three are done;
-a --priority high recall is never held."""
+a --priority high recall is never held. With recall_min_bytes = 20, two
+recalls of 7-byte objects are held, a third makes the batch."""
 
 import json
 import os
@@ -30,8 +31,8 @@ def main():
         swift.put_object(C, name, b"batch " + name.encode())
     hlmctl(conf, "migrate", "%s/%s" % (A, C))
 
-    def dispatch():
-        _, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json"], conf, status=0)
+    def dispatch(config=conf):
+        _, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json"], config, status=0)
         report = json.loads(out.strip().splitlines()[-1])
         print("    hlm-dispatch --once: %s" % out.strip())
         return report, err
@@ -54,7 +55,24 @@ def main():
     check(report["completed"] == 1, "high priority is not held: %r" % report)
     _, out, _ = hlmctl(conf, "requests", "--json", "%s/%s" % (A, C))
     check(json.loads(out) == {"pending": [], "failed": []}, "all done: %s" % out)
-    print("ok: a small batch held, released by count; high priority not held")
+
+    # By bytes: recall_min_bytes 20, the objects 7 bytes each (as their
+    # container rows list them).
+    by_bytes = write_hlm_conf(os.path.join(work, "bytes.conf"),
+                              dispatch="recall_min_bytes = 20\nrecall_max_wait = 3600\n")
+    hlmctl(by_bytes, "migrate", "%s/%s" % (A, C))
+    report, _ = dispatch(by_bytes)
+    check(report["completed"] == 1, "migrated again: %r" % report)
+    for name in ("a", "b"):
+        hlmctl(by_bytes, "recall", "%s/%s/%s" % (A, C, name))
+    report, err = dispatch(by_bytes)
+    check(report["deferred"] == 2 and report["completed"] == 0, "held by bytes: %r" % report)
+    check("held recall (policy 0): 14 bytes below recall_min_bytes 20" in err,
+          "said why: %r" % err)
+    hlmctl(by_bytes, "recall", "%s/%s/c" % (A, C))
+    report, _ = dispatch(by_bytes)
+    check(report["completed"] == 3, "21 bytes make the batch: %r" % report)
+    print("ok: a small batch held, released by count and by bytes; high priority not held")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,12 @@ read_dispatch(Settings& settings, HlmConf& conf)
                                                  conf.recall_batch.max_wait,
                                                  seconds(0),
                                                  seconds(31'536'000));
+  conf.migrate_batch.min_bytes = settings.size("migrate_min_bytes",
+                                               conf.migrate_batch.min_bytes,
+                                               Settings::Minimum::zero);
+  conf.recall_batch.min_bytes = settings.size("recall_min_bytes",
+                                              conf.recall_batch.min_bytes,
+                                              Settings::Minimum::zero);
   conf.priority_aging =
     settings.duration("priority_aging", conf.priority_aging, seconds(0), seconds(31'536'000));
   if (const auto hook = settings.take("on_complete")) {

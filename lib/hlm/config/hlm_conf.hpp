@@ -75,6 +75,7 @@ struct HlmConf
   struct BatchThreshold
   {
     std::size_t min_objects = 0;
+    std::uint64_t min_bytes = 0; // of the object requests' objects, as their rows list them
     std::chrono::seconds max_wait{1800};
   };
   BatchThreshold migrate_batch;

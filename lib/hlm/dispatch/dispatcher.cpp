@@ -5,6 +5,7 @@
 #include <hlm/dispatch/restore_expiry.hpp>
 #include <hlm/dispatch/run_marker.hpp>
 #include <hlm/dispatch/send.hpp>
+#include <hlm/queue/direct_container.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
@@ -49,11 +50,12 @@ held_for_batch(const Group& group,
                const std::vector<std::size_t>& members,
                const std::vector<queue::ListedEntry>& pending,
                const config::HlmConf& conf,
-               std::int64_t now)
+               std::int64_t now,
+               const ObjectBytes& object_bytes)
 {
   const auto& threshold = group.operation == Operation::recall ? conf.recall_batch
                                                                : conf.migrate_batch;
-  if (threshold.min_objects == 0) {
+  if (threshold.min_objects == 0 && threshold.min_bytes == 0) {
     return std::nullopt;
   }
   std::uint64_t objects = 0;
@@ -74,20 +76,67 @@ held_for_batch(const Group& group,
     oldest = std::min(oldest, submitted_seconds(listed.entry->submitted).value_or(now));
   }
   const auto waited = now - oldest;
-  if (objects >= threshold.min_objects || waited >= threshold.max_wait.count()) {
+  if (waited >= threshold.max_wait.count()
+      || (threshold.min_objects > 0 && objects >= threshold.min_objects)) {
     return std::nullopt;
   }
   const std::string_view name = to_string(group.operation);
-  return fmt::format("held {} (policy {}): {} below {}_min_objects {}, the oldest waited {} s "
-                     "of {}_max_wait {} s",
+  std::string below;
+  if (threshold.min_objects > 0) {
+    below = fmt::format("{} below {}_min_objects {}",
+                        counted(objects, "object", "objects"),
+                        name,
+                        threshold.min_objects);
+  }
+  if (threshold.min_bytes > 0) {
+    // The object requests' sizes as their container rows list them; a
+    // list request's objects are not sized.
+    std::uint64_t bytes = 0;
+    for (const std::size_t i : members) {
+      if (!pending[i].list && object_bytes) {
+        bytes += object_bytes(pending[i]).value_or(0);
+      }
+    }
+    if (bytes >= threshold.min_bytes) {
+      return std::nullopt;
+    }
+    below += fmt::format("{}{} bytes below {}_min_bytes {}",
+                         below.empty() ? "" : " and ",
+                         bytes,
+                         name,
+                         threshold.min_bytes);
+  }
+  return fmt::format("held {} (policy {}): {}, the oldest waited {} s of {}_max_wait {} s",
                      name,
                      group.policy,
-                     counted(objects, "object", "objects"),
-                     name,
-                     threshold.min_objects,
+                     below,
                      waited,
                      name,
                      threshold.max_wait.count());
+}
+
+ObjectBytes
+object_bytes_from(swift::HttpClient& http, const queue::RequestQueue& requests)
+{
+  return [&http, &requests](const queue::ListedEntry& listed) -> std::optional<std::uint64_t> {
+    const auto& target = listed.entry->target;
+    try {
+      queue::DirectContainerClient client(http,
+                                          requests.container_ring(),
+                                          requests.secret(),
+                                          target.account);
+      std::optional<std::uint64_t> bytes;
+      client.list_rows(target.container, {target.object, 1}, [&](const queue::Row& row) {
+        if (row.name == target.object) {
+          bytes = row.bytes;
+        }
+        return false;
+      });
+      return bytes;
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  };
 }
 
 namespace {
@@ -115,6 +164,7 @@ public:
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
       m_lists(requests, conf, options.clock, m_report, sayer(), notify()),
       m_rings(requests.swift_conf(), conf.swift_dir),
+      m_bytes(object_bytes_from(http, requests)),
       m_failures(m_pending.size()),
       m_cancelled(m_pending.size(), false)
   {
@@ -165,7 +215,7 @@ private:
     if (members.empty()) {
       return;
     }
-    if (const auto why = held_for_batch(group, members, m_pending, m_conf, m_now)) {
+    if (const auto why = held_for_batch(group, members, m_pending, m_conf, m_now, m_bytes)) {
       for (const std::size_t i : members) {
         m_plan.defer(i);
       }
@@ -385,6 +435,7 @@ private:
   Sender m_sender;
   ListWork m_lists;
   PolicyRings m_rings;
+  ObjectBytes m_bytes;
   std::vector<EntryFailures> m_failures; // per pending entry
   std::vector<bool> m_cancelled;         // per pending entry: seen removed
 };

@@ -40,17 +40,27 @@ using Progress = std::function<void(std::string_view)>;
 std::vector<queue::ListedEntry> list_owned(queue::RequestQueue& requests,
                                            const DispatchOptions& options);
 
+// The size of an object request's object (as its container row lists
+// it), or nullopt when the container servers do not say.
+using ObjectBytes = std::function<std::optional<std::uint64_t>(const queue::ListedEntry&)>;
+
+// ObjectBytes by a direct listing of the object's container (its account's,
+// through the queue's container ring and hash secret).
+ObjectBytes object_bytes_from(swift::HttpClient& http, const queue::RequestQueue& requests);
+
 // Why `group` (its ready `members`, indices into `pending`) waits for a
 // bigger batch (the operation's BatchThreshold in hlm.conf), or nothing
-// when it goes now: enough objects, its oldest request waited long
-// enough, a member queued at --priority high or above, or a container
-// request (its objects not counted before its listing: a batch of its
-// own).
+// when it goes now: enough objects, or enough bytes (object requests
+// sized by `object_bytes`, asked only when the objects are too few; list
+// requests' objects unsized), its oldest request waited long enough, a
+// member queued at --priority high or above, or a container request (its
+// objects not counted before its listing: a batch of its own).
 std::optional<std::string> held_for_batch(const Group& group,
                                           const std::vector<std::size_t>& members,
                                           const std::vector<queue::ListedEntry>& pending,
                                           const config::HlmConf& conf,
-                                          std::int64_t now);
+                                          std::int64_t now,
+                                          const ObjectBytes& object_bytes);
 
 // Drains the pending queue once: takes the pending entries (in arrival
 // order), expands container entries into their objects (streamed from the

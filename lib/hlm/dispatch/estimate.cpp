@@ -68,6 +68,7 @@ public:
       m_plan(pending, options.schedule, m_now, conf.retry_delay_max, conf.priority_aging),
       m_sender(fanout, http, requests, conf.batch_size, conf.recall_copies),
       m_rings(requests.swift_conf(), conf.swift_dir),
+      m_bytes(object_bytes_from(http, requests)),
       m_failures(pending.size())
   {
   }
@@ -112,7 +113,7 @@ private:
     if (ready.empty()) {
       return;
     }
-    if (const auto why = held_for_batch(group, ready, m_pending, m_conf, m_now)) {
+    if (const auto why = held_for_batch(group, ready, m_pending, m_conf, m_now, m_bytes)) {
       m_report.held += ready.size();
       say(*why);
       return;
@@ -170,6 +171,7 @@ private:
   Plan m_plan;
   Sender m_sender;
   PolicyRings m_rings;
+  ObjectBytes m_bytes;
   std::vector<EntryFailures> m_failures;
   EstimateReport m_report;
 };

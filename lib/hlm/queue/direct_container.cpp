@@ -97,6 +97,9 @@ parse_listing(const std::string& body, std::string_view marker)
     row.name = item.at("name").get<std::string>();
     row.content_type = item.at("content_type").get<std::string>();
     row.timestamp = SwiftTimestamp::from_last_modified(item.at("last_modified").get<std::string>());
+    if (const auto bytes = item.find("bytes"); bytes != item.end() && bytes->is_number_unsigned()) {
+      row.bytes = bytes->get<std::uint64_t>();
+    }
     // The merge relies on each stream being strictly ascending.
     const std::string_view previous = rows.empty() ? marker : std::string_view(rows.back().name);
     if ((!rows.empty() || !marker.empty()) && !(previous < std::string_view(row.name))) {

@@ -24,6 +24,7 @@ struct Row
   std::string name;
   std::string content_type; // as the listing shows it (parameters normalized)
   SwiftTimestamp timestamp; // from last_modified: the time, never an offset
+  std::uint64_t bytes = 0;  // the object's size, as the row lists it
 };
 
 struct ListOptions

@@ -182,7 +182,7 @@ Settings::real(std::string_view key, double fallback, Minimum minimum)
 }
 
 std::uint64_t
-Settings::size(std::string_view key, std::uint64_t fallback)
+Settings::size(std::string_view key, std::uint64_t fallback, Minimum minimum)
 {
   const auto text = take_trimmed(key);
   if (!text) {
@@ -198,7 +198,8 @@ Settings::size(std::string_view key, std::uint64_t fallback)
     }
   }
   const auto number = parse_int(digits);
-  if (!number || *number <= 0 || static_cast<std::uint64_t>(*number) > UINT64_MAX / multiplier) {
+  const long long least = minimum == Minimum::zero ? 0 : 1;
+  if (!number || *number < least || static_cast<std::uint64_t>(*number) > UINT64_MAX / multiplier) {
     reject(key, *text, "a size in bytes such as 1073741824, 64M or 1G");
   }
   return static_cast<std::uint64_t>(*number) * multiplier;

@@ -85,8 +85,11 @@ public:
   enum class Minimum { zero, above_zero };
   double real(std::string_view key, double fallback, Minimum minimum);
   // Bytes, with an optional binary suffix: "1073741824", "64M", "1G",
-  // "18T" (K, M, G, T; any case). More than 0.
-  std::uint64_t size(std::string_view key, std::uint64_t fallback);
+  // "18T" (K, M, G, T; any case). More than 0, or at least 0 with
+  // Minimum::zero.
+  std::uint64_t size(std::string_view key,
+                     std::uint64_t fallback,
+                     Minimum minimum = Minimum::above_zero);
   // Swift's true words ("true", "1", "yes", "on", "t", "y") or false words
   // ("false", "0", "no", "off", "f", "n"), any case; anything else is an
   // error, unlike Swift's config_true_value.
