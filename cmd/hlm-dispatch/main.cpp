@@ -21,6 +21,55 @@
 #include <optional>
 #include <string>
 
+namespace {
+
+// --processes, --process and --schedule.
+void
+add_run_options(CLI::App& app, hlm::dispatch::DispatchOptions& run)
+{
+  using namespace hlm;
+  app.add_option("--processes", run.processes, "dispatchers sharing the queue")
+    ->check(CLI::Range(1, 10000))
+    ->capture_default_str();
+  app.add_option("--process", run.process, "this dispatcher's number, 0 to --processes - 1")
+    ->capture_default_str();
+  const std::map<std::string, dispatch::Schedule> schedules{
+    {"batched", dispatch::Schedule::batched},
+    {"fifo", dispatch::Schedule::fifo}};
+  app
+    .add_option("--schedule",
+                run.schedule,
+                "batched: all pending requests of an operation as one list per node, so the "
+                "backend can order them; fifo: one request at a time in arrival order (the seed's)")
+    // transform() puts each validator first: IsMember runs before the
+    // mapping, so only the names are taken, not the enum's numbers.
+    ->transform(CLI::CheckedTransformer(schedules).description(""))
+    ->transform(CLI::IsMember(schedules))
+    ->default_str("batched");
+}
+
+// Test hook, like HLM_DISPATCH_FAULT (fault_point.hpp), not for operators:
+// with HLM_DISPATCH_CLOCK_OFFSET=<seconds>, the runs decide (restore
+// expiries, next attempts, aging, batching waits) by the clock moved by
+// that much. Queue rows keep the real time.
+void
+use_clock_offset(hlm::dispatch::DispatchOptions& run)
+{
+  using namespace hlm;
+  const char* offset = std::getenv("HLM_DISPATCH_CLOCK_OFFSET");
+  if (offset == nullptr) {
+    return;
+  }
+  const auto seconds = parse_int(offset);
+  if (!seconds) {
+    throw InputError(
+      fmt::format("HLM_DISPATCH_CLOCK_OFFSET={} is not a number of seconds", printable(offset)));
+  }
+  run.clock = [seconds = *seconds] { return unix_seconds_now() + seconds; };
+}
+
+} // namespace
+
 int
 main(int argc, char** argv)
 {
@@ -49,24 +98,7 @@ main(int argc, char** argv)
                 "seconds between runs with --loop (default: [dispatch] interval)")
     ->check(CLI::Range(1, 86400))
     ->needs(loop_flag);
-  app.add_option("--processes", run.processes, "dispatchers sharing the queue")
-    ->check(CLI::Range(1, 10000))
-    ->capture_default_str();
-  app.add_option("--process", run.process, "this dispatcher's number, 0 to --processes - 1")
-    ->capture_default_str();
-  const std::map<std::string, dispatch::Schedule> schedules{
-    {"batched", dispatch::Schedule::batched},
-    {"fifo", dispatch::Schedule::fifo}};
-  app
-    .add_option("--schedule",
-                run.schedule,
-                "batched: all pending requests of an operation as one list per node, so the "
-                "backend can order them; fifo: one request at a time in arrival order (the seed's)")
-    // transform() puts each validator first: IsMember runs before the
-    // mapping, so only the names are taken, not the enum's numbers.
-    ->transform(CLI::CheckedTransformer(schedules).description(""))
-    ->transform(CLI::IsMember(schedules))
-    ->default_str("batched");
+  add_run_options(app, run);
   app.add_flag("--json", options.json, "print each run's report as JSON");
   app
     .add_flag("--dry-run",
@@ -85,18 +117,7 @@ main(int argc, char** argv)
     if (interval) {
       options.interval = std::chrono::seconds(*interval);
     }
-    // Test hook, like HLM_DISPATCH_FAULT (fault_point.hpp), not for
-    // operators: the runs decide (restore expiries, next attempts, aging,
-    // batching waits) by the clock moved by this many seconds. Queue rows
-    // keep the real time.
-    if (const char* offset = std::getenv("HLM_DISPATCH_CLOCK_OFFSET")) {
-      const auto seconds = parse_int(offset);
-      if (!seconds) {
-        throw InputError(fmt::format("HLM_DISPATCH_CLOCK_OFFSET={} is not a number of seconds",
-                                     printable(offset)));
-      }
-      run.clock = [seconds = *seconds] { return unix_seconds_now() + seconds; };
-    }
+    use_clock_offset(run);
     swift::global_init();
     transport::global_init();
     const auto conf = config::load_hlm_conf(config_path, std::getenv("HLM_CONF"));

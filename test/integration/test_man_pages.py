@@ -121,7 +121,8 @@ def check_config_keys():
     # would go undocumented.
     parser = read(os.path.join(SOURCE_DIR, "lib", "hlm", "config", "hlm_conf.cpp"))
     read_keys = set(re.findall(
-        r"\.(?:take|take_or|number|duration|list|choice)\(\s*\"([a-z_]+)\"", parser))
+        r"\.(?:take|take_or|number|duration|list|choice|size|real|boolean)\(\s*\"([a-z_]+)\"",
+        parser))
     read_keys |= set(re.findall(r"\{\"([a-z_]+)\",\s*&swift::AuthOptions::", parser))
     check(len(read_keys) >= 10,
           "found only %r read in hlm_conf.cpp; update this test to how it reads keys"
