@@ -444,56 +444,56 @@ private:
 // it: a submission stores the manifest before the list's row.
 constexpr std::chrono::hours k_orphan_manifest_age{24};
 
-// Deletes orphaned list manifests (RequestQueue::sweep_manifests), in the
-// first of split dispatchers only. A failure is said; the next run tries
-// again.
+// One step of a run's housekeeping, in the first of split dispatchers
+// only: `step` returns what to say (empty: nothing); a failure is said as
+// "cannot <what>: <reason>", and the next run tries again.
 void
-sweep_manifests(queue::RequestQueue& requests,
-                const DispatchOptions& options,
-                const Progress& progress)
+housekeep(const DispatchOptions& options,
+          const Progress& progress,
+          std::string_view what,
+          const std::function<std::string()>& step)
 {
   if (options.process != 0) {
     return;
   }
   std::string said;
   try {
-    const std::size_t swept = requests.sweep_manifests(k_orphan_manifest_age);
-    if (swept > 0) {
-      said = fmt::format("deleted {} that no list request names (older than a day)",
-                         counted(swept, "list manifest", "list manifests"));
-    }
+    said = step();
   } catch (const Error& e) {
-    said = fmt::format("cannot sweep list manifests: {}", e.what());
+    said = fmt::format("cannot {}: {}", what, e.what());
   }
   if (!said.empty() && progress) {
     progress(said);
   }
 }
 
-// Queues the releases of restore expiries due now (restore_expiry.hpp), in
-// the first of split dispatchers only, before the run lists the queue, so
-// that the run works them. A failure is said; the next run tries again.
+// Deletes orphaned list manifests (RequestQueue::sweep_manifests).
+void
+sweep_manifests(queue::RequestQueue& requests,
+                const DispatchOptions& options,
+                const Progress& progress)
+{
+  housekeep(options, progress, "sweep list manifests", [&] {
+    const std::size_t swept = requests.sweep_manifests(k_orphan_manifest_age);
+    return swept == 0 ? std::string()
+                      : fmt::format("deleted {} that no list request names (older than a day)",
+                                    counted(swept, "list manifest", "list manifests"));
+  });
+}
+
+// Queues the releases of restore expiries due now (restore_expiry.hpp),
+// before the run lists the queue, so that the run works them.
 void
 queue_releases(queue::RequestQueue& requests,
                const DispatchOptions& options,
                const Progress& progress)
 {
-  if (options.process != 0) {
-    return;
-  }
-  std::string said;
-  try {
+  housekeep(options, progress, "queue the releases of restore expiries due now", [&] {
     const std::size_t queued = queue_due_releases(requests, options.clock());
-    if (queued > 0) {
-      said = fmt::format("queued {} of restore expiries due now",
-                         counted(queued, "release", "releases"));
-    }
-  } catch (const Error& e) {
-    said = fmt::format("cannot queue the releases of restore expiries due now: {}", e.what());
-  }
-  if (!said.empty() && progress) {
-    progress(said);
-  }
+    return queued == 0 ? std::string()
+                       : fmt::format("queued {} of restore expiries due now",
+                                     counted(queued, "release", "releases"));
+  });
 }
 
 } // namespace
