@@ -96,8 +96,11 @@ status(swift::Client& client,
   StatusSummary summary;
   // Each object is reported as soon as its replicas have answered, in
   // listing order, while the listing goes on.
+  // Premigrated replicas say when their restore expires.
+  dispatch::HandlerWork work(Operation::status);
+  work.restore_marks = true;
   dispatch::StreamingFanout round(fanout,
-                                  Operation::status,
+                                  work,
                                   policy.index,
                                   ring,
                                   secret,

@@ -52,12 +52,13 @@ request_for(const HostBatch& batch,
   request.operation = operation.operation;
   request.storage_policy_index = policy_index;
   if (id) {
-    request.version = operation.version3() ? 3 : 2;
+    request.version = operation.version3() || operation.restore_marks ? 3 : 2;
     request.id = id;
     request.placement = batch.placement && operation.operation == Operation::status;
     request.restore_until = operation.restore_until;
     request.release_before = operation.release_before;
     request.estimate = operation.estimate;
+    request.restore_marks = operation.restore_marks && operation.operation == Operation::status;
   } else if (operation.version3()) {
     // Version 1 cannot say it: a release would migrate every replica, an
     // estimate would be carried out.

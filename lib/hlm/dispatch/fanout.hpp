@@ -40,6 +40,10 @@ struct HandlerWork
   // Estimated, not done (protocol::Request::estimate): hlm-dispatch
   // --dry-run, hlmctl estimate.
   bool estimate = false;
+  // A status that reports restore expiries (protocol::Request::
+  // restore_marks), as hlmctl status asks: wanted, not needed, so a node
+  // that speaks version 1 only gets a plain status.
+  bool restore_marks = false;
 
   // Whether the document needs version 3.
   bool

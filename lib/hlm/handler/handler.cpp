@@ -494,7 +494,7 @@ private:
           }
           break;
         case Operation::status:
-          if (line.state == ObjectState::premigrated) {
+          if (m_request.restore_marks && line.state == ObjectState::premigrated) {
             line.restore_expiry = read_mark_or_none(line.file);
           }
           break;

@@ -80,6 +80,10 @@ public:
       m_estimate = value;
       return true;
     }
+    if (m_skip_depth == 0 && m_where == Where::top && m_key == "restore_marks") {
+      m_restore_marks = value;
+      return true;
+    }
     return scalar(Kind::other, {});
   }
   bool
@@ -263,6 +267,8 @@ public:
         fail("\"estimate\" is for a migrate or recall only");
       }
       m_request.estimate = m_estimate;
+      // Marks are a status's only.
+      m_request.restore_marks = m_restore_marks && m_request.operation == Operation::status;
     }
   }
 
@@ -416,6 +422,8 @@ private:
       fail("\"objects\" must be a list");
     } else if (m_key == "placement" && kind != Kind::null) {
       fail("\"placement\" must be true or false");
+    } else if (m_key == "restore_marks" && kind != Kind::null) {
+      fail("\"restore_marks\" must be true or false");
     } else if (m_key == "estimate" && kind != Kind::null) {
       fail("\"estimate\" must be true or false");
     } else if (is_time_key(m_key) && kind != Kind::null) {
@@ -473,6 +481,7 @@ private:
   bool m_bad_id = false; // an "id" that is no unsigned integer
   bool m_placement = false;
   bool m_estimate = false;
+  bool m_restore_marks = false;
   std::optional<std::int64_t> m_restore_until;
   std::optional<std::int64_t> m_release_before;
 };
@@ -526,6 +535,12 @@ encode_request(const Request& request)
       throw InputError("only a version 3 migrate or recall document asks for an estimate");
     }
     document["estimate"] = true;
+  }
+  if (request.restore_marks) {
+    if (request.version < 3 || request.operation != Operation::status) {
+      throw InputError("only a version 3 status document asks for restore marks");
+    }
+    document["restore_marks"] = true;
   }
   if (request.restore_until) {
     document["restore_until"] = *request.restore_until;

@@ -68,6 +68,10 @@ struct Request
   // carries what the backends expect the operation to cost
   // (connector::Connector::estimate). Nothing is changed.
   bool estimate = false;
+  // Version 3 only: a status that reports the restore expiry of each
+  // premigrated replica ("restore_marks": true; one more getxattr each),
+  // as hlmctl status asks. Without it a status reads no mark.
+  bool restore_marks = false;
   std::optional<int> storage_policy_index;
   std::optional<std::string> swift_dir;
   std::vector<std::string> devices;

@@ -453,3 +453,30 @@ TEST_CASE("version 3: a migrate or recall estimated, not done", "[protocol]")
     document(R"({"request":"migrate","version":3,"id":1,"estimate":1,"objects":[]})"),
     Catch::Contains("\"estimate\" must be true or false"));
 }
+
+TEST_CASE("version 3: a status that asks for restore marks", "[protocol]")
+{
+  Request request;
+  request.operation = Operation::status;
+  request.objects = {{"/a/c/o", Request::k_any_device}};
+  request.restore_marks = true;
+  request.version = 2;
+  request.id = 1;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  request.version = 3;
+  const auto text = encode_request(request);
+  CHECK_THAT(text, Catch::Contains(R"("restore_marks":true)"));
+  CHECK(document(text).restore_marks);
+  request.operation = Operation::recall;
+  CHECK_THROWS_AS(encode_request(request), InputError);
+  // Read for a status in version 3 only.
+  CHECK_FALSE(
+    document(R"({"request":"status","version":2,"id":1,"restore_marks":true,"objects":[]})")
+      .restore_marks);
+  CHECK_FALSE(
+    document(R"({"request":"recall","version":3,"id":1,"restore_marks":true,"objects":[]})")
+      .restore_marks);
+  CHECK_THROWS_WITH(
+    document(R"({"request":"status","version":3,"id":1,"restore_marks":"yes","objects":[]})"),
+    Catch::Contains("\"restore_marks\" must be true or false"));
+}
