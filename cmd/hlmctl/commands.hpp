@@ -20,6 +20,11 @@ void add_wait_command(CLI::App& parent, Context& ctx);
 // cancel, retry and forget.
 void add_manage_commands(CLI::App& parent, Context& ctx);
 
+// The checks of recall's --copies (N or all) and --days (1 to
+// queue::k_max_days), which estimate takes too.
+CLI::Validator copies_validator();
+CLI::Validator days_validator();
+
 // What wait and migrate/recall --wait take.
 struct WaitCommandOptions
 {

@@ -73,17 +73,9 @@ add_estimate_command(CLI::App& parent, Context& ctx)
     ->check(CLI::IsMember({"migrate", "recall"}));
   cmd->add_option("targets", opts->targets, "[ACCOUNT/]CONTAINER[/OBJECT] ...")->required();
   cmd->add_option("--copies", opts->copies, "(recall) as hlmctl recall --copies")
-    ->check(CLI::Validator(
-      [](const std::string& value) {
-        return queue::parse_copies(value) ? std::string()
-                                          : fmt::format("--copies must be a whole number "
-                                                        "from 1 to {} or 'all', not '{}'",
-                                                        queue::k_max_copies,
-                                                        value);
-      },
-      "N|all"));
+    ->check(copies_validator());
   cmd->add_option("--days", opts->days, "(recall) as hlmctl recall --days")
-    ->check(CLI::Range(1, queue::k_max_days));
+    ->check(days_validator());
   add_common_options(*cmd, ctx.common);
   cmd->callback([opts, &ctx] {
     const Operation operation = *parse_operation(opts->operation);

@@ -62,30 +62,13 @@ add_request_options(CLI::App& cmd, SubmitOptions& opts, bool migrate)
                   opts.copies,
                   "replicas per object to bring back to disk: N (1 or more) or 'all' (default: "
                   "hlm.conf's recall_copies, 1)")
-      ->check(CLI::Validator(
-        [](const std::string& value) {
-          return queue::parse_copies(value)
-                   ? std::string()
-                   : fmt::format("--copies must be a whole number from 1 to {} or 'all', not '{}'",
-                                 queue::k_max_copies,
-                                 value);
-        },
-        "N|all"));
+      ->check(copies_validator());
     cmd
       .add_option("--days",
                   opts.days,
                   "keep the recalled copies on disk for N days (rounded up to midnight UTC), "
                   "then release them to tape again (default: until migrated)")
-      ->check(CLI::Validator(
-        [](const std::string& value) {
-          const auto days = parse_int(value);
-          return days && *days >= 1 && *days <= queue::k_max_days
-                   ? std::string()
-                   : fmt::format("--days must be a whole number from 1 to {}, not '{}'",
-                                 queue::k_max_days,
-                                 value);
-        },
-        "N"));
+      ->check(days_validator());
   }
   cmd
     .add_option("--priority",
@@ -103,6 +86,35 @@ add_request_options(CLI::App& cmd, SubmitOptions& opts, bool migrate)
 }
 
 } // namespace
+
+CLI::Validator
+copies_validator()
+{
+  return CLI::Validator(
+    [](const std::string& value) {
+      return queue::parse_copies(value)
+               ? std::string()
+               : fmt::format("--copies must be a whole number from 1 to {} or 'all', not '{}'",
+                             queue::k_max_copies,
+                             value);
+    },
+    "N|all");
+}
+
+CLI::Validator
+days_validator()
+{
+  return CLI::Validator(
+    [](const std::string& value) {
+      const auto days = parse_int(value);
+      return days && *days >= 1 && *days <= queue::k_max_days
+               ? std::string()
+               : fmt::format("--days must be a whole number from 1 to {}, not '{}'",
+                             queue::k_max_days,
+                             value);
+    },
+    "N");
+}
 
 void
 add_submit_command(CLI::App& parent, Context& ctx, Operation operation)

@@ -39,6 +39,18 @@ Connector::placements(std::span<const Item> items)
   return std::vector<std::optional<Placement>>(items.size());
 }
 
+Estimate&
+Estimate::operator+=(const Estimate& more)
+{
+  items += more.items;
+  bytes += more.bytes;
+  cartridges += more.cartridges;
+  mounts += more.mounts;
+  drive_seconds += more.drive_seconds;
+  wall_seconds += more.wall_seconds;
+  return *this;
+}
+
 std::optional<Estimate>
 Connector::estimate(Operation operation, std::span<const Item> items)
 {

@@ -89,6 +89,10 @@ struct Estimate
   double drive_seconds = 0;     // summed over the drives
   double wall_seconds = 0;      // elapsed: the drives work in parallel
 
+  // Adds `more` field by field: estimates of calls made one after another
+  // (their wall times add up too).
+  Estimate& operator+=(const Estimate& more);
+
   bool operator==(const Estimate&) const = default;
 };
 

@@ -1,4 +1,5 @@
 #include <hlm/diskfile/restore_mark.hpp>
+#include <hlm/util/clock.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
@@ -13,9 +14,6 @@
 namespace hlm::diskfile {
 
 namespace {
-
-// The last second of the year 9999.
-constexpr std::int64_t k_max_expiry = 253'402'300'799;
 
 const std::string k_name(k_restore_mark_attribute);
 
@@ -44,7 +42,7 @@ parse_restore_mark(std::string_view text)
   for (const char c : text) {
     value = value * 10 + (c - '0');
   }
-  if (value > k_max_expiry) {
+  if (value > k_max_unix_seconds) {
     return std::nullopt;
   }
   return value;

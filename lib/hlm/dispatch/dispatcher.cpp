@@ -292,10 +292,7 @@ private:
     if (!group.days) {
       return std::nullopt;
     }
-    int days = *group.days;
-    if (m_conf.max_restore_days > 0 && days > m_conf.max_restore_days) {
-      days = m_conf.max_restore_days;
-    }
+    const int days = allowed_days(*group.days, m_conf);
     const std::int64_t expiry = restore_expiry(m_now, days);
     std::set<std::string> scheduled;
     try {

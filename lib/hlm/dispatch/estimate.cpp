@@ -38,17 +38,6 @@ estimate_text(const connector::Estimate& estimate)
                      estimate.wall_seconds);
 }
 
-void
-add_to(connector::Estimate& sum, const connector::Estimate& more)
-{
-  sum.items += more.items;
-  sum.bytes += more.bytes;
-  sum.cartridges += more.cartridges;
-  sum.mounts += more.mounts;
-  sum.drive_seconds += more.drive_seconds;
-  sum.wall_seconds += more.wall_seconds;
-}
-
 // One estimate pass over the plan's groups.
 class EstimatePass
 {
@@ -83,7 +72,7 @@ public:
         auto& node = m_report.nodes[host];
         ++node.answers;
         if (estimate) {
-          add_to(node.known, *estimate);
+          node.known += *estimate;
         } else {
           ++node.unknown;
         }
@@ -137,11 +126,7 @@ private:
     HandlerWork work(group.operation);
     work.estimate = true;
     if (group.days) {
-      int days = *group.days;
-      if (m_conf.max_restore_days > 0) {
-        days = std::min(days, m_conf.max_restore_days);
-      }
-      work.restore_until = restore_expiry(m_now, days);
+      work.restore_until = restore_expiry(m_now, allowed_days(*group.days, m_conf));
     }
     work.release_before = group.release;
     m_sender.send(
@@ -187,7 +172,7 @@ EstimateReport::total() const
     if (node.unknown > 0) {
       return std::nullopt;
     }
-    add_to(sum, node.known);
+    sum += node.known;
     longest = std::max(longest, node.known.wall_seconds);
   }
   sum.wall_seconds = longest;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <vector>
@@ -31,6 +32,12 @@ restore_expiry(std::int64_t now, int days)
 {
   const std::int64_t at = now + static_cast<std::int64_t>(days) * k_day;
   return (at + k_day - 1) / k_day * k_day;
+}
+
+int
+allowed_days(int days, const config::HlmConf& conf)
+{
+  return conf.max_restore_days > 0 ? std::min(days, conf.max_restore_days) : days;
 }
 
 std::string

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <hlm/config/hlm_conf.hpp>
 #include <hlm/queue/queue.hpp>
 
 #include <cstddef>
@@ -30,6 +31,11 @@ inline constexpr std::string_view k_expiry_container = "hlm-restore-expiries";
 // `days` later, rounded up to the next midnight UTC, as S3 Glacier rounds
 // it, so the replicas of one request expire together.
 std::int64_t restore_expiry(std::int64_t now, int days);
+
+// A queued recall's days as a run uses them: truncated to hlm.conf's
+// max_restore_days whatever its action (a request accepted once is not
+// refused later).
+int allowed_days(int days, const config::HlmConf& conf);
 
 // `expiry` as hlmctl and hlm-dispatch show it: "2026-12-11T00:00:00Z".
 std::string expiry_text(std::int64_t expiry);

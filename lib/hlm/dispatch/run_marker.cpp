@@ -67,7 +67,7 @@ running(queue::RequestQueue& requests)
 {
   std::vector<RunMarker> runs;
   requests.direct().list_rows(k_runs_container, {}, [&](const queue::Row& row) {
-    const auto started = queue::number_parameter(row.content_type, "started=", 253'402'300'799);
+    const auto started = queue::number_parameter(row.content_type, "started=", k_max_unix_seconds);
     const auto host = queue::parameter_of(row.content_type, "host=");
     runs.push_back(
       {row.name, started.value_or(0), host ? std::string(*host) : std::string("unknown")});

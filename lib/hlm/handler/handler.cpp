@@ -459,12 +459,8 @@ private:
         result.kept = result.to_backend;
         continue;
       }
-      try {
-        const auto mark = diskfile::read_restore_mark(result.line.file);
-        result.kept = !mark || *mark > *m_request.release_before;
-      } catch (const Error&) {
-        result.kept = true;
-      }
+      const auto mark = read_mark_or_none(result.line.file);
+      result.kept = !mark || *mark > *m_request.release_before;
     }
   }
 
@@ -549,13 +545,8 @@ private:
       m_estimate_known = false;
       return;
     }
-    m_estimate.items += estimate->items;
-    m_estimate.bytes += estimate->bytes;
-    m_estimate.cartridges += estimate->cartridges;
-    m_estimate.mounts += estimate->mounts;
-    m_estimate.drive_seconds += estimate->drive_seconds;
     // One backend call after another: their times add up.
-    m_estimate.wall_seconds += estimate->wall_seconds;
+    m_estimate += *estimate;
   }
 
   // Runs `operation` on the results of `server` that go to the backend and

@@ -2,6 +2,7 @@
 
 #include <hlm/core/operation.hpp>
 #include <hlm/core/swift_name.hpp>
+#include <hlm/util/clock.hpp>
 
 #include <cstdint>
 #include <iosfwd>
@@ -24,9 +25,6 @@ namespace hlm::protocol {
 // The newest version read and written; version 1 is still read and, unless
 // asked for version 2, written.
 inline constexpr int k_version = 3;
-
-// The last second of the year 9999, the latest time a document carries.
-inline constexpr std::int64_t k_max_unix_seconds = 253'402'300'799;
 
 // Throws hlm::InputError unless `name` can name a device directory: not
 // empty, no '/', not "." or "..", no NUL or control characters.

@@ -1,5 +1,6 @@
 #include <hlm/queue/content_type.hpp>
 #include <hlm/queue/entry.hpp>
+#include <hlm/util/clock.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 #include <hlm/util/utc_time.hpp>
@@ -342,8 +343,7 @@ with_days(std::string content_type, std::optional<int> days)
 std::optional<std::int64_t>
 release_of(std::string_view content_type)
 {
-  // Unix seconds up to the year 9999.
-  const auto release = number_parameter(content_type, k_release_parameter, 253'402'300'799);
+  const auto release = number_parameter(content_type, k_release_parameter, k_max_unix_seconds);
   if (!release) {
     return std::nullopt;
   }

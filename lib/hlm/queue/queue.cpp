@@ -25,7 +25,7 @@ constexpr std::string_view k_retry_after_parameter = "retry_after=";
 // Bounds past which a parameter is garbage rather than a count or a time:
 // Swift's timestamps end before 10^10 s.
 constexpr long long k_max_attempts_read = 1'000'000'000;
-constexpr long long k_max_unix_seconds = 9'999'999'999;
+constexpr long long k_max_retry_after = 9'999'999'999;
 constexpr std::string_view k_cut_marker = "...";
 
 bool
@@ -120,7 +120,7 @@ retry_state_of(std::string_view content_type)
   RetryState state;
   state.attempts = static_cast<int>(
     number_parameter(content_type, k_attempts_parameter, k_max_attempts_read).value_or(0));
-  state.retry_after = number_parameter(content_type, k_retry_after_parameter, k_max_unix_seconds);
+  state.retry_after = number_parameter(content_type, k_retry_after_parameter, k_max_retry_after);
   state.reason = reason_of(content_type);
   return state;
 }
