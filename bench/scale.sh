@@ -48,7 +48,11 @@
 # HLM_SCALE_BASELINE=DIR runs every hlm measurement with DIR/cmd's hlmctl,
 # hlm-dispatch and hlm-handler too (an earlier build), in the same run, and
 # prints both side by side ("before" is DIR, "after" is BUILD_DIR).
-# Peak RSS comes from /usr/bin/time -f %M.
+# Peak RSS comes from /usr/bin/time -f %M. "machine cpu s" is the CPU time
+# the whole machine spent while the row ran (/proc/stat: every process, the
+# proxy, container and object servers and handlers included): on a
+# machine with few cores, where one machine plays every node, a row's wall
+# time cannot be below that divided by the cores.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -115,14 +119,22 @@ device=$($python -c 'import json, sys
 print(json.load(open(sys.argv[1]))["nodes"][0]["device"])' "$saio/cluster.json")
 
 table=$run/table.tsv
-# row VARIANT WORK SIZE WALL RSS_KIB [NOTE]
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$table"; }
-# timed NAME CMD...: runs CMD under /usr/bin/time; sets $wall, $rss and
-# $cpu (user + system seconds).
+# row VARIANT WORK SIZE WALL RSS_KIB [NOTE [MACHINE_CPU]]
+row() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" "${7:-}" >>"$table"
+}
+# The machine's busy CPU time so far, in clock ticks (/proc/stat's cpu line:
+# user, nice, system, irq, softirq, steal).
+busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+ticks=$(getconf CLK_TCK)
+# timed NAME CMD...: runs CMD under /usr/bin/time; sets $wall, $rss, $cpu
+# (its user + system seconds, its waited-for children's included) and
+# $machine (the whole machine's busy CPU seconds meanwhile).
 timed() {
   local name=$1
   shift
-  local t0 t1
+  local t0 t1 b0 b1
+  b0=$(busy_ticks)
   t0=$(date +%s.%N)
   if ! /usr/bin/time -f '%U %S %M' -o "$run/$name.rss" "$@" >"$run/$name.out" 2>"$run/$name.err"; then
     if [ "$name" != handler ]; then
@@ -132,6 +144,8 @@ timed() {
     fi
   fi
   t1=$(date +%s.%N)
+  b1=$(busy_ticks)
+  machine=$(awk -v a="$b0" -v b="$b1" -v t="$ticks" 'BEGIN {printf "%.1f", (b - a) / t}')
   wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
   rss=$(tail -n 1 "$run/$name.rss" | awk '{print $NF}')
   cpu=$(tail -n 1 "$run/$name.rss" | awk '{printf "%.2f", $1 + $2}')
@@ -164,17 +178,17 @@ measure() {
     return
   fi
   timed status "$tool/hlmctl" status "AUTH_test/$container"
-  row "$variant" "hlmctl status" "$size" "$wall" "$rss" "$(tail -n 1 "$run/status.out")"
+  row "$variant" "hlmctl status" "$size" "$wall" "$rss" "$(tail -n 1 "$run/status.out")" "$machine"
 
   "$tool/hlmctl" migrate "AUTH_test/$container" >/dev/null
   timed migrate "$tool/hlm-dispatch" --once --json
   dispatched migrate
-  row "$variant" "hlm-dispatch --once (migrate)" "$size" "$wall" "$rss"
+  row "$variant" "hlm-dispatch --once (migrate)" "$size" "$wall" "$rss" "" "$machine"
 
   "$tool/hlmctl" recall "AUTH_test/$container" >/dev/null
   timed recall "$tool/hlm-dispatch" --once --json
   dispatched recall
-  row "$variant" "hlm-dispatch --once (recall)" "$size" "$wall" "$rss"
+  row "$variant" "hlm-dispatch --once (recall)" "$size" "$wall" "$rss" "" "$machine"
   touch "$work/worked-$size"
   measure_handler "$variant" "$size"
 }
@@ -184,12 +198,12 @@ measure_handler() {
   local variant=$1 size=$2
   local tool=${tools[$variant]}
   local input=$work/lists-$size/$device.objects replicas calls top
-  local runs=${HLM_SCALE_HANDLER_RUNS:-1} best='' best_rss='' best_cpu=''
+  local runs=${HLM_SCALE_HANDLER_RUNS:-1} best='' best_rss='' best_cpu='' best_machine=''
   replicas=$(wc -l <"$input")
   for ((i = 0; i < runs; i++)); do
     timed handler "$tool/hlm-handler" --object-server-conf "$node_conf" status <"$input"
     if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN {exit !(a < b)}'; then
-      best=$wall best_rss=$rss best_cpu=$cpu
+      best=$wall best_rss=$rss best_cpu=$cpu best_machine=$machine
     fi
   done
   strace -f -c -o "$run/strace.txt" "$tool/hlm-handler" --object-server-conf "$node_conf" \
@@ -200,7 +214,8 @@ measure_handler() {
           printf "%s %.1f\n", $NF, $4 / n }' "$run/strace.txt" |
         sort -k2 -rn | head -n 6 | awk '{printf "%s %s, ", $1, $2}')
   row "$variant" "hlm-handler status, one device" "$size" "$best" "$best_rss" \
-    "$replicas replicas; cpu ${best_cpu} s; $(per "$calls" "$replicas") syscalls/replica: ${top%, }"
+    "$replicas replicas; cpu ${best_cpu} s; $(per "$calls" "$replicas") syscalls/replica: ${top%, }" \
+    "$best_machine"
 }
 
 # bulk_and_ring: the bulk submission, upload and ring lookup rows, once per
@@ -211,7 +226,8 @@ bulk_and_ring() {
   timed upload swift upload --object-name up "scale-upload-$$" "$run/upload"
   local upload_rate
   upload_rate=$(per "$upload" "$wall")
-  row floor "swift upload (empty objects)" "$upload" "$wall" "$rss" "$upload_rate objects/s"
+  row floor "swift upload (empty objects)" "$upload" "$wall" "$rss" "$upload_rate objects/s" \
+    "$machine"
 
   # Bulk submission: SUBMIT existing objects of one container, by name as
   # the listing gave them.
@@ -235,7 +251,8 @@ PY
 print(len(json.load(open(sys.argv[1]))["requests"]))' "$run/submit.out")
     rate=$(per "$submit" "$wall")
     row "$variant" "hlmctl recall -f LIST" "$submit" "$wall" "$rss" \
-      "$rate targets/s = $(per "$rate" "$upload_rate")x swift upload per object; $lists list request(s)"
+      "$rate targets/s = $(per "$rate" "$upload_rate")x swift upload per object; $lists list request(s)" \
+      "$machine"
     # Worked (not timed), so that nothing stays queued.
     "${tools[$variant]}/hlm-dispatch" --once --json >"$run/drain.out" 2>"$run/drain.err"
     dispatched drain
@@ -275,7 +292,7 @@ for size in $sizes; do
   timed list swift list "$container"
   listed=$(wc -l <"$run/list.out")
   [ "$listed" -eq "$size" ] || { echo "scale.sh: swift list: $listed of $size objects" >&2; exit 1; }
-  row floor "swift list (floor)" "$size" "$wall" "$rss"
+  row floor "swift list (floor)" "$size" "$wall" "$rss" "" "$machine"
   [ "$size" != "$submit_size" ] || cp "$run/list.out" "$run/list-$size.out"
   for variant in "${variants[@]}"; do
     measure "$variant" "$size"
@@ -286,24 +303,24 @@ if [ "$only" != handler ]; then
   bulk_and_ring
 fi
 
-$python - "$table" <<'PY'
+$python - "$table" "$(nproc)" <<'PY'
 import sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
-floor = {size: float(wall) for variant, work, size, wall, _, _ in rows if work.startswith("swift list")}
-variants = [v for v in ("before", "after") if any(r[0] == v for r in rows)]
-print("%-32s %8s %-7s %8s %7s %9s  %s" % ("work", "objects", "build", "wall s", "x list",
-                                          "peak RSS", "notes"))
+floor = {r[2]: float(r[3]) for r in rows if r[1].startswith("swift list")}
+print("machine: %s CPUs; machine cpu s: the whole machine's CPU time while the row ran" % sys.argv[2])
+head = "%-32s %8s %-7s %8s %7s %9s %8s  %s"
+print(head % ("work", "objects", "build", "wall s", "x list", "peak RSS", "mach cpu", "notes"))
 # Each measurement's builds next to each other, in the order first measured.
-keys = list(dict.fromkeys((size, work) for _, work, size, _, _, _ in rows))
+keys = list(dict.fromkeys((r[2], r[1]) for r in rows))
 rank = {"floor": 0, "before": 1, "after": 2}
 rows.sort(key=lambda r: (keys.index((r[2], r[1])), rank[r[0]]))
-for variant, work, size, wall, rss, note in rows:
+for variant, work, size, wall, rss, note, machine in rows:
     wall = float(wall)
     ratio = "%.1fx" % (wall / floor[size]) if variant != "floor" and size in floor else ""
     build = "" if variant == "floor" else variant
     if not wall:  # a rate, not a timed run
-        print("%-32s %8s %-7s %8s %7s %9s  %s" % (work, size, build, "", "", "", note))
+        print(head % (work, size, build, "", "", "", "", note))
         continue
-    print("%-32s %8s %-7s %8.1f %7s %6.0f MB  %s" % (work, size, build, wall, ratio,
-                                                     int(rss) / 1024.0, note))
+    print("%-32s %8s %-7s %8.1f %7s %6.0f MB %8s  %s" % (work, size, build, wall, ratio,
+                                                         int(rss) / 1024.0, machine, note))
 PY

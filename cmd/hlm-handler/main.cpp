@@ -48,6 +48,12 @@ main(int argc, char** argv)
   app.add_option("--batch-size", command.batch_size, "objects per connector call")
     ->capture_default_str()
     ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  app
+    .add_option("--device-threads",
+                command.device_threads,
+                "devices whose replicas are looked at at once, a thread each (default: the "
+                "number of CPUs)")
+    ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
   double heartbeat_seconds = 5;
   app
     .add_option("--heartbeat",

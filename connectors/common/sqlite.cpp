@@ -16,7 +16,14 @@ Database::Database(std::string owner, std::filesystem::path path, int busy_timeo
   if (path.has_parent_path()) {
     std::filesystem::create_directories(path.parent_path(), ec);
   }
-  if (sqlite3_open_v2(m_path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr)
+  // A connection is used by one thread at a time (a handler's connector
+  // runs on its main thread): sqlite's own locking of each call (its
+  // "serialized" mode) only costs time, a mutex taken and released around
+  // every step.
+  if (sqlite3_open_v2(m_path.c_str(),
+                      &m_db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr)
       != SQLITE_OK) {
     const std::string message = m_db ? sqlite3_errmsg(m_db) : "out of memory";
     sqlite3_close(m_db);

@@ -74,29 +74,37 @@ private:
 
   // One read transaction and one statement for the batch: sqlite takes
   // its lock (and checks the journal and the file header) once per call,
-  // not once per item. The items are looked up in file order, the
-  // index's: consecutive lookups then share the B-tree's pages in sqlite's
-  // page cache, where in the batch's order (the listing's, random over
-  // the index) nearly every lookup reads a page from the file.
+  // not once per item. The items are looked up in file order (in_file_order).
   std::vector<Outcome>
   status(std::span<const Item> items)
+  {
+    std::vector<Outcome> outcomes(items.size());
+    set_cache(k_read_cache);
+    ReadTransaction transaction(m_db);
+    {
+      Statement select(m_db, "SELECT state FROM objects WHERE file = ?1");
+      for (const auto i : in_file_order(items)) {
+        outcomes[i] = {lookup(select, items[i].file), std::nullopt};
+      }
+    }
+    transaction.commit();
+    return outcomes;
+  }
+
+  // The items' indexes in file order, the index's: consecutive lookups and
+  // writes then share the B-tree's pages in sqlite's page cache, where in
+  // the batch's order (the listing's, random over the index) nearly every
+  // lookup reads a page from the file, and a write batch dirties (and
+  // journals) a page per item.
+  static std::vector<std::size_t>
+  in_file_order(std::span<const Item> items)
   {
     std::vector<std::size_t> order(items.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       return items[a].file < items[b].file;
     });
-    std::vector<Outcome> outcomes(items.size());
-    set_cache(k_read_cache);
-    ReadTransaction transaction(m_db);
-    {
-      Statement select(m_db, "SELECT state FROM objects WHERE file = ?1");
-      for (const auto i : order) {
-        outcomes[i] = {lookup(select, items[i].file), std::nullopt};
-      }
-    }
-    transaction.commit();
-    return outcomes;
+    return order;
   }
 
   ObjectState
@@ -116,8 +124,7 @@ private:
   std::vector<Outcome>
   transition(Operation operation, std::span<const Item> items, Next next)
   {
-    std::vector<Outcome> outcomes;
-    outcomes.reserve(items.size());
+    std::vector<Outcome> outcomes(items.size());
     set_cache(m_write_cache);
     Transaction transaction(m_db);
     {
@@ -128,18 +135,22 @@ private:
       Statement record(m_db,
                        "INSERT INTO operations (file, object, operation, state)"
                        " VALUES (?1, ?2, ?3, ?4)");
-      for (const auto& item : items) {
+      // The record keeps the batch's order, as the operations came.
+      for (const auto i : in_file_order(items)) {
+        const auto& item = items[i];
         const ObjectState state = next(lookup(select, item.file));
         upsert.bind(1, item.file);
         upsert.bind(2, item.object);
         upsert.bind(3, to_string(state));
         upsert.run();
-        record.bind(1, item.file);
-        record.bind(2, item.object);
+        outcomes[i] = {state, std::nullopt};
+      }
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        record.bind(1, items[i].file);
+        record.bind(2, items[i].object);
         record.bind(3, to_string(operation));
-        record.bind(4, to_string(state));
+        record.bind(4, to_string(outcomes[i].state));
         record.run();
-        outcomes.push_back({state, std::nullopt});
       }
     }
     transaction.commit();

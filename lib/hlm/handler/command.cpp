@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <istream>
+#include <thread>
 
 namespace hlm::handler {
 
@@ -122,6 +123,9 @@ options_for(const HandlerCommand& command,
 {
   HandlerOptions options;
   options.batch_size = command.batch_size;
+  options.device_threads = command.device_threads != 0
+                             ? command.device_threads
+                             : std::max<std::size_t>(std::thread::hardware_concurrency(), 1);
   options.heartbeat = command.heartbeat;
   options.swift_dir = command.swift_dir   ? *command.swift_dir
                       : request.swift_dir ? std::filesystem::path(*request.swift_dir)

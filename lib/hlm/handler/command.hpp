@@ -26,6 +26,8 @@ struct HandlerCommand
   std::optional<std::filesystem::path> swift_dir;
   std::optional<std::string> policy; // name or index
   std::size_t batch_size = 10'000;
+  // HandlerOptions::device_threads; 0: the number of CPUs.
+  std::size_t device_threads = 0;
   // HandlerOptions::heartbeat
   std::chrono::milliseconds heartbeat{5'000};
 };

@@ -6,6 +6,7 @@
 #include <hlm/ring/swift_conf.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/hex.hpp>
+#include <hlm/util/md5.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -14,8 +15,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <ostream>
 #include <stop_token>
@@ -107,6 +110,81 @@ struct Result
   // restore mark is not due, or it has none. It gets a status instead.
   bool kept = false;
 };
+
+// What one thread needs to look at replicas on disk: the directory
+// scanner's and the metadata reader's buffers, and the paths being looked
+// at, reused from one replica to the next.
+struct DiskReader
+{
+  diskfile::ReplicaScanner scanner;
+  diskfile::MetadataReader metadata;
+  std::string dir;  // the object directory being looked at
+  std::string file; // its .data file
+};
+
+// Runs `work(reader, item)` for every item of every group, the groups on
+// up to `threads` threads at once (the calling thread one of them), each
+// group's items in order on one thread with its own DiskReader of
+// `readers` (reader(i) gives thread i's). A group is a device's items: the
+// devices of a node are separate disks, each read by one thread, so a
+// handler serving many devices keeps several disks (and cores) busy. The
+// first exception a thread throws stops the others at their next item and
+// is rethrown here once all have ended.
+template<typename Reader, typename Work>
+void
+for_each_by_device(const std::vector<std::vector<std::size_t>>& groups,
+                   std::size_t threads,
+                   Reader reader,
+                   Work work)
+{
+  const std::size_t count = std::min(std::max<std::size_t>(threads, 1), groups.size());
+  if (count <= 1) {
+    auto& one = reader(0);
+    for (const auto& group : groups) {
+      for (const std::size_t item : group) {
+        work(one, item);
+      }
+    }
+    return;
+  }
+  // The readers are made here, not by the threads (reader() is not
+  // thread-safe).
+  std::vector<DiskReader*> readers;
+  for (std::size_t i = 0; i < count; ++i) {
+    readers.push_back(&reader(i));
+  }
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::exception_ptr first;
+  const auto serve = [&](DiskReader& mine) {
+    try {
+      for (std::size_t g = next++; g < groups.size() && !stop; g = next++) {
+        for (const std::size_t item : groups[g]) {
+          if (stop) {
+            return;
+          }
+          work(mine, item);
+        }
+      }
+    } catch (...) {
+      const std::lock_guard lock(mutex);
+      first = first ? first : std::current_exception();
+      stop = true;
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    helpers.reserve(count - 1);
+    for (std::size_t i = 1; i < count; ++i) {
+      helpers.emplace_back([&, i] { serve(*readers[i]); });
+    }
+    serve(*readers[0]);
+  }
+  if (first) {
+    std::rethrow_exception(first);
+  }
+}
 
 // The documents' stream, shared with a heartbeat thread that writes a
 // single space and flushes every `interval` from start() to stop(), and
@@ -271,8 +349,18 @@ struct HandlerSession::State
   std::vector<std::unique_ptr<PolicyState>> policies;
   std::size_t ring_loads = 0;
   std::unique_ptr<Output> output;
-  diskfile::ReplicaScanner scanner;
-  diskfile::MetadataReader metadata;
+  // One per thread that locates replicas (DeviceWork), kept across
+  // documents with their buffers.
+  std::vector<std::unique_ptr<DiskReader>> readers;
+
+  DiskReader&
+  reader(std::size_t index)
+  {
+    while (readers.size() <= index) {
+      readers.push_back(std::make_unique<DiskReader>());
+    }
+    return *readers[index];
+  }
 
   Output&
   output_for(std::ostream& out)
@@ -410,9 +498,11 @@ private:
     auto& results = m_results;
     results.clear();
     results.reserve(end - begin);
+    m_placed.clear();
     for (std::size_t i = begin; i < end; ++i) {
-      locate(target(i), results);
+      place(target(i), results);
     }
+    locate_placed(results);
 
     if (m_request.release_before) {
       choose_released(results);
@@ -468,39 +558,84 @@ private:
   // restore_until (or clears an old mark), a migrate clears the mark, a
   // status reports the mark of a replica on disk and on tape.
   void
-  settle_restore_marks(std::vector<Result>& results) const
+  settle_restore_marks(std::vector<Result>& results)
   {
-    for (auto& result : results) {
-      auto& line = result.line;
-      if (line.failure || line.file.empty()) {
+    if (m_request.operation == Operation::status && !m_request.restore_marks) {
+      return;
+    }
+    // Each is a path lookup or two on the replica's disk: a thread per
+    // device, as locate_placed().
+    group_by_device(results.size(), [&](std::size_t i) -> const std::string* {
+      const auto& line = results[i].line;
+      return line.failure || line.file.empty() || !line.device ? nullptr : &*line.device;
+    });
+    for_each_by_device(
+      m_device_groups,
+      m_options.device_threads,
+      [&](std::size_t index) -> DiskReader& { return m_session.reader(index); },
+      [&](DiskReader&, std::size_t i) { settle_restore_mark(results[i]); });
+  }
+
+  void
+  settle_restore_mark(Result& result) const
+  {
+    auto& line = result.line;
+    const Operation done = result.kept ? Operation::status : m_request.operation;
+    try {
+      switch (done) {
+      case Operation::recall:
+        mark_recalled(line);
+        break;
+      case Operation::migrate:
+        // A mark left on a stub is never read; a failure here is not
+        // the migrate's.
+        try {
+          diskfile::clear_restore_mark(line.file);
+        } catch (const Error&) {
+        }
+        break;
+      case Operation::status:
+        if (m_request.restore_marks && line.state == ObjectState::premigrated) {
+          line.restore_expiry = read_mark_or_none(line.file);
+        }
+        break;
+      }
+    } catch (const Error& e) {
+      fail(line,
+           FailureKind::node,
+           fmt::format("recalled, but its restore expiry cannot be kept: {}", e.what()));
+    }
+  }
+
+  // Sets m_device_groups to the indexes 0..count-1 by the device
+  // `device_of` gives (equal strings, not only the same one: a group per
+  // device name), in order within each; an index it gives none for is
+  // left out.
+  template<typename DeviceOf>
+  void
+  group_by_device(std::size_t count, DeviceOf device_of)
+  {
+    auto& groups = m_device_groups;
+    for (auto& group : groups) {
+      group.clear();
+    }
+    std::size_t used = 0;
+    m_group_of.clear();
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string* device = device_of(i);
+      if (!device) {
         continue;
       }
-      const Operation done = result.kept ? Operation::status : m_request.operation;
-      try {
-        switch (done) {
-        case Operation::recall:
-          mark_recalled(line);
-          break;
-        case Operation::migrate:
-          // A mark left on a stub is never read; a failure here is not
-          // the migrate's.
-          try {
-            diskfile::clear_restore_mark(line.file);
-          } catch (const Error&) {
-          }
-          break;
-        case Operation::status:
-          if (m_request.restore_marks && line.state == ObjectState::premigrated) {
-            line.restore_expiry = read_mark_or_none(line.file);
-          }
-          break;
+      const auto [it, added] = m_group_of.try_emplace(*device, used);
+      if (added) {
+        if (groups.size() <= used) {
+          groups.emplace_back();
         }
-      } catch (const Error& e) {
-        fail(line,
-             FailureKind::node,
-             fmt::format("recalled, but its restore expiry cannot be kept: {}", e.what()));
+        ++used;
       }
+      groups[it->second].push_back(i);
     }
+    groups.resize(used);
   }
 
   void
@@ -653,14 +788,15 @@ private:
   }
 
   // Appends the result lines for one requested object: one per local
-  // replica, or one error line.
+  // replica, or one error line. A replica's line is only placed here (its
+  // device, server and hash directory in m_placed); locate_placed() looks
+  // at the disk.
   void
-  locate(const Target& object, std::vector<Result>& results)
+  place(const Target& object, std::vector<Result>& results)
   {
     const SwiftName name = split_object_path(object.path);
     const auto digest = m_hash(name.account, name.container, name.object);
     const auto partition = m_policy.ring.partition(digest);
-    const std::string hash = to_hex(digest);
 
     if (object.device != Request::k_any_device) {
       const std::string& device = m_request.devices[object.device];
@@ -670,7 +806,7 @@ private:
           failure(object, &device, FailureKind::node, "device is not on this node"));
         return;
       }
-      results.push_back(locate_on(object, device, *server, partition, hash));
+      add_placed(object, device, *server, partition, digest, results);
       return;
     }
 
@@ -683,7 +819,7 @@ private:
         continue;
       }
       any = true;
-      results.push_back(locate_on(object, node->device, *server, partition, hash));
+      add_placed(object, node->device, *server, partition, digest, results);
     }
     if (!any) {
       results.push_back(failure(object,
@@ -693,24 +829,63 @@ private:
     }
   }
 
-  Result
-  locate_on(const Target& object,
-            const std::string& device,
-            std::size_t server,
-            std::uint32_t partition,
-            const std::string& hash)
+  // A replica to look at: results[slot] of `object` on `device`.
+  struct Placed
   {
-    diskfile::format_object_dir(m_dir,
+    std::size_t slot = 0;
+    Target object;
+    const std::string* device = nullptr; // the request's or the ring's
+    std::size_t server = 0;
+    std::uint32_t partition = 0;
+    Md5Digest digest{};
+  };
+
+  void
+  add_placed(const Target& object,
+             const std::string& device,
+             std::size_t server,
+             std::uint32_t partition,
+             const Md5Digest& digest,
+             std::vector<Result>& results)
+  {
+    m_placed.push_back(Placed{results.size(), object, &device, server, partition, digest});
+    results.emplace_back();
+  }
+
+  // Fills the placed replicas' lines from their disks, a thread per device
+  // (for_each_by_device).
+  void
+  locate_placed(std::vector<Result>& results)
+  {
+    group_by_device(m_placed.size(), [&](std::size_t i) { return m_placed[i].device; });
+    for_each_by_device(
+      m_device_groups,
+      m_options.device_threads,
+      [&](std::size_t index) -> DiskReader& { return m_session.reader(index); },
+      [&](DiskReader& reader, std::size_t i) {
+        const Placed& placed = m_placed[i];
+        results[placed.slot] = locate_on(reader, placed);
+      });
+  }
+
+  Result
+  locate_on(DiskReader& reader, const Placed& placed) const
+  {
+    const Target& object = placed.object;
+    const std::string& device = *placed.device;
+    const std::size_t server = placed.server;
+    const std::string hash = to_hex(placed.digest);
+    diskfile::format_object_dir(reader.dir,
                                 m_servers[server].conf->devices.native(),
                                 device,
                                 m_options.storage_policy_index,
-                                partition,
+                                placed.partition,
                                 hash);
-    const auto replica = m_session.scanner.scan(m_dir);
+    const auto replica = reader.scanner.scan(reader.dir);
     switch (replica.state) {
     case diskfile::ReplicaState::present: {
-      m_file.assign(m_dir).append("/").append(replica.data_name);
-      Result result = check_metadata(object, device, m_file);
+      reader.file.assign(reader.dir).append("/").append(replica.data_name);
+      Result result = check_metadata(reader, object, device);
       result.server = server;
       return result;
     }
@@ -726,7 +901,7 @@ private:
       result.line.device = device;
       result.to_backend = true;
       result.server = server;
-      result.object_dir = m_dir;
+      result.object_dir = reader.dir;
       return result;
     }
     return failure(object, &device, FailureKind::missing, "object is not on this device");
@@ -735,11 +910,12 @@ private:
   // The file's own metadata must name the object: a mismatch means a
   // corrupt file or a devices directory that belongs to another cluster,
   // and the backend must not be pointed at it.
-  Result
-  check_metadata(const Target& object, const std::string& device, const std::string& file)
+  static Result
+  check_metadata(DiskReader& reader, const Target& object, const std::string& device)
   {
+    const std::string& file = reader.file;
     try {
-      const auto& metadata = m_session.metadata.read_fields(file);
+      const auto& metadata = reader.metadata.read_fields(file);
       if (metadata.name != object.path) {
         return failure(
           object,
@@ -804,9 +980,11 @@ private:
   Output& m_out;
   LocalDevices m_local;
   ring::PathHasher m_hash;
-  ring::NodeList m_nodes; // the primary devices of the object being located
-  std::string m_dir;      // the object directory being looked at
-  std::string m_file;     // its .data file
+  ring::NodeList m_nodes;       // the primary devices of the object being placed
+  std::vector<Placed> m_placed; // a batch's replicas to look at, reused
+  // A batch's items per device (group_by_device), reused.
+  std::vector<std::vector<std::size_t>> m_device_groups;
+  std::unordered_map<std::string, std::size_t> m_group_of;
   Summary m_summary;
   // An estimate request's sum over the backends, and whether each could
   // say.

@@ -25,6 +25,9 @@ struct HandlerOptions
   int storage_policy_index = 0;
   // Objects handed to the connector per call; bounds memory for huge lists.
   std::size_t batch_size = 10'000;
+  // Devices whose replicas are looked at at once, each on a thread of its
+  // own (a node's devices are separate disks); 1: one after another.
+  std::size_t device_threads = 1;
   // While the document is being produced, a single space is written (and
   // `out` flushed) this often, so that a dispatcher's idle timer can be
   // much shorter than a backend call (a tape recall may take an hour).

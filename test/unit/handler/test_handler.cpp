@@ -3,10 +3,14 @@
 #include "../support/temp_dir.hpp"
 #include "recording_connector.hpp"
 
+#include <hlm/diskfile/diskfile.hpp>
 #include <hlm/diskfile/restore_mark.hpp>
 #include <hlm/handler/command.hpp>
 #include <hlm/handler/handler.hpp>
+#include <hlm/ring/hash_path.hpp>
+#include <hlm/ring/ring.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/hex.hpp>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -95,12 +99,14 @@ struct Node
   run(const Request& request,
       connector::Connector& backend,
       Summary* summary = nullptr,
-      std::size_t batch = 10'000) const
+      std::size_t batch = 10'000,
+      std::size_t device_threads = 1) const
   {
     HandlerOptions options;
     options.swift_dir = swift_dir;
     options.storage_policy_index = request.storage_policy_index.value_or(0);
     options.batch_size = batch;
+    options.device_threads = device_threads;
     std::ostringstream out;
     const auto s = run_request(request,
                                ring::load_swift_conf(options.swift_dir),
@@ -1024,4 +1030,67 @@ TEST_CASE("handler: an estimate runs nothing, answers status lines and the backe
                           {"drive_seconds", 62.5},
                           {"wall_seconds", 62.5}});
   CHECK(backend.operations == std::vector<Operation>{Operation::status, Operation::status});
+}
+
+TEST_CASE("handler: devices looked at on threads of their own answer as one after another",
+          "[handler]")
+{
+  // 60 objects, each asked on sdb1 and sdb2 (both local): on disk in
+  // several ways per device (a .data file, none, a tombstone, metadata of
+  // another object, a restore mark), so that the lines differ.
+  Node node;
+  const ring::HashSecret secret{"saio-prefix", "saio-suffix"};
+  const ring::PathHasher hash(secret);
+  const auto ring = ring::Ring::load(node.swift_dir / "object.ring.gz");
+  nlohmann::json objects = nlohmann::json::array();
+  std::vector<std::filesystem::path> marked;
+  for (int i = 0; i < 60; ++i) {
+    const std::string name = fmt::format("o{:03}", i);
+    const std::string path = "/AUTH_test/c1/" + name;
+    const auto digest = hash("AUTH_test", "c1", name);
+    for (const std::string device : {"sdb1", "sdb2"}) {
+      const auto dir =
+        diskfile::object_dir(node.devices, device, 0, ring.partition(digest), to_hex(digest));
+      const int kind = (i + (device == "sdb2" ? 2 : 0)) % 5;
+      if (kind == 1) {
+        node.put(dir, "1700000000.00000.data", "/AUTH_test/c1/other");
+      } else if (kind == 2) {
+        node.put(dir, "1700000000.00000.data", path);
+        node.put(dir, "1700000001.00000.ts");
+      } else if (kind == 3) {
+        const auto file = node.put(dir, "1700000000.00000.data", path);
+        diskfile::write_restore_mark(file.string(), 1800000000);
+        marked.push_back(file);
+      } else if (kind == 4) {
+        node.put(dir, "1700000000.00000.data", path);
+      }
+      objects.push_back({{"object", path}, {"device", device}});
+    }
+  }
+  const auto request = [&](const std::string& operation) {
+    return parse_document(nlohmann::json{{"request", operation}, {"objects", objects}}.dump());
+  };
+  REQUIRE_FALSE(marked.empty());
+
+  for (const std::size_t batch : {std::size_t{7}, std::size_t{10'000}}) {
+    INFO("batch " << batch);
+    RecordingConnector one_backend;
+    RecordingConnector many_backend;
+    const auto one = node.run(request("status"), one_backend, nullptr, batch, 1);
+    const auto many = node.run(request("status"), many_backend, nullptr, batch, 3);
+    CHECK(one == many);
+    CHECK(one["summary"]["objects"] == 120);
+    CHECK(one["summary"]["failed"] > 0);
+    CHECK(one["summary"]["ok"] > 0);
+    REQUIRE(one_backend.seen.size() == many_backend.seen.size());
+    for (std::size_t i = 0; i < one_backend.seen.size(); ++i) {
+      CHECK(one_backend.seen[i].file == many_backend.seen[i].file);
+    }
+  }
+  // A migrate on threads clears every mark, as it does one after another.
+  RecordingConnector backend;
+  node.run(request("migrate"), backend, nullptr, 10'000, 3);
+  for (const auto& file : marked) {
+    CHECK_FALSE(diskfile::read_restore_mark(file.string()));
+  }
 }
