@@ -126,7 +126,8 @@ public:
   // leaves it `premigrated`, or as the backend's recall state says), and
   // status answers `migrated` when the copy could be rebuilt, or an error
   // when the backend has none. False (the default): such items never reach
-  // this connector; the handler answers them itself.
+  // this connector; the handler answers them itself. Asked from several
+  // threads at once (hlm-handler's device threads): a constant answer.
   virtual bool
   can_rebuild() const
   {
