@@ -11,7 +11,11 @@ are migrated on every replica (the dummy backends' sqlite records), none is
 left pending or failed; every failing request is in the failed queue
 exactly once, with its reason ("after 2 attempts: ..." where it was
 retried); a migrate repeated by the rerun did no harm. Also: an attempt not
-due yet is deferred, and hlm-dispatch --loop picks it up when it is."""
+due yet is deferred, and hlm-dispatch --loop picks it up when it is; and a
+whole-container request some of whose objects fail (their replicas gone from
+disk), stopped after the first failed object's own row (object-row-put),
+ends with its good objects migrated and each failed object in the failed
+queue exactly once, with its reason."""
 
 import collections
 import json
@@ -26,6 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, env, fail, run_tool,  # noqa: E402
                      tool_env, write_hlm_conf)
+from stubs import replica_files  # noqa: E402
 
 A = "AUTH_test"
 OBJECTS = 3          # single-object requests per scenario
@@ -289,6 +294,77 @@ def deferral_and_loop(info, swift, queue, work):
     print("deferred until due, then taken by --loop")
 
 
+def object_row_put(info, swift, conf):
+    """A container request with good and failing objects (every replica's
+    .data file removed: "not on this device", transient), settled object by
+    object: stopped right after the first failed object's own row, then
+    run cleanly."""
+    container = "crash-object-row-put"
+    swift.put_container(container)
+    good = ["c0", "c1", "c2"]
+    failing = ["f0", "f1"]
+    for name in good + failing:
+        swift.put_object(container, name, b"z")
+    for name in failing:
+        files = replica_files(info, "/%s/%s/%s" % (A, container, name))
+        check(len(files) == 3, "object-row-put: replicas of %s: %r" % (name, files))
+        for path in files:
+            os.unlink(path)
+    _, out, _ = run_tool([env("HLMCTL"), "migrate", "--json", "%s/%s" % (A, container)], conf,
+                         status=0)
+    container_id = json.loads(out)["requests"][0]["id"]
+    object_ids = {name: container_id + "/" + name for name in failing}
+
+    def requests():
+        _, out, _ = run_tool([env("HLMCTL"), "requests", "--json", "%s/%s" % (A, container)],
+                             conf, status=0)
+        listed = json.loads(out)
+        return {item["id"]: item for item in listed["pending"]}, listed["failed"]
+
+    code, _, err = run_tool([env("HLM_DISPATCH"), "--once", "--json", "-q"], conf,
+                            env_overrides={"HLM_DISPATCH_FAULT": "object-row-put"})
+    check(code == FAULT_EXIT, "object-row-put: hlm-dispatch exited %d, not %d at the fault "
+          "point: %s" % (code, FAULT_EXIT, err[-2000:]))
+    pending, failed = requests()
+    # The container row as it was (no attempt counted); exactly one failed
+    # object's own row, its first attempt counted; nothing failed yet.
+    written = [name for name in failing if object_ids[name] in pending]
+    check(container_id in pending and pending[container_id]["attempts"] == 0
+          and len(written) == 1 and pending[object_ids[written[0]]]["attempts"] == 1
+          and len(pending) == 2 and not failed,
+          "object-row-put: after the fault: %r / %r" % (sorted(pending), failed))
+    print("object-row-put: stopped after the row of %s" % written[0])
+
+    runs = []
+    for _ in range(MAX_RUNS):
+        code, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json", "-q"], conf)
+        check(code in (0, 3), "object-row-put: clean run exited %d: %s" % (code, err[-2000:]))
+        runs.append(code)
+        pending, failed = requests()
+        if not pending:
+            break
+    check(not pending, "object-row-put: stuck in pending: %r" % pending)
+    failed_ids = sorted(item["id"] for item in failed)
+    check(failed_ids == sorted(object_ids.values()),
+          "object-row-put: the failed queue holds %r, expected each of %r exactly once"
+          % (failed_ids, sorted(object_ids.values())))
+    for item in failed:
+        check(item["reason"].startswith("after 2 attempts: ")
+              and "not on this device" in item["reason"]
+              and item["target"].endswith("/" + item["id"].rsplit("/", 1)[1]),
+              "object-row-put: reason of %s: %r" % (item["id"], item["reason"]))
+    migrated, _ = backend_records(info, (container,))
+    for name in good:
+        path = "/%s/%s/%s" % (A, container, name)
+        check(migrated[path] == 3, "object-row-put: %s migrated on %d replicas" % (path,
+                                                                                  migrated[path]))
+    for name in failing:
+        path = "/%s/%s/%s" % (A, container, name)
+        check(migrated[path] == 0, "object-row-put: %s migrated: %r" % (path, dict(migrated)))
+    print("object-row-put: clean runs %r; %d good objects migrated, failed: %s"
+          % (runs, len(good), ", ".join(failed_ids)))
+
+
 def main():
     started = time.monotonic()
     info = cluster()
@@ -334,6 +410,7 @@ def main():
             repeated_expected=point in ("sent", "kill")), len(runs)))
         print("%-10s clean runs %d: %s" % (point, len(runs), json.dumps(figures[-1][1])))
 
+    object_row_put(info, swift, retry_conf)
     deferral_and_loop(info, swift, queue, work)
     print("ok: no request lost or stuck at any fault point (%.1f s)" % (time.monotonic() - started))
 
