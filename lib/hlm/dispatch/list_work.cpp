@@ -35,6 +35,7 @@ ListWork::read(std::size_t index,
   state.base = fmt::format("/{}/{}/", target.account, target.container);
   state.saved = listed.list.value_or(queue::ListProgress{});
   state.progress = state.saved;
+  state.attempts = listed.retry.attempts;
   bool checked = false;
   std::uint64_t seen = 0; // names read, done or not
   try {
@@ -122,7 +123,7 @@ bool
 ListWork::record_object(State& state, std::string_view object, const EntryFailures& failures)
 {
   const queue::Entry& list = *state.list.entry;
-  const Settlement settlement = decide(failures, 0, m_conf, m_clock());
+  const Settlement settlement = decide(failures, state.attempts, m_conf, m_clock());
   try {
     const std::string name = queue::encode_entry(
       queue::Entry{list.submitted,

@@ -30,11 +30,12 @@ namespace hlm::dispatch {
 //   the list row's prefix, encode_entry(Entry{the list's submitted,
 //   operation, Target{account, container, object}, policy}): in
 //   failed-hlm-requests with the reason when its failures are all permanent
-//   or conf.max_attempts is 1 or less (decide() with no attempts before),
-//   else in pending-hlm-requests for another attempt, as a failed first
-//   attempt of its own (attempts=1, retry_after, reason; the list's copies
-//   kept), from where the ordinary retries take over. It counts done and
-//   failed.
+//   or its attempts are used up (decide() with the attempts the list's row
+//   counts: none for a submitted list, those of the container request
+//   whose failed objects spilled into it), else in pending-hlm-requests
+//   for another attempt, as a failed attempt of its own (attempts counted,
+//   retry_after, reason; the list's copies kept), from where the ordinary
+//   retries take over. It counts done and failed.
 // After every `batch_size` objects of a list its row's progress is
 // rewritten (the rows of those objects' failures written before it); at
 // the end (finish()) the list is removed, row then manifest. A manifest
@@ -94,6 +95,7 @@ private:
     queue::ListProgress progress;            // objects passed on so far, `done` from saved.done
     std::uint64_t to_failed = 0;             // objects of this run moved to the failed queue
     std::uint64_t to_retry = 0;              // objects of this run left pending for another attempt
+    int attempts = 0;                        // failed attempts its row counts
     std::optional<std::string> refused;      // the manifest was refused: why
     std::optional<std::string> left_pending; // not worked on (further): why
     // hlmctl cancel removed its row: no more objects, nothing written back.
