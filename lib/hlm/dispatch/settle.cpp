@@ -437,124 +437,83 @@ spilled_list_type(std::uint64_t count, const queue::RetryState& retry, std::stri
     from);
 }
 
-// Streams the failed objects of a container entry that are to be retried
-// into list requests: a manifest in memory up to
-// queue::k_max_manifest_bytes, then queued (RequestQueue::submit_list:
-// manifest, then row), its row then rewritten with the retry state (a
-// crash in between leaves a list to be worked at the next run, as a first
-// attempt: nothing lost), and the next manifest started.
-class ListSpiller
-{
-public:
-  ListSpiller(queue::RequestQueue& requests,
-              const queue::ListedEntry& listed,
-              const queue::RetryState& retry)
-    : m_requests(requests),
-      m_listed(listed),
-      m_retry(retry),
-      m_header{listed.entry->operation,
-               listed.entry->target.account,
-               listed.entry->target.container,
-               listed.entry->policy_index}
-  {
-  }
-
-  // Adds a name, starting another list when the manifest would grow past
-  // its most, or when the name is not after the one before. The failed
-  // objects come in listing order, which is the manifest's byte order: the
-  // Sender hands outcomes on in the order the objects were added (its
-  // owners queue relies on it), and a container's are added as its merged
-  // listing gives them. A name out of that order, which ManifestWriter
-  // would refuse, starts another list instead.
-  // hlm::InputError (nothing added) for a name no manifest can hold.
-  // Returns the id of the list queued before the name was added, if one
-  // was.
-  std::string
-  add(const std::string& name)
-  {
-    const std::size_t line = nlohmann::json(name).dump().size() + 1;
-    std::string queued;
-    if (m_writer
-        && (m_manifest.size() + line + k_manifest_end_bytes > queue::k_max_manifest_bytes
-            || name <= m_last)) {
-      queued = flush();
-    }
-    if (!m_writer) {
-      m_writer = std::make_unique<queue::ManifestWriter>(m_header, [this](std::string_view bytes) {
-        m_manifest.append(bytes);
-      });
-    }
-    m_writer->add(name);
-    m_last = name;
-    ++m_objects;
-    return queued;
-  }
-
-  // Queues the list being written, if it holds a name; returns its id
-  // (empty when none was queued).
-  std::string
-  flush()
-  {
-    if (!m_writer) {
-      return {};
-    }
-    const std::uint64_t count = m_writer->finish();
-    std::string id;
-    if (count > 0) {
-      const std::string& type = m_listed.row.content_type;
-      id = m_requests.submit_list(m_header,
-                                  m_listed.entry->submitted,
-                                  m_manifest,
-                                  count,
-                                  queue::copies_of(type),
-                                  queue::priority_of(type),
-                                  queue::days_of(type));
-      m_requests.direct().put_row_quorum(queue::k_pending_lists_container,
-                                         id,
-                                         SwiftTimestamp::now(),
-                                         spilled_list_type(count, m_retry, type));
-      fault_point("spill-put");
-      ++m_lists;
-      if (m_ids.size() < Settler::k_hook_objects) {
-        m_ids.push_back(id);
-      }
-    }
-    m_writer.reset();
-    m_manifest.clear();
-    return id;
-  }
-
-  std::uint64_t
-  objects() const
-  {
-    return m_objects;
-  }
-  std::size_t
-  lists() const
-  {
-    return m_lists;
-  }
-  // The first ids of the lists queued.
-  const std::vector<std::string>&
-  ids() const
-  {
-    return m_ids;
-  }
-
-private:
-  queue::RequestQueue& m_requests;
-  const queue::ListedEntry& m_listed;
-  const queue::RetryState& m_retry;
-  queue::ListHeader m_header;
-  std::unique_ptr<queue::ManifestWriter> m_writer;
-  std::string m_manifest;
-  std::string m_last;
-  std::uint64_t m_objects = 0;
-  std::size_t m_lists = 0;
-  std::vector<std::string> m_ids;
-};
-
 } // namespace
+
+ListSpiller::ListSpiller(queue::RequestQueue& requests,
+                         queue::Entry entry,
+                         std::string row_content_type,
+                         queue::RetryState retry)
+  : m_requests(requests),
+    m_entry(std::move(entry)),
+    m_row_content_type(std::move(row_content_type)),
+    m_retry(std::move(retry)),
+    m_header{m_entry.operation,
+             m_entry.target.account,
+             m_entry.target.container,
+             m_entry.policy_index}
+{
+}
+
+// The failed objects come in listing order, which is the manifest's byte
+// order: the Sender hands outcomes on in the order the objects were added
+// (its owners queue relies on it), a container's as its merged listing
+// gives them, a list's as its manifest does. A name out of that order,
+// which ManifestWriter would refuse, starts another list instead.
+std::string
+ListSpiller::add(const std::string& name)
+{
+  const std::size_t line = nlohmann::json(name).dump().size() + 1;
+  std::string queued;
+  if (m_writer
+      && (m_manifest.size() + line + k_manifest_end_bytes > queue::k_max_manifest_bytes
+          || name <= m_last)) {
+    queued = flush();
+  }
+  if (!m_writer) {
+    m_writer = std::make_unique<queue::ManifestWriter>(m_header, [this](std::string_view bytes) {
+      m_manifest.append(bytes);
+    });
+  }
+  m_writer->add(name);
+  m_last = name;
+  ++m_objects;
+  return queued;
+}
+
+// submit_list writes the manifest, its listing row and the list's row; the
+// row is then rewritten with the retry state, which submit_list does not
+// write. A crash in between leaves a list worked at the next run as a
+// first attempt: nothing is lost.
+std::string
+ListSpiller::flush()
+{
+  if (!m_writer) {
+    return {};
+  }
+  const std::uint64_t count = m_writer->finish();
+  std::string id;
+  if (count > 0) {
+    id = m_requests.submit_list(m_header,
+                                m_entry.submitted,
+                                m_manifest,
+                                count,
+                                queue::copies_of(m_row_content_type),
+                                queue::priority_of(m_row_content_type),
+                                queue::days_of(m_row_content_type));
+    m_requests.direct().put_row_quorum(queue::k_pending_lists_container,
+                                       id,
+                                       SwiftTimestamp::now(),
+                                       spilled_list_type(count, m_retry, m_row_content_type));
+    fault_point("spill-put");
+    ++m_lists;
+    if (m_ids.size() < Settler::k_hook_objects) {
+      m_ids.push_back(id);
+    }
+  }
+  m_writer.reset();
+  m_manifest.clear();
+  return id;
+}
 
 namespace {
 
@@ -590,7 +549,7 @@ write_spill(queue::RequestQueue& requests,
             bool last)
 {
   const queue::Entry& entry = *listed.entry;
-  ListSpiller spiller(requests, listed, retry);
+  ListSpiller spiller(requests, entry, listed.row.content_type, retry);
   SpillResult result;
   std::vector<std::size_t> awaiting_id; // hook items of the list being written
   const auto name_ids = [&](const std::string& id) {

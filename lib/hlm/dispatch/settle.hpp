@@ -3,6 +3,7 @@
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/core/failure.hpp>
 #include <hlm/dispatch/report.hpp>
+#include <hlm/queue/list_manifest.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
 
@@ -194,6 +195,70 @@ Settlement decide(const EntryFailures& failures,
                   int attempts_before,
                   const config::HlmConf& conf,
                   std::int64_t now);
+
+// Writes failed objects to be retried as list requests
+// (queue/list_manifest.hpp) of `entry`'s operation, account, container and
+// policy, submitted as `entry` was, in pieces: a manifest is held in memory
+// up to queue::k_max_manifest_bytes, then queued, and the next one started.
+// Each list's row carries the copies, priority and days of
+// `row_content_type` (the row the objects come from) and `retry` (the
+// retry state of a failed attempt), so that it waits for its next attempt
+// as a retried entry does. Neither copied nor moved (the manifest's sink
+// is this object).
+class ListSpiller
+{
+public:
+  ListSpiller(queue::RequestQueue& requests,
+              queue::Entry entry,
+              std::string row_content_type,
+              queue::RetryState retry);
+  ListSpiller(const ListSpiller&) = delete;
+  ListSpiller& operator=(const ListSpiller&) = delete;
+
+  // Adds an object's name; another list is started when the manifest would
+  // grow past its most, or when the name is not after the one before (a
+  // manifest is sorted). Returns the id of the list queued to make room,
+  // if one was. hlm::InputError (nothing added) for a name no manifest
+  // can hold; hlm::Error when a list cannot be queued.
+  std::string add(const std::string& name);
+  // Queues the list being written, if it holds a name; returns its id
+  // (empty when none was queued). hlm::Error when it cannot be queued
+  // (what submit_list and a row write throw); its names are then lost to
+  // this spiller, and the caller must keep its source.
+  std::string flush();
+
+  // Names added, in all lists.
+  std::uint64_t
+  objects() const
+  {
+    return m_objects;
+  }
+  // Lists queued.
+  std::size_t
+  lists() const
+  {
+    return m_lists;
+  }
+  // The ids of the first lists queued (up to Settler::k_hook_objects).
+  const std::vector<std::string>&
+  ids() const
+  {
+    return m_ids;
+  }
+
+private:
+  queue::RequestQueue& m_requests;
+  queue::Entry m_entry;
+  std::string m_row_content_type;
+  queue::RetryState m_retry;
+  queue::ListHeader m_header;
+  std::unique_ptr<queue::ManifestWriter> m_writer;
+  std::string m_manifest;
+  std::string m_last;
+  std::uint64_t m_objects = 0;
+  std::size_t m_lists = 0;
+  std::vector<std::string> m_ids;
+};
 
 // Carries out decisions in the queue and counts them in a report: in the
 // manner of ninja's Builder finishing its commands, one entry at a time as

@@ -738,3 +738,103 @@ TEST_CASE("dispatch spill: failed objects past a manifest's most go to further l
   std::sort(listed.begin(), listed.end());
   CHECK(listed == names);
 }
+
+TEST_CASE("dispatch spill: a list's objects to retry beyond max_failed_objects go to a list of "
+          "their own",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 2;
+  f.conf.max_attempts = 3;
+  const auto names = numbered(7);
+  const std::string id = f.submit_list(Operation::migrate, names);
+  const std::vector<std::string> failing = {"o000", "o002", "o003", "o005", "o006"};
+  for (const auto& name : failing) {
+    f.nodes.failing["/AUTH_test/c/" + name] = "backend";
+  }
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  // The first two as rows of their own, the other three as a list that
+  // waits for its retry like them.
+  const auto pending = f.rows(Which::pending);
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].row.name == object_row(id, "o000"));
+  CHECK(pending[1].row.name == object_row(id, "o002"));
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].row.name != id);
+  CHECK(f.names_of(lists[0]) == std::vector<std::string>{"o003", "o005", "o006"});
+  const RetryState retry = retry_state_of(lists[0].row.content_type);
+  CHECK(retry.attempts == 1);
+  CHECK(retry.retry_after == pending[0].retry.retry_after);
+  CHECK(f.manifests() == 1);
+
+  f.nodes.failing.clear();
+  f.nodes.applied.clear();
+  f.now += 60;
+  const auto again = f.run();
+  CHECK(again.completed == 3);
+  CHECK(f.rows(Which::pending).empty());
+  CHECK(f.rows(Which::failed).empty());
+  CHECK(f.lists().empty());
+  CHECK(f.manifests() == 0);
+  std::vector<std::string> expected;
+  for (const auto& name : failing) {
+    expected.push_back("/AUTH_test/c/" + name);
+  }
+  auto worked = f.worked("migrate");
+  std::sort(worked.begin(), worked.end());
+  CHECK(worked == expected);
+}
+
+TEST_CASE("dispatch spill: a list's spill is queued before each progress save", "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 0;
+  f.conf.batch_size = 2;
+  const auto names = numbered(6);
+  f.submit_list(Operation::migrate, names);
+  for (const auto& name : names) {
+    f.nodes.failing["/AUTH_test/c/" + name] = "backend";
+  }
+  f.run();
+  CHECK(f.rows(Which::pending).empty());
+  std::vector<std::string> spilled;
+  for (const auto& list : f.lists()) {
+    const auto part = f.names_of(list);
+    CHECK(part.size() <= 2);
+    spilled.insert(spilled.end(), part.begin(), part.end());
+  }
+  std::sort(spilled.begin(), spilled.end());
+  CHECK(spilled == names);
+}
+
+TEST_CASE("dispatch spill: a list whose spill cannot be queued stays pending at its saved "
+          "progress",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 0;
+  const std::string id = f.submit_list(Operation::migrate, numbered(4));
+  f.nodes.failing = {{"/AUTH_test/c/o001", "backend"}};
+  // Manifests are stored no more.
+  f.filtered.refuse = [](const swift::HttpRequest& request) {
+    return request.method == swift::Method::put
+           && std::string_view(request.url).find("/hlm-lists/") != std::string_view::npos;
+  };
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  CHECK(f.rows(Which::pending).empty());
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].row.name == id);
+  CHECK(lists[0].progress == ListProgress{4, 0, 0});
+
+  // Stored again: the list is worked from the start, o001 spilled.
+  f.filtered.refuse = {};
+  f.run();
+  const auto after = f.lists();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].row.name != id);
+  CHECK(f.names_of(after[0]) == std::vector<std::string>{"o001"});
+}
