@@ -322,3 +322,31 @@ TEST_CASE("Settler: completion removes the entry and, at the end, what it supers
   f.settler->clear_superseded();
   CHECK_FALSE(f.find(Which::failed, listed.row.name));
 }
+
+// Run by hand (hidden): a million failed objects of one container, each
+// with its own failures, in bounded memory (compare the peak RSS of
+// `unit_tests "[spill-scale]"` with that of another test).
+TEST_CASE("EntryFailures: a million failed objects spill in bounded memory", "[.][spill-scale]")
+{
+  EntryFailures failures;
+  failures.keep_objects(1'000);
+  const Failure down = backend("node A device sdb1: unreachable", "A");
+  for (int i = 0; i < 1'000'000; ++i) {
+    const std::string name = "object-" + std::to_string(1'000'000 + i);
+    EntryFailures own;
+    own.add_replica();
+    own.add(down, "/AUTH_test/c/" + name);
+    failures.add_replica();
+    failures.add(down, "/AUTH_test/c/" + name);
+    failures.keep_object(name, std::move(own));
+  }
+  REQUIRE(failures.spilled());
+  std::uint64_t read = 0;
+  std::string last;
+  failures.spill()->for_each([&](const EntryFailures::Spill::Object& object) {
+    CHECK((read == 0 || object.name > last));
+    last = object.name;
+    ++read;
+  });
+  CHECK(read == 1'000'000);
+}
