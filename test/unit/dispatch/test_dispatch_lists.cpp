@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -837,4 +838,40 @@ TEST_CASE("dispatch spill: a list whose spill cannot be queued stays pending at 
   REQUIRE(after.size() == 1);
   CHECK(after[0].row.name != id);
   CHECK(f.names_of(after[0]) == std::vector<std::string>{"o001"});
+}
+
+TEST_CASE("dispatch spill: on_complete hears of the container with the lists and the first "
+          "failed objects",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  const auto log = f.dir.path() / "hook.log";
+  f.conf.on_complete = {"/bin/sh", "-c", "cat >> '" + log.string() + "'"};
+  f.conf.max_failed_objects = 1;
+  f.add_objects(numbered(4));
+  const std::string id = f.submit_container(Operation::migrate);
+  f.nodes.failing = {{"/AUTH_test/c/o000", "deleted"},
+                     {"/AUTH_test/c/o001", "backend"},
+                     {"/AUTH_test/c/o003", "backend"}};
+  f.run();
+  std::ifstream in(log);
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  const auto document = nlohmann::json::parse(line);
+  CHECK_FALSE(std::getline(in, line));
+  CHECK(document.at("id") == id);
+  CHECK(document.at("outcome") == "completed");
+  CHECK(document.at("failed_objects_count") == 3);
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(document.at("lists") == nlohmann::json::array({lists[0].row.name}));
+  const auto& objects = document.at("failed_objects");
+  REQUIRE(objects.size() == 3);
+  CHECK(objects[0].at("object") == "o000");
+  CHECK(objects[0].at("final") == true);
+  CHECK(objects[0].at("id") == id + "/o000");
+  CHECK(objects[1].at("object") == "o001");
+  CHECK(objects[1].at("final") == false);
+  CHECK(objects[1].at("id") == lists[0].row.name);
+  CHECK(objects[2].at("id") == lists[0].row.name);
 }
