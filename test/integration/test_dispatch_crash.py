@@ -11,7 +11,17 @@ are migrated on every replica (the dummy backends' sqlite records), none is
 left pending or failed; every failing request is in the failed queue
 exactly once, with its reason ("after 2 attempts: ..." where it was
 retried); a migrate repeated by the rerun did no harm. Also: an attempt not
-due yet is deferred, and hlm-dispatch --loop picks it up when it is."""
+due yet is deferred, and hlm-dispatch --loop picks it up when it is; and a
+whole-container request some of whose objects fail (their replicas gone from
+disk), stopped after the first failed object's own row (object-row-put),
+ends with its good objects migrated and each failed object in the failed
+queue exactly once, with its reason. Spill: with max_failed_objects = 2, a
+container request 5 of whose objects fail on one node (their replica's
+.data file there moved aside) leaves exactly those 5 as one list request
+that waits for its retry time, and is gone; once the files are back and
+the retry is due, the list completes and nothing is left; stopped right
+after the list's row (spill-put), the container request is still pending,
+and clean runs end the same way."""
 
 import collections
 import json
@@ -26,6 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support import (Swift, check, cluster, env, fail, run_tool,  # noqa: E402
                      tool_env, write_hlm_conf)
+from stubs import replica_files  # noqa: E402
 
 A = "AUTH_test"
 OBJECTS = 3          # single-object requests per scenario
@@ -289,6 +300,195 @@ def deferral_and_loop(info, swift, queue, work):
     print("deferred until due, then taken by --loop")
 
 
+def object_row_put(info, swift, conf):
+    """A container request with good and failing objects (every replica's
+    .data file removed: "not on this device", transient), settled object by
+    object: stopped right after the first failed object's own row, then
+    run cleanly."""
+    container = "crash-object-row-put"
+    swift.put_container(container)
+    good = ["c0", "c1", "c2"]
+    failing = ["f0", "f1"]
+    for name in good + failing:
+        swift.put_object(container, name, b"z")
+    for name in failing:
+        files = replica_files(info, "/%s/%s/%s" % (A, container, name))
+        check(len(files) == 3, "object-row-put: replicas of %s: %r" % (name, files))
+        for path in files:
+            os.unlink(path)
+    _, out, _ = run_tool([env("HLMCTL"), "migrate", "--json", "%s/%s" % (A, container)], conf,
+                         status=0)
+    container_id = json.loads(out)["requests"][0]["id"]
+    object_ids = {name: container_id + "/" + name for name in failing}
+
+    def requests():
+        _, out, _ = run_tool([env("HLMCTL"), "requests", "--json", "%s/%s" % (A, container)],
+                             conf, status=0)
+        listed = json.loads(out)
+        return {item["id"]: item for item in listed["pending"]}, listed["failed"]
+
+    code, _, err = run_tool([env("HLM_DISPATCH"), "--once", "--json", "-q"], conf,
+                            env_overrides={"HLM_DISPATCH_FAULT": "object-row-put"})
+    check(code == FAULT_EXIT, "object-row-put: hlm-dispatch exited %d, not %d at the fault "
+          "point: %s" % (code, FAULT_EXIT, err[-2000:]))
+    pending, failed = requests()
+    # The container row as it was (no attempt counted); exactly one failed
+    # object's own row, its first attempt counted; nothing failed yet.
+    written = [name for name in failing if object_ids[name] in pending]
+    check(container_id in pending and pending[container_id]["attempts"] == 0
+          and len(written) == 1 and pending[object_ids[written[0]]]["attempts"] == 1
+          and len(pending) == 2 and not failed,
+          "object-row-put: after the fault: %r / %r" % (sorted(pending), failed))
+    print("object-row-put: stopped after the row of %s" % written[0])
+
+    runs = []
+    for _ in range(MAX_RUNS):
+        code, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json", "-q"], conf)
+        check(code in (0, 3), "object-row-put: clean run exited %d: %s" % (code, err[-2000:]))
+        runs.append(code)
+        pending, failed = requests()
+        if not pending:
+            break
+    check(not pending, "object-row-put: stuck in pending: %r" % pending)
+    failed_ids = sorted(item["id"] for item in failed)
+    check(failed_ids == sorted(object_ids.values()),
+          "object-row-put: the failed queue holds %r, expected each of %r exactly once"
+          % (failed_ids, sorted(object_ids.values())))
+    for item in failed:
+        check(item["reason"].startswith("after 2 attempts: ")
+              and "not on this device" in item["reason"]
+              and item["target"].endswith("/" + item["id"].rsplit("/", 1)[1]),
+              "object-row-put: reason of %s: %r" % (item["id"], item["reason"]))
+    migrated, _ = backend_records(info, (container,))
+    for name in good:
+        path = "/%s/%s/%s" % (A, container, name)
+        check(migrated[path] == 3, "object-row-put: %s migrated on %d replicas" % (path,
+                                                                                  migrated[path]))
+    for name in failing:
+        path = "/%s/%s/%s" % (A, container, name)
+        check(migrated[path] == 0, "object-row-put: %s migrated: %r" % (path, dict(migrated)))
+    print("object-row-put: clean runs %r; %d good objects migrated, failed: %s"
+          % (runs, len(good), ", ".join(failed_ids)))
+
+
+SPILL_OBJECTS = 8
+SPILL_FAILING = ["s1", "s2", "s4", "s5", "s7"]
+RETRY_DUE = {"HLM_DISPATCH_CLOCK_OFFSET": "120"}  # past retry_delay = 60
+
+
+class Spill:
+    """A container whose SPILL_FAILING objects fail on one node: each one's
+    replica on node 1 (the .data file moved aside) or, where it has none
+    there, on the lowest node it has one."""
+
+    def __init__(self, info, swift, conf, name):
+        self.info, self.conf = info, conf
+        self.container = "crash-spill-%s" % name
+        swift.put_container(self.container)
+        self.names = ["s%d" % i for i in range(SPILL_OBJECTS)]
+        for name in self.names:
+            swift.put_object(self.container, name, b"s")
+        self.aside = []
+        for name in SPILL_FAILING:
+            files = replica_files(info, self.path(name))
+            check(len(files) == 3, "spill: replicas of %s: %r" % (name, files))
+            node1 = [f for f in files if "/1/node/" in f]
+            path = (node1 or files)[0]
+            os.rename(path, path + ".aside")
+            self.aside.append(path)
+        _, out, _ = run_tool([env("HLMCTL"), "migrate", "--json", "%s/%s" % (A, self.container)],
+                             conf, status=0)
+        self.id = json.loads(out)["requests"][0]["id"]
+
+    def path(self, name):
+        return "/%s/%s/%s" % (A, self.container, name)
+
+    def fix(self):
+        for path in self.aside:
+            os.rename(path + ".aside", path)
+
+    def requests(self):
+        _, out, _ = run_tool([env("HLMCTL"), "requests", "--json", "%s/%s" % (A, self.container)],
+                             self.conf, status=0)
+        return json.loads(out)
+
+    def dispatch(self, status=None, overrides=None):
+        code, out, err = run_tool([env("HLM_DISPATCH"), "--once", "--json"], self.conf,
+                                  status=status, env_overrides=overrides)
+        return code, json.loads(out.strip().splitlines()[-1]) if out.strip() else None, err
+
+    def check_lists(self, what, lists_expected):
+        """Only list requests pending, each of exactly the failing objects
+        (hlmctl requests shows their counts; the manifests' names are
+        checked by the clean end: each failing object migrated)."""
+        doc = self.requests()
+        lists = [item for item in doc["pending"] if "list" in item]
+        check(len(lists) == lists_expected and len(doc["pending"]) == lists_expected
+              and not doc["failed"]
+              and all(item["objects"] == len(SPILL_FAILING) and item["objects_done"] == 0
+                      and item["operation"] == "migrate" for item in lists),
+              "spill %s: %r" % (what, doc))
+        return lists
+
+    def finish(self, what, lists):
+        """After the fix, with the retry due: the `lists` list requests
+        complete, exactly their objects sent, and nothing is left; every
+        object migrated on every replica."""
+        self.fix()
+        code, report, err = self.dispatch(overrides=RETRY_DUE)
+        check(code == 0 and report["completed"] == lists
+              and report["objects"] == len(SPILL_FAILING) * lists,
+              "spill %s: the retry: %d %r %s" % (what, code, report, err[-2000:]))
+        doc = self.requests()
+        check(not doc["pending"] and not doc["failed"], "spill %s: left: %r" % (what, doc))
+        migrated, _ = backend_records(self.info, (self.container,))
+        not_migrated = [n for n in self.names if migrated[self.path(n)] != 3]
+        check(not not_migrated, "spill %s: not migrated on every replica: %r (%r)"
+              % (what, not_migrated, dict(migrated)))
+
+
+def spill(info, swift, work):
+    """max_failed_objects = 2 and 5 objects failing: a list request of
+    exactly those 5, deferred until due, done once the node is fixed."""
+    conf = write_hlm_conf(os.path.join(work, "spill.conf"),
+                          dispatch="max_attempts = 3\nretry_delay = 60\n"
+                          "max_failed_objects = 2\n")
+    s = Spill(info, swift, conf, "plain")
+    code, report, err = s.dispatch()
+    check(code == 3 and report["retrying"] == 1 and report["failed"] == 0,
+          "spill: the first run: %d %r %s" % (code, report, err[-2000:]))
+    check("5 of its objects failed and stay as requests of their own: 5 to retry in 1 list "
+          "request, 0 to the failed queue" in err,
+          "spill: what the run says: %s" % err[-2000:])
+    s.check_lists("after the first run", 1)
+    # Not due yet: the list waits, nothing is sent.
+    code, report, _ = s.dispatch()
+    check(code == 0 and report["deferred"] == 1 and report["objects"] == 0,
+          "spill: a run before the retry is due: %d %r" % (code, report))
+    s.finish("plain", 1)
+    print("spill: 5 failed objects kept as one list request, deferred, then done")
+
+    # Stopped right after the list's row: the container request is still
+    # pending; a clean run works it again (another list of the same 5).
+    s = Spill(info, swift, conf, "put")
+    code, _, err = run_tool([env("HLM_DISPATCH"), "--once", "-q"], conf,
+                            env_overrides={"HLM_DISPATCH_FAULT": "spill-put"})
+    check(code == FAULT_EXIT, "spill-put: hlm-dispatch exited %d, not %d at the fault point: %s"
+          % (code, FAULT_EXIT, err[-2000:]))
+    doc = s.requests()
+    pending_ids = [item["id"] for item in doc["pending"]]
+    lists = [item for item in doc["pending"] if "list" in item]
+    check(s.id in pending_ids and len(lists) == 1 and lists[0]["objects"] == len(SPILL_FAILING)
+          and len(pending_ids) == 2 and not doc["failed"],
+          "spill-put: after the fault: %r" % doc)
+    code, report, err = s.dispatch()
+    check(code == 3 and report["retrying"] == 1 and report["deferred"] == 1,
+          "spill-put: the clean run: %d %r %s" % (code, report, err[-2000:]))
+    s.check_lists("after the clean run", 2)
+    s.finish("put", 2)
+    print("spill-put: the container request stayed pending; both lists done")
+
+
 def main():
     started = time.monotonic()
     info = cluster()
@@ -334,6 +534,8 @@ def main():
             repeated_expected=point in ("sent", "kill")), len(runs)))
         print("%-10s clean runs %d: %s" % (point, len(runs), json.dumps(figures[-1][1])))
 
+    object_row_put(info, swift, retry_conf)
+    spill(info, swift, work)
     deferral_and_loop(info, swift, queue, work)
     print("ok: no request lost or stuck at any fault point (%.1f s)" % (time.monotonic() - started))
 

@@ -34,10 +34,13 @@ list_owned(queue::RequestQueue& requests, const DispatchOptions& options)
     }
     return true;
   });
-  // List requests join them as entries (ListedEntry::list set).
+  // List requests join them as entries (ListedEntry::list set), with the
+  // retry state a list holds when a container request's failed objects
+  // spilled into it (Settler::settle): deferred until it is due.
   requests.for_each_list([&](const queue::ListedList& list) {
     if (queue::owned_by(list.row.name, options.processes, options.process)) {
       pending.push_back(queue::as_listed_entry(list));
+      pending.back().retry = queue::retry_state_of(list.row.content_type);
     }
     return true;
   });
@@ -171,7 +174,8 @@ public:
     m_sender.set_still_pending([this](std::size_t i) { return still_pending(i); });
     m_report.entries = m_pending.size();
     // A container entry keeps its failed objects apart, to be settled
-    // object by object (Settler::settle).
+    // object by object, or beyond max_failed_objects through list
+    // requests (Settler::settle).
     for (std::size_t i = 0; i < m_pending.size(); ++i) {
       const auto& listed = m_pending[i];
       if (listed.entry && !listed.list && listed.entry->target.object.empty()) {

@@ -35,6 +35,7 @@ ListWork::read(std::size_t index,
   state.base = fmt::format("/{}/{}/", target.account, target.container);
   state.saved = listed.list.value_or(queue::ListProgress{});
   state.progress = state.saved;
+  state.attempts = listed.retry.attempts;
   bool checked = false;
   std::uint64_t seen = 0; // names read, done or not
   try {
@@ -122,7 +123,10 @@ bool
 ListWork::record_object(State& state, std::string_view object, const EntryFailures& failures)
 {
   const queue::Entry& list = *state.list.entry;
-  const Settlement settlement = decide(failures, 0, m_conf, m_clock());
+  const Settlement settlement = decide(failures, state.attempts, m_conf, m_clock());
+  if (settlement.verdict == Verdict::retry && state.retry_rows >= m_conf.max_failed_objects) {
+    return spill_object(state, object, settlement);
+  }
   try {
     const std::string name = queue::encode_entry(
       queue::Entry{list.submitted,
@@ -135,6 +139,7 @@ ListWork::record_object(State& state, std::string_view object, const EntryFailur
                          queue::with_parameters_of(queue::pending_content_type(settlement.retry),
                                                    state.list.row.content_type));
       ++state.to_retry;
+      ++state.retry_rows;
     } else {
       m_requests.put_row(queue::Which::failed, name, queue::failed_content_type(settlement.reason));
       ++state.to_failed;
@@ -161,10 +166,64 @@ ListWork::record_object(State& state, std::string_view object, const EntryFailur
   return true;
 }
 
+bool
+ListWork::spill_object(State& state, std::string_view object, const Settlement& settlement)
+{
+  if (state.spill_lost) {
+    return false;
+  }
+  try {
+    if (!state.spill) {
+      state.spill = std::make_unique<ListSpiller>(m_requests,
+                                                  *state.list.entry,
+                                                  state.list.row.content_type,
+                                                  settlement.retry);
+    }
+    state.spill->add(std::string(object));
+  } catch (const Error& e) {
+    // A list written so far could not be queued: its objects are in no
+    // queue, so the list stops here and keeps its saved progress.
+    state.spill_lost = true;
+    state.spill.reset();
+    state.left_pending = fmt::format("cannot queue its failed objects as a list: {}", e.what());
+    m_say(fmt::format("list {}: {}; it stays pending from its last saved progress",
+                      printable(state.list.row.name),
+                      *state.left_pending));
+    return false;
+  }
+  ++state.to_retry;
+  return true;
+}
+
+bool
+ListWork::flush_spill(State& state)
+{
+  if (state.spill_lost) {
+    return false;
+  }
+  if (!state.spill) {
+    return true;
+  }
+  try {
+    state.spill->flush();
+  } catch (const Error& e) {
+    state.spill_lost = true;
+    state.spill.reset();
+    state.left_pending = fmt::format("cannot queue its failed objects as a list: {}", e.what());
+    m_say(fmt::format("list {}: {}; it stays pending from its last saved progress",
+                      printable(state.list.row.name),
+                      *state.left_pending));
+    return false;
+  }
+  return true;
+}
+
 void
 ListWork::save_progress(State& state)
 {
-  if (state.progress == state.saved) {
+  // The spilled objects queued first: a saved progress never counts an
+  // object that is in no queue.
+  if (state.progress == state.saved || !flush_spill(state)) {
     return;
   }
   state.checked = false;
@@ -237,7 +296,7 @@ ListWork::end_list(State& state)
       state.left_pending = fmt::format("{}; cannot fail it: {}", *state.refused, e.what());
     }
   }
-  if (!state.left_pending && state.progress.done >= state.progress.count) {
+  if (!state.left_pending && state.progress.done >= state.progress.count && flush_spill(state)) {
     return end_worked(state);
   }
   save_progress(state);
@@ -263,12 +322,18 @@ ListWork::end_worked(State& state)
     ++m_report.retrying;
     return true;
   }
-  m_say(fmt::format("list {} done: {}, {} failed ({} to the failed queue, {} to retry)",
-                    name,
-                    counted(state.progress.count, "object", "objects"),
-                    state.progress.failed,
-                    state.to_failed,
-                    state.to_retry));
+  m_say(fmt::format(
+    "list {} done: {}, {} failed ({} to the failed queue, {} to retry{})",
+    name,
+    counted(state.progress.count, "object", "objects"),
+    state.progress.failed,
+    state.to_failed,
+    state.to_retry,
+    state.spill ? fmt::format(
+      ", {} of them in {}",
+      state.spill->objects(),
+      counted(state.spill->lists(), "list request of their own", "list requests of their own"))
+                : std::string()));
   if (m_notify && state.list.entry) {
     auto document = completion_document(state.list.row.name, *state.list.entry, "completed");
     document["objects"] = state.progress.count;

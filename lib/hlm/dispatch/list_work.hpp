@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,11 +31,21 @@ namespace hlm::dispatch {
 //   the list row's prefix, encode_entry(Entry{the list's submitted,
 //   operation, Target{account, container, object}, policy}): in
 //   failed-hlm-requests with the reason when its failures are all permanent
-//   or conf.max_attempts is 1 or less (decide() with no attempts before),
-//   else in pending-hlm-requests for another attempt, as a failed first
-//   attempt of its own (attempts=1, retry_after, reason; the list's copies
-//   kept), from where the ordinary retries take over. It counts done and
-//   failed.
+//   or its attempts are used up (decide() with the attempts the list's row
+//   counts: none for a submitted list, those of the container request
+//   whose failed objects spilled into it), else in pending-hlm-requests
+//   for another attempt, as a failed attempt of its own (attempts counted,
+//   retry_after, reason; the list's copies kept), from where the ordinary
+//   retries take over. It counts done and failed. Beyond
+//   conf.max_failed_objects such pending rows for a list in one run, the
+//   further objects to be retried go to list requests of their own instead
+//   (ListSpiller, with the retry state a pending row would have had), as a
+//   container request's do (Settler::settle), so that a list whose node
+//   is still lost does not become a row per object. Such a list is queued
+//   before each progress save and at the end, so that a saved progress
+//   never counts an object that is in no queue; one that cannot be queued
+//   stops the list as a row that cannot be written does, and no progress
+//   is saved from then on (the next run works those objects again).
 // After every `batch_size` objects of a list its row's progress is
 // rewritten (the rows of those objects' failures written before it); at
 // the end (finish()) the list is removed, row then manifest. A manifest
@@ -94,6 +105,10 @@ private:
     queue::ListProgress progress;            // objects passed on so far, `done` from saved.done
     std::uint64_t to_failed = 0;             // objects of this run moved to the failed queue
     std::uint64_t to_retry = 0;              // objects of this run left pending for another attempt
+    int attempts = 0;                        // failed attempts its row counts
+    std::uint64_t retry_rows = 0;            // pending per-object rows written in this run
+    std::unique_ptr<ListSpiller> spill;      // objects to retry beyond max_failed_objects
+    bool spill_lost = false;                 // a spilled list could not be queued
     std::optional<std::string> refused;      // the manifest was refused: why
     std::optional<std::string> left_pending; // not worked on (further): why
     // hlmctl cancel removed its row: no more objects, nothing written back.
@@ -108,6 +123,12 @@ private:
 
   // Writes the row of a failed object; false when it could not be written.
   bool record_object(State& state, std::string_view object, const EntryFailures& failures);
+  // Adds a failed object to be retried to the list's spill; false when a
+  // spilled list could not be queued.
+  bool spill_object(State& state, std::string_view object, const Settlement& settlement);
+  // Queues the list the spill is writing, if any; false when it cannot be
+  // (now or before: the list then stays pending, its progress unsaved).
+  bool flush_spill(State& state);
   void save_progress(State& state);
   bool end_list(State& state);
   bool end_worked(State& state);

@@ -1,16 +1,115 @@
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/dispatch/fault_point.hpp>
 #include <hlm/dispatch/settle.hpp>
 #include <hlm/queue/entry.hpp>
+#include <hlm/queue/list_manifest.hpp>
 #include <hlm/util/error.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <iterator>
+#include <memory>
+#include <vector>
 
 namespace hlm::dispatch {
+
+namespace {
+
+[[noreturn]] void
+fail_spill(std::string_view what, int error)
+{
+  throw Error(fmt::format("{} the spill of failed objects: {}", what, std::strerror(error)));
+}
+
+} // namespace
+
+void
+EntryFailures::Spill::Close::operator()(std::FILE* file) const
+{
+  std::fclose(file);
+}
+
+// An unlinked file, as util::ExternalSorter's runs: nothing is left behind
+// when the process ends, however it ends.
+EntryFailures::Spill::Spill()
+{
+  const char* dir = std::getenv("TMPDIR");
+  std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/hlm-spill-XXXXXX";
+  const int fd = ::mkstemp(pattern.data());
+  if (fd < 0) {
+    fail_spill("cannot create", errno);
+  }
+  ::unlink(pattern.c_str());
+  m_file.reset(::fdopen(fd, "w+b"));
+  if (!m_file) {
+    const int error = errno;
+    ::close(fd);
+    fail_spill("cannot open", error);
+  }
+}
+
+// Each object: its name's and its reason's sizes (4 bytes each), whether
+// it is permanent (1 byte), then the name and the reason.
+void
+EntryFailures::Spill::add(const Object& object)
+{
+  // Back to the end after a read (a seek flushes the stream's buffer, so
+  // only then).
+  if (m_read && std::fseek(m_file.get(), 0, SEEK_END) != 0) {
+    fail_spill("cannot write", errno);
+  }
+  m_read = false;
+  const auto name_size = static_cast<std::uint32_t>(object.name.size());
+  const auto reason_size = static_cast<std::uint32_t>(object.reason.size());
+  const char permanent = object.permanent ? 1 : 0;
+  std::FILE* file = m_file.get();
+  if (std::fwrite(&name_size, sizeof name_size, 1, file) != 1
+      || std::fwrite(&reason_size, sizeof reason_size, 1, file) != 1
+      || std::fwrite(&permanent, 1, 1, file) != 1
+      || std::fwrite(object.name.data(), 1, name_size, file) != name_size
+      || std::fwrite(object.reason.data(), 1, reason_size, file) != reason_size) {
+    fail_spill("cannot write", errno);
+  }
+  ++m_count;
+}
+
+void
+EntryFailures::Spill::for_each(const std::function<void(const Object&)>& on_object) const
+{
+  std::FILE* file = m_file.get();
+  if (std::fflush(file) != 0) {
+    fail_spill("cannot write", errno);
+  }
+  std::rewind(file);
+  m_read = true;
+  Object object;
+  for (std::uint64_t i = 0; i < m_count; ++i) {
+    std::uint32_t name_size = 0;
+    std::uint32_t reason_size = 0;
+    char permanent = 0;
+    if (std::fread(&name_size, sizeof name_size, 1, file) != 1
+        || std::fread(&reason_size, sizeof reason_size, 1, file) != 1
+        || std::fread(&permanent, 1, 1, file) != 1) {
+      fail_spill("cannot read", std::ferror(file) ? errno : EIO);
+    }
+    object.name.resize(name_size);
+    object.reason.resize(reason_size);
+    if (std::fread(object.name.data(), 1, name_size, file) != name_size
+        || std::fread(object.reason.data(), 1, reason_size, file) != reason_size) {
+      fail_spill("cannot read", std::ferror(file) ? errno : EIO);
+    }
+    object.permanent = permanent != 0;
+    on_object(object);
+  }
+}
 
 void
 EntryFailures::add(const Failure& failure, const std::string& object)
@@ -56,28 +155,50 @@ EntryFailures::summary() const
 void
 EntryFailures::keep_objects(std::size_t most)
 {
+  m_keeping = true;
   m_keep_most = most;
 }
 
 void
 EntryFailures::keep_object(std::string object, EntryFailures failures)
 {
-  if (m_keep_most == 0 || !m_kept_all) {
+  if (!m_keeping || !m_kept_all) {
     return;
   }
-  if (m_objects.size() >= m_keep_most) {
-    // Too many to queue one by one: the entry is settled whole.
+  if (!m_spill && m_objects.size() < m_keep_most) {
+    m_objects.push_back({std::move(object), std::move(failures)});
+    return;
+  }
+  // Too many to queue one by one: from here on they go to the spill, those
+  // kept so far first, so that it holds them all in the order they came.
+  try {
+    if (!m_spill) {
+      auto spill = std::make_shared<Spill>();
+      for (const auto& kept : m_objects) {
+        spill->add({kept.object, kept.failures.permanent(), kept.failures.summary()});
+      }
+      m_spill = std::move(spill);
+      std::vector<FailedObject>().swap(m_objects);
+    }
+    m_spill->add({std::move(object), failures.permanent(), failures.summary()});
+  } catch (const Error&) {
+    // Nowhere to keep them: the entry is settled whole.
     m_kept_all = false;
-    m_objects = {};
-    return;
+    std::vector<FailedObject>().swap(m_objects);
+    m_spill.reset();
   }
-  m_objects.push_back({std::move(object), std::move(failures)});
 }
 
 bool
 EntryFailures::by_object() const
 {
-  return m_keep_most > 0 && m_kept_all && !m_whole && !m_objects.empty();
+  return m_keeping && m_kept_all && !m_whole && !m_spill && !m_objects.empty();
+}
+
+bool
+EntryFailures::spilled() const
+{
+  return m_keeping && m_kept_all && !m_whole && m_spill && m_spill->size() > 0;
 }
 
 const std::vector<EntryFailures::FailedObject>&
@@ -96,6 +217,17 @@ retry_delay_after(const config::HlmConf& conf, int failed_attempts)
   return delay;
 }
 
+namespace {
+
+// A failed row's reason after `attempts` attempts.
+std::string
+final_reason(const std::string& summary, int attempts)
+{
+  return attempts > 1 ? fmt::format("after {} attempts: {}", attempts, summary) : summary;
+}
+
+} // namespace
+
 Settlement
 decide(const EntryFailures& failures,
        int attempts_before,
@@ -111,9 +243,7 @@ decide(const EntryFailures& failures,
     const std::int64_t retry_after = now + retry_delay_after(conf, attempts).count();
     return {Verdict::retry, summary, {attempts, retry_after, summary}};
   }
-  return {Verdict::fail,
-          attempts > 1 ? fmt::format("after {} attempts: {}", attempts, summary) : summary,
-          {}};
+  return {Verdict::fail, final_reason(summary, attempts), {}};
 }
 
 Settler::Settler(queue::RequestQueue& requests,
@@ -164,6 +294,9 @@ Settler::settle(const queue::ListedEntry& listed, const EntryFailures& failures)
 {
   Verdict verdict = Verdict::complete;
   if (failures.by_object() && settle_objects(listed, failures, verdict)) {
+    return verdict;
+  }
+  if (failures.spilled() && settle_spilled(listed, failures, verdict)) {
     return verdict;
   }
   return settle_whole(listed, failures);
@@ -283,6 +416,247 @@ Settler::settle_objects(const queue::ListedEntry& listed,
     m_notify(std::move(document));
   }
   verdict = to_retry > 0 ? Verdict::retry : Verdict::fail;
+  return true;
+}
+
+namespace {
+
+// Room for a manifest's last line, {"end":true,"count":N}.
+constexpr std::size_t k_manifest_end_bytes = 64;
+
+// The row of a list request a spill writes: its progress (none done), the
+// retry state of a failed attempt and the parameters of the row `from`.
+std::string
+spilled_list_type(std::uint64_t count, const queue::RetryState& retry, std::string_view from)
+{
+  const std::string pending = queue::pending_content_type(retry);
+  const auto parameters = pending.find(';');
+  return queue::with_parameters_of(
+    queue::list_content_type({count, 0, 0})
+      + (parameters == std::string::npos ? std::string() : pending.substr(parameters)),
+    from);
+}
+
+} // namespace
+
+ListSpiller::ListSpiller(queue::RequestQueue& requests,
+                         queue::Entry entry,
+                         std::string row_content_type,
+                         queue::RetryState retry)
+  : m_requests(requests),
+    m_entry(std::move(entry)),
+    m_row_content_type(std::move(row_content_type)),
+    m_retry(std::move(retry)),
+    m_header{m_entry.operation,
+             m_entry.target.account,
+             m_entry.target.container,
+             m_entry.policy_index}
+{
+}
+
+// The failed objects come in listing order, which is the manifest's byte
+// order: the Sender hands outcomes on in the order the objects were added
+// (its owners queue relies on it), a container's as its merged listing
+// gives them, a list's as its manifest does. A name out of that order,
+// which ManifestWriter would refuse, starts another list instead.
+std::string
+ListSpiller::add(const std::string& name)
+{
+  const std::size_t line = nlohmann::json(name).dump().size() + 1;
+  std::string queued;
+  if (m_writer
+      && (m_manifest.size() + line + k_manifest_end_bytes > queue::k_max_manifest_bytes
+          || name <= m_last)) {
+    queued = flush();
+  }
+  if (!m_writer) {
+    m_writer = std::make_unique<queue::ManifestWriter>(m_header, [this](std::string_view bytes) {
+      m_manifest.append(bytes);
+    });
+  }
+  m_writer->add(name);
+  m_last = name;
+  ++m_objects;
+  return queued;
+}
+
+// submit_list writes the manifest, its listing row and the list's row; the
+// row is then rewritten with the retry state, which submit_list does not
+// write. A crash in between leaves a list worked at the next run as a
+// first attempt: nothing is lost.
+std::string
+ListSpiller::flush()
+{
+  if (!m_writer) {
+    return {};
+  }
+  const std::uint64_t count = m_writer->finish();
+  std::string id;
+  if (count > 0) {
+    id = m_requests.submit_list(m_header,
+                                m_entry.submitted,
+                                m_manifest,
+                                count,
+                                queue::copies_of(m_row_content_type),
+                                queue::priority_of(m_row_content_type),
+                                queue::days_of(m_row_content_type));
+    m_requests.direct().put_row_quorum(queue::k_pending_lists_container,
+                                       id,
+                                       SwiftTimestamp::now(),
+                                       spilled_list_type(count, m_retry, m_row_content_type));
+    fault_point("spill-put");
+    ++m_lists;
+    if (m_ids.size() < Settler::k_hook_objects) {
+      m_ids.push_back(id);
+    }
+  }
+  m_writer.reset();
+  m_manifest.clear();
+  return id;
+}
+
+namespace {
+
+// What the rows and lists of a spilled entry hold.
+struct SpillResult
+{
+  std::uint64_t failed = 0;    // failed objects in all
+  std::uint64_t to_failed = 0; // of those, with failed rows
+  std::uint64_t to_retry = 0;  // of those, in lists
+  std::size_t lists = 0;
+  std::vector<std::string> ids; // the first lists' ids
+  // The first objects, for the hook (Settler's k_hook_objects).
+  nlohmann::json hook_objects = nlohmann::json::array();
+};
+
+// Writes the failed rows and the lists of a spilled entry that failed its
+// attempt `retry.attempts` (Settler::settle), the objects to be retried
+// bound for lists unless `last`. Throws hlm::Error as its writes do.
+//
+// The objects whose failures are final go to the failed queue one row
+// each, as settle_objects() writes them, rather than as a failed list:
+// the failed queue has no lists (a list request that fails is a failed row
+// named as its row, its manifest removed), and one row per object is what
+// hlmctl requests shows, what a later success clears (clear_superseded)
+// and what an operator resubmits. Those are objects that are deleted or
+// refused, or the last attempt's failures, where each one is an answer to
+// keep.
+SpillResult
+write_spill(queue::RequestQueue& requests,
+            const queue::ListedEntry& listed,
+            const EntryFailures::Spill& spill,
+            const queue::RetryState& retry,
+            bool last)
+{
+  const queue::Entry& entry = *listed.entry;
+  ListSpiller spiller(requests, entry, listed.row.content_type, retry);
+  SpillResult result;
+  std::vector<std::size_t> awaiting_id; // hook items of the list being written
+  const auto name_ids = [&](const std::string& id) {
+    for (const std::size_t i : awaiting_id) {
+      result.hook_objects[i]["id"] = id;
+    }
+    awaiting_id.clear();
+  };
+  spill.for_each([&](const EntryFailures::Spill::Object& object) {
+    ++result.failed;
+    const bool is_final = object.permanent || last;
+    std::string id;
+    std::string reason = retry.reason.value_or("");
+    if (is_final) {
+      reason = final_reason(object.reason, retry.attempts);
+      id = queue::encode_entry(
+        queue::Entry{entry.submitted,
+                     entry.operation,
+                     queue::Target{entry.target.account, entry.target.container, object.name},
+                     entry.policy_index});
+      requests.put_row(queue::Which::failed, id, queue::failed_content_type(reason));
+      ++result.to_failed;
+    } else if (const std::string queued = spiller.add(object.name); !queued.empty()) {
+      name_ids(queued); // the list written so far, queued before this object
+    }
+    if (result.hook_objects.size() < Settler::k_hook_objects) {
+      if (!is_final) {
+        awaiting_id.push_back(result.hook_objects.size());
+      }
+      result.hook_objects.push_back(
+        {{"object", object.name}, {"id", id}, {"reason", reason}, {"final", is_final}});
+    }
+  });
+  name_ids(spiller.flush());
+  result.to_retry = spiller.objects();
+  result.lists = spiller.lists();
+  result.ids = spiller.ids();
+  return result;
+}
+
+} // namespace
+
+bool
+Settler::settle_spilled(const queue::ListedEntry& listed,
+                        const EntryFailures& failures,
+                        Verdict& verdict)
+{
+  const queue::Entry& entry = *listed.entry;
+  const std::string printed = printable(listed.row.name);
+  // A release's row says which replicas it may migrate (release=); a list
+  // row written through submit_list would not say so until rewritten, and
+  // a crash in between would leave a plain migrate. Settled whole.
+  if (queue::release_of(listed.row.content_type)) {
+    if (m_say) {
+      m_say(fmt::format("{}: {} failed objects of a release are not queued as lists; settled "
+                        "whole",
+                        printed,
+                        failures.spill()->size()));
+    }
+    return false;
+  }
+  const int attempts = listed.retry.attempts + 1;
+  const std::int64_t now = m_clock();
+  const queue::RetryState retry{attempts,
+                                now + retry_delay_after(m_conf, attempts).count(),
+                                failures.summary()};
+  SpillResult result;
+  try {
+    result =
+      write_spill(m_requests, listed, *failures.spill(), retry, attempts >= m_conf.max_attempts);
+  } catch (const Error& e) {
+    // No majority for a row or a list, a name no list can hold, a spill
+    // that cannot be read: the entry is settled whole; what was written
+    // stays (those objects are worked twice).
+    if (m_say) {
+      m_say(fmt::format("{}: cannot queue its {} failed objects as lists ({}); settled whole",
+                        printed,
+                        failures.spill()->size(),
+                        e.what()));
+    }
+    return false;
+  }
+  m_requests.complete(listed.row);
+  fault_point("completed");
+  completed(entry, false);
+  if (m_say) {
+    m_say(fmt::format("{}: {} of its objects failed and stay as requests of their own: {} to "
+                      "retry in {}, {} to the failed queue; the container request is done",
+                      printed,
+                      result.failed,
+                      result.to_retry,
+                      counted(result.lists, "list request", "list requests"),
+                      result.to_failed));
+  }
+  if (result.to_failed > 0) {
+    ++m_report.failed;
+  } else {
+    ++m_report.retrying;
+  }
+  if (m_notify) {
+    auto document = completion_document(listed.row.name, entry, "completed");
+    document["failed_objects"] = std::move(result.hook_objects);
+    document["failed_objects_count"] = result.failed;
+    document["lists"] = result.ids;
+    m_notify(std::move(document));
+  }
+  verdict = result.to_retry > 0 ? Verdict::retry : Verdict::fail;
   return true;
 }
 

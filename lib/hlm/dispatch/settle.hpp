@@ -3,6 +3,7 @@
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/core/failure.hpp>
 #include <hlm/dispatch/report.hpp>
+#include <hlm/queue/list_manifest.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
 
@@ -11,8 +12,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -32,6 +35,8 @@ public:
 
   // A failed object of a container entry, with its own failures.
   struct FailedObject;
+  // The failed objects of a container entry beyond those kept in memory.
+  class Spill;
 
   // A replica was sent (it failed or not; a failed one is also add()-ed).
   void
@@ -59,23 +64,37 @@ public:
   std::string summary() const;
 
   // For a container entry: keeps the failures of each failed object
-  // (keep_object), up to `most` objects; 0 keeps none.
+  // (keep_object), up to `most` objects in memory; beyond that every
+  // failed object (those kept so far first) goes to a Spill instead, its
+  // name, whether its failures are all permanent and their summary, in a
+  // temporary file, so that memory stays bounded however many fail.
   void keep_objects(std::size_t most);
   bool
   keeps_objects() const
   {
-    return m_keep_most > 0;
+    return m_keeping;
   }
-  // One object's outcome (`failures`, its own), kept when objects are kept
-  // and fewer than the most have been; the entry's own counts are add()-ed
-  // apart.
+  // One object's outcome (`failures`, its own); the entry's own counts are
+  // add()-ed apart. A spill that cannot be written (the temporary file)
+  // keeps nothing more: the entry is then settled whole.
   void keep_object(std::string object, EntryFailures failures);
   // Whether the entry can be settled object by object (Settler::settle):
   // objects are kept, some failed, no more than the most, and nothing
   // failed for the entry as a whole (its listing, its ring).
   bool by_object() const;
-  // The failed objects kept, in the order they were kept.
+  // The failed objects kept, in the order they were kept (none once they
+  // spilled).
   const std::vector<FailedObject>& failed_objects() const;
+  // Whether the entry can be settled through its spill (Settler::settle):
+  // more failed objects than the most, every one of them in the spill,
+  // and nothing failed for the entry as a whole.
+  bool spilled() const;
+  // The spill, when the failed objects went there; shared by copies.
+  const std::shared_ptr<Spill>&
+  spill() const
+  {
+    return m_spill;
+  }
 
 private:
   struct Reason
@@ -91,15 +110,52 @@ private:
   bool m_transient = false; // some failure was transient
   bool m_whole = false;     // a failure of the entry as a whole
   std::vector<Reason> m_reasons;
+  bool m_keeping = false; // keep_objects() was called
   std::size_t m_keep_most = 0;
   bool m_kept_all = true; // no failed object was left out
   std::vector<FailedObject> m_objects;
+  std::shared_ptr<Spill> m_spill;
 };
 
 struct EntryFailures::FailedObject
 {
   std::string object; // the name in its container
   EntryFailures failures;
+};
+
+// Failed objects in an unlinked temporary file, read back in the order
+// they were added, as often as asked (entries that ride on another share
+// its spill). Constant memory.
+class EntryFailures::Spill
+{
+public:
+  struct Object
+  {
+    std::string name;
+    bool permanent = false; // every failure of it is permanent
+    std::string reason;     // its failures' summary
+  };
+
+  // Throws hlm::Error when no temporary file can be made.
+  Spill();
+  // Throws hlm::Error when the file cannot be written (disk full).
+  void add(const Object& object);
+  std::uint64_t
+  size() const
+  {
+    return m_count;
+  }
+  // Each object, in order. Throws hlm::Error when the file cannot be read.
+  void for_each(const std::function<void(const Object&)>& on_object) const;
+
+private:
+  struct Close
+  {
+    void operator()(std::FILE* file) const;
+  };
+  std::unique_ptr<std::FILE, Close> m_file;
+  std::uint64_t m_count = 0;
+  mutable bool m_read = false; // the position is not at the end
 };
 
 // What the on_complete hook (completion_hook.hpp) is told of a request
@@ -140,6 +196,70 @@ Settlement decide(const EntryFailures& failures,
                   const config::HlmConf& conf,
                   std::int64_t now);
 
+// Writes failed objects to be retried as list requests
+// (queue/list_manifest.hpp) of `entry`'s operation, account, container and
+// policy, submitted as `entry` was, in pieces: a manifest is held in memory
+// up to queue::k_max_manifest_bytes, then queued, and the next one started.
+// Each list's row carries the copies, priority and days of
+// `row_content_type` (the row the objects come from) and `retry` (the
+// retry state of a failed attempt), so that it waits for its next attempt
+// as a retried entry does. Neither copied nor moved (the manifest's sink
+// is this object).
+class ListSpiller
+{
+public:
+  ListSpiller(queue::RequestQueue& requests,
+              queue::Entry entry,
+              std::string row_content_type,
+              queue::RetryState retry);
+  ListSpiller(const ListSpiller&) = delete;
+  ListSpiller& operator=(const ListSpiller&) = delete;
+
+  // Adds an object's name; another list is started when the manifest would
+  // grow past its most, or when the name is not after the one before (a
+  // manifest is sorted). Returns the id of the list queued to make room,
+  // if one was. hlm::InputError (nothing added) for a name no manifest
+  // can hold; hlm::Error when a list cannot be queued.
+  std::string add(const std::string& name);
+  // Queues the list being written, if it holds a name; returns its id
+  // (empty when none was queued). hlm::Error when it cannot be queued
+  // (what submit_list and a row write throw); its names are then lost to
+  // this spiller, and the caller must keep its source.
+  std::string flush();
+
+  // Names added, in all lists.
+  std::uint64_t
+  objects() const
+  {
+    return m_objects;
+  }
+  // Lists queued.
+  std::size_t
+  lists() const
+  {
+    return m_lists;
+  }
+  // The ids of the first lists queued (up to Settler::k_hook_objects).
+  const std::vector<std::string>&
+  ids() const
+  {
+    return m_ids;
+  }
+
+private:
+  queue::RequestQueue& m_requests;
+  queue::Entry m_entry;
+  std::string m_row_content_type;
+  queue::RetryState m_retry;
+  queue::ListHeader m_header;
+  std::unique_ptr<queue::ManifestWriter> m_writer;
+  std::string m_manifest;
+  std::string m_last;
+  std::uint64_t m_objects = 0;
+  std::size_t m_lists = 0;
+  std::vector<std::string> m_ids;
+};
+
 // Carries out decisions in the queue and counts them in a report: in the
 // manner of ninja's Builder finishing its commands, one entry at a time as
 // its attempt ends.
@@ -153,7 +273,12 @@ public:
   // completed or failed (a container settled object by object: completed,
   // with "failed_objects": [{"object", "id", "reason", "final"}], final
   // when in the failed queue, else pending for another attempt, told of
-  // again as a request of its own).
+  // again as a request of its own; a container whose failed objects
+  // spilled: "failed_objects" names only the first k_hook_objects, each
+  // object bound for a list with the id of its list request, and
+  // "failed_objects_count" says how many failed in all, "lists" the ids of
+  // the list requests written, also at most k_hook_objects).
+  static constexpr std::size_t k_hook_objects = 100;
   Settler(queue::RequestQueue& requests,
           const config::HlmConf& conf,
           UnixClock clock,
@@ -184,6 +309,24 @@ public:
   // with a row of their own twice, which changes nothing). Returns retry
   // when some object stays pending, else fail when some failed, so that
   // conflicting later entries wait as for the entry itself.
+  //
+  // A container entry whose failures.spilled() (more failed objects than
+  // max_failed_objects) is settled through its spill instead, streamed:
+  // the objects whose failures are final (all permanent, or the entry's
+  // attempts used up, as decide() says) get their own failed rows as
+  // above; the others go, in their order, into manifests of list requests
+  // (queue/list_manifest.hpp) of the entry's operation, container and
+  // policy, submitted as the entry was, each at most
+  // queue::k_max_manifest_bytes (another list is started beyond, or when
+  // a name is not after the one before), whose rows carry the entry's
+  // copies, priority and days and its retry state as a failed attempt
+  // (attempts counted, retry_after, the entry's summary as reason), so
+  // that they wait for their turn as a retried entry does. Manifest, then
+  // list row, then the next; the entry is removed last, so that a crash
+  // in between leaves it pending, to be worked again whole (the lists
+  // written stay: their objects are worked twice, which changes nothing).
+  // A row or list that cannot be written, or an entry with a release
+  // parameter (see settle.cpp), is settled whole.
   Verdict settle(const queue::ListedEntry& listed, const EntryFailures& failures);
   // Removes the failed entries superseded by one that completed in this
   // run: same target and operation, submitted no later (the completed
@@ -198,6 +341,10 @@ private:
   Verdict settle_whole(const queue::ListedEntry& listed, const EntryFailures& failures);
   // false when a row could not be written (nothing else changed).
   bool settle_objects(const queue::ListedEntry& listed,
+                      const EntryFailures& failures,
+                      Verdict& verdict);
+  // The same for an entry whose failed objects spilled.
+  bool settle_spilled(const queue::ListedEntry& listed,
                       const EntryFailures& failures,
                       Verdict& verdict);
   // `every_object`: a container entry all of whose objects succeeded.

@@ -14,6 +14,7 @@
 
 #include <hlm/config/hlm_conf.hpp>
 #include <hlm/dispatch/dispatcher.hpp>
+#include <hlm/queue/direct_container.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
 #include <hlm/util/error.hpp>
@@ -22,6 +23,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -92,6 +95,39 @@ struct Fixture
   {
     return queue->submit(
       Entry{next_submitted(), op, Target{"AUTH_test", "c", std::move(object)}, 0});
+  }
+
+  // Queues a request for the whole container c.
+  std::string
+  submit_container(Operation op, std::optional<std::size_t> copies = std::nullopt)
+  {
+    return queue->submit(Entry{next_submitted(), op, Target{"AUTH_test", "c", {}}, 0}, copies);
+  }
+
+  // Rows of objects in container c of AUTH_test, as the object servers'
+  // updates would leave them.
+  void
+  add_objects(const std::vector<std::string>& names)
+  {
+    DirectContainerClient client(http, queue->container_ring(), queue->secret(), "AUTH_test");
+    for (const auto& name : names) {
+      REQUIRE(client.put_object_row_quorum("c",
+                                           name,
+                                           SwiftTimestamp::now(),
+                                           "application/octet-stream",
+                                           0,
+                                           "d41d8cd98f00b204e9800998ecf8427e")
+              >= 2);
+    }
+  }
+
+  // The names in a list's manifest, in order.
+  std::vector<std::string>
+  names_of(const ListedList& list)
+  {
+    std::vector<std::string> out;
+    queue->read_list(list, [&](std::string_view name) { out.emplace_back(name); });
+    return out;
   }
 
   std::vector<ListedList>
@@ -479,4 +515,363 @@ TEST_CASE("dispatch lists: a 100,000-object list, every 1,000th object failing",
   const auto failed = f.rows(Which::failed);
   CHECK(failed.size() == 100);
   CHECK(failed.at(0).row.name == object_row(id, "object-000999"));
+}
+
+namespace {
+
+// Objects o0 .. o<n-1> of container c, named so that they sort in order.
+std::vector<std::string>
+numbered(std::size_t n)
+{
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < n; ++i) {
+    names.push_back(fmt::format("o{:03d}", i));
+  }
+  return names;
+}
+
+} // namespace
+
+TEST_CASE("dispatch spill: a container request's failed objects beyond max_failed_objects "
+          "stay exactly, as a list request that waits like a retry",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 2;
+  f.conf.max_attempts = 3;
+  const auto names = numbered(8);
+  f.add_objects(names);
+  const std::string id = f.submit_container(Operation::recall, 3);
+  const std::vector<std::string> failing = {"o001", "o002", "o004", "o005", "o007"};
+  for (const auto& name : failing) {
+    f.nodes.failing["/AUTH_test/c/" + name] = "backend";
+  }
+
+  const auto report = f.run();
+  CHECK(report.entries == 1);
+  CHECK(report.retrying == 1);
+  CHECK(report.failed == 0);
+  // The container request is gone; no per-object row; one list of
+  // exactly the failed objects, in order.
+  CHECK(f.rows(Which::pending).empty());
+  CHECK(f.rows(Which::failed).empty());
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(f.names_of(lists[0]) == failing);
+  REQUIRE(lists[0].entry);
+  const Entry container = decode_entry(id);
+  CHECK(lists[0].entry->submitted == container.submitted);
+  CHECK(lists[0].entry->operation == Operation::recall);
+  CHECK(lists[0].entry->target.container == "c");
+  CHECK(lists[0].progress == ListProgress{5, 0, 0});
+  // Its row: a failed first attempt, the container's copies kept.
+  const RetryState retry = retry_state_of(lists[0].row.content_type);
+  CHECK(retry.attempts == 1);
+  CHECK(retry.retry_after == f.now + 60);
+  CHECK_THAT(retry.reason.value_or(""), Catch::Contains("backend failed: backend"));
+  CHECK(copies_of(lists[0].row.content_type) == 3U);
+
+  // Not due yet: deferred, nothing sent.
+  f.nodes.applied.clear();
+  const auto early = f.run();
+  CHECK(early.deferred == 1);
+  CHECK(early.objects == 0);
+  CHECK(f.nodes.applied.empty());
+
+  // Due, the node back: exactly the failed objects are worked, and done.
+  f.nodes.failing.clear();
+  f.now += 60;
+  const auto again = f.run();
+  CHECK(again.completed == 1);
+  std::vector<std::string> expected;
+  for (const auto& name : failing) {
+    expected.push_back("/AUTH_test/c/" + name);
+  }
+  CHECK(f.worked("recall") == expected);
+  CHECK(f.lists().empty());
+  CHECK(f.manifests() == 0);
+  CHECK(f.rows(Which::pending).empty());
+  CHECK(f.rows(Which::failed).empty());
+}
+
+TEST_CASE("dispatch spill: with max_failed_objects 0 every failed object goes to a list",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 0;
+  f.add_objects(numbered(3));
+  f.submit_container(Operation::migrate);
+  f.nodes.failing = {{"/AUTH_test/c/o001", "backend"}};
+  f.run();
+  CHECK(f.rows(Which::pending).empty());
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(f.names_of(lists[0]) == std::vector<std::string>{"o001"});
+}
+
+TEST_CASE("dispatch spill: permanent failures get failed rows of their own, transient ones a "
+          "list",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 2;
+  f.add_objects(numbered(6));
+  const std::string id = f.submit_container(Operation::migrate);
+  f.nodes.failing = {{"/AUTH_test/c/o000", "deleted"},
+                     {"/AUTH_test/c/o001", "backend"},
+                     {"/AUTH_test/c/o003", "deleted"},
+                     {"/AUTH_test/c/o004", "backend"}};
+  const auto report = f.run();
+  CHECK(report.failed == 1);
+  CHECK(report.retrying == 0);
+  const auto failed = f.rows(Which::failed);
+  REQUIRE(failed.size() == 2);
+  CHECK(failed[0].row.name == id + "/o000");
+  CHECK(failed[1].row.name == id + "/o003");
+  for (const auto& row : failed) {
+    CHECK_THAT(*row.reason, Catch::StartsWith("3 of 3 replicas failed; "));
+    CHECK_THAT(*row.reason, Catch::Contains("backend failed: deleted"));
+  }
+  CHECK_THAT(*failed[1].reason, Catch::Contains("/AUTH_test/c/o003"));
+  CHECK(f.rows(Which::pending).empty());
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(f.names_of(lists[0]) == std::vector<std::string>{"o001", "o004"});
+}
+
+TEST_CASE("dispatch spill: at the last attempt every failed object gets its failed row",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 1;
+  f.conf.max_attempts = 2;
+  f.add_objects(numbered(4));
+  const std::string id = f.submit_container(Operation::migrate);
+  const auto listed = f.queue->find(Which::pending, id);
+  REQUIRE(listed);
+  f.queue->retry_later(*listed, {1, f.now - 1, "earlier"});
+  f.nodes.failing = {{"/AUTH_test/c/o001", "backend"}, {"/AUTH_test/c/o002", "backend"}};
+  const auto report = f.run();
+  CHECK(report.failed == 1);
+  CHECK(f.lists().empty());
+  CHECK(f.rows(Which::pending).empty());
+  const auto failed = f.rows(Which::failed);
+  REQUIRE(failed.size() == 2);
+  CHECK(failed[0].row.name == id + "/o001");
+  CHECK(failed[1].row.name == id + "/o002");
+  CHECK_THAT(*failed[0].reason, Catch::StartsWith("after 2 attempts: "));
+}
+
+TEST_CASE("dispatch spill: a spilled list counts the container's attempts when its objects "
+          "fail again",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 1;
+  f.conf.max_attempts = 2;
+  f.add_objects(numbered(4));
+  const std::string id = f.submit_container(Operation::migrate);
+  f.nodes.failing = {{"/AUTH_test/c/o000", "backend"}, {"/AUTH_test/c/o003", "backend"}};
+  f.run();
+  REQUIRE(f.lists().size() == 1);
+  f.now += 60;
+  const auto again = f.run();
+  CHECK(again.failed == 1);
+  CHECK(f.lists().empty());
+  CHECK(f.rows(Which::pending).empty());
+  const auto failed = f.rows(Which::failed);
+  REQUIRE(failed.size() == 2);
+  CHECK(failed[0].row.name == id + "/o000");
+  CHECK(failed[1].row.name == id + "/o003");
+  CHECK_THAT(*failed[0].reason, Catch::StartsWith("after 2 attempts: "));
+}
+
+TEST_CASE("dispatch spill: failed objects that cannot be queued as a list leave the container "
+          "request to be settled whole",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 1;
+  f.add_objects(numbered(4));
+  const std::string id = f.submit_container(Operation::migrate);
+  f.nodes.failing = {{"/AUTH_test/c/o000", "backend"}, {"/AUTH_test/c/o003", "backend"}};
+  // No container server lists a manifest.
+  f.filtered.refuse = [](const swift::HttpRequest& request) {
+    return request.method == swift::Method::put
+           && std::string_view(request.url).find("/hlm-lists/") != std::string_view::npos;
+  };
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  CHECK(f.lists().empty());
+  const auto pending = f.rows(Which::pending);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].row.name == id);
+  CHECK(pending[0].retry.attempts == 1);
+}
+
+TEST_CASE("dispatch spill: failed objects past a manifest's most go to further lists",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 1;
+  f.conf.batch_size = 100'000;
+  f.nodes.record = false;
+  // 9,000 names of 1,000 bytes: more than one 8 MiB manifest holds.
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < 9'000; ++i) {
+    names.push_back(fmt::format("{:06d}", i) + std::string(994, 'x'));
+  }
+  f.add_objects(names);
+  f.submit_container(Operation::migrate);
+  for (const auto& name : names) {
+    f.nodes.failing["/AUTH_test/c/" + name] = "backend";
+  }
+  f.run();
+  CHECK(f.rows(Which::pending).empty());
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 2);
+  std::vector<std::string> listed;
+  for (const auto& list : lists) {
+    const auto part = f.names_of(list);
+    CHECK(list.progress->count == part.size());
+    listed.insert(listed.end(), part.begin(), part.end());
+  }
+  std::sort(listed.begin(), listed.end());
+  CHECK(listed == names);
+}
+
+TEST_CASE("dispatch spill: a list's objects to retry beyond max_failed_objects go to a list of "
+          "their own",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 2;
+  f.conf.max_attempts = 3;
+  const auto names = numbered(7);
+  const std::string id = f.submit_list(Operation::migrate, names);
+  const std::vector<std::string> failing = {"o000", "o002", "o003", "o005", "o006"};
+  for (const auto& name : failing) {
+    f.nodes.failing["/AUTH_test/c/" + name] = "backend";
+  }
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  // The first two as rows of their own, the other three as a list that
+  // waits for its retry like them.
+  const auto pending = f.rows(Which::pending);
+  REQUIRE(pending.size() == 2);
+  CHECK(pending[0].row.name == object_row(id, "o000"));
+  CHECK(pending[1].row.name == object_row(id, "o002"));
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].row.name != id);
+  CHECK(f.names_of(lists[0]) == std::vector<std::string>{"o003", "o005", "o006"});
+  const RetryState retry = retry_state_of(lists[0].row.content_type);
+  CHECK(retry.attempts == 1);
+  CHECK(retry.retry_after == pending[0].retry.retry_after);
+  CHECK(f.manifests() == 1);
+
+  f.nodes.failing.clear();
+  f.nodes.applied.clear();
+  f.now += 60;
+  const auto again = f.run();
+  CHECK(again.completed == 3);
+  CHECK(f.rows(Which::pending).empty());
+  CHECK(f.rows(Which::failed).empty());
+  CHECK(f.lists().empty());
+  CHECK(f.manifests() == 0);
+  std::vector<std::string> expected;
+  for (const auto& name : failing) {
+    expected.push_back("/AUTH_test/c/" + name);
+  }
+  auto worked = f.worked("migrate");
+  std::sort(worked.begin(), worked.end());
+  CHECK(worked == expected);
+}
+
+TEST_CASE("dispatch spill: a list's spill is queued before each progress save", "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 0;
+  f.conf.batch_size = 2;
+  const auto names = numbered(6);
+  f.submit_list(Operation::migrate, names);
+  for (const auto& name : names) {
+    f.nodes.failing["/AUTH_test/c/" + name] = "backend";
+  }
+  f.run();
+  CHECK(f.rows(Which::pending).empty());
+  std::vector<std::string> spilled;
+  for (const auto& list : f.lists()) {
+    const auto part = f.names_of(list);
+    CHECK(part.size() <= 2);
+    spilled.insert(spilled.end(), part.begin(), part.end());
+  }
+  std::sort(spilled.begin(), spilled.end());
+  CHECK(spilled == names);
+}
+
+TEST_CASE("dispatch spill: a list whose spill cannot be queued stays pending at its saved "
+          "progress",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  f.conf.max_failed_objects = 0;
+  const std::string id = f.submit_list(Operation::migrate, numbered(4));
+  f.nodes.failing = {{"/AUTH_test/c/o001", "backend"}};
+  // Manifests are stored no more.
+  f.filtered.refuse = [](const swift::HttpRequest& request) {
+    return request.method == swift::Method::put
+           && std::string_view(request.url).find("/hlm-lists/") != std::string_view::npos;
+  };
+  const auto report = f.run();
+  CHECK(report.retrying == 1);
+  CHECK(f.rows(Which::pending).empty());
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(lists[0].row.name == id);
+  CHECK(lists[0].progress == ListProgress{4, 0, 0});
+
+  // Stored again: the list is worked from the start, o001 spilled.
+  f.filtered.refuse = {};
+  f.run();
+  const auto after = f.lists();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].row.name != id);
+  CHECK(f.names_of(after[0]) == std::vector<std::string>{"o001"});
+}
+
+TEST_CASE("dispatch spill: on_complete hears of the container with the lists and the first "
+          "failed objects",
+          "[dispatch][lists]")
+{
+  Fixture f;
+  const auto log = f.dir.path() / "hook.log";
+  f.conf.on_complete = {"/bin/sh", "-c", "cat >> '" + log.string() + "'"};
+  f.conf.max_failed_objects = 1;
+  f.add_objects(numbered(4));
+  const std::string id = f.submit_container(Operation::migrate);
+  f.nodes.failing = {{"/AUTH_test/c/o000", "deleted"},
+                     {"/AUTH_test/c/o001", "backend"},
+                     {"/AUTH_test/c/o003", "backend"}};
+  f.run();
+  std::ifstream in(log);
+  std::string line;
+  REQUIRE(std::getline(in, line));
+  const auto document = nlohmann::json::parse(line);
+  CHECK_FALSE(std::getline(in, line));
+  CHECK(document.at("id") == id);
+  CHECK(document.at("outcome") == "completed");
+  CHECK(document.at("failed_objects_count") == 3);
+  const auto lists = f.lists();
+  REQUIRE(lists.size() == 1);
+  CHECK(document.at("lists") == nlohmann::json::array({lists[0].row.name}));
+  const auto& objects = document.at("failed_objects");
+  REQUIRE(objects.size() == 3);
+  CHECK(objects[0].at("object") == "o000");
+  CHECK(objects[0].at("final") == true);
+  CHECK(objects[0].at("id") == id + "/o000");
+  CHECK(objects[1].at("object") == "o001");
+  CHECK(objects[1].at("final") == false);
+  CHECK(objects[1].at("id") == lists[0].row.name);
+  CHECK(objects[2].at("id") == lists[0].row.name);
 }

@@ -498,7 +498,7 @@ TEST_CASE("dispatch retry: a container request keeps exactly its failed objects"
 }
 
 TEST_CASE("dispatch retry: a container request with more failed objects than "
-          "max_failed_objects stays whole",
+          "max_failed_objects, which cannot be queued as lists, stays whole",
           "[dispatch]")
 {
   for (const std::size_t most : {std::size_t{0}, std::size_t{1}}) {
@@ -508,6 +508,11 @@ TEST_CASE("dispatch retry: a container request with more failed objects than "
     f.add_objects("c", {"a", "b", "d"});
     const std::string id = f.submit(Operation::migrate, "");
     f.nodes.failing = {{"/AUTH_test/c/a", "backend"}, {"/AUTH_test/c/d", "backend"}};
+    // No manifest can be stored (test_dispatch_lists.cpp has the lists).
+    f.http.refuse = [](const swift::HttpRequest& request) {
+      return request.method == swift::Method::put
+             && std::string_view(request.url).find("/hlm-lists/") != std::string_view::npos;
+    };
     const auto report = f.run();
     CHECK(report.retrying == 1);
     const auto pending = f.all(Which::pending);

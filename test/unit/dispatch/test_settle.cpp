@@ -14,6 +14,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 using namespace hlm;
 using namespace hlm::dispatch;
@@ -106,6 +107,64 @@ TEST_CASE("EntryFailures: permanent only when every failure is", "[dispatch]")
   EntryFailures marked;
   marked.add({FailureKind::backend, false, "node A: cartridge destroyed", "A"});
   CHECK(marked.permanent());
+}
+
+TEST_CASE("EntryFailures: failed objects beyond the most kept spill, all of them, in order",
+          "[dispatch]")
+{
+  EntryFailures failures;
+  failures.keep_objects(2);
+  failures.keep_object("a", all_failed(backend("node A: down", "A"), "/a/c/a"));
+  failures.keep_object("b", all_failed(missing("gone", "A"), "/a/c/b"));
+  CHECK(failures.by_object());
+  CHECK_FALSE(failures.spilled());
+  CHECK(failures.failed_objects().size() == 2);
+  failures.keep_object("c", all_failed(backend("node A: down", "A"), "/a/c/c"));
+  CHECK_FALSE(failures.by_object());
+  CHECK(failures.spilled());
+  CHECK(failures.failed_objects().empty());
+  REQUIRE(failures.spill());
+  CHECK(failures.spill()->size() == 3);
+  // A copy (an entry riding on this one) reads the same spill, as often
+  // as asked.
+  const EntryFailures copy = failures;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<EntryFailures::Spill::Object> read;
+    copy.spill()->for_each(
+      [&](const EntryFailures::Spill::Object& object) { read.push_back(object); });
+    REQUIRE(read.size() == 3);
+    CHECK(read[0].name == "a");
+    CHECK_FALSE(read[0].permanent);
+    CHECK(read[1].name == "b");
+    CHECK(read[1].permanent);
+    CHECK(read[2].name == "c");
+    CHECK_THAT(read[2].reason, Catch::StartsWith("3 of 3 replicas failed; node A: down"));
+  }
+  // Added after a read: at the end.
+  failures.keep_object("d", all_failed(backend("node A: down", "A"), "/a/c/d"));
+  CHECK(failures.spill()->size() == 4);
+  std::string names;
+  failures.spill()->for_each(
+    [&](const EntryFailures::Spill::Object& object) { names += object.name; });
+  CHECK(names == "abcd");
+  // A failure of the entry as a whole settles it whole.
+  failures.add(make_failure(FailureKind::unreachable, "cannot list"));
+  CHECK_FALSE(failures.spilled());
+}
+
+TEST_CASE("EntryFailures: with most 0 the first failed object spills", "[dispatch]")
+{
+  EntryFailures failures;
+  failures.keep_objects(0);
+  CHECK(failures.keeps_objects());
+  failures.keep_object("a", all_failed(backend("node A: down", "A"), "/a/c/a"));
+  CHECK(failures.spilled());
+  CHECK(failures.spill()->size() == 1);
+  EntryFailures not_kept;
+  CHECK_FALSE(not_kept.keeps_objects());
+  not_kept.keep_object("a", all_failed(backend("node A: down", "A"), "/a/c/a"));
+  CHECK_FALSE(not_kept.spilled());
+  CHECK_FALSE(not_kept.by_object());
 }
 
 TEST_CASE("decide: complete, retry with backoff, fail at the last attempt", "[dispatch]")
@@ -262,4 +321,32 @@ TEST_CASE("Settler: completion removes the entry and, at the end, what it supers
   CHECK(f.find(Which::failed, listed.row.name));
   f.settler->clear_superseded();
   CHECK_FALSE(f.find(Which::failed, listed.row.name));
+}
+
+// Run by hand (hidden): a million failed objects of one container, each
+// with its own failures, in bounded memory (compare the peak RSS of
+// `unit_tests "[spill-scale]"` with that of another test).
+TEST_CASE("EntryFailures: a million failed objects spill in bounded memory", "[.][spill-scale]")
+{
+  EntryFailures failures;
+  failures.keep_objects(1'000);
+  const Failure down = backend("node A device sdb1: unreachable", "A");
+  for (int i = 0; i < 1'000'000; ++i) {
+    const std::string name = "object-" + std::to_string(1'000'000 + i);
+    EntryFailures own;
+    own.add_replica();
+    own.add(down, "/AUTH_test/c/" + name);
+    failures.add_replica();
+    failures.add(down, "/AUTH_test/c/" + name);
+    failures.keep_object(name, std::move(own));
+  }
+  REQUIRE(failures.spilled());
+  std::uint64_t read = 0;
+  std::string last;
+  failures.spill()->for_each([&](const EntryFailures::Spill::Object& object) {
+    CHECK((read == 0 || object.name > last));
+    last = object.name;
+    ++read;
+  });
+  CHECK(read == 1'000'000);
 }
