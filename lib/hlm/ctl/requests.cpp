@@ -17,7 +17,7 @@ lists_for(queue::RequestQueue& requests,
                   list.row.name,
                   *list.entry,
                   std::nullopt,
-                  {},
+                  queue::retry_state_of(list.row.content_type),
                   list.progress,
                   true,
                   queue::priority_of(list.row.content_type)

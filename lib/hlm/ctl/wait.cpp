@@ -84,6 +84,18 @@ objects_left(queue::RequestQueue& requests,
   if (pending) {
     return pending;
   }
+  // Failed objects to retry beyond [dispatch] max_failed_objects went to
+  // list requests of their own under the same prefix (hlm-dispatch(8)).
+  requests.for_each_list(
+    [&](const queue::ListedList& list) {
+      pending =
+        QueuedRequest{id, queue::Which::pending, "", queue::retry_state_of(list.row.content_type)};
+      return false;
+    },
+    options);
+  if (pending) {
+    return pending;
+  }
   std::uint64_t failed = 0;
   std::string reasons;
   requests.for_each(

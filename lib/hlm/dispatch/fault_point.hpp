@@ -15,6 +15,10 @@ namespace hlm::dispatch {
 //   failed-put  inside a last failure: the failed row written, the
 //               pending row not yet removed
 //   retry-put   right after the first retry rewrite
+//   object-row-put  a container request settled object by object: right
+//               after its first failed object's own row
+//   spill-put   a container request's failed objects spilled to lists:
+//               right after the first list's row (with its retry state)
 //   release-queued  a due restore expiry queued as a release, its
 //               reminder not yet deleted
 // A test hook only: not in the man page, not for operators.

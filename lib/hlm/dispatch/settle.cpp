@@ -429,12 +429,9 @@ constexpr std::size_t k_manifest_end_bytes = 64;
 std::string
 spilled_list_type(std::uint64_t count, const queue::RetryState& retry, std::string_view from)
 {
-  const std::string pending = queue::pending_content_type(retry);
-  const auto parameters = pending.find(';');
-  return queue::with_parameters_of(
-    queue::list_content_type({count, 0, 0})
-      + (parameters == std::string::npos ? std::string() : pending.substr(parameters)),
-    from);
+  return queue::with_parameters_of(queue::list_content_type({count, 0, 0})
+                                     + queue::retry_parameters(retry),
+                                   from);
 }
 
 } // namespace

@@ -98,20 +98,25 @@ reason_of(std::string_view content_type)
 }
 
 std::string
-pending_content_type(const RetryState& state)
+retry_parameters(const RetryState& state)
 {
   if (state.attempts <= 0) {
-    return std::string(k_entry_content_type);
+    return {};
   }
-  std::string type =
-    fmt::format("{}; {}{}", k_entry_content_type, k_attempts_parameter, state.attempts);
+  std::string parameters = fmt::format("; {}{}", k_attempts_parameter, state.attempts);
   if (state.retry_after) {
-    type += fmt::format("; {}{}", k_retry_after_parameter, *state.retry_after);
+    parameters += fmt::format("; {}{}", k_retry_after_parameter, *state.retry_after);
   }
   if (state.reason && !state.reason->empty()) {
-    type += fmt::format("; {}{}", k_reason_parameter, encode_reason(*state.reason));
+    parameters += fmt::format("; {}{}", k_reason_parameter, encode_reason(*state.reason));
   }
-  return type;
+  return parameters;
+}
+
+std::string
+pending_content_type(const RetryState& state)
+{
+  return std::string(k_entry_content_type) + retry_parameters(state);
 }
 
 RetryState
@@ -605,10 +610,15 @@ RequestQueue::set_priority(const ListedEntry& pending, int priority)
 void
 RequestQueue::update_list_progress(const ListedList& list, const ListProgress& progress)
 {
-  rewrite_content_type(k_pending_lists_container,
-                       list.row,
-                       list.entry,
-                       with_parameters_of(list_content_type(progress), list.row.content_type));
+  rewrite_content_type(
+    k_pending_lists_container,
+    list.row,
+    list.entry,
+    // A list retried after a failed attempt (a spilled one,
+    // hlm-dispatch(8)) keeps counting its attempts.
+    with_parameters_of(list_content_type(progress)
+                         + retry_parameters(retry_state_of(list.row.content_type)),
+                       list.row.content_type));
 }
 
 void

@@ -86,6 +86,9 @@ std::optional<std::string> reason_of(std::string_view content_type);
 // "application/swifthlm-task; attempts=N; retry_after=<unix seconds>;
 // reason=<percent-encoded>". Attempts 0 is the plain type.
 std::string pending_content_type(const RetryState& state);
+// The parameters pending_content_type() appends to the type ("; attempts=N;
+// ..."; empty for attempts 0), for a list row that carries them too.
+std::string retry_parameters(const RetryState& state);
 // The inverse, as tolerant as reason_of: a missing or malformed parameter
 // (a row written by SwiftHLM or an older hlm has none) reads as its
 // default, attempts 0 and no retry_after (ready now); never throws.

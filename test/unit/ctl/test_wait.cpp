@@ -1,6 +1,9 @@
 #include "queue_fixture.hpp"
 
+#include <hlm/core/swift_timestamp.hpp>
 #include <hlm/ctl/wait.hpp>
+#include <hlm/queue/list_manifest.hpp>
+#include <hlm/queue/queue.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -365,4 +368,42 @@ TEST_CASE("wait: a container request settled object by object is pending while i
   REQUIRE(found.size() == 1);
   CHECK(found[0].which == queue::Which::failed);
   CHECK(found[0].reason == "2 objects of the container failed: a: tape offline; b: no space");
+}
+
+TEST_CASE("wait: a container request whose failed objects went to a list (a spill) is pending "
+          "while the list is, which keeps its attempts through a progress save",
+          "[ctl]")
+{
+  test::QueueFixture q;
+  const std::string container = "/20261122120010.000/migrate/AUTH_test/c/0";
+  // The row is gone (settled); the dispatcher left a list of its failed
+  // objects under its prefix, retried after a failed attempt.
+  const std::string list = q.submit_list(Operation::migrate, "c", {"a", "b"});
+  REQUIRE(list.starts_with(container + "/"));
+  const queue::RetryState retry{1, 1800000000, "node down"};
+  q.queue->direct().put_row_quorum(queue::k_pending_lists_container,
+                                   list,
+                                   SwiftTimestamp::now(),
+                                   queue::list_content_type({2, 0, 0})
+                                     + queue::retry_parameters(retry));
+  const auto pending = look_up(*q.queue, {container});
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].which == queue::Which::pending);
+  CHECK(pending[0].retry == retry);
+
+  const auto the_list = [&] {
+    std::vector<queue::ListedList> lists;
+    q.queue->for_each_list([&](const queue::ListedList& listed) {
+      lists.push_back(listed);
+      return true;
+    });
+    REQUIRE(lists.size() == 1);
+    return lists[0];
+  };
+  q.queue->update_list_progress(the_list(), {2, 1, 0});
+  CHECK(the_list().progress == queue::ListProgress{2, 1, 0});
+  CHECK(queue::retry_state_of(the_list().row.content_type) == retry);
+
+  q.queue->complete_list(the_list());
+  CHECK(look_up(*q.queue, {container}).empty());
 }
