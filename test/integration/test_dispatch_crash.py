@@ -457,8 +457,8 @@ def spill(info, swift, work):
     code, report, err = s.dispatch()
     check(code == 3 and report["retrying"] == 1 and report["failed"] == 0,
           "spill: the first run: %d %r %s" % (code, report, err[-2000:]))
-    check("5 of its objects failed and stay as requests of their own: 5 to retry in 1 list "
-          "request, 0 to the failed queue" in err,
+    check("5 of its objects failed and stay as requests of their own (5 to retry in 1 list "
+          "request, 0 to the failed queue)" in err,
           "spill: what the run says: %s" % err[-2000:])
     s.check_lists("after the first run", 1)
     # Not due yet: the list waits, nothing is sent.

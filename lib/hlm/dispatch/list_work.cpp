@@ -181,14 +181,7 @@ ListWork::spill_object(State& state, std::string_view object, const Settlement& 
     }
     state.spill->add(std::string(object));
   } catch (const Error& e) {
-    // A list written so far could not be queued: its objects are in no
-    // queue, so the list stops here and keeps its saved progress.
-    state.spill_lost = true;
-    state.spill.reset();
-    state.left_pending = fmt::format("cannot queue its failed objects as a list: {}", e.what());
-    m_say(fmt::format("list {}: {}; it stays pending from its last saved progress",
-                      printable(state.list.row.name),
-                      *state.left_pending));
+    lose_spill(state, e);
     return false;
   }
   ++state.to_retry;
@@ -207,15 +200,23 @@ ListWork::flush_spill(State& state)
   try {
     state.spill->flush();
   } catch (const Error& e) {
-    state.spill_lost = true;
-    state.spill.reset();
-    state.left_pending = fmt::format("cannot queue its failed objects as a list: {}", e.what());
-    m_say(fmt::format("list {}: {}; it stays pending from its last saved progress",
-                      printable(state.list.row.name),
-                      *state.left_pending));
+    lose_spill(state, e);
     return false;
   }
   return true;
+}
+
+// A list written so far could not be queued: its objects are in no queue,
+// so the list stops here and keeps its saved progress.
+void
+ListWork::lose_spill(State& state, const Error& error)
+{
+  state.spill_lost = true;
+  state.spill.reset();
+  state.left_pending = fmt::format("cannot queue its failed objects as a list: {}", error.what());
+  m_say(fmt::format("list {}: {}; it stays pending from its last saved progress",
+                    printable(state.list.row.name),
+                    *state.left_pending));
 }
 
 void

@@ -129,6 +129,7 @@ private:
   // Queues the list the spill is writing, if any; false when it cannot be
   // (now or before: the list then stays pending, its progress unsaved).
   bool flush_spill(State& state);
+  void lose_spill(State& state, const Error& error);
   void save_progress(State& state);
   bool end_list(State& state);
   bool end_worked(State& state);

@@ -394,16 +394,38 @@ Settler::settle_objects(const queue::ListedEntry& listed,
     }
     return false;
   }
+  nlohmann::json hook;
+  hook["failed_objects"] = std::move(failed_objects);
+  verdict = settled_by_object(
+    listed,
+    fmt::format("({} to retry, {} to the failed queue)", to_retry, to_failed),
+    to_retry + to_failed,
+    to_retry,
+    to_failed,
+    std::move(hook));
+  return true;
+}
+
+// The end of a container entry settled object by object (its failed
+// objects queued, as rows or lists): its row removed, counted, told of.
+Verdict
+Settler::settled_by_object(const queue::ListedEntry& listed,
+                           const std::string& where,
+                           std::uint64_t failed,
+                           std::uint64_t to_retry,
+                           std::uint64_t to_failed,
+                           nlohmann::json hook)
+{
+  const queue::Entry& entry = *listed.entry;
   m_requests.complete(listed.row);
   fault_point("completed");
   completed(entry, false);
   if (m_say) {
-    m_say(fmt::format("{}: {} of its objects failed and stay as requests of their own ({} to "
-                      "retry, {} to the failed queue); the container request is done",
+    m_say(fmt::format("{}: {} of its objects failed and stay as requests of their own {}; the "
+                      "container request is done",
                       printable(listed.row.name),
-                      to_retry + to_failed,
-                      to_retry,
-                      to_failed));
+                      failed,
+                      where));
   }
   if (to_failed > 0) {
     ++m_report.failed;
@@ -412,11 +434,12 @@ Settler::settle_objects(const queue::ListedEntry& listed,
   }
   if (m_notify) {
     auto document = completion_document(listed.row.name, entry, "completed");
-    document["failed_objects"] = std::move(failed_objects);
+    for (auto& [key, value] : hook.items()) {
+      document[key] = std::move(value);
+    }
     m_notify(std::move(document));
   }
-  verdict = to_retry > 0 ? Verdict::retry : Verdict::fail;
-  return true;
+  return to_retry > 0 ? Verdict::retry : Verdict::fail;
 }
 
 namespace {
@@ -594,7 +617,6 @@ Settler::settle_spilled(const queue::ListedEntry& listed,
                         const EntryFailures& failures,
                         Verdict& verdict)
 {
-  const queue::Entry& entry = *listed.entry;
   const std::string printed = printable(listed.row.name);
   // A release's row says which replicas it may migrate (release=); a list
   // row written through submit_list would not say so until rewritten, and
@@ -629,31 +651,19 @@ Settler::settle_spilled(const queue::ListedEntry& listed,
     }
     return false;
   }
-  m_requests.complete(listed.row);
-  fault_point("completed");
-  completed(entry, false);
-  if (m_say) {
-    m_say(fmt::format("{}: {} of its objects failed and stay as requests of their own: {} to "
-                      "retry in {}, {} to the failed queue; the container request is done",
-                      printed,
-                      result.failed,
-                      result.to_retry,
-                      counted(result.lists, "list request", "list requests"),
-                      result.to_failed));
-  }
-  if (result.to_failed > 0) {
-    ++m_report.failed;
-  } else {
-    ++m_report.retrying;
-  }
-  if (m_notify) {
-    auto document = completion_document(listed.row.name, entry, "completed");
-    document["failed_objects"] = std::move(result.hook_objects);
-    document["failed_objects_count"] = result.failed;
-    document["lists"] = result.ids;
-    m_notify(std::move(document));
-  }
-  verdict = result.to_retry > 0 ? Verdict::retry : Verdict::fail;
+  nlohmann::json hook;
+  hook["failed_objects"] = std::move(result.hook_objects);
+  hook["failed_objects_count"] = result.failed;
+  hook["lists"] = result.ids;
+  verdict = settled_by_object(listed,
+                              fmt::format("({} to retry in {}, {} to the failed queue)",
+                                          result.to_retry,
+                                          counted(result.lists, "list request", "list requests"),
+                                          result.to_failed),
+                              result.failed,
+                              result.to_retry,
+                              result.to_failed,
+                              std::move(hook));
   return true;
 }
 

@@ -349,6 +349,12 @@ private:
                       Verdict& verdict);
   // `every_object`: a container entry all of whose objects succeeded.
   void completed(const queue::Entry& entry, bool every_object);
+  Verdict settled_by_object(const queue::ListedEntry& listed,
+                            const std::string& where,
+                            std::uint64_t failed,
+                            std::uint64_t to_retry,
+                            std::uint64_t to_failed,
+                            nlohmann::json hook);
 
   queue::RequestQueue& m_requests;
   const config::HlmConf& m_conf;
