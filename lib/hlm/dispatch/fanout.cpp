@@ -21,8 +21,10 @@ struct HostBatch
 {
   std::string host;
   std::vector<std::size_t> objects; // indices into the caller's list
-  std::vector<std::string> paths;   // parallel to `objects`
-  std::vector<std::string> devices; // parallel to `objects`
+  // Views of the caller's paths and device names (HostChunk's), which
+  // outlive the batch's answer.
+  std::vector<std::string_view> paths;   // parallel to `objects`
+  std::vector<std::string_view> devices; // parallel to `objects`
   std::vector<ReplicaOutcome> outcomes;
   std::vector<std::string> warnings; // "node <host>: <text>"
   // An estimate request's answer (HandlerWork::estimate).
@@ -69,9 +71,9 @@ request_for(const HostBatch& batch,
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
     const auto [it, added] = devices.emplace(batch.devices[i], request.devices.size());
     if (added) {
-      request.devices.push_back(batch.devices[i]);
+      request.devices.emplace_back(batch.devices[i]);
     }
-    request.objects.push_back({batch.paths[i], it->second});
+    request.objects.push_back({std::string(batch.paths[i]), it->second});
   }
   return protocol::encode_request(request);
 }
@@ -83,7 +85,7 @@ fail_all(HostBatch& batch, const Failure& failure)
   batch.outcomes.clear();
   for (std::size_t i = 0; i < batch.objects.size(); ++i) {
     batch.outcomes.push_back(
-      {batch.objects[i], batch.host, batch.devices[i], ObjectState::unknown, failure});
+      {batch.objects[i], batch.host, std::string(batch.devices[i]), ObjectState::unknown, failure});
   }
 }
 
@@ -115,7 +117,7 @@ outcome_for(const HostBatch& batch,
 {
   ReplicaOutcome outcome{batch.objects[i],
                          batch.host,
-                         batch.devices[i],
+                         std::string(batch.devices[i]),
                          ObjectState::unknown,
                          std::nullopt};
   if (line.object != batch.paths[i]) {

@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hlm::dispatch {
@@ -97,11 +98,15 @@ using TransportFactory =
 
 // One host's share of a stream of objects (StreamingFanout): replicas sent
 // together, as one request document.
+// The paths and device names are views: of the stream's own copy of each
+// object's path and of the ring's devices, which outlive the chunk's
+// answer (a stream holds up to `window` objects' replicas in chunks, and a
+// copy of the path per replica was most of its memory).
 struct HostChunk
 {
-  std::vector<std::size_t> objects; // each replica's object (ReplicaOutcome::object)
-  std::vector<std::string> paths;   // parallel to `objects`
-  std::vector<std::string> devices; // parallel to `objects`
+  std::vector<std::size_t> objects;      // each replica's object (ReplicaOutcome::object)
+  std::vector<std::string_view> paths;   // parallel to `objects`
+  std::vector<std::string_view> devices; // parallel to `objects`
 };
 
 // Where Fanout::serve takes a host's chunks from and hands their outcomes.

@@ -112,16 +112,19 @@ StreamingFanout::add(std::string path)
   const auto name = split_object_path(path);
   m_ring.primary_nodes(m_ring.partition(m_hash(name.account, name.container, name.object)),
                        m_nodes);
+  // The chunks refer to the slot's path and the ring's device names (a
+  // slot stays put in the deque until its replicas have all answered).
+  m_window.push_back(Slot{std::move(path), m_nodes.size(), {}});
+  const std::string& kept = m_window.back().path;
   for (const auto* device : m_nodes) {
     Host& to = host(device->ip);
     to.open.objects.push_back(number);
-    to.open.paths.push_back(path);
+    to.open.paths.push_back(kept);
     to.open.devices.push_back(device->device);
     if (to.open.objects.size() >= m_chunk) {
       push_open(to);
     }
   }
-  m_window.push_back(Slot{std::move(path), m_nodes.size(), {}});
   m_most_held = std::max(m_most_held, m_window.size());
   pass_on_complete();
 }
