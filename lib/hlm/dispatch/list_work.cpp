@@ -128,11 +128,7 @@ ListWork::record_object(State& state, std::string_view object, const EntryFailur
     return spill_object(state, object, settlement);
   }
   try {
-    const std::string name = queue::encode_entry(
-      queue::Entry{list.submitted,
-                   list.operation,
-                   queue::Target{list.target.account, list.target.container, std::string(object)},
-                   list.policy_index});
+    const std::string name = object_row_name(list, std::string(object));
     if (settlement.verdict == Verdict::retry) {
       m_requests.put_row(queue::Which::pending,
                          name,

@@ -228,6 +228,16 @@ final_reason(const std::string& summary, int attempts)
 
 } // namespace
 
+std::string
+object_row_name(const queue::Entry& request, std::string object)
+{
+  return queue::encode_entry(
+    queue::Entry{request.submitted,
+                 request.operation,
+                 queue::Target{request.target.account, request.target.container, std::move(object)},
+                 request.policy_index});
+}
+
 Settlement
 decide(const EntryFailures& failures,
        int attempts_before,
@@ -361,11 +371,7 @@ Settler::settle_objects(const queue::ListedEntry& listed,
   try {
     for (const auto& failed : failures.failed_objects()) {
       const Settlement settlement = decide(failed.failures, listed.retry.attempts, m_conf, now);
-      const std::string name = queue::encode_entry(
-        queue::Entry{entry.submitted,
-                     entry.operation,
-                     queue::Target{entry.target.account, entry.target.container, failed.object},
-                     entry.policy_index});
+      const std::string name = object_row_name(entry, failed.object);
       failed_objects.push_back({{"object", failed.object},
                                 {"id", name},
                                 {"reason", settlement.reason},
@@ -585,11 +591,7 @@ write_spill(queue::RequestQueue& requests,
     std::string reason = retry.reason.value_or("");
     if (is_final) {
       reason = final_reason(object.reason, retry.attempts);
-      id = queue::encode_entry(
-        queue::Entry{entry.submitted,
-                     entry.operation,
-                     queue::Target{entry.target.account, entry.target.container, object.name},
-                     entry.policy_index});
+      id = object_row_name(entry, object.name);
       requests.put_row(queue::Which::failed, id, queue::failed_content_type(reason));
       ++result.to_failed;
     } else if (const std::string queued = spiller.add(object.name); !queued.empty()) {

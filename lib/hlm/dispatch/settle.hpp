@@ -186,6 +186,11 @@ struct Settlement
   queue::RetryState retry; // retry: what the pending row says now
 };
 
+// The id of the row of its own that a container or list request `request`
+// leaves for one of its failed objects: `request`'s submission time,
+// operation, account, container and policy, with `object` as the object.
+std::string object_row_name(const queue::Entry& request, std::string object);
+
 // Decides an attempt of an entry that had failed `attempts_before` times,
 // at `now` (Unix seconds): complete without failures; retry, `retry_delay_after`
 // from now, while attempts remain and some failure is transient; otherwise

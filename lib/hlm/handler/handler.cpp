@@ -125,33 +125,28 @@ struct DiskReader
 // Runs `work(reader, item)` for every item of every group, the groups on
 // up to `threads` threads at once (the calling thread one of them), each
 // group's items in order on one thread with its own DiskReader of
-// `readers` (reader(i) gives thread i's). A group is a device's items: the
-// devices of a node are separate disks, each read by one thread, so a
-// handler serving many devices keeps several disks (and cores) busy. The
-// first exception a thread throws stops the others at their next item and
-// is rethrown here once all have ended.
-template<typename Reader, typename Work>
+// `readers` (thread i's is readers[i], made when missing and kept). A group is a device's items:
+// the devices of a node are separate disks, each read by one thread, so a handler serving many
+// devices keeps several disks (and cores) busy. The first exception a thread throws stops the
+// others at their next item and is rethrown here once all have ended.
+template<typename Work>
 void
 for_each_by_device(const std::vector<std::vector<std::size_t>>& groups,
                    std::size_t threads,
-                   Reader reader,
+                   std::vector<std::unique_ptr<DiskReader>>& readers,
                    Work work)
 {
   const std::size_t count = std::min(std::max<std::size_t>(threads, 1), groups.size());
+  while (readers.size() < std::max<std::size_t>(count, 1)) {
+    readers.push_back(std::make_unique<DiskReader>());
+  }
   if (count <= 1) {
-    auto& one = reader(0);
     for (const auto& group : groups) {
       for (const std::size_t item : group) {
-        work(one, item);
+        work(*readers[0], item);
       }
     }
     return;
-  }
-  // The readers are made here, not by the threads (reader() is not
-  // thread-safe).
-  std::vector<DiskReader*> readers;
-  for (std::size_t i = 0; i < count; ++i) {
-    readers.push_back(&reader(i));
   }
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
@@ -349,18 +344,9 @@ struct HandlerSession::State
   std::vector<std::unique_ptr<PolicyState>> policies;
   std::size_t ring_loads = 0;
   std::unique_ptr<Output> output;
-  // One per thread that locates replicas (DeviceWork), kept across
-  // documents with their buffers.
+  // One per thread that looks at replicas on disk (for_each_by_device),
+  // kept across documents with their buffers.
   std::vector<std::unique_ptr<DiskReader>> readers;
-
-  DiskReader&
-  reader(std::size_t index)
-  {
-    while (readers.size() <= index) {
-      readers.push_back(std::make_unique<DiskReader>());
-    }
-    return *readers[index];
-  }
 
   Output&
   output_for(std::ostream& out)
@@ -569,11 +555,10 @@ private:
       const auto& line = results[i].line;
       return line.failure || line.file.empty() || !line.device ? nullptr : &*line.device;
     });
-    for_each_by_device(
-      m_device_groups,
-      m_options.device_threads,
-      [&](std::size_t index) -> DiskReader& { return m_session.reader(index); },
-      [&](DiskReader&, std::size_t i) { settle_restore_mark(results[i]); });
+    for_each_by_device(m_device_groups,
+                       m_options.device_threads,
+                       m_session.readers,
+                       [&](DiskReader&, std::size_t i) { settle_restore_mark(results[i]); });
   }
 
   void
@@ -858,14 +843,13 @@ private:
   locate_placed(std::vector<Result>& results)
   {
     group_by_device(m_placed.size(), [&](std::size_t i) { return m_placed[i].device; });
-    for_each_by_device(
-      m_device_groups,
-      m_options.device_threads,
-      [&](std::size_t index) -> DiskReader& { return m_session.reader(index); },
-      [&](DiskReader& reader, std::size_t i) {
-        const Placed& placed = m_placed[i];
-        results[placed.slot] = locate_on(reader, placed);
-      });
+    for_each_by_device(m_device_groups,
+                       m_options.device_threads,
+                       m_session.readers,
+                       [&](DiskReader& reader, std::size_t i) {
+                         const Placed& placed = m_placed[i];
+                         results[placed.slot] = locate_on(reader, placed);
+                       });
   }
 
   Result
