@@ -506,10 +506,9 @@ ListSpiller::add(const std::string& name)
   return queued;
 }
 
-// submit_list writes the manifest, its listing row and the list's row; the
-// row is then rewritten with the retry state, which submit_list does not
-// write. A crash in between leaves a list worked at the next run as a
-// first attempt: nothing is lost.
+// The manifest, its listing row and the list's row, written with the
+// retry state and the entry's parameters from the start: a list is never
+// pending as a first attempt, even after a crash.
 std::string
 ListSpiller::flush()
 {
@@ -519,17 +518,11 @@ ListSpiller::flush()
   const std::uint64_t count = m_writer->finish();
   std::string id;
   if (count > 0) {
-    id = m_requests.submit_list(m_header,
-                                m_entry.submitted,
-                                m_manifest,
-                                count,
-                                queue::copies_of(m_row_content_type),
-                                queue::priority_of(m_row_content_type),
-                                queue::days_of(m_row_content_type));
-    m_requests.direct().put_row_quorum(queue::k_pending_lists_container,
-                                       id,
-                                       SwiftTimestamp::now(),
-                                       spilled_list_type(count, m_retry, m_row_content_type));
+    id = m_requests.submit_list_with_type(m_header,
+                                          m_entry.submitted,
+                                          m_manifest,
+                                          count,
+                                          spilled_list_type(count, m_retry, m_row_content_type));
     fault_point("spill-put");
     ++m_lists;
     if (m_ids.size() < Settler::k_hook_objects) {
@@ -620,9 +613,9 @@ Settler::settle_spilled(const queue::ListedEntry& listed,
                         Verdict& verdict)
 {
   const std::string printed = printable(listed.row.name);
-  // A release's row says which replicas it may migrate (release=); a list
-  // row written through submit_list would not say so until rewritten, and
-  // a crash in between would leave a plain migrate. Settled whole.
+  // A release's row says which replicas it may migrate (release=), and a
+  // list request is worked without that choice (it would migrate every
+  // replica). Settled whole.
   if (queue::release_of(listed.row.content_type)) {
     if (m_say) {
       m_say(fmt::format("{}: {} failed objects of a release are not queued as lists; settled "

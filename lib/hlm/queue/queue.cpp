@@ -305,6 +305,22 @@ RequestQueue::submit_list(const ListHeader& header,
                           std::optional<int> priority,
                           std::optional<int> days)
 {
+  return submit_list_with_type(
+    header,
+    submitted,
+    manifest,
+    count,
+    with_days(with_priority(with_copies(list_content_type({count, 0, 0}), copies), priority),
+              days));
+}
+
+std::string
+RequestQueue::submit_list_with_type(const ListHeader& header,
+                                    std::string_view submitted,
+                                    std::string_view manifest,
+                                    std::uint64_t count,
+                                    std::string_view content_type)
+{
   const std::string id = make_list_id(submitted);
   std::string name = encode_entry(Entry{std::string(submitted),
                                         header.operation,
@@ -339,12 +355,7 @@ RequestQueue::submit_list(const ListHeader& header,
                                      e.what()),
                          true);
   }
-  submit_row(
-    k_pending_lists_container,
-    name,
-    timestamp,
-    with_days(with_priority(with_copies(list_content_type({count, 0, 0}), copies), priority),
-              days));
+  submit_row(k_pending_lists_container, name, timestamp, content_type);
   return name;
 }
 

@@ -185,6 +185,15 @@ public:
                           std::optional<std::size_t> copies = std::nullopt,
                           std::optional<int> priority = std::nullopt,
                           std::optional<int> days = std::nullopt);
+  // submit_list() with the row's whole content type given: a list whose
+  // row carries more from its first write than submit_list's parameters,
+  // such as the retry state of a list the dispatcher spills (ListSpiller),
+  // so that no second write is needed for it.
+  std::string submit_list_with_type(const ListHeader& header,
+                                    std::string_view submitted,
+                                    std::string_view manifest,
+                                    std::uint64_t count,
+                                    std::string_view content_type);
   // Streams the pending list requests in name order until `on_list`
   // returns false.
   void for_each_list(const std::function<bool(const ListedList&)>& on_list,

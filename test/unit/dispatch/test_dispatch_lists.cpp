@@ -570,6 +570,23 @@ TEST_CASE("dispatch spill: a container request's failed objects beyond max_faile
   CHECK(retry.retry_after == f.now + 60);
   CHECK_THAT(retry.reason.value_or(""), Catch::Contains("backend failed: backend"));
   CHECK(copies_of(lists[0].row.content_type) == 3U);
+  // Written so from the first write: no row of the list was ever a first
+  // attempt, which a crash before a rewrite would have left.
+  std::size_t list_row_puts = 0;
+  for (const auto& request : f.containers.requests) {
+    if (request.method != hlm::swift::Method::put
+        || request.url.find("/pending-hlm-lists/") == std::string::npos) {
+      continue;
+    }
+    ++list_row_puts;
+    for (const auto& [header, value] : request.headers) {
+      if (header == "X-Content-Type") {
+        INFO(value);
+        CHECK(retry_state_of(value).attempts == 1);
+      }
+    }
+  }
+  CHECK(list_row_puts == 3); // one write, to each of the 3 container servers
 
   // Not due yet: deferred, nothing sent.
   f.nodes.applied.clear();
