@@ -10,6 +10,12 @@
 #                           replicas of its device: wall, peak RSS, and the
 #                           syscalls per replica (a second run under
 #                           `strace -f -c`, which is not timed)
+#   disk syscall floor      bench_disk_floor over the same device's replicas:
+#                           the handler's system calls per replica (open,
+#                           getdents64 twice, close, getxattr of the metadata
+#                           and of its checksum) with nothing else, the
+#                           fastest of 3 rounds: the kernel's share, which
+#                           the handler row is compared with
 # and once per run, after every size's rows (so they see an empty queue):
 #   hlmctl recall -f LIST   bulk submission of SUBMIT existing objects of one
 #                           container, queued as list requests (hlm.conf's
@@ -216,6 +222,20 @@ measure_handler() {
   row "$variant" "hlm-handler status, one device" "$size" "$best" "$best_rss" \
     "$replicas replicas; cpu ${best_cpu} s; $(per "$calls" "$replicas") syscalls/replica: ${top%, }" \
     "$best_machine"
+  # Once per size: the same replicas' system calls alone, in the order the
+  # device's directories list them.
+  if [ "$variant" = after ] && [ -x "$build/bench/bench_disk_floor" ]; then
+    local devices files floor_replicas floor_wall floor_cpu
+    devices=$(awk -F '=' '$1 ~ /^[ \t]*devices[ \t]*$/ {gsub(/^[ \t]+|[ \t]+$/, "", $2); print $2; exit}' \
+      "$node_conf")
+    files=$run/floor-$size.files
+    find "${devices:-/srv/node}/$device/objects" -mindepth 4 -maxdepth 4 -name '*.data' >"$files"
+    read -r floor_replicas floor_wall floor_cpu < <("$build/bench/bench_disk_floor" "$files" 3 |
+      $python -c 'import json, sys
+r = json.load(sys.stdin); print(r["replicas"], "%.2f" % r["seconds"], "%.2f" % r["cpu_seconds"])')
+    row floor "disk syscall floor, one device" "$size" "$floor_wall" "" \
+      "$floor_replicas replicas; cpu $floor_cpu s; 6.0 syscalls/replica, nothing else; handler $(per "$best" "$floor_wall")x"
+  fi
 }
 
 # bulk_and_ring: the bulk submission, upload and ring lookup rows, once per
@@ -328,6 +348,7 @@ for variant, work, size, wall, rss, note, machine in rows:
     if not wall:  # a rate, not a timed run
         print(head % (work, size, build, "", "", "", "", note))
         continue
-    print("%-32s %8s %-7s %8.1f %7s %6.0f MB %8s  %s" % (work, size, build, wall, ratio,
-                                                         int(rss) / 1024.0, machine, note))
+    rss = "%6.0f MB" % (int(rss) / 1024.0) if rss else ""
+    print("%-32s %8s %-7s %8.1f %7s %9s %8s  %s" % (work, size, build, wall, ratio, rss, machine,
+                                                    note))
 PY
