@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -335,6 +337,11 @@ CopiesRounds::flush()
                                                    stderr);
                                       });
   m_on_round(paths, outcomes);
+  // The round's status answers, choices and documents are freed by now;
+  // glibc keeps the freed pages inside its heap until told, and the next
+  // round's allocations do not land in the same holes. Peak RSS of a
+  // 100,000-object recall: 61 MB without, 59 MB with (bench/scale.sh).
+  ::malloc_trim(0);
 }
 
 } // namespace hlm::dispatch

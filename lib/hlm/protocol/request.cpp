@@ -1,5 +1,6 @@
 #include <hlm/protocol/request.hpp>
 #include <hlm/util/error.hpp>
+#include <hlm/util/json_text.hpp>
 #include <hlm/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -497,6 +498,36 @@ read_one(std::istream& in)
   return request;
 }
 
+// Appends the request's "objects" key and list, each object with its
+// device's name unless any device will do. The objects are written
+// straight into the text: a json value per object (a map of two strings)
+// cost more memory and time than the document's bytes, for a batch of
+// thousands.
+void
+append_objects(std::string& text, const Request& request)
+{
+  text += R"(,"objects":[)";
+  bool first = true;
+  for (const auto& object : request.objects) {
+    if (!is_valid_utf8(object.path)) {
+      throw InputError(fmt::format("object \"{}\" is not valid UTF-8", printable(object.path)));
+    }
+    text += first ? R"({"object":)" : R"(,{"object":)";
+    first = false;
+    append_json_string(text, object.path);
+    if (object.device != Request::k_any_device) {
+      const std::string& device = request.devices.at(object.device);
+      if (!is_valid_utf8(device)) {
+        throw InputError("a device name is not valid UTF-8");
+      }
+      text += R"(,"device":)";
+      append_json_string(text, device);
+    }
+    text += '}';
+  }
+  text += ']';
+}
+
 } // namespace
 
 std::string
@@ -554,24 +585,16 @@ encode_request(const Request& request)
   if (request.swift_dir) {
     document["swift_dir"] = *request.swift_dir;
   }
-  auto& objects = document["objects"] = nlohmann::json::array();
-  for (const auto& object : request.objects) {
-    nlohmann::json entry = {{"object", object.path}};
-    if (object.device != Request::k_any_device) {
-      entry["device"] = request.devices.at(object.device);
-    }
-    objects.push_back(std::move(entry));
-  }
+  std::string text;
   try {
-    return document.dump() + '\n';
+    text = document.dump();
   } catch (const nlohmann::json::type_error&) {
-    for (const auto& object : request.objects) {
-      if (!is_valid_utf8(object.path)) {
-        throw InputError(fmt::format("object \"{}\" is not valid UTF-8", printable(object.path)));
-      }
-    }
-    throw InputError("a device name is not valid UTF-8");
+    throw InputError("the request's swift_dir is not valid UTF-8");
   }
+  text.pop_back(); // the header's closing brace
+  append_objects(text, request);
+  text += "}\n";
+  return text;
 }
 
 Request

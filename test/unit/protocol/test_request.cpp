@@ -142,7 +142,9 @@ TEST_CASE("request documents round trip through encode_request", "[protocol]")
   request.objects = {{"/a/c/o1", 0},
                      {"/a/c/dir/o 2", 1},
                      {"/a/c/o3", Request::k_any_device},
-                     {"/AUTH_\xc3\xa9/c/\xe2\x98\x83", 0}};
+                     {"/AUTH_\xc3\xa9/c/\xe2\x98\x83", 0},
+                     // What JSON escapes: the document stays one line.
+                     {"/a/c/\"quoted\" back\\slash\nnew line\ttab\x01", 1}};
   const auto text = encode_request(request);
   CHECK(text.ends_with("}\n"));
   CHECK(std::count(text.begin(), text.end(), '\n') == 1);
@@ -178,6 +180,9 @@ TEST_CASE("request documents round trip through encode_request", "[protocol]")
     request.objects[1].path = "/a/c/o";
     request.devices[1] = "sd\xfe";
     CHECK_THROWS_WITH(encode_request(request), Catch::Contains("device name"));
+    request.devices[1] = "sdc";
+    request.swift_dir = "/etc/\xff";
+    CHECK_THROWS_WITH(encode_request(request), Catch::Contains("swift_dir"));
   }
 }
 
