@@ -213,7 +213,7 @@ measure_handler() {
     fi
   done
   strace -f -c -o "$run/strace.txt" "$tool/hlm-handler" --object-server-conf "$node_conf" \
-    status <"$input" >/dev/null 2>&1 || true
+    status <"$input" >"$run/handler-$variant.out" 2>/dev/null || true
   # strace -c: % time, seconds, usecs/call, calls, [errors,] syscall.
   calls=$(awk '$NF == "total" {print $4}' "$run/strace.txt")
   top=$(awk -v n="$replicas" 'NR > 2 && $1 !~ /^-/ && $NF != "total" {
@@ -222,14 +222,12 @@ measure_handler() {
   row "$variant" "hlm-handler status, one device" "$size" "$best" "$best_rss" \
     "$replicas replicas; cpu ${best_cpu} s; $(per "$calls" "$replicas") syscalls/replica: ${top%, }" \
     "$best_machine"
-  # Once per size: the same replicas' system calls alone, in the order the
-  # device's directories list them.
+  # Once per size: the same replicas' system calls alone, in the handler's
+  # order (the .data files its answer named).
   if [ "$variant" = after ] && [ -x "$build/bench/bench_disk_floor" ]; then
-    local devices files floor_replicas floor_wall floor_cpu
-    devices=$(awk -F '=' '$1 ~ /^[ \t]*devices[ \t]*$/ {gsub(/^[ \t]+|[ \t]+$/, "", $2); print $2; exit}' \
-      "$node_conf")
+    local files floor_replicas floor_wall floor_cpu
     files=$run/floor-$size.files
-    find "${devices:-/srv/node}/$device/objects" -mindepth 4 -maxdepth 4 -name '*.data' >"$files"
+    grep -o '"file":"[^"]*"' "$run/handler-$variant.out" | cut -d '"' -f 4 >"$files"
     read -r floor_replicas floor_wall floor_cpu < <("$build/bench/bench_disk_floor" "$files" 3 |
       $python -c 'import json, sys
 r = json.load(sys.stdin); print(r["replicas"], "%.2f" % r["seconds"], "%.2f" % r["cpu_seconds"])')

@@ -506,6 +506,11 @@ read_one(std::istream& in)
 void
 append_objects(std::string& text, const Request& request)
 {
+  for (const auto& device : request.devices) {
+    if (!is_valid_utf8(device)) {
+      throw InputError("a device name is not valid UTF-8");
+    }
+  }
   text += R"(,"objects":[)";
   bool first = true;
   for (const auto& object : request.objects) {
@@ -516,12 +521,8 @@ append_objects(std::string& text, const Request& request)
     first = false;
     append_json_string(text, object.path);
     if (object.device != Request::k_any_device) {
-      const std::string& device = request.devices.at(object.device);
-      if (!is_valid_utf8(device)) {
-        throw InputError("a device name is not valid UTF-8");
-      }
       text += R"(,"device":)";
-      append_json_string(text, device);
+      append_json_string(text, request.devices.at(object.device));
     }
     text += '}';
   }
