@@ -43,7 +43,7 @@ public:
         return std::nullopt;
       }
       m_done = true;
-      m_paths = protocol::read_object_paths(m_in);
+      m_paths.emplace(m_in);
       Request request;
       request.operation = *m_command.operation;
       return request;
@@ -64,17 +64,17 @@ public:
   }
 
   // The object lines read, or null for JSON documents.
-  const protocol::ObjectPaths*
-  paths() const
+  protocol::ObjectPathSpool*
+  paths()
   {
-    return m_json ? nullptr : &m_paths;
+    return m_paths ? &*m_paths : nullptr;
   }
 
 private:
   const HandlerCommand& m_command;
   std::istream& m_in;
   protocol::RequestReader m_reader;
-  protocol::ObjectPaths m_paths;
+  std::optional<protocol::ObjectPathSpool> m_paths;
   bool m_json = false;
   bool m_done = false;
 };
@@ -198,7 +198,7 @@ run_handler(const HandlerCommand& command,
     if (servers.empty()) {
       servers = open_servers(confs, make_connector, backends);
     }
-    const auto* paths = requests.paths();
+    auto* paths = requests.paths();
     const Summary summary =
       paths ? run_request(*request, *paths, swift_conf, servers, options, out, session)
             : run_request(*request, swift_conf, servers, options, out, session);

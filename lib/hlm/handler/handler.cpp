@@ -416,7 +416,7 @@ class Runner
 public:
   // `paths`: the objects, any device each, instead of request.objects.
   Runner(const Request& request,
-         const protocol::ObjectPaths* paths,
+         protocol::ObjectPathSpool* paths,
          const ring::SwiftConf& swift_conf,
          const std::vector<LocalServer>& servers,
          const HandlerOptions& options,
@@ -452,6 +452,10 @@ public:
       const std::size_t count = m_paths ? m_paths->size() : m_request.objects.size();
       for (std::size_t begin = 0; begin < count; begin += batch) {
         const std::size_t end = std::min(begin + batch, count);
+        if (m_paths) {
+          m_batch_paths = &m_paths->next_batch(end - begin);
+          m_batch_begin = begin;
+        }
         run_batch(begin, end);
       }
     } catch (...) {
@@ -517,7 +521,7 @@ private:
   target(std::size_t index) const
   {
     if (m_paths) {
-      return {(*m_paths)[index], Request::k_any_device};
+      return {(*m_batch_paths)[index - m_batch_begin], Request::k_any_device};
     }
     const auto& object = m_request.objects[index];
     return {object.path, object.device};
@@ -956,7 +960,10 @@ private:
   std::string m_text;            // a result line, its buffer reused
   std::vector<Result> m_results; // a batch's lines, the vector reused
   const Request& m_request;
-  const protocol::ObjectPaths* m_paths;
+  protocol::ObjectPathSpool* m_paths;
+  // The batch of m_paths being worked, and its first object's number.
+  const protocol::ObjectPaths* m_batch_paths = nullptr;
+  std::size_t m_batch_begin = 0;
   const std::vector<LocalServer>& m_servers;
   const HandlerOptions& m_options;
   HandlerSession::State& m_session;
@@ -991,7 +998,7 @@ run_request(const Request& request,
 
 Summary
 run_request(const Request& request,
-            const protocol::ObjectPaths& paths,
+            protocol::ObjectPathSpool& paths,
             const ring::SwiftConf& swift_conf,
             const std::vector<LocalServer>& servers,
             const HandlerOptions& options,

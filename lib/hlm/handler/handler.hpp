@@ -111,10 +111,11 @@ Summary run_request(const protocol::Request& request,
 
 // run_request() of `request` (whose objects are not looked at) for the
 // objects of `paths`, each on every local device that the ring names for
-// it: object lines (protocol::read_object_paths) without a std::string
-// each.
+// it: object lines, read a batch at a time (protocol::ObjectPathSpool, of
+// which this takes every batch), so that a list of any length is worked in
+// the memory of one batch.
 Summary run_request(const protocol::Request& request,
-                    const protocol::ObjectPaths& paths,
+                    protocol::ObjectPathSpool& paths,
                     const ring::SwiftConf& swift_conf,
                     const std::vector<LocalServer>& servers,
                     const HandlerOptions& options,

@@ -6,6 +6,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <istream>
 #include <limits>
 #include <unordered_map>
@@ -639,16 +644,27 @@ ObjectPaths::push_back(std::string_view path)
 }
 
 void
+ObjectPaths::clear() noexcept
+{
+  m_text.clear();
+  m_ends.clear();
+}
+
+void
 ObjectPaths::shrink_to_fit()
 {
   m_text.shrink_to_fit();
   m_ends.shrink_to_fit();
 }
 
-ObjectPaths
-read_object_paths(std::istream& in)
+namespace {
+
+// Hands each path of the list to `on_path`, checked and with its leading
+// '/'; see read_object_paths.
+template<typename OnPath>
+void
+for_each_object_line(std::istream& in, OnPath on_path)
 {
-  ObjectPaths paths;
   std::string line; // its buffer reused
   std::size_t number = 0;
   while (std::getline(in, line)) {
@@ -667,13 +683,110 @@ read_object_paths(std::istream& in)
     } catch (const InputError& e) {
       throw InputError(fmt::format("line {}: {}", number, e.what()));
     }
-    paths.push_back(line);
+    on_path(std::string_view(line));
   }
   if (in.bad()) {
     throw Error("cannot read the object list from standard input");
   }
+}
+
+[[noreturn]] void
+fail_path_spool(std::string_view what, int error)
+{
+  throw Error(fmt::format("{} the object list's temporary file: {}", what, std::strerror(error)));
+}
+
+} // namespace
+
+ObjectPaths
+read_object_paths(std::istream& in)
+{
+  ObjectPaths paths;
+  for_each_object_line(in, [&](std::string_view path) { paths.push_back(path); });
   paths.shrink_to_fit();
   return paths;
+}
+
+ObjectPathSpool::ObjectPathSpool(std::istream& in, std::size_t memory_bytes)
+{
+  try {
+    for_each_object_line(in, [&](std::string_view path) {
+      ++m_count;
+      if (m_file) {
+        spill(path);
+        return;
+      }
+      m_memory.push_back(path);
+      if (m_memory.text_bytes() > memory_bytes) {
+        // Too long to hold: the paths so far go to the file, then the rest.
+        const char* dir = std::getenv("TMPDIR");
+        std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/hlm-paths-XXXXXX";
+        const int fd = ::mkstemp(pattern.data());
+        if (fd < 0) {
+          fail_path_spool("cannot create", errno);
+        }
+        ::unlink(pattern.c_str());
+        m_file = ::fdopen(fd, "w+b");
+        if (!m_file) {
+          const int error = errno;
+          ::close(fd);
+          fail_path_spool("cannot open", error);
+        }
+        for (std::size_t i = 0; i < m_memory.size(); ++i) {
+          spill(m_memory[i]);
+        }
+        m_memory.clear();
+        m_memory.shrink_to_fit();
+      }
+    });
+    if (m_file && (std::fflush(m_file) != 0 || std::fseek(m_file, 0, SEEK_SET) != 0)) {
+      fail_path_spool("cannot write", errno);
+    }
+  } catch (...) {
+    if (m_file) {
+      std::fclose(m_file);
+    }
+    throw;
+  }
+}
+
+ObjectPathSpool::~ObjectPathSpool()
+{
+  if (m_file) {
+    std::fclose(m_file);
+  }
+}
+
+// A path a line: a path holds no newline (the list was split at them).
+void
+ObjectPathSpool::spill(std::string_view path)
+{
+  if (std::fwrite(path.data(), 1, path.size(), m_file) != path.size()
+      || std::fputc('\n', m_file) == EOF) {
+    fail_path_spool("cannot write", errno);
+  }
+}
+
+const ObjectPaths&
+ObjectPathSpool::next_batch(std::size_t count)
+{
+  m_batch.clear();
+  const std::size_t end = std::min(m_count, m_next + count);
+  for (; m_next < end; ++m_next) {
+    if (!m_file) {
+      m_batch.push_back(m_memory[m_next]);
+      continue;
+    }
+    m_line.clear();
+    for (int c = ::getc_unlocked(m_file); c != '\n'; c = ::getc_unlocked(m_file)) {
+      if (c == EOF) {
+        fail_path_spool("cannot read", std::ferror(m_file) ? errno : EIO);
+      }
+      m_line += static_cast<char>(c);
+    }
+    m_batch.push_back(m_line);
+  }
+  return m_batch;
 }
 
 Request

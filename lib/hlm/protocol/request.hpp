@@ -5,6 +5,7 @@
 #include <hlm/util/clock.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -135,6 +136,13 @@ public:
   std::string_view operator[](std::size_t index) const noexcept;
 
   void push_back(std::string_view path);
+  void clear() noexcept;
+  // The bytes of the paths, back to back.
+  std::size_t
+  text_bytes() const noexcept
+  {
+    return m_text.size();
+  }
   // Gives back the room the storage grew into.
   void shrink_to_fit();
 
@@ -147,6 +155,49 @@ private:
 // left out; empty lines are skipped; "\r\n" is accepted). Throws
 // hlm::InputError naming the line of the first bad path.
 ObjectPaths read_object_paths(std::istream& in);
+
+// read_object_paths() for a list of any length, handed back a batch at a
+// time: the whole input is read and checked first (the same errors, before
+// any work is done), and the paths beyond `memory_bytes` of them go to an
+// unlinked temporary file ($TMPDIR, else /tmp), so that memory stays that
+// of `memory_bytes` and one batch however long the list. hlm::Error when
+// the file cannot be written or read back.
+class ObjectPathSpool
+{
+public:
+  static constexpr std::size_t k_default_memory_bytes = std::size_t{8} << 20;
+
+  explicit ObjectPathSpool(std::istream& in, std::size_t memory_bytes = k_default_memory_bytes);
+  ~ObjectPathSpool();
+  ObjectPathSpool(const ObjectPathSpool&) = delete;
+  ObjectPathSpool& operator=(const ObjectPathSpool&) = delete;
+
+  // The number of paths in the list.
+  std::size_t
+  size() const noexcept
+  {
+    return m_count;
+  }
+  // Whether the paths went to a file (a list longer than memory_bytes).
+  bool
+  spilled() const noexcept
+  {
+    return m_file != nullptr;
+  }
+  // The next `count` paths in list order (fewer at its end); valid until
+  // the next call.
+  const ObjectPaths& next_batch(std::size_t count);
+
+private:
+  void spill(std::string_view path);
+
+  std::FILE* m_file = nullptr;
+  ObjectPaths m_memory; // the list while it fits memory_bytes
+  ObjectPaths m_batch;
+  std::size_t m_count = 0;
+  std::size_t m_next = 0; // the next batch's first path
+  std::string m_line;     // read back from the file, its buffer reused
+};
 
 // read_object_paths() as a request of `operation` for any device.
 Request read_object_lines(std::istream& in, Operation operation);

@@ -2,6 +2,7 @@
 #include <hlm/util/error.hpp>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <sstream>
@@ -119,6 +120,39 @@ TEST_CASE("object lines as paths back to back", "[handler]")
   CHECK(read_object_paths(empty).empty());
   std::istringstream bad("/a/c/o\n\n/a/c\n");
   CHECK_THROWS_WITH(read_object_paths(bad), Catch::Contains("line 3"));
+}
+
+TEST_CASE("object lines through a spool: the same paths in batches, in memory or in a file",
+          "[handler]")
+{
+  std::string text;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 1000; ++i) {
+    expected.push_back(fmt::format("/a/c/object {:04d}", i));
+    // Every form read_object_paths takes: no leading '/', "\r\n", blank lines.
+    text += (i % 3 == 0 ? expected.back().substr(1) : expected.back())
+            + (i % 5 == 0 ? "\r\n\n" : "\n");
+  }
+  for (const std::size_t memory : {std::size_t{1} << 20, std::size_t{100}}) {
+    INFO("memory " << memory);
+    std::istringstream in(text);
+    hlm::protocol::ObjectPathSpool spool(in, memory);
+    CHECK(spool.size() == expected.size());
+    CHECK(spool.spilled() == (memory == 100));
+    std::vector<std::string> read;
+    for (std::size_t batch : {7, 300, 1000}) {
+      const auto& paths = spool.next_batch(batch);
+      for (std::size_t i = 0; i < paths.size(); ++i) {
+        read.emplace_back(paths[i]);
+      }
+    }
+    CHECK(read == expected);
+    CHECK(spool.next_batch(10).empty());
+  }
+  // A bad line anywhere is found before the first batch, as
+  // read_object_paths finds it.
+  std::istringstream bad(text + "/a/c\n");
+  CHECK_THROWS_WITH(hlm::protocol::ObjectPathSpool(bad, 100), Catch::Contains("line 1201"));
 }
 
 TEST_CASE("handler request: SwiftHLM's dispatcher sends the policy index as a string", "[handler]")
