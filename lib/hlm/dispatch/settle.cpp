@@ -31,29 +31,9 @@ fail_spill(std::string_view what, int error)
 
 } // namespace
 
-void
-EntryFailures::Spill::Close::operator()(std::FILE* file) const
-{
-  std::fclose(file);
-}
-
-// An unlinked file, as util::ExternalSorter's runs: nothing is left behind
-// when the process ends, however it ends.
 EntryFailures::Spill::Spill()
+  : m_file(unlinked_temporary_file("hlm-spill"))
 {
-  const char* dir = std::getenv("TMPDIR");
-  std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/hlm-spill-XXXXXX";
-  const int fd = ::mkstemp(pattern.data());
-  if (fd < 0) {
-    fail_spill("cannot create", errno);
-  }
-  ::unlink(pattern.c_str());
-  m_file.reset(::fdopen(fd, "w+b"));
-  if (!m_file) {
-    const int error = errno;
-    ::close(fd);
-    fail_spill("cannot open", error);
-  }
 }
 
 // Each object: its name's and its reason's sizes (4 bytes each), whether

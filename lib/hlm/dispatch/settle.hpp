@@ -6,6 +6,7 @@
 #include <hlm/queue/list_manifest.hpp>
 #include <hlm/queue/queue.hpp>
 #include <hlm/util/clock.hpp>
+#include <hlm/util/temp_file.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -149,11 +150,7 @@ public:
   void for_each(const std::function<void(const Object&)>& on_object) const;
 
 private:
-  struct Close
-  {
-    void operator()(std::FILE* file) const;
-  };
-  std::unique_ptr<std::FILE, Close> m_file;
+  TemporaryFile m_file; // unlinked: nothing is left behind
   std::uint64_t m_count = 0;
   mutable bool m_read = false; // the position is not at the end
 };

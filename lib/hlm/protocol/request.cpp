@@ -2,11 +2,10 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/json_text.hpp>
 #include <hlm/util/strings.hpp>
+#include <hlm/util/temp_file.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -709,60 +708,36 @@ read_object_paths(std::istream& in)
 
 ObjectPathSpool::ObjectPathSpool(std::istream& in, std::size_t memory_bytes)
 {
-  try {
-    for_each_object_line(in, [&](std::string_view path) {
-      ++m_count;
-      if (m_file) {
-        spill(path);
-        return;
-      }
-      m_memory.push_back(path);
-      if (m_memory.text_bytes() > memory_bytes) {
-        // Too long to hold: the paths so far go to the file, then the rest.
-        const char* dir = std::getenv("TMPDIR");
-        std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/hlm-paths-XXXXXX";
-        const int fd = ::mkstemp(pattern.data());
-        if (fd < 0) {
-          fail_path_spool("cannot create", errno);
-        }
-        ::unlink(pattern.c_str());
-        m_file = ::fdopen(fd, "w+b");
-        if (!m_file) {
-          const int error = errno;
-          ::close(fd);
-          fail_path_spool("cannot open", error);
-        }
-        for (std::size_t i = 0; i < m_memory.size(); ++i) {
-          spill(m_memory[i]);
-        }
-        m_memory.clear();
-        m_memory.shrink_to_fit();
-      }
-    });
-    if (m_file && (std::fflush(m_file) != 0 || std::fseek(m_file, 0, SEEK_SET) != 0)) {
-      fail_path_spool("cannot write", errno);
-    }
-  } catch (...) {
+  for_each_object_line(in, [&](std::string_view path) {
+    ++m_count;
     if (m_file) {
-      std::fclose(m_file);
+      spill(path);
+      return;
     }
-    throw;
+    m_memory.push_back(path);
+    if (m_memory.text_bytes() > memory_bytes) {
+      // Too long to hold: the paths so far go to the file, then the rest.
+      m_file = unlinked_temporary_file("hlm-paths");
+      for (std::size_t i = 0; i < m_memory.size(); ++i) {
+        spill(m_memory[i]);
+      }
+      m_memory.clear();
+      m_memory.shrink_to_fit();
+    }
+  });
+  if (m_file && (std::fflush(m_file.get()) != 0 || std::fseek(m_file.get(), 0, SEEK_SET) != 0)) {
+    fail_path_spool("cannot write", errno);
   }
 }
 
-ObjectPathSpool::~ObjectPathSpool()
-{
-  if (m_file) {
-    std::fclose(m_file);
-  }
-}
+ObjectPathSpool::~ObjectPathSpool() = default;
 
 // A path a line: a path holds no newline (the list was split at them).
 void
 ObjectPathSpool::spill(std::string_view path)
 {
-  if (std::fwrite(path.data(), 1, path.size(), m_file) != path.size()
-      || std::fputc('\n', m_file) == EOF) {
+  if (std::fwrite(path.data(), 1, path.size(), m_file.get()) != path.size()
+      || std::fputc('\n', m_file.get()) == EOF) {
     fail_path_spool("cannot write", errno);
   }
 }
@@ -778,9 +753,10 @@ ObjectPathSpool::next_batch(std::size_t count)
       continue;
     }
     m_line.clear();
-    for (int c = ::getc_unlocked(m_file); c != '\n'; c = ::getc_unlocked(m_file)) {
+    std::FILE* file = m_file.get();
+    for (int c = ::getc_unlocked(file); c != '\n'; c = ::getc_unlocked(file)) {
       if (c == EOF) {
-        fail_path_spool("cannot read", std::ferror(m_file) ? errno : EIO);
+        fail_path_spool("cannot read", std::ferror(file) ? errno : EIO);
       }
       m_line += static_cast<char>(c);
     }

@@ -3,6 +3,7 @@
 #include <hlm/core/operation.hpp>
 #include <hlm/core/swift_name.hpp>
 #include <hlm/util/clock.hpp>
+#include <hlm/util/temp_file.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -182,7 +183,7 @@ public:
   bool
   spilled() const noexcept
   {
-    return m_file != nullptr;
+    return static_cast<bool>(m_file);
   }
   // The next `count` paths in list order (fewer at its end); valid until
   // the next call.
@@ -191,7 +192,7 @@ public:
 private:
   void spill(std::string_view path);
 
-  std::FILE* m_file = nullptr;
+  TemporaryFile m_file; // unlinked: nothing is left behind
   ObjectPaths m_memory; // the list while it fits memory_bytes
   ObjectPaths m_batch;
   std::size_t m_count = 0;

@@ -1,5 +1,6 @@
 #include <hlm/util/error.hpp>
 #include <hlm/util/external_sort.hpp>
+#include <hlm/util/temp_file.hpp>
 
 #include <fmt/format.h>
 
@@ -38,23 +39,9 @@ fail(const std::string& what, int error)
 struct ExternalSorter::Run
 {
   explicit Run(const std::string& dir)
+    : owner(unlinked_temporary_file("hlm-sort", dir)),
+      file(owner.get())
   {
-    std::string pattern = dir + "/hlm-sort-XXXXXX";
-    const int fd = ::mkstemp(pattern.data());
-    if (fd < 0) {
-      fail(fmt::format("cannot create a temporary file in {}", dir), errno);
-    }
-    ::unlink(pattern.c_str());
-    file = ::fdopen(fd, "w+b");
-    if (!file) {
-      const int error = errno;
-      ::close(fd);
-      fail("cannot open a temporary file", error);
-    }
-  }
-  ~Run()
-  {
-    std::fclose(file);
   }
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
@@ -96,7 +83,8 @@ struct ExternalSorter::Run
     return true;
   }
 
-  std::FILE* file = nullptr;
+  TemporaryFile owner;
+  std::FILE* file = nullptr; // owner's
   std::string current;
 };
 
