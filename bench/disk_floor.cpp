@@ -12,6 +12,9 @@
 // seconds (the fastest round's wall time) and cpu_seconds (its user and
 // system time).
 
+#include <hlm/diskfile/diskfile.hpp>
+#include <hlm/diskfile/metadata.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <dirent.h>
@@ -116,9 +119,11 @@ public:
 private:
   static constexpr const char* k_metadata = "user.swift.metadata";
   static constexpr const char* k_checksum = "user.swift.metadata_checksum";
-  std::vector<char> m_entries = std::vector<char>(std::size_t{32} << 10);
-  std::vector<char> m_value = std::vector<char>(std::size_t{1} << 10);
-  std::array<char, 64> m_checksum{};
+  std::vector<char> m_entries = std::vector<char>(
+    hlm::diskfile::ReplicaScanner::k_default_buffer_bytes);
+  std::vector<char> m_value = std::vector<char>(
+    hlm::diskfile::MetadataReader::k_initial_buffer_bytes);
+  std::array<char, 64> m_checksum{}; // as MetadataReader::read_checksum's
 };
 
 } // namespace

@@ -67,15 +67,9 @@ request_for(const HostBatch& batch,
     throw Error("its hlm-handler does not speak protocol version 3 (restore expiry, "
                 "estimates); upgrade hlm on that node");
   }
-  std::map<std::string_view, std::uint32_t> devices;
-  for (std::size_t i = 0; i < batch.objects.size(); ++i) {
-    const auto [it, added] = devices.emplace(batch.devices[i], request.devices.size());
-    if (added) {
-      request.devices.emplace_back(batch.devices[i]);
-    }
-    request.objects.push_back({std::string(batch.paths[i]), it->second});
-  }
-  return protocol::encode_request(request);
+  return protocol::encode_request(request, batch.objects.size(), [&](std::size_t i) {
+    return protocol::ObjectRef{batch.paths[i], batch.devices[i]};
+  });
 }
 
 // Every replica of the batch fails with `failure`.

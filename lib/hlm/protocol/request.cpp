@@ -502,31 +502,29 @@ read_one(std::istream& in)
   return request;
 }
 
-// Appends the request's "objects" key and list, each object with its
-// device's name unless any device will do. The objects are written
-// straight into the text: a json value per object (a map of two strings)
-// cost more memory and time than the document's bytes, for a batch of
-// thousands.
+// Appends the "objects" key and list, each object with its device's name
+// unless any device will do. The objects are written straight into the
+// text: a json value per object (a map of two strings) cost more memory
+// and time than the document's bytes, for a batch of thousands.
 void
-append_objects(std::string& text, const Request& request)
+append_objects(std::string& text,
+               std::size_t count,
+               const std::function<ObjectRef(std::size_t)>& object_at)
 {
-  for (const auto& device : request.devices) {
-    if (!is_valid_utf8(device)) {
-      throw InputError("a device name is not valid UTF-8");
-    }
-  }
   text += R"(,"objects":[)";
-  bool first = true;
-  for (const auto& object : request.objects) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const ObjectRef object = object_at(i);
     if (!is_valid_utf8(object.path)) {
       throw InputError(fmt::format("object \"{}\" is not valid UTF-8", printable(object.path)));
     }
-    text += first ? R"({"object":)" : R"(,{"object":)";
-    first = false;
+    text += i == 0 ? R"({"object":)" : R"(,{"object":)";
     append_json_string(text, object.path);
-    if (object.device != Request::k_any_device) {
+    if (object.device) {
+      if (!is_valid_utf8(*object.device)) {
+        throw InputError("a device name is not valid UTF-8");
+      }
       text += R"(,"device":)";
-      append_json_string(text, request.devices.at(object.device));
+      append_json_string(text, *object.device);
     }
     text += '}';
   }
@@ -537,6 +535,20 @@ append_objects(std::string& text, const Request& request)
 
 std::string
 encode_request(const Request& request)
+{
+  return encode_request(request, request.objects.size(), [&](std::size_t i) {
+    const auto& object = request.objects[i];
+    return ObjectRef{object.path,
+                     object.device == Request::k_any_device
+                       ? std::nullopt
+                       : std::optional<std::string_view>(request.devices.at(object.device))};
+  });
+}
+
+std::string
+encode_request(const Request& request,
+               std::size_t count,
+               const std::function<ObjectRef(std::size_t)>& object)
 {
   if (request.version < 1 || request.version > k_version) {
     throw InputError(fmt::format("cannot write a request document of version {}", request.version));
@@ -597,7 +609,7 @@ encode_request(const Request& request)
     throw InputError("the request's swift_dir is not valid UTF-8");
   }
   text.pop_back(); // the header's closing brace
-  append_objects(text, request);
+  append_objects(text, count, object);
   text += "}\n";
   return text;
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -88,6 +89,22 @@ struct Request
 // Object paths and device names must be valid UTF-8 (JSON cannot carry
 // other bytes); throws hlm::InputError naming the first that is not.
 std::string encode_request(const Request& request);
+
+// One object of a request document as the second encode_request() takes
+// it: its path and its device's name (absent: any device).
+struct ObjectRef
+{
+  std::string_view path;
+  std::optional<std::string_view> device;
+};
+
+// encode_request() with `count` objects given by `object(i)`, in order,
+// instead of request.objects (not looked at): for a caller that holds the
+// paths and device names already, so that they are not copied into a
+// Request to be written.
+std::string encode_request(const Request& request,
+                           std::size_t count,
+                           const std::function<ObjectRef(std::size_t)>& object);
 
 // Reads the seed's request document from `in`, streaming (no JSON tree is
 // built): {"request": "status"|"migrate"|"recall", "objects": [{"object":
